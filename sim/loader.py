@@ -1,0 +1,298 @@
+"""Read and validate scenario files (DESIGN section 6).
+
+YAML 1.2 through ruamel.yaml's pure-Python safe loader (so ``NO`` stays a string and ``on`` is
+not a boolean), duplicate keys rejected, then the pydantic models of :mod:`sim.schema`, then the
+cross-reference check. Every problem becomes a :class:`Problem` that names the file, the line
+and the dotted field path; :class:`ScenarioError` carries them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+
+from sim.schema import Scenario, cross_reference_problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a scenario file: ``FILE:LINE: path.to.field: message``.
+
+    Attributes:
+        file: the file name as given.
+        line: 1-based line number (1 when the problem concerns the whole file).
+        path: dotted field path, ``(root)`` for the whole document.
+        message: what is wrong, in one line.
+    """
+
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used; ``problems`` lists every problem found (at least one)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="safe", pure=True)
+    y.allow_duplicate_keys = False
+    return y
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(root)"
+
+
+def _line_of(root: Node | None, path: tuple[Any, ...]) -> int:
+    """1-based line of the deepest node along ``path`` that exists in the YAML node tree."""
+    if root is None:
+        return 1
+    node: Node = root
+    line = node.start_mark.line + 1
+    for part in path:
+        nxt = None
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                if str(k.value) == str(part):
+                    line = k.start_mark.line + 1
+                    nxt = v
+                    break
+        elif isinstance(node, SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                nxt = node.value[part]
+                line = nxt.start_mark.line + 1
+        if nxt is None:
+            break
+        node = nxt
+    return line
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
+    """Drop pydantic's internal loc parts; return the path and a note for key errors."""
+    out: list[Any] = []
+    note = ""
+    for part in loc:
+        if part == "[key]":
+            note = "key: "
+            continue
+        if isinstance(part, str) and ("[" in part or "(" in part):
+            continue
+        out.append(part)
+    return tuple(out), note
+
+
+def _message(err: dict[str, Any]) -> str:
+    typ = err.get("type", "")
+    msg = str(err.get("msg", "invalid"))
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if typ == "extra_forbidden":
+        return "unknown field"
+    if typ == "missing":
+        return "required field is missing"
+    if typ == "finite_number":
+        return "must be a finite number (no .nan or .inf)"
+    if typ in ("float_type", "int_type"):
+        got = err.get("input")
+        return f"must be a number, got {type(got).__name__} {got!r}"
+    if typ == "literal_error":
+        return msg.replace("Input should be", "must be")
+    return msg
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 hex digest of a scenario's text (used to recognise the same scenario again)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read_yaml(text: str, file: str) -> tuple[Any, Node | None]:
+    """Data and node tree of one YAML document; raises ScenarioError on malformed YAML."""
+    try:
+        data = _yaml().load(io.StringIO(text))
+        root = _yaml().compose(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        what = (exc.problem or "malformed YAML").strip()
+        if "duplicate key" in what:
+            what = what.split(" with value")[0]
+        raise ScenarioError([Problem(file, line, "(root)", f"YAML: {what}")]) from None
+    except YAMLError as exc:
+        raise ScenarioError([Problem(file, 1, "(root)", f"YAML: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(file, 1, "(root)", "YAML nested too deeply")]) from None
+    if data is None:
+        raise ScenarioError([Problem(file, 1, "(root)", "the scenario is empty")])
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem(file, 1, "(root)", f"a scenario is a mapping, got {type(data).__name__}")]
+        )
+    return data, root
+
+
+def _merge(base: Any, over: Any) -> Any:
+    """Deep merge for ``extends``: mappings merge key by key, ``null`` deletes, the rest replaces."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = _merge(base.get(k), v)
+        return out
+    return over
+
+
+def _depth(root: Node | None, path: tuple[Any, ...]) -> int:
+    """How many parts of ``path`` exist in the node tree."""
+    node, depth = root, 0
+    for part in path:
+        nxt = None
+        if isinstance(node, MappingNode):
+            nxt = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+            nxt = node.value[part]
+        if nxt is None:
+            break
+        node, depth = nxt, depth + 1
+    return depth
+
+
+def _resolve(text: str, file: str, chain: tuple[str, ...]) -> tuple[dict, list[tuple[str, Node]]]:
+    """Data of a scenario with its ``extends`` chain merged; the node trees, derived first."""
+    data, root = _read_yaml(text, file)
+    trees: list[tuple[str, Node]] = [(file, root)] if root is not None else []
+    base_ref = data.pop("extends", None)
+    if base_ref is None:
+        return data, trees
+    line = _line_of(root, ("extends",))
+    if not isinstance(base_ref, str) or not base_ref:
+        raise ScenarioError([Problem(file, line, "extends", "must be a file name")])
+    base_path = (Path(file).parent / base_ref).resolve()
+    if str(base_path) in chain:
+        raise ScenarioError([Problem(file, line, "extends", f"'{base_ref}' extends itself")])
+    try:
+        base_text = base_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise ScenarioError(
+            [Problem(file, line, "extends", f"cannot read base scenario '{base_ref}'")]
+        ) from None
+    shown = str(Path(file).parent / base_ref)
+    base_data, base_trees = _resolve(base_text, shown, (*chain, str(base_path)))
+    return _merge(base_data, data), trees + base_trees
+
+
+def parse_scenario(text: str, file: str = "<string>") -> Scenario:
+    """Validate scenario text.
+
+    A scenario may start with ``extends: OTHER.yaml`` (relative to its own file): the other file
+    is read first and this one is merged over it (mappings merge key by key, ``null`` deletes a
+    key, lists and numbers replace). A problem is reported in the file that holds the field.
+
+    Args:
+        text: the YAML text.
+        file: the file name, used in problem messages and to find an ``extends`` base.
+
+    Returns:
+        The validated :class:`~sim.schema.Scenario`.
+
+    Raises:
+        ScenarioError: malformed YAML, duplicate keys, an empty document, field errors or dangling
+            cross-references; each problem names the file, line and field path.
+    """
+    data, trees = _resolve(text, file, (str(Path(file).resolve()),))
+
+    def locate(path: tuple[Any, ...]) -> tuple[str, int]:
+        if not trees:
+            return file, 1
+        best = max(trees, key=lambda ft: _depth(ft[1], path))  # first (derived) wins ties
+        return best[0], _line_of(best[1], path)
+
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path, note = _clean_loc(tuple(err["loc"]))
+            f, line = locate(path)
+            problems.append(Problem(f, line, _dotted(path), note + _message(err)))
+        raise ScenarioError(_dedupe(problems)) from None
+    problems = []
+    for path, msg in cross_reference_problems(sc):
+        f, line = locate(path)
+        problems.append(Problem(f, line, _dotted(path), msg))
+    if problems:
+        raise ScenarioError(problems)
+    return sc
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[int, str, str]] = set()
+    out = []
+    for p in problems:
+        key = (p.line, p.path, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file.
+
+    Args:
+        path: a ``.yaml`` file.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: the file is missing, unreadable, not UTF-8, or invalid (see
+            :func:`parse_scenario`).
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([Problem(str(path), 1, "(root)", "no such file")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(str(path), 1, "(root)", "is a directory")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(str(path), 1, "(root)", exc.strerror or str(exc))]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError([Problem(str(path), line, "(root)", "not UTF-8 text")]) from None
+    return parse_scenario(text, str(path))
+
+
+def load_scenario_text(path: str | Path) -> str:
+    """The scenario file's text (for hashing), or ``""`` when unreadable."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""

@@ -1,0 +1,618 @@
+"""The scenario schema: pydantic v2 models of a scenario file (DESIGN section 6).
+
+A scenario is a mapping with the top-level keys of :class:`Scenario`. Actors, blocs, issues,
+channels and theatres are mappings keyed by their id, so a dotted path such as
+``actors.USA.threat.CHN`` names one number. Any number may be written bare (``0.3``) or as a
+quantity ``{value: 0.3, unit: share, source: "interview L21"}``; both validate to
+:class:`Quantity`. Every model forbids unknown fields and non-finite numbers and checks ranges.
+
+Cross-references (bloc members, channel endpoints, issue ids in positions, ...) are checked by
+:func:`cross_reference_problems` after the field-level validation, so that each dangling
+reference is reported with the exact path of the field that holds it.
+
+This module does no I/O; :mod:`sim.loader` reads files and maps problems to file lines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+
+CHANNEL_KINDS = (
+    "embassy",
+    "ministerial_2plus2",
+    "bloc_mission",
+    "military_hotline",
+    "summit",
+    "un",
+)
+"""Channel kinds of DESIGN section 3. ``military_hotline`` channels survive political closures (F2)."""
+
+ISSUE_KINDS = ("accession", "sanctions", "staffing", "posture", "alignment", "general")
+REGIONS = ("europe", "indo_pacific", "global")
+RULES = ("consensus", "majority", "leader")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+class Quantity(_Strict):
+    """A number with its unit and source.
+
+    Attributes:
+        value: the number; finite. Ranges are checked by the field that holds the quantity.
+        unit: free text, e.g. ``"USD bn (current)"``, ``"persons"``, ``"share"``.
+        source: where the number comes from, e.g. ``"interview L35"`` or
+            ``"SIPRI Military Expenditure Database 2022, 2021 figure"``.
+    """
+
+    value: FiniteFloat
+    unit: str | None = None
+    source: str | None = None
+
+    def __float__(self) -> float:
+        return self.value
+
+
+def _as_quantity(raw: Any) -> Any:
+    """Accept a bare number as a quantity without unit or source; leave anything else to pydantic."""
+    if isinstance(raw, bool):
+        return raw  # rejected by the strict float: YAML ``true`` is not a number
+    if isinstance(raw, (int, float)):
+        return {"value": raw}
+    return raw
+
+
+def _ranged(lo: float | None, hi: float | None, *, lo_open: bool = False):
+    def check(q: Quantity) -> Quantity:
+        v = q.value
+        if lo is not None and (v < lo or (lo_open and v == lo)):
+            bound = f"> {lo:g}" if lo_open else f">= {lo:g}"
+            raise ValueError(f"must be {bound}, got {v:g}")
+        if hi is not None and v > hi:
+            raise ValueError(f"must be <= {hi:g}, got {v:g}")
+        return q
+
+    return AfterValidator(check)
+
+
+Num = Annotated[Quantity, BeforeValidator(_as_quantity)]
+Unit01 = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.0, 1.0)]
+Signed01 = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(-1.0, 1.0)]
+NonNeg = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.0, None)]
+Positive = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.0, None, lo_open=True)]
+RiskExp = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.5, 2.0)]
+
+_ID = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+Ident = Annotated[str, Field(strict=True, pattern=_ID, max_length=40)]
+Text = Annotated[str, Field(strict=True)]
+
+
+def _v(q: Quantity | float | None, default: float = 0.0) -> float:
+    """Plain float of a quantity (or a default when absent)."""
+    if q is None:
+        return default
+    return float(q.value) if isinstance(q, Quantity) else float(q)
+
+
+class SourceRef(_Strict):
+    """A source that the scenario cites: a document, a data set or the interview."""
+
+    title: Text
+    year: Annotated[int, Field(strict=True, ge=1900, le=2100)] | None = None
+    path: Text | None = None
+    url: Text | None = None
+    note: Text | None = None
+
+
+class IssueSpec(_Strict):
+    """One bargaining issue on a [0, 1] scale (DESIGN section 3).
+
+    Attributes:
+        label: short human label.
+        scale: named levels, e.g. ``{0: no prospect, 0.3: will join one day, 0.6: MAP, 1: member}``.
+        state: what is in force now, in [0, 1].
+        decided_by: a bloc id, or a list of actor ids who must all agree.
+        inertia: the most the state moves in one turn, in (0, 1].
+        region: ``europe``, ``indo_pacific`` or ``global``: the US Pacific burden discounts the
+            salience of ``europe`` issues (F11).
+        kind: ``sanctions`` issues decided by a bloc with autonomy < 1 weight the bloc leader (F6);
+            ``staffing`` issues cap the staff of the channels in ``staffing_channels``.
+        staffing_channels: channels whose staff ceiling is ``state x staff_baseline``.
+    """
+
+    label: Text
+    description: Text = ""
+    scale: dict[Annotated[float, Field(strict=True, ge=0.0, le=1.0)], Text] = Field(
+        default_factory=dict
+    )
+    state: Unit01
+    decided_by: Ident | list[Ident]
+    inertia: Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.0, 1.0, lo_open=True)] = (
+        Quantity(value=0.05)
+    )
+    region: Literal["europe", "indo_pacific", "global"] = "global"
+    kind: Literal["accession", "sanctions", "staffing", "posture", "alignment", "general"] = "general"
+    staffing_channels: list[Ident] = Field(default_factory=list)
+    source: Text | None = None
+
+
+class Response(_Strict):
+    """What an actor does when its red line is crossed (F7).
+
+    Attributes:
+        posture: change of own posture per theatre, each in [-1, 1].
+        tension: rise of tension toward each named actor or bloc (a bloc means all its members), in [0, 1].
+        suspend_channels: channel ids the actor suspends.
+    """
+
+    posture: dict[Ident, Signed01] = Field(default_factory=dict)
+    tension: dict[Ident, Unit01] = Field(default_factory=dict)
+    suspend_channels: list[Ident] = Field(default_factory=list)
+    note: Text = ""
+
+
+class RedLine(_Strict):
+    """A red line: when ``issue`` crosses ``threshold`` in ``direction``, the owner responds once."""
+
+    issue: Ident
+    threshold: Unit01
+    direction: Literal["above", "below"] = "above"
+    response: Response = Field(default_factory=Response)
+    source: Text | None = None
+
+
+class Faction(_Strict):
+    """A faction inside an actor whose threat perception differs (F9).
+
+    The actor's perceived threat from each listed actor is ``(1 - weight) x own + weight x faction``,
+    and, where ``theatres`` are listed, the faction counts those actors' posture there as threat.
+    """
+
+    name: Text
+    weight: Unit01
+    threat: dict[Ident, Unit01] = Field(default_factory=dict)
+    theatres: list[Ident] = Field(default_factory=list)
+    source: Text | None = None
+
+
+class ChannelPreference(_Strict):
+    """How much an actor prefers bilateral to bloc channels (F3): ``bilateral`` in [0, 1]."""
+
+    bilateral: Unit01 = Quantity(value=0.5)
+
+
+class Beliefs(_Strict):
+    """An actor's beliefs about others (F5).
+
+    Attributes:
+        bloc_leader: ``{bloc: actor}``: the actor perceives the bloc's position as the leader's and
+            routes the bloc's issues to channels with the leader.
+    """
+
+    bloc_leader: dict[Ident, Ident] = Field(default_factory=dict)
+
+
+class Capital(_Strict):
+    """A capital city at its real coordinates (degrees, WGS84)."""
+
+    name: Text
+    lat: Annotated[float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False)]
+
+
+class ActorSpec(_Strict):
+    """A state (DESIGN section 3).
+
+    Attributes:
+        name: display name.
+        capability: input in a stated unit (e.g. military expenditure, USD bn); normalised to shares.
+        position: ideal point per issue, in [0, 1].
+        salience: salience per issue, in [0, 1].
+        risk: risk exponent r in [0.5, 2], used when ``ai.risk_model`` is ``scenario``.
+        channel_preference: bilateral preference (F3).
+        threat: threat weight toward other actors, in [0, 1].
+        posture_appetite: per theatre, how readily the actor raises posture there, in [0, 1]
+            (default 1); F10's Russian caution in the Pacific.
+        controller: ``ai`` or ``human``.
+    """
+
+    name: Text
+    capability: NonNeg
+    position: dict[Ident, Unit01] = Field(default_factory=dict)
+    salience: dict[Ident, Unit01] = Field(default_factory=dict)
+    risk: RiskExp = Quantity(value=1.0)
+    channel_preference: ChannelPreference = Field(default_factory=ChannelPreference)
+    threat: dict[Ident, Unit01] = Field(default_factory=dict)
+    posture_appetite: dict[Ident, Unit01] = Field(default_factory=dict)
+    red_lines: list[RedLine] = Field(default_factory=list)
+    factions: list[Faction] = Field(default_factory=list)
+    beliefs: Beliefs = Field(default_factory=Beliefs)
+    capital: Capital | None = None
+    controller: Literal["ai", "human"] = "ai"
+
+
+class BlocSpec(_Strict):
+    """An alliance or institution (DESIGN section 3).
+
+    Attributes:
+        members: actor ids, at least one.
+        rule: ``consensus`` (any member blocks), ``majority`` (capability-weighted median),
+            ``leader`` (the leader's position).
+        leader: an actor id that must be a member; required for ``rule: leader``.
+        autonomy: in [0, 1]; on ``sanctions`` issues each member's position counts as
+            ``autonomy x own + (1 - autonomy) x autonomy_from's`` (F6).
+        autonomy_from: the actor whose position weighs on the bloc's sanctions decisions
+            (F6: the US); defaults to the leader.
+        veto: members whose no blocks a motion under ``majority`` (all members block under
+            ``consensus``).
+        candidates: actors that may apply for membership (accession, F7), each with the accession
+            issue that tracks its candidature.
+    """
+
+    name: Text
+    members: Annotated[list[Ident], Field(min_length=1)]
+    rule: Literal["consensus", "majority", "leader"] = "consensus"
+    leader: Ident | None = None
+    autonomy: Unit01 = Quantity(value=1.0)
+    autonomy_from: Ident | None = None
+    veto: list[Ident] = Field(default_factory=list)
+    candidates: dict[Ident, Ident] = Field(default_factory=dict)
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _leader_rule(self) -> BlocSpec:
+        if self.rule == "leader" and self.leader is None:
+            raise ValueError("rule 'leader' needs a 'leader'")
+        return self
+
+
+class ChannelSpec(_Strict):
+    """A channel of dialogue between two actors or an actor and a bloc (DESIGN section 3).
+
+    Attributes:
+        kind: one of :data:`CHANNEL_KINDS`.
+        endpoints: two distinct ids (actors or blocs). For an embassy, the first is the sending
+            state and the second the host, which may expel its staff.
+        status: ``open``, ``suspended`` or ``closed``.
+        staff: persons on post now (>= 0).
+        staff_baseline: persons on post in normal times (> 0); effectiveness grows with
+            staff / staff_baseline (see ``sim.channels.effectiveness``).
+        issues: issue ids the channel carries.
+        theatres: theatres where the channel serves deconfliction (F2).
+    """
+
+    kind: Literal[
+        "embassy", "ministerial_2plus2", "bloc_mission", "military_hotline", "summit", "un"
+    ]
+    endpoints: Annotated[list[Ident], Field(min_length=2, max_length=2)]
+    status: Literal["open", "suspended", "closed"] = "open"
+    staff: NonNeg = Quantity(value=10.0)
+    staff_baseline: Positive = Quantity(value=10.0)
+    issues: list[Ident] = Field(default_factory=list)
+    theatres: list[Ident] = Field(default_factory=list)
+    label: Text = ""
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ChannelSpec:
+        if self.endpoints[0] == self.endpoints[1]:
+            raise ValueError("endpoints must be two different ids")
+        return self
+
+
+class TheatreSpec(_Strict):
+    """A theatre of military posture (DESIGN section 3).
+
+    Attributes:
+        present: actor ids with forces there.
+        posture: starting posture per present actor, in [0, 1] (missing means 0.2).
+        incident_rate: base incidents per turn between two fully postured, fully tense actors (>= 0).
+        region: ``europe`` or ``indo_pacific``: which burden the posture counts toward (F11).
+        area: optional polygon ``[[lon, lat], ...]`` (degrees) for the map.
+    """
+
+    name: Text
+    present: Annotated[list[Ident], Field(min_length=1)]
+    posture: dict[Ident, Unit01] = Field(default_factory=dict)
+    incident_rate: NonNeg = Quantity(value=0.05)
+    region: Literal["europe", "indo_pacific", "global"] = "global"
+    area: list[Annotated[list[FiniteFloat], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list
+    )
+    source: Text | None = None
+
+
+class AISpec(_Strict):
+    """Settings of the AI policy and the kernel (DESIGN sections 4-5).
+
+    Attributes:
+        actions_per_turn: actions (besides proposals) an AI actor draws per turn, 0..6.
+        proposals_per_turn: challenges an AI actor sends per turn, best first, 0..6.
+        temperature: softmax temperature of the action draw, > 0 (utility units).
+        q, t: the kernel's status-quo probabilities Q and T, in [0, 1].
+        risk_model: ``endogenous`` (Scholz et al. 2011 risk from security) or ``scenario``
+            (each actor's ``risk``).
+    """
+
+    actions_per_turn: Annotated[int, Field(strict=True, ge=0, le=6)] = 2
+    proposals_per_turn: Annotated[int, Field(strict=True, ge=0, le=6)] = 2
+    temperature: Positive = Quantity(value=0.05)
+    q: Unit01 = Quantity(value=0.5)
+    t: Unit01 = Quantity(value=0.5)
+    risk_model: Literal["endogenous", "scenario"] = "endogenous"
+
+
+class Dynamics(_Strict):
+    """Coefficients of the turn's update rules; defaults are ours, stated in DESIGN terms.
+
+    All are dimensionless per-turn rates unless said otherwise. See ``sim.model`` for where each
+    enters. They are numbers so that sweeps can override them by dotted path
+    (``dynamics.tension_decay``).
+    """
+
+    tension_decay: Unit01 = Quantity(value=0.05)
+    tension_incident: Unit01 = Quantity(value=0.04)
+    tension_crisis: Unit01 = Quantity(value=0.12)
+    tension_conflict: Unit01 = Quantity(value=0.03)
+    tension_agreement: Unit01 = Quantity(value=0.03)
+    tension_expulsion: Unit01 = Quantity(value=0.05)
+    tension_closure: Unit01 = Quantity(value=0.04)
+    alignment_rate: Unit01 = Quantity(value=0.05)
+    alignment_pressure: Unit01 = Quantity(value=0.5)
+    alignment_patrol: Unit01 = Quantity(value=0.03)
+    escalation: Unit01 = Quantity(value=0.25)
+    clash: Unit01 = Quantity(value=0.02)
+    deconfliction: Unit01 = Quantity(value=0.8)
+    posture_step: Unit01 = Quantity(value=0.1)
+    posture_cost: NonNeg = Quantity(value=0.02)
+    deterrence: NonNeg = Quantity(value=0.6)
+    linkage: Unit01 = Quantity(value=0.5)
+    channel_upkeep: NonNeg = Quantity(value=0.004)
+    channel_value: NonNeg = Quantity(value=1.0)
+    expulsion_staff: NonNeg = Quantity(value=0.1)
+    restore_staff: NonNeg = Quantity(value=0.1)
+    reciprocity: Unit01 = Quantity(value=0.6)
+    grand_bargain_tension: Unit01 = Quantity(value=0.15)
+    grand_bargain_turns: Annotated[int, Field(strict=True, ge=1, le=60)] = 3
+
+
+class Relations(_Strict):
+    """Starting tension (in [0, 1]) and alignment (in [-1, 1]) by pair ``"A-B"`` (symmetric).
+
+    Pairs not listed start at ``default_tension`` and alignment 0.
+    """
+
+    default_tension: Unit01 = Quantity(value=0.2)
+    tension: dict[Annotated[str, Field(strict=True)], Unit01] = Field(default_factory=dict)
+    alignment: dict[Annotated[str, Field(strict=True)], Signed01] = Field(default_factory=dict)
+
+
+EventKind = Literal[
+    "summit",
+    "incident",
+    "expulsion",
+    "restore_staff",
+    "red_line",
+    "channel_status",
+    "set_posture",
+    "set_position",
+    "note",
+]
+
+
+class EventSpec(_Strict):
+    """A scheduled (or injected) event; which fields apply depends on ``kind``.
+
+    Kinds and their fields:
+        ``summit``: ``actors`` (two), optional ``channel``: opens it, lowers their tension by
+            ``size`` and gives their proposals a fully effective channel this turn.
+        ``incident``: ``theatre``, ``actors`` (two): an incident between them, escalation drawn.
+        ``expulsion``: ``channel``, ``size`` (share of baseline staff expelled).
+        ``restore_staff``: ``channel``, ``size`` (share of baseline staff restored).
+        ``red_line``: ``actor``, ``issue``: the actor's red line on the issue counts as crossed.
+        ``channel_status``: ``channel``, ``status``.
+        ``set_posture``: ``actor``, ``theatre``, ``size`` (new level, in [0, 1]).
+        ``set_position``: ``actor``, ``issue``, ``size`` (new position, in [0, 1]).
+        ``note``: ``text`` only: written to the turn log.
+    """
+
+    turn: Annotated[int, Field(strict=True, ge=1, le=10000)]
+    kind: EventKind
+    actors: list[Ident] = Field(default_factory=list)
+    actor: Ident | None = None
+    channel: Ident | None = None
+    theatre: Ident | None = None
+    issue: Ident | None = None
+    status: Literal["open", "suspended", "closed"] | None = None
+    size: Unit01 | None = None
+    text: Text = ""
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> EventSpec:
+        need = {
+            "summit": ("actors",),
+            "incident": ("theatre", "actors"),
+            "expulsion": ("channel", "size"),
+            "restore_staff": ("channel", "size"),
+            "red_line": ("actor", "issue"),
+            "channel_status": ("channel", "status"),
+            "set_posture": ("actor", "theatre", "size"),
+            "set_position": ("actor", "issue", "size"),
+            "note": ("text",),
+        }[self.kind]
+        missing = [f for f in need if not getattr(self, f)]
+        if missing:
+            raise ValueError(f"event kind '{self.kind}' needs {', '.join(missing)}")
+        if self.kind in ("summit", "incident") and len(self.actors) != 2:
+            raise ValueError(f"event kind '{self.kind}' needs exactly two actors")
+        return self
+
+
+class Scenario(_Strict):
+    """A whole scenario file (DESIGN section 6)."""
+
+    schema_version: Literal[1]
+    name: Text
+    description: Text = ""
+    start: Annotated[str, Field(strict=True, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    turns: Annotated[int, Field(strict=True, ge=1, le=600)]
+    turn_months: Annotated[int, Field(strict=True, ge=1, le=12)] = 1
+    sources: dict[Ident, SourceRef] = Field(default_factory=dict)
+    issues: Annotated[dict[Ident, IssueSpec], Field(min_length=1)]
+    actors: Annotated[dict[Ident, ActorSpec], Field(min_length=2)]
+    blocs: dict[Ident, BlocSpec] = Field(default_factory=dict)
+    channels: dict[Ident, ChannelSpec] = Field(default_factory=dict)
+    theatres: dict[Ident, TheatreSpec] = Field(default_factory=dict)
+    relations: Relations = Field(default_factory=Relations)
+    ai: AISpec = Field(default_factory=AISpec)
+    dynamics: Dynamics = Field(default_factory=Dynamics)
+    great_powers: list[Ident] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
+
+
+Path = tuple[str | int, ...]
+
+
+def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
+    """Every dangling or inconsistent reference in a field-valid scenario.
+
+    Args:
+        sc: a scenario that passed field validation.
+
+    Returns:
+        A list of ``(path, message)``; empty when the scenario is consistent. ``path`` is the
+        field path as a tuple (``("blocs", "NATO", "members", 3)``).
+    """
+    out: list[tuple[Path, str]] = []
+    actors, blocs, issues = set(sc.actors), set(sc.blocs), set(sc.issues)
+    channels, theatres = set(sc.channels), set(sc.theatres)
+    both = actors | blocs
+    clash = actors & blocs
+    for x in sorted(clash):
+        out.append((("blocs", x), f"'{x}' is both an actor and a bloc id"))
+
+    def need(path: Path, ref: str, pool: set[str], what: str) -> None:
+        if ref not in pool:
+            hint = ", ".join(sorted(pool)[:12]) or "none defined"
+            out.append((path, f"unknown {what} '{ref}' (known: {hint})"))
+
+    for iid, iss in sc.issues.items():
+        if isinstance(iss.decided_by, str):
+            need(("issues", iid, "decided_by"), iss.decided_by, both, "actor or bloc")
+        else:
+            if not iss.decided_by:
+                out.append((("issues", iid, "decided_by"), "needs at least one actor"))
+            for k, a in enumerate(iss.decided_by):
+                need(("issues", iid, "decided_by", k), a, actors, "actor")
+        for k, ch in enumerate(iss.staffing_channels):
+            need(("issues", iid, "staffing_channels", k), ch, channels, "channel")
+    for aid, a in sc.actors.items():
+        for field in ("position", "salience"):
+            for iid in getattr(a, field):
+                need(("actors", aid, field, iid), iid, issues, "issue")
+        for oid in a.threat:
+            need(("actors", aid, "threat", oid), oid, both, "actor or bloc")
+            if oid == aid:
+                out.append((("actors", aid, "threat", oid), "an actor cannot threaten itself"))
+        for tid in a.posture_appetite:
+            need(("actors", aid, "posture_appetite", tid), tid, theatres, "theatre")
+        for k, rl in enumerate(a.red_lines):
+            p = ("actors", aid, "red_lines", k)
+            need((*p, "issue"), rl.issue, issues, "issue")
+            for tid in rl.response.posture:
+                need((*p, "response", "posture", tid), tid, theatres, "theatre")
+            for oid in rl.response.tension:
+                need((*p, "response", "tension", oid), oid, both, "actor or bloc")
+            for j, ch in enumerate(rl.response.suspend_channels):
+                need((*p, "response", "suspend_channels", j), ch, channels, "channel")
+        for k, f in enumerate(a.factions):
+            for oid in f.threat:
+                need(("actors", aid, "factions", k, "threat", oid), oid, both, "actor or bloc")
+            for j, tid in enumerate(f.theatres):
+                need(("actors", aid, "factions", k, "theatres", j), tid, theatres, "theatre")
+        for bid, lid in a.beliefs.bloc_leader.items():
+            need(("actors", aid, "beliefs", "bloc_leader", bid), bid, blocs, "bloc")
+            need(("actors", aid, "beliefs", "bloc_leader", bid), lid, actors, "actor")
+    for bid, b in sc.blocs.items():
+        seen: set[str] = set()
+        for k, m in enumerate(b.members):
+            need(("blocs", bid, "members", k), m, actors, "actor")
+            if m in seen:
+                out.append((("blocs", bid, "members", k), f"'{m}' is listed twice"))
+            seen.add(m)
+        if b.leader is not None and b.leader not in b.members:
+            out.append((("blocs", bid, "leader"), f"leader '{b.leader}' is not a member"))
+        if b.autonomy_from is not None:
+            need(("blocs", bid, "autonomy_from"), b.autonomy_from, actors, "actor")
+        for k, v in enumerate(b.veto):
+            if v not in b.members:
+                out.append((("blocs", bid, "veto", k), f"veto holder '{v}' is not a member"))
+        for cid, iid in b.candidates.items():
+            need(("blocs", bid, "candidates", cid), cid, actors, "actor")
+            need(("blocs", bid, "candidates", cid), iid, issues, "issue")
+            if cid in b.members:
+                out.append((("blocs", bid, "candidates", cid), f"'{cid}' is already a member"))
+    for cid, ch in sc.channels.items():
+        for k, e in enumerate(ch.endpoints):
+            need(("channels", cid, "endpoints", k), e, both, "actor or bloc")
+        if all(e in blocs for e in ch.endpoints):
+            out.append((("channels", cid, "endpoints"), "a channel needs at least one actor"))
+        if ch.kind == "embassy" and not all(e in actors for e in ch.endpoints):
+            out.append((("channels", cid, "endpoints"), "an embassy joins two states"))
+        for k, iid in enumerate(ch.issues):
+            need(("channels", cid, "issues", k), iid, issues, "issue")
+        for k, tid in enumerate(ch.theatres):
+            need(("channels", cid, "theatres", k), tid, theatres, "theatre")
+    for tid, th in sc.theatres.items():
+        for k, a in enumerate(th.present):
+            need(("theatres", tid, "present", k), a, actors, "actor")
+        for a in th.posture:
+            if a not in th.present:
+                out.append(
+                    (("theatres", tid, "posture", a), f"'{a}' has posture but is not present")
+                )
+    for field in ("tension", "alignment"):
+        for pair in getattr(sc.relations, field):
+            parts = pair.split("-")
+            if len(parts) != 2 or parts[0] == parts[1]:
+                out.append((("relations", field, pair), "a pair is written 'A-B' with two ids"))
+                continue
+            for p in parts:
+                need(("relations", field, pair), p, actors, "actor")
+    for k, g in enumerate(sc.great_powers):
+        need(("great_powers", k), g, actors, "actor")
+    for k, ev in enumerate(sc.events):
+        p = ("events", k)
+        if ev.turn > sc.turns:
+            out.append(((*p, "turn"), f"turn {ev.turn} is after the last turn ({sc.turns})"))
+        for j, a in enumerate(ev.actors):
+            need((*p, "actors", j), a, actors, "actor")
+        if ev.actor is not None:
+            need((*p, "actor"), ev.actor, actors, "actor")
+        if ev.channel is not None:
+            need((*p, "channel"), ev.channel, channels, "channel")
+        if ev.theatre is not None:
+            need((*p, "theatre"), ev.theatre, theatres, "theatre")
+        if ev.issue is not None:
+            need((*p, "issue"), ev.issue, issues, "issue")
+    return out
+
+
+INTERVIEW_CITE = re.compile(r"interview L(\d+)")
