@@ -1,0 +1,1 @@
+"""Command-line front end (click + rich); imports the model, never imported by it."""

@@ -1,0 +1,298 @@
+"""The AI policy: score every legal action by its one-turn expected utility gain (DESIGN section 4).
+
+Scoring is vectorised per action kind over all actors at once; :func:`draw` then samples each
+actor's actions from a softmax at ``ai.temperature`` without replacement (the Gumbel-top-k
+construction: adding independent Gumbel noise to ``score / temperature`` and keeping the k
+largest is an exact draw without replacement from the softmax; Kool, van Hoof and Welling 2019,
+"Stochastic Beams and Where to Find Them", ICML). A drawn ``pass`` ends an actor's draw.
+
+The utility terms are ours, stated in each scorer, and each cites the interview claim (F1-F14 of
+DESIGN section 2) that it encodes. All scores are in utility units comparable with ``pass`` = 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.actions import KIND_CODE
+
+REOPEN_COST = {1: 0.03, 2: 0.12}
+"""Cost of reopening a suspended (1) or closed (2) channel, utility units; judgement (ours)."""
+REOPEN_STAFF = 0.2
+"""Share of baseline staff a closed channel reopens with; judgement (ours)."""
+REBUFF_COST = 0.1
+"""Cost to a candidate of an application that its bloc turns down; judgement (ours)."""
+INSULT = 0.6
+"""Weight of lost own staff (expulsions) in a channel's cost to the sender (F1, F14); ours."""
+TENSION_COST = 0.25
+"""Weight of tension with the counterpart in a channel's political cost; ours."""
+PATROL_CAUTION = 0.3
+"""Cost of a joint patrol per unit of missing appetite for the theatre (F10); ours."""
+
+
+@dataclass
+class Candidates:
+    """Flat arrays of every scored candidate action this turn (one row per candidate).
+
+    Attributes:
+        actor: (N,) acting actor index.
+        kind: (N,) action kind code (:data:`sim.actions.KIND_CODE`).
+        a1, a2: (N,) integer parameters whose meaning depends on the kind (channel, theatre,
+            target, issue, bloc index).
+        value: (N,) float parameter (posture level, staff persons).
+        score: (N,) one-turn expected utility gain; ``pass`` scores 0.
+        terms: (N, 3) the score's named terms (see :data:`TERM_NAMES`), for the log.
+    """
+
+    actor: np.ndarray
+    kind: np.ndarray
+    a1: np.ndarray
+    a2: np.ndarray
+    value: np.ndarray
+    score: np.ndarray
+    terms: np.ndarray
+
+
+TERM_NAMES = {
+    "open_channel": ("channel value", "channel cost", "reopening cost"),
+    "suspend_channel": ("channel cost", "channel value", "reversibility"),
+    "close_channel": ("channel cost", "channel value", "tension"),
+    "expel": ("grievance (reciprocity)", "tension", "channel value lost"),
+    "restore_staff": ("channel value gained", "goodwill (reciprocity)", "tension"),
+    "set_posture": ("deterrence of threat exposure", "posture cost", "appetite"),
+    "joint_patrol": ("shared pressure", "caution", "alignment"),
+    "apply_membership": ("stake", "rebuff cost", "bloc position"),
+    "pass": ("", "", ""),
+}
+
+
+def _block(actor, kind, a1, a2, value, score, terms) -> Candidates:
+    n = len(actor)
+    return Candidates(
+        np.asarray(actor, int),
+        np.full(n, KIND_CODE[kind], int),
+        np.asarray(a1, int),
+        np.asarray(a2, int),
+        np.asarray(value, float),
+        np.asarray(score, float),
+        np.asarray(terms, float).reshape(n, 3),
+    )
+
+
+def concat(blocks: list[Candidates]) -> Candidates:
+    """Join candidate blocks into one."""
+    return Candidates(
+        *(np.concatenate([getattr(b, f) for b in blocks]) for f in ("actor", "kind", "a1", "a2", "value", "score")),
+        np.concatenate([b.terms for b in blocks]),
+    )
+
+
+def channel_candidates(ctx) -> list[Candidates]:
+    """Open, suspend and close actions on channels where the actor is an endpoint.
+
+    Value of channel k to actor a (F1, F3, F5): ``channel_value x pref x e_k x sum of a's
+    effective salience over the issues k carries`` (0 for a bloc that a believes is led by
+    another: it talks to the leader instead, F5), plus deconfliction in k's theatres (F2).
+    ``pref`` is a's bilateral preference for bilateral kinds and one minus it for bloc and UN
+    channels (F3). Cost: upkeep, ``INSULT`` x the share of a's own staff lost on k (expulsions,
+    F1, F14), ``TENSION_COST`` x tension with the other side. Closing gains cost - value;
+    suspending 0.8 of that; reopening gains value - cost - ``REOPEN_COST``.
+    """
+    acts, kinds = ctx.channel_actor_pairs  # (P,) actor, (P,) channel
+    if len(acts) == 0:
+        return []
+    value = ctx.channel_value[acts, kinds]
+    value_open = ctx.channel_value_if_open[acts, kinds]
+    cost = ctx.channel_cost[acts, kinds]
+    tension = ctx.channel_tension[acts, kinds]
+    status = ctx.status[kinds]
+    out = []
+    is_open = status == 0
+    if is_open.any():
+        a, k = acts[is_open], kinds[is_open]
+        v, c, t = value[is_open], cost[is_open], tension[is_open]
+        out.append(_block(a, "close_channel", k, k * 0, k * 0, c - v, np.c_[c, -v, t]))
+        out.append(
+            _block(a, "suspend_channel", k, k * 0, k * 0, 0.8 * (c - v), np.c_[0.8 * c, -0.8 * v, 0 * v])
+        )
+    shut = ~is_open
+    if shut.any():
+        a, k = acts[shut], kinds[shut]
+        v, c = value_open[shut], cost[shut]
+        reopen = np.where(status[shut] == 1, REOPEN_COST[1], REOPEN_COST[2])
+        out.append(_block(a, "open_channel", k, k * 0, k * 0, v - c - reopen, np.c_[v, -c, -reopen]))
+    return out
+
+
+def staff_candidates(ctx) -> list[Candidates]:
+    """Expel and restore actions of a host state on staffed channels (F14, interview L35).
+
+    Expel (size ``dynamics.expulsion_staff`` x baseline): gains ``reciprocity`` x the host's
+    grievance against the sender (tit for tat) plus ``TENSION_COST`` x tension, and loses the
+    host's value of the channel in proportion to the effectiveness lost. Restore (size
+    ``dynamics.restore_staff`` x baseline, up to the cap set by a staffing issue): gains the
+    channel value added, ``reciprocity`` x goodwill, and loses ``TENSION_COST`` x tension.
+    """
+    hosts, chans, senders = ctx.host_pairs
+    if len(hosts) == 0:
+        return []
+    out = []
+    d = ctx.dyn
+    base = ctx.world.ch_baseline[chans]
+    staff = ctx.staff[chans]
+    open_ = ctx.status[chans] == 0
+    v = ctx.channel_value[hosts, chans]
+    e_now = ctx.effectiveness[chans]
+    tension = ctx.tension[hosts, senders]
+    # expel
+    size = np.minimum(staff, d["expulsion_staff"] * base)
+    ok = open_ & (size > 0)
+    if ok.any():
+        e_after = ctx.effect_of(chans[ok], staff[ok] - size[ok])
+        lost = np.where(e_now[ok] > 0, v[ok] * (1 - e_after / np.maximum(e_now[ok], 1e-12)), 0.0)
+        grv = d["reciprocity"] * ctx.grievance[hosts[ok], senders[ok]]
+        ten = TENSION_COST * tension[ok]
+        out.append(
+            _block(hosts[ok], "expel", chans[ok], senders[ok], np.round(size[ok]), grv + ten - lost - 0.02, np.c_[grv, ten, -lost])
+        )
+    # restore
+    cap = ctx.staff_cap[chans]
+    size = np.minimum(cap - staff, d["restore_staff"] * base)
+    ok = open_ & (size >= 1)
+    if ok.any():
+        e_after = ctx.effect_of(chans[ok], staff[ok] + size[ok])
+        value_open = ctx.channel_value_if_open[hosts[ok], chans[ok]]
+        gain = value_open * (e_after - e_now[ok]) / np.maximum(e_after, 1e-12)
+        gw = d["reciprocity"] * ctx.goodwill[hosts[ok], senders[ok]]
+        ten = TENSION_COST * tension[ok]
+        out.append(
+            _block(hosts[ok], "restore_staff", chans[ok], senders[ok], np.round(size[ok]), gain + gw - ten, np.c_[gain, gw, -ten])
+        )
+    return out
+
+
+def posture_candidates(ctx) -> list[Candidates]:
+    """Raise or lower posture by ``dynamics.posture_step`` in a theatre where the actor is present.
+
+    Gain of a change ``delta``: ``deterrence x exposure x appetite x delta`` (exposure: perceived
+    threat from others times their posture there, plus faction threat, F9) minus
+    ``posture_cost x ((P + delta)^2 - P^2) / c`` with P the actor's total posture and ``c`` its
+    capability share relative to the largest (``sqrt``); a convex cost makes a state spend its
+    posture where the threat is greatest (F11, F13: the US in the Pacific). F10's caution enters
+    through ``appetite``.
+    """
+    d = ctx.dyn
+    step = d["posture_step"]
+    w = ctx.world
+    pa, pt = np.nonzero(w.present & ctx.ai_mask[:, None])
+    if len(pa) == 0:
+        return []
+    cur = ctx.posture[pa, pt]
+    total = ctx.posture.sum(axis=1)[pa]
+    scale = ctx.cost_scale[pa]
+    expo = ctx.exposure[pa, pt]
+    app = w.appetite[pa, pt]
+    out = []
+    for sign in (1.0, -1.0):
+        new = np.clip(cur + sign * step, 0.0, 1.0)
+        delta = new - cur
+        ok = np.abs(delta) > 1e-9
+        if not ok.any():
+            continue
+        dlt = delta[ok]
+        det = d["deterrence"] * expo[ok] * app[ok] * dlt
+        cost = d["posture_cost"] * ((total[ok] + dlt) ** 2 - total[ok] ** 2) / scale[ok]
+        out.append(
+            _block(pa[ok], "set_posture", pt[ok], pt[ok] * 0, np.round(new[ok], 6), det - cost, np.c_[det, -cost, app[ok]])
+        )
+    return out
+
+
+def patrol_candidates(ctx) -> list[Candidates]:
+    """Joint patrols with an aligned partner in a theatre where both are present (F10, F11).
+
+    Gain: ``alignment_pressure x sum over third states k of min(threat_a k, threat_b k) x
+    posture_k`` (pressure the two share, F11) minus ``PATROL_CAUTION x (1 - appetite)`` (F10)
+    minus the posture cost of one step; partners need alignment > 0.2.
+    """
+    d = ctx.dyn
+    w = ctx.world
+    aligned = (ctx.alignment > 0.2) & ~np.eye(w.n, dtype=bool) & ctx.ai_mask[:, None]
+    ia, ib = np.nonzero(aligned)
+    if len(ia) == 0:
+        return []
+    tp = ctx.threat_perc
+    shared = np.minimum(tp[ia][:, None, :], tp[ib][:, None, :])  # (P, 1, n)
+    pressure = np.einsum("pk,kt->pt", shared[:, 0, :], ctx.posture)  # (P, T)
+    both = w.present[ia] & w.present[ib]
+    pi, ti = np.nonzero(both)
+    if len(pi) == 0:
+        return []
+    a, b = ia[pi], ib[pi]
+    press = d["alignment_pressure"] * pressure[pi, ti]
+    caution = PATROL_CAUTION * (1 - w.appetite[a, ti])
+    cost = d["posture_cost"] * d["posture_step"] / ctx.cost_scale[a]
+    return [_block(a, "joint_patrol", ti, b, 0 * a, press - caution - cost, np.c_[press, -caution, ctx.alignment[a, b]])]
+
+
+def membership_candidates(ctx) -> list[Candidates]:
+    """Applications for membership by a bloc's candidates (F7).
+
+    Gain: ``salience x (position - state)`` on the accession issue, halved, minus
+    ``REBUFF_COST`` times one plus the number of past rebuffs.
+    """
+    rows = []
+    for issue, (bloc, cand) in ctx.world.accession.items():
+        if not ctx.ai_mask[cand] or ctx.world.members[bloc, cand] or ctx.motion_pending(bloc, cand):
+            continue
+        stake = ctx.salience[cand, issue] * max(0.0, ctx.position[cand, issue] - ctx.issue_state[issue]) * 0.5
+        reb = REBUFF_COST * (1 + ctx.rebuffs.get((bloc, cand), 0))
+        rows.append((cand, bloc, issue, stake - reb, stake, -reb))
+    if not rows:
+        return []
+    r = np.array(rows)
+    return [_block(r[:, 0], "apply_membership", r[:, 1], r[:, 2], 0 * r[:, 0], r[:, 3], np.c_[r[:, 4], r[:, 5], 0 * r[:, 0]])]
+
+
+def pass_candidates(ctx) -> list[Candidates]:
+    """``pass`` for every AI actor, score 0: the reference every other action is measured from."""
+    a = np.flatnonzero(ctx.ai_mask)
+    return [_block(a, "pass", a * 0, a * 0, a * 0, a * 0.0, np.zeros((len(a), 3)))]
+
+
+SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candidates, patrol_candidates, membership_candidates)
+"""The registry of scorers: a new AI action kind is one more entry here."""
+
+
+def draw(cand: Candidates, k: int, temperature: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """Draw up to ``k`` actions per actor from a softmax at ``temperature``, without replacement.
+
+    Args:
+        cand: all candidates (each AI actor has at least a ``pass``).
+        k: actions per actor (``ai.actions_per_turn``).
+        temperature: > 0, utility units.
+        rng: the model's generator (one Gumbel draw per candidate, in candidate order).
+
+    Returns:
+        For each actor index present in ``cand``, the row indices of its drawn actions in draw
+        order, as a list indexed by actor (empty arrays for actors with no candidates). A drawn
+        ``pass`` ends the list.
+    """
+    g = rng.gumbel(size=len(cand.score))
+    key = cand.score / temperature + g
+    order = np.lexsort((-key, cand.actor))
+    acts = cand.actor[order]
+    starts = np.searchsorted(acts, np.arange(acts.max() + 1 if len(acts) else 0))
+    ends = np.searchsorted(acts, np.arange(acts.max() + 1 if len(acts) else 0), side="right")
+    out = []
+    pass_code = KIND_CODE["pass"]
+    for s, e in zip(starts, ends):
+        rows = order[s : min(e, s + k)]
+        kinds = cand.kind[rows]
+        stop = np.flatnonzero(kinds == pass_code)
+        if len(stop):
+            rows = rows[: stop[0]]
+        out.append(rows)
+    return out
