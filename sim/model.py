@@ -248,7 +248,9 @@ class GreatPowerModel(mesa.Model):
         tsum = np.einsum("kij,ij->ki", pair, self.tension)
         other_t = np.where(cnt > 0, tsum / np.maximum(cnt, 1), 0.0).T
         self.channel_tension = other_t
-        self.channel_cost = d["channel_upkeep"] + policy.INSULT * own_loss + policy.TENSION_COST * other_t
+        # military lines carry no political cost: they survive political breaks (F2)
+        political = w.ch_political[None, :]
+        self.channel_cost = d["channel_upkeep"] + political * (policy.INSULT * own_loss + policy.TENSION_COST * other_t)
         acts, chans = np.nonzero(self.ch_actor.T & self.ai_mask[:, None])
         self.channel_actor_pairs = (acts, chans)
         hosts, hch, snd = [], [], []
@@ -682,6 +684,7 @@ class GreatPowerModel(mesa.Model):
             j = ai[a.target]
             self.alignment[i, j] = self.alignment[j, i] = min(1.0, self.alignment[i, j] + d["alignment_patrol"])
             self._patrols.append((t, i, j))
+            self.posture[i, t] = min(1.0, self.posture[i, t] + d["posture_step"] / 2)
             self._ev.append({"type": "patrol", "actors": [a.actor, a.target], "theatre": a.theatre})
             return True
         if kind == "apply_membership":
@@ -939,7 +942,8 @@ class GreatPowerModel(mesa.Model):
         diff = np.abs(self.position[:, None, :] - self.position[None, :, :])
         sim = 1.0 - 2.0 * np.where(wsum.sum(2) > 0, (wsum * diff).sum(2) / np.maximum(wsum.sum(2), 1e-12), 0.5)
         tp = self.threat_perc
-        burden = (self.posture * w.present).sum(axis=1)  # (n,)
+        npres = np.maximum(w.present.sum(axis=1), 1)
+        burden = (self.posture * w.present).sum(axis=1) / npres  # (n,) mean posture, in [0, 1]
         shared = np.einsum("ik,jk,k->ij", tp, tp, burden)
         target = np.clip(sim + d["alignment_pressure"] * shared - 0.5 * np.maximum(w.threat, w.threat.T), -1.0, 1.0)
         al = self.alignment + d["alignment_rate"] * (target - self.alignment)

@@ -24,11 +24,19 @@ REOPEN_STAFF = 0.2
 """Share of baseline staff a closed channel reopens with; judgement (ours)."""
 REBUFF_COST = 0.1
 """Cost to a candidate of an application that its bloc turns down; judgement (ours)."""
-INSULT = 0.6
+INSULT = 0.25
 """Weight of lost own staff (expulsions) in a channel's cost to the sender (F1, F14); ours."""
 TENSION_COST = 0.25
 """Weight of tension with the counterpart in a channel's political cost; ours."""
 PATROL_CAUTION = 0.3
+EXPEL_COST = 0.06
+"""Political cost of an expulsion (a hostile public act), utility units; ours."""
+CLOSE_COST = 0.05
+PATROL_WEIGHT = 0.3
+"""Share of the pressure two states share that a joint patrol answers; ours."""
+"""Political cost of closing a channel (a public break), utility units; ours."""
+SUSPEND_COST = 0.02
+"""Political cost of suspending a channel, utility units; ours."""
 """Cost of a joint patrol per unit of missing appetite for the theatre (F10); ours."""
 
 
@@ -98,9 +106,12 @@ def channel_candidates(ctx) -> list[Candidates]:
     ``pref`` is a's bilateral preference for bilateral kinds and one minus it for bloc and UN
     channels (F3). Cost: upkeep, ``INSULT`` x the share of a's own staff lost on k (expulsions,
     F1, F14), ``TENSION_COST`` x tension with the other side. Closing gains cost - value;
-    suspending 0.8 of that; reopening gains value - cost - ``REOPEN_COST``.
+    suspending 0.8 of that; each less its political cost (``CLOSE_COST``, ``SUSPEND_COST``);
+    reopening gains value - cost - ``REOPEN_COST``. Summit channels open and close by events only.
     """
     acts, kinds = ctx.channel_actor_pairs  # (P,) actor, (P,) channel
+    keep = ~ctx.world.ch_event_only[kinds]  # summits open and close by events only
+    acts, kinds = acts[keep], kinds[keep]
     if len(acts) == 0:
         return []
     value = ctx.channel_value[acts, kinds]
@@ -113,9 +124,9 @@ def channel_candidates(ctx) -> list[Candidates]:
     if is_open.any():
         a, k = acts[is_open], kinds[is_open]
         v, c, t = value[is_open], cost[is_open], tension[is_open]
-        out.append(_block(a, "close_channel", k, k * 0, k * 0, c - v, np.c_[c, -v, t]))
+        out.append(_block(a, "close_channel", k, k * 0, k * 0, c - v - CLOSE_COST, np.c_[c, -v, t]))
         out.append(
-            _block(a, "suspend_channel", k, k * 0, k * 0, 0.8 * (c - v), np.c_[0.8 * c, -0.8 * v, 0 * v])
+            _block(a, "suspend_channel", k, k * 0, k * 0, 0.8 * (c - v) - SUSPEND_COST, np.c_[0.8 * c, -0.8 * v, 0 * v])
         )
     shut = ~is_open
     if shut.any():
@@ -130,7 +141,8 @@ def staff_candidates(ctx) -> list[Candidates]:
     """Expel and restore actions of a host state on staffed channels (F14, interview L35).
 
     Expel (size ``dynamics.expulsion_staff`` x baseline): gains ``reciprocity`` x the host's
-    grievance against the sender (tit for tat) plus ``TENSION_COST`` x tension, and loses the
+    grievance against the sender (tit for tat) plus ``TENSION_COST`` x tension x hostility (the
+    larger of the two threat weights: allies do not expel each other for spite), and loses the
     host's value of the channel in proportion to the effectiveness lost. Restore (size
     ``dynamics.restore_staff`` x baseline, up to the cap set by a staffing issue): gains the
     channel value added, ``reciprocity`` x goodwill, and loses ``TENSION_COST`` x tension.
@@ -145,7 +157,8 @@ def staff_candidates(ctx) -> list[Candidates]:
     open_ = ctx.status[chans] == 0
     v = ctx.channel_value[hosts, chans]
     e_now = ctx.effectiveness[chans]
-    tension = ctx.tension[hosts, senders]
+    hostility = np.maximum(ctx.world.threat[hosts, senders], ctx.world.threat[senders, hosts])
+    tension = ctx.tension[hosts, senders] * hostility
     # expel
     size = np.minimum(staff, d["expulsion_staff"] * base)
     ok = open_ & (size > 0)
@@ -155,7 +168,7 @@ def staff_candidates(ctx) -> list[Candidates]:
         grv = d["reciprocity"] * ctx.grievance[hosts[ok], senders[ok]]
         ten = TENSION_COST * tension[ok]
         out.append(
-            _block(hosts[ok], "expel", chans[ok], senders[ok], np.round(size[ok]), grv + ten - lost - 0.02, np.c_[grv, ten, -lost])
+            _block(hosts[ok], "expel", chans[ok], senders[ok], np.round(size[ok]), grv + ten - lost - EXPEL_COST, np.c_[grv, ten, -lost])
         )
     # restore
     cap = ctx.staff_cap[chans]
@@ -213,8 +226,9 @@ def posture_candidates(ctx) -> list[Candidates]:
 def patrol_candidates(ctx) -> list[Candidates]:
     """Joint patrols with an aligned partner in a theatre where both are present (F10, F11).
 
-    Gain: ``alignment_pressure x sum over third states k of min(threat_a k, threat_b k) x
-    posture_k`` (pressure the two share, F11) minus ``PATROL_CAUTION x (1 - appetite)`` (F10)
+    A patrol raises the proposer's posture there by half a posture step and the pair's
+    alignment by ``alignment_patrol``. Gain: ``PATROL_WEIGHT x alignment_pressure x sum over
+    third states k of min(threat_a k, threat_b k) x posture_k`` (pressure the two share, F11) minus ``PATROL_CAUTION x (1 - appetite)`` (F10)
     minus the posture cost of one step; partners need alignment > 0.2.
     """
     d = ctx.dyn
@@ -231,7 +245,7 @@ def patrol_candidates(ctx) -> list[Candidates]:
     if len(pi) == 0:
         return []
     a, b = ia[pi], ib[pi]
-    press = d["alignment_pressure"] * pressure[pi, ti]
+    press = PATROL_WEIGHT * d["alignment_pressure"] * pressure[pi, ti]
     caution = PATROL_CAUTION * (1 - w.appetite[a, ti])
     cost = d["posture_cost"] * d["posture_step"] / ctx.cost_scale[a]
     return [_block(a, "joint_patrol", ti, b, 0 * a, press - caution - cost, np.c_[press, -caution, ctx.alignment[a, b]])]
