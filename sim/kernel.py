@@ -1,0 +1,568 @@
+"""The expected-utility bargaining kernel, vectorised over issues and actors (DESIGN section 5).
+
+Bueno de Mesquita's expected-utility model of group decisions in the formulation of Scholz,
+Calbert and Smith (2011), "Unravelling Bueno de Mesquita's group decision model", Journal of
+Theoretical Politics 23(4) (cited below as *SCS 2011*), written as pure functions over numpy
+arrays: no Mesa, no I/O, no global random state. The model draws every random number from its
+own seeded generator and hands it in (:func:`bargaining_round` takes ``rng``; :func:`resolve`
+takes the draws themselves).
+
+Every array is batched over issues: the leading axis is the issue (``m`` of them), the next
+one or two axes are actors (``n`` of them, in id order). A pair table ``T`` of shape
+``(m, n, n)`` reads ``T[issue, i, j]`` = "i against j" (i challenges, j is challenged).
+
+Units: positions are points on the issue scale (``[0, 1]`` in this project; ``scale_range`` is
+the length of that scale), saliences are shares of attention in ``[0, 1]``, capabilities are
+non-negative numbers on any common scale (only ratios matter), utilities are the dimensionless
+values of SCS 2011 in ``[-2, 2]``, and expected utilities are differences of those.
+
+Inputs are trusted to be finite and in range (the scenario loader validates them once, at the
+edge); the functions here check shapes only and raise :class:`ValueError` on a mismatch.
+Degenerate inputs (all positions equal, zero capabilities, zero saliences, one actor) give
+finite numbers, never NaN or inf.
+
+:mod:`tests.reference_kernel` holds the same kernel in plain Python loops: it is the test
+oracle, and ``benchmarks/bench_kernel.py`` reports the speed ratio between the two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "OUTCOME_CAPITULATION",
+    "OUTCOME_COMPROMISE",
+    "OUTCOME_CONFLICT",
+    "OUTCOME_NAMES",
+    "OUTCOME_NONE",
+    "OUTCOME_STALEMATE",
+    "SECURITY_TIE_TOLERANCE",
+    "bargaining_round",
+    "expected_utility",
+    "forecast",
+    "resolve",
+    "respond",
+    "risk_exponents",
+    "win_probability",
+]
+
+OUTCOME_NONE = 0
+"""No challenge reached the target (int8 code)."""
+OUTCOME_CONFLICT = 1
+"""Both expect to gain from a fight; the target, expecting less, loses and moves fully."""
+OUTCOME_COMPROMISE = 2
+"""The target expects to lose less than the challenger gains; it moves part of the way."""
+OUTCOME_CAPITULATION = 3
+"""The target expects to lose at least what the challenger gains; it moves fully."""
+OUTCOME_STALEMATE = 4
+"""Both expect to win and the target expects at least as much; nobody moves."""
+OUTCOME_NAMES = ("none", "conflict", "compromise", "capitulation", "stalemate")
+"""Names of the outcome codes, indexed by code."""
+
+SECURITY_TIE_TOLERANCE = 1e-12
+"""Relative spread of securities below which all actors of an issue count as equally secure.
+
+Securities are sums of floating-point expected utilities, so a configuration that is exactly
+symmetric on paper can differ in the last bits; without a tolerance that rounding noise would
+be stretched to the full range ``R = -1 .. 1`` and give ``r = 2`` and ``r = 0.5``.
+"""
+
+# Fraction of the way a target moves for each outcome code, before the compromise share.
+_FULL_MOVE = np.array([0.0, 1.0, 0.0, 1.0, 0.0])
+# Outcome code by (target expects a gain, target's stake is smaller than the challenger's).
+_OUTCOME_TABLE = np.array(
+    [[OUTCOME_CAPITULATION, OUTCOME_COMPROMISE], [OUTCOME_STALEMATE, OUTCOME_CONFLICT]],
+    dtype=np.int8,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# shape checks
+
+
+def _positions(x: np.ndarray) -> np.ndarray:
+    """Return ``x`` as a float array of shape (m, n) with n >= 1, or raise ValueError."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2:
+        raise ValueError(f"positions x must have shape (issues m, actors n); got shape {x.shape}")
+    if x.shape[1] < 1:
+        raise ValueError("positions x must hold at least one actor (n >= 1); got n = 0")
+    return x
+
+
+def _per_actor(name: str, a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Return ``a`` as a float array of ``shape`` (m, n), or raise ValueError."""
+    a = np.asarray(a, dtype=float)
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape (m, n) = {shape} like x; got {a.shape}")
+    return a
+
+
+def _capability(c: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Return capability ``c`` of shape (n,) or (m, n) as an (m, n) array, or raise ValueError."""
+    c = np.asarray(c, dtype=float)
+    if c.shape == shape[1:]:
+        return np.broadcast_to(c, shape)
+    if c.shape != shape:
+        raise ValueError(
+            f"capability c must have shape (n,) = {shape[1:]} or (m, n) = {shape} like x; "
+            f"got {c.shape}"
+        )
+    return c
+
+
+def _per_pair(name: str, a: np.ndarray, shape: tuple[int, int], dtype: type = float) -> np.ndarray:
+    """Return ``a`` as an array of shape (m, n, n) for positions of ``shape``, or raise."""
+    a = np.asarray(a, dtype=dtype)
+    m, n = shape
+    if a.shape != (m, n, n):
+        raise ValueError(f"{name} must have shape (m, n, n) = {(m, n, n)}; got {a.shape}")
+    return a
+
+
+def _per_issue(name: str, a: np.ndarray, m: int) -> np.ndarray:
+    """Return ``a`` as a float array of shape (m,), or raise ValueError."""
+    a = np.asarray(a, dtype=float)
+    if a.shape != (m,):
+        raise ValueError(f"{name} must have shape (m,) = {(m,)}, one value per issue; got {a.shape}")
+    return a
+
+
+def _check_scale_range(scale_range: float) -> float:
+    """Return ``scale_range`` as a float, or raise ValueError if it is not positive."""
+    scale_range = float(scale_range)
+    if not scale_range > 0:
+        raise ValueError(f"scale_range must be positive (length of the issue scale); got {scale_range}")
+    return scale_range
+
+
+def _normalised_weights(w: np.ndarray) -> np.ndarray:
+    """Divide each issue's weights by their largest value; rows of zeros stay zeros."""
+    top = w.max(axis=1, keepdims=True)
+    return np.divide(w, top, out=np.zeros_like(w), where=top > 0)
+
+
+# --------------------------------------------------------------------------------------------
+# the model
+
+
+def win_probability(x: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Probability that i prevails over j in a contest decided by everyone's votes.
+
+    Every actor k casts the vote ``v_k = c_k s_k (|x_k - x_j| - |x_k - x_i|)`` (positive for i,
+    the closer of the two to k) and ``P_ij = sum of the positive v_k / sum of all |v_k|``
+    (SCS 2011, section 2, the probability of success; DESIGN section 5). Hence
+    ``P_ij + P_ji = 1``. Where every vote is zero (i and j at the same position, or nobody
+    with weight ``c_k s_k > 0`` tells them apart) ``P_ij = 0.5``; in particular the diagonal
+    is 0.5. Capabilities enter only through ratios, so their scale does not matter (they are
+    divided by the largest weight of each issue, which keeps every sum finite).
+
+    Args:
+        x: positions, shape (m, n), on the issue scale (in [0, 1]).
+        c: capabilities, shape (n,) (the same on every issue) or (m, n); >= 0, any scale.
+        s: saliences, shape (m, n), in [0, 1].
+
+    Returns:
+        P of shape (m, n, n), float in [0, 1]: ``P[issue, i, j]`` is the probability that i
+        prevails over j.
+
+    Raises:
+        ValueError: if x is not 2-D with n >= 1, or c or s do not match its shape.
+    """
+    x = _positions(x)
+    w = _capability(c, x.shape) * _per_actor("salience s", s, x.shape)
+    return _win_probability(x, w)
+
+
+def _win_probability(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """P (m, n, n) from positions x (m, n) and vote weights w = c s (m, n); see win_probability."""
+    # dist_t[a, issue, k] = |x_k - x_a|, with the voters k on the last axis so that the n^3
+    # table below is built with long contiguous inner loops.
+    dist_t = np.abs(x[None, :, :] - x.T[:, :, None])
+    # gain[i, j, issue, k] = |x_k - x_j| - |x_k - x_i|, the vote of k for i against j before
+    # its weight, cut at 0 (only the votes for i count in the numerator).
+    gain = dist_t[None, :, :, :] - dist_t[:, None, :, :]
+    np.fmax(gain, 0.0, out=gain)
+    # No BLAS here: threaded BLAS calls on arrays this small stall when the cores are busy.
+    support = np.einsum("ijak,ak->aij", gain, _normalised_weights(w))
+    # Every vote for j against i is a vote against i for j, so the sum of all |v_k| for the
+    # pair is support_ij + support_ji.
+    total = support + support.transpose(0, 2, 1)
+    return np.divide(support, total, out=np.full_like(support, 0.5), where=total > 0.0)
+
+
+def forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Forecast outcome of each issue: the weighted median of the positions.
+
+    DESIGN section 5 (after SCS 2011, section 2, the median voter position with weights
+    capability x salience). The exact rule: sort the positions in ascending order (a stable
+    sort, so tied positions stay in actor order), cumulate their weights in that order, and
+    return the first position whose cumulative weight is >= half the total weight. This is
+    the smallest position v with ``sum of w_k over x_k <= v >= total / 2``, so the order
+    among tied positions never changes the result. If every weight of an issue is zero, all
+    actors count equally. Weights are divided by their largest value first (only ratios
+    matter), which keeps the sums finite at any scale.
+
+    Args:
+        x: positions, shape (m, n), on the issue scale.
+        w: weights, shape (m, n), >= 0 (normally capability x salience).
+
+    Returns:
+        mu of shape (m,): one of each issue's positions.
+
+    Raises:
+        ValueError: if x is not 2-D with n >= 1, or w does not have its shape.
+    """
+    x = _positions(x)
+    w = _per_actor("weights w", w, x.shape)
+    top = w.max(axis=1, keepdims=True)
+    weights = np.divide(w, top, out=np.ones_like(w), where=top > 0)
+    order = np.argsort(x, axis=1, kind="stable")
+    cumulative = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
+    first = np.argmax(cumulative >= 0.5 * cumulative[:, -1:], axis=1)
+    median = np.take_along_axis(order, first[:, None], axis=1)
+    return np.take_along_axis(x, median, axis=1)[:, 0]
+
+
+def expected_utility(
+    x: np.ndarray,
+    c: np.ndarray,
+    s: np.ndarray,
+    r: np.ndarray,
+    mu: np.ndarray,
+    q: float = 0.5,
+    t: float = 0.5,
+    scale_range: float = 1.0,
+    *,
+    p: np.ndarray | None = None,
+) -> np.ndarray:
+    """Expected utility to i of challenging j, as i sees it.
+
+    From SCS 2011 (section 2, the expected utility of a challenge; DESIGN section 5), with
+    ``d = |x_i - x_j| / scale_range``, ``e = (|x_i - mu| + |x_i - x_j|) / scale_range`` and
+    the risk exponent ``r = r_i`` of the challenger::
+
+        U_s  = 2 - 4 (0.5 - 0.5 d)^r     (i wins, j moves to x_i)
+        U_f  = 2 - 4 (0.5 + 0.5 d)^r     (i loses, i moves to x_j)
+        U_b  = 2 - 4 (0.5 - 0.25 e)^r    (no challenge, things get better for i)
+        U_w  = 2 - 4 (0.5 + 0.25 e)^r    (no challenge, things get worse for i)
+        U_sq = 2 - 4 (0.5)^r             (no challenge, nothing changes)
+        EU   = s_j (P_ij U_s + (1 - P_ij) U_f) + (1 - s_j) U_s
+               - (q U_sq + (1 - q) (t U_b + (1 - t) U_w))
+
+    where ``s_j`` is the target's salience (a target that does not care lets i win
+    unopposed) and ``P_ij`` is :func:`win_probability`. EU is exactly 0 on the diagonal and
+    wherever ``x_i == x_j``: nobody challenges an actor at its own position. The bases of the
+    powers are clipped at 0, so positions off the scale (``e > 2``) cannot produce NaN; powers
+    are evaluated as ``exp(r log(base))`` (a zero base gives exactly 0).
+
+    Args:
+        x: positions, shape (m, n), on a scale of length ``scale_range``.
+        c: capabilities, shape (n,) or (m, n), >= 0, any scale.
+        s: saliences, shape (m, n), in [0, 1].
+        r: risk exponents of the challengers, shape (m, n), > 0 (in [0.5, 2] from
+            :func:`risk_exponents`; 1 is risk neutral).
+        mu: forecast position of each issue, shape (m,) (see :func:`forecast`).
+        q: probability, in [0, 1], that nothing changes if i does not challenge (SCS 2011's
+            Q; 0.5 by default as in the paper).
+        t: probability, in [0, 1], that a change without a challenge is for the better
+            (SCS 2011's T; 0.5 by default).
+        scale_range: length of the issue scale (> 0), 1 for positions in [0, 1].
+        p: optional precomputed ``win_probability(x, c, s)``, shape (m, n, n), to avoid
+            computing it twice in a round; it is trusted, not recomputed.
+
+    Returns:
+        EU of shape (m, n, n), float, within [-8, 8] (within [-4, 4] when positions lie on
+        the scale): ``EU[issue, i, j]`` is i's expected utility of challenging j.
+
+    Raises:
+        ValueError: on mismatched shapes, or if ``scale_range`` is not positive.
+    """
+    x = _positions(x)
+    r = _per_actor("risk exponents r", r, x.shape)
+    s = _per_actor("salience s", s, x.shape)
+    mu = _per_issue("forecast mu", mu, x.shape[0])
+    scale_range = _check_scale_range(scale_range)
+    if p is None:
+        p = _win_probability(x, _capability(c, x.shape) * s)
+    else:
+        p = _per_pair("win probabilities p", p, x.shape)
+    return _expected_utility(x, s, p, None if np.all(r == 1.0) else r, mu, q, t, scale_range)
+
+
+def _expected_utility(
+    x: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray,
+    r: np.ndarray | None,
+    mu: np.ndarray,
+    q: float,
+    t: float,
+    scale_range: float,
+) -> np.ndarray:
+    """EU (m, n, n) from checked arrays; ``r=None`` means every r = 1. See expected_utility."""
+    m, n = x.shape
+    dist = np.abs(x[:, :, None] - x[:, None, :])  # |x_i - x_j|
+    d = dist / scale_range
+    e = (np.abs(x - mu[:, None])[:, :, None] + dist) / scale_range
+    # power[0..3] = the bases of U_s, U_f, U_b, U_w, then raised to r_i.
+    power = np.empty((4, m, n, n))
+    np.multiply(d, 0.5, out=power[0])
+    np.add(0.5, power[0], out=power[1])
+    np.subtract(0.5, power[0], out=power[0])
+    np.multiply(e, 0.25, out=power[2])
+    np.add(0.5, power[2], out=power[3])
+    np.subtract(0.5, power[2], out=power[2])
+    if r is None:
+        np.maximum(power, 0.0, out=power)
+        status_quo = np.zeros((m, n, 1))  # 2 - 4 * 0.5
+    else:
+        # base^r = exp(r log(base)); a base <= 0 is clipped to 0, whose power is 0.
+        positive = power > 0.0
+        np.log(power, out=power, where=positive)
+        power[~positive] = -np.inf
+        power *= r[None, :, :, None]
+        np.exp(power, out=power)
+        status_quo = (2.0 - 4.0 * 0.5**r)[:, :, None]
+    utility = 2.0 - 4.0 * power
+    u_success, u_failure, u_better, u_worse = utility
+    p_success = p
+    s_target = s[:, None, :]
+    challenge = s_target * (p_success * u_success + (1.0 - p_success) * u_failure)
+    challenge += (1.0 - s_target) * u_success
+    stay = q * status_quo + (1.0 - q) * (t * u_better + (1.0 - t) * u_worse)
+    eu = challenge - stay
+    eu[dist == 0.0] = 0.0
+    return eu
+
+
+def risk_exponents(
+    x: np.ndarray,
+    c: np.ndarray,
+    s: np.ndarray,
+    mu: np.ndarray,
+    q: float = 0.5,
+    t: float = 0.5,
+    scale_range: float = 1.0,
+    *,
+    p: np.ndarray | None = None,
+) -> np.ndarray:
+    """Risk exponent of every actor on every issue, from how secure its position is.
+
+    SCS 2011 (section 2, risk propensity; DESIGN section 5): with every ``r = 1``, the
+    security of actor k is what all the others expect from challenging it,
+    ``security_k = sum over j != k of EU_j(k)`` (column sums of :func:`expected_utility`).
+    Then ``R_i = (2 security_i - max - min) / (max - min)`` in [-1, 1] and
+    ``r_i = (1 - R_i / 3) / (1 + R_i / 3)`` in [0.5, 2]: the most exposed actor (others
+    expect most from challenging it) gets ``r = 0.5``, the most secure one ``r = 2``. Where
+    all securities of an issue are equal, within ``SECURITY_TIE_TOLERANCE`` times
+    ``max(1, |max|, |min|)`` (rounding noise), every actor gets ``r = 1``.
+
+    Args:
+        x: positions, shape (m, n).
+        c: capabilities, shape (n,) or (m, n), >= 0.
+        s: saliences, shape (m, n), in [0, 1].
+        mu: forecast of each issue, shape (m,).
+        q: SCS 2011's Q, in [0, 1] (see :func:`expected_utility`).
+        t: SCS 2011's T, in [0, 1].
+        scale_range: length of the issue scale, > 0.
+        p: optional precomputed ``win_probability(x, c, s)``, shape (m, n, n).
+
+    Returns:
+        r of shape (m, n), float in [0.5, 2].
+
+    Raises:
+        ValueError: on mismatched shapes, or if ``scale_range`` is not positive.
+    """
+    x = _positions(x)
+    s = _per_actor("salience s", s, x.shape)
+    mu = _per_issue("forecast mu", mu, x.shape[0])
+    scale_range = _check_scale_range(scale_range)
+    if p is None:
+        p = _win_probability(x, _capability(c, x.shape) * s)
+    else:
+        p = _per_pair("win probabilities p", p, x.shape)
+    eu = _expected_utility(x, s, p, None, mu, q, t, scale_range)
+    security = eu.sum(axis=1)  # security[issue, k] = sum over j of EU_j(k); EU_k(k) = 0
+    high = security.max(axis=1, keepdims=True)
+    low = security.min(axis=1, keepdims=True)
+    spread = high - low
+    tied = spread <= SECURITY_TIE_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(high), np.abs(low)))
+    big_r = (2.0 * security - high - low) / np.where(tied, 1.0, spread)
+    np.clip(big_r, -1.0, 1.0, out=big_r)
+    r = (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
+    return np.where(tied, 1.0, r)
+
+
+def respond(eu_challenger: np.ndarray, eu_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How a challenged actor answers, by comparing the two sides' expected utilities.
+
+    The outcome table of SCS 2011 (section 2; DESIGN section 5), elementwise, with
+    ``a = EU_i(j)`` (the challenger's) and ``b = EU_j(i)`` (the target's):
+
+    ========================  ====================  =====================================
+    case                      outcome               fraction of the way j moves to x_i
+    ========================  ====================  =====================================
+    ``a <= 0``                ``OUTCOME_NONE``      0 (no challenge is made)
+    ``0 < b < a``             ``OUTCOME_CONFLICT``  1 (a fight that j loses)
+    ``b >= a > 0``            ``OUTCOME_STALEMATE`` 0 (a fight both expect to win; j holds)
+    ``b <= 0, |b| < a``       ``OUTCOME_COMPROMISE`` ``|b / a|``
+    ``b < 0, |b| >= a``       ``OUTCOME_CAPITULATION`` 1
+    ========================  ====================  =====================================
+
+    Args:
+        eu_challenger: ``EU_i(j)``, any shape, float.
+        eu_target: ``EU_j(i)``, the same shape.
+
+    Returns:
+        ``(outcome, fraction)``: outcome codes (int8, the ``OUTCOME_*`` constants) and the
+        fraction in [0, 1] of the distance to the challenger that the target moves, both of
+        the inputs' shape.
+
+    Raises:
+        ValueError: if the two arrays differ in shape.
+    """
+    a = np.asarray(eu_challenger, dtype=float)
+    b = np.asarray(eu_target, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"eu_challenger and eu_target must have the same shape; got {a.shape} and {b.shape}"
+        )
+    stake = np.abs(b)
+    weaker = stake < a
+    outcome = _OUTCOME_TABLE[(b > 0.0).astype(np.intp), weaker.astype(np.intp)]
+    outcome[~(a > 0.0)] = OUTCOME_NONE
+    fraction = _FULL_MOVE[outcome]
+    compromise = outcome == OUTCOME_COMPROMISE
+    np.divide(stake, a, out=fraction, where=compromise)
+    return outcome, fraction
+
+
+def resolve(
+    x: np.ndarray,
+    eu: np.ndarray,
+    offers: np.ndarray,
+    effectiveness: np.ndarray,
+    tiebreak: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each challenged actor takes its best offer and answers it; all move at once.
+
+    DESIGN section 5 (after SCS 2011, section 2): an offer of i to j counts where
+    ``offers[issue, i, j]`` is true and ``eu[issue, i, j] > 0``. Each target j takes the
+    best of its offers: the highest ``eu[issue, i, j]``; among exact ties, the challenger
+    nearest to it (smallest ``|x_i - x_j|``); among exact ties again, the highest
+    ``tiebreak[issue, i, j]``, never the actor order (only if the tiebreak values are
+    themselves exactly equal, which independent ``rng.random`` draws practically never are,
+    does the lower index win). The target answers by :func:`respond` with
+    ``(eu[issue, i, j], eu[issue, j, i])`` and moves to
+    ``x_j + fraction * (x_i - x_j)``, where a compromise's fraction is multiplied by
+    ``effectiveness[issue, i, j]`` (the channel's effectiveness; conflict and capitulation
+    move fully, to exactly ``x_i``). Every target moves from the old positions, at the same
+    time, so new positions stay between the old minimum and maximum of each issue.
+
+    Args:
+        x: positions, shape (m, n).
+        eu: expected utilities, shape (m, n, n), as from :func:`expected_utility`.
+        offers: bool, shape (m, n, n): ``offers[issue, i, j]`` means i challenges j.
+        effectiveness: shape (m, n, n), in [0, 1]: the effectiveness of the channel that
+            carries the offer of i to j; it scales the compromise step only.
+        tiebreak: shape (m, n, n), floats drawn by the caller from its seeded generator
+            (for example ``rng.random((m, n, n))``); higher wins a tie.
+
+    Returns:
+        ``(new_x, challenger, outcome, fraction)``, each of shape (m, n) and indexed by the
+        target: new positions (float); the index of the accepted challenger, or -1 where
+        there was no offer (int); the outcome code (int8, ``OUTCOME_*``); the fraction of
+        the way to the challenger that the target moved, after effectiveness (float in
+        [0, 1]; 0 without an offer).
+
+    Raises:
+        ValueError: on mismatched shapes.
+    """
+    x = _positions(x)
+    eu = _per_pair("eu", eu, x.shape)
+    offers = _per_pair("offers", offers, x.shape, dtype=bool)
+    effectiveness = _per_pair("effectiveness", effectiveness, x.shape)
+    tiebreak = _per_pair("tiebreak", tiebreak, x.shape)
+    valid = offers & (eu > 0.0)
+    # Lexicographic choice over challengers i (axis 1), one target j per column.
+    best = np.where(valid, eu, -np.inf).max(axis=1, keepdims=True)
+    candidate = valid & (eu == best)
+    dist = np.abs(x[:, :, None] - x[:, None, :])
+    nearest = np.where(candidate, dist, np.inf).min(axis=1, keepdims=True)
+    candidate &= dist == nearest
+    chosen = np.where(candidate, tiebreak, -np.inf).argmax(axis=1)  # (m, n), by target
+    has_offer = valid.any(axis=1)
+    eu_challenger = np.take_along_axis(eu, chosen[:, None, :], axis=1)[:, 0, :]
+    eu_challenger[~has_offer] = 0.0
+    eu_target = np.take_along_axis(eu, chosen[:, :, None], axis=2)[:, :, 0]
+    outcome, fraction = respond(eu_challenger, eu_target)
+    compromise = outcome == OUTCOME_COMPROMISE
+    fraction[compromise] *= np.take_along_axis(effectiveness, chosen[:, None, :], axis=1)[:, 0, :][
+        compromise
+    ]
+    x_challenger = np.take_along_axis(x, chosen, axis=1)
+    new_x = x + fraction * (x_challenger - x)
+    # Keep rounding from stepping past either end of the move; a full move lands exactly.
+    np.clip(new_x, np.minimum(x, x_challenger), np.maximum(x, x_challenger), out=new_x)
+    full = fraction == 1.0
+    new_x[full] = x_challenger[full]
+    challenger = np.where(has_offer, chosen, -1)
+    return new_x, challenger, outcome, fraction
+
+
+def bargaining_round(
+    x: np.ndarray,
+    c: np.ndarray,
+    s: np.ndarray,
+    rng: np.random.Generator,
+    q: float = 0.5,
+    t: float = 0.5,
+    scale_range: float = 1.0,
+) -> dict[str, np.ndarray]:
+    """One classic, unconstrained round of the expected-utility model.
+
+    SCS 2011 (section 2; DESIGN section 5): ``mu = forecast(x, c s)``, risk exponents from
+    :func:`risk_exponents`, ``eu = expected_utility(...)`` with those exponents; every
+    positive ``EU_i(j)`` is an offer, every channel is fully effective, and ties are broken
+    by ``rng.random((m, n, n))`` (drawn every round, whatever the ties, so the generator
+    advances by the same amount each round). A composition of the public functions above.
+
+    Args:
+        x: positions, shape (m, n).
+        c: capabilities, shape (n,) or (m, n), >= 0.
+        s: saliences, shape (m, n), in [0, 1].
+        rng: the model's seeded generator (``numpy.random.Generator``).
+        q: SCS 2011's Q, in [0, 1].
+        t: SCS 2011's T, in [0, 1].
+        scale_range: length of the issue scale, > 0.
+
+    Returns:
+        A dict of arrays: ``"x"`` new positions (m, n); ``"forecast"`` mu (m,) before the
+        round; ``"risk"`` r (m, n); ``"eu"`` (m, n, n); and, by target, ``"challenger"``
+        (m, n) int (-1 for none), ``"outcome"`` (m, n) int8 and ``"fraction"`` (m, n), as
+        returned by :func:`resolve`.
+
+    Raises:
+        ValueError: on mismatched shapes, or if ``scale_range`` is not positive.
+    """
+    x = _positions(x)
+    c = _capability(c, x.shape)
+    s = _per_actor("salience s", s, x.shape)
+    mu = forecast(x, c * s)
+    p = win_probability(x, c, s)
+    r = risk_exponents(x, c, s, mu, q, t, scale_range, p=p)
+    eu = expected_utility(x, c, s, r, mu, q, t, scale_range, p=p)
+    offers = eu > 0.0
+    effectiveness = np.ones_like(eu)
+    tiebreak = rng.random(eu.shape)
+    new_x, challenger, outcome, fraction = resolve(x, eu, offers, effectiveness, tiebreak)
+    return {
+        "x": new_x,
+        "forecast": mu,
+        "risk": r,
+        "eu": eu,
+        "challenger": challenger,
+        "outcome": outcome,
+        "fraction": fraction,
+    }
