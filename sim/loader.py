@@ -50,23 +50,38 @@ class ScenarioError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+def _timestamp_as_text(constructor: Any, node: Node) -> str:
+    """YAML 1.2's core schema has no timestamps: ``2021-10-01`` stays the text it is."""
+    return str(node.value)
+
+
 def _yaml() -> YAML:
     y = YAML(typ="safe", pure=True)
     y.allow_duplicate_keys = False
+    y.constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
     return y
 
 
-def _dotted(path: tuple[Any, ...]) -> str:
+def _dotted(path: tuple[Any, ...], root: Node | None = None) -> str:
+    """``actors.RUS.red_lines[0].issue``; an integer is a list index only where the YAML has a list."""
     out = ""
+    node = root
     for part in path:
-        if isinstance(part, int):
+        in_list = isinstance(node, SequenceNode) if node is not None else isinstance(part, int)
+        if isinstance(part, int) and in_list:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
+        nxt = None
+        if isinstance(node, MappingNode):
+            nxt = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            nxt = node.value[part]
+        node = nxt
     return out or "(root)"
 
 
-def _line_of(root: Node | None, path: tuple[Any, ...]) -> int:
+def _line_of(root: Node | None, path: tuple[Any, ...], value_line: bool = False) -> int:
     """1-based line of the deepest node along ``path`` that exists in the YAML node tree."""
     if root is None:
         return 1
@@ -87,7 +102,15 @@ def _line_of(root: Node | None, path: tuple[Any, ...]) -> int:
         if nxt is None:
             break
         node = nxt
+    else:
+        if value_line and isinstance(node, MappingNode):
+            for k, _v in node.value:
+                if k.value == "value":
+                    line = k.start_mark.line + 1
     return line
+
+
+_PYDANTIC_TAGS = {"constrained-str", "str", "int", "float", "bool", "list", "dict", "none"}
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
@@ -98,7 +121,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
         if part == "[key]":
             note = "key: "
             continue
-        if isinstance(part, str) and ("[" in part or "(" in part):
+        if isinstance(part, str) and ("[" in part or "(" in part or part in _PYDANTIC_TAGS):
             continue
         out.append(part)
     return tuple(out), note
@@ -120,6 +143,21 @@ def _message(err: dict[str, Any]) -> str:
         return f"must be a number, got {type(got).__name__} {got!r}"
     if typ == "literal_error":
         return msg.replace("Input should be", "must be")
+    if typ in ("model_type", "model_attributes_type", "dict_type"):
+        got = err.get("input")
+        shown = f"{type(got).__name__} {got!r}" if got is not None else "nothing (null)"
+        if "Quantity" in msg:
+            return f"must be a number or {{value, unit, source}}, got {shown}"
+        return f"must be a mapping of fields, got {shown}"
+    if typ == "list_type":
+        return f"must be a list, got {type(err.get('input')).__name__}"
+    if typ == "string_type":
+        return f"must be text, got {type(err.get('input')).__name__} {err.get('input')!r}"
+    if typ == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        if pattern.startswith("^\\d{4}"):
+            return f"must be a month written YYYY-MM, got {err.get('input')!r}"
+        return f"must be an id (a letter, then letters, digits, '_' or '-'), got {err.get('input')!r}"
     return msg
 
 
@@ -135,8 +173,12 @@ def _read_yaml(text: str, file: str) -> tuple[Any, Node | None]:
         root = _yaml().compose(io.StringIO(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "flow" in (exc.context or ""):
+            mark = exc.context_mark  # an unclosed bracket: point at where it opened
         line = mark.line + 1 if mark is not None else 1
         what = (exc.problem or "malformed YAML").strip()
+        if exc.context and "flow" in exc.context:
+            what = f"{exc.context.strip()} that is never closed ({what})"
         if "duplicate key" in what:
             what = what.split(" with value")[0]
         raise ScenarioError([Problem(file, line, "(root)", f"YAML: {what}")]) from None
@@ -225,11 +267,17 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
     """
     data, trees = _resolve(text, file, (str(Path(file).resolve()),))
 
-    def locate(path: tuple[Any, ...]) -> tuple[str, int]:
+    def locate(path: tuple[Any, ...], value_line: bool = False) -> tuple[str, int, str]:
         if not trees:
-            return file, 1
+            return file, 1, _dotted(path)
+        for f, root in trees:  # a file that sets a list owns all of it (lists replace)
+            if _owns_list(root, path):
+                return f, _line_of(root, path, value_line), _dotted(path, root)
         best = max(trees, key=lambda ft: _depth(ft[1], path))  # first (derived) wins ties
-        return best[0], _line_of(best[1], path)
+        dotted = _dotted(path, best[1])
+        if value_line and _depth(best[1], (*path, "value")) == len(path) + 1:
+            dotted += ".value"  # the range error is in the quantity's value
+        return best[0], _line_of(best[1], path, value_line), dotted
 
     try:
         sc = Scenario.model_validate(data)
@@ -237,23 +285,38 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
         problems = []
         for err in exc.errors():
             path, note = _clean_loc(tuple(err["loc"]))
-            f, line = locate(path)
-            problems.append(Problem(f, line, _dotted(path), note + _message(err)))
+            f, line, dotted = locate(path, value_line=err.get("type") == "value_error")
+            problems.append(Problem(f, line, dotted, note + _message(err)))
         raise ScenarioError(_dedupe(problems)) from None
     problems = []
     for path, msg in cross_reference_problems(sc):
-        f, line = locate(path)
-        problems.append(Problem(f, line, _dotted(path), msg))
+        f, line, dotted = locate(path)
+        problems.append(Problem(f, line, dotted, msg))
     if problems:
         raise ScenarioError(problems)
     return sc
 
 
+def _owns_list(root: Node | None, path: tuple[Any, ...]) -> bool:
+    """Whether the tree holds a list on the way along ``path`` (so it replaced any base list)."""
+    node = root
+    for part in path:
+        if isinstance(node, SequenceNode):
+            return True
+        if not isinstance(node, MappingNode):
+            return False
+        node = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        if node is None:
+            return False
+    return isinstance(node, SequenceNode)
+
+
 def _dedupe(problems: list[Problem]) -> list[Problem]:
-    seen: set[tuple[int, str, str]] = set()
+    """One problem per (file, line, path): a union type reports one line per branch."""
+    seen: set[tuple[str, int, str]] = set()
     out = []
     for p in problems:
-        key = (p.line, p.path, p.message)
+        key = (p.file, p.line, p.path)
         if key not in seen:
             seen.add(key)
             out.append(p)

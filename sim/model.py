@@ -636,8 +636,8 @@ class GreatPowerModel(mesa.Model):
         if kind in ("open_channel", "suspend_channel", "close_channel"):
             k = w.channel_ids.index(a.channel)
             new = {"open_channel": OPEN, "suspend_channel": SUSPENDED, "close_channel": CLOSED}[kind]
-            if self.status[k] == new:
-                return False
+            if self.status[k] == new or (new == SUSPENDED and self.status[k] != OPEN):
+                return False  # suspend pauses an open channel only
             if new == OPEN and self.status[k] == CLOSED:
                 self.staff[k] = max(self.staff[k], policy.REOPEN_STAFF * w.ch_baseline[k])
             if new == CLOSED:

@@ -24,6 +24,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -309,11 +310,12 @@ class ChannelSpec(_Strict):
     label: Text = ""
     source: Text | None = None
 
-    @model_validator(mode="after")
-    def _distinct(self) -> ChannelSpec:
-        if self.endpoints[0] == self.endpoints[1]:
+    @field_validator("endpoints")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if v[0] == v[1]:
             raise ValueError("endpoints must be two different ids")
-        return self
+        return v
 
 
 class TheatreSpec(_Strict):
