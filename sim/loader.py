@@ -247,6 +247,68 @@ def _resolve(text: str, file: str, chain: tuple[str, ...]) -> tuple[dict, list[t
     return _merge(base_data, data), trees + base_trees
 
 
+@dataclass
+class ScenarioSource:
+    """A scenario's merged data (``extends`` resolved) and the node trees that locate its fields.
+
+    Attributes:
+        file: the file name as given.
+        data: the merged plain data (dicts, lists, numbers, strings), before validation.
+        trees: ``(file, YAML node tree)`` pairs, the derived file first.
+    """
+
+    file: str
+    data: dict
+    trees: list[tuple[str, Node]]
+
+    def locate(self, path: tuple[Any, ...], value_line: bool = False) -> tuple[str, int, str]:
+        """``(file, line, dotted path)`` of a field path (the deepest line that exists)."""
+        if not self.trees:
+            return self.file, 1, _dotted(path)
+        for f, root in self.trees:  # a file that sets a list owns all of it (lists replace)
+            if _owns_list(root, path):
+                return f, _line_of(root, path, value_line), _dotted(path, root)
+        best = max(self.trees, key=lambda ft: _depth(ft[1], path))  # derived wins ties
+        dotted = _dotted(path, best[1])
+        if value_line and _depth(best[1], (*path, "value")) == len(path) + 1:
+            dotted += ".value"  # the range error is in the quantity's value
+        return best[0], _line_of(best[1], path, value_line), dotted
+
+    def validate(self, data: dict | None = None) -> Scenario:
+        """Validate ``data`` (default: this source's data) and check its cross-references.
+
+        Raises:
+            ScenarioError: every problem, located in this source's files.
+        """
+        data = self.data if data is None else data
+        try:
+            sc = Scenario.model_validate(data)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                path, note = _clean_loc(tuple(err["loc"]))
+                f, line, dotted = self.locate(path, value_line=err.get("type") == "value_error")
+                problems.append(Problem(f, line, dotted, note + _message(err)))
+            raise ScenarioError(_dedupe(problems)) from None
+        problems = []
+        for path, msg in cross_reference_problems(sc):
+            f, line, dotted = self.locate(path)
+            problems.append(Problem(f, line, dotted, msg))
+        if problems:
+            raise ScenarioError(problems)
+        return sc
+
+
+def read_source(text: str, file: str = "<string>") -> ScenarioSource:
+    """Parse scenario text and resolve ``extends``, without validating the fields.
+
+    Raises:
+        ScenarioError: malformed YAML, duplicate keys, an empty document, a bad ``extends``.
+    """
+    data, trees = _resolve(text, file, (str(Path(file).resolve()),))
+    return ScenarioSource(file, data, trees)
+
+
 def parse_scenario(text: str, file: str = "<string>") -> Scenario:
     """Validate scenario text.
 
@@ -265,36 +327,7 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
         ScenarioError: malformed YAML, duplicate keys, an empty document, field errors or dangling
             cross-references; each problem names the file, line and field path.
     """
-    data, trees = _resolve(text, file, (str(Path(file).resolve()),))
-
-    def locate(path: tuple[Any, ...], value_line: bool = False) -> tuple[str, int, str]:
-        if not trees:
-            return file, 1, _dotted(path)
-        for f, root in trees:  # a file that sets a list owns all of it (lists replace)
-            if _owns_list(root, path):
-                return f, _line_of(root, path, value_line), _dotted(path, root)
-        best = max(trees, key=lambda ft: _depth(ft[1], path))  # first (derived) wins ties
-        dotted = _dotted(path, best[1])
-        if value_line and _depth(best[1], (*path, "value")) == len(path) + 1:
-            dotted += ".value"  # the range error is in the quantity's value
-        return best[0], _line_of(best[1], path, value_line), dotted
-
-    try:
-        sc = Scenario.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            path, note = _clean_loc(tuple(err["loc"]))
-            f, line, dotted = locate(path, value_line=err.get("type") == "value_error")
-            problems.append(Problem(f, line, dotted, note + _message(err)))
-        raise ScenarioError(_dedupe(problems)) from None
-    problems = []
-    for path, msg in cross_reference_problems(sc):
-        f, line, dotted = locate(path)
-        problems.append(Problem(f, line, dotted, msg))
-    if problems:
-        raise ScenarioError(problems)
-    return sc
+    return read_source(text, file).validate()
 
 
 def _owns_list(root: Node | None, path: tuple[Any, ...]) -> bool:
@@ -323,6 +356,28 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
+def read_file(path: str | Path) -> str:
+    """A scenario file's text.
+
+    Raises:
+        ScenarioError: the file is missing, unreadable or not UTF-8.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([Problem(str(path), 1, "(root)", "no such file")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(str(path), 1, "(root)", "is a directory")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(str(path), 1, "(root)", exc.strerror or str(exc))]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError([Problem(str(path), line, "(root)", "not UTF-8 text")]) from None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file.
 
@@ -336,21 +391,7 @@ def load_scenario(path: str | Path) -> Scenario:
         ScenarioError: the file is missing, unreadable, not UTF-8, or invalid (see
             :func:`parse_scenario`).
     """
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), 1, "(root)", "no such file")]) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem(str(path), 1, "(root)", "is a directory")]) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(str(path), 1, "(root)", exc.strerror or str(exc))]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError([Problem(str(path), line, "(root)", "not UTF-8 text")]) from None
-    return parse_scenario(text, str(path))
+    return parse_scenario(read_file(path), str(path))
 
 
 def load_scenario_text(path: str | Path) -> str:

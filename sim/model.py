@@ -658,8 +658,10 @@ class GreatPowerModel(mesa.Model):
                 return False
             if kind == "expel":
                 size = min(a.staff, self.staff[k])
+                if size <= 0:
+                    return False
+                self.grievance[j, i] += size / max(self.staff[k], 1.0)  # share of its staff lost
                 self.staff[k] -= size
-                self.grievance[j, i] += size / w.ch_baseline[k]
                 self._tension_delta[i, j] += d["tension_expulsion"]
                 self._tension_delta[j, i] += d["tension_expulsion"]
                 self.totals["expulsions"] += 1

@@ -29,6 +29,8 @@ INSULT = 0.25
 TENSION_COST = 0.25
 """Weight of tension with the counterpart in a channel's political cost; ours."""
 PATROL_CAUTION = 0.3
+EXPEL_SHARE = 0.25
+"""Most of a mission's current staff one expulsion sends home; judgement (ours)."""
 EXPEL_COST = 0.06
 """Political cost of an expulsion (a hostile public act), utility units; ours."""
 CLOSE_COST = 0.05
@@ -68,7 +70,7 @@ TERM_NAMES = {
     "suspend_channel": ("channel cost", "channel value", "reversibility"),
     "close_channel": ("channel cost", "channel value", "tension"),
     "expel": ("grievance (reciprocity)", "tension", "channel value lost"),
-    "restore_staff": ("channel value gained", "goodwill (reciprocity)", "tension"),
+    "restore_staff": ("channel value gained", "goodwill less grievance (reciprocity)", "tension"),
     "set_posture": ("deterrence of threat exposure", "posture cost", "appetite"),
     "joint_patrol": ("shared pressure", "caution", "alignment"),
     "apply_membership": ("stake", "rebuff cost", "bloc position"),
@@ -140,12 +142,14 @@ def channel_candidates(ctx) -> list[Candidates]:
 def staff_candidates(ctx) -> list[Candidates]:
     """Expel and restore actions of a host state on staffed channels (F14, interview L35).
 
-    Expel (size ``dynamics.expulsion_staff`` x baseline): gains ``reciprocity`` x the host's
+    Expel (the smaller of ``dynamics.expulsion_staff`` x baseline and ``EXPEL_SHARE`` x the
+    staff on post): gains ``reciprocity`` x the host's
     grievance against the sender (tit for tat) plus ``TENSION_COST`` x tension x hostility (the
     larger of the two threat weights: allies do not expel each other for spite), and loses the
     host's value of the channel in proportion to the effectiveness lost. Restore (size
     ``dynamics.restore_staff`` x baseline, up to the cap set by a staffing issue): gains the
-    channel value added, ``reciprocity`` x goodwill, and loses ``TENSION_COST`` x tension.
+    channel value added and ``reciprocity`` x (goodwill - grievance) toward the sender, and
+    loses ``TENSION_COST`` x tension x hostility.
     """
     hosts, chans, senders = ctx.host_pairs
     if len(hosts) == 0:
@@ -160,7 +164,7 @@ def staff_candidates(ctx) -> list[Candidates]:
     hostility = np.maximum(ctx.world.threat[hosts, senders], ctx.world.threat[senders, hosts])
     tension = ctx.tension[hosts, senders] * hostility
     # expel
-    size = np.minimum(staff, d["expulsion_staff"] * base)
+    size = np.floor(np.minimum(EXPEL_SHARE * staff, d["expulsion_staff"] * base))
     ok = open_ & (size > 0)
     if ok.any():
         e_after = ctx.effect_of(chans[ok], staff[ok] - size[ok])
@@ -178,7 +182,7 @@ def staff_candidates(ctx) -> list[Candidates]:
         e_after = ctx.effect_of(chans[ok], staff[ok] + size[ok])
         value_open = ctx.channel_value_if_open[hosts[ok], chans[ok]]
         gain = value_open * (e_after - e_now[ok]) / np.maximum(e_after, 1e-12)
-        gw = d["reciprocity"] * ctx.goodwill[hosts[ok], senders[ok]]
+        gw = d["reciprocity"] * (ctx.goodwill[hosts[ok], senders[ok]] - ctx.grievance[hosts[ok], senders[ok]])
         ten = TENSION_COST * tension[ok]
         out.append(
             _block(hosts[ok], "restore_staff", chans[ok], senders[ok], np.round(size[ok]), gain + gw - ten, np.c_[gain, gw, -ten])
