@@ -197,3 +197,18 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
         rows = [{"turn": 0, "date": model.date(0), "scenario": sc.name, "seed": seed, "events": [], "summary": start}]
         _write_jsonl(Path(log_path), rows + model.log)
         con.print(f"turn log written to {log_path}")
+
+
+def _register_optional_commands() -> None:
+    """Add the commands that live in their own modules (sweep/report, play), if present."""
+    import importlib
+
+    for mod in ("cli.sweep_cmd", "cli.play_cmd"):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+_register_optional_commands()

@@ -1074,5 +1074,84 @@ class GreatPowerModel(mesa.Model):
             "totals": dict(self.totals),
         }
 
+    # ------------------------------------------------------------------ persistence
+    STATE_VERSION = 1
+    _ARRAYS = ("position", "salience", "issue_state", "posture", "tension", "alignment", "status", "staff", "members", "grievance", "goodwill")
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything needed to resume this run exactly, as plain JSON-ready data.
+
+        Returns:
+            A dict with ``state_version``, the changing arrays (as nested lists), the turn log,
+            pending proposals and motions, counters and the generator's state. Floats are kept
+            exact (JSON round-trips Python floats without loss).
+        """
+        rnd = self.random.getstate()
+        return {
+            "state_version": self.STATE_VERSION,
+            "scenario": self.scenario.name,
+            "seed": self.seed_value,
+            "turn": self.turn,
+            "horizon": self.horizon,
+            "humans": sorted(self.humans),
+            "reasons": self.reasons,
+            "end_state": self.end_state,
+            "running": self.running,
+            "calm_turns": self.calm_turns,
+            "arrays": {k: getattr(self, k).tolist() for k in self._ARRAYS},
+            "red_line_armed": list(self.red_line_armed),
+            "motions": [{**mo, "votes": {str(k): v for k, v in mo["votes"].items()}} for mo in self.motions],
+            "rebuffs": [[b, c, v] for (b, c), v in self.rebuffs.items()],
+            "pending": self.pending,
+            "injected": [e.model_dump(mode="json") for e in self.injected],
+            "totals": dict(self.totals),
+            "peak_tension": dict(self.peak_tension),
+            "log": self.log,
+            "collected": self.datacollector.model_vars.get("outcomes", []),
+            "rng": self.rng.bit_generator.state,
+            "random": [rnd[0], list(rnd[1]), rnd[2]],
+            "steps": self.steps,
+        }
+
+    @classmethod
+    def from_state(cls, scenario: Scenario, state: dict[str, Any]) -> GreatPowerModel:
+        """Rebuild a model from :meth:`to_state` output; stepping it continues the run exactly.
+
+        Raises:
+            ValueError: a state of another version, of another scenario, or with arrays whose
+                shapes do not fit the scenario.
+        """
+        if not isinstance(state, dict) or state.get("state_version") != cls.STATE_VERSION:
+            raise ValueError(f"not a model state of version {cls.STATE_VERSION}")
+        if state.get("scenario") != scenario.name:
+            raise ValueError(f"the state is of scenario {state.get('scenario')!r}, not {scenario.name!r}")
+        m = cls(scenario, seed=state["seed"], turns=state["horizon"], humans=state["humans"], reasons=state["reasons"])
+        for k in cls._ARRAYS:
+            cur = getattr(m, k)
+            new = np.array(state["arrays"][k], dtype=cur.dtype)
+            if new.shape != cur.shape:
+                raise ValueError(f"array {k} has shape {new.shape}, expected {cur.shape}")
+            setattr(m, k, new)
+        m.turn = int(state["turn"])
+        m.end_state = state["end_state"]
+        m.running = bool(state["running"])
+        m.calm_turns = int(state["calm_turns"])
+        m.red_line_armed = [bool(x) for x in state["red_line_armed"]]
+        m.motions = [{**mo, "votes": {int(k): v for k, v in mo["votes"].items()}} for mo in state["motions"]]
+        m.rebuffs = {(int(b), int(c)): int(v) for b, c, v in state["rebuffs"]}
+        m.pending = {h: [dict(p) for p in ps] for h, ps in state["pending"].items()}
+        m.injected = [EventSpec.model_validate(e) for e in state["injected"]]
+        m.totals = dict(state["totals"])
+        m.peak_tension = dict(state["peak_tension"])
+        m.log = list(state["log"])
+        m.datacollector.model_vars["outcomes"] = list(state["collected"])
+        m.rng.bit_generator.state = state["rng"]
+        r = state["random"]
+        m.random.setstate((r[0], tuple(r[1]), r[2]))
+        m.steps = state["steps"]
+        m._rebuild_membership()
+        m._perceive()
+        return m
+
 
 REOPEN_FLOOR = policy.REOPEN_STAFF
