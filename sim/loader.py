@@ -138,7 +138,19 @@ def _message(err: dict[str, Any]) -> str:
         return "required field is missing"
     if typ == "finite_number":
         return "must be a finite number (no .nan or .inf)"
-    if typ in ("float_type", "int_type"):
+    if typ in ("int_type", "int_from_float"):
+        got = err.get("input")
+        return f"must be a whole number, got {type(got).__name__} {got!r}"
+    bounds = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+    if typ in bounds:
+        limit = next(iter((err.get("ctx") or {}).values()), "?")
+        return f"must be {bounds[typ]} {limit}, got {err.get('input')!r}"
+    if typ in ("too_long", "too_short"):
+        ctx = err.get("ctx") or {}
+        if typ == "too_long":
+            return f"must have at most {ctx.get('max_length', '?')} items"
+        return f"must have at least {ctx.get('min_length', '?')} items"
+    if typ == "float_type":
         got = err.get("input")
         return f"must be a number, got {type(got).__name__} {got!r}"
     if typ == "literal_error":
@@ -173,11 +185,12 @@ def _read_yaml(text: str, file: str) -> tuple[Any, Node | None]:
         root = _yaml().compose(io.StringIO(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark is not None and "flow" in (exc.context or ""):
+        ctx = exc.context or ""
+        if exc.context_mark is not None and ("flow" in ctx or "quoted" in ctx or "end of stream" in (exc.problem or "")):
             mark = exc.context_mark  # an unclosed bracket: point at where it opened
         line = mark.line + 1 if mark is not None else 1
         what = (exc.problem or "malformed YAML").strip()
-        if exc.context and "flow" in exc.context:
+        if exc.context and ("flow" in exc.context or "quoted" in exc.context):
             what = f"{exc.context.strip()} that is never closed ({what})"
         if "duplicate key" in what:
             what = what.split(" with value")[0]
@@ -345,7 +358,18 @@ def _owns_list(root: Node | None, path: tuple[Any, ...]) -> bool:
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
-    """One problem per (file, line, path): a union type reports one line per branch."""
+    """One problem per (file, line, path), and none for a path that a deeper problem explains.
+
+    A union such as "an id or a list of ids" reports one error per branch; the deeper one
+    (``decided_by[1]``) says what is wrong, the shallower (``decided_by``) only that the
+    other branch did not fit either.
+    """
+    paths = {p.path for p in problems}
+    problems = [
+        p
+        for p in problems
+        if not any(q != p.path and (q.startswith(p.path + ".") or q.startswith(p.path + "[")) for q in paths)
+    ]
     seen: set[tuple[str, int, str]] = set()
     out = []
     for p in problems:

@@ -116,9 +116,10 @@ class GreatPowerModel(mesa.Model):
 
         self.actors = [StateActor(self, a, scenario.actors[a].name, i) for i, a in enumerate(w.actor_ids)]
         self.blocs = [Bloc(self, b, k) for k, b in enumerate(w.bloc_ids)]
-        self.datacollector = mesa.DataCollector(model_reporters={"outcomes": lambda m: m.outcomes()})
+        self.datacollector = mesa.DataCollector(model_reporters={"outcomes": lambda m: m._outcomes_now})
         self.running = True
         self._perceive()
+        self._outcomes_now = self.outcomes()
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ structure
@@ -155,6 +156,22 @@ class GreatPowerModel(mesa.Model):
             if b >= 0 and w.bloc_leader[b] >= 0:
                 act[k, w.bloc_leader[b]] = True
         self.ch_actor = act
+        K, n = len(w.channel_ids), w.n
+        # sparse pair lists: every (channel, i, j) the channel joins
+        apk, api, apj = np.nonzero(pair)
+        self._pairs = (apk, api, apj)
+        self._pair_cnt = pair.sum(axis=2)  # (K, n)
+        # routes for proposals: political channels only; F5: a believer skips a led bloc's channels
+        keep = w.ch_political[apk].copy()
+        for i, beliefs in w.leader_belief.items():
+            for b in beliefs:
+                keep &= ~((api == i) & (w.ch_bloc_end[apk] == b))
+        self._route_pairs = (apk[keep], api[keep], apj[keep])
+        usable = np.ones((n, K))
+        for i, beliefs in w.leader_belief.items():
+            for b in beliefs:
+                usable[i, w.ch_bloc_end == b] = 0.0  # F5: talk to the leader instead
+        self._usable = usable
 
     # ------------------------------------------------------------------ helpers
     def effect_of(self, chans: np.ndarray, staff: np.ndarray) -> np.ndarray:
@@ -217,10 +234,7 @@ class GreatPowerModel(mesa.Model):
         e_open = np.where(w.ch_event_only, 0.5, e_open)
         stake = self.salience_eff @ w.ch_issue.T  # (n, K)
         pref = np.where(w.ch_bilateral[None, :], w.bilateral[:, None], 1.0 - w.bilateral[:, None])
-        usable = np.ones((n, K))
-        for i, beliefs in w.leader_belief.items():
-            for b in beliefs:
-                usable[i, w.ch_bloc_end == b] = 0.0  # F5: talk to the leader instead
+        usable = self._usable
         pol = d["channel_value"] * pref * stake * usable * w.ch_political[None, :]
         # deconfliction: exposure in the channel's theatres, weighted by the kind's role (F2)
         dec_need = self.exposure @ w.ch_theatre.T  # (n, K)
@@ -236,16 +250,11 @@ class GreatPowerModel(mesa.Model):
         self.channel_value_if_open = (pol + dec_need * dec_w) * e_open[None, :] * side.T
         # cost: upkeep, lost own staff (insult), tension with the other side
         own_loss = np.zeros((n, K))
-        senders = w.ch_a
-        staffed = w.ch_staffed
-        for k in np.flatnonzero(staffed):
-            s = senders[k]
-            if s < n:
-                own_loss[s, k] = 1.0 - min(self.staff[k] / w.ch_baseline[k], 1.0)
-        other_t = np.zeros((n, K))
-        pair = self.ch_pair  # (K, n, n)
-        cnt = pair.sum(axis=2)  # (K, n)
-        tsum = np.einsum("kij,ij->ki", pair, self.tension)
+        sk, sa = w.sender_channels, w.sender_actors
+        own_loss[sa, sk] = 1.0 - np.minimum(self.staff[sk] / w.ch_baseline[sk], 1.0)
+        apk, api, apj = self._pairs
+        tsum = np.bincount(apk * n + api, weights=self.tension[api, apj], minlength=K * n).reshape(K, n)
+        cnt = self._pair_cnt
         other_t = np.where(cnt > 0, tsum / np.maximum(cnt, 1), 0.0).T
         self.channel_tension = other_t
         # military lines carry no political cost: they survive political breaks (F2)
@@ -253,16 +262,13 @@ class GreatPowerModel(mesa.Model):
         self.channel_cost = d["channel_upkeep"] + political * (policy.INSULT * own_loss + policy.TENSION_COST * other_t)
         acts, chans = np.nonzero(self.ch_actor.T & self.ai_mask[:, None])
         self.channel_actor_pairs = (acts, chans)
-        hosts, hch, snd = [], [], []
-        for k in np.flatnonzero(w.ch_staffed):
-            a, b = w.ch_a[k], w.ch_b[k]
-            if a < n and b < n and self.ai_mask[b]:
-                hosts.append(b), hch.append(k), snd.append(a)
-        self.host_pairs = (np.array(hosts, int), np.array(hch, int), np.array(snd, int))
+        hosts, hch, snd = w.host_actors, w.host_channels, w.host_senders
+        sel = self.ai_mask[hosts]
+        self.host_pairs = (hosts[sel], hch[sel], snd[sel])
         cap = w.ch_baseline.copy()
-        for issue, chans_ in w.staffing.items():
-            for k in chans_:
-                cap[k] = min(cap[k], self.issue_state[issue] * w.ch_baseline[k])
+        ci, ck = w.cap_issues, w.cap_channels
+        if len(ck):
+            np.minimum.at(cap, ck, self.issue_state[ci] * w.ch_baseline[ck])
         self.staff_cap = cap
 
     # ------------------------------------------------------------------ routes
@@ -274,21 +280,23 @@ class GreatPowerModel(mesa.Model):
             ``-1`` for a caucus of co-members, ``-2`` for no route.
         """
         w = self.world
+        m, n = w.m, w.n
         e = self.effectiveness
-        K = len(e)
-        if K:
-            E = e[:, None, None] * self.ch_pair  # (K, n, n)
-            E = np.where(w.ch_political[:, None, None], E, 0.0)
-            full = w.ch_issue.T[:, :, None, None] * E[None]  # (m, K, n, n)
-            for i, beliefs in w.leader_belief.items():  # F5: no talks over a led bloc's channel
-                for b in beliefs:
-                    ks = np.flatnonzero(w.ch_bloc_end == b)
-                    full[:, ks, i, :] = 0.0
-            best = full.argmax(axis=1)
-            eff = np.take_along_axis(full, best[:, None], axis=1)[:, 0]
-        else:
-            eff = np.zeros((w.m, w.n, w.n))
-            best = np.zeros((w.m, w.n, w.n), int)
+        pk, pi, pj = self._route_pairs
+        eff = np.zeros(m * n * n)
+        best = np.zeros(m * n * n, int)
+        if len(pk):
+            vals = (e[pk][:, None] * w.ch_issue[pk]).T.ravel()  # (m * P,)
+            idx = (np.arange(m)[:, None] * (n * n) + (pi * n + pj)[None, :]).ravel()
+            kk = np.broadcast_to(pk[None, :], (m, len(pk))).ravel()
+            order = np.lexsort((-kk, vals, idx))  # per cell: highest value, then lowest channel
+            idx_s = idx[order]
+            last = np.r_[idx_s[1:] != idx_s[:-1], True]
+            cells = idx_s[last]
+            eff[cells] = vals[order][last]
+            best[cells] = kk[order][last]
+        eff = eff.reshape(m, n, n)
+        best = best.reshape(m, n, n)
         caucus = self.co_member * CAUCUS_EFFECTIVENESS
         chan = np.where(eff > 0, best, -2)
         use_caucus = caucus[None] > eff
@@ -429,12 +437,13 @@ class GreatPowerModel(mesa.Model):
         self._perceive()
         decisions, proposals = self._decide()
         self._act(decisions)
-        self._channel_values()
+        self.effectiveness = self._effectiveness()  # channels may have closed or lost staff
         self._bargain(proposals)
         self._military()
         self._collective()
         self._update()
-        self.log.append({"turn": self.turn, "date": self.date(), "events": self._ev, "summary": self.outcomes()})
+        self._outcomes_now = self.outcomes()
+        self.log.append({"turn": self.turn, "date": self.date(), "events": self._ev, "summary": self._outcomes_now})
         self.datacollector.collect(self)
 
     def date(self, turn: int | None = None) -> str:
@@ -513,6 +522,7 @@ class GreatPowerModel(mesa.Model):
         self._eu, self._forecast = eu, mu
         eff, chan = self._routes()
         self._route_eff, self._route_chan = eff, chan
+        self._route_basis = self.effectiveness.copy()
         dec = self._decisiveness()
         score = eu * self.salience_eff.T[:, :, None] * dec * eff
         score = np.where((eu > 0) & (eff > 0), score, 0.0)  # (m, i, j)
@@ -717,7 +727,10 @@ class GreatPowerModel(mesa.Model):
         w, d = self.world, self.dyn
         m, n = w.m, w.n
         eu = self._eu
-        eff_now, chan_now = self._routes()  # channels may have closed during the turn
+        if np.array_equal(self.effectiveness, self._route_basis):
+            eff_now = self._route_eff  # no channel changed during the turn
+        else:
+            eff_now, _ = self._routes()
         offers = np.zeros((m, n, n), bool)
         effm = np.zeros((m, n, n))
         bloc_props = []

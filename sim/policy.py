@@ -126,16 +126,16 @@ def channel_candidates(ctx) -> list[Candidates]:
     if is_open.any():
         a, k = acts[is_open], kinds[is_open]
         v, c, t = value[is_open], cost[is_open], tension[is_open]
-        out.append(_block(a, "close_channel", k, k * 0, k * 0, c - v - CLOSE_COST, np.c_[c, -v, t]))
+        out.append(_block(a, "close_channel", k, k * 0, k * 0, c - v - CLOSE_COST, np.column_stack((c, -v, t))))
         out.append(
-            _block(a, "suspend_channel", k, k * 0, k * 0, 0.8 * (c - v) - SUSPEND_COST, np.c_[0.8 * c, -0.8 * v, 0 * v])
+            _block(a, "suspend_channel", k, k * 0, k * 0, 0.8 * (c - v) - SUSPEND_COST, np.column_stack((0.8 * c, -0.8 * v, 0 * v)))
         )
     shut = ~is_open
     if shut.any():
         a, k = acts[shut], kinds[shut]
         v, c = value_open[shut], cost[shut]
         reopen = np.where(status[shut] == 1, REOPEN_COST[1], REOPEN_COST[2])
-        out.append(_block(a, "open_channel", k, k * 0, k * 0, v - c - reopen, np.c_[v, -c, -reopen]))
+        out.append(_block(a, "open_channel", k, k * 0, k * 0, v - c - reopen, np.column_stack((v, -c, -reopen))))
     return out
 
 
@@ -172,7 +172,7 @@ def staff_candidates(ctx) -> list[Candidates]:
         grv = d["reciprocity"] * ctx.grievance[hosts[ok], senders[ok]]
         ten = TENSION_COST * tension[ok]
         out.append(
-            _block(hosts[ok], "expel", chans[ok], senders[ok], np.round(size[ok]), grv + ten - lost - EXPEL_COST, np.c_[grv, ten, -lost])
+            _block(hosts[ok], "expel", chans[ok], senders[ok], np.round(size[ok]), grv + ten - lost - EXPEL_COST, np.column_stack((grv, ten, -lost)))
         )
     # restore
     cap = ctx.staff_cap[chans]
@@ -185,7 +185,7 @@ def staff_candidates(ctx) -> list[Candidates]:
         gw = d["reciprocity"] * (ctx.goodwill[hosts[ok], senders[ok]] - ctx.grievance[hosts[ok], senders[ok]])
         ten = TENSION_COST * tension[ok]
         out.append(
-            _block(hosts[ok], "restore_staff", chans[ok], senders[ok], np.round(size[ok]), gain + gw - ten, np.c_[gain, gw, -ten])
+            _block(hosts[ok], "restore_staff", chans[ok], senders[ok], np.round(size[ok]), gain + gw - ten, np.column_stack((gain, gw, -ten)))
         )
     return out
 
@@ -222,7 +222,7 @@ def posture_candidates(ctx) -> list[Candidates]:
         det = d["deterrence"] * expo[ok] * app[ok] * dlt
         cost = d["posture_cost"] * ((total[ok] + dlt) ** 2 - total[ok] ** 2) / scale[ok]
         out.append(
-            _block(pa[ok], "set_posture", pt[ok], pt[ok] * 0, np.round(new[ok], 6), det - cost, np.c_[det, -cost, app[ok]])
+            _block(pa[ok], "set_posture", pt[ok], pt[ok] * 0, np.round(new[ok], 6), det - cost, np.column_stack((det, -cost, app[ok])))
         )
     return out
 
@@ -252,7 +252,7 @@ def patrol_candidates(ctx) -> list[Candidates]:
     press = PATROL_WEIGHT * d["alignment_pressure"] * pressure[pi, ti]
     caution = PATROL_CAUTION * (1 - w.appetite[a, ti])
     cost = d["posture_cost"] * d["posture_step"] / ctx.cost_scale[a]
-    return [_block(a, "joint_patrol", ti, b, 0 * a, press - caution - cost, np.c_[press, -caution, ctx.alignment[a, b]])]
+    return [_block(a, "joint_patrol", ti, b, 0 * a, press - caution - cost, np.column_stack((press, -caution, ctx.alignment[a, b])))]
 
 
 def membership_candidates(ctx) -> list[Candidates]:
@@ -271,7 +271,7 @@ def membership_candidates(ctx) -> list[Candidates]:
     if not rows:
         return []
     r = np.array(rows)
-    return [_block(r[:, 0], "apply_membership", r[:, 1], r[:, 2], 0 * r[:, 0], r[:, 3], np.c_[r[:, 4], r[:, 5], 0 * r[:, 0]])]
+    return [_block(r[:, 0], "apply_membership", r[:, 1], r[:, 2], 0 * r[:, 0], r[:, 3], np.column_stack((r[:, 4], r[:, 5], 0 * r[:, 0])))]
 
 
 def pass_candidates(ctx) -> list[Candidates]:

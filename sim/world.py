@@ -81,6 +81,13 @@ class World:
     great_powers: np.ndarray  # (g,) actor indices
     leader_belief: dict[int, dict[int, int]]  # actor -> {bloc: leader actor}
     red_lines: list[tuple[int, int, float, int, dict]]  # (actor, issue, threshold, +1/-1, response)
+    sender_channels: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # staffed, actor sender
+    sender_actors: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    host_actors: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # staffed, actor host
+    host_channels: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    host_senders: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    cap_issues: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # staffing caps
+    cap_channels: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     sources: dict[tuple, str] = field(default_factory=dict)
 
     @property
@@ -275,7 +282,18 @@ def compile_world(sc: Scenario) -> World:
         rate[ti[t]] = _f(spec.incident_rate)
         src[("theatre", t)] = spec.source or ""
 
+    staffed = [k for k, c in enumerate(C) if CHANNEL_KINDS[sc.channels[c].kind].staffed]
+    snd = [k for k in staffed if ch_a[k] < n]
+    hst = [k for k in staffed if ch_a[k] < n and ch_b[k] < n]
+    caps = [(i, k) for i, ks in staffing.items() for k in ks]
     return World(
+        sender_channels=np.array(snd, int),
+        sender_actors=np.array([ch_a[k] for k in snd], int),
+        host_actors=np.array([ch_b[k] for k in hst], int),
+        host_channels=np.array(hst, int),
+        host_senders=np.array([ch_a[k] for k in hst], int),
+        cap_issues=np.array([i for i, _ in caps], int),
+        cap_channels=np.array([k for _, k in caps], int),
         scenario=sc,
         actor_ids=A,
         issue_ids=I_,
