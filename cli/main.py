@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from rich.markup import escape
+
 from sim.loader import Problem, ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,25 +68,23 @@ def _describe(ev: dict) -> str | None:
     """One readable line for a turn-log event (None: not shown in the terminal)."""
     t = ev.get("type")
     if t == "decision":
-        if ev.get("action", "").startswith("pass"):
-            return None
+        if ev.get("action", "").startswith(("pass", "propose")):
+            return None  # proposals show as talks below; every decision is in --log
         if ev.get("done") is False:
             return None
         why = ""
         terms = ev.get("terms") or []
         if terms:
-            top = max(terms, key=lambda x: abs(x.get("value", 0)))
-            why = f"  [{top['term']} {top['value']:+.3f}; {top['source']}]" if top.get("source") else f"  [{top['term']} {top['value']:+.3f}]"
+            top = max(terms[:2], key=lambda x: abs(x.get("value", 0)))  # the additive terms
+            src = f"; {top['source']}" if top.get("source") else ""
+            why = f"  [dim]({escape(top['term'])} {top['value']:+.3f}{escape(src)})[/]"
         who = ev["actor"] + (" (human)" if ev.get("human") else "")
-        return f"[bold]{who}[/]: {ev['action']}{why}"
+        return f"[bold]{who}[/]: {escape(ev['action'])}{why}"
     if t == "proposal":
         moved = f", moved {ev['moved']:.2f}" if ev.get("moved") else ""
         return f"  talks {ev['from']} -> {ev['to']} on {ev['issue']}: [italic]{ev['outcome']}[/]{moved}"
-    if t == "channel":
-        return f"[yellow]channel {ev['channel']}: {ev['from']} -> {ev['to']} (by {ev['by']})[/]"
-    if t == "staff":
-        verb = "expels" if ev["kind"] == "expel" else "restores"
-        return f"[yellow]{ev['by']} {verb} {ev['persons']:g} staff on {ev['channel']} (now {ev['staff']:g})[/]"
+    if t in ("channel", "staff", "patrol", "motion"):
+        return None  # shown by the decision that made them
     if t == "incident":
         extra = " -> [bold red]CRISIS[/]" if ev.get("crisis") else ""
         if ev.get("armed_clash"):

@@ -130,6 +130,14 @@ class GreatPowerModel(mesa.Model):
         co = (mem.T.astype(int) @ mem.astype(int)) > 0
         np.fill_diagonal(co, False)
         self.co_member = co
+        # a caucus: members of the bloc that decides an issue talk about it among themselves
+        caucus = np.zeros((w.m, w.n, w.n))
+        for k in range(w.m):
+            b = w.issue_bloc[k]
+            if b >= 0:
+                caucus[k] = np.outer(mem[b], mem[b]) * CAUCUS_EFFECTIVENESS
+                np.fill_diagonal(caucus[k], 0.0)
+        self._caucus = caucus
         self.deciders = w.deciders.copy()
         for k in range(w.m):
             if w.issue_bloc[k] >= 0:
@@ -277,7 +285,8 @@ class GreatPowerModel(mesa.Model):
 
         Returns:
             ``(eff, chan)``: ``eff`` (m, n, n) in [0, 1]; ``chan`` (m, n, n) channel index,
-            ``-1`` for a caucus of co-members, ``-2`` for no route.
+            ``-1`` for a caucus (members of the bloc that decides the issue, at
+            ``CAUCUS_EFFECTIVENESS``), ``-2`` for no route.
         """
         w = self.world
         m, n = w.m, w.n
@@ -297,11 +306,10 @@ class GreatPowerModel(mesa.Model):
             best[cells] = kk[order][last]
         eff = eff.reshape(m, n, n)
         best = best.reshape(m, n, n)
-        caucus = self.co_member * CAUCUS_EFFECTIVENESS
+        caucus = self._caucus
         chan = np.where(eff > 0, best, -2)
-        use_caucus = caucus[None] > eff
-        chan = np.where(use_caucus, -1, chan)
-        eff = np.maximum(eff, caucus[None])
+        chan = np.where(caucus > eff, -1, chan)
+        eff = np.maximum(eff, caucus)
         return eff, chan
 
     def _decisiveness(self) -> np.ndarray:
@@ -342,7 +350,7 @@ class GreatPowerModel(mesa.Model):
         for k in range(w.m):
             for j in range(w.n):
                 if j != i and eff[k, i, j] > 0 and self.position[i, k] != self.position[j, k]:
-                    out.append(Action("propose", actor_id, issue=w.issue_ids[k], target=w.actor_ids[j], channel=self._chan_name(chan[k, i, j], i, j)))
+                    out.append(Action("propose", actor_id, issue=w.issue_ids[k], target=w.actor_ids[j], channel=self._chan_name(chan[k, i, j], i, j, k)))
         for p in self.pending.get(actor_id, []):
             for c in ANSWERS:
                 out.append(Action("answer", actor_id, issue=p["issue"], target=p["from"], choice=c))
@@ -352,11 +360,13 @@ class GreatPowerModel(mesa.Model):
                     out.append(Action("vote", actor_id, bloc=w.bloc_ids[mo["bloc"]], issue=w.issue_ids[mo["issue"]], choice=c))
         return out
 
-    def _chan_name(self, code: int, i: int, j: int) -> str:
+    def _chan_name(self, code: int, i: int, j: int, issue: int | None = None) -> str:
         w = self.world
         if code >= 0:
             return w.channel_ids[code]
         common = np.flatnonzero(self.members[:, i] & self.members[:, j])
+        if issue is not None and w.issue_bloc[issue] >= 0:
+            return "caucus:" + w.bloc_ids[w.issue_bloc[issue]]
         return "caucus:" + (w.bloc_ids[common[0]] if len(common) else "?")
 
     def _to_action(self, cand: policy.Candidates, r: int) -> Action:
@@ -541,8 +551,14 @@ class GreatPowerModel(mesa.Model):
         cand = policy.concat([b for fn in policy.SCORERS for b in fn(self)])
         drawn = policy.draw(cand, self.scenario.ai.actions_per_turn, self.temperature, self.rng)
         decisions: list[tuple[int, Action, dict | None]] = []
+        group = {KIND_CODE["set_posture"]: 0, KIND_CODE["open_channel"]: 1, KIND_CODE["suspend_channel"]: 1, KIND_CODE["close_channel"]: 1, KIND_CODE["expel"]: 2, KIND_CODE["restore_staff"]: 2}
         for i, rows in enumerate(drawn):
+            seen = set()
             for r in rows:
+                key = (group.get(int(cand.kind[r]), 10 + int(cand.kind[r])), int(cand.a1[r]))
+                if key in seen:
+                    continue  # one action per theatre, channel or staff line in a turn
+                seen.add(key)
                 decisions.append((i, self._to_action(cand, r), self._reason(cand, r) if self.reasons else None))
         for i, k, j, ch, e in proposals:
             if self.reasons:
@@ -622,7 +638,7 @@ class GreatPowerModel(mesa.Model):
             {"term": "decisiveness of the target", "value": _r(dec), "source": "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue"},
             {"term": "channel effectiveness", "value": _r(eff), "source": self._src("channel", w.channel_ids[ch]) if ch >= 0 else "caucus of a common bloc"},
         ]
-        return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {self._chan_name(ch, i, j)}", "score": _r(eu * self.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
+        return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {self._chan_name(ch, i, j, k)}", "score": _r(eu * self.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
 
     def _act(self, decisions: list[tuple[int, Action, dict | None]]) -> None:
         """Carry out non-proposal actions in a seeded shuffled order of actors."""
@@ -694,7 +710,8 @@ class GreatPowerModel(mesa.Model):
         if kind == "joint_patrol":
             t = w.theatre_ids.index(a.theatre)
             j = ai[a.target]
-            self.alignment[i, j] = self.alignment[j, i] = min(1.0, self.alignment[i, j] + d["alignment_patrol"])
+            gain = d["alignment_patrol"] * (1.0 - self.alignment[i, j])  # saturating near +1
+            self.alignment[i, j] = self.alignment[j, i] = min(1.0, self.alignment[i, j] + gain)
             self._patrols.append((t, i, j))
             self.posture[i, t] = min(1.0, self.posture[i, t] + d["posture_step"] / 2)
             self._ev.append({"type": "patrol", "actors": [a.actor, a.target], "theatre": a.theatre})
@@ -759,6 +776,15 @@ class GreatPowerModel(mesa.Model):
         old = self.position.T.copy()
         tiebreak = self.rng.random((m, n, n))
         new_x, chal, outcome, frac = kernel.resolve(old, eu, offers, effm, tiebreak)
+        # a lost conflict or a capitulation moves the target as far as the channel carries it:
+        # scaled by the channel's effectiveness like a compromise (ours; DESIGN section 4 scales
+        # the compromise step, we scale every step so that a weak channel transmits little)
+        hard = (outcome == kernel.OUTCOME_CONFLICT) | (outcome == kernel.OUTCOME_CAPITULATION)
+        if hard.any():
+            m_i, j_i = np.nonzero(hard)
+            e_used = effm[m_i, chal[m_i, j_i], j_i]
+            new_x[m_i, j_i] = old[m_i, j_i] + (new_x[m_i, j_i] - old[m_i, j_i]) * e_used
+            frac[m_i, j_i] = frac[m_i, j_i] * e_used
         for k, j in zip(*np.nonzero(chal >= 0)):
             i = int(chal[k, j])
             self._record_outcome(i, j, k, int(outcome[k, j]), float(frac[k, j]), float(old[k, j]), float(new_x[k, j]))
@@ -767,7 +793,7 @@ class GreatPowerModel(mesa.Model):
         for i, k, b, ch, e_ch in bloc_props:
             mem = np.flatnonzero(self.members[b])
             out, fr = kernel.respond(np.full(len(mem), eu[k, i, mem].max()), eu[k, mem, i])
-            fr = np.where(out == kernel.OUTCOME_COMPROMISE, fr * e_ch, fr)
+            fr = fr * e_ch
             rule = w.bloc_rule[b]
             if rule == 0:
                 f = float(fr.min()) if len(fr) else 0.0
