@@ -571,3 +571,15 @@ def test_schema_command_prints_json_schema(cli) -> None:
     assert res.returncode == 0, res.stderr
     schema = json.loads(res.stdout)
     assert "actors" in schema["properties"]
+
+
+def test_committed_json_schema_is_up_to_date() -> None:
+    """Editors read scenarios/scenario.schema.json; it must match the pydantic models."""
+    import json
+
+    from sim.schema import Scenario
+
+    committed = json.loads((REPO / "scenarios" / "scenario.schema.json").read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(Scenario.model_json_schema())), (
+        "run: python run.py schema --out scenarios/scenario.schema.json"
+    )
