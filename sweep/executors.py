@@ -1,0 +1,240 @@
+"""Where runs execute: in this process, in local worker processes, or on a Dask cluster.
+
+Each executor takes chunks of :class:`~sweep.plan.RunSpec` and yields the result of each chunk
+(see :func:`sweep.worker.run_chunk`) as it finishes, in any order. Only a bounded number of
+chunks is in flight at once, so memory does not grow with the number of runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Iterable, Iterator
+
+from sweep.worker import Bundle, init_local_worker, run_chunk, run_chunk_local
+
+IN_FLIGHT_PER_WORKER = 2
+"""Chunks queued per worker: one running, one waiting, so a worker never idles between chunks."""
+
+
+class ExecutorError(Exception):
+    """The executor cannot run (a worker died, the cluster is unreachable, ...): a message for the user."""
+
+
+class SerialExecutor:
+    """Runs every chunk in this process (``--workers 1`` with the local executor)."""
+
+    name = "local"
+    workers = 1
+
+    def __init__(self, bundle: Bundle):
+        self.bundle = bundle
+
+    def results(self, chunks: Iterable[list]) -> Iterator[dict]:
+        """Yield each chunk's result in order."""
+        for c in chunks:
+            yield run_chunk(self.bundle, c)
+
+    def close(self, abort: bool = False) -> None:
+        """Nothing to release."""
+
+
+class LocalExecutor:
+    """Worker processes on this machine (``concurrent.futures.ProcessPoolExecutor``).
+
+    Args:
+        bundle: sent once to each worker by the pool's initializer.
+        workers: number of processes (>= 1).
+        start_method: ``forkserver`` (default on Linux: workers fork from a clean server that has
+            imported the model once) or ``spawn``; never ``fork``, which is unsafe with threads.
+    """
+
+    name = "local"
+
+    def __init__(self, bundle: Bundle, workers: int, start_method: str | None = None):
+        if start_method is None:
+            start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        ctx = multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            ctx.set_forkserver_preload(["sweep.worker", "sim.model"])
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_local_worker, initargs=(bundle,))
+
+    def results(self, chunks: Iterable[list]) -> Iterator[dict]:
+        """Yield chunk results as they finish.
+
+        Raises:
+            ExecutorError: a worker process died (killed, out of memory).
+        """
+        from concurrent.futures.process import BrokenProcessPool
+
+        it = iter(chunks)
+        inflight: set = set()
+
+        def fill() -> None:
+            while len(inflight) < IN_FLIGHT_PER_WORKER * self.workers:
+                c = next(it, None)
+                if c is None:
+                    return
+                inflight.add(self.pool.submit(run_chunk_local, c))
+
+        fill()
+        while inflight:
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for f in done:
+                inflight.discard(f)
+                try:
+                    res = f.result()
+                except BrokenProcessPool:
+                    raise ExecutorError("a worker process died (killed or out of memory); finished runs are saved, continue with --resume") from None
+                yield res
+            fill()
+
+    def close(self, abort: bool = False) -> None:
+        """Shut the pool down; with ``abort``, cancel queued chunks and stop running ones now."""
+        if abort:
+            procs = list(getattr(self.pool, "_processes", {}).values())  # no public API before 3.14
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:
+                if p.is_alive():
+                    p.terminate()
+            for p in procs:
+                p.join(timeout=5)
+        else:
+            self.pool.shutdown(wait=True)
+
+
+def _worker_versions() -> dict:
+    """Run on each Dask worker: can it import the model, and with which library versions?"""
+    import importlib.metadata as md
+    import platform
+
+    import sim.model  # noqa: F401
+    import sweep.worker  # noqa: F401
+
+    out = {"python": platform.python_version()}
+    for pkg in ("greatpower", "numpy", "mesa", "pydantic"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+class DaskExecutor:
+    """Tasks on a Dask distributed cluster: an existing one (``scheduler``) or a new ``LocalCluster``.
+
+    The bundle is scattered to every worker once; each task makes one chunk of runs.
+
+    Args:
+        bundle: the sweep's :class:`~sweep.worker.Bundle`.
+        workers: worker processes of a new ``LocalCluster`` (ignored with ``scheduler``).
+        scheduler: address of a running scheduler, e.g. ``tcp://10.0.0.5:8786``.
+
+    Raises:
+        ExecutorError: Dask is not installed, the scheduler cannot be reached, or the workers
+            cannot import the project.
+    """
+
+    name = "dask"
+
+    def __init__(self, bundle: Bundle, workers: int, scheduler: str | None = None):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise ExecutorError("--executor dask needs dask[distributed]: pip install -e '.[dask]'") from None
+        self.cluster = None
+        try:
+            if scheduler:
+                self.client = Client(scheduler, timeout="20s")
+            else:
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                self.client = Client(self.cluster)
+        except (OSError, TimeoutError) as exc:
+            self._shutdown()
+            raise ExecutorError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+        try:
+            if scheduler:
+                self.client.wait_for_workers(1, timeout=60)
+            self.worker_versions = self.client.run(_worker_versions)
+        except Exception as exc:  # noqa: BLE001 - any failure here means the cluster cannot run us
+            self._shutdown()
+            raise ExecutorError(f"the Dask workers cannot run the model ({type(exc).__name__}: {exc}); install the project on every worker: pip install -e '.[dask]'") from None
+        self.workers = max(1, sum(self.client.nthreads().values()))
+        self.bundle_future = self.client.scatter([bundle], broadcast=True)[0]
+
+    @property
+    def dashboard(self) -> str | None:
+        """The dashboard's address, if the cluster has one."""
+        return getattr(self.client, "dashboard_link", None)
+
+    def results(self, chunks: Iterable[list]) -> Iterator[dict]:
+        """Yield chunk results as they finish.
+
+        Raises:
+            ExecutorError: a task failed outside the model (e.g. a worker died three times).
+        """
+        from dask.distributed import as_completed
+
+        it = iter(chunks)
+        ac = as_completed()
+        n = 0
+        for _ in range(IN_FLIGHT_PER_WORKER * self.workers):
+            c = next(it, None)
+            if c is None:
+                break
+            ac.add(self.client.submit(run_chunk, self.bundle_future, c, pure=False))
+            n += 1
+        for fut in ac:
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001
+                raise ExecutorError(f"a Dask task failed ({type(exc).__name__}: {exc}); finished runs are saved, continue with --resume") from None
+            fut.release()
+            yield res
+            c = next(it, None)
+            if c is not None:
+                ac.add(self.client.submit(run_chunk, self.bundle_future, c, pure=False))
+
+    def _shutdown(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001
+                pass
+        if self.cluster is not None:
+            try:
+                self.cluster.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def close(self, abort: bool = False) -> None:
+        """Disconnect (outstanding tasks are dropped); a LocalCluster is shut down."""
+        self._shutdown()  # the scheduler forgets tasks that no client wants any more
+
+
+def make_executor(kind: str, bundle: Bundle, workers: int, scheduler: str | None = None, start_method: str | None = None):
+    """The executor for ``--executor``/``--workers``/``--scheduler``.
+
+    ``local`` with one worker runs in this process; with more it starts worker processes.
+
+    Raises:
+        ExecutorError: see :class:`DaskExecutor`.
+        ValueError: an unknown kind.
+    """
+    if kind == "local":
+        return SerialExecutor(bundle) if workers == 1 else LocalExecutor(bundle, workers, start_method)
+    if kind == "dask":
+        return DaskExecutor(bundle, workers, scheduler)
+    raise ValueError(f"unknown executor {kind!r}")
+
+
+def default_workers() -> int:
+    """CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,376 @@
+"""A sweep's directory: manifest, journal, part files, and the compacted Parquet tables.
+
+Layout of ``DIR``::
+
+    manifest.json     what was swept (scenario hash, grid, seed, versions, times, status)
+    journal.jsonl     one line per committed batch: its run ids, failures and part files
+    parts/            runs-NNNNNN.parquet (and turns-NNNNNN.parquet) per batch, until compaction
+    runs.parquet      one row per finished run, sorted by (grid point, run index)
+    turns.parquet     with --per-turn: one row per run and turn, sorted by (run id, turn)
+    failures.jsonl    one line per failed run: seed, parameters, error and traceback
+
+Crash safety: a batch's part files are written to temporary names and renamed into place; only
+then is its journal line appended (and flushed to disk). A batch whose journal line is missing
+or torn never happened: ``--resume`` deletes its files and makes its runs again. Each table is
+compacted from the committed parts, taking each run from the batch the journal says holds it,
+so a run is never written twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+MANIFEST = "manifest.json"
+JOURNAL = "journal.jsonl"
+PARTS = "parts"
+RUNS = "runs.parquet"
+TURNS = "turns.parquet"
+FAILURES = "failures.jsonl"
+LOCK = ".lock"
+FORMAT = 1
+COMPACT_BLOCK = 1000
+"""Runs per block when compacting: memory holds one block of rows, however long the sweep."""
+
+
+class StoreError(Exception):
+    """A sweep directory that cannot be used as asked (message for the user)."""
+
+
+def _mkstemp(path: Path) -> tuple[int, str]:
+    """A temporary file next to ``path``, readable like any file the user creates (umask)."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+    return fd, tmp
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temporary file in the same directory, flush it to disk, rename it into place."""
+    fd, tmp = _mkstemp(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=False, allow_nan=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_lines_atomic(path: Path, rows: list[dict]) -> None:
+    """Write JSON lines atomically (temporary file, fsync, rename)."""
+    fd, tmp = _mkstemp(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(r, allow_nan=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def arrow_type(name: str, value: Any) -> pa.DataType:
+    """Column type from a column's name and one value (``seed`` is unsigned 64-bit)."""
+    if name == "seed":
+        return pa.uint64()
+    if isinstance(value, bool):
+        return pa.bool_()
+    if isinstance(value, int):
+        return pa.int64()
+    if isinstance(value, float):
+        return pa.float64()
+    return pa.string()
+
+
+def table_of(rows: list[dict], sort: list[str]) -> pa.Table:
+    """An Arrow table of row dicts with types fixed by :func:`arrow_type`, sorted by ``sort``."""
+    first = rows[0]
+    schema = pa.schema([(k, arrow_type(k, v)) for k, v in first.items()])
+    t = pa.Table.from_pylist(rows, schema=schema)
+    return t.sort_by([(c, "ascending") for c in sort])
+
+
+def write_parquet_atomic(path: Path, table: pa.Table) -> None:
+    """Write one Parquet file under a temporary name, flush it to disk and rename it into place."""
+    fd, tmp = _mkstemp(path)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class JournalState:
+    """What the journal says is done.
+
+    Attributes:
+        entries: committed batches, in order.
+        done: run ids with a result.
+        failures: the latest failure record of each run id that has no result.
+    """
+
+    entries: list[dict] = field(default_factory=list)
+    done: set[int] = field(default_factory=set)
+    failures: dict[int, dict] = field(default_factory=dict)
+
+    @property
+    def next_batch(self) -> int:
+        """Number of the next batch."""
+        return max((e["batch"] for e in self.entries), default=0) + 1
+
+
+class Store:
+    """The files of one sweep directory (see the module docstring).
+
+    Args:
+        out: the directory (created if missing).
+    """
+
+    def __init__(self, out: str | Path):
+        self.dir = Path(out)
+        self.manifest_path = self.dir / MANIFEST
+        self.journal_path = self.dir / JOURNAL
+        self.parts_dir = self.dir / PARTS
+        self.runs_path = self.dir / RUNS
+        self.turns_path = self.dir / TURNS
+        self.failures_path = self.dir / FAILURES
+        self._lock_fd: int | None = None
+        self.state = JournalState()
+
+    # ------------------------------------------------------------ directory
+    def has_sweep(self) -> bool:
+        """Whether the directory holds a sweep (a manifest)."""
+        return self.manifest_path.exists()
+
+    def is_foreign(self) -> bool:
+        """Whether the directory exists, is not empty and holds no sweep."""
+        return self.dir.is_dir() and not self.has_sweep() and any(self.dir.iterdir())
+
+    def lock(self) -> None:
+        """Take the directory's lock so that two sweeps never write to one directory.
+
+        Raises:
+            StoreError: another process holds the lock.
+        """
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.parts_dir.mkdir(exist_ok=True)
+        fd = os.open(self.dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StoreError(f"{self.dir}: another sweep is writing to this directory") from None
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        """Release the lock (the kernel also releases it when the process dies)."""
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # ------------------------------------------------------------ manifest
+    def read_manifest(self) -> dict:
+        """The manifest as a dict.
+
+        Raises:
+            StoreError: unreadable or not a sweep manifest.
+        """
+        try:
+            m = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"{self.manifest_path}: cannot read the manifest ({exc})") from None
+        if not isinstance(m, dict) or m.get("format") != FORMAT:
+            raise StoreError(f"{self.manifest_path}: not a sweep manifest of format {FORMAT}")
+        return m
+
+    def write_manifest(self, manifest: dict) -> None:
+        """Write the manifest atomically."""
+        write_json_atomic(self.manifest_path, manifest)
+
+    # ------------------------------------------------------------ journal
+    def load_journal(self) -> JournalState:
+        """Read the committed batches, drop a torn last line and the files of uncommitted batches.
+
+        Returns:
+            The :class:`JournalState` (also kept as ``self.state``).
+        """
+        entries: list[dict] = []
+        if self.journal_path.exists():
+            for line in self.journal_path.read_text(encoding="utf-8").splitlines():
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    break  # a torn line: the batch was not committed, nor anything after it
+                if not isinstance(e, dict) or "batch" not in e:
+                    break
+                entries.append(e)
+        write_lines_atomic(self.journal_path, entries)
+        keep = {self.dir / e[k] for e in entries for k in ("runs_part", "turns_part") if e.get(k)}
+        if self.parts_dir.is_dir():
+            for p in self.parts_dir.iterdir():
+                if p not in keep:
+                    p.unlink(missing_ok=True)  # an uncommitted batch, or a temporary file
+        for p in self.dir.glob("*.tmp"):
+            p.unlink(missing_ok=True)
+        st = JournalState(entries=entries)
+        for e in entries:
+            st.done.update(e["runs"])
+            for f in e.get("failed", []):
+                st.failures[f["run_id"]] = f
+        for rid in list(st.failures):
+            if rid in st.done:
+                del st.failures[rid]
+        self.state = st
+        return st
+
+    def commit(self, rows: list[dict], turn_rows: list[dict], failures: list[dict]) -> dict:
+        """Write one batch durably: part files first, then its journal line.
+
+        Args:
+            rows: per-run rows (any order).
+            turn_rows: per-turn rows of those runs (may be empty).
+            failures: failure records of this batch.
+
+        Returns:
+            The journal entry.
+        """
+        st = self.state
+        b = st.next_batch
+        entry: dict[str, Any] = {"batch": b, "runs": sorted(r["run_id"] for r in rows), "failed": failures, "runs_part": None, "turns_part": None}
+        if rows:
+            name = f"{PARTS}/runs-{b:06d}.parquet"
+            write_parquet_atomic(self.dir / name, table_of(rows, ["run_id"]))
+            entry["runs_part"] = name
+        if turn_rows:
+            name = f"{PARTS}/turns-{b:06d}.parquet"
+            write_parquet_atomic(self.dir / name, table_of(turn_rows, ["run_id", "turn"]))
+            entry["turns_part"] = name
+        if failures:
+            with open(self.failures_path, "a", encoding="utf-8") as f:
+                for rec in failures:
+                    f.write(json.dumps(rec, allow_nan=False) + "\n")
+        line = json.dumps(entry, allow_nan=False) + "\n"
+        with open(self.journal_path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+        st.entries.append(entry)
+        st.done.update(entry["runs"])
+        for rec in failures:
+            st.failures[rec["run_id"]] = rec
+        for rid in entry["runs"]:
+            st.failures.pop(rid, None)
+        return entry
+
+    # ------------------------------------------------------------ compaction
+    def _compact_table(self, part_key: str, dest: Path, sort: list[str]) -> int:
+        """Merge the committed parts of one table into ``dest``, block by block, sorted.
+
+        Returns:
+            Rows written.
+        """
+        owner: dict[int, int] = {}  # run id -> index of the entry that holds it (the last one)
+        entries = self.state.entries
+        for i, e in enumerate(entries):
+            if e.get(part_key):
+                for rid in e["runs"]:
+                    owner[rid] = i
+        ids = sorted(owner)
+        spans = {i: (min(e["runs"]), max(e["runs"])) for i, e in enumerate(entries) if e.get(part_key) and e["runs"]}
+        fd, tmp = _mkstemp(dest)
+        os.close(fd)
+        writer: pq.ParquetWriter | None = None
+        schema: pa.Schema | None = None
+        n = 0
+        try:
+            for start in range(0, len(ids), COMPACT_BLOCK):
+                block = ids[start : start + COMPACT_BLOCK]
+                lo, hi = block[0], block[-1]
+                tables = []
+                for i, (a, b) in spans.items():
+                    if b < lo or a > hi:
+                        continue
+                    mine = [r for r in block if owner[r] == i]
+                    if not mine:
+                        continue
+                    path = self.dir / entries[i][part_key]
+                    t = pq.read_table(path, filters=[("run_id", ">=", lo), ("run_id", "<=", hi)])
+                    t = t.filter(pc.is_in(t["run_id"], value_set=pa.array(mine, pa.int64())))
+                    tables.append(t)
+                t = pa.concat_tables(tables, promote_options="default").sort_by([(c, "ascending") for c in sort])
+                if writer is None:
+                    schema = t.schema
+                    writer = pq.ParquetWriter(tmp, schema)
+                writer.write_table(t.cast(schema))
+                n += t.num_rows
+            if writer is None:
+                empty = pa.table({c: pa.array([], pa.int64()) for c in sort})
+                pq.write_table(empty, tmp)
+            else:
+                writer.close()
+                writer = None
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, dest)
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return n
+
+    def compact(self, per_turn: bool) -> int:
+        """Write ``runs.parquet`` (and ``turns.parquet``) from the committed batches, then fold the
+        journal into one entry that points at them and delete the part files.
+
+        Returns:
+            Rows in ``runs.parquet`` (one per finished run).
+
+        Raises:
+            StoreError: the row count does not match the journal (a run twice or missing).
+        """
+        n = self._compact_table("runs_part", self.runs_path, ["run_id"])
+        if n != len(self.state.done):
+            raise StoreError(f"compaction wrote {n} rows for {len(self.state.done)} finished runs")
+        if per_turn:
+            self._compact_table("turns_part", self.turns_path, ["run_id", "turn"])
+        st = self.state
+        folded = {
+            "batch": 0,
+            "runs": sorted(st.done),
+            "failed": sorted(st.failures.values(), key=lambda r: r["run_id"]),
+            "runs_part": RUNS if st.done else None,
+            "turns_part": TURNS if (per_turn and st.done) else None,
+        }
+        old_parts = [self.dir / e[k] for e in st.entries for k in ("runs_part", "turns_part") if e.get(k) and e[k].startswith(PARTS + "/")]
+        write_lines_atomic(self.journal_path, [folded])
+        st.entries = [folded]
+        for p in old_parts:
+            p.unlink(missing_ok=True)
+        if folded["failed"]:
+            write_lines_atomic(self.failures_path, folded["failed"])
+        else:
+            self.failures_path.unlink(missing_ok=True)
+        return n

@@ -1,0 +1,199 @@
+"""What a worker does: build each grid point's scenario once, make runs, return plain rows.
+
+The same functions serve the in-process executor, local worker processes and Dask workers. A
+worker receives a :class:`Bundle` once (the base scenario data and the grid) and validates each
+grid point's scenario the first time it needs it, so no scenario file is read per run.
+
+Test hook (documented): the run ids in ``SweepPlan.fail_runs`` raise :class:`InjectedFailure`
+instead of running. The command line fills that set from the environment variable
+``GREATPOWER_SWEEP_FAIL_RUNS`` (comma-separated global run ids, read by the process that starts
+the sweep and sent with the work, so it acts the same on local processes and on a cluster).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sweep.overrides import Target, apply
+
+FAIL_ENV = "GREATPOWER_SWEEP_FAIL_RUNS"
+"""Environment variable of the failure-injection test hook: ``"3,5"`` makes runs 3 and 5 raise."""
+
+
+class InjectedFailure(RuntimeError):
+    """Raised instead of making a run whose id is in the failure-injection hook."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """What every worker needs once: the base data, the grid and the run settings.
+
+    Attributes:
+        key: identifies the bundle (a worker keeps scenarios of several bundles apart).
+        base_data: merged raw scenario data.
+        points: per grid point, ``[(target, value), ...]``.
+        turns: horizon override (``None``: the scenario's).
+        per_turn: return per-turn rows too.
+        fail_runs: run ids that raise :class:`InjectedFailure`.
+    """
+
+    key: str
+    base_data: dict
+    points: list[list[tuple[Target, Any]]]
+    turns: int | None
+    per_turn: bool
+    fail_runs: frozenset[int]
+
+    def params(self, point: int) -> dict[str, Any]:
+        """``{"param.<path>": value}`` for a grid point."""
+        return {f"param.{t.path}": v for t, v in self.points[point]}
+
+
+_CACHE: OrderedDict[tuple[str, int], Any] = OrderedDict()
+_CACHE_SIZE = 64
+_BUNDLE: Bundle | None = None
+
+
+def scenario_for(bundle: Bundle, point: int):
+    """The validated :class:`~sim.schema.Scenario` of a grid point (cached per process).
+
+    Raises:
+        pydantic.ValidationError: the overrides make an invalid scenario (the sweep checks every
+            grid point before it starts, so this means the data changed underneath).
+    """
+    from sim.schema import Scenario
+
+    key = (bundle.key, point)
+    sc = _CACHE.get(key)
+    if sc is None:
+        sc = Scenario.model_validate(apply(bundle.base_data, bundle.points[point]))
+        _CACHE[key] = sc
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+    return sc
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, bool) or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return int(v)
+    return float(v)
+
+
+def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
+    """Make one run to its end and describe it.
+
+    Args:
+        bundle: the sweep's :class:`Bundle`.
+        spec: a :class:`~sweep.plan.RunSpec`.
+
+    Returns:
+        ``(row, turn_rows)``. ``row`` holds ``run_id``, ``point``, ``run``, ``seed``, every
+        overridden parameter as ``param.<path>``, ``end_state``, ``turns`` (turns played),
+        the counters (``incidents``, ``crises``, ``agreements``, ``conflicts``, ``expulsions``,
+        ``closures``), ``channels_open``/``_suspended``/``_closed``, final ``issue.<id>`` states
+        in [0, 1], final ``tension.<A-B>`` and ``peak_tension.<A-B>`` between the great powers in
+        [0, 1], final ``alignment.CHN-RUS`` in [-1, 1], and ``channel.<id>`` statuses.
+        ``turn_rows`` (empty unless ``bundle.per_turn``) holds one row per turn from turn 0:
+        ``run_id``, ``point``, ``run`` and the model's ``outcomes()``.
+
+    Raises:
+        InjectedFailure: the run id is in ``bundle.fail_runs``.
+        Exception: whatever the model raises.
+    """
+    from sim.model import GreatPowerModel
+
+    if spec.run_id in bundle.fail_runs:
+        raise InjectedFailure(f"injected failure of run {spec.run_id} ({FAIL_ENV})")
+    scenario = scenario_for(bundle, spec.point)
+    m = GreatPowerModel(scenario, seed=spec.seed, turns=bundle.turns, reasons=False)
+    while m.running:
+        m.step()
+    out = m.outcomes()
+    snap_channels = m.snapshot()["channels"]
+    statuses = [c["status"] for c in snap_channels.values()]
+    row: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point, "run": spec.run, "seed": spec.seed}
+    row.update(bundle.params(spec.point))
+    row["end_state"] = m.end_state
+    row["turns"] = int(m.turn)
+    for k in ("incidents", "crises", "agreements", "conflicts", "expulsions", "closures"):
+        row[k] = int(m.totals.get(k, 0))
+    row["channels_open"] = statuses.count("open")
+    row["channels_suspended"] = statuses.count("suspended")
+    row["channels_closed"] = statuses.count("closed")
+    for k, v in out.items():
+        if k.startswith(("issue.", "tension.", "alignment.")):
+            row[k] = float(v)
+    for pair, v in m.peak_tension.items():
+        row[f"peak_tension.{pair}"] = float(v)
+    for cid, c in snap_channels.items():
+        row[f"channel.{cid}"] = c["status"]
+    turn_rows: list[dict] = []
+    if bundle.per_turn:
+        for rec in m.datacollector.model_vars.get("outcomes", []):
+            turn_rows.append({"run_id": spec.run_id, "point": spec.point, "run": spec.run, **{k: _num(v) for k, v in rec.items()}})
+    return row, turn_rows
+
+
+def run_chunk(bundle: Bundle, specs: list) -> dict[str, list]:
+    """Make several runs; a run that raises becomes a failure record and the others go on.
+
+    Returns:
+        ``{"rows": [...], "turns": [...], "failures": [...], "seconds": float}``; a failure
+        record holds ``run_id``, ``point``, ``run``, ``seed``, ``params``, ``error`` (one line)
+        and ``traceback``.
+    """
+    rows, turns, failures = [], [], []
+    t0 = time.perf_counter()
+    for spec in specs:
+        try:
+            row, trows = run_one(bundle, spec)
+        except Exception as exc:  # noqa: BLE001 - a failing run must not stop the sweep
+            failures.append(
+                {
+                    "run_id": spec.run_id,
+                    "point": spec.point,
+                    "run": spec.run,
+                    "seed": spec.seed,
+                    "params": {t.path: v for t, v in bundle.points[spec.point]},
+                    "error": f"{type(exc).__name__}: {exc}".splitlines()[0],
+                    "traceback": traceback.format_exc(),
+                }
+            )
+            continue
+        rows.append(row)
+        turns.extend(trows)
+    return {"rows": rows, "turns": turns, "failures": failures, "seconds": time.perf_counter() - t0}
+
+
+# ---------------------------------------------------------------- local worker processes
+def _watch_parent(parent: int) -> None:
+    """End this worker when the process that started it is gone (e.g. killed with SIGKILL)."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def init_local_worker(bundle: Bundle) -> None:
+    """Initializer of a local worker process: keep the bundle, leave Ctrl-C to the parent."""
+    global _BUNDLE
+    _BUNDLE = bundle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def run_chunk_local(specs: list) -> dict[str, list]:
+    """:func:`run_chunk` with the bundle that :func:`init_local_worker` kept."""
+    assert _BUNDLE is not None, "worker not initialised"
+    return run_chunk(_BUNDLE, specs)
