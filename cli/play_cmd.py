@@ -1,0 +1,89 @@
+"""``python run.py play``: the pygame front end (DESIGN section 8).
+
+pygame is imported inside the command only, so ``run``, ``validate`` and the other commands
+never load it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from cli.main import BASELINE, EXIT_USAGE, _load, main
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter("give the size as WIDTHxHEIGHT, e.g. 1280x800") from None
+    if w < 640 or h < 400 or w > 8192 or h > 8192:
+        raise click.BadParameter("the window must be between 640x400 and 8192x8192")
+    return w, h
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--as", "as_", metavar="ID", help="Play this state (one human team); the AI plays the rest.")
+@click.option("--hotseat", metavar="ID,ID,...", help="Hot-seat: these states take turns at one keyboard, in this order.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the model's generator.")
+@click.option("--turns", type=click.IntRange(1, 600), help="Turns to play (default: the scenario's).")
+@click.option("--load", "load_path", type=click.Path(dir_okay=False), help="Resume a saved game (JSON).")
+@click.option("--screenshot", type=click.Path(dir_okay=False), help="Render the first frame to this PNG and exit (works headless).")
+@click.option("--size", default="1280x800", show_default=True, help="Window size WIDTHxHEIGHT.")
+@click.option("--save-dir", default="saves", show_default=True, help="Default folder of the save and load dialogs.")
+def play(scenario, as_, hotseat, seed, turns, load_path, screenshot, size, save_dir) -> None:
+    """Play a scenario in a window: hot-seat teams, instructor events, save, load, replay.
+
+    Without --as or --hotseat a start screen picks the human teams (with --screenshot the
+    start screen is skipped and the scenario's own controllers are used).
+    """
+    wh = _parse_size(size)
+    if as_ and hotseat:
+        click.echo("give either --as or --hotseat, not both", err=True)
+        sys.exit(EXIT_USAGE)
+    humans = None
+    if as_:
+        humans = [as_.strip()]
+    elif hotseat:
+        humans = [h.strip() for h in hotseat.split(",") if h.strip()]
+    if screenshot:
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+    from ui import save as saves
+    from ui.controller import GameController
+
+    if load_path:
+        try:
+            data = saves.read_save(load_path)
+            path = saves.find_scenario(data, load_path, scenario)
+            sc = _load(path)
+            ctrl = GameController.from_save(data, sc, path)
+        except saves.SaveError as exc:
+            click.echo(f"{load_path}: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        if humans is not None:
+            click.echo("--as/--hotseat are ignored with --load (the save keeps its teams)", err=True)
+    else:
+        path = scenario or str(BASELINE)
+        sc = _load(path)
+        if humans is None and screenshot:
+            humans = [a for a, s in sc.actors.items() if s.controller == "human"]
+        try:
+            ctrl = GameController(sc, path, seed=seed, humans=humans, turns=turns)
+        except ValueError as exc:
+            click.echo(f"{path}: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+
+    from ui.app import App
+
+    app = App(ctrl, size=wh, save_dir=save_dir)
+    if screenshot:
+        app.screenshot(screenshot)
+        click.echo(f"wrote {screenshot}")
+        return
+    app.run()

@@ -1,0 +1,828 @@
+"""The pygame program: window, event loop, pygame_gui widgets, and the screens of a game.
+
+:class:`App` owns the window and the widgets; the game itself is a
+:class:`~ui.controller.GameController`, and what is drawn comes from :mod:`ui.render`. All
+buttons, menus, lists, text boxes and dialogs are pygame_gui widgets (on pygame-ce); the map,
+the legend, the bars and the charts of the panels are drawn directly.
+
+Keys (also in the help overlay, H):
+
+=================  ==========================================================
+Enter              End turn (in a team's turn) / the team is ready (hand-over)
+Space              skip the end-of-turn animation
+Tab / Shift+Tab    select the next / previous state
+I                  instructor: inject an event
+R                  replay on/off; Left/Right step a turn, Home/End first/last
+Ctrl+S / Ctrl+O    save / load a game (JSON)
+L                  legend on/off
+F12                screenshot (PNG)
+H, F1              this help
+Esc                close the top window / leave the replay
+Ctrl+Q             quit
+=================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pygame
+import pygame_gui
+from pygame_gui.elements import (
+    UIButton,
+    UIDropDownMenu,
+    UILabel,
+    UISelectionList,
+    UITextBox,
+    UITextEntryLine,
+    UIWindow,
+)
+from pygame_gui.windows import UIFileDialog, UIMessageWindow
+
+from ui import logtext, theme
+from ui import save as saves
+from ui.controller import ACTION_GROUPS, GameController
+from ui.layout import Layout, inset
+from ui.render import Fonts, MapRenderer, PanelRenderer, draw_banner, draw_screen_message, draw_top
+
+HELP_KEYS = [
+    ("Enter", "End turn; at a hand-over: the team is ready"),
+    ("Space", "skip the end-of-turn animation"),
+    ("Tab / Shift+Tab", "select the next / previous state"),
+    ("mouse", "hover or click a capital, country or channel to select it"),
+    ("I", "instructor: inject an event (incident, summit, expulsion, red line, note)"),
+    ("R", "replay on/off; Left/Right a turn back/forward; Home/End first/last"),
+    ("Ctrl+S / Ctrl+O", "save / load a game (JSON)"),
+    ("L", "legend on/off"),
+    ("F12", "screenshot (PNG)"),
+    ("H or F1", "this help"),
+    ("Esc", "close the top window; leave the replay"),
+    ("Ctrl+Q", "quit"),
+]
+
+GROUP_LABELS = dict(ACTION_GROUPS)
+INSTRUCTOR_KINDS = [
+    ("incident", "Incident in a theatre"),
+    ("summit", "Summit"),
+    ("expulsion", "Expulsion of staff"),
+    ("red_line", "Red line crossed"),
+    ("channel_status", "Channel status"),
+    ("note", "Custom note"),
+]
+
+
+def gui_theme(fs: int) -> dict:
+    """pygame_gui theme (a dict) with fonts scaled to ``fs`` pixels."""
+    font = {"name": "noto_sans", "size": str(fs)}
+    bold = {"name": "noto_sans", "size": str(fs), "bold": "1"}
+    return {
+        "defaults": {
+            "colours": {
+                "normal_bg": "#394155",
+                "hovered_bg": "#4A5571",
+                "disabled_bg": "#262B36",
+                "selected_bg": "#2F6DB5",
+                "active_bg": "#2F6DB5",
+                "dark_bg": "#1C212C",
+                "normal_text": "#E8ECF2",
+                "hovered_text": "#FFFFFF",
+                "selected_text": "#FFFFFF",
+                "disabled_text": "#8088A0",
+                "normal_border": "#4A5369",
+            }
+        },
+        "button": {"font": bold, "misc": {"shape": "rounded_rectangle", "shape_corner_radius": "4"}},
+        "label": {"font": font},
+        "text_box": {"font": font},
+        "text_entry_line": {"font": font},
+        "selection_list": {"misc": {"list_item_height": str(round(fs * 1.55))}},
+        "selection_list.@selection_list_item": {"font": font},
+        "drop_down_menu": {"font": font},
+        "#accent": {"colours": {"normal_bg": "#9C7420", "hovered_bg": "#C08F26", "normal_text": "#FFFFFF"}},
+        "#status": {"font": bold, "colours": {"normal_text": "#FFD666"}},
+        "#title": {"font": {"name": "noto_sans", "size": str(round(fs * 1.5)), "bold": "1"}, "colours": {"normal_text": "#FFD666"}},
+    }
+
+
+class App:
+    """The front end of one game.
+
+    Args:
+        controller: the game.
+        size: initial window size in pixels.
+        save_dir: default directory of save and load dialogs.
+        screenshot_dir: where F12 writes PNGs.
+        fps: frame-rate cap of :meth:`run`.
+    """
+
+    def __init__(self, controller: GameController, *, size: tuple[int, int] = (1280, 800), save_dir: str = "saves", screenshot_dir: str = "screenshots", fps: int = 60):
+        pygame.display.init()
+        pygame.font.init()
+        self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
+        pygame.display.set_caption(f"Great-power bargaining - {controller.static.name}")
+        pygame.key.set_repeat(350, 60)
+        self.fonts = Fonts()
+        self.ctrl = controller
+        self.save_dir = save_dir
+        self.screenshot_dir = screenshot_dir
+        self.fps = fps
+        self.clock = pygame.time.Clock()
+        self.running = True
+        self.log_filter = logtext.FILTERS[0]
+        self.category: str | None = None
+        self.messages: list[str] = []
+        """Every message shown in a message window (tests read it)."""
+        self.frame_times: list[float] = []
+        self._new_renderers()
+        self._build(size)
+
+    # ------------------------------------------------------------------ setup
+    def _new_renderers(self) -> None:
+        show = getattr(self, "map", None).show_legend if getattr(self, "map", None) else True
+        self.map = MapRenderer(self.ctrl.static, self.fonts)
+        self.map.show_legend = show
+        self.panels = PanelRenderer(self.ctrl.static, self.fonts)
+
+    def _build(self, size: tuple[int, int]) -> None:
+        """(Re)create the layout and every widget for a window size."""
+        self.layout = Layout.for_size(*size)
+        self.fs = theme.font_px(self.layout.size[1], 14)
+        self.manager = pygame_gui.UIManager(self.layout.size, gui_theme(self.fs), enable_live_theme_updates=False)
+        self.manager.preload_fonts([
+            {"name": "noto_sans", "point_size": self.fs, "style": "bold", "antialiased": "1"},
+            {"name": "noto_sans", "point_size": self.fs, "style": "italic", "antialiased": "1"},
+            {"name": "noto_sans", "point_size": 14, "style": "bold", "antialiased": "1"},
+            {"name": "noto_sans", "point_size": 14, "style": "regular", "antialiased": "1"},
+        ])
+        snap = self.ctrl.shown_snapshot()
+        self.map.set_rect(self.layout.map, {b: v["members"] for b, v in snap["blocs"].items()})
+        self.w: dict[str, object] = {}
+        self.instructor: UIWindow | None = None
+        self.inst_widgets: dict[str, object] = {}
+        self.help_window: UIWindow | None = None
+        self.file_dialog: UIFileDialog | None = None
+        self.file_mode = ""
+        self._gui_sig = None
+        self._log_sig = None
+        self._menu_sig = None
+        L, s = self.layout, self.layout.scale
+        pad = round(6 * s)
+        bh = round(34 * s)
+        tx, ty, tw, th = L.top
+        # top bar
+        names = [("end", "End turn", 120), ("instructor", "Instructor", 110), ("save", "Save", 70), ("load", "Load", 70), ("replay", "Replay", 86), ("help", "Help", 66)]
+        x = tw - pad
+        for key, text, w0 in reversed(names):
+            w = round(w0 * s)
+            x -= w
+            self.w[key] = UIButton(pygame.Rect(x, ty + (th - bh) // 2, w, bh), text, self.manager, object_id="#accent" if key == "end" else None, tool_tip_text=None)
+            x -= pad
+        self.w["status"] = UILabel(pygame.Rect(tx + pad, ty, x - tx - 2 * pad, th), "", self.manager, object_id="#status")
+        # menu area: action menu
+        mx, my, mw, mh = inset(L.menu, pad)
+        lh = round(26 * s)
+        self.w["menu_title"] = UILabel(pygame.Rect(mx, my, mw, lh), "", self.manager)
+        self.menu_rects = {
+            "category": pygame.Rect(mx, my + lh, mw, bh),
+            "available": pygame.Rect(mx, my + lh + bh + pad, mw, round((mh - lh - bh - 2 * pad) * 0.62)),
+        }
+        ay = self.menu_rects["available"].bottom + pad
+        self.w["chosen_label"] = UILabel(pygame.Rect(mx, ay, mw, round(20 * s)), "Chosen (click to remove):", self.manager)
+        self.menu_rects["chosen"] = pygame.Rect(mx, ay + round(20 * s), mw, my + mh - ay - round(20 * s))
+        self.w["available"] = UISelectionList(self.menu_rects["available"], [], self.manager)
+        self.w["chosen"] = UISelectionList(self.menu_rects["chosen"], [], self.manager)
+        self.w["category"] = None
+        # menu area: info (spectator, animation, game over) and replay controls
+        self.w["info"] = UITextBox("", pygame.Rect(mx, my, mw, round(mh * 0.55)), self.manager)
+        rb = (mw - 4 * pad) // 5
+        ry = my + round(mh * 0.58)
+        for k, (key, text) in enumerate([("first", "|<"), ("back", "< Back"), ("fwd", "Fwd >"), ("last", ">|"), ("exit_replay", "Exit")]):
+            self.w[key] = UIButton(pygame.Rect(mx + k * (rb + pad), ry, rb, bh), text, self.manager)
+        self.w["skip"] = UIButton(pygame.Rect(mx, ry, round(mw * 0.5), bh), "Skip (Space)", self.manager)
+        # log
+        lx, ly, lw, lhh = inset(L.log, pad)
+        self.w["log_label"] = UILabel(pygame.Rect(lx, ly, round(lw * 0.45), bh), "Turn log", self.manager, object_id="#status")
+        self.w["log_filter"] = UIDropDownMenu(list(logtext.FILTERS), self.log_filter, pygame.Rect(lx + round(lw * 0.48), ly, lw - round(lw * 0.48), bh), self.manager)
+        self.w["log"] = UITextBox("", pygame.Rect(lx, ly + bh + pad, lw, lhh - bh - pad), self.manager)
+        # start screen
+        W, H = L.size
+        self.w["start_list"] = UISelectionList(
+            pygame.Rect(W // 2 - round(230 * s), round(H * 0.27), round(460 * s), round(H * 0.5)),
+            [(f"{a}  {self.ctrl.static.names[a]}", a) for a in self.ctrl.static.actor_ids],
+            self.manager,
+            allow_multi_select=True,
+            default_selection=[(f"{a}  {self.ctrl.static.names[a]}", a) for a in self.ctrl.preselected] or None,
+        )
+        by = round(H * 0.80)
+        self.w["start_go"] = UIButton(pygame.Rect(W // 2 - round(230 * s), by, round(220 * s), bh), "Start with chosen teams", self.manager, object_id="#accent")
+        self.w["start_watch"] = UIButton(pygame.Rect(W // 2 + round(10 * s), by, round(220 * s), bh), "Watch: all AI", self.manager)
+        self.w["start_load"] = UIButton(pygame.Rect(W // 2 - round(110 * s), by + bh + pad, round(220 * s), bh), "Load a saved game", self.manager)
+        # hand-over screen
+        self.w["ready"] = UIButton(pygame.Rect(W // 2 - round(170 * s), round(H * 0.55), round(340 * s), round(48 * s)), "", self.manager, object_id="#accent")
+        self._sync(force=True)
+
+    # ------------------------------------------------------------------ widget state
+    def _show(self, keys: list[str], on: bool) -> None:
+        for k in keys:
+            wdg = self.w.get(k)
+            if wdg is None:
+                continue
+            if on and not wdg.visible:
+                wdg.show()
+            elif not on and wdg.visible:
+                wdg.hide()
+
+    GAME = ["status", "end", "instructor", "save", "load", "replay", "help", "log_label", "log_filter", "log"]
+    MENU = ["menu_title", "category", "available", "chosen_label", "chosen"]
+    REPLAY = ["first", "back", "fwd", "last", "exit_replay"]
+    START = ["start_list", "start_go", "start_watch", "start_load"]
+
+    def _sync(self, force: bool = False) -> None:
+        """Bring the widgets in line with the controller (cheap when nothing changed)."""
+        c = self.ctrl
+        sig = (c.phase, c.current_team, c.version, c.shown_turn(), self.category, c.message)
+        if sig == self._gui_sig and not force:
+            return
+        self._gui_sig = sig
+        phase = c.phase
+        game = phase not in ("start", "handover")
+        self._show(self.START, phase == "start")
+        self._show(["ready"], phase == "handover")
+        self._show(self.GAME, game)
+        plan_team = phase == "plan" and c.current_team is not None
+        self._show(self.MENU, plan_team)
+        self._show(self.REPLAY, phase == "replay")
+        self._show(["skip"], phase == "animate")
+        self._show(["info"], game and not plan_team)
+        if phase == "handover":
+            self.w["ready"].set_text(f"{c.static.names[c.current_team]}'s team is ready (Enter)")
+        if game:
+            self.w["status"].set_text(c.status_line())
+            if phase == "plan" and c.current_team is None:
+                self.w["end"].enable()
+            elif phase == "plan":
+                self.w["end"].enable()
+            else:
+                self.w["end"].disable()
+            (self.w["replay"].set_text("Exit replay") if phase == "replay" else self.w["replay"].set_text("Replay"))
+        if plan_team:
+            self._sync_menu()
+        if game and not plan_team:
+            self._sync_info()
+        self._sync_log()
+
+    def _sync_menu(self) -> None:
+        c = self.ctrl
+        team = c.current_team
+        menu = c.menu()
+        if self.category not in menu:
+            self.category = next(iter(menu), None)
+        msig = (c.model.turn, team, c.version, self.category)
+        if msig == self._menu_sig:
+            return
+        rebuild_dd = self._menu_sig is None or self._menu_sig[:2] != msig[:2] or self.w.get("category") is None
+        self._menu_sig = msig
+        self.w["menu_title"].set_text(f"{c.static.names[team]} ({team}): {c.core_count()} of {c.action_limit} actions chosen")
+        if rebuild_dd or self.w["category"].selected_option[1] != self.category:
+            if self.w.get("category") is not None:
+                self.w["category"].kill()
+            opts = [(f"{GROUP_LABELS[g]} ({len(v)})", g) for g, v in menu.items()]
+            start = next((o for o in opts if o[1] == self.category), opts[0] if opts else ("-", "-"))
+            self.w["category"] = UIDropDownMenu(opts or [("-", "-")], start, self.menu_rects["category"], self.manager, expansion_height_limit=round(self.layout.size[1] * 0.45))
+        chosen = c.chosen.get(team, [])
+        self._avail_map = {}
+        items = []
+        for a in menu.get(self.category, []):
+            label = str(a)
+            if a in chosen:
+                label = "✓ " + label
+            while label in self._avail_map:
+                label += " "
+            self._avail_map[label] = a
+            items.append(label)
+        self.w["available"].set_item_list(items)
+        self._chosen_map = {}
+        citems = []
+        for a in chosen:
+            label = str(a)
+            while label in self._chosen_map:
+                label += " "
+            self._chosen_map[label] = a
+            citems.append(label)
+        self.w["chosen"].set_item_list(citems or [])
+
+    def _sync_info(self) -> None:
+        c = self.ctrl
+        if c.phase == "replay":
+            snap = c.shown_snapshot()
+            text = f"<b>Replay</b>: turn {c.replay_cursor} of {len(c.history) - 1} ({snap['date']}).<br>Left/Right: a turn back/forward; Home/End: first/last; Esc or Exit: back to the game."
+        elif c.phase == "animate":
+            text = f"<b>{c.message}</b><br>Resolved in {1000 * c.last_resolve_s:.0f} ms; showing what changed."
+        elif c.phase == "over":
+            text = f"<b>Game over: {c.model.end_state.replace('_', ' ')}</b> after {c.model.turn} turns.<br>R: replay it turn by turn. Ctrl+S: save it."
+        else:
+            text = "All states are played by the AI.<br><b>End turn</b> (Enter) plays the next month; I opens the instructor's events."
+            if c.message:
+                text += f"<br><font color='#A8B0C0'>{c.message}</font>"
+        if getattr(self, "_info_text", None) != text:
+            self._info_text = text
+            self.w["info"].set_text(text)
+
+    def _sync_log(self) -> None:
+        c = self.ctrl
+        focus = c.focus_actor() if self.log_filter == logtext.FILTERS[1] else ""
+        sig = (c.shown_turn(), len(c.history), self.log_filter, focus, c.phase == "start")
+        if sig == self._log_sig:
+            return
+        self._log_sig = sig
+        html = logtext.turn_html(c.shown_log(), mode=self.log_filter, focus=focus, humans=set(c.humans), great_powers=set(c.static.great_powers))
+        self.w["log"].set_text(html)
+        t = c.shown_log()
+        self.w["log_label"].set_text(f"Turn log: turn {t['turn']}" if t else "Turn log")
+
+    # ------------------------------------------------------------------ events
+    def _typing(self) -> bool:
+        for el in self.manager.get_focus_set() or ():
+            if isinstance(el, UITextEntryLine):
+                return True
+        return False
+
+    def handle(self, ev: pygame.event.Event) -> None:
+        """Process one pygame event (widgets first, then keys and the map)."""
+        if ev.type == pygame.QUIT:
+            self.running = False
+            return
+        if ev.type == pygame.VIDEORESIZE:
+            self.resize(ev.w, ev.h)
+            return
+        consumed = self.manager.process_events(ev)
+        if ev.type == pygame_gui.UI_BUTTON_PRESSED:
+            self._on_button(ev.ui_element)
+        elif ev.type == pygame_gui.UI_SELECTION_LIST_NEW_SELECTION:
+            self._on_list(ev.ui_element, ev.text)
+        elif ev.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED:
+            self._on_dropdown(ev.ui_element, ev.text)
+        elif ev.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
+            self._on_path(ev.text)
+        elif ev.type == pygame_gui.UI_WINDOW_CLOSE:
+            if ev.ui_element is self.instructor:
+                self.instructor = None
+            elif ev.ui_element is self.help_window:
+                self.help_window = None
+            elif ev.ui_element is self.file_dialog:
+                self.file_dialog = None
+        elif ev.type == pygame.KEYDOWN and not consumed and not self._typing():
+            self._on_key(ev)
+        elif ev.type == pygame.MOUSEMOTION and self.ctrl.phase not in ("start", "handover"):
+            hit = None if self._over_widget(ev.pos) else self.map.hit_test(ev.pos)
+            self.ctrl.set_hover(*(hit or (None, None)))
+        elif ev.type == pygame.MOUSEBUTTONDOWN and ev.button == 1 and not consumed and self.ctrl.phase not in ("start", "handover"):
+            if not self._over_widget(ev.pos):
+                hit = self.map.hit_test(ev.pos)
+                if hit:
+                    self.ctrl.select(*hit)
+
+    def _over_widget(self, pos) -> bool:
+        for el in self.manager.get_sprite_group().sprites():
+            if getattr(el, "visible", 0) and hasattr(el, "rect") and el.rect.collidepoint(pos) and el.rect.size != tuple(self.layout.size):
+                return True
+        return False
+
+    def _on_key(self, ev) -> None:
+        c = self.ctrl
+        k = ev.key
+        ctrl = ev.mod & pygame.KMOD_CTRL
+        if k == pygame.K_ESCAPE:
+            if self.file_dialog is not None:
+                self.file_dialog.kill()
+                self.file_dialog = None
+            elif self.help_window is not None:
+                self.help_window.kill()
+                self.help_window = None
+            elif self.instructor is not None:
+                self.instructor.kill()
+                self.instructor = None
+            elif c.phase == "replay":
+                c.exit_replay()
+            return
+        if ctrl and k == pygame.K_q:
+            self.running = False
+        elif ctrl and k == pygame.K_s:
+            self.open_save_dialog()
+        elif ctrl and k == pygame.K_o:
+            self.open_load_dialog()
+        elif k in (pygame.K_RETURN, pygame.K_KP_ENTER):
+            if c.phase == "handover":
+                c.team_ready()
+            elif c.phase == "plan":
+                c.end_turn()
+            elif c.phase == "start":
+                self._start_from_list()
+        elif k == pygame.K_SPACE:
+            c.skip_animation()
+        elif k in (pygame.K_h, pygame.K_F1) or (k == pygame.K_SLASH and ev.mod & pygame.KMOD_SHIFT):
+            self.toggle_help()
+        elif c.phase in ("start", "handover"):
+            return
+        elif k == pygame.K_i:
+            self.toggle_instructor()
+        elif k == pygame.K_r:
+            c.exit_replay() if c.phase == "replay" else c.enter_replay()
+        elif k == pygame.K_LEFT:
+            c.replay_step(-1)
+        elif k == pygame.K_RIGHT:
+            c.replay_step(+1)
+        elif k == pygame.K_HOME:
+            c.replay_to(0)
+        elif k == pygame.K_END:
+            c.replay_to(len(c.history) - 1)
+        elif k == pygame.K_l:
+            self.map.show_legend = not self.map.show_legend
+            self.map._scene = None
+        elif k == pygame.K_F12:
+            os.makedirs(self.screenshot_dir, exist_ok=True)
+            path = os.path.join(self.screenshot_dir, time.strftime("greatpower-%Y%m%d-%H%M%S.png"))
+            self.screenshot(path)
+            c.message = f"screenshot {path}"
+        elif k == pygame.K_TAB:
+            ids = list(c.static.actor_ids)
+            cur = c.selection[1] if c.selection and c.selection[0] == "actor" else None
+            i = ids.index(cur) if cur in ids else -1
+            step = -1 if ev.mod & pygame.KMOD_SHIFT else 1
+            c.select("actor", ids[(i + step) % len(ids)])
+
+    def _on_button(self, el) -> None:
+        c = self.ctrl
+        w = self.w
+        if el is w["end"]:
+            c.end_turn()
+        elif el is w["instructor"]:
+            self.toggle_instructor()
+        elif el is w["save"]:
+            self.open_save_dialog()
+        elif el is w["load"] or el is w["start_load"]:
+            self.open_load_dialog()
+        elif el is w["replay"]:
+            c.exit_replay() if c.phase == "replay" else c.enter_replay()
+        elif el is w["help"]:
+            self.toggle_help()
+        elif el is w["first"]:
+            c.replay_to(0)
+        elif el is w["back"]:
+            c.replay_step(-1)
+        elif el is w["fwd"]:
+            c.replay_step(+1)
+        elif el is w["last"]:
+            c.replay_to(len(c.history) - 1)
+        elif el is w["exit_replay"]:
+            c.exit_replay()
+        elif el is w["skip"]:
+            c.skip_animation()
+        elif el is w["ready"]:
+            c.team_ready()
+        elif el is w["start_go"]:
+            self._start_from_list()
+        elif el is w["start_watch"]:
+            c.start([])
+        elif self.instructor is not None and el is self.inst_widgets.get("inject"):
+            self._inject_from_form()
+
+    def _start_from_list(self) -> None:
+        picked = [x[1] if isinstance(x, tuple) else x for x in self.w["start_list"].get_multi_selection(include_object_id=True)]
+        order = [a for a in picked if a in self.ctrl.static.actor_ids]
+        self.ctrl.start(order)
+
+    def _on_list(self, el, text) -> None:
+        c = self.ctrl
+        if el is self.w["available"]:
+            a = self._avail_map.get(text)
+            if a is not None:
+                if a in c.chosen.get(c.current_team, []):
+                    c.unchoose(a)
+                else:
+                    c.choose(a)
+        elif el is self.w["chosen"]:
+            a = self._chosen_map.get(text)
+            if a is not None:
+                c.unchoose(a)
+
+    def _on_dropdown(self, el, text) -> None:
+        if el is self.w.get("category"):
+            self.category = el.selected_option[1] if isinstance(el.selected_option, tuple) else text
+            self._menu_sig = None
+        elif el is self.w["log_filter"]:
+            self.log_filter = text
+        elif self.instructor is not None:
+            for key, wdg in self.inst_widgets.items():
+                if wdg is el:
+                    self.inst_form[key] = el.selected_option[1] if isinstance(el.selected_option, tuple) else text
+                    if key in ("kind", "theatre", "a"):
+                        self._build_instructor()
+                    break
+
+    # ------------------------------------------------------------------ windows
+    def _center(self, w: float, h: float) -> pygame.Rect:
+        W, H = self.layout.size
+        s = self.layout.scale
+        ww, hh = min(W - 20, round(w * s)), min(H - 20, round(h * s))
+        return pygame.Rect((W - ww) // 2, (H - hh) // 2, ww, hh)
+
+    def toggle_help(self) -> None:
+        """Open or close the help overlay (the keys)."""
+        if self.help_window is not None:
+            self.help_window.kill()
+            self.help_window = None
+            return
+        r = self._center(640, 470)
+        self.help_window = UIWindow(r, self.manager, window_display_title="Help: keys", resizable=False)
+        rows = "<br>".join(f"<b>{k}</b>: {v}" for k, v in HELP_KEYS)
+        legend = (
+            "<br><br><b>Map</b>: line style = channel kind, colour = status (green brighter = more effective; "
+            "amber suspended; red with a cross closed). Capital colour = tension with the focus state (yellow). "
+            "Orange areas = theatres, deeper = higher posture. Chips beside a capital = blocs."
+        )
+        UITextBox(rows + legend, pygame.Rect(0, 0, r.w - 32, r.h - 60), self.manager, container=self.help_window)
+
+    def toggle_instructor(self) -> None:
+        """Open or close the instructor's event menu."""
+        if self.instructor is not None:
+            self.instructor.kill()
+            self.instructor = None
+            return
+        if self.ctrl.phase in ("start", "replay", "over"):
+            self.ctrl.message = "the instructor's events are open during a game"
+            return
+        self.inst_form = getattr(self, "inst_form", None) or {"kind": "incident"}
+        self._build_instructor()
+
+    def _build_instructor(self) -> None:
+        c = self.ctrl
+        st = c.static
+        snap = c.history[-1]
+        f = self.inst_form
+        pos = self.instructor.rect.topleft if self.instructor is not None else None
+        if self.instructor is not None:
+            self.instructor.kill()
+        r = self._center(560, 420)
+        if pos:
+            r.topleft = pos
+        self.instructor = UIWindow(r, self.manager, window_display_title="Instructor: inject an event for the next turn", resizable=False)
+        self.inst_widgets = {}
+        s = self.layout.scale
+        pad, bh = round(8 * s), round(32 * s)
+        cw = r.w - 32
+        lw = round(cw * 0.34)
+        y = [pad]
+
+        def row(label: str, key: str, options: list[tuple[str, str]]):
+            if not options:
+                options = [("(none)", "")]
+            vals = [o[1] for o in options]
+            if f.get(key) not in vals:
+                f[key] = vals[0]
+            cur = options[vals.index(f[key])]
+            UILabel(pygame.Rect(pad, y[0], lw, bh), label, self.manager, container=self.instructor)
+            self.inst_widgets[key] = UIDropDownMenu(options, cur, pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh), self.manager, container=self.instructor, expansion_height_limit=round(r.h * 0.6))
+            y[0] += bh + pad
+
+        row("Event", "kind", [(lab, k) for k, lab in INSTRUCTOR_KINDS])
+        kind = f["kind"]
+        actors = [(f"{a} {st.names[a]}", a) for a in st.actor_ids]
+        if kind == "incident":
+            row("Theatre", "theatre", [(st.theatre_names[t], t) for t in st.theatre_names])
+            present = snap["theatres"].get(f.get("theatre"), {}).get("present", [])
+            row("Between", "a", [(f"{a} {st.names[a]}", a) for a in present])
+            row("and", "b", [(f"{a} {st.names[a]}", a) for a in present if a != f.get("a")])
+        elif kind == "summit":
+            row("Between", "a", actors)
+            row("and", "b", [x for x in actors if x[1] != f.get("a")])
+            pair = {f.get("a"), f.get("b")}
+            chans = [("(no channel)", "")] + [(ch, ch) for ch, ep in st.channel_endpoints.items() if set(ep) == pair]
+            row("Over channel", "channel", chans)
+            row("Tension relief", "size", [("0.10", "0.1"), ("0.05", "0.05"), ("0.20", "0.2")])
+        elif kind == "expulsion":
+            staffed = [(f"{ch}  ({v['staff']:g} staff)", ch) for ch, v in snap["channels"].items() if v["staff_baseline"] > 1]
+            row("Channel", "channel", staffed)
+            row("Share of normal staff", "size", [("10 %", "0.1"), ("25 %", "0.25"), ("50 %", "0.5")])
+        elif kind == "red_line":
+            row("Red line", "redline", [(f"{a}: {st.issue_labels.get(x, x)} at {thr:g}", f"{a}|{x}") for a, x, thr in st.red_lines])
+        elif kind == "channel_status":
+            row("Channel", "channel", [(ch, ch) for ch in snap["channels"]])
+            row("New status", "status", [("closed", "closed"), ("suspended", "suspended"), ("open", "open")])
+        UILabel(pygame.Rect(pad, y[0], lw, bh), "Note (text)", self.manager, container=self.instructor)
+        self.inst_widgets["text"] = UITextEntryLine(pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh), self.manager, container=self.instructor)
+        self.inst_widgets["text"].set_text(f.get("text", ""))
+        y[0] += bh + pad
+        self.inst_widgets["inject"] = UIButton(pygame.Rect(pad, y[0], round(cw * 0.4), bh), "Inject", self.manager, container=self.instructor, object_id="#accent")
+        q = c.queued_events
+        self.inst_widgets["queued"] = UILabel(pygame.Rect(pad + round(cw * 0.42), y[0], cw - round(cw * 0.42) - pad, bh), f"{len(q)} queued for turn {c.model.turn + 1}", self.manager, container=self.instructor)
+
+    def instructor_event(self) -> dict:
+        """The event dict of the instructor's form (what :meth:`GameController.inject` gets)."""
+        f = self.inst_form
+        text = self.inst_widgets["text"].get_text().strip() if "text" in self.inst_widgets else f.get("text", "")
+        f["text"] = text
+        kind = f["kind"]
+        ev: dict = {"kind": kind, "source": "instructor"}
+        if text:
+            ev["text"] = text
+        if kind == "incident":
+            ev.update(theatre=f.get("theatre"), actors=[f.get("a"), f.get("b")])
+        elif kind == "summit":
+            ev.update(actors=[f.get("a"), f.get("b")], size=float(f.get("size") or 0.1))
+            if f.get("channel"):
+                ev["channel"] = f["channel"]
+        elif kind == "expulsion":
+            ev.update(channel=f.get("channel"), size=float(f.get("size") or 0.1))
+        elif kind == "red_line":
+            a, _, x = (f.get("redline") or "|").partition("|")
+            ev.update(actor=a, issue=x)
+        elif kind == "channel_status":
+            ev.update(channel=f.get("channel"), status=f.get("status"))
+        elif kind == "note" and not text:
+            ev["text"] = ""
+        return ev
+
+    def _inject_from_form(self) -> None:
+        ok = self.ctrl.inject(self.instructor_event())
+        if ok:
+            self.inst_form["text"] = ""
+        self._build_instructor()
+        if not ok:
+            self.show_message("Event refused", self.ctrl.message)
+
+    def show_message(self, title: str, text: str) -> None:
+        """A message window (e.g. a refused save); also recorded in :attr:`messages`."""
+        from html import escape
+
+        self.messages.append(text)
+        UIMessageWindow(self._center(520, 240), escape(text), self.manager, window_title=title)
+
+    def _default_save_path(self) -> str:
+        stem = Path(self.ctrl.scenario_path).stem
+        return str(Path(self.save_dir) / f"{stem}-turn{self.ctrl.model.turn:02d}.json")
+
+    def open_save_dialog(self) -> None:
+        """The save dialog (a pygame_gui file dialog) at a default file name."""
+        if self.ctrl.phase == "start":
+            self.show_message("Nothing to save", "Start a game first.")
+            return
+        if self.file_dialog is not None:
+            self.file_dialog.kill()
+        os.makedirs(self.save_dir, exist_ok=True)
+        self.file_mode = "save"
+        self.file_dialog = UIFileDialog(self._center(620, 460), self.manager, window_title="Save the game (JSON)", initial_file_path=self._default_save_path(), allow_existing_files_only=False)
+
+    def open_load_dialog(self) -> None:
+        """The load dialog (a pygame_gui file dialog) in the save directory."""
+        if self.file_dialog is not None:
+            self.file_dialog.kill()
+        start = self.save_dir if os.path.isdir(self.save_dir) else "."
+        self.file_mode = "load"
+        self.file_dialog = UIFileDialog(self._center(620, 460), self.manager, window_title="Load a saved game", initial_file_path=start, allow_existing_files_only=True)
+
+    def _on_path(self, path: str) -> None:
+        mode, self.file_mode = self.file_mode, ""
+        self.file_dialog = None
+        if mode == "save":
+            self.save_game(path)
+        elif mode == "load":
+            self.load_game(path)
+
+    def save_game(self, path: str) -> bool:
+        """Save to ``path``; a failure shows a message. Returns whether it was written."""
+        try:
+            self.ctrl.save(path)
+            return True
+        except saves.SaveError as exc:
+            self.show_message("Not saved", str(exc))
+            return False
+
+    def load_game(self, path: str) -> bool:
+        """Load a save (same scenario file as the game, or the one the save names).
+
+        A corrupt or foreign save shows a message and leaves the current game as it was.
+        """
+        from sim.loader import ScenarioError, load_scenario
+
+        try:
+            data = saves.read_save(path)
+            sc_path = saves.find_scenario(data, path)
+            try:
+                sc = load_scenario(sc_path)
+            except ScenarioError as exc:
+                raise saves.SaveError(f"the save's scenario {sc_path} does not load: {exc.problems[0] if exc.problems else exc}") from None
+            ctrl = GameController.from_save(data, sc, sc_path, anim_seconds=self.ctrl.anim_seconds)
+        except saves.SaveError as exc:
+            self.show_message("Cannot load this save", str(exc))
+            return False
+        self.set_controller(ctrl)
+        return True
+
+    def set_controller(self, ctrl: GameController) -> None:
+        """Switch to another game (after a load)."""
+        self.ctrl = ctrl
+        pygame.display.set_caption(f"Great-power bargaining - {ctrl.static.name}")
+        self._new_renderers()
+        self._build(self.layout.size)
+
+    # ------------------------------------------------------------------ frame
+    def resize(self, w: int, h: int) -> None:
+        """Re-lay out everything for a new window size."""
+        w, h = max(w, 320), max(h, 240)
+        if self.screen.get_size() != (w, h):
+            self.screen = pygame.display.set_mode((w, h), pygame.RESIZABLE)
+        inst = self.instructor is not None
+        helpw = self.help_window is not None
+        self._build((w, h))
+        if inst:
+            self._build_instructor()
+        if helpw:
+            self.toggle_help()
+
+    def update(self, dt: float) -> None:
+        """Advance the animation and the widgets by ``dt`` seconds."""
+        self.ctrl.tick(dt)
+        self._sync()
+        self.manager.update(dt)
+
+    def draw(self) -> None:
+        """Draw one frame onto the window surface (no flip)."""
+        c, L, surf = self.ctrl, self.layout, self.screen
+        s = L.scale
+        if surf.get_size() != L.size:
+            surf.fill(theme.BG)
+        if c.phase == "start":
+            draw_screen_message(surf, self.fonts, [
+                ("Great-power bargaining", 30, theme.ACCENT, True),
+                (c.static.name, 18, theme.TEXT, False),
+                ("Choose the states that human teams play (click to toggle; hot-seat order = list order).", 15, theme.TEXT_DIM, False),
+                ("The AI plays all the others. Enter starts.", 15, theme.TEXT_DIM, False),
+            ], s)
+        elif c.phase == "handover":
+            team = c.current_team
+            draw_screen_message(surf, self.fonts, [
+                (f"Turn {c.model.turn + 1}: hand over to", 22, theme.TEXT_DIM, False),
+                (f"{c.static.names[team]} ({team})", 40, theme.ACCENT, True),
+                ("The previous team's choices are hidden.", 16, theme.TEXT_DIM, False),
+                (f"Team {c.team_index + 1} of {len(c.humans)}: press Enter or the button when ready.", 16, theme.TEXT_DIM, False),
+            ], s)
+        else:
+            surf.fill(theme.BG)
+            draw_top(surf, L.top)
+            snap = c.shown_snapshot()
+            focus = c.focus_actor()
+            key = (c.shown_turn(), len(c.history), c.selection, c.hover, focus, tuple(c.humans))
+            self.map.draw(surf, snap, focus=focus, selected=c.selection, hover=c.hover, humans=c.humans, key=key)
+            moved = {}
+            if c.animating and c.overlay is not None:
+                prev = c.history[c.shown_turn() - 1] if c.shown_turn() >= 1 else None
+                self.map.draw_overlay(surf, snap, c.overlay, c.overlay_t, prev)
+                draw_banner(surf, self.fonts, L.map, c.overlay.summary(), c.overlay_t, s)
+                moved = {m["issue"]: (m["from"], m["to"]) for m in c.overlay.issues}
+            elif c.phase == "replay":
+                draw_banner(surf, self.fonts, L.map, f"REPLAY  turn {c.replay_cursor} of {len(c.history) - 1}  ({snap['date']})", 0.0, s)
+            item = c.shown_item
+            hidden = c.phase == "plan" and bool(item) and item[0] == "actor" and item[1] in c.humans and item[1] != c.current_team
+            self.panels.draw_selected(surf, L.selected, snap, item, humans=c.humans, pending_hidden=hidden, key=(c.shown_turn(), len(c.history)))
+            hist = {x: c.issue_history(x) for x in snap["issues"]}
+            self.panels.draw_issues(surf, L.issues, snap, hist, moved, c.overlay_t, key=(c.shown_turn(), len(c.history)))
+            pygame.draw.rect(surf, theme.PANEL, L.menu)
+            pygame.draw.rect(surf, theme.PANEL_EDGE, L.menu, 1)
+            pygame.draw.rect(surf, theme.PANEL, L.log)
+            pygame.draw.rect(surf, theme.PANEL_EDGE, L.log, 1)
+        self.manager.draw_ui(surf)
+
+    def frame(self, dt: float | None = None) -> float:
+        """Handle queued events, update, draw and flip once; returns the frame's seconds."""
+        t0 = time.perf_counter()
+        for ev in pygame.event.get():
+            self.handle(ev)
+            if not self.running:
+                return 0.0
+        if dt is None:
+            dt = self.clock.tick(self.fps) / 1000.0
+        self.update(dt)
+        self.draw()
+        pygame.display.flip()
+        took = time.perf_counter() - t0
+        self.frame_times.append(took)
+        if len(self.frame_times) > 600:
+            del self.frame_times[:300]
+        return took
+
+    def run(self) -> None:
+        """The event loop, until the window closes or Ctrl+Q."""
+        while self.running:
+            self.frame()
+        pygame.quit()
+
+    def screenshot(self, path: str) -> str:
+        """Draw a frame and write it as PNG to ``path``."""
+        self.update(0.0)
+        self.draw()
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        pygame.image.save(self.screen, path)
+        return path

@@ -1,0 +1,203 @@
+"""Saved games: JSON with a schema version, written atomically, checked on load (no pygame).
+
+A save is one JSON object::
+
+    {"format": "greatpower-save", "save_version": 1,
+     "scenario_hash": "<sha256 of the validated scenario>", "scenario_path": "...",
+     "scenario_name": "...", "humans": ["RUS", ...], "saved_at": "2021-...Z",
+     "model": GreatPowerModel.to_state(),
+     "snapshots": [snapshot of turn 0, of turn 1, ...],   # for replay
+     "ui": {"team_index": 0, "chosen": {...}, "queued_events": [...]}}
+
+It is written to a temporary file in the same directory, flushed and fsynced, then renamed over
+the target (:func:`os.replace`), so a crash leaves either the old file or the new one, never half
+a file. Reading never unpickles anything and turns every problem into a :class:`SaveError` whose
+message says what is wrong in words a seminar instructor can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+SAVE_FORMAT = "greatpower-save"
+SAVE_VERSION = 1
+MAX_SAVE_BYTES = 200 * 1024 * 1024
+
+
+class SaveError(Exception):
+    """A save that cannot be read or does not fit; ``str(exc)`` is the message to show."""
+
+
+def scenario_hash(scenario) -> str:
+    """SHA-256 of a validated scenario's canonical JSON (``extends`` already merged)."""
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def make_save(
+    *,
+    scenario,
+    scenario_path: str,
+    model_state: dict,
+    snapshots: list[dict],
+    humans: list[str],
+    ui: dict | None = None,
+) -> dict[str, Any]:
+    """The save document (plain data) of a game."""
+    return {
+        "format": SAVE_FORMAT,
+        "save_version": SAVE_VERSION,
+        "scenario_hash": scenario_hash(scenario),
+        "scenario_path": str(scenario_path),
+        "scenario_name": scenario.name,
+        "humans": list(humans),
+        "saved_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "turn": model_state.get("turn"),
+        "model": model_state,
+        "snapshots": snapshots,
+        "ui": ui or {},
+    }
+
+
+def write_save(path: str | os.PathLike, data: dict) -> Path:
+    """Write ``data`` as JSON atomically (temporary file, fsync, :func:`os.replace`).
+
+    Raises:
+        SaveError: the directory cannot be written, or the data is not JSON (e.g. a NaN).
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(data, allow_nan=False, separators=(",", ":"))
+    except (OSError, TypeError, ValueError) as exc:
+        raise SaveError(f"cannot save to {path}: {exc}") from None
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = None
+        try:  # make the rename itself durable
+            dfd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+    except OSError as exc:
+        raise SaveError(f"cannot save to {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def _need(cond: bool, path: Path, what: str) -> None:
+    if not cond:
+        raise SaveError(f"{path.name} is not a usable save: {what}")
+
+
+def read_save(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and check a save's envelope (format, version, shape of every part).
+
+    Raises:
+        SaveError: missing or unreadable file, not JSON, another format or version, or a part
+            missing or of the wrong type.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SaveError(f"cannot open {path}: {exc.strerror or exc}") from None
+    if size > MAX_SAVE_BYTES:
+        raise SaveError(f"{path.name} is {size // 1_000_000} MB, too large for a save")
+    try:
+        raw = path.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SaveError(f"{path.name} is not a save: not a text file") from None
+    except json.JSONDecodeError as exc:
+        raise SaveError(
+            f"{path.name} is not a readable save: broken JSON at line {exc.lineno}, column {exc.colno} "
+            "(the file may be truncated or edited by hand)"
+        ) from None
+    except OSError as exc:
+        raise SaveError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if not isinstance(data, dict) or data.get("format") != SAVE_FORMAT:
+        raise SaveError(f"{path.name} is not a great-power save (no \"format\": \"{SAVE_FORMAT}\")")
+    ver = data.get("save_version")
+    if ver != SAVE_VERSION:
+        raise SaveError(f"{path.name} is a save of version {ver!r}; this program reads version {SAVE_VERSION}")
+    _need(isinstance(data.get("scenario_hash"), str), path, "no scenario hash")
+    _need(isinstance(data.get("scenario_path"), str), path, "no scenario path")
+    _need(isinstance(data.get("humans"), list) and all(isinstance(h, str) for h in data["humans"]), path, "humans is not a list of ids")
+    m = data.get("model")
+    _need(isinstance(m, dict) and isinstance(m.get("turn"), int) and isinstance(m.get("log"), list), path, "the model state is missing or damaged")
+    snaps = data.get("snapshots")
+    _need(isinstance(snaps, list) and len(snaps) >= 1 and all(isinstance(s, dict) for s in snaps), path, "no turn history")
+    _need(len(snaps) == m["turn"] + 1, path, f"the turn history has {len(snaps)} turns for a game at turn {m['turn']}")
+    for k, s in enumerate(snaps):
+        _need(s.get("turn") == k, path, f"turn history entry {k} is of turn {s.get('turn')!r}")
+        for key in ("actors", "channels", "issues", "tension"):
+            _need(isinstance(s.get(key), dict), path, f"turn history entry {k} has no {key}")
+    _need(isinstance(data.get("ui", {}), dict), path, "ui is not an object")
+    return data
+
+
+def find_scenario(data: dict, save_path: str | os.PathLike, given: str | None = None) -> str:
+    """Path of the scenario of a save: ``given`` if set, else the stored path, else the same
+    file name beside the save or under ``scenarios/``.
+
+    Raises:
+        SaveError: no such file anywhere.
+    """
+    if given:
+        return given
+    stored = Path(data["scenario_path"])
+    candidates = [stored, Path(save_path).parent / stored.name, Path(__file__).resolve().parent.parent / "scenarios" / stored.name]
+    for c in candidates:
+        if c.is_file():
+            return str(c)
+    raise SaveError(f"the save's scenario {stored} was not found; give it on the command line (play SCENARIO --load SAVE)")
+
+
+def restore(data: dict, scenario, model_cls):
+    """Rebuild the model of a checked save and check it against its last snapshot.
+
+    Args:
+        data: output of :func:`read_save`.
+        scenario: the validated scenario (its hash must match the save's).
+        model_cls: :class:`sim.model.GreatPowerModel` (passed in to keep this module light).
+
+    Returns:
+        ``(model, snapshots)``.
+
+    Raises:
+        SaveError: the scenario differs from the one saved, the model state does not fit it, or
+            the rebuilt model does not reproduce the saved last turn.
+    """
+    if data["scenario_hash"] != scenario_hash(scenario):
+        raise SaveError(
+            f"this save belongs to scenario '{data.get('scenario_name', '?')}' as it was when saved; "
+            f"'{scenario.name}' differs (the scenario file was changed, or it is another scenario)"
+        )
+    try:
+        model = model_cls.from_state(scenario, data["model"])
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise SaveError(f"the saved game does not fit its scenario: {exc}") from None
+    except Exception as exc:  # pydantic errors on injected events, numpy errors on arrays
+        raise SaveError(f"the saved game is damaged: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    snaps = data["snapshots"]
+    if json.loads(json.dumps(model.snapshot())) != snaps[-1]:
+        raise SaveError("the saved game is damaged: the model does not reproduce the saved last turn")
+    return model, snaps
