@@ -36,6 +36,7 @@ __all__ = [
     "OUTCOME_NAMES",
     "OUTCOME_NONE",
     "OUTCOME_STALEMATE",
+    "EU_TOLERANCE",
     "SECURITY_TIE_TOLERANCE",
     "bargaining_round",
     "expected_utility",
@@ -59,6 +60,14 @@ OUTCOME_STALEMATE = 4
 OUTCOME_NAMES = ("none", "conflict", "compromise", "capitulation", "stalemate")
 """Names of the outcome codes, indexed by code."""
 
+EU_TOLERANCE = 1e-12
+"""Rounding allowance for expected utilities, which are sums of terms of size up to 4.
+
+:func:`expected_utility` returns exactly 0 where ``|EU| <= EU_TOLERANCE`` (otherwise a
+challenge, even a capitulation, could come from rounding alone: with no capability anywhere
+every EU is 0 on paper), and :func:`respond` treats stakes closer than this as equal.
+"""
+
 SECURITY_TIE_TOLERANCE = 1e-12
 """Relative spread of securities below which all actors of an issue count as equally secure.
 
@@ -67,13 +76,16 @@ symmetric on paper can differ in the last bits; without a tolerance that roundin
 be stretched to the full range ``R = -1 .. 1`` and give ``r = 2`` and ``r = 0.5``.
 """
 
+# The smallest positive float, a floor for denominators that are 0 only with their numerators.
+_SMALLEST = float(np.finfo(float).smallest_subnormal)
 # Fraction of the way a target moves for each outcome code, before the compromise share.
 _FULL_MOVE = np.array([0.0, 1.0, 0.0, 1.0, 0.0])
-# Outcome code by (target expects a gain, target's stake is smaller than the challenger's).
-_OUTCOME_TABLE = np.array(
-    [[OUTCOME_CAPITULATION, OUTCOME_COMPROMISE], [OUTCOME_STALEMATE, OUTCOME_CONFLICT]],
-    dtype=np.int8,
+# Outcome code by case = 2 * (target expects a gain) + (target's stake |EU_j(i)| < EU_i(j)).
+_OUTCOME_BY_CASE = np.array(
+    [OUTCOME_CAPITULATION, OUTCOME_COMPROMISE, OUTCOME_STALEMATE, OUTCOME_CONFLICT], dtype=np.int8
 )
+# Slopes of the utility bases in d and e: [[-0.5 d, -0.25 e], [+0.5 d, +0.25 e]].
+_BASE_SLOPES = np.array([[-0.5, -0.25], [0.5, 0.25]])[:, :, None, None, None]
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,7 +136,9 @@ def _per_issue(name: str, a: np.ndarray, m: int) -> np.ndarray:
     """Return ``a`` as a float array of shape (m,), or raise ValueError."""
     a = np.asarray(a, dtype=float)
     if a.shape != (m,):
-        raise ValueError(f"{name} must have shape (m,) = {(m,)}, one value per issue; got {a.shape}")
+        raise ValueError(
+            f"{name} must have shape (m,) = {(m,)}, one value per issue; got {a.shape}"
+        )
     return a
 
 
@@ -132,14 +146,15 @@ def _check_scale_range(scale_range: float) -> float:
     """Return ``scale_range`` as a float, or raise ValueError if it is not positive."""
     scale_range = float(scale_range)
     if not scale_range > 0:
-        raise ValueError(f"scale_range must be positive (length of the issue scale); got {scale_range}")
+        raise ValueError(
+            f"scale_range must be positive (length of the issue scale); got {scale_range}"
+        )
     return scale_range
 
 
 def _normalised_weights(w: np.ndarray) -> np.ndarray:
     """Divide each issue's weights by their largest value; rows of zeros stay zeros."""
-    top = w.max(axis=1, keepdims=True)
-    return np.divide(w, top, out=np.zeros_like(w), where=top > 0)
+    return w / np.maximum(w.max(axis=1, keepdims=True), _SMALLEST)
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,19 +191,26 @@ def win_probability(x: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 def _win_probability(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """P (m, n, n) from positions x (m, n) and vote weights w = c s (m, n); see win_probability."""
-    # dist_t[a, issue, k] = |x_k - x_a|, with the voters k on the last axis so that the n^3
-    # table below is built with long contiguous inner loops.
-    dist_t = np.abs(x[None, :, :] - x.T[:, :, None])
-    # gain[i, j, issue, k] = |x_k - x_j| - |x_k - x_i|, the vote of k for i against j before
-    # its weight, cut at 0 (only the votes for i count in the numerator).
-    gain = dist_t[None, :, :, :] - dist_t[:, None, :, :]
+    m, n = x.shape
+    # dist_t[a, (issue, k)] = |x_k - x_a|, voters on the last axis so that the n^3 table below
+    # is built with long contiguous inner loops.
+    dist_t = np.abs(x[None, :, :] - x.T[:, :, None]).reshape(n, m * n)
+    # gain[i, j, (issue, k)] = |x_k - x_j| - |x_k - x_i|, the vote of k for i against j before
+    # its weight, cut at 0: only the votes for i count in the numerator.
+    gain = dist_t[None, :, :] - dist_t[:, None, :]
     np.fmax(gain, 0.0, out=gain)
-    # No BLAS here: threaded BLAS calls on arrays this small stall when the cores are busy.
-    support = np.einsum("ijak,ak->aij", gain, _normalised_weights(w))
-    # Every vote for j against i is a vote against i for j, so the sum of all |v_k| for the
-    # pair is support_ij + support_ji.
-    total = support + support.transpose(0, 2, 1)
-    return np.divide(support, total, out=np.full_like(support, 0.5), where=total > 0.0)
+    # No BLAS (matmul) here: threaded BLAS calls on arrays this small stall on busy cores.
+    support = np.einsum("ijak,ak->aij", gain.reshape(n, n, m, n), _normalised_weights(w))
+    # A vote for j against i is a vote against i for j, so the sum of all |v_k| of the pair is
+    # total = support_ij + support_ji, and support_ij / total = 0.5 + margin / total with
+    # margin = (support_ij - support_ji) / 2; total = 0 forces margin = 0, hence P = 0.5.
+    against = support.transpose(0, 2, 1)
+    total = support + against
+    margin = support - against
+    margin *= 0.5
+    margin /= np.maximum(total, _SMALLEST, out=total)
+    margin += 0.5
+    return margin
 
 
 def forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -199,13 +221,13 @@ def forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     sort, so tied positions stay in actor order), cumulate their weights in that order, and
     return the first position whose cumulative weight is >= half the total weight. This is
     the smallest position v with ``sum of w_k over x_k <= v >= total / 2``, so the order
-    among tied positions never changes the result. If every weight of an issue is zero, all
-    actors count equally. Weights are divided by their largest value first (only ratios
-    matter), which keeps the sums finite at any scale.
+    among tied positions does not change the result. If every weight of an issue is zero, all
+    actors count equally.
 
     Args:
         x: positions, shape (m, n), on the issue scale.
-        w: weights, shape (m, n), >= 0 (normally capability x salience).
+        w: weights, shape (m, n), >= 0 with a finite sum per issue (normally capability x
+            salience).
 
     Returns:
         mu of shape (m,): one of each issue's positions.
@@ -215,13 +237,17 @@ def forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """
     x = _positions(x)
     w = _per_actor("weights w", w, x.shape)
-    top = w.max(axis=1, keepdims=True)
-    weights = np.divide(w, top, out=np.ones_like(w), where=top > 0)
+    m, n = x.shape
+    issue = np.arange(m)
     order = np.argsort(x, axis=1, kind="stable")
-    cumulative = np.cumsum(np.take_along_axis(weights, order, axis=1), axis=1)
-    first = np.argmax(cumulative >= 0.5 * cumulative[:, -1:], axis=1)
-    median = np.take_along_axis(order, first[:, None], axis=1)
-    return np.take_along_axis(x, median, axis=1)[:, 0]
+    cumulative = np.cumsum(w[issue[:, None], order], axis=1)
+    total = cumulative[:, -1:]
+    if not np.all(total > 0.0):
+        # An issue where nobody carries weight: every actor counts once.
+        cumulative = np.where(total > 0.0, cumulative, np.arange(1.0, n + 1.0))
+        total = cumulative[:, -1:]
+    first = np.argmax(cumulative >= 0.5 * total, axis=1)
+    return x[issue, order[issue, first]]
 
 
 def expected_utility(
@@ -252,7 +278,8 @@ def expected_utility(
 
     where ``s_j`` is the target's salience (a target that does not care lets i win
     unopposed) and ``P_ij`` is :func:`win_probability`. EU is exactly 0 on the diagonal and
-    wherever ``x_i == x_j``: nobody challenges an actor at its own position. The bases of the
+    wherever ``x_i == x_j`` (nobody challenges an actor at its own position), and wherever
+    ``|EU| <= EU_TOLERANCE`` (rounding noise). The bases of the
     powers are clipped at 0, so positions off the scale (``e > 2``) cannot produce NaN; powers
     are evaluated as ``exp(r log(base))`` (a zero base gives exactly 0).
 
@@ -301,38 +328,75 @@ def _expected_utility(
     scale_range: float,
 ) -> np.ndarray:
     """EU (m, n, n) from checked arrays; ``r=None`` means every r = 1. See expected_utility."""
-    m, n = x.shape
     dist = np.abs(x[:, :, None] - x[:, None, :])  # |x_i - x_j|
-    d = dist / scale_range
-    e = (np.abs(x - mu[:, None])[:, :, None] + dist) / scale_range
-    # power[0..3] = the bases of U_s, U_f, U_b, U_w, then raised to r_i.
-    power = np.empty((4, m, n, n))
-    np.multiply(d, 0.5, out=power[0])
-    np.add(0.5, power[0], out=power[1])
-    np.subtract(0.5, power[0], out=power[0])
-    np.multiply(e, 0.25, out=power[2])
-    np.add(0.5, power[2], out=power[3])
-    np.subtract(0.5, power[2], out=power[2])
-    if r is None:
-        np.maximum(power, 0.0, out=power)
-        status_quo = np.zeros((m, n, 1))  # 2 - 4 * 0.5
+    same = dist == 0.0
+    offset = np.abs(x - mu[:, None])  # |x_i - mu|
+    if scale_range != 1.0:
+        dist /= scale_range
+        offset /= scale_range
+    # dist and offset are now d and |x_i - mu| / range; e = offset_i + d_ij.
+    if r is None and dist.max() <= 1.0 and offset.max() <= 1.0:
+        # Every r = 1 and no base is clipped (d <= 1, e <= 2), so U_s = 2 d, U_f = -2 d,
+        # U_b = e, U_w = -e, U_sq = 0 and the formula of expected_utility reduces to
+        # EU = 2 d (1 - 2 s_j + 2 s_j P_ij) + (1 - q)(1 - 2 t) e.
+        two_s = 2.0 * s[:, None, :]
+        eu = p * two_s
+        eu += 1.0 - two_s
+        eu *= dist
+        eu *= 2.0
+        slope_e = (1.0 - q) * (1.0 - 2.0 * t)
+        if slope_e != 0.0:
+            eu += slope_e * (offset[:, :, None] + dist)
     else:
-        # base^r = exp(r log(base)); a base <= 0 is clipped to 0, whose power is 0.
-        positive = power > 0.0
-        np.log(power, out=power, where=positive)
-        power[~positive] = -np.inf
-        power *= r[None, :, :, None]
+        eu = _expected_utility_powers(dist, offset, s, p, r, q, t)
+    # No challenge between equal positions, and no EU made of rounding noise.
+    same |= np.abs(eu) <= EU_TOLERANCE
+    np.copyto(eu, 0.0, where=same)
+    return eu
+
+
+def _expected_utility_powers(
+    d: np.ndarray,
+    offset: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray,
+    r: np.ndarray | None,
+    q: float,
+    t: float,
+) -> np.ndarray:
+    """EU (m, n, n) through the powers of the utility bases; d and offset already scaled."""
+    m, n = offset.shape
+    # reach[0] = d, reach[1] = e.
+    reach = np.empty((2, m, n, n))
+    reach[0] = d
+    np.add(offset[:, :, None], d, out=reach[1])
+    # power[0] = (0.5 - 0.5 d, 0.5 - 0.25 e), power[1] = (0.5 + 0.5 d, 0.5 + 0.25 e): the bases
+    # of (U_s, U_b) and (U_f, U_w), clipped at 0, then raised to r_i.
+    power = _BASE_SLOPES * reach
+    power += 0.5
+    np.maximum(power, 0.0, out=power)
+    if r is None:
+        status_quo = 0.5
+    else:
+        # base^r = exp(r log base); a zero base has log -inf and power exp(-inf) = 0 (r > 0).
+        with np.errstate(divide="ignore"):
+            np.log(power, out=power)
+        power *= r[:, :, None]
         np.exp(power, out=power)
-        status_quo = (2.0 - 4.0 * 0.5**r)[:, :, None]
-    utility = 2.0 - 4.0 * power
-    u_success, u_failure, u_better, u_worse = utility
-    p_success = p
-    s_target = s[:, None, :]
-    challenge = s_target * (p_success * u_success + (1.0 - p_success) * u_failure)
-    challenge += (1.0 - s_target) * u_success
-    stay = q * status_quo + (1.0 - q) * (t * u_better + (1.0 - t) * u_worse)
-    eu = challenge - stay
-    eu[dist == 0.0] = 0.0
+        status_quo = (0.5**r)[:, :, None]
+    (success, better), (failure, worse) = power
+    # With U = 2 - 4 base^r the formula of expected_utility reads, with each name standing
+    # for its base^r and k = s_j (1 - P_ij):
+    # EU = 4 (q sq + (1 - q) t better + (1 - q)(1 - t) worse - success + k (success - failure)).
+    k = 1.0 - p
+    k *= s[:, None, :]
+    eu = success - failure
+    eu *= k
+    eu -= success
+    eu += ((1.0 - q) * t) * better
+    eu += ((1.0 - q) * (1.0 - t)) * worse
+    eu += q * status_quo
+    eu *= 4.0
     return eu
 
 
@@ -387,11 +451,15 @@ def risk_exponents(
     high = security.max(axis=1, keepdims=True)
     low = security.min(axis=1, keepdims=True)
     spread = high - low
-    tied = spread <= SECURITY_TIE_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(high), np.abs(low)))
-    big_r = (2.0 * security - high - low) / np.where(tied, 1.0, spread)
+    tied = spread <= SECURITY_TIE_TOLERANCE * np.maximum(1.0, np.maximum(high, -low))
+    if tied.any():
+        spread = np.where(tied, 1.0, spread)
+    big_r = (2.0 * security - high - low) / spread
     np.clip(big_r, -1.0, 1.0, out=big_r)
     r = (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
-    return np.where(tied, 1.0, r)
+    if tied.any():
+        r = np.where(tied, 1.0, r)
+    return r
 
 
 def respond(eu_challenger: np.ndarray, eu_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -400,15 +468,15 @@ def respond(eu_challenger: np.ndarray, eu_target: np.ndarray) -> tuple[np.ndarra
     The outcome table of SCS 2011 (section 2; DESIGN section 5), elementwise, with
     ``a = EU_i(j)`` (the challenger's) and ``b = EU_j(i)`` (the target's):
 
-    ========================  ====================  =====================================
-    case                      outcome               fraction of the way j moves to x_i
-    ========================  ====================  =====================================
-    ``a <= 0``                ``OUTCOME_NONE``      0 (no challenge is made)
-    ``0 < b < a``             ``OUTCOME_CONFLICT``  1 (a fight that j loses)
-    ``b >= a > 0``            ``OUTCOME_STALEMATE`` 0 (a fight both expect to win; j holds)
-    ``b <= 0, |b| < a``       ``OUTCOME_COMPROMISE`` ``|b / a|``
-    ``b < 0, |b| >= a``       ``OUTCOME_CAPITULATION`` 1
-    ========================  ====================  =====================================
+    - ``a <= 0``: ``OUTCOME_NONE``, fraction 0 (no challenge is made);
+    - ``0 < b < a``: ``OUTCOME_CONFLICT``, fraction 1 (a fight that j expects to lose and does);
+    - ``b >= a > 0``: ``OUTCOME_STALEMATE``, fraction 0 (a fight both expect to win; j holds);
+    - ``b <= 0`` and ``|b| < a``: ``OUTCOME_COMPROMISE``, fraction ``|b / a|``;
+    - ``b < 0`` and ``|b| >= a``: ``OUTCOME_CAPITULATION``, fraction 1.
+
+    ``|b|`` and ``a`` closer than ``EU_TOLERANCE`` count as equal (a stalemate or a
+    capitulation), so that a standoff that is symmetric on paper is not decided by rounding;
+    ``b = 0`` with ``a > 0`` is always a compromise of fraction 0.
 
     Args:
         eu_challenger: ``EU_i(j)``, any shape, float.
@@ -428,14 +496,19 @@ def respond(eu_challenger: np.ndarray, eu_target: np.ndarray) -> tuple[np.ndarra
         raise ValueError(
             f"eu_challenger and eu_target must have the same shape; got {a.shape} and {b.shape}"
         )
+    shape = a.shape
+    a = a.reshape(-1)
+    b = b.reshape(-1)
     stake = np.abs(b)
-    weaker = stake < a
-    outcome = _OUTCOME_TABLE[(b > 0.0).astype(np.intp), weaker.astype(np.intp)]
-    outcome[~(a > 0.0)] = OUTCOME_NONE
-    fraction = _FULL_MOVE[outcome]
-    compromise = outcome == OUTCOME_COMPROMISE
-    np.divide(stake, a, out=fraction, where=compromise)
-    return outcome, fraction
+    weaker = stake < a - EU_TOLERANCE  # the target's stake is clearly the smaller one
+    weaker |= b == 0.0
+    case = (b > 0.0) * 2
+    case += weaker
+    outcome = _OUTCOME_BY_CASE.take(case)
+    outcome[a <= 0.0] = OUTCOME_NONE
+    fraction = _FULL_MOVE.take(outcome)
+    np.divide(stake, a, out=fraction, where=outcome == OUTCOME_COMPROMISE)
+    return outcome.reshape(shape), fraction.reshape(shape)
 
 
 def resolve(
@@ -484,31 +557,26 @@ def resolve(
     offers = _per_pair("offers", offers, x.shape, dtype=bool)
     effectiveness = _per_pair("effectiveness", effectiveness, x.shape)
     tiebreak = _per_pair("tiebreak", tiebreak, x.shape)
-    valid = offers & (eu > 0.0)
-    # Lexicographic choice over challengers i (axis 1), one target j per column.
-    best = np.where(valid, eu, -np.inf).max(axis=1, keepdims=True)
-    candidate = valid & (eu == best)
+    m, n = x.shape
+    issue = np.arange(m)[:, None]
+    target = np.arange(n)[None, :]
+    # Lexicographic choice over challengers i (axis 1) for every target j (axis 2).
+    offered = np.where(offers & (eu > 0.0), eu, -np.inf)
+    best = offered.max(axis=1)  # (m, n) by target; -inf where j has no offer
     dist = np.abs(x[:, :, None] - x[:, None, :])
-    nearest = np.where(candidate, dist, np.inf).min(axis=1, keepdims=True)
-    candidate &= dist == nearest
-    chosen = np.where(candidate, tiebreak, -np.inf).argmax(axis=1)  # (m, n), by target
-    has_offer = valid.any(axis=1)
-    eu_challenger = np.take_along_axis(eu, chosen[:, None, :], axis=1)[:, 0, :]
-    eu_challenger[~has_offer] = 0.0
-    eu_target = np.take_along_axis(eu, chosen[:, :, None], axis=2)[:, :, 0]
-    outcome, fraction = respond(eu_challenger, eu_target)
+    nearest = np.where(offered == best[:, None, :], dist, np.inf)
+    closest = nearest.min(axis=1)
+    chosen = np.where(nearest == closest[:, None, :], tiebreak, -np.inf).argmax(axis=1)
+    has_offer = best > -np.inf
+    outcome, fraction = respond(best, eu[issue, target, chosen])
     compromise = outcome == OUTCOME_COMPROMISE
-    fraction[compromise] *= np.take_along_axis(effectiveness, chosen[:, None, :], axis=1)[:, 0, :][
-        compromise
-    ]
-    x_challenger = np.take_along_axis(x, chosen, axis=1)
+    fraction[compromise] *= effectiveness[issue, chosen, target][compromise]
+    x_challenger = x[issue, chosen]
     new_x = x + fraction * (x_challenger - x)
     # Keep rounding from stepping past either end of the move; a full move lands exactly.
     np.clip(new_x, np.minimum(x, x_challenger), np.maximum(x, x_challenger), out=new_x)
-    full = fraction == 1.0
-    new_x[full] = x_challenger[full]
-    challenger = np.where(has_offer, chosen, -1)
-    return new_x, challenger, outcome, fraction
+    np.copyto(new_x, x_challenger, where=fraction == 1.0)
+    return new_x, np.where(has_offer, chosen, -1), outcome, fraction
 
 
 def bargaining_round(
