@@ -1,0 +1,88 @@
+"""The model under ``mesa.batch_run``, with dotted-path overrides as constructor keywords.
+
+``GreatPowerModel`` already works under ``mesa.batch_run``: its constructor takes keywords
+(``scenario``, ``seed``, ``turns``, ``reasons``), it has a ``datacollector`` whose ``outcomes``
+reporter records turn 0 and every turn after, and ``running`` goes False at the end. Two things
+to know:
+
+- a pydantic ``Scenario`` is iterable, so ``batch_run`` would iterate over a bare one: pass
+  ``{"scenario": [sc]}`` (a list), or a path;
+- Mesa 3.3's ``batch_run`` reports the record at index ``model.steps - 1`` as the last one, so
+  with this model (which also records turn 0) it stops one turn short of the end (Mesa issue
+  #2514, fixed upstream in PR #3109). ``run.py sweep`` reads the model directly and has no such gap.
+
+:class:`SweepModel` adds what a grid needs: any keyword with a dot in it is a scenario override
+(``{"actors.USA.threat.CHN": [0.5, 0.9]}``), applied as ``run.py sweep --set`` applies it, and the
+scenario file is read once per process, not once per run::
+
+    import mesa
+    rows = mesa.batch_run(SweepModel, {"scenario": "scenarios/baseline_2021.yaml",
+                                       "actors.USA.threat.CHN": [0.5, 0.9], "seed": range(10),
+                                       "turns": 36}, number_processes=2, data_collection_period=1)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sim.loader import ScenarioSource, read_file, read_source
+from sim.model import GreatPowerModel
+from sim.schema import Scenario
+from sweep.overrides import apply, parse_value, resolve
+
+BASELINE = str(Path(__file__).resolve().parent.parent / "scenarios" / "baseline_2021.yaml")
+
+
+@lru_cache(maxsize=8)
+def _source(path: str) -> tuple[ScenarioSource, dict]:
+    source = read_source(read_file(path), path)
+    return source, source.validate().model_dump()
+
+
+@lru_cache(maxsize=256)
+def scenario_with(path: str, overrides: tuple[tuple[str, Any], ...] = ()) -> Scenario:
+    """The scenario at ``path`` with ``(dotted path, value)`` overrides, validated (cached per process).
+
+    Raises:
+        sim.loader.ScenarioError: the file is invalid, or an override puts a value out of range.
+        ValueError: an unknown path, or a value of the wrong kind.
+    """
+    source, dump = _source(path)
+    assignments = []
+    for text, value in overrides:
+        target = resolve(text, dump)
+        assignments.append((target, parse_value(repr(value) if isinstance(value, float) else str(value), target)))
+    return source.validate(apply(source.data, assignments))
+
+
+class SweepModel(GreatPowerModel):
+    """:class:`~sim.model.GreatPowerModel` for ``mesa.batch_run``: dotted keywords are overrides.
+
+    Args:
+        scenario: a scenario file path (read once per process) or a validated ``Scenario``
+            (then no overrides are allowed).
+        seed: the model's seed.
+        turns: horizon override.
+        reasons: record the AI's alternatives in the turn log (off: much faster).
+        **overrides: ``{"actors.USA.threat.CHN": 0.5, ...}``: a keyword with a dot names a
+            scenario value, as in ``run.py sweep --set``.
+
+    Raises:
+        TypeError: an unknown keyword without a dot, or overrides with a ``Scenario`` object.
+        ValueError, sim.loader.ScenarioError: see :func:`scenario_with`.
+    """
+
+    def __init__(self, scenario: str | Scenario = BASELINE, seed: int | None = None, *, turns: int | None = None, reasons: bool = False, **overrides: Any):
+        plain = [k for k in overrides if "." not in k]
+        if plain:
+            raise TypeError(f"unknown keyword(s) {', '.join(plain)}: an override is a dotted path such as actors.USA.threat.CHN")
+        if isinstance(scenario, Scenario):
+            if overrides:
+                raise TypeError("overrides need the scenario as a file path")
+            sc = scenario
+        else:
+            sc = scenario_with(str(scenario), tuple(sorted(overrides.items())))
+        self.overrides = dict(overrides)
+        super().__init__(sc, seed=seed, turns=turns, reasons=reasons)
