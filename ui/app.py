@@ -378,6 +378,8 @@ class App:
         elif ev.type == pygame.MOUSEMOTION and self.ctrl.phase not in ("start", "handover"):
             hit = None if self._over_widget(ev.pos) else self.map.hit_test(ev.pos)
             self.ctrl.set_hover(*(hit or (None, None)))
+        elif ev.type == pygame.MOUSEWHEEL and not consumed and pygame.Rect(self.layout.selected).collidepoint(pygame.mouse.get_pos()):
+            self.panels.scroll_channels(-ev.y)
         elif ev.type == pygame.MOUSEBUTTONDOWN and ev.button == 1 and not consumed and self.ctrl.phase not in ("start", "handover"):
             if not self._over_widget(ev.pos):
                 hit = self.map.hit_test(ev.pos)

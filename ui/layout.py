@@ -23,7 +23,7 @@ TOP = 0.065
 MAP_W = 0.64
 MAP_H = 0.62
 MENU_W = 0.29
-SEL_H = 0.585
+SEL_H = 0.615
 MIN_SIZE = (800, 500)
 
 

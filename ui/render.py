@@ -585,6 +585,13 @@ class PanelRenderer:
         self.static = static
         self.fonts = fonts
         self._cache: dict[str, tuple] = {}
+        self.chan_offset = 0
+        """First channel shown in the selected state's channel list (the mouse wheel scrolls)."""
+
+    def scroll_channels(self, rows: int) -> None:
+        """Scroll the channel list by ``rows`` rows (two channels a row)."""
+        self.chan_offset = max(0, self.chan_offset + 2 * rows)
+        self._cache.pop("sel", None)
 
     def draw_selected(self, surf: pygame.Surface, rect: Rect, snap: dict, item: tuple | None, *, humans: list[str], pending_hidden: bool, key) -> None:
         """The panel of the selected (or hovered) state or channel (cached on ``key``)."""
@@ -598,8 +605,8 @@ class PanelRenderer:
             elif item and item[0] == "actor" and item[1] in snap["actors"]:
                 self._actor(p, local, snap, item[1], humans, pending_hidden)
             else:
-                y = draw_panel_frame(p, local, self.fonts, "Selected: nothing", rect[3] / 432)
-                s = rect[3] / 432
+                y = draw_panel_frame(p, local, self.fonts, "Selected: nothing", rect[3] / 440)
+                s = rect[3] / 440
                 for k, line in enumerate(("Hover over or click a capital, a country or a channel", "on the map to see it here. Tab cycles the states.")):
                     p.blit(self.fonts.text(line, max(10, round(13 * s)), theme.TEXT_DIM), (round(8 * s), y + k * round(18 * s)))
             c = (ck, p)
@@ -608,7 +615,7 @@ class PanelRenderer:
 
     def _actor(self, p: pygame.Surface, rect: Rect, snap: dict, a: str, humans: list[str], pending_hidden: bool) -> None:
         st, F = self.static, self.fonts
-        s = rect[3] / 432
+        s = rect[3] / 440
         fs, fsm = max(10, round(13 * s)), max(9, round(12 * s))
         lh = round(18 * s)
         v = snap["actors"][a]
@@ -619,7 +626,18 @@ class PanelRenderer:
         p.blit(F.text(f"capability {100 * v['capability']:.1f} % of all states   blocs: {', '.join(blocs) or 'none'}", fs, theme.TEXT), (x0, y))
         y += lh + round(4 * s)
         # issues: position vs state
-        p.blit(F.text("Issues:  ● position (size: salience)   ▲ state in force", fsm, theme.TEXT_DIM, bold=True), (x0, y))
+        hx = x0
+        for part, icon in (("Issues:", None), ("position (size = salience)", "dot"), ("state in force", "tri")):
+            if icon == "dot":
+                pygame.draw.circle(p, (120, 200, 255), (hx + round(5 * s), y + lh // 2), round(5 * s))
+                hx += round(14 * s)
+            elif icon == "tri":
+                cx, cy = hx + round(5 * s), y + lh // 2
+                pygame.draw.polygon(p, theme.ACCENT, [(cx, cy - 5 * s), (cx - 5 * s, cy + 5 * s), (cx + 5 * s, cy + 5 * s)])
+                hx += round(14 * s)
+            lab = F.text(part, fsm, theme.TEXT_DIM, bold=True)
+            p.blit(lab, (hx, y))
+            hx += lab.get_width() + round(12 * s)
         y += lh
         lab_w = round(W * 0.42)
         bx, bw = x0 + lab_w + round(6 * s), W - lab_w - round(64 * s)
@@ -643,7 +661,7 @@ class PanelRenderer:
         p.blit(F.text("Tension / alignment (highest)", fsm, theme.TEXT_DIM, bold=True), (x0, y))
         p.blit(F.text("Posture by theatre", fsm, theme.TEXT_DIM, bold=True), (x0 + half, y))
         y += lh
-        tens = sorted(snap["tension"][a].items(), key=lambda kv: -kv[1])[:5]
+        tens = sorted(snap["tension"][a].items(), key=lambda kv: -kv[1])[:4]
         for k, (b, t) in enumerate(tens):
             yy = y + k * round(16 * s)
             p.blit(F.text(b, fsm, theme.TEXT), (x0, yy))
@@ -651,42 +669,51 @@ class PanelRenderer:
             al = snap["alignment"][a][b]
             p.blit(F.text(f"{t:.2f} / {al:+.2f}", max(9, round(11 * s)), theme.TEXT_DIM), (x0 + round(38 * s) + round(half * 0.38), yy))
         posts = list(v["posture"].items())
-        for k, (t, val) in enumerate(posts[:5]):
+        for k, (t, val) in enumerate(posts[:4]):
+            if k == 3 and len(posts) > 4:
+                extra = ", ".join(f"{st.theatre_names.get(tt, tt)} {vv:.2f}" for tt, vv in posts[3:])
+                p.blit(F.text(F.fit(extra, max(9, round(11 * s)), half), max(9, round(11 * s)), theme.TEXT), (x0 + half, y + k * round(16 * s)))
+                break
             yy = y + k * round(16 * s)
             p.blit(F.text(F.fit(st.theatre_names.get(t, t), fsm, round(half * 0.45)), fsm, theme.TEXT), (x0 + half, yy))
             bar(p, (x0 + half + round(half * 0.48), yy + round(4 * s), round(half * 0.3), round(8 * s)), val, theme.THEATRE)
             p.blit(F.text(f"{val:.2f}", max(9, round(11 * s)), theme.TEXT_DIM), (x0 + half + round(half * 0.8), yy))
-        y += max(len(tens), min(5, len(posts)), 1) * round(16 * s) + round(4 * s)
+        y += max(len(tens), min(4, len(posts)), 1) * round(16 * s) + round(4 * s)
         # channels with staff
         chans = [(c, cv) for c, cv in snap["channels"].items() if a in st.channel_endpoints.get(c, ())]
         p.blit(F.text(f"Channels ({len(chans)}): status, staff / normal, effectiveness", fsm, theme.TEXT_DIM, bold=True), (x0, y))
         y += lh
         pend = snap.get("pending", {}).get(a, []) if not pending_hidden else []
-        bottom = rect[3] - round(6 * s) - (lh * (min(2, len(pend)) + 1) if pend else 0)
+        rh = round(16 * s)
+        bottom = rect[3] - round(4 * s) - (lh if pend else 0)
         cols = 2
         cw = W // cols
-        rows = max(1, (bottom - y) // round(16 * s))
-        for k, (c, cv) in enumerate(chans[: rows * cols]):
-            cx = x0 + (k // rows) * cw
-            yy = y + (k % rows) * round(16 * s)
+        rows = max(1, (bottom - y) // rh)
+        per = rows * cols
+        off = min(self.chan_offset, max(0, len(chans) - per))
+        off -= off % cols if off % cols else 0
+        self.chan_offset = off
+        shown = chans[off: off + per]
+        for k, (c, cv) in enumerate(shown):
+            cx = x0 + (k % cols) * cw
+            yy = y + (k // cols) * rh
             col = theme.channel_colour(cv["status"], cv["effectiveness"])
             pygame.draw.circle(p, col, (cx + round(5 * s), yy + round(8 * s)), round(4 * s))
             if cv["status"] == "closed":
                 draw_cross(p, theme.CLOSED, (cx + round(5 * s), yy + round(8 * s)), 4 * s, 2)
             txt = f"{c} {cv['staff']:g}/{cv['staff_baseline']:g} e{cv['effectiveness']:.2f}"
             p.blit(F.text(F.fit(txt, max(9, round(11 * s)), cw - round(14 * s)), max(9, round(11 * s)), theme.TEXT), (cx + round(12 * s), yy + round(1 * s)))
-        if len(chans) > rows * cols:
-            more = F.text(f"+{len(chans) - rows * cols} more", max(9, round(11 * s)), theme.TEXT_DIM)
-            p.blit(more, (rect[2] - more.get_width() - x0, y - lh))
+        if len(chans) > per:
+            more = F.text(f"{off + 1}-{off + len(shown)} of {len(chans)} (wheel scrolls)", max(9, round(11 * s)), theme.TEXT_DIM)
+            p.blit(more, (rect[2] - more.get_width() - x0, y - lh + round(2 * s)))
         if pend:
-            yy = bottom + round(2 * s)
-            p.blit(F.text(f"Proposals awaiting {a}'s answer ({len(pend)}):", fsm, theme.SUSPENDED, bold=True), (x0, yy))
-            for k, pr in enumerate(pend[:2]):
-                p.blit(F.text(F.fit(f"{pr['from']} on {pr['issue']} (to {pr['position']:.2f})", fsm, W), fsm, theme.TEXT), (x0, yy + lh * (k + 1)))
+            yy = bottom + round(1 * s)
+            who = ", ".join(sorted({pr["from"] for pr in pend}))
+            p.blit(F.text(F.fit(f"{len(pend)} proposals await {a}'s answer (from {who})", fsm, W), fsm, theme.SUSPENDED, bold=True), (x0, yy))
 
     def _channel(self, p: pygame.Surface, rect: Rect, snap: dict, c: str) -> None:
         st, F = self.static, self.fonts
-        s = rect[3] / 432
+        s = rect[3] / 440
         fs = max(10, round(13 * s))
         lh = round(20 * s)
         v = snap["channels"][c]
@@ -725,7 +752,7 @@ class PanelRenderer:
         the marker slides from the old state to the new.
         """
         st, F = self.static, self.fonts
-        s = rect[3] / 332
+        s = rect[3] / 308
         animating = bool(moved) and t < 1.0
         ck = (key, rect)
         c = self._cache.get("iss")
