@@ -84,8 +84,6 @@ _FULL_MOVE = np.array([0.0, 1.0, 0.0, 1.0, 0.0])
 _OUTCOME_BY_CASE = np.array(
     [OUTCOME_CAPITULATION, OUTCOME_COMPROMISE, OUTCOME_STALEMATE, OUTCOME_CONFLICT], dtype=np.int8
 )
-# Slopes of the utility bases in d and e: [[-0.5 d, -0.25 e], [+0.5 d, +0.25 e]].
-_BASE_SLOPES = np.array([[-0.5, -0.25], [0.5, 0.25]])[:, :, None, None, None]
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,7 +164,7 @@ def win_probability(x: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
 
     Every actor k casts the vote ``v_k = c_k s_k (|x_k - x_j| - |x_k - x_i|)`` (positive for i,
     the closer of the two to k) and ``P_ij = sum of the positive v_k / sum of all |v_k|``
-    (SCS 2011, section 2, the probability of success; DESIGN section 5). Hence
+    (SCS 2011, the probability of success; DESIGN section 5). Hence
     ``P_ij + P_ji = 1``. Where every vote is zero (i and j at the same position, or nobody
     with weight ``c_k s_k > 0`` tells them apart) ``P_ij = 0.5``; in particular the diagonal
     is 0.5. Capabilities enter only through ratios, so their scale does not matter (they are
@@ -216,7 +214,7 @@ def _win_probability(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 def forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Forecast outcome of each issue: the weighted median of the positions.
 
-    DESIGN section 5 (after SCS 2011, section 2, the median voter position with weights
+    DESIGN section 5 (after SCS 2011, the forecast as the median voter position with weights
     capability x salience). The exact rule: sort the positions in ascending order (a stable
     sort, so tied positions stay in actor order), cumulate their weights in that order, and
     return the first position whose cumulative weight is >= half the total weight. This is
@@ -264,7 +262,7 @@ def expected_utility(
 ) -> np.ndarray:
     """Expected utility to i of challenging j, as i sees it.
 
-    From SCS 2011 (section 2, the expected utility of a challenge; DESIGN section 5), with
+    From SCS 2011 (the expected utility of a challenge; DESIGN section 5), with
     ``d = |x_i - x_j| / scale_range``, ``e = (|x_i - mu| + |x_i - x_j|) / scale_range`` and
     the risk exponent ``r = r_i`` of the challenger::
 
@@ -279,9 +277,11 @@ def expected_utility(
     where ``s_j`` is the target's salience (a target that does not care lets i win
     unopposed) and ``P_ij`` is :func:`win_probability`. EU is exactly 0 on the diagonal and
     wherever ``x_i == x_j`` (nobody challenges an actor at its own position), and wherever
-    ``|EU| <= EU_TOLERANCE`` (rounding noise). The bases of the
-    powers are clipped at 0, so positions off the scale (``e > 2``) cannot produce NaN; powers
-    are evaluated as ``exp(r log(base))`` (a zero base gives exactly 0).
+    ``|EU| <= EU_TOLERANCE`` (rounding noise). The bases of the powers are clipped at 0, so
+    positions off the scale (``d > 1`` or ``e > 2``) cannot produce NaN. Powers are evaluated
+    as ``exp(r log(base))`` (a zero base gives exactly 0); where every ``r = 1`` and no base
+    is clipped, the formula is used in its reduced form
+    ``EU = 2 d (1 - 2 s_j + 2 s_j P_ij) + (1 - q)(1 - 2 t) e``.
 
     Args:
         x: positions, shape (m, n), on a scale of length ``scale_range``.
@@ -299,8 +299,9 @@ def expected_utility(
             computing it twice in a round; it is trusted, not recomputed.
 
     Returns:
-        EU of shape (m, n, n), float, within [-8, 8] (within [-4, 4] when positions lie on
-        the scale): ``EU[issue, i, j]`` is i's expected utility of challenging j.
+        EU of shape (m, n, n), float, within [-4, 4] when the positions lie on the scale
+        (every U is then in [-2, 2]): ``EU[issue, i, j]`` is i's expected utility of
+        challenging j.
 
     Raises:
         ValueError: on mismatched shapes, or if ``scale_range`` is not positive.
@@ -351,7 +352,7 @@ def _expected_utility(
         eu = _expected_utility_powers(dist, offset, s, p, r, q, t)
     # No challenge between equal positions, and no EU made of rounding noise.
     same |= np.abs(eu) <= EU_TOLERANCE
-    np.copyto(eu, 0.0, where=same)
+    np.putmask(eu, same, 0.0)
     return eu
 
 
@@ -366,15 +367,18 @@ def _expected_utility_powers(
 ) -> np.ndarray:
     """EU (m, n, n) through the powers of the utility bases; d and offset already scaled."""
     m, n = offset.shape
-    # reach[0] = d, reach[1] = e.
-    reach = np.empty((2, m, n, n))
-    reach[0] = d
-    np.add(offset[:, :, None], d, out=reach[1])
     # power[0] = (0.5 - 0.5 d, 0.5 - 0.25 e), power[1] = (0.5 + 0.5 d, 0.5 + 0.25 e): the bases
     # of (U_s, U_b) and (U_f, U_w), clipped at 0, then raised to r_i.
-    power = _BASE_SLOPES * reach
-    power += 0.5
-    np.maximum(power, 0.0, out=power)
+    power = np.empty((2, 2, m, n, n))
+    (success, better), (failure, worse) = power
+    half_d = np.multiply(d, 0.5, out=worse)  # scratch
+    np.subtract(0.5, half_d, out=success)
+    np.add(0.5, half_d, out=failure)
+    quarter_e = np.add(offset[:, :, None], d, out=worse)
+    quarter_e *= 0.25
+    np.subtract(0.5, quarter_e, out=better)
+    np.add(0.5, quarter_e, out=worse)
+    np.maximum(power[0], 0.0, out=power[0])
     if r is None:
         status_quo = 0.5
     else:
@@ -384,7 +388,6 @@ def _expected_utility_powers(
         power *= r[:, :, None]
         np.exp(power, out=power)
         status_quo = (0.5**r)[:, :, None]
-    (success, better), (failure, worse) = power
     # With U = 2 - 4 base^r the formula of expected_utility reads, with each name standing
     # for its base^r and k = s_j (1 - P_ij):
     # EU = 4 (q sq + (1 - q) t better + (1 - q)(1 - t) worse - success + k (success - failure)).
@@ -413,7 +416,7 @@ def risk_exponents(
 ) -> np.ndarray:
     """Risk exponent of every actor on every issue, from how secure its position is.
 
-    SCS 2011 (section 2, risk propensity; DESIGN section 5): with every ``r = 1``, the
+    SCS 2011 (risk propensity; DESIGN section 5): with every ``r = 1``, the
     security of actor k is what all the others expect from challenging it,
     ``security_k = sum over j != k of EU_j(k)`` (column sums of :func:`expected_utility`).
     Then ``R_i = (2 security_i - max - min) / (max - min)`` in [-1, 1] and
@@ -465,7 +468,7 @@ def risk_exponents(
 def respond(eu_challenger: np.ndarray, eu_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """How a challenged actor answers, by comparing the two sides' expected utilities.
 
-    The outcome table of SCS 2011 (section 2; DESIGN section 5), elementwise, with
+    The outcome table of SCS 2011 (DESIGN section 5), elementwise, with
     ``a = EU_i(j)`` (the challenger's) and ``b = EU_j(i)`` (the target's):
 
     - ``a <= 0``: ``OUTCOME_NONE``, fraction 0 (no challenge is made);
@@ -520,7 +523,7 @@ def resolve(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each challenged actor takes its best offer and answers it; all move at once.
 
-    DESIGN section 5 (after SCS 2011, section 2): an offer of i to j counts where
+    DESIGN section 5 (after SCS 2011): an offer of i to j counts where
     ``offers[issue, i, j]`` is true and ``eu[issue, i, j] > 0``. Each target j takes the
     best of its offers: the highest ``eu[issue, i, j]``; among exact ties, the challenger
     nearest to it (smallest ``|x_i - x_j|``); among exact ties again, the highest
@@ -569,13 +572,12 @@ def resolve(
     chosen = np.where(nearest == closest[:, None, :], tiebreak, -np.inf).argmax(axis=1)
     has_offer = best > -np.inf
     outcome, fraction = respond(best, eu[issue, target, chosen])
-    compromise = outcome == OUTCOME_COMPROMISE
-    fraction[compromise] *= effectiveness[issue, chosen, target][compromise]
+    fraction *= np.where(outcome == OUTCOME_COMPROMISE, effectiveness[issue, chosen, target], 1.0)
     x_challenger = x[issue, chosen]
     new_x = x + fraction * (x_challenger - x)
     # Keep rounding from stepping past either end of the move; a full move lands exactly.
     np.clip(new_x, np.minimum(x, x_challenger), np.maximum(x, x_challenger), out=new_x)
-    np.copyto(new_x, x_challenger, where=fraction == 1.0)
+    np.putmask(new_x, fraction == 1.0, x_challenger)
     return new_x, np.where(has_offer, chosen, -1), outcome, fraction
 
 
@@ -590,7 +592,7 @@ def bargaining_round(
 ) -> dict[str, np.ndarray]:
     """One classic, unconstrained round of the expected-utility model.
 
-    SCS 2011 (section 2; DESIGN section 5): ``mu = forecast(x, c s)``, risk exponents from
+    SCS 2011 (DESIGN section 5): ``mu = forecast(x, c s)``, risk exponents from
     :func:`risk_exponents`, ``eu = expected_utility(...)`` with those exponents; every
     positive ``EU_i(j)`` is an offer, every channel is fully effective, and ties are broken
     by ``rng.random((m, n, n))`` (drawn every round, whatever the ties, so the generator

@@ -568,26 +568,36 @@ def test_degenerate_inputs_never_give_nan_or_inf(inputs, seed):
 
 
 @pytest.mark.parametrize(
-    ("x", "c", "s"),
+    ("x", "c", "s", "undecided", "still"),
     [
-        ([[0.4, 0.4, 0.4]], [1.0, 2.0, 3.0], [[1.0, 1.0, 1.0]]),  # all positions equal
-        ([[0.0, 0.5, 1.0]], [0.0, 1.0, 1.0], [[1.0, 1.0, 1.0]]),  # one actor without capability
-        ([[0.0, 0.5, 1.0]], [0.0, 0.0, 0.0], [[1.0, 1.0, 1.0]]),  # nobody has capability
-        ([[0.0, 0.5, 1.0]], [1.0, 1.0, 1.0], [[0.0, 0.0, 0.0]]),  # all saliences zero
-        ([[0.3], [0.9]], [1.0], [[1.0], [0.5]]),  # one actor
+        # all positions equal: no vote tells anyone apart, no EU, nobody moves
+        ([[0.4, 0.4, 0.4]], [1.0, 2.0, 3.0], [[1.0, 1.0, 1.0]], True, True),
+        # one actor without capability: an ordinary round
+        ([[0.0, 0.5, 1.0]], [0.0, 1.0, 1.0], [[1.0, 1.0, 1.0]], False, False),
+        # nobody has capability: P = 0.5 everywhere, and at s = 1, t = 0.5 every EU is 0
+        ([[0.0, 0.5, 1.0]], [0.0, 0.0, 0.0], [[1.0, 1.0, 1.0]], True, True),
+        # all saliences zero: no votes, but targets that do not care let challengers win
+        ([[0.0, 0.5, 1.0]], [1.0, 1.0, 1.0], [[0.0, 0.0, 0.0]], True, False),
+        # one actor, two issues
+        ([[0.3], [0.9]], [1.0], [[1.0], [0.5]], True, True),
     ],
 )
-def test_named_degenerate_cases(x, c, s):
+def test_named_degenerate_cases(x, c, s, undecided, still):
     x, c, s = np.array(x), np.array(c), np.array(s)
     out = kernel.bargaining_round(x, c, s, np.random.default_rng(1))
     for key, value in out.items():
         assert np.isfinite(value).all(), key
     p = kernel.win_probability(x, c, s)
     assert np.isfinite(p).all()
-    if (x == x[:, :1]).all() or not (c > 0).any() or not (s > 0).any():
-        assert (p == 0.5).all()  # nobody's vote tells any two actors apart
-        assert (out["eu"] == 0.0).all() or not (x == x[:, :1]).all()
-        assert (out["risk"] == 1.0).all() or not (x == x[:, :1]).all()
+    if undecided:
+        assert (p == 0.5).all()
+    if still:
+        assert (out["eu"] == 0.0).all()
+        assert (out["risk"] == 1.0).all()
+        assert (out["outcome"] == OUTCOME_NONE).all()
+        assert np.array_equal(out["x"], x)
+    else:
+        assert (out["outcome"] != OUTCOME_NONE).any()
 
 
 # --------------------------------------------------------------------------------------------
