@@ -75,7 +75,7 @@ def key(app, k, mod=0, unicode=""):
 
 def list_item(sel_list, text):
     for item in sel_list.item_list:
-        if item["text"].strip().lstrip("✓ ").strip() == text:
+        if item["text"].strip().lstrip("» ").strip() == text:
             # scroll the item into view if needed
             return item
     raise AssertionError(f"{text!r} not in {[i['text'] for i in sel_list.item_list]}")

@@ -297,7 +297,7 @@ class App:
         for a in menu.get(self.category, []):
             label = str(a)
             if a in chosen:
-                label = "✓ " + label
+                label = "» " + label
             while label in self._avail_map:
                 label += " "
             self._avail_map[label] = a
@@ -335,6 +335,10 @@ class App:
         focus = c.focus_actor() if self.log_filter == logtext.FILTERS[1] else ""
         sig = (c.shown_turn(), len(c.history), self.log_filter, focus, c.phase == "start")
         if sig == self._log_sig:
+            return
+        if c.phase == "animate" and self._log_sig is not None:
+            # laying out a month of reasons takes a few hundred ms: do it after the animation
+            self.w["log_label"].set_text(f"Turn log: turn {c.shown_turn()} after the animation")
             return
         self._log_sig = sig
         html = logtext.turn_html(c.shown_log(), mode=self.log_filter, focus=focus, humans=set(c.humans), great_powers=set(c.static.great_powers))

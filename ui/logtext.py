@@ -34,7 +34,7 @@ def reason_lines(ev: dict, n_terms: int = 2) -> list[str]:
         out.append("why: " + "; ".join(parts))
     alts = ev.get("alternatives") or []
     if alts:
-        out.append("over: " + ", ".join(f"{a} ({s:+.3f})" for a, s in alts[:3]))
+        out.append("over: " + ", ".join(f"{a} ({s:+.3f})" for a, s in alts[:2]))
     return out
 
 

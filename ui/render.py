@@ -37,6 +37,7 @@ class Fonts:
         self._fonts: dict[tuple[int, bool, bool], pygame.font.Font] = {}
         self._cache: OrderedDict[tuple, pygame.Surface] = OrderedDict()
         self._max = max_items
+        self._fit: dict[tuple, str] = {}
 
     def font(self, size: int, bold: bool = False, italic: bool = False) -> pygame.font.Font:
         """A font object (cached)."""
@@ -63,13 +64,21 @@ class Fonts:
         return surf
 
     def fit(self, s: str, size: int, width: int, bold: bool = False) -> str:
-        """``s`` shortened with an ellipsis to fit ``width`` pixels."""
+        """``s`` shortened with an ellipsis to fit ``width`` pixels (memoised)."""
+        key = (s, size, width, bold)
+        out = self._fit.get(key)
+        if out is not None:
+            return out
         f = self.font(size, bold)
-        if f.size(s)[0] <= width:
-            return s
-        while s and f.size(s + "…")[0] > width:
-            s = s[:-1]
-        return s + "…"
+        out = s
+        if f.size(s)[0] > width:
+            while out and f.size(out + "…")[0] > width:
+                out = out[:-1]
+            out += "…"
+        if len(self._fit) > 5000:
+            self._fit.clear()
+        self._fit[key] = out
+        return out
 
 
 # ---------------------------------------------------------------------- line patterns
@@ -110,13 +119,15 @@ def draw_styled(surf: pygame.Surface, colour, pts: list[tuple[float, float]], pa
         return
     if pattern == "dotted":
         step = max(6.0, width * 2.6)
-        r = max(1, round(width * 0.75))
+        d = max(2, round(width * 1.3))
+        h = d / 2
+        fill = surf.fill
         carry = 0.0
         for x1, y1, x2, y2, L in _walk(pts):
             s = carry
             while s <= L:
                 t = s / L
-                pygame.draw.circle(surf, colour, (round(x1 + (x2 - x1) * t), round(y1 + (y2 - y1) * t)), r)
+                fill(colour, (int(x1 + (x2 - x1) * t - h), int(y1 + (y2 - y1) * t - h), d, d))
                 s += step
             carry = s - L
         return
@@ -171,6 +182,8 @@ class MapRenderer:
         self.label_rects: dict[str, pygame.Rect] = {}
         self._members_sig: tuple = ()
         self.s = 1.0
+        self._scene_surf: pygame.Surface | None = None
+        self._legend_cache: tuple | None = None
 
     # geometry ----------------------------------------------------------
     def set_rect(self, rect: Rect, members: dict[str, list[str]]) -> None:
@@ -347,7 +360,10 @@ class MapRenderer:
         self.set_rect(self.rect, members)
         full_key = (key, self.rect, self.show_legend)
         if self._scene is None or self._scene[0] != full_key:
-            scene = self.base(members).copy()
+            base = self.base(members)
+            scene = self._scene_surf if self._scene_surf is not None and self._scene_surf.get_size() == base.get_size() else pygame.Surface(base.get_size())
+            self._scene_surf = scene
+            scene.blit(base, (0, 0))
             self._draw_scene(scene, snap, focus=focus, selected=selected, hover=hover, humans=humans)
             self._scene = (full_key, scene)
         surf.blit(self._scene[1], self.rect[:2])
@@ -359,18 +375,22 @@ class MapRenderer:
         st, F, s = self.static, self.fonts, self.s
         ox, oy = -self.rect[0], -self.rect[1]
         # theatres: shaded by the highest posture present
-        layer = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
         post = {t: 0.0 for t in self.theatre_px}
         for a, v in snap["actors"].items():
             for t, p in v.get("posture", {}).items():
                 if t in post:
                     post[t] = max(post[t], p)
+        bw = max(1, round(2 * s))
         for t, ring in self.theatre_px.items():
-            pts = [(x + ox, y + oy) for x, y in ring]
+            xs = [x for x, _ in ring]
+            ys = [y for _, y in ring]
+            bx, by = min(xs) - bw, min(ys) - bw
+            layer = pygame.Surface((max(xs) - bx + bw + 1, max(ys) - by + bw + 1), pygame.SRCALPHA)
+            pts = [(x - bx, y - by) for x, y in ring]
             alpha = round(40 + 110 * post[t])
             pygame.draw.polygon(layer, (*theme.THEATRE, alpha), pts)
-            pygame.draw.lines(layer, (*theme.THEATRE, 220), True, pts, max(1, round(2 * s)))
-        surf.blit(layer, (0, 0))
+            pygame.draw.lines(layer, (*theme.THEATRE, 220), True, pts, bw)
+            surf.blit(layer, (bx + ox, by + oy))
         for t, ring in self.theatre_px.items():
             xs = [p[0] for p in ring]
             ys = [p[1] for p in ring]
@@ -442,20 +462,24 @@ class MapRenderer:
                     pygame.draw.rect(surf, theme.bloc_colour(b, list(st.bloc_ids)), (cx, ly + (lr.h - chip) // 2, chip, chip))
                     cx += chip + round(2 * s)
         if self.show_legend:
-            self._legend(surf, focus)
+            key = (focus, surf.get_size(), s)
+            if self._legend_cache is None or self._legend_cache[0] != key:
+                self._legend_cache = (key, self._legend(focus))
+            leg = self._legend_cache[1]
+            surf.blit(leg, (round(8 * s), surf.get_height() - leg.get_height() - round(8 * s)))
 
-    def _legend(self, surf: pygame.Surface, focus: str) -> None:
+    def _legend(self, focus: str) -> pygame.Surface:
+        """The legend box (line style = kind, colour = status, capitals, theatres, blocs)."""
         F, s = self.fonts, self.s
         fs = self._fs(12)
         lh = round(17 * s)
-        col_w = round(172 * s)
+        col_w = round(182 * s)
         kinds = list(theme.CHANNEL_STYLES.items())
         rows = max(len(kinds), 5) + 2
         w, h = col_w * 2 + round(16 * s), lh * rows + round(12 * s)
-        x0, y0 = round(8 * s), surf.get_height() - h - round(8 * s)
-        box = pygame.Surface((w, h), pygame.SRCALPHA)
-        box.fill((12, 16, 24, 215))
-        surf.blit(box, (x0, y0))
+        x0, y0 = 0, 0
+        surf = pygame.Surface((w, h), pygame.SRCALPHA)
+        surf.fill((12, 16, 24, 225))
         pygame.draw.rect(surf, theme.PANEL_EDGE, (x0, y0, w, h), 1)
         x, y = x0 + round(6 * s), y0 + round(5 * s)
         surf.blit(F.text("Channel kind (line style)", fs, theme.TEXT_DIM, bold=True), (x, y))
@@ -479,7 +503,7 @@ class MapRenderer:
         surf.blit(F.text(f"tension with {focus} 0..1", fs, theme.TEXT), (x2 + 40 * s, yy - lh // 2))
         yy = y + lh * 6 + lh // 2
         pygame.draw.rect(surf, theme.lerp(theme.OCEAN, theme.THEATRE, 0.6), (x2, yy - 5 * s, gw, 10 * s))
-        surf.blit(F.text("theatre: deeper = higher posture", fs, theme.TEXT), (x2 + 40 * s, yy - lh // 2))
+        surf.blit(F.text("theatre (deeper: posture)", fs, theme.TEXT), (x2 + 40 * s, yy - lh // 2))
         yy = y + lh * 7 + lh // 2
         cx = x
         for b in self.static.bloc_ids:
@@ -491,6 +515,7 @@ class MapRenderer:
         t = F.text("bloc (chips, country tint)", fs, theme.TEXT_DIM)
         if cx + t.get_width() < x0 + w:
             surf.blit(t, (cx, yy - lh // 2))
+        return surf
 
     # animation ---------------------------------------------------------
     def draw_overlay(self, surf: pygame.Surface, snap: dict, ch: TurnChanges, t: float, prev: dict | None) -> None:
@@ -681,7 +706,7 @@ class PanelRenderer:
         y += max(len(tens), min(4, len(posts)), 1) * round(16 * s) + round(4 * s)
         # channels with staff
         chans = [(c, cv) for c, cv in snap["channels"].items() if a in st.channel_endpoints.get(c, ())]
-        p.blit(F.text(f"Channels ({len(chans)}): status, staff / normal, effectiveness", fsm, theme.TEXT_DIM, bold=True), (x0, y))
+        head_y = y
         y += lh
         pend = snap.get("pending", {}).get(a, []) if not pending_hidden else []
         rh = round(16 * s)
@@ -703,9 +728,8 @@ class PanelRenderer:
                 draw_cross(p, theme.CLOSED, (cx + round(5 * s), yy + round(8 * s)), 4 * s, 2)
             txt = f"{c} {cv['staff']:g}/{cv['staff_baseline']:g} e{cv['effectiveness']:.2f}"
             p.blit(F.text(F.fit(txt, max(9, round(11 * s)), cw - round(14 * s)), max(9, round(11 * s)), theme.TEXT), (cx + round(12 * s), yy + round(1 * s)))
-        if len(chans) > per:
-            more = F.text(f"{off + 1}-{off + len(shown)} of {len(chans)} (wheel scrolls)", max(9, round(11 * s)), theme.TEXT_DIM)
-            p.blit(more, (rect[2] - more.get_width() - x0, y - lh + round(2 * s)))
+        rng = f" {off + 1}-{off + len(shown)} of {len(chans)} (wheel scrolls)" if len(chans) > per else f" ({len(chans)})"
+        p.blit(F.text(F.fit(f"Channels{rng}: staff / normal, effectiveness", fsm, W, bold=True), fsm, theme.TEXT_DIM, bold=True), (x0, head_y))
         if pend:
             yy = bottom + round(1 * s)
             who = ", ".join(sorted({pr["from"] for pr in pend}))

@@ -1,0 +1,87 @@
+"""The front end's frame and turn times on the baseline at 1280x800 (headless, dummy driver).
+
+Goals (issue: the pygame front end): one frame in at most 8 ms; a turn resolves and animates
+without a visible hitch. Run: ``python -m pytest benchmarks/bench_ui.py --benchmark-only``.
+
+* ``full redraw``: every cache dropped (scene, panels): the worst frame, e.g. right after a
+  selection changes or a turn resolves.
+* ``steady``: a frame while nothing changes (the cached scene is blitted).
+* ``animation``: a frame of the end-of-turn animation (overlays and banner each frame).
+* ``resolve``: End turn pressed: the model steps and the snapshot is taken, plus the log's text
+  laid out once the animation ends (pygame_gui text layout dominates).
+"""
+
+import os
+
+os.environ["SDL_VIDEODRIVER"] = "dummy"
+os.environ["SDL_AUDIODRIVER"] = "dummy"
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pygame  # noqa: E402
+import pytest  # noqa: E402
+
+warnings.filterwarnings("ignore", category=UserWarning, module="pygame_gui")
+
+from sim.loader import load_scenario  # noqa: E402
+from ui.app import App  # noqa: E402
+from ui.controller import GameController  # noqa: E402
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline_2021.yaml"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    sc = load_scenario(str(BASELINE))
+    ctrl = GameController(sc, str(BASELINE), seed=7, humans=["RUS"], anim_seconds=1.6)
+    a = App(ctrl, size=(1280, 800), save_dir=str(tmp_path_factory.mktemp("saves")))
+    for _ in range(3):
+        a.frame(1 / 60)
+    return a
+
+
+def _frame(a):
+    a.update(1 / 60)
+    a.draw()
+    pygame.display.flip()
+
+
+def test_frame_full_redraw_1280x800(benchmark, app):
+    def run():
+        app.map._scene = None
+        app.panels._cache.clear()
+        _frame(app)
+
+    benchmark(run)
+
+
+def test_frame_steady_1280x800(benchmark, app):
+    benchmark(_frame, app)
+
+
+def test_frame_during_animation_1280x800(benchmark, app):
+    c = app.ctrl
+    c.end_turn()
+    _frame(app)
+
+    def run():
+        c.overlay_t = 0.5  # hold the animation in the middle
+        _frame(app)
+
+    benchmark(run)
+    c.skip_animation()
+    _frame(app)
+
+
+def test_turn_resolve_and_log(benchmark, app):
+    c = app.ctrl
+
+    def run():
+        c.end_turn()  # submit + model.step + snapshot
+        _frame(app)  # first animation frame
+        c.skip_animation()
+        _frame(app)  # the log's text is laid out here
+
+    benchmark.pedantic(run, rounds=8, iterations=1)

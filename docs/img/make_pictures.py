@@ -1,0 +1,86 @@
+"""Make the README's two pictures headless: ``python docs/img/make_pictures.py``.
+
+* ``baseline.png``: the same as ``python run.py play scenarios/baseline_2021.yaml --screenshot
+  docs/img/baseline.png`` (the first frame of the baseline, all states AI, the US selected).
+* ``in_progress.png``: Russia played by a human team, four turns in (an expulsion, a joint patrol
+  with China, the mission to the EU closed, a posture raised), with Russia selected and its action
+  menu open on the channel actions, one action chosen. Driven with posted mouse and key events.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import warnings  # noqa: E402
+
+import pygame  # noqa: E402
+
+warnings.filterwarnings("ignore", category=UserWarning)
+
+from sim.loader import load_scenario  # noqa: E402
+from ui.app import App  # noqa: E402
+from ui.controller import GameController  # noqa: E402
+
+BASELINE = ROOT / "scenarios" / "baseline_2021.yaml"
+OUT = Path(__file__).resolve().parent
+
+
+def pump(app, n=1):
+    for _ in range(n):
+        app.frame(1 / 30)
+
+
+def post_click(app, pos):
+    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0)))
+    pump(app)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=1))
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=1))
+    pump(app, 5)
+
+
+def main() -> None:
+    """Write both pictures."""
+    sc = load_scenario(str(BASELINE))
+    app = App(GameController(sc, str(BASELINE), seed=7, humans=[]), size=(1280, 800))
+    app.screenshot(str(OUT / "baseline.png"))
+    pygame.quit()
+
+    ctrl = GameController(sc, str(BASELINE), seed=7, humans=["RUS"], anim_seconds=0.3)
+    app = App(ctrl, size=(1280, 800))
+    plan = [
+        lambda a: a.kind == "expel" and a.target == "USA",
+        lambda a: a.kind == "joint_patrol" and a.theatre == "north_pacific",
+        lambda a: a.kind == "close_channel" and a.channel == "RUS-EU",
+        lambda a: a.kind == "set_posture" and a.theatre == "black_sea" and a.level > 0.7,
+    ]
+    for want in plan:
+        for a in ctrl.legal():
+            if want(a):
+                ctrl.choose(a)
+                break
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RETURN, mod=0, unicode="\r", scancode=0))
+        pump(app, 2)
+        ctrl.skip_animation()
+        pump(app, 2)
+    # open the channel actions and choose one, by clicks
+    dd = app.w["category"]
+    post_click(app, dd.rect.center)
+    opts = dd.menu_states["expanded"].options_selection_list
+    item = next(i for i in opts.item_list if i.get("object_id") == "channel")
+    post_click(app, item["button_element"].rect.center)
+    first = app.w["available"].item_list[1]["button_element"]
+    post_click(app, first.rect.center)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(1270, 790), rel=(0, 0), buttons=(0, 0, 0)))
+    pump(app, 3)
+    app.screenshot(str(OUT / "in_progress.png"))
+    print("wrote", OUT / "baseline.png", "and", OUT / "in_progress.png")
+
+
+if __name__ == "__main__":
+    main()
