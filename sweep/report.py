@@ -106,7 +106,7 @@ def plot_end_states(res: SweepResults, labels: dict[int, str], path: Path) -> No
     runs = res.runs
     points = sorted(labels)
     states = [s for s in END_STATES if (runs["end_state"] == s).any()] + sorted(set(runs["end_state"]) - set(END_STATES))
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * len(points)))
+    fig, ax = plt.subplots(figsize=(9, 1.4 + 0.45 * len(points)))
     left = np.zeros(len(points))
     for s in states:
         share = np.array([(runs.loc[runs["point"] == p, "end_state"] == s).mean() for p in points])
@@ -121,14 +121,18 @@ def plot_end_states(res: SweepResults, labels: dict[int, str], path: Path) -> No
     ax.set_xlabel("share of runs")
     n = runs.groupby("point").size()
     ax.set_title(f"End states ({int(n.min())}" + (f"-{int(n.max())}" if n.max() != n.min() else "") + " runs per grid point)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35 if len(points) < 4 else -0.12), ncol=len(states), fontsize=8, frameon=False)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def plot_distributions(res: SweepResults, labels: dict[int, str], columns: list[str], title: str, path: Path) -> None:
-    """One panel per outcome: overlaid histograms per grid point (box plots above 5 points); dashed lines are means."""
+    """One panel per outcome: overlaid histograms per grid point, dashed lines at the means.
+
+    Box plots (whiskers at the 5th and 95th percentiles, a triangle at the mean) replace the
+    histograms when there are more than 5 grid points or fewer than 30 runs at a point.
+    """
     import matplotlib.pyplot as plt
 
     runs = res.runs
@@ -137,36 +141,48 @@ def plot_distributions(res: SweepResults, labels: dict[int, str], columns: list[
     rows = int(np.ceil(len(columns) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False)
     colours = _colours(len(points))
+    n_min = int(runs.groupby("point").size().min())
+    boxes = len(points) > MANY_POINTS or n_min < 30
     for ax, c in zip(axes.flat, columns):
         data = [runs.loc[runs["point"] == p, c].to_numpy(dtype=float) for p in points]
-        if len(points) > MANY_POINTS:
-            ax.boxplot(data, showmeans=True, flierprops={"markersize": 2})
-            ax.set_xticks(range(1, len(points) + 1), [str(p) for p in points], fontsize=7)
-            ax.set_xlabel("grid point", fontsize=8)
+        if boxes:
+            bp = ax.boxplot(data, whis=(5, 95), showmeans=True, patch_artist=True, flierprops={"markersize": 2}, medianprops={"color": "black"})
+            for patch, col in zip(bp["boxes"], colours):
+                patch.set_facecolor(col)
+                patch.set_alpha(0.5)
+            ticks = [str(p) for p in points] if len(points) > MANY_POINTS else [_short(labels[p]) for p in points]
+            ax.set_xticks(range(1, len(points) + 1), ticks, fontsize=7)
+            if len(points) > MANY_POINTS:
+                ax.set_xlabel("grid point", fontsize=8)
         else:
             lo = min(float(np.min(x)) for x in data if len(x))
             hi = max(float(np.max(x)) for x in data if len(x))
             integer = all(np.allclose(x, np.round(x)) for x in data if len(x))
             if integer and hi - lo <= 60:
                 bins = np.arange(lo - 0.5, hi + 1.5, 1.0)
+            elif hi - lo < 1e-9 * max(1.0, abs(lo)):
+                pad = 0.01 * max(abs(lo), 1.0)
+                bins = np.linspace(lo - pad, hi + pad, 5)
             else:
-                bins = np.linspace(lo, hi if hi > lo else lo + 1e-6, 25)
+                bins = np.linspace(lo, hi, 30)
             for x, col, p in zip(data, colours, points):
                 ax.hist(x, bins=bins, histtype="step", linewidth=1.5, color=col, density=True, label=_short(labels[p]))
                 if len(x):
                     ax.axvline(float(np.mean(x)), color=col, linestyle="--", linewidth=1)
             ax.set_yticks([])
+        fmt = ax.yaxis.get_major_formatter() if boxes else ax.xaxis.get_major_formatter()
+        if hasattr(fmt, "set_useOffset"):
+            fmt.set_useOffset(False)
         ax.set_title(c, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(columns):]:
         ax.axis("off")
-    if len(points) <= MANY_POINTS and len(points) > 1:
+    fig.suptitle(title, fontsize=11)
+    if not boxes and len(points) > 1:
         handles, lbls = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles, lbls, loc="lower center", ncol=min(len(points), 3), fontsize=8, frameon=False)
-        fig.suptitle(title, fontsize=11)
         fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(points) // 3), 1, 1))
     else:
-        fig.suptitle(title, fontsize=11)
         fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -354,6 +354,7 @@ def _execute(plan: SweepPlan, opts: SweepOptions, store: Store, manifest: dict, 
     try:
         if todo > 0:
             executor = make_executor(opts.executor, _bundle(plan), workers, opts.scheduler, opts.start_method)
+            session["workers"] = executor.workers
             if getattr(executor, "worker_versions", None):
                 session["worker_versions"] = executor.worker_versions
             for res in executor.results(_chunks(plan.runs(skip=st.done), size)):
