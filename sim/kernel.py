@@ -455,14 +455,15 @@ def risk_exponents(
     low = security.min(axis=1, keepdims=True)
     spread = high - low
     tied = spread <= SECURITY_TIE_TOLERANCE * np.maximum(1.0, np.maximum(high, -low))
-    if tied.any():
+    any_tied = tied.any()
+    if any_tied:
         spread = np.where(tied, 1.0, spread)
-    big_r = (2.0 * security - high - low) / spread
+    big_r = 2.0 * security
+    big_r -= high + low
+    big_r /= spread
     np.clip(big_r, -1.0, 1.0, out=big_r)
-    r = (1.0 - big_r / 3.0) / (1.0 + big_r / 3.0)
-    if tied.any():
-        r = np.where(tied, 1.0, r)
-    return r
+    r = (3.0 - big_r) / (3.0 + big_r)  # = (1 - R/3) / (1 + R/3)
+    return np.where(tied, 1.0, r) if any_tied else r
 
 
 def respond(eu_challenger: np.ndarray, eu_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
