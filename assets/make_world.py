@@ -58,7 +58,9 @@ def decode_arcs(topo: dict) -> list[list[tuple[float, float]]]:
     return out
 
 
-def ring_points(indices: list[int], arcs: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+def ring_points(
+    indices: list[int], arcs: list[list[tuple[float, float]]]
+) -> list[tuple[float, float]]:
     """One ring from its arc indices (``~i`` means arc ``i`` reversed)."""
     pts: list[tuple[float, float]] = []
     for i in indices:
@@ -92,7 +94,7 @@ def simplify(pts: list[tuple[float, float]], tol: float) -> list[tuple[float, fl
             keep[idx] = True
             stack.append((a, idx))
             stack.append((idx, b))
-    return [p for p, k in zip(pts, keep) if k]
+    return [p for p, k in zip(pts, keep, strict=True) if k]
 
 
 def convert(topo: dict, codes: list[list[str]]) -> dict:
@@ -152,16 +154,29 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(args.src) if args.src else Path(tmp)
         if not args.src:
             subprocess.run(
-                ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(root), WORLD_ATLAS, ISO_CODES],
+                [
+                    "npm",
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                    str(root),
+                    WORLD_ATLAS,
+                    ISO_CODES,
+                ],
                 check=True,
             )
-        topo = json.loads((root / "node_modules/world-atlas/countries-110m.json").read_text("utf-8"))
+        topo = json.loads(
+            (root / "node_modules/world-atlas/countries-110m.json").read_text("utf-8")
+        )
         codes = json.loads((root / "node_modules/i18n-iso-countries/codes.json").read_text("utf-8"))
     data = convert(topo, codes)
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     Path(args.out).write_text(text + "\n", encoding="utf-8")
     npts = sum(len(r) for c in data["countries"] for r in c["rings"])
-    print(f"wrote {args.out}: {len(data['countries'])} countries, {npts} points, {len(text) // 1024} KB")
+    print(
+        f"wrote {args.out}: {len(data['countries'])} countries, {npts} points, {len(text) // 1024} KB"
+    )
     return 0
 
 

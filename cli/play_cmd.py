@@ -26,14 +26,35 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@click.option("--as", "as_", metavar="ID", help="Play this state (one human team); the AI plays the rest.")
-@click.option("--hotseat", metavar="ID,ID,...", help="Hot-seat: these states take turns at one keyboard, in this order.")
-@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the model's generator.")
-@click.option("--turns", type=click.IntRange(1, 600), help="Turns to play (default: the scenario's).")
-@click.option("--load", "load_path", type=click.Path(dir_okay=False), help="Resume a saved game (JSON).")
-@click.option("--screenshot", type=click.Path(dir_okay=False), help="Render the first frame to this PNG and exit (works headless).")
+@click.option(
+    "--as", "as_", metavar="ID", help="Play this state (one human team); the AI plays the rest."
+)
+@click.option(
+    "--hotseat",
+    metavar="ID,ID,...",
+    help="Hot-seat: these states take turns at one keyboard, in this order.",
+)
+@click.option(
+    "--seed", type=int, default=7, show_default=True, help="Seed of the model's generator."
+)
+@click.option(
+    "--turns", type=click.IntRange(1, 600), help="Turns to play (default: the scenario's)."
+)
+@click.option(
+    "--load", "load_path", type=click.Path(dir_okay=False), help="Resume a saved game (JSON)."
+)
+@click.option(
+    "--screenshot",
+    type=click.Path(dir_okay=False),
+    help="Render the first frame to this PNG and exit (works headless).",
+)
 @click.option("--size", default="1280x800", show_default=True, help="Window size WIDTHxHEIGHT.")
-@click.option("--save-dir", default="saves", show_default=True, help="Default folder of the save and load dialogs.")
+@click.option(
+    "--save-dir",
+    default="saves",
+    show_default=True,
+    help="Default folder of the save and load dialogs.",
+)
 def play(scenario, as_, hotseat, seed, turns, load_path, screenshot, size, save_dir) -> None:
     """Play a scenario in a window: hot-seat teams, instructor events, save, load, replay.
 
@@ -67,7 +88,9 @@ def play(scenario, as_, hotseat, seed, turns, load_path, screenshot, size, save_
             click.echo(f"{load_path}: {exc}", err=True)
             sys.exit(EXIT_USAGE)
         if humans is not None:
-            click.echo("--as/--hotseat are ignored with --load (the save keeps its teams)", err=True)
+            click.echo(
+                "--as/--hotseat are ignored with --load (the save keeps its teams)", err=True
+            )
     else:
         path = scenario or str(BASELINE)
         sc = _load(path)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 
 import pygame
@@ -93,16 +94,24 @@ def gui_theme(fs: int) -> dict:
                 "normal_border": "#4A5369",
             }
         },
-        "button": {"font": bold, "misc": {"shape": "rounded_rectangle", "shape_corner_radius": "4"}},
+        "button": {
+            "font": bold,
+            "misc": {"shape": "rounded_rectangle", "shape_corner_radius": "4"},
+        },
         "label": {"font": font},
         "text_box": {"font": font},
         "text_entry_line": {"font": font},
         "selection_list": {"misc": {"list_item_height": str(round(fs * 1.55))}},
         "selection_list.@selection_list_item": {"font": font},
         "drop_down_menu": {"font": font},
-        "#accent": {"colours": {"normal_bg": "#9C7420", "hovered_bg": "#C08F26", "normal_text": "#FFFFFF"}},
+        "#accent": {
+            "colours": {"normal_bg": "#9C7420", "hovered_bg": "#C08F26", "normal_text": "#FFFFFF"}
+        },
         "#status": {"font": bold, "colours": {"normal_text": "#FFD666"}},
-        "#title": {"font": {"name": "noto_sans", "size": str(round(fs * 1.5)), "bold": "1"}, "colours": {"normal_text": "#FFD666"}},
+        "#title": {
+            "font": {"name": "noto_sans", "size": str(round(fs * 1.5)), "bold": "1"},
+            "colours": {"normal_text": "#FFD666"},
+        },
     }
 
 
@@ -117,7 +126,15 @@ class App:
         fps: frame-rate cap of :meth:`run`.
     """
 
-    def __init__(self, controller: GameController, *, size: tuple[int, int] = (1280, 800), save_dir: str = "saves", screenshot_dir: str = "screenshots", fps: int = 60):
+    def __init__(
+        self,
+        controller: GameController,
+        *,
+        size: tuple[int, int] = (1280, 800),
+        save_dir: str = "saves",
+        screenshot_dir: str = "screenshots",
+        fps: int = 60,
+    ):
         pygame.display.init()
         pygame.font.init()
         self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
@@ -149,13 +166,27 @@ class App:
         """(Re)create the layout and every widget for a window size."""
         self.layout = Layout.for_size(*size)
         self.fs = theme.font_px(self.layout.size[1], 14)
-        self.manager = pygame_gui.UIManager(self.layout.size, gui_theme(self.fs), enable_live_theme_updates=False)
-        self.manager.preload_fonts([
-            {"name": "noto_sans", "point_size": self.fs, "style": "bold", "antialiased": "1"},
-            {"name": "noto_sans", "point_size": self.fs, "style": "italic", "antialiased": "1"},
-            {"name": "noto_sans", "point_size": 14, "style": "bold", "antialiased": "1"},
-            {"name": "noto_sans", "point_size": 14, "style": "regular", "antialiased": "1"},
-        ])
+        self.manager = pygame_gui.UIManager(
+            self.layout.size, gui_theme(self.fs), enable_live_theme_updates=False
+        )
+        with warnings.catch_warnings():  # pygame_gui warns when a size is loaded already
+            warnings.simplefilter("ignore")
+            self.manager.preload_fonts(
+                [
+                    {
+                        "name": "noto_sans",
+                        "point_size": self.fs,
+                        "style": "bold",
+                        "antialiased": "1",
+                    },
+                    {
+                        "name": "noto_sans",
+                        "point_size": self.fs,
+                        "style": "italic",
+                        "antialiased": "1",
+                    },
+                ]
+            )
         snap = self.ctrl.shown_snapshot()
         self.map.set_rect(self.layout.map, {b: v["members"] for b, v in snap["blocs"].items()})
         self.w: dict[str, object] = {}
@@ -172,25 +203,46 @@ class App:
         bh = round(34 * s)
         tx, ty, tw, th = L.top
         # top bar
-        names = [("end", "End turn", 120), ("instructor", "Instructor", 110), ("save", "Save", 70), ("load", "Load", 70), ("replay", "Replay", 86), ("help", "Help", 66)]
+        names = [
+            ("end", "End turn", 120),
+            ("instructor", "Instructor", 110),
+            ("save", "Save", 70),
+            ("load", "Load", 70),
+            ("replay", "Replay", 86),
+            ("help", "Help", 66),
+        ]
         x = tw - pad
         for key, text, w0 in reversed(names):
             w = round(w0 * s)
             x -= w
-            self.w[key] = UIButton(pygame.Rect(x, ty + (th - bh) // 2, w, bh), text, self.manager, object_id="#accent" if key == "end" else None, tool_tip_text=None)
+            self.w[key] = UIButton(
+                pygame.Rect(x, ty + (th - bh) // 2, w, bh),
+                text,
+                self.manager,
+                object_id="#accent" if key == "end" else None,
+                tool_tip_text=None,
+            )
             x -= pad
-        self.w["status"] = UILabel(pygame.Rect(tx + pad, ty, x - tx - 2 * pad, th), "", self.manager, object_id="#status")
+        self.w["status"] = UILabel(
+            pygame.Rect(tx + pad, ty, x - tx - 2 * pad, th), "", self.manager, object_id="#status"
+        )
         # menu area: action menu
         mx, my, mw, mh = inset(L.menu, pad)
         lh = round(26 * s)
         self.w["menu_title"] = UILabel(pygame.Rect(mx, my, mw, lh), "", self.manager)
         self.menu_rects = {
             "category": pygame.Rect(mx, my + lh, mw, bh),
-            "available": pygame.Rect(mx, my + lh + bh + pad, mw, round((mh - lh - bh - 2 * pad) * 0.62)),
+            "available": pygame.Rect(
+                mx, my + lh + bh + pad, mw, round((mh - lh - bh - 2 * pad) * 0.62)
+            ),
         }
         ay = self.menu_rects["available"].bottom + pad
-        self.w["chosen_label"] = UILabel(pygame.Rect(mx, ay, mw, round(20 * s)), "Chosen (click to remove):", self.manager)
-        self.menu_rects["chosen"] = pygame.Rect(mx, ay + round(20 * s), mw, my + mh - ay - round(20 * s))
+        self.w["chosen_label"] = UILabel(
+            pygame.Rect(mx, ay, mw, round(20 * s)), "Chosen (click to remove):", self.manager
+        )
+        self.menu_rects["chosen"] = pygame.Rect(
+            mx, ay + round(20 * s), mw, my + mh - ay - round(20 * s)
+        )
         self.w["available"] = UISelectionList(self.menu_rects["available"], [], self.manager)
         self.w["chosen"] = UISelectionList(self.menu_rects["chosen"], [], self.manager)
         self.w["category"] = None
@@ -198,14 +250,33 @@ class App:
         self.w["info"] = UITextBox("", pygame.Rect(mx, my, mw, round(mh * 0.55)), self.manager)
         rb = (mw - 4 * pad) // 5
         ry = my + round(mh * 0.58)
-        for k, (key, text) in enumerate([("first", "|<"), ("back", "< Back"), ("fwd", "Fwd >"), ("last", ">|"), ("exit_replay", "Exit")]):
+        for k, (key, text) in enumerate(
+            [
+                ("first", "|<"),
+                ("back", "< Back"),
+                ("fwd", "Fwd >"),
+                ("last", ">|"),
+                ("exit_replay", "Exit"),
+            ]
+        ):
             self.w[key] = UIButton(pygame.Rect(mx + k * (rb + pad), ry, rb, bh), text, self.manager)
-        self.w["skip"] = UIButton(pygame.Rect(mx, ry, round(mw * 0.5), bh), "Skip (Space)", self.manager)
+        self.w["skip"] = UIButton(
+            pygame.Rect(mx, ry, round(mw * 0.5), bh), "Skip (Space)", self.manager
+        )
         # log
         lx, ly, lw, lhh = inset(L.log, pad)
-        self.w["log_label"] = UILabel(pygame.Rect(lx, ly, round(lw * 0.45), bh), "Turn log", self.manager, object_id="#status")
-        self.w["log_filter"] = UIDropDownMenu(list(logtext.FILTERS), self.log_filter, pygame.Rect(lx + round(lw * 0.48), ly, lw - round(lw * 0.48), bh), self.manager)
-        self.w["log"] = UITextBox("", pygame.Rect(lx, ly + bh + pad, lw, lhh - bh - pad), self.manager)
+        self.w["log_label"] = UILabel(
+            pygame.Rect(lx, ly, round(lw * 0.45), bh), "Turn log", self.manager, object_id="#status"
+        )
+        self.w["log_filter"] = UIDropDownMenu(
+            list(logtext.FILTERS),
+            self.log_filter,
+            pygame.Rect(lx + round(lw * 0.48), ly, lw - round(lw * 0.48), bh),
+            self.manager,
+        )
+        self.w["log"] = UITextBox(
+            "", pygame.Rect(lx, ly + bh + pad, lw, lhh - bh - pad), self.manager
+        )
         # start screen
         W, H = L.size
         self.w["start_list"] = UISelectionList(
@@ -213,14 +284,35 @@ class App:
             [(f"{a}  {self.ctrl.static.names[a]}", a) for a in self.ctrl.static.actor_ids],
             self.manager,
             allow_multi_select=True,
-            default_selection=[(f"{a}  {self.ctrl.static.names[a]}", a) for a in self.ctrl.preselected] or None,
+            default_selection=[
+                (f"{a}  {self.ctrl.static.names[a]}", a) for a in self.ctrl.preselected
+            ]
+            or None,
         )
         by = round(H * 0.80)
-        self.w["start_go"] = UIButton(pygame.Rect(W // 2 - round(230 * s), by, round(220 * s), bh), "Start with chosen teams", self.manager, object_id="#accent")
-        self.w["start_watch"] = UIButton(pygame.Rect(W // 2 + round(10 * s), by, round(220 * s), bh), "Watch: all AI", self.manager)
-        self.w["start_load"] = UIButton(pygame.Rect(W // 2 - round(110 * s), by + bh + pad, round(220 * s), bh), "Load a saved game", self.manager)
+        self.w["start_go"] = UIButton(
+            pygame.Rect(W // 2 - round(230 * s), by, round(220 * s), bh),
+            "Start with chosen teams",
+            self.manager,
+            object_id="#accent",
+        )
+        self.w["start_watch"] = UIButton(
+            pygame.Rect(W // 2 + round(10 * s), by, round(220 * s), bh),
+            "Watch: all AI",
+            self.manager,
+        )
+        self.w["start_load"] = UIButton(
+            pygame.Rect(W // 2 - round(110 * s), by + bh + pad, round(220 * s), bh),
+            "Load a saved game",
+            self.manager,
+        )
         # hand-over screen
-        self.w["ready"] = UIButton(pygame.Rect(W // 2 - round(170 * s), round(H * 0.55), round(340 * s), round(48 * s)), "", self.manager, object_id="#accent")
+        self.w["ready"] = UIButton(
+            pygame.Rect(W // 2 - round(170 * s), round(H * 0.55), round(340 * s), round(48 * s)),
+            "",
+            self.manager,
+            object_id="#accent",
+        )
         self._sync(force=True)
 
     # ------------------------------------------------------------------ widget state
@@ -234,7 +326,18 @@ class App:
             elif not on and wdg.visible:
                 wdg.hide()
 
-    GAME = ["status", "end", "instructor", "save", "load", "replay", "help", "log_label", "log_filter", "log"]
+    GAME = [
+        "status",
+        "end",
+        "instructor",
+        "save",
+        "load",
+        "replay",
+        "help",
+        "log_label",
+        "log_filter",
+        "log",
+    ]
     MENU = ["menu_title", "category", "available", "chosen_label", "chosen"]
     REPLAY = ["first", "back", "fwd", "last", "exit_replay"]
     START = ["start_list", "start_go", "start_watch", "start_load"]
@@ -266,7 +369,11 @@ class App:
                 self.w["end"].enable()
             else:
                 self.w["end"].disable()
-            (self.w["replay"].set_text("Exit replay") if phase == "replay" else self.w["replay"].set_text("Replay"))
+            (
+                self.w["replay"].set_text("Exit replay")
+                if phase == "replay"
+                else self.w["replay"].set_text("Replay")
+            )
         if plan_team:
             self._sync_menu()
         if game and not plan_team:
@@ -282,15 +389,29 @@ class App:
         msig = (c.model.turn, team, c.version, self.category)
         if msig == self._menu_sig:
             return
-        rebuild_dd = self._menu_sig is None or self._menu_sig[:2] != msig[:2] or self.w.get("category") is None
+        rebuild_dd = (
+            self._menu_sig is None
+            or self._menu_sig[:2] != msig[:2]
+            or self.w.get("category") is None
+        )
         self._menu_sig = msig
-        self.w["menu_title"].set_text(f"{c.static.names[team]} ({team}): {c.core_count()} of {c.action_limit} actions chosen")
+        self.w["menu_title"].set_text(
+            f"{c.static.names[team]} ({team}): {c.core_count()} of {c.action_limit} actions chosen"
+        )
         if rebuild_dd or self.w["category"].selected_option[1] != self.category:
             if self.w.get("category") is not None:
                 self.w["category"].kill()
             opts = [(f"{GROUP_LABELS[g]} ({len(v)})", g) for g, v in menu.items()]
-            start = next((o for o in opts if o[1] == self.category), opts[0] if opts else ("-", "-"))
-            self.w["category"] = UIDropDownMenu(opts or [("-", "-")], start, self.menu_rects["category"], self.manager, expansion_height_limit=round(self.layout.size[1] * 0.45))
+            start = next(
+                (o for o in opts if o[1] == self.category), opts[0] if opts else ("-", "-")
+            )
+            self.w["category"] = UIDropDownMenu(
+                opts or [("-", "-")],
+                start,
+                self.menu_rects["category"],
+                self.manager,
+                expansion_height_limit=round(self.layout.size[1] * 0.45),
+            )
         chosen = c.chosen.get(team, [])
         self._avail_map = {}
         items = []
@@ -341,7 +462,13 @@ class App:
             self.w["log_label"].set_text(f"Turn log: turn {c.shown_turn()} after the animation")
             return
         self._log_sig = sig
-        html = logtext.turn_html(c.shown_log(), mode=self.log_filter, focus=focus, humans=set(c.humans), great_powers=set(c.static.great_powers))
+        html = logtext.turn_html(
+            c.shown_log(),
+            mode=self.log_filter,
+            focus=focus,
+            humans=set(c.humans),
+            great_powers=set(c.static.great_powers),
+        )
         self.w["log"].set_text(html)
         t = c.shown_log()
         self.w["log_label"].set_text(f"Turn log: turn {t['turn']}" if t else "Turn log")
@@ -382,9 +509,18 @@ class App:
         elif ev.type == pygame.MOUSEMOTION and self.ctrl.phase not in ("start", "handover"):
             hit = None if self._over_widget(ev.pos) else self.map.hit_test(ev.pos)
             self.ctrl.set_hover(*(hit or (None, None)))
-        elif ev.type == pygame.MOUSEWHEEL and not consumed and pygame.Rect(self.layout.selected).collidepoint(pygame.mouse.get_pos()):
+        elif (
+            ev.type == pygame.MOUSEWHEEL
+            and not consumed
+            and pygame.Rect(self.layout.selected).collidepoint(pygame.mouse.get_pos())
+        ):
             self.panels.scroll_channels(-ev.y)
-        elif ev.type == pygame.MOUSEBUTTONDOWN and ev.button == 1 and not consumed and self.ctrl.phase not in ("start", "handover"):
+        elif (
+            ev.type == pygame.MOUSEBUTTONDOWN
+            and ev.button == 1
+            and not consumed
+            and self.ctrl.phase not in ("start", "handover")
+        ):
             if not self._over_widget(ev.pos):
                 hit = self.map.hit_test(ev.pos)
                 if hit:
@@ -392,7 +528,12 @@ class App:
 
     def _over_widget(self, pos) -> bool:
         for el in self.manager.get_sprite_group().sprites():
-            if getattr(el, "visible", 0) and hasattr(el, "rect") and el.rect.collidepoint(pos) and el.rect.size != tuple(self.layout.size):
+            if (
+                getattr(el, "visible", 0)
+                and hasattr(el, "rect")
+                and el.rect.collidepoint(pos)
+                and el.rect.size != tuple(self.layout.size)
+            ):
                 return True
         return False
 
@@ -496,7 +637,10 @@ class App:
             self._inject_from_form()
 
     def _start_from_list(self) -> None:
-        picked = [x[1] if isinstance(x, tuple) else x for x in self.w["start_list"].get_multi_selection(include_object_id=True)]
+        picked = [
+            x[1] if isinstance(x, tuple) else x
+            for x in self.w["start_list"].get_multi_selection(include_object_id=True)
+        ]
         order = [a for a in picked if a in self.ctrl.static.actor_ids]
         self.ctrl.start(order)
 
@@ -523,7 +667,9 @@ class App:
         elif self.instructor is not None:
             for key, wdg in self.inst_widgets.items():
                 if wdg is el:
-                    self.inst_form[key] = el.selected_option[1] if isinstance(el.selected_option, tuple) else text
+                    self.inst_form[key] = (
+                        el.selected_option[1] if isinstance(el.selected_option, tuple) else text
+                    )
                     if key in ("kind", "theatre", "a"):
                         self._build_instructor()
                     break
@@ -542,14 +688,21 @@ class App:
             self.help_window = None
             return
         r = self._center(640, 470)
-        self.help_window = UIWindow(r, self.manager, window_display_title="Help: keys", resizable=False)
+        self.help_window = UIWindow(
+            r, self.manager, window_display_title="Help: keys", resizable=False
+        )
         rows = "<br>".join(f"<b>{k}</b>: {v}" for k, v in HELP_KEYS)
         legend = (
             "<br><br><b>Map</b>: line style = channel kind, colour = status (green brighter = more effective; "
             "amber suspended; red with a cross closed). Capital colour = tension with the focus state (yellow). "
             "Orange areas = theatres, deeper = higher posture. Chips beside a capital = blocs."
         )
-        UITextBox(rows + legend, pygame.Rect(0, 0, r.w - 32, r.h - 60), self.manager, container=self.help_window)
+        UITextBox(
+            rows + legend,
+            pygame.Rect(0, 0, r.w - 32, r.h - 60),
+            self.manager,
+            container=self.help_window,
+        )
 
     def toggle_instructor(self) -> None:
         """Open or close the instructor's event menu."""
@@ -574,7 +727,12 @@ class App:
         r = self._center(560, 420)
         if pos:
             r.topleft = pos
-        self.instructor = UIWindow(r, self.manager, window_display_title="Instructor: inject an event for the next turn", resizable=False)
+        self.instructor = UIWindow(
+            r,
+            self.manager,
+            window_display_title="Instructor: inject an event for the next turn",
+            resizable=False,
+        )
         self.inst_widgets = {}
         s = self.layout.scale
         pad, bh = round(8 * s), round(32 * s)
@@ -590,7 +748,14 @@ class App:
                 f[key] = vals[0]
             cur = options[vals.index(f[key])]
             UILabel(pygame.Rect(pad, y[0], lw, bh), label, self.manager, container=self.instructor)
-            self.inst_widgets[key] = UIDropDownMenu(options, cur, pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh), self.manager, container=self.instructor, expansion_height_limit=round(r.h * 0.6))
+            self.inst_widgets[key] = UIDropDownMenu(
+                options,
+                cur,
+                pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh),
+                self.manager,
+                container=self.instructor,
+                expansion_height_limit=round(r.h * 0.6),
+            )
             y[0] += bh + pad
 
         row("Event", "kind", [(lab, k) for k, lab in INSTRUCTOR_KINDS])
@@ -605,30 +770,72 @@ class App:
             row("Between", "a", actors)
             row("and", "b", [x for x in actors if x[1] != f.get("a")])
             pair = {f.get("a"), f.get("b")}
-            chans = [("(no channel)", "")] + [(ch, ch) for ch, ep in st.channel_endpoints.items() if set(ep) == pair]
+            chans = [("(no channel)", "")] + [
+                (ch, ch) for ch, ep in st.channel_endpoints.items() if set(ep) == pair
+            ]
             row("Over channel", "channel", chans)
             row("Tension relief", "size", [("0.10", "0.1"), ("0.05", "0.05"), ("0.20", "0.2")])
         elif kind == "expulsion":
-            staffed = [(f"{ch}  ({v['staff']:g} staff)", ch) for ch, v in snap["channels"].items() if v["staff_baseline"] > 1]
+            staffed = [
+                (f"{ch}  ({v['staff']:g} staff)", ch)
+                for ch, v in snap["channels"].items()
+                if v["staff_baseline"] > 1
+            ]
             row("Channel", "channel", staffed)
-            row("Share of normal staff", "size", [("10 %", "0.1"), ("25 %", "0.25"), ("50 %", "0.5")])
+            row(
+                "Share of normal staff",
+                "size",
+                [("10 %", "0.1"), ("25 %", "0.25"), ("50 %", "0.5")],
+            )
         elif kind == "red_line":
-            row("Red line", "redline", [(f"{a}: {st.issue_labels.get(x, x)} at {thr:g}", f"{a}|{x}") for a, x, thr in st.red_lines])
+            row(
+                "Red line",
+                "redline",
+                [
+                    (f"{a}: {st.issue_labels.get(x, x)} at {thr:g}", f"{a}|{x}")
+                    for a, x, thr in st.red_lines
+                ],
+            )
         elif kind == "channel_status":
             row("Channel", "channel", [(ch, ch) for ch in snap["channels"]])
-            row("New status", "status", [("closed", "closed"), ("suspended", "suspended"), ("open", "open")])
-        UILabel(pygame.Rect(pad, y[0], lw, bh), "Note (text)", self.manager, container=self.instructor)
-        self.inst_widgets["text"] = UITextEntryLine(pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh), self.manager, container=self.instructor)
+            row(
+                "New status",
+                "status",
+                [("closed", "closed"), ("suspended", "suspended"), ("open", "open")],
+            )
+        UILabel(
+            pygame.Rect(pad, y[0], lw, bh), "Note (text)", self.manager, container=self.instructor
+        )
+        self.inst_widgets["text"] = UITextEntryLine(
+            pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh),
+            self.manager,
+            container=self.instructor,
+        )
         self.inst_widgets["text"].set_text(f.get("text", ""))
         y[0] += bh + pad
-        self.inst_widgets["inject"] = UIButton(pygame.Rect(pad, y[0], round(cw * 0.4), bh), "Inject", self.manager, container=self.instructor, object_id="#accent")
+        self.inst_widgets["inject"] = UIButton(
+            pygame.Rect(pad, y[0], round(cw * 0.4), bh),
+            "Inject",
+            self.manager,
+            container=self.instructor,
+            object_id="#accent",
+        )
         q = c.queued_events
-        self.inst_widgets["queued"] = UILabel(pygame.Rect(pad + round(cw * 0.42), y[0], cw - round(cw * 0.42) - pad, bh), f"{len(q)} queued for turn {c.model.turn + 1}", self.manager, container=self.instructor)
+        self.inst_widgets["queued"] = UILabel(
+            pygame.Rect(pad + round(cw * 0.42), y[0], cw - round(cw * 0.42) - pad, bh),
+            f"{len(q)} queued for turn {c.model.turn + 1}",
+            self.manager,
+            container=self.instructor,
+        )
 
     def instructor_event(self) -> dict:
         """The event dict of the instructor's form (what :meth:`GameController.inject` gets)."""
         f = self.inst_form
-        text = self.inst_widgets["text"].get_text().strip() if "text" in self.inst_widgets else f.get("text", "")
+        text = (
+            self.inst_widgets["text"].get_text().strip()
+            if "text" in self.inst_widgets
+            else f.get("text", "")
+        )
         f["text"] = text
         kind = f["kind"]
         ev: dict = {"kind": kind, "source": "instructor"}
@@ -679,7 +886,13 @@ class App:
             self.file_dialog.kill()
         os.makedirs(self.save_dir, exist_ok=True)
         self.file_mode = "save"
-        self.file_dialog = UIFileDialog(self._center(620, 460), self.manager, window_title="Save the game (JSON)", initial_file_path=self._default_save_path(), allow_existing_files_only=False)
+        self.file_dialog = UIFileDialog(
+            self._center(620, 460),
+            self.manager,
+            window_title="Save the game (JSON)",
+            initial_file_path=self._default_save_path(),
+            allow_existing_files_only=False,
+        )
 
     def open_load_dialog(self) -> None:
         """The load dialog (a pygame_gui file dialog) in the save directory."""
@@ -687,7 +900,13 @@ class App:
             self.file_dialog.kill()
         start = self.save_dir if os.path.isdir(self.save_dir) else "."
         self.file_mode = "load"
-        self.file_dialog = UIFileDialog(self._center(620, 460), self.manager, window_title="Load a saved game", initial_file_path=start, allow_existing_files_only=True)
+        self.file_dialog = UIFileDialog(
+            self._center(620, 460),
+            self.manager,
+            window_title="Load a saved game",
+            initial_file_path=start,
+            allow_existing_files_only=True,
+        )
 
     def _on_path(self, path: str) -> None:
         mode, self.file_mode = self.file_mode, ""
@@ -719,7 +938,9 @@ class App:
             try:
                 sc = load_scenario(sc_path)
             except ScenarioError as exc:
-                raise saves.SaveError(f"the save's scenario {sc_path} does not load: {exc.problems[0] if exc.problems else exc}") from None
+                raise saves.SaveError(
+                    f"the save's scenario {sc_path} does not load: {exc.problems[0] if exc.problems else exc}"
+                ) from None
             ctrl = GameController.from_save(data, sc, sc_path, anim_seconds=self.ctrl.anim_seconds)
         except saves.SaveError as exc:
             self.show_message("Cannot load this save", str(exc))
@@ -761,27 +982,55 @@ class App:
         if surf.get_size() != L.size:
             surf.fill(theme.BG)
         if c.phase == "start":
-            draw_screen_message(surf, self.fonts, [
-                ("Great-power bargaining", 30, theme.ACCENT, True),
-                (c.static.name, 18, theme.TEXT, False),
-                ("Choose the states that human teams play (click to toggle; hot-seat order = list order).", 15, theme.TEXT_DIM, False),
-                ("The AI plays all the others. Enter starts.", 15, theme.TEXT_DIM, False),
-            ], s)
+            draw_screen_message(
+                surf,
+                self.fonts,
+                [
+                    ("Great-power bargaining", 30, theme.ACCENT, True),
+                    (c.static.name, 18, theme.TEXT, False),
+                    (
+                        "Choose the states that human teams play (click to toggle; hot-seat order = list order).",
+                        15,
+                        theme.TEXT_DIM,
+                        False,
+                    ),
+                    ("The AI plays all the others. Enter starts.", 15, theme.TEXT_DIM, False),
+                ],
+                s,
+            )
         elif c.phase == "handover":
             team = c.current_team
-            draw_screen_message(surf, self.fonts, [
-                (f"Turn {c.model.turn + 1}: hand over to", 22, theme.TEXT_DIM, False),
-                (f"{c.static.names[team]} ({team})", 40, theme.ACCENT, True),
-                ("The previous team's choices are hidden.", 16, theme.TEXT_DIM, False),
-                (f"Team {c.team_index + 1} of {len(c.humans)}: press Enter or the button when ready.", 16, theme.TEXT_DIM, False),
-            ], s)
+            draw_screen_message(
+                surf,
+                self.fonts,
+                [
+                    (f"Turn {c.model.turn + 1}: hand over to", 22, theme.TEXT_DIM, False),
+                    (f"{c.static.names[team]} ({team})", 40, theme.ACCENT, True),
+                    ("The previous team's choices are hidden.", 16, theme.TEXT_DIM, False),
+                    (
+                        f"Team {c.team_index + 1} of {len(c.humans)}: press Enter or the button when ready.",
+                        16,
+                        theme.TEXT_DIM,
+                        False,
+                    ),
+                ],
+                s,
+            )
         else:
             surf.fill(theme.BG)
             draw_top(surf, L.top)
             snap = c.shown_snapshot()
             focus = c.focus_actor()
             key = (c.shown_turn(), len(c.history), c.selection, c.hover, focus, tuple(c.humans))
-            self.map.draw(surf, snap, focus=focus, selected=c.selection, hover=c.hover, humans=c.humans, key=key)
+            self.map.draw(
+                surf,
+                snap,
+                focus=focus,
+                selected=c.selection,
+                hover=c.hover,
+                humans=c.humans,
+                key=key,
+            )
             moved = {}
             if c.animating and c.overlay is not None:
                 prev = c.history[c.shown_turn() - 1] if c.shown_turn() >= 1 else None
@@ -789,12 +1038,35 @@ class App:
                 draw_banner(surf, self.fonts, L.map, c.overlay.summary(), c.overlay_t, s)
                 moved = {m["issue"]: (m["from"], m["to"]) for m in c.overlay.issues}
             elif c.phase == "replay":
-                draw_banner(surf, self.fonts, L.map, f"REPLAY  turn {c.replay_cursor} of {len(c.history) - 1}  ({snap['date']})", 0.0, s)
+                draw_banner(
+                    surf,
+                    self.fonts,
+                    L.map,
+                    f"REPLAY  turn {c.replay_cursor} of {len(c.history) - 1}  ({snap['date']})",
+                    0.0,
+                    s,
+                )
             item = c.shown_item
-            hidden = c.phase == "plan" and bool(item) and item[0] == "actor" and item[1] in c.humans and item[1] != c.current_team
-            self.panels.draw_selected(surf, L.selected, snap, item, humans=c.humans, pending_hidden=hidden, key=(c.shown_turn(), len(c.history)))
+            hidden = (
+                c.phase == "plan"
+                and bool(item)
+                and item[0] == "actor"
+                and item[1] in c.humans
+                and item[1] != c.current_team
+            )
+            self.panels.draw_selected(
+                surf,
+                L.selected,
+                snap,
+                item,
+                humans=c.humans,
+                pending_hidden=hidden,
+                key=(c.shown_turn(), len(c.history)),
+            )
             hist = {x: c.issue_history(x) for x in snap["issues"]}
-            self.panels.draw_issues(surf, L.issues, snap, hist, moved, c.overlay_t, key=(c.shown_turn(), len(c.history)))
+            self.panels.draw_issues(
+                surf, L.issues, snap, hist, moved, c.overlay_t, key=(c.shown_turn(), len(c.history))
+            )
             pygame.draw.rect(surf, theme.PANEL, L.menu)
             pygame.draw.rect(surf, theme.PANEL_EDGE, L.menu, 1)
             pygame.draw.rect(surf, theme.PANEL, L.log)

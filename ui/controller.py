@@ -84,7 +84,11 @@ class StaticView:
     @classmethod
     def of(cls, sc, horizon: int | None = None) -> StaticView:
         """Extract the static view of a validated scenario."""
-        caps = {a: (s.capital.lat, s.capital.lon, s.capital.name) for a, s in sc.actors.items() if s.capital}
+        caps = {
+            a: (s.capital.lat, s.capital.lon, s.capital.name)
+            for a, s in sc.actors.items()
+            if s.capital
+        }
         return cls(
             name=sc.name,
             actor_ids=tuple(sc.actors),
@@ -98,10 +102,18 @@ class StaticView:
             channel_issues={c: tuple(s.issues) for c, s in sc.channels.items()},
             channel_theatres={c: tuple(s.theatres) for c, s in sc.channels.items()},
             theatre_names={t: s.name for t, s in sc.theatres.items()},
-            theatre_areas={t: [(float(p[0]), float(p[1])) for p in s.area] for t, s in sc.theatres.items()},
+            theatre_areas={
+                t: [(float(p[0]), float(p[1])) for p in s.area] for t, s in sc.theatres.items()
+            },
             issue_labels={x: s.label for x, s in sc.issues.items()},
-            issue_scales={x: sorted((float(k), v) for k, v in s.scale.items()) for x, s in sc.issues.items()},
-            red_lines=tuple((a, rl.issue, float(rl.threshold.value)) for a, s in sc.actors.items() for rl in s.red_lines),
+            issue_scales={
+                x: sorted((float(k), v) for k, v in s.scale.items()) for x, s in sc.issues.items()
+            },
+            red_lines=tuple(
+                (a, rl.issue, float(rl.threshold.value))
+                for a, s in sc.actors.items()
+                for rl in s.red_lines
+            ),
             great_powers=tuple(sc.great_powers),
             horizon=int(horizon if horizon is not None else sc.turns),
             start=sc.start,
@@ -134,7 +146,10 @@ class TurnChanges:
         parts = []
         if self.incidents:
             crises = sum(1 for i in self.incidents if i.get("crisis"))
-            parts.append(f"{len(self.incidents)} incident{'s' * (len(self.incidents) != 1)}" + (f" ({crises} crisis)" if crises else ""))
+            parts.append(
+                f"{len(self.incidents)} incident{'s' * (len(self.incidents) != 1)}"
+                + (f" ({crises} crisis)" if crises else "")
+            )
         for st in ("closed", "suspended", "open"):
             n = sum(1 for c in self.channels if c["to"] == st)
             if n:
@@ -156,11 +171,27 @@ def changes_of(entry: dict | None, before: dict, after: dict) -> TurnChanges:
     for ev in events:
         t = ev.get("type")
         if t == "incident":
-            ch.incidents.append({"theatre": ev["theatre"], "actors": list(ev["actors"]), "crisis": bool(ev.get("crisis")), "clash": bool(ev.get("armed_clash"))})
+            ch.incidents.append(
+                {
+                    "theatre": ev["theatre"],
+                    "actors": list(ev["actors"]),
+                    "crisis": bool(ev.get("crisis")),
+                    "clash": bool(ev.get("armed_clash")),
+                }
+            )
         elif t == "staff":
-            ch.staff.append({"channel": ev["channel"], "kind": ev["kind"], "persons": ev["persons"]})
+            ch.staff.append(
+                {"channel": ev["channel"], "kind": ev["kind"], "persons": ev["persons"]}
+            )
         elif t == "proposal" and ev.get("outcome") in AGREEMENT_OUTCOMES:
-            ch.agreements.append({"from": ev["from"], "to": ev["to"], "issue": ev["issue"], "channel": ev.get("channel")})
+            ch.agreements.append(
+                {
+                    "from": ev["from"],
+                    "to": ev["to"],
+                    "issue": ev["issue"],
+                    "channel": ev.get("channel"),
+                }
+            )
         elif t == "proposal" and ev.get("outcome") in ("conflict", "stalemate", "rejected"):
             ch.conflicts += 1
         elif t == "issue":
@@ -175,7 +206,14 @@ def changes_of(entry: dict | None, before: dict, after: dict) -> TurnChanges:
     for c, v in a.items():
         old = b.get(c, {}).get("status")
         if old is not None and old != v["status"]:
-            by = next((ev.get("by") for ev in events if ev.get("type") == "channel" and ev.get("channel") == c), None)
+            by = next(
+                (
+                    ev.get("by")
+                    for ev in events
+                    if ev.get("type") == "channel" and ev.get("channel") == c
+                ),
+                None,
+            )
             ch.channels.append({"channel": c, "from": old, "to": v["status"], "by": by})
     return ch
 
@@ -245,9 +283,13 @@ class GameController:
         """
         unknown = [h for h in humans if h not in self.static.actor_ids]
         if unknown:
-            raise ValueError(f"unknown state(s): {', '.join(unknown)} (known: {', '.join(self.static.actor_ids)})")
+            raise ValueError(
+                f"unknown state(s): {', '.join(unknown)} (known: {', '.join(self.static.actor_ids)})"
+            )
         self.humans = list(dict.fromkeys(humans))
-        self.model = GreatPowerModel(self.scenario, seed=self.seed, turns=self.turns, humans=self.humans)
+        self.model = GreatPowerModel(
+            self.scenario, seed=self.seed, turns=self.turns, humans=self.humans
+        )
         self.history = [_plain(self.model.snapshot())]
         if self.humans:
             self.selection = ("actor", self.humans[0])
@@ -444,7 +486,9 @@ class GameController:
             self.message = f"event refused: {msg.strip()}"
             return False
         ev = self.model.injected[-1]
-        self.message = f"queued for turn {ev.turn}: {ev.kind}" + (f" ({ev.text})" if ev.text else "")
+        self.message = f"queued for turn {ev.turn}: {ev.kind}" + (
+            f" ({ev.text})" if ev.text else ""
+        )
         self.version += 1
         return True
 
@@ -474,8 +518,11 @@ class GameController:
         return self.hover or self.selection
 
     def focus_actor(self) -> str:
-        """The state whose tensions colour the capitals: hovered or selected state, the current
-        team, the first human, else the first great power."""
+        """The state whose tensions colour the capitals.
+
+        The hovered or selected state, else the current team, the first human, or the first
+        great power.
+        """
         for item in (self.hover, self.selection):
             if item and item[0] == "actor":
                 return item[1]
@@ -505,7 +552,9 @@ class GameController:
         if new == self.replay_cursor:
             return
         if new == self.replay_cursor + 1:
-            self.overlay = changes_of(self.model.log[new - 1], self.history[new - 1], self.history[new])
+            self.overlay = changes_of(
+                self.model.log[new - 1], self.history[new - 1], self.history[new]
+            )
             self.overlay_t = 0.0
         else:
             self.overlay = None
@@ -563,7 +612,9 @@ class GameController:
         else:
             what = f"game over: {self.model.end_state.replace('_', ' ')} (R to replay)"
         q = len(self.model.injected)
-        return f"{head}  |  {what}" + (f"  |  {q} instructor event{'s' * (q != 1)} queued" if q else "")
+        return f"{head}  |  {what}" + (
+            f"  |  {q} instructor event{'s' * (q != 1)} queued" if q else ""
+        )
 
     # ------------------------------------------------------------------ save and load
     def to_save(self) -> dict:
@@ -596,7 +647,9 @@ class GameController:
         return path
 
     @classmethod
-    def from_save(cls, data: dict, scenario, scenario_path: str, *, anim_seconds: float = 1.6) -> GameController:
+    def from_save(
+        cls, data: dict, scenario, scenario_path: str, *, anim_seconds: float = 1.6
+    ) -> GameController:
         """A controller that resumes a checked save exactly.
 
         Raises:
@@ -605,23 +658,39 @@ class GameController:
         model, snaps = saves.restore(data, scenario, GreatPowerModel)
         humans = [h for h in data["humans"] if h in model.humans]
         if sorted(humans) != sorted(model.humans):
-            raise saves.SaveError("the saved game is damaged: its human teams do not match its model")
+            raise saves.SaveError(
+                "the saved game is damaged: its human teams do not match its model"
+            )
         c = cls.__new__(cls)
-        c.scenario, c.scenario_path, c.turns, c.anim_seconds = scenario, str(scenario_path), model.horizon, anim_seconds
+        c.scenario, c.scenario_path, c.turns, c.anim_seconds = (
+            scenario,
+            str(scenario_path),
+            model.horizon,
+            anim_seconds,
+        )
         ui = data.get("ui") or {}
         c.seed = model.seed_value
         c.static = StaticView.of(scenario, model.horizon)
-        c.humans, c.model, c.history, c.preselected = humans, model, [dict(s) for s in snaps], list(humans)
+        c.humans, c.model, c.history, c.preselected = (
+            humans,
+            model,
+            [dict(s) for s in snaps],
+            list(humans),
+        )
         c.selection = c.hover = None
         c.replay_cursor, c._phase_before_replay = 0, "plan"
         c.overlay, c.overlay_t, c.message, c.last_resolve_s = None, 1.0, "", 0.0
         c._legal_cache, c.version = None, 0
         c._begin_turn()
         try:
-            chosen = {h: [Action.from_dict(d) for d in ui.get("chosen", {}).get(h, [])] for h in humans}
+            chosen = {
+                h: [Action.from_dict(d) for d in ui.get("chosen", {}).get(h, [])] for h in humans
+            }
             ti = int(ui.get("team_index", 0))
         except (ValueError, TypeError, AttributeError) as exc:
-            raise saves.SaveError(f"the saved game is damaged: its choices cannot be read ({exc})") from None
+            raise saves.SaveError(
+                f"the saved game is damaged: its choices cannot be read ({exc})"
+            ) from None
         if c.phase in ("plan", "handover") and 0 <= ti < max(1, len(humans)):
             c.chosen.update(chosen)
             c.team_index = ti

@@ -107,7 +107,9 @@ class Projection:
         return out
 
 
-def bloc_seat(bloc: str, members: list[str], capitals: dict[str, tuple[float, float]]) -> tuple[float, float]:
+def bloc_seat(
+    bloc: str, members: list[str], capitals: dict[str, tuple[float, float]]
+) -> tuple[float, float]:
     """``(lat, lon)`` where a bloc's channels end: its seat, else its members' mean capital."""
     if bloc in BLOC_SEATS:
         lat, lon, _ = BLOC_SEATS[bloc]
@@ -124,9 +126,10 @@ def arc_points(
     """A quadratic Bezier arc from ``a`` to ``b`` (pixels) bowed ``bulge`` pixels to the left.
 
     Args:
-        a, b: end points in pixels.
-        bulge: distance of the control point from the chord's midpoint, along the chord's
-            left normal; negative bows to the right.
+        a: start point in pixels.
+        b: end point in pixels.
+        bulge: how far the arc's midpoint lies from the chord's midpoint (pixels), along the
+            chord's left normal; negative bows to the right.
         n: number of segments.
 
     Returns:
@@ -141,7 +144,9 @@ def arc_points(
     for i in range(n + 1):
         t = i / n
         u = 1 - t
-        pts.append((u * u * x1 + 2 * u * t * cx + t * t * x2, u * u * y1 + 2 * u * t * cy + t * t * y2))
+        pts.append(
+            (u * u * x1 + 2 * u * t * cx + t * t * x2, u * u * y1 + 2 * u * t * cy + t * t * y2)
+        )
     return pts
 
 
@@ -160,7 +165,7 @@ def polyline_distance(p: tuple[float, float], pts: list[tuple[float, float]]) ->
     """Shortest distance in pixels from point ``p`` to a polyline."""
     px, py = p
     best = math.inf
-    for (x1, y1), (x2, y2) in zip(pts, pts[1:]):
+    for (x1, y1), (x2, y2) in zip(pts, pts[1:], strict=False):
         dx, dy = x2 - x1, y2 - y1
         L2 = dx * dx + dy * dy
         t = 0.0 if L2 == 0 else max(0.0, min(1.0, ((px - x1) * dx + (py - y1) * dy) / L2))

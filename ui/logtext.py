@@ -1,5 +1,8 @@
-"""The turn log as text: every event of a turn in words, each AI decision with its reason and
-the source that reason traces to (no pygame; the markup is pygame_gui's HTML subset)."""
+"""The turn log as text (no pygame; the markup is pygame_gui's HTML subset).
+
+Every event of a turn in words, each AI decision with its reason and the source that reason
+traces to.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,10 @@ def _c(colour: str, text: str) -> str:
 
 
 def reason_lines(ev: dict, n_terms: int = 2) -> list[str]:
-    """The reason of an AI decision: its weightiest terms with their sources, and what it
-    preferred this to (plain text lines)."""
+    """The reason of an AI decision, as plain text lines.
+
+    Its weightiest terms with their sources, and the alternatives it was preferred to.
+    """
     out = []
     terms = sorted(ev.get("terms") or [], key=lambda t: -abs(t.get("value", 0.0)))[:n_terms]
     if terms:
@@ -55,7 +60,11 @@ def is_key(ev: dict, humans: set[str], great_powers: set[str]) -> bool:
     if t == "decision":
         return bool(ev.get("human")) or ev.get("actor") in great_powers
     if t == "proposal":
-        return ev.get("outcome") in ("compromise", "capitulation", "agreement", "awaiting answer") or ev.get("from") in humans or ev.get("to") in humans
+        return (
+            ev.get("outcome") in ("compromise", "capitulation", "agreement", "awaiting answer")
+            or ev.get("from") in humans
+            or ev.get("to") in humans
+        )
     return True
 
 
@@ -74,25 +83,45 @@ def event_html(ev: dict, humans: set[str]) -> str | None:
             return None
         lines = [f"<b>{who}</b>: {act}"]
         for line in reason_lines(ev):
-            lines.append(_c(DIM if line.startswith("why") else FAINT, "&nbsp;&nbsp;&nbsp;" + escape(line)))
+            lines.append(
+                _c(DIM if line.startswith("why") else FAINT, "&nbsp;&nbsp;&nbsp;" + escape(line))
+            )
         return "<br>".join(lines)
     if t == "proposal":
         oc = ev.get("outcome", "")
-        col = GREEN if oc in ("compromise", "capitulation", "agreement") else AMBER if oc == "awaiting answer" else DIM
+        col = (
+            GREEN
+            if oc in ("compromise", "capitulation", "agreement")
+            else AMBER
+            if oc == "awaiting answer"
+            else DIM
+        )
         moved = f", moved {ev['moved']:.2f}" if ev.get("moved") else ""
         via = f" via {escape(ev['channel'])}" if ev.get("channel") else ""
-        return _c(col, f"talks {escape(ev['from'])} &gt; {escape(ev['to'])} on {escape(ev['issue'])}{via}: {escape(oc)}{moved}")
+        return _c(
+            col,
+            f"talks {escape(ev['from'])} &gt; {escape(ev['to'])} on {escape(ev['issue'])}{via}: {escape(oc)}{moved}",
+        )
     if t == "channel":
         col = RED if ev["to"] == "closed" else AMBER if ev["to"] == "suspended" else GREEN
-        return _c(col, f"<b>channel {escape(ev['channel'])}</b>: {ev['from']} &gt; {ev['to']} (by {escape(ev['by'])})")
+        return _c(
+            col,
+            f"<b>channel {escape(ev['channel'])}</b>: {ev['from']} &gt; {ev['to']} (by {escape(ev['by'])})",
+        )
     if t == "staff":
         verb = "expels" if ev["kind"] == "expel" else "restores"
-        return _c(AMBER, f"{escape(ev['by'])} {verb} {ev['persons']:g} staff on {escape(ev['channel'])} (now {ev['staff']:g})")
+        return _c(
+            AMBER,
+            f"{escape(ev['by'])} {verb} {ev['persons']:g} staff on {escape(ev['channel'])} (now {ev['staff']:g})",
+        )
     if t == "incident":
         extra = " &gt; <b>CRISIS</b>" if ev.get("crisis") else ""
         if ev.get("armed_clash"):
             extra += " &gt; <b>ARMED CLASH</b>"
-        return _c(RED, f"incident in {escape(ev['theatre'])} between {' and '.join(map(escape, ev['actors']))} (deconfliction {ev['deconfliction']:.2f}){extra}")
+        return _c(
+            RED,
+            f"incident in {escape(ev['theatre'])} between {' and '.join(map(escape, ev['actors']))} (deconfliction {ev['deconfliction']:.2f}){extra}",
+        )
     if t == "patrol":
         return f"joint patrol {' + '.join(map(escape, ev['actors']))} in {escape(ev['theatre'])}"
     if t == "motion":
@@ -103,13 +132,26 @@ def event_html(ev: dict, humans: set[str]) -> str | None:
     if t == "issue":
         return _c(CYAN, f"issue {escape(ev['issue'])}: {ev['from']:.3f} &gt; {ev['to']:.3f}")
     if t == "red_line":
-        return _c(RED, f"<b>red line of {escape(ev['actor'])} on {escape(ev['issue'])} crossed</b> ({ev['state']:.2f} &gt;= {ev['threshold']:.2f}) {escape(ev.get('note', ''))}")
+        return _c(
+            RED,
+            f"<b>red line of {escape(ev['actor'])} on {escape(ev['issue'])} crossed</b> ({ev['state']:.2f} &gt;= {ev['threshold']:.2f}) {escape(ev.get('note', ''))}",
+        )
     if t == "event":
         what = escape(ev.get("text") or "")
-        extra = ", ".join(escape(str(ev[k])) for k in ("theatre", "channel", "actor", "issue", "status") if ev.get(k))
+        extra = ", ".join(
+            escape(str(ev[k]))
+            for k in ("theatre", "channel", "actor", "issue", "status")
+            if ev.get(k)
+        )
         if ev.get("actors"):
             extra = " and ".join(map(escape, ev["actors"])) + (", " + extra if extra else "")
-        return _c(MAGENTA, f"<b>event {escape(ev['kind'])}</b>" + (f" ({extra})" if extra else "") + (f": {what}" if what else "") + f" [{escape(ev.get('source') or '')}]")
+        return _c(
+            MAGENTA,
+            f"<b>event {escape(ev['kind'])}</b>"
+            + (f" ({extra})" if extra else "")
+            + (f": {what}" if what else "")
+            + f" [{escape(ev.get('source') or '')}]",
+        )
     if t == "accession":
         return f"<b>{escape(ev['member'])} joins {escape(ev['bloc'])}</b>"
     if t == "end":
@@ -120,20 +162,32 @@ def event_html(ev: dict, humans: set[str]) -> str | None:
 ACCENT_HTML = "#FFD666"
 
 
-def turn_html(entry: dict | None, *, mode: str = FILTERS[0], focus: str = "", humans: set[str] | None = None, great_powers: set[str] | None = None, limit: int = 400) -> str:
+def turn_html(
+    entry: dict | None,
+    *,
+    mode: str = FILTERS[0],
+    focus: str = "",
+    humans: set[str] | None = None,
+    great_powers: set[str] | None = None,
+    limit: int = 400,
+) -> str:
     """The markup of one turn's log entry under a filter.
 
     Args:
         entry: a ``model.log`` entry (``None`` before the first turn).
         mode: one of :data:`FILTERS`.
         focus: the state for the "Focus state" filter.
-        humans, great_powers: for the "Key events" filter and the team marks.
+        humans: human teams (their decisions are marked and kept by "Key events").
+        great_powers: the scenario's great powers (kept by "Key events").
         limit: at most this many events (the rest is counted).
     """
     humans = humans or set()
     great_powers = great_powers or set()
     if entry is None:
-        return _c(DIM, "No turn played yet. The log shows each turn's events here: every AI decision with its reason and the source it traces to.")
+        return _c(
+            DIM,
+            "No turn played yet. The log shows each turn's events here: every AI decision with its reason and the source it traces to.",
+        )
     head = f"<b>Turn {entry['turn']} ({escape(entry.get('date', ''))})</b>"
     if mode == FILTERS[1] and focus:
         head += _c(DIM, f" - events of {escape(focus)}")
@@ -143,7 +197,18 @@ def turn_html(entry: dict | None, *, mode: str = FILTERS[0], focus: str = "", hu
     shown = 0
     evs = entry.get("events", [])
     # put incidents, channel changes and events first: what a seminar discusses
-    order = {"event": 0, "end": 0, "red_line": 0, "accession": 0, "incident": 1, "channel": 2, "staff": 3, "vote": 4, "motion": 4, "issue": 5}
+    order = {
+        "event": 0,
+        "end": 0,
+        "red_line": 0,
+        "accession": 0,
+        "incident": 1,
+        "channel": 2,
+        "staff": 3,
+        "vote": 4,
+        "motion": 4,
+        "issue": 5,
+    }
     evs = sorted(evs, key=lambda e: order.get(e.get("type"), 6))
     hidden = 0
     for ev in evs:

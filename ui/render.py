@@ -44,13 +44,21 @@ class Fonts:
         key = (size, bold, italic)
         f = self._fonts.get(key)
         if f is None:
-            name = "NotoSans-Bold.ttf" if bold else "NotoSans-Italic.ttf" if italic else "NotoSans-Regular.ttf"
+            name = (
+                "NotoSans-Bold.ttf"
+                if bold
+                else "NotoSans-Italic.ttf"
+                if italic
+                else "NotoSans-Regular.ttf"
+            )
             path = FONT_DIR / name if FONT_DIR else None
             f = pygame.font.Font(str(path) if path and path.exists() else None, size)
             self._fonts[key] = f
         return f
 
-    def text(self, s: str, size: int, colour: tuple, bold: bool = False, italic: bool = False) -> pygame.Surface:
+    def text(
+        self, s: str, size: int, colour: tuple, bold: bool = False, italic: bool = False
+    ) -> pygame.Surface:
         """A rendered string (antialiased, transparent background), cached."""
         key = (s, size, colour, bold, italic)
         surf = self._cache.get(key)
@@ -86,7 +94,7 @@ PATTERNS = {"dashed": (12, 7), "dashdot": (12, 5, 3, 5)}
 
 
 def _walk(pts: list[tuple[float, float]]):
-    for (x1, y1), (x2, y2) in zip(pts, pts[1:]):
+    for (x1, y1), (x2, y2) in zip(pts, pts[1:], strict=False):
         L = math.hypot(x2 - x1, y2 - y1)
         if L > 0:
             yield x1, y1, x2, y2, L
@@ -105,7 +113,9 @@ def offset_polyline(pts: list[tuple[float, float]], d: float) -> list[tuple[floa
     return out
 
 
-def draw_styled(surf: pygame.Surface, colour, pts: list[tuple[float, float]], pattern: str, width: int) -> None:
+def draw_styled(
+    surf: pygame.Surface, colour, pts: list[tuple[float, float]], pattern: str, width: int
+) -> None:
     """Draw a polyline in a pattern: ``solid``, ``double``, ``dashed``, ``dashdot``, ``dotted``."""
     if len(pts) < 2:
         return
@@ -139,7 +149,13 @@ def draw_styled(surf: pygame.Surface, colour, pts: list[tuple[float, float]], pa
             d = min(left, L - s)
             if on:
                 t0, t1 = s / L, (s + d) / L
-                pygame.draw.line(surf, colour, (x1 + (x2 - x1) * t0, y1 + (y2 - y1) * t0), (x1 + (x2 - x1) * t1, y1 + (y2 - y1) * t1), width)
+                pygame.draw.line(
+                    surf,
+                    colour,
+                    (x1 + (x2 - x1) * t0, y1 + (y2 - y1) * t0),
+                    (x1 + (x2 - x1) * t1, y1 + (y2 - y1) * t1),
+                    width,
+                )
             s += d
             left -= d
             if left <= 1e-9:
@@ -148,7 +164,9 @@ def draw_styled(surf: pygame.Surface, colour, pts: list[tuple[float, float]], pa
     return
 
 
-def draw_cross(surf: pygame.Surface, colour, c: tuple[float, float], r: float, width: int = 3) -> None:
+def draw_cross(
+    surf: pygame.Surface, colour, c: tuple[float, float], r: float, width: int = 3
+) -> None:
     """An ``×`` centred at ``c`` (marks a closed channel)."""
     x, y = c
     pygame.draw.line(surf, colour, (x - r, y - r), (x + r, y + r), width)
@@ -210,7 +228,9 @@ class MapRenderer:
             lat, lon = geo.bloc_seat(b, members.get(b, []), caps)
             x, y = self.proj.to_px(lon, lat)
             p = (round(x), round(y))
-            while any(abs(p[0] - q[0]) < 12 * self.s and abs(p[1] - q[1]) < 12 * self.s for q in taken):
+            while any(
+                abs(p[0] - q[0]) < 12 * self.s and abs(p[1] - q[1]) < 12 * self.s for q in taken
+            ):
                 p = (p[0] - round(4 * self.s), p[1] + round(13 * self.s))
             taken.append(p)
             self.seat_px[b] = p
@@ -218,7 +238,11 @@ class MapRenderer:
         for c in self.world["countries"]:
             key = c["iso3"] or c["name"]
             self.country_px.setdefault(key, []).extend(self.proj.ring_px(r) for r in c["rings"])
-        self.theatre_px = {t: self.proj.ring_px([list(p) for p in area]) for t, area in st.theatre_areas.items() if len(area) >= 3}
+        self.theatre_px = {
+            t: self.proj.ring_px([list(p) for p in area])
+            for t, area in st.theatre_areas.items()
+            if len(area) >= 3
+        }
         # channel arcs, fanned per pair of endpoints
         groups: dict[tuple[str, str], list[str]] = {}
         for c, (a, b) in st.channel_endpoints.items():
@@ -229,7 +253,7 @@ class MapRenderer:
             if pa is None or pb is None:
                 continue
             L = math.hypot(pb[0] - pa[0], pb[1] - pa[1])
-            for c, bulge in zip(chans, geo.fan_bulges(len(chans), L)):
+            for c, bulge in zip(chans, geo.fan_bulges(len(chans), L), strict=True):
                 self.arcs[c] = geo.arc_points(pa, pb, bulge)
         self._place_labels()
         self._base = None
@@ -249,9 +273,15 @@ class MapRenderer:
         """Greedy placement of capital labels away from markers and other labels."""
         f = self.fonts.font(self._fs(13), bold=True)
         placed: list[pygame.Rect] = []
-        markers = [pygame.Rect(x - 5, y - 5, 10, 10) for x, y in list(self.capital_px.values()) + list(self.seat_px.values())]
+        markers = [
+            pygame.Rect(x - 5, y - 5, 10, 10)
+            for x, y in list(self.capital_px.values()) + list(self.seat_px.values())
+        ]
         self.label_rects = {}
-        ids = sorted(self.capital_px, key=lambda a: (a not in self.static.great_powers, self.capital_px[a][1]))
+        ids = sorted(
+            self.capital_px,
+            key=lambda a: (a not in self.static.great_powers, self.capital_px[a][1]),
+        )
         for a in ids:
             x, y = self.capital_px[a]
             w, h = f.size(a)
@@ -265,10 +295,16 @@ class MapRenderer:
                     if -90 < ang < 90:
                         r = pygame.Rect(round(cx), round(cy - h / 2), w, h)
                     elif ang in (90, -90):
-                        r = pygame.Rect(round(cx - w / 2), round(cy - (h if ang == 90 else 0)), w, h)
+                        r = pygame.Rect(
+                            round(cx - w / 2), round(cy - (h if ang == 90 else 0)), w, h
+                        )
                     else:
                         r = pygame.Rect(round(cx - w), round(cy - h / 2), w, h)
-                    if r.collidelist(placed) < 0 and r.collidelist(markers) < 0 and pygame.Rect(self.rect).contains(r):
+                    if (
+                        r.collidelist(placed) < 0
+                        and r.collidelist(markers) < 0
+                        and pygame.Rect(self.rect).contains(r)
+                    ):
                         best = r
                         break
                 if best:
@@ -329,11 +365,23 @@ class MapRenderer:
         for lon in range(-180, 181, 30):
             a = self.proj.to_px(lon, -80)
             b = self.proj.to_px(lon, 85)
-            pygame.draw.line(surf, theme.GRATICULE, (a[0] + off[0], a[1] + off[1]), (b[0] + off[0], b[1] + off[1]), 1)
+            pygame.draw.line(
+                surf,
+                theme.GRATICULE,
+                (a[0] + off[0], a[1] + off[1]),
+                (b[0] + off[0], b[1] + off[1]),
+                1,
+            )
         for lat in range(-60, 90, 30):
             a = self.proj.to_px(-180, lat)
             b = self.proj.to_px(180, lat)
-            pygame.draw.line(surf, theme.GRATICULE, (a[0] + off[0], a[1] + off[1]), (b[0] + off[0], b[1] + off[1]), 1)
+            pygame.draw.line(
+                surf,
+                theme.GRATICULE,
+                (a[0] + off[0], a[1] + off[1]),
+                (b[0] + off[0], b[1] + off[1]),
+                1,
+            )
         fills = self.actor_fills()
         for key_, rings in self.country_px.items():
             col = fills.get(key_, theme.LAND)
@@ -351,32 +399,54 @@ class MapRenderer:
         order = list(self.static.bloc_ids)
         for a in self.static.actor_ids:
             blocs = [b for b in self._blocs_of(a) if b not in ("UNSC", "UN")]
-            out[a] = theme.lerp(theme.LAND_ACTOR, theme.bloc_colour(blocs[0], order), 0.42) if blocs else theme.LAND_ACTOR
+            out[a] = (
+                theme.lerp(theme.LAND_ACTOR, theme.bloc_colour(blocs[0], order), 0.42)
+                if blocs
+                else theme.LAND_ACTOR
+            )
         return out
 
-    def draw(self, surf: pygame.Surface, snap: dict, *, focus: str, selected: tuple | None, hover: tuple | None, humans: list[str], key) -> None:
+    def draw(
+        self,
+        surf: pygame.Surface,
+        snap: dict,
+        *,
+        focus: str,
+        selected: tuple | None,
+        hover: tuple | None,
+        humans: list[str],
+        key,
+    ) -> None:
         """Draw the whole map for a snapshot (the scene is cached on ``key``)."""
         members = {b: v["members"] for b, v in snap["blocs"].items()}
         self.set_rect(self.rect, members)
         full_key = (key, self.rect, self.show_legend)
         if self._scene is None or self._scene[0] != full_key:
             base = self.base(members)
-            scene = self._scene_surf if self._scene_surf is not None and self._scene_surf.get_size() == base.get_size() else pygame.Surface(base.get_size())
+            scene = (
+                self._scene_surf
+                if self._scene_surf is not None and self._scene_surf.get_size() == base.get_size()
+                else pygame.Surface(base.get_size())
+            )
             self._scene_surf = scene
             scene.blit(base, (0, 0))
-            self._draw_scene(scene, snap, focus=focus, selected=selected, hover=hover, humans=humans)
+            self._draw_scene(
+                scene, snap, focus=focus, selected=selected, hover=hover, humans=humans
+            )
             self._scene = (full_key, scene)
         surf.blit(self._scene[1], self.rect[:2])
 
     def _local(self, p):
         return (p[0] - self.rect[0], p[1] - self.rect[1])
 
-    def _draw_scene(self, surf: pygame.Surface, snap: dict, *, focus: str, selected, hover, humans) -> None:
+    def _draw_scene(
+        self, surf: pygame.Surface, snap: dict, *, focus: str, selected, hover, humans
+    ) -> None:
         st, F, s = self.static, self.fonts, self.s
         ox, oy = -self.rect[0], -self.rect[1]
         # theatres: shaded by the highest posture present
         post = {t: 0.0 for t in self.theatre_px}
-        for a, v in snap["actors"].items():
+        for v in snap["actors"].values():
             for t, p in v.get("posture", {}).items():
                 if t in post:
                     post[t] = max(post[t], p)
@@ -404,7 +474,14 @@ class MapRenderer:
         sel_ch = {x[1] for x in (selected, hover) if x and x[0] == "channel"}
         sel_act = {x[1] for x in (selected, hover) if x and x[0] == "actor"}
         chans = snap["channels"]
-        order = sorted(self.arcs, key=lambda c: (c in sel_ch, any(e in sel_act for e in st.channel_endpoints[c]), chans[c]["status"] == "closed"))
+        order = sorted(
+            self.arcs,
+            key=lambda c: (
+                c in sel_ch,
+                any(e in sel_act for e in st.channel_endpoints[c]),
+                chans[c]["status"] == "closed",
+            ),
+        )
         dim = bool(sel_act)
         for c in order:
             v = chans[c]
@@ -444,7 +521,9 @@ class MapRenderer:
             pygame.draw.circle(surf, (10, 10, 14), (x, y), r + 2)
             pygame.draw.circle(surf, fill, (x, y), r)
             if a in humans:
-                pygame.draw.circle(surf, theme.ACCENT, (x, y), r + round(4 * s), max(2, round(2 * s)))
+                pygame.draw.circle(
+                    surf, theme.ACCENT, (x, y), r + round(4 * s), max(2, round(2 * s))
+                )
             if a in sel_act:
                 pygame.draw.circle(surf, theme.SELECT, (x, y), r + round(7 * s), 2)
             lr = self.label_rects.get(a)
@@ -452,14 +531,20 @@ class MapRenderer:
                 lab = F.text(a, self._fs(13), theme.TEXT if a != focus else theme.ACCENT, bold=True)
                 lx, ly = lr.x + ox, lr.y + oy
                 if math.hypot(lr.centerx - p[0], lr.centery - p[1]) > 26 * s:
-                    pygame.draw.line(surf, (150, 156, 170), (x, y), (lr.centerx + ox, lr.centery + oy), 1)
+                    pygame.draw.line(
+                        surf, (150, 156, 170), (x, y), (lr.centerx + ox, lr.centery + oy), 1
+                    )
                 bg = pygame.Rect(lx - 2, ly, lr.w + 4, lr.h)
                 pygame.draw.rect(surf, (16, 20, 28), bg, border_radius=3)
                 surf.blit(lab, (lx, ly))
                 cx = lx + lab.get_width() + round(3 * s)
                 for b in self._blocs_of(a):
                     chip = round(6 * s)
-                    pygame.draw.rect(surf, theme.bloc_colour(b, list(st.bloc_ids)), (cx, ly + (lr.h - chip) // 2, chip, chip))
+                    pygame.draw.rect(
+                        surf,
+                        theme.bloc_colour(b, list(st.bloc_ids)),
+                        (cx, ly + (lr.h - chip) // 2, chip, chip),
+                    )
                     cx += chip + round(2 * s)
         if self.show_legend:
             key = (focus, surf.get_size(), s)
@@ -483,13 +568,24 @@ class MapRenderer:
         pygame.draw.rect(surf, theme.PANEL_EDGE, (x0, y0, w, h), 1)
         x, y = x0 + round(6 * s), y0 + round(5 * s)
         surf.blit(F.text("Channel kind (line style)", fs, theme.TEXT_DIM, bold=True), (x, y))
-        for k, (kind, st) in enumerate(kinds):
+        for k, (_kind, st) in enumerate(kinds):
             yy = y + lh * (k + 1) + lh // 2
-            draw_styled(surf, (225, 230, 235), [(x, yy), (x + 20 * s, yy - 2 * s), (x + 40 * s, yy)], st["pattern"], max(1, round(st["width"] * s)))
+            draw_styled(
+                surf,
+                (225, 230, 235),
+                [(x, yy), (x + 20 * s, yy - 2 * s), (x + 40 * s, yy)],
+                st["pattern"],
+                max(1, round(st["width"] * s)),
+            )
             surf.blit(F.text(st["label"], fs, theme.TEXT), (x + 46 * s, yy - lh // 2))
         x2 = x + col_w + round(4 * s)
         surf.blit(F.text("Status (colour)", fs, theme.TEXT_DIM, bold=True), (x2, y))
-        samples = [("open, effective", theme.channel_colour("open", 1.0), False), ("open, weak", theme.channel_colour("open", 0.1), False), ("suspended", theme.SUSPENDED, False), ("closed", theme.CLOSED, True)]
+        samples = [
+            ("open, effective", theme.channel_colour("open", 1.0), False),
+            ("open, weak", theme.channel_colour("open", 0.1), False),
+            ("suspended", theme.SUSPENDED, False),
+            ("closed", theme.CLOSED, True),
+        ]
         for k, (lab, col, cross) in enumerate(samples):
             yy = y + lh * (k + 1) + lh // 2
             pygame.draw.line(surf, col, (x2, yy), (x2 + 34 * s, yy), max(2, round(3 * s)))
@@ -499,10 +595,17 @@ class MapRenderer:
         yy = y + lh * 5 + lh // 2
         gw = round(34 * s)
         for i in range(gw):
-            pygame.draw.line(surf, theme.tension_colour(i / max(1, gw - 1)), (x2 + i, yy - 5 * s), (x2 + i, yy + 5 * s))
+            pygame.draw.line(
+                surf,
+                theme.tension_colour(i / max(1, gw - 1)),
+                (x2 + i, yy - 5 * s),
+                (x2 + i, yy + 5 * s),
+            )
         surf.blit(F.text(f"tension with {focus} 0..1", fs, theme.TEXT), (x2 + 40 * s, yy - lh // 2))
         yy = y + lh * 6 + lh // 2
-        pygame.draw.rect(surf, theme.lerp(theme.OCEAN, theme.THEATRE, 0.6), (x2, yy - 5 * s, gw, 10 * s))
+        pygame.draw.rect(
+            surf, theme.lerp(theme.OCEAN, theme.THEATRE, 0.6), (x2, yy - 5 * s, gw, 10 * s)
+        )
         surf.blit(F.text("theatre (deeper: posture)", fs, theme.TEXT), (x2 + 40 * s, yy - lh // 2))
         yy = y + lh * 7 + lh // 2
         cx = x
@@ -518,7 +621,9 @@ class MapRenderer:
         return surf
 
     # animation ---------------------------------------------------------
-    def draw_overlay(self, surf: pygame.Surface, snap: dict, ch: TurnChanges, t: float, prev: dict | None) -> None:
+    def draw_overlay(
+        self, surf: pygame.Surface, snap: dict, ch: TurnChanges, t: float, prev: dict | None
+    ) -> None:
         """The moving parts of a turn's animation at progress ``t`` in [0, 1]."""
         s = self.s
         clip = surf.get_clip()
@@ -537,7 +642,9 @@ class MapRenderer:
             for wave in range(3 if inc["crisis"] else 2):
                 tt = (t * 2.2 - wave * 0.25) % 1.0
                 r = round((6 + 46 * tt) * s * (1.4 if inc["crisis"] else 1.0))
-                pygame.draw.circle(surf, theme.INCIDENT, (round(cx), round(cy)), r, max(2, round((4 - 3 * tt) * s)))
+                pygame.draw.circle(
+                    surf, theme.INCIDENT, (round(cx), round(cy)), r, max(2, round((4 - 3 * tt) * s))
+                )
             pygame.draw.circle(surf, theme.INCIDENT, (round(cx), round(cy)), round(5 * s))
         # channel changes: blink between the old and new colour, then a halo
         for c in ch.channels:
@@ -546,7 +653,11 @@ class MapRenderer:
             pts = self.arcs[c["channel"]]
             blink = int(t * 10) % 2 == 0 and t < 0.7
             v = snap["channels"][c["channel"]]
-            col = theme.channel_colour(c["from"], v["effectiveness"]) if blink else theme.channel_colour(v["status"], v["effectiveness"])
+            col = (
+                theme.channel_colour(c["from"], v["effectiveness"])
+                if blink
+                else theme.channel_colour(v["status"], v["effectiveness"])
+            )
             style = theme.CHANNEL_STYLES.get(v["kind"], theme.DEFAULT_STYLE)
             w = max(2, round((style["width"] + 3) * s))
             pygame.draw.lines(surf, col, False, pts, w)
@@ -555,14 +666,16 @@ class MapRenderer:
             if v["status"] == "closed":
                 draw_cross(surf, theme.CLOSED, (mx, my), 7 * s, 3)
         # staff changes: a number rising from the channel
-        for k, st in enumerate(ch.staff):
+        for st in ch.staff:
             if st["channel"] not in self.arcs:
                 continue
             mx, my = self.channel_mid(st["channel"])
             sign = "-" if st["kind"] == "expel" else "+"
             col = theme.SUSPENDED if st["kind"] == "expel" else theme.AGREEMENT
             lab = self.fonts.text(f"{sign}{st['persons']:g} staff", self._fs(12), col, bold=True)
-            surf.blit(lab, (mx - lab.get_width() // 2, my - round((8 + 26 * t) * s) - lab.get_height()))
+            surf.blit(
+                lab, (mx - lab.get_width() // 2, my - round((8 + 26 * t) * s) - lab.get_height())
+            )
         # agreements: a green pulse travelling along the channel (or straight between capitals)
         for ag in ch.agreements:
             pts = self.arcs.get(ag.get("channel") or "")
@@ -580,7 +693,13 @@ class MapRenderer:
             pygame.draw.circle(surf, theme.AGREEMENT, (round(x), round(y)), round(6 * s))
             if u >= 1.0:
                 end = pts[-1]
-                pygame.draw.circle(surf, theme.AGREEMENT, (round(end[0]), round(end[1])), round((8 + 10 * (t - 0.7) / 0.3) * s), 2)
+                pygame.draw.circle(
+                    surf,
+                    theme.AGREEMENT,
+                    (round(end[0]), round(end[1])),
+                    round((8 + 10 * (t - 0.7) / 0.3) * s),
+                    2,
+                )
         surf.set_clip(clip)
 
 
@@ -618,7 +737,17 @@ class PanelRenderer:
         self.chan_offset = max(0, self.chan_offset + 2 * rows)
         self._cache.pop("sel", None)
 
-    def draw_selected(self, surf: pygame.Surface, rect: Rect, snap: dict, item: tuple | None, *, humans: list[str], pending_hidden: bool, key) -> None:
+    def draw_selected(
+        self,
+        surf: pygame.Surface,
+        rect: Rect,
+        snap: dict,
+        item: tuple | None,
+        *,
+        humans: list[str],
+        pending_hidden: bool,
+        key,
+    ) -> None:
         """The panel of the selected (or hovered) state or channel (cached on ``key``)."""
         ck = (key, rect, item)
         c = self._cache.get("sel")
@@ -632,13 +761,29 @@ class PanelRenderer:
             else:
                 y = draw_panel_frame(p, local, self.fonts, "Selected: nothing", rect[3] / 440)
                 s = rect[3] / 440
-                for k, line in enumerate(("Hover over or click a capital, a country or a channel", "on the map to see it here. Tab cycles the states.")):
-                    p.blit(self.fonts.text(line, max(10, round(13 * s)), theme.TEXT_DIM), (round(8 * s), y + k * round(18 * s)))
+                for k, line in enumerate(
+                    (
+                        "Hover over or click a capital, a country or a channel",
+                        "on the map to see it here. Tab cycles the states.",
+                    )
+                ):
+                    p.blit(
+                        self.fonts.text(line, max(10, round(13 * s)), theme.TEXT_DIM),
+                        (round(8 * s), y + k * round(18 * s)),
+                    )
             c = (ck, p)
             self._cache["sel"] = c
         surf.blit(c[1], rect[:2])
 
-    def _actor(self, p: pygame.Surface, rect: Rect, snap: dict, a: str, humans: list[str], pending_hidden: bool) -> None:
+    def _actor(
+        self,
+        p: pygame.Surface,
+        rect: Rect,
+        snap: dict,
+        a: str,
+        humans: list[str],
+        pending_hidden: bool,
+    ) -> None:
         st, F = self.static, self.fonts
         s = rect[3] / 440
         fs, fsm = max(10, round(13 * s)), max(9, round(12 * s))
@@ -648,17 +793,34 @@ class PanelRenderer:
         y = draw_panel_frame(p, rect, F, f"{v['name']} ({a}) - {who}", s)
         x0, W = round(8 * s), rect[2] - round(16 * s)
         blocs = [b for b, bv in snap["blocs"].items() if a in bv["members"]]
-        p.blit(F.text(f"capability {100 * v['capability']:.1f} % of all states   blocs: {', '.join(blocs) or 'none'}", fs, theme.TEXT), (x0, y))
+        p.blit(
+            F.text(
+                f"capability {100 * v['capability']:.1f} % of all states   blocs: {', '.join(blocs) or 'none'}",
+                fs,
+                theme.TEXT,
+            ),
+            (x0, y),
+        )
         y += lh + round(4 * s)
         # issues: position vs state
         hx = x0
-        for part, icon in (("Issues:", None), ("position (size = salience)", "dot"), ("state in force", "tri")):
+        for part, icon in (
+            ("Issues:", None),
+            ("position (size = salience)", "dot"),
+            ("state in force", "tri"),
+        ):
             if icon == "dot":
-                pygame.draw.circle(p, (120, 200, 255), (hx + round(5 * s), y + lh // 2), round(5 * s))
+                pygame.draw.circle(
+                    p, (120, 200, 255), (hx + round(5 * s), y + lh // 2), round(5 * s)
+                )
                 hx += round(14 * s)
             elif icon == "tri":
                 cx, cy = hx + round(5 * s), y + lh // 2
-                pygame.draw.polygon(p, theme.ACCENT, [(cx, cy - 5 * s), (cx - 5 * s, cy + 5 * s), (cx + 5 * s, cy + 5 * s)])
+                pygame.draw.polygon(
+                    p,
+                    theme.ACCENT,
+                    [(cx, cy - 5 * s), (cx - 5 * s, cy + 5 * s), (cx + 5 * s, cy + 5 * s)],
+                )
                 hx += round(14 * s)
             lab = F.text(part, fsm, theme.TEXT_DIM, bold=True)
             p.blit(lab, (hx, y))
@@ -674,11 +836,20 @@ class PanelRenderer:
                 tx = bx + round(bw * lv)
                 pygame.draw.line(p, (110, 118, 136), (tx, cy - 4 * s), (tx, cy + 4 * s), 1)
             sx = bx + round(bw * iv["state"])
-            pygame.draw.polygon(p, theme.ACCENT, [(sx, cy - 2 * s), (sx - 5 * s, cy + 7 * s), (sx + 5 * s, cy + 7 * s)])
+            pygame.draw.polygon(
+                p,
+                theme.ACCENT,
+                [(sx, cy - 2 * s), (sx - 5 * s, cy + 7 * s), (sx + 5 * s, cy + 7 * s)],
+            )
             pos, sal = v["position"][x_id], v["salience"][x_id]
             px = bx + round(bw * pos)
-            pygame.draw.circle(p, (120, 200, 255), (px, cy - round(2 * s)), max(2, round((2.5 + 5 * sal) * s)))
-            p.blit(F.text(f"{pos:.2f} / {sal:.2f}", max(9, round(11 * s)), theme.TEXT_DIM), (bx + bw + round(6 * s), y + round(1 * s)))
+            pygame.draw.circle(
+                p, (120, 200, 255), (px, cy - round(2 * s)), max(2, round((2.5 + 5 * sal) * s))
+            )
+            p.blit(
+                F.text(f"{pos:.2f} / {sal:.2f}", max(9, round(11 * s)), theme.TEXT_DIM),
+                (bx + bw + round(6 * s), y + round(1 * s)),
+            )
             y += lh
         y += round(4 * s)
         # tension / alignment and postures side by side
@@ -690,22 +861,55 @@ class PanelRenderer:
         for k, (b, t) in enumerate(tens):
             yy = y + k * round(16 * s)
             p.blit(F.text(b, fsm, theme.TEXT), (x0, yy))
-            bar(p, (x0 + round(34 * s), yy + round(4 * s), round(half * 0.38), round(8 * s)), t, theme.tension_colour(t))
+            bar(
+                p,
+                (x0 + round(34 * s), yy + round(4 * s), round(half * 0.38), round(8 * s)),
+                t,
+                theme.tension_colour(t),
+            )
             al = snap["alignment"][a][b]
-            p.blit(F.text(f"{t:.2f} / {al:+.2f}", max(9, round(11 * s)), theme.TEXT_DIM), (x0 + round(38 * s) + round(half * 0.38), yy))
+            p.blit(
+                F.text(f"{t:.2f} / {al:+.2f}", max(9, round(11 * s)), theme.TEXT_DIM),
+                (x0 + round(38 * s) + round(half * 0.38), yy),
+            )
         posts = list(v["posture"].items())
         for k, (t, val) in enumerate(posts[:4]):
             if k == 3 and len(posts) > 4:
-                extra = ", ".join(f"{st.theatre_names.get(tt, tt)} {vv:.2f}" for tt, vv in posts[3:])
-                p.blit(F.text(F.fit(extra, max(9, round(11 * s)), half), max(9, round(11 * s)), theme.TEXT), (x0 + half, y + k * round(16 * s)))
+                extra = ", ".join(
+                    f"{st.theatre_names.get(tt, tt)} {vv:.2f}" for tt, vv in posts[3:]
+                )
+                p.blit(
+                    F.text(
+                        F.fit(extra, max(9, round(11 * s)), half), max(9, round(11 * s)), theme.TEXT
+                    ),
+                    (x0 + half, y + k * round(16 * s)),
+                )
                 break
             yy = y + k * round(16 * s)
-            p.blit(F.text(F.fit(st.theatre_names.get(t, t), fsm, round(half * 0.45)), fsm, theme.TEXT), (x0 + half, yy))
-            bar(p, (x0 + half + round(half * 0.48), yy + round(4 * s), round(half * 0.3), round(8 * s)), val, theme.THEATRE)
-            p.blit(F.text(f"{val:.2f}", max(9, round(11 * s)), theme.TEXT_DIM), (x0 + half + round(half * 0.8), yy))
+            p.blit(
+                F.text(F.fit(st.theatre_names.get(t, t), fsm, round(half * 0.45)), fsm, theme.TEXT),
+                (x0 + half, yy),
+            )
+            bar(
+                p,
+                (
+                    x0 + half + round(half * 0.48),
+                    yy + round(4 * s),
+                    round(half * 0.3),
+                    round(8 * s),
+                ),
+                val,
+                theme.THEATRE,
+            )
+            p.blit(
+                F.text(f"{val:.2f}", max(9, round(11 * s)), theme.TEXT_DIM),
+                (x0 + half + round(half * 0.8), yy),
+            )
         y += max(len(tens), min(4, len(posts)), 1) * round(16 * s) + round(4 * s)
         # channels with staff
-        chans = [(c, cv) for c, cv in snap["channels"].items() if a in st.channel_endpoints.get(c, ())]
+        chans = [
+            (c, cv) for c, cv in snap["channels"].items() if a in st.channel_endpoints.get(c, ())
+        ]
         head_y = y
         y += lh
         pend = snap.get("pending", {}).get(a, []) if not pending_hidden else []
@@ -718,7 +922,7 @@ class PanelRenderer:
         off = min(self.chan_offset, max(0, len(chans) - per))
         off -= off % cols if off % cols else 0
         self.chan_offset = off
-        shown = chans[off: off + per]
+        shown = chans[off : off + per]
         for k, (c, cv) in enumerate(shown):
             cx = x0 + (k % cols) * cw
             yy = y + (k // cols) * rh
@@ -727,13 +931,40 @@ class PanelRenderer:
             if cv["status"] == "closed":
                 draw_cross(p, theme.CLOSED, (cx + round(5 * s), yy + round(8 * s)), 4 * s, 2)
             txt = f"{c} {cv['staff']:g}/{cv['staff_baseline']:g} e{cv['effectiveness']:.2f}"
-            p.blit(F.text(F.fit(txt, max(9, round(11 * s)), cw - round(14 * s)), max(9, round(11 * s)), theme.TEXT), (cx + round(12 * s), yy + round(1 * s)))
-        rng = f" {off + 1}-{off + len(shown)} of {len(chans)} (wheel scrolls)" if len(chans) > per else f" ({len(chans)})"
-        p.blit(F.text(F.fit(f"Channels{rng}: staff / normal, effectiveness", fsm, W, bold=True), fsm, theme.TEXT_DIM, bold=True), (x0, head_y))
+            p.blit(
+                F.text(
+                    F.fit(txt, max(9, round(11 * s)), cw - round(14 * s)),
+                    max(9, round(11 * s)),
+                    theme.TEXT,
+                ),
+                (cx + round(12 * s), yy + round(1 * s)),
+            )
+        rng = (
+            f" {off + 1}-{off + len(shown)} of {len(chans)} (wheel scrolls)"
+            if len(chans) > per
+            else f" ({len(chans)})"
+        )
+        p.blit(
+            F.text(
+                F.fit(f"Channels{rng}: staff / normal, effectiveness", fsm, W, bold=True),
+                fsm,
+                theme.TEXT_DIM,
+                bold=True,
+            ),
+            (x0, head_y),
+        )
         if pend:
             yy = bottom + round(1 * s)
             who = ", ".join(sorted({pr["from"] for pr in pend}))
-            p.blit(F.text(F.fit(f"{len(pend)} proposals await {a}'s answer (from {who})", fsm, W), fsm, theme.SUSPENDED, bold=True), (x0, yy))
+            p.blit(
+                F.text(
+                    F.fit(f"{len(pend)} proposals await {a}'s answer (from {who})", fsm, W),
+                    fsm,
+                    theme.SUSPENDED,
+                    bold=True,
+                ),
+                (x0, yy),
+            )
 
     def _channel(self, p: pygame.Surface, rect: Rect, snap: dict, c: str) -> None:
         st, F = self.static, self.fonts
@@ -750,26 +981,64 @@ class PanelRenderer:
             (f"kind: {style['label']} ({v['kind']})", theme.TEXT),
             (f"between {' and '.join(v['endpoints'])}", theme.TEXT),
             (f"status: {v['status']}", col),
-            (f"staff: {v['staff']:g} of {v['staff_baseline']:g} persons in normal times", theme.TEXT),
+            (
+                f"staff: {v['staff']:g} of {v['staff_baseline']:g} persons in normal times",
+                theme.TEXT,
+            ),
         ]
         for text, colr in lines:
             p.blit(F.text(F.fit(text, fs, W), fs, colr, bold=colr is col), (x0, y))
             y += lh
         p.blit(F.text(f"effectiveness {v['effectiveness']:.2f}", fs, theme.TEXT), (x0, y))
-        bar(p, (x0 + round(150 * s), y + round(5 * s), round(W * 0.5), round(10 * s)), v["effectiveness"], col)
+        bar(
+            p,
+            (x0 + round(150 * s), y + round(5 * s), round(W * 0.5), round(10 * s)),
+            v["effectiveness"],
+            col,
+        )
         y += lh
-        draw_styled(p, col, [(x0, y + lh // 2), (x0 + round(W * 0.5), y + lh // 2)], style["pattern"], max(1, round(style["width"] * s)))
+        draw_styled(
+            p,
+            col,
+            [(x0, y + lh // 2), (x0 + round(W * 0.5), y + lh // 2)],
+            style["pattern"],
+            max(1, round(style["width"] * s)),
+        )
         if v["status"] == "closed":
             draw_cross(p, theme.CLOSED, (x0 + round(W * 0.25), y + lh // 2), 5 * s, 3)
         y += lh
         issues = st.channel_issues.get(c, ())
-        p.blit(F.text("carries: " + (", ".join(issues) if issues else "no bargaining issue (deconfliction only)"), max(9, round(12 * s)), theme.TEXT_DIM), (x0, y))
+        p.blit(
+            F.text(
+                "carries: "
+                + (", ".join(issues) if issues else "no bargaining issue (deconfliction only)"),
+                max(9, round(12 * s)),
+                theme.TEXT_DIM,
+            ),
+            (x0, y),
+        )
         y += lh
         th = st.channel_theatres.get(c, ())
         if th:
-            p.blit(F.text("deconfliction in: " + ", ".join(st.theatre_names.get(t, t) for t in th), max(9, round(12 * s)), theme.TEXT_DIM), (x0, y))
+            p.blit(
+                F.text(
+                    "deconfliction in: " + ", ".join(st.theatre_names.get(t, t) for t in th),
+                    max(9, round(12 * s)),
+                    theme.TEXT_DIM,
+                ),
+                (x0, y),
+            )
 
-    def draw_issues(self, surf: pygame.Surface, rect: Rect, snap: dict, history: dict[str, list[float]], moved: dict[str, tuple[float, float]], t: float, key) -> None:
+    def draw_issues(
+        self,
+        surf: pygame.Surface,
+        rect: Rect,
+        snap: dict,
+        history: dict[str, list[float]],
+        moved: dict[str, tuple[float, float]],
+        t: float,
+        key,
+    ) -> None:
         """The issues: state in force with its scale and its history over the turns.
 
         ``moved`` maps an issue to ``(from, to)`` while the turn's animation runs (``t`` < 1):
@@ -798,7 +1067,10 @@ class PanelRenderer:
                 gx, gw = x0 + round(W * 0.78), round(W * 0.22)
                 val = F.text(f"{iv['state']:.2f}", fs, theme.ACCENT, bold=True)
                 lab_w = gx - x0 - val.get_width() - round(12 * s)
-                p.blit(F.text(F.fit(iv["label"], fs, lab_w, bold=True), fs, theme.TEXT, bold=True), (x0, yy))
+                p.blit(
+                    F.text(F.fit(iv["label"], fs, lab_w, bold=True), fs, theme.TEXT, bold=True),
+                    (x0, yy),
+                )
                 p.blit(val, (gx - val.get_width() - round(6 * s), yy))
                 lvl = st.level_name(x_id, iv["state"])
                 bw = round(W * 0.42)
@@ -808,9 +1080,16 @@ class PanelRenderer:
                     tx = x0 + round(bw * lv)
                     pygame.draw.line(p, (120, 128, 146), (tx, by - 4 * s), (tx, by + 4 * s), 1)
                 sx = x0 + round(bw * state)
-                pygame.draw.polygon(p, theme.ACCENT, [(sx, by - 3 * s), (sx - 5 * s, by + 6 * s), (sx + 5 * s, by + 6 * s)])
+                pygame.draw.polygon(
+                    p,
+                    theme.ACCENT,
+                    [(sx, by - 3 * s), (sx - 5 * s, by + 6 * s), (sx + 5 * s, by + 6 * s)],
+                )
                 if lvl:
-                    p.blit(F.text(F.fit(lvl, fsm, gx - x0 - bw - round(16 * s)), fsm, theme.TEXT_DIM), (x0 + bw + round(8 * s), by - round(8 * s)))
+                    p.blit(
+                        F.text(F.fit(lvl, fsm, gx - x0 - bw - round(16 * s)), fsm, theme.TEXT_DIM),
+                        (x0 + bw + round(8 * s), by - round(8 * s)),
+                    )
                 # history sparkline
                 hist = history.get(x_id, [])
                 gy, gh = yy + round(2 * s), row - round(6 * s)
@@ -831,10 +1110,17 @@ class PanelRenderer:
 def draw_top(surf: pygame.Surface, rect: Rect) -> None:
     """The top bar's background."""
     pygame.draw.rect(surf, (24, 28, 38), rect)
-    pygame.draw.line(surf, theme.PANEL_EDGE, (rect[0], rect[1] + rect[3] - 1), (rect[0] + rect[2], rect[1] + rect[3] - 1))
+    pygame.draw.line(
+        surf,
+        theme.PANEL_EDGE,
+        (rect[0], rect[1] + rect[3] - 1),
+        (rect[0] + rect[2], rect[1] + rect[3] - 1),
+    )
 
 
-def draw_banner(surf: pygame.Surface, fonts: Fonts, map_rect: Rect, text: str, t: float, s: float) -> None:
+def draw_banner(
+    surf: pygame.Surface, fonts: Fonts, map_rect: Rect, text: str, t: float, s: float
+) -> None:
     """The turn's summary over the top of the map while it animates."""
     lab = fonts.text(text, max(11, round(17 * s)), theme.TEXT, bold=True)
     w, h = lab.get_width() + round(24 * s), lab.get_height() + round(10 * s)
@@ -847,11 +1133,16 @@ def draw_banner(surf: pygame.Surface, fonts: Fonts, map_rect: Rect, text: str, t
     surf.blit(lab, (x + round(12 * s), y + round(5 * s)))
 
 
-def draw_screen_message(surf: pygame.Surface, fonts: Fonts, lines: list[tuple[str, int, tuple, bool]], s: float) -> None:
+def draw_screen_message(
+    surf: pygame.Surface, fonts: Fonts, lines: list[tuple[str, int, tuple, bool]], s: float
+) -> None:
     """A full-window screen (hand-over, start) background with centred lines of text.
 
     Args:
+        surf: the window surface.
+        fonts: shared fonts.
         lines: ``(text, base size, colour, bold)`` from the top.
+        s: the layout's scale (window height / 800).
     """
     surf.fill(theme.BG)
     W, H = surf.get_size()

@@ -134,18 +134,36 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
     except OSError as exc:
         raise SaveError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not isinstance(data, dict) or data.get("format") != SAVE_FORMAT:
-        raise SaveError(f"{path.name} is not a great-power save (no \"format\": \"{SAVE_FORMAT}\")")
+        raise SaveError(f'{path.name} is not a great-power save (no "format": "{SAVE_FORMAT}")')
     ver = data.get("save_version")
     if ver != SAVE_VERSION:
-        raise SaveError(f"{path.name} is a save of version {ver!r}; this program reads version {SAVE_VERSION}")
+        raise SaveError(
+            f"{path.name} is a save of version {ver!r}; this program reads version {SAVE_VERSION}"
+        )
     _need(isinstance(data.get("scenario_hash"), str), path, "no scenario hash")
     _need(isinstance(data.get("scenario_path"), str), path, "no scenario path")
-    _need(isinstance(data.get("humans"), list) and all(isinstance(h, str) for h in data["humans"]), path, "humans is not a list of ids")
+    _need(
+        isinstance(data.get("humans"), list) and all(isinstance(h, str) for h in data["humans"]),
+        path,
+        "humans is not a list of ids",
+    )
     m = data.get("model")
-    _need(isinstance(m, dict) and isinstance(m.get("turn"), int) and isinstance(m.get("log"), list), path, "the model state is missing or damaged")
+    _need(
+        isinstance(m, dict) and isinstance(m.get("turn"), int) and isinstance(m.get("log"), list),
+        path,
+        "the model state is missing or damaged",
+    )
     snaps = data.get("snapshots")
-    _need(isinstance(snaps, list) and len(snaps) >= 1 and all(isinstance(s, dict) for s in snaps), path, "no turn history")
-    _need(len(snaps) == m["turn"] + 1, path, f"the turn history has {len(snaps)} turns for a game at turn {m['turn']}")
+    _need(
+        isinstance(snaps, list) and len(snaps) >= 1 and all(isinstance(s, dict) for s in snaps),
+        path,
+        "no turn history",
+    )
+    _need(
+        len(snaps) == m["turn"] + 1,
+        path,
+        f"the turn history has {len(snaps)} turns for a game at turn {m['turn']}",
+    )
     for k, s in enumerate(snaps):
         _need(s.get("turn") == k, path, f"turn history entry {k} is of turn {s.get('turn')!r}")
         for key in ("actors", "channels", "issues", "tension"):
@@ -155,8 +173,10 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def find_scenario(data: dict, save_path: str | os.PathLike, given: str | None = None) -> str:
-    """Path of the scenario of a save: ``given`` if set, else the stored path, else the same
-    file name beside the save or under ``scenarios/``.
+    """Path of the scenario of a save.
+
+    ``given`` if set, else the stored path, else the same file name beside the save or under
+    ``scenarios/``.
 
     Raises:
         SaveError: no such file anywhere.
@@ -164,11 +184,17 @@ def find_scenario(data: dict, save_path: str | os.PathLike, given: str | None = 
     if given:
         return given
     stored = Path(data["scenario_path"])
-    candidates = [stored, Path(save_path).parent / stored.name, Path(__file__).resolve().parent.parent / "scenarios" / stored.name]
+    candidates = [
+        stored,
+        Path(save_path).parent / stored.name,
+        Path(__file__).resolve().parent.parent / "scenarios" / stored.name,
+    ]
     for c in candidates:
         if c.is_file():
             return str(c)
-    raise SaveError(f"the save's scenario {stored} was not found; give it on the command line (play SCENARIO --load SAVE)")
+    raise SaveError(
+        f"the save's scenario {stored} was not found; give it on the command line (play SCENARIO --load SAVE)"
+    )
 
 
 def restore(data: dict, scenario, model_cls):
@@ -196,8 +222,12 @@ def restore(data: dict, scenario, model_cls):
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise SaveError(f"the saved game does not fit its scenario: {exc}") from None
     except Exception as exc:  # pydantic errors on injected events, numpy errors on arrays
-        raise SaveError(f"the saved game is damaged: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+        raise SaveError(
+            f"the saved game is damaged: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        ) from None
     snaps = data["snapshots"]
     if json.loads(json.dumps(model.snapshot())) != snaps[-1]:
-        raise SaveError("the saved game is damaged: the model does not reproduce the saved last turn")
+        raise SaveError(
+            "the saved game is damaged: the model does not reproduce the saved last turn"
+        )
     return model, snaps

@@ -63,7 +63,11 @@ UI_THEME_BASE = Path(__file__).resolve().parent / "gui_theme.json"
 def lerp(a: Colour, b: Colour, t: float) -> Colour:
     """Linear blend of two colours, ``t`` in [0, 1] (clipped)."""
     t = 0.0 if t < 0 else 1.0 if t > 1 else t
-    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t), round(a[2] + (b[2] - a[2]) * t))
+    return (
+        round(a[0] + (b[0] - a[0]) * t),
+        round(a[1] + (b[1] - a[1]) * t),
+        round(a[2] + (b[2] - a[2]) * t),
+    )
 
 
 def channel_colour(status: str, effectiveness: float) -> Colour:
@@ -72,7 +76,7 @@ def channel_colour(status: str, effectiveness: float) -> Colour:
         return CLOSED
     if status == "suspended":
         return SUSPENDED
-    return lerp(OPEN_LOW, OPEN_HIGH, effectiveness ** 0.5)
+    return lerp(OPEN_LOW, OPEN_HIGH, effectiveness**0.5)
 
 
 def tension_colour(t: float) -> Colour:

@@ -32,12 +32,16 @@ OUT = Path(__file__).resolve().parent
 
 
 def pump(app, n=1):
+    """Run ``n`` frames of the app."""
     for _ in range(n):
         app.frame(1 / 30)
 
 
 def post_click(app, pos):
-    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0)))
+    """Post a real mouse click at ``pos`` and let it travel through the widgets."""
+    pygame.event.post(
+        pygame.event.Event(pygame.MOUSEMOTION, pos=pos, rel=(0, 0), buttons=(0, 0, 0))
+    )
     pump(app)
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=1))
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=1))
@@ -64,7 +68,9 @@ def main() -> None:
             if want(a):
                 ctrl.choose(a)
                 break
-        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RETURN, mod=0, unicode="\r", scancode=0))
+        pygame.event.post(
+            pygame.event.Event(pygame.KEYDOWN, key=pygame.K_RETURN, mod=0, unicode="\r", scancode=0)
+        )
         pump(app, 2)
         ctrl.skip_animation()
         pump(app, 2)
@@ -76,7 +82,9 @@ def main() -> None:
     post_click(app, item["button_element"].rect.center)
     first = app.w["available"].item_list[1]["button_element"]
     post_click(app, first.rect.center)
-    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(1270, 790), rel=(0, 0), buttons=(0, 0, 0)))
+    pygame.event.post(
+        pygame.event.Event(pygame.MOUSEMOTION, pos=(1270, 790), rel=(0, 0), buttons=(0, 0, 0))
+    )
     pump(app, 3)
     app.screenshot(str(OUT / "in_progress.png"))
     print("wrote", OUT / "baseline.png", "and", OUT / "in_progress.png")
