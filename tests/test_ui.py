@@ -508,3 +508,19 @@ def test_controller_limits_and_replacements(scenario):
 
     assert not c.choose(Action("expel", "RUS", target="XXX", channel="nope", staff=1.0))
     assert "not a legal action" in c.message
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "scenarios").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_scenario_renders_a_frame_offscreen(path, tmp_path):
+    sc = load_scenario(str(path))
+    ctrl = GameController(sc, str(path), seed=1, humans=[], anim_seconds=0.5)
+    app = App(ctrl, size=(1280, 800), save_dir=str(tmp_path))
+    pump(app)
+    ctrl.end_turn()
+    app.map._scene = None
+    pump(app, 2)  # a frame of the animation
+    ctrl.skip_animation()
+    pump(app)
+    assert ctrl.model.turn == 1 and ctrl.phase in ("plan", "over")
+    mx, my, mw, mh = app.layout.map
+    assert tuple(app.screen.get_at((mx + 3, my + mh // 2)))[:3] != theme.BG

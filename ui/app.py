@@ -459,7 +459,7 @@ class App:
             return
         if c.phase == "animate" and self._log_sig is not None:
             # laying out a month of reasons takes a few hundred ms: do it after the animation
-            self.w["log_label"].set_text(f"Turn log: turn {c.shown_turn()} after the animation")
+            self.w["log_label"].set_text("Turn log: after the animation")
             return
         self._log_sig = sig
         html = logtext.turn_html(

@@ -71,6 +71,21 @@ class Fonts:
             self._cache.move_to_end(key)
         return surf
 
+    def wrap(self, s: str, size: int, width: int) -> list[str]:
+        """``s`` broken into lines of at most ``width`` pixels (at spaces)."""
+        f = self.font(size)
+        lines, cur = [], ""
+        for word in s.split(" "):
+            cand = f"{cur} {word}" if cur else word
+            if f.size(cand)[0] <= width or not cur:
+                cur = cand
+            else:
+                lines.append(cur)
+                cur = word
+        if cur:
+            lines.append(cur)
+        return lines
+
     def fit(self, s: str, size: int, width: int, bold: bool = False) -> str:
         """``s`` shortened with an ellipsis to fit ``width`` pixels (memoised)."""
         key = (s, size, width, bold)
@@ -1008,26 +1023,16 @@ class PanelRenderer:
             draw_cross(p, theme.CLOSED, (x0 + round(W * 0.25), y + lh // 2), 5 * s, 3)
         y += lh
         issues = st.channel_issues.get(c, ())
-        p.blit(
-            F.text(
-                "carries: "
-                + (", ".join(issues) if issues else "no bargaining issue (deconfliction only)"),
-                max(9, round(12 * s)),
-                theme.TEXT_DIM,
-            ),
-            (x0, y),
-        )
-        y += lh
         th = st.channel_theatres.get(c, ())
+        text = "carries: " + (
+            ", ".join(issues) if issues else "no bargaining issue (deconfliction only)"
+        )
         if th:
-            p.blit(
-                F.text(
-                    "deconfliction in: " + ", ".join(st.theatre_names.get(t, t) for t in th),
-                    max(9, round(12 * s)),
-                    theme.TEXT_DIM,
-                ),
-                (x0, y),
-            )
+            text += ". Deconfliction in: " + ", ".join(st.theatre_names.get(t, t) for t in th)
+        fsm = max(9, round(12 * s))
+        for line in F.wrap(text, fsm, W):
+            p.blit(F.text(line, fsm, theme.TEXT_DIM), (x0, y))
+            y += round(16 * s)
 
     def draw_issues(
         self,
