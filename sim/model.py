@@ -525,10 +525,12 @@ class GreatPowerModel(mesa.Model):
         c = w.capability
         mu = kernel.forecast(x, c[None, :] * s)
         if self.scenario.ai.risk_model == "endogenous":
-            r = kernel.risk_exponents(x, c, s, mu, self.q, self.t)
+            p_win = kernel.win_probability(x, c, s)  # computed once for both calls
+            r = kernel.risk_exponents(x, c, s, mu, self.q, self.t, p=p_win)
         else:
+            p_win = kernel.win_probability(x, c, s)
             r = np.broadcast_to(w.risk[None, :], x.shape)
-        eu = kernel.expected_utility(x, c, s, r, mu, self.q, self.t)
+        eu = kernel.expected_utility(x, c, s, r, mu, self.q, self.t, p=p_win)
         self._eu, self._forecast = eu, mu
         eff, chan = self._routes()
         self._route_eff, self._route_chan = eff, chan
