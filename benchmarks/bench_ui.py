@@ -7,8 +7,10 @@ without a visible hitch. Run: ``python -m pytest benchmarks/bench_ui.py --benchm
   selection changes or a turn resolves.
 * ``steady``: a frame while nothing changes (the cached scene is blitted).
 * ``animation``: a frame of the end-of-turn animation (overlays and banner each frame).
-* ``resolve``: End turn pressed: the model steps and the snapshot is taken, plus the log's text
-  laid out once the animation ends (pygame_gui text layout dominates).
+* ``resolve``: End turn pressed: the model steps, the snapshot is taken and the turn log's text
+  is laid out before the animation starts (pygame_gui's text layout dominates: about 0.45 s of
+  CPU for the "All events" filter of a baseline month, 0.1 s for "Key events"); the animation
+  itself then runs at the ``animation`` frame time for ``anim_seconds`` (1.6 s).
 """
 
 import os
@@ -80,8 +82,8 @@ def test_turn_resolve_and_log(benchmark, app):
 
     def run():
         c.end_turn()  # submit + model.step + snapshot
-        _frame(app)  # first animation frame
+        _frame(app)  # first animation frame: the log's text is laid out here
         c.skip_animation()
-        _frame(app)  # the log's text is laid out here
+        _frame(app)
 
     benchmark.pedantic(run, rounds=8, iterations=1)

@@ -524,3 +524,37 @@ def test_every_scenario_renders_a_frame_offscreen(path, tmp_path):
     assert ctrl.model.turn == 1 and ctrl.phase in ("plan", "over")
     mx, my, mw, mh = app.layout.map
     assert tuple(app.screen.get_at((mx + 3, my + mh // 2)))[:3] != theme.BG
+
+
+def test_hotseat_save_in_mid_turn_keeps_the_teams_choices(scenario, tmp_path):
+    c = GameController(scenario, str(BASELINE), seed=5, humans=["RUS", "USA"])
+    c.team_ready()
+    act = next(a for a in c.legal() if a.kind == "close_channel" and a.channel == "RUS-JPN-EMB")
+    assert c.choose(act)
+    c.end_turn()  # RUS done; USA's hand-over
+    path = tmp_path / "mid.json"
+    c.save(str(path))
+    loaded = GameController.from_save(saves.read_save(path), scenario, str(BASELINE))
+    assert loaded.phase == "handover" and loaded.current_team == "USA"
+    assert loaded.chosen["RUS"] == [act]
+    loaded.team_ready()
+    loaded.end_turn()
+    assert ("RUS", "close RUS-JPN-EMB") in {
+        (e["actor"], e["action"]) for e in loaded.model.log[-1]["events"] if e.get("human")
+    }
+
+
+def test_cli_loads_a_save_and_renders_it(scenario, tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import main
+
+    c = GameController(scenario, str(BASELINE), seed=5, humans=["RUS"])
+    c.end_turn()
+    c.skip_animation()
+    save = tmp_path / "g.json"
+    c.save(str(save))
+    out = tmp_path / "g.png"
+    r = CliRunner().invoke(main, ["play", "--load", str(save), "--screenshot", str(out)])
+    assert r.exit_code == 0, r.output
+    assert pygame.image.load(str(out)).get_size() == (1280, 800)

@@ -457,10 +457,6 @@ class App:
         sig = (c.shown_turn(), len(c.history), self.log_filter, focus, c.phase == "start")
         if sig == self._log_sig:
             return
-        if c.phase == "animate" and self._log_sig is not None:
-            # laying out a month of reasons takes a few hundred ms: do it after the animation
-            self.w["log_label"].set_text("Turn log: after the animation")
-            return
         self._log_sig = sig
         html = logtext.turn_html(
             c.shown_log(),
