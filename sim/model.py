@@ -36,7 +36,9 @@ from sim.world import CAUCUS_EFFECTIVENESS, NON_DECIDER_WEIGHT, compile_world, i
 END_STATES = ("running", "armed_clash", "grand_bargain", "horizon")
 GRIEVANCE_MEMORY = 0.8
 """Per-turn persistence of grievance and goodwill (reciprocity memory); judgement (ours)."""
-MOTION_THRESHOLD_STEP = {0.3: 0.6, 0.6: 1.0}
+RESOLVE = 0.9
+"""How much salience stiffens a target: it moves ``1 - RESOLVE x salience`` of the kernel's step
+(ours; a state yields least on what it cares most about)."""
 
 
 def _r(x: float, nd: int = 4) -> float:
@@ -90,6 +92,7 @@ class GreatPowerModel(mesa.Model):
 
         arr = initial_arrays(w)
         self.position = arr["position"]
+        self.ideal = arr["position"].copy()  # the scenario's ideal points (fixed)
         self.salience = arr["salience"]
         self.issue_state = arr["issue_state"]
         self.posture = arr["posture"]
@@ -763,7 +766,8 @@ class GreatPowerModel(mesa.Model):
                 e_ch = self.effectiveness[ch]
                 b = w.ch_bloc_end[ch]
                 if b >= 0 and self.members[b, j]:
-                    bloc_props.append((i, k, b, ch, e_ch))
+                    if not any(bp[:3] == (i, k, b) for bp in bloc_props):  # one per bloc and issue
+                        bloc_props.append((i, k, b, ch, e_ch))
                     continue
             else:
                 e_ch = eff_now[k, i, j] if ch == -1 else 0.0
@@ -778,15 +782,19 @@ class GreatPowerModel(mesa.Model):
         old = self.position.T.copy()
         tiebreak = self.rng.random((m, n, n))
         new_x, chal, outcome, frac = kernel.resolve(old, eu, offers, effm, tiebreak)
-        # a lost conflict or a capitulation moves the target as far as the channel carries it:
-        # scaled by the channel's effectiveness like a compromise (ours; DESIGN section 4 scales
-        # the compromise step, we scale every step so that a weak channel transmits little)
-        hard = (outcome == kernel.OUTCOME_CONFLICT) | (outcome == kernel.OUTCOME_CAPITULATION)
-        if hard.any():
-            m_i, j_i = np.nonzero(hard)
-            e_used = effm[m_i, chal[m_i, j_i], j_i]
-            new_x[m_i, j_i] = old[m_i, j_i] + (new_x[m_i, j_i] - old[m_i, j_i]) * e_used
-            frac[m_i, j_i] = frac[m_i, j_i] * e_used
+        # How far a target moves (ours, on top of DESIGN section 4's effectiveness-scaled
+        # compromise): a lost conflict or a capitulation is scaled by the channel's effectiveness
+        # too, so that a weak channel transmits little; and every step by 1 - RESOLVE x the
+        # target's salience, so that a state yields least on what it cares about most (Russia on
+        # Ukraine's membership, interview L21).
+        m_i, j_i = np.nonzero(chal >= 0)
+        if len(m_i):
+            c_i = chal[m_i, j_i]
+            scale = 1.0 - RESOLVE * self.salience_eff[j_i, m_i]
+            hard = (outcome[m_i, j_i] == kernel.OUTCOME_CONFLICT) | (outcome[m_i, j_i] == kernel.OUTCOME_CAPITULATION)
+            scale = np.where(hard, scale * effm[m_i, c_i, j_i], scale)
+            new_x[m_i, j_i] = old[m_i, j_i] + (new_x[m_i, j_i] - old[m_i, j_i]) * scale
+            frac[m_i, j_i] = frac[m_i, j_i] * scale
         for k, j in zip(*np.nonzero(chal >= 0)):
             i = int(chal[k, j])
             self._record_outcome(i, j, k, int(outcome[k, j]), float(frac[k, j]), float(old[k, j]), float(new_x[k, j]))
@@ -804,7 +812,8 @@ class GreatPowerModel(mesa.Model):
             else:
                 f = float(np.median(fr))
             target = old[k, i]
-            pos[mem, k] = pos[mem, k] + f * (target - pos[mem, k])
+            yield_ = 1.0 - RESOLVE * self.salience_eff[mem, k]
+            pos[mem, k] = pos[mem, k] + f * yield_ * (target - pos[mem, k])
             kind = "agreement" if f > 0 else "rejected"
             self._ev.append({"type": "proposal", "from": w.actor_ids[i], "to": w.bloc_ids[b], "issue": w.issue_ids[k], "outcome": kind, "moved": _r(f), "channel": w.channel_ids[ch], "rule": ["consensus", "majority", "leader"][rule]})
             if f > 0:
@@ -992,6 +1001,8 @@ class GreatPowerModel(mesa.Model):
         al = self.alignment + d["alignment_rate"] * (target - self.alignment)
         np.fill_diagonal(al, 1.0)
         self.alignment = np.clip(al, -1.0, 1.0)
+        # negotiating positions fall back toward the ideal points (dynamics.anchor)
+        self.position += d["anchor"] * (self.ideal - self.position)
         # issue states move toward what their deciders agree (consensus: all must want the move)
         x = self.position.copy()
         for k in range(w.m):

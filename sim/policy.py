@@ -244,7 +244,7 @@ def patrol_candidates(ctx) -> list[Candidates]:
     tp = ctx.threat_perc
     shared = np.minimum(tp[ia][:, None, :], tp[ib][:, None, :])  # (P, 1, n)
     pressure = np.einsum("pk,kt->pt", shared[:, 0, :], ctx.posture)  # (P, T)
-    both = w.present[ia] & w.present[ib]
+    both = w.present[ia] & w.present[ib] & (pressure > 0)  # partners share an adversary there
     pi, ti = np.nonzero(both)
     if len(pi) == 0:
         return []

@@ -363,7 +363,10 @@ class AISpec(_Strict):
 class Dynamics(_Strict):
     """Coefficients of the turn's update rules; defaults are ours, stated in DESIGN terms.
 
-    All are dimensionless per-turn rates unless said otherwise. See ``sim.model`` for where each
+    All are dimensionless per-turn rates unless said otherwise. ``anchor`` is the share of the
+    way each actor's negotiating position returns toward its scenario ideal point every turn:
+    the expected-utility kernel models one negotiation, in which positions converge; over
+    months, states fall back toward their interests unless pressed again. See ``sim.model`` for where each
     enters. They are numbers so that sweeps can override them by dotted path
     (``dynamics.tension_decay``).
     """
@@ -390,6 +393,7 @@ class Dynamics(_Strict):
     expulsion_staff: NonNeg = Quantity(value=0.1)
     restore_staff: NonNeg = Quantity(value=0.1)
     reciprocity: Unit01 = Quantity(value=0.6)
+    anchor: Unit01 = Quantity(value=0.15)
     grand_bargain_tension: Unit01 = Quantity(value=0.15)
     grand_bargain_turns: Annotated[int, Field(strict=True, ge=1, le=60)] = 3
 
