@@ -44,10 +44,14 @@ def main() -> None:
 def validate(scenario: str) -> None:
     """Check a scenario file; print OK and a summary, or one line per problem (exit 2)."""
     sc = _load(scenario)
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}" + ("" if n == 1 else "s")
+
     click.echo(
-        f"OK {scenario}: '{sc.name}', start {sc.start}, {sc.turns} turns; "
-        f"{len(sc.actors)} actors, {len(sc.blocs)} blocs, {len(sc.issues)} issues, "
-        f"{len(sc.channels)} channels, {len(sc.theatres)} theatres, {len(sc.events)} events"
+        f"OK {scenario}: '{sc.name}', start {sc.start}, {count(sc.turns, 'turn')}; "
+        f"{count(len(sc.actors), 'actor')}, {count(len(sc.blocs), 'bloc')}, "
+        f"{count(len(sc.issues), 'issue')}, {count(len(sc.channels), 'channel')}, "
+        f"{count(len(sc.theatres), 'theatre')}, {count(len(sc.events), 'event')}"
     )
 
 
@@ -64,59 +68,15 @@ def schema(out: str | None) -> None:
         click.echo(text, nl=False)
 
 
-def _describe(ev: dict) -> str | None:
-    """One readable line for a turn-log event (None: not shown in the terminal)."""
-    t = ev.get("type")
-    if t == "decision":
-        if ev.get("action", "").startswith(("pass", "propose")):
-            return None  # proposals show as talks below; every decision is in --log
-        if ev.get("done") is False:
-            return None
-        why = ""
-        terms = ev.get("terms") or []
-        if terms:
-            top = max(terms[:2], key=lambda x: abs(x.get("value", 0)))  # the additive terms
-            src = f"; {top['source']}" if top.get("source") else ""
-            why = f"  [dim]({escape(top['term'])} {top['value']:+.3f}{escape(src)})[/]"
-        who = ev["actor"] + (" (human)" if ev.get("human") else "")
-        return f"[bold]{who}[/]: {escape(ev['action'])}{why}"
-    if t == "proposal":
-        moved = f", moved {ev['moved']:.2f}" if ev.get("moved") else ""
-        return f"  talks {ev['from']} -> {ev['to']} on {ev['issue']}: [italic]{ev['outcome']}[/]{moved}"
-    if t in ("channel", "staff", "patrol", "motion"):
-        return None  # shown by the decision that made them
-    if t == "incident":
-        extra = " -> [bold red]CRISIS[/]" if ev.get("crisis") else ""
-        if ev.get("armed_clash"):
-            extra += " -> [bold red]ARMED CLASH[/]"
-        return f"[red]incident[/] in {ev['theatre']} between {' and '.join(ev['actors'])} (deconfliction {ev['deconfliction']:.2f}){extra}"
-    if t == "patrol":
-        return f"joint patrol {' + '.join(ev['actors'])} in {ev['theatre']}"
-    if t == "motion":
-        return f"{ev['candidate']} applies to {ev['bloc']}"
-    if t == "vote":
-        res = "passes" if ev["passed"] else "fails"
-        return f"{ev['bloc']} vote on {ev['candidate']} (to {ev['to_level']}): {res}; no: {', '.join(ev['no']) or '-'}"
-    if t == "issue":
-        return f"[cyan]issue {ev['issue']}: {ev['from']:.3f} -> {ev['to']:.3f}[/]"
-    if t == "red_line":
-        return f"[bold red]red line of {ev['actor']} on {ev['issue']} crossed ({ev['state']:.2f} >= {ev['threshold']:.2f})[/] {ev.get('note', '')}"
-    if t == "event":
-        return f"[magenta]event {ev['kind']}[/]: {ev.get('text') or ''} ({ev.get('source', '')})"
-    if t == "accession":
-        return f"[bold]{ev['member']} joins {ev['bloc']}[/]"
-    if t == "end":
-        return f"[bold]end: {ev['state']}[/]"
-    return None
-
-
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
     """Write JSON lines atomically (a temporary file renamed into place)."""
     import os
     import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # an ordinary file, as open() would make it
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             for row in rows:
@@ -129,26 +89,47 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
         raise
 
 
+def _check_log_path(log_path: str) -> Path:
+    """The log's path, refused (exit 2) when its folder is missing or it is a directory."""
+    p = Path(log_path)
+    if p.is_dir():
+        click.echo(f"{log_path}: --log: is a directory", err=True)
+        sys.exit(EXIT_USAGE)
+    if not p.parent.is_dir():
+        click.echo(f"{log_path}: --log: the folder {p.parent} does not exist", err=True)
+        sys.exit(EXIT_USAGE)
+    return p
+
+
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the model's generator.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=7, show_default=True, help="Seed of the model's generator (>= 0).")
 @click.option("--turns", type=click.IntRange(1, 600), help="Turns to run (default: the scenario's).")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Write the turn log as JSON lines.")
-@click.option("--quiet", is_flag=True, help="Only the final table.")
-def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None, quiet: bool) -> None:
-    """One headless run with a turn-by-turn account (default: the baseline scenario)."""
+@click.option("--log", "log_path", type=click.Path(), help="Write the turn log as JSON lines (one line per turn).")
+@click.option("--verbose", "-v", is_flag=True, help="Show every decision with its reason, and every round of talks.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the final tables.")
+def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None, verbose: bool, quiet: bool) -> None:
+    """One headless run with a turn-by-turn account (default: the baseline scenario).
+
+    By default each turn shows what changed the world; --verbose adds every decision with the
+    term and source that decided it and every round of talks; --log keeps all of it.
+    """
     from rich.console import Console
     from rich.table import Table
 
+    from cli.account import END_WORDS, describe, talks_digest
+    from sim.loader import content_hash, read_file
     from sim.model import GreatPowerModel
 
     path = scenario or str(BASELINE)
+    log_file = _check_log_path(log_path) if log_path else None
     sc = _load(path)
     model = GreatPowerModel(sc, seed=seed, turns=turns)
-    con = Console(highlight=False)
-    start = {k: v for k, v in model.outcomes().items()}
+    gp = frozenset(sc.great_powers)
+    con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    start = dict(model.outcomes())
     start_status = model.snapshot()["channels"]
-    con.print(f"[bold]{sc.name}[/] - seed {seed}, {model.horizon} turns from {sc.start}")
+    con.print(f"[bold]{sc.name}[/] - seed {seed}, up to {model.horizon} turns from {sc.start}")
     while model.running:
         model.step()
         if quiet:
@@ -156,9 +137,12 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
         entry = model.log[-1]
         con.rule(f"turn {entry['turn']} ({entry['date']})", style="dim")
         for ev in entry["events"]:
-            line = _describe(ev)
+            line = describe(ev, verbose, gp)
             if line:
                 con.print(line)
+        digest = talks_digest(entry["events"])
+        if digest and not verbose:
+            con.print(digest)
     end = model.outcomes()
     snap = model.snapshot()
     t = Table(title=f"Issues after {model.turn} turns ({model.date()})")
@@ -168,35 +152,62 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
     t.add_column("change", justify="right")
     for x in model.world.issue_ids:
         a, b = start[f"issue.{x}"], end[f"issue.{x}"]
-        t.add_row(sc.issues[x].label, f"{a:.3f}", f"{b:.3f}", f"{b - a:+.3f}")
+        t.add_row(f"{sc.issues[x].label} ({x})", f"{a:.3f}", f"{b:.3f}", f"{b - a:+.3f}")
     con.print(t)
-    t2 = Table(title="Great powers")
+    t2 = Table(title="Great powers: tension in [0, 1]")
     t2.add_column("pair")
-    t2.add_column("tension start", justify="right")
-    t2.add_column("tension end", justify="right")
+    t2.add_column("start", justify="right")
+    t2.add_column("end", justify="right")
     t2.add_column("peak", justify="right")
     for k, v in end.items():
         if k.startswith("tension."):
             pair = k.split(".", 1)[1]
             t2.add_row(pair, f"{start[k]:.3f}", f"{v:.3f}", f"{model.peak_tension.get(pair, v):.3f}")
-    if "alignment.CHN-RUS" in end:
-        t2.add_row("alignment CHN-RUS", f"{start['alignment.CHN-RUS']:+.3f}", f"{end['alignment.CHN-RUS']:+.3f}", "")
     con.print(t2)
+    if "alignment.CHN-RUS" in end:
+        con.print(f"Russia-China alignment in [-1, 1]: {start['alignment.CHN-RUS']:+.3f} -> {end['alignment.CHN-RUS']:+.3f}")
     changed = [f"{c}: {start_status[c]['status']} -> {v['status']}" for c, v in snap["channels"].items() if v["status"] != start_status[c]["status"]]
-    con.print(
-        f"channels open: {end['channels_open']} of {len(snap['channels'])}"
-        + (f" (changed: {'; '.join(changed)})" if changed else "")
-    )
+    con.print(f"channels open: {end['channels_open']} of {len(snap['channels'])}" + (f" (changed: {'; '.join(changed)})" if changed else ""))
     tot = snap["totals"]
     con.print(
         f"incidents {tot['incidents']}, crises {tot['crises']}, agreements {tot['agreements']}, "
         f"conflicts {tot['conflicts']}, expulsions {tot['expulsions']}, closures {tot['closures']}"
     )
-    con.print(f"[bold]end state: {model.end_state}[/]")
-    if log_path:
-        rows = [{"turn": 0, "date": model.date(0), "scenario": sc.name, "seed": seed, "events": [], "summary": start}]
-        _write_jsonl(Path(log_path), rows + model.log)
+    detail = ""
+    if model.end_state == "armed_clash":
+        clash = next((e for e in model.log[-1]["events"] if e.get("armed_clash")), None)
+        if clash:
+            detail = f": {' and '.join(clash['actors'])} in {clash['theatre']}"
+    con.print(f"[bold]end state: {model.end_state}[/] ({END_WORDS.get(model.end_state, '')}{detail}) at turn {model.turn} ({model.date()})")
+    if log_file is not None:
+        text = read_file(path)
+        header = {
+            "turn": 0,
+            "date": model.date(0),
+            "scenario": sc.name,
+            "scenario_file": path,
+            "scenario_sha256": content_hash(text),
+            "seed": seed,
+            "turns": model.horizon,
+            "version": _version(),
+            "events": [],
+            "summary": start,
+        }
+        try:
+            _write_jsonl(log_file, [header, *model.log])
+        except OSError as exc:
+            click.echo(f"{log_path}: --log: cannot write: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_USAGE)
         con.print(f"turn log written to {log_path}")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("greatpower")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _register_optional_commands() -> None:

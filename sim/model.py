@@ -36,6 +36,8 @@ from sim.world import CAUCUS_EFFECTIVENESS, NON_DECIDER_WEIGHT, compile_world, i
 END_STATES = ("running", "armed_clash", "grand_bargain", "horizon")
 GRIEVANCE_MEMORY = 0.8
 """Per-turn persistence of grievance and goodwill (reciprocity memory); judgement (ours)."""
+DECONFLICTION_VALUE = 0.5
+"""Utility per unit of threat exposure that a fully effective deconfliction line protects; ours."""
 RESOLVE = 0.9
 """How much salience stiffens a target: it moves ``1 - RESOLVE x salience`` of the kernel's step
 (ours; a state yields least on what it cares most about)."""
@@ -249,14 +251,16 @@ class GreatPowerModel(mesa.Model):
         pol = d["channel_value"] * pref * stake * usable * w.ch_political[None, :]
         # deconfliction: exposure in the channel's theatres, weighted by the kind's role (F2)
         dec_need = self.exposure @ w.ch_theatre.T  # (n, K)
-        # share of that need already covered by the actor's other channels in the same theatres
-        wt = w.ch_deconfliction
+        # Military lines are valued for the deconfliction they give on their own; a political
+        # channel only for what the military lines do not already cover in its theatres (F2,
+        # interview L9: military channels remain to maintain deconfliction).
         side = self.ch_side  # (K, n)
-        cover_log = np.log(np.maximum(1.0 - wt * e, 1e-9))  # (K,)
-        th_log = (side.T * cover_log[None, :]) @ w.ch_theatre  # (n, T)
-        others = np.exp(th_log @ w.ch_theatre.T - cover_log[None, :] * w.ch_theatre.sum(1)[None, :])
-        others = np.clip(others, 0.0, 1.0)
-        dec_w = wt[None, :] * others * 0.5
+        mil = ~w.ch_political
+        mil_log = np.log(np.maximum(1.0 - e * mil, 1e-9))  # (K,): 0 for political channels
+        uncovered = np.exp((side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
+        need_left = (self.exposure * uncovered) @ w.ch_theatre.T  # (n, K)
+        dec_need = np.where(mil[None, :], dec_need, need_left)
+        dec_w = w.ch_deconfliction[None, :] * DECONFLICTION_VALUE
         self.channel_value = (pol + dec_need * dec_w) * e[None, :] * side.T
         self.channel_value_if_open = (pol + dec_need * dec_w) * e_open[None, :] * side.T
         # cost: upkeep, lost own staff (insult), tension with the other side

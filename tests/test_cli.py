@@ -49,9 +49,27 @@ def test_log_is_json_lines_with_one_line_per_turn_and_the_start(logs):
 def test_terminal_account_names_turns_talks_and_the_final_tables(logs):
     text = logs["a"][1].stdout
     assert "turn 1 (2021-11)" in text
-    assert "talks " in text
+    assert "talks: " in text and " proposals - " in text
     assert "Issues after" in text and "Great powers" in text and "end state:" in text
     assert "NATO membership for Ukraine" in text
+
+
+def test_verbose_shows_each_decision_with_its_reason_and_source():
+    r = run("run", "--turns", "2", "--verbose")
+    assert r.returncode == 0, r.stderr
+    assert "talks " in r.stdout and "(score " in r.stdout and "interview L" in r.stdout
+
+
+def test_log_refuses_a_missing_folder_without_creating_it(tmp_path):
+    target = tmp_path / "nowhere" / "x.jsonl"
+    r = run("run", "--turns", "1", "--quiet", "--log", str(target))
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    assert not target.parent.exists()
+
+
+def test_negative_seed_is_a_usage_error():
+    r = run("run", "--seed", "-1", "--turns", "1")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
 def test_without_a_scenario_it_runs_the_baseline(tmp_path):
