@@ -133,7 +133,7 @@ def _message(err: dict[str, Any]) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if typ == "extra_forbidden":
-        return "unknown field"
+        return "unknown field" + _suggest(err)
     if typ == "missing":
         return "required field is missing"
     if typ == "finite_number":
@@ -171,6 +171,58 @@ def _message(err: dict[str, Any]) -> str:
             return f"must be a month written YYYY-MM, got {err.get('input')!r}"
         return f"must be an id (a letter, then letters, digits, '_' or '-'), got {err.get('input')!r}"
     return msg
+
+
+def _fields_at(path: tuple[Any, ...]) -> list[str]:
+    """Field names that the schema allows at the mapping that holds ``path``'s last part."""
+    import typing
+
+    from pydantic import BaseModel
+
+    tp: Any = Scenario
+    for part in path[:-1]:
+        while True:  # unwrap Annotated / Optional / unions of one model
+            origin = typing.get_origin(tp)
+            if origin is typing.Annotated:
+                tp = typing.get_args(tp)[0]
+            elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+                models = [a for a in typing.get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
+                if not models:
+                    return []
+                tp = models[0]
+            else:
+                break
+        origin = typing.get_origin(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(part))
+            if field is None:
+                return []
+            tp = field.annotation
+        elif origin is dict:
+            tp = typing.get_args(tp)[1]
+        elif origin is list:
+            tp = typing.get_args(tp)[0]
+        else:
+            return []
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return list(tp.model_fields)
+    return []
+
+
+def _suggest(err: dict[str, Any]) -> str:
+    """`` (did you mean 'threat'?)`` for a misspelt field, or the allowed fields."""
+    import difflib
+
+    path, _ = _clean_loc(tuple(err["loc"]))
+    allowed = _fields_at(path)
+    if not allowed or not path:
+        return ""
+    close = difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    return f" (allowed: {', '.join(allowed)})"
 
 
 def content_hash(text: str) -> str:
@@ -253,7 +305,7 @@ def _resolve(text: str, file: str, chain: tuple[str, ...]) -> tuple[dict, list[t
         base_text = base_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         raise ScenarioError(
-            [Problem(file, line, "extends", f"cannot read base scenario '{base_ref}'")]
+            [Problem(file, line, "extends", f"cannot read base scenario '{base_ref}' (looked for {base_path})")]
         ) from None
     shown = str(Path(file).parent / base_ref)
     base_data, base_trees = _resolve(base_text, shown, (*chain, str(base_path)))
@@ -281,7 +333,8 @@ class ScenarioSource:
         for f, root in self.trees:  # a file that sets a list owns all of it (lists replace)
             if _owns_list(root, path):
                 return f, _line_of(root, path, value_line), _dotted(path, root)
-        best = max(self.trees, key=lambda ft: _depth(ft[1], path))  # derived wins ties
+        key = path[:-1] if path and path[-1] == "value" else path  # bare or {value: ...}
+        best = max(self.trees, key=lambda ft: _depth(ft[1], key))  # derived wins ties
         dotted = _dotted(path, best[1])
         if value_line and _depth(best[1], (*path, "value")) == len(path) + 1:
             dotted += ".value"  # the range error is in the quantity's value
@@ -302,13 +355,13 @@ class ScenarioSource:
                 path, note = _clean_loc(tuple(err["loc"]))
                 f, line, dotted = self.locate(path, value_line=err.get("type") == "value_error")
                 problems.append(Problem(f, line, dotted, note + _message(err)))
-            raise ScenarioError(_dedupe(problems)) from None
+            raise ScenarioError(sorted(_dedupe(problems), key=lambda p: (p.file != self.file, p.file, p.line))) from None
         problems = []
         for path, msg in cross_reference_problems(sc):
             f, line, dotted = self.locate(path)
             problems.append(Problem(f, line, dotted, msg))
         if problems:
-            raise ScenarioError(problems)
+            raise ScenarioError(sorted(problems, key=lambda p: (p.file != self.file, p.file, p.line)))
         return sc
 
 

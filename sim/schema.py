@@ -516,8 +516,18 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
 
     def need(path: Path, ref: str, pool: set[str], what: str) -> None:
         if ref not in pool:
-            hint = ", ".join(sorted(pool)[:12]) or "none defined"
-            out.append((path, f"unknown {what} '{ref}' (known: {hint})"))
+            import difflib
+
+            close = difflib.get_close_matches(ref, sorted(pool), n=1, cutoff=0.6)
+            if close:
+                hint = f"did you mean '{close[0]}'?"
+            elif not pool:
+                hint = "none defined"
+            elif len(pool) <= 20:
+                hint = "known: " + ", ".join(sorted(pool))
+            else:
+                hint = "known: " + ", ".join(sorted(pool)[:20]) + f", ... ({len(pool)} in all)"
+            out.append((path, f"unknown {what} '{ref}' ({hint})"))
 
     for iid, iss in sc.issues.items():
         if isinstance(iss.decided_by, str):
@@ -580,7 +590,7 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
             need(("channels", cid, "endpoints", k), e, both, "actor or bloc")
         if all(e in blocs for e in ch.endpoints):
             out.append((("channels", cid, "endpoints"), "a channel needs at least one actor"))
-        if ch.kind == "embassy" and not all(e in actors for e in ch.endpoints):
+        if ch.kind == "embassy" and all(e in both for e in ch.endpoints) and not all(e in actors for e in ch.endpoints):
             out.append((("channels", cid, "endpoints"), "an embassy joins two states"))
         for k, iid in enumerate(ch.issues):
             need(("channels", cid, "issues", k), iid, issues, "issue")

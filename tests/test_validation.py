@@ -298,7 +298,7 @@ def test_unknown_field_in_quantity_is_rejected() -> None:
     text = minimal_text().replace("risk: 1.2", "risk: {value: 1, sorce: x}")
     found = problems(text)
     assert [(p.line, p.path, p.message) for p in found] == [
-        (33, "actors.RUS.risk.sorce", "unknown field")
+        (33, "actors.RUS.risk.sorce", "unknown field (did you mean 'source'?)")
     ]
 
 
