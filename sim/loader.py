@@ -261,7 +261,13 @@ def _read_yaml(text: str, file: str) -> tuple[Any, Node | None]:
 
 
 def _merge(base: Any, over: Any) -> Any:
-    """Deep merge for ``extends``: mappings merge key by key, ``null`` deletes, the rest replaces."""
+    """Deep merge for ``extends``: mappings merge key by key, ``null`` deletes, the rest replaces.
+
+    A quantity (a mapping with ``value``) replaces whole, so that an overridden value never
+    keeps the base's ``source``.
+    """
+    if isinstance(over, dict) and "value" in over:
+        return over  # a quantity replaces whole: a new value must not keep the old source
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():

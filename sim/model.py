@@ -214,7 +214,7 @@ class GreatPowerModel(mesa.Model):
         return any(mo["bloc"] == bloc and mo["candidate"] == cand for mo in self.motions)
 
     def _src(self, *key) -> str:
-        return self.world.sources.get(key, "")
+        return self.world.sources.get(key) or "no source given"
 
     # ------------------------------------------------------------------ phase 1
     _summit_channels: tuple[int, ...] = ()
