@@ -59,6 +59,21 @@ def test_frame_full_redraw_1280x800(benchmark, app):
     benchmark(run)
 
 
+def test_frame_hover_change_1280x800(benchmark, app):
+    """The mouse moves from one capital to another: the scene and the selected panel redraw."""
+    c = app.ctrl
+    targets = [("actor", a) for a in ("USA", "CHN", "DEU", "JPN")]
+    k = [0]
+
+    def run():
+        k[0] += 1
+        c.set_hover(*targets[k[0] % len(targets)])
+        _frame(app)
+
+    benchmark(run)
+    c.set_hover(None)
+
+
 def test_frame_steady_1280x800(benchmark, app):
     benchmark(_frame, app)
 

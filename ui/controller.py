@@ -264,7 +264,8 @@ class GameController:
         self.last_resolve_s = 0.0
         self._legal_cache: tuple[tuple, list[Action]] | None = None
         self.version = 0
-        """Counts changes of anything drawn (renderers cache on it)."""
+        """Counts changes of the game that widgets show (the selection and hover are not
+        counted: the map and panels cache on them directly)."""
         if humans is None:
             self.phase = "start"
             self.preselected = [a for a, s in scenario.actors.items() if s.controller == "human"]
@@ -500,17 +501,11 @@ class GameController:
     # ------------------------------------------------------------------ selection
     def select(self, kind: str | None, ident: str | None = None) -> None:
         """Pin the selection (``("actor", "RUS")``, ``("channel", "RUS-NATO")``) or clear it."""
-        new = (kind, ident) if kind else None
-        if new != self.selection:
-            self.selection = new
-            self.version += 1
+        self.selection = (kind, ident) if kind else None  # drawn from the key, not `version`
 
     def set_hover(self, kind: str | None, ident: str | None = None) -> None:
         """What the mouse is over; the panel shows it while hovered."""
-        new = (kind, ident) if kind else None
-        if new != self.hover:
-            self.hover = new
-            self.version += 1
+        self.hover = (kind, ident) if kind else None  # drawn from the key, not `version`
 
     @property
     def shown_item(self) -> tuple[str, str] | None:

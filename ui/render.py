@@ -128,55 +128,84 @@ def offset_polyline(pts: list[tuple[float, float]], d: float) -> list[tuple[floa
     return out
 
 
-def draw_styled(
-    surf: pygame.Surface, colour, pts: list[tuple[float, float]], pattern: str, width: int
-) -> None:
-    """Draw a polyline in a pattern: ``solid``, ``double``, ``dashed``, ``dashdot``, ``dotted``."""
-    if len(pts) < 2:
-        return
+_PRIMS: dict[tuple, list] = {}
+
+
+def _styled_prims(pts: tuple, pattern: str, width: int) -> list[tuple]:
+    """The drawing primitives of a patterned polyline (geometry only; cached)."""
+    key = (pts, pattern, width)
+    out = _PRIMS.get(key)
+    if out is not None:
+        return out
+    out = []
     if pattern == "solid":
-        pygame.draw.lines(surf, colour, False, pts, width)
-        return
-    if pattern == "double":
+        out.append(("lines", list(pts), width))
+    elif pattern == "double":
         gap = max(2.0, width * 1.1)
-        pygame.draw.lines(surf, colour, False, offset_polyline(pts, gap), max(1, width - 1))
-        pygame.draw.lines(surf, colour, False, offset_polyline(pts, -gap), max(1, width - 1))
-        return
-    if pattern == "dotted":
+        out.append(("lines", offset_polyline(list(pts), gap), max(1, width - 1)))
+        out.append(("lines", offset_polyline(list(pts), -gap), max(1, width - 1)))
+    elif pattern == "dotted":
         step = max(6.0, width * 2.6)
         d = max(2, round(width * 1.3))
         h = d / 2
-        fill = surf.fill
+        rects = []
         carry = 0.0
         for x1, y1, x2, y2, L in _walk(pts):
             s = carry
             while s <= L:
                 t = s / L
-                fill(colour, (int(x1 + (x2 - x1) * t - h), int(y1 + (y2 - y1) * t - h), d, d))
+                rects.append((int(x1 + (x2 - x1) * t - h), int(y1 + (y2 - y1) * t - h), d, d))
                 s += step
             carry = s - L
+        out.append(("rects", rects, 0))
+    else:
+        seq = PATTERNS.get(pattern, (10, 6))
+        k, left, on = 0, seq[0], True
+        segs = []
+        for x1, y1, x2, y2, L in _walk(pts):
+            s = 0.0
+            while s < L:
+                d = min(left, L - s)
+                if on:
+                    t0, t1 = s / L, (s + d) / L
+                    segs.append(
+                        (
+                            (x1 + (x2 - x1) * t0, y1 + (y2 - y1) * t0),
+                            (x1 + (x2 - x1) * t1, y1 + (y2 - y1) * t1),
+                        )
+                    )
+                s += d
+                left -= d
+                if left <= 1e-9:
+                    k = (k + 1) % len(seq)
+                    left, on = seq[k], not on
+        out.append(("segs", segs, width))
+    if len(_PRIMS) > 4000:
+        _PRIMS.clear()
+    _PRIMS[key] = out
+    return out
+
+
+def draw_styled(
+    surf: pygame.Surface, colour, pts: list[tuple[float, float]], pattern: str, width: int
+) -> None:
+    """Draw a polyline in a pattern: ``solid``, ``double``, ``dashed``, ``dashdot``, ``dotted``.
+
+    The pattern's geometry is computed once per polyline, pattern and width, and cached.
+    """
+    if len(pts) < 2:
         return
-    seq = PATTERNS.get(pattern, (10, 6))
-    k, left, on = 0, seq[0], True
-    for x1, y1, x2, y2, L in _walk(pts):
-        s = 0.0
-        while s < L:
-            d = min(left, L - s)
-            if on:
-                t0, t1 = s / L, (s + d) / L
-                pygame.draw.line(
-                    surf,
-                    colour,
-                    (x1 + (x2 - x1) * t0, y1 + (y2 - y1) * t0),
-                    (x1 + (x2 - x1) * t1, y1 + (y2 - y1) * t1),
-                    width,
-                )
-            s += d
-            left -= d
-            if left <= 1e-9:
-                k = (k + 1) % len(seq)
-                left, on = seq[k], not on
-    return
+    for kind, data, w in _styled_prims(tuple(pts), pattern, width):
+        if kind == "lines":
+            pygame.draw.lines(surf, colour, False, data, w)
+        elif kind == "rects":
+            fill = surf.fill
+            for r in data:
+                fill(colour, r)
+        else:
+            line = pygame.draw.line
+            for a, b in data:
+                line(surf, colour, a, b, w)
 
 
 def draw_cross(
