@@ -1002,7 +1002,9 @@ class PanelRenderer:
             who = ", ".join(sorted({pr["from"] for pr in pend}))
             p.blit(
                 F.text(
-                    F.fit(f"{len(pend)} proposals await {a}'s answer (from {who})", fsm, W),
+                    F.fit(
+                        f"{len(pend)} proposals await {a}'s answer (from {who})", fsm, W, bold=True
+                    ),
                     fsm,
                     theme.SUSPENDED,
                     bold=True,
