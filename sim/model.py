@@ -1119,6 +1119,7 @@ class GreatPowerModel(mesa.Model):
                     "staff": _r(self.staff[k], 3),
                     "staff_baseline": _r(w.ch_baseline[k], 3),
                     "effectiveness": _r(e[k], 6),
+                    "event_only": bool(w.ch_event_only[k]),
                 }
                 for k, c in enumerate(w.channel_ids)
             },
