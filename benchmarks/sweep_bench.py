@@ -128,41 +128,53 @@ def throughput(runs: int, turns: int, dask: bool = True) -> dict:
     return out
 
 
-def memory(runs: int, turns: int) -> float:
-    """Peak summed RSS (MiB) of ``run.py sweep`` and its workers."""
+def memory(runs: int, turns: int) -> tuple[float, float]:
+    """Peak memory of ``run.py sweep --per-turn --workers 2`` and all its processes, in MiB.
+
+    Returns:
+        ``(peak of summed RSS, peak of summed PSS)``. RSS counts pages that forked workers share
+        with their forkserver once per process; PSS (proportional set size) splits them, so its
+        sum is what the sweep really occupies.
+    """
     import psutil
 
     out = Path(tempfile.mkdtemp(prefix="sweepbench-")) / "out"
+    err = out.parent / "stderr.txt"
     cmd = [sys.executable, "run.py", "sweep", BASELINE, "--runs", str(runs // 2), "--grid", GRID, "--turns", str(turns), "--per-turn", "--workers", "2", "--out", str(out)]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
+    with open(err, "w") as ferr:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=ferr)
+    peak_rss = peak_pss = 0
     try:
         p = psutil.Process(proc.pid)
         while proc.poll() is None:
             try:
                 tree = [p, *p.children(recursive=True)]
-                total = 0
-                for q in tree:
-                    try:
-                        total += q.memory_info().rss
-                    except psutil.Error:
-                        pass
-                peak = max(peak, total)
             except psutil.Error:
-                pass
-            time.sleep(0.1)
+                tree = []
+            rss = pss = 0
+            for q in tree:
+                try:
+                    mi = q.memory_full_info()
+                    rss += mi.rss
+                    pss += mi.pss
+                except psutil.Error:
+                    pass
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(0.25)
         dt = time.perf_counter() - t0
-        assert proc.returncode == 0, proc.returncode
+        if proc.returncode != 0:
+            print(err.read_text()[-2000:])
+            raise SystemExit(f"the sweep exited with status {proc.returncode}")
         size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
     finally:
         if proc.poll() is None:
             proc.kill()
         shutil.rmtree(out.parent, ignore_errors=True)
-    mib = peak / 2**20
-    print(f"memory: {runs} runs of {turns} turns with --per-turn: peak {mib:.0f} MiB (command + 2 workers), {dt:.0f} s, results {size / 2**20:.1f} MiB (load average {_load()})", flush=True)
-    return mib
+    rss_mib, pss_mib = peak_rss / 2**20, peak_pss / 2**20
+    print(f"memory: {runs} runs of {turns} turns with --per-turn, 2 workers: peak {pss_mib:.0f} MiB PSS ({rss_mib:.0f} MiB summed RSS) over all processes; {dt:.0f} s; results {size / 2**20:.1f} MiB (load average {_load()})", flush=True)
+    return rss_mib, pss_mib
 
 
 def _batch_run_plain(runs: int, turns: int) -> float:

@@ -86,3 +86,12 @@ class SweepModel(GreatPowerModel):
             sc = scenario_with(str(scenario), tuple(sorted(overrides.items())))
         self.overrides = dict(overrides)
         super().__init__(sc, seed=seed, turns=turns, reasons=reasons)
+
+    def step(self) -> None:
+        """One turn; at the end, release the model from Mesa 3.3's agent-id registry (see
+        :func:`sweep.worker.release_model`) so that ``batch_run`` does not keep every run alive."""
+        super().step()
+        if not self.running:
+            from sweep.worker import release_model
+
+            release_model(self)

@@ -29,12 +29,24 @@ def seed_int(child: np.random.SeedSequence) -> int:
 
 
 def run_seeds(master_seed: int, n_runs: int) -> list[int]:
-    """Seeds of runs ``0 .. n_runs - 1`` (global run ids) from one master seed.
+    """Seeds of runs ``0 .. n_runs - 1`` (global run ids): ``SeedSequence(master_seed).spawn(n_runs)``.
+
+    This is the definition; :func:`run_seed` computes one of them without spawning the others.
 
     Raises:
         ValueError: a negative master seed.
     """
     return [seed_int(c) for c in np.random.SeedSequence(master_seed).spawn(n_runs)]
+
+
+def run_seed(master_seed: int, run_id: int) -> int:
+    """The seed of one run: the ``run_id``-th child of ``SeedSequence(master_seed)``.
+
+    A spawned child is ``SeedSequence(entropy, spawn_key=(index,))``, so it can be built directly;
+    the result equals ``run_seeds(master_seed, n)[run_id]`` for any ``n > run_id``, and a sweep of
+    any size needs no list of all its seeds in memory.
+    """
+    return seed_int(np.random.SeedSequence(master_seed, spawn_key=(run_id,)))
 
 
 def _canonical(x: Any) -> Any:
@@ -102,7 +114,6 @@ class SweepPlan:
     turns: int | None
     per_turn: bool
     fail_runs: frozenset[int] = field(default_factory=frozenset)
-    _seeds: list[int] | None = None
 
     @property
     def n_points(self) -> int:
@@ -114,19 +125,12 @@ class SweepPlan:
         """Total runs: points x runs per point."""
         return self.n_points * self.runs_per_point
 
-    def seeds(self) -> list[int]:
-        """Seed of every run, by run id (computed once)."""
-        if self._seeds is None:
-            self._seeds = run_seeds(self.master_seed, self.n_runs)
-        return self._seeds
-
     def runs(self, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[RunSpec]:
-        """The runs in (grid point, run index) order, leaving out the run ids in ``skip``."""
-        seeds = self.seeds()
+        """The runs in (grid point, run index) order, leaving out the run ids in ``skip`` (lazily)."""
         n = self.runs_per_point
         for rid in range(self.n_runs):
             if rid not in skip:
-                yield RunSpec(rid, rid // n, rid % n, seeds[rid])
+                yield RunSpec(rid, rid // n, rid % n, run_seed(self.master_seed, rid))
 
     def point_assignments(self) -> list[list[tuple[Target, Any]]]:
         """Per grid point, the ``(target, value)`` assignments to apply to ``base_data``."""

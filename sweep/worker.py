@@ -142,7 +142,22 @@ def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
     if bundle.per_turn:
         for rec in m.datacollector.model_vars.get("outcomes", []):
             turn_rows.append({"run_id": spec.run_id, "point": spec.point, "run": spec.run, **{k: _num(v) for k, v in rec.items()}})
+    release_model(m)
     return row, turn_rows
+
+
+def release_model(model) -> None:
+    """Let a finished model be garbage-collected.
+
+    Mesa 3.3 keeps every model that ever created an agent as a key of the class attribute
+    ``mesa.Agent._ids`` (Mesa issue #3179, fixed upstream in PR #3180), so a worker that makes
+    thousands of runs would keep them all, about 1 MB each. Dropping the key frees the model.
+    """
+    import mesa
+
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
 
 
 def run_chunk(bundle: Bundle, specs: list) -> dict[str, list]:

@@ -24,7 +24,7 @@ if str(REPO) not in sys.path:  # the package ``sweep`` also when the editable in
 
 from cli.main import main  # noqa: E402
 from sweep.overrides import OverrideError, apply, build_grid, parse_flags, resolve  # noqa: E402
-from sweep.plan import run_seeds  # noqa: E402
+from sweep.plan import run_seed, run_seeds  # noqa: E402
 from sweep.store import Store  # noqa: E402
 from sweep.summary import summarize, wilson  # noqa: E402
 
@@ -288,6 +288,13 @@ def test_grid_is_the_product_of_the_axes_last_fastest(source):
     assert g.params(4) == {"dynamics.clash": 0.01, "actors.USA.threat.CHN": 0.9, "ai.temperature": 0.02}
     with pytest.raises(OverrideError):
         parse_flags(["ai.temperature=0.1"], ["ai.temperature=0.1,0.2"], dump)
+
+
+def test_each_run_seed_is_its_spawned_child_without_spawning_the_rest():
+    seeds = run_seeds(2024, 40)
+    assert [run_seed(2024, i) for i in range(40)] == seeds
+    assert len(set(seeds)) == 40 and all(0 <= s < 2**64 for s in seeds)
+    assert run_seeds(2024, 10) == seeds[:10]  # a run's seed does not depend on the sweep's size
 
 
 # ------------------------------------------------------------------ store and summary (units)
