@@ -302,15 +302,14 @@ def draw(cand: Candidates, k: int, temperature: float, rng: np.random.Generator)
     key = cand.score / temperature + g
     order = np.lexsort((-key, cand.actor))
     acts = cand.actor[order]
-    starts = np.searchsorted(acts, np.arange(acts.max() + 1 if len(acts) else 0))
-    ends = np.searchsorted(acts, np.arange(acts.max() + 1 if len(acts) else 0), side="right")
-    out = []
-    pass_code = KIND_CODE["pass"]
-    for s, e in zip(starts, ends):
-        rows = order[s : min(e, s + k)]
-        kinds = cand.kind[rows]
-        stop = np.flatnonzero(kinds == pass_code)
-        if len(stop):
-            rows = rows[: stop[0]]
-        out.append(rows)
-    return out
+    if len(acts) == 0:
+        return []
+    n_act = int(acts.max()) + 1
+    starts = np.searchsorted(acts, np.arange(n_act))
+    rank = np.arange(len(order)) - starts[acts]  # place in the actor's draw order
+    is_pass = cand.kind[order] == KIND_CODE["pass"]
+    first_pass = np.full(n_act, len(order) + 1)
+    np.minimum.at(first_pass, acts[is_pass], rank[is_pass])
+    keep = (rank < k) & (rank < first_pass[acts])  # a drawn pass ends the actor's list
+    counts = np.bincount(acts[keep], minlength=n_act)
+    return np.split(order[keep], np.cumsum(counts)[:-1])
