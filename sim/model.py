@@ -541,7 +541,6 @@ class GreatPowerModel(mesa.Model):
         self._eu, self._forecast = eu, mu
         eff, chan = self._routes()
         self._route_eff, self._route_chan = eff, chan
-        self._route_basis = self.effectiveness.copy()
         dec = self._decisiveness()
         score = eu * self.salience_eff.T[:, :, None] * dec * eff
         score = np.where((eu > 0) & (eff > 0), score, 0.0)  # (m, i, j)
@@ -549,8 +548,9 @@ class GreatPowerModel(mesa.Model):
         proposals: list[tuple[int, int, int, int, float]] = []
         # AI proposals: best first, up to P per actor
         flat = score.transpose(1, 0, 2).reshape(w.n, -1)  # (i, m*n)
+        ranked = np.argsort(-flat, axis=1, kind="stable")[:, : max(P, 1) + 3]  # best first
         if P > 0:
-            top = np.argsort(-flat, axis=1, kind="stable")[:, :P]
+            top = ranked[:, :P]
             for i in np.flatnonzero(self.ai_mask):
                 for f in top[i]:
                     if flat[i, f] <= 0:
@@ -559,6 +559,7 @@ class GreatPowerModel(mesa.Model):
                     proposals.append((i, k, j, int(chan[k, i, j]), float(eu[k, i, j])))
         cand = policy.concat([b for fn in policy.SCORERS for b in fn(self)])
         drawn = policy.draw(cand, self.scenario.ai.actions_per_turn, self.temperature, self.rng)
+        self._best_rows = None
         decisions: list[tuple[int, Action, dict | None]] = []
         group = {KIND_CODE["set_posture"]: 0, KIND_CODE["open_channel"]: 1, KIND_CODE["suspend_channel"]: 1, KIND_CODE["close_channel"]: 1, KIND_CODE["expel"]: 2, KIND_CODE["restore_staff"]: 2}
         for i, rows in enumerate(drawn):
@@ -571,7 +572,7 @@ class GreatPowerModel(mesa.Model):
                 decisions.append((i, self._to_action(cand, r), self._reason(cand, r) if self.reasons else None))
         for i, k, j, ch, e in proposals:
             if self.reasons:
-                self._ev.append(self._proposal_reason(i, k, j, ch, e, dec[k, i, j], eff[k, i, j], flat[i]))
+                self._ev.append(self._proposal_reason(i, k, j, ch, e, dec[k, i, j], eff[k, i, j], flat[i], ranked[i]))
         # human actors
         for h, acts in self.submitted.items():
             i = w.actor_ids.index(h)
@@ -589,9 +590,13 @@ class GreatPowerModel(mesa.Model):
         """The log record of one AI decision: the choice, its top alternatives, its terms."""
         w = self.world
         i = cand.actor[r]
-        mine = np.flatnonzero(cand.actor == i)
-        order = mine[np.argsort(-cand.score[mine], kind="stable")]
-        alts = [[str(self._to_action(cand, q)), _r(cand.score[q])] for q in order[:4] if q != r][:3]
+        if self._best_rows is None:  # every actor's candidates by score, once a turn
+            order = np.lexsort((-cand.score, cand.actor))
+            starts = np.searchsorted(cand.actor[order], np.arange(w.n + 1))
+            self._best_rows = (order, starts)
+        order, starts = self._best_rows
+        top = order[starts[i] : min(starts[i + 1], starts[i] + 4)]
+        alts = [[str(self._to_action(cand, q)), _r(cand.score[q])] for q in top if q != r][:3]
         kind = ACTION_KINDS[cand.kind[r]]
         names = policy.TERM_NAMES.get(kind, ("", "", ""))
         a = w.actor_ids[i]
@@ -632,10 +637,9 @@ class GreatPowerModel(mesa.Model):
             return f"position {issue}: {self._src('position', a, issue)}"
         return ""
 
-    def _proposal_reason(self, i, k, j, ch, eu, dec, eff, flat_row) -> dict:
+    def _proposal_reason(self, i, k, j, ch, eu, dec, eff, flat_row, order) -> dict:
         w = self.world
         a, x, b = w.actor_ids[i], w.issue_ids[k], w.actor_ids[j]
-        order = np.argsort(-flat_row, kind="stable")[:4]
         alts = []
         for f in order:
             kk, jj = divmod(int(f), w.n)
@@ -714,7 +718,7 @@ class GreatPowerModel(mesa.Model):
             t = w.theatre_ids.index(a.theatre)
             if not w.present[i, t]:
                 return False
-            self.posture[i, t] = float(np.clip(a.level, 0.0, 1.0))
+            self.posture[i, t] = min(1.0, max(0.0, a.level))
             return True
         if kind == "joint_patrol":
             t = w.theatre_ids.index(a.theatre)
@@ -753,10 +757,7 @@ class GreatPowerModel(mesa.Model):
         w, d = self.world, self.dyn
         m, n = w.m, w.n
         eu = self._eu
-        if np.array_equal(self.effectiveness, self._route_basis):
-            eff_now = self._route_eff  # no channel changed during the turn
-        else:
-            eff_now, _ = self._routes()
+        caucus = self._caucus  # a caucus needs no channel: its effectiveness never changes
         offers = np.zeros((m, n, n), bool)
         effm = np.zeros((m, n, n))
         bloc_props = []
@@ -774,7 +775,7 @@ class GreatPowerModel(mesa.Model):
                         bloc_props.append((i, k, b, ch, e_ch))
                     continue
             else:
-                e_ch = eff_now[k, i, j] if ch == -1 else 0.0
+                e_ch = caucus[k, i, j] if ch == -1 else 0.0
                 if e_ch <= 0:
                     continue
             if w.actor_ids[j] in self.humans:
