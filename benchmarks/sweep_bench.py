@@ -88,13 +88,20 @@ class CpuMeter:
         return self.own + self.children
 
 
-def _sweep(runs: int, turns: int, workers: int, executor: str = "local", per_turn: bool = False) -> tuple[float, float, float]:
+def _sweep(runs: int, turns: int, workers: int, executor: str = "local", per_turn: bool = False, pool: bool = False) -> tuple[float, float, float]:
     """Run a sweep of ``runs`` runs (2 grid points) through the Python API.
+
+    Args:
+        pool: with one worker, use one worker process (as with two) instead of this process.
 
     Returns:
         ``(wall seconds, runs per wall second, CPU seconds of all processes)``.
     """
+    import sweep.runner
+    from sweep.executors import LocalExecutor, make_executor
     from sweep.runner import SweepOptions, plan_sweep, run_sweep
+
+    sweep.runner.make_executor = (lambda kind, bundle, w, sch=None, sm=None: LocalExecutor(bundle, w, sm)) if pool else make_executor
 
     out = Path(tempfile.mkdtemp(prefix="sweepbench-")) / "out"
     try:
@@ -113,13 +120,15 @@ def throughput(runs: int, turns: int, dask: bool = True) -> dict:
     """Wall-clock rates at 1 and 2 workers, and the CPU each needs (to see overhead apart from load)."""
     print(f"# throughput: {runs} runs of {turns} turns (load average {_load()})", flush=True)
     out = {}
-    dt1, r1, c1 = _sweep(runs, turns, 1)
-    print(f"1 worker (in process): {dt1:.1f} s, {r1:.2f} runs/s; CPU {c1:.1f} s ({c1 / runs * 1000:.0f} ms/run)", flush=True)
+    dt0, r0, c0 = _sweep(runs, turns, 1)
+    print(f"1 worker (in this process, the --workers 1 default): {dt0:.1f} s, {r0:.2f} runs/s; CPU {c0:.1f} s ({c0 / runs * 1000:.0f} ms/run)", flush=True)
+    dt1, r1, c1 = _sweep(runs, turns, 1, pool=True)
+    print(f"1 worker process: {dt1:.1f} s, {r1:.2f} runs/s; CPU {c1:.1f} s ({c1 / runs * 1000:.0f} ms/run, all processes)", flush=True)
     dt2, r2, c2 = _sweep(runs, turns, 2)
-    print(f"2 local worker processes: {dt2:.1f} s, {r2:.2f} runs/s; CPU {c2:.1f} s ({c2 / runs * 1000:.0f} ms/run, all processes)", flush=True)
-    out.update({"rate_1": r1, "rate_2": r2, "efficiency": r2 / (2 * r1), "cpu_efficiency": c1 / c2})
-    print(f"parallel efficiency, wall clock: {out['efficiency']:.3f} (load average now {_load()})", flush=True)
-    print(f"parallel efficiency, CPU (work of 1 worker / CPU of 2 workers and the parent): {out['cpu_efficiency']:.3f}", flush=True)
+    print(f"2 worker processes: {dt2:.1f} s, {r2:.2f} runs/s; CPU {c2:.1f} s ({c2 / runs * 1000:.0f} ms/run, all processes)", flush=True)
+    out.update({"rate_in_process": r0, "rate_1": r1, "rate_2": r2, "efficiency": r2 / (2 * r1), "cpu_efficiency": c1 / c2})
+    print(f"parallel efficiency, wall clock, 2 processes against 1: {out['efficiency']:.3f} (load average now {_load()})", flush=True)
+    print(f"parallel efficiency, CPU (CPU of 1 worker process / CPU of 2 and the parent): {out['cpu_efficiency']:.3f}", flush=True)
     if dask:
         dtd, rd, cd = _sweep(runs, turns, 2, "dask")
         print(f"Dask LocalCluster, 2 workers: {dtd:.1f} s, {rd:.2f} runs/s (includes cluster start); CPU {cd:.1f} s", flush=True)
@@ -203,7 +212,7 @@ def _batch_run_cached(runs: int, turns: int) -> float:
 
 def batchrun(runs: int, turns: int) -> dict:
     print(f"# mesa.batch_run against run.py sweep: {runs} runs of {turns} turns, 2 processes each (load average {_load()})", flush=True)
-    ours, _ = _sweep(runs, turns, 2)
+    ours, _, _ = _sweep(runs, turns, 2)
     print(f"run.py sweep --workers 2: {ours:.1f} s", flush=True)
     plain = _batch_run_plain(runs, turns)
     print(f"mesa.batch_run(GreatPowerModel, scenario path): {plain:.1f} s ({plain / ours:.1f}x ours)", flush=True)

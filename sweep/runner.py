@@ -30,6 +30,8 @@ from sweep.store import Store, StoreError
 from sweep.worker import FAIL_ENV, Bundle
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULT_AFFECTING = ("python", "greatpower", "git_commit", "numpy", "mesa", "pydantic")
+"""Versions whose change may change a run's result (a ``--resume`` warns about them)."""
 VERSIONED = ("greatpower", "numpy", "mesa", "pydantic", "ruamel.yaml", "pandas", "pyarrow", "click", "rich", "dask", "distributed", "matplotlib")
 
 
@@ -300,7 +302,7 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
         if diffs:
             raise SweepUsageError([f"--resume refused: {opts.out} holds a different sweep"] + [f"  {d}" for d in diffs])
         now = versions()
-        changed = [k for k in VERSIONED + ("python",) if manifest.get("versions", {}).get(k) != now.get(k) and k not in ("dask", "distributed", "matplotlib", "click", "rich")]
+        changed = [k for k in RESULT_AFFECTING if manifest.get("versions", {}).get(k) != now.get(k)]
         if changed:
             was = manifest.get("versions", {})
             diff = ", ".join(f"{k} {was.get(k)} -> {now.get(k)}" for k in changed)
@@ -320,11 +322,23 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
 
 
 def _execute(plan: SweepPlan, opts: SweepOptions, store: Store, manifest: dict, progress: Progress, note: Callable[[str], None]) -> SweepResult:
+    fresh = not store.has_sweep()
     st = store.load_journal()
     done_before = len(st.done)
     todo = plan.n_runs - done_before
     workers = opts.workers or default_workers()
     session: dict[str, Any] = {"started": _now(), "executor": opts.executor, "workers": workers, "scheduler": opts.scheduler, "resumed_from": done_before}
+    executor = None
+    if todo > 0:
+        try:
+            executor = make_executor(opts.executor, _bundle(plan), workers, opts.scheduler, opts.start_method)
+        except ExecutorError as exc:
+            if fresh:
+                store.discard_empty()
+            return SweepResult("error", plan.n_runs, done_before, len(st.failures), 0, 0.0, Path(opts.out), str(exc))
+        session["workers"] = executor.workers
+        if getattr(executor, "worker_versions", None):
+            session["worker_versions"] = executor.worker_versions
     manifest["status"] = "running"
     manifest["sessions"] = manifest.get("sessions", []) + [session]
     store.write_manifest(manifest)
@@ -349,14 +363,9 @@ def _execute(plan: SweepPlan, opts: SweepOptions, store: Store, manifest: dict, 
         raise KeyboardInterrupt
 
     old_term = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
-    executor = None
     progress.start(plan.n_runs, done_before)
     try:
-        if todo > 0:
-            executor = make_executor(opts.executor, _bundle(plan), workers, opts.scheduler, opts.start_method)
-            session["workers"] = executor.workers
-            if getattr(executor, "worker_versions", None):
-                session["worker_versions"] = executor.worker_versions
+        if executor is not None:
             for res in executor.results(_chunks(plan.runs(skip=st.done), size)):
                 rows.extend(res["rows"])
                 turn_rows.extend(res["turns"])

@@ -190,6 +190,26 @@ class Store:
             os.close(self._lock_fd)
             self._lock_fd = None
 
+    def discard_empty(self) -> None:
+        """Remove what :meth:`lock` and :meth:`load_journal` created for a sweep that never started.
+
+        Only the empty journal, the empty parts directory and the lock file go, then the
+        directory itself if nothing else is in it.
+        """
+        if self.has_sweep() or self.state.entries:
+            return
+        self.journal_path.unlink(missing_ok=True)
+        try:
+            self.parts_dir.rmdir()
+        except OSError:
+            pass
+        self.unlock()
+        (self.dir / LOCK).unlink(missing_ok=True)
+        try:
+            self.dir.rmdir()
+        except OSError:
+            pass
+
     # ------------------------------------------------------------ manifest
     def read_manifest(self) -> dict:
         """The manifest as a dict.

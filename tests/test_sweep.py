@@ -297,6 +297,35 @@ def test_each_run_seed_is_its_spawned_child_without_spawning_the_rest():
     assert run_seeds(2024, 10) == seeds[:10]  # a run's seed does not depend on the sweep's size
 
 
+def test_worker_releases_finished_models(source):
+    """Mesa 3.3 keeps every model in ``Agent._ids`` (Mesa #3179); the worker must drop them."""
+    import gc
+    import weakref
+
+    import mesa
+
+    from sweep.plan import RunSpec
+    from sweep.worker import Bundle, run_one, scenario_for
+
+    src, _dump = source
+    bundle = Bundle("t", src.data, [[]], 2, False, frozenset())
+    scenario_for(bundle, 0)
+    before = len(getattr(mesa.Agent, "_ids", {}))
+    row, turns = run_one(bundle, RunSpec(0, 0, 0, run_seed(1, 0)))
+    assert row["turns"] == 2 and turns == []
+    assert len(getattr(mesa.Agent, "_ids", {})) == before
+    from sim.model import GreatPowerModel
+
+    m = GreatPowerModel(scenario_for(bundle, 0), seed=1, turns=1, reasons=False)
+    ref = weakref.ref(m)
+    from sweep.worker import release_model
+
+    release_model(m)
+    del m
+    gc.collect()
+    assert ref() is None
+
+
 # ------------------------------------------------------------------ store and summary (units)
 def test_journal_ignores_a_torn_line_and_orphan_parts(tmp_path):
     st = Store(tmp_path / "s")
