@@ -34,13 +34,18 @@ def _load(path: str):
         _fail(exc.problems)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 def main() -> None:
     """Great-power bargaining: a turn-based simulation built from a 2021 interview."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")  # a non-UTF-8 terminal shows '?' rather than crash
+        except (AttributeError, ValueError):
+            pass
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario")
 def validate(scenario: str) -> None:
     """Check a scenario file; print OK and a summary, or one line per problem (exit 2)."""
     sc = _load(scenario)
@@ -62,25 +67,62 @@ def schema(out: str | None) -> None:
     from sim.schema import Scenario
 
     text = json.dumps(Scenario.model_json_schema(), indent=2, sort_keys=True) + "\n"
-    if out:
-        Path(out).write_text(text, encoding="utf-8")
-    else:
+    if out is None:
         click.echo(text, nl=False)
+        return
+    target = _check_out_path(out, "--out")
+    try:
+        _write_text_atomic(target, text)
+    except OSError as exc:
+        click.echo(f"{out}: --out: cannot write: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
     """Write JSON lines atomically (a temporary file renamed into place)."""
+    _write_text_atomic(path, "".join(json.dumps(r, sort_keys=True, allow_nan=False) + "\n" for r in rows))
+
+
+def _check_out_path(out: str, flag: str, protect: tuple[str, ...] = ()) -> Path:
+    """Where to write an output file; refused (exit 2) when it would destroy something.
+
+    Refused: an empty name, a directory, a missing folder, a device or other non-regular file
+    (or a link to one), and any of the ``protect`` files (the scenario being run). A link to a
+    regular file is written through (the link stays).
+    """
+    import os
+
+    if out == "":
+        click.echo(f"'': {flag}: no file name given", err=True)
+        sys.exit(EXIT_USAGE)
+    p = Path(out)
+    target = Path(os.path.realpath(p))
+    if target.exists() and not target.is_file():
+        what = "is a directory" if target.is_dir() else "is not a regular file (a device or pipe)"
+        click.echo(f"{out}: {flag}: {what}", err=True)
+        sys.exit(EXIT_USAGE)
+    if not target.parent.is_dir():
+        click.echo(f"{out}: {flag}: the folder {p.parent} does not exist", err=True)
+        sys.exit(EXIT_USAGE)
+    for other in protect:
+        if other and os.path.realpath(other) == str(target):
+            click.echo(f"{out}: {flag}: is the scenario file; refusing to overwrite it", err=True)
+            sys.exit(EXIT_USAGE)
+    return target
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    """Write text through a temporary file in the same folder, then rename it into place."""
     import os
     import tempfile
 
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # an ordinary file, as open() would make it
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, sort_keys=True, allow_nan=False) + "\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -89,20 +131,8 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
         raise
 
 
-def _check_log_path(log_path: str) -> Path:
-    """The log's path, refused (exit 2) when its folder is missing or it is a directory."""
-    p = Path(log_path)
-    if p.is_dir():
-        click.echo(f"{log_path}: --log: is a directory", err=True)
-        sys.exit(EXIT_USAGE)
-    if not p.parent.is_dir():
-        click.echo(f"{log_path}: --log: the folder {p.parent} does not exist", err=True)
-        sys.exit(EXIT_USAGE)
-    return p
-
-
 @main.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.argument("scenario", required=False)
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=7, show_default=True, help="Seed of the model's generator (>= 0).")
 @click.option("--turns", type=click.IntRange(1, 600), help="Turns to run (default: the scenario's).")
 @click.option("--log", "log_path", type=click.Path(), help="Write the turn log as JSON lines (one line per turn).")
@@ -121,15 +151,15 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
     from sim.loader import content_hash, read_file
     from sim.model import GreatPowerModel
 
-    path = scenario or str(BASELINE)
-    log_file = _check_log_path(log_path) if log_path else None
+    path = str(BASELINE) if scenario is None else scenario
+    log_file = _check_out_path(log_path, "--log", (path,)) if log_path is not None else None
     sc = _load(path)
     model = GreatPowerModel(sc, seed=seed, turns=turns)
     gp = frozenset(sc.great_powers)
     con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     start = dict(model.outcomes())
     start_status = model.snapshot()["channels"]
-    con.print(f"[bold]{sc.name}[/] - seed {seed}, up to {model.horizon} turns from {sc.start}")
+    con.print(f"[bold]{escape(sc.name)}[/] - seed {seed}, up to {model.horizon} turns from {sc.start}")
     while model.running:
         model.step()
         if quiet:
@@ -152,7 +182,7 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
     t.add_column("change", justify="right")
     for x in model.world.issue_ids:
         a, b = start[f"issue.{x}"], end[f"issue.{x}"]
-        t.add_row(f"{sc.issues[x].label} ({x})", f"{a:.3f}", f"{b:.3f}", f"{b - a:+.3f}")
+        t.add_row(escape(f"{sc.issues[x].label} ({x})"), f"{a:.3f}", f"{b:.3f}", f"{b - a:+.3f}")
     con.print(t)
     t2 = Table(title="Great powers: tension in [0, 1]")
     t2.add_column("pair")

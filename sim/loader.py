@@ -39,7 +39,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+        def one_line(text: str) -> str:
+            return text.replace("\r", "\\r").replace("\n", "\\n").replace("\ufeff", "")
+
+        return f"{one_line(self.file)}:{self.line}: {one_line(self.path)}: {one_line(self.message)}"
 
 
 class ScenarioError(Exception):
@@ -127,6 +130,15 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
     return tuple(out), note
 
 
+_REPR = __import__("reprlib").Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 2, 60, 60, 6, 6
+
+
+def _shown(value: Any) -> str:
+    """A short, bounded repr of user input (safe on YAML alias bombs and huge values)."""
+    return _REPR.repr(value)
+
+
 def _message(err: dict[str, Any]) -> str:
     typ = err.get("type", "")
     msg = str(err.get("msg", "invalid"))
@@ -140,11 +152,11 @@ def _message(err: dict[str, Any]) -> str:
         return "must be a finite number (no .nan or .inf)"
     if typ in ("int_type", "int_from_float"):
         got = err.get("input")
-        return f"must be a whole number, got {type(got).__name__} {got!r}"
+        return f"must be a whole number, got {type(got).__name__} {_shown(got)}"
     bounds = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
     if typ in bounds:
         limit = next(iter((err.get("ctx") or {}).values()), "?")
-        return f"must be {bounds[typ]} {limit}, got {err.get('input')!r}"
+        return f"must be {bounds[typ]} {limit}, got {_shown(err.get('input'))}"
     if typ in ("too_long", "too_short"):
         ctx = err.get("ctx") or {}
         if typ == "too_long":
@@ -152,24 +164,28 @@ def _message(err: dict[str, Any]) -> str:
         return f"must have at least {ctx.get('min_length', '?')} items"
     if typ == "float_type":
         got = err.get("input")
-        return f"must be a number, got {type(got).__name__} {got!r}"
+        return f"must be a number, got {type(got).__name__} {_shown(got)}"
     if typ == "literal_error":
         return msg.replace("Input should be", "must be")
     if typ in ("model_type", "model_attributes_type", "dict_type"):
         got = err.get("input")
-        shown = f"{type(got).__name__} {got!r}" if got is not None else "nothing (null)"
+        shown = f"{type(got).__name__} {_shown(got)}" if got is not None else "nothing (null)"
         if "Quantity" in msg:
             return f"must be a number or {{value, unit, source}}, got {shown}"
         return f"must be a mapping of fields, got {shown}"
     if typ == "list_type":
         return f"must be a list, got {type(err.get('input')).__name__}"
     if typ == "string_type":
-        return f"must be text, got {type(err.get('input')).__name__} {err.get('input')!r}"
+        return f"must be text, got {type(err.get('input')).__name__} {_shown(err.get('input'))}"
     if typ == "string_pattern_mismatch":
         pattern = str((err.get("ctx") or {}).get("pattern", ""))
-        if pattern.startswith("^\\d{4}"):
-            return f"must be a month written YYYY-MM, got {err.get('input')!r}"
-        return f"must be an id (a letter, then letters, digits, '_' or '-'), got {err.get('input')!r}"
+        if pattern.startswith("^[0-9]{4}"):
+            return f"must be a month written YYYY-MM, got {_shown(err.get('input'))}"
+        if "\\-" not in pattern:
+            return f"must be an id (a letter, then letters, digits or '_'), got {_shown(err.get('input'))}"
+        return f"must be an id (a letter, then letters, digits, '_' or '-'), got {_shown(err.get('input'))}"
+    if typ == "string_too_long":
+        return f"must be at most {(err.get('ctx') or {}).get('max_length', '?')} characters long"
     return msg
 
 
@@ -248,7 +264,15 @@ def _read_yaml(text: str, file: str) -> tuple[Any, Node | None]:
             what = what.split(" with value")[0]
         raise ScenarioError([Problem(file, line, "(root)", f"YAML: {what}")]) from None
     except YAMLError as exc:
-        raise ScenarioError([Problem(file, 1, "(root)", f"YAML: {exc}")]) from None
+        pos = getattr(exc, "position", None)
+        line = text[:pos].count("\n") + 1 if isinstance(pos, int) else 1
+        what = str(getattr(exc, "reason", "") or exc).splitlines()[0]
+        character = getattr(exc, "character", None)
+        if character is not None:
+            what = f"unacceptable character {character!r}: {what}"
+        raise ScenarioError([Problem(file, line, "(root)", f"YAML: {what}")]) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. "!!int five", 5,000 digits
+        raise ScenarioError([Problem(file, 1, "(root)", f"YAML: a value cannot be read: {str(exc).splitlines()[0]}")]) from None
     except RecursionError:
         raise ScenarioError([Problem(file, 1, "(root)", "YAML nested too deeply")]) from None
     if data is None:
@@ -304,18 +328,30 @@ def _resolve(text: str, file: str, chain: tuple[str, ...]) -> tuple[dict, list[t
     line = _line_of(root, ("extends",))
     if not isinstance(base_ref, str) or not base_ref:
         raise ScenarioError([Problem(file, line, "extends", "must be a file name")])
-    base_path = (Path(file).parent / base_ref).resolve()
-    if str(base_path) in chain:
-        raise ScenarioError([Problem(file, line, "extends", f"'{base_ref}' extends itself")])
+    if len(chain) > MAX_EXTENDS:
+        raise ScenarioError([Problem(file, line, "extends", f"the extends chain is longer than {MAX_EXTENDS} files")])
     try:
-        base_text = base_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        base_path = (Path(file).parent / base_ref).resolve()
+    except (ValueError, OSError):
+        raise ScenarioError([Problem(file, line, "extends", "must be a file name")]) from None
+    if str(base_path) in chain:
+        raise ScenarioError([Problem(file, line, "extends", f"{base_ref!r} extends itself")])
+    try:
+        base_text = read_file(base_path)
+    except ScenarioError as exc:
+        why = exc.problems[0].message
         raise ScenarioError(
-            [Problem(file, line, "extends", f"cannot read base scenario '{base_ref}' (looked for {base_path})")]
+            [Problem(file, line, "extends", f"cannot read base scenario {base_ref!r} ({why}; looked for {base_path})")]
         ) from None
     shown = str(Path(file).parent / base_ref)
     base_data, base_trees = _resolve(base_text, shown, (*chain, str(base_path)))
     return _merge(base_data, data), trees + base_trees
+
+
+MAX_EXTENDS = 20
+"""Longest ``extends`` chain read."""
+MAX_BYTES = 16 * 1024 * 1024
+"""Largest scenario file read (16 MiB)."""
 
 
 @dataclass
@@ -423,12 +459,13 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     (``decided_by[1]``) says what is wrong, the shallower (``decided_by``) only that the
     other branch did not fit either.
     """
-    paths = {p.path for p in problems}
-    problems = [
-        p
-        for p in problems
-        if not any(q != p.path and (q.startswith(p.path + ".") or q.startswith(p.path + "[")) for q in paths)
-    ]
+    prefixes: set[str] = set()
+    for p in problems:  # every proper prefix of every path, cut at '.' or '['
+        q = p.path
+        for i, ch in enumerate(q):
+            if ch in ".[" and i:
+                prefixes.add(q[:i])
+    problems = [p for p in problems if p.path not in prefixes]
     seen: set[tuple[str, int, str]] = set()
     out = []
     for p in problems:
@@ -445,20 +482,34 @@ def read_file(path: str | Path) -> str:
     Raises:
         ScenarioError: the file is missing, unreadable or not UTF-8.
     """
+    import stat
+
     p = Path(path)
+    name = str(path)
+    if name == "":
+        raise ScenarioError([Problem("''", 1, "(root)", "no file name given")])
     try:
-        raw = p.read_bytes()
+        st = p.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise ScenarioError([Problem(name, 1, "(root)", "is a directory")])
+        if not stat.S_ISREG(st.st_mode):
+            raise ScenarioError([Problem(name, 1, "(root)", "not a regular file")])
+        if st.st_size > MAX_BYTES:
+            raise ScenarioError([Problem(name, 1, "(root)", f"too large ({st.st_size} bytes; at most {MAX_BYTES})")])
+        with open(p, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), 1, "(root)", "no such file")]) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem(str(path), 1, "(root)", "is a directory")]) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(str(path), 1, "(root)", exc.strerror or str(exc))]) from None
+        raise ScenarioError([Problem(name, 1, "(root)", "no such file")]) from None
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise ScenarioError([Problem(name, 1, "(root)", why)]) from None
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError([Problem(name, 1, "(root)", f"too large (more than {MAX_BYTES} bytes)")])
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError([Problem(str(path), line, "(root)", "not UTF-8 text")]) from None
+        raise ScenarioError([Problem(name, line, "(root)", "not UTF-8 text")]) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -101,6 +101,9 @@ RiskExp = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.5, 2.0)]
 
 _ID = r"^[A-Za-z][A-Za-z0-9_\-]*$"
 Ident = Annotated[str, Field(strict=True, pattern=_ID, max_length=40)]
+_AGENT_ID = r"^[A-Za-z][A-Za-z0-9_]*$"
+AgentId = Annotated[str, Field(strict=True, pattern=_AGENT_ID, max_length=40)]
+"""Actor and bloc ids: no '-', which joins two ids in pair keys such as ``RUS-USA``."""
 Text = Annotated[str, Field(strict=True)]
 
 
@@ -360,6 +363,10 @@ class AISpec(_Strict):
     risk_model: Literal["endogenous", "scenario"] = "endogenous"
 
 
+Coefficient = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.0, 100.0)]
+"""A non-negative model coefficient, at most 100 (utility units per unit of its input)."""
+
+
 class Dynamics(_Strict):
     """Coefficients of the turn's update rules; defaults are ours, stated in DESIGN terms.
 
@@ -385,13 +392,13 @@ class Dynamics(_Strict):
     clash: Unit01 = Quantity(value=0.02)
     deconfliction: Unit01 = Quantity(value=0.8)
     posture_step: Unit01 = Quantity(value=0.1)
-    posture_cost: NonNeg = Quantity(value=0.02)
-    deterrence: NonNeg = Quantity(value=0.6)
+    posture_cost: Coefficient = Quantity(value=0.02)
+    deterrence: Coefficient = Quantity(value=0.6)
     linkage: Unit01 = Quantity(value=0.5)
-    channel_upkeep: NonNeg = Quantity(value=0.004)
-    channel_value: NonNeg = Quantity(value=1.0)
-    expulsion_staff: NonNeg = Quantity(value=0.1)
-    restore_staff: NonNeg = Quantity(value=0.1)
+    channel_upkeep: Coefficient = Quantity(value=0.004)
+    channel_value: Coefficient = Quantity(value=1.0)
+    expulsion_staff: Coefficient = Quantity(value=0.1)
+    restore_staff: Coefficient = Quantity(value=0.1)
     reciprocity: Unit01 = Quantity(value=0.6)
     anchor: Unit01 = Quantity(value=0.15)
     grand_bargain_tension: Unit01 = Quantity(value=0.15)
@@ -477,13 +484,13 @@ class Scenario(_Strict):
     schema_version: Literal[1]
     name: Text
     description: Text = ""
-    start: Annotated[str, Field(strict=True, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    start: Annotated[str, Field(strict=True, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     turns: Annotated[int, Field(strict=True, ge=1, le=600)]
     turn_months: Annotated[int, Field(strict=True, ge=1, le=12)] = 1
     sources: dict[Ident, SourceRef] = Field(default_factory=dict)
     issues: Annotated[dict[Ident, IssueSpec], Field(min_length=1)]
-    actors: Annotated[dict[Ident, ActorSpec], Field(min_length=2)]
-    blocs: dict[Ident, BlocSpec] = Field(default_factory=dict)
+    actors: Annotated[dict[AgentId, ActorSpec], Field(min_length=2)]
+    blocs: dict[AgentId, BlocSpec] = Field(default_factory=dict)
     channels: dict[Ident, ChannelSpec] = Field(default_factory=dict)
     theatres: dict[Ident, TheatreSpec] = Field(default_factory=dict)
     relations: Relations = Field(default_factory=Relations)
@@ -537,6 +544,8 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
                 out.append((("issues", iid, "decided_by"), "needs at least one actor"))
             for k, a in enumerate(iss.decided_by):
                 need(("issues", iid, "decided_by", k), a, actors, "actor")
+                if a in iss.decided_by[:k]:
+                    out.append((("issues", iid, "decided_by", k), f"'{a}' is listed twice"))
         for k, ch in enumerate(iss.staffing_channels):
             need(("issues", iid, "staffing_channels", k), ch, channels, "channel")
     for aid, a in sc.actors.items():
@@ -614,6 +623,8 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
                 need(("relations", field, pair), p, actors, "actor")
     for k, g in enumerate(sc.great_powers):
         need(("great_powers", k), g, actors, "actor")
+        if g in sc.great_powers[:k]:
+            out.append((("great_powers", k), f"'{g}' is listed twice"))
     for k, ev in enumerate(sc.events):
         p = ("events", k)
         if ev.turn > sc.turns:
