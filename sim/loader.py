@@ -65,6 +65,23 @@ def _yaml() -> YAML:
     return y
 
 
+_KEY_INDEX: dict[int, tuple[Node, dict[str, tuple[Node, Node]]]] = {}
+
+
+def _entry(node: MappingNode, part: Any) -> tuple[Node, Node] | None:
+    """(key node, value node) of ``part`` in a mapping node, through a per-node index."""
+    hit = _KEY_INDEX.get(id(node))
+    if hit is None or hit[0] is not node:
+        index: dict[str, tuple[Node, Node]] = {}
+        for k, v in node.value:
+            index.setdefault(str(k.value), (k, v))
+        hit = (node, index)
+        if len(_KEY_INDEX) > 100_000:
+            _KEY_INDEX.clear()
+        _KEY_INDEX[id(node)] = hit
+    return hit[1].get(str(part))
+
+
 def _dotted(path: tuple[Any, ...], root: Node | None = None) -> str:
     """``actors.RUS.red_lines[0].issue``; an integer is a list index only where the YAML has a list."""
     out = ""
@@ -77,7 +94,8 @@ def _dotted(path: tuple[Any, ...], root: Node | None = None) -> str:
             out += ("." if out else "") + str(part)
         nxt = None
         if isinstance(node, MappingNode):
-            nxt = next((v for k, v in node.value if str(k.value) == str(part)), None)
+            e = _entry(node, part)
+            nxt = e[1] if e else None
         elif isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
             nxt = node.value[part]
         node = nxt
@@ -93,11 +111,10 @@ def _line_of(root: Node | None, path: tuple[Any, ...], value_line: bool = False)
     for part in path:
         nxt = None
         if isinstance(node, MappingNode):
-            for k, v in node.value:
-                if str(k.value) == str(part):
-                    line = k.start_mark.line + 1
-                    nxt = v
-                    break
+            e = _entry(node, part)
+            if e is not None:
+                line = e[0].start_mark.line + 1
+                nxt = e[1]
         elif isinstance(node, SequenceNode) and isinstance(part, int):
             if 0 <= part < len(node.value):
                 nxt = node.value[part]
@@ -309,7 +326,8 @@ def _depth(root: Node | None, path: tuple[Any, ...]) -> int:
     for part in path:
         nxt = None
         if isinstance(node, MappingNode):
-            nxt = next((v for k, v in node.value if str(k.value) == str(part)), None)
+            e = _entry(node, part)
+            nxt = e[1] if e else None
         elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
             nxt = node.value[part]
         if nxt is None:
@@ -446,7 +464,8 @@ def _owns_list(root: Node | None, path: tuple[Any, ...]) -> bool:
             return True
         if not isinstance(node, MappingNode):
             return False
-        node = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        e = _entry(node, part)
+        node = e[1] if e else None
         if node is None:
             return False
     return isinstance(node, SequenceNode)
