@@ -383,6 +383,9 @@ def _markdown(res: SweepResults, labels: dict[int, str], summary: pd.DataFrame, 
         lines.append("")
         lines.append(f"![{title}]({name})")
         lines.append("")
+    if not res.has_turns:
+        lines.append("Trajectories by turn need the per-turn table: run the sweep with `--per-turn`.")
+        lines.append("")
     if res.failures:
         lines.append("## Failed runs")
         lines.append("")
