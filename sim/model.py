@@ -1060,6 +1060,11 @@ class GreatPowerModel(mesa.Model):
         if self.end_state != "running":
             self.running = False
             self._ev.append({"type": "end", "state": self.end_state})
+            # Mesa 3.3 keeps every model that made an agent in a class-level id counter
+            # (mesa.Agent._ids; Mesa issue 3179): let a finished model be freed
+            ids = getattr(mesa.Agent, "_ids", None)
+            if isinstance(ids, dict):
+                ids.pop(self, None)
 
     # ------------------------------------------------------------------ outputs
     def outcomes(self) -> dict[str, Any]:
