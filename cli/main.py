@@ -112,23 +112,10 @@ def _check_out_path(out: str, flag: str, protect: tuple[str, ...] = ()) -> Path:
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    """Write text through a temporary file in the same folder, then rename it into place."""
-    import os
-    import tempfile
+    """Write text atomically (see :mod:`sim.files`)."""
+    from sim.files import write_text_atomic
 
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
 
 
 @main.command()

@@ -30,6 +30,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sim.files import temp_beside as _mkstemp
+from sim.files import write_text_atomic
+
 MANIFEST = "manifest.json"
 JOURNAL = "journal.jsonl"
 PARTS = "parts"
@@ -46,43 +49,14 @@ class StoreError(Exception):
     """A sweep directory that cannot be used as asked (message for the user)."""
 
 
-def _mkstemp(path: Path) -> tuple[int, str]:
-    """A temporary file next to ``path``, readable like any file the user creates (umask)."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
-    return fd, tmp
-
-
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temporary file in the same directory, flush it to disk, rename it into place."""
-    fd, tmp = _mkstemp(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=False, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON atomically (temporary file, fsync, rename; see :mod:`sim.files`)."""
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 
 def write_lines_atomic(path: Path, rows: list[dict]) -> None:
-    """Write JSON lines atomically (temporary file, fsync, rename)."""
-    fd, tmp = _mkstemp(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, allow_nan=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON lines atomically (temporary file, fsync, rename; see :mod:`sim.files`)."""
+    write_text_atomic(path, "".join(json.dumps(r, allow_nan=False) + "\n" for r in rows))
 
 
 def arrow_type(name: str, value: Any) -> pa.DataType:

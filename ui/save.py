@@ -25,6 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from sim.files import write_text_atomic
+
 SAVE_FORMAT = "greatpower-save"
 SAVE_VERSION = 1
 MAX_SAVE_BYTES = 200 * 1024 * 1024
@@ -77,28 +79,10 @@ def write_save(path: str | os.PathLike, data: dict) -> Path:
         text = json.dumps(data, allow_nan=False, separators=(",", ":"))
     except (OSError, TypeError, ValueError) as exc:
         raise SaveError(f"cannot save to {path}: {exc}") from None
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        try:  # make the rename itself durable
-            dfd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
+        write_text_atomic(path, text)
     except OSError as exc:
         raise SaveError(f"cannot save to {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
     return path
 
 
