@@ -222,7 +222,6 @@ class GreatPowerModel(mesa.Model):
     def _perceive(self) -> None:
         """Perceived threat, exposure per theatre, effective salience (F9, F11), channel values."""
         w, d = self.world, self.dyn
-        n = w.n
         tp = np.minimum(w.threat * (0.5 + self.tension), 1.0)
         self.threat_perc = tp
         posture = self.posture
@@ -872,7 +871,7 @@ class GreatPowerModel(mesa.Model):
         return 1.0 - np.exp(pair_log)
 
     def _military(self) -> None:
-        w, d = self.world, self.dyn
+        w, _d = self.world, self.dyn
         hostile = np.maximum(w.threat, w.threat.T) * (0.5 + self.tension)
         P = self.posture * w.present  # (n, T)
         lam = w.incident_rate[:, None, None] * P.T[:, :, None] * P.T[:, None, :] * hostile[None]
@@ -984,7 +983,6 @@ class GreatPowerModel(mesa.Model):
     # phase 6
     def _update(self) -> None:
         w, d = self.world, self.dyn
-        n = w.n
         # tension
         hostile = np.maximum(w.threat, w.threat.T)
         floor = 0.5 * hostile

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 from sim.loader import content_hash, read_file, read_source
 from sweep.executors import ExecutorError, default_workers, make_executor
-from sweep.overrides import OverrideError, build_grid, check_grid, parse_flags
+from sweep.overrides import build_grid, check_grid, parse_flags
 from sweep.plan import RunSpec, SweepPlan, data_hash
 from sweep.store import Store, StoreError
 from sweep.worker import FAIL_ENV, Bundle
