@@ -227,6 +227,31 @@ def _version() -> str:
         return "unknown"
 
 
+def require_extra(extra: str, *modules: str) -> None:
+    """Exit 2 with an install hint when a command's optional libraries are missing.
+
+    Args:
+        extra: the pyproject extra that brings them (``sweep``, ``dask``, ``ui``).
+        modules: importable module names to look for.
+    """
+    import importlib.util
+
+    missing = []
+    for mod in modules:
+        try:
+            if importlib.util.find_spec(mod) is None:
+                missing.append(mod)
+        except (ImportError, ValueError):
+            missing.append(mod)
+    if missing:
+        click.echo(
+            f"this command needs {', '.join(missing)}: install the '{extra}' extra, "
+            f"e.g. pip install -e '.[{extra}]' (or '.[test]' for everything)",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+
+
 def _register_optional_commands() -> None:
     """Add the commands that live in their own modules (sweep/report, play), if present."""
     import importlib

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cli.main import BASELINE, EXIT_USAGE, _load, main
+from cli.main import BASELINE, EXIT_USAGE, _load, main, require_extra
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -61,6 +61,7 @@ def play(scenario, as_, hotseat, seed, turns, load_path, screenshot, size, save_
     Without --as or --hotseat a start screen picks the human teams (with --screenshot the
     start screen is skipped and the scenario's own controllers are used).
     """
+    require_extra("ui", "pygame", "pygame_gui")
     wh = _parse_size(size)
     if as_ and hotseat:
         click.echo("give either --as or --hotseat, not both", err=True)

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cli.main import EXIT_USAGE, _fail, main
+from cli.main import EXIT_USAGE, _fail, main, require_extra
 from sim.loader import ScenarioError
 
 EXIT_FAILURES = 1
@@ -113,9 +113,11 @@ def sweep(scenario, runs, seed, sets, grids, workers, executor, scheduler, turns
     schema before any run starts.
 
     A run's result depends only on its seed and parameters: the same with any number of workers,
-    locally or on Dask. Ctrl-C saves every finished run; --resume continues. Test hook:
-    GREATPOWER_SWEEP_FAIL_RUNS=3,5 makes runs 3 and 5 raise.
+    locally or on Dask. Ctrl-C saves every finished run; --resume continues.
     """
+    require_extra("sweep", "pandas", "pyarrow")
+    if executor == "dask" or scheduler:
+        require_extra("dask", "dask", "distributed")
     from sweep.overrides import OverrideError
     from sweep.runner import SweepOptions, SweepUsageError, fail_runs_from_env, plan_sweep, run_sweep
 
@@ -157,6 +159,7 @@ def sweep(scenario, runs, seed, sets, grids, workers, executor, scheduler, turns
 @click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: RESULTS/report).")
 def report(results: str, out: str | None) -> None:
     """Plots (PNG) and a Markdown and HTML summary of the sweep in RESULTS."""
+    require_extra("sweep", "pandas", "pyarrow", "matplotlib")
     from sweep.report import ReportError, write_report
 
     try:
