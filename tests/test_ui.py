@@ -200,6 +200,8 @@ def test_menu_offers_exactly_the_legal_actions(scenario, tmp_path):
 
 def test_every_ai_decision_in_the_log_shows_reason_and_source(scenario, tmp_path):
     app = make_app(scenario, tmp_path)
+    assert app.log_filter == "Key events"  # the default view: quick to lay out
+    app.log_filter = "All events"  # as if picked in the log's filter menu
     end_turn_and_wait(app)
     html = app.w["log"].html_text
     ai = [

@@ -147,7 +147,7 @@ class App:
         self.fps = fps
         self.clock = pygame.time.Clock()
         self.running = True
-        self.log_filter = logtext.FILTERS[0]
+        self.log_filter = logtext.FILTERS[2]  # key events: quick to lay out, what a seminar discusses
         self.category: str | None = None
         self.messages: list[str] = []
         """Every message shown in a message window (tests read it)."""
