@@ -1014,24 +1014,24 @@ class GreatPowerModel(mesa.Model):
                 a = w.bloc_autonomy[b]
                 x[:, k] = a * x[:, k] + (1 - a) * self.position[w.bloc_autonomy_from[b], k]  # F6
         before = self.issue_state.copy()
-        for k in range(w.m):
-            if k in w.accession:
-                continue  # accession moves only by motions (F7)
-            dec = np.flatnonzero(self.deciders[k])
-            if len(dec) == 0:
-                continue
-            xs = x[dec, k]
-            cur = self.issue_state[k]
-            rule = w.decider_rule[k] if w.issue_bloc[k] >= 0 else 0
-            if rule == 0:
-                tgt = xs.min() if (xs > cur).all() else xs.max() if (xs < cur).all() else cur
-            elif rule == 2 and w.bloc_leader[w.issue_bloc[k]] >= 0:
-                tgt = x[w.bloc_leader[w.issue_bloc[k]], k]
-            else:
+        cur = self.issue_state
+        xt = x.T  # (m, n)
+        dmask = self.deciders  # (m, n)
+        lows = np.where(dmask, xt, np.inf).min(axis=1)
+        highs = np.where(dmask, xt, -np.inf).max(axis=1)
+        # consensus: the state moves only if every decider wants the move, to the most reluctant
+        tgt = np.where(lows > cur, lows, np.where(highs < cur, highs, cur))
+        rule = np.where(w.issue_bloc >= 0, w.decider_rule, 0)
+        for k in np.flatnonzero(rule != 0):
+            dec = np.flatnonzero(dmask[k])
+            if rule[k] == 2 and w.bloc_leader[w.issue_bloc[k]] >= 0:
+                tgt[k] = x[w.bloc_leader[w.issue_bloc[k]], k]
+            elif len(dec):
                 wts = w.capability[dec] * self.salience[dec, k]
-                tgt = float(kernel.forecast(xs[None, :], wts[None, :])[0])
-            step = np.clip(tgt - cur, -w.issue_inertia[k], w.issue_inertia[k])
-            self.issue_state[k] = float(np.clip(cur + step, 0.0, 1.0))
+                tgt[k] = float(kernel.forecast(x[dec, k][None, :], wts[None, :])[0])
+        moves = dmask.any(axis=1) & ~np.isin(np.arange(w.m), list(w.accession))  # accession: motions only (F7)
+        step = np.clip(tgt - cur, -w.issue_inertia, w.issue_inertia)
+        self.issue_state = np.where(moves, np.clip(cur + step, 0.0, 1.0), cur)
         for k in np.flatnonzero(np.abs(self.issue_state - before) > 1e-9):
             self._ev.append({"type": "issue", "issue": w.issue_ids[k], "from": _r(before[k]), "to": _r(self.issue_state[k])})
         # staffing caps follow the staffing issue (F14)
