@@ -156,6 +156,11 @@ def _shown(value: Any) -> str:
     return _REPR.repr(value)
 
 
+def _got(value: Any) -> str:
+    """``str 'abc'``: the type and a bounded repr of what the user wrote."""
+    return f"{type(value).__name__} {_shown(value)}"
+
+
 def _message(err: dict[str, Any]) -> str:
     typ = err.get("type", "")
     msg = str(err.get("msg", "invalid"))
@@ -169,7 +174,7 @@ def _message(err: dict[str, Any]) -> str:
         return "must be a finite number (no .nan or .inf)"
     if typ in ("int_type", "int_from_float"):
         got = err.get("input")
-        return f"must be a whole number, got {type(got).__name__} {_shown(got)}"
+        return f"must be a whole number, got {_got(got)}"
     bounds = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
     if typ in bounds:
         limit = next(iter((err.get("ctx") or {}).values()), "?")
@@ -181,19 +186,19 @@ def _message(err: dict[str, Any]) -> str:
         return f"must have at least {ctx.get('min_length', '?')} items"
     if typ == "float_type":
         got = err.get("input")
-        return f"must be a number, got {type(got).__name__} {_shown(got)}"
+        return f"must be a number, got {_got(got)}"
     if typ == "literal_error":
         return msg.replace("Input should be", "must be")
     if typ in ("model_type", "model_attributes_type", "dict_type"):
         got = err.get("input")
-        shown = f"{type(got).__name__} {_shown(got)}" if got is not None else "nothing (null)"
+        shown = _got(got) if got is not None else "nothing (null)"
         if "Quantity" in msg:
             return f"must be a number or {{value, unit, source}}, got {shown}"
         return f"must be a mapping of fields, got {shown}"
     if typ == "list_type":
         return f"must be a list, got {type(err.get('input')).__name__}"
     if typ == "string_type":
-        return f"must be text, got {type(err.get('input')).__name__} {_shown(err.get('input'))}"
+        return f"must be text, got {_got(err.get('input'))}"
     if typ == "string_pattern_mismatch":
         pattern = str((err.get("ctx") or {}).get("pattern", ""))
         if pattern.startswith("^[0-9]{4}"):
@@ -545,11 +550,3 @@ def load_scenario(path: str | Path) -> Scenario:
             :func:`parse_scenario`).
     """
     return parse_scenario(read_file(path), str(path))
-
-
-def load_scenario_text(path: str | Path) -> str:
-    """The scenario file's text (for hashing), or ``""`` when unreadable."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""

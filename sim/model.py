@@ -38,6 +38,16 @@ GRIEVANCE_MEMORY = 0.8
 """Per-turn persistence of grievance and goodwill (reciprocity memory); judgement (ours)."""
 DECONFLICTION_VALUE = 0.5
 """Utility per unit of threat exposure that a fully effective deconfliction line protects; ours."""
+ACTION_OBJECT = {
+    KIND_CODE["set_posture"]: 0,
+    KIND_CODE["open_channel"]: 1,
+    KIND_CODE["suspend_channel"]: 1,
+    KIND_CODE["close_channel"]: 1,
+    KIND_CODE["expel"]: 2,
+    KIND_CODE["restore_staff"]: 2,
+}
+"""What an AI action acts on (theatre 0, channel status 1, channel staff 2): one action per
+object a turn."""
 RESOLVE = 0.9
 """How much salience stiffens a target: it moves ``1 - RESOLVE x salience`` of the kernel's step
 (ours; a state yields least on what it cares most about)."""
@@ -132,9 +142,6 @@ class GreatPowerModel(mesa.Model):
         """Recompute what depends on bloc membership (after an accession)."""
         w = self.world
         mem = self.members
-        co = (mem.T.astype(int) @ mem.astype(int)) > 0
-        np.fill_diagonal(co, False)
-        self.co_member = co
         # a caucus: members of the bloc that decides an issue talk about it among themselves
         caucus = np.zeros((w.m, w.n, w.n))
         for k in range(w.m):
@@ -230,7 +237,6 @@ class GreatPowerModel(mesa.Model):
         self.exposure = expo
         tot = posture.sum(axis=1)
         pac = np.where(tot > 0, (posture * w.pacific).sum(axis=1) / np.maximum(tot, 1e-12), 0.0)
-        self.pacific_share = pac
         self.salience_eff = self.salience * (1.0 - d["linkage"] * pac[:, None] * w.europe_issue[None, :])
         capmax = w.capability.max() if w.capability.max() > 0 else 1.0
         self.cost_scale = np.sqrt(np.maximum(w.capability / capmax, 1e-3))
@@ -242,7 +248,7 @@ class GreatPowerModel(mesa.Model):
         n, K = w.n, len(w.channel_ids)
         e = self._effectiveness()
         self.effectiveness = e
-        e_open = np.where(self.status == OPEN, e, effectiveness(np.maximum(self.staff, REOPEN_FLOOR * w.ch_baseline), w.ch_baseline, np.zeros(K, np.int8)))
+        e_open = np.where(self.status == OPEN, e, effectiveness(np.maximum(self.staff, policy.REOPEN_STAFF * w.ch_baseline), w.ch_baseline, np.zeros(K, np.int8)))
         e_open = np.where(w.ch_event_only, 0.5, e_open)
         stake = self.salience_eff @ w.ch_issue.T  # (n, K)
         pref = np.where(w.ch_bilateral[None, :], w.bilateral[:, None], 1.0 - w.bilateral[:, None])
@@ -274,11 +280,8 @@ class GreatPowerModel(mesa.Model):
         # military lines carry no political cost: they survive political breaks (F2)
         political = w.ch_political[None, :]
         self.channel_cost = d["channel_upkeep"] + political * (policy.INSULT * own_loss + policy.TENSION_COST * other_t)
-        acts, chans = np.nonzero(self.ch_actor.T & self.ai_mask[:, None])
-        self.channel_actor_pairs = (acts, chans)
-        hosts, hch, snd = w.host_actors, w.host_channels, w.host_senders
-        sel = self.ai_mask[hosts]
-        self.host_pairs = (hosts[sel], hch[sel], snd[sel])
+        self.channel_actor_pairs = np.nonzero(self.ch_actor.T)  # (actors, channels), all actors
+        self.host_pairs = (w.host_actors, w.host_channels, w.host_senders)
         cap = w.ch_baseline.copy()
         ci, ck = w.cap_issues, w.cap_channels
         if len(ck):
@@ -342,16 +345,10 @@ class GreatPowerModel(mesa.Model):
         i = w.actor_ids.index(actor_id) if actor_id in w.actor_ids else None
         if i is None:
             raise KeyError(f"unknown actor {actor_id!r}")
-        saved = self.ai_mask
-        self.ai_mask = np.zeros(w.n, bool)
-        self.ai_mask[i] = True
-        try:
-            self._channel_values()
-            cand = policy.concat([b for f in policy.SCORERS for b in f(self)])
-        finally:
-            self.ai_mask = saved
-            self._channel_values()
-        out = [self._to_action(cand, r) for r in np.flatnonzero(cand.actor == i)]
+        only = np.zeros(w.n, bool)
+        only[i] = True
+        cand = policy.concat([b for f in policy.SCORERS for b in f(self, only)])
+        out = [self._to_action(cand, r) for r in range(len(cand.actor))]
         eff, chan = self._routes()
         for k in range(w.m):
             for j in range(w.n):
@@ -445,7 +442,6 @@ class GreatPowerModel(mesa.Model):
         self._ev: list[dict] = []
         self._summit_channels = ()
         self._tension_delta = np.zeros_like(self.tension)
-        self._incident_count = 0
         self._patrols: list[tuple[int, int, int]] = []
         self._decon = None
         self._apply_events([e for e in self.scenario.events if e.turn == self.turn] + self.injected)
@@ -539,7 +535,6 @@ class GreatPowerModel(mesa.Model):
         eu = kernel.expected_utility(x, c, s, r, mu, self.q, self.t, p=p_win)
         self._eu, self._forecast = eu, mu
         eff, chan = self._routes()
-        self._route_eff, self._route_chan = eff, chan
         dec = self._decisiveness()
         score = eu * self.salience_eff.T[:, :, None] * dec * eff
         score = np.where((eu > 0) & (eff > 0), score, 0.0)  # (m, i, j)
@@ -560,11 +555,10 @@ class GreatPowerModel(mesa.Model):
         drawn = policy.draw(cand, self.scenario.ai.actions_per_turn, self.temperature, self.rng)
         self._best_rows = None
         decisions: list[tuple[int, Action, dict | None]] = []
-        group = {KIND_CODE["set_posture"]: 0, KIND_CODE["open_channel"]: 1, KIND_CODE["suspend_channel"]: 1, KIND_CODE["close_channel"]: 1, KIND_CODE["expel"]: 2, KIND_CODE["restore_staff"]: 2}
         for i, rows in enumerate(drawn):
             seen = set()
             for r in rows:
-                key = (group.get(int(cand.kind[r]), 10 + int(cand.kind[r])), int(cand.a1[r]))
+                key = (ACTION_OBJECT.get(int(cand.kind[r]), 10 + int(cand.kind[r])), int(cand.a1[r]))
                 if key in seen:
                     continue  # one action per theatre, channel or staff line in a turn
                 seen.add(key)
@@ -897,7 +891,6 @@ class GreatPowerModel(mesa.Model):
         if self._decon is None or forced:
             self._decon = self._deconfliction()
         self.totals["incidents"] += 1
-        self._incident_count += 1
         self._tension_delta[i, j] += d["tension_incident"]
         self._tension_delta[j, i] += d["tension_incident"]
         dec = float(self._decon[t, i, j])
@@ -1214,5 +1207,3 @@ class GreatPowerModel(mesa.Model):
         m._perceive()
         return m
 
-
-REOPEN_FLOOR = policy.REOPEN_STAFF

@@ -99,7 +99,7 @@ def concat(blocks: list[Candidates]) -> Candidates:
     )
 
 
-def channel_candidates(ctx) -> list[Candidates]:
+def channel_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     """Open, suspend and close actions on channels where the actor is an endpoint.
 
     Value of channel k to actor a (F1, F3, F5): ``channel_value x pref x e_k x sum of a's
@@ -111,8 +111,9 @@ def channel_candidates(ctx) -> list[Candidates]:
     suspending 0.8 of that; each less its political cost (``CLOSE_COST``, ``SUSPEND_COST``);
     reopening gains value - cost - ``REOPEN_COST``. Summit channels open and close by events only.
     """
+    mask = ctx.ai_mask if mask is None else mask
     acts, kinds = ctx.channel_actor_pairs  # (P,) actor, (P,) channel
-    keep = ~ctx.world.ch_event_only[kinds]  # summits open and close by events only
+    keep = mask[acts] & ~ctx.world.ch_event_only[kinds]  # summits open and close by events only
     acts, kinds = acts[keep], kinds[keep]
     if len(acts) == 0:
         return []
@@ -139,7 +140,7 @@ def channel_candidates(ctx) -> list[Candidates]:
     return out
 
 
-def staff_candidates(ctx) -> list[Candidates]:
+def staff_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     """Expel and restore actions of a host state on staffed channels (F14, interview L35).
 
     Expel (the smaller of ``dynamics.expulsion_staff`` x baseline and ``EXPEL_SHARE`` x the
@@ -151,7 +152,10 @@ def staff_candidates(ctx) -> list[Candidates]:
     channel value added and ``reciprocity`` x (goodwill - grievance) toward the sender, and
     loses ``TENSION_COST`` x tension x hostility.
     """
+    mask = ctx.ai_mask if mask is None else mask
     hosts, chans, senders = ctx.host_pairs
+    sel = mask[hosts]
+    hosts, chans, senders = hosts[sel], chans[sel], senders[sel]
     if len(hosts) == 0:
         return []
     out = []
@@ -190,7 +194,7 @@ def staff_candidates(ctx) -> list[Candidates]:
     return out
 
 
-def posture_candidates(ctx) -> list[Candidates]:
+def posture_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     """Raise or lower posture by ``dynamics.posture_step`` in a theatre where the actor is present.
 
     Gain of a change ``delta``: ``deterrence x exposure x appetite x delta`` (exposure: perceived
@@ -203,7 +207,8 @@ def posture_candidates(ctx) -> list[Candidates]:
     d = ctx.dyn
     step = d["posture_step"]
     w = ctx.world
-    pa, pt = np.nonzero(w.present & ctx.ai_mask[:, None])
+    mask = ctx.ai_mask if mask is None else mask
+    pa, pt = np.nonzero(w.present & mask[:, None])
     if len(pa) == 0:
         return []
     cur = ctx.posture[pa, pt]
@@ -227,7 +232,7 @@ def posture_candidates(ctx) -> list[Candidates]:
     return out
 
 
-def patrol_candidates(ctx) -> list[Candidates]:
+def patrol_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     """Joint patrols with an aligned partner in a theatre where both are present (F10, F11).
 
     A patrol raises the proposer's posture there by half a posture step and the pair's
@@ -237,7 +242,8 @@ def patrol_candidates(ctx) -> list[Candidates]:
     """
     d = ctx.dyn
     w = ctx.world
-    aligned = (ctx.alignment > 0.2) & ~np.eye(w.n, dtype=bool) & ctx.ai_mask[:, None]
+    mask = ctx.ai_mask if mask is None else mask
+    aligned = (ctx.alignment > 0.2) & ~np.eye(w.n, dtype=bool) & mask[:, None]
     ia, ib = np.nonzero(aligned)
     if len(ia) == 0:
         return []
@@ -255,15 +261,16 @@ def patrol_candidates(ctx) -> list[Candidates]:
     return [_block(a, "joint_patrol", ti, b, 0 * a, press - caution - cost, np.column_stack((press, -caution, ctx.alignment[a, b])))]
 
 
-def membership_candidates(ctx) -> list[Candidates]:
+def membership_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     """Applications for membership by a bloc's candidates (F7).
 
     Gain: ``salience x (position - state)`` on the accession issue, halved, minus
     ``REBUFF_COST`` times one plus the number of past rebuffs.
     """
+    mask = ctx.ai_mask if mask is None else mask
     rows = []
     for issue, (bloc, cand) in ctx.world.accession.items():
-        if not ctx.ai_mask[cand] or ctx.world.members[bloc, cand] or ctx.motion_pending(bloc, cand):
+        if not mask[cand] or ctx.world.members[bloc, cand] or ctx.motion_pending(bloc, cand):
             continue
         stake = ctx.salience[cand, issue] * max(0.0, ctx.position[cand, issue] - ctx.issue_state[issue]) * 0.5
         reb = REBUFF_COST * (1 + ctx.rebuffs.get((bloc, cand), 0))
@@ -274,12 +281,15 @@ def membership_candidates(ctx) -> list[Candidates]:
     return [_block(r[:, 0], "apply_membership", r[:, 1], r[:, 2], 0 * r[:, 0], r[:, 3], np.column_stack((r[:, 4], r[:, 5], 0 * r[:, 0])))]
 
 
-def pass_candidates(ctx) -> list[Candidates]:
+def pass_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     """``pass`` for every AI actor, score 0: the reference every other action is measured from."""
-    a = np.flatnonzero(ctx.ai_mask)
+    mask = ctx.ai_mask if mask is None else mask
+    a = np.flatnonzero(mask)
     return [_block(a, "pass", a * 0, a * 0, a * 0, a * 0.0, np.zeros((len(a), 3)))]
 
 
+# Every scorer takes the model and an optional (n,) bool mask of the actors to score (default:
+# the AI actors); ``legal_actions`` scores one human actor with the same code.
 SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candidates, patrol_candidates, membership_candidates)
 """The registry of scorers: a new AI action kind is one more entry here."""
 

@@ -15,7 +15,6 @@ This module does no I/O; :mod:`sim.loader` reads files and maps problems to file
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -641,5 +640,3 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
             need((*p, "issue"), ev.issue, issues, "issue")
     return out
 
-
-INTERVIEW_CITE = re.compile(r"interview L(\d+)")

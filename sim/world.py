@@ -49,7 +49,6 @@ class World:
     bloc_leader: np.ndarray  # (B,) actor index or -1
     bloc_autonomy: np.ndarray  # (B,) in [0, 1]
     bloc_autonomy_from: np.ndarray  # (B,) actor index or -1
-    co_member: np.ndarray  # (n, n) bool: share a bloc (diagonal False)
     issue_inertia: np.ndarray  # (m,)
     issue_region: list[str]
     issue_kind: list[str]
@@ -142,8 +141,6 @@ def compile_world(sc: Scenario) -> World:
     for b, spec in sc.blocs.items():
         for a in spec.members:
             members[bi[b], ai[a]] = True
-    co = (members.T.astype(int) @ members.astype(int)) > 0
-    np.fill_diagonal(co, False)
 
     def expand(ref: str) -> list[int]:
         return [ai[ref]] if ref in ai else list(np.flatnonzero(members[bi[ref]]))
@@ -312,7 +309,6 @@ def compile_world(sc: Scenario) -> World:
         bloc_leader=leader,
         bloc_autonomy=autonomy,
         bloc_autonomy_from=autonomy_from,
-        co_member=co,
         issue_inertia=np.array([_f(sc.issues[x].inertia) for x in I_]),
         issue_region=[sc.issues[x].region for x in I_],
         issue_kind=[sc.issues[x].kind for x in I_],

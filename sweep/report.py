@@ -127,6 +127,24 @@ def plot_end_states(res: SweepResults, labels: dict[int, str], path: Path) -> No
     plt.close(fig)
 
 
+def _finish(fig, axes, used: int, title: str, n_legend: int, path: Path) -> None:
+    """Hide unused panels, title the figure, put one shared legend below when there is more than
+    one grid point, and save it as a PNG (100 dpi)."""
+    import matplotlib.pyplot as plt
+
+    for ax in list(axes.flat)[used:]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=11)
+    if n_legend > 1:
+        handles, lbls = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, lbls, loc="lower center", ncol=min(n_legend, 3), fontsize=8, frameon=False)
+        fig.tight_layout(rect=(0, 0.06 + 0.02 * (n_legend // 3), 1, 1))
+    else:
+        fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def plot_distributions(res: SweepResults, labels: dict[int, str], columns: list[str], title: str, path: Path) -> None:
     """One panel per outcome: overlaid histograms per grid point, dashed lines at the means.
 
@@ -175,17 +193,7 @@ def plot_distributions(res: SweepResults, labels: dict[int, str], columns: list[
             fmt.set_useOffset(False)
         ax.set_title(c, fontsize=9)
         ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(columns):]:
-        ax.axis("off")
-    fig.suptitle(title, fontsize=11)
-    if not boxes and len(points) > 1:
-        handles, lbls = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, lbls, loc="lower center", ncol=min(len(points), 3), fontsize=8, frameon=False)
-        fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(points) // 3), 1, 1))
-    else:
-        fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _finish(fig, axes, len(columns), title, len(points) if not boxes else 1, path)
 
 
 def trajectory_bands(turns: pd.DataFrame, column: str, horizon: int | None = None) -> pd.DataFrame:
@@ -235,17 +243,7 @@ def plot_trajectories(res: SweepResults, labels: dict[int, str], columns: list[s
         ax.set_title(c, fontsize=9)
         ax.set_xlabel("turn (month)", fontsize=8)
         ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(columns):]:
-        ax.axis("off")
-    fig.suptitle(f"{title}: median and 10-90% of runs", fontsize=11)
-    if len(points) > 1:
-        handles, lbls = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, lbls, loc="lower center", ncol=min(len(points), 3), fontsize=8, frameon=False)
-        fig.tight_layout(rect=(0, 0.06 + 0.02 * (len(points) // 3), 1, 1))
-    else:
-        fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _finish(fig, axes, len(columns), f"{title}: median and 10-90% of runs", len(points), path)
 
 
 def _md_table(df: pd.DataFrame, index_name: str = "") -> str:
