@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -69,8 +70,25 @@ def play(scenario, as_, hotseat, seed, turns, load_path, screenshot, size, save_
     humans = None
     if as_:
         humans = [as_.strip()]
-    elif hotseat:
+    elif hotseat is not None:
         humans = [h.strip() for h in hotseat.split(",") if h.strip()]
+        if not humans:
+            click.echo("--hotseat: give one or more state ids, e.g. RUS,USA", err=True)
+            sys.exit(EXIT_USAGE)
+        if len(set(humans)) != len(humans):
+            click.echo(f"--hotseat {hotseat}: a state is listed twice", err=True)
+            sys.exit(EXIT_USAGE)
+    if screenshot is not None:
+        if not screenshot.lower().endswith(".png"):
+            click.echo(f"{screenshot}: --screenshot: the file must end in .png", err=True)
+            sys.exit(EXIT_USAGE)
+        shot = Path(os.path.realpath(screenshot))
+        if shot.exists() and not shot.is_file():
+            click.echo(f"{screenshot}: --screenshot: is not a regular file", err=True)
+            sys.exit(EXIT_USAGE)
+        if shot.is_file() and not shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n":
+            click.echo(f"{screenshot}: --screenshot: exists and is not a PNG; refusing to overwrite it", err=True)
+            sys.exit(EXIT_USAGE)
     if screenshot:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")

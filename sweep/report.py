@@ -62,6 +62,10 @@ class SweepResults:
         return pd.read_parquet(self.dir / TURNS, columns=cols)
 
 
+REPORT_MARKER = ".greatpower-report"
+"""Marks a folder that ``report`` wrote, so that a later report may replace its files."""
+
+
 def load_results(path: str | Path) -> SweepResults:
     """Read a sweep directory.
 
@@ -74,11 +78,16 @@ def load_results(path: str | Path) -> SweepResults:
         raise ReportError(f"{d}: no sweep here (no {MANIFEST})")
     try:
         manifest = json.loads((d / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ReportError(f"{d / MANIFEST}: cannot read ({exc})") from None
+    if not isinstance(manifest, dict) or "grid" not in manifest or "scenario" not in manifest:
+        raise ReportError(f"{d / MANIFEST}: not a sweep manifest (no grid or scenario)")
     if not (d / RUNS).exists():
         raise ReportError(f"{d}: the sweep has no {RUNS} yet (status: {manifest.get('status')}); finish it with 'run.py sweep ... --resume'")
-    runs = pd.read_parquet(d / RUNS)
+    try:
+        runs = pd.read_parquet(d / RUNS)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise ReportError(f"{d / RUNS}: cannot read ({str(exc).splitlines()[0]}); rerun or resume the sweep") from None
     failures = []
     if (d / FAILURES).exists():
         for line in (d / FAILURES).read_text(encoding="utf-8").splitlines():
@@ -277,7 +286,16 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> list
     if res.runs.empty:
         raise ReportError(f"{res.dir}: no finished runs to report on")
     dest = Path(out) if out else res.dir / "report"
-    dest.mkdir(parents=True, exist_ok=True)
+    marker = dest / REPORT_MARKER
+    if dest.exists() and not dest.is_dir():
+        raise ReportError(f"--out {dest}: is not a directory")
+    if dest.is_dir() and any(dest.iterdir()) and not marker.exists():
+        raise ReportError(f"--out {dest}: this directory is not empty and holds no earlier report; choose an empty or new directory")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        marker.write_text("written by run.py report; a later report may replace this folder's files\n", encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"--out {dest}: cannot write here: {exc.strerror or exc}") from None
     labels = point_labels(res.runs, res.axes)
     summary = summarize(res.runs)
     written: list[Path] = []

@@ -26,7 +26,7 @@ from sim.loader import content_hash, read_file, read_source
 from sweep.executors import ExecutorError, default_workers, make_executor
 from sweep.overrides import build_grid, check_grid, parse_flags
 from sweep.plan import RunSpec, SweepPlan, data_hash
-from sweep.store import Store, StoreError
+from sweep.store import MANIFEST, Store, StoreError
 from sweep.worker import FAIL_ENV, Bundle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,6 +291,9 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
     store = Store(opts.out)
     if store.has_sweep() and not opts.resume:
         raise SweepUsageError([f"--out {opts.out}: this directory already holds a sweep; add --resume to continue it, or choose another --out"])
+    for parent in Path(opts.out).resolve().parents:
+        if (parent / MANIFEST).exists():
+            raise SweepUsageError([f"--out {opts.out}: this is inside the sweep in {parent}; choose a directory outside it"])
     if store.is_foreign():
         raise SweepUsageError([f"--out {opts.out}: this directory is not empty and holds no sweep; choose an empty or new directory"])
     if opts.resume and store.has_sweep():

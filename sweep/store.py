@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,9 +147,12 @@ class Store:
         Raises:
             StoreError: another process holds the lock.
         """
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.parts_dir.mkdir(exist_ok=True)
-        fd = os.open(self.dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.parts_dir.mkdir(exist_ok=True)
+            fd = os.open(self.dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"{self.dir}: cannot create or write here: {exc.strerror or exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -221,12 +225,16 @@ class Store:
                 entries.append(e)
         write_lines_atomic(self.journal_path, entries)
         keep = {self.dir / e[k] for e in entries for k in ("runs_part", "turns_part") if e.get(k)}
+        # delete only files this program writes: uncommitted part files and its temporary files
+        ours = re.compile(r"^(runs|turns)-\d{6}\.parquet(\..*\.tmp)?$")
         if self.parts_dir.is_dir():
             for p in self.parts_dir.iterdir():
-                if p not in keep:
-                    p.unlink(missing_ok=True)  # an uncommitted batch, or a temporary file
+                if p not in keep and p.is_file() and ours.match(p.name):
+                    p.unlink(missing_ok=True)
+        known = {MANIFEST, JOURNAL, RUNS, TURNS, FAILURES}
         for p in self.dir.glob("*.tmp"):
-            p.unlink(missing_ok=True)
+            if p.is_file() and p.name.split(".", 1)[0] + "." + p.name.split(".")[1] in known:
+                p.unlink(missing_ok=True)
         st = JournalState(entries=entries)
         for e in entries:
             st.done.update(e["runs"])

@@ -403,3 +403,33 @@ def test_mesa_batch_run_over_a_two_point_grid_matches_the_sweep(reference):
     rows = mesa.batch_run(GreatPowerModel, {"scenario": [sc], "seed": [1, 2], "turns": 3, "reasons": False}, number_processes=1, display_progress=False)
     assert len(rows) == 2 and {r["seed"] for r in rows} == {1, 2}
     assert all("outcomes" in r for r in rows)
+
+
+def test_resume_never_deletes_files_it_did_not_write_nor_nests_a_sweep(reference, tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(reference, out)
+    (out / "parts" / "notes.txt").write_text("mine")
+    (out / "draft.tmp").write_text("mine too")
+    r = cli([*SMALL, "--workers", "1", "--resume"], out)
+    assert r.exit_code == 0, r.stderr
+    assert (out / "parts" / "notes.txt").read_text() == "mine"
+    assert (out / "draft.tmp").read_text() == "mine too"
+    inner = cli([*SMALL, "--workers", "1"], out / "parts" / "inner")
+    assert inner.exit_code == 2 and "inside the sweep" in inner.stderr
+
+
+def test_report_refuses_a_folder_of_other_files_and_damaged_results(reference, tmp_path):
+    user = tmp_path / "mydocs"
+    user.mkdir()
+    (user / "report.md").write_text("MY THESIS NOTES")
+    r = CliRunner().invoke(main, ["report", str(reference), "--out", str(user)], catch_exceptions=False)
+    assert r.exit_code == 2 and "not empty" in r.stderr
+    assert (user / "report.md").read_text() == "MY THESIS NOTES"
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text((reference / "manifest.json").read_text())
+    (broken / "runs.parquet").write_bytes(b"not parquet")
+    r = CliRunner().invoke(main, ["report", str(broken)], catch_exceptions=False)
+    assert r.exit_code == 2 and "cannot read" in r.stderr

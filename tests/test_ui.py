@@ -560,3 +560,21 @@ def test_cli_loads_a_save_and_renders_it(scenario, tmp_path):
     r = CliRunner().invoke(main, ["play", "--load", str(save), "--screenshot", str(out)])
     assert r.exit_code == 0, r.output
     assert pygame.image.load(str(out)).get_size() == (1280, 800)
+
+
+def test_screenshot_never_overwrites_a_file_that_is_not_a_png(tmp_path):
+    import subprocess
+    import sys
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    disguised = tmp_path / "notes.png"
+    disguised.write_text("keep me too")
+    for target in (notes, disguised):
+        r = subprocess.run(
+            [sys.executable, "run.py", "play", "--screenshot", str(target)],
+            cwd=REPO, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"},
+        )
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert notes.read_text() == "keep me" and disguised.read_text() == "keep me too"

@@ -42,6 +42,7 @@ from pygame_gui.elements import (
 )
 from pygame_gui.windows import UIFileDialog, UIMessageWindow
 
+from sim.files import temp_beside
 from ui import logtext, theme
 from ui import save as saves
 from ui.controller import ACTION_GROUPS, GameController
@@ -1097,6 +1098,16 @@ class App:
         """Draw a frame and write it as PNG to ``path``."""
         self.update(0.0)
         self.draw()
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        pygame.image.save(self.screen, path)
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = temp_beside(target)  # write beside, then rename: never half a picture
+        os.close(fd)
+        os.replace(tmp, tmp + ".png")  # pygame picks the format from the name
+        tmp += ".png"
+        try:
+            pygame.image.save(self.screen, tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return path

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -99,14 +100,21 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as exc:
         raise SaveError(f"cannot open {path}: {exc.strerror or exc}") from None
-    if size > MAX_SAVE_BYTES:
-        raise SaveError(f"{path.name} is {size // 1_000_000} MB, too large for a save")
+    if not stat.S_ISREG(st.st_mode):
+        raise SaveError(f"{path.name} is not a regular file")
+    if st.st_size > MAX_SAVE_BYTES:
+        raise SaveError(f"{path.name} is {st.st_size // 1_000_000} MB, too large for a save")
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read(MAX_SAVE_BYTES + 1)
+        if len(raw) > MAX_SAVE_BYTES:
+            raise SaveError(f"{path.name} is too large for a save")
         data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise SaveError(f"{path.name} is not a readable save: nested too deeply") from None
     except UnicodeDecodeError:
         raise SaveError(f"{path.name} is not a save: not a text file") from None
     except json.JSONDecodeError as exc:
