@@ -1,6 +1,6 @@
 """Command line of the great-power bargaining simulation: ``python run.py --help``."""
 
-from cli.main import main
+from sim.cli.main import main
 
 if __name__ == "__main__":
     main()

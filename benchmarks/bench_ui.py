@@ -28,8 +28,8 @@ import pytest  # noqa: E402
 warnings.filterwarnings("ignore", category=UserWarning, module="pygame_gui")
 
 from sim.loader import load_scenario  # noqa: E402
-from ui.app import App  # noqa: E402
-from ui.controller import GameController  # noqa: E402
+from sim.ui.app import App  # noqa: E402
+from sim.ui.controller import GameController  # noqa: E402
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline_2021.yaml"
 

@@ -97,9 +97,9 @@ def _sweep(runs: int, turns: int, workers: int, executor: str = "local", per_tur
     Returns:
         ``(wall seconds, runs per wall second, CPU seconds of all processes)``.
     """
-    import sweep.runner
-    from sweep.executors import LocalExecutor, make_executor
-    from sweep.runner import SweepOptions, plan_sweep, run_sweep
+    import sim.sweep.runner
+    from sim.sweep.executors import LocalExecutor, make_executor
+    from sim.sweep.runner import SweepOptions, plan_sweep, run_sweep
 
     sweep.runner.make_executor = (lambda kind, bundle, w, sch=None, sm=None: LocalExecutor(bundle, w, sm)) if pool else make_executor
 
@@ -201,7 +201,7 @@ def _batch_run_plain(runs: int, turns: int) -> float:
 def _batch_run_cached(runs: int, turns: int) -> float:
     import mesa
 
-    from sweep.mesa_compat import SweepModel
+    from sim.sweep.mesa_compat import SweepModel
 
     t0 = time.perf_counter()
     rows = mesa.batch_run(SweepModel, {"scenario": BASELINE, "actors.USA.threat.CHN": [0.5, 0.9], "seed": range(runs // 2), "turns": turns}, number_processes=2, display_progress=False)

@@ -116,8 +116,11 @@ class Probe(importlib.abc.MetaPathFinder):
         return None
 sys.meta_path.insert(0, Probe())
 import sim
-for info in pkgutil.walk_packages(sim.__path__, 'sim.'):
-    importlib.import_module(info.name)
+FRONT = ('sim.ui', 'sim.cli', 'sim.sweep')
+for info in pkgutil.iter_modules(sim.__path__, 'sim.'):
+    if not info.name.startswith(FRONT):
+        importlib.import_module(info.name)
+assert not [m for m in sys.modules if m.startswith(FRONT)], 'the model core imported the front end or sweeps'
 from sim.model import GreatPowerModel
 m = GreatPowerModel({path!r}, seed=3)
 for _ in range(2):

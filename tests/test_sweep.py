@@ -22,11 +22,11 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # the package ``sweep`` also when the editable install predates it
     sys.path.insert(0, str(REPO))
 
-from cli.main import main  # noqa: E402
-from sweep.overrides import OverrideError, apply, build_grid, parse_flags, resolve  # noqa: E402
-from sweep.plan import run_seed, run_seeds  # noqa: E402
-from sweep.store import Store  # noqa: E402
-from sweep.summary import summarize, wilson  # noqa: E402
+from sim.cli.main import main  # noqa: E402
+from sim.sweep.overrides import OverrideError, apply, build_grid, parse_flags, resolve  # noqa: E402
+from sim.sweep.plan import run_seed, run_seeds  # noqa: E402
+from sim.sweep.store import Store  # noqa: E402
+from sim.sweep.summary import summarize, wilson  # noqa: E402
 
 BASELINE = "scenarios/baseline_2021.yaml"
 SMALL = [BASELINE, "--runs", "4", "--turns", "6", "--grid", "actors.USA.threat.CHN=0.5,0.9", "--seed", "5", "--per-turn"]
@@ -304,8 +304,8 @@ def test_worker_releases_finished_models(source):
 
     import mesa
 
-    from sweep.plan import RunSpec
-    from sweep.worker import Bundle, run_one, scenario_for
+    from sim.sweep.plan import RunSpec
+    from sim.sweep.worker import Bundle, run_one, scenario_for
 
     src, _dump = source
     bundle = Bundle("t", src.data, [[]], 2, False, frozenset())
@@ -318,7 +318,7 @@ def test_worker_releases_finished_models(source):
 
     m = GreatPowerModel(scenario_for(bundle, 0), seed=1, turns=1, reasons=False)
     ref = weakref.ref(m)
-    from sweep.worker import release_model
+    from sim.sweep.worker import release_model
 
     release_model(m)
     del m
@@ -381,7 +381,7 @@ def test_mesa_batch_run_over_a_two_point_grid_matches_the_sweep(reference):
 
     from sim.loader import load_scenario
     from sim.model import GreatPowerModel
-    from sweep.mesa_compat import SweepModel
+    from sim.sweep.mesa_compat import SweepModel
 
     ref = runs_of(reference)
     seeds = [int(s) for s in ref["seed"][ref["run"] == 0]]  # run 0 of each grid point

@@ -26,10 +26,10 @@ import pytest  # noqa: E402
 warnings.filterwarnings("ignore", category=UserWarning, module="pygame_gui")
 
 from sim.loader import load_scenario  # noqa: E402
-from ui import save as saves  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.app import App  # noqa: E402
-from ui.controller import GameController  # noqa: E402
+from sim.ui import save as saves  # noqa: E402
+from sim.ui import theme  # noqa: E402
+from sim.ui.app import App  # noqa: E402
+from sim.ui.controller import GameController  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline_2021.yaml"
@@ -129,7 +129,7 @@ def choose_category(app, group):
         or (
             isinstance(i.get("text"), str)
             and i["text"].startswith(
-                dict(__import__("ui.controller", fromlist=["ACTION_GROUPS"]).ACTION_GROUPS)[group]
+                dict(__import__("sim.ui.controller", fromlist=["ACTION_GROUPS"]).ACTION_GROUPS)[group]
             )
         )
     )
@@ -401,7 +401,7 @@ def test_corrupt_and_foreign_saves_are_refused_with_a_message(scenario, tmp_path
 def test_cli_load_of_a_corrupt_save_exits_2_without_traceback(tmp_path):
     from click.testing import CliRunner
 
-    from cli.main import main
+    from sim.cli.main import main
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "greatpower-save", "save_version": 1, "model": ')
@@ -474,7 +474,7 @@ def test_resize_redraws_at_the_new_size(scenario, tmp_path):
 def test_screenshot_command_writes_a_png(tmp_path):
     from click.testing import CliRunner
 
-    from cli.main import main
+    from sim.cli.main import main
 
     out = tmp_path / "shot.png"
     r = CliRunner().invoke(main, ["play", str(BASELINE), "--screenshot", str(out)])
@@ -487,7 +487,7 @@ def test_screenshot_command_writes_a_png(tmp_path):
 
 
 def test_run_and_validate_never_import_pygame():
-    code = "import sys, cli.main; from click.testing import CliRunner; r = CliRunner().invoke(cli.main.main, ['validate', 'scenarios/baseline_2021.yaml']); assert r.exit_code == 0, r.output; assert 'pygame' not in sys.modules"
+    code = "import sys, sim.cli.main; from click.testing import CliRunner; r = CliRunner().invoke(sim.cli.main.main, ['validate', 'scenarios/baseline_2021.yaml']); assert r.exit_code == 0, r.output; assert 'pygame' not in sys.modules"
     r = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
     )
@@ -549,7 +549,7 @@ def test_hotseat_save_in_mid_turn_keeps_the_teams_choices(scenario, tmp_path):
 def test_cli_loads_a_save_and_renders_it(scenario, tmp_path):
     from click.testing import CliRunner
 
-    from cli.main import main
+    from sim.cli.main import main
 
     c = GameController(scenario, str(BASELINE), seed=5, humans=["RUS"])
     c.end_turn()

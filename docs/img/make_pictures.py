@@ -24,8 +24,8 @@ import pygame  # noqa: E402
 warnings.filterwarnings("ignore", category=UserWarning)
 
 from sim.loader import load_scenario  # noqa: E402
-from ui.app import App  # noqa: E402
-from ui.controller import GameController  # noqa: E402
+from sim.ui.app import App  # noqa: E402
+from sim.ui.controller import GameController  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline_2021.yaml"
 OUT = Path(__file__).resolve().parent

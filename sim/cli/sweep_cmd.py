@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cli.main import EXIT_USAGE, _fail, main, require_extra
+from sim.cli.main import EXIT_USAGE, _fail, main, require_extra
 from sim.loader import ScenarioError
 
 EXIT_FAILURES = 1
@@ -81,7 +81,7 @@ def _print_summary(out: str, axes: list[str]) -> None:
     import pandas as pd
     from rich.console import Console
 
-    from sweep.summary import point_labels, rich_table, summarize
+    from sim.sweep.summary import point_labels, rich_table, summarize
 
     runs = pd.read_parquet(f"{out}/runs.parquet")
     if runs.empty:
@@ -118,8 +118,8 @@ def sweep(scenario, runs, seed, sets, grids, workers, executor, scheduler, turns
     require_extra("sweep", "pandas", "pyarrow")
     if executor == "dask" or scheduler:
         require_extra("dask", "dask", "distributed")
-    from sweep.overrides import OverrideError
-    from sweep.runner import SweepOptions, SweepUsageError, fail_runs_from_env, plan_sweep, run_sweep
+    from sim.sweep.overrides import OverrideError
+    from sim.sweep.runner import SweepOptions, SweepUsageError, fail_runs_from_env, plan_sweep, run_sweep
 
     ctx = click.get_current_context()
     if scheduler:
@@ -160,7 +160,7 @@ def sweep(scenario, runs, seed, sets, grids, workers, executor, scheduler, turns
 def report(results: str, out: str | None) -> None:
     """Plots (PNG) and a Markdown and HTML summary of the sweep in RESULTS."""
     require_extra("sweep", "pandas", "pyarrow", "matplotlib")
-    from sweep.report import ReportError, write_report
+    from sim.sweep.report import ReportError, write_report
 
     try:
         files = write_report(results, out)

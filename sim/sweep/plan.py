@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from sweep.overrides import Grid, Target
+from sim.sweep.overrides import Grid, Target
 
 
 def seed_int(child: np.random.SeedSequence) -> int:

@@ -30,7 +30,7 @@ from typing import Any
 
 from sim.actions import Action
 from sim.model import GreatPowerModel
-from ui import save as saves
+from sim.ui import save as saves
 
 PHASES = ("start", "handover", "plan", "animate", "replay", "over")
 AGREEMENT_OUTCOMES = ("compromise", "capitulation", "agreement")

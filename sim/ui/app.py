@@ -43,11 +43,11 @@ from pygame_gui.elements import (
 from pygame_gui.windows import UIFileDialog, UIMessageWindow
 
 from sim.files import temp_beside
-from ui import logtext, theme
-from ui import save as saves
-from ui.controller import ACTION_GROUPS, GameController
-from ui.layout import Layout, inset
-from ui.render import Fonts, MapRenderer, PanelRenderer, draw_banner, draw_screen_message, draw_top
+from sim.ui import logtext, theme
+from sim.ui import save as saves
+from sim.ui.controller import ACTION_GROUPS, GameController
+from sim.ui.layout import Layout, inset
+from sim.ui.render import Fonts, MapRenderer, PanelRenderer, draw_banner, draw_screen_message, draw_top
 
 HELP_KEYS = [
     ("Enter", "End turn; at a hand-over: the team is ready"),

@@ -178,7 +178,7 @@ def find_scenario(data: dict, save_path: str | os.PathLike, given: str | None = 
     candidates = [
         stored,
         Path(save_path).parent / stored.name,
-        Path(__file__).resolve().parent.parent / "scenarios" / stored.name,
+        Path(__file__).resolve().parents[2] / "scenarios" / stored.name,
     ]
     for c in candidates:
         if c.is_file():

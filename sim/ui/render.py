@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pygame
 
-from ui import geo, theme
-from ui.controller import StaticView, TurnChanges
-from ui.layout import Rect
+from sim.ui import geo, theme
+from sim.ui.controller import StaticView, TurnChanges
+from sim.ui.layout import Rect
 
 try:
     import pygame_gui

@@ -13,7 +13,7 @@ import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Iterable, Iterator
 
-from sweep.worker import Bundle, init_local_worker, run_chunk, run_chunk_local
+from sim.sweep.worker import Bundle, init_local_worker, run_chunk, run_chunk_local
 
 IN_FLIGHT_PER_WORKER = 2
 """Chunks queued per worker: one running, one waiting, so a worker never idles between chunks."""
@@ -58,7 +58,7 @@ class LocalExecutor:
             start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         ctx = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
-            ctx.set_forkserver_preload(["sweep.worker", "sim.model"])
+            ctx.set_forkserver_preload(["sim.sweep.worker", "sim.model"])
         self.workers = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_local_worker, initargs=(bundle,))
 
@@ -112,7 +112,7 @@ def _worker_versions() -> dict:
     import platform
 
     import sim.model  # noqa: F401
-    import sweep.worker  # noqa: F401
+    import sim.sweep.worker  # noqa: F401
 
     out = {"python": platform.python_version()}
     for pkg in ("greatpower", "numpy", "mesa", "pydantic"):

@@ -30,9 +30,9 @@ from typing import Any
 from sim.loader import ScenarioSource, read_file, read_source
 from sim.model import GreatPowerModel
 from sim.schema import Scenario
-from sweep.overrides import apply, parse_value, resolve
+from sim.sweep.overrides import apply, parse_value, resolve
 
-BASELINE = str(Path(__file__).resolve().parent.parent / "scenarios" / "baseline_2021.yaml")
+BASELINE = str(Path(__file__).resolve().parents[2] / "scenarios" / "baseline_2021.yaml")
 
 
 @lru_cache(maxsize=8)
@@ -92,6 +92,6 @@ class SweepModel(GreatPowerModel):
         :func:`sweep.worker.release_model`) so that ``batch_run`` does not keep every run alive."""
         super().step()
         if not self.running:
-            from sweep.worker import release_model
+            from sim.sweep.worker import release_model
 
             release_model(self)

@@ -2,7 +2,7 @@
 
 Python use (the command line is a thin layer over this)::
 
-    from sweep.runner import SweepOptions, plan_sweep, run_sweep
+    from sim.sweep.runner import SweepOptions, plan_sweep, run_sweep
 
     plan = plan_sweep("scenarios/baseline_2021.yaml", runs=100, seed=1, turns=36,
                       grids=["actors.USA.threat.CHN=0.5,0.9"])
@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from sim.loader import content_hash, read_file, read_source
-from sweep.executors import ExecutorError, default_workers, make_executor
-from sweep.overrides import build_grid, check_grid, parse_flags
-from sweep.plan import RunSpec, SweepPlan, data_hash
-from sweep.store import MANIFEST, Store, StoreError
-from sweep.worker import FAIL_ENV, Bundle
+from sim.sweep.executors import ExecutorError, default_workers, make_executor
+from sim.sweep.overrides import build_grid, check_grid, parse_flags
+from sim.sweep.plan import RunSpec, SweepPlan, data_hash
+from sim.sweep.store import MANIFEST, Store, StoreError
+from sim.sweep.worker import FAIL_ENV, Bundle
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RESULT_AFFECTING = ("python", "greatpower", "git_commit", "numpy", "mesa", "pydantic")
 """Versions whose change may change a run's result (a ``--resume`` warns about them)."""
 VERSIONED = ("greatpower", "numpy", "mesa", "pydantic", "ruamel.yaml", "pandas", "pyarrow", "click", "rich", "dask", "distributed", "matplotlib")

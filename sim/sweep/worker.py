@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sweep.overrides import Target, apply
+from sim.sweep.overrides import Target, apply
 
 FAIL_ENV = "GREATPOWER_SWEEP_FAIL_RUNS"
 """Environment variable of the failure-injection test hook: ``"3,5"`` makes runs 3 and 5 raise."""

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sweep.store import FAILURES, MANIFEST, RUNS, TURNS
-from sweep.summary import END_STATES, main_outcomes, point_labels, short_label, summarize, wide
+from sim.sweep.store import FAILURES, MANIFEST, RUNS, TURNS
+from sim.sweep.summary import END_STATES, main_outcomes, point_labels, short_label, summarize, wide
 
 STATE_COLOURS = {"armed_clash": "#c0392b", "grand_bargain": "#27ae60", "horizon": "#95a5a6", "running": "#f39c12"}
 MANY_POINTS = 5

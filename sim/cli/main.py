@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from sim.loader import Problem, ScenarioError, load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline_2021.yaml"
 EXIT_USAGE = 2
 
@@ -134,7 +134,7 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
     from rich.console import Console
     from rich.table import Table
 
-    from cli.account import END_WORDS, describe, talks_digest
+    from sim.cli.account import END_WORDS, describe, talks_digest
     from sim.loader import content_hash, read_file
     from sim.model import GreatPowerModel
 
@@ -256,7 +256,7 @@ def _register_optional_commands() -> None:
     """Add the commands that live in their own modules (sweep/report, play), if present."""
     import importlib
 
-    for mod in ("cli.sweep_cmd", "cli.play_cmd"):
+    for mod in ("sim.cli.sweep_cmd", "sim.cli.play_cmd"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:

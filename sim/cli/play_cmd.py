@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from cli.main import BASELINE, EXIT_USAGE, _load, main, require_extra
+from sim.cli.main import BASELINE, EXIT_USAGE, _load, main, require_extra
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -94,8 +94,8 @@ def play(scenario, as_, hotseat, seed, turns, load_path, screenshot, size, save_
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-    from ui import save as saves
-    from ui.controller import GameController
+    from sim.ui import save as saves
+    from sim.ui.controller import GameController
 
     if load_path:
         try:
@@ -121,7 +121,7 @@ def play(scenario, as_, hotseat, seed, turns, load_path, screenshot, size, save_
             click.echo(f"{path}: {exc}", err=True)
             sys.exit(EXIT_USAGE)
 
-    from ui.app import App
+    from sim.ui.app import App
 
     app = App(ctrl, size=wh, save_dir=save_dir)
     if screenshot:
