@@ -22,6 +22,7 @@ ACTION_KINDS = (
     "joint_patrol",
     "apply_membership",
     "vote",
+    "use_force",
 )
 """Every action kind, in a fixed order (the codes of :data:`KIND_CODE`)."""
 KIND_CODE = {k: i for i, k in enumerate(ACTION_KINDS)}
@@ -38,9 +39,9 @@ class Action:
         actor: the acting state's id.
         issue: issue id (``propose``, ``answer``).
         target: counterpart actor id (``propose``, ``expel``, ``restore_staff``,
-            ``joint_patrol`` partner), or the challenger for ``answer``.
+            ``joint_patrol`` partner, ``use_force`` target), or the challenger for ``answer``.
         channel: channel id (``propose`` route, channel actions, ``expel``, ``restore_staff``).
-        theatre: theatre id (``set_posture``, ``joint_patrol``).
+        theatre: theatre id (``set_posture``, ``joint_patrol``, ``use_force``).
         bloc: bloc id (``apply_membership``, ``vote``).
         level: new posture level in [0, 1] (``set_posture``).
         staff: persons expelled or restored (``expel``, ``restore_staff``).
@@ -78,6 +79,8 @@ class Action:
             return f"apply for membership of {self.bloc}"
         if k == "vote":
             return f"vote {self.choice} in {self.bloc} on {self.issue}"
+        if k == "use_force":
+            return f"use force against {self.target} in {self.theatre}"
         return "pass"
 
     def to_dict(self) -> dict[str, Any]:

@@ -38,11 +38,14 @@ from sim.agents import Bloc, StateActor
 from sim.channels import OPEN, STATUS_NAMES
 from sim.phases import act, bargain, collective, decide, events, military, perceive, update
 from sim.phases.decide import rnd as _r
-from sim.schema import EventSpec, Scenario
+from sim.schema import EventSpec, Scenario, flatten_dynamics
 from sim.state import END_STATES, State, Turn
 from sim.world import compile_world, initial_arrays
 
-__all__ = ["END_STATES", "GreatPowerModel"]
+__all__ = ["END_STATES", "TOTALS", "GreatPowerModel"]
+
+TOTALS = ("incidents", "crises", "agreements", "conflicts", "expulsions", "closures", "patrols", "vetoes", "force", "red_lines")
+"""The run's counters (``totals`` of :meth:`GreatPowerModel.snapshot`, and per-turn outcomes)."""
 
 def _forward(name: str) -> property:
     def get(self):
@@ -95,7 +98,7 @@ class GreatPowerModel(mesa.Model):
             raise ValueError(f"unknown actor id(s) for human control: {', '.join(unknown)}")
         self.humans = set(humans)
         self.ai_mask = np.array([a not in self.humans for a in w.actor_ids])
-        self.dyn = {k: float(v.value) if hasattr(v, "value") else float(v) for k, v in scenario.dynamics}
+        self.dyn = flatten_dynamics(scenario.dynamics)
         self.temperature = float(scenario.ai.temperature.value)
         self.q, self.t = float(scenario.ai.q.value), float(scenario.ai.t.value)
 
@@ -115,7 +118,7 @@ class GreatPowerModel(mesa.Model):
             goodwill=np.zeros((w.n, w.n)),
             red_line_armed=[True] * len(w.red_lines),
             pending={h: [] for h in self.humans},
-            totals={"incidents": 0, "crises": 0, "agreements": 0, "conflicts": 0, "expulsions": 0, "closures": 0},
+            totals={k: 0 for k in TOTALS},
         )
         self.submitted: dict[str, list[Action]] = {}
         self.summits: tuple[int, ...] = ()  # this turn's summit channels (open only in their turn)
@@ -153,6 +156,9 @@ class GreatPowerModel(mesa.Model):
     pending = _forward("pending")
     totals = _forward("totals")
     end_state = _forward("end_state")
+    rebuff = _forward("rebuff")
+    patrolled = _forward("patrolled")
+    vetoed = _forward("vetoed")
 
     # ------------------------------------------------------------------ helpers
     def _perceive(self, summits: tuple[int, ...] = ()) -> None:
@@ -164,9 +170,14 @@ class GreatPowerModel(mesa.Model):
         """(K,) channel effectiveness as last perceived, in [0, 1]."""
         return self.perception.effectiveness
 
-    def policy_view(self) -> decide.PolicyView:
+    def policy_view(self, challenges: decide.Challenges | None = None) -> decide.PolicyView:
         """What the AI policy's scorers read now (:mod:`sim.policy`)."""
-        return decide.PolicyView(self.world, self.state, self.perception, self.structure, self.dyn, self.ai_mask)
+        return decide.PolicyView(self.world, self.state, self.perception, self.structure, self.dyn, self.ai_mask, challenges)
+
+    def challenges(self) -> decide.Challenges:
+        """The kernel's view of every challenge now (:func:`sim.phases.decide.challenges`)."""
+        ai = self.scenario.ai
+        return decide.challenges(self.world, self.state, self.perception, self.structure, self.q, self.t, ai.risk_model == "endogenous", ai.proposals_per_turn, float(ai.proposal_cost.value))
 
     def _gp_tension(self) -> dict[str, float]:
         w = self.world
@@ -195,9 +206,17 @@ class GreatPowerModel(mesa.Model):
             raise KeyError(f"unknown actor {actor_id!r}")
         only = np.zeros(w.n, bool)
         only[i] = True
-        view = self.policy_view()
+        view = self.policy_view()  # no use_force from the scorers: listed below, all of them
         cand = policy.concat([b for f in policy.SCORERS for b in f(view, only)])
         out = [decide.to_action(w, cand, r) for r in range(len(cand.actor))]
+        if self.dyn["channels.consent"] > 0:  # a host's consent to reopening a channel it hosts
+            for k in np.flatnonzero((w.ch_host == i) & (w.ch_sender != i) & (self.state.status != OPEN) & ~w.ch_event_only):
+                out.append(Action("open_channel", actor_id, channel=w.channel_ids[k]))
+        if self.dyn["force.enabled"] > 0:
+            for t in np.flatnonzero(w.present[i]):
+                for j in np.flatnonzero(w.present[:, t]):
+                    if j != i:
+                        out.append(Action("use_force", actor_id, target=w.actor_ids[j], theatre=w.theatre_ids[t]))
         eff, chan = perceive.routes(w, self.structure, self.perception.effectiveness)
         pos = self.state.position
         for k in range(w.m):
@@ -272,9 +291,9 @@ class GreatPowerModel(mesa.Model):
         self._perceive(turn.summits)
         per = self.perception
         # 2. decide
-        ch = decide.challenges(w, st, per, self.structure, self.q, self.t, ai.risk_model == "endogenous", ai.proposals_per_turn)
+        ch = self.challenges()
         proposals = decide.ai_proposals(w, ch, self.ai_mask, ai.proposals_per_turn)
-        decisions = decide.ai_actions(self.policy_view(), ai.actions_per_turn, self.temperature, rng, self.reasons)
+        decisions = decide.ai_actions(self.policy_view(ch), ai.actions_per_turn, self.temperature, rng, self.reasons)
         if self.reasons:
             for p in proposals:
                 turn.log(decide.proposal_reason(w, st, per, p, ch))
@@ -282,23 +301,24 @@ class GreatPowerModel(mesa.Model):
         decisions += h_dec
         proposals += h_prop
         self.submitted = {}
-        act.carry_out(w, st, turn, self.structure, per, dyn, rng, decisions, self.turn)
+        humans = frozenset(w.actor_ids.index(h) for h in self.humans)
+        act.carry_out(w, st, turn, self.structure, per, dyn, rng, decisions, self.turn, ch, humans)
         per.effectiveness = perceive.channel_effectiveness(w, st.staff, st.status, turn.summits)  # channels may have closed or lost staff
         # 3. bargain
         bargain.bargain(w, st, turn, self.structure, per, dyn, rng, ch.eu, proposals, self.humans)
         # 4. military
         military.incidents(w, st, turn, self.structure, per.effectiveness, dyn, rng)
         # 5. decide collectively
-        if collective.vote_motions(w, st, turn, self.humans, self.turn):
+        if collective.vote_motions(w, st, turn, self.humans, self.turn, dyn):
             self.structure = perceive.structure(w, st.members)
         collective.check_red_lines(w, st, turn)
         # 6. update
         update.relations(w, st, turn, per.threat_perc, dyn)
         update.anchor_positions(st, dyn)
-        update.issue_states(w, st, turn, self.structure.deciders)
+        update.issue_states(w, st, turn, self.structure.deciders, dyn, st.vetoed)
         update.staffing_caps(w, st)
         collective.check_red_lines(w, st, turn)
-        update.decay_memory(st)
+        update.decay_memory(st, dyn)
         self._check_end(turn)
         self.summits = turn.summits
         self._outcomes_now = self.outcomes()
@@ -322,7 +342,7 @@ class GreatPowerModel(mesa.Model):
                 st.end_state = "horizon"
         if st.end_state != "running":
             self.running = False
-            turn.log({"type": "end", "state": st.end_state})
+            turn.log({"type": "end", "state": st.end_state, **({"cause": st.end_cause} if st.end_cause else {})})
             # Mesa 3.3 keeps every model that made an agent in a class-level id counter
             # (mesa.Agent._ids; Mesa issue 3179): let a finished model be freed
             ids = getattr(mesa.Agent, "_ids", None)
@@ -345,11 +365,11 @@ class GreatPowerModel(mesa.Model):
         out: dict[str, Any] = {
             "turn": self.turn,
             "end_state": self.end_state,
+            "end_cause": self.state.end_cause,
             "channels_open": int((self.status == OPEN).sum()),
-            "incidents": self.totals["incidents"],
-            "crises": self.totals["crises"],
-            "agreements": self.totals["agreements"],
         }
+        for k in TOTALS:
+            out[k] = int(self.totals.get(k, 0))
         for x, v in zip(w.issue_ids, self.issue_state):
             out[f"issue.{x}"] = _r(v, 6)
         for key, v in self._gp_tension().items():
@@ -409,7 +429,7 @@ class GreatPowerModel(mesa.Model):
 
     # ------------------------------------------------------------------ persistence
     STATE_VERSION = 1
-    _ARRAYS = ("position", "salience", "issue_state", "posture", "tension", "alignment", "status", "staff", "members", "grievance", "goodwill")
+    _ARRAYS = ("position", "salience", "issue_state", "posture", "tension", "alignment", "status", "staff", "members", "grievance", "goodwill", "rebuff", "patrolled", "vetoed")
 
     def to_state(self) -> dict[str, Any]:
         """Everything needed to resume this run exactly, as plain JSON-ready data.
@@ -429,6 +449,7 @@ class GreatPowerModel(mesa.Model):
             "humans": sorted(self.humans),
             "reasons": self.reasons,
             "end_state": self.end_state,
+            "end_cause": self.state.end_cause,
             "running": self.running,
             "calm_turns": self.calm_turns,
             "arrays": {k: getattr(self, k).tolist() for k in self._ARRAYS},
@@ -460,6 +481,8 @@ class GreatPowerModel(mesa.Model):
             raise ValueError(f"the state is of scenario {state.get('scenario')!r}, not {scenario.name!r}")
         m = cls(scenario, seed=state["seed"], turns=state["horizon"], humans=state["humans"], reasons=state["reasons"])
         for k in cls._ARRAYS:
+            if k not in state["arrays"]:
+                continue  # a state saved before this array existed: it starts empty
             cur = getattr(m, k)
             new = np.array(state["arrays"][k], dtype=cur.dtype)
             if new.shape != cur.shape:
@@ -467,6 +490,7 @@ class GreatPowerModel(mesa.Model):
             setattr(m, k, new)
         m.turn = int(state["turn"])
         m.end_state = state["end_state"]
+        m.state.end_cause = state.get("end_cause", "")
         m.running = bool(state["running"])
         m.calm_turns = int(state["calm_turns"])
         m.red_line_armed = [bool(x) for x in state["red_line_armed"]]

@@ -24,22 +24,21 @@ REOPEN_STAFF = 0.2
 """Share of baseline staff a closed channel reopens with; judgement (ours)."""
 REBUFF_COST = 0.1
 """Cost to a candidate of an application that its bloc turns down; judgement (ours)."""
-INSULT = 0.25
-"""Weight of lost own staff (expulsions) in a channel's cost to the sender (F1, F14); ours."""
-TENSION_COST = 0.25
-"""Weight of tension with the counterpart in a channel's political cost; ours."""
 PATROL_CAUTION = 0.3
+"""Cost of a joint patrol per unit of missing appetite for the theatre (F10); ours."""
 EXPEL_SHARE = 0.25
 """Most of a mission's current staff one expulsion sends home; judgement (ours)."""
 EXPEL_COST = 0.06
 """Political cost of an expulsion (a hostile public act), utility units; ours."""
 CLOSE_COST = 0.05
+"""Political cost of closing a channel (a public break), utility units; ours."""
 PATROL_WEIGHT = 0.3
 """Share of the pressure two states share that a joint patrol answers; ours."""
-"""Political cost of closing a channel (a public break), utility units; ours."""
 SUSPEND_COST = 0.02
 """Political cost of suspending a channel, utility units; ours."""
-"""Cost of a joint patrol per unit of missing appetite for the theatre (F10); ours."""
+RECIPROCITY_MIN = 0.01
+"""Least goodwill (share of baseline staff let in by the other side, decaying) that counts as
+reciprocity for restoring its staff (interview L35: staff on both sides); ours."""
 
 
 @dataclass
@@ -72,8 +71,9 @@ TERM_NAMES = {
     "expel": ("grievance (reciprocity)", "tension", "channel value lost"),
     "restore_staff": ("channel value gained", "goodwill less grievance (reciprocity)", "tension"),
     "set_posture": ("deterrence of threat exposure", "posture cost", "appetite"),
-    "joint_patrol": ("shared pressure", "caution", "alignment"),
+    "joint_patrol": ("shared pressure", "caution and cost", "partner's gain"),
     "apply_membership": ("stake", "rebuff cost", "bloc position"),
+    "use_force": ("expected utility of force", "expected utility of bargaining", "chance of prevailing"),
     "pass": ("", "", ""),
 }
 
@@ -100,20 +100,26 @@ def concat(blocks: list[Candidates]) -> Candidates:
 
 
 def channel_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
-    """Open, suspend and close actions on channels where the actor is an endpoint.
+    """Open, suspend and close actions on channels where the actor acts for an endpoint.
 
-    Value of channel k to actor a (F1, F3, F5): ``channel_value x pref x e_k x sum of a's
-    effective salience over the issues k carries`` (0 for a bloc that a believes is led by
-    another: it talks to the leader instead, F5), plus deconfliction in k's theatres (F2).
-    ``pref`` is a's bilateral preference for bilateral kinds and one minus it for bloc and UN
-    channels (F3). Cost: upkeep, ``INSULT`` x the share of a's own staff lost on k (expulsions,
-    F1, F14), ``TENSION_COST`` x tension with the other side. Closing gains cost - value;
-    suspending 0.8 of that; each less its political cost (``CLOSE_COST``, ``SUSPEND_COST``);
-    reopening gains value - cost - ``REOPEN_COST``. Summit channels open and close by events only.
+    Value and cost of channel k to actor a: :func:`sim.phases.perceive.channel_values` (F1-F3,
+    F5, F14). Closing gains cost - value; suspending 0.8 of that; each less its political cost
+    (``CLOSE_COST``, ``SUSPEND_COST``); reopening gains value - cost - ``REOPEN_COST``. Summit
+    channels open and close by events only. With ``dynamics.channels.consent`` only the
+    sending side (the first endpoint, or the leader acting for a bloc) scores reopening (the
+    host's consent is checked when it is carried out), and the host of a UN mission cannot
+    close or suspend it (DESIGN section 9).
     """
     mask = ctx.ai_mask if mask is None else mask
+    w = ctx.world
     acts, kinds = ctx.channel_actor_pairs  # (P,) actor, (P,) channel
-    keep = mask[acts] & ~ctx.world.ch_event_only[kinds]  # summits open and close by events only
+    keep = mask[acts] & ~w.ch_event_only[kinds]  # summits open and close by events only
+    if ctx.dyn["channels.consent"] > 0:
+        sender = w.ch_sender[kinds] == acts
+        host_may_close = (w.ch_host[kinds] == acts) & w.ch_host_may_close[kinds]
+        # an open channel: its sender or (except a UN mission) its host may shut it; a shut
+        # channel: only its sender proposes to reopen it
+        keep &= np.where(ctx.status[kinds] == 0, sender | host_may_close, sender)
     acts, kinds = acts[keep], kinds[keep]
     if len(acts) == 0:
         return []
@@ -145,12 +151,19 @@ def staff_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
 
     Expel (the smaller of ``dynamics.expulsion_staff`` x baseline and ``EXPEL_SHARE`` x the
     staff on post): gains ``reciprocity`` x the host's
-    grievance against the sender (tit for tat) plus ``TENSION_COST`` x tension x hostility (the
-    larger of the two threat weights: allies do not expel each other for spite), and loses the
-    host's value of the channel in proportion to the effectiveness lost. Restore (size
-    ``dynamics.restore_staff`` x baseline, up to the cap set by a staffing issue): gains the
-    channel value added and ``reciprocity`` x (goodwill - grievance) toward the sender, and
-    loses ``TENSION_COST`` x tension x hostility.
+    grievance against the sender (tit for tat) plus ``channels.tension_cost`` x excess tension
+    x hostility (hostility: the larger of the two threat weights, so that allies do not expel
+    each other for spite; excess tension: tension above the pair's normal level, half its
+    hostility, to which tension decays: expulsions answer a deterioration, not a rivalry),
+    and loses the host's value of the channel in proportion to the effectiveness lost. Restore
+    (size ``dynamics.restore_staff`` x baseline, up to the cap set by a staffing issue): gains
+    the channel value added and ``reciprocity`` x (goodwill - grievance) toward the sender, and
+    loses ``channels.tension_cost`` x excess tension x hostility. With ``dynamics.staffing.reciprocity``
+    a host restores only (a) under a deal: on a channel capped by a staffing issue, up to the
+    cap (which rises only by a deal, ``talks.deals``); (b) in reciprocity: the sender let the
+    host's staff in lately (goodwill above ``RECIPROCITY_MIN``); or (c) as a gesture between
+    states whose tension is below ``staffing.gesture_tension`` (interview L35: staff must be
+    deployed on both sides).
     """
     mask = ctx.ai_mask if mask is None else mask
     hosts, chans, senders = ctx.host_pairs
@@ -166,7 +179,9 @@ def staff_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     v = ctx.channel_value[hosts, chans]
     e_now = ctx.effectiveness[chans]
     hostility = np.maximum(ctx.world.threat[hosts, senders], ctx.world.threat[senders, hosts])
-    tension = ctx.tension[hosts, senders] * hostility
+    # tension above the pair's normal level (the floor it decays to, half its hostility):
+    # expulsions answer a deterioration, not a standing rivalry
+    tension = np.maximum(ctx.tension[hosts, senders] - 0.5 * hostility, 0.0) * hostility
     # expel
     size = np.floor(np.minimum(EXPEL_SHARE * staff, d["expulsion_staff"] * base))
     ok = open_ & (size > 0)
@@ -174,7 +189,7 @@ def staff_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
         e_after = ctx.effect_of(chans[ok], staff[ok] - size[ok])
         lost = np.where(e_now[ok] > 0, v[ok] * (1 - e_after / np.maximum(e_now[ok], 1e-12)), 0.0)
         grv = d["reciprocity"] * ctx.grievance[hosts[ok], senders[ok]]
-        ten = TENSION_COST * tension[ok]
+        ten = d["channels.tension_cost"] * tension[ok]
         out.append(
             _block(hosts[ok], "expel", chans[ok], senders[ok], np.round(size[ok]), grv + ten - lost - EXPEL_COST, np.column_stack((grv, ten, -lost)))
         )
@@ -182,12 +197,17 @@ def staff_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     cap = ctx.staff_cap[chans]
     size = np.minimum(cap - staff, d["restore_staff"] * base)
     ok = open_ & (size >= 1)
+    if d["staffing.reciprocity"] > 0:
+        capped = np.isin(chans, ctx.world.cap_channels)  # a deal sets the ceiling (a)
+        recip = ctx.goodwill[hosts, senders] > RECIPROCITY_MIN  # (b)
+        gesture = ctx.tension[hosts, senders] < d["staffing.gesture_tension"]  # (c)
+        ok &= capped | recip | gesture
     if ok.any():
         e_after = ctx.effect_of(chans[ok], staff[ok] + size[ok])
         value_open = ctx.channel_value_if_open[hosts[ok], chans[ok]]
         gain = value_open * (e_after - e_now[ok]) / np.maximum(e_after, 1e-12)
         gw = d["reciprocity"] * (ctx.goodwill[hosts[ok], senders[ok]] - ctx.grievance[hosts[ok], senders[ok]])
-        ten = TENSION_COST * tension[ok]
+        ten = d["channels.tension_cost"] * tension[ok]
         out.append(
             _block(hosts[ok], "restore_staff", chans[ok], senders[ok], np.round(size[ok]), gain + gw - ten, np.column_stack((gain, gw, -ten)))
         )
@@ -236,9 +256,17 @@ def patrol_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     """Joint patrols with an aligned partner in a theatre where both are present (F10, F11).
 
     A patrol raises the proposer's posture there by half a posture step and the pair's
-    alignment by ``alignment_patrol``. Gain: ``PATROL_WEIGHT x alignment_pressure x sum over
-    third states k of min(threat_a k, threat_b k) x posture_k`` (pressure the two share, F11) minus ``PATROL_CAUTION x (1 - appetite)`` (F10)
-    minus the posture cost of one step; partners need alignment > 0.2.
+    alignment by ``alignment_patrol``. Its value to each partner: ``PATROL_WEIGHT x
+    alignment_pressure x sum over third states k and all theatres of min(perceived threat_a k,
+    threat_b k) x posture_k`` (the pressure the two share everywhere: a joint patrol signals
+    alignment against the common adversary, to raise the cost of its policy, F11, interview
+    L29), times ``1 - recent`` (the signal of a recent patrol together still holds,
+    ``patrol.memory``). Its cost to each: ``PATROL_CAUTION x (1 -
+    appetite)`` (F10), the posture cost of half a step and ``patrol.cost`` (a major joint
+    operation). Partners need alignment above 0.2 and, under the switches of
+    ``dynamics.patrol``: military cooperation (a common military bloc, or an open military line
+    between them covering the theatre), a shared adversary present there (a third state both
+    weigh at ``adversary_threat`` or more), and the partner's consent (its own gain positive).
     """
     d = ctx.dyn
     w = ctx.world
@@ -248,17 +276,37 @@ def patrol_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     if len(ia) == 0:
         return []
     tp = ctx.threat_perc
-    shared = np.minimum(tp[ia][:, None, :], tp[ib][:, None, :])  # (P, 1, n)
-    pressure = np.einsum("pk,kt->pt", shared[:, 0, :], ctx.posture)  # (P, T)
+    shared = np.minimum(tp[ia], tp[ib])  # (P, n)
+    pressure = shared @ ctx.posture  # (P, T)
     both = w.present[ia] & w.present[ib] & (pressure > 0)  # partners share an adversary there
+    if d["patrol.shared_adversary"] > 0:
+        thr = d["patrol.adversary_threat"]
+        adv = (w.threat[ia] >= thr) & (w.threat[ib] >= thr)  # (P, n)
+        adv[np.arange(len(ia)), ia] = False
+        adv[np.arange(len(ia)), ib] = False
+        there = (ctx.posture * w.present) > 0  # (n, T)
+        both &= (adv.astype(float) @ there.astype(float)) > 0
+    if d["patrol.cooperation"] > 0:
+        mil_bloc = ctx.members & w.bloc_military[:, None]  # (B, n)
+        bloc = (mil_bloc[:, ia] & mil_bloc[:, ib]).any(axis=0)  # (P,)
+        lines = (~w.ch_political) & (ctx.status == 0)  # (K,) open military lines
+        joined = ctx.ch_pair[:, ia, ib] & lines[:, None]  # (K, P)
+        line = (joined.T.astype(float) @ w.ch_theatre.astype(float)) > 0  # (P, T)
+        both &= bloc[:, None] | line
     pi, ti = np.nonzero(both)
     if len(pi) == 0:
         return []
     a, b = ia[pi], ib[pi]
-    press = PATROL_WEIGHT * d["alignment_pressure"] * pressure[pi, ti]
-    caution = PATROL_CAUTION * (1 - w.appetite[a, ti])
-    cost = d["posture_cost"] * d["posture_step"] / ctx.cost_scale[a]
-    return [_block(a, "joint_patrol", ti, b, 0 * a, press - caution - cost, np.column_stack((press, -caution, ctx.alignment[a, b])))]
+    press = PATROL_WEIGHT * d["alignment_pressure"] * pressure[pi].sum(axis=1) * (1.0 - ctx.patrolled[a, b])
+    step_cost = d["posture_cost"] * d["posture_step"]
+    cost_a = PATROL_CAUTION * (1 - w.appetite[a, ti]) + step_cost / ctx.cost_scale[a] + d["patrol.cost"]
+    cost_b = PATROL_CAUTION * (1 - w.appetite[b, ti]) + step_cost / ctx.cost_scale[b] + d["patrol.cost"]
+    gain_b = press - cost_b
+    ok = gain_b > 0 if d["patrol.consent"] > 0 else np.ones(len(a), bool)
+    if not ok.any():
+        return []
+    a, b, ti, press, cost_a, gain_b = a[ok], b[ok], ti[ok], press[ok], cost_a[ok], gain_b[ok]
+    return [_block(a, "joint_patrol", ti, b, 0 * a, press - cost_a, np.column_stack((press, -cost_a, gain_b)))]
 
 
 def membership_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
@@ -281,6 +329,27 @@ def membership_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidate
     return [_block(r[:, 0], "apply_membership", r[:, 1], r[:, 2], 0 * r[:, 0], r[:, 3], np.column_stack((r[:, 4], r[:, 5], 0 * r[:, 0])))]
 
 
+def force_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
+    """Deliberate uses of force where their expected utility exceeds that of bargaining.
+
+    :func:`sim.phases.force.options`: the score is ``EU_force - EU_bargain`` (positive only:
+    a war is never started by the softmax's exploration). Needs the turn's challenges
+    (``ctx.challenges``); off with ``dynamics.force.enabled: false``.
+    """
+    from sim.phases import force
+
+    ch = getattr(ctx, "challenges", None)
+    if ctx.dyn["force.enabled"] <= 0 or ch is None:
+        return []
+    mask = ctx.ai_mask if mask is None else mask
+    w = ctx.world
+    bv = force.bargaining_value(w, ctx.st, ch.score, w.m)
+    opt = force.options(w, ctx.st, ctx.sx.deciders, ch.forecast, ctx.salience_eff, bv, ctx.dyn, mask)
+    if len(opt.actor) == 0:
+        return []
+    return [_block(opt.actor, "use_force", opt.theatre, opt.target, opt.p, opt.eu_force - opt.eu_bargain, np.column_stack((opt.eu_force, -opt.eu_bargain, opt.p)))]
+
+
 def pass_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     """``pass`` for every AI actor, score 0: the reference every other action is measured from."""
     mask = ctx.ai_mask if mask is None else mask
@@ -292,7 +361,7 @@ def pass_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
 # state, the perception, the structure, ``dyn`` and ``ai_mask``) and an optional (n,) bool mask
 # of the actors to score (default: the AI actors); ``legal_actions`` scores one human actor with
 # the same code.
-SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candidates, patrol_candidates, membership_candidates)
+SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candidates, patrol_candidates, membership_candidates, force_candidates)
 """The registry of scorers: a new AI action kind is one more entry here."""
 
 

@@ -204,11 +204,17 @@ class Beliefs(_Strict):
     """An actor's beliefs about others (F5).
 
     Attributes:
-        bloc_leader: ``{bloc: actor}``: the actor perceives the bloc's position as the leader's and
-            routes the bloc's issues to channels with the leader.
+        bloc_leader: ``{bloc: actor}``: the actor perceives the bloc as following the leader:
+            it sees the leader as the bloc's decider and routes the bloc's issues to channels
+            with the leader.
+        leader_weight: how strongly, in [0, 1]: the political value of a channel to such a bloc
+            is discounted by ``1 - leader_weight`` (a discount, not an erasure, so that staff
+            cuts and other costs still count), and the other members weigh
+            ``1 - leader_weight`` as deciders; 0 switches the belief off.
     """
 
     bloc_leader: dict[Ident, Ident] = Field(default_factory=dict)
+    leader_weight: Unit01 = Quantity(value=0.8)
 
 
 class Capital(_Strict):
@@ -232,6 +238,9 @@ class ActorSpec(_Strict):
         threat: threat weight toward other actors, in [0, 1].
         posture_appetite: per theatre, how readily the actor raises posture there, in [0, 1]
             (default 1); F10's Russian caution in the Pacific.
+        coordination: per partner, the weight in [0, 1] the actor gives to the partner's
+            position when it votes in a bloc where both vote (F12: a tacit understanding in the
+            Security Council): it votes on ``(1 - w) x own + w x partner's`` position.
         controller: ``ai`` or ``human``.
     """
 
@@ -246,6 +255,7 @@ class ActorSpec(_Strict):
     red_lines: list[RedLine] = Field(default_factory=list)
     factions: list[Faction] = Field(default_factory=list)
     beliefs: Beliefs = Field(default_factory=Beliefs)
+    coordination: dict[Ident, Unit01] = Field(default_factory=dict)
     capital: Capital | None = None
     controller: Literal["ai", "human"] = "ai"
 
@@ -262,8 +272,10 @@ class BlocSpec(_Strict):
             ``autonomy x own + (1 - autonomy) x autonomy_from's`` (F6).
         autonomy_from: the actor whose position weighs on the bloc's sanctions decisions
             (F6: the US); defaults to the leader.
-        veto: members whose no blocks a motion under ``majority`` (all members block under
-            ``consensus``).
+        veto: members whose no blocks a motion or a move of an issue state under ``majority``
+            (all members block under ``consensus``): the Security Council's permanent members.
+        military: a defence alliance: its members count on each other in a use of force and
+            may patrol jointly.
         candidates: actors that may apply for membership (accession, F7), each with the accession
             issue that tracks its candidature.
     """
@@ -275,6 +287,7 @@ class BlocSpec(_Strict):
     autonomy: Unit01 = Quantity(value=1.0)
     autonomy_from: Ident | None = None
     veto: list[Ident] = Field(default_factory=list)
+    military: Switch = False
     candidates: dict[Ident, Ident] = Field(default_factory=dict)
     source: Text | None = None
 
@@ -298,6 +311,9 @@ class ChannelSpec(_Strict):
             staff / staff_baseline (see ``sim.channels.effectiveness``).
         issues: issue ids the channel carries.
         theatres: theatres where the channel serves deconfliction (F2).
+        venue: a bloc id (the UN Security Council) whose forum the channel is: a mission to
+            an international organisation is valued by what the venue decides, not by the
+            relation with its host country.
     """
 
     kind: Literal[
@@ -309,6 +325,7 @@ class ChannelSpec(_Strict):
     staff_baseline: Positive = Quantity(value=10.0)
     issues: list[Ident] = Field(default_factory=list)
     theatres: list[Ident] = Field(default_factory=list)
+    venue: Ident | None = None
     label: Text = ""
     source: Text | None = None
 
@@ -342,6 +359,10 @@ class TheatreSpec(_Strict):
     source: Text | None = None
 
 
+Coefficient = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.0, 100.0)]
+"""A non-negative model coefficient, at most 100 (utility units per unit of its input)."""
+
+
 class AISpec(_Strict):
     """Settings of the AI policy and the kernel (DESIGN sections 4-5).
 
@@ -352,6 +373,9 @@ class AISpec(_Strict):
         q, t: the kernel's status-quo probabilities Q and T, in [0, 1].
         risk_model: ``endogenous`` (Scholz et al. 2011 risk from security) or ``scenario``
             (each actor's ``risk``).
+        proposal_cost: the least score (expected utility x salience x decisiveness x channel
+            effectiveness) for which an AI actor makes a challenge (a demarche spends diplomatic
+            capital), utility units; 0 proposes wherever the expected utility is positive.
     """
 
     actions_per_turn: Annotated[int, Field(strict=True, ge=0, le=6)] = 2
@@ -360,21 +384,155 @@ class AISpec(_Strict):
     q: Unit01 = Quantity(value=0.5)
     t: Unit01 = Quantity(value=0.5)
     risk_model: Literal["endogenous", "scenario"] = "endogenous"
+    proposal_cost: Coefficient = Quantity(value=0.0)
 
 
-Coefficient = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.0, 100.0)]
-"""A non-negative model coefficient, at most 100 (utility units per unit of its input)."""
+
+
+Switch = Annotated[bool, Field(strict=True)]
+"""A mechanism's on/off switch (``true``/``false``), for ablations by dotted override."""
+
+
+class TalksRules(_Strict):
+    """How talks move positions and issue states (DESIGN section 4; issue 8).
+
+    Attributes:
+        resolve: how much salience stiffens a target: it moves ``1 - resolve x salience`` of the
+            kernel's step (a state yields least on what it cares most about, interview L21).
+        max_step: the most a target's position moves in one turn of talks, in [0, 1]; 1 leaves
+            the kernel's step unbounded.
+        distrust: a target's step is scaled by ``1 - distrust x tension`` with its challenger
+            (rivals concede little to each other); 0 switches it off.
+        disputes_hold: the kernel's "conflict" (both expect to gain from a fight) is a dispute
+            in which the target holds its position this turn; ``false`` gives the kernel's full
+            move to the challenger.
+        deals: an issue decided by a list of states (not a bloc) moves only in a turn in which
+            two of its deciders reach an agreement on it in talks (a deal).
+        deadlock_memory: per-turn persistence in [0, 1] of a rebuffed challenge (a stalemate,
+            dispute or rejection; rebuffs accumulate): the challenger's score for the same
+            challenge is multiplied by ``1 - min(rebuff, 1)``; 0 switches the memory off
+            (interview L9, L15: deadlocked dialogue is abandoned for other counterparts).
+    """
+
+    resolve: Unit01 = Quantity(value=0.9)
+    max_step: Unit01 = Quantity(value=0.1)
+    distrust: Unit01 = Quantity(value=1.0)
+    disputes_hold: Switch = True
+    deals: Switch = True
+    deadlock_memory: Unit01 = Quantity(value=0.8)
+
+
+class ChannelRules(_Strict):
+    """Who may change a channel, and what it is worth (DESIGN section 9; F1, F14).
+
+    Attributes:
+        consent: a channel is opened or reopened only by its sending side (its first endpoint,
+            or the leader acting for a bloc) with the host's consent, or by both; either side
+            may suspend or close it, except that a host cannot close a UN mission.
+        venue: a channel with a ``venue`` (a UN mission) is valued by the issues that venue
+            decides, without the bilateral preference and without the tension with its host.
+        insult: weight of the share of its own staff a sender has lost (expulsions) in the
+            channel's cost to it (F1, F14).
+        tension_cost: weight of tension with the counterpart in a channel's political cost.
+    """
+
+    consent: Switch = True
+    venue: Switch = True
+    insult: Coefficient = Quantity(value=0.25)
+    tension_cost: Coefficient = Quantity(value=0.25)
+
+
+class StaffingRules(_Strict):
+    """When a host lets a sender's staff back in (interview L35: staff on both sides).
+
+    Attributes:
+        reciprocity: restoring staff needs reciprocity (the sender let the host's staff in
+            within memory), or a deal (room under the ceiling of a staffing issue), or a
+            gesture between states whose tension is below ``gesture_tension``.
+        gesture_tension: tension below which a host may restore staff unilaterally.
+    """
+
+    reciprocity: Switch = True
+    gesture_tension: Unit01 = Quantity(value=0.3)
+
+
+class PatrolRules(_Strict):
+    """Joint patrols (F10, F11; interview L27: Russia joins Chinese patrols since 2019).
+
+    Attributes:
+        cooperation: partners need military cooperation: common membership of a military bloc,
+            or an open military line between them that covers the theatre.
+        shared_adversary: partners need a third state present in the theatre that both
+            perceive as a threat (threat weight at least ``adversary_threat``).
+        adversary_threat: least threat weight, in [0, 1], for a shared adversary.
+        consent: both partners must gain from the patrol.
+        cost: cost of a patrol to each partner, utility units (a major joint operation).
+        memory: per-turn persistence in [0, 1] of a patrol's signal: the value of another
+            patrol with the same partner is multiplied by ``1 - recent`` (1 after a patrol).
+    """
+
+    cooperation: Switch = True
+    shared_adversary: Switch = True
+    adversary_threat: Unit01 = Quantity(value=0.3)
+    consent: Switch = True
+    cost: Coefficient = Quantity(value=0.02)
+    memory: Unit01 = Quantity(value=0.85)
+
+
+class CollectiveRules(_Strict):
+    """How blocs decide (F7, F12).
+
+    Attributes:
+        proximity_voting: a member votes for a motion when the new level is nearer its position
+            than the current one (spatial voting); ``false``: yes only at or above the new level.
+        veto: under a bloc's ``veto`` list, a move of an issue state that a veto holder opposes
+            (it takes the state away from its vote position) is blocked; each such vote is logged.
+    """
+
+    proximity_voting: Switch = True
+    veto: Switch = True
+
+
+class ForceRules(_Strict):
+    """A deliberate use of force (DESIGN section 9; the expected-utility tradition of war).
+
+    A state i weighs force against j in a theatre where both are present when its expected
+    utility of force exceeds that of continued bargaining (Bueno de Mesquita, *The War Trap*,
+    1981; the "war" outcome of the expected-utility model, where both sides expect to gain from
+    fighting). See :mod:`sim.phases.force` for the formula.
+
+    Attributes:
+        enabled: the option exists.
+        cost: the political cost of starting a war at zero tension, utility units; it falls
+            with tension as ``cost x (1 - tension)`` (at high tension the step is smaller).
+        military_cost: expected military losses, utility units, times the chance of defeat.
+        sanctions_cost: cost of the world's reaction, utility units, times the capability share
+            of the states aligned with the target.
+        intervention: share of an aligned but uncommitted third party's local strength that the
+            attacker expects to fight for the target (allies in a military bloc count fully).
+        resist: the target resists (and the clash happens) unless its chance of holding out is
+            below this, in [0, 1]; else it yields (coercion).
+    """
+
+    enabled: Switch = True
+    cost: Coefficient = Quantity(value=1.0)
+    military_cost: Coefficient = Quantity(value=0.5)
+    sanctions_cost: Coefficient = Quantity(value=1.0)
+    intervention: Unit01 = Quantity(value=0.1)
+    resist: Unit01 = Quantity(value=0.05)
 
 
 class Dynamics(_Strict):
-    """Coefficients of the turn's update rules; defaults are ours, stated in DESIGN terms.
+    """Coefficients and switches of the turn's rules; defaults are ours, stated in DESIGN terms.
 
-    All are dimensionless per-turn rates unless said otherwise. ``anchor`` is the share of the
-    way each actor's negotiating position returns toward its scenario ideal point every turn:
-    the expected-utility kernel models one negotiation, in which positions converge; over
-    months, states fall back toward their interests unless pressed again. See ``sim.model`` for where each
-    enters. They are numbers so that sweeps can override them by dotted path
-    (``dynamics.tension_decay``).
+    All numbers are dimensionless per-turn rates unless said otherwise. ``anchor`` is the share
+    of the way each actor's negotiating position returns toward its scenario ideal point every
+    turn: the expected-utility kernel models one negotiation, in which positions converge; over
+    months, states fall back toward their interests unless pressed again. The nested groups
+    (``talks``, ``channels``, ``staffing``, ``patrol``, ``collective``, ``force``) hold each
+    mechanism's constants and its switch. See ``sim.phases`` for where each enters. They are
+    fields so that sweeps and ablations can override them by dotted path
+    (``dynamics.tension_decay``, ``dynamics.force.enabled``).
     """
 
     tension_decay: Unit01 = Quantity(value=0.05)
@@ -402,6 +560,27 @@ class Dynamics(_Strict):
     anchor: Unit01 = Quantity(value=0.15)
     grand_bargain_tension: Unit01 = Quantity(value=0.15)
     grand_bargain_turns: Annotated[int, Field(strict=True, ge=1, le=60)] = 3
+    talks: TalksRules = Field(default_factory=TalksRules)
+    channels: ChannelRules = Field(default_factory=ChannelRules)
+    staffing: StaffingRules = Field(default_factory=StaffingRules)
+    patrol: PatrolRules = Field(default_factory=PatrolRules)
+    collective: CollectiveRules = Field(default_factory=CollectiveRules)
+    force: ForceRules = Field(default_factory=ForceRules)
+
+
+def flatten_dynamics(d: Dynamics) -> dict[str, float]:
+    """The dynamics as one flat mapping of floats: ``tension_decay``, ``talks.max_step``, ...
+
+    Switches become 1.0 (on) or 0.0 (off); ``grand_bargain_turns`` a float.
+    """
+    out: dict[str, float] = {}
+    for name, v in d:
+        if isinstance(v, _Strict) and not isinstance(v, Quantity):
+            for sub, x in v:
+                out[f"{name}.{sub}"] = float(x.value) if isinstance(x, Quantity) else float(x)
+        else:
+            out[name] = float(v.value) if isinstance(v, Quantity) else float(v)
+    return out
 
 
 class Relations(_Strict):
@@ -571,6 +750,10 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
                 need(("actors", aid, "factions", k, "threat", oid), oid, both, "actor or bloc")
             for j, tid in enumerate(f.theatres):
                 need(("actors", aid, "factions", k, "theatres", j), tid, theatres, "theatre")
+        for oid in a.coordination:
+            need(("actors", aid, "coordination", oid), oid, actors, "actor")
+            if oid == aid:
+                out.append((("actors", aid, "coordination", oid), "an actor cannot coordinate with itself"))
         for bid, lid in a.beliefs.bloc_leader.items():
             need(("actors", aid, "beliefs", "bloc_leader", bid), bid, blocs, "bloc")
             need(("actors", aid, "beliefs", "bloc_leader", bid), lid, actors, "actor")
@@ -600,6 +783,8 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
             out.append((("channels", cid, "endpoints"), "a channel needs at least one actor"))
         if ch.kind == "embassy" and all(e in both for e in ch.endpoints) and not all(e in actors for e in ch.endpoints):
             out.append((("channels", cid, "endpoints"), "an embassy joins two states"))
+        if ch.venue is not None:
+            need(("channels", cid, "venue"), ch.venue, blocs, "bloc")
         for k, iid in enumerate(ch.issues):
             need(("channels", cid, "issues", k), iid, issues, "issue")
         for k, tid in enumerate(ch.theatres):

@@ -44,6 +44,14 @@ class State:
         pending: proposals awaiting a human's answer, by human actor id.
         totals: run counters (incidents, crises, agreements, conflicts, expulsions, closures, ...).
         end_state: one of :data:`END_STATES`.
+        end_cause: how an armed clash came: ``escalated`` (an incident) or ``deliberate``
+            (a use of force); empty otherwise.
+        rebuff: (m, n, n) ``rebuff[k, i, j]``: memory in [0, 1] of i's challenge to j on
+            issue k being rebuffed (deadlock), decaying by ``talks.deadlock_memory``.
+        patrolled: (n, n) memory in [0, 1] of a joint patrol of the pair, decaying by
+            ``patrol.memory`` (the signal of a patrol lasts some months).
+        vetoed: (m,) memory in [0, 1] of a vetoed move of each issue's state, decaying by
+            ``talks.deadlock_memory``.
     """
 
     position: np.ndarray
@@ -64,6 +72,19 @@ class State:
     pending: dict[str, list[dict]] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
     end_state: str = "running"
+    end_cause: str = ""
+    rebuff: np.ndarray | None = None
+    patrolled: np.ndarray | None = None
+    vetoed: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n, m = self.position.shape
+        if self.rebuff is None:
+            self.rebuff = np.zeros((m, n, n))
+        if self.patrolled is None:
+            self.patrolled = np.zeros((n, n))
+        if self.vetoed is None:
+            self.vetoed = np.zeros(m)
 
     def motion_pending(self, bloc: int, cand: int) -> bool:
         """Whether an accession motion for ``cand`` in ``bloc`` awaits its vote."""
@@ -80,6 +101,9 @@ class Turn:
         patrols: ``(theatre, actor, partner)`` of the joint patrols flown this turn.
         summits: channel indices of this turn's summits (event-only channels open this turn).
         decon: (T, n, n) deconfliction shares, computed once when the first incident needs it.
+        deals: issues on which two of their deciders reached an agreement in talks this turn.
+        consents: channels whose host consented this turn to their reopening (a human host's
+            ``open_channel``).
     """
 
     events: list[dict[str, Any]]
@@ -87,6 +111,8 @@ class Turn:
     patrols: list[tuple[int, int, int]] = field(default_factory=list)
     summits: tuple[int, ...] = ()
     decon: np.ndarray | None = None
+    deals: set[int] = field(default_factory=set)
+    consents: set[int] = field(default_factory=set)
 
     def log(self, rec: dict[str, Any]) -> None:
         """Append one record to the turn's log."""

@@ -88,6 +88,15 @@ class World:
     cap_issues: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # staffing caps
     cap_channels: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     sources: dict[tuple, str] = field(default_factory=dict)
+    # rules of issue 8 (filled by _compile_rules; see its docstring)
+    leader_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n,) F5 belief strength
+    coordination: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (n, n) F12 vote weights
+    bloc_military: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (B,)
+    bloc_veto: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))  # (B, n)
+    ch_venue: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # (K,) bloc index or -1
+    ch_sender: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # (K,) acting sender or -1
+    ch_host: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # (K,) acting host or -1
+    ch_host_may_close: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (K,)
 
     @property
     def n(self) -> int:
@@ -283,7 +292,7 @@ def compile_world(sc: Scenario) -> World:
     snd = [k for k in staffed if ch_a[k] < n]
     hst = [k for k in staffed if ch_a[k] < n and ch_b[k] < n]
     caps = [(i, k) for i, ks in staffing.items() for k in ks]
-    return World(
+    return _compile_rules(World(
         sender_channels=np.array(snd, int),
         sender_actors=np.array([ch_a[k] for k in snd], int),
         host_actors=np.array([ch_b[k] for k in hst], int),
@@ -341,7 +350,48 @@ def compile_world(sc: Scenario) -> World:
         leader_belief=leader_belief,
         red_lines=red_lines,
         sources=src,
-    )
+    ))
+
+
+def _compile_rules(w: World) -> World:
+    """Fill the arrays of the rules added for issue 8, from the scenario and the world's ids.
+
+    ``leader_weight`` (n,): strength of each actor's bloc-leader belief (F5), 0 without one.
+    ``coordination`` (n, n): ``coordination[i, j]`` the weight i gives j's position in votes
+    (F12). ``bloc_military`` (B,): defence alliances. ``bloc_veto`` (B, n): veto holders.
+    ``ch_venue`` (K,): the bloc a channel is a forum of, or -1. ``ch_sender`` / ``ch_host``
+    (K,): the actor who acts for the channel's first (sending) and second (host) endpoint: the
+    actor itself, or the leader of a bloc endpoint (-1 for a bloc without a leader).
+    ``ch_host_may_close`` (K,): whether the host may suspend or close the channel (not a UN
+    mission: the host state of the UN cannot shut a member's mission).
+    """
+    sc = w.scenario
+    n = w.n
+    ai = {a: i for i, a in enumerate(w.actor_ids)}
+    bi = {b: i for i, b in enumerate(w.bloc_ids)}
+    w.leader_weight = np.zeros(n)
+    w.coordination = np.zeros((n, n))
+    for a, spec in sc.actors.items():
+        if spec.beliefs.bloc_leader:
+            w.leader_weight[ai[a]] = _f(spec.beliefs.leader_weight)
+            w.sources[("leader_weight", a)] = spec.beliefs.leader_weight.source or ""
+        for o, q in spec.coordination.items():
+            w.coordination[ai[a], ai[o]] = _f(q)
+            w.sources[("coordination", a, o)] = q.source or ""
+    w.bloc_military = np.array([bool(sc.blocs[b].military) for b in w.bloc_ids], bool)
+    w.bloc_veto = np.zeros((len(w.bloc_ids), n), bool)
+    for b, spec in sc.blocs.items():
+        for a in spec.veto:
+            w.bloc_veto[bi[b], ai[a]] = True
+    w.ch_venue = np.array([bi[sc.channels[c].venue] if sc.channels[c].venue else -1 for c in w.channel_ids], int)
+
+    def acting(code: int) -> int:
+        return code if code < n else int(w.bloc_leader[code - n])
+
+    w.ch_sender = np.array([acting(int(c)) for c in w.ch_a], int)
+    w.ch_host = np.array([acting(int(c)) for c in w.ch_b], int)
+    w.ch_host_may_close = np.array([KIND_NAMES[k] != "un" for k in w.ch_kind], bool)
+    return w
 
 
 def initial_arrays(w: World) -> dict[str, np.ndarray]:

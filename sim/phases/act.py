@@ -11,22 +11,32 @@ import numpy as np
 from sim import policy
 from sim.actions import Action
 from sim.channels import CLOSED, OPEN, STATUS_NAMES, SUSPENDED
-from sim.phases.decide import Decision, rnd
+from sim.phases import force
+from sim.phases.decide import Challenges, Decision, rnd
 from sim.phases.perceive import Perception, Structure
 from sim.state import State, Turn
 from sim.world import World
 
 
-def carry_out(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, decisions: list[Decision], turn_no: int) -> None:
+def carry_out(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, decisions: list[Decision], turn_no: int, ch: Challenges | None = None, humans: frozenset[int] = frozenset()) -> None:
     """Carry out non-proposal actions in a seeded shuffled order of actors; log each AI decision
-    (with ``done``: whether it could be carried out)."""
+    (with ``done``: whether it could be carried out).
+
+    A host's ``open_channel`` on a channel it hosts is its consent, this turn, to the sender's
+    reopening it (collected before anything is carried out).
+    """
     order = rng.permutation(w.n)
     rank = np.empty(w.n, int)
     rank[order] = np.arange(w.n)
     decisions = sorted(decisions, key=lambda t: rank[t[0]])
     ai = {a: i for i, a in enumerate(w.actor_ids)}
+    for i, a, _reason in decisions:
+        if a.kind == "open_channel":
+            k = w.channel_ids.index(a.channel)
+            if w.ch_host[k] == i and w.ch_sender[k] != i:
+                turn.consents.add(k)
     for i, a, reason in decisions:
-        done = do(w, st, turn, sx, per, dyn, i, a, ai, turn_no)
+        done = do(w, st, turn, sx, per, dyn, i, a, ai, turn_no, ch, humans)
         if reason is not None and not reason.get("human"):
             reason["done"] = done
             turn.log(reason)
@@ -34,7 +44,26 @@ def carry_out(w: World, st: State, turn: Turn, sx: Structure, per: Perception, d
             turn.log({"type": "decision", "actor": a.actor, "action": str(a), "human": True, "done": done})
 
 
-def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], i: int, a: Action, ai: dict[str, int], turn_no: int) -> bool:
+def host_consents(w: World, st: State, per: Perception, turn: Turn, k: int, humans: frozenset[int] = frozenset()) -> bool:
+    """Whether the host of channel k consents to its reopening this turn.
+
+    A human host consents by its own ``open_channel`` this turn; an AI host when the channel,
+    open, is worth at least its cost to it; a bloc host without a leader when its members'
+    capability-weighted mean of that net value is not negative.
+    """
+    if k in turn.consents:
+        return True
+    h = int(w.ch_host[k])
+    net = per.channel_value_if_open[:, k] - per.channel_cost[:, k]  # (n,)
+    if h >= 0:
+        return h not in humans and bool(net[h] >= 0)
+    b = int(w.ch_b[k]) - w.n
+    mem = st.members[b]
+    wts = w.capability[mem]
+    return bool(wts.sum() > 0 and (wts * net[mem]).sum() >= 0)
+
+
+def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], i: int, a: Action, ai: dict[str, int], turn_no: int, ch: Challenges | None = None, humans: frozenset[int] = frozenset()) -> bool:
     """Carry out one action of actor ``i``; return whether it changed anything."""
     kind = a.kind
     if kind in ("open_channel", "suspend_channel", "close_channel"):
@@ -42,6 +71,18 @@ def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dic
         new = {"open_channel": OPEN, "suspend_channel": SUSPENDED, "close_channel": CLOSED}[kind]
         if st.status[k] == new or (new == SUSPENDED and st.status[k] != OPEN):
             return False  # suspend pauses an open channel only
+        consent = None
+        if dyn["channels.consent"] > 0:
+            sender, host = int(w.ch_sender[k]), int(w.ch_host[k])
+            if new == OPEN:
+                if i != sender:
+                    return host == i  # the host's consent, counted before (carry_out)
+                if not host_consents(w, st, per, turn, k, humans):
+                    turn.log({"type": "channel_refused", "channel": a.channel, "by": a.actor, "host": w.entity_name(int(w.ch_b[k]))})
+                    return False
+                consent = w.entity_name(int(w.ch_b[k]))
+            elif i != sender and not (i == host and w.ch_host_may_close[k]):
+                return False
         if new == OPEN and st.status[k] == CLOSED:
             st.staff[k] = max(st.staff[k], policy.REOPEN_STAFF * w.ch_baseline[k])
         if new == CLOSED:
@@ -52,7 +93,12 @@ def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dic
         others = np.flatnonzero(sx.ch_side[k] & ~(np.arange(w.n) == i))
         if new != OPEN:
             turn.add_tension(i, others, dyn["tension_closure"])
-        turn.log({"type": "channel", "channel": a.channel, "by": a.actor, "from": old, "to": STATUS_NAMES[new]})
+        rec = {"type": "channel", "channel": a.channel, "by": a.actor, "from": old, "to": STATUS_NAMES[new]}
+        if w.ch_a[k] >= w.n and w.ch_sender[k] == i:
+            rec["for"] = w.entity_name(int(w.ch_a[k]))  # the leader acts for a bloc sender
+        if consent is not None:
+            rec["consent"] = consent
+        turn.log(rec)
         return True
     if kind in ("expel", "restore_staff"):
         k = w.channel_ids.index(a.channel)
@@ -85,9 +131,13 @@ def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dic
     if kind == "joint_patrol":
         t = w.theatre_ids.index(a.theatre)
         j = ai[a.target]
+        if any({p[1], p[2]} == {i, j} for p in turn.patrols):
+            return False  # one joint patrol per pair a turn
         gain = dyn["alignment_patrol"] * (1.0 - st.alignment[i, j])  # saturating near +1
         st.alignment[i, j] = st.alignment[j, i] = min(1.0, st.alignment[i, j] + gain)
         turn.patrols.append((t, i, j))
+        st.patrolled[i, j] = st.patrolled[j, i] = 1.0
+        st.totals["patrols"] = st.totals.get("patrols", 0) + 1
         st.posture[i, t] = min(1.0, st.posture[i, t] + dyn["posture_step"] / 2)
         turn.log({"type": "patrol", "actors": [a.actor, a.target], "theatre": a.theatre})
         return True
@@ -105,6 +155,21 @@ def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dic
                 mo["votes"][i] = a.choice == "yes"
                 return True
         return False
+    if kind == "use_force":
+        if ch is None or st.end_state != "running":
+            return False
+        t = w.theatre_ids.index(a.theatre)
+        j = ai[a.target]
+        mask = np.zeros(w.n, bool)
+        mask[i] = True
+        bv = force.bargaining_value(w, st, ch.score, w.m)
+        opt = force.options(w, st, sx.deciders, ch.forecast, per.salience_eff, bv, dyn, mask, every=i in humans)
+        hit = np.flatnonzero((opt.target == j) & (opt.theatre == t))
+        if not len(hit):
+            return False  # no longer worth it (or impossible) after this turn's other actions
+        r = int(hit[0])
+        terms = {"eu_force": float(opt.eu_force[r]), "eu_bargain": float(opt.eu_bargain[r]), "p": float(opt.p[r])}
+        return force.use_force(w, st, turn, sx.deciders, dyn, i, j, t, terms)
     if kind == "answer":
         for p in st.pending.get(a.actor, []):
             if p["issue"] == a.issue and p["from"] == a.target:

@@ -16,13 +16,43 @@ from sim.phases.perceive import Perception, Structure
 from sim.state import State, Turn
 from sim.world import World
 
-RESOLVE = 0.9
-"""How much salience stiffens a target: it moves ``1 - RESOLVE x salience`` of the kernel's step
-(ours; a state yields least on what it cares most about)."""
+AGREEMENTS = (kernel.OUTCOME_COMPROMISE, kernel.OUTCOME_CAPITULATION)
+REBUFFS = (kernel.OUTCOME_CONFLICT, kernel.OUTCOME_STALEMATE)
+REBUFF_CAP = 3.0
+"""Most rebuffs a challenger remembers of one challenge; judgement (ours)."""
+
+
+def rebuffed(st: State, k: int, i: int, j) -> None:
+    """Remember that i's challenge to j (an index or an array of them) on issue k was rebuffed.
+
+    Rebuffs accumulate (up to ``REBUFF_CAP``) and decay by ``talks.deadlock_memory`` a turn;
+    the challenge's score is multiplied by ``1 - min(rebuff, 1)``: the more often a demarche
+    fails, the longer it is left alone (interview L9, L15: deadlocked dialogue is abandoned).
+    """
+    st.rebuff[k, i, j] = np.minimum(st.rebuff[k, i, j] + 1.0, REBUFF_CAP)
+
+
+def step_scale(dyn: dict[str, float], salience: np.ndarray, tension: np.ndarray) -> np.ndarray:
+    """Share of the kernel's step a target takes: ``(1 - resolve x salience) x (1 - distrust x
+    tension)``: a state yields least on what it cares most about (interview L21) and little to
+    a rival it is in tension with; judgement (ours)."""
+    return (1.0 - dyn["talks.resolve"] * salience) * (1.0 - dyn["talks.distrust"] * tension)
+
+
+def bounded(old: np.ndarray, new: np.ndarray, max_step: float) -> np.ndarray:
+    """``new`` moved back to within ``max_step`` of ``old`` (one turn of talks)."""
+    return old + np.clip(new - old, -max_step, max_step)
 
 
 def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, proposals: list[Proposal], humans: set[str]) -> None:
     """Resolve this turn's proposals and last turn's human answers; positions move at once.
+
+    Each AI target answers its best offer by the kernel's cases (:func:`sim.kernel.resolve`).
+    The kernel's step is then scaled by :func:`step_scale` (and, for a capitulation, by the
+    channel's effectiveness) and bounded by ``talks.max_step``; a "conflict" (both expect to
+    gain from a fight) is a dispute in which the target holds (``talks.disputes_hold``). An
+    agreement between two deciders of an issue decided by states (not a bloc) is a deal
+    (``turn.deals``); a rebuffed challenge is remembered (``State.rebuff``).
 
     Args:
         eu: (m, n, n) expected utilities of the turn (:class:`sim.phases.decide.Challenges`).
@@ -40,6 +70,7 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
         if ch >= 0:
             if st.status[ch] != OPEN or not sx.ch_pair[ch, i, j] or per.effectiveness[ch] <= 0:
                 turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "no channel"})
+                rebuffed(st, k, i, j)
                 continue
             e_ch = per.effectiveness[ch]
             b = w.ch_bloc_end[ch]
@@ -61,21 +92,25 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
     tiebreak = rng.random((m, n, n))
     new_x, chal, outcome, frac = kernel.resolve(old, eu, offers, effm, tiebreak)
     # How far a target moves (ours, on top of DESIGN section 4's effectiveness-scaled
-    # compromise): a lost conflict or a capitulation is scaled by the channel's effectiveness
-    # too, so that a weak channel transmits little; and every step by 1 - RESOLVE x the
-    # target's salience, so that a state yields least on what it cares about most (Russia on
-    # Ukraine's membership, interview L21).
+    # compromise): a capitulation (or a lost conflict, when disputes do not hold) is scaled by
+    # the channel's effectiveness too, so that a weak channel transmits little; every step by
+    # step_scale (salience, tension); and no step exceeds talks.max_step in a turn.
     m_i, j_i = np.nonzero(chal >= 0)
     if len(m_i):
         c_i = chal[m_i, j_i]
-        scale = 1.0 - RESOLVE * per.salience_eff[j_i, m_i]
-        hard = (outcome[m_i, j_i] == kernel.OUTCOME_CONFLICT) | (outcome[m_i, j_i] == kernel.OUTCOME_CAPITULATION)
+        oc = outcome[m_i, j_i]
+        scale = step_scale(dyn, per.salience_eff[j_i, m_i], st.tension[c_i, j_i])
+        hard = (oc == kernel.OUTCOME_CONFLICT) | (oc == kernel.OUTCOME_CAPITULATION)
         scale = np.where(hard, scale * effm[m_i, c_i, j_i], scale)
-        new_x[m_i, j_i] = old[m_i, j_i] + (new_x[m_i, j_i] - old[m_i, j_i]) * scale
-        frac[m_i, j_i] = frac[m_i, j_i] * scale
+        if dyn["talks.disputes_hold"] > 0:
+            scale = np.where(oc == kernel.OUTCOME_CONFLICT, 0.0, scale)
+        moved = old[m_i, j_i] + (new_x[m_i, j_i] - old[m_i, j_i]) * scale
+        new_x[m_i, j_i] = bounded(old[m_i, j_i], moved, dyn["talks.max_step"])
+        gap = np.abs(old[m_i, c_i] - old[m_i, j_i])
+        frac[m_i, j_i] = np.where(gap > 0, np.abs(new_x[m_i, j_i] - old[m_i, j_i]) / np.maximum(gap, 1e-12), 0.0)
     for k, j in zip(*np.nonzero(chal >= 0)):
         i = int(chal[k, j])
-        record_outcome(w, st, turn, dyn, i, j, k, int(outcome[k, j]), float(frac[k, j]), float(old[k, j]), float(new_x[k, j]))
+        record_outcome(w, st, turn, dyn, i, j, k, int(outcome[k, j]), float(frac[k, j]), float(old[k, j]), float(new_x[k, j]), sx.deciders)
     pos = new_x.T.copy()
     # bloc counterparts answer by their rule (consensus: any member blocks)
     for i, k, b, ch, e_ch in bloc_props:
@@ -90,8 +125,8 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
         else:
             f = float(np.median(fr))
         target = old[k, i]
-        yield_ = 1.0 - RESOLVE * per.salience_eff[mem, k]
-        pos[mem, k] = pos[mem, k] + f * yield_ * (target - pos[mem, k])
+        yield_ = step_scale(dyn, per.salience_eff[mem, k], st.tension[i, mem])
+        pos[mem, k] = bounded(pos[mem, k], pos[mem, k] + f * yield_ * (target - pos[mem, k]), dyn["talks.max_step"])
         kind = "agreement" if f > 0 else "rejected"
         turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.bloc_ids[b], "issue": w.issue_ids[k], "outcome": kind, "moved": rnd(f), "channel": w.channel_ids[ch], "rule": ["consensus", "majority", "leader"][rule]})
         if f > 0:
@@ -100,6 +135,7 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
         else:
             st.totals["conflicts"] += 1
             turn.add_tension(i, mem, dyn["tension_conflict"] / max(1, len(mem)) * 2)
+            rebuffed(st, k, i, mem)
     # human answers to last turn's proposals
     for h, plist in st.pending.items():
         j = w.actor_ids.index(h)
@@ -115,19 +151,29 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
             before = pos[j, k]
             pos[j, k] = before + f * (p["position"] - before)
             oc = {"accept": kernel.OUTCOME_CAPITULATION, "compromise": kernel.OUTCOME_COMPROMISE, "reject": kernel.OUTCOME_STALEMATE if p["expected_win"] else kernel.OUTCOME_NONE}[p["answer"]]
-            record_outcome(w, st, turn, dyn, i, j, k, oc, f, before, pos[j, k])
+            record_outcome(w, st, turn, dyn, i, j, k, oc, f, before, pos[j, k], sx.deciders)
         st.pending[h] = keep
     st.position = np.clip(pos, 0.0, 1.0)
 
 
-def record_outcome(w: World, st: State, turn: Turn, dyn: dict[str, float], i: int, j: int, k: int, oc: int, frac: float, before: float, after: float) -> None:
-    """Count and log one round of talks between challenger i and target j on issue k;
-    agreements lower their tension, conflicts and stalemates raise it."""
+def record_outcome(w: World, st: State, turn: Turn, dyn: dict[str, float], i: int, j: int, k: int, oc: int, frac: float, before: float, after: float, deciders: np.ndarray | None = None) -> None:
+    """Count and log one round of talks between challenger i and target j on issue k.
+
+    Agreements (compromise, capitulation) lower their tension, and between two deciders of an
+    issue decided by states (not a bloc) make a deal; disputes (the kernel's conflict) and
+    stalemates raise it, count as conflicts and are remembered as rebuffs.
+    """
     name = kernel.OUTCOME_NAMES[oc]
-    if oc in (kernel.OUTCOME_COMPROMISE, kernel.OUTCOME_CAPITULATION):
+    if oc in AGREEMENTS:
         st.totals["agreements"] += 1
         turn.add_tension(i, j, -dyn["tension_agreement"])
-    elif oc in (kernel.OUTCOME_CONFLICT, kernel.OUTCOME_STALEMATE):
+        if deciders is not None and w.issue_bloc[k] < 0 and deciders[k, i] and deciders[k, j] and abs(after - before) > 1e-9:
+            turn.deals.add(k)
+    elif oc in REBUFFS:
         st.totals["conflicts"] += 1
         turn.add_tension(i, j, dyn["tension_conflict"])
-    turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": name, "moved": rnd(frac), "position": [rnd(before), rnd(after)]})
+        rebuffed(st, k, i, j)
+    rec = {"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": name, "moved": rnd(frac), "position": [rnd(before), rnd(after)]}
+    if oc == kernel.OUTCOME_CONFLICT and dyn.get("talks.disputes_hold", 0) > 0:
+        rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
+    turn.log(rec)

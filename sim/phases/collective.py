@@ -14,13 +14,34 @@ ACCESSION_LEVELS = (0.3, 0.6, 1.0)
 """Steps of an accession issue's scale: will join one day, Membership Action Plan, member (F7)."""
 
 
-def vote_motions(w: World, st: State, turn: Turn, humans: set[str], turn_no: int) -> bool:
+def vote_positions(w: World, st: State, members: np.ndarray) -> np.ndarray:
+    """(n, m) the positions members vote on: own position moved toward coordinated partners
+    who vote in the same bloc, ``x_i + sum_p c_ip (x_p - x_i)`` (F12, interview L31)."""
+    c = w.coordination * members[None, :]  # partners who vote here
+    total = c.sum(axis=1)
+    c = np.where(total[:, None] > 1.0, c / np.maximum(total[:, None], 1e-12), c)
+    x = st.position
+    return x + c @ x - c.sum(axis=1)[:, None] * x
+
+
+def supports(v: np.ndarray, cur: float, new: float, proximity: bool) -> np.ndarray:
+    """Whether voters at positions ``v`` prefer ``new`` to ``cur``: nearer to it (spatial
+    voting, ties keep the status quo), or, without proximity voting, at or beyond ``new``."""
+    if proximity:
+        return np.abs(new - v) < np.abs(cur - v) - 1e-12
+    return v >= new if new >= cur else v <= new
+
+
+def vote_motions(w: World, st: State, turn: Turn, humans: set[str], turn_no: int, dyn: dict[str, float] | None = None) -> bool:
     """Members vote on last turn's applications, each for the next step of the accession scale.
 
-    A member that cast no vote votes yes when its position reaches the next level. Consensus:
-    all yes; leader: the leader's vote; majority: capability-weighted. Returns whether
-    membership changed (an accession: the caller rebuilds the structure).
+    A member that cast no vote votes yes when the next level is nearer its (vote) position than
+    the current one (``collective.proximity_voting``; else when its position reaches the next
+    level). Consensus: all yes; leader: the leader's vote; majority: capability-weighted, and
+    no veto holder against. Returns whether membership changed (an accession: the caller
+    rebuilds the structure).
     """
+    proximity = dyn is None or dyn.get("collective.proximity_voting", 1.0) > 0
     keep = []
     changed = False
     for mo in st.motions:
@@ -31,12 +52,13 @@ def vote_motions(w: World, st: State, turn: Turn, humans: set[str], turn_no: int
         mem = np.flatnonzero(st.members[b])
         cur = st.issue_state[issue]
         nxt = min((v for v in ACCESSION_LEVELS if v > cur + 1e-9), default=1.0)
+        v = vote_positions(w, st, st.members[b])[:, issue]
         votes = {}
         for i in mem:
             if i in mo["votes"]:
                 votes[i] = mo["votes"][i]
             else:
-                votes[i] = bool(st.position[i, issue] >= nxt)
+                votes[i] = bool(supports(v[i], cur, nxt, proximity))
         yes = [i for i in mem if votes[i]]
         rule = w.bloc_rule[b]
         if rule == 0:
@@ -46,6 +68,7 @@ def vote_motions(w: World, st: State, turn: Turn, humans: set[str], turn_no: int
         else:
             wts = w.capability[mem]
             passed = wts[[votes[i] for i in mem]].sum() > wts.sum() / 2
+            passed = passed and not any(w.bloc_veto[b, i] and not votes[i] for i in mem)
         rec = {"type": "vote", "bloc": w.bloc_ids[b], "candidate": w.actor_ids[cand], "issue": w.issue_ids[issue], "to_level": nxt, "yes": [w.actor_ids[i] for i in yes], "no": [w.actor_ids[i] for i in mem if not votes[i]], "passed": bool(passed)}
         turn.log(rec)
         if passed:

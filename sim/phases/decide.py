@@ -46,8 +46,9 @@ class PolicyView:
     """What the policy's scorers (:mod:`sim.policy`) read: one object over the world, the state,
     the perception and the structure, plus the AI mask and the dynamics coefficients."""
 
-    def __init__(self, w: World, st: State, per: Perception, sx: Structure, dyn: dict[str, float], ai_mask: np.ndarray):
+    def __init__(self, w: World, st: State, per: Perception, sx: Structure, dyn: dict[str, float], ai_mask: np.ndarray, challenges: Challenges | None = None):
         self.world, self.st, self.per, self.sx, self.dyn, self.ai_mask = w, st, per, sx, dyn, ai_mask
+        self.challenges = challenges
 
     def __getattr__(self, name: str):
         for src in ("per", "st", "sx"):
@@ -70,7 +71,9 @@ class Challenges:
         forecast: (m,) weighted median of positions.
         eff, chan: (m, n, n) best route effectiveness and channel (see :func:`routes`).
         dec: (m, n, n) perceived decisiveness of the target (F5).
-        flat: (n, m * n) each proposer's challenge scores ``eu x salience x dec x eff``.
+        score: (m, n, n) challenge scores ``eu x salience x dec x eff x (1 - min(rebuff, 1))`` where the
+            expected utility and the route are positive, else 0.
+        flat: (n, m * n) each proposer's scores above ``ai.proposal_cost`` (else 0).
         ranked: (n, r) the best cells of ``flat``, best first.
     """
 
@@ -79,12 +82,20 @@ class Challenges:
     eff: np.ndarray
     chan: np.ndarray
     dec: np.ndarray
+    score: np.ndarray
     flat: np.ndarray
     ranked: np.ndarray
 
 
-def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t: float, endogenous_risk: bool, proposals_per_turn: int) -> Challenges:
-    """Expected utilities of every challenge, routes and the challenge scores (DESIGN sections 4-5)."""
+def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t: float, endogenous_risk: bool, proposals_per_turn: int, proposal_cost: float = 0.0) -> Challenges:
+    """Expected utilities of every challenge, routes and the challenge scores (DESIGN sections 4-5).
+
+    A challenge's score is ``EU x salience x decisiveness x route effectiveness``, times
+    ``1 - min(rebuff, 1)`` (the memory of the same challenge rebuffed lately: deadlocked
+    dialogue is not repeated, interview L9, L15; :func:`sim.phases.bargain.rebuffed`); an AI
+    actor makes it only if the score exceeds
+    ``proposal_cost`` (a demarche spends diplomatic capital).
+    """
     x = st.position.T  # (m, n)
     s = per.salience_eff.T
     c = w.capability
@@ -97,11 +108,13 @@ def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t:
     eu = kernel.expected_utility(x, c, s, r, mu, q, t, p=p_win)
     eff, chan = routes(w, sx, per.effectiveness)
     dec = decisiveness(w, sx.deciders)
-    score = eu * per.salience_eff.T[:, :, None] * dec * eff
+    score = eu * per.salience_eff.T[:, :, None] * dec * eff * (1.0 - np.minimum(st.rebuff, 1.0))
     score = np.where((eu > 0) & (eff > 0), score, 0.0)  # (m, i, j)
     flat = score.transpose(1, 0, 2).reshape(w.n, -1)  # (i, m*n)
+    if proposal_cost > 0:
+        flat = np.where(flat > proposal_cost, flat, 0.0)
     ranked = np.argsort(-flat, axis=1, kind="stable")[:, : max(proposals_per_turn, 1) + 3]  # best first
-    return Challenges(eu, mu, eff, chan, dec, flat, ranked)
+    return Challenges(eu, mu, eff, chan, dec, score, flat, ranked)
 
 
 def ai_proposals(w: World, ch: Challenges, ai_mask: np.ndarray, proposals_per_turn: int) -> list[Proposal]:
@@ -134,6 +147,8 @@ def to_action(w: World, cand: policy.Candidates, r: int) -> Action:
         return Action(kind, a, theatre=w.theatre_ids[a1], target=w.actor_ids[a2])
     if kind == "apply_membership":
         return Action(kind, a, bloc=w.bloc_ids[a1])
+    if kind == "use_force":
+        return Action(kind, a, theatre=w.theatre_ids[a1], target=w.actor_ids[a2])
     return Action("pass", a)
 
 
@@ -199,6 +214,13 @@ class Reasons:
             return f"channel: {source(w, 'channel', ch)}"
         if kind in ("expel", "restore_staff"):
             return f"staff: {source(w, 'staff', w.channel_ids[a1])}"
+        if kind == "use_force":
+            if name == "chance of prevailing":
+                return "capability (SIPRI) x posture in the theatre, with allies and aligned states (War Trap)"
+            if name == "expected utility of bargaining":
+                return "best challenge on the issues at stake (Scholz et al. 2011), after deadlock"
+            j = w.actor_ids[int(cand.a2[r])]
+            return f"salience and positions: {source(w, 'salience', a, w.issue_ids[int(np.argmax(self.per.salience_eff[cand.actor[r]]))])}; threat from {j}: {source(w, 'threat', a, j)}"
         if kind in ("set_posture", "joint_patrol"):
             t = w.theatre_ids[a1]
             if name in ("appetite", "caution"):
@@ -236,7 +258,10 @@ def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng:
     """Draw the AI actors' actions (softmax without replacement, :func:`sim.policy.draw`).
 
     One action per object a turn (a theatre's posture, a channel's status, a channel's staff:
-    :data:`ACTION_OBJECT`); later draws on the same object are dropped.
+    :data:`ACTION_OBJECT`); later draws on the same object are dropped. An action scored
+    below ``pass`` can only be drawn by the softmax's exploration: its record says so
+    (``explored``, with the temperature and the chance that the draw put it ahead of ``pass``,
+    ``1 / (1 + exp(-score / temperature))``).
     """
     w = view.world
     cand = policy.concat([b for fn in policy.SCORERS for b in fn(view)])
@@ -250,7 +275,10 @@ def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng:
             if key in seen:
                 continue  # one action per theatre, channel or staff line in a turn
             seen.add(key)
-            decisions.append((i, to_action(w, cand, r), why.decision(r) if reasons else None))
+            rec = why.decision(r) if reasons else None
+            if rec is not None and cand.score[r] < 0:
+                rec["explored"] = {"temperature": temperature, "p_ahead_of_pass": rnd(1.0 / (1.0 + np.exp(-cand.score[r] / temperature)))}
+            decisions.append((i, to_action(w, cand, r), rec))
     return decisions
 
 

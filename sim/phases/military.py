@@ -88,5 +88,7 @@ def incident(
         p_clash = d["clash"] * st.tension[i, j] ** 2 * (1.0 - d["deconfliction"] * dec)
         if uc < p_clash:
             rec["armed_clash"] = True
+            rec["cause"] = "escalated"
             st.end_state = "armed_clash"
+            st.end_cause = "escalated"
     turn.log(rec)

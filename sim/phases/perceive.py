@@ -33,9 +33,10 @@ class Structure:
             of a bloc endpoint).
         pairs: ``(k, i, j)`` index arrays of every pair a channel joins.
         pair_cnt: (K, n) number of counterparts of each actor on each channel.
-        route_pairs: the pairs of political channels a proposal may travel (F5: a believer
-            skips the channels of a bloc it thinks is led by another).
-        usable: (n, K) 1, or 0 for a bloc channel that the actor believes is led by another (F5).
+        route_pairs: the pairs of political channels a proposal may travel.
+        usable: (n, K) 1, or ``1 - leader_weight`` for a channel to a bloc that the actor
+            believes follows its leader (F5: a discount of the channel's political value and of
+            its worth as a route, not an erasure).
         channel_actor_pairs: ``(actors, channels)`` index arrays of ``ch_actor``.
         host_pairs: ``(hosts, channels, senders)`` of staffed channels between two states.
     """
@@ -88,15 +89,11 @@ def structure(w: World, members: np.ndarray) -> Structure:
             act[k, w.bloc_leader[b]] = True
     K, n = len(w.channel_ids), w.n
     apk, api, apj = np.nonzero(pair)
-    # routes for proposals: political channels only; F5: a believer skips a led bloc's channels
-    keep = w.ch_political[apk].copy()
-    for i, beliefs in w.leader_belief.items():
-        for b in beliefs:
-            keep &= ~((api == i) & (w.ch_bloc_end[apk] == b))
+    keep = w.ch_political[apk].copy()  # routes for proposals: political channels only
     usable = np.ones((n, K))
     for i, beliefs in w.leader_belief.items():
         for b in beliefs:
-            usable[i, w.ch_bloc_end == b] = 0.0  # F5: talk to the leader instead
+            usable[i, w.ch_bloc_end == b] = 1.0 - w.leader_weight[i]  # F5: talk to the leader instead
     return Structure(
         caucus=caucus,
         deciders=deciders,
@@ -181,12 +178,15 @@ def channel_values(
 
     Value of channel k to actor a: ``channel_value x pref x usable x stake x e_k`` (political
     channels; ``stake`` the sum of a's effective salience over the issues k carries, ``pref``
-    a's bilateral preference for bilateral kinds and one minus it otherwise, F3; ``usable`` 0
-    for a bloc a believes is led by another, F5) plus deconfliction: exposure in k's theatres x
+    a's bilateral preference for bilateral kinds and one minus it otherwise, F3; ``usable``
+    ``1 - leader_weight`` for a bloc a believes follows its leader, F5; for a channel with a
+    ``venue``, ``stake`` also counts the issues the venue decides, and ``pref`` and ``usable``
+    are 1) plus deconfliction: exposure in k's theatres x
     the kind's deconfliction weight x ``DECONFLICTION_VALUE`` x e_k (for a political channel,
     only the exposure that open military lines leave uncovered, F2, interview L9). Cost:
-    ``channel_upkeep`` plus, for political channels, ``INSULT`` x the share of own staff lost
-    (F1, F14) and ``TENSION_COST`` x mean tension with the counterparts.
+    ``channel_upkeep`` plus, for political channels, ``channels.insult`` x the share of own
+    staff lost (F1, F14) and ``channels.tension_cost`` x mean tension with the counterparts
+    (none for a venue's channel).
 
     Returns:
         ``(value, value_if_open, cost, tension, staff_cap)``: (n, K) x 4 and (K,).
@@ -196,7 +196,19 @@ def channel_values(
     e_open = np.where(w.ch_event_only, 0.5, e_open)
     stake = salience_eff @ w.ch_issue.T  # (n, K)
     pref = np.where(w.ch_bilateral[None, :], w.bilateral[:, None], 1.0 - w.bilateral[:, None])
-    pol = dyn["channel_value"] * pref * stake * sx.usable * w.ch_political[None, :]
+    usable = sx.usable
+    venue = (w.ch_venue >= 0) & (dyn["channels.venue"] > 0)
+    if venue.any():
+        # A mission to an international organisation is worth what the venue decides (a UN
+        # mission keeps the value of the Security Council it serves), whatever the actor
+        # thinks of bloc channels and whatever the state of its relation with the host.
+        served = w.ch_issue.copy()
+        for k in np.flatnonzero(venue):
+            served[k] |= w.issue_bloc == w.ch_venue[k]
+        stake = np.where(venue[None, :], salience_eff @ served.T, stake)
+        pref = np.where(venue[None, :], 1.0, pref)
+        usable = np.where(venue[None, :], 1.0, usable)
+    pol = dyn["channel_value"] * pref * stake * usable * w.ch_political[None, :]
     # deconfliction: exposure in the channel's theatres, weighted by the kind's role (F2)
     dec_need = exposure @ w.ch_theatre.T  # (n, K)
     # Military lines are valued for the deconfliction they give on their own; a political
@@ -219,9 +231,11 @@ def channel_values(
     tsum = np.bincount(apk * n + api, weights=st.tension[api, apj], minlength=K * n).reshape(K, n)
     cnt = sx.pair_cnt
     other_t = np.where(cnt > 0, tsum / np.maximum(cnt, 1), 0.0).T
-    # military lines carry no political cost: they survive political breaks (F2)
+    # military lines carry no political cost: they survive political breaks (F2); a venue's
+    # channel carries no cost of tension with its host
     political = w.ch_political[None, :]
-    cost = dyn["channel_upkeep"] + political * (policy.INSULT * own_loss + policy.TENSION_COST * other_t)
+    host_t = np.where(venue[None, :], 0.0, other_t)
+    cost = dyn["channel_upkeep"] + political * (dyn["channels.insult"] * own_loss + dyn["channels.tension_cost"] * host_t)
     cap = w.ch_baseline.copy()
     ci, ck = w.cap_issues, w.cap_channels
     if len(ck):
@@ -235,7 +249,8 @@ def routes(w: World, sx: Structure, e: np.ndarray) -> tuple[np.ndarray, np.ndarr
     Args:
         w: the world.
         sx: its structure.
-        e: (K,) channel effectiveness now.
+        e: (K,) channel effectiveness now; a route through a bloc channel that the proposer
+            believes follows its leader counts ``1 - leader_weight`` of it (F5).
 
     Returns:
         ``(eff, chan)``: ``eff`` (m, n, n) in [0, 1]; ``chan`` (m, n, n) channel index,
@@ -247,7 +262,7 @@ def routes(w: World, sx: Structure, e: np.ndarray) -> tuple[np.ndarray, np.ndarr
     eff = np.zeros(m * n * n)
     best = np.zeros(m * n * n, int)
     if len(pk):
-        vals = (e[pk][:, None] * w.ch_issue[pk]).T.ravel()  # (m * P,)
+        vals = ((e[pk] * sx.usable[pi, pk])[:, None] * w.ch_issue[pk]).T.ravel()  # (m * P,)
         idx = (np.arange(m)[:, None] * (n * n) + (pi * n + pj)[None, :]).ravel()
         kk = np.broadcast_to(pk[None, :], (m, len(pk))).ravel()
         order = np.lexsort((-kk, vals, idx))  # per cell: highest value, then lowest channel
@@ -268,9 +283,10 @@ def routes(w: World, sx: Structure, e: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def decisiveness(w: World, deciders: np.ndarray) -> np.ndarray:
     """Perceived weight (m, n_proposer, n_target) of a target in deciding each issue (F5).
 
-    1 for a decider, ``NON_DECIDER_WEIGHT`` for anyone else (it can still lobby); an actor who
-    believes a bloc is led by another (F5, interview L17) sees only the leader as deciding that
-    bloc's issues.
+    1 for a decider, ``NON_DECIDER_WEIGHT`` for anyone else (it can still lobby). An actor who
+    believes a bloc follows its leader (F5, interview L17) with weight ``lw`` sees the leader as
+    a full decider of that bloc's issues and the other members at
+    ``(1 - lw) + lw x NON_DECIDER_WEIGHT``.
     """
     base = np.where(deciders, 1.0, NON_DECIDER_WEIGHT)  # (m, n)
     dec = np.broadcast_to(base[:, None, :], (w.m, w.n, w.n)).copy()
@@ -278,6 +294,7 @@ def decisiveness(w: World, deciders: np.ndarray) -> np.ndarray:
         for b, lead in beliefs.items():
             ks = np.flatnonzero(w.issue_bloc == b)
             for k in ks:
-                dec[k, i, :] = np.where(deciders[k], NON_DECIDER_WEIGHT, dec[k, i, :])
+                lw = w.leader_weight[i]
+                dec[k, i, :] = np.where(deciders[k], (1.0 - lw) + lw * NON_DECIDER_WEIGHT, dec[k, i, :])
                 dec[k, i, lead] = 1.0
     return dec

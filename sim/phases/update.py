@@ -7,9 +7,14 @@ import numpy as np
 
 from sim import kernel
 from sim.channels import OPEN
+from sim.phases.collective import supports, vote_positions
 from sim.phases.decide import rnd
 from sim.state import State, Turn
 from sim.world import World
+
+RETABLE = 0.5
+"""A vetoed move of an issue state is put to the vote again once the memory of the veto (1 when
+cast, decaying by ``talks.deadlock_memory`` a turn) falls below this; judgement (ours)."""
 
 GRIEVANCE_MEMORY = 0.8
 """Per-turn persistence of grievance and goodwill (reciprocity memory); judgement (ours)."""
@@ -51,15 +56,24 @@ def anchor_positions(st: State, dyn: dict[str, float]) -> None:
     st.position += dyn["anchor"] * (st.ideal - st.position)
 
 
-def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray) -> None:
+def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dict[str, float] | None = None, vetoed: np.ndarray | None = None) -> None:
     """Issue states move toward what their deciders agree, by at most the issue's inertia.
 
     Consensus: the state moves only if every decider wants the move, to the most reluctant
     decider's position; majority: toward the capability x salience weighted median of the
     deciders; leader: toward the leader's position. Sanctions decided by a bloc with autonomy
     below 1 weight each member's position toward the US's (F6, interview L17). Accession issues
-    move by motions only (F7).
+    move by motions only (F7). With ``talks.deals``, an issue decided by states (not a bloc)
+    moves only in a turn with a deal between two of them (``turn.deals``). With
+    ``collective.veto``, a move of an issue decided by a bloc with veto holders is put to the
+    vote (logged) and blocked when a holder opposes it: when the new state is farther from its
+    vote position (F12: coordinated partners vote together) than the current one; a vetoed
+    move is tabled again only after ``RETABLE``.
+
+    Args:
+        vetoed: (m,) memory of vetoes per issue (updated in place), or ``None``.
     """
+    d = dyn or {}
     x = st.position.copy()
     for k in range(w.m):
         b = w.issue_bloc[k]
@@ -83,8 +97,30 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray) -> None:
             wts = w.capability[dec] * st.salience[dec, k]
             tgt[k] = float(kernel.forecast(x[dec, k][None, :], wts[None, :])[0])
     moves = dmask.any(axis=1) & ~np.isin(np.arange(w.m), list(w.accession))  # accession: motions only (F7)
+    if d.get("talks.deals", 0) > 0:
+        listed = w.issue_bloc < 0
+        moves &= ~listed | np.isin(np.arange(w.m), sorted(turn.deals))
     step = np.clip(tgt - cur, -w.issue_inertia, w.issue_inertia)
-    st.issue_state = np.where(moves, np.clip(cur + step, 0.0, 1.0), cur)
+    new = np.where(moves, np.clip(cur + step, 0.0, 1.0), cur)
+    if d.get("collective.veto", 0) > 0 and vetoed is not None:
+        for k in np.flatnonzero(np.abs(new - cur) > 1e-9):
+            b = w.issue_bloc[k]
+            if b < 0 or not w.bloc_veto[b].any():
+                continue
+            if vetoed[k] >= RETABLE:
+                new[k] = cur[k]  # not tabled again yet
+                continue
+            mem = np.flatnonzero(st.members[b])
+            v = vote_positions(w, st, st.members[b])[mem, k]
+            yes = supports(v, float(cur[k]), float(new[k]), True)
+            veto = [int(i) for i, y in zip(mem, yes) if not y and w.bloc_veto[b, i] and abs(new[k] - v[list(mem).index(i)]) > abs(cur[k] - v[list(mem).index(i)])]
+            passed = not veto
+            turn.log({"type": "vote", "bloc": w.bloc_ids[b], "issue": w.issue_ids[k], "from": rnd(cur[k]), "to_level": rnd(new[k]), "yes": [w.actor_ids[i] for i, y in zip(mem, yes) if y], "no": [w.actor_ids[i] for i, y in zip(mem, yes) if not y], "veto": [w.actor_ids[i] for i in veto], "passed": passed})
+            if not passed:
+                new[k] = cur[k]
+                vetoed[k] = 1.0
+                st.totals["vetoes"] = st.totals.get("vetoes", 0) + 1
+    st.issue_state = new
     for k in np.flatnonzero(np.abs(st.issue_state - before) > 1e-9):
         turn.log({"type": "issue", "issue": w.issue_ids[k], "from": rnd(before[k]), "to": rnd(st.issue_state[k])})
 
@@ -98,7 +134,12 @@ def staffing_caps(w: World, st: State) -> None:
                 st.staff[c] = cap
 
 
-def decay_memory(st: State) -> None:
-    """Grievance and goodwill fade by ``GRIEVANCE_MEMORY`` a turn."""
+def decay_memory(st: State, dyn: dict[str, float] | None = None) -> None:
+    """Grievance and goodwill fade by ``GRIEVANCE_MEMORY`` a turn; rebuffs and vetoes by
+    ``talks.deadlock_memory``; the signal of joint patrols by ``patrol.memory``."""
     st.grievance *= GRIEVANCE_MEMORY
     st.goodwill *= GRIEVANCE_MEMORY
+    if dyn is not None:
+        st.rebuff *= dyn["talks.deadlock_memory"]
+        st.vetoed *= dyn["talks.deadlock_memory"]
+        st.patrolled *= dyn["patrol.memory"]

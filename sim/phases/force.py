@@ -1,0 +1,185 @@
+"""A deliberate use of force: when a state expects more from force than from bargaining (DESIGN section 9).
+
+The expected-utility tradition of war (Bueno de Mesquita, *The War Trap*, 1981; the "war"
+outcome of the expected-utility model, in which both sides expect to gain from fighting): a
+state i weighs force against a state j in a theatre where both have forces. What is at stake is
+j's say over issues: the issues on which j is the accession candidate (weight 1) and those it
+decides (weight 1 / number of deciders). With ``x`` positions, ``s`` saliences and ``mu`` the
+kernel's forecast (the path the issue takes if bargaining goes on)::
+
+    gain  = sum_k w_k s_ik |x_ik - mu_k|                         (i imposes its position)
+    loss  = sum_k w_k s_ik max(0, |x_ik - x_jk| - |x_ik - mu_k|)   (j imposes its position)
+    p     = (S_i + A_i) / (S_i + A_i + S_j + A_j)                  (i prevails locally)
+    cost  = force.cost x (1 - tension_ij) + force.military_cost x (1 - p)
+            + force.sanctions_cost x sum_k max(0, alignment_kj - max(0, alignment_ki)) c_k
+    EU_force = p gain - (1 - p) loss - cost
+
+``S`` is capability share x posture in the theatre; ``A`` the help of third parties present
+there: allies in a military bloc count fully, other states aligned with the side count
+``force.intervention`` x alignment of their strength (War Trap's third parties). ``c_k`` are
+capability shares. The expected utility of bargaining on the same issues is the best score of a
+challenge i has on them (:mod:`sim.phases.decide`), after the deadlock memory, and 0 on an issue
+whose red line i holds crossed (talks have failed). Force is an option only where ``EU_force``
+exceeds it (never chosen below that, not even by exploration). The target resists unless its
+own chance ``1 - p`` is below ``force.resist``; then it yields (coercion). A resisted use of
+force is an armed clash: the run ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.state import State, Turn
+from sim.world import World
+
+
+@dataclass
+class ForceOptions:
+    """Every (attacker, target, theatre) where force is possible this turn, with its terms.
+
+    Attributes:
+        actor, target, theatre: (N,) indices.
+        eu_force: (N,) expected utility of force, utility units.
+        eu_bargain: (N,) expected utility of bargaining on the same issues, >= 0.
+        p: (N,) the attacker's chance of prevailing locally, in [0, 1].
+        gain, loss, cost: (N,) the terms of ``eu_force``.
+    """
+
+    actor: np.ndarray
+    target: np.ndarray
+    theatre: np.ndarray
+    eu_force: np.ndarray
+    eu_bargain: np.ndarray
+    p: np.ndarray
+    gain: np.ndarray
+    loss: np.ndarray
+    cost: np.ndarray
+
+
+def stakes(w: World, deciders: np.ndarray) -> np.ndarray:
+    """(n, m) weight of j's say over each issue: 1 as its accession candidate, else 1 / number
+    of deciders where j decides, else 0."""
+    n_dec = np.maximum(deciders.sum(axis=1), 1)  # (m,)
+    wt = (deciders / n_dec[:, None]).T.astype(float)  # (n, m)
+    for k, (_b, cand) in w.accession.items():
+        wt[cand, k] = 1.0
+    return wt
+
+
+def local_strength(w: World, st: State, dyn: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """``(S, help)``: S (n, T) own strength (capability share x posture where present);
+    help (n, n, T) ``help[k, j, t]``: the strength third party k brings to j's side in t."""
+    S = w.capability[:, None] * st.posture * w.present  # (n, T)
+    military = w.bloc_military[:, None] & np.ones_like(st.members)
+    allied = ((st.members & military)[:, :, None] & (st.members & military)[:, None, :]).any(axis=0)  # (n, n)
+    np.fill_diagonal(allied, False)
+    aligned = dyn["force.intervention"] * np.maximum(st.alignment, 0.0)
+    commit = np.where(allied, 1.0, aligned)  # (k, j)
+    np.fill_diagonal(commit, 0.0)
+    return S, commit[:, :, None] * S[:, None, :]
+
+
+def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, salience_eff: np.ndarray, bargain_value: np.ndarray, dyn: dict[str, float], mask: np.ndarray, every: bool = False) -> ForceOptions:
+    """Evaluate force for every ordered pair of states present together in a theatre.
+
+    Args:
+        deciders: (m, n) bool, who decides each issue now.
+        forecast: (m,) the kernel's forecast of each issue.
+        salience_eff: (n, m) effective salience.
+        bargain_value: (n, m) the best challenge score each actor has on each issue (>= 0).
+        mask: (n,) actors whose options to evaluate.
+        every: keep every option with something at stake, not only those worth more than
+            bargaining (a human's choice).
+
+    Returns:
+        The :class:`ForceOptions` with ``eu_force > eu_bargain`` (possibly none).
+    """
+    n = w.n
+    wt = stakes(w, deciders)  # (n_target, m)
+    x = st.position
+    dist_mu = np.abs(x - forecast[None, :])  # (n, m) |x_ik - mu_k|
+    gain = np.einsum("jk,ik,ik->ij", wt, salience_eff, dist_mu)  # (i, j)
+    dist_ij = np.abs(x[:, None, :] - x[None, :, :])  # (i, j, m)
+    worse = np.maximum(dist_ij - dist_mu[:, None, :], 0.0)
+    loss = np.einsum("jk,ik,ijk->ij", wt, salience_eff, worse)
+    bv = np.einsum("jk,ik->ij", wt > 0, bargain_value)  # bargaining on the same issues
+    S, help_ = local_strength(w, st, dyn)
+    T = len(w.theatre_ids)
+    ai_, aj, at = [], [], []
+    for i in np.flatnonzero(mask):
+        for t in range(T):
+            if not w.present[i, t] or S[i, t] <= 0:
+                continue
+            for j in np.flatnonzero(w.present[:, t]):
+                if j != i and gain[i, j] > 0:
+                    ai_.append(i)
+                    aj.append(j)
+                    at.append(t)
+    if not ai_:
+        z = np.zeros(0)
+        zi = np.zeros(0, int)
+        return ForceOptions(zi, zi, zi, z, z, z, z, z, z)
+    i, j, t = np.array(ai_), np.array(aj), np.array(at)
+    side_i = S[i, t] + help_[:, i, t].sum(axis=0) - help_[j, i, t]
+    side_j = S[j, t] + help_[:, j, t].sum(axis=0) - help_[i, j, t]
+    tot = side_i + side_j
+    p = np.where(tot > 0, side_i / np.maximum(tot, 1e-12), 0.5)
+    friends_j = np.maximum(st.alignment[:, j] - np.maximum(st.alignment[:, i], 0.0), 0.0)  # (n, N)
+    friends_j[i, np.arange(len(i))] = 0.0
+    friends_j[j, np.arange(len(i))] = 0.0
+    reaction = (w.capability[:, None] * friends_j).sum(axis=0)
+    cost = dyn["force.cost"] * (1.0 - st.tension[i, j]) + dyn["force.military_cost"] * (1.0 - p) + dyn["force.sanctions_cost"] * reaction
+    eu = p * gain[i, j] - (1.0 - p) * loss[i, j] - cost
+    keep = (eu > bv[i, j]) | every
+    return ForceOptions(i[keep], j[keep], t[keep], eu[keep], bv[i, j][keep], p[keep], gain[i, j][keep], loss[i, j][keep], cost[keep])
+
+
+def bargaining_value(w: World, st: State, score: np.ndarray, m: int) -> np.ndarray:
+    """(n, m) the best challenge score each actor has on each issue (>= 0), and 0 on an issue
+    whose red line the actor holds crossed (its talks on it have failed).
+
+    Args:
+        score: (m, n, n) challenge scores ``eu x salience x decisiveness x effectiveness`` after
+            the deadlock memory (0 where no challenge is possible).
+    """
+    best = np.maximum(score.max(axis=2), 0.0).T  # (n, m)
+    for r, (owner, issue, *_rest) in enumerate(w.red_lines):
+        if not st.red_line_armed[r]:
+            best[owner, issue] = 0.0
+    return best
+
+
+def use_force(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dict[str, float], i: int, j: int, t: int, terms: dict[str, float]) -> bool:
+    """Carry out i's use of force against j in theatre t.
+
+    The target resists unless its chance ``1 - p`` is below ``force.resist``: an armed clash
+    (the run ends, cause ``deliberate``; tension between them goes to 1 and rises by
+    ``tension_crisis`` with the target's allies and aligned states). Otherwise it yields: its
+    positions on the issues at stake move toward i's by at most ``talks.max_step``.
+
+    Returns:
+        Whether anything happened (always true).
+    """
+    p = terms["p"]
+    rec = {"type": "force", "actors": [w.actor_ids[i], w.actor_ids[j]], "theatre": w.theatre_ids[t], "eu_force": round(terms["eu_force"], 4), "eu_bargain": round(terms["eu_bargain"], 4), "p_win": round(p, 4)}
+    st.totals["force"] = st.totals.get("force", 0) + 1
+    if 1.0 - p >= dyn["force.resist"]:
+        rec.update(outcome="armed_clash", armed_clash=True, cause="deliberate")
+        turn.add_tension(i, j, 1.0)
+        friends = np.flatnonzero(st.alignment[:, j] > 0.2)
+        for k in friends:
+            if k not in (i, j):
+                turn.add_tension(i, int(k), dyn["tension_crisis"])
+        st.end_state = "armed_clash"
+        st.end_cause = "deliberate"
+    else:
+        wt = stakes(w, deciders)[j] > 0
+        max_step = dyn["talks.max_step"]
+        step = np.clip(st.position[i] - st.position[j], -max_step, max_step)
+        st.position[j] = np.where(wt, st.position[j] + step, st.position[j])
+        turn.add_tension(i, j, dyn["tension_crisis"])
+        rec.update(outcome="coerced")
+    turn.log(rec)
+    return True
