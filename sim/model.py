@@ -44,8 +44,11 @@ from sim.world import compile_world, initial_arrays
 
 __all__ = ["END_STATES", "TOTALS", "GreatPowerModel"]
 
-TOTALS = ("incidents", "crises", "agreements", "conflicts", "expulsions", "closures", "patrols", "vetoes", "force", "red_lines")
-"""The run's counters (``totals`` of :meth:`GreatPowerModel.snapshot`, and per-turn outcomes)."""
+TOTALS = ("incidents", "crises", "agreements", "conflicts", "disputes", "expulsions", "closures", "patrols", "vetoes", "force", "red_lines")
+"""The run's counters (``totals`` of :meth:`GreatPowerModel.snapshot`, and per-turn outcomes):
+``conflicts`` counts talks that ended without agreement (the kernel's conflicts, i.e. disputes,
+its stalemates, and blocs' rejections); ``disputes`` the kernel's conflicts alone; ``force``
+uses of force (deliberate); ``red_lines`` red lines crossed."""
 
 def _forward(name: str) -> property:
     def get(self):

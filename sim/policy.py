@@ -255,15 +255,16 @@ def posture_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
 def patrol_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     """Joint patrols with an aligned partner in a theatre where both are present (F10, F11).
 
-    A patrol raises the proposer's posture there by half a posture step and the pair's
-    alignment by ``alignment_patrol``. Its value to each partner: ``PATROL_WEIGHT x
+    A patrol is a temporary show of force: it raises the pair's alignment by
+    ``alignment_patrol`` and, in its turn, the patrolling state's incident rates in the theatre
+    (:mod:`sim.phases.military`), but not its standing posture. Its value to each partner: ``PATROL_WEIGHT x
     alignment_pressure x sum over third states k and all theatres of min(perceived threat_a k,
     threat_b k) x posture_k`` (the pressure the two share everywhere: a joint patrol signals
     alignment against the common adversary, to raise the cost of its policy, F11, interview
     L29), times ``1 - recent`` (the signal of a recent patrol together still holds,
     ``patrol.memory``). Its cost to each: ``PATROL_CAUTION x (1 -
-    appetite)`` (F10), the posture cost of half a step and ``patrol.cost`` (a major joint
-    operation). Partners need alignment above 0.2 and, under the switches of
+    appetite)`` (F10), the posture cost of one step (the forces it sends) and ``patrol.cost``
+    (a major joint operation). Partners need alignment above 0.2 and, under the switches of
     ``dynamics.patrol``: military cooperation (a common military bloc, or an open military line
     between them covering the theatre), a shared adversary present there (a third state both
     weigh at ``adversary_threat`` or more), and the partner's consent (its own gain positive).

@@ -511,9 +511,10 @@ def test_scripted_expulsions_make_russia_shut_its_insulted_embassy(baseline):
     """F1 / F14: a channel whose staff is expelled costs its sender more (``policy.INSULT``).
 
     When the (scripted) USA expels Russian staff from Russia's embassy in Washington every turn,
-    the Russian AI closes or suspends that embassy within six turns in most seeds; against a USA
-    that does nothing it almost never does. Tension between them ends higher, Russia's grievance
-    against the USA is positive, and Russia lets no more US staff back into Moscow.
+    the Russian AI answers within six turns in most seeds: it expels US staff in return (tit
+    for tat) or closes or suspends that embassy (at least half the seeds); against a USA that
+    does nothing it almost never does either. Tension between them ends higher, Russia's
+    grievance against the USA is positive, and Russia lets no more US staff back into Moscow.
     """
 
     def shut_embassy(events):
@@ -543,9 +544,18 @@ def test_scripted_expulsions_make_russia_shut_its_insulted_embassy(baseline):
         any(e["type"] == "staff" and e["by"] == "USA" and e["kind"] == "expel" for e in ev)
         for _, ev in provoked
     )
+    def retaliates(events):
+        return shut_embassy(events) or any(
+            e["type"] == "staff" and e["by"] == "RUS" and e["kind"] == "expel" and e["channel"] == "USA-RUS-EMB"
+            for e in events
+        )
+
     shut_p = sum(shut_embassy(ev) for _, ev in provoked)
     shut_c = sum(shut_embassy(ev) for _, ev in calm)
-    assert shut_p >= 0.75 * n and shut_c <= 0.25 * n, (shut_p, shut_c)
+    assert shut_p >= 0.5 * n and shut_c <= 0.25 * n, (shut_p, shut_c)
+    back_p = sum(retaliates(ev) for _, ev in provoked)
+    back_c = sum(retaliates(ev) for _, ev in calm)
+    assert back_p >= 0.75 * n and back_c <= 0.25 * n, (back_p, back_c)
     # provocation never makes Russia more generous with US staff (weaker effect: no strict <)
     assert sum(restored_us_staff(ev) for _, ev in provoked) <= sum(
         restored_us_staff(ev) for _, ev in calm

@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.markup import escape
 
 OUTCOME_WORDS = {
-    "conflict": "conflict lost by the target",
+    "conflict": "dispute (both expect to gain from a fight; the target holds)",
     "stalemate": "stalemate (both expect to win)",
     "compromise": "compromise",
     "capitulation": "capitulation",
@@ -22,7 +22,7 @@ OUTCOME_WORDS = {
 }
 END_WORDS = {
     "horizon": "the last turn was reached",
-    "armed_clash": "an incident escalated into an armed clash",
+    "armed_clash": "an armed clash",
     "grand_bargain": "great-power tensions stayed low for several turns",
     "running": "still running",
 }
@@ -52,7 +52,11 @@ def describe(ev: dict, verbose: bool = False, great_powers: frozenset[str] = fro
             if not (action.startswith("set posture") and ev["actor"] in great_powers):
                 return None
         who = ev["actor"] + (" (human)" if ev.get("human") else "")
-        return f"[bold]{who}[/]: {escape(action)}{_reason(ev) if verbose or not quiet_kind else ''}"
+        line = f"[bold]{who}[/]: {escape(action)}{_reason(ev) if verbose or not quiet_kind else ''}"
+        explored = ev.get("explored")
+        if explored and (verbose or not quiet_kind):
+            line += f" [yellow](chosen below pass by exploration at temperature {explored['temperature']:g})[/]"
+        return line
     if t == "proposal":
         if not verbose:
             return None
@@ -72,24 +76,48 @@ def describe(ev: dict, verbose: bool = False, great_powers: frozenset[str] = fro
         if ev.get("crisis"):
             line += " -> [bold red]crisis[/]"
         if ev.get("armed_clash"):
-            line += " -> [bold red]armed clash[/]"
+            line += " -> [bold red]armed clash[/] (escalated)"
         return line
+    if t == "force":
+        head = f"[bold red]{ev['actors'][0]} uses force against {ev['actors'][1]} in {ev['theatre']}[/]"
+        why = f"expected utility of force {ev['eu_force']:+.3f} against {ev['eu_bargain']:+.3f} for bargaining; chance of prevailing {ev['p_win']:.2f}"
+        if ev.get("armed_clash"):
+            return f"{head}: {ev['actors'][1]} resists -> [bold red]armed clash[/] (deliberate; {why})"
+        return f"{head}: {ev['actors'][1]} yields ({why})"
     if t == "vote":
         res = "passes" if ev["passed"] else "fails"
         no = ", ".join(ev["no"]) or "none"
+        if "candidate" not in ev:  # a move of an issue state put to a vote (veto holders)
+            veto = f"; vetoed by {', '.join(ev['veto'])}" if ev.get("veto") else ""
+            return f"{ev['bloc']} votes on {ev['issue']} {ev['from']:.2f} -> {ev['to_level']:.2f}: {res}; against: {no}{veto}"
         return f"{ev['bloc']} votes on {ev['candidate']}'s application (to level {ev['to_level']:g}): {res}; against: {no}"
     if t == "issue":
         return f"[cyan]issue {ev['issue']}: {ev['from']:.3f} -> {ev['to']:.3f}[/]"
     if t == "red_line":
-        return (
-            f"[bold red]red line of {ev['actor']} on {ev['issue']} crossed"
-            f" ({ev['state']:.2f} >= {ev['threshold']:.2f})[/] {escape(ev.get('note', ''))}"
-        )
+        return red_line_words(ev)
+    if t == "channel_refused":
+        return f"{ev['by']} asks to reopen {ev['channel']}: {ev['host']} refuses"
     if t == "event":
         return f"[magenta]event: {ev['kind']}[/] {escape(ev.get('text') or '')} [dim]({escape(ev.get('source', ''))})[/]"
     if t == "accession":
         return f"[bold]{ev['member']} joins {ev['bloc']}[/]"
     return None
+
+
+def red_line_words(ev: dict) -> str:
+    """``red line of RUS on nato_ukraine crossed: state 0.60 reached 0.60 (above); response: ...``."""
+    if ev.get("trigger") == "event":
+        head = f"[bold red]red line of {ev['actor']} on {ev['issue']} declared crossed by an event[/] (state {ev['state']:.2f}, threshold {ev['threshold']:.2f})"
+    else:
+        rel = ">=" if ev.get("direction", "above") == "above" else "<="
+        head = f"[bold red]red line of {ev['actor']} on {ev['issue']} crossed[/]: state {ev['state']:.2f} {rel} threshold {ev['threshold']:.2f}"
+    resp = ev.get("response") or {}
+    parts = [f"posture in {t} {a:.2f} -> {b:.2f}" for t, (a, b) in (resp.get("posture") or {}).items()]
+    parts += [f"tension with {j} +{dv:.2f}" for j, dv in (resp.get("tension") or {}).items()]
+    parts += [f"suspends {c}" for c in resp.get("suspended") or []]
+    tail = f"; response: {', '.join(parts)}" if parts else "; no response in force"
+    note = f" ({escape(ev['note'])})" if ev.get("note") else ""
+    return head + escape(tail) + note
 
 
 def talks_digest(events: list[dict]) -> str | None:

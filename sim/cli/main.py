@@ -188,13 +188,15 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
     tot = snap["totals"]
     con.print(
         f"incidents {tot['incidents']}, crises {tot['crises']}, agreements {tot['agreements']}, "
-        f"conflicts {tot['conflicts']}, expulsions {tot['expulsions']}, closures {tot['closures']}"
+        f"disputes and stalemates {tot['conflicts']}, expulsions {tot['expulsions']}, closures {tot['closures']}, "
+        f"joint patrols {tot.get('patrols', 0)}, vetoes {tot.get('vetoes', 0)}, red lines {tot.get('red_lines', 0)}, uses of force {tot.get('force', 0)}"
     )
     detail = ""
     if model.end_state == "armed_clash":
         clash = next((e for e in model.log[-1]["events"] if e.get("armed_clash")), None)
         if clash:
-            detail = f": {' and '.join(clash['actors'])} in {clash['theatre']}"
+            how = "a deliberate use of force" if clash.get("cause") == "deliberate" else "an incident that escalated"
+            detail = f": {' and '.join(clash['actors'])} in {clash['theatre']}, {how}"
     con.print(f"[bold]end state: {model.end_state}[/] ({END_WORDS.get(model.end_state, '')}{detail}) at turn {model.turn} ({model.date()})")
     if log_file is not None:
         text = read_file(path)

@@ -135,10 +135,9 @@ def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dic
             return False  # one joint patrol per pair a turn
         gain = dyn["alignment_patrol"] * (1.0 - st.alignment[i, j])  # saturating near +1
         st.alignment[i, j] = st.alignment[j, i] = min(1.0, st.alignment[i, j] + gain)
-        turn.patrols.append((t, i, j))
+        turn.patrols.append((t, i, j))  # more incidents there this turn (sim.phases.military)
         st.patrolled[i, j] = st.patrolled[j, i] = 1.0
         st.totals["patrols"] = st.totals.get("patrols", 0) + 1
-        st.posture[i, t] = min(1.0, st.posture[i, t] + dyn["posture_step"] / 2)
         turn.log({"type": "patrol", "actors": [a.actor, a.target], "theatre": a.theatre})
         return True
     if kind == "apply_membership":

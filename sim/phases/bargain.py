@@ -171,6 +171,8 @@ def record_outcome(w: World, st: State, turn: Turn, dyn: dict[str, float], i: in
             turn.deals.add(k)
     elif oc in REBUFFS:
         st.totals["conflicts"] += 1
+        if oc == kernel.OUTCOME_CONFLICT:
+            st.totals["disputes"] = st.totals.get("disputes", 0) + 1
         turn.add_tension(i, j, dyn["tension_conflict"])
         rebuffed(st, k, i, j)
     rec = {"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": name, "moved": rnd(frac), "position": [rnd(before), rnd(after)]}

@@ -88,21 +88,34 @@ def check_red_lines(w: World, st: State, turn: Turn) -> None:
     for r, (_owner, issue, thr, sign, _resp) in enumerate(w.red_lines):
         crossed = (st.issue_state[issue] >= thr) if sign > 0 else (st.issue_state[issue] <= thr)
         if crossed and st.red_line_armed[r]:
-            red_line_response(w, st, turn, r)
+            red_line_response(w, st, turn, r, "crossed")
         elif not crossed:
             st.red_line_armed[r] = True
 
 
-def red_line_response(w: World, st: State, turn: Turn, r: int) -> None:
-    """The owner's response to red line ``r``: posture, tension, suspended channels (F7)."""
-    owner, issue, thr, _sign, resp = w.red_lines[r]
+def red_line_response(w: World, st: State, turn: Turn, r: int, trigger: str = "crossed") -> None:
+    """The owner's response to red line ``r``: posture, tension, suspended channels (F7).
+
+    The log record says what set it off (``trigger``: ``crossed`` by the issue's state, or
+    ``event``: a scheduled or injected event), the threshold and its direction, and what the
+    response changed (``response``: posture per theatre, tension per actor, channels
+    suspended). Until the issue falls back, the owner's talks on it count as failed (its value
+    of bargaining on it is 0 in :mod:`sim.phases.force`).
+    """
+    owner, issue, thr, sign, resp = w.red_lines[r]
     st.red_line_armed[r] = False
+    done: dict[str, dict | list] = {"posture": {}, "tension": {}, "suspended": []}
     for t, dv in resp["posture"].items():
         if w.present[owner, t]:
+            before = st.posture[owner, t]
             st.posture[owner, t] = float(np.clip(st.posture[owner, t] + dv, 0, 1))
+            done["posture"][w.theatre_ids[t]] = [rnd(before), rnd(st.posture[owner, t])]
     for j, dv in resp["tension"].items():
         turn.add_tension(owner, j, dv)
+        done["tension"][w.actor_ids[j]] = rnd(dv)
     for k in resp["suspend"]:
         if st.status[k] == OPEN:
             st.status[k] = SUSPENDED
-    turn.log({"type": "red_line", "actor": w.actor_ids[owner], "issue": w.issue_ids[issue], "threshold": thr, "state": rnd(st.issue_state[issue]), "note": resp["note"], "source": resp["source"]})
+            done["suspended"].append(w.channel_ids[k])
+    st.totals["red_lines"] = st.totals.get("red_lines", 0) + 1
+    turn.log({"type": "red_line", "actor": w.actor_ids[owner], "issue": w.issue_ids[issue], "trigger": trigger, "direction": "above" if sign > 0 else "below", "threshold": thr, "state": rnd(st.issue_state[issue]), "response": done, "note": resp["note"], "source": resp["source"]})

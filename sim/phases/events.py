@@ -53,7 +53,7 @@ def apply_events(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, 
             i, k = ai[ev.actor], w.issue_ids.index(ev.issue)
             for r, (owner, issue, *_rest) in enumerate(w.red_lines):
                 if owner == i and issue == k:
-                    collective.red_line_response(w, st, turn, r)
+                    collective.red_line_response(w, st, turn, r, "event")
             rec.update(actor=ev.actor, issue=ev.issue)
         elif ev.kind == "channel_status":
             k = w.channel_ids.index(ev.channel)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 END_STATES = ("armed_clash", "grand_bargain", "horizon")
-COUNTS = ("incidents", "crises", "agreements", "conflicts", "expulsions", "closures", "channels_open")
+COUNTS = ("incidents", "crises", "agreements", "conflicts", "disputes", "expulsions", "closures", "patrols", "vetoes", "force", "red_lines", "channels_open")
 Z95 = 1.959963984540054
 
 

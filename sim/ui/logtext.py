@@ -82,6 +82,8 @@ def event_html(ev: dict, humans: set[str]) -> str | None:
         if ev.get("done") is False:
             return None
         lines = [f"<b>{who}</b>: {act}"]
+        if ev.get("explored"):
+            lines[0] += _c(AMBER, f" (chosen below pass by exploration at temperature {ev['explored']['temperature']:g})")
         for line in reason_lines(ev):
             lines.append(
                 _c(DIM if line.startswith("why") else FAINT, "&nbsp;&nbsp;&nbsp;" + escape(line))
@@ -128,13 +130,29 @@ def event_html(ev: dict, humans: set[str]) -> str | None:
         return f"{escape(ev['candidate'])} applies to {escape(ev['bloc'])}"
     if t == "vote":
         res = "passes" if ev["passed"] else "fails"
+        if "candidate" not in ev:  # a move of an issue state put to the vote (veto holders)
+            veto = f"; vetoed by {escape(', '.join(ev['veto']))}" if ev.get("veto") else ""
+            return f"{escape(ev['bloc'])} vote on {escape(ev['issue'])} {ev['from']:.2f} &gt; {ev['to_level']:.2f}: {res}; no: {escape(', '.join(ev['no']) or '-')}{veto}"
         return f"{escape(ev['bloc'])} vote on {escape(ev['candidate'])} (to {ev['to_level']}): {res}; no: {escape(', '.join(ev['no']) or '-')}"
+    if t == "force":
+        res = "<b>ARMED CLASH</b> (deliberate)" if ev.get("armed_clash") else f"{escape(ev['actors'][1])} yields"
+        return _c(
+            RED,
+            f"<b>{escape(ev['actors'][0])} uses force against {escape(ev['actors'][1])} in {escape(ev['theatre'])}</b> &gt; {res} (expected utility of force {ev['eu_force']:+.2f}, of bargaining {ev['eu_bargain']:+.2f}; chance {ev['p_win']:.2f})",
+        )
+    if t == "channel_refused":
+        return _c(AMBER, f"{escape(ev['by'])} asks to reopen {escape(ev['channel'])}: {escape(ev['host'])} refuses")
     if t == "issue":
         return _c(CYAN, f"issue {escape(ev['issue'])}: {ev['from']:.3f} &gt; {ev['to']:.3f}")
     if t == "red_line":
+        resp = ev.get("response") or {}
+        parts = [f"posture in {t_} {a:.2f} &gt; {b:.2f}" for t_, (a, b) in (resp.get("posture") or {}).items()]
+        parts += [f"tension with {j} +{dv:.2f}" for j, dv in (resp.get("tension") or {}).items()]
+        parts += [f"suspends {c}" for c in resp.get("suspended") or []]
+        how = "declared crossed by an event" if ev.get("trigger") == "event" else f"crossed (state {ev['state']:.2f}, threshold {ev['threshold']:.2f})"
         return _c(
             RED,
-            f"<b>red line of {escape(ev['actor'])} on {escape(ev['issue'])} crossed</b> ({ev['state']:.2f} &gt;= {ev['threshold']:.2f}) {escape(ev.get('note', ''))}",
+            f"<b>red line of {escape(ev['actor'])} on {escape(ev['issue'])} {how}</b>; response: {escape(', '.join(parts) or 'none')} {escape(ev.get('note', ''))}",
         )
     if t == "event":
         what = escape(ev.get("text") or "")
@@ -202,6 +220,7 @@ def turn_html(
         "end": 0,
         "red_line": 0,
         "accession": 0,
+        "force": 0,
         "incident": 1,
         "channel": 2,
         "staff": 3,
