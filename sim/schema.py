@@ -515,9 +515,9 @@ class ForceRules(_Strict):
     """
 
     enabled: Switch = True
-    cost: Coefficient = Quantity(value=1.0)
+    cost: Coefficient = Quantity(value=0.5)
     military_cost: Coefficient = Quantity(value=0.5)
-    sanctions_cost: Coefficient = Quantity(value=1.0)
+    sanctions_cost: Coefficient = Quantity(value=0.25)
     intervention: Unit01 = Quantity(value=0.1)
     resist: Unit01 = Quantity(value=0.05)
 

@@ -137,6 +137,13 @@ def run_one(sc, seed: int, turns: int) -> dict:
     res["usa_pac_posture"] = float(m.posture[usa, w.pacific].sum())
     res["usa_eu_salience_eff"] = float(m.perception.salience_eff[usa, w.europe_issue].sum())
     res["alignment_rus_chn"] = float(m.alignment[rus, w.actor_ids.index("CHN")])
+    res["usa_georgia_position"] = float(m.position[usa, iss["nato_georgia"]])
+    res["gp_drift"] = float(np.abs(m.position[gp] - m.ideal[gp]).mean())
+    res["rus_eu_issue_shift"] = float((m.position[usa, w.europe_issue] - m.ideal[usa, w.europe_issue]).mean())
+    res["rus_aukus_proposals"] = sum(1 for e in (ev for t in m.log for ev in t["events"]) if e["type"] == "decision" and e.get("actor") == "RUS" and e.get("action", "").startswith("propose indo_pacific_alignment"))
+    res["rus_chn_same_unsc_votes"] = sum(1 for e in (ev for t in m.log for ev in t["events"]) if e["type"] == "vote" and e["bloc"] == "UNSC" and (("RUS" in e["no"]) == ("CHN" in e["no"])))
+    res["unsc_votes"] = sum(1 for e in (ev for t in m.log for ev in t["events"]) if e["type"] == "vote" and e["bloc"] == "UNSC")
+    res["rus_chn_joint_vetoes"] = sum(1 for e in (ev for t in m.log for ev in t["events"]) if e["type"] == "vote" and e["bloc"] == "UNSC" and "RUS" in e.get("veto", []) and "CHN" in e.get("veto", []))
     return dict(res)
 
 
@@ -194,6 +201,15 @@ def summarise(name: str, runs: list[dict], turns: int) -> dict:
     out["usa_pacific_posture_mean"] = mean("usa_pac_posture")
     out["usa_europe_salience_eff_mean"] = mean("usa_eu_salience_eff")
     out["alignment_rus_chn_final_mean"] = mean("alignment_rus_chn")
+    out["usa_georgia_position_mean"] = mean("usa_georgia_position")
+    out["usa_georgia_position_min"] = float(np.min([r["usa_georgia_position"] for r in runs]))
+    out["gp_position_drift_mean"] = mean("gp_drift")
+    out["usa_europe_position_shift_mean"] = mean("rus_eu_issue_shift")
+    out["rus_aukus_proposals_per_run"] = mean("rus_aukus_proposals")
+    out["unsc_votes_per_run"] = mean("unsc_votes")
+    out["unsc_rus_chn_same_vote_share"] = float(sum(r.get("rus_chn_same_unsc_votes", 0) for r in runs) / max(1, sum(r.get("unsc_votes", 0) for r in runs)))
+    out["unsc_rus_chn_joint_vetoes_per_run"] = mean("rus_chn_joint_vetoes")
+    out["iran_rises_share"] = frac(lambda r: r["iran_final"] > 0.4 + 1e-9)
     return out
 
 
