@@ -87,8 +87,8 @@ class GreatPowerModel(mesa.Model):
             scenario = load_scenario(scenario)
         super().__init__(rng=seed)
         self.seed_value = seed
-        self.scenario = scenario
         self.world = w = compile_world(scenario)
+        self.scenario = scenario = w.scenario  # ids and lists in sorted order (sim.world.canonical)
         self.horizon = int(turns if turns is not None else scenario.turns)
         self.reasons = reasons
         if humans is None:
@@ -118,7 +118,7 @@ class GreatPowerModel(mesa.Model):
         self.red_line_armed = [True] * len(w.red_lines)
         self.motions: list[dict] = []
         self.rebuffs: dict[tuple[int, int], int] = {}
-        self.pending: dict[str, list[dict]] = {h: [] for h in self.humans}
+        self.pending: dict[str, list[dict]] = {h: [] for h in sorted(self.humans)}
         self.submitted: dict[str, list[Action]] = {}
         self.injected: list[EventSpec] = []
         self.turn = 0
