@@ -34,6 +34,20 @@ def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "run.py"), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
+def cli(*args: str):
+    """The command line in this process (click's runner): ``(exit code, stdout, stderr)``.
+
+    An exception other than the command's own exit fails the test (it would be a traceback)."""
+    from click.testing import CliRunner
+
+    from sim.cli.main import main
+
+    r = CliRunner().invoke(main, list(args))
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return r.exit_code, r.stdout, r.stderr
+
+
 def _yaml() -> YAML:
     y = YAML(typ="rt")
     y.width = 4096
@@ -253,3 +267,102 @@ def test_save_then_load_after_every_turn_resumes_exactly(baseline, tmp_path, inj
     assert ctrl.model.log == ref.model.log
     if inject_at is not None:
         assert any(e.get("kind") == "summit" for e in ref.model.log[inject_at]["events"])
+
+
+# --------------------------------------------------------------------------- one run of a sweep
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory):
+    """A grid sweep of 2 points x 2 runs x 6 turns, with a --set too (in this process)."""
+    pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    from sim.sweep.runner import SweepOptions, plan_sweep, run_sweep
+
+    out = tmp_path_factory.mktemp("sweep") / "grid"
+    plan = plan_sweep(str(BASELINE), runs=2, seed=3, sets=["ai.temperature=0.07"], grids=["actors.USA.threat.CHN=0.5,0.9"], turns=6)
+    res = run_sweep(plan, SweepOptions(out=out, workers=1))
+    assert res.status == "complete"
+    return out, pd.read_parquet(out / "runs.parquet")
+
+
+def test_run_from_sweep_reproduces_each_run_of_a_grid_sweep(small_sweep, tmp_path):
+    out, runs = small_sweep
+    assert len(runs) == 4 and runs["point"].nunique() == 2
+    for k in runs["run_id"]:
+        log = tmp_path / f"run{k}.jsonl"
+        code, stdout, err = cli("run", "--from-sweep", str(out), "--run-id", str(k), "--quiet", "--log", str(log))
+        assert code == 0, err
+        assert f"run {k} of the sweep" in stdout
+        row = runs[runs["run_id"] == k].iloc[0]
+        lines = [json.loads(x) for x in log.read_text().splitlines()]
+        head, last = lines[0], lines[-1]["summary"]
+        assert head["seed"] == int(row["seed"]) and isinstance(row["seed"], np.unsignedinteger)
+        assert head["overrides"] == {"ai.temperature": 0.07, "actors.USA.threat.CHN": float(row["param.actors.USA.threat.CHN"])}
+        assert head["from_sweep"]["run_id"] == k
+        assert last["end_state"] == row["end_state"] and last["turn"] == row["turns"]
+        outcome_cols = [c for c in runs.columns if c.startswith(("issue.", "tension.", "alignment."))] + ["incidents", "crises", "agreements", "channels_open"]
+        for c in outcome_cols:
+            assert last[c] == row[c], (k, c)
+
+
+def test_run_set_gives_the_sweep_run_with_the_same_seed_and_values(small_sweep, tmp_path):
+    """``run --set`` with a sweep row's parameters and seed is that run (the seed read as numpy)."""
+    out, runs = small_sweep
+    row = runs.iloc[3]
+    log = tmp_path / "set.jsonl"
+    code, _, err = cli("run", str(BASELINE), "--seed", str(row["seed"]), "--turns", "6", "--set", "ai.temperature=0.07", "--set", f"actors.USA.threat.CHN={row['param.actors.USA.threat.CHN']}", "--quiet", "--log", str(log))
+    assert code == 0, err
+    last = json.loads(log.read_text().splitlines()[-1])["summary"]
+    assert all(last[c] == row[c] for c in runs.columns if c.startswith(("issue.", "tension.")))
+
+
+@pytest.mark.parametrize(
+    "args, expect",
+    [
+        (["--run-id", "1"], "--run-id needs --from-sweep DIR"),
+        (["--from-sweep", "{out}"], "--from-sweep needs --run-id K"),
+        (["--from-sweep", "{out}", "--run-id", "4"], "--run-id 4 is not a run of this sweep (run ids 0 to 3)"),
+        (["--from-sweep", "{out}", "--run-id", "1", "--seed", "3"], "leave out --seed"),
+        (["--from-sweep", "{tmp}", "--run-id", "0"], "no sweep here (no manifest.json)"),
+        (["--from-sweep", "{out}", "--run-id", "0", "{mission}"], "not the scenario of the sweep in"),
+        (["--set", "dynamics.tension_decay=2"], "--set dynamics.tension_decay=2: must be <= 1, got 2"),
+        (["--set", "actors.XXX.capability=2"], "--set actors.XXX.capability=2: unknown path: actors has no 'XXX'"),
+        (["--set", "turns"], "--set turns: expected path=value"),
+    ],
+)
+def test_bad_replay_options_are_one_line_and_exit_2(small_sweep, tmp_path, args, expect):
+    out, _ = small_sweep
+    args = [a.format(out=out, tmp=tmp_path, mission=MISSION) for a in args]
+    code, stdout, err = cli("run", *args, "--quiet")
+    assert code == 2, stdout
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and expect in lines[0], err
+
+
+def test_play_from_sweep_starts_that_run_and_a_save_keeps_its_overrides(small_sweep, tmp_path, monkeypatch):
+    """``play --from-sweep`` builds the run's world; its save loads with the overrides again."""
+    pytest.importorskip("pygame")
+    from sim.ui import save as saves
+    from sim.ui.controller import GameController
+
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
+    out, runs = small_sweep
+    shot = tmp_path / "shot.png"
+    code, stdout, err = cli("play", "--from-sweep", str(out), "--run-id", "2", "--screenshot", str(shot))
+    assert code == 0, err
+    assert shot.read_bytes()[:4] == b"\x89PNG"
+    # the same world through the controller: overrides applied, saved, and applied again on load
+    from sim.cli.main import load_with_overrides
+
+    sc, overrides, _ = load_with_overrides(str(BASELINE), ["actors.USA.threat.CHN=0.9"])
+    ctrl = GameController(sc, str(BASELINE), seed=int(runs.iloc[2]["seed"]), humans=["RUS"], turns=6, overrides=overrides, anim_seconds=0.0)
+    human_turn(ctrl)
+    loaded = save_and_load(ctrl, tmp_path / "ov.json")
+    assert loaded.overrides == {"actors.USA.threat.CHN": 0.9}
+    assert loaded.scenario.actors["USA"].threat["CHN"].value == 0.9
+    assert loaded.model.snapshot() == ctrl.model.snapshot()
+    data = saves.read_save(tmp_path / "ov.json")
+    data["overrides"] = {}
+    with pytest.raises(saves.SaveError, match="differs"):
+        GameController.from_save(data, *saves.scenario_of(data, tmp_path / "ov.json"))
