@@ -53,6 +53,27 @@ RESOLVE = 0.9
 (ours; a state yields least on what it cares most about)."""
 
 
+def as_seed(seed: Any) -> int | None:
+    """A seed as the one Python ``int`` both generators are built from (``None`` stays ``None``).
+
+    Mesa seeds ``model.rng`` with ``numpy.random.default_rng(seed)`` and ``model.random`` with
+    ``random.Random(seed)``; the latter refuses a numpy integer and Mesa then draws another seed,
+    so ``numpy.uint64(s)`` (as read from ``runs.parquet``) would give another run than ``s``.
+
+    Raises:
+        TypeError: not a whole number (a bool, a float, text).
+        ValueError: a negative number.
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"a seed is a whole number, got {type(seed).__name__}")
+    value = int(seed)
+    if value < 0:
+        raise ValueError(f"a seed is >= 0, got {value}")
+    return value
+
+
 def _r(x: float, nd: int = 4) -> float:
     return round(float(x), nd)
 
@@ -62,14 +83,16 @@ class GreatPowerModel(mesa.Model):
 
     Args:
         scenario: a validated :class:`~sim.schema.Scenario`, or a path to a scenario file.
-        seed: integer seed of the model's generator (``None``: fresh entropy).
+        seed: whole-number seed >= 0 of the model's generators, a Python or numpy integer (a
+            sweep writes seeds up to 2**64 - 1); ``None``: fresh entropy. See :func:`as_seed`.
         turns: horizon override (default: the scenario's ``turns``).
         humans: ids of human-controlled actors (default: those with ``controller: human``).
         reasons: record each AI decision's alternatives and terms in the turn log.
 
     Raises:
         sim.loader.ScenarioError: ``scenario`` is a path to an invalid file.
-        ValueError: an unknown id in ``humans``.
+        ValueError: an unknown id in ``humans``, or a negative seed.
+        TypeError: a seed that is not a whole number.
     """
 
     def __init__(
@@ -85,10 +108,11 @@ class GreatPowerModel(mesa.Model):
             from sim.loader import load_scenario
 
             scenario = load_scenario(scenario)
+        seed = as_seed(seed)
         super().__init__(rng=seed)
         self.seed_value = seed
-        self.scenario = scenario
         self.world = w = compile_world(scenario)
+        self.scenario = scenario = w.scenario  # ids and lists in sorted order (sim.world.canonical)
         self.horizon = int(turns if turns is not None else scenario.turns)
         self.reasons = reasons
         if humans is None:
@@ -118,7 +142,7 @@ class GreatPowerModel(mesa.Model):
         self.red_line_armed = [True] * len(w.red_lines)
         self.motions: list[dict] = []
         self.rebuffs: dict[tuple[int, int], int] = {}
-        self.pending: dict[str, list[dict]] = {h: [] for h in self.humans}
+        self.pending: dict[str, list[dict]] = {h: [] for h in sorted(self.humans)}
         self.submitted: dict[str, list[Action]] = {}
         self.injected: list[EventSpec] = []
         self.turn = 0
@@ -454,6 +478,12 @@ class GreatPowerModel(mesa.Model):
         self._military()
         self._collective()
         self._update()
+        # Between turns the model shows the state at the end of this turn, derived from what
+        # to_state saves and nothing else: a summit lasts its turn, and what the next choices
+        # see (channel values, effectiveness) is recomputed, so a saved game loads and plays on
+        # exactly as the unsaved one.
+        self._summit_channels = ()
+        self._perceive()
         self._outcomes_now = self.outcomes()
         self.log.append({"turn": self.turn, "date": self.date(), "events": self._ev, "summary": self._outcomes_now})
         self.datacollector.collect(self)

@@ -613,11 +613,15 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
                     (("theatres", tid, "posture", a), f"'{a}' has posture but is not present")
                 )
     for field in ("tension", "alignment"):
+        seen_pairs: dict[frozenset[str], str] = {}
         for pair in getattr(sc.relations, field):
             parts = pair.split("-")
             if len(parts) != 2 or parts[0] == parts[1]:
                 out.append((("relations", field, pair), "a pair is written 'A-B' with two ids"))
                 continue
+            same = seen_pairs.setdefault(frozenset(parts), pair)
+            if same != pair:
+                out.append((("relations", field, pair), f"the pair is already given as '{same}'"))
             for p in parts:
                 need(("relations", field, pair), p, actors, "actor")
     for k, g in enumerate(sc.great_powers):

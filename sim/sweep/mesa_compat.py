@@ -31,6 +31,7 @@ from sim.loader import ScenarioSource, read_file, read_source
 from sim.model import GreatPowerModel
 from sim.schema import Scenario
 from sim.sweep.overrides import apply, parse_value, resolve
+from sim.sweep.rerun import value_text
 
 BASELINE = str(Path(__file__).resolve().parents[2] / "scenarios" / "baseline_2021.yaml")
 
@@ -53,7 +54,7 @@ def scenario_with(path: str, overrides: tuple[tuple[str, Any], ...] = ()) -> Sce
     assignments = []
     for text, value in overrides:
         target = resolve(text, dump)
-        assignments.append((target, parse_value(repr(value) if isinstance(value, float) else str(value), target)))
+        assignments.append((target, parse_value(value_text(value), target)))
     return source.validate(apply(source.data, assignments))
 
 

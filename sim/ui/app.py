@@ -927,17 +927,9 @@ class App:
 
         A corrupt or foreign save shows a message and leaves the current game as it was.
         """
-        from sim.loader import ScenarioError, load_scenario
-
         try:
             data = saves.read_save(path)
-            sc_path = saves.find_scenario(data, path)
-            try:
-                sc = load_scenario(sc_path)
-            except ScenarioError as exc:
-                raise saves.SaveError(
-                    f"the save's scenario {sc_path} does not load: {exc.problems[0] if exc.problems else exc}"
-                ) from None
+            sc, sc_path = saves.scenario_of(data, path)
             ctrl = GameController.from_save(data, sc, sc_path, anim_seconds=self.ctrl.anim_seconds)
         except saves.SaveError as exc:
             self.show_message("Cannot load this save", str(exc))

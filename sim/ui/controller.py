@@ -233,6 +233,8 @@ class GameController:
         humans: ids of the human teams in hot-seat order; ``None`` opens the start screen.
         turns: horizon override.
         anim_seconds: how long the end-of-turn animation lasts.
+        overrides: ``{dotted path: value}`` already applied to ``scenario`` (``play --set``);
+            kept in saves so that loading applies them again.
     """
 
     def __init__(
@@ -244,8 +246,10 @@ class GameController:
         humans: list[str] | None = None,
         turns: int | None = None,
         anim_seconds: float = 1.6,
+        overrides: dict | None = None,
     ):
         self.scenario = scenario
+        self.overrides = dict(overrides or {})
         self.scenario_path = str(scenario_path)
         self.seed = seed
         self.turns = turns
@@ -626,6 +630,7 @@ class GameController:
             snapshots=self.history,
             humans=self.humans,
             ui=ui,
+            overrides=self.overrides,
         )
 
     def save(self, path: str) -> str:
@@ -664,6 +669,7 @@ class GameController:
             anim_seconds,
         )
         ui = data.get("ui") or {}
+        c.overrides = dict(data.get("overrides") or {})
         c.seed = model.seed_value
         c.static = StaticView.of(scenario, model.horizon)
         c.humans, c.model, c.history, c.preselected = (
