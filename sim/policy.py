@@ -290,8 +290,10 @@ def pass_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     return [_block(a, "pass", a * 0, a * 0, a * 0, a * 0.0, np.zeros((len(a), 3)))]
 
 
-# Every scorer takes the model and an optional (n,) bool mask of the actors to score (default:
-# the AI actors); ``legal_actions`` scores one human actor with the same code.
+# Every scorer takes a view of the turn (:class:`sim.phases.decide.PolicyView`: the world, the
+# state, the perception, the structure, ``dyn`` and ``ai_mask``) and an optional (n,) bool mask
+# of the actors to score (default: the AI actors); ``legal_actions`` scores one human actor with
+# the same code.
 SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candidates, patrol_candidates, membership_candidates)
 """The registry of scorers: a new AI action kind is one more entry here."""
 

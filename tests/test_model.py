@@ -568,7 +568,7 @@ def test_scripted_expulsion_raises_the_grievance_term_of_russian_expulsions(base
     def grievance_terms(script):
         m, _ = _scripted_run(baseline, 0, script, turns=1)
         m._perceive()
-        cand = policy.concat([b for f in policy.SCORERS for b in f(m)])
+        cand = policy.concat([b for f in policy.SCORERS for b in f(m.policy_view())])
         rus, usa = m.world.actor_ids.index("RUS"), m.world.actor_ids.index("USA")
         rows = np.flatnonzero((cand.actor == rus) & (cand.kind == expel) & (cand.a2 == usa))
         assert len(rows), "Russia has no expel option against the USA"
