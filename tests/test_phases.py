@@ -1,4 +1,4 @@
-"""The turn's phase functions on small hand-made worlds, table by table (STYLE 2, 12).
+"""The turn's phase functions on small hand-made worlds, table by table (as a board game's rules are tested).
 
 Each test builds a world of two to four states from an inline scenario, sets the state it
 needs, calls one phase function and checks the arrays it changed against hand-computed values.
