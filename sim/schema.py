@@ -15,6 +15,7 @@ This module does no I/O; :mod:`sim.loader` reads files and maps problems to file
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -38,6 +39,65 @@ CHANNEL_KINDS = (
     "un",
 )
 """Channel kinds (docs/model.md 2). ``military_hotline`` channels survive political closures (F2)."""
+
+# Size limits: what one run can hold in memory. A turn builds arrays of issues x actors^3 (the
+# kernel's table of votes, 8 bytes a cell, with temporaries about 9 bytes a cell measured), of
+# channels x actors^2 (which channel joins which pair, 1 byte, three copies) and of theatres x
+# actors^2 (incident rates per theatre and pair, 8 bytes, about six arrays). Measured on the
+# development machine: a scenario at MAX_VOTE_CELLS takes about 0.7 GB per run (a sweep runs
+# one per worker). Judgement (ours), chosen so that two workers fit in a few GB.
+MAX_ACTORS = 390
+"""Most actors in a scenario: 390^3 x 1 issue is just under :data:`MAX_VOTE_CELLS`."""
+MAX_ISSUES = 1000
+"""Most issues."""
+MAX_BLOCS = 1000
+"""Most blocs."""
+MAX_CHANNELS = 10_000
+"""Most channels."""
+MAX_THEATRES = 1000
+"""Most theatres."""
+MAX_EVENTS = 10_000
+"""Most scheduled events."""
+MAX_VOTE_CELLS = 60_000_000
+"""Most issues x actors^3 (the kernel's vote table: about 0.55 GB at the limit)."""
+MAX_CHANNEL_PAIRS = 40_000_000
+"""Most channels x actors^2 (the channel-pair tables: about 0.12 GB at the limit)."""
+MAX_THEATRE_PAIRS = 4_000_000
+"""Most theatres x actors^2 (the incident tables: about 0.2 GB at the limit)."""
+SIZE_LIMITS = {
+    "actors": MAX_ACTORS,
+    "issues": MAX_ISSUES,
+    "blocs": MAX_BLOCS,
+    "channels": MAX_CHANNELS,
+    "theatres": MAX_THEATRES,
+    "events": MAX_EVENTS,
+}
+"""Most entries of each top-level section (checked while the file is read)."""
+
+
+def size_problem(counts: dict[str, int]) -> tuple[str, str] | None:
+    """The first size limit that a scenario of these sizes exceeds, or ``None``.
+
+    Args:
+        counts: entries per section (``actors``, ``issues``, ``blocs``, ``channels``,
+            ``theatres``, ``events``); a missing section counts 0.
+
+    Returns:
+        ``(section, message)``: the section to point at and a one-line message naming the limit.
+    """
+    get = {k: int(counts.get(k, 0)) for k in SIZE_LIMITS}
+    for name, cap in SIZE_LIMITS.items():
+        if get[name] > cap:
+            return name, f"too large to run: {get[name]} {name}, at most {cap}"
+    n, m, k, t = get["actors"], get["issues"], get["channels"], get["theatres"]
+    if m * n**3 > MAX_VOTE_CELLS:
+        return "actors", f"too large to run: issues x actors^3 = {m} x {n}^3 = {m * n**3:,} cells, at most {MAX_VOTE_CELLS:,}"
+    if k * n**2 > MAX_CHANNEL_PAIRS:
+        return "channels", f"too large to run: channels x actors^2 = {k} x {n}^2 = {k * n**2:,}, at most {MAX_CHANNEL_PAIRS:,}"
+    if t * n**2 > MAX_THEATRE_PAIRS:
+        return "theatres", f"too large to run: theatres x actors^2 = {t} x {n}^2 = {t * n**2:,}, at most {MAX_THEATRE_PAIRS:,}"
+    return None
+
 
 ISSUE_KINDS = ("accession", "sanctions", "staffing", "posture", "alignment", "general")
 REGIONS = ("europe", "indo_pacific", "global")
@@ -513,6 +573,14 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
         field path as a tuple (``("blocs", "NATO", "members", 3)``).
     """
     out: list[tuple[Path, str]] = []
+    total = 0.0
+    for aid, a in sc.actors.items():
+        total += a.capability.value
+        if not math.isfinite(total):
+            out.append(
+                (("actors", aid, "capability"), "the capabilities add up to more than the largest number (about 1.8e308); give them in a larger unit")
+            )
+            break
     actors, blocs, issues = set(sc.actors), set(sc.blocs), set(sc.issues)
     channels, theatres = set(sc.channels), set(sc.theatres)
     both = actors | blocs

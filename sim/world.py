@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.channels import CHANNEL_KINDS, KIND_NAMES, STATUS_CODES
-from sim.schema import EventSpec, Quantity, Scenario
+from sim.schema import EventSpec, Quantity, Scenario, size_problem
 
 CAUCUS_EFFECTIVENESS = 0.6
 """Effectiveness of talks between members of a common bloc (a caucus), in [0, 1]; judgement (ours)."""
@@ -217,7 +217,14 @@ def compile_world(sc: Scenario) -> World:
         The world's static arrays, indexed in sorted-id order; ``World.scenario`` is
         :func:`canonical` of ``sc``. Sources of every preference term are kept in
         ``World.sources`` keyed like ``("salience", actor, issue)``.
+
+    Raises:
+        ValueError: the scenario exceeds a size limit of :mod:`sim.schema` (``MAX_ACTORS``,
+            ``MAX_VOTE_CELLS``, ...); the loader refuses such files before this.
     """
+    too_large = size_problem({"actors": len(sc.actors), "issues": len(sc.issues), "blocs": len(sc.blocs), "channels": len(sc.channels), "theatres": len(sc.theatres), "events": len(sc.events)})
+    if too_large is not None:
+        raise ValueError(f"{too_large[0]}: {too_large[1]}")
     sc = canonical(sc)
     A = list(sc.actors)
     I_ = list(sc.issues)

@@ -36,7 +36,48 @@ def _load(path: str):
         _fail(exc.problems)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class OneLineUsageError(click.ClickException):
+    """A usage error shown as one line: ``run.py sweep: --runs: 'abc' is not a valid integer range.``"""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, error: click.UsageError):
+        super().__init__(error.format_message())
+        self.where = error.ctx.command_path if error.ctx is not None else ""
+
+    def show(self, file=None) -> None:
+        """Print the one line on stderr."""
+        hint = f" (see {self.where} --help)" if self.where else ""
+        click.echo(f"{self.where}: {self.format_message()}{hint}" if self.where else self.format_message(), err=True)
+
+
+class OneLineGroup(click.Group):
+    """The command group: a usage error that click catches (a bad value, a missing argument, an
+    unknown option or command) is one line on stderr and exit status 2, not a usage block.
+
+    Running the program with no command still shows the help.
+    """
+
+    @staticmethod
+    def _one_line(error: click.UsageError) -> click.ClickException:
+        if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+            return error
+        return OneLineUsageError(error)
+
+    def make_context(self, *args, **kwargs):  # noqa: D102 - click's
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise self._one_line(exc) from None
+
+    def invoke(self, ctx):  # noqa: D102 - click's
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise self._one_line(exc) from None
+
+
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 def main() -> None:
     """Great-power bargaining: a turn-based simulation built from a 2021 interview."""
     for stream in (sys.stdout, sys.stderr):
