@@ -38,6 +38,9 @@ __all__ = [
     "OUTCOME_STALEMATE",
     "EU_TOLERANCE",
     "SECURITY_TIE_TOLERANCE",
+    "VOTE_CLIPPED",
+    "VOTE_POSITIVE",
+    "VOTE_RULES",
     "bargaining_round",
     "expected_utility",
     "forecast",
@@ -75,6 +78,23 @@ Securities are sums of floating-point expected utilities, so a configuration tha
 symmetric on paper can differ in the last bits; without a tolerance that rounding noise would
 be stretched to the full range ``R = -1 .. 1`` and give ``r = 2`` and ``r = 0.5``.
 """
+
+VOTE_POSITIVE = "positive"
+"""The positive-vote rule (SCS 2011; DESIGN section 5), the default.
+
+``P_ij = (sum of the positive votes v_k) / (sum of all |v_k|)``, so ``P_ij + P_ji = 1``:
+a contest's two sides share the probability in proportion to the votes each receives.
+"""
+VOTE_CLIPPED = "clipped"
+"""The clipped-sum rule of public replications (Masad 2014, ``GroupDecisionModel.py``).
+
+``P_ij = max(0, sum of all v_k) / (sum of all |v_k|)``: the net vote, clipped at 0. Only the
+side with the larger net support has a positive probability, ``P_ij + P_ji = |net| / total
+<= 1``, and where the votes balance (or nobody votes) both sides get 0. Equal to
+``max(0, 2 P_ij - 1)`` with ``P_ij`` from :data:`VOTE_POSITIVE`.
+"""
+VOTE_RULES = (VOTE_POSITIVE, VOTE_CLIPPED)
+"""The vote rules that :func:`win_probability` accepts (its ``vote_rule`` argument)."""
 
 # The smallest positive float, a floor for denominators that are 0 only with their numerators.
 _SMALLEST = float(np.finfo(float).smallest_subnormal)
@@ -150,6 +170,13 @@ def _check_scale_range(scale_range: float) -> float:
     return scale_range
 
 
+def _check_vote_rule(vote_rule: str) -> str:
+    """Return ``vote_rule`` if it is one of VOTE_RULES, or raise ValueError."""
+    if vote_rule not in VOTE_RULES:
+        raise ValueError(f"vote_rule must be one of {VOTE_RULES}; got {vote_rule!r}")
+    return vote_rule
+
+
 def _normalised_weights(w: np.ndarray) -> np.ndarray:
     """Divide each issue's weights by their largest value; rows of zeros stay zeros."""
     return w / np.maximum(w.max(axis=1, keepdims=True), _SMALLEST)
@@ -159,35 +186,46 @@ def _normalised_weights(w: np.ndarray) -> np.ndarray:
 # the model
 
 
-def win_probability(x: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
+def win_probability(
+    x: np.ndarray, c: np.ndarray, s: np.ndarray, *, vote_rule: str = VOTE_POSITIVE
+) -> np.ndarray:
     """Probability that i prevails over j in a contest decided by everyone's votes.
 
     Every actor k casts the vote ``v_k = c_k s_k (|x_k - x_j| - |x_k - x_i|)`` (positive for i,
-    the closer of the two to k) and ``P_ij = sum of the positive v_k / sum of all |v_k|``
-    (SCS 2011, the probability of success; DESIGN section 5). Hence
-    ``P_ij + P_ji = 1``. Where every vote is zero (i and j at the same position, or nobody
-    with weight ``c_k s_k > 0`` tells them apart) ``P_ij = 0.5``; in particular the diagonal
-    is 0.5. Capabilities enter only through ratios, so their scale does not matter (they are
-    divided by the largest weight of each issue, which keeps every sum finite).
+    the closer of the two to k). Two rules of the literature turn the votes into ``P_ij``:
+
+    - :data:`VOTE_POSITIVE` (default): ``P_ij = sum of the positive v_k / sum of all |v_k|``
+      (SCS 2011, the probability of success; DESIGN section 5). Hence ``P_ij + P_ji = 1``.
+      Where every vote is zero (i and j at the same position, or nobody with weight
+      ``c_k s_k > 0`` tells them apart) ``P_ij = 0.5``; in particular the diagonal is 0.5.
+    - :data:`VOTE_CLIPPED`: ``P_ij = max(0, sum of all v_k) / sum of all |v_k|``, the net
+      vote clipped at 0, as in the public replication of Masad (2014,
+      ``GroupDecisionModel.py``, ``calculate_prob``). The side that loses the net vote gets
+      0; where every vote is zero, or the votes balance, both sides get 0 (the diagonal is 0).
+
+    Capabilities enter only through ratios, so their scale does not matter (they are divided
+    by the largest weight of each issue, which keeps every sum finite).
 
     Args:
         x: positions, shape (m, n), on the issue scale (in [0, 1]).
         c: capabilities, shape (n,) (the same on every issue) or (m, n); >= 0, any scale.
         s: saliences, shape (m, n), in [0, 1].
+        vote_rule: one of :data:`VOTE_RULES` (keyword only).
 
     Returns:
         P of shape (m, n, n), float in [0, 1]: ``P[issue, i, j]`` is the probability that i
         prevails over j.
 
     Raises:
-        ValueError: if x is not 2-D with n >= 1, or c or s do not match its shape.
+        ValueError: if x is not 2-D with n >= 1, c or s do not match its shape, or the vote
+            rule is unknown.
     """
     x = _positions(x)
     w = _capability(c, x.shape) * _per_actor("salience s", s, x.shape)
-    return _win_probability(x, w)
+    return _win_probability(x, w, _check_vote_rule(vote_rule))
 
 
-def _win_probability(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _win_probability(x: np.ndarray, w: np.ndarray, vote_rule: str = VOTE_POSITIVE) -> np.ndarray:
     """P (m, n, n) from positions x (m, n) and vote weights w = c s (m, n); see win_probability."""
     m, n = x.shape
     # dist_t[a, (issue, k)] = |x_k - x_a|, voters on the last axis so that the n^3 table below
@@ -205,6 +243,12 @@ def _win_probability(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     against = support.transpose(0, 2, 1)
     total = support + against
     margin = support - against
+    if vote_rule == VOTE_CLIPPED:
+        # The net vote sum over k of v_k is support_ij - support_ji; clipped at 0, divided by
+        # the total (0 / floor = 0 where nobody votes).
+        np.fmax(margin, 0.0, out=margin)
+        margin /= np.maximum(total, _SMALLEST, out=total)
+        return margin
     margin *= 0.5
     margin /= np.maximum(total, _SMALLEST, out=total)
     margin += 0.5
@@ -259,6 +303,7 @@ def expected_utility(
     scale_range: float = 1.0,
     *,
     p: np.ndarray | None = None,
+    vote_rule: str = VOTE_POSITIVE,
 ) -> np.ndarray:
     """Expected utility to i of challenging j, as i sees it.
 
@@ -295,8 +340,10 @@ def expected_utility(
         t: probability, in [0, 1], that a change without a challenge is for the better
             (SCS 2011's T; 0.5 by default).
         scale_range: length of the issue scale (> 0), 1 for positions in [0, 1].
-        p: optional precomputed ``win_probability(x, c, s)``, shape (m, n, n), to avoid
-            computing it twice in a round; it is trusted, not recomputed.
+        p: optional precomputed ``win_probability(x, c, s, vote_rule=vote_rule)``, shape
+            (m, n, n), to avoid computing it twice in a round; it is trusted, not recomputed.
+        vote_rule: the rule of :func:`win_probability` used when ``p`` is not given, one of
+            :data:`VOTE_RULES` (keyword only; checked even when ``p`` is given).
 
     Returns:
         EU of shape (m, n, n), float, within [-4, 4] when the positions lie on the scale
@@ -304,15 +351,17 @@ def expected_utility(
         challenging j.
 
     Raises:
-        ValueError: on mismatched shapes, or if ``scale_range`` is not positive.
+        ValueError: on mismatched shapes, if ``scale_range`` is not positive, or if the vote
+            rule is unknown.
     """
     x = _positions(x)
     r = _per_actor("risk exponents r", r, x.shape)
     s = _per_actor("salience s", s, x.shape)
     mu = _per_issue("forecast mu", mu, x.shape[0])
     scale_range = _check_scale_range(scale_range)
+    vote_rule = _check_vote_rule(vote_rule)
     if p is None:
-        p = _win_probability(x, _capability(c, x.shape) * s)
+        p = _win_probability(x, _capability(c, x.shape) * s, vote_rule)
     else:
         p = _per_pair("win probabilities p", p, x.shape)
     return _expected_utility(x, s, p, None if np.all(r == 1.0) else r, mu, q, t, scale_range)
@@ -413,6 +462,7 @@ def risk_exponents(
     scale_range: float = 1.0,
     *,
     p: np.ndarray | None = None,
+    vote_rule: str = VOTE_POSITIVE,
 ) -> np.ndarray:
     """Risk exponent of every actor on every issue, from how secure its position is.
 
@@ -433,20 +483,25 @@ def risk_exponents(
         q: SCS 2011's Q, in [0, 1] (see :func:`expected_utility`).
         t: SCS 2011's T, in [0, 1].
         scale_range: length of the issue scale, > 0.
-        p: optional precomputed ``win_probability(x, c, s)``, shape (m, n, n).
+        p: optional precomputed ``win_probability(x, c, s, vote_rule=vote_rule)``, shape
+            (m, n, n).
+        vote_rule: the rule of :func:`win_probability` used when ``p`` is not given, one of
+            :data:`VOTE_RULES` (keyword only).
 
     Returns:
         r of shape (m, n), float in [0.5, 2].
 
     Raises:
-        ValueError: on mismatched shapes, or if ``scale_range`` is not positive.
+        ValueError: on mismatched shapes, if ``scale_range`` is not positive, or if the vote
+            rule is unknown.
     """
     x = _positions(x)
     s = _per_actor("salience s", s, x.shape)
     mu = _per_issue("forecast mu", mu, x.shape[0])
     scale_range = _check_scale_range(scale_range)
+    vote_rule = _check_vote_rule(vote_rule)
     if p is None:
-        p = _win_probability(x, _capability(c, x.shape) * s)
+        p = _win_probability(x, _capability(c, x.shape) * s, vote_rule)
     else:
         p = _per_pair("win probabilities p", p, x.shape)
     eu = _expected_utility(x, s, p, None, mu, q, t, scale_range)
@@ -590,6 +645,8 @@ def bargaining_round(
     q: float = 0.5,
     t: float = 0.5,
     scale_range: float = 1.0,
+    *,
+    vote_rule: str = VOTE_POSITIVE,
 ) -> dict[str, np.ndarray]:
     """One classic, unconstrained round of the expected-utility model.
 
@@ -607,6 +664,8 @@ def bargaining_round(
         q: SCS 2011's Q, in [0, 1].
         t: SCS 2011's T, in [0, 1].
         scale_range: length of the issue scale, > 0.
+        vote_rule: the rule of :func:`win_probability`, one of :data:`VOTE_RULES` (keyword
+            only; :data:`VOTE_POSITIVE` by default).
 
     Returns:
         A dict of arrays: ``"x"`` new positions (m, n); ``"forecast"`` mu (m,) before the
@@ -615,13 +674,14 @@ def bargaining_round(
         returned by :func:`resolve`.
 
     Raises:
-        ValueError: on mismatched shapes, or if ``scale_range`` is not positive.
+        ValueError: on mismatched shapes, if ``scale_range`` is not positive, or if the vote
+            rule is unknown.
     """
     x = _positions(x)
     c = _capability(c, x.shape)
     s = _per_actor("salience s", s, x.shape)
     mu = forecast(x, c * s)
-    p = win_probability(x, c, s)
+    p = win_probability(x, c, s, vote_rule=vote_rule)
     r = risk_exponents(x, c, s, mu, q, t, scale_range, p=p)
     eu = expected_utility(x, c, s, r, mu, q, t, scale_range, p=p)
     offers = eu > 0.0
