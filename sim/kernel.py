@@ -207,8 +207,11 @@ def using_backend(name: str) -> Iterator[str]:
 
 
 def _run(core: str, *args):
-    """Call the active backend's core ``core``; fall back to numpy if the compiled one fails
-    on disk I/O (its cache), so that a cache problem never stops a run."""
+    """Call the active backend's core ``core``.
+
+    If the compiled core fails on disk I/O (its cache), switch to the numpy cores for the rest
+    of the process, with a warning, so that a cache problem never stops a run.
+    """
     backend()
     try:
         return getattr(_active, core)(*args)
@@ -247,10 +250,14 @@ def _per_actor(name: str, a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _capability(c: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Return capability ``c`` of shape (n,) or (m, n) as an (m, n) array, or raise ValueError."""
+    """Return capability ``c`` of shape (n,) or (m, n) as a (1, n) or (m, n) array.
+
+    Either broadcasts against an (m, n) array (a (1, n) view is much cheaper to make than a
+    broadcast (m, n) one). Raises ValueError for any other shape.
+    """
     c = np.asarray(c, dtype=float)
     if c.shape == shape[1:]:
-        return np.broadcast_to(c, shape)
+        return c.reshape(1, shape[1])
     if c.shape != shape:
         raise ValueError(
             f"capability c must have shape (n,) = {shape[1:]} or (m, n) = {shape} like x; "
@@ -401,7 +408,7 @@ def forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _np_forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """mu (m,): the weighted median of each issue; see forecast."""
+    """The weighted median of each issue, shape (m,); see forecast."""
     m, n = x.shape
     issue = np.arange(m)
     order = np.argsort(x, axis=1, kind="stable")
@@ -645,7 +652,7 @@ def _np_risk_exponents(
     t: float,
     scale_range: float,
 ) -> np.ndarray:
-    """r (m, n) from checked arrays; see risk_exponents."""
+    """Risk exponents (m, n) from checked arrays; see risk_exponents."""
     eu = _np_expected_utility(x, s, p, x, mu, q, t, scale_range, True)
     security = eu.sum(axis=1)  # security[issue, k] = sum over j of EU_j(k); EU_k(k) = 0
     high = security.max(axis=1, keepdims=True)

@@ -5,7 +5,8 @@ float64 arrays and calls these cores, which compute exactly the formulas of its 
 (Scholz, Calbert and Smith 2011, "Unravelling Bueno de Mesquita's group decision model",
 Journal of Theoretical Politics 23(4); DESIGN section 5) with loops instead of array
 expressions. The numpy cores and the plain-Python reference (``tests/reference_kernel.py``) are
-their test oracles: identical discrete outcomes and values within 1e-12 (``tests/test_kernel_compiled.py``).
+their test oracles: identical discrete outcomes and values within 1e-12
+(``tests/test_kernel_compiled.py``).
 
 Compiled code is cached on disk (numba's ``cache=True``) so that a process starts in well under
 a second once the cache is warm. Where the cache goes, decided once at import, before numba
@@ -24,7 +25,6 @@ A cold cache only costs the compile time (about 10 s on one core); it never fail
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -88,14 +88,19 @@ if CACHE and os.environ.get(CACHE_DIR_ENV):
     numba.config.CACHE_DIR = os.environ[CACHE_DIR_ENV]
 
 
-def _jit(function):
+def _jit(function=None, *, contract=False):
     """Compile ``function`` lazily with numba, cached on disk where possible.
 
     ``error_model="numpy"``: a division by zero gives inf or nan as in numpy, never an
-    exception (the cores guard every denominator, so none occurs). No fastmath: the cores must
-    keep IEEE semantics (``log(0) = -inf``, ``exp(-inf) = 0``) and agree with numpy to 1e-12.
+    exception (the cores guard every denominator, so none occurs). No fastmath, so that the
+    cores keep IEEE semantics and agree with numpy to 1e-12; only the polynomial loops of the
+    powers allow ``contract`` (fused multiply-adds, which are at least as accurate).
     """
+    if function is None:
+        return lambda f: _jit(f, contract=contract)
     options = {"nogil": True, "error_model": "numpy"}
+    if contract:
+        options["fastmath"] = {"contract"}
     if CACHE:
         try:
             return numba.njit(cache=True, **options)(function)
@@ -137,9 +142,9 @@ _EXP_LOW = -708.0  # below this exp is under the smallest normal float: taken as
 _EXP_HIGH = 709.0  # above this exp overflows: taken as inf
 
 
-@_jit
+@_jit(contract=True)
 def _log_into(v, out, exponent, mantissa_bits):
-    """out = log(v) for v > 0 (1-D, C-contiguous; exponent and mantissa_bits are scratch)."""
+    """Write log(v) into out, for v > 0 (1-D, C-contiguous; the other two are scratch)."""
     n = v.size
     for k in range(n):  # subnormal inputs are scaled by 2^54 first
         small = v[k] < _SMALLEST_NORMAL
@@ -173,9 +178,9 @@ def _log_into(v, out, exponent, mantissa_bits):
         out[k] = e * _LN2_HI + (log_m + e * _LN2_LO)
 
 
-@_jit
+@_jit(contract=True)
 def _exp_into(y, out, scale):
-    """out = exp(y) (1-D, C-contiguous; scale is scratch); 0 below -708, inf above 709."""
+    """Write exp(y) into out (1-D, C-contiguous; scale is scratch); 0 below -708, inf above 709."""
     n = y.size
     for k in range(n):
         # y = j ln 2 + z with j an integer and |z| <= ln 2 / 2; exp z by its Taylor polynomial
@@ -209,9 +214,9 @@ def _exp_into(y, out, scale):
         out[k] = value
 
 
-@_jit
+@_jit(contract=True)
 def powers_into(base, r, out, scratch_a, scratch_b, scratch_bits):
-    """out = base^r elementwise for base >= 0 and r > 0 (0^r = 0); all 1-D of one size."""
+    """Write base^r into out, for base >= 0 and r > 0 (0^r = 0); all 1-D of one size."""
     _log_into(base, scratch_a, scratch_b, scratch_bits)
     for k in range(base.size):
         scratch_a[k] *= r[k]
@@ -264,7 +269,7 @@ def win_probability(x, w, clipped):
 
 @_jit
 def forecast(x, w):
-    """mu (m,): the weighted median of each issue (stable order; equal weights if all are 0)."""
+    """The weighted median of each issue, shape (m,) (stable order; equal weights if all 0)."""
     m, n = x.shape
     mu = np.empty(m)
     order = np.empty(n, dtype=np.int64)
@@ -405,7 +410,7 @@ def _combine(success, better, failure, worse, status_quo, p_ij, s_j, q, qt, qnt)
 
 @_jit
 def risk_exponents(x, s, p, mu, q, t, scale_range):
-    """r (m, n) from the securities, computed with every r = 1."""
+    """Risk exponents (m, n) from the securities, computed with every r = 1."""
     m, n = x.shape
     eu = expected_utility(x, s, p, np.ones((1, 1)), mu, q, t, scale_range, True)
     r = np.empty((m, n))
@@ -461,47 +466,62 @@ def respond(a, b):
 
 @_jit
 def resolve(x, eu, offers, effectiveness, tiebreak):
-    """new_x, challenger (int64, -1 for none), outcome (int8), fraction; all (m, n)."""
+    """Return new_x, challenger (int64, -1 for none), outcome (int8), fraction; all (m, n)."""
+    return _resolve(x, eu, offers, effectiveness, tiebreak, False)
+
+
+@_jit
+def _resolve(x, eu, offers, effectiveness, tiebreak, classic):
+    """Resolve the offers of every target.
+
+    ``classic``: every positive EU is an offer at full effectiveness (the classic round);
+    ``offers`` and ``effectiveness`` are then not read.
+    """
     m, n = x.shape
     new_x = x.copy()
     challenger = np.full((m, n), -1, dtype=np.int64)
     outcome = np.zeros((m, n), dtype=np.int8)
     fraction = np.zeros((m, n))
+    best_eu = np.empty(n)
+    best_gap = np.empty(n)
+    best_tie = np.empty(n)
     for a in range(m):
-        for j in range(n):
-            xj = x[a, j]
-            best = -1
-            best_eu = 0.0
-            best_dist = 0.0
-            best_tie = 0.0
-            for i in range(n):
+        best = challenger[a]  # -1 until a target has an offer
+        # Each target j keeps its best offer so far: highest EU, then nearest, then highest
+        # tiebreak draw; challengers in index order, so exact ties of all three keep the first.
+        for i in range(n):
+            xi = x[a, i]
+            for j in range(n):
                 value = eu[a, i, j]
-                if not (offers[a, i, j] and value > 0.0):
+                if not value > 0.0:
                     continue
-                gap = abs(x[a, i] - xj)
+                if not classic and not offers[a, i, j]:
+                    continue
+                gap = abs(xi - x[a, j])
                 tie = tiebreak[a, i, j]
-                if (
-                    best == -1
-                    or value > best_eu
-                    or (
-                        value == best_eu
-                        and (gap < best_dist or (gap == best_dist and tie > best_tie))
-                    )
+                if best[j] == -1 or value > best_eu[j] or (
+                    value == best_eu[j]
+                    and (gap < best_gap[j] or (gap == best_gap[j] and tie > best_tie[j]))
                 ):
-                    best, best_eu, best_dist, best_tie = i, value, gap, tie
-            if best == -1:
+                    best[j] = i
+                    best_eu[j] = value
+                    best_gap[j] = gap
+                    best_tie[j] = tie
+        for j in range(n):
+            i = best[j]
+            if i == -1:
                 continue
-            code, share = _respond_one(best_eu, eu[a, j, best])
-            if code == OUTCOME_COMPROMISE:
-                share *= effectiveness[a, best, j]
-            xi = x[a, best]
+            code, share = _respond_one(best_eu[j], eu[a, j, i])
+            if code == OUTCOME_COMPROMISE and not classic:
+                share *= effectiveness[a, i, j]
+            xi = x[a, i]
+            xj = x[a, j]
             if share == 1.0:
                 moved = xi
             else:
                 moved = xj + share * (xi - xj)
                 moved = min(max(moved, min(xj, xi)), max(xj, xi))
             new_x[a, j] = moved
-            challenger[a, j] = best
             outcome[a, j] = code
             fraction[a, j] = share
     return new_x, challenger, outcome, fraction
@@ -519,7 +539,9 @@ def bargaining_round(x, w, s, tiebreak, q, t, scale_range, clipped):
             neutral = False
             break
     eu = expected_utility(x, s, p, r, mu, q, t, scale_range, neutral)
-    offers = eu > 0.0
-    effectiveness = np.ones(eu.shape)
-    new_x, challenger, outcome, fraction = resolve(x, eu, offers, effectiveness, tiebreak)
+    no_offers = np.empty((0, 0, 0), dtype=np.bool_)
+    no_effectiveness = np.empty((0, 0, 0))
+    new_x, challenger, outcome, fraction = _resolve(
+        x, eu, no_offers, no_effectiveness, tiebreak, True
+    )
     return new_x, mu, r, eu, challenger, outcome, fraction
