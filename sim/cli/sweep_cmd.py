@@ -25,10 +25,15 @@ def _usage(messages: list[str]) -> None:
     sys.exit(EXIT_USAGE)
 
 
-class _RichProgress:
-    """A rich progress bar with rate and ETA on a terminal; nothing when stderr is not a terminal."""
+PROGRESS_SECONDS = 5.0
+"""When stderr is not a terminal, a progress line is printed at most this often."""
 
-    def __init__(self) -> None:
+
+class _RichProgress:
+    """A rich progress bar with rate and ETA on a terminal; when stderr is not a terminal (a log
+    file, a pipe, a batch job), one plain line every :data:`PROGRESS_SECONDS` seconds instead."""
+
+    def __init__(self, every: float = PROGRESS_SECONDS) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -63,31 +68,62 @@ class _RichProgress:
         )
         self.task = None
         self.failed = 0
+        self.every = every
+        self.total = self.done = self.done_at_start = 0
+        self.t0 = self.last = 0.0
 
     def start(self, total: int, completed: int) -> None:
+        import time
+
+        self.total, self.done, self.done_at_start = total, completed, completed
+        self.t0 = self.last = time.monotonic()
         self.bar.start()
         self.task = self.bar.add_task("sweep", total=total, completed=completed)
 
     def advance(self, ok: int, failed: int) -> None:
+        import time
+
         self.failed += failed
+        self.done += ok + failed
         desc = f"sweep ([red]{self.failed} failed[/])" if self.failed else "sweep"
         self.bar.update(self.task, advance=ok + failed, description=desc)
+        now = time.monotonic()
+        if not self.console.is_terminal and now - self.last >= self.every and self.done < self.total:
+            self.last = now
+            click.echo(self.line(now), err=True)
+
+    def line(self, now: float) -> str:
+        """``sweep: 120 of 500 runs (24%), 2 failed, 8.1 runs/s, about 47 s left``."""
+        made = self.done - self.done_at_start
+        rate = made / (now - self.t0) if now > self.t0 else 0.0
+        left = f", about {_duration((self.total - self.done) / rate)} left" if rate > 0 else ""
+        failed = f", {self.failed} failed" if self.failed else ""
+        return f"sweep: {self.done} of {self.total} runs ({100 * self.done / max(self.total, 1):.0f}%){failed}, {rate:.1f} runs/s{left}"
 
     def stop(self) -> None:
         self.bar.stop()
 
 
+def _duration(seconds: float) -> str:
+    """``47 s``, ``12 min``, ``3.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def _print_summary(out: str, axes: list[str]) -> None:
     import pandas as pd
-    from rich.console import Console
 
-    from sim.sweep.summary import point_labels, rich_table, summarize
+    from sim.sweep.summary import point_labels, summarize, summary_lines
 
     runs = pd.read_parquet(f"{out}/runs.parquet")
     if runs.empty:
         return
     labels = point_labels(runs, axes)
-    Console().print(rich_table(summarize(runs), labels, title=f"Sweep summary ({len(runs)} runs)"))
+    for line in summary_lines(summarize(runs), labels, title=f"Sweep summary ({len(runs)} runs)"):
+        click.echo(line)
 
 
 @main.command()

@@ -16,6 +16,7 @@ import os
 import platform
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,7 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from sim.loader import content_hash, read_file, read_source
-from sim.sweep.executors import ExecutorError, default_workers, make_executor
+from sim.sweep.code import code_hash, short
+from sim.sweep.executors import NO_WORKER_GRACE, ExecutorError, default_workers, make_executor
 from sim.sweep.overrides import build_grid, check_grid, parse_flags
 from sim.sweep.plan import RunSpec, SweepPlan, data_hash
 from sim.sweep.store import MANIFEST, Store, StoreError
@@ -122,6 +124,7 @@ class SweepOptions:
         flush_seconds: ... or after this many seconds with results waiting, whichever is first.
         chunk_size: runs per task (``None``: chosen from the sweep size and worker count).
         start_method: local worker start method (``forkserver`` or ``spawn``; ``None``: the default).
+        dask_grace: seconds a Dask sweep waits for a worker when the cluster has none left.
     """
 
     out: str | Path
@@ -133,6 +136,7 @@ class SweepOptions:
     flush_seconds: float = 10.0
     chunk_size: int | None = None
     start_method: str | None = None
+    dask_grace: float = NO_WORKER_GRACE
 
 
 @dataclass
@@ -237,7 +241,7 @@ def _chunks(specs: Iterator[RunSpec], size: int) -> Iterator[list[RunSpec]]:
 
 def _bundle(plan: SweepPlan) -> Bundle:
     key = data_hash({"identity": plan.identity(), "fail": sorted(plan.fail_runs)})
-    return Bundle(key=key, base_data=plan.base_data, points=plan.point_assignments(), turns=plan.turns, per_turn=plan.per_turn, fail_runs=plan.fail_runs)
+    return Bundle(key=key, base_data=plan.base_data, points=plan.point_assignments(), turns=plan.turns, per_turn=plan.per_turn, fail_runs=plan.fail_runs, code=code_hash())
 
 
 def _manifest(plan: SweepPlan) -> dict[str, Any]:
@@ -246,6 +250,8 @@ def _manifest(plan: SweepPlan) -> dict[str, Any]:
         "kind": "greatpower-sweep",
         "identity": _jsonable(plan.identity()),
         "scenario": {"file": plan.scenario_file, "name": plan.scenario_name, "data_sha256": plan.scenario_hash, "text_sha256": plan.text_hash},
+        "code_sha256": code_hash(),
+        "code_hashed": "SHA-256 over the sim package's .py files in sorted order of their relative paths (path, length, bytes of each)",
         "grid": {
             "sets": [{"path": o.target.path, "value": o.values[0]} for o in plan.grid.sets],
             "axes": [{"path": a.target.path, "values": list(a.values)} for a in plan.grid.axes],
@@ -304,6 +310,11 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
         diffs = _identity_differences(manifest.get("identity", {}), _jsonable(plan.identity()))
         if diffs:
             raise SweepUsageError([f"--resume refused: {opts.out} holds a different sweep"] + [f"  {d}" for d in diffs])
+        recorded = manifest.get("code_sha256")
+        if recorded is None:
+            note("warning: this sweep did not record its code's hash; resumed runs may come from other code")
+        elif recorded != code_hash():
+            raise SweepUsageError([f"--resume refused: the sweep in {opts.out} was made by code {short(recorded)}, this is code {short(code_hash())} (a hash of the sim package's sources); finish it with the code that started it, or start a new sweep"])
         now = versions()
         changed = [k for k in RESULT_AFFECTING if manifest.get("versions", {}).get(k) != now.get(k)]
         if changed:
@@ -320,6 +331,14 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
         raise SweepUsageError([str(exc)]) from None
     try:
         return _execute(plan, opts, store, manifest, progress, note)
+    except BaseException:
+        if manifest.get("status") == "running" and store.has_sweep():  # never leave it "running" for good
+            manifest["status"] = "interrupted" if isinstance(sys.exc_info()[1], KeyboardInterrupt) else "error"
+            try:
+                store.write_manifest(manifest)
+            except OSError:
+                pass
+        raise
     finally:
         store.unlock()
 
@@ -340,6 +359,8 @@ def _execute(plan: SweepPlan, opts: SweepOptions, store: Store, manifest: dict, 
                 store.discard_empty()
             return SweepResult("error", plan.n_runs, done_before, len(st.failures), 0, 0.0, Path(opts.out), str(exc))
         session["workers"] = executor.workers
+        if hasattr(executor, "grace"):
+            executor.grace = opts.dask_grace
         if getattr(executor, "worker_versions", None):
             session["worker_versions"] = executor.worker_versions
     manifest["status"] = "running"
@@ -399,9 +420,13 @@ def _execute(plan: SweepPlan, opts: SweepOptions, store: Store, manifest: dict, 
     seconds = time.perf_counter() - t0
     st = store.state
     if status == "complete":
-        store.compact(plan.per_turn)
-        if st.failures:
-            status = "complete_with_failures"
+        try:
+            store.compact(plan.per_turn)
+        except StoreError as exc:
+            status, message = "error", str(exc)
+        else:
+            if st.failures:
+                status = "complete_with_failures"
     session.update({"ended": _now(), "ran": ran, "seconds": round(seconds, 3), "status": status})
     manifest.update({"status": status, "done": len(st.done), "failed": len(st.failures)})
     if status.startswith("complete"):

@@ -140,3 +140,35 @@ def rich_table(summary: pd.DataFrame, labels: dict[int, str], title: str):
     for outcome, r in w.iterrows():
         t.add_row(str(outcome), *[str(r[p]) for p in w.columns])
     return t
+
+
+def summary_lines(summary: pd.DataFrame, labels: dict[int, str], title: str, width: int = 80) -> list[str]:
+    """The summary in long format for a terminal or a log: one line per grid point and outcome.
+
+    Args:
+        summary: from :func:`summarize`.
+        labels: ``{point: "path=value, ..."}`` from :func:`point_labels`.
+        title: first line.
+        width: the longest line wanted (80 columns; a point's label wraps to fit).
+
+    Returns:
+        Lines without newlines, each at most ``width`` characters unless one outcome name
+        alone is longer.
+    """
+    import textwrap
+
+    lines = [title, "end states: share of runs [Wilson 95% interval]", "outcomes: mean [95% confidence interval of the mean]"]
+    names = [str(o) for o in dict.fromkeys(summary["outcome"])]
+    pad = min(max((len(n) for n in names), default=0), width // 2)
+    for p, g in summary.groupby("point", sort=True):
+        n = int(g["n"].iloc[0])
+        head = f"point {int(p)}: {labels.get(int(p), '')} ({n} runs)" if len(labels) > 1 else f"all runs ({n})"
+        lines.append("")
+        lines += textwrap.wrap(head, width=width, subsequent_indent="    ", break_on_hyphens=False) or [head]
+        for _, row in g.iterrows():
+            name, value = str(row["outcome"]), cell(row)
+            if 2 + len(name) + 2 + len(value) <= width:
+                lines.append(f"  {name:<{pad}}  {value}".rstrip() if len(name) <= pad else f"  {name}  {value}")
+            else:
+                lines += [f"  {name}", f"  {'':<{pad}}  {value}"[:width]]
+    return lines

@@ -42,6 +42,8 @@ class Bundle:
         turns: horizon override (``None``: the scenario's).
         per_turn: return per-turn rows too.
         fail_runs: run ids that raise :class:`InjectedFailure`.
+        code: :func:`sim.sweep.code.code_hash` of the process that planned the sweep; a Dask
+            task refuses to run on a worker whose code differs (``None``: no check).
     """
 
     key: str
@@ -50,6 +52,7 @@ class Bundle:
     turns: int | None
     per_turn: bool
     fail_runs: frozenset[int]
+    code: str | None = None
 
     def params(self, point: int) -> dict[str, Any]:
         """``{"param.<path>": value}`` for a grid point."""
@@ -191,21 +194,65 @@ def run_chunk(bundle: Bundle, specs: list) -> dict[str, list]:
     return {"rows": rows, "turns": turns, "failures": failures, "seconds": time.perf_counter() - t0}
 
 
+def run_chunk_remote(bundle: Bundle, specs: list) -> dict[str, list]:
+    """:func:`run_chunk` on a Dask worker, after checking that the worker runs the sweep's code.
+
+    Raises:
+        sim.sweep.code.CodeMismatch: the worker's :func:`~sim.sweep.code.code_hash` differs from
+            ``bundle.code`` (no run is made).
+    """
+    if bundle.code is not None:
+        from sim.sweep.code import CodeMismatch, code_hash, short
+
+        mine = code_hash()
+        if mine != bundle.code:
+            raise CodeMismatch(f"a Dask worker runs code {short(mine)}, the sweep needs code {short(bundle.code)} (a hash of the sim package's sources); install the same version of the project on every worker")
+    return run_chunk(bundle, specs)
+
+
 # ---------------------------------------------------------------- local worker processes
-def _watch_parent(parent: int) -> None:
-    """End this worker when the process that started it is gone (e.g. killed with SIGKILL)."""
+WATCH_SECONDS = 0.5
+"""How often a local worker without ``pidfd_open`` checks that the sweep's main process lives."""
+
+
+def _watch_main(main_pid: int) -> None:
+    """End this worker as soon as the sweep's main process is gone, however it ended (SIGKILL too).
+
+    The worker's parent is not the main process under ``forkserver`` (it is the fork server), and
+    the fork server itself stays alive as long as a worker holds its inherited end of the server's
+    "alive" pipe; so each worker watches the main process directly. On Linux a pidfd becomes
+    readable when that process exits (even while it is a zombie that nobody has reaped); elsewhere
+    the worker polls.
+    """
+    import select
+
+    try:
+        fd = os.pidfd_open(main_pid)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        while True:
+            ready, _, _ = select.select([fd], [], [])
+            if ready:
+                os._exit(1)
     while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
+        time.sleep(WATCH_SECONDS)
+        try:
+            os.kill(main_pid, 0)
+        except ProcessLookupError:
             os._exit(1)
+        except PermissionError:
+            pass
 
 
-def init_local_worker(bundle: Bundle) -> None:
-    """Initializer of a local worker process: keep the bundle, leave Ctrl-C to the parent."""
+def init_local_worker(bundle: Bundle, main_pid: int | None = None) -> None:
+    """Initializer of a local worker process: keep the bundle, leave Ctrl-C to the parent, and end
+    when the sweep's main process (``main_pid``) ends, even by SIGKILL (see :func:`_watch_main`)."""
     global _BUNDLE
     _BUNDLE = bundle
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    if main_pid is not None:
+        threading.Thread(target=_watch_main, args=(main_pid,), daemon=True, name="watch-main").start()
 
 
 def run_chunk_local(specs: list) -> dict[str, list]:
