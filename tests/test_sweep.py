@@ -24,7 +24,7 @@ if str(REPO) not in sys.path:  # the package ``sweep`` also when the editable in
 
 from sim.cli.main import main  # noqa: E402
 from sim.sweep.overrides import OverrideError, apply, build_grid, parse_flags, resolve  # noqa: E402
-from sim.sweep.plan import run_seed, run_seeds  # noqa: E402
+from sim.sweep.plan import run_seed  # noqa: E402
 from sim.sweep.store import Store  # noqa: E402
 from sim.sweep.summary import summarize, wilson  # noqa: E402
 
@@ -72,11 +72,11 @@ def longer_reference(tmp_path_factory) -> Path:
 # ------------------------------------------------------------------ results and seeds
 def test_reference_sweep_has_one_sorted_row_per_run(reference):
     runs = runs_of(reference)
-    assert list(runs["run_id"]) == list(range(8))
-    assert list(runs["point"]) == [0] * 4 + [1] * 4
-    assert list(runs["run"]) == [0, 1, 2, 3] * 2
-    assert list(runs["param.actors.USA.threat.CHN"]) == [0.5] * 4 + [0.9] * 4
-    assert [int(s) for s in runs["seed"]] == run_seeds(5, 8)
+    assert list(runs["run_id"]) == list(range(8))  # run id = run * points + point
+    assert list(runs["point"]) == [0, 1] * 4
+    assert list(runs["run"]) == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert list(runs["param.actors.USA.threat.CHN"]) == [0.5, 0.9] * 4
+    assert [int(s) for s in runs["seed"]] == [run_seed(5, p, r) for r in range(4) for p in range(2)]
     for col in ("end_state", "turns", "incidents", "crises", "agreements", "channels_open", "issue.embassy_staffing", "tension.USA-CHN", "peak_tension.USA-RUS", "alignment.CHN-RUS", "channel.RUS-NATO"):
         assert col in runs.columns
     assert (runs["turns"] <= 6).all()
@@ -166,9 +166,8 @@ def test_injected_failures_are_recorded_and_the_rest_complete(reference, tmp_pat
     assert "2 of 8 runs failed" in r.stderr and "Traceback" not in r.stderr
     failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
     assert [f["run_id"] for f in failures] == [1, 6]
-    seeds = run_seeds(5, 8)
     for f in failures:
-        assert f["seed"] == seeds[f["run_id"]]
+        assert f["seed"] == run_seed(5, f["point"], f["run"]) and f["run_id"] == f["run"] * 2 + f["point"]
         assert f["params"] == {"actors.USA.threat.CHN": 0.5 if f["point"] == 0 else 0.9}
         assert "InjectedFailure" in f["traceback"] and f["error"].startswith("InjectedFailure")
     ref = runs_of(reference)
@@ -290,11 +289,15 @@ def test_grid_is_the_product_of_the_axes_last_fastest(source):
         parse_flags(["ai.temperature=0.1"], ["ai.temperature=0.1,0.2"], dump)
 
 
-def test_each_run_seed_is_its_spawned_child_without_spawning_the_rest():
-    seeds = run_seeds(2024, 40)
-    assert [run_seed(2024, i) for i in range(40)] == seeds
-    assert len(set(seeds)) == 40 and all(0 <= s < 2**64 for s in seeds)
-    assert run_seeds(2024, 10) == seeds[:10]  # a run's seed does not depend on the sweep's size
+def test_each_run_seed_is_the_spawned_child_of_its_point():
+    from sim.sweep.plan import seed_int
+
+    spawned = [[seed_int(c) for c in pt.spawn(5)] for pt in np.random.SeedSequence(2024).spawn(8)]
+    seeds = [[run_seed(2024, p, r) for r in range(5)] for p in range(8)]
+    assert seeds == spawned  # SeedSequence(S).spawn(points)[p].spawn(runs)[r], without spawning the rest
+    flat = [s for row in seeds for s in row]
+    assert len(set(flat)) == 40 and all(0 <= s < 2**64 for s in flat)
+    assert all(run_seed(2024, p, r, common=True) == seeds[0][r] for p in range(8) for r in range(5))
 
 
 def test_worker_releases_finished_models(source):
@@ -311,7 +314,7 @@ def test_worker_releases_finished_models(source):
     bundle = Bundle("t", src.data, [[]], 2, False, frozenset())
     scenario_for(bundle, 0)
     before = len(getattr(mesa.Agent, "_ids", {}))
-    row, turns = run_one(bundle, RunSpec(0, 0, 0, run_seed(1, 0)))
+    row, turns = run_one(bundle, RunSpec(0, 0, 0, run_seed(1, 0, 0)))
     assert row["turns"] == 2 and turns == []
     assert len(getattr(mesa.Agent, "_ids", {})) == before
     from sim.model import GreatPowerModel
@@ -392,15 +395,18 @@ def test_mesa_batch_run_over_a_two_point_grid_matches_the_sweep(reference):
         point = 0 if r["actors.USA.threat.CHN"] == 0.5 else 1
         if r["seed"] != seeds[point]:
             continue  # the other grid point's seed with this parameter: not in the sweep
-        rid = point * 4  # run 0 of that grid point
+        rid = point  # run 0 of that grid point (run id = run * points + point)
         mine = turns[(turns["run_id"] == rid) & (turns["turn"] == r["Step"])].iloc[0]
         for k, v in r["outcomes"].items():
             assert mine[k] == v, (r["Step"], k)
         checked += 1
-    assert checked >= 2 * 6  # every turn that batch_run reports (Mesa 3.3 leaves out the last)
-    # the plain model: constructor keywords, datacollector, running
+    assert checked == 2 * 7  # turns 0 to 6: the last turn too, on Mesa 3.3 as on 3.5
+    # the plain model: constructor keywords, datacollector, running (Mesa 3.5 takes seeds as rng=)
     sc = load_scenario(REPO / BASELINE)
-    rows = mesa.batch_run(GreatPowerModel, {"scenario": [sc], "seed": [1, 2], "turns": 3, "reasons": False}, number_processes=1, display_progress=False)
+    from sim.sweep.mesa_compat import _mesa_before_3_5
+
+    seeds = {"parameters": {"seed": [1, 2]}} if _mesa_before_3_5() else {"rng": [1, 2]}
+    rows = mesa.batch_run(GreatPowerModel, {"scenario": [sc], "turns": 3, "reasons": False, **seeds.get("parameters", {})}, number_processes=1, display_progress=False, **({"rng": seeds["rng"]} if "rng" in seeds else {}))
     assert len(rows) == 2 and {r["seed"] for r in rows} == {1, 2}
     assert all("outcomes" in r for r in rows)
 

@@ -128,20 +128,30 @@ def _print_summary(out: str, axes: list[str]) -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--runs", type=click.IntRange(min=1), required=True, help="Runs per grid point.")
+@click.option("--runs", type=click.IntRange(min=1), required=True, help="Runs per point (with --resume, a larger number adds runs to the sweep).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Master seed; each run's seed comes from numpy SeedSequence(SEED).spawn.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one number for every run, e.g. actors.USA.threat.CHN=0.5 or dynamics.tension_decay=0.1. Repeatable.")
 @click.option("--grid", "grids", multiple=True, metavar="PATH=V1,V2,...", help="A grid axis, e.g. actors.USA.threat.CHN=0.5,0.7,0.9. Repeatable: the grid is the product of the axes; each grid point gets --runs runs.")
+@click.option("--range", "ranges", multiple=True, metavar="PATH=LO:HI", help="A variable of a sampled design, e.g. ai.temperature=0.02:0.1 (needs --sample). Repeatable.")
+@click.option("--choice", "choices", multiple=True, metavar="PATH=A,B,...", help="A variable that takes one of several values in a sampled design, e.g. ai.risk_model=endogenous,scenario. Repeatable.")
+@click.option("--sample", type=click.Choice(["lhs", "sobol", "morris"]), help="Draw the design points with SALib, seeded from --seed: lhs (K points), sobol (Saltelli: K x (D+2) points, K a power of 2), morris (K trajectories: K x (D+1) points).")
+@click.option("--points", type=click.IntRange(min=1), metavar="K", help="K for --sample.")
+@click.option("--design", "design_file", type=click.Path(dir_okay=False), metavar="FILE.csv", help="Design points from a CSV file: a header of dotted paths, one row per point.")
+@click.option("--common-seeds", is_flag=True, help="Common random numbers: every point gets the same seeds (those of point 0).")
+@click.option("--csv", "write_csv", is_flag=True, help="Also write tidy long-format CSV beside the Parquet: runs.csv (and turns.csv with --per-turn), one row per run (and turn) and outcome.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: the CPUs available). With --scheduler, the cluster's own size is used.")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="local: processes on this machine; dask: a Dask cluster (--scheduler) or a new LocalCluster.")
 @click.option("--scheduler", metavar="ADDRESS", help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask).")
 @click.option("--turns", type=click.IntRange(1, 600), help="Turns per run (default: the scenario's).")
 @click.option("--per-turn", is_flag=True, help="Also write turns.parquet: one row per run and turn.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Results directory (new or empty, or the sweep to --resume).")
-@click.option("--resume", is_flag=True, help="Continue the interrupted sweep in --out (same scenario, grid, runs, seed and turns), making only the runs it lacks and retrying failed ones.")
+@click.option("--resume", is_flag=True, help="Continue the sweep in --out (same scenario, design, seed and turns), making only the runs it lacks and retrying failed ones; a larger --runs adds runs.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True, help="Commit results to disk every this many runs (and at least every 10 s).")
-def sweep(scenario, runs, seed, sets, grids, workers, executor, scheduler, turns, per_turn, out, resume, batch_size) -> None:
-    """Monte Carlo sweep: RUNS runs per grid point, results in OUT/runs.parquet.
+def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, design_file, common_seeds, write_csv, workers, executor, scheduler, turns, per_turn, out, resume, batch_size) -> None:
+    """Monte Carlo sweep: RUNS runs per point, results in OUT/runs.parquet.
+
+    The points are a grid (--grid), a sampled design (--range/--choice with --sample and
+    --points) or a design file (--design); without any, one point.
 
     A PATH is dotted and must already name a value in the scenario (as the file gives it, or a
     schema default such as dynamics.tension_decay); ids in it must exist (actors.USA.threat.CHN);
@@ -163,13 +173,13 @@ def sweep(scenario, runs, seed, sets, grids, workers, executor, scheduler, turns
             _usage(["--scheduler needs --executor dask"])
         executor = "dask"
     try:
-        plan = plan_sweep(scenario, runs, seed, list(sets), list(grids), turns, per_turn, fail_runs_from_env())
+        plan = plan_sweep(scenario, runs, seed, list(sets), list(grids), turns, per_turn, fail_runs_from_env(), ranges=list(ranges), choices=list(choices), sample=sample, points=points, design_file=design_file, common_seeds=common_seeds)
     except ScenarioError as exc:
         _fail(exc.problems)
     except (OverrideError, SweepUsageError) as exc:
         _usage(exc.messages)
     progress = _RichProgress()
-    opts = SweepOptions(out=out, workers=workers, executor=executor, scheduler=scheduler, resume=resume, batch_size=batch_size)
+    opts = SweepOptions(out=out, workers=workers, executor=executor, scheduler=scheduler, resume=resume, batch_size=batch_size, write_csv=write_csv)
     if progress.console.is_terminal:
         click.echo(f"{plan.scenario_name}: {plan.n_points} grid point(s) x {plan.n_runs // plan.n_points} runs = {plan.n_runs} runs -> {out}", err=True)
     try:

@@ -452,3 +452,55 @@ class Store:
         else:
             self.failures_path.unlink(missing_ok=True)
         return n
+
+    # ------------------------------------------------------------ tidy CSV
+    def write_long_csv(self, per_turn: bool) -> list[Path]:
+        """Write ``runs.csv`` (and ``turns.csv``) beside the Parquet tables in tidy long format.
+
+        One row per run (and turn) and outcome: the identifying columns (``run_id``, ``point``,
+        ``run``, ``seed``, every ``param.*``, and ``turn`` for turns), then ``outcome`` (the
+        column's name), ``value`` (a number; empty for a word) and ``level`` (a word outcome's
+        value, such as an ``end_state`` or a channel status; empty for a number). Written block
+        by block, atomically.
+
+        Returns:
+            The files written.
+        """
+        written = []
+        tables = [(self.runs_path, self.dir / "runs.csv", ["run_id", "point", "run", "seed"])]
+        if per_turn and self.turns_path.exists():
+            tables.append((self.turns_path, self.dir / "turns.csv", ["run_id", "point", "run", "seed", "turn"]))
+        for src, dest, ids in tables:
+            pf = pq.ParquetFile(src)
+            names = pf.schema_arrow.names
+            keys = [c for c in ids if c in names] + [c for c in names if c.startswith("param.")]
+            fd, tmp = _mkstemp(dest)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                    first = True
+                    for batch in pf.iter_batches(batch_size=COMPACT_BLOCK):
+                        df = batch.to_pandas()
+                        values = [c for c in df.columns if c not in keys]
+                        long = df.melt(id_vars=keys, value_vars=values, var_name="outcome", value_name="raw")
+                        numeric = pd_to_numeric(long["raw"])
+                        long["value"] = numeric
+                        long["level"] = long["raw"].where(numeric.isna() & long["raw"].notna(), None)
+                        long = long.drop(columns="raw")
+                        long["seed"] = long["seed"].astype("uint64") if "seed" in long else None
+                        long.to_csv(f, index=False, header=first)
+                        first = False
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, dest)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written.append(dest)
+        return written
+
+
+def pd_to_numeric(series):
+    """Numbers of a mixed column as floats (NaN for words and bools as 0/1)."""
+    import pandas as pd
+
+    return pd.to_numeric(series.map(lambda v: float(v) if isinstance(v, (bool, int, float)) and not isinstance(v, str) else None), errors="coerce")

@@ -93,6 +93,26 @@ def _num(v: Any) -> Any:
     return float(v)
 
 
+TURN_COUNTERS = ("conflicts", "expulsions", "closures")
+"""Running totals that a per-turn row adds to the model's own per-turn record."""
+
+
+def turn_row(model, spec, params: dict[str, Any]) -> dict[str, Any]:
+    """One ``turns.parquet`` row: the run's ids, seed and parameters, then the model's record of
+    the turn just played (``turn``, ``end_state``, issue states, tensions, alignment, counters
+    so far) and the counters and channel statuses that the record leaves out."""
+    rec = model.datacollector.model_vars["outcomes"][-1]
+    row: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point, "run": spec.run, "seed": spec.seed, **params}
+    row.update({k: _num(v) for k, v in rec.items()})
+    for k in TURN_COUNTERS:
+        row[k] = int(model.totals.get(k, 0))
+    from sim.channels import CLOSED, SUSPENDED
+
+    row["channels_suspended"] = int((model.status == SUSPENDED).sum())
+    row["channels_closed"] = int((model.status == CLOSED).sum())
+    return row
+
+
 def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
     """Make one run to its end and describe it.
 
@@ -106,27 +126,38 @@ def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
         the counters (``incidents``, ``crises``, ``agreements``, ``conflicts``, ``expulsions``,
         ``closures``), ``channels_open``/``_suspended``/``_closed``, final ``issue.<id>`` states
         in [0, 1], final ``tension.<A-B>`` and ``peak_tension.<A-B>`` between the great powers in
-        [0, 1], final ``alignment.CHN-RUS`` in [-1, 1], and ``channel.<id>`` statuses.
-        ``turn_rows`` (empty unless ``bundle.per_turn``) holds one row per turn from turn 0:
-        ``run_id``, ``point``, ``run`` and the model's ``outcomes()``.
+        [0, 1], final ``alignment.CHN-RUS`` in [-1, 1], ``channel.<id>`` statuses, and one
+        ``outcome.<id>`` per outcome the scenario defines (:mod:`sim.outcomes`).
+        ``turn_rows`` (empty unless ``bundle.per_turn``) holds one row per turn from turn 0
+        (see :func:`turn_row`).
 
     Raises:
         InjectedFailure: the run id is in ``bundle.fail_runs``.
         Exception: whatever the model raises.
     """
     from sim.model import GreatPowerModel
+    from sim.outcomes import OutcomeTracker
 
     if spec.run_id in bundle.fail_runs:
         raise InjectedFailure(f"injected failure of run {spec.run_id} ({FAIL_ENV})")
     scenario = scenario_for(bundle, spec.point)
     m = GreatPowerModel(scenario, seed=spec.seed, turns=bundle.turns, reasons=False)
-    while m.running:
+    tracker = OutcomeTracker.for_model(m) if scenario.outcomes else None
+    params = bundle.params(spec.point)
+    turn_rows: list[dict] = []
+    while True:
+        if tracker is not None:
+            tracker.observe(m)
+        if bundle.per_turn:
+            turn_rows.append(turn_row(m, spec, params))
+        if not m.running:
+            break
         m.step()
     out = m.outcomes()
     snap_channels = m.snapshot()["channels"]
     statuses = [c["status"] for c in snap_channels.values()]
     row: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point, "run": spec.run, "seed": spec.seed}
-    row.update(bundle.params(spec.point))
+    row.update(params)
     row["end_state"] = m.end_state
     row["turns"] = int(m.turn)
     for k in ("incidents", "crises", "agreements", "conflicts", "expulsions", "closures"):
@@ -141,10 +172,8 @@ def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
         row[f"peak_tension.{pair}"] = float(v)
     for cid, c in snap_channels.items():
         row[f"channel.{cid}"] = c["status"]
-    turn_rows: list[dict] = []
-    if bundle.per_turn:
-        for rec in m.datacollector.model_vars.get("outcomes", []):
-            turn_rows.append({"run_id": spec.run_id, "point": spec.point, "run": spec.run, **{k: _num(v) for k, v in rec.items()}})
+    if tracker is not None:
+        row.update(tracker.values())
     release_model(m)
     return row, turn_rows
 
