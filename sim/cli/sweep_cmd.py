@@ -162,6 +162,8 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
     locally or on Dask. Ctrl-C saves every finished run; --resume continues.
     """
     require_extra("sweep", "pandas", "pyarrow")
+    if sample:
+        require_extra("sweep", "SALib")
     if executor == "dask" or scheduler:
         require_extra("dask", "dask", "distributed")
     from sim.sweep.overrides import OverrideError
