@@ -216,3 +216,40 @@ def report(results: str, out: str | None) -> None:
         _usage([str(exc)])
     for f in files:
         click.echo(str(f))
+
+
+@main.command()
+@click.argument("results", type=click.Path(file_okay=False))
+@click.option("--method", type=click.Choice(["sobol", "morris", "prim", "cart"]), help="sobol: Sobol indices (first and total order on a --sample sobol design; first order by RBD-FAST on any other); morris: elementary effects (a --sample morris design); cart or prim: scenario discovery for --condition. Default: the design's own method, or cart with --condition.")
+@click.option("--outcome", metavar="COL", help="One outcome (a runs.parquet column, or end_state=armed_clash); default: every outcome that varies.")
+@click.option("--condition", metavar="EXPR", help="For cart/prim: which runs to explain, e.g. \"end_state == 'armed_clash'\" or \"`tension.USA-RUS` > 0.7\".")
+@click.option("--out", type=click.Path(file_okay=False), help="Output directory (default: RESULTS/analysis).")
+def analyse(results: str, method: str | None, outcome: str | None, condition: str | None, out: str | None) -> None:
+    """Sensitivity indices (SALib) or scenario discovery (CART, PRIM) of the sweep in RESULTS.
+
+    Writes tables (CSV), figures (PNG) and a convergence check (how the 95% intervals shrink with
+    the runs per point) to RESULTS/analysis; run.py report then shows them.
+    """
+    require_extra("sweep", "pandas", "pyarrow", "matplotlib", "SALib")
+    if method == "cart" or (condition and method is None):
+        require_extra("analysis", "sklearn")
+    from sim.sweep.analysis import AnalysisError, analyse as run_analysis
+    from sim.sweep.report import ReportError
+
+    try:
+        res = run_analysis(results, method, outcome, condition, out)
+    except (AnalysisError, ReportError) as exc:
+        _usage([str(exc)])
+    click.echo(f"method: {res.method}")
+    if res.method in ("cart", "prim"):
+        for _, r in res.table.head(8).iterrows():
+            click.echo(f"  {r['rule']}: {r['runs']} runs, coverage {100 * r['coverage']:.0f}%, density {100 * r['density']:.0f}%")
+    else:
+        key = "mu_star" if res.method == "morris" else ("ST" if "ST" in res.table else "S1")
+        for o, g in res.table.groupby("outcome", sort=False):
+            top = g.sort_values(key, ascending=False).head(3)
+            click.echo(f"  {o}: " + ", ".join(f"{p} {v:.3g}" for p, v in zip(top["parameter"], top[key])))
+    for n in res.notes:
+        click.echo(f"note: {n}")
+    for f in res.files:
+        click.echo(str(f))

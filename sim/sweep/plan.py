@@ -119,6 +119,8 @@ class SweepPlan:
             for a grid.
         common_seeds: every point uses the same seeds (common random numbers).
         units: ``{path: unit}`` of the overridden parameters, from the scenario (for reports).
+        outcome_specs: the scenario's own outcomes (``outcomes:``), as plain data (for reports).
+        turn_months: months per turn (for reports).
     """
 
     scenario_file: str
@@ -135,6 +137,8 @@ class SweepPlan:
     design: dict | None = None
     common_seeds: bool = False
     units: dict[str, str] = field(default_factory=dict)
+    outcome_specs: list[dict] = field(default_factory=list)
+    turn_months: int = 1
 
     @property
     def n_points(self) -> int:

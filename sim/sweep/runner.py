@@ -147,6 +147,8 @@ def plan_sweep(
         design=design,
         common_seeds=common_seeds,
         units=units,
+        outcome_specs=[o.model_dump(mode="json", exclude_defaults=True) for o in base.outcomes],
+        turn_months=int(base.turn_months),
     )
 
 
@@ -325,6 +327,8 @@ def _manifest(plan: SweepPlan) -> dict[str, Any]:
         },
         "design": None if plan.design is None else _jsonable(plan.design),
         "units": dict(plan.units),
+        "outcomes": _jsonable(plan.outcome_specs),
+        "turn_months": plan.turn_months,
         "runs_per_point": plan.runs_per_point,
         "n_points": plan.n_points,
         "n_runs": plan.n_runs,
