@@ -92,6 +92,18 @@ class GreatPowerModel(mesa.Model):
         TypeError: a seed that is not a whole number.
     """
 
+    # Mesa 3.5 gives ``mesa.Model`` a ``scenario`` property for its own experimental Scenario
+    # class (its setter writes ``scenario.model``); here ``scenario`` is the project's validated,
+    # frozen Scenario, so this class keeps it as a plain attribute of its own.
+    @property
+    def scenario(self) -> Scenario:
+        """The validated :class:`~sim.schema.Scenario` this model runs."""
+        return self.__dict__["_gp_scenario"]
+
+    @scenario.setter
+    def scenario(self, value) -> None:
+        self.__dict__["_gp_scenario"] = value
+
     def __init__(
         self,
         scenario: Scenario | str = "scenarios/baseline_2021.yaml",

@@ -537,6 +537,73 @@ class EventSpec(_Strict):
         return self
 
 
+OUTCOME_COUNTERS = ("incidents", "crises", "agreements", "conflicts", "expulsions", "closures", "channels_open", "channels_suspended", "channels_closed")
+"""Per-turn counters an outcome's ``column`` may name (running totals, and channels by status)."""
+
+LOG_EVENT_TYPES = ("decision", "proposal", "incident", "channel", "staff", "issue", "vote", "motion", "accession", "red_line", "patrol", "event")
+"""Turn-log event types an ``event_count`` outcome may count (see the README's turn log table)."""
+
+
+class OutcomeSpec(_Strict):
+    """An outcome of the scenario's own, computed for every run of a sweep (a ``runs.parquet`` column
+    ``outcome.<id>``).
+
+    Kinds:
+        ``threshold``: 1 if ``column`` is above ``above`` (or below ``below``) at any turn from
+            the start (``when: any``, the default) or at the end (``when: final``), else 0.
+        ``time_to_event``: the first turn (from 1) at which ``column`` is above ``above`` (or
+            below ``below``); empty (NaN) when it never is within the run. Unit: turns.
+        ``event_count``: the number of turn-log events of type ``event`` over the run, counting
+            only those that involve both actors of ``between`` (when given) and whose fields
+            equal ``match`` (e.g. ``{crisis: true}`` for incidents, ``{kind: expel}`` for staff).
+
+    Attributes:
+        id: the outcome's name (column ``outcome.<id>``).
+        kind: ``threshold``, ``time_to_event`` or ``event_count``.
+        description: what it measures, for the report.
+        column: a per-turn figure: ``issue.<issue>`` (state in [0, 1]), ``tension.<A>-<B>``
+            (in [0, 1]), ``alignment.<A>-<B>`` (in [-1, 1]) for any two actors, or a counter of
+            :data:`OUTCOME_COUNTERS`.
+        above, below: the threshold (exactly one of them for ``threshold`` and ``time_to_event``);
+            strictly above or strictly below.
+        when: ``any`` or ``final`` (``threshold`` only).
+        event: a turn-log event type of :data:`LOG_EVENT_TYPES` (``event_count`` only).
+        between: two actor or bloc ids, or none.
+        match: event fields and the values they must have.
+    """
+
+    id: Ident
+    kind: Literal["threshold", "time_to_event", "event_count"]
+    description: Text = ""
+    column: Text | None = None
+    above: Num | None = None
+    below: Num | None = None
+    when: Literal["any", "final"] = "any"
+    event: Literal[LOG_EVENT_TYPES] | None = None  # type: ignore[valid-type]
+    between: list[AgentId] = Field(default_factory=list)
+    match: dict[Ident, str | bool | int | float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> OutcomeSpec:
+        if self.kind in ("threshold", "time_to_event"):
+            if not self.column:
+                raise ValueError(f"outcome kind '{self.kind}' needs column")
+            if (self.above is None) == (self.below is None):
+                raise ValueError(f"outcome kind '{self.kind}' needs exactly one of above and below")
+            if self.event is not None or self.between or self.match:
+                raise ValueError(f"outcome kind '{self.kind}' takes no event, between or match")
+        else:
+            if self.event is None:
+                raise ValueError("outcome kind 'event_count' needs event")
+            if self.column is not None or self.above is not None or self.below is not None:
+                raise ValueError("outcome kind 'event_count' takes no column, above or below")
+        if self.kind != "threshold" and self.when != "any":
+            raise ValueError("when applies to outcome kind 'threshold' only")
+        if self.between and len(self.between) != 2:
+            raise ValueError("between needs exactly two ids")
+        return self
+
+
 class Scenario(_Strict):
     """A whole scenario file (docs/model.md, section 6)."""
 
@@ -557,6 +624,7 @@ class Scenario(_Strict):
     dynamics: Dynamics = Field(default_factory=Dynamics)
     great_powers: list[Ident] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
+    outcomes: list[OutcomeSpec] = Field(default_factory=list)
 
 
 Path = tuple[str | int, ...]
@@ -710,5 +778,30 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
             need((*p, "theatre"), ev.theatre, theatres, "theatre")
         if ev.issue is not None:
             need((*p, "issue"), ev.issue, issues, "issue")
+    seen_outcomes: set[str] = set()
+    for k, oc in enumerate(sc.outcomes):
+        p = ("outcomes", k)
+        if oc.id in seen_outcomes:
+            out.append(((*p, "id"), f"'{oc.id}' is listed twice"))
+        seen_outcomes.add(oc.id)
+        if oc.column is not None:
+            out += [((*p, "column"), m) for m in _column_problems(oc.column, actors, issues)]
+        for j, a in enumerate(oc.between):
+            need((*p, "between", j), a, both, "actor or bloc")
     return out
+
+
+def _column_problems(column: str, actors: set[str], issues: set[str]) -> list[str]:
+    """Why ``column`` is not a per-turn figure an outcome can follow (empty when it is)."""
+    if column in OUTCOME_COUNTERS:
+        return []
+    head, dot, rest = column.partition(".")
+    if head == "issue" and dot:
+        return [] if rest in issues else [f"unknown issue '{rest}' in '{column}'"]
+    if head in ("tension", "alignment") and dot:
+        pair = rest.split("-")
+        if len(pair) != 2 or pair[0] == pair[1]:
+            return [f"'{column}': a pair is written {head}.A-B with two actor ids"]
+        return [f"unknown actor '{a}' in '{column}'" for a in pair if a not in actors]
+    return [f"'{column}' is not a per-turn figure: use issue.ID, tension.A-B, alignment.A-B or one of {', '.join(OUTCOME_COUNTERS)}"]
 
