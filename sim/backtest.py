@@ -394,7 +394,7 @@ def score_outcomes(record: Record, values: np.ndarray, start_columns: dict[str, 
     Returns:
         One :class:`OutcomeScore` per outcome, in record order.
     """
-    from sim.sweep.summary import wilson
+    from sim.stats import wilson
 
     out = []
     runs = values.shape[0]

@@ -13,20 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.stats import Z95, wilson  # noqa: F401  (one implementation, shared with validity)
+
 END_STATES = ("armed_clash", "grand_bargain", "horizon")
 COUNTS = ("incidents", "crises", "agreements", "conflicts", "expulsions", "closures", "channels_open")
-Z95 = 1.959963984540054
-
-
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a proportion ``k / n`` (both ends in [0, 1]; ``(0, 1)`` for n = 0)."""
-    if n <= 0:
-        return 0.0, 1.0
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, mid - half), min(1.0, mid + half)
 
 
 def bounds(column: str) -> tuple[float, float]:
