@@ -40,13 +40,14 @@ class BacktestResult:
     markdown: str
 
 
-def prepare(scenario: str | None, record: str):
+def prepare(scenario: str | None, record: str, validated=None):
     """Read and check a record and its scenario.
 
     Args:
         scenario: a scenario path, or ``None`` for the record's own ``scenario`` (relative to
             the record file).
         record: the record file.
+        validated: the scenario already validated (skips reading ``scenario`` again).
 
     Returns:
         ``(scenario_path, scenario, record_source, start_columns)``.
@@ -73,7 +74,7 @@ def prepare(scenario: str | None, record: str):
                 raise ScenarioError([src.problem(("scenario",), f"{first.message}: {scenario}")]) from None
             raise
     else:
-        sc = load_scenario(scenario)
+        sc = validated if validated is not None else load_scenario(scenario)
     model = GreatPowerModel(sc, seed=0, reasons=False)
     start = columns(model)
     info = scenario_info(sc, model.horizon)

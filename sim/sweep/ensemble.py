@@ -128,7 +128,7 @@ def _pool_results(jobs: list[Job], tasks: list, workers: int) -> Iterator[tuple[
     pool.shutdown(wait=True)
 
 
-def variant(source, assignments: list[str]):
+def variant(source, assignments: list[str], base: dict | None = None):
     """A validated scenario with dotted-path assignments made (``path=value``; ``path=null`` deletes).
 
     ``path=value`` goes through :mod:`sim.sweep.overrides` (the path must name a value in the
@@ -138,6 +138,7 @@ def variant(source, assignments: list[str]):
     Args:
         source: the scenario's :class:`~sim.loader.ScenarioSource`.
         assignments: the assignments.
+        base: ``source.validate().model_dump()`` if already at hand (saves validating again).
 
     Returns:
         The validated :class:`~sim.schema.Scenario`.
@@ -151,7 +152,7 @@ def variant(source, assignments: list[str]):
     from sim.loader import ScenarioError
     from sim.sweep.overrides import OverrideError, apply, parse_value, resolve
 
-    base = source.validate().model_dump()
+    base = base if base is not None else source.validate().model_dump()
     data = copy.deepcopy(source.data)
     sets, msgs = [], []
     for text in assignments:

@@ -26,6 +26,35 @@ TEMPERATURE_TURNS = 12
 """Turns of the temperature runs (decision reasons make a run about twice as slow)."""
 
 
+_SOURCES: dict[tuple[str, int, int], Any] = {}
+
+
+def load_source(path: str | Path):
+    """A scenario file's :class:`~sim.loader.ScenarioSource`, parsed once per process.
+
+    The pure-Python YAML reader takes seconds on a large scenario; a study (and a test session)
+    reads the same files many times. The cache is keyed by the file's path, size and
+    modification time, so an edited file is read again.
+
+    Raises:
+        sim.loader.ScenarioError: the file is unreadable or malformed.
+    """
+    from sim.loader import read_file, read_source
+
+    p = Path(path).resolve()
+    try:
+        st = p.stat()
+        key = (str(p), st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _SOURCES:
+        return _SOURCES[key]
+    src = read_source(read_file(path), str(path))
+    if key is not None:
+        _SOURCES[key] = src
+    return src
+
+
 def reduce_run(names: tuple[str, ...], outcomes: tuple, tr) -> dict[str, Any]:
     """A run's validity measures and, when ``outcomes`` is given, its backtest values."""
     out: dict[str, Any] = V.measure_run(names, tr)
@@ -76,27 +105,27 @@ def run_study(seeds: int, master_seed: int = 0, workers: int = 1, turns: int | N
         sim.loader.ScenarioError: a scenario or the record is invalid.
         sim.sweep.overrides.OverrideError: an ablation names a path the scenario lacks.
     """
-    from sim.loader import read_file, read_source
     from sim.stats import wilson
 
-    sources = {k: read_source(read_file(ROOT / p), str(ROOT / p)) for k, p in V.SCENARIOS.items()}
+    sources = {k: load_source(ROOT / p) for k, p in V.SCENARIOS.items()}
     base = {k: s.validate() for k, s in sources.items()}
+    dumps = {k: sc.model_dump() for k, sc in base.items()}
     seed_list = tuple(run_seeds(master_seed, seeds))
     bt = None
     outcomes: tuple = ()
     if record is not None:
         from sim.cli.backtest_cmd import prepare
 
-        bt_path, bt_sc, bt_src, bt_start = prepare(str(ROOT / V.SCENARIOS["baseline"]), record)
+        bt_path, bt_sc, bt_src, bt_start = prepare(str(ROOT / V.SCENARIOS["baseline"]), record, base["baseline"])
         outcomes = tuple(bt_src.record.outcomes)
     jobs = []
     for k, sc in base.items():
         jobs.append(Job(k, sc, seed_list, partial(reduce_run, V.measures_for(k), outcomes if k == "baseline" else ()), turns))
     for c in V.CLAIMS:
-        jobs.append(Job(f"{c.id} off", variant(sources[c.scenario], list(c.ablation)), seed_list, partial(reduce_run, (c.id,), ()), turns))
+        jobs.append(Job(f"{c.id} off", variant(sources[c.scenario], list(c.ablation), dumps[c.scenario]), seed_list, partial(reduce_run, (c.id,), ()), turns))
     t_seeds = seed_list[: max(4, min(seeds, 200))]
     for t in V.TEMPERATURES:
-        jobs.append(Job(f"T={t:g}", variant(sources["baseline"], [f"ai.temperature={t}"]), t_seeds, partial(reduce_run, ("below_pass", "below_pass_shortfall"), ()), min(turns or TEMPERATURE_TURNS, TEMPERATURE_TURNS), True))
+        jobs.append(Job(f"T={t:g}", variant(sources["baseline"], [f"ai.temperature={t}"], dumps["baseline"]), t_seeds, partial(reduce_run, ("below_pass", "below_pass_shortfall"), ()), min(turns or TEMPERATURE_TURNS, TEMPERATURE_TURNS), True))
     if total:
         total(sum(len(j.seeds) for j in jobs))
     raw = run_jobs(jobs, workers, progress)
