@@ -429,10 +429,10 @@ def require_extra(extra: str, *modules: str) -> None:
 
 
 def _register_optional_commands() -> None:
-    """Add the commands that live in their own modules (sweep/report, play), if present."""
+    """Add the commands that live in their own modules (sweep/report, play, backtest, validity), if present."""
     import importlib
 
-    for mod in ("sim.cli.sweep_cmd", "sim.cli.play_cmd"):
+    for mod in ("sim.cli.sweep_cmd", "sim.cli.play_cmd", "sim.cli.backtest_cmd", "sim.cli.validity_cmd"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:
