@@ -61,6 +61,20 @@ class GameRecord:
     scenario: Scenario
     history: list[dict]
     log: list[dict]
+    _events: list | None = field(default=None, init=False, repr=False, compare=False)
+
+    def events_by_turn(self) -> list[tuple[int, list[str], list[str]]]:
+        """Every turn-log event as ``(turn, condition kinds, parties)``, in log order (cached)."""
+        if self._events is None:
+            rows = []
+            for entry in self.log:
+                t = int(entry.get("turn", 0))
+                for ev in entry.get("events", []):
+                    kinds = event_kinds(self.scenario, ev)
+                    if kinds:
+                        rows.append((t, kinds, _parties(self.scenario, ev)))
+            object.__setattr__(self, "_events", rows)
+        return self._events
 
     @classmethod
     def of_model(cls, model: Any, history: list[dict] | None = None) -> GameRecord:
@@ -279,13 +293,11 @@ def count_events(rec: GameRecord, kind: str, actors: list[str] | tuple[str, ...]
     """Events of a condition kind in turns 1..``turn`` that involve every actor in ``actors``."""
     last = rec.turn if turn is None else turn
     n = 0
-    for entry in rec.log:
-        if entry.get("turn", 0) > last:
+    for t, kinds, parties in rec.events_by_turn():
+        if t > last:
             break
-        for ev in entry.get("events", []):
-            if kind in event_kinds(rec.scenario, ev):
-                if not actors or all(a in _parties(rec.scenario, ev) for a in actors):
-                    n += 1
+        if kind in kinds and all(a in parties for a in actors):
+            n += 1
     return n
 
 
