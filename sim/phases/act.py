@@ -31,7 +31,7 @@ def carry_out(w: World, st: State, turn: Turn, sx: Structure, per: Perception, d
             reason["done"] = done
             turn.log(reason)
         elif reason is not None:
-            turn.log({"type": "decision", "actor": a.actor, "action": str(a), "human": True, "done": done})
+            turn.log({"type": "decision", "actor": a.actor, "action": str(a), "spec": a.to_dict(), "human": True, "done": done})
 
 
 def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], i: int, a: Action, ai: dict[str, int], turn_no: int) -> bool:

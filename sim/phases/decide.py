@@ -177,7 +177,8 @@ class Reasons:
         for name, val in zip(names, cand.terms[r]):
             if name:
                 terms.append({"term": name, "value": rnd(val), "source": self.term_source(kind, name, r)})
-        return {"type": "decision", "actor": a, "action": str(to_action(w, cand, r)), "score": rnd(cand.score[r]), "alternatives": alts, "terms": terms}
+        act = to_action(w, cand, r)
+        return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": rnd(cand.score[r]), "alternatives": alts, "terms": terms}
 
     def term_source(self, kind: str, name: str, r: int) -> str:
         """Where a decision term's number comes from (scenario sources, interview lines)."""
@@ -229,7 +230,9 @@ def proposal_reason(w: World, st: State, per: Perception, p: Proposal, ch: Chall
         {"term": "decisiveness of the target", "value": rnd(dec), "source": "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue"},
         {"term": "channel effectiveness", "value": rnd(eff), "source": source(w, "channel", w.channel_ids[code]) if code >= 0 else "caucus of a common bloc"},
     ]
-    return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {chan_name(w, st.members, code, i, j, k)}", "score": rnd(eu * per.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
+    via = chan_name(w, st.members, code, i, j, k)
+    spec = Action("propose", a, issue=x, target=b, channel=via).to_dict()
+    return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {via}", "spec": spec, "score": rnd(eu * per.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
 
 
 def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng: np.random.Generator, reasons: bool) -> list[Decision]:
@@ -264,7 +267,7 @@ def human_actions(w: World, ch: Challenges, submitted: dict[str, list[Action]], 
             if a.kind == "propose":
                 k, j = w.issue_ids.index(a.issue), w.actor_ids.index(a.target)
                 proposals.append((i, k, j, int(ch.chan[k, i, j]), float(ch.eu[k, i, j])))
-                turn.log({"type": "decision", "actor": h, "action": str(a), "human": True})
+                turn.log({"type": "decision", "actor": h, "action": str(a), "spec": a.to_dict(), "human": True})
             else:
                 decisions.append((i, a, {"human": True}))
     return decisions, proposals
