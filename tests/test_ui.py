@@ -140,6 +140,8 @@ def choose_category(app, group):
 def end_turn_and_wait(app):
     turn = app.ctrl.model.turn
     key(app, pygame.K_RETURN)
+    if app.confirm_dialog is not None:  # no action chosen: the app asks; Enter answers yes
+        key(app, pygame.K_RETURN)
     assert app.ctrl.model.turn == turn + 1
     assert app.ctrl.phase == "animate"
     key(app, pygame.K_SPACE)  # skip the animation
@@ -321,6 +323,7 @@ def test_save_then_load_gives_the_same_snapshot_and_resumes_exactly(scenario, tm
     dlg = app.file_dialog
     click_list_item(app, dlg.file_selection_list, path.name)
     click(app, dlg.ok_button.rect.center)
+    click(app, app.confirm_dialog.confirm_button.rect.center)  # turn 2 was not saved: confirm
     assert app.ctrl.model.turn == 1
     assert json.loads(json.dumps(app.ctrl.model.snapshot())) == saved_snap
     assert app.ctrl.history[-1] == saved_snap
@@ -373,6 +376,7 @@ def test_corrupt_and_foreign_saves_are_refused_with_a_message(scenario, tmp_path
         "other_scenario.json": "differs",
     }
     before = app.ctrl.model.snapshot()
+    n0 = len(app.messages)
     for k, (name, text) in enumerate(cases.items()):
         p = tmp_path / "saves" / name
         p.write_bytes(text.encode("latin-1") if name == "binary.json" else text.encode())
@@ -395,7 +399,7 @@ def test_corrupt_and_foreign_saves_are_refused_with_a_message(scenario, tmp_path
         ]
         assert win
         click(app, win[-1].dismiss_button.rect.center)
-    assert len(app.messages) == len(cases)
+    assert len(app.messages) - n0 == len(cases)
 
 
 def test_cli_load_of_a_corrupt_save_exits_2_without_traceback(tmp_path):
@@ -578,3 +582,192 @@ def test_screenshot_never_overwrites_a_file_that_is_not_a_png(tmp_path):
         )
         assert r.returncode == 2 and "Traceback" not in r.stderr
     assert notes.read_text() == "keep me" and disguised.read_text() == "keep me too"
+
+
+# --------------------------------------------------------------------------- flow and safety
+def typed(app, text):
+    """Type ``text`` as a keyboard does: a KEYDOWN and a TEXTINPUT per character."""
+    for ch in text:
+        k = pygame.key.key_code(ch) if ch.isalnum() else pygame.K_UNKNOWN
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode=ch, scancode=0))
+        pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text=ch))
+        pygame.event.post(pygame.event.Event(pygame.KEYUP, key=k, mod=0, unicode=ch, scancode=0))
+        pump(app)
+
+
+def test_quit_asks_first_when_play_is_unsaved(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    pump(app)
+    assert not app.running  # nothing played yet: quits at once
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    pump(app)
+    assert app.running and app.confirm_dialog is not None
+    assert "not saved" in app.messages[-1]
+    key(app, pygame.K_ESCAPE)  # no: back to the game
+    assert app.running and app.confirm_dialog is None
+    key(app, pygame.K_q, mod=pygame.KMOD_CTRL)
+    assert app.confirm_dialog is not None
+    click(app, app.confirm_dialog.confirm_button.rect.center)
+    assert not app.running
+    # once saved, Ctrl+Q quits without asking
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    app.save_game(str(tmp_path / "q.json"))
+    key(app, pygame.K_q, mod=pygame.KMOD_CTRL)
+    assert not app.running and app.confirm_dialog is None
+
+
+def test_load_over_unsaved_play_asks_first(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    path = tmp_path / "saves" / "one.json"
+    app.save_game(str(path))
+    end_turn_and_wait(app)  # turn 2, not saved
+    key(app, pygame.K_o, mod=pygame.KMOD_CTRL)
+    dlg = app.file_dialog
+    click_list_item(app, dlg.file_selection_list, path.name)
+    click(app, dlg.ok_button.rect.center)
+    assert app.confirm_dialog is not None and app.ctrl.model.turn == 2
+    key(app, pygame.K_ESCAPE)  # keep the game
+    assert app.ctrl.model.turn == 2
+    key(app, pygame.K_o, mod=pygame.KMOD_CTRL)
+    dlg = app.file_dialog
+    click_list_item(app, dlg.file_selection_list, path.name)
+    click(app, dlg.ok_button.rect.center)
+    click(app, app.confirm_dialog.confirm_button.rect.center)
+    assert app.ctrl.model.turn == 1 and not app.ctrl.unsaved
+
+
+def test_end_turn_with_no_action_asks_first(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    click(app, app.w["end"].rect.center)
+    assert app.confirm_dialog is not None and app.ctrl.model.turn == 0
+    assert "no action" in app.messages[-1]
+    key(app, pygame.K_ESCAPE)
+    assert app.ctrl.model.turn == 0 and app.ctrl.phase == "plan"
+    act = next(a for a in app.ctrl.legal() if a.kind == "set_posture")
+    app.ctrl.choose(act)
+    key(app, pygame.K_RETURN)  # an action is chosen: no question
+    assert app.confirm_dialog is None and app.ctrl.model.turn == 1
+
+
+def test_a_save_shows_a_message(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
+    click(app, app.file_dialog.ok_button.rect.center)
+    assert app.messages[-1].startswith("Saved turn 1 to") and app.toast is not None
+    r = app.toast_rect
+    assert pygame.Rect(app.layout.map).contains(r)
+    from sim.ui.render import TOAST_BG
+
+    assert tuple(app.screen.get_at((r.x + 4, r.centery)))[:3] == TOAST_BG
+    pump(app, round(5 / DT))  # it fades by itself
+    assert app.toast is None
+
+
+def test_shortcuts_never_fire_while_a_text_field_has_focus(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
+    entry = app.file_dialog.file_path_text_line
+    before = entry.get_text()
+    typed(app, "ir")  # straight after the dialog opens, without clicking the field
+    assert app.instructor is None and app.ctrl.phase != "replay"
+    assert entry.get_text() != before and "ir" in entry.get_text()
+    click(app, entry.rect.center)
+    typed(app, "hil")
+    assert app.instructor is None and app.help_window is None and app.ctrl.phase != "replay"
+    key(app, pygame.K_ESCAPE)
+    assert app.file_dialog is None
+    # the instructor's note field: "i" does not close the window, "r" opens no replay
+    key(app, pygame.K_i, unicode="i")
+    app.inst_form["kind"] = "note"
+    app._build_instructor()
+    pump(app)
+    click(app, app.inst_widgets["text"].rect.center)
+    typed(app, "riot")
+    assert app.instructor is not None and app.ctrl.phase != "replay"
+    assert app.inst_widgets["text"].get_text() == "riot"
+
+
+def pick_dropdown(app, dd, text):
+    click(app, dd.rect.center)
+    opts = dd.menu_states["expanded"].options_selection_list
+    item = next(i for i in opts.item_list if i["text"] == text)
+    click(app, item["button_element"].rect.center)
+
+
+def test_log_filter_takes_effect_at_once(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    pump(app, 3)
+    key_html = app.w["log"].html_text
+    pick_dropdown(app, app.w["log_filter"], "All events")
+    assert app.log_filter == "All events"
+    html = app.w["log"].html_text  # nothing else changed in between
+    assert html != key_html and len(html) > len(key_html)
+    assert "talks" in html
+
+
+def test_instructor_window_keeps_its_place(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    key(app, pygame.K_i, unicode="i")
+    place = app.instructor.rect.topleft
+    for kind in ("Summit", "Expulsion of staff", "Custom note"):
+        pick_dropdown(app, app.inst_widgets["kind"], kind)
+        assert app.instructor.rect.topleft == place, kind
+    click(app, app.inst_widgets["inject"].rect.center)
+    assert app.instructor.rect.topleft == place
+
+
+def test_queued_instructor_events_are_listed_and_can_be_removed(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    key(app, pygame.K_i, unicode="i")
+    click(app, app.inst_widgets["inject"].rect.center)  # an incident
+    pick_dropdown(app, app.inst_widgets["kind"], "Summit")
+    click(app, app.inst_widgets["inject"].rect.center)
+    assert [e.kind for e in app.ctrl.model.injected] == ["incident", "summit"]
+    labels = [
+        e.text
+        for e in app.instructor.get_container().elements
+        if type(e).__name__ == "UILabel"
+    ]
+    assert any(t.startswith("Incident in a theatre:") for t in labels)
+    assert any(t.startswith("Summit:") for t in labels)
+    assert len(app.inst_remove) == 2
+    click(app, app.inst_remove[0].rect.center)  # remove the incident
+    assert [e.kind for e in app.ctrl.model.injected] == ["summit"]
+    assert len(app.inst_remove) == 1
+    key(app, pygame.K_ESCAPE)
+    end_turn_and_wait(app)
+    kinds = [ev["kind"] for ev in app.ctrl.model.log[-1]["events"] if ev.get("type") == "event"]
+    assert kinds == ["summit"]
+
+
+def test_expulsion_form_fits_the_channels_current_staff(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    key(app, pygame.K_i, unicode="i")
+    pick_dropdown(app, app.inst_widgets["kind"], "Expulsion of staff")
+    snap = app.ctrl.history[-1]
+    chans = [o[1] for o in app.inst_widgets["channel"].options_list]
+    closed = [c for c, v in snap["channels"].items() if v["status"] == "closed"]
+    assert closed and not set(closed) & set(chans)
+    assert all(snap["channels"][c]["staff"] >= 1 for c in chans)
+    # the US embassy in Moscow: about 100 staff of 1,200 normal: counts are of the 100
+    app.inst_form["channel"] = "USA-RUS-EMB"
+    app._build_instructor()
+    pump(app)
+    v = snap["channels"]["USA-RUS-EMB"]
+    opts = app.inst_widgets["size"].options_list
+    persons = [float(lab.split(" of ")[0]) for lab, _ in opts]
+    assert max(persons) == v["staff"] and all(0 < n <= v["staff"] for n in persons)
+    pick_dropdown(app, app.inst_widgets["size"], opts[1][0])  # half of the staff now
+    click(app, app.inst_widgets["inject"].rect.center)
+    key(app, pygame.K_ESCAPE)
+    end_turn_and_wait(app)
+    ev = next(e for e in app.ctrl.model.log[-1]["events"] if e.get("kind") == "expulsion")
+    assert ev["staff"] == pytest.approx(v["staff"] - persons[1], abs=0.1)

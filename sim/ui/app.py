@@ -40,14 +40,22 @@ from pygame_gui.elements import (
     UITextEntryLine,
     UIWindow,
 )
-from pygame_gui.windows import UIFileDialog, UIMessageWindow
+from pygame_gui.windows import UIConfirmationDialog, UIFileDialog, UIMessageWindow
 
 from sim.files import temp_beside
 from sim.ui import logtext, theme
 from sim.ui import save as saves
 from sim.ui.controller import ACTION_GROUPS, GameController
 from sim.ui.layout import Layout, inset
-from sim.ui.render import Fonts, MapRenderer, PanelRenderer, draw_banner, draw_screen_message, draw_top
+from sim.ui.render import (
+    Fonts,
+    MapRenderer,
+    PanelRenderer,
+    draw_banner,
+    draw_screen_message,
+    draw_toast,
+    draw_top,
+)
 
 HELP_KEYS = [
     ("Enter", "End turn; at a hand-over: the team is ready"),
@@ -73,6 +81,31 @@ INSTRUCTOR_KINDS = [
     ("channel_status", "Channel status"),
     ("note", "Custom note"),
 ]
+
+
+def describe_event(ev: dict, static) -> str:
+    """A queued instructor event in words, e.g. ``Incident in Baltic Sea: RUS and USA``."""
+    kind = ev.get("kind", "")
+    label = dict(INSTRUCTOR_KINDS).get(kind, kind.replace("_", " ").capitalize())
+    parts = []
+    if ev.get("theatre"):
+        parts.append(static.theatre_names.get(ev["theatre"], ev["theatre"]))
+    if ev.get("actors"):
+        parts.append(" and ".join(ev["actors"]))
+    if ev.get("channel"):
+        parts.append(ev["channel"])
+    if ev.get("actor") and ev.get("issue"):
+        parts.append(f"{ev['actor']} on {static.issue_labels.get(ev['issue'], ev['issue'])}")
+    if ev.get("status"):
+        parts.append(f"to {ev['status']}")
+    if kind == "expulsion" and ev.get("size") is not None and ev.get("channel"):
+        parts.append(f"{_value(ev['size']):.0%} of normal staff")
+    text = label + (": " + ", ".join(parts) if parts else "")
+    return text + (f" ({ev['text']})" if ev.get("text") else "")
+
+
+def _value(x) -> float:
+    return float(x["value"]) if isinstance(x, dict) else float(x)
 
 
 def gui_theme(fs: int) -> dict:
@@ -151,7 +184,11 @@ class App:
         self.log_filter = logtext.FILTERS[2]  # key events: quick to lay out, what a seminar discusses
         self.category: str | None = None
         self.messages: list[str] = []
-        """Every message shown in a message window (tests read it)."""
+        """Every message shown in a message window or a toast (tests read it)."""
+        self.toast: tuple[str, float] | None = None
+        """A short message over the map (text, seconds left), e.g. after a save."""
+        self.confirm_dialog: UIConfirmationDialog | None = None
+        self._on_confirm = None
         self.frame_times: list[float] = []
         self._new_renderers()
         self._build(size)
@@ -195,6 +232,8 @@ class App:
         self.inst_widgets: dict[str, object] = {}
         self.help_window: UIWindow | None = None
         self.file_dialog: UIFileDialog | None = None
+        self.confirm_dialog = None
+        self._on_confirm = None
         self.file_mode = ""
         self._gui_sig = None
         self._log_sig = None
@@ -346,6 +385,7 @@ class App:
     def _sync(self, force: bool = False) -> None:
         """Bring the widgets in line with the controller (cheap when nothing changed)."""
         c = self.ctrl
+        self._sync_log()  # its own signature: a change of filter shows at once
         sig = (c.phase, c.current_team, c.version, c.shown_turn(), self.category, c.message)
         if sig == self._gui_sig and not force:
             return
@@ -379,7 +419,6 @@ class App:
             self._sync_menu()
         if game and not plan_team:
             self._sync_info()
-        self._sync_log()
 
     def _sync_menu(self) -> None:
         c = self.ctrl
@@ -480,7 +519,7 @@ class App:
     def handle(self, ev: pygame.event.Event) -> None:
         """Process one pygame event (widgets first, then keys and the map)."""
         if ev.type == pygame.QUIT:
-            self.running = False
+            self.request_quit()
             return
         if ev.type == pygame.VIDEORESIZE:
             self.resize(ev.w, ev.h)
@@ -494,14 +533,19 @@ class App:
             self._on_dropdown(ev.ui_element, ev.text)
         elif ev.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
             self._on_path(ev.text)
+        elif ev.type == pygame_gui.UI_CONFIRMATION_DIALOG_CONFIRMED:
+            if ev.ui_element is self.confirm_dialog:
+                self._confirmed()
         elif ev.type == pygame_gui.UI_WINDOW_CLOSE:
-            if ev.ui_element is self.instructor:
+            if ev.ui_element is self.confirm_dialog:
+                self.confirm_dialog, self._on_confirm = None, None
+            elif ev.ui_element is self.instructor:
                 self.instructor = None
             elif ev.ui_element is self.help_window:
                 self.help_window = None
             elif ev.ui_element is self.file_dialog:
                 self.file_dialog = None
-        elif ev.type == pygame.KEYDOWN and not consumed and not self._typing():
+        elif ev.type == pygame.KEYDOWN and not consumed:
             self._on_key(ev)
         elif ev.type == pygame.MOUSEMOTION and self.ctrl.phase not in ("start", "handover"):
             hit = None if self._over_widget(ev.pos) else self.map.hit_test(ev.pos)
@@ -538,6 +582,19 @@ class App:
         c = self.ctrl
         k = ev.key
         ctrl = ev.mod & pygame.KMOD_CTRL
+        if self.confirm_dialog is not None:  # a question is open: Enter answers yes, Esc no
+            if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
+                self._confirmed()
+            elif k == pygame.K_ESCAPE:
+                self.confirm_dialog.kill()
+                self.confirm_dialog, self._on_confirm = None, None
+            return
+        if self._typing() or self.file_dialog is not None:
+            # keys belong to the text field or the file dialog: no shortcut fires
+            if k == pygame.K_ESCAPE and self.file_dialog is not None:
+                self.file_dialog.kill()
+                self.file_dialog = None
+            return
         if k == pygame.K_ESCAPE:
             if self.file_dialog is not None:
                 self.file_dialog.kill()
@@ -552,7 +609,7 @@ class App:
                 c.exit_replay()
             return
         if ctrl and k == pygame.K_q:
-            self.running = False
+            self.request_quit()
         elif ctrl and k == pygame.K_s:
             self.open_save_dialog()
         elif ctrl and k == pygame.K_o:
@@ -561,7 +618,7 @@ class App:
             if c.phase == "handover":
                 c.team_ready()
             elif c.phase == "plan":
-                c.end_turn()
+                self.request_end_turn()
             elif c.phase == "start":
                 self._start_from_list()
         elif k == pygame.K_SPACE:
@@ -601,7 +658,7 @@ class App:
         c = self.ctrl
         w = self.w
         if el is w["end"]:
-            c.end_turn()
+            self.request_end_turn()
         elif el is w["instructor"]:
             self.toggle_instructor()
         elif el is w["save"]:
@@ -632,6 +689,80 @@ class App:
             c.start([])
         elif self.instructor is not None and el is self.inst_widgets.get("inject"):
             self._inject_from_form()
+        elif self.instructor is not None and el in getattr(self, "inst_remove", []):
+            self.ctrl.withdraw_event(self.inst_remove.index(el))
+            self._build_instructor()
+
+    # ------------------------------------------------------------------ questions
+    def confirm(self, title: str, text: str, yes: str, on_yes) -> None:
+        """Ask before something that loses play: a dialog whose button (or Enter) runs ``on_yes``.
+
+        Args:
+            title: the window's title.
+            text: the question, plain text.
+            yes: the confirm button's label, e.g. "Quit".
+            on_yes: a callable with no arguments.
+        """
+        from html import escape
+
+        if self.confirm_dialog is not None:
+            self.confirm_dialog.kill()
+        self.messages.append(text)
+        self.confirm_dialog = UIConfirmationDialog(
+            self._center(560, 280),
+            escape(text),
+            self.manager,
+            window_title=title,
+            action_short_name=yes,
+            blocking=True,
+        )
+        self._on_confirm = on_yes
+
+    def _confirmed(self) -> None:
+        fn, dlg = self._on_confirm, self.confirm_dialog
+        self.confirm_dialog, self._on_confirm = None, None
+        if dlg is not None and dlg.alive():
+            dlg.kill()
+        if fn is not None:
+            fn()
+
+    def _unsaved_play(self) -> bool:
+        return self.ctrl.unsaved and self.ctrl.phase != "start"
+
+    def request_quit(self) -> None:
+        """Quit, after asking if the game has play that was not saved."""
+        if not self._unsaved_play():
+            self.running = False
+            return
+        self.confirm(
+            "Quit the game?",
+            f"This game has play that was not saved (turn {self.ctrl.model.turn}). "
+            "Quit anyway? (Ctrl+S saves it.)",
+            "Quit",
+            lambda: setattr(self, "running", False),
+        )
+
+    def request_end_turn(self) -> None:
+        """End the team's turn; with no action chosen, ask first."""
+        c = self.ctrl
+        if c.phase != "plan":
+            return
+        team = c.current_team
+        if team is not None and not c.chosen.get(team):
+            pend = len(c.shown_snapshot().get("pending", {}).get(team, []))
+            extra = f" {pend} proposal{'s' * (pend != 1)} to it will go unanswered." if pend else ""
+            self.confirm(
+                "End the turn with no action?",
+                f"{self.name(team)} has chosen no action this month.{extra} End its turn anyway?",
+                "End turn",
+                c.end_turn,
+            )
+            return
+        c.end_turn()
+
+    def name(self, actor: str) -> str:
+        """A state's name as the widgets can draw it (its id where the font lacks the script)."""
+        return self.ctrl.static.names.get(actor, actor)
 
     def _start_from_list(self) -> None:
         picked = [
@@ -667,7 +798,7 @@ class App:
                     self.inst_form[key] = (
                         el.selected_option[1] if isinstance(el.selected_option, tuple) else text
                     )
-                    if key in ("kind", "theatre", "a"):
+                    if key in ("kind", "theatre", "a", "channel"):
                         self._build_instructor()
                     break
 
@@ -718,18 +849,25 @@ class App:
         st = c.static
         snap = c.history[-1]
         f = self.inst_form
-        pos = self.instructor.rect.topleft if self.instructor is not None else None
+        pos = None
         if self.instructor is not None:
+            # the window's rect includes its shadow: keep the place it was asked for (or dragged to)
+            pos = (
+                self.instructor.rect.x + self._inst_shadow[0],
+                self.instructor.rect.y + self._inst_shadow[1],
+            )
             self.instructor.kill()
         r = self._center(560, 420)
         if pos:
-            r.topleft = pos
+            W, H = self.layout.size
+            r.topleft = (max(0, min(pos[0], W - r.w)), max(0, min(pos[1], H - r.h)))
         self.instructor = UIWindow(
             r,
             self.manager,
             window_display_title="Instructor: inject an event for the next turn",
             resizable=False,
         )
+        self._inst_shadow = (r.x - self.instructor.rect.x, r.y - self.instructor.rect.y)
         self.inst_widgets = {}
         s = self.layout.scale
         pad, bh = round(8 * s), round(32 * s)
@@ -773,17 +911,14 @@ class App:
             row("Over channel", "channel", chans)
             row("Tension relief", "size", [("0.10", "0.1"), ("0.05", "0.05"), ("0.20", "0.2")])
         elif kind == "expulsion":
+            # channels that have staff to expel now (closed ones have none), in persons
             staffed = [
-                (f"{ch}  ({v['staff']:g} staff)", ch)
+                (f"{ch}  ({v['staff']:g} of {v['staff_baseline']:g} staff)", ch)
                 for ch, v in snap["channels"].items()
-                if v["staff_baseline"] > 1
+                if v["status"] != "closed" and v["staff"] >= 1
             ]
             row("Channel", "channel", staffed)
-            row(
-                "Share of normal staff",
-                "size",
-                [("10 %", "0.1"), ("25 %", "0.25"), ("50 %", "0.5")],
-            )
+            row("Staff to expel", "size", self._expulsion_counts(snap, f.get("channel")))
         elif kind == "red_line":
             row(
                 "Red line",
@@ -824,6 +959,53 @@ class App:
             self.manager,
             container=self.instructor,
         )
+        y[0] += bh + pad
+        self.inst_remove = []
+        rw = round(cw * 0.22)
+        for i, ev in enumerate(q):
+            UILabel(
+                pygame.Rect(pad, y[0], cw - rw - 3 * pad, bh),
+                describe_event(ev, st),
+                self.manager,
+                container=self.instructor,
+            )
+            self.inst_remove.append(
+                UIButton(
+                    pygame.Rect(cw - rw - pad, y[0], rw, bh),
+                    "Remove",
+                    self.manager,
+                    container=self.instructor,
+                )
+            )
+            self.inst_widgets[f"remove{i}"] = self.inst_remove[-1]
+            y[0] += bh + pad
+        title_h = self.instructor.rect.h - self.instructor.get_container().rect.h
+        H = self.layout.size[1]
+        want = min(H - 4, y[0] + title_h + 2 * pad + 30)
+        if want != self.instructor.rect.h:
+            self.instructor.set_dimensions((self.instructor.rect.w, want))
+            if self.instructor.rect.bottom > H:
+                self.instructor.set_position((self.instructor.rect.x, max(0, H - want)))
+
+    @staticmethod
+    def _expulsion_counts(snap: dict, channel: str | None) -> list[tuple[str, str]]:
+        """Choices of how many staff to expel from a channel: persons it has now.
+
+        A quarter, half or all of its current staff (and a tenth where that is at least one
+        person), each as the share of its normal staff that the event takes (``size``).
+        """
+        v = snap["channels"].get(channel or "")
+        if not v or v["staff"] < 1 or v["staff_baseline"] <= 0:
+            return []
+        now, base = v["staff"], v["staff_baseline"]
+        out, seen = [], set()
+        for frac, word in ((0.25, "a quarter"), (0.5, "half"), (1.0, "all"), (0.1, "a tenth")):
+            n = max(1, round(now * frac))
+            if n in seen or n > now:
+                continue
+            seen.add(n)
+            out.append((f"{n:g} of {now:g} ({word})", f"{n / base:.6g}"))
+        return out
 
     def instructor_event(self) -> dict:
         """The event dict of the instructor's form (what :meth:`GameController.inject` gets)."""
@@ -845,7 +1027,7 @@ class App:
             if f.get("channel"):
                 ev["channel"] = f["channel"]
         elif kind == "expulsion":
-            ev.update(channel=f.get("channel"), size=float(f.get("size") or 0.1))
+            ev.update(channel=f.get("channel"), size=float(f.get("size") or 0.0))
         elif kind == "red_line":
             a, _, x = (f.get("redline") or "|").partition("|")
             ev.update(actor=a, issue=x)
@@ -870,6 +1052,11 @@ class App:
         self.messages.append(text)
         UIMessageWindow(self._center(520, 240), escape(text), self.manager, window_title=title)
 
+    def show_toast(self, text: str, seconds: float = 4.0) -> None:
+        """A short message over the map that fades by itself (also kept in :attr:`messages`)."""
+        self.messages.append(text)
+        self.toast = (text, seconds)
+
     def _default_save_path(self) -> str:
         stem = Path(self.ctrl.scenario_path).stem
         return str(Path(self.save_dir) / f"{stem}-turn{self.ctrl.model.turn:02d}.json")
@@ -890,6 +1077,7 @@ class App:
             initial_file_path=self._default_save_path(),
             allow_existing_files_only=False,
         )
+        self.manager.set_focus_set(self.file_dialog.file_path_text_line)  # typing names the file
 
     def open_load_dialog(self) -> None:
         """The load dialog (a pygame_gui file dialog) in the save directory."""
@@ -910,6 +1098,14 @@ class App:
         self.file_dialog = None
         if mode == "save":
             self.save_game(path)
+        elif mode == "load" and self._unsaved_play():
+            self.confirm(
+                "Load another game?",
+                f"Loading {Path(path).name} replaces this game, whose play was not saved "
+                f"(turn {self.ctrl.model.turn}). Load anyway?",
+                "Load",
+                lambda: self.load_game(path),
+            )
         elif mode == "load":
             self.load_game(path)
 
@@ -917,6 +1113,7 @@ class App:
         """Save to ``path``; a failure shows a message. Returns whether it was written."""
         try:
             self.ctrl.save(path)
+            self.show_toast(f"Saved turn {self.ctrl.model.turn} to {path}")
             return True
         except saves.SaveError as exc:
             self.show_message("Not saved", str(exc))
@@ -969,6 +1166,9 @@ class App:
     def update(self, dt: float) -> None:
         """Advance the animation and the widgets by ``dt`` seconds."""
         self.ctrl.tick(dt)
+        if self.toast is not None:
+            left = self.toast[1] - dt
+            self.toast = (self.toast[0], left) if left > 0 else None
         self._sync()
         self.manager.update(dt)
 
@@ -1069,6 +1269,8 @@ class App:
             pygame.draw.rect(surf, theme.PANEL, L.log)
             pygame.draw.rect(surf, theme.PANEL_EDGE, L.log, 1)
         self.manager.draw_ui(surf)
+        if self.toast is not None:
+            self.toast_rect = draw_toast(surf, self.fonts, L.map, self.toast[0], self.fs)
 
     def frame(self, dt: float | None = None) -> float:
         """Handle queued events, update, draw and flip once; returns the frame's seconds."""

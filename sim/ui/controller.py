@@ -266,6 +266,9 @@ class GameController:
         self.version = 0
         """Counts changes of the game that widgets show (the selection and hover are not
         counted: the map and panels cache on them directly)."""
+        self.unsaved = False
+        """Whether the game has changed since it was started, saved or loaded (a turn played,
+        a choice made, an instructor event queued): quitting or loading then asks first."""
         if humans is None:
             self.phase = "start"
             self.preselected = [a for a, s in scenario.actors.items() if s.controller == "human"]
@@ -396,6 +399,7 @@ class GameController:
         mine.append(action)
         self.message = f"{team}: {action}"
         self.version += 1
+        self.unsaved = True
         return True
 
     def unchoose(self, action: Action) -> None:
@@ -404,6 +408,7 @@ class GameController:
         if team and action in self.chosen.get(team, []):
             self.chosen[team].remove(action)
             self.version += 1
+            self.unsaved = True
 
     def end_turn(self) -> bool:
         """End the current team's turn: hand over to the next team, or resolve the turn.
@@ -450,6 +455,7 @@ class GameController:
         self.message = self.overlay.summary()
         self.phase = "animate"
         self.version += 1
+        self.unsaved = True
         return True
 
     def tick(self, dt: float) -> None:
@@ -491,6 +497,21 @@ class GameController:
             f" ({ev.text})" if ev.text else ""
         )
         self.version += 1
+        self.unsaved = True
+        return True
+
+    def withdraw_event(self, index: int) -> bool:
+        """Remove the ``index``-th queued instructor event before the turn resolves.
+
+        Returns:
+            Whether an event was removed (``False`` for an index out of range or outside a game).
+        """
+        if self.phase in ("start", "replay", "over") or not 0 <= index < len(self.model.injected):
+            return False
+        ev = self.model.injected.pop(index)  # the model's queue of events for its next step
+        self.message = f"withdrawn: {ev.kind}" + (f" ({ev.text})" if ev.text else "")
+        self.version += 1
+        self.unsaved = True
         return True
 
     @property
@@ -639,6 +660,7 @@ class GameController:
         self.skip_animation()
         saves.write_save(path, self.to_save())
         self.message = f"saved turn {self.model.turn} to {path}"
+        self.unsaved = False
         return path
 
     @classmethod
@@ -675,7 +697,7 @@ class GameController:
         c.selection = c.hover = None
         c.replay_cursor, c._phase_before_replay = 0, "plan"
         c.overlay, c.overlay_t, c.message, c.last_resolve_s = None, 1.0, "", 0.0
-        c._legal_cache, c.version = None, 0
+        c._legal_cache, c.version, c.unsaved = None, 0, False
         c._begin_turn()
         try:
             chosen = {

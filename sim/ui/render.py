@@ -71,9 +71,9 @@ class Fonts:
             self._cache.move_to_end(key)
         return surf
 
-    def wrap(self, s: str, size: int, width: int) -> list[str]:
+    def wrap(self, s: str, size: int, width: int, bold: bool = False) -> list[str]:
         """``s`` broken into lines of at most ``width`` pixels (at spaces)."""
-        f = self.font(size)
+        f = self.font(size, bold)
         lines, cur = [], ""
         for word in s.split(" "):
             cand = f"{cur} {word}" if cur else word
@@ -1167,6 +1167,26 @@ def draw_banner(
     surf.blit(box, (x, y))
     pygame.draw.rect(surf, theme.ACCENT, (x, y, w, h), 2)
     surf.blit(lab, (x + round(12 * s), y + round(5 * s)))
+
+
+TOAST_BG = (22, 70, 40)
+
+
+def draw_toast(surf: pygame.Surface, fonts: Fonts, area: Rect, text: str, size: int) -> pygame.Rect:
+    """A short message centred at the top of ``area`` (e.g. "Saved turn 3 to ..."); its rect."""
+    W = area[2] - 2 * size
+    lines = fonts.wrap(text, size, W, bold=True)
+    labs = [fonts.text(line, size, theme.TEXT, bold=True) for line in lines]
+    w = max(lab.get_width() for lab in labs) + 2 * size
+    h = sum(lab.get_height() for lab in labs) + size
+    r = pygame.Rect(area[0] + (area[2] - w) // 2, area[1] + size, w, h)
+    pygame.draw.rect(surf, TOAST_BG, r, border_radius=6)
+    pygame.draw.rect(surf, theme.AGREEMENT, r, 2, border_radius=6)
+    y = r.y + size // 2
+    for lab in labs:
+        surf.blit(lab, (r.x + size, y))
+        y += lab.get_height()
+    return r
 
 
 def draw_screen_message(
