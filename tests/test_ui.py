@@ -30,6 +30,7 @@ from sim.ui import save as saves  # noqa: E402
 from sim.ui import theme  # noqa: E402
 from sim.ui.app import App  # noqa: E402
 from sim.ui.controller import GameController  # noqa: E402
+from sim.ui.layout import body_px  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline_2021.yaml"
@@ -118,6 +119,44 @@ def click_list_item(app, sel_list, text):
     raise AssertionError(f"could not scroll {text!r} into view")
 
 
+def wheel(app, pos, dy):
+    """Move the mouse to ``pos`` and turn the wheel ``dy`` steps (negative: down)."""
+    move(app, pos)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=dy, flipped=False))
+    pump(app)
+
+
+def payloads(view):
+    """The clickable items of a scrolling list, in order (an item may span several rows)."""
+    out = []
+    for r in view.rows:
+        if r.payload is not None and (not out or out[-1][0] != r.group):
+            out.append((r.group, r.payload))
+    return [p for _g, p in out]
+
+
+def menu_items(app, what="pick"):
+    """The actions listed to choose (``pick``) or listed as chosen (``drop``)."""
+    return [a for w, a in payloads(app.views["available"]) if w == what]
+
+
+def click_action(app, action):
+    """Click an action in the menu, scrolling the list with the wheel until it shows."""
+    v = app.views["available"]
+    idx = next(
+        i for i, r in enumerate(v.rows) if r.payload is not None and r.payload[0] == "pick" and str(r.payload[1]) == str(action)
+    )
+    for _ in range(300):
+        rr = v.row_rect(idx)
+        if rr is not None:
+            click(app, rr.center)
+            return
+        first = v.first
+        wheel(app, v.rect.center, -1 if idx > v.first else 1)
+        assert v.first != first, "the wheel did not scroll the list"
+    raise AssertionError(f"could not scroll to {action}")
+
+
 def choose_category(app, group):
     dd = app.w["category"]
     click(app, dd.rect.center)
@@ -173,11 +212,11 @@ def test_start_screen_pick_state_choose_action_end_turn(scenario, tmp_path):
     assert app.ctrl.hover == ("channel", "RUS-JPN-EMB")
     # choose a posture from the menu
     choose_category(app, "set_posture")
-    first = app.w["available"].item_list[0]["text"]
-    click_list_item(app, app.w["available"], first)
+    first = str(menu_items(app)[0])
+    click_action(app, first)
     chosen = app.ctrl.chosen["RUS"]
     assert [str(a) for a in chosen] == [first]
-    assert [i["text"] for i in app.w["chosen"].item_list] == [first]
+    assert [str(a) for a in menu_items(app, "drop")] == [first]
     end_turn_and_wait(app)
     mine = [
         ev
@@ -196,7 +235,7 @@ def test_menu_offers_exactly_the_legal_actions(scenario, tmp_path):
         app.category = group
         app._menu_sig = None
         pump(app)
-        shown += [i["text"] for i in app.w["available"].item_list]
+        shown += [str(a) for a in menu_items(app)]
     assert sorted(shown) == legal
 
 
@@ -228,7 +267,7 @@ def test_channel_closed_by_the_model_is_drawn_differently(scenario, tmp_path):
     mid = app.map.channel_mid(ch)
     assert not colour_near(app.screen, mid, theme.CLOSED)
     choose_category(app, "channel")
-    click_list_item(app, app.w["available"], f"close {ch}")
+    click_action(app, f"close {ch}")
     end_turn_and_wait(app)
     assert app.ctrl.shown_snapshot()["channels"][ch]["status"] == "closed"
     assert any(
@@ -250,15 +289,15 @@ def test_hotseat_hides_the_previous_team(scenario, tmp_path):
     click(app, app.w["ready"].rect.center)
     assert app.ctrl.phase == "plan"
     choose_category(app, "channel")
-    click_list_item(app, app.w["available"], "close RUS-JPN-EMB")
+    click_action(app, "close RUS-JPN-EMB")
     key(app, pygame.K_RETURN)  # RUS done: hand over to USA
     assert app.ctrl.phase == "handover" and app.ctrl.current_team == "USA"
-    assert not app.w["chosen"].visible and not app.w["available"].visible
+    assert not app.w["category"].visible
     assert tuple(app.screen.get_at((mx + mw // 2, my + mh // 2)))[:3] == theme.BG
     key(app, pygame.K_RETURN)
     assert app.ctrl.phase == "plan" and app.ctrl.current_team == "USA"
-    assert app.w["chosen"].item_list == []  # RUS's choice is not shown to USA
-    assert "RUS" not in app.w["menu_title"].text or "United States" in app.w["menu_title"].text
+    assert menu_items(app, "drop") == []  # RUS's choice is not shown to USA
+    assert app.menu_title.startswith("United States")
     end_turn_and_wait(app)
     acts = {
         (ev["actor"], ev["action"]) for ev in app.ctrl.model.log[-1]["events"] if ev.get("human")
@@ -439,7 +478,7 @@ def test_replay_steps_back_and_forth(scenario, tmp_path):
     assert (
         c.replay_cursor == 2 and c.shown_snapshot() == c.history[2] and c.shown_log()["turn"] == 2
     )
-    assert "REPLAY turn 2 of 3" in app.w["status"].text and "turn 2" in app.w["log_label"].text
+    assert "REPLAY turn 2 of 3" in app.status_text and "turn 2" in app.w["log_label"].text
     click(app, app.w["first"].rect.center)
     assert c.replay_cursor == 0 and c.shown_log() is None
     click(app, app.w["fwd"].rect.center)
@@ -459,12 +498,13 @@ def test_resize_redraws_at_the_new_size(scenario, tmp_path):
     pump(app, 2)
     assert app.screen.get_size() == (1000, 640) and app.layout.size == (1000, 640)
     assert app.layout.map[2] == round(0.64 * 1000)
-    for k in ("end", "help", "log", "available"):
+    for k in ("end", "help", "log", "category"):
         assert app.manager.get_root_container().rect.contains(app.w[k].rect), k
+    assert pygame.Rect(0, 0, 1000, 640).contains(app.views["available"].rect)
     assert app.w["help"].rect.right <= 1000
     new_mid = app.map.channel_mid("USA-RUS-EMB")
     assert new_mid != old_mid and pygame.Rect(app.layout.map).collidepoint(new_mid)
-    assert app.fs < theme.font_px(800, 14)  # fonts scale down too
+    assert app.fs < body_px(1280, 800)  # fonts scale down too
     ix, iy, iw, ih = app.layout.issues
     assert tuple(app.screen.get_at((ix + iw - 3, iy + ih - 3)))[:3] == theme.PANEL
     # something of the map is drawn at the new place: ocean or land, not the background
@@ -771,3 +811,142 @@ def test_expulsion_form_fits_the_channels_current_staff(scenario, tmp_path):
     end_turn_and_wait(app)
     ev = next(e for e in app.ctrl.model.log[-1]["events"] if e.get("kind") == "expulsion")
     assert ev["staff"] == pytest.approx(v["staff"] - persons[1], abs=0.1)
+
+
+# --------------------------------------------------------------------------- readable on a projector
+def visible_widgets(app):
+    return [
+        e
+        for e in app.manager.get_root_container().elements
+        if e.visible and type(e).__name__ in ("UIButton", "UIDropDownMenu", "UITextBox", "UILabel", "UISelectionList")
+    ]
+
+
+def assert_nothing_clipped(app):
+    """Every control lies in the window, every button and label shows its whole text, and every
+    text of the scrolling panels lies inside its panel."""
+    W, H = app.screen.get_size()
+    win = pygame.Rect(0, 0, W, H)
+    for e in visible_widgets(app):
+        assert win.contains(e.rect), (type(e).__name__, e.rect, (W, H))
+        if type(e).__name__ == "UIButton":
+            assert app.fonts.width(e.text, app.fs, bold=True) <= e.rect.w, e.text
+        if type(e).__name__ == "UILabel":
+            bold = e.object_ids[-1] == "#status" if e.object_ids else False
+            assert app.fonts.width(e.text, app.fs, bold=bold) <= e.rect.w, e.text
+    views = list(app.panel_views.values())
+    if app.ctrl.phase == "plan" and app.ctrl.current_team:
+        views += list(app.views.values())
+    assert views
+    for v in views:
+        assert win.contains(v.rect)
+        assert v.drawn_texts, "a panel shows no text"
+        for r, text, size in v.drawn_texts:
+            assert v.rect.contains(r), (text, r, v.rect)
+    lh = app.fonts.font(app.fs, True).get_linesize()
+    assert len(app.fonts.wrap(app.status_text, app.fs, app.status_rect.w, bold=True)) * lh <= app.status_rect.h
+
+
+def panel_text_sizes(app):
+    views = list(app.panel_views.values()) + list(app.views.values())
+    return {size for v in views for _r, _t, size in v.drawn_texts}
+
+
+def test_body_text_is_16px_at_the_default_scale_and_28px_at_2x(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    choose_category(app, "propose")
+    end_turn_and_wait(app)
+    pump(app, 2)
+    assert app.fs >= 16
+    assert min(panel_text_sizes(app)) >= 16
+    assert app.w["log"].parser.default_style["font_size"] >= 16
+    assert app.w["end"].font.point_size >= 16
+    h16 = app.fonts.text("Hg", min(panel_text_sizes(app)), (255, 255, 255)).get_height()
+    assert_nothing_clipped(app)
+    # Ctrl+= twice per 0.25 up to 2x: text really grows, the panels reflow and scroll
+    sel = app.panel_views["selected"]
+    share_before = sum(r.height for r in sel.rows) / sel.rect.h
+    for _ in range(4):
+        key(app, pygame.K_EQUALS, mod=pygame.KMOD_CTRL)
+    assert app.text_scale == 2.0
+    pump(app, 2)
+    assert app.fs >= 28 and min(panel_text_sizes(app)) >= 28
+    assert app.w["log"].parser.default_style["font_size"] >= 28
+    assert app.w["end"].font.point_size >= 28
+    assert app.fonts.text("Hg", min(panel_text_sizes(app)), (255, 255, 255)).get_height() >= 1.7 * h16
+    sel = app.panel_views["selected"]
+    assert sum(r.height for r in sel.rows) / sel.rect.h > 1.5 * share_before and sel.overflows
+    assert_nothing_clipped(app)
+    wheel(app, sel.rect.center, -3)
+    assert sel.first > 0
+    assert_nothing_clipped(app)
+    # the menu still works at 2x
+    act = next(a for a in app.ctrl.legal() if a.kind == "propose")
+    click_action(app, act)
+    assert act in app.ctrl.chosen["RUS"]
+    key(app, pygame.K_0, mod=pygame.KMOD_CTRL)
+    assert app.text_scale == 1.0 and app.fs == 16
+
+
+def test_text_scale_option_of_play(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli.main import main
+
+    out = tmp_path / "big.png"
+    r = CliRunner().invoke(main, ["play", str(BASELINE), "--as", "RUS", "--text-scale", "2", "--screenshot", str(out)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["play", str(BASELINE), "--text-scale", "9", "--screenshot", str(out)])
+    assert r.exit_code == 2 and "text-scale" in r.output
+
+
+@pytest.mark.parametrize("size", [(640, 400), (700, 450)])
+def test_a_small_window_keeps_every_control_reachable(scenario, tmp_path, size):
+    app = make_app(scenario, tmp_path)
+    pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, w=size[0], h=size[1], size=size))
+    pump(app, 2)
+    assert app.screen.get_size() == size and app.layout.size == size
+    assert_nothing_clipped(app)
+    names = {"end", "instructor", "save", "load", "replay", "help", "category", "log_filter", "log"}
+    assert names <= {k for k, e in app.w.items() if e is not None and e in visible_widgets(app)}
+    # every region is inside the window and they do not overlap
+    L = app.layout
+    regions = [pygame.Rect(r) for r in (L.top, L.map, L.menu, L.log, L.selected, L.issues)]
+    for i, r in enumerate(regions):
+        assert pygame.Rect(0, 0, *size).contains(r)
+        assert r.collidelist(regions[i + 1 :]) < 0
+    # the controls answer clicks
+    act = next(a for a in app.ctrl.legal() if a.kind == "set_posture")
+    choose_category(app, "set_posture")
+    click_action(app, act)
+    assert act in app.ctrl.chosen["RUS"]
+    click(app, app.w["end"].rect.center)
+    assert app.ctrl.model.turn == 1
+    key(app, pygame.K_SPACE)
+    click(app, app.w["help"].rect.center)
+    assert app.help_window is not None
+
+
+def test_every_state_label_is_visible_and_none_overlaps(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    m = app.map
+    area = pygame.Rect(app.layout.map)
+    labels = dict(m.label_rects)
+    assert set(labels) == set(app.ctrl.static.capitals)  # every state with a capital, Ukraine too
+    assert "UKR" in labels
+    rects = list(labels.values()) + list(m.seat_label_rects.values())
+    for i, r in enumerate(rects):
+        assert area.contains(r)
+        assert r.collidelist(rects[i + 1 :]) < 0, r
+        assert r.collidelist(list(m.theatre_label_rects.values())) < 0
+        if m.legend_rect is not None:
+            assert not r.colliderect(m.legend_rect)
+    names = list(m.theatre_label_rects.values())
+    for i, r in enumerate(names):
+        assert area.contains(r) and r.collidelist(names[i + 1 :]) < 0
+    # and they are drawn: the label's box colour shows in the frame, the map answers a click on it
+    move(app, (area.right - 2, area.bottom - 2))
+    r = labels["UKR"]
+    assert tuple(app.screen.get_at((r.x + 1, r.centery)))[:3] == (16, 20, 28)
+    click(app, (r.right - 2, r.centery))
+    assert app.ctrl.selection == ("actor", "UKR")

@@ -46,11 +46,12 @@ from sim.files import temp_beside
 from sim.ui import logtext, theme
 from sim.ui import save as saves
 from sim.ui.controller import ACTION_GROUPS, GameController
-from sim.ui.layout import Layout, inset
+from sim.ui.flow import Flow, ScrollView
+from sim.ui.layout import MIN_TEXT_PX, TEXT_SCALES, Layout, body_px, inset
+from sim.ui.panels import PanelRenderer
 from sim.ui.render import (
     Fonts,
     MapRenderer,
-    PanelRenderer,
     draw_banner,
     draw_screen_message,
     draw_toast,
@@ -168,6 +169,7 @@ class App:
         save_dir: str = "saves",
         screenshot_dir: str = "screenshots",
         fps: int = 60,
+        text_scale: float = 1.0,
     ):
         pygame.display.init()
         pygame.font.init()
@@ -190,6 +192,12 @@ class App:
         self.confirm_dialog: UIConfirmationDialog | None = None
         self._on_confirm = None
         self.frame_times: list[float] = []
+        self.text_scale = max(TEXT_SCALES[0], min(TEXT_SCALES[-1], float(text_scale)))
+        self.mouse = (0, 0)
+        """The last mouse position seen in an event (the wheel scrolls what is under it)."""
+        self.status_text = ""
+        self.menu_title = ""
+        self.panel_views: dict[str, ScrollView] = {}
         self._new_renderers()
         self._build(size)
 
@@ -201,32 +209,24 @@ class App:
         self.panels = PanelRenderer(self.ctrl.static, self.fonts)
 
     def _build(self, size: tuple[int, int]) -> None:
-        """(Re)create the layout and every widget for a window size."""
-        self.layout = Layout.for_size(*size)
-        self.fs = theme.font_px(self.layout.size[1], 14)
-        self.manager = pygame_gui.UIManager(
-            self.layout.size, gui_theme(self.fs), enable_live_theme_updates=False
-        )
+        """(Re)create the layout and every widget for a window size and the text scale."""
+        W, H = size
+        fs = self.fs = body_px(W, H, self.text_scale)
+        self.pad = pad = max(4, round(fs * 0.4))
+        self.bh = bh = round(fs * 2.0)
+        lh = self.fonts.font(fs).get_linesize()
+        self.manager = pygame_gui.UIManager((W, H), gui_theme(fs), enable_live_theme_updates=False)
         with warnings.catch_warnings():  # pygame_gui warns when a size is loaded already
             warnings.simplefilter("ignore")
             self.manager.preload_fonts(
                 [
-                    {
-                        "name": "noto_sans",
-                        "point_size": self.fs,
-                        "style": "bold",
-                        "antialiased": "1",
-                    },
-                    {
-                        "name": "noto_sans",
-                        "point_size": self.fs,
-                        "style": "italic",
-                        "antialiased": "1",
-                    },
+                    {"name": "noto_sans", "point_size": fs, "style": st, "antialiased": "1"}
+                    for st in ("bold", "italic")
+                ]
+                + [
+                    {"name": "noto_sans", "point_size": round(fs * 1.5), "style": "bold", "antialiased": "1"}
                 ]
             )
-        snap = self.ctrl.shown_snapshot()
-        self.map.set_rect(self.layout.map, {b: v["members"] for b, v in snap["blocs"].items()})
         self.w: dict[str, object] = {}
         self.instructor: UIWindow | None = None
         self.inst_widgets: dict[str, object] = {}
@@ -238,122 +238,166 @@ class App:
         self._gui_sig = None
         self._log_sig = None
         self._menu_sig = None
-        L, s = self.layout, self.layout.scale
-        pad = round(6 * s)
-        bh = round(34 * s)
-        tx, ty, tw, th = L.top
-        # top bar
+        self._info_text = None
+        # top bar: buttons sized to their text, right-aligned beside the status; on a second
+        # row under it when the status would get less than about 22 characters of room
         names = [
-            ("end", "End turn", 120),
-            ("instructor", "Instructor", 110),
-            ("save", "Save", 70),
-            ("load", "Load", 70),
-            ("replay", "Replay", 86),
-            ("help", "Help", 66),
+            ("end", "End turn"),
+            ("instructor", "Instructor"),
+            ("save", "Save"),
+            ("load", "Load"),
+            ("replay", "Replay"),
+            ("help", "Help"),
         ]
-        x = tw - pad
-        for key, text, w0 in reversed(names):
-            w = round(w0 * s)
-            x -= w
-            self.w[key] = UIButton(
-                pygame.Rect(x, ty + (th - bh) // 2, w, bh),
-                text,
-                self.manager,
-                object_id="#accent" if key == "end" else None,
-                tool_tip_text=None,
-            )
-            x -= pad
-        self.w["status"] = UILabel(
-            pygame.Rect(tx + pad, ty, x - tx - 2 * pad, th), "", self.manager, object_id="#status"
-        )
-        # menu area: action menu
+        widths = {k: self.button_width(t) for k, t in names}
+        total = sum(widths.values()) + pad * (len(names) + 1)
+        status_lines = 2
+        one_row = W - total >= 22 * fs
+        if one_row:
+            top_h = max(bh + 2 * pad, status_lines * lh + 2 * pad)
+            self.status_rect = pygame.Rect(pad, pad, W - total - pad, top_h - 2 * pad)
+            x = W - pad
+            for key, text in reversed(names):
+                x -= widths[key]
+                self.w[key] = self._button((x, (top_h - bh) // 2, widths[key], bh), text, key)
+                x -= pad
+        else:
+            status_h = status_lines * lh
+            rows = self._flow_rows([widths[k] for k, _ in names], W - 2 * pad, pad)
+            top_h = pad + status_h + pad + len(rows) * (bh + pad)
+            self.status_rect = pygame.Rect(pad, pad, W - 2 * pad, status_h)
+            y = pad + status_h + pad
+            k = 0
+            for row in rows:
+                x = W - pad - (sum(row) + pad * (len(row) - 1))
+                for wdt in row:
+                    key, text = names[k]
+                    self.w[key] = self._button((x, y, wdt, bh), text, key)
+                    x += wdt + pad
+                    k += 1
+                y += bh + pad
+        self.layout = L = Layout.for_size(W, H, top_h, self.text_scale)
+        snap = self.ctrl.shown_snapshot()
+        self.map.set_rect(L.map, {b: v["members"] for b, v in snap["blocs"].items()}, label_px=self.map_label_px())
+        # menu area: the team's action menu (a drop-down of categories and two scrolling lists)
         mx, my, mw, mh = inset(L.menu, pad)
-        lh = round(26 * s)
-        self.w["menu_title"] = UILabel(pygame.Rect(mx, my, mw, lh), "", self.manager)
-        self.menu_rects = {
-            "category": pygame.Rect(mx, my + lh, mw, bh),
-            "available": pygame.Rect(
-                mx, my + lh + bh + pad, mw, round((mh - lh - bh - 2 * pad) * 0.62)
-            ),
-        }
-        ay = self.menu_rects["available"].bottom + pad
-        self.w["chosen_label"] = UILabel(
-            pygame.Rect(mx, ay, mw, round(20 * s)), "Chosen (click to remove):", self.manager
-        )
-        self.menu_rects["chosen"] = pygame.Rect(
-            mx, ay + round(20 * s), mw, my + mh - ay - round(20 * s)
-        )
-        self.w["available"] = UISelectionList(self.menu_rects["available"], [], self.manager)
-        self.w["chosen"] = UISelectionList(self.menu_rects["chosen"], [], self.manager)
+        self.menu_title_rect = pygame.Rect(mx, my, mw, lh)
+        self.menu_rects = {"category": pygame.Rect(mx, my + lh, mw, bh)}
+        self.menu_rects["available"] = pygame.Rect(mx, my + lh + bh + pad, mw, max(lh, mh - lh - bh - pad))
+        self.views = {"available": ScrollView(self.menu_rects["available"], fs)}
         self.w["category"] = None
         # menu area: info (spectator, animation, game over) and replay controls
-        self.w["info"] = UITextBox("", pygame.Rect(mx, my, mw, round(mh * 0.55)), self.manager)
-        rb = (mw - 4 * pad) // 5
-        ry = my + round(mh * 0.58)
-        for k, (key, text) in enumerate(
-            [
-                ("first", "|<"),
-                ("back", "< Back"),
-                ("fwd", "Fwd >"),
-                ("last", ">|"),
-                ("exit_replay", "Exit"),
-            ]
-        ):
-            self.w[key] = UIButton(pygame.Rect(mx + k * (rb + pad), ry, rb, bh), text, self.manager)
-        self.w["skip"] = UIButton(
-            pygame.Rect(mx, ry, round(mw * 0.5), bh), "Skip (Space)", self.manager
+        rnames = [("first", "|<"), ("back", "< Back"), ("fwd", "Fwd >"), ("last", ">|"), ("exit_replay", "Exit")]
+        rrows = self._flow_rows([self.button_width(t) for _, t in rnames], mw, pad)
+        ctrl_h = len(rrows) * (bh + pad)
+        self.w["info"] = UITextBox("", pygame.Rect(mx, my, mw, mh - ctrl_h), self.manager)
+        y = my + mh - ctrl_h + pad
+        k = 0
+        for row in rrows:
+            x = mx
+            for wdt in row:
+                key, text = rnames[k]
+                self.w[key] = self._button((x, y, wdt, bh), text)
+                x += wdt + pad
+                k += 1
+            y += bh + pad
+        self.w["skip"] = self._button(
+            (mx, my + mh - bh, self.button_width("Skip (Space)"), bh), "Skip (Space)"
         )
-        # log
+        # log: its title and filter on one row (two when narrow), the text below
         lx, ly, lw, lhh = inset(L.log, pad)
-        self.w["log_label"] = UILabel(
-            pygame.Rect(lx, ly, round(lw * 0.45), bh), "Turn log", self.manager, object_id="#status"
-        )
-        self.w["log_filter"] = UIDropDownMenu(
-            list(logtext.FILTERS),
-            self.log_filter,
-            pygame.Rect(lx + round(lw * 0.48), ly, lw - round(lw * 0.48), bh),
-            self.manager,
-        )
-        self.w["log"] = UITextBox(
-            "", pygame.Rect(lx, ly + bh + pad, lw, lhh - bh - pad), self.manager
-        )
+        dd_w = min(lw, max(self.fonts.width(t, fs) for t in logtext.FILTERS) + 3 * fs)
+        if lw - dd_w - pad >= self.fonts.width("Turn log: turn 000", fs, bold=True) + fs:
+            self.w["log_label"] = UILabel(pygame.Rect(lx, ly, lw - dd_w - pad, bh), "Turn log", self.manager, object_id="#status")
+            self.w["log_filter"] = UIDropDownMenu(list(logtext.FILTERS), self.log_filter, pygame.Rect(lx + lw - dd_w, ly, dd_w, bh), self.manager)
+            top = ly + bh + pad
+        else:
+            self.w["log_label"] = UILabel(pygame.Rect(lx, ly, lw, bh), "Turn log", self.manager, object_id="#status")
+            dd_w = min(lw, dd_w)
+            self.w["log_filter"] = UIDropDownMenu(list(logtext.FILTERS), self.log_filter, pygame.Rect(lx, ly + bh, dd_w, bh), self.manager)
+            top = ly + 2 * bh + pad
+        self.w["log"] = UITextBox("", pygame.Rect(lx, top, lw, ly + lhh - top), self.manager)
         # start screen
-        W, H = L.size
+        st = self.ctrl.static
+        items = [(f"{a}  {self.ui_name(a)}", a) for a in st.actor_ids]
+        bw2 = max(self.button_width(t) for t in ("Start with chosen teams", "Watch: all AI", "Load a saved game"))
+        list_w = min(W - 2 * pad, max(round(30 * fs), 2 * bw2 + pad))
+        by = H - 2 * (bh + pad) - pad
+        list_top = min(round(H * 0.3), by - 4 * bh)
         self.w["start_list"] = UISelectionList(
-            pygame.Rect(W // 2 - round(230 * s), round(H * 0.27), round(460 * s), round(H * 0.5)),
-            [(f"{a}  {self.ctrl.static.names[a]}", a) for a in self.ctrl.static.actor_ids],
+            pygame.Rect((W - list_w) // 2, list_top, list_w, max(bh, by - pad - list_top)),
+            items,
             self.manager,
             allow_multi_select=True,
-            default_selection=[
-                (f"{a}  {self.ctrl.static.names[a]}", a) for a in self.ctrl.preselected
-            ]
-            or None,
+            default_selection=[i for i in items if i[1] in self.ctrl.preselected] or None,
         )
-        by = round(H * 0.80)
-        self.w["start_go"] = UIButton(
-            pygame.Rect(W // 2 - round(230 * s), by, round(220 * s), bh),
-            "Start with chosen teams",
-            self.manager,
-            object_id="#accent",
-        )
-        self.w["start_watch"] = UIButton(
-            pygame.Rect(W // 2 + round(10 * s), by, round(220 * s), bh),
-            "Watch: all AI",
-            self.manager,
-        )
-        self.w["start_load"] = UIButton(
-            pygame.Rect(W // 2 - round(110 * s), by + bh + pad, round(220 * s), bh),
-            "Load a saved game",
-            self.manager,
-        )
+        if 2 * bw2 + pad <= W - 2 * pad:
+            self.w["start_go"] = self._button((W // 2 - bw2 - pad // 2, by, bw2, bh), "Start with chosen teams", "end")
+            self.w["start_watch"] = self._button((W // 2 + pad // 2, by, bw2, bh), "Watch: all AI")
+        else:
+            self.w["start_go"] = self._button(((W - bw2) // 2, by - bh - pad, bw2, bh), "Start with chosen teams", "end")
+            self.w["start_watch"] = self._button(((W - bw2) // 2, by, bw2, bh), "Watch: all AI")
+        self.w["start_load"] = self._button(((W - bw2) // 2, by + bh + pad, bw2, bh), "Load a saved game")
         # hand-over screen
-        self.w["ready"] = UIButton(
-            pygame.Rect(W // 2 - round(170 * s), round(H * 0.55), round(340 * s), round(48 * s)),
-            "",
-            self.manager,
-            object_id="#accent",
-        )
+        rw = min(W - 2 * pad, self.button_width("Somebody's long state name's team is ready (Enter)"))
+        self.w["ready"] = self._button(((W - rw) // 2, round(H * 0.62), rw, round(bh * 1.3)), "", "end")
         self._sync(force=True)
+
+    def button_width(self, text: str) -> int:
+        """The width of a button that shows ``text`` whole (bold body text and margins)."""
+        return self.fonts.width(text, self.fs, bold=True) + round(1.6 * self.fs)
+
+    @staticmethod
+    def _flow_rows(widths: list[int], room: int, pad: int) -> list[list[int]]:
+        rows: list[list[int]] = [[]]
+        used = 0
+        for w in widths:
+            if rows[-1] and used + pad + w > room:
+                rows.append([])
+                used = 0
+            used += (pad if rows[-1] else 0) + w
+            rows[-1].append(w)
+        return rows
+
+    def _button(self, rect, text: str, key: str | None = None) -> UIButton:
+        return UIButton(
+            pygame.Rect(rect),
+            text,
+            self.manager,
+            object_id="#accent" if key == "end" else None,
+            tool_tip_text=None,
+        )
+
+    def map_label_px(self) -> int:
+        """Size of the state labels on the map: the body size, at most 1.5 times the default's
+        (a larger text scale enlarges the panels' text more than the map's labels)."""
+        W, H = self.screen.get_size()
+        px = round(body_px(W, H, min(self.text_scale, 1.5)) * 0.9)
+        map_h = self.layout.map[3] if hasattr(self, "layout") else H * 0.6
+        return max(MIN_TEXT_PX, min(px, round(map_h / 24)))  # room for the crowded labels of Europe
+
+    def ui_name(self, actor: str) -> str:
+        """A state's name as pygame_gui's widgets can draw it (its id where Noto Sans lacks
+        the script)."""
+        return self.fonts.widget_safe(self.ctrl.static.names.get(actor, actor), actor)
+
+    def set_text_scale(self, scale: float) -> None:
+        """Change the text scale (0.75 to 2.5) and lay everything out again."""
+        scale = max(TEXT_SCALES[0], min(TEXT_SCALES[-1], float(scale)))
+        if scale == self.text_scale:
+            return
+        self.text_scale = scale
+        self.resize(*self.screen.get_size())
+        self.show_toast(f"Text size {round(scale * 100)} % (Ctrl+= larger, Ctrl+- smaller, Ctrl+0 default)", 2.5)
+
+    def step_text_scale(self, direction: int) -> None:
+        """One step up (``1``) or down (``-1``) through :data:`~sim.ui.layout.TEXT_SCALES`."""
+        cur = self.text_scale
+        if direction > 0:
+            nxt = next((s for s in TEXT_SCALES if s > cur + 1e-9), TEXT_SCALES[-1])
+        else:
+            nxt = next((s for s in reversed(TEXT_SCALES) if s < cur - 1e-9), TEXT_SCALES[0])
+        self.set_text_scale(nxt)
 
     # ------------------------------------------------------------------ widget state
     def _show(self, keys: list[str], on: bool) -> None:
@@ -367,7 +411,6 @@ class App:
                 wdg.hide()
 
     GAME = [
-        "status",
         "end",
         "instructor",
         "save",
@@ -378,7 +421,7 @@ class App:
         "log_filter",
         "log",
     ]
-    MENU = ["menu_title", "category", "available", "chosen_label", "chosen"]
+    MENU = ["category"]
     REPLAY = ["first", "back", "fwd", "last", "exit_replay"]
     START = ["start_list", "start_go", "start_watch", "start_load"]
 
@@ -401,24 +444,22 @@ class App:
         self._show(["skip"], phase == "animate")
         self._show(["info"], game and not plan_team)
         if phase == "handover":
-            self.w["ready"].set_text(f"{c.static.names[c.current_team]}'s team is ready (Enter)")
+            self.w["ready"].set_text(f"{self.ui_name(c.current_team)}'s team is ready (Enter)")
         if game:
-            self.w["status"].set_text(c.status_line())
-            if phase == "plan" and c.current_team is None:
-                self.w["end"].enable()
-            elif phase == "plan":
+            self.status_text = c.status_line()
+            if phase == "plan":
                 self.w["end"].enable()
             else:
                 self.w["end"].disable()
-            (
-                self.w["replay"].set_text("Exit replay")
-                if phase == "replay"
-                else self.w["replay"].set_text("Replay")
-            )
+            self.w["replay"].set_text("Exit replay" if phase == "replay" else "Replay")
         if plan_team:
             self._sync_menu()
         if game and not plan_team:
             self._sync_info()
+
+    def action_text(self, a) -> str:
+        """An action as the menu shows it."""
+        return str(a)
 
     def _sync_menu(self) -> None:
         c = self.ctrl
@@ -435,44 +476,44 @@ class App:
             or self.w.get("category") is None
         )
         self._menu_sig = msig
-        self.w["menu_title"].set_text(
-            f"{c.static.names[team]} ({team}): {c.core_count()} of {c.action_limit} actions chosen"
-        )
+        self.menu_title = f"{self.name(team)} ({team}): {c.core_count()} of {c.action_limit} actions chosen"
+        if self.fonts.width(self.menu_title, self.fs, bold=True) > self.menu_title_rect.w:
+            self.menu_title = f"{team}: {c.core_count()} of {c.action_limit} chosen"
         if rebuild_dd or self.w["category"].selected_option[1] != self.category:
             if self.w.get("category") is not None:
                 self.w["category"].kill()
             opts = [(f"{GROUP_LABELS[g]} ({len(v)})", g) for g, v in menu.items()]
-            start = next(
-                (o for o in opts if o[1] == self.category), opts[0] if opts else ("-", "-")
-            )
+            start = next((o for o in opts if o[1] == self.category), opts[0] if opts else ("-", "-"))
             self.w["category"] = UIDropDownMenu(
                 opts or [("-", "-")],
                 start,
                 self.menu_rects["category"],
                 self.manager,
-                expansion_height_limit=round(self.layout.size[1] * 0.45),
+                expansion_height_limit=round(self.layout.size[1] * 0.5),
             )
-        chosen = c.chosen.get(team, [])
-        self._avail_map = {}
-        items = []
-        for a in menu.get(self.category, []):
-            label = str(a)
-            if a in chosen:
-                label = "» " + label
-            while label in self._avail_map:
-                label += " "
-            self._avail_map[label] = a
-            items.append(label)
-        self.w["available"].set_item_list(items)
-        self._chosen_map = {}
-        citems = []
-        for a in chosen:
-            label = str(a)
-            while label in self._chosen_map:
-                label += " "
-            self._chosen_map[label] = a
-            citems.append(label)
-        self.w["chosen"].set_item_list(citems or [])
+        chosen = list(c.chosen.get(team, []))
+        avail = list(menu.get(self.category, []))
+        fs = self.fs
+        cat = GROUP_LABELS.get(self.category, "")
+
+        def build(width: int):
+            f = Flow(self.fonts, width, fs)
+            if chosen:
+                f.text("Chosen (click to remove):", theme.TEXT_DIM, bold=True)
+                for a in chosen:
+                    f.text(self.action_text(a), payload=("drop", a), bg=(47, 80, 130))
+                f.gap(fs // 2)
+            f.text(f"{cat}: click to choose" if avail else f"{cat}: nothing this month", theme.TEXT_DIM, bold=True)
+            for a in avail:
+                f.text(("✓ " if a in chosen else "") + self.action_text(a), payload=("pick", a))
+            return f.rows
+
+        av = self.views["available"]
+        if getattr(av, "_cat", None) != (team, self.category):
+            av.first = 0
+            av._cat = (team, self.category)
+        av.selected = {("pick", a) for a in chosen}
+        av.set_content(("a", msig, tuple(chosen)), build)
 
     def _sync_info(self) -> None:
         c = self.ctrl
@@ -527,8 +568,6 @@ class App:
         consumed = self.manager.process_events(ev)
         if ev.type == pygame_gui.UI_BUTTON_PRESSED:
             self._on_button(ev.ui_element)
-        elif ev.type == pygame_gui.UI_SELECTION_LIST_NEW_SELECTION:
-            self._on_list(ev.ui_element, ev.text)
         elif ev.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED:
             self._on_dropdown(ev.ui_element, ev.text)
         elif ev.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
@@ -547,25 +586,54 @@ class App:
                 self.file_dialog = None
         elif ev.type == pygame.KEYDOWN and not consumed:
             self._on_key(ev)
-        elif ev.type == pygame.MOUSEMOTION and self.ctrl.phase not in ("start", "handover"):
-            hit = None if self._over_widget(ev.pos) else self.map.hit_test(ev.pos)
-            self.ctrl.set_hover(*(hit or (None, None)))
-        elif (
-            ev.type == pygame.MOUSEWHEEL
-            and not consumed
-            and pygame.Rect(self.layout.selected).collidepoint(pygame.mouse.get_pos())
-        ):
-            self.panels.scroll_channels(-ev.y)
+        elif ev.type == pygame.MOUSEMOTION:
+            self.mouse = ev.pos
+            if self.ctrl.phase not in ("start", "handover"):
+                hit = None if self._over_widget(ev.pos) else self.map.hit_test(ev.pos)
+                self.ctrl.set_hover(*(hit or (None, None)))
+        elif ev.type == pygame.MOUSEWHEEL and not consumed:
+            for v in self._scroll_views():
+                if v.wheel(self.mouse, ev.y):
+                    break
         elif (
             ev.type == pygame.MOUSEBUTTONDOWN
             and ev.button == 1
             and not consumed
             and self.ctrl.phase not in ("start", "handover")
         ):
+            self.mouse = ev.pos
             if not self._over_widget(ev.pos):
-                hit = self.map.hit_test(ev.pos)
-                if hit:
-                    self.ctrl.select(*hit)
+                if not self._click_views(ev.pos):
+                    hit = self.map.hit_test(ev.pos)
+                    if hit:
+                        self.ctrl.select(*hit)
+
+    def _scroll_views(self) -> list[ScrollView]:
+        """The scrolling panels on screen now, topmost first."""
+        out = []
+        if self.ctrl.phase == "plan" and self.ctrl.current_team is not None:
+            out += list(self.views.values())
+        if self.ctrl.phase not in ("start", "handover"):
+            out += list(self.panel_views.values())
+        return out
+
+    def _click_views(self, pos) -> bool:
+        """A click on a scrolling panel: choose or drop an action, or page a scroll bar."""
+        c = self.ctrl
+        for name, v in (list(self.views.items()) if c.phase == "plan" and c.current_team else []) + list(
+            self.panel_views.items()
+        ):
+            if not v.rect.collidepoint(pos):
+                continue
+            hit = v.click(pos)
+            if hit is not None and name == "available":
+                what, a = hit
+                if what == "drop" or a in c.chosen.get(c.current_team, []):
+                    c.unchoose(a)
+                else:
+                    c.choose(a)
+            return True
+        return False
 
     def _over_widget(self, pos) -> bool:
         for el in self.manager.get_sprite_group().sprites():
@@ -608,7 +676,18 @@ class App:
             elif c.phase == "replay":
                 c.exit_replay()
             return
-        if ctrl and k == pygame.K_q:
+        if ctrl and k in (pygame.K_EQUALS, pygame.K_PLUS, pygame.K_KP_PLUS):
+            self.step_text_scale(1)
+        elif ctrl and k in (pygame.K_MINUS, pygame.K_KP_MINUS):
+            self.step_text_scale(-1)
+        elif ctrl and k in (pygame.K_0, pygame.K_KP0):
+            self.set_text_scale(1.0)
+        elif k in (pygame.K_PAGEUP, pygame.K_PAGEDOWN):
+            for v in self._scroll_views():
+                if v.rect.collidepoint(self.mouse):
+                    v.page(1 if k == pygame.K_PAGEDOWN else -1)
+                    break
+        elif ctrl and k == pygame.K_q:
             self.request_quit()
         elif ctrl and k == pygame.K_s:
             self.open_save_dialog()
@@ -640,8 +719,7 @@ class App:
         elif k == pygame.K_END:
             c.replay_to(len(c.history) - 1)
         elif k == pygame.K_l:
-            self.map.show_legend = not self.map.show_legend
-            self.map._scene = None
+            self.map.toggle_legend()
         elif k == pygame.K_F12:
             os.makedirs(self.screenshot_dir, exist_ok=True)
             path = os.path.join(self.screenshot_dir, time.strftime("greatpower-%Y%m%d-%H%M%S.png"))
@@ -771,20 +849,6 @@ class App:
         ]
         order = [a for a in picked if a in self.ctrl.static.actor_ids]
         self.ctrl.start(order)
-
-    def _on_list(self, el, text) -> None:
-        c = self.ctrl
-        if el is self.w["available"]:
-            a = self._avail_map.get(text)
-            if a is not None:
-                if a in c.chosen.get(c.current_team, []):
-                    c.unchoose(a)
-                else:
-                    c.choose(a)
-        elif el is self.w["chosen"]:
-            a = self._chosen_map.get(text)
-            if a is not None:
-                c.unchoose(a)
 
     def _on_dropdown(self, el, text) -> None:
         if el is self.w.get("category"):
@@ -1152,7 +1216,7 @@ class App:
     # ------------------------------------------------------------------ frame
     def resize(self, w: int, h: int) -> None:
         """Re-lay out everything for a new window size."""
-        w, h = max(w, 320), max(h, 240)
+        w, h = max(w, 160), max(h, 120)
         if self.screen.get_size() != (w, h):
             self.screen = pygame.display.set_mode((w, h), pygame.RESIZABLE)
         inst = self.instructor is not None
@@ -1175,25 +1239,25 @@ class App:
     def draw(self) -> None:
         """Draw one frame onto the window surface (no flip)."""
         c, L, surf = self.ctrl, self.layout, self.screen
-        s = L.scale
-        if surf.get_size() != L.size:
-            surf.fill(theme.BG)
+        s = self.text_scale * L.scale
+        fs = self.fs
         if c.phase == "start":
             draw_screen_message(
                 surf,
                 self.fonts,
                 [
-                    ("Great-power bargaining", 30, theme.ACCENT, True),
-                    (c.static.name, 18, theme.TEXT, False),
+                    ("Great-power bargaining", round(fs * 1.9), theme.ACCENT, True),
+                    (c.static.name, round(fs * 1.15), theme.TEXT, False),
                     (
-                        "Choose the states that human teams play (click to toggle; hot-seat order = list order).",
-                        15,
+                        "Choose the states that human teams play (click to toggle; hot-seat order = list order). "
+                        "The AI plays all the others. Enter starts.",
+                        fs,
                         theme.TEXT_DIM,
                         False,
                     ),
-                    ("The AI plays all the others. Enter starts.", 15, theme.TEXT_DIM, False),
                 ],
-                s,
+                fs,
+                bottom=self.w["start_list"].rect.top,
             )
         elif c.phase == "handover":
             team = c.current_team
@@ -1201,38 +1265,31 @@ class App:
                 surf,
                 self.fonts,
                 [
-                    (f"Turn {c.model.turn + 1}: hand over to", 22, theme.TEXT_DIM, False),
-                    (f"{c.static.names[team]} ({team})", 40, theme.ACCENT, True),
-                    ("The previous team's choices are hidden.", 16, theme.TEXT_DIM, False),
+                    (f"Turn {c.model.turn + 1}: hand over to", round(fs * 1.4), theme.TEXT_DIM, False),
+                    (f"{self.name(team)} ({team})", round(fs * 2.5), theme.ACCENT, True),
+                    ("The previous team's choices are hidden.", fs, theme.TEXT_DIM, False),
                     (
                         f"Team {c.team_index + 1} of {len(c.humans)}: press Enter or the button when ready.",
-                        16,
+                        fs,
                         theme.TEXT_DIM,
                         False,
                     ),
                 ],
-                s,
+                fs,
+                bottom=self.w["ready"].rect.top,
             )
         else:
             surf.fill(theme.BG)
-            draw_top(surf, L.top)
+            self._draw_top(surf)
             snap = c.shown_snapshot()
             focus = c.focus_actor()
             key = (c.shown_turn(), len(c.history), c.selection, c.hover, focus, tuple(c.humans))
-            self.map.draw(
-                surf,
-                snap,
-                focus=focus,
-                selected=c.selection,
-                hover=c.hover,
-                humans=c.humans,
-                key=key,
-            )
+            self.map.draw(surf, snap, focus=focus, selected=c.selection, hover=c.hover, humans=c.humans, key=key)
             moved = {}
             if c.animating and c.overlay is not None:
                 prev = c.history[c.shown_turn() - 1] if c.shown_turn() >= 1 else None
                 self.map.draw_overlay(surf, snap, c.overlay, c.overlay_t, prev)
-                draw_banner(surf, self.fonts, L.map, c.overlay.summary(), c.overlay_t, s)
+                draw_banner(surf, self.fonts, L.map, c.overlay.summary(), c.overlay_t, fs)
                 moved = {m["issue"]: (m["from"], m["to"]) for m in c.overlay.issues}
             elif c.phase == "replay":
                 draw_banner(
@@ -1241,7 +1298,7 @@ class App:
                     L.map,
                     f"REPLAY  turn {c.replay_cursor} of {len(c.history) - 1}  ({snap['date']})",
                     0.0,
-                    s,
+                    fs,
                 )
             item = c.shown_item
             hidden = (
@@ -1251,26 +1308,49 @@ class App:
                 and item[1] in c.humans
                 and item[1] != c.current_team
             )
-            self.panels.draw_selected(
-                surf,
-                L.selected,
-                snap,
-                item,
-                humans=c.humans,
-                pending_hidden=hidden,
-                key=(c.shown_turn(), len(c.history)),
-            )
-            hist = {x: c.issue_history(x) for x in snap["issues"]}
-            self.panels.draw_issues(
-                surf, L.issues, snap, hist, moved, c.overlay_t, key=(c.shown_turn(), len(c.history))
-            )
+            pkey = (c.shown_turn(), len(c.history))
+            self.panel_views = {
+                "selected": self.panels.draw_selected(
+                    surf, L.selected, snap, item, fs=fs, humans=c.humans, pending_hidden=hidden, key=pkey
+                ),
+                "issues": self.panels.draw_issues(
+                    surf,
+                    L.issues,
+                    snap,
+                    {x: c.issue_history(x) for x in snap["issues"]},
+                    moved,
+                    c.overlay_t,
+                    fs=fs,
+                    key=pkey,
+                ),
+            }
             pygame.draw.rect(surf, theme.PANEL, L.menu)
             pygame.draw.rect(surf, theme.PANEL_EDGE, L.menu, 1)
             pygame.draw.rect(surf, theme.PANEL, L.log)
             pygame.draw.rect(surf, theme.PANEL_EDGE, L.log, 1)
+            if c.phase == "plan" and c.current_team is not None:
+                self._draw_menu(surf)
         self.manager.draw_ui(surf)
         if self.toast is not None:
-            self.toast_rect = draw_toast(surf, self.fonts, L.map, self.toast[0], self.fs)
+            self.toast_rect = draw_toast(surf, self.fonts, L.map, self.toast[0], fs)
+
+    def _draw_top(self, surf: pygame.Surface) -> None:
+        draw_top(surf, self.layout.top)
+        r = self.status_rect
+        F, fs = self.fonts, self.fs
+        y = r.y
+        lh = F.font(fs, True).get_linesize()
+        for line in F.wrap(self.status_text, fs, r.w, bold=True)[: max(1, r.h // lh)]:
+            surf.blit(F.text(line, fs, theme.ACCENT, bold=True), (r.x, y))
+            y += lh
+
+    def _draw_menu(self, surf: pygame.Surface) -> None:
+        F, fs = self.fonts, self.fs
+        r = self.menu_title_rect
+        surf.blit(F.text(F.fit(self.menu_title, fs, r.w, bold=True), fs, theme.TEXT, bold=True), r.topleft)
+        for v in self.views.values():
+            v.hover = v.at(self.mouse)
+            v.draw(surf, bg=(34, 39, 52))
 
     def frame(self, dt: float | None = None) -> float:
         """Handle queued events, update, draw and flip once; returns the frame's seconds."""

@@ -35,14 +35,14 @@ from sim.ui import save as saves
 PHASES = ("start", "handover", "plan", "animate", "replay", "over")
 AGREEMENT_OUTCOMES = ("compromise", "capitulation", "agreement")
 ACTION_GROUPS = (
-    ("answer", "Answer proposals"),
-    ("vote", "Vote on motions"),
-    ("propose", "Propose (talks)"),
-    ("channel", "Channels: open, suspend, close"),
-    ("staff", "Staff: expel, restore"),
-    ("set_posture", "Military posture"),
-    ("joint_patrol", "Joint patrols"),
-    ("apply_membership", "Apply for membership"),
+    ("answer", "Answers"),
+    ("vote", "Votes"),
+    ("propose", "Proposals"),
+    ("channel", "Channels"),
+    ("staff", "Staff"),
+    ("set_posture", "Posture"),
+    ("joint_patrol", "Patrols"),
+    ("apply_membership", "Membership"),
     ("pass", "Pass"),
 )
 """Categories of the action menu, in menu order; every legal action falls in exactly one."""
