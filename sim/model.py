@@ -573,7 +573,7 @@ class GreatPowerModel(mesa.Model):
                 if a.kind == "propose":
                     k, j = w.issue_ids.index(a.issue), w.actor_ids.index(a.target)
                     proposals.append((i, k, j, int(chan[k, i, j]), float(eu[k, i, j])))
-                    self._ev.append({"type": "decision", "actor": h, "action": str(a), "human": True})
+                    self._ev.append({"type": "decision", "actor": h, "action": str(a), "spec": a.to_dict(), "human": True})
                 else:
                     decisions.append((i, a, {"human": True}))
         self.submitted = {}
@@ -597,7 +597,8 @@ class GreatPowerModel(mesa.Model):
         for name, val in zip(names, cand.terms[r]):
             if name:
                 terms.append({"term": name, "value": _r(val), "source": self._term_source(kind, name, cand, r)})
-        return {"type": "decision", "actor": a, "action": str(self._to_action(cand, r)), "score": _r(cand.score[r]), "alternatives": alts, "terms": terms}
+        act = self._to_action(cand, r)
+        return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": _r(cand.score[r]), "alternatives": alts, "terms": terms}
 
     def _term_source(self, kind: str, name: str, cand: policy.Candidates, r: int) -> str:
         w = self.world
@@ -644,7 +645,9 @@ class GreatPowerModel(mesa.Model):
             {"term": "decisiveness of the target", "value": _r(dec), "source": "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue"},
             {"term": "channel effectiveness", "value": _r(eff), "source": self._src("channel", w.channel_ids[ch]) if ch >= 0 else "caucus of a common bloc"},
         ]
-        return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {self._chan_name(ch, i, j, k)}", "score": _r(eu * self.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
+        via = self._chan_name(ch, i, j, k)
+        spec = Action("propose", a, issue=x, target=b, channel=via).to_dict()
+        return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {via}", "spec": spec, "score": _r(eu * self.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
 
     def _act(self, decisions: list[tuple[int, Action, dict | None]]) -> None:
         """Carry out non-proposal actions in a seeded shuffled order of actors."""
@@ -660,7 +663,7 @@ class GreatPowerModel(mesa.Model):
                 reason["done"] = done
                 self._ev.append(reason)
             elif reason is not None:
-                self._ev.append({"type": "decision", "actor": a.actor, "action": str(a), "human": True, "done": done})
+                self._ev.append({"type": "decision", "actor": a.actor, "action": str(a), "spec": a.to_dict(), "human": True, "done": done})
 
     def _do(self, i: int, a: Action, ai: dict, d: dict) -> bool:
         w = self.world

@@ -477,6 +477,122 @@ class EventSpec(_Strict):
         return self
 
 
+CONDITION_EVENTS = (
+    "armed_clash",
+    "crisis",
+    "incident",
+    "agreement",
+    "red_line",
+    "accession",
+    "expulsion",
+    "closure",
+    "summit",
+)
+"""Turn-log events an objective may count (see :class:`Condition`)."""
+
+
+class Condition(_Strict):
+    """What an objective asks of the world: one subject with its bounds.
+
+    The subject is exactly one of issue, channel, tension, alignment or event.
+
+    Subjects and the bounds they take:
+        ``issue``: the issue's state in force, ``at_least`` / ``at_most`` in [0, 1].
+        ``channel``: its ``status`` (``open``, ``suspended``, ``closed``) and / or its staff as a
+            share of its baseline staff, ``at_least`` / ``at_most`` in [0, 1].
+        ``tension``: two actor ids; their tension, ``at_least`` / ``at_most`` in [0, 1].
+        ``alignment``: two actor ids; their alignment, ``at_least`` / ``at_most`` in [-1, 1].
+        ``event``: one of :data:`CONDITION_EVENTS`, counted in the turn log from the first turn
+            to the turn judged; ``actors`` (optional) keeps the events that involve every listed
+            actor; ``none: true`` asks for no such event, otherwise ``at_least`` (default 1) and /
+            or ``at_most`` bound the count.
+
+    Example: ``{issue: nato_ukraine, at_most: 0.3}``, ``{channel: RUS-USA-EMB, status: open}``,
+    ``{tension: [RUS, USA], at_most: 0.6}``, ``{event: armed_clash, none: true}``.
+    """
+
+    issue: Ident | None = None
+    channel: Ident | None = None
+    tension: Annotated[list[Ident], Field(min_length=2, max_length=2)] | None = None
+    alignment: Annotated[list[Ident], Field(min_length=2, max_length=2)] | None = None
+    event: Literal[
+        "armed_clash",
+        "crisis",
+        "incident",
+        "agreement",
+        "red_line",
+        "accession",
+        "expulsion",
+        "closure",
+        "summit",
+    ] | None = None
+    actors: list[Ident] = Field(default_factory=list)
+    status: Literal["open", "suspended", "closed"] | None = None
+    at_least: FiniteFloat | None = None
+    at_most: FiniteFloat | None = None
+    none: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Condition:
+        subjects = [f for f in ("issue", "channel", "tension", "alignment", "event") if getattr(self, f) is not None]
+        if len(subjects) != 1:
+            raise ValueError(
+                "a condition names exactly one of issue, channel, tension, alignment, event"
+                + (f" (got {', '.join(subjects)})" if subjects else "")
+            )
+        subject = subjects[0]
+        lo, hi = self.at_least, self.at_most
+        bounded = lo is not None or hi is not None
+        if subject != "event" and self.none is not None:
+            raise ValueError("'none' applies to event conditions only")
+        if subject != "event" and self.actors:
+            raise ValueError("'actors' applies to event conditions only")
+        if subject != "channel" and self.status is not None:
+            raise ValueError("'status' applies to channel conditions only")
+        if subject in ("issue", "tension", "alignment") and not bounded:
+            raise ValueError(f"a {subject} condition needs at_least or at_most")
+        if subject == "channel" and not bounded and self.status is None:
+            raise ValueError("a channel condition needs status, at_least or at_most")
+        pair = getattr(self, subject)
+        if subject in ("tension", "alignment") and pair[0] == pair[1]:
+            raise ValueError(f"a {subject} condition names two different actors")
+        span = (-1.0, 1.0) if subject == "alignment" else (0.0, 1.0)
+        if subject == "event":
+            if self.none and bounded:
+                raise ValueError("give either none: true or at_least / at_most, not both")
+            span = (0.0, 10000.0)
+        for name, v in (("at_least", lo), ("at_most", hi)):
+            if v is not None and not span[0] <= v <= span[1]:
+                raise ValueError(f"{name} must be in [{span[0]:g}, {span[1]:g}], got {v:g}")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"at_least ({lo:g}) is above at_most ({hi:g})")
+        return self
+
+
+class Objective(_Strict):
+    """One objective of a team in the seminar game (scored by :mod:`sim.score`).
+
+    Attributes:
+        id: short id, unique within the actor's objectives.
+        text: the objective in plain words, as the team reads it in its briefing.
+        condition: what must hold (:class:`Condition`).
+        by: optional deadline, a turn number (``6``) or a month (``"2022-03"``): the objective is
+            judged at that turn and the verdict then is final. Without it, the objective is judged
+            at the turn shown (live), and at the end of the game for the final score.
+        points: points it is worth when met, in [0, 100] (default 10).
+        source: why this is the actor's objective (an interview line, a document).
+    """
+
+    id: Ident
+    text: Text
+    condition: Condition
+    by: Annotated[int, Field(strict=True, ge=1, le=10000)] | Annotated[
+        str, Field(strict=True, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+    ] | None = None
+    points: Annotated[float, Field(strict=True, ge=0.0, le=100.0, allow_inf_nan=False)] = 10.0
+    source: Text | None = None
+
+
 class Scenario(_Strict):
     """A whole scenario file (DESIGN section 6)."""
 
@@ -497,6 +613,39 @@ class Scenario(_Strict):
     dynamics: Dynamics = Field(default_factory=Dynamics)
     great_powers: list[Ident] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
+    story: Text = ""
+    """The scenario's story for the class, in plain words (the seminar game's opening brief)."""
+    playable: list[Ident] = Field(default_factory=list)
+    """States a class may play; empty means the great powers (see :func:`playable_ids`)."""
+    briefings: dict[Ident, Text] = Field(default_factory=dict)
+    """Per actor: a paragraph of its situation that opens its team's briefing."""
+    objectives: dict[Ident, list[Objective]] = Field(default_factory=dict)
+    """Per actor: its objectives in the seminar game (three for each playable state)."""
+    debrief_questions: Annotated[list[Text], Field(max_length=5)] = Field(default_factory=list)
+    """Three to five questions for the class's debrief."""
+
+
+def playable_ids(sc: Scenario) -> list[str]:
+    """The states a class may play: ``playable`` if given, else the great powers, else all actors."""
+    return list(sc.playable or sc.great_powers or sc.actors)
+
+
+def month_turn(sc: Scenario, month: str) -> int:
+    """The turn at which the scenario reaches a calendar month ``YYYY-MM`` (turn 0 is ``start``).
+
+    Months that fall inside a multi-month turn map to that turn (rounded up).
+    """
+    y0, m0 = map(int, sc.start.split("-"))
+    y, m = map(int, month.split("-"))
+    months = (y - y0) * 12 + (m - m0)
+    return -(-months // sc.turn_months)
+
+
+def deadline_turn(sc: Scenario, ob: Objective) -> int | None:
+    """The turn at which an objective is judged for good (``None``: it has no deadline)."""
+    if ob.by is None:
+        return None
+    return ob.by if isinstance(ob.by, int) else month_turn(sc, ob.by)
 
 
 Path = tuple[str | int, ...]
@@ -624,6 +773,34 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
         need(("great_powers", k), g, actors, "actor")
         if g in sc.great_powers[:k]:
             out.append((("great_powers", k), f"'{g}' is listed twice"))
+    for k, a in enumerate(sc.playable):
+        need(("playable", k), a, actors, "actor")
+        if a in sc.playable[:k]:
+            out.append((("playable", k), f"'{a}' is listed twice"))
+    for a in sc.briefings:
+        need(("briefings", a), a, actors, "actor")
+    for a, obs in sc.objectives.items():
+        need(("objectives", a), a, actors, "actor")
+        seen_ob: set[str] = set()
+        for k, ob in enumerate(obs):
+            p = ("objectives", a, k)
+            if ob.id in seen_ob:
+                out.append(((*p, "id"), f"objective id '{ob.id}' is used twice"))
+            seen_ob.add(ob.id)
+            c = ob.condition
+            if c.issue is not None:
+                need((*p, "condition", "issue"), c.issue, issues, "issue")
+            if c.channel is not None:
+                need((*p, "condition", "channel"), c.channel, channels, "channel")
+            for field in ("tension", "alignment"):
+                for j, x in enumerate(getattr(c, field) or []):
+                    need((*p, "condition", field, j), x, actors, "actor")
+            for j, x in enumerate(c.actors):
+                need((*p, "condition", "actors", j), x, actors, "actor")
+            due = deadline_turn(sc, ob)
+            if due is not None and not 1 <= due <= sc.turns:
+                when = f"turn {due}" if isinstance(ob.by, int) else f"{ob.by} (turn {due})"
+                out.append(((*p, "by"), f"{when} is outside the game (turns 1 to {sc.turns})"))
     for k, ev in enumerate(sc.events):
         p = ("events", k)
         if ev.turn > sc.turns:

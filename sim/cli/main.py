@@ -123,13 +123,16 @@ def _write_text_atomic(path: Path, text: str) -> None:
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=7, show_default=True, help="Seed of the model's generator (>= 0).")
 @click.option("--turns", type=click.IntRange(1, 600), help="Turns to run (default: the scenario's).")
 @click.option("--log", "log_path", type=click.Path(), help="Write the turn log as JSON lines (one line per turn).")
+@click.option("--save", "save_path", type=click.Path(), help="Write the game as a save (the front end's format): replay it with 'play --load', debrief it with 'debrief'.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every decision with its reason, and every round of talks.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the final tables.")
-def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None, verbose: bool, quiet: bool) -> None:
+def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None, save_path: str | None, verbose: bool, quiet: bool) -> None:
     """One headless run with a turn-by-turn account (default: the baseline scenario).
 
     By default each turn shows what changed the world; --verbose adds every decision with the
-    term and source that decided it and every round of talks; --log keeps all of it.
+    term and source that decided it and every round of talks; --log keeps all of it; --save
+    writes the game as a save that 'play --load' replays and 'debrief' compares with the AI's
+    usual games.
     """
     from rich.console import Console
     from rich.table import Table
@@ -140,8 +143,10 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
 
     path = str(BASELINE) if scenario is None else scenario
     log_file = _check_out_path(log_path, "--log", (path,)) if log_path is not None else None
+    save_file = _check_save_path(save_path, (path, log_path or "")) if save_path is not None else None
     sc = _load(path)
     model = GreatPowerModel(sc, seed=seed, turns=turns)
+    history = [json.loads(json.dumps(model.snapshot()))] if save_file is not None else None
     gp = frozenset(sc.great_powers)
     con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     start = dict(model.outcomes())
@@ -149,6 +154,8 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
     con.print(f"[bold]{escape(sc.name)}[/] - seed {seed}, up to {model.horizon} turns from {sc.start}")
     while model.running:
         model.step()
+        if history is not None:
+            history.append(json.loads(json.dumps(model.snapshot())))
         if quiet:
             continue
         entry = model.log[-1]
@@ -216,6 +223,35 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
             click.echo(f"{log_path}: --log: cannot write: {exc.strerror or exc}", err=True)
             sys.exit(EXIT_USAGE)
         con.print(f"turn log written to {log_path}")
+    if save_file is not None:
+        from sim.ui import save as saves
+
+        doc = saves.make_save(scenario=sc, scenario_path=path, model_state=model.to_state(), snapshots=history, humans=[], ui={"seed": seed})
+        try:
+            saves.write_save(save_file, doc)
+        except saves.SaveError as exc:
+            click.echo(f"{save_path}: --save: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        con.print(f"game saved to {save_path} (replay: run.py play --load {save_path}; debrief: run.py debrief {save_path} --out DIR)")
+
+
+def _check_save_path(out: str, protect: tuple[str, ...]) -> Path:
+    """Where ``--save`` may write: as :func:`_check_out_path`, and an existing file must be a save.
+
+    A file that exists and is not a save of this program is never overwritten (exit 2).
+    """
+    target = _check_out_path(out, "--save", protect)
+    if target.is_file():
+        try:
+            with open(target, "rb") as f:
+                head = f.read(200)
+        except OSError as exc:
+            click.echo(f"{out}: --save: cannot read: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        if b'"format":"greatpower-save"' not in head.replace(b" ", b""):
+            click.echo(f"{out}: --save: exists and is not a save of this program; refusing to overwrite it", err=True)
+            sys.exit(EXIT_USAGE)
+    return target
 
 
 def _version() -> str:
@@ -256,7 +292,7 @@ def _register_optional_commands() -> None:
     """Add the commands that live in their own modules (sweep/report, play), if present."""
     import importlib
 
-    for mod in ("sim.cli.sweep_cmd", "sim.cli.play_cmd"):
+    for mod in ("sim.cli.sweep_cmd", "sim.cli.play_cmd", "sim.cli.game_cmd"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:
