@@ -57,6 +57,8 @@ def make_app(scenario, tmp_path, humans=("RUS",), **kw):
         screenshot_dir=str(tmp_path / "shots"),
     )
     pump(app, 2)
+    if app.sheet == "briefing":  # the team's briefing opens at the start: close it
+        key(app, pygame.K_ESCAPE)
     return app
 
 
@@ -184,7 +186,11 @@ def end_turn_and_wait(app):
     assert app.ctrl.model.turn == turn + 1
     assert app.ctrl.phase == "animate"
     key(app, pygame.K_SPACE)  # skip the animation
-    assert app.ctrl.phase != "animate"
+    assert app.ctrl.phase == "results" and app.current_sheet() == "results"
+    key(app, pygame.K_RETURN)  # the month's results stay until the instructor moves on
+    assert app.ctrl.phase not in ("animate", "results")
+    if app.sheet == "briefing":
+        key(app, pygame.K_ESCAPE)
 
 
 def colour_near(surf, pos, colour, r=4):
@@ -203,6 +209,8 @@ def test_start_screen_pick_state_choose_action_end_turn(scenario, tmp_path):
     click_list_item(app, app.w["start_list"], "RUS  Russia")
     click(app, app.w["start_go"].rect.center)
     assert app.ctrl.phase == "plan" and app.ctrl.humans == ["RUS"]
+    assert app.current_sheet() == "briefing"  # the team's briefing opens at the start
+    key(app, pygame.K_ESCAPE)
     # the map: click Beijing selects China; hovering Tokyo shows Japan
     click(app, app.map.capital_px["CHN"])
     assert app.ctrl.selection == ("actor", "CHN")
@@ -288,6 +296,8 @@ def test_hotseat_hides_the_previous_team(scenario, tmp_path):
     )  # no map behind the hand-over
     click(app, app.w["ready"].rect.center)
     assert app.ctrl.phase == "plan"
+    assert app.current_sheet() == "briefing"
+    key(app, pygame.K_ESCAPE)
     choose_category(app, "channel")
     click_action(app, "close RUS-JPN-EMB")
     key(app, pygame.K_RETURN)  # RUS done: hand over to USA
@@ -296,6 +306,8 @@ def test_hotseat_hides_the_previous_team(scenario, tmp_path):
     assert tuple(app.screen.get_at((mx + mw // 2, my + mh // 2)))[:3] == theme.BG
     key(app, pygame.K_RETURN)
     assert app.ctrl.phase == "plan" and app.ctrl.current_team == "USA"
+    assert app.current_sheet() == "briefing" and "United States" in app.sheet_view.rows[0].texts[0][1]
+    key(app, pygame.K_ESCAPE)
     assert menu_items(app, "drop") == []  # RUS's choice is not shown to USA
     assert app.menu_title.startswith("United States")
     end_turn_and_wait(app)
@@ -371,6 +383,7 @@ def test_save_then_load_gives_the_same_snapshot_and_resumes_exactly(scenario, tm
     for _ in range(2):
         ref.end_turn()
         ref.skip_animation()
+        ref.dismiss_results()
     end_turn_and_wait(app)
     assert app.ctrl.model.log[-1] == ref.model.log[1]
     assert app.ctrl.model.snapshot() == ref.model.snapshot()
@@ -567,6 +580,9 @@ def test_every_scenario_renders_a_frame_offscreen(path, tmp_path):
     pump(app, 2)  # a frame of the animation
     ctrl.skip_animation()
     pump(app)
+    assert app.current_sheet() == "results" and app.sheet_view.drawn_texts  # the month in words
+    ctrl.dismiss_results()
+    pump(app)
     assert ctrl.model.turn == 1 and ctrl.phase in ("plan", "over")
     mx, my, mw, mh = app.layout.map
     assert tuple(app.screen.get_at((mx + 3, my + mh // 2)))[:3] != theme.BG
@@ -598,6 +614,7 @@ def test_cli_loads_a_save_and_renders_it(scenario, tmp_path):
     c = GameController(scenario, str(BASELINE), seed=5, humans=["RUS"])
     c.end_turn()
     c.skip_animation()
+    c.dismiss_results()
     save = tmp_path / "g.json"
     c.save(str(save))
     out = tmp_path / "g.png"

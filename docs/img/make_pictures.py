@@ -73,6 +73,7 @@ def main() -> None:
         )
         pump(app, 2)
         ctrl.skip_animation()
+        ctrl.dismiss_results()
         pump(app, 2)
     # open the channel actions and choose one, by clicks
     dd = app.w["category"]

@@ -197,6 +197,10 @@ class App:
         """The last mouse position seen in an event (the wheel scrolls what is under it)."""
         self.status_text = ""
         self.menu_title = ""
+        self.sheet: str | None = None
+        """The sheet opened by a key or the flow (``briefing``, ``end``, ``debrief``)."""
+        self._briefed: set = set()
+        self._end_shown = False
         self.panel_views: dict[str, ScrollView] = {}
         self._new_renderers()
         self._build(size)
@@ -252,7 +256,9 @@ class App:
         widths = {k: self.button_width(t) for k, t in names}
         total = sum(widths.values()) + pad * (len(names) + 1)
         status_lines = 2
-        one_row = W - total >= 22 * fs
+        sample = "2021-10  turn 36/36  |  the month's results (Enter to go on)"
+        need = max(self.fonts.width(sample, fs, True), self.fonts.width(self.ctrl.status_line(), fs, True))
+        one_row = W - total - pad >= need
         if one_row:
             top_h = max(bh + 2 * pad, status_lines * lh + 2 * pad)
             self.status_rect = pygame.Rect(pad, pad, W - total - pad, top_h - 2 * pad)
@@ -338,6 +344,16 @@ class App:
             self.w["start_go"] = self._button(((W - bw2) // 2, by - bh - pad, bw2, bh), "Start with chosen teams", "end")
             self.w["start_watch"] = self._button(((W - bw2) // 2, by, bw2, bh), "Watch: all AI")
         self.w["start_load"] = self._button(((W - bw2) // 2, by + bh + pad, bw2, bh), "Load a saved game")
+        # sheets (briefing, month results, game over, debrief) over the body, buttons below
+        y_btn = H - pad - bh
+        self.sheet_rect = pygame.Rect(pad, top_h + pad, W - 2 * pad, max(2 * lh, y_btn - 2 * pad - top_h))
+        self.sheet_view = ScrollView(self.sheet_rect.inflate(-2 * pad, -2 * pad), fs)
+        x = W - pad
+        for key, text in (("sheet_ok", "Start planning (Enter)"), ("sheet_debrief", "Debrief (D)")):
+            wdt = self.button_width(text)
+            x -= wdt
+            self.w[key] = self._button((x, y_btn, wdt, bh), text, "end" if key == "sheet_ok" else None)
+            x -= pad
         # hand-over screen
         rw = min(W - 2 * pad, self.button_width("Somebody's long state name's team is ready (Enter)"))
         self.w["ready"] = self._button(((W - rw) // 2, round(H * 0.62), rw, round(bh * 1.3)), "", "end")
@@ -429,24 +445,47 @@ class App:
         """Bring the widgets in line with the controller (cheap when nothing changed)."""
         c = self.ctrl
         self._sync_log()  # its own signature: a change of filter shows at once
-        sig = (c.phase, c.current_team, c.version, c.shown_turn(), self.category, c.message)
+        if (
+            c.phase == "plan"
+            and c.current_team
+            and (c.model.turn == 0 or len(c.humans) > 1)
+            and (c.model.turn, c.current_team) not in self._briefed
+        ):
+            self._briefed.add((c.model.turn, c.current_team))  # at the start and each hand-over
+            self.open_sheet("briefing")
+        if c.phase == "over" and not self._end_shown:
+            self._end_shown = True
+            self.open_sheet("end")
+        sheet = self.current_sheet()
+        sig = (c.phase, c.current_team, c.version, c.shown_turn(), self.category, c.message, sheet)
         if sig == self._gui_sig and not force:
             return
         self._gui_sig = sig
         phase = c.phase
         game = phase not in ("start", "handover")
+        self._show(["sheet_ok"], game and sheet is not None)
+        self._show(["sheet_debrief"], game and sheet == "end")
+        if sheet is not None:
+            self.w["sheet_ok"].set_text(
+                {"results": "Continue (Enter)", "briefing": "Start planning (Enter)"}.get(sheet, "Close (Esc)")
+            )
         self._show(self.START, phase == "start")
         self._show(["ready"], phase == "handover")
         self._show(self.GAME, game)
-        plan_team = phase == "plan" and c.current_team is not None
+        plan_team = phase == "plan" and c.current_team is not None and sheet is None
         self._show(self.MENU, plan_team)
-        self._show(self.REPLAY, phase == "replay")
+        self._show(self.REPLAY, phase == "replay" and sheet is None)
         self._show(["skip"], phase == "animate")
-        self._show(["info"], game and not plan_team)
+        self._show(["info"], game and not plan_team and sheet is None)
+        self._show(["log_label", "log_filter", "log"], game and sheet is None)
         if phase == "handover":
             self.w["ready"].set_text(f"{self.ui_name(c.current_team)}'s team is ready (Enter)")
         if game:
             self.status_text = c.status_line()
+            if c.teams and c.phase != "start":
+                self.status_text += "\nScores: " + "   ".join(
+                    f"{team} {total:+.1f} ({'+' if d >= 0 else '-'}{abs(d):.1f})" for team, total, d in c.scores()
+                )
             if phase == "plan":
                 self.w["end"].enable()
             else:
@@ -458,8 +497,11 @@ class App:
             self._sync_info()
 
     def action_text(self, a) -> str:
-        """An action as the menu shows it."""
-        return str(a)
+        """An action as the menu shows it: in plain words, with what it asks
+        (:func:`sim.describe.describe_action_in`)."""
+        from sim.describe import describe_action_in
+
+        return describe_action_in(self.ctrl.scenario, self.ctrl.history[-1], a)
 
     def _sync_menu(self) -> None:
         c = self.ctrl
@@ -491,10 +533,13 @@ class App:
                 self.manager,
                 expansion_height_limit=round(self.layout.size[1] * 0.5),
             )
+        from sim.describe import describe_proposal_in
+
         chosen = list(c.chosen.get(team, []))
         avail = list(menu.get(self.category, []))
         fs = self.fs
         cat = GROUP_LABELS.get(self.category, "")
+        snap = c.history[-1]
 
         def build(width: int):
             f = Flow(self.fonts, width, fs)
@@ -504,8 +549,17 @@ class App:
                     f.text(self.action_text(a), payload=("drop", a), bg=(47, 80, 130))
                 f.gap(fs // 2)
             f.text(f"{cat}: click to choose" if avail else f"{cat}: nothing this month", theme.TEXT_DIM, bold=True)
+            asked = None
             for a in avail:
-                f.text(("✓ " if a in chosen else "") + self.action_text(a), payload=("pick", a))
+                if a.kind == "answer" and (a.target, a.issue) != asked:
+                    asked = (a.target, a.issue)  # what the proposal asks, then the answers
+                    p = next(
+                        (q for q in snap.get("pending", {}).get(team, []) if q["from"] == a.target and q["issue"] == a.issue),
+                        None,
+                    )
+                    if p is not None:
+                        f.text(describe_proposal_in(c.scenario, snap, team, p), theme.SUSPENDED, bold=True)
+                f.text(self.action_text(a), payload=("pick", a), indent=fs if a.kind == "answer" else 0)
             return f.rows
 
         av = self.views["available"]
@@ -610,6 +664,8 @@ class App:
 
     def _scroll_views(self) -> list[ScrollView]:
         """The scrolling panels on screen now, topmost first."""
+        if self.current_sheet() is not None:
+            return [self.sheet_view]
         out = []
         if self.ctrl.phase == "plan" and self.ctrl.current_team is not None:
             out += list(self.views.values())
@@ -620,6 +676,9 @@ class App:
     def _click_views(self, pos) -> bool:
         """A click on a scrolling panel: choose or drop an action, or page a scroll bar."""
         c = self.ctrl
+        if self.current_sheet() is not None:
+            self.sheet_view.click(pos)
+            return True
         for name, v in (list(self.views.items()) if c.phase == "plan" and c.current_team else []) + list(
             self.panel_views.items()
         ):
@@ -656,6 +715,21 @@ class App:
             elif k == pygame.K_ESCAPE:
                 self.confirm_dialog.kill()
                 self.confirm_dialog, self._on_confirm = None, None
+            return
+        sheet = self.current_sheet()
+        if sheet is not None and not self._typing() and self.file_dialog is None and not ctrl:
+            if k in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_ESCAPE):
+                self.sheet_ok()
+            elif k == pygame.K_d and sheet == "end":
+                self.open_sheet("debrief")
+            elif k == pygame.K_b and sheet == "briefing":
+                self.open_sheet(None)
+            elif k in (pygame.K_PAGEUP, pygame.K_PAGEDOWN):
+                self.sheet_view.page(1 if k == pygame.K_PAGEDOWN else -1)
+            elif k in (pygame.K_UP, pygame.K_DOWN):
+                self.sheet_view.scroll(1 if k == pygame.K_DOWN else -1)
+            elif k in (pygame.K_h, pygame.K_F1):
+                self.toggle_help()
             return
         if self._typing() or self.file_dialog is not None:
             # keys belong to the text field or the file dialog: no shortcut fires
@@ -708,6 +782,10 @@ class App:
             return
         elif k == pygame.K_i:
             self.toggle_instructor()
+        elif k == pygame.K_b:
+            self.open_sheet("briefing")
+        elif k == pygame.K_d and c.phase in ("replay", "over"):
+            self.open_sheet("debrief")
         elif k == pygame.K_r:
             c.exit_replay() if c.phase == "replay" else c.enter_replay()
         elif k == pygame.K_LEFT:
@@ -759,6 +837,10 @@ class App:
             c.exit_replay()
         elif el is w["skip"]:
             c.skip_animation()
+        elif el is w["sheet_ok"]:
+            self.sheet_ok()
+        elif el is w["sheet_debrief"]:
+            self.open_sheet("debrief")
         elif el is w["ready"]:
             c.team_ready()
         elif el is w["start_go"]:
@@ -770,6 +852,158 @@ class App:
         elif self.instructor is not None and el in getattr(self, "inst_remove", []):
             self.ctrl.withdraw_event(self.inst_remove.index(el))
             self._build_instructor()
+
+    # ------------------------------------------------------------------ sheets
+    SHEET_TITLES = {
+        "briefing": "Briefing",
+        "results": "The month's results",
+        "end": "Game over",
+        "debrief": "Debrief",
+    }
+
+    def current_sheet(self) -> str | None:
+        """The sheet over the body now: one opened by a key or the flow, or the month's results."""
+        if self.sheet is not None:
+            return self.sheet
+        if self.ctrl.phase == "results":
+            return "results"
+        return None
+
+    def open_sheet(self, kind: str | None) -> None:
+        """Open a sheet (``briefing``, ``end``, ``debrief``) or close it (``None``)."""
+        self.sheet = kind
+        self.sheet_view.first = 0
+        self.sheet_view.invalidate()
+        self._gui_sig = None
+
+    def sheet_ok(self) -> None:
+        """The sheet's main button (Enter): go on from the results, or close the sheet."""
+        kind = self.current_sheet()
+        if kind == "results":
+            self.ctrl.dismiss_results()
+        elif kind is not None:
+            self.open_sheet(None)
+        self._gui_sig = None
+
+    def briefing_team(self) -> str | None:
+        """Whose briefing B opens: the team planning now, else the selected or focus state."""
+        c = self.ctrl
+        if c.current_team:
+            return c.current_team
+        sel = c.selection
+        if sel and sel[0] == "actor":
+            return sel[1]
+        return c.teams[0] if c.teams else None
+
+    def _sheet_rows(self, kind: str, width: int) -> list:
+        from sim.briefing import briefing
+        from sim.describe import month_summary
+
+        c, fs = self.ctrl, self.fs
+        f = Flow(self.fonts, width, fs)
+        big = round(fs * 1.35)
+        if kind == "briefing":
+            team = self.briefing_team()
+            if team is None:
+                f.text("No team to brief.", theme.TEXT_DIM)
+                return f.rows
+            b = briefing(c.model, team)
+            f.text(f"Briefing for {self.name(team)} ({team}), {b['date']}", theme.ACCENT, bold=True, size=big)
+            f.text("Only this team should read it. B opens it again at any time.", theme.TEXT_DIM)
+            if b.get("story"):
+                f.heading("The situation")
+                f.text(b["story"])
+            if b.get("situation"):
+                f.text(b["situation"])
+            f.heading("Your interests")
+            for it in b["interests"]:
+                f.text(f"{it['text']} [source: {it['source']}]", indent=fs // 2)
+            f.heading("Your objectives")
+            for ob in b["objectives"]:
+                by = f", by turn {ob['by']}" if ob.get("by") is not None else ""
+                f.text(f"{ob['text']} ({ob['points']:g} points{by})", indent=fs // 2)
+            if not b["objectives"]:
+                f.text("This scenario sets no objectives for you: your score is how close the issues come to your interests.", theme.TEXT_DIM)
+            if b["red_lines"]:
+                f.heading("Your red lines")
+                for rl in b["red_lines"]:
+                    f.text(rl["text"], indent=fs // 2)
+            if b["others_red_lines"]:
+                f.heading("Others' red lines")
+                for rl in b["others_red_lines"]:
+                    f.text(rl["text"], indent=fs // 2)
+            f.heading("Your channels")
+            for ch in b["channels"]:
+                f.text(ch["text"], indent=fs // 2, marker=theme.channel_colour(ch["status"], 1.0 if ch["status"] == "open" else 0.0))
+            if b["partners"] or b["rivals"]:
+                f.heading("Partners and rivals")
+                for p in b["partners"]:
+                    f.text(f"Partner: {p['name']} (alignment {p['alignment']:+.2f}, tension {p['tension']:.2f})", indent=fs // 2)
+                for p in b["rivals"]:
+                    f.text(f"Rival: {p['name']} (tension {p['tension']:.2f}, alignment {p['alignment']:+.2f})", indent=fs // 2)
+            return f.rows
+        if kind == "results":
+            t = len(c.history) - 1
+            snap = c.history[-1]
+            f.text(f"The month's results: {snap['date']} (turn {t})", theme.ACCENT, bold=True, size=big)
+            f.text("They stay until you move on: Enter or Continue.", theme.TEXT_DIM)
+            self._score_rows(f, t)
+            f.heading("What changed")
+            for line in month_summary(c.record(t), t, focus=list(c.humans)):
+                f.text("- " + line, indent=0)
+            return f.rows
+        if kind == "end":
+            t = len(c.history) - 1
+            end = (c.model.end_state or "horizon").replace("_", " ")
+            f.text(f"Game over: {end} after {c.model.turn} turns", theme.ACCENT, bold=True, size=big)
+            f.heading("The teams ranked by score")
+            for k, (team, total, _d) in enumerate(c.scores(t)):
+                f.text(f"{k + 1}. {self.name(team)} ({team}): {total:+.1f} points", bold=k == 0, size=round(fs * 1.15))
+            self._score_rows(f, t, ranking=False)
+            f.text("D opens the debrief; R replays the game turn by turn; Ctrl+S saves it.", theme.TEXT_DIM)
+            return f.rows
+        # debrief: at the end, or from the replay at the turn shown
+        t = c.shown_turn() if c.phase == "replay" else len(c.history) - 1
+        f.text(f"Debrief: {c.static.name}, turn {t} of {c.model.horizon}", theme.ACCENT, bold=True, size=big)
+        qs = list(getattr(c.scenario, "debrief_questions", []) or [])
+        if qs:
+            f.heading("Questions for the class")
+            for k, q in enumerate(qs):
+                f.text(f"{k + 1}. {q}", indent=fs // 2)
+        self._score_rows(f, t)
+        rec = c.record(t)
+        f.heading("Month by month")
+        for tt in range(1, t + 1):
+            lines = month_summary(rec, tt, focus=list(c.humans))
+            f.text(f"Turn {tt} ({c.history[tt]['date']})", bold=True)
+            for line in lines[:4]:
+                f.text("- " + line, indent=fs // 2)
+        f.text(
+            "For the class's game against the same scenario played by the AI alone over many "
+            "seeds, save the game and run: python run.py debrief SAVE.json --out DIR",
+            theme.TEXT_DIM,
+        )
+        return f.rows
+
+    def _score_rows(self, f: Flow, turn: int, ranking: bool = True) -> None:
+        from sim.score import STATUS_WORDS, score
+
+        c = self.ctrl
+        rec = c.record(turn)
+        f.heading("Scorecard" if ranking else "How the scores are made up")
+        for team, total, delta in c.scores(turn):
+            b = score(rec, team, turn)
+            if ranking:
+                f.text(f"{self.name(team)} ({team}): {total:+.1f} points ({delta:+.1f} this month)", bold=True)
+            else:
+                f.text(f"{self.name(team)} ({team})", bold=True)
+            f.text(
+                f"issues {b.issue_points:+.1f}, objectives {b.objective_points:+.1f}, "
+                f"crises and clashes -{b.penalty_points:.1f}",
+                indent=self.fs // 2,
+            )
+            for r in b.objectives:
+                f.text(f"{r.text}: {STATUS_WORDS.get(r.status, r.status)}", theme.TEXT_DIM, indent=self.fs)
 
     # ------------------------------------------------------------------ questions
     def confirm(self, title: str, text: str, yes: str, on_yes) -> None:
@@ -1328,7 +1562,10 @@ class App:
             pygame.draw.rect(surf, theme.PANEL_EDGE, L.menu, 1)
             pygame.draw.rect(surf, theme.PANEL, L.log)
             pygame.draw.rect(surf, theme.PANEL_EDGE, L.log, 1)
-            if c.phase == "plan" and c.current_team is not None:
+            sheet = self.current_sheet()
+            if sheet is not None:
+                self._draw_sheet(surf, sheet)
+            elif c.phase == "plan" and c.current_team is not None:
                 self._draw_menu(surf)
         self.manager.draw_ui(surf)
         if self.toast is not None:
@@ -1343,6 +1580,18 @@ class App:
         for line in F.wrap(self.status_text, fs, r.w, bold=True)[: max(1, r.h // lh)]:
             surf.blit(F.text(line, fs, theme.ACCENT, bold=True), (r.x, y))
             y += lh
+
+    def _draw_sheet(self, surf: pygame.Surface, kind: str) -> None:
+        W, H = surf.get_size()
+        top = self.layout.top[3]
+        surf.fill(theme.BG, (0, top, W, H - top))
+        pygame.draw.rect(surf, theme.PANEL, self.sheet_rect, border_radius=6)
+        pygame.draw.rect(surf, theme.ACCENT, self.sheet_rect, 2, border_radius=6)
+        c = self.ctrl
+        key = (kind, len(c.history), c.shown_turn(), c.current_team, self.briefing_team())
+        self.sheet_view.set_content(key, lambda width: self._sheet_rows(kind, width))
+        self.sheet_view.hover = None
+        self.sheet_view.draw(surf)
 
     def _draw_menu(self, surf: pygame.Surface) -> None:
         F, fs = self.fonts, self.fs

@@ -13,6 +13,8 @@ Phases::
   exactly :meth:`GreatPowerModel.legal_actions`; End turn passes to the next team, and after the
   last team every team's choice goes through :meth:`GreatPowerModel.submit` and the turn resolves.
 * ``animate``: what changed is shown for ``anim_seconds`` (skippable).
+* ``results``: the month's results in words; they stay until the instructor moves on
+  (:meth:`GameController.dismiss_results`), before any hand-over.
 * ``over``: the game has ended; replay is open.
 * ``replay``: a cursor over the per-turn snapshots, forward and back.
 
@@ -32,7 +34,7 @@ from sim.actions import Action
 from sim.model import GreatPowerModel
 from sim.ui import save as saves
 
-PHASES = ("start", "handover", "plan", "animate", "replay", "over")
+PHASES = ("start", "handover", "plan", "animate", "results", "replay", "over")
 AGREEMENT_OUTCOMES = ("compromise", "capitulation", "agreement")
 ACTION_GROUPS = (
     ("answer", "Answers"),
@@ -463,7 +465,13 @@ class GameController:
         if self.overlay is not None and self.overlay_t < 1.0:
             self.overlay_t = min(1.0, self.overlay_t + dt / max(self.anim_seconds, 1e-6))
             if self.overlay_t >= 1.0 and self.phase == "animate":
-                self._begin_turn()
+                self.phase = "results"
+                self.version += 1
+
+    def dismiss_results(self) -> None:
+        """The instructor moves on from the month's results: the next turn begins."""
+        if self.phase == "results":
+            self._begin_turn()
 
     def skip_animation(self) -> None:
         """Jump to the end of the animation."""
@@ -623,6 +631,8 @@ class GameController:
             what = "all states are AI: End turn to watch the next month"
         elif self.phase == "animate":
             what = "resolving the turn"
+        elif self.phase == "results":
+            what = "the month's results (Enter to go on)"
         elif self.phase == "replay":
             what = f"REPLAY turn {self.replay_cursor} of {len(self.history) - 1}"
         else:
@@ -648,6 +658,34 @@ class GameController:
             humans=self.humans,
             ui=ui,
         )
+
+    def record(self, upto: int | None = None):
+        """The game so far as a :class:`sim.score.GameRecord` (turns 0..``upto``)."""
+        from sim.score import GameRecord
+
+        n = len(self.history) if upto is None else upto + 1
+        return GameRecord(self.scenario, self.history[:n], self.model.log[: n - 1])
+
+    @property
+    def teams(self) -> list[str]:
+        """The teams scored: the human teams, or in an all-AI game the playable states."""
+        from sim.schema import playable_ids
+
+        return list(self.humans) or playable_ids(self.scenario)
+
+    def scores(self, turn: int | None = None) -> list[tuple[str, float, float]]:
+        """``(team, total score, change since the previous turn)`` at a turn (default: the
+        turn shown), best first (:func:`sim.score.scoreboard`)."""
+        from sim.score import scoreboard
+
+        t = self.shown_turn() if turn is None else turn
+        key = (t, len(self.history))
+        if getattr(self, "_score_cache", (None,))[0] != key:
+            rec = self.record(t)
+            now = scoreboard(rec, self.teams, t)
+            before = {b.actor: b.total for b in scoreboard(rec, self.teams, t - 1)} if t > 0 else {}
+            self._score_cache = (key, [(b.actor, b.total, b.total - before.get(b.actor, b.total)) for b in now], now)
+        return self._score_cache[1]
 
     def save(self, path: str) -> str:
         """Write the game to ``path`` atomically.
