@@ -95,9 +95,32 @@ class Fonts:
         self._choice[text] = k
         return k
 
+    def char_face(self, ch: str) -> int:
+        """The first face (0 main, ``k`` fallback) that has ``ch``; -1 if none."""
+        if ch.isspace() or self.covers(MAIN[0], ch):
+            return 0
+        return next((i + 1 for i, fb in enumerate(FALLBACKS) if self.covers(fb[0], ch)), -1)
+
+    def coverable(self, text: str) -> bool:
+        """Whether every character of ``text`` is in some bundled face (runs of text in
+        different scripts are then drawn each in its own face)."""
+        return self.face_for(text) >= 0 or all(self.char_face(c) >= 0 for c in text)
+
+    def _runs(self, text: str) -> list[tuple[str, int]]:
+        runs: list[tuple[str, int]] = []
+        for ch in text:
+            k = self.char_face(ch)
+            if ch.isspace() and runs:
+                k = runs[-1][1]
+            if runs and runs[-1][1] == k:
+                runs[-1] = (runs[-1][0] + ch, k)
+            else:
+                runs.append((ch, k))
+        return runs
+
     def drawable(self, text: str, fallback: str) -> str:
-        """``text`` if some bundled face has all its characters, else ``fallback`` (an id)."""
-        return text if self.face_for(text) >= 0 else fallback
+        """``text`` if the bundled faces have all its characters, else ``fallback`` (an id)."""
+        return text if self.coverable(text) else fallback
 
     def widget_safe(self, text: str, fallback: str) -> str:
         """``text`` if the widgets' face (Noto Sans) has all its characters, else ``fallback``."""
@@ -135,11 +158,21 @@ class Fonts:
         surf = self._cache.get(key)
         if surf is None:
             face = self.face_for(s)
-            shown = s
-            if face < 0:
-                shown = "".join(c if self.covers(MAIN[0], c) else "?" for c in s)
-                face = 0
-            surf = self.font(size, bold, italic and face == 0, face).render(shown, True, colour)
+            if face >= 0:
+                surf = self.font(size, bold, italic and face == 0, face).render(s, True, colour)
+            else:  # runs in several scripts, each in its face (a character in none shows as ?)
+                parts = [
+                    self.font(size, bold, italic and k <= 0, max(k, 0)).render(
+                        run if k >= 0 else "?" * len(run), True, colour
+                    )
+                    for run, k in self._runs(s)
+                ]
+                h = max(p.get_height() for p in parts)
+                surf = pygame.Surface((sum(p.get_width() for p in parts), h), pygame.SRCALPHA)
+                x = 0
+                for p in parts:
+                    surf.blit(p, (x, h - p.get_height()))
+                    x += p.get_width()
             self._cache[key] = surf
             if len(self._cache) > self._max:
                 self._cache.popitem(last=False)
@@ -149,8 +182,10 @@ class Fonts:
 
     def width(self, s: str, size: int, bold: bool = False) -> int:
         """Width in pixels of ``s`` as :meth:`text` draws it."""
-        face = max(0, self.face_for(s))
-        return self.font(size, bold, False, face).size(s)[0]
+        face = self.face_for(s)
+        if face >= 0:
+            return self.font(size, bold, False, face).size(s)[0]
+        return sum(self.font(size, bold, False, max(k, 0)).size(r)[0] for r, k in self._runs(s))
 
     def wrap(self, s: str, size: int, width: int, bold: bool = False) -> list[str]:
         """``s`` broken into lines of at most ``width`` pixels (at spaces; a word longer than
