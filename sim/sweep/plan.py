@@ -37,6 +37,19 @@ def seed_int(child: np.random.SeedSequence) -> int:
     return int(lo) | (int(hi) << 32)
 
 
+def run_seeds(master_seed: int, n_runs: int) -> list[int]:
+    """Seeds of ``n_runs`` independent runs of one configuration (validity, backtest ensembles).
+
+    They are the runs of point 0 of a sweep with master seed ``master_seed``:
+    ``run_seed(master_seed, 0, r)`` for ``r`` in ``0 .. n_runs - 1``; so adding runs never changes
+    the seeds of the first ones.
+
+    Raises:
+        ValueError: a negative master seed.
+    """
+    return [run_seed(master_seed, 0, r) for r in range(n_runs)]
+
+
 def run_seed(master_seed: int, point: int, run: int, common: bool = False) -> int:
     """The seed of run ``run`` of point ``point``: ``SeedSequence(master_seed, spawn_key=(point, run))``.
 
