@@ -1,4 +1,4 @@
-"""``GreatPowerModel``: one turn in six phases (DESIGN section 4).
+"""``GreatPowerModel``: one turn in six phases (docs/model.md section 3).
 
 The model owns the run's :class:`~sim.state.State` and orchestrates the phase functions of
 :mod:`sim.phases`, each a module of plain functions over the world's arrays and the generator
@@ -60,20 +60,55 @@ def _forward(name: str) -> property:
     return property(get, put, doc=f"The run's ``{name}`` (:class:`sim.state.State`).")
 
 
+def as_seed(seed: Any) -> int | None:
+    """A seed as the one Python ``int`` both generators are built from (``None`` stays ``None``).
+
+    Mesa seeds ``model.rng`` with ``numpy.random.default_rng(seed)`` and ``model.random`` with
+    ``random.Random(seed)``; the latter refuses a numpy integer and Mesa then draws another seed,
+    so ``numpy.uint64(s)`` (as read from ``runs.parquet``) would give another run than ``s``.
+
+    Raises:
+        TypeError: not a whole number (a bool, a float, text).
+        ValueError: a negative number.
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"a seed is a whole number, got {type(seed).__name__}")
+    value = int(seed)
+    if value < 0:
+        raise ValueError(f"a seed is >= 0, got {value}")
+    return value
+
+
 class GreatPowerModel(mesa.Model):
-    """The great-power bargaining model (DESIGN sections 3-5).
+    """The great-power bargaining model (docs/model.md, sections 2-7).
 
     Args:
         scenario: a validated :class:`~sim.schema.Scenario`, or a path to a scenario file.
-        seed: integer seed of the model's generator (``None``: fresh entropy).
+        seed: whole-number seed >= 0 of the model's generators, a Python or numpy integer (a
+            sweep writes seeds up to 2**64 - 1); ``None``: fresh entropy. See :func:`as_seed`.
         turns: horizon override (default: the scenario's ``turns``).
         humans: ids of human-controlled actors (default: those with ``controller: human``).
         reasons: record each AI decision's alternatives and terms in the turn log.
 
     Raises:
         sim.loader.ScenarioError: ``scenario`` is a path to an invalid file.
-        ValueError: an unknown id in ``humans``.
+        ValueError: an unknown id in ``humans``, or a negative seed.
+        TypeError: a seed that is not a whole number.
     """
+
+    # Mesa 3.5 gives ``mesa.Model`` a ``scenario`` property for its own experimental Scenario
+    # class (its setter writes ``scenario.model``); here ``scenario`` is the project's validated,
+    # frozen Scenario, so this class keeps it as a plain attribute of its own.
+    @property
+    def scenario(self) -> Scenario:
+        """The validated :class:`~sim.schema.Scenario` this model runs."""
+        return self.__dict__["_gp_scenario"]
+
+    @scenario.setter
+    def scenario(self, value) -> None:
+        self.__dict__["_gp_scenario"] = value
 
     def __init__(
         self,
@@ -88,10 +123,11 @@ class GreatPowerModel(mesa.Model):
             from sim.loader import load_scenario
 
             scenario = load_scenario(scenario)
+        seed = as_seed(seed)
         super().__init__(rng=seed)
         self.seed_value = seed
-        self.scenario = scenario
         self.world = w = compile_world(scenario)
+        self.scenario = scenario = w.scenario  # ids and lists in sorted order (sim.world.canonical)
         self.horizon = int(turns if turns is not None else scenario.turns)
         self.reasons = reasons
         if humans is None:
@@ -120,7 +156,7 @@ class GreatPowerModel(mesa.Model):
             grievance=np.zeros((w.n, w.n)),
             goodwill=np.zeros((w.n, w.n)),
             red_line_armed=[True] * len(w.red_lines),
-            pending={h: [] for h in self.humans},
+            pending={h: [] for h in sorted(self.humans)},
             totals={k: 0 for k in TOTALS},
         )
         self.submitted: dict[str, list[Action]] = {}
@@ -320,10 +356,17 @@ class GreatPowerModel(mesa.Model):
         update.anchor_positions(st, dyn)
         update.issue_states(w, st, turn, self.structure.deciders, dyn, st.vetoed)
         update.staffing_caps(w, st)
+        applied = turn.tension_delta.copy()
         collective.check_red_lines(w, st, turn)
+        update.late_tension(st, turn.tension_delta - applied)  # a red line crossed in this update
         update.decay_memory(st, dyn)
         self._check_end(turn)
-        self.summits = turn.summits
+        # Between turns the model shows the state at the end of this turn, derived from what
+        # to_state saves and nothing else: a summit lasts its turn, and what the next choices
+        # see (channel values, effectiveness) is recomputed, so a saved game loads and plays on
+        # exactly as the unsaved one.
+        self.summits = ()
+        self._perceive()
         self._outcomes_now = self.outcomes()
         self.log.append({"turn": self.turn, "date": self.date(), "events": turn.events, "summary": self._outcomes_now})
         self.datacollector.collect(self)

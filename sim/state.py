@@ -1,4 +1,4 @@
-"""The changing state of a run, and the scratch record of one turn (DESIGN section 3).
+"""The changing state of a run, and the scratch record of one turn (docs/model.md section 2).
 
 A :class:`State` holds every quantity that a turn changes, as numpy arrays indexed like the
 :class:`sim.world.World` they belong to (actors in id order, issues, channels and theatres in

@@ -1,4 +1,4 @@
-"""The turn's phase functions on small hand-made worlds, table by table (STYLE 2, 12).
+"""The turn's phase functions on small hand-made worlds, table by table (as a board game's rules are tested).
 
 Each test builds a world of five states from an inline scenario, sets the state it needs, calls
 one phase function and checks the arrays it changed against hand-computed values.
@@ -485,7 +485,8 @@ def test_force_is_weighed_against_bargaining(world, bargain_value, offered):
     w = world
     st, _, sx = fresh(w)
     rus, ukr = ids(w, "RUS", "UKR")
-    mu = np.array([0.6, 0.5, 0.3, 0.4])
+    mu = np.full(w.m, 0.4)
+    mu[issue(w, "ukr")] = 0.6
     bv = np.zeros((w.n, w.m))
     bv[rus, issue(w, "ukr")] = bargain_value
     mask = np.zeros(w.n, bool)
@@ -581,9 +582,9 @@ def test_vote_positions_follow_coordinated_partners(world):
 @pytest.mark.parametrize(
     "rus, chn, coordination, passed, veto",
     [
-        (0.2, 0.1, 0.5, False, ["RUS", "CHN"]),
+        (0.2, 0.1, 0.5, False, ["CHN", "RUS"]),
         (0.9, 0.9, 0.5, True, []),
-        (0.5, 0.1, 0.5, False, ["RUS", "CHN"]),  # Russia joins China's veto
+        (0.5, 0.1, 0.5, False, ["CHN", "RUS"]),  # Russia joins China's veto
         (0.5, 0.1, 0.0, False, ["CHN"]),  # without the understanding, China vetoes alone
         (0.9, 0.1, 0.5, True, []),  # they meet half-way, at 0.5: both accept 0.45
     ],

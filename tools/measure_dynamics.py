@@ -70,8 +70,8 @@ class DrawProbe:
         return out
 
 
-def run_one(sc, seed: int, turns: int) -> dict:
-    m = GreatPowerModel(sc, seed=seed, turns=turns)
+def run_one(sc, seed: int, turns: int, reasons: bool = True) -> dict:
+    m = GreatPowerModel(sc, seed=seed, turns=turns, reasons=reasons)
     w = m.world
     gp = list(w.great_powers)
     iss = {x: k for k, x in enumerate(w.issue_ids)}
@@ -221,6 +221,7 @@ def main() -> None:
     ap.add_argument("--json")
     ap.add_argument("--only", choices=("baseline", "mission"))
     ap.add_argument("--no-probe", action="store_true", help="skip the below-pass draw probe (faster)")
+    ap.add_argument("--no-reasons", action="store_true", help="no decision records (faster; no proposal counts)")
     a = ap.parse_args()
     results = {}
     for name, file in (("baseline", "baseline_2021.yaml"), ("mission", "nato_mission_2021.yaml")):
@@ -231,7 +232,7 @@ def main() -> None:
         if probe:
             policy.draw = probe
         try:
-            runs = [run_one(sc, s, a.turns) for s in range(a.seeds)]
+            runs = [run_one(sc, s, a.turns, not a.no_reasons) for s in range(a.seeds)]
         finally:
             if probe:
                 policy.draw = probe.orig

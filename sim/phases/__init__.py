@@ -1,4 +1,4 @@
-"""The turn's rules, one module per phase (DESIGN section 4; STYLE 12).
+"""The turn's rules, one module per phase (docs/model.md section 3).
 
 Each module holds plain functions over the world's arrays (:class:`sim.world.World`), the run's
 changing state (:class:`sim.state.State`), the turn's scratch (:class:`sim.state.Turn`) and the

@@ -41,7 +41,7 @@ def carry_out(w: World, st: State, turn: Turn, sx: Structure, per: Perception, d
             reason["done"] = done
             turn.log(reason)
         elif reason is not None:
-            turn.log({"type": "decision", "actor": a.actor, "action": str(a), "human": True, "done": done})
+            turn.log({"type": "decision", "actor": a.actor, "action": str(a), "spec": a.to_dict(), "human": True, "done": done})
 
 
 def host_consents(w: World, st: State, per: Perception, turn: Turn, k: int, humans: frozenset[int] = frozenset()) -> bool:

@@ -1,4 +1,4 @@
-"""Phase 3, bargain: proposals resolved by the expected-utility kernel, gated by channels (DESIGN section 4).
+"""Phase 3, bargain: proposals resolved by the expected-utility kernel, gated by channels (docs/model.md section 3).
 
 A proposal travels only over an open channel (or a caucus of the bloc deciding the issue); an
 AI target answers by the kernel's cases (:func:`sim.kernel.resolve`), a bloc by its rule, a
@@ -91,10 +91,11 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
     old = st.position.T.copy()
     tiebreak = rng.random((m, n, n))
     new_x, chal, outcome, frac = kernel.resolve(old, eu, offers, effm, tiebreak)
-    # How far a target moves (ours, on top of DESIGN section 4's effectiveness-scaled
-    # compromise): a capitulation (or a lost conflict, when disputes do not hold) is scaled by
-    # the channel's effectiveness too, so that a weak channel transmits little; every step by
-    # step_scale (salience, tension); and no step exceeds talks.max_step in a turn.
+    # How far a target moves (ours, on top of the kernel's effectiveness-scaled compromise):
+    # a capitulation (or a lost conflict, when disputes do not hold) is scaled by the channel's
+    # effectiveness too, so that a weak channel transmits little; every step by step_scale
+    # (salience, tension: Russia yields least on Ukraine's membership, interview L21); and no
+    # step exceeds talks.max_step in a turn.
     m_i, j_i = np.nonzero(chal >= 0)
     if len(m_i):
         c_i = chal[m_i, j_i]

@@ -1,7 +1,7 @@
 """Phase 2, decide: AI challenges (the kernel's expected utility) and AI actions (the policy's softmax).
 
 An AI actor proposes where its expected utility of a challenge is positive, best first, up to
-``ai.proposals_per_turn`` (DESIGN section 4); its other actions are drawn from a softmax of the
+``ai.proposals_per_turn`` (docs/model.md section 3); its other actions are drawn from a softmax of the
 one-turn utility gains scored by :mod:`sim.policy`. Human actors' submitted actions join the
 same lists. Each AI decision's record (its alternatives and the terms that decided it, each
 with its source) goes to the turn log.
@@ -67,7 +67,7 @@ class Challenges:
     """The kernel's view of every possible challenge this turn.
 
     Attributes:
-        eu: (m, n, n) expected utility to i of challenging j (kernel, DESIGN section 5).
+        eu: (m, n, n) expected utility to i of challenging j (kernel, docs/model.md 7.4).
         forecast: (m,) weighted median of positions.
         eff, chan: (m, n, n) best route effectiveness and channel (see :func:`routes`).
         dec: (m, n, n) perceived decisiveness of the target (F5).
@@ -88,13 +88,13 @@ class Challenges:
 
 
 def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t: float, endogenous_risk: bool, proposals_per_turn: int, proposal_cost: float = 0.0) -> Challenges:
-    """Expected utilities of every challenge, routes and the challenge scores (DESIGN sections 4-5).
+    """Expected utilities of every challenge, routes and the challenge scores (docs/model.md 7.4-7.5).
 
     A challenge's score is ``EU x salience x decisiveness x route effectiveness``, times
     ``1 - min(rebuff, 1)`` (the memory of the same challenge rebuffed lately: deadlocked
     dialogue is not repeated, interview L9, L15; :func:`sim.phases.bargain.rebuffed`); an AI
-    actor makes it only if the score exceeds
-    ``proposal_cost`` (a demarche spends diplomatic capital).
+    actor makes it only if the score exceeds ``proposal_cost`` (a demarche spends diplomatic
+    capital).
     """
     x = st.position.T  # (m, n)
     s = per.salience_eff.T
@@ -192,7 +192,8 @@ class Reasons:
         for name, val in zip(names, cand.terms[r]):
             if name:
                 terms.append({"term": name, "value": rnd(val), "source": self.term_source(kind, name, r)})
-        return {"type": "decision", "actor": a, "action": str(to_action(w, cand, r)), "score": rnd(cand.score[r]), "alternatives": alts, "terms": terms}
+        act = to_action(w, cand, r)
+        return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": rnd(cand.score[r]), "alternatives": alts, "terms": terms}
 
     def term_source(self, kind: str, name: str, r: int) -> str:
         """Where a decision term's number comes from (scenario sources, interview lines)."""
@@ -246,12 +247,14 @@ def proposal_reason(w: World, st: State, per: Perception, p: Proposal, ch: Chall
         if (kk, jj) != (k, j) and flat_row[f] > 0:
             alts.append([f"propose {w.issue_ids[kk]} to {w.actor_ids[jj]}", rnd(flat_row[f])])
     terms = [
-        {"term": "expected utility of the challenge", "value": rnd(eu), "source": "Scholz et al. 2011 (DESIGN section 5)"},
+        {"term": "expected utility of the challenge", "value": rnd(eu), "source": "Scholz, Calbert and Smith 2011 (docs/model.md 7.4)"},
         {"term": "salience", "value": rnd(per.salience_eff[i, k]), "source": source(w, "salience", a, x)},
         {"term": "decisiveness of the target", "value": rnd(dec), "source": "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue"},
         {"term": "channel effectiveness", "value": rnd(eff), "source": source(w, "channel", w.channel_ids[code]) if code >= 0 else "caucus of a common bloc"},
     ]
-    return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {chan_name(w, st.members, code, i, j, k)}", "score": rnd(eu * per.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
+    via = chan_name(w, st.members, code, i, j, k)
+    spec = Action("propose", a, issue=x, target=b, channel=via).to_dict()
+    return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {via}", "spec": spec, "score": rnd(eu * per.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
 
 
 def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng: np.random.Generator, reasons: bool) -> list[Decision]:
@@ -292,7 +295,7 @@ def human_actions(w: World, ch: Challenges, submitted: dict[str, list[Action]], 
             if a.kind == "propose":
                 k, j = w.issue_ids.index(a.issue), w.actor_ids.index(a.target)
                 proposals.append((i, k, j, int(ch.chan[k, i, j]), float(ch.eu[k, i, j])))
-                turn.log({"type": "decision", "actor": h, "action": str(a), "human": True})
+                turn.log({"type": "decision", "actor": h, "action": str(a), "spec": a.to_dict(), "human": True})
             else:
                 decisions.append((i, a, {"human": True}))
     return decisions, proposals

@@ -1,4 +1,4 @@
-"""Scheduled and injected events, applied at the start of a turn (DESIGN section 4; the instructor's injections)."""
+"""Scheduled and injected events, applied at the start of a turn (docs/model.md section 3; the instructor's injections)."""
 
 from __future__ import annotations
 

@@ -125,6 +125,15 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
         turn.log({"type": "issue", "issue": w.issue_ids[k], "from": rnd(before[k]), "to": rnd(st.issue_state[k])})
 
 
+def late_tension(st: State, delta: np.ndarray) -> None:
+    """Tension changes made after this turn's update of relations (a red line crossed by an
+    issue that moved in the update), applied at once, within [0, 1]."""
+    if np.any(delta):
+        t = np.clip(st.tension + delta, 0.0, 1.0)
+        np.fill_diagonal(t, 0.0)
+        st.tension = t
+
+
 def staffing_caps(w: World, st: State) -> None:
     """Staff above the ceiling set by a staffing issue (state x baseline) goes home (F14)."""
     for k, chans in w.staffing.items():
