@@ -36,7 +36,7 @@ _COMMON_FIRST = ("Military", "Embassy", "Mission", "Summit", "Hotline", "Channel
 """First words of channel labels that are not names (lower-cased after "the")."""
 END_WORDS = {
     "horizon": "the last turn was reached",
-    "armed_clash": "an incident escalated into an armed clash",
+    "armed_clash": "an armed clash (an incident that escalated, or a deliberate use of force)",
     "grand_bargain": "great-power tensions stayed low for several turns (a grand bargain)",
     "running": "still running",
 }
@@ -210,6 +210,9 @@ def describe_action_in(sc: Scenario, snap: dict, a: Action) -> str:
         return f"Patrol the {th} together with {actor_name(sc, a.target)} (closer alignment; incidents there grow likelier)"
     if k == "apply_membership":
         return f"Apply to join {a.bloc} (its members vote next month)"
+    if k == "use_force":
+        th = sc.theatres[a.theatre].name if a.theatre in sc.theatres else a.theatre
+        return f"Use force against {actor_name(sc, a.target)} in the {th} (if they resist, an armed clash ends the game)"
     if k == "vote":
         mo = next((m for m in snap.get("motions", []) if m["bloc"] == a.bloc and m["issue"] == a.issue), None)
         cand = actor_name(sc, mo["candidate"]) if mo else "the candidate"
@@ -310,10 +313,25 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
             what = ev.get("text") or ev.get("kind", "").replace("_", " ")
             first.append(f"Event: {what}.")
         elif ty == "red_line":
+            how = "was declared crossed" if ev.get("trigger") == "event" else f"was crossed (state {ev['state']:.2f}, threshold {ev['threshold']:.2f})"
+            resp = ev.get("response") or {}
+            did = [f"posture in the {sc.theatres[t].name if t in sc.theatres else t} {a:.2f} to {b:.2f}" for t, (a, b) in (resp.get("posture") or {}).items()]
+            did += [f"tension with {name(j)} +{dv:.2f}" for j, dv in (resp.get("tension") or {}).items()]
+            did += [f"{channel_words(sc, c)} suspended" for c in resp.get("suspended") or []]
             first.append(
-                f"{capital_first(possessive(sc.actors[ev['actor']].name))} red line on {issue_words(sc, ev['issue'])} was crossed "
-                f"({ev['state']:.2f} against {ev['threshold']:.2f})" + (f": {ev['note']}." if ev.get("note") else ".")
+                f"{capital_first(possessive(sc.actors[ev['actor']].name))} red line on {issue_words(sc, ev['issue'])} {how}"
+                + (f"; its response: {', '.join(did)}" if did else "")
+                + (f" ({ev['note']})." if ev.get("note") else ".")
             )
+        elif ty == "force":
+            a, b = (name(x) for x in ev["actors"])
+            th = sc.theatres[ev["theatre"]].name if ev["theatre"] in sc.theatres else ev["theatre"]
+            if ev.get("armed_clash"):
+                first.append(f"{capital_first(a)} used force against {b} in the {th}, and {b} resisted: an armed clash.")
+            else:
+                first.append(f"{capital_first(a)} used force against {b} in the {th}; {b} gave way.")
+        elif ty == "channel_refused":
+            minor += 1
         elif ty == "accession":
             first.append(f"{capital_first(name(ev['member']))} joins {ev['bloc']}.")
         elif ty == "incident":
@@ -335,6 +353,9 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 nxt = min(ahead) if up else max(ahead)
                 toward = f", toward '{sc.issues[x].scale[_key(sc, x, nxt)]}'"
             issues.append(f"{capital_first(issue_words(sc, x))} moved {'up' if up else 'down'} from {ev['from']:.3f} to {ev['to']:.3f}{toward}.")
+        elif ty == "vote" and "candidate" not in ev:
+            res = "passed" if ev["passed"] else ("was vetoed by " + ", ".join(name(a) for a in ev["veto"]) if ev.get("veto") else "failed")
+            votes.append(f"{ev['bloc']} voted on moving {issue_words(sc, ev['issue'])} from {ev['from']:.2f} to {ev['to_level']:.2f}: it {res}.")
         elif ty == "vote":
             res = "passed" if ev["passed"] else "failed"
             no = ", ".join(name(a) for a in ev["no"]) or "nobody"

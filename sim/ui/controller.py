@@ -45,6 +45,7 @@ ACTION_GROUPS = (
     ("set_posture", "Posture"),
     ("joint_patrol", "Patrols"),
     ("apply_membership", "Membership"),
+    ("use_force", "Force"),
     ("pass", "Pass"),
 )
 """Categories of the action menu, in menu order; every legal action falls in exactly one."""
