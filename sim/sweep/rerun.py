@@ -3,7 +3,8 @@
 A sweep's ``manifest.json`` records everything that decides a run (see :mod:`sim.sweep.plan`):
 the scenario (its file and the hash of its merged data), the ``--set`` overrides and grid axes
 with the parameters of every grid point, the runs per point, the master seed and ``--turns``.
-Run ``K`` is grid point ``K // runs_per_point``, and its seed is ``run_seed(master_seed, K)``.
+Run ``K`` of a sweep of ``P`` points is run ``K // P`` of point ``K % P``; its seed is
+``run_seed(master_seed, point, run, common_seeds)`` (:mod:`sim.sweep.plan`).
 
 This module reads only the manifest (no pandas, no pyarrow), so that ``run`` and ``play`` need
 nothing of the ``sweep`` extra.
@@ -127,12 +128,16 @@ def read_swept_run(directory: str, run_id: int) -> SweptRun:
         raise _bad(directory, "manifest.json is damaged (a field is missing or of the wrong type)")
     if not 0 <= run_id < n_runs:
         raise _bad(directory, f"--run-id {run_id} is not a run of this sweep (run ids 0 to {n_runs - 1})")
-    point = run_id // per_point
+    n_points = m.get("n_points", len(points))
+    common = m.get("common_seeds", False)
+    if not isinstance(n_points, int) or isinstance(n_points, bool) or n_points < 1 or not isinstance(common, bool):
+        raise _bad(directory, "manifest.json is damaged (n_points or common_seeds)")
+    run, point = divmod(run_id, n_points)  # run ids are run * n_points + point (sim.sweep.plan)
     entry = points[point] if point < len(points) else None
     params = entry.get("params") if isinstance(entry, dict) and entry.get("point") == point else None
     if not isinstance(params, dict) or not all(_plain(v) for v in params.values()):
         raise _bad(directory, f"manifest.json is damaged (no parameters for grid point {point})")
-    return SweptRun(directory, run_id, point, run_id % per_point, run_seed(master, run_id), turns, file, digest, dict(params))
+    return SweptRun(directory, run_id, point, run, run_seed(master, point, run, common), turns, file, digest, dict(params))
 
 
 def _plain(v: Any) -> bool:
