@@ -212,7 +212,7 @@ def trajectory_bands(turns: pd.DataFrame, column: str, horizon: int | None = Non
 
     Args:
         turns: per-turn rows with ``run_id``, ``point``, ``turn`` and ``column``.
-        column: e.g. ``tension.USA-RUS``.
+        column: e.g. ``tension.RUS-USA``.
         horizon: last turn to show (default: the largest in the data).
 
     Returns:
