@@ -1,9 +1,15 @@
-"""Read and validate scenario files (DESIGN section 6).
+"""Read and validate scenario files.
 
 YAML 1.2 through ruamel.yaml's pure-Python safe loader (so ``NO`` stays a string and ``on`` is
-not a boolean), duplicate keys rejected, then the pydantic models of :mod:`sim.schema`, then the
-cross-reference check. Every problem becomes a :class:`Problem` that names the file, the line
-and the dotted field path; :class:`ScenarioError` carries them all.
+not a boolean; a ``%YAML`` directive of another version is refused), duplicate keys rejected,
+then the pydantic models of :mod:`sim.schema`, then the cross-reference check. Every problem
+becomes a :class:`Problem` that names the file, the line and the dotted field path;
+:class:`ScenarioError` carries them all.
+
+A file that is not a scenario (no ``schema_version``, or a top level that is not a mapping) is
+refused in one line that shows none of its content, whether it is given directly or named by an
+``extends``. A scenario beyond the size limits of :mod:`sim.schema` is refused while it is read,
+at the first entry beyond the limit, before any array is built.
 """
 
 from __future__ import annotations

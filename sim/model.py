@@ -1159,7 +1159,8 @@ class GreatPowerModel(mesa.Model):
         }
 
     # ------------------------------------------------------------------ persistence
-    STATE_VERSION = 1
+    STATE_VERSION = 2
+    """2: arrays in sorted-id order (1: in the order of the scenario file)."""
     _ARRAYS = ("position", "salience", "issue_state", "posture", "tension", "alignment", "status", "staff", "members", "grievance", "goodwill")
 
     def to_state(self) -> dict[str, Any]:
