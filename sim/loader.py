@@ -399,6 +399,7 @@ def content_hash(text: str) -> str:
 _DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S*)")
 _SCENARIO_MARK = re.compile(r"""(^|[\s{,'"])(schema_version|extends)['"]?[ \t]*:""", re.MULTILINE)
 _BLANK_OR_COMMENT = re.compile(r"^[ \t]*(#.*)?$")
+_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 _TOP_KEYS = frozenset(Scenario.model_fields) | {"extends"}
 
 
@@ -408,7 +409,8 @@ class _NotAScenario(Exception):
 
 def _check_directives(text: str, file: str) -> None:
     """Refuse a ``%YAML`` directive other than 1.2 (1.1 reads ``012`` as 10 and ``1:08`` as 68)."""
-    for k, line in enumerate(text.splitlines()):
+    for k, line in enumerate(io.StringIO(text)):
+        line = line.rstrip("\r\n")
         if not line.startswith("%"):
             if _BLANK_OR_COMMENT.match(line):
                 continue
@@ -428,7 +430,7 @@ def _read_yaml(text: str, file: str) -> tuple[Any, Node | None]:
     scenario, a file with no ``schema_version`` (or ``extends``) key or whose top level is not a
     mapping, is refused with one line that shows none of its content (:class:`_NotAScenario`).
     """
-    if all(_BLANK_OR_COMMENT.match(line) for line in text.splitlines()):
+    if _CONTENT.search(text) is None:  # only blank lines and comments
         raise ScenarioError([Problem(file, 1, "(root)", "the scenario is empty")])
     if not _SCENARIO_MARK.search(text):
         raise _NotAScenario("it has no schema_version (a scenario starts with schema_version: 1)")
