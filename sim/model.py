@@ -13,7 +13,12 @@
 5. Decide collectively: accession motions pass by the bloc's rule; red lines crossed trigger
    their owners' responses (F7).
 6. Update: tension and alignment; issue states move toward what their deciders agree, by at most
-   the issue's inertia; the turn is recorded; the end is checked.
+   the issue's inertia; the turn is recorded; the end is checked. Then what the next turn's
+   choices see (channel values, effectiveness) is recomputed from the end-of-turn state, and a
+   summit's fully effective channel ends with its turn.
+
+Every array is indexed in sorted-id order (:func:`sim.world.canonical`), so the order of a
+scenario file's entries never changes a result.
 
 The model is pure: no pygame, no printing, no files. All randomness comes from ``self.rng``,
 seeded by the ``seed`` argument (Mesa's ``rng``).
@@ -597,7 +602,7 @@ class GreatPowerModel(mesa.Model):
             if self.reasons:
                 self._ev.append(self._proposal_reason(i, k, j, ch, e, dec[k, i, j], eff[k, i, j], flat[i], ranked[i]))
         # human actors
-        for h, acts in self.submitted.items():
+        for h, acts in sorted(self.submitted.items()):  # never the order the teams submitted in
             i = w.actor_ids.index(h)
             for a in acts:
                 if a.kind == "propose":
