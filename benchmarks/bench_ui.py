@@ -89,6 +89,7 @@ def test_frame_during_animation_1280x800(benchmark, app):
 
     benchmark(run)
     c.skip_animation()
+    c.dismiss_results()
     _frame(app)
 
 
@@ -99,6 +100,7 @@ def test_turn_resolve_and_log(benchmark, app):
         c.end_turn()  # submit + model.step + snapshot
         _frame(app)  # first animation frame: the log's text is laid out here
         c.skip_animation()
+        c.dismiss_results()
         _frame(app)
 
     benchmark.pedantic(run, rounds=8, iterations=1)

@@ -1,4 +1,4 @@
-"""Read and validate scenario files.
+"""Read and validate scenario files (docs/model.md, section 6).
 
 YAML 1.2 through ruamel.yaml's pure-Python safe loader (so ``NO`` stays a string and ``on`` is
 not a boolean; a ``%YAML`` directive of another version is refused), duplicate keys rejected,
@@ -423,16 +423,20 @@ def _check_directives(text: str, file: str) -> None:
             )
 
 
-def _read_yaml(text: str, file: str) -> tuple[Any, Node | None]:
+def _read_yaml(text: str, file: str, scenario: bool = True) -> tuple[Any, Node | None]:
     """Data and node tree of one YAML document; raises ScenarioError on malformed YAML.
 
-    The text is parsed once (its node tree, then the data built from it). What is not a YAML
-    scenario, a file with no ``schema_version`` (or ``extends``) key or whose top level is not a
-    mapping, is refused with one line that shows none of its content (:class:`_NotAScenario`).
+    The text is parsed once (its node tree, then the data built from it). With ``scenario``
+    (the default), what is not a YAML scenario, a file with no ``schema_version`` (or
+    ``extends``) key or whose top level is not a mapping, is refused with one line that shows
+    none of its content (:class:`_NotAScenario`). Other YAML documents of ours (a backtest
+    record) pass ``scenario=False``: then only YAML 1.2, well-formedness and a mapping at the top
+    are checked.
     """
+    what_doc = "the scenario" if scenario else "the file"
     if _CONTENT.search(text) is None:  # only blank lines and comments
-        raise ScenarioError([Problem(file, 1, "(root)", "the scenario is empty")])
-    if not _SCENARIO_MARK.search(text):
+        raise ScenarioError([Problem(file, 1, "(root)", f"{what_doc} is empty")])
+    if scenario and not _SCENARIO_MARK.search(text):
         raise _NotAScenario("it has no schema_version (a scenario starts with schema_version: 1)")
     _check_directives(text, file)
     try:
@@ -466,7 +470,11 @@ def _read_yaml(text: str, file: str) -> tuple[Any, Node | None]:
     except RecursionError:
         raise ScenarioError([Problem(file, 1, "(root)", "YAML nested too deeply")]) from None
     if data is None:
-        raise ScenarioError([Problem(file, 1, "(root)", "the scenario is empty")])
+        raise ScenarioError([Problem(file, 1, "(root)", f"{what_doc} is empty")])
+    if not scenario:
+        if not isinstance(data, dict):
+            raise ScenarioError([Problem(file, 1, "(root)", "the top level must be a mapping of fields")])
+        return data, root
     if not isinstance(data, dict):
         kind = {"list": "a list", "str": "text", "int": "a number", "float": "a number", "bool": "a boolean"}.get(type(data).__name__, type(data).__name__)
         raise _NotAScenario(f"its top level is {kind}, not a mapping of fields")

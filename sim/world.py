@@ -1,4 +1,4 @@
-"""The scenario compiled into arrays: the static structure of a world.
+"""The scenario compiled into arrays: the static structure of a world (docs/model.md, section 2).
 
 Every array is indexed in sorted-id order: actors, issues, blocs, channels and theatres by their
 ids sorted as text, whatever order the scenario file lists them in (:func:`canonical`). So the

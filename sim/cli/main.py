@@ -237,6 +237,14 @@ def setup_from_options(scenario: str | None, seed: int, turns: int | None, sets:
             )
         scenario = scenario or swept.scenario_file
         seed, turns, sets = swept.seed, swept.turns, tuple(swept.set_flags())
+        from sim.sweep.code import code_hash, short
+
+        if swept.code_hash is not None and swept.code_hash != code_hash():
+            click.echo(
+                f"note: the sweep was made by other code (code {short(swept.code_hash)}, this is {short(code_hash())}); "
+                "this run may differ from its row in runs.parquet",
+                err=True,
+            )
     path = str(BASELINE) if scenario is None else scenario
     expect = None if swept is None else (swept.scenario_hash, from_sweep)
     sc, overrides, text_hash = load_with_overrides(path, sets, expect)
@@ -293,15 +301,17 @@ def load_with_overrides(path: str, sets: tuple[str, ...] | list[str], expect: tu
 @click.option("--from-sweep", "from_sweep", metavar="DIR", help="Make one run of the sweep in DIR again (its scenario, overrides, seed and turns); needs --run-id.")
 @click.option("--run-id", "run_id", type=click.IntRange(min=0), help="With --from-sweep: the run's run_id in runs.parquet.")
 @click.option("--log", "log_path", type=click.Path(), help="Write the turn log as JSON lines (one line per turn).")
+@click.option("--save", "save_path", type=click.Path(), help="Write the game as a save (the front end's format): replay it with 'play --load', debrief it with 'debrief'.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every decision with its reason, and every round of talks.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the final tables.")
-def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...], from_sweep: str | None, run_id: int | None, log_path: str | None, verbose: bool, quiet: bool) -> None:
+def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...], from_sweep: str | None, run_id: int | None, log_path: str | None, save_path: str | None, verbose: bool, quiet: bool) -> None:
     """One headless run with a turn-by-turn account (default: the baseline scenario).
 
     By default each turn shows what changed the world; --verbose adds every decision with the
-    term and source that decided it and every round of talks; --log keeps all of it.
-    --from-sweep DIR --run-id K makes run K of a sweep again: its final outcomes equal its row
-    in DIR/runs.parquet.
+    term and source that decided it and every round of talks; --log keeps all of it; --save
+    writes the game as a save that 'play --load' replays and 'debrief' compares with the AI's
+    usual games. --from-sweep DIR --run-id K makes run K of a sweep again: its final outcomes
+    equal its row in DIR/runs.parquet.
     """
     from rich.console import Console
     from rich.table import Table
@@ -312,7 +322,9 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     setup = setup_from_options(scenario, seed, turns, sets, from_sweep, run_id)
     path, sc, seed = setup.path, setup.scenario, setup.seed
     log_file = _check_out_path(log_path, "--log", (path,)) if log_path is not None else None
+    save_file = _check_save_path(save_path, (path, log_path or "")) if save_path is not None else None
     model = GreatPowerModel(sc, seed=seed, turns=setup.turns)
+    history = [json.loads(json.dumps(model.snapshot()))] if save_file is not None else None
     gp = frozenset(sc.great_powers)
     con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     start = dict(model.outcomes())
@@ -325,6 +337,8 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
         con.print(escape("overrides: " + ", ".join(f"{k}={v}" for k, v in setup.overrides.items())))
     while model.running:
         model.step()
+        if history is not None:
+            history.append(json.loads(json.dumps(model.snapshot())))
         if quiet:
             continue
         entry = model.log[-1]
@@ -392,6 +406,35 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
             click.echo(f"{log_path}: --log: cannot write: {exc.strerror or exc}", err=True)
             sys.exit(EXIT_USAGE)
         con.print(f"turn log written to {log_path}")
+    if save_file is not None:
+        from sim.ui import save as saves
+
+        doc = saves.make_save(scenario=sc, scenario_path=path, model_state=model.to_state(), snapshots=history, humans=[], ui={"seed": seed}, overrides=setup.overrides)
+        try:
+            saves.write_save(save_file, doc)
+        except saves.SaveError as exc:
+            click.echo(f"{save_path}: --save: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        con.print(f"game saved to {save_path} (replay: run.py play --load {save_path}; debrief: run.py debrief {save_path} --out DIR)")
+
+
+def _check_save_path(out: str, protect: tuple[str, ...]) -> Path:
+    """Where ``--save`` may write: as :func:`_check_out_path`, and an existing file must be a save.
+
+    A file that exists and is not a save of this program is never overwritten (exit 2).
+    """
+    target = _check_out_path(out, "--save", protect)
+    if target.is_file():
+        try:
+            with open(target, "rb") as f:
+                head = f.read(200)
+        except OSError as exc:
+            click.echo(f"{out}: --save: cannot read: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        if b'"format":"greatpower-save"' not in head.replace(b" ", b""):
+            click.echo(f"{out}: --save: exists and is not a save of this program; refusing to overwrite it", err=True)
+            sys.exit(EXIT_USAGE)
+    return target
 
 
 def _version() -> str:
@@ -429,10 +472,10 @@ def require_extra(extra: str, *modules: str) -> None:
 
 
 def _register_optional_commands() -> None:
-    """Add the commands that live in their own modules (sweep/report, play), if present."""
+    """Add the commands that live in their own modules (sweep/report, play, backtest, validity), if present."""
     import importlib
 
-    for mod in ("sim.cli.sweep_cmd", "sim.cli.play_cmd"):
+    for mod in ("sim.cli.sweep_cmd", "sim.cli.play_cmd", "sim.cli.backtest_cmd", "sim.cli.validity_cmd", "sim.cli.game_cmd"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:

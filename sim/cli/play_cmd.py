@@ -1,4 +1,4 @@
-"""``python run.py play``: the pygame front end (DESIGN section 8).
+"""``python run.py play``: the pygame front end (README, Playing in a seminar).
 
 pygame is imported inside the command only, so ``run``, ``validate`` and the other commands
 never load it.
@@ -71,12 +71,19 @@ def _parse_size(text: str) -> tuple[int, int]:
 )
 @click.option("--size", default="1280x800", show_default=True, help="Window size WIDTHxHEIGHT.")
 @click.option(
+    "--text-scale",
+    type=click.FloatRange(0.75, 2.5),
+    default=1.0,
+    show_default=True,
+    help="Text size relative to the default (16 px body text at 1280x800); Ctrl+= and Ctrl+- change it while playing.",
+)
+@click.option(
     "--save-dir",
     default="saves",
     show_default=True,
     help="Default folder of the save and load dialogs.",
 )
-def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_path, screenshot, size, save_dir) -> None:
+def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_path, screenshot, size, text_scale, save_dir) -> None:
     """Play a scenario in a window: hot-seat teams, instructor events, save, load, replay.
 
     Without --as or --hotseat a start screen picks the human teams (with --screenshot the
@@ -147,7 +154,7 @@ def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_pat
 
     from sim.ui.app import App
 
-    app = App(ctrl, size=wh, save_dir=save_dir)
+    app = App(ctrl, size=wh, save_dir=save_dir, text_scale=text_scale)
     if screenshot:
         app.screenshot(screenshot)
         click.echo(f"wrote {screenshot}")
