@@ -63,7 +63,7 @@ def cases(tmp_path_factory) -> dict[str, tuple[list[str], subprocess.CompletedPr
     (d / "actors_100000.yaml").write_text(_actors_scenario(100_000))
     (d / "vote_cells.yaml").write_text(_actors_scenario(97, issues=61))  # 61 x 100^3 cells
     # a save and a sweep manifest whose scenario is the foreign file
-    save = {"format": "greatpower-save", "save_version": 1, "scenario_hash": "0" * 64, "scenario_path": str(d / "passwd"), "scenario_name": "x", "humans": [], "model": {"turn": 0, "log": []}, "snapshots": [{"turn": 0, "actors": {}, "channels": {}, "issues": {}, "tension": {}}], "ui": {}}
+    save = {"format": "greatpower-save", "save_version": 2, "scenario_hash": "0" * 64, "scenario_path": str(d / "passwd"), "scenario_name": "x", "humans": [], "model": {"turn": 0, "log": []}, "snapshots": [{"turn": 0, "actors": {}, "channels": {}, "issues": {}, "tension": {}}], "ui": {}}
     (d / "save.json").write_text(json.dumps(save))
     sweep = d / "sweep"
     sweep.mkdir()

@@ -364,7 +364,7 @@ def test_save_then_load_gives_the_same_snapshot_and_resumes_exactly(scenario, tm
     data = json.loads(path.read_text())
     assert (
         data["format"] == "greatpower-save"
-        and data["save_version"] == 1
+        and data["save_version"] == 2
         and len(data["snapshots"]) == 2
     )
     saved_snap = json.loads(json.dumps(app.ctrl.model.snapshot()))
@@ -460,7 +460,7 @@ def test_cli_load_of_a_corrupt_save_exits_2_without_traceback(tmp_path):
     from sim.cli.main import main
 
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "greatpower-save", "save_version": 1, "model": ')
+    bad.write_text('{"format": "greatpower-save", "save_version": 2, "model": ')
     r = CliRunner().invoke(main, ["play", "--load", str(bad)])
     assert r.exit_code == 2 and r.exception is None or isinstance(r.exception, SystemExit)
     assert r.exit_code == 2

@@ -222,7 +222,7 @@ def _features(runs: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
 
 def condition_of(runs: pd.DataFrame, condition: str) -> np.ndarray:
     """The runs that meet ``condition`` (a pandas expression over the columns of runs.parquet;
-    names with dots or dashes in backticks, e.g. ```tension.USA-RUS` > 0.7``).
+    names with dots or dashes in backticks, e.g. ```tension.RUS-USA` > 0.7``).
 
     Raises:
         AnalysisError: the expression cannot be evaluated, or is not true/false per run.
@@ -230,7 +230,7 @@ def condition_of(runs: pd.DataFrame, condition: str) -> np.ndarray:
     try:
         y = runs.eval(condition)
     except Exception as exc:  # noqa: BLE001 - pandas raises many types for a bad expression
-        raise AnalysisError(f"--condition {condition}: cannot evaluate ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); write e.g. \"end_state == 'armed_clash'\" or \"`tension.USA-RUS` > 0.7\"") from None
+        raise AnalysisError(f"--condition {condition}: cannot evaluate ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); write e.g. \"end_state == 'armed_clash'\" or \"`tension.RUS-USA` > 0.7\"") from None
     if not isinstance(y, pd.Series) or len(y) != len(runs) or not pd.api.types.is_bool_dtype(y):
         raise AnalysisError(f"--condition {condition}: must be true or false for each run")
     return y.to_numpy(dtype=bool)

@@ -66,7 +66,7 @@ def param_label(path: str, units: dict[str, str] | None = None) -> str:
 
 
 def outcome_label(outcome: str, specs: dict[str, dict] | None = None, turn_months: int = 1) -> str:
-    """An outcome with its unit: ``tension.USA-RUS (final, in [0, 1])``."""
+    """An outcome with its unit: ``tension.RUS-USA (final, in [0, 1])``."""
     specs = specs or {}
     if outcome.startswith("end_state="):
         return f"share of runs ending in {outcome.split('=', 1)[1].replace('_', ' ')}"
