@@ -383,7 +383,7 @@ def plot_sensitivity(table: pd.DataFrame, method: str, manifest: dict, path: Pat
         ax.set_title(o, fontsize=8)
         ax.tick_params(labelsize=6)
         ax.legend(fontsize=6, frameon=False, loc="lower right")
-    name = {"morris": "Morris elementary effects", "sobol": "Sobol indices", "rbd_fast": "first-order Sobol indices (RBD-FAST)"}[method]
+    name = {"morris": "Morris elementary effects", "sobol": "Sobol indices", "rbd_fast": "first-order Sobol indices (RBD-FAST)", "main_effects": "first-order Sobol indices of the grid (main effects)"}[method]
     fig.suptitle(f"{name} with bootstrap 95% intervals", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.965))
     return _save(fig, path)
@@ -398,7 +398,9 @@ def plot_convergence(curve: pd.DataFrame, needed: pd.DataFrame, path: Path) -> P
 
     cmap = matplotlib.colormaps["tab20"]
     for k, o in enumerate(outcomes):
-        c = curve[curve["outcome"] == o]
+        c = curve[(curve["outcome"] == o) & (curve["half_width"] > 0)]
+        if c.empty:
+            continue
         ax.plot(c["runs"], c["half_width"], "o-", color=cmap(k % 20), markersize=3, linewidth=1, label=o)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
