@@ -183,14 +183,17 @@ def _sensitivity(res: SweepResults, method: str, outcomes: list[str], seed: int)
         notes.append(f"first-order Sobol indices estimated with RBD-FAST from the {design} design (total-order indices need sweep --sample sobol)")
         if x.shape[0] < RBD_MIN_POINTS:
             raise AnalysisError(f"--method sobol: RBD-FAST needs {RBD_MIN_POINTS} or more design points, this design has {x.shape[0]}; sample more (--points) or use --sample sobol")
+    usable = []
+    for o in outcomes:
+        if means[o].isna().any():
+            notes.append(f"{o}: left out (some points have no value, e.g. an event that never happened there)")
+        else:
+            usable.append(o)
     if used == "main_effects":
         notes.append("first-order Sobol indices of the full factorial grid: the variance of each parameter's main effect (the mean over the other axes at each of its values) over the variance across points; intervals by a bootstrap of the runs")
-        return used, grid_main_effects(res, outcomes, seed), notes
-    for o in outcomes:
+        return used, grid_main_effects(res, usable, seed), notes
+    for o in usable:
         y = means[o].to_numpy(dtype=float)
-        if np.isnan(y).any():
-            notes.append(f"{o}: left out (some points have no value, e.g. an event that never happened there)")
-            continue
         if float(np.ptp(y)) == 0.0:
             notes.append(f"{o}: the same at every point; every index is 0")
         if used == "morris":

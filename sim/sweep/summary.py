@@ -158,9 +158,15 @@ def constant_outcomes(runs: pd.DataFrame) -> list[str]:
     out = []
     for c in ["end_state", *main_outcomes(list(runs.columns))]:
         v = runs[c].dropna()
-        if len(v) and v.nunique() == 1:
+        if v.nunique() <= 1:  # one value, or none at all (an event that never happened)
             out.append(c)
     return out
+
+
+def constant_value(runs: pd.DataFrame, column: str) -> Any:
+    """The one value of a constant outcome (``"never"`` for a time to an event that never happened)."""
+    v = runs[column].dropna()
+    return v.iloc[0] if len(v) else "never"
 
 
 def cell(row: pd.Series) -> str:
