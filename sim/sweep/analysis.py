@@ -233,26 +233,34 @@ def grid_main_effects(res: SweepResults, outcomes: list[str], seed: int, resampl
     """
     runs = res.runs
     axes = res.axes
-    first = runs.groupby("point").first()
-    levels = {a: first[f"param.{a}"] for a in axes}
+    points = np.sort(runs["point"].unique())
+    first = runs.groupby("point").first().reindex(points)
+    codes = [pd.factorize(first[f"param.{a}"], sort=True)[0] for a in axes]  # (axes, points)
+    pos = np.searchsorted(points, runs["point"].to_numpy())
     rng = np.random.default_rng(seed)
-    groups = runs.groupby("point").indices
+    members = [np.flatnonzero(pos == k) for k in range(len(points))]
+    # each resample: for every point, as many runs drawn with replacement from its own runs
+    draws = [np.concatenate([rng.choice(ix, size=len(ix), replace=True) for ix in members]) for _ in range(resamples)]
+    owner = np.concatenate([np.full(len(ix), k) for k, ix in enumerate(members)])
+
+    def indices(y: np.ndarray, take: np.ndarray | None) -> list[float]:
+        vals = y if take is None else y[take]
+        who = pos if take is None else owner
+        ok = ~np.isnan(vals)
+        means = np.bincount(who[ok], weights=vals[ok], minlength=len(points)) / np.maximum(np.bincount(who[ok], minlength=len(points)), 1)
+        total = float(means.var())
+        out = []
+        for c in codes:
+            effect = np.bincount(c, weights=means) / np.bincount(c)
+            out.append(float(effect.var()) / total if total > 0 else 0.0)
+        return out
+
     rows = []
     for o in outcomes:
         y = value_of(runs, o).to_numpy(dtype=float)
-
-        def indices(sample_idx: dict) -> list[float]:
-            means = pd.Series({p: float(np.nanmean(y[ix])) for p, ix in sample_idx.items()})
-            total = float(means.var(ddof=0))
-            out = []
-            for a in axes:
-                effect = means.groupby(levels[a].reindex(means.index)).mean()
-                out.append(float(effect.var(ddof=0)) / total if total > 0 else 0.0)
-            return out
-
-        point_s1 = indices(groups)
-        boot = np.array([indices({p: rng.choice(ix, size=len(ix), replace=True) for p, ix in groups.items()}) for _ in range(resamples)])
-        half = (np.nanpercentile(boot, 97.5, axis=0) - np.nanpercentile(boot, 2.5, axis=0)) / 2
+        point_s1 = indices(y, None)
+        boot = np.array([indices(y, d) for d in draws])
+        half = (np.percentile(boot, 97.5, axis=0) - np.percentile(boot, 2.5, axis=0)) / 2
         for k, a in enumerate(axes):
             rows.append({"outcome": o, "parameter": a, "S1": point_s1[k], "S1_conf": float(half[k])})
     return pd.DataFrame(rows)
