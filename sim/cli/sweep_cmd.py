@@ -25,6 +25,8 @@ def _usage(messages: list[str]) -> None:
     sys.exit(EXIT_USAGE)
 
 
+MAX_POINTS_SHOWN = 16
+"""With more design points than this, the end-of-sweep summary pools the runs."""
 PROGRESS_SECONDS = 5.0
 """When stderr is not a terminal, a progress line is printed at most this often."""
 
@@ -122,7 +124,13 @@ def _print_summary(out: str, axes: list[str]) -> None:
     if runs.empty:
         return
     labels = point_labels(runs, axes)
-    for line in summary_lines(summarize(runs), labels, title=f"Sweep summary ({len(runs)} runs)"):
+    title = f"Sweep summary ({len(runs)} runs)"
+    if len(labels) > MAX_POINTS_SHOWN:  # a sampled design: the runs pooled, the points in summary.csv
+        pooled = runs.assign(point=0)
+        title = f"Sweep summary ({len(runs)} runs at {len(labels)} points, pooled; per point: run.py report {out})"
+        labels = {0: "all runs"}
+        runs = pooled
+    for line in summary_lines(summarize(runs), labels, title=title):
         click.echo(line)
 
 
@@ -183,7 +191,7 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
     progress = _RichProgress()
     opts = SweepOptions(out=out, workers=workers, executor=executor, scheduler=scheduler, resume=resume, batch_size=batch_size, write_csv=write_csv)
     if progress.console.is_terminal:
-        click.echo(f"{plan.scenario_name}: {plan.n_points} grid point(s) x {plan.n_runs // plan.n_points} runs = {plan.n_runs} runs -> {out}", err=True)
+        click.echo(f"{plan.scenario_name}: {plan.n_points} point(s) x {plan.n_runs // plan.n_points} runs = {plan.n_runs} runs -> {out}", err=True)
     try:
         result = run_sweep(plan, opts, progress, note=lambda m: click.echo(m, err=True))
     except SweepUsageError as exc:

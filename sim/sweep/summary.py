@@ -223,7 +223,7 @@ def summary_lines(summary: pd.DataFrame, labels: dict[int, str], title: str, wid
     """
     import textwrap
 
-    lines = [title, "end states: share of runs [Wilson 95% interval]", "outcomes: mean [95% confidence interval of the mean]"]
+    lines = textwrap.wrap(title, width=width, break_on_hyphens=False) + ["end states: share of runs [Wilson 95% interval]", "outcomes: mean [95% confidence interval of the mean]"]
     names = [str(o) for o in dict.fromkeys(summary["outcome"])]
     pad = min(max((len(n) for n in names), default=0), width // 2)
     for p, g in summary.groupby("point", sort=True):
