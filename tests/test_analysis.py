@@ -70,9 +70,9 @@ def test_sampled_design_runs_and_indices_rank_a_known_toy_outcome(tmp_path, samp
 
 
 def test_the_same_seed_gives_the_same_design_and_another_seed_another(tmp_path):
+    from sim.loader import load_scenario
     from sim.sweep.design import parse_variables, sampled_grid
     from sim.sweep.plan import design_seed
-    from sim.loader import load_scenario
 
     dump = load_scenario(REPO / BASELINE).model_dump()
     v = parse_variables(["ai.temperature=0.02:0.1", "dynamics.anchor=0.05:0.3"], [], dump)
@@ -119,8 +119,8 @@ def test_common_seeds_give_every_point_the_same_seeds(tmp_path):
 
 
 def test_scenario_outcomes_land_in_runs_parquet_with_the_values_of_the_run(tmp_path):
-    from sim.model import GreatPowerModel
     from sim.loader import load_scenario
+    from sim.model import GreatPowerModel
 
     out = tmp_path / "outcomes"
     r = cli("sweep", BASELINE, "--runs", "2", "--turns", "24", "--workers", "1", "--seed", "2", "--per-turn", "--out", str(out))

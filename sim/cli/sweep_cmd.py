@@ -33,7 +33,8 @@ PROGRESS_SECONDS = 5.0
 
 class _RichProgress:
     """A rich progress bar with rate and ETA on a terminal; when stderr is not a terminal (a log
-    file, a pipe, a batch job), one plain line every :data:`PROGRESS_SECONDS` seconds instead."""
+    file, a pipe, a batch job), one plain line every :data:`PROGRESS_SECONDS` seconds instead.
+    """
 
     def __init__(self, every: float = PROGRESS_SECONDS) -> None:
         from rich.console import Console
@@ -175,7 +176,13 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
     if executor == "dask" or scheduler:
         require_extra("dask", "dask", "distributed")
     from sim.sweep.overrides import OverrideError
-    from sim.sweep.runner import SweepOptions, SweepUsageError, fail_runs_from_env, plan_sweep, run_sweep
+    from sim.sweep.runner import (
+        SweepOptions,
+        SweepUsageError,
+        fail_runs_from_env,
+        plan_sweep,
+        run_sweep,
+    )
 
     ctx = click.get_current_context()
     if scheduler:
@@ -241,7 +248,8 @@ def analyse(results: str, method: str | None, outcome: tuple[str, ...], conditio
     require_extra("sweep", "pandas", "pyarrow", "matplotlib", "SALib")
     if method == "cart" or (condition and method is None):
         require_extra("analysis", "sklearn")
-    from sim.sweep.analysis import AnalysisError, analyse as run_analysis
+    from sim.sweep.analysis import AnalysisError
+    from sim.sweep.analysis import analyse as run_analysis
     from sim.sweep.report import ReportError
 
     try:

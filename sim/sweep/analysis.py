@@ -32,7 +32,14 @@ import numpy as np
 import pandas as pd
 
 from sim.sweep.report import REPORT_MARKER, ReportError, SweepResults, load_results
-from sim.sweep.summary import END_STATES, constant_outcomes, is_binary, main_outcomes, t_half_width, wilson
+from sim.sweep.summary import (
+    END_STATES,
+    constant_outcomes,
+    is_binary,
+    main_outcomes,
+    t_half_width,
+    wilson,
+)
 
 ANALYSIS_DIR = "analysis"
 METHODS = ("sobol", "morris", "prim", "cart")
@@ -72,7 +79,8 @@ class Analysis:
 
 def outcome_columns(runs: pd.DataFrame) -> list[str]:
     """The outcomes that indices are computed for: every end state that occurs (as a share of
-    runs, ``end_state=X``) and every numeric outcome that is not constant over the sweep."""
+    runs, ``end_state=X``) and every numeric outcome that is not constant over the sweep.
+    """
     const = set(constant_outcomes(runs))
     states = [s for s in END_STATES if (runs["end_state"] == s).any()] + sorted(set(runs["end_state"]) - set(END_STATES))
     out = [f"end_state={s}" for s in states] if "end_state" not in const else []

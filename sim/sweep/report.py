@@ -28,7 +28,15 @@ import numpy as np
 import pandas as pd
 
 from sim.sweep.store import FAILURES, MANIFEST, RUNS, TURNS
-from sim.sweep.summary import constant_outcomes, constant_value, main_outcomes, point_labels, short_label, summarize, wide
+from sim.sweep.summary import (
+    constant_outcomes,
+    constant_value,
+    main_outcomes,
+    point_labels,
+    short_label,
+    summarize,
+    wide,
+)
 
 MANY_POINTS = 5
 """Above this many design points, the report draws no per-point histograms."""

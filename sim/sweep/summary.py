@@ -171,7 +171,8 @@ def constant_value(runs: pd.DataFrame, column: str) -> Any:
 
 def cell(row: pd.Series) -> str:
     """``"12.0% [8.1, 17.3]"`` for a frequency, ``"0.532 [0.521, 0.544]"`` for a value, ``"never"``
-    for a time to an event that happened in no run."""
+    for a time to an event that happened in no run.
+    """
     if row["kind"] == "frequency":
         return f"{100 * row['mean']:.1f}% [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
     m, lo, hi = row["mean"], row["ci_low"], row["ci_high"]
