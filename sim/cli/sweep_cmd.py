@@ -1,8 +1,9 @@
-"""``run.py sweep`` and ``run.py report``: Monte Carlo sweeps (DESIGN section 7).
+"""``run.py sweep``, ``run.py analyse`` and ``run.py report``: Monte Carlo sweeps (DESIGN section 7),
+their sensitivity analysis and their report.
 
-Exit status: 0 all runs done; 1 some runs failed (or the executor broke down); 2 bad input
-(scenario, ``--set``/``--grid``, ``--resume`` against another sweep); 130 interrupted (finished
-runs are saved; continue with ``--resume``).
+Exit status: 0 all runs done; 1 some runs failed (or the executor broke down, or a Dask worker
+runs other code); 2 bad input (scenario, ``--set``/``--grid``/design flags, ``--resume`` against
+another sweep or other code); 130 interrupted (finished runs are saved; continue with ``--resume``).
 """
 
 from __future__ import annotations
