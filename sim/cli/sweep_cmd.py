@@ -1,4 +1,4 @@
-"""``run.py sweep``, ``run.py analyse`` and ``run.py report``: Monte Carlo sweeps (DESIGN section 7),
+"""``run.py sweep``, ``run.py analyse`` and ``run.py report``: Monte Carlo sweeps,
 their sensitivity analysis and their report.
 
 Exit status: 0 all runs done; 1 some runs failed (or the executor broke down, or a Dask worker
