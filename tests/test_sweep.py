@@ -1,4 +1,4 @@
-"""Sweeps (README, Sweeps): reproducible across executors, crash-safe, clear about bad input.
+"""Sweeps: reproducible across executors, crash-safe, clear about bad input.
 
 Small sweeps only (8-30 runs of 6 turns) so that the file runs in well under a minute and a half.
 """
