@@ -92,6 +92,17 @@ def test_using_backend_restores_the_previous_one_and_rejects_unknown_names():
     assert kernel.backend() == before
 
 
+def test_the_environment_picks_the_backend_and_a_typo_only_warns(monkeypatch):
+    monkeypatch.setattr(kernel, "_active", None)
+    monkeypatch.setattr(kernel, "_active_name", "")
+    monkeypatch.setenv("GREATPOWER_KERNEL", "numpy")
+    assert kernel.backend() == "numpy"
+    monkeypatch.setattr(kernel, "_active", None)
+    monkeypatch.setenv("GREATPOWER_KERNEL", "fast")
+    with pytest.warns(RuntimeWarning, match="GREATPOWER_KERNEL"):
+        assert kernel.backend() == "compiled"
+
+
 def test_a_cache_failure_at_run_time_falls_back_to_numpy_with_a_warning(monkeypatch):
     # A disk error from numba's cache (raised as OSError while loading or saving compiled code)
     # must not stop a run: the numpy cores take over, and say so.
