@@ -29,7 +29,7 @@ def test_registry_has_every_claim_once_in_order():
 
 @pytest.mark.parametrize("cid,claim", ABLATIONS)
 def test_every_ablation_applies_and_changes_its_scenario(repo_root, cid, claim):
-    from sim.sweep.validity_run import load_source
+    from sim.sweep.ensemble import load_source
 
     src = load_source(repo_root / V.SCENARIOS[claim.scenario])
     base = src.validate()
@@ -41,7 +41,7 @@ def test_every_ablation_applies_and_changes_its_scenario(repo_root, cid, claim):
 @pytest.fixture(scope="module")
 def start(repo_root):
     from sim.model import GreatPowerModel
-    from sim.sweep.validity_run import load_source
+    from sim.sweep.ensemble import load_source
 
     sc = load_source(repo_root / "scenarios" / "nato_mission_2021.yaml").validate()
 
