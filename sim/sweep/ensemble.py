@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 CHUNK = 8
@@ -126,6 +127,35 @@ def _pool_results(jobs: list[Job], tasks: list, workers: int) -> Iterator[tuple[
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+_SOURCES: dict[tuple[str, int, int], Any] = {}
+
+
+def load_source(path: str | Path):
+    """A scenario file's :class:`~sim.loader.ScenarioSource`, parsed once per process.
+
+    The pure-Python YAML reader takes seconds on a large scenario; a study (and a test session)
+    reads the same files many times. The cache is keyed by the file's path, size and
+    modification time, so an edited file is read again.
+
+    Raises:
+        sim.loader.ScenarioError: the file is unreadable or malformed.
+    """
+    from sim.loader import read_file, read_source
+
+    p = Path(path).resolve()
+    try:
+        st = p.stat()
+        key = (str(p), st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _SOURCES:
+        return _SOURCES[key]
+    src = read_source(read_file(path), str(path))
+    if key is not None:
+        _SOURCES[key] = src
+    return src
 
 
 def variant(source, assignments: list[str], base: dict | None = None):
