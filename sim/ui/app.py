@@ -59,7 +59,10 @@ from sim.ui.render import (
 )
 
 HELP_KEYS = [
-    ("Enter", "End turn; at a hand-over: the team is ready"),
+    ("Enter", "End turn; at a hand-over: the team is ready; on a sheet: Continue"),
+    ("B", "the team's briefing; D: the debrief (at the end and in the replay)"),
+    ("Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller / default text"),
+    ("PgUp / PgDn, wheel", "scroll the panel under the mouse"),
     ("Space", "skip the end-of-turn animation"),
     ("Tab / Shift+Tab", "select the next / previous state"),
     ("mouse", "hover or click a capital, country or channel to select it"),
