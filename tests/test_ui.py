@@ -901,6 +901,17 @@ def test_body_text_is_16px_at_the_default_scale_and_28px_at_2x(scenario, tmp_pat
     act = next(a for a in app.ctrl.legal() if a.kind == "propose")
     click_action(app, act)
     assert act in app.ctrl.chosen["RUS"]
+    # a question at 2x: its buttons show their whole text inside the window
+    app.ctrl.unchoose(act)
+    click(app, app.w["end"].rect.center)
+    dlg = app.confirm_dialog
+    assert dlg is not None
+    from pygame_gui.core.utility import translate
+
+    for b in (dlg.confirm_button, dlg.cancel_button):
+        assert pygame.Rect(0, 0, *app.screen.get_size()).contains(b.rect)
+        assert app.fonts.width(translate(b.text), app.fs, bold=True) <= b.rect.w and b.rect.h >= app.fs
+    key(app, pygame.K_ESCAPE)
     key(app, pygame.K_0, mod=pygame.KMOD_CTRL)
     assert app.text_scale == 1.0 and app.fs == 16
 
