@@ -1058,8 +1058,8 @@ def test_end_screen_ranks_the_teams_and_debrief_from_the_replay(tmp_path):
 def test_actions_and_proposals_in_plain_words(scenario, tmp_path):
     app = make_app(scenario, tmp_path)
     choose_category(app, "propose")
-    first = sheet = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
-    assert "Ask " in first and "through" in first and "propose " not in sheet
+    shown = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    assert "Ask " in shown and "through" in shown and "propose " not in shown
     # an incoming proposal: the answers say what it asks
     c = app.ctrl
     for _ in range(6):
@@ -1067,10 +1067,11 @@ def test_actions_and_proposals_in_plain_words(scenario, tmp_path):
             break
         end_turn_and_wait(app)
     pend = c.shown_snapshot()["pending"].get("RUS")
-    if pend:
-        choose_category(app, "answer")
-        text = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
-        assert "asks you to accept" in text
+    assert pend, "no proposal reached Russia in six months"
+    choose_category(app, "answer")
+    text = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    assert text.count("asks you to accept") == len(pend)  # each proposal says what it asks
+    assert "Accept " in text and "Reject " in text
 
 
 def test_names_in_other_scripts_fall_back_to_a_font_or_the_id(scenario, tmp_path):

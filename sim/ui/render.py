@@ -13,13 +13,13 @@ parts of an animation.
 from __future__ import annotations
 
 import math
+
 import pygame
 
 from sim.ui import geo, theme
 from sim.ui.controller import StaticView, TurnChanges
+from sim.ui.fonts import Fonts
 from sim.ui.layout import Rect
-
-from sim.ui.fonts import Fonts  # noqa: F401  (re-exported: the app imports it from here)
 
 
 # ---------------------------------------------------------------------- line patterns
