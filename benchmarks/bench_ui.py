@@ -53,7 +53,8 @@ def _frame(a):
 def test_frame_full_redraw_1280x800(benchmark, app):
     def run():
         app.map._scene = None
-        app.panels._cache.clear()
+        for v in app.panels.views.values():
+            v.invalidate()
         _frame(app)
 
     benchmark(run)

@@ -901,6 +901,17 @@ def test_body_text_is_16px_at_the_default_scale_and_28px_at_2x(scenario, tmp_pat
     act = next(a for a in app.ctrl.legal() if a.kind == "propose")
     click_action(app, act)
     assert act in app.ctrl.chosen["RUS"]
+    # a question at 2x: its buttons show their whole text inside the window
+    app.ctrl.unchoose(act)
+    click(app, app.w["end"].rect.center)
+    dlg = app.confirm_dialog
+    assert dlg is not None
+    from pygame_gui.core.utility import translate
+
+    for b in (dlg.confirm_button, dlg.cancel_button):
+        assert pygame.Rect(0, 0, *app.screen.get_size()).contains(b.rect)
+        assert app.fonts.width(translate(b.text), app.fs, bold=True) <= b.rect.w and b.rect.h >= app.fs
+    key(app, pygame.K_ESCAPE)
     key(app, pygame.K_0, mod=pygame.KMOD_CTRL)
     assert app.text_scale == 1.0 and app.fs == 16
 
@@ -1047,8 +1058,8 @@ def test_end_screen_ranks_the_teams_and_debrief_from_the_replay(tmp_path):
 def test_actions_and_proposals_in_plain_words(scenario, tmp_path):
     app = make_app(scenario, tmp_path)
     choose_category(app, "propose")
-    first = sheet = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
-    assert "Ask " in first and "through" in first and "propose " not in sheet
+    shown = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    assert "Ask " in shown and "through" in shown and "propose " not in shown
     # an incoming proposal: the answers say what it asks
     c = app.ctrl
     for _ in range(6):
@@ -1056,10 +1067,11 @@ def test_actions_and_proposals_in_plain_words(scenario, tmp_path):
             break
         end_turn_and_wait(app)
     pend = c.shown_snapshot()["pending"].get("RUS")
-    if pend:
-        choose_category(app, "answer")
-        text = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
-        assert "asks you to accept" in text
+    assert pend, "no proposal reached Russia in six months"
+    choose_category(app, "answer")
+    text = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    assert text.count("asks you to accept") == len(pend)  # each proposal says what it asks
+    assert "Accept " in text and "Reject " in text
 
 
 def test_names_in_other_scripts_fall_back_to_a_font_or_the_id(scenario, tmp_path):

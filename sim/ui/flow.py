@@ -151,6 +151,9 @@ class ScrollView:
         self.rows: list[Row] = []
         self.first = 0
         self._key = None
+        self._built: dict = {}
+        self._total = 0
+        self._max_first: int | None = 0
         self.visible: list[tuple[pygame.Rect, int]] = []
         """``(window rect, row index)`` of each row drawn in the last frame."""
         self.drawn_texts: list[tuple[pygame.Rect, str, int]] = []
@@ -174,28 +177,40 @@ class ScrollView:
         if k == self._key:
             return
         self._key = k
-        rows = build(self.content_width(False))
-        if sum(r.height for r in rows) > self.rect.h:
-            rows = build(self.content_width(True))
+        rows = self._built.get(k)
+        if rows is None:
+            rows = build(self.content_width(True))  # most panels overflow: the narrow width first
+            if sum(r.height for r in rows) <= self.rect.h:
+                wide = build(self.content_width(False))
+                if sum(r.height for r in wide) <= self.rect.h:
+                    rows = wide
+            self._built[k] = rows
+            if len(self._built) > 24:  # the last few contents (hovering back and forth)
+                del self._built[next(iter(self._built))]
         self.rows = rows
+        self._total = sum(r.height for r in rows)
+        self._max_first = None
         self.first = min(self.first, self.max_first())
 
     def invalidate(self) -> None:
         """Rebuild on the next :meth:`set_content`."""
         self._key = None
+        self._built.clear()
 
     @property
     def overflows(self) -> bool:
         """Whether some rows are out of view."""
-        return sum(r.height for r in self.rows) > self.rect.h
+        return self._total > self.rect.h
 
     def max_first(self) -> int:
         """The last first row that still fills the view."""
-        h, k = 0, len(self.rows)
-        while k > 0 and h + self.rows[k - 1].height <= self.rect.h:
-            h += self.rows[k - 1].height
-            k -= 1
-        return k
+        if self._max_first is None:
+            h, k = 0, len(self.rows)
+            while k > 0 and h + self.rows[k - 1].height <= self.rect.h:
+                h += self.rows[k - 1].height
+                k -= 1
+            self._max_first = k
+        return self._max_first
 
     # scrolling ---------------------------------------------------------
     def scroll(self, n: int) -> None:
