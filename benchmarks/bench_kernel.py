@@ -1,4 +1,4 @@
-"""Benchmarks of the bargaining kernel (sim/kernel.py, DESIGN section 5).
+"""Benchmarks of the bargaining kernel (sim/kernel.py, docs/model.md 7.4).
 
 One classic round at the model's size, 18 actors x 7 issues, with the compiled kernel (the
 default backend, sim/kernel_compiled.py), the numpy kernel and the plain-Python reference of

@@ -53,7 +53,8 @@ def _frame(a):
 def test_frame_full_redraw_1280x800(benchmark, app):
     def run():
         app.map._scene = None
-        app.panels._cache.clear()
+        for v in app.panels.views.values():
+            v.invalidate()
         _frame(app)
 
     benchmark(run)
@@ -89,6 +90,7 @@ def test_frame_during_animation_1280x800(benchmark, app):
 
     benchmark(run)
     c.skip_animation()
+    c.dismiss_results()
     _frame(app)
 
 
@@ -99,6 +101,7 @@ def test_turn_resolve_and_log(benchmark, app):
         c.end_turn()  # submit + model.step + snapshot
         _frame(app)  # first animation frame: the log's text is laid out here
         c.skip_animation()
+        c.dismiss_results()
         _frame(app)
 
     benchmark.pedantic(run, rounds=8, iterations=1)

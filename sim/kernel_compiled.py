@@ -3,7 +3,7 @@
 Nothing here is public API. :mod:`sim.kernel` checks shapes, converts its inputs to C-contiguous
 float64 arrays and calls these cores, which compute exactly the formulas of its numpy cores
 (Scholz, Calbert and Smith 2011, "Unravelling Bueno de Mesquita's group decision model",
-Journal of Theoretical Politics 23(4); DESIGN section 5) with loops instead of array
+Journal of Theoretical Politics 23(4); docs/model.md 7.4) with loops instead of array
 expressions. The numpy cores and the plain-Python reference (``tests/reference_kernel.py``) are
 their test oracles: identical discrete outcomes and values within 1e-12
 (``tests/test_kernel_compiled.py``).
