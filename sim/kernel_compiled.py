@@ -20,7 +20,7 @@ compiles anything:
 4. else no disk cache: every process compiles (seconds) but runs. A read-only install with no
    writable cache folder therefore still works.
 
-A cold cache only costs the compile time (about 10 s on one core); it never fails a run.
+A cold cache only costs the compile time (10-15 s of CPU); it never fails a run.
 """
 
 from __future__ import annotations

@@ -347,7 +347,10 @@ def _probe(package_root: Path, env: dict) -> dict:
     dropped = ("NUMBA_CACHE_DIR", "GREATPOWER_KERNEL")
     full = {k: v for k, v in os.environ.items() if k not in dropped}
     full.update(env)
-    full["PYTHONPATH"] = str(package_root)
+    # the copy first; keep any other entries (where numba may live)
+    full["PYTHONPATH"] = os.pathsep.join(
+        [str(package_root)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
     done = subprocess.run(
         [sys.executable, "-c", CACHE_PROBE], capture_output=True, text=True, env=full,
         cwd=package_root, timeout=600,
