@@ -1,15 +1,23 @@
 """The pygame program: window, event loop, pygame_gui widgets, and the screens of a game.
 
 :class:`App` owns the window and the widgets; the game itself is a
-:class:`~ui.controller.GameController`, and what is drawn comes from :mod:`ui.render`. All
-buttons, menus, lists, text boxes and dialogs are pygame_gui widgets (on pygame-ce); the map,
-the legend, the bars and the charts of the panels are drawn directly.
+:class:`~sim.ui.controller.GameController`, and what is drawn comes from :mod:`sim.ui.render`
+(the map) and :mod:`sim.ui.panels` (the side panels). Buttons, drop-downs, the turn log and the
+dialogs are pygame_gui widgets (on pygame-ce); the map, the panels, the action menu and the
+sheets (briefing, the month's results, game over, debrief) are drawn directly as rows that
+reflow at the text size and scroll (:mod:`sim.ui.flow`). Every size derives from the body text
+size (:func:`sim.ui.layout.body_px`), so the text scale enlarges everything that is text.
 
 Keys (also in the help overlay, H):
 
 =================  ==========================================================
-Enter              End turn (in a team's turn) / the team is ready (hand-over)
+Enter              End turn (in a team's turn) / the team is ready (hand-over) /
+                   Continue (the month's results, a briefing)
 Space              skip the end-of-turn animation
+B                  the team's briefing
+D                  the debrief (game over, replay)
+Ctrl+= / Ctrl+-    larger / smaller text (Ctrl+0: default)
+PgUp / PgDn        scroll the panel under the mouse (also the wheel)
 Tab / Shift+Tab    select the next / previous state
 I                  instructor: inject an event
 R                  replay on/off; Left/Right step a turn, Home/End first/last
