@@ -1,4 +1,4 @@
-"""Benchmarks of the bargaining kernel (sim/kernel.py, DESIGN section 5).
+"""Benchmarks of the bargaining kernel (sim/kernel.py, docs/model.md 7.4).
 
 One classic round at the model's size, 18 actors x 7 issues, with the numpy kernel and with the
 plain-Python reference of tests/reference_kernel.py, and the ratio of the two.

@@ -1,4 +1,4 @@
-"""The expected-utility bargaining kernel, vectorised over issues and actors (DESIGN section 5).
+"""The expected-utility bargaining kernel, vectorised over issues and actors (docs/model.md 7.4).
 
 Bueno de Mesquita's expected-utility model of group decisions in the formulation of Scholz,
 Calbert and Smith (2011), "Unravelling Bueno de Mesquita's group decision model", Journal of
@@ -164,7 +164,7 @@ def win_probability(x: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
 
     Every actor k casts the vote ``v_k = c_k s_k (|x_k - x_j| - |x_k - x_i|)`` (positive for i,
     the closer of the two to k) and ``P_ij = sum of the positive v_k / sum of all |v_k|``
-    (SCS 2011, the probability of success; DESIGN section 5). Hence
+    (SCS 2011, the probability of success; docs/model.md 7.4). Hence
     ``P_ij + P_ji = 1``. Where every vote is zero (i and j at the same position, or nobody
     with weight ``c_k s_k > 0`` tells them apart) ``P_ij = 0.5``; in particular the diagonal
     is 0.5. Capabilities enter only through ratios, so their scale does not matter (they are
@@ -214,7 +214,7 @@ def _win_probability(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 def forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Forecast outcome of each issue: the weighted median of the positions.
 
-    DESIGN section 5 (after SCS 2011, the forecast as the median voter position with weights
+    docs/model.md 7.4 (after SCS 2011, the forecast as the median voter position with weights
     capability x salience). The exact rule: sort the positions in ascending order (a stable
     sort, so tied positions stay in actor order), cumulate their weights in that order, and
     return the first position whose cumulative weight is >= half the total weight. This is
@@ -262,7 +262,7 @@ def expected_utility(
 ) -> np.ndarray:
     """Expected utility to i of challenging j, as i sees it.
 
-    From SCS 2011 (the expected utility of a challenge; DESIGN section 5), with
+    From SCS 2011 (the expected utility of a challenge; docs/model.md 7.4), with
     ``d = |x_i - x_j| / scale_range``, ``e = (|x_i - mu| + |x_i - x_j|) / scale_range`` and
     the risk exponent ``r = r_i`` of the challenger::
 
@@ -416,7 +416,7 @@ def risk_exponents(
 ) -> np.ndarray:
     """Risk exponent of every actor on every issue, from how secure its position is.
 
-    SCS 2011 (risk propensity; DESIGN section 5): with every ``r = 1``, the
+    SCS 2011 (risk propensity; docs/model.md 7.4): with every ``r = 1``, the
     security of actor k is what all the others expect from challenging it,
     ``security_k = sum over j != k of EU_j(k)`` (column sums of :func:`expected_utility`).
     Then ``R_i = (2 security_i - max - min) / (max - min)`` in [-1, 1] and
@@ -469,7 +469,7 @@ def risk_exponents(
 def respond(eu_challenger: np.ndarray, eu_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """How a challenged actor answers, by comparing the two sides' expected utilities.
 
-    The outcome table of SCS 2011 (DESIGN section 5), elementwise, with
+    The outcome table of SCS 2011 (docs/model.md 7.4), elementwise, with
     ``a = EU_i(j)`` (the challenger's) and ``b = EU_j(i)`` (the target's):
 
     - ``a <= 0``: ``OUTCOME_NONE``, fraction 0 (no challenge is made);
@@ -524,7 +524,7 @@ def resolve(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each challenged actor takes its best offer and answers it; all move at once.
 
-    DESIGN section 5 (after SCS 2011): an offer of i to j counts where
+    docs/model.md 7.4 (after SCS 2011): an offer of i to j counts where
     ``offers[issue, i, j]`` is true and ``eu[issue, i, j] > 0``. Each target j takes the
     best of its offers: the highest ``eu[issue, i, j]``; among exact ties, the challenger
     nearest to it (smallest ``|x_i - x_j|``); among exact ties again, the highest
@@ -593,7 +593,7 @@ def bargaining_round(
 ) -> dict[str, np.ndarray]:
     """One classic, unconstrained round of the expected-utility model.
 
-    SCS 2011 (DESIGN section 5): ``mu = forecast(x, c s)``, risk exponents from
+    SCS 2011 (docs/model.md 7.4): ``mu = forecast(x, c s)``, risk exponents from
     :func:`risk_exponents`, ``eu = expected_utility(...)`` with those exponents; every
     positive ``EU_i(j)`` is an offer, every channel is fully effective, and ties are broken
     by ``rng.random((m, n, n))`` (drawn every round, whatever the ties, so the generator

@@ -1,4 +1,4 @@
-"""Read and validate scenario files (DESIGN section 6).
+"""Read and validate scenario files (docs/model.md, section 6).
 
 YAML 1.2 through ruamel.yaml's pure-Python safe loader (so ``NO`` stays a string and ``on`` is
 not a boolean), duplicate keys rejected, then the pydantic models of :mod:`sim.schema`, then the

@@ -1,4 +1,4 @@
-"""``GreatPowerModel``: one turn in six phases (DESIGN section 4).
+"""``GreatPowerModel``: one turn in six phases (docs/model.md, section 3).
 
 1. Perceive: threat from others' posture in shared theatres and tension; factions (F9); the US
    Pacific burden discounts the salience of European issues (F11).
@@ -58,7 +58,7 @@ def _r(x: float, nd: int = 4) -> float:
 
 
 class GreatPowerModel(mesa.Model):
-    """The great-power bargaining model (DESIGN sections 3-5).
+    """The great-power bargaining model (docs/model.md).
 
     Args:
         scenario: a validated :class:`~sim.schema.Scenario`, or a path to a scenario file.
@@ -640,7 +640,7 @@ class GreatPowerModel(mesa.Model):
             if (kk, jj) != (k, j) and flat_row[f] > 0:
                 alts.append([f"propose {w.issue_ids[kk]} to {w.actor_ids[jj]}", _r(flat_row[f])])
         terms = [
-            {"term": "expected utility of the challenge", "value": _r(eu), "source": "Scholz et al. 2011 (DESIGN section 5)"},
+            {"term": "expected utility of the challenge", "value": _r(eu), "source": "Scholz, Calbert and Smith 2011 (docs/model.md 7.4)"},
             {"term": "salience", "value": _r(self.salience_eff[i, k]), "source": self._src("salience", a, x)},
             {"term": "decisiveness of the target", "value": _r(dec), "source": "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue"},
             {"term": "channel effectiveness", "value": _r(eff), "source": self._src("channel", w.channel_ids[ch]) if ch >= 0 else "caucus of a common bloc"},
@@ -749,7 +749,7 @@ class GreatPowerModel(mesa.Model):
 
     # phase 3
     def _bargain(self, proposals: list[tuple[int, int, int, int, float]]) -> None:
-        """Resolve proposals with the kernel; channels gate them (DESIGN section 4)."""
+        """Resolve proposals with the kernel; channels gate them (docs/model.md 7.5)."""
         w, d = self.world, self.dyn
         m, n = w.m, w.n
         eu = self._eu
@@ -783,7 +783,7 @@ class GreatPowerModel(mesa.Model):
         old = self.position.T.copy()
         tiebreak = self.rng.random((m, n, n))
         new_x, chal, outcome, frac = kernel.resolve(old, eu, offers, effm, tiebreak)
-        # How far a target moves (ours, on top of DESIGN section 4's effectiveness-scaled
+        # How far a target moves (ours, on top of the kernel's effectiveness-scaled
         # compromise): a lost conflict or a capitulation is scaled by the channel's effectiveness
         # too, so that a weak channel transmits little; and every step by 1 - RESOLVE x the
         # target's salience, so that a state yields least on what it cares about most (Russia on

@@ -1,4 +1,6 @@
-"""The AI policy: score every legal action by its one-turn expected utility gain (DESIGN section 4).
+"""The AI policy: score every legal action by its one-turn expected utility gain.
+
+Described in docs/model.md 7.3.
 
 Scoring is vectorised per action kind over all actors at once; :func:`draw` then samples each
 actor's actions from a softmax at ``ai.temperature`` without replacement (the Gumbel-top-k
@@ -7,7 +9,7 @@ largest is an exact draw without replacement from the softmax; Kool, van Hoof an
 "Stochastic Beams and Where to Find Them", ICML). A drawn ``pass`` ends an actor's draw.
 
 The utility terms are ours, stated in each scorer, and each cites the interview claim (F1-F14 of
-DESIGN section 2) that it encodes. All scores are in utility units comparable with ``pass`` = 0.
+docs/sources.md) that it encodes. All scores are in utility units comparable with ``pass`` = 0.
 """
 
 from __future__ import annotations

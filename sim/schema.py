@@ -1,4 +1,4 @@
-"""The scenario schema: pydantic v2 models of a scenario file (DESIGN section 6).
+"""The scenario schema: pydantic v2 models of a scenario file (docs/model.md, section 6).
 
 A scenario is a mapping with the top-level keys of :class:`Scenario`. Actors, blocs, issues,
 channels and theatres are mappings keyed by their id, so a dotted path such as
@@ -37,7 +37,7 @@ CHANNEL_KINDS = (
     "summit",
     "un",
 )
-"""Channel kinds of DESIGN section 3. ``military_hotline`` channels survive political closures (F2)."""
+"""Channel kinds (docs/model.md 2). ``military_hotline`` channels survive political closures (F2)."""
 
 ISSUE_KINDS = ("accession", "sanctions", "staffing", "posture", "alignment", "general")
 REGIONS = ("europe", "indo_pacific", "global")
@@ -124,7 +124,7 @@ class SourceRef(_Strict):
 
 
 class IssueSpec(_Strict):
-    """One bargaining issue on a [0, 1] scale (DESIGN section 3).
+    """One bargaining issue on a [0, 1] scale (docs/model.md, section 2).
 
     Attributes:
         label: short human label.
@@ -220,7 +220,7 @@ class Capital(_Strict):
 
 
 class ActorSpec(_Strict):
-    """A state (DESIGN section 3).
+    """A state (docs/model.md, section 2).
 
     Attributes:
         name: display name.
@@ -251,7 +251,7 @@ class ActorSpec(_Strict):
 
 
 class BlocSpec(_Strict):
-    """An alliance or institution (DESIGN section 3).
+    """An alliance or institution (docs/model.md, section 2).
 
     Attributes:
         members: actor ids, at least one.
@@ -286,7 +286,7 @@ class BlocSpec(_Strict):
 
 
 class ChannelSpec(_Strict):
-    """A channel of dialogue between two actors or an actor and a bloc (DESIGN section 3).
+    """A channel of dialogue between two actors or an actor and a bloc (docs/model.md 2).
 
     Attributes:
         kind: one of :data:`CHANNEL_KINDS`.
@@ -321,7 +321,7 @@ class ChannelSpec(_Strict):
 
 
 class TheatreSpec(_Strict):
-    """A theatre of military posture (DESIGN section 3).
+    """A theatre of military posture (docs/model.md, section 2).
 
     Attributes:
         present: actor ids with forces there.
@@ -343,7 +343,7 @@ class TheatreSpec(_Strict):
 
 
 class AISpec(_Strict):
-    """Settings of the AI policy and the kernel (DESIGN sections 4-5).
+    """Settings of the AI policy and the kernel (docs/model.md 7.3 and 7.4).
 
     Attributes:
         actions_per_turn: actions (besides proposals) an AI actor draws per turn, 0..6.
@@ -367,7 +367,7 @@ Coefficient = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.0, 10
 
 
 class Dynamics(_Strict):
-    """Coefficients of the turn's update rules; defaults are ours, stated in DESIGN terms.
+    """Coefficients of the turn's update rules; defaults are ours (docs/model.md lists each).
 
     All are dimensionless per-turn rates unless said otherwise. ``anchor`` is the share of the
     way each actor's negotiating position returns toward its scenario ideal point every turn:
@@ -594,7 +594,7 @@ class Objective(_Strict):
 
 
 class Scenario(_Strict):
-    """A whole scenario file (DESIGN section 6)."""
+    """A whole scenario file (docs/model.md, section 6)."""
 
     schema_version: Literal[1]
     name: Text

@@ -1,4 +1,4 @@
-"""The scenario compiled into arrays: the static structure of a world (DESIGN section 3).
+"""The scenario compiled into arrays: the static structure of a world (docs/model.md, section 2).
 
 Every array is indexed by actor in id order (the order of the scenario's ``actors`` mapping),
 issues in scenario order, channels and theatres likewise. A :class:`World` never changes during

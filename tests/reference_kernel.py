@@ -1,6 +1,6 @@
 """Plain-Python reference of the bargaining kernel: the test oracle of :mod:`sim.kernel`.
 
-The same model as ``sim/kernel.py`` (DESIGN section 5; Scholz, Calbert and Smith 2011,
+The same model as ``sim/kernel.py`` (docs/model.md 7.4; Scholz, Calbert and Smith 2011,
 "Unravelling Bueno de Mesquita's group decision model", Journal of Theoretical Politics 23(4)),
 written with lists, floats and loops so that each formula can be read off one line. Arrays are
 nested lists indexed ``[issue][actor]`` or ``[issue][i][j]``; the functions have the same names,

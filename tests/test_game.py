@@ -365,3 +365,25 @@ def test_seminar_modules_never_import_pygame():
     )
     res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=[p.name for p in LIBRARY])
+def test_the_start_read_from_the_scenario_is_the_models_turn_0(path):
+    from sim.score import initial_snapshot
+
+    sc = load_scenario(path)
+    a, b = start_snapshot(sc), initial_snapshot(sc)
+    assert {x: v["state"] for x, v in a["issues"].items()} == {x: v["state"] for x, v in b["issues"].items()}
+    assert {c: {k: v[k] for k in b["channels"][c]} for c, v in a["channels"].items()} == b["channels"]
+    assert a["tension"] == b["tension"] and a["alignment"] == b["alignment"]
+
+
+def test_a_model_alone_scores_against_the_start(tutorial):
+    m = GreatPowerModel(tutorial, seed=6)
+    hist = [plain(m.snapshot())]
+    for _ in range(2):
+        m.step()
+        hist.append(plain(m.snapshot()))
+    full = score(GameRecord(tutorial, hist, m.log), "USA")
+    alone = score(m, "USA")
+    assert alone.turn == 2 and alone.total == pytest.approx(full.total)

@@ -1,4 +1,4 @@
-"""Tests of the bargaining kernel (sim/kernel.py, DESIGN section 5).
+"""Tests of the bargaining kernel (sim/kernel.py, docs/model.md 7.4).
 
 Three kinds: small tables computed by hand (the arithmetic is in the comments), equality with
 the plain-Python reference in tests/reference_kernel.py on random inputs, and invariants that

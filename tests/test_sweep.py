@@ -1,4 +1,4 @@
-"""Sweeps (DESIGN section 7): reproducible across executors, crash-safe, clear about bad input.
+"""Sweeps (README, Sweeps): reproducible across executors, crash-safe, clear about bad input.
 
 Small sweeps only (8-30 runs of 6 turns) so that the file runs in well under a minute and a half.
 """

@@ -31,7 +31,7 @@ def _grid(n: int, cols: int = 3):
 
     cols = max(1, min(cols, n))
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.0 * cols, 2.7 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(max(4.0 * cols, 7.0), 2.7 * rows + 0.4), squeeze=False)
     return fig, axes
 
 

@@ -1,4 +1,4 @@
-"""``python run.py play``: the pygame front end (DESIGN section 8).
+"""``python run.py play``: the pygame front end (README, Playing in a seminar).
 
 pygame is imported inside the command only, so ``run``, ``validate`` and the other commands
 never load it.

@@ -1,4 +1,4 @@
-"""``run.py sweep`` and ``run.py report``: Monte Carlo sweeps (DESIGN section 7).
+"""``run.py sweep`` and ``run.py report``: Monte Carlo sweeps (README, Sweeps).
 
 Exit status: 0 all runs done; 1 some runs failed (or the executor broke down); 2 bad input
 (scenario, ``--set``/``--grid``, ``--resume`` against another sweep); 130 interrupted (finished

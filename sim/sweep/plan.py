@@ -3,7 +3,7 @@
 Run ``r`` of grid point ``p`` has the global run id ``p * runs + r``; its seed is the
 ``run_id``-th child of ``numpy.random.SeedSequence(master_seed).spawn(points * runs)``, so the
 seed of every run is fixed before any run starts and does not depend on the worker count, the
-executor or the order in which runs finish (DESIGN section 7).
+executor or the order in which runs finish (README, Sweeps).
 """
 
 from __future__ import annotations
