@@ -221,6 +221,7 @@ class App:
         self._briefed: set = set()
         self._end_shown = False
         self.panel_views: dict[str, ScrollView] = {}
+        self._act_text: dict = {}
         self._new_renderers()
         self._build(size)
 
@@ -523,7 +524,13 @@ class App:
         (:func:`sim.describe.describe_action_in`)."""
         from sim.describe import describe_action_in
 
-        return describe_action_in(self.ctrl.scenario, self.ctrl.history[-1], a)
+        key = (len(self.ctrl.history), id(self.ctrl), a)
+        text = self._act_text.get(key)
+        if text is None:
+            if len(self._act_text) > 4000:
+                self._act_text.clear()
+            text = self._act_text[key] = describe_action_in(self.ctrl.scenario, self.ctrl.history[-1], a)
+        return text
 
     def _sync_menu(self) -> None:
         c = self.ctrl
@@ -1484,6 +1491,8 @@ class App:
     def set_controller(self, ctrl: GameController) -> None:
         """Switch to another game (after a load)."""
         self.ctrl = ctrl
+        self._act_text = {}
+        self._briefed, self._end_shown, self.sheet = set(), False, None
         pygame.display.set_caption(f"Great-power bargaining - {ctrl.static.name}")
         self._new_renderers()
         self._build(self.layout.size)
