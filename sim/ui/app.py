@@ -307,7 +307,9 @@ class App:
         self.map.set_rect(L.map, {b: v["members"] for b, v in snap["blocs"].items()}, label_px=self.map_label_px())
         # menu area: the team's action menu (a drop-down of categories and two scrolling lists)
         mx, my, mw, mh = inset(L.menu, pad)
-        title_h = lh * min(2, len(self.fonts.wrap("Russian Federation (RUS): 0 of 4 actions chosen", fs, mw, True)))
+        longest = max((self.name(a) for a in (self.ctrl.humans or self.ctrl.static.actor_ids)), key=len)
+        sample = f"{longest} (XXX): 0 of 4 actions chosen"
+        title_h = lh * min(2, len(self.fonts.wrap(sample, fs, mw, True)))
         self.menu_title_rect = pygame.Rect(mx, my, mw, title_h)
         self.menu_rects = {"category": pygame.Rect(mx, my + title_h, mw, bh)}
         self.menu_rects["available"] = pygame.Rect(
@@ -506,9 +508,7 @@ class App:
         if game:
             self.status_text = c.status_line()
             if c.teams and c.phase != "start":
-                self.status_text += "\nScores: " + "   ".join(
-                    f"{team} {total:+.1f} ({'+' if d >= 0 else '-'}{abs(d):.1f})" for team, total, d in c.scores()
-                )
+                self.status_text += "\n" + self._score_line(c.scores())
             if phase == "plan":
                 self.w["end"].enable()
             else:
@@ -518,6 +518,16 @@ class App:
             self._sync_menu()
         if game and not plan_team:
             self._sync_info()
+
+    def _score_line(self, scores: list[tuple[str, float, float]]) -> str:
+        """The top bar's scores (best first, with the change since last month), as many as fit
+        on one line; the rest are counted."""
+        parts = [f"{team} {total:+.1f} ({'+' if d >= 0 else '-'}{abs(d):.1f})" for team, total, d in scores]
+        for k in range(len(parts), 0, -1):
+            line = "Scores: " + "   ".join(parts[:k]) + (f"   +{len(parts) - k} more in the month's results" if k < len(parts) else "")
+            if self.fonts.width(line, self.fs, True) <= self.status_rect.w:
+                return line
+        return "Scores: " + parts[0] if parts else ""
 
     def action_text(self, a) -> str:
         """An action as the menu shows it: in plain words, with what it asks
