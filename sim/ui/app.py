@@ -1,15 +1,23 @@
 """The pygame program: window, event loop, pygame_gui widgets, and the screens of a game.
 
 :class:`App` owns the window and the widgets; the game itself is a
-:class:`~ui.controller.GameController`, and what is drawn comes from :mod:`ui.render`. All
-buttons, menus, lists, text boxes and dialogs are pygame_gui widgets (on pygame-ce); the map,
-the legend, the bars and the charts of the panels are drawn directly.
+:class:`~sim.ui.controller.GameController`, and what is drawn comes from :mod:`sim.ui.render`
+(the map) and :mod:`sim.ui.panels` (the side panels). Buttons, drop-downs, the turn log and the
+dialogs are pygame_gui widgets (on pygame-ce); the map, the panels, the action menu and the
+sheets (briefing, the month's results, game over, debrief) are drawn directly as rows that
+reflow at the text size and scroll (:mod:`sim.ui.flow`). Every size derives from the body text
+size (:func:`sim.ui.layout.body_px`), so the text scale enlarges everything that is text.
 
 Keys (also in the help overlay, H):
 
 =================  ==========================================================
-Enter              End turn (in a team's turn) / the team is ready (hand-over)
+Enter              End turn (in a team's turn) / the team is ready (hand-over) /
+                   Continue (the month's results, a briefing)
 Space              skip the end-of-turn animation
+B                  the team's briefing
+D                  the debrief (game over, replay)
+Ctrl+= / Ctrl+-    larger / smaller text (Ctrl+0: default)
+PgUp / PgDn        scroll the panel under the mouse (also the wheel)
 Tab / Shift+Tab    select the next / previous state
 I                  instructor: inject an event
 R                  replay on/off; Left/Right step a turn, Home/End first/last
@@ -213,6 +221,7 @@ class App:
         self._briefed: set = set()
         self._end_shown = False
         self.panel_views: dict[str, ScrollView] = {}
+        self._act_text: dict = {}
         self._new_renderers()
         self._build(size)
 
@@ -298,7 +307,9 @@ class App:
         self.map.set_rect(L.map, {b: v["members"] for b, v in snap["blocs"].items()}, label_px=self.map_label_px())
         # menu area: the team's action menu (a drop-down of categories and two scrolling lists)
         mx, my, mw, mh = inset(L.menu, pad)
-        title_h = lh * min(2, len(self.fonts.wrap("Russian Federation (RUS): 0 of 4 actions chosen", fs, mw, True)))
+        longest = max((self.name(a) for a in (self.ctrl.humans or self.ctrl.static.actor_ids)), key=len)
+        sample = f"{longest} (XXX): 0 of 4 actions chosen"
+        title_h = lh * min(2, len(self.fonts.wrap(sample, fs, mw, True)))
         self.menu_title_rect = pygame.Rect(mx, my, mw, title_h)
         self.menu_rects = {"category": pygame.Rect(mx, my + title_h, mw, bh)}
         self.menu_rects["available"] = pygame.Rect(
@@ -497,9 +508,7 @@ class App:
         if game:
             self.status_text = c.status_line()
             if c.teams and c.phase != "start":
-                self.status_text += "\nScores: " + "   ".join(
-                    f"{team} {total:+.1f} ({'+' if d >= 0 else '-'}{abs(d):.1f})" for team, total, d in c.scores()
-                )
+                self.status_text += "\n" + self._score_line(c.scores())
             if phase == "plan":
                 self.w["end"].enable()
             else:
@@ -510,12 +519,28 @@ class App:
         if game and not plan_team:
             self._sync_info()
 
+    def _score_line(self, scores: list[tuple[str, float, float]]) -> str:
+        """The top bar's scores (best first, with the change since last month), as many as fit
+        on one line; the rest are counted."""
+        parts = [f"{team} {total:+.1f} ({'+' if d >= 0 else '-'}{abs(d):.1f})" for team, total, d in scores]
+        for k in range(len(parts), 0, -1):
+            line = "Scores: " + "   ".join(parts[:k]) + (f"   +{len(parts) - k} more in the month's results" if k < len(parts) else "")
+            if self.fonts.width(line, self.fs, True) <= self.status_rect.w:
+                return line
+        return "Scores: " + parts[0] if parts else ""
+
     def action_text(self, a) -> str:
         """An action as the menu shows it: in plain words, with what it asks
         (:func:`sim.describe.describe_action_in`)."""
         from sim.describe import describe_action_in
 
-        return describe_action_in(self.ctrl.scenario, self.ctrl.history[-1], a)
+        key = (len(self.ctrl.history), id(self.ctrl), a)
+        text = self._act_text.get(key)
+        if text is None:
+            if len(self._act_text) > 4000:
+                self._act_text.clear()
+            text = self._act_text[key] = describe_action_in(self.ctrl.scenario, self.ctrl.history[-1], a)
+        return text
 
     def _sync_menu(self) -> None:
         c = self.ctrl
@@ -1468,6 +1493,8 @@ class App:
     def set_controller(self, ctrl: GameController) -> None:
         """Switch to another game (after a load)."""
         self.ctrl = ctrl
+        self._act_text = {}
+        self._briefed, self._end_shown, self.sheet = set(), False, None
         pygame.display.set_caption(f"Great-power bargaining - {ctrl.static.name}")
         self._new_renderers()
         self._build(self.layout.size)
