@@ -367,7 +367,7 @@ def test_report_writes_plots_and_a_summary(reference, tmp_path):
     out = tmp_path / "report"
     res = CliRunner().invoke(main, ["report", str(reference), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    for name in ("end_states.png", "tensions.png", "issues.png", "counts.png", "trajectories_tension.png", "trajectories_issues.png"):
+    for name in ("end_states.png", "vs_1.png", "distributions_tension.png", "distributions_counts.png", "trajectory_tension_USA-RUS.png", "trajectory_issue_embassy_staffing.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, name
     md = (out / "report.md").read_text()

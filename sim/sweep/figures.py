@@ -276,7 +276,7 @@ def plot_end_states(runs: pd.DataFrame, labels: dict[int, str], path: Path) -> t
     per_point = len(points) <= 20
     groups = [(p, runs[runs["point"] == p]) for p in points] if per_point else [("all", runs)]
     names = [_wrap(labels[p], 40) if len(points) > 1 else "all runs" for p in points] if per_point else [f"all {len(runs)} runs"]
-    fig, axes = _grid(len(states), cols=min(3, len(states)), w=4.6, h=0.9 + 0.42 * len(groups), sharey=True)
+    fig, axes = _grid(len(states), cols=min(3, len(states)), w=4.6, h=max(2.0, 0.9 + 0.42 * len(groups)), sharey=True)
     for ax, s in zip(axes, states):
         shares, los, his = [], [], []
         for _p, g in groups:
@@ -289,10 +289,14 @@ def plot_end_states(runs: pd.DataFrame, labels: dict[int, str], path: Path) -> t
         sh = np.array(shares)
         ax.barh(ys, sh, color=STATE_COLOURS.get(s, "#34495e"), alpha=0.85)
         ax.errorbar(sh, ys, xerr=[sh - np.array(los), np.array(his) - sh], fmt="none", ecolor="black", capsize=2, linewidth=0.8)
-        for y, (v, hi) in enumerate(zip(shares, his)):
-            ax.text(min(hi + 0.02, 0.98), y, f"{100 * v:.0f}%", va="center", ha="left" if hi < 0.85 else "right", fontsize=7)
+        for y, (v, lo, hi) in enumerate(zip(shares, los, his)):
+            if hi < 0.85:  # beside the interval
+                ax.text(hi + 0.02, y, f"{100 * v:.0f}%", va="center", ha="left", fontsize=7)
+            else:  # inside the bar, left of the interval
+                ax.text(max(lo - 0.02, 0.01), y, f"{100 * v:.0f}%", va="center", ha="right" if lo > 0.15 else "left", fontsize=7, color="white" if lo > 0.15 else "black")
         ax.set_yticks(ys, names, fontsize=7)
-        ax.invert_yaxis()
+        if ax is axes[0]:  # the panels share their y axis: invert it once, point 0 on top
+            ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.set_xlabel(f"share of runs ending in {s.replace('_', ' ')}", fontsize=7)
         ax.set_ylabel("design point" if per_point and len(points) > 1 else "runs", fontsize=7)
