@@ -47,11 +47,17 @@ _JOBS: list[Job] = []
 
 
 def _init(jobs: list[Job]) -> None:
+    """Worker initializer: keep the jobs, leave Ctrl-C to the parent, end with the parent."""
     global _JOBS
+    import os
     import signal
+    import threading
+
+    from sim.sweep.worker import _watch_parent
 
     _JOBS = jobs
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
 
 def _run_task(task: tuple[int, int, int]) -> tuple[int, int, list]:
