@@ -140,7 +140,7 @@ def test_scenario_outcomes_land_in_runs_parquet_with_the_values_of_the_run(tmp_p
         above = mine.loc[(mine["issue.embassy_staffing"] > 0.5) & (mine["turn"] >= 1), "turn"]
         expected = float(above.iloc[0]) if len(above) else float("nan")
         assert (np.isnan(expected) and np.isnan(row["outcome.staffing_half_restored"])) or row["outcome.staffing_half_restored"] == expected
-        assert row["outcome.usa_rus_tension_above_0_8"] == float(mine["tension.USA-RUS"].max() > 0.8)
+        assert row["outcome.usa_rus_tension_above_0_8"] == float(mine["tension.RUS-USA"].max() > 0.8)
     for col in ("seed", "conflicts", "expulsions", "closures", "channels_suspended", "channels_closed", "incidents"):
         assert col in turns.columns
 
@@ -191,8 +191,8 @@ def test_csv_is_tidy_long_format(tmp_path):
     ids = ["run_id", "point", "run", "seed", "param.ai.temperature"]
     assert list(long.columns) == ids + ["outcome", "value", "level"]
     assert len(long) == len(runs) * (len(runs.columns) - len(ids))
-    row = long[(long["run_id"] == 3) & (long["outcome"] == "tension.USA-RUS")].iloc[0]
-    assert row["value"] == runs.loc[runs["run_id"] == 3, "tension.USA-RUS"].iloc[0]
+    row = long[(long["run_id"] == 3) & (long["outcome"] == "tension.RUS-USA")].iloc[0]
+    assert row["value"] == runs.loc[runs["run_id"] == 3, "tension.RUS-USA"].iloc[0]
     assert set(long.loc[long["outcome"] == "end_state", "level"]) <= {"horizon", "armed_clash", "grand_bargain"}
     assert int(long["seed"].iloc[0]) == int(runs.loc[runs["run_id"] == long["run_id"].iloc[0], "seed"].iloc[0])
     turns_long = pd.read_csv(out / "turns.csv")
@@ -249,11 +249,11 @@ def test_summary_uses_student_t_for_small_samples():
 
     from sim.sweep.summary import summarize
 
-    runs = pd.DataFrame({"point": [0, 0, 0], "end_state": ["horizon"] * 3, "tension.USA-RUS": [0.2, 0.4, 0.6]})
+    runs = pd.DataFrame({"point": [0, 0, 0], "end_state": ["horizon"] * 3, "tension.RUS-USA": [0.2, 0.4, 0.6]})
     s = summarize(runs).set_index("outcome")
     half = t.ppf(0.975, 2) * 0.2 / np.sqrt(3)
-    assert s.loc["tension.USA-RUS", "ci_high"] == pytest.approx(min(1.0, 0.4 + half))
-    assert s.loc["tension.USA-RUS", "ci_low"] == pytest.approx(max(0.0, 0.4 - half))
+    assert s.loc["tension.RUS-USA", "ci_high"] == pytest.approx(min(1.0, 0.4 + half))
+    assert s.loc["tension.RUS-USA", "ci_low"] == pytest.approx(max(0.0, 0.4 - half))
     assert s.loc["end_state=armed_clash", "ci_low"] == 0.0
 
 

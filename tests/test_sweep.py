@@ -355,10 +355,10 @@ def test_wilson_interval_and_summary():
     assert lo == 0 and 0.25 < hi < 0.35
     lo, hi = wilson(5, 10)
     assert lo < 0.5 < hi and abs((lo + hi) / 2 - 0.5) < 1e-12
-    runs = pd.DataFrame({"point": [0, 0, 1, 1], "end_state": ["horizon", "armed_clash", "horizon", "horizon"], "tension.USA-RUS": [0.2, 0.4, 0.5, 0.5], "incidents": [0, 2, 1, 1]})
+    runs = pd.DataFrame({"point": [0, 0, 1, 1], "end_state": ["horizon", "armed_clash", "horizon", "horizon"], "tension.RUS-USA": [0.2, 0.4, 0.5, 0.5], "incidents": [0, 2, 1, 1]})
     s = summarize(runs).set_index(["point", "outcome"])
     assert s.loc[(0, "end_state=armed_clash"), "mean"] == 0.5
-    assert s.loc[(0, "tension.USA-RUS"), "mean"] == pytest.approx(0.3)
+    assert s.loc[(0, "tension.RUS-USA"), "mean"] == pytest.approx(0.3)
     assert s.loc[(0, "incidents"), "ci_low"] == 0.0  # clipped at the natural bound
 
 
@@ -367,7 +367,7 @@ def test_report_writes_plots_and_a_summary(reference, tmp_path):
     out = tmp_path / "report"
     res = CliRunner().invoke(main, ["report", str(reference), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    for name in ("end_states.png", "vs_1.png", "distributions_tension.png", "distributions_counts.png", "trajectory_tension_USA-RUS.png", "trajectory_issue_embassy_staffing.png"):
+    for name in ("end_states.png", "vs_1.png", "distributions_tension.png", "distributions_counts.png", "trajectory_tension_RUS-USA.png", "trajectory_issue_embassy_staffing.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, name
     md = (out / "report.md").read_text()

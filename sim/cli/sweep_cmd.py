@@ -238,7 +238,7 @@ def report(results: str, out: str | None) -> None:
 @click.argument("results", type=click.Path(file_okay=False))
 @click.option("--method", type=click.Choice(["sobol", "morris", "prim", "cart"]), help="sobol: Sobol indices (first and total order on a --sample sobol design; first order by RBD-FAST on any other); morris: elementary effects (a --sample morris design); cart or prim: scenario discovery for --condition. Default: the design's own method, or cart with --condition.")
 @click.option("--outcome", "outcome", multiple=True, metavar="COL", help="An outcome (a runs.parquet column, or end_state=armed_clash); repeatable; default: every outcome that varies.")
-@click.option("--condition", metavar="EXPR", help="For cart/prim: which runs to explain, e.g. \"end_state == 'armed_clash'\" or \"`tension.USA-RUS` > 0.7\".")
+@click.option("--condition", metavar="EXPR", help="For cart/prim: which runs to explain, e.g. \"end_state == 'armed_clash'\" or \"`tension.RUS-USA` > 0.7\".")
 @click.option("--out", type=click.Path(file_okay=False), help="Output directory (default: RESULTS/analysis).")
 def analyse(results: str, method: str | None, outcome: tuple[str, ...], condition: str | None, out: str | None) -> None:
     """Sensitivity indices (SALib) or scenario discovery (CART, PRIM) of the sweep in RESULTS.
