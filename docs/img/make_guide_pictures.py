@@ -58,7 +58,10 @@ SEED = 3
 PLAN = {
     1: {
         "USA": ["propose embassy_staffing to RUS via RUS-USA-EMB"],
-        "RUS": ["expel 25 USA staff from USA-RUS-EMB", "propose sanctions_russia to FRA via FRA-RUS-2P2"],
+        "RUS": [
+            "expel 25 USA staff from USA-RUS-EMB",
+            "propose sanctions_russia to FRA via FRA-RUS-2P2",
+        ],
         "FRA": ["propose sanctions_russia to RUS via FRA-RUS-2P2"],
     },
     2: {
@@ -111,7 +114,7 @@ def choose_for(ctrl: GameController, month: int) -> None:
 
 
 def to_team(app: App, team: str) -> None:
-    """From the hand-over screen to the team's planning: Enter (ready), Enter (close its briefing)."""
+    """From the hand-over screen to the team's planning: Enter (ready), Enter (its briefing)."""
     ctrl = app.ctrl
     assert ctrl.phase == "handover" and ctrl.current_team == team, (ctrl.phase, ctrl.current_team)
     key(app, pygame.K_RETURN)
@@ -162,10 +165,24 @@ def instructor_events(app: App) -> None:
     post_click(app, app.inst_widgets["inject"].rect.center)
     pick(app, app.inst_widgets["kind"], "expulsion")
     pick(app, app.inst_widgets["channel"], "RUS-USA-EMB")
-    half = next(o for o in app._expulsion_counts(app.ctrl.history[-1], "RUS-USA-EMB") if "(half)" in o[0])
-    pick(app, app.inst_widgets["size"], half[1])
+    counts = app._expulsion_counts(app.ctrl.history[-1], "RUS-USA-EMB")
+    pick(app, app.inst_widgets["size"], next(v for label, v in counts if "(half)" in label))
     post_click(app, app.inst_widgets["inject"].rect.center)
     assert len(app.ctrl.queued_events) == 2, app.ctrl.queued_events
+
+
+def mouse_away(app: App) -> None:
+    """Move the mouse to the window's corner, off every row (no hover highlight)."""
+    ev = pygame.event.Event(pygame.MOUSEMOTION, pos=(1270, 790), rel=(0, 0), buttons=(0, 0, 0))
+    pygame.event.post(ev)
+    pump(app, 2)
+
+
+def ctrl_key(app: App, k: int) -> None:
+    """Post a real key press with Ctrl held (Ctrl+=, Ctrl+0)."""
+    ev = pygame.event.Event(pygame.KEYDOWN, key=k, mod=pygame.KMOD_LCTRL, unicode="", scancode=0)
+    pygame.event.post(ev)
+    pump(app, 2)
 
 
 def main() -> None:
@@ -189,8 +206,7 @@ def main() -> None:
     key(app, pygame.K_SPACE)
     key(app, pygame.K_RETURN)  # month 1's results: Continue
     play_month(app, 2)
-    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(1270, 790), rel=(0, 0), buttons=(0, 0, 0)))
-    pump(app, 2)
+    mouse_away(app)
     save_png(app, HERE / "guide_results.png")
     instructor_events(app)
     pump(app, 3)
@@ -198,10 +214,8 @@ def main() -> None:
     key(app, pygame.K_ESCAPE)  # a sheet is open: Esc goes on, as Enter; the window stays
     post_click(app, app.instructor.close_window_button.rect.center)
     assert app.instructor is None and ctrl.phase == "handover"
-    play_month(app, 3, stop_at="RUS")
-    ctrl.select("actor", "RUS")
-    pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(1270, 790), rel=(0, 0), buttons=(0, 0, 0)))
-    pump(app, 2)
+    play_month(app, 3, stop_at="RUS")  # Russia's turn, its state selected
+    mouse_away(app)
     save_png(app, HERE / "guide_play.png")
     save_png(app, HERE / "guide_scorecard.png", crop=pygame.Rect(app.layout.top))
     key(app, pygame.K_h)
@@ -209,15 +223,12 @@ def main() -> None:
     save_png(app, HERE / "guide_help.png")
     key(app, pygame.K_ESCAPE)
     for _ in range(4):  # Ctrl+= four times: 1.25, 1.5, 1.75, 2
-        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_EQUALS, mod=pygame.KMOD_LCTRL, unicode="=", scancode=0))
-        pump(app, 2)
+        ctrl_key(app, pygame.K_EQUALS)
     assert app.text_scale == 2.0, app.text_scale
-    app.toast = None
-    pump(app, 2)
+    pump(app, 90)  # three seconds: the "Text size 200 %" message fades
+    assert app.toast is None
     save_png(app, HERE / "guide_text_2x.png")
-    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_0, mod=pygame.KMOD_LCTRL, unicode="0", scancode=0))
-    pump(app, 2)
-    app.toast = None
+    ctrl_key(app, pygame.K_0)  # back to the default text size
     key(app, pygame.K_RETURN)  # Russia ends its turn
     to_team(app, "FRA")
     choose_for(ctrl, 3)
