@@ -317,6 +317,22 @@ def test_hotseat_hides_the_previous_team(scenario, tmp_path):
     assert ("RUS", "close RUS-JPN-EMB") in acts
 
 
+def test_the_instructor_window_closes_at_the_hand_over(scenario, tmp_path):
+    """The next team must not see the instructor's queued events."""
+    app = make_app(scenario, tmp_path, humans=("RUS", "USA"))
+    click(app, app.w["ready"].rect.center)
+    key(app, pygame.K_ESCAPE)  # the briefing
+    key(app, pygame.K_i, unicode="i")
+    assert app.instructor is not None
+    click(app, app.inst_widgets["inject"].rect.center)  # an incident, queued
+    choose_category(app, "channel")
+    click_action(app, "close RUS-JPN-EMB")
+    click(app, app.w["end"].rect.center)  # RUS done: hand over to USA
+    assert app.ctrl.phase == "handover" and app.ctrl.current_team == "USA"
+    assert app.instructor is None
+    assert [e.kind for e in app.ctrl.model.injected] == ["incident"]  # the queue is kept
+
+
 def test_instructor_injects_events(scenario, tmp_path):
     app = make_app(scenario, tmp_path)
     key(app, pygame.K_i, unicode="i")

@@ -505,6 +505,9 @@ class App:
         self._show(["log_label", "log_filter", "log"], game and sheet is None)
         if phase == "handover":
             self.w["ready"].set_text(f"{self.ui_name(c.current_team)}'s team is ready (Enter)")
+            if self.instructor is not None:  # the next team must not see the instructor's queue
+                self.instructor.kill()
+                self.instructor = None
         if game:
             self.status_text = c.status_line()
             if c.teams and c.phase != "start":
