@@ -1,4 +1,4 @@
-"""Actions an actor can take in a turn (DESIGN section 4).
+"""Actions an actor can take in a turn (docs/model.md, section 3).
 
 An :class:`Action` is plain, hashable data; ``str(action)`` is its readable form and
 :meth:`Action.to_dict` / :meth:`Action.from_dict` its JSON form (saves, logs, the front end).

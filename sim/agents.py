@@ -1,4 +1,4 @@
-"""Mesa agents: states and blocs (DESIGN section 3).
+"""Mesa agents: states and blocs (docs/model.md, section 2).
 
 The model keeps every changing quantity in numpy arrays (indexed by actor in id order) so that a
 turn is vectorised; agents are thin views onto those arrays, which is what Mesa's tools
@@ -59,7 +59,7 @@ class StateActor(mesa.Agent):
 
 
 class Bloc(mesa.Agent):
-    """An alliance or institution that holds a member list (DESIGN section 3).
+    """An alliance or institution that holds a member list (docs/model.md, section 2).
 
     Attributes:
         id: short code such as ``"NATO"``.

@@ -183,9 +183,9 @@ def parse_record(text: str, file: str = "<string>") -> RecordSource:
             located ``FILE:LINE: path: message``.
     """
     try:
-        data, root = _read_yaml(text, file)
+        data, root = _read_yaml(text, file, scenario=False)
     except ScenarioError as exc:
-        probs = [Problem(p.file, p.line, p.path, p.message.replace("the scenario is empty", "the record is empty").replace("a scenario is a mapping", "a record is a mapping")) for p in exc.problems]
+        probs = [Problem(p.file, p.line, p.path, p.message.replace("the file is empty", "the record is empty").replace("a scenario is a mapping", "a record is a mapping")) for p in exc.problems]
         raise ScenarioError(probs) from None
     try:
         rec = Record.model_validate(data)

@@ -1,4 +1,4 @@
-"""Channel kinds and the effectiveness curve (DESIGN section 3, F1, F2, F14).
+"""Channel kinds and the effectiveness curve (docs/model.md, sections 2 and 7.2; F1, F2, F14).
 
 A registry: a new channel kind is one entry in :data:`CHANNEL_KINDS`, and the tests loop over it.
 """

@@ -1,4 +1,4 @@
-"""The expected-utility bargaining kernel, vectorised over issues and actors (DESIGN section 5).
+"""The expected-utility bargaining kernel, vectorised over issues and actors (docs/model.md 7.4).
 
 Bueno de Mesquita's expected-utility model of group decisions in the formulation of Scholz,
 Calbert and Smith (2011), "Unravelling Bueno de Mesquita's group decision model", Journal of
@@ -21,15 +21,32 @@ edge); the functions here check shapes only and raise :class:`ValueError` on a m
 Degenerate inputs (all positions equal, zero capabilities, zero saliences, one actor) give
 finite numbers, never NaN or inf.
 
+The public functions below check shapes and then hand their arrays to one of two
+implementations of the same formulas (the *backend*): the numpy cores at the end of this module,
+and the same cores compiled with numba (:mod:`sim.kernel_compiled`, several times faster and
+the default). The two agree on every discrete outcome and to 1e-12 on every number
+(``tests/test_kernel_compiled.py``); :func:`using_backend` picks one for a block of code and
+the environment variable ``GREATPOWER_KERNEL`` (``compiled`` or ``numpy``) for a process. If
+numba cannot be imported, or its disk cache fails at run time, the numpy cores are used and a
+:class:`RuntimeWarning` says so.
+
 :mod:`tests.reference_kernel` holds the same kernel in plain Python loops: it is the test
-oracle, and ``benchmarks/bench_kernel.py`` reports the speed ratio between the two.
+oracle, and ``benchmarks/bench_kernel.py`` reports the speed ratios between the three.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import types
+import warnings
+from collections.abc import Iterator
+
 import numpy as np
 
 __all__ = [
+    "BACKENDS",
+    "BACKEND_ENV",
     "OUTCOME_CAPITULATION",
     "OUTCOME_COMPROMISE",
     "OUTCOME_CONFLICT",
@@ -38,12 +55,17 @@ __all__ = [
     "OUTCOME_STALEMATE",
     "EU_TOLERANCE",
     "SECURITY_TIE_TOLERANCE",
+    "VOTE_CLIPPED",
+    "VOTE_POSITIVE",
+    "VOTE_RULES",
+    "backend",
     "bargaining_round",
     "expected_utility",
     "forecast",
     "resolve",
     "respond",
     "risk_exponents",
+    "using_backend",
     "win_probability",
 ]
 
@@ -76,6 +98,23 @@ symmetric on paper can differ in the last bits; without a tolerance that roundin
 be stretched to the full range ``R = -1 .. 1`` and give ``r = 2`` and ``r = 0.5``.
 """
 
+VOTE_POSITIVE = "positive"
+"""The positive-vote rule (SCS 2011; docs/model.md 7.4), the default.
+
+``P_ij = (sum of the positive votes v_k) / (sum of all |v_k|)``, so ``P_ij + P_ji = 1``:
+a contest's two sides share the probability in proportion to the votes each receives.
+"""
+VOTE_CLIPPED = "clipped"
+"""The clipped-sum rule of public replications (Masad 2014, ``GroupDecisionModel.py``).
+
+``P_ij = max(0, sum of all v_k) / (sum of all |v_k|)``: the net vote, clipped at 0. Only the
+side with the larger net support has a positive probability, ``P_ij + P_ji = |net| / total
+<= 1``, and where the votes balance (or nobody votes) both sides get 0. Equal to
+``max(0, 2 P_ij - 1)`` with ``P_ij`` from :data:`VOTE_POSITIVE`.
+"""
+VOTE_RULES = (VOTE_POSITIVE, VOTE_CLIPPED)
+"""The vote rules that :func:`win_probability` accepts (its ``vote_rule`` argument)."""
+
 # The smallest positive float, a floor for denominators that are 0 only with their numerators.
 _SMALLEST = float(np.finfo(float).smallest_subnormal)
 # Fraction of the way a target moves for each outcome code, before the compromise share.
@@ -87,12 +126,123 @@ _OUTCOME_BY_CASE = np.array(
 
 
 # --------------------------------------------------------------------------------------------
+# backends: the numpy cores (end of this module) or the compiled ones (sim.kernel_compiled)
+
+BACKENDS = ("compiled", "numpy")
+"""Names of the implementations of the kernel's numeric cores, the default first."""
+BACKEND_ENV = "GREATPOWER_KERNEL"
+"""Environment variable naming the backend of a process (one of :data:`BACKENDS`)."""
+
+_active: types.ModuleType | types.SimpleNamespace | None = None
+_active_name = ""
+
+
+def _numpy_cores() -> types.SimpleNamespace:
+    return types.SimpleNamespace(
+        win_probability=_np_win_probability,
+        forecast=_np_forecast,
+        expected_utility=_np_expected_utility,
+        risk_exponents=_np_risk_exponents,
+        respond=_np_respond,
+        resolve=_np_resolve,
+        bargaining_round=_np_bargaining_round,
+    )
+
+
+def _select(name: str) -> None:
+    """Make ``name`` the active backend; the compiled one falls back to numpy with a warning."""
+    global _active, _active_name
+    if name not in BACKENDS:
+        raise ValueError(f"kernel backend must be one of {BACKENDS}; got {name!r}")
+    if name == "compiled":
+        try:
+            from sim import kernel_compiled
+        except ImportError as error:  # numba missing or broken: the numpy cores still work
+            warnings.warn(
+                f"compiled kernel unavailable ({error}); using the numpy kernel",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            name = "numpy"
+        else:
+            _active, _active_name = kernel_compiled, name
+            return
+    _active, _active_name = _numpy_cores(), name
+
+
+def backend() -> str:
+    """Name of the active backend, one of :data:`BACKENDS`.
+
+    The first call (or the first kernel call) chooses it from ``GREATPOWER_KERNEL``, default
+    ``"compiled"`` (an unknown value gives a :class:`RuntimeWarning` and the default);
+    importing numba and loading the compiled code happen then, not when this module is
+    imported.
+    """
+    if _active is None:
+        name = os.environ.get(BACKEND_ENV) or BACKENDS[0]
+        if name not in BACKENDS:
+            warnings.warn(
+                f"{BACKEND_ENV}={name!r} is not one of {BACKENDS}; using {BACKENDS[0]!r}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            name = BACKENDS[0]
+        _select(name)
+    return _active_name
+
+
+@contextlib.contextmanager
+def using_backend(name: str) -> Iterator[str]:
+    """Run the kernel with backend ``name`` inside a ``with`` block, then restore the previous.
+
+    Args:
+        name: one of :data:`BACKENDS`.
+
+    Yields:
+        The name of the backend in use (``"numpy"`` if ``"compiled"`` was asked for and numba
+        is unavailable).
+
+    Raises:
+        ValueError: if ``name`` is not one of :data:`BACKENDS`.
+    """
+    global _active, _active_name
+    backend()
+    previous = (_active, _active_name)
+    _select(name)
+    try:
+        yield _active_name
+    finally:
+        _active, _active_name = previous
+
+
+def _run(core: str, *args):
+    """Call the active backend's core ``core``.
+
+    If the compiled core fails on disk I/O (its cache), switch to the numpy cores for the rest
+    of the process, with a warning, so that a cache problem never stops a run.
+    """
+    backend()
+    try:
+        return getattr(_active, core)(*args)
+    except OSError as error:
+        if _active_name == "numpy":
+            raise
+        warnings.warn(
+            f"compiled kernel failed on its disk cache ({error}); using the numpy kernel",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        _select("numpy")
+        return getattr(_active, core)(*args)
+
+
+# --------------------------------------------------------------------------------------------
 # shape checks
 
 
 def _positions(x: np.ndarray) -> np.ndarray:
     """Return ``x`` as a float array of shape (m, n) with n >= 1, or raise ValueError."""
-    x = np.asarray(x, dtype=float)
+    x = np.ascontiguousarray(x, dtype=float)
     if x.ndim != 2:
         raise ValueError(f"positions x must have shape (issues m, actors n); got shape {x.shape}")
     if x.shape[1] < 1:
@@ -101,18 +251,22 @@ def _positions(x: np.ndarray) -> np.ndarray:
 
 
 def _per_actor(name: str, a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Return ``a`` as a float array of ``shape`` (m, n), or raise ValueError."""
-    a = np.asarray(a, dtype=float)
+    """Return ``a`` as a C-contiguous float array of ``shape`` (m, n), or raise ValueError."""
+    a = np.ascontiguousarray(a, dtype=float)
     if a.shape != shape:
         raise ValueError(f"{name} must have shape (m, n) = {shape} like x; got {a.shape}")
     return a
 
 
 def _capability(c: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Return capability ``c`` of shape (n,) or (m, n) as an (m, n) array, or raise ValueError."""
+    """Return capability ``c`` of shape (n,) or (m, n) as a (1, n) or (m, n) array.
+
+    Either broadcasts against an (m, n) array (a (1, n) view is much cheaper to make than a
+    broadcast (m, n) one). Raises ValueError for any other shape.
+    """
     c = np.asarray(c, dtype=float)
     if c.shape == shape[1:]:
-        return np.broadcast_to(c, shape)
+        return c.reshape(1, shape[1])
     if c.shape != shape:
         raise ValueError(
             f"capability c must have shape (n,) = {shape[1:]} or (m, n) = {shape} like x; "
@@ -122,8 +276,8 @@ def _capability(c: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _per_pair(name: str, a: np.ndarray, shape: tuple[int, int], dtype: type = float) -> np.ndarray:
-    """Return ``a`` as an array of shape (m, n, n) for positions of ``shape``, or raise."""
-    a = np.asarray(a, dtype=dtype)
+    """Return ``a`` as a C-contiguous array of shape (m, n, n) for positions of ``shape``."""
+    a = np.ascontiguousarray(a, dtype=dtype)
     m, n = shape
     if a.shape != (m, n, n):
         raise ValueError(f"{name} must have shape (m, n, n) = {(m, n, n)}; got {a.shape}")
@@ -131,8 +285,8 @@ def _per_pair(name: str, a: np.ndarray, shape: tuple[int, int], dtype: type = fl
 
 
 def _per_issue(name: str, a: np.ndarray, m: int) -> np.ndarray:
-    """Return ``a`` as a float array of shape (m,), or raise ValueError."""
-    a = np.asarray(a, dtype=float)
+    """Return ``a`` as a C-contiguous float array of shape (m,), or raise ValueError."""
+    a = np.ascontiguousarray(a, dtype=float)
     if a.shape != (m,):
         raise ValueError(
             f"{name} must have shape (m,) = {(m,)}, one value per issue; got {a.shape}"
@@ -150,6 +304,13 @@ def _check_scale_range(scale_range: float) -> float:
     return scale_range
 
 
+def _check_vote_rule(vote_rule: str) -> str:
+    """Return ``vote_rule`` if it is one of VOTE_RULES, or raise ValueError."""
+    if vote_rule not in VOTE_RULES:
+        raise ValueError(f"vote_rule must be one of {VOTE_RULES}; got {vote_rule!r}")
+    return vote_rule
+
+
 def _normalised_weights(w: np.ndarray) -> np.ndarray:
     """Divide each issue's weights by their largest value; rows of zeros stay zeros."""
     return w / np.maximum(w.max(axis=1, keepdims=True), _SMALLEST)
@@ -159,35 +320,46 @@ def _normalised_weights(w: np.ndarray) -> np.ndarray:
 # the model
 
 
-def win_probability(x: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
+def win_probability(
+    x: np.ndarray, c: np.ndarray, s: np.ndarray, *, vote_rule: str = VOTE_POSITIVE
+) -> np.ndarray:
     """Probability that i prevails over j in a contest decided by everyone's votes.
 
     Every actor k casts the vote ``v_k = c_k s_k (|x_k - x_j| - |x_k - x_i|)`` (positive for i,
-    the closer of the two to k) and ``P_ij = sum of the positive v_k / sum of all |v_k|``
-    (SCS 2011, the probability of success; DESIGN section 5). Hence
-    ``P_ij + P_ji = 1``. Where every vote is zero (i and j at the same position, or nobody
-    with weight ``c_k s_k > 0`` tells them apart) ``P_ij = 0.5``; in particular the diagonal
-    is 0.5. Capabilities enter only through ratios, so their scale does not matter (they are
-    divided by the largest weight of each issue, which keeps every sum finite).
+    the closer of the two to k). Two rules of the literature turn the votes into ``P_ij``:
+
+    - :data:`VOTE_POSITIVE` (default): ``P_ij = sum of the positive v_k / sum of all |v_k|``
+      (SCS 2011, the probability of success; docs/model.md 7.4). Hence ``P_ij + P_ji = 1``.
+      Where every vote is zero (i and j at the same position, or nobody with weight
+      ``c_k s_k > 0`` tells them apart) ``P_ij = 0.5``; in particular the diagonal is 0.5.
+    - :data:`VOTE_CLIPPED`: ``P_ij = max(0, sum of all v_k) / sum of all |v_k|``, the net
+      vote clipped at 0, as in the public replication of Masad (2014,
+      ``GroupDecisionModel.py``, ``calculate_prob``). The side that loses the net vote gets
+      0; where every vote is zero, or the votes balance, both sides get 0 (the diagonal is 0).
+
+    Capabilities enter only through ratios, so their scale does not matter (they are divided
+    by the largest weight of each issue, which keeps every sum finite).
 
     Args:
         x: positions, shape (m, n), on the issue scale (in [0, 1]).
         c: capabilities, shape (n,) (the same on every issue) or (m, n); >= 0, any scale.
         s: saliences, shape (m, n), in [0, 1].
+        vote_rule: one of :data:`VOTE_RULES` (keyword only).
 
     Returns:
         P of shape (m, n, n), float in [0, 1]: ``P[issue, i, j]`` is the probability that i
         prevails over j.
 
     Raises:
-        ValueError: if x is not 2-D with n >= 1, or c or s do not match its shape.
+        ValueError: if x is not 2-D with n >= 1, c or s do not match its shape, or the vote
+            rule is unknown.
     """
     x = _positions(x)
     w = _capability(c, x.shape) * _per_actor("salience s", s, x.shape)
-    return _win_probability(x, w)
+    return _run("win_probability", x, w, _check_vote_rule(vote_rule) == VOTE_CLIPPED)
 
 
-def _win_probability(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _np_win_probability(x: np.ndarray, w: np.ndarray, clipped: bool) -> np.ndarray:
     """P (m, n, n) from positions x (m, n) and vote weights w = c s (m, n); see win_probability."""
     m, n = x.shape
     # dist_t[a, (issue, k)] = |x_k - x_a|, voters on the last axis so that the n^3 table below
@@ -205,6 +377,12 @@ def _win_probability(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     against = support.transpose(0, 2, 1)
     total = support + against
     margin = support - against
+    if clipped:
+        # The net vote sum over k of v_k is support_ij - support_ji; clipped at 0, divided by
+        # the total (0 / floor = 0 where nobody votes).
+        np.fmax(margin, 0.0, out=margin)
+        margin /= np.maximum(total, _SMALLEST, out=total)
+        return margin
     margin *= 0.5
     margin /= np.maximum(total, _SMALLEST, out=total)
     margin += 0.5
@@ -214,7 +392,7 @@ def _win_probability(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 def forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Forecast outcome of each issue: the weighted median of the positions.
 
-    DESIGN section 5 (after SCS 2011, the forecast as the median voter position with weights
+    docs/model.md 7.4 (after SCS 2011, the forecast as the median voter position with weights
     capability x salience). The exact rule: sort the positions in ascending order (a stable
     sort, so tied positions stay in actor order), cumulate their weights in that order, and
     return the first position whose cumulative weight is >= half the total weight. This is
@@ -235,6 +413,11 @@ def forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """
     x = _positions(x)
     w = _per_actor("weights w", w, x.shape)
+    return _run("forecast", x, w)
+
+
+def _np_forecast(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The weighted median of each issue, shape (m,); see forecast."""
     m, n = x.shape
     issue = np.arange(m)
     order = np.argsort(x, axis=1, kind="stable")
@@ -259,10 +442,11 @@ def expected_utility(
     scale_range: float = 1.0,
     *,
     p: np.ndarray | None = None,
+    vote_rule: str = VOTE_POSITIVE,
 ) -> np.ndarray:
     """Expected utility to i of challenging j, as i sees it.
 
-    From SCS 2011 (the expected utility of a challenge; DESIGN section 5), with
+    From SCS 2011 (the expected utility of a challenge; docs/model.md 7.4), with
     ``d = |x_i - x_j| / scale_range``, ``e = (|x_i - mu| + |x_i - x_j|) / scale_range`` and
     the risk exponent ``r = r_i`` of the challenger::
 
@@ -295,8 +479,10 @@ def expected_utility(
         t: probability, in [0, 1], that a change without a challenge is for the better
             (SCS 2011's T; 0.5 by default).
         scale_range: length of the issue scale (> 0), 1 for positions in [0, 1].
-        p: optional precomputed ``win_probability(x, c, s)``, shape (m, n, n), to avoid
-            computing it twice in a round; it is trusted, not recomputed.
+        p: optional precomputed ``win_probability(x, c, s, vote_rule=vote_rule)``, shape
+            (m, n, n), to avoid computing it twice in a round; it is trusted, not recomputed.
+        vote_rule: the rule of :func:`win_probability` used when ``p`` is not given, one of
+            :data:`VOTE_RULES` (keyword only; checked even when ``p`` is given).
 
     Returns:
         EU of shape (m, n, n), float, within [-4, 4] when the positions lie on the scale
@@ -304,31 +490,38 @@ def expected_utility(
         challenging j.
 
     Raises:
-        ValueError: on mismatched shapes, or if ``scale_range`` is not positive.
+        ValueError: on mismatched shapes, if ``scale_range`` is not positive, or if the vote
+            rule is unknown.
     """
     x = _positions(x)
     r = _per_actor("risk exponents r", r, x.shape)
     s = _per_actor("salience s", s, x.shape)
     mu = _per_issue("forecast mu", mu, x.shape[0])
     scale_range = _check_scale_range(scale_range)
+    vote_rule = _check_vote_rule(vote_rule)
     if p is None:
-        p = _win_probability(x, _capability(c, x.shape) * s)
+        w = _capability(c, x.shape) * s
+        p = _run("win_probability", x, w, vote_rule == VOTE_CLIPPED)
     else:
         p = _per_pair("win probabilities p", p, x.shape)
-    return _expected_utility(x, s, p, None if np.all(r == 1.0) else r, mu, q, t, scale_range)
+    neutral = bool(np.all(r == 1.0))
+    return _run("expected_utility", x, s, p, r, mu, float(q), float(t), scale_range, neutral)
 
 
-def _expected_utility(
+def _np_expected_utility(
     x: np.ndarray,
     s: np.ndarray,
     p: np.ndarray,
-    r: np.ndarray | None,
+    r: np.ndarray,
     mu: np.ndarray,
     q: float,
     t: float,
     scale_range: float,
+    risk_neutral: bool,
 ) -> np.ndarray:
-    """EU (m, n, n) from checked arrays; ``r=None`` means every r = 1. See expected_utility."""
+    """EU (m, n, n) from checked arrays; ``risk_neutral``: every r = 1. See expected_utility."""
+    if risk_neutral:
+        r = None
     dist = np.abs(x[:, :, None] - x[:, None, :])  # |x_i - x_j|
     same = dist == 0.0
     offset = np.abs(x - mu[:, None])  # |x_i - mu|
@@ -413,10 +606,11 @@ def risk_exponents(
     scale_range: float = 1.0,
     *,
     p: np.ndarray | None = None,
+    vote_rule: str = VOTE_POSITIVE,
 ) -> np.ndarray:
     """Risk exponent of every actor on every issue, from how secure its position is.
 
-    SCS 2011 (risk propensity; DESIGN section 5): with every ``r = 1``, the
+    SCS 2011 (risk propensity; docs/model.md 7.4): with every ``r = 1``, the
     security of actor k is what all the others expect from challenging it,
     ``security_k = sum over j != k of EU_j(k)`` (column sums of :func:`expected_utility`).
     Then ``R_i = (2 security_i - max - min) / (max - min)`` in [-1, 1] and
@@ -433,23 +627,42 @@ def risk_exponents(
         q: SCS 2011's Q, in [0, 1] (see :func:`expected_utility`).
         t: SCS 2011's T, in [0, 1].
         scale_range: length of the issue scale, > 0.
-        p: optional precomputed ``win_probability(x, c, s)``, shape (m, n, n).
+        p: optional precomputed ``win_probability(x, c, s, vote_rule=vote_rule)``, shape
+            (m, n, n).
+        vote_rule: the rule of :func:`win_probability` used when ``p`` is not given, one of
+            :data:`VOTE_RULES` (keyword only).
 
     Returns:
         r of shape (m, n), float in [0.5, 2].
 
     Raises:
-        ValueError: on mismatched shapes, or if ``scale_range`` is not positive.
+        ValueError: on mismatched shapes, if ``scale_range`` is not positive, or if the vote
+            rule is unknown.
     """
     x = _positions(x)
     s = _per_actor("salience s", s, x.shape)
     mu = _per_issue("forecast mu", mu, x.shape[0])
     scale_range = _check_scale_range(scale_range)
+    vote_rule = _check_vote_rule(vote_rule)
     if p is None:
-        p = _win_probability(x, _capability(c, x.shape) * s)
+        w = _capability(c, x.shape) * s
+        p = _run("win_probability", x, w, vote_rule == VOTE_CLIPPED)
     else:
         p = _per_pair("win probabilities p", p, x.shape)
-    eu = _expected_utility(x, s, p, None, mu, q, t, scale_range)
+    return _run("risk_exponents", x, s, p, mu, float(q), float(t), scale_range)
+
+
+def _np_risk_exponents(
+    x: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray,
+    mu: np.ndarray,
+    q: float,
+    t: float,
+    scale_range: float,
+) -> np.ndarray:
+    """Risk exponents (m, n) from checked arrays; see risk_exponents."""
+    eu = _np_expected_utility(x, s, p, x, mu, q, t, scale_range, True)
     security = eu.sum(axis=1)  # security[issue, k] = sum over j of EU_j(k); EU_k(k) = 0
     high = security.max(axis=1, keepdims=True)
     low = security.min(axis=1, keepdims=True)
@@ -469,7 +682,7 @@ def risk_exponents(
 def respond(eu_challenger: np.ndarray, eu_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """How a challenged actor answers, by comparing the two sides' expected utilities.
 
-    The outcome table of SCS 2011 (DESIGN section 5), elementwise, with
+    The outcome table of SCS 2011 (docs/model.md 7.4), elementwise, with
     ``a = EU_i(j)`` (the challenger's) and ``b = EU_j(i)`` (the target's):
 
     - ``a <= 0``: ``OUTCOME_NONE``, fraction 0 (no challenge is made);
@@ -501,8 +714,14 @@ def respond(eu_challenger: np.ndarray, eu_target: np.ndarray) -> tuple[np.ndarra
             f"eu_challenger and eu_target must have the same shape; got {a.shape} and {b.shape}"
         )
     shape = a.shape
-    a = a.reshape(-1)
-    b = b.reshape(-1)
+    outcome, fraction = _run(
+        "respond", np.ascontiguousarray(a.reshape(-1)), np.ascontiguousarray(b.reshape(-1))
+    )
+    return outcome.reshape(shape), fraction.reshape(shape)
+
+
+def _np_respond(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome codes (int8) and fractions for flat arrays a, b; see respond."""
     stake = np.abs(b)
     weaker = stake < a - EU_TOLERANCE  # the target's stake is clearly the smaller one
     weaker |= b == 0.0
@@ -512,7 +731,7 @@ def respond(eu_challenger: np.ndarray, eu_target: np.ndarray) -> tuple[np.ndarra
     outcome[a <= 0.0] = OUTCOME_NONE
     fraction = _FULL_MOVE.take(outcome)
     np.divide(stake, a, out=fraction, where=outcome == OUTCOME_COMPROMISE)
-    return outcome.reshape(shape), fraction.reshape(shape)
+    return outcome, fraction
 
 
 def resolve(
@@ -524,7 +743,7 @@ def resolve(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each challenged actor takes its best offer and answers it; all move at once.
 
-    DESIGN section 5 (after SCS 2011): an offer of i to j counts where
+    docs/model.md 7.4 (after SCS 2011): an offer of i to j counts where
     ``offers[issue, i, j]`` is true and ``eu[issue, i, j] > 0``. Each target j takes the
     best of its offers: the highest ``eu[issue, i, j]``; among exact ties, the challenger
     nearest to it (smallest ``|x_i - x_j|``); among exact ties again, the highest
@@ -561,6 +780,17 @@ def resolve(
     offers = _per_pair("offers", offers, x.shape, dtype=bool)
     effectiveness = _per_pair("effectiveness", effectiveness, x.shape)
     tiebreak = _per_pair("tiebreak", tiebreak, x.shape)
+    return _run("resolve", x, eu, offers, effectiveness, tiebreak)
+
+
+def _np_resolve(
+    x: np.ndarray,
+    eu: np.ndarray,
+    offers: np.ndarray,
+    effectiveness: np.ndarray,
+    tiebreak: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(new_x, challenger, outcome, fraction) from checked arrays; see resolve."""
     m, n = x.shape
     issue = np.arange(m)[:, None]
     target = np.arange(n)[None, :]
@@ -572,7 +802,9 @@ def resolve(
     closest = nearest.min(axis=1)
     chosen = np.where(nearest == closest[:, None, :], tiebreak, -np.inf).argmax(axis=1)
     has_offer = best > -np.inf
-    outcome, fraction = respond(best, eu[issue, target, chosen])
+    outcome, fraction = _np_respond(best.reshape(-1), eu[issue, target, chosen].reshape(-1))
+    outcome = outcome.reshape(m, n)
+    fraction = fraction.reshape(m, n)
     fraction *= np.where(outcome == OUTCOME_COMPROMISE, effectiveness[issue, chosen, target], 1.0)
     x_challenger = x[issue, chosen]
     new_x = x + fraction * (x_challenger - x)
@@ -590,10 +822,12 @@ def bargaining_round(
     q: float = 0.5,
     t: float = 0.5,
     scale_range: float = 1.0,
+    *,
+    vote_rule: str = VOTE_POSITIVE,
 ) -> dict[str, np.ndarray]:
     """One classic, unconstrained round of the expected-utility model.
 
-    SCS 2011 (DESIGN section 5): ``mu = forecast(x, c s)``, risk exponents from
+    SCS 2011 (docs/model.md 7.4): ``mu = forecast(x, c s)``, risk exponents from
     :func:`risk_exponents`, ``eu = expected_utility(...)`` with those exponents; every
     positive ``EU_i(j)`` is an offer, every channel is fully effective, and ties are broken
     by ``rng.random((m, n, n))`` (drawn every round, whatever the ties, so the generator
@@ -607,6 +841,8 @@ def bargaining_round(
         q: SCS 2011's Q, in [0, 1].
         t: SCS 2011's T, in [0, 1].
         scale_range: length of the issue scale, > 0.
+        vote_rule: the rule of :func:`win_probability`, one of :data:`VOTE_RULES` (keyword
+            only; :data:`VOTE_POSITIVE` by default).
 
     Returns:
         A dict of arrays: ``"x"`` new positions (m, n); ``"forecast"`` mu (m,) before the
@@ -615,19 +851,19 @@ def bargaining_round(
         returned by :func:`resolve`.
 
     Raises:
-        ValueError: on mismatched shapes, or if ``scale_range`` is not positive.
+        ValueError: on mismatched shapes, if ``scale_range`` is not positive, or if the vote
+            rule is unknown.
     """
     x = _positions(x)
-    c = _capability(c, x.shape)
     s = _per_actor("salience s", s, x.shape)
-    mu = forecast(x, c * s)
-    p = win_probability(x, c, s)
-    r = risk_exponents(x, c, s, mu, q, t, scale_range, p=p)
-    eu = expected_utility(x, c, s, r, mu, q, t, scale_range, p=p)
-    offers = eu > 0.0
-    effectiveness = np.ones_like(eu)
-    tiebreak = rng.random(eu.shape)
-    new_x, challenger, outcome, fraction = resolve(x, eu, offers, effectiveness, tiebreak)
+    w = _capability(c, x.shape) * s
+    clipped = _check_vote_rule(vote_rule) == VOTE_CLIPPED
+    scale_range = _check_scale_range(scale_range)
+    m, n = x.shape
+    tiebreak = rng.random((m, n, n))
+    new_x, mu, r, eu, challenger, outcome, fraction = _run(
+        "bargaining_round", x, w, s, tiebreak, float(q), float(t), scale_range, clipped
+    )
     return {
         "x": new_x,
         "forecast": mu,
@@ -637,3 +873,24 @@ def bargaining_round(
         "outcome": outcome,
         "fraction": fraction,
     }
+
+
+def _np_bargaining_round(
+    x: np.ndarray,
+    w: np.ndarray,
+    s: np.ndarray,
+    tiebreak: np.ndarray,
+    q: float,
+    t: float,
+    scale_range: float,
+    clipped: bool,
+) -> tuple[np.ndarray, ...]:
+    """(new_x, mu, r, eu, challenger, outcome, fraction) from checked arrays and the draws."""
+    mu = _np_forecast(x, w)
+    p = _np_win_probability(x, w, clipped)
+    r = _np_risk_exponents(x, s, p, mu, q, t, scale_range)
+    eu = _np_expected_utility(x, s, p, r, mu, q, t, scale_range, bool(np.all(r == 1.0)))
+    offers = eu > 0.0
+    effectiveness = np.ones_like(eu)
+    new_x, challenger, outcome, fraction = _np_resolve(x, eu, offers, effectiveness, tiebreak)
+    return new_x, mu, r, eu, challenger, outcome, fraction

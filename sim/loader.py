@@ -1,25 +1,33 @@
-"""Read and validate scenario files (DESIGN section 6).
+"""Read and validate scenario files (docs/model.md, section 6).
 
 YAML 1.2 through ruamel.yaml's pure-Python safe loader (so ``NO`` stays a string and ``on`` is
-not a boolean), duplicate keys rejected, then the pydantic models of :mod:`sim.schema`, then the
-cross-reference check. Every problem becomes a :class:`Problem` that names the file, the line
-and the dotted field path; :class:`ScenarioError` carries them all.
+not a boolean; a ``%YAML`` directive of another version is refused), duplicate keys rejected,
+then the pydantic models of :mod:`sim.schema`, then the cross-reference check. Every problem
+becomes a :class:`Problem` that names the file, the line and the dotted field path;
+:class:`ScenarioError` carries them all.
+
+A file that is not a scenario (no ``schema_version``, or a top level that is not a mapping) is
+refused in one line that shows none of its content, whether it is given directly or named by an
+``extends``. A scenario beyond the size limits of :mod:`sim.schema` is refused while it is read,
+at the first entry beyond the limit, before any array is built.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sim.schema import Scenario, cross_reference_problems
+from sim.schema import SIZE_LIMITS, Scenario, cross_reference_problems, size_problem
 
 
 @dataclass(frozen=True)
@@ -58,28 +66,131 @@ def _timestamp_as_text(constructor: Any, node: Node) -> str:
     return str(node.value)
 
 
+MAX_NODES = 1_000_000
+"""Most YAML nodes read from one file (a node takes a few hundred bytes while the file is read)."""
+
+
+class _TooLarge(Exception):
+    """Raised while composing: a section has more entries than its limit (or the file more nodes)."""
+
+    def __init__(self, line: int, path: str, message: str):
+        super().__init__(message)
+        self.line, self.path, self.message = line, path, message
+
+
+class _LimitedComposer(Composer):
+    """ruamel's composer that stops as soon as a top-level section exceeds its size limit.
+
+    A scenario too large to run is refused after reading only as far as its first entry beyond
+    the limit (the 100,000-actor file in a fraction of a second instead of minutes), and no file
+    yields more than :data:`MAX_NODES` nodes.
+    """
+
+    def __init__(self, loader=None):
+        super().__init__(loader=loader)
+        self._nodes = 0
+        self._root: Node | None = None
+        self._counted: dict[int, list] = {}  # id(section node) -> [name, limit, entries]
+        self._pending: tuple[str, int] | None = None
+
+    def _stop(self, path: str, message: str) -> None:
+        mark = self.parser.peek_event().start_mark
+        raise _TooLarge(mark.line + 1 if mark is not None else 1, path, message)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            self._stop("(root)", f"too large: more than {MAX_NODES:,} YAML nodes")
+        if parent is None:
+            return super().compose_node(parent, index)
+        if self._root is None:
+            self._root = parent  # the first parent seen is the document's top mapping
+        entry = self._counted.get(id(parent))
+        if entry is None and self._pending is not None:
+            entry = self._counted[id(parent)] = [*self._pending, 0]
+            self._pending = None
+        if entry is not None and not isinstance(index, Node):  # a key (None) or a list index
+            entry[2] += 1
+            if entry[2] > entry[1]:
+                self._stop(entry[0], f"too large to run: more than {entry[1]} {entry[0]}")
+        if parent is self._root and isinstance(index, ScalarNode) and index.value in SIZE_LIMITS:
+            self._pending = (index.value, SIZE_LIMITS[index.value])
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._pending = None
+        return super().compose_node(parent, index)
+
+
 def _yaml() -> YAML:
     y = YAML(typ="safe", pure=True)
     y.allow_duplicate_keys = False
+    y.Composer = _LimitedComposer
     y.constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
     return y
+
+
+_KEY_BUILDER: Any = None
+
+
+def _key_object(k: Node) -> Any:
+    """The Python key a scalar key node becomes (``true`` -> True, ``1e3`` -> 1000.0, ``12`` -> 12)."""
+    global _KEY_BUILDER
+    if not isinstance(k, ScalarNode) or str(k.tag).endswith(":str"):
+        return k.value
+    if _KEY_BUILDER is None:
+        _KEY_BUILDER = _yaml().constructor
+    try:
+        return _KEY_BUILDER.construct_object(k, deep=True)
+    except Exception:  # noqa: BLE001 - a key that cannot be built is found by its text
+        return k.value
+    finally:
+        _KEY_BUILDER.constructed_objects.pop(k, None)
+
+
+def _loc_form(key: Any) -> Any:
+    """How pydantic writes a mapping key in an error's location: bools as ints, others as text."""
+    if isinstance(key, bool):
+        return int(key)
+    if isinstance(key, (str, int)):
+        return key
+    return str(key)
 
 
 _KEY_INDEX: dict[int, tuple[Node, dict[str, tuple[Node, Node]]]] = {}
 
 
 def _entry(node: MappingNode, part: Any) -> tuple[Node, Node] | None:
-    """(key node, value node) of ``part`` in a mapping node, through a per-node index."""
+    """(key node, value node) of ``part`` in a mapping node, through a per-node index.
+
+    ``part`` is a key as written (``"RUS"``, ``"12"``) or as pydantic names it in an error's
+    location (``1`` for a ``true`` key, ``"None"`` for ``null``, ``"1000.0"`` for ``1e3``).
+    """
     hit = _KEY_INDEX.get(id(node))
     if hit is None or hit[0] is not node:
-        index: dict[str, tuple[Node, Node]] = {}
+        index: dict[Any, tuple[Node, Node]] = {}
         for k, v in node.value:
             index.setdefault(str(k.value), (k, v))
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and not str(k.tag).endswith(":str"):
+                index.setdefault(("loc", _loc_form(_key_object(k))), (k, v))
         hit = (node, index)
         if len(_KEY_INDEX) > 100_000:
             _KEY_INDEX.clear()
         _KEY_INDEX[id(node)] = hit
-    return hit[1].get(str(part))
+    found = hit[1].get(str(part))
+    if found is None:
+        found = hit[1].get(("loc", part))
+    return found
+
+
+def _key_text(node: Node | None, part: Any) -> str:
+    """A mapping key as the file writes it (``true``, ``1e3``), else ``str(part)``."""
+    if isinstance(node, MappingNode):
+        e = _entry(node, part)
+        if e is not None and isinstance(e[0], ScalarNode):
+            return str(e[0].value)
+    return str(part)
 
 
 def _dotted(path: tuple[Any, ...], root: Node | None = None) -> str:
@@ -91,7 +202,7 @@ def _dotted(path: tuple[Any, ...], root: Node | None = None) -> str:
         if isinstance(part, int) and in_list:
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + _key_text(node, part)
         nxt = None
         if isinstance(node, MappingNode):
             e = _entry(node, part)
@@ -133,17 +244,33 @@ def _line_of(root: Node | None, path: tuple[Any, ...], value_line: bool = False)
 _PYDANTIC_TAGS = {"constrained-str", "str", "int", "float", "bool", "list", "dict", "none"}
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str]:
-    """Drop pydantic's internal loc parts; return the path and a note for key errors."""
+def _clean_loc(loc: tuple[Any, ...], roots: list[Node] | None = None) -> tuple[tuple[Any, ...], str]:
+    """Drop pydantic's internal loc parts; return the path and a note for key errors.
+
+    pydantic puts the names of union branches (``str``, ``int``, ``list[...]``) into a location;
+    a part with such a name is kept where the YAML trees ``roots`` have a key of that name there
+    (an actor whose id is ``int`` is an actor, not a branch name).
+    """
     out: list[Any] = []
     note = ""
+    nodes: list[Node] = list(roots or [])
     for part in loc:
         if part == "[key]":
             note = "key: "
             continue
         if isinstance(part, str) and ("[" in part or "(" in part or part in _PYDANTIC_TAGS):
-            continue
+            if not any(isinstance(n, MappingNode) and _entry(n, part) is not None for n in nodes):
+                continue
         out.append(part)
+        nxt = []
+        for n in nodes:
+            if isinstance(n, MappingNode):
+                e = _entry(n, part)
+                if e is not None:
+                    nxt.append(e[1])
+            elif isinstance(n, SequenceNode) and isinstance(part, int) and 0 <= part < len(n.value):
+                nxt.append(n.value[part])
+        nodes = nxt
     return tuple(out), note
 
 
@@ -161,13 +288,13 @@ def _got(value: Any) -> str:
     return f"{type(value).__name__} {_shown(value)}"
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: dict[str, Any], path: tuple[Any, ...] | None = None) -> str:
     typ = err.get("type", "")
     msg = str(err.get("msg", "invalid"))
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if typ == "extra_forbidden":
-        return "unknown field" + _suggest(err)
+        return "unknown field" + _suggest(err, path)
     if typ == "missing":
         return "required field is missing"
     if typ == "finite_number":
@@ -249,11 +376,12 @@ def _fields_at(path: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def _suggest(err: dict[str, Any]) -> str:
+def _suggest(err: dict[str, Any], path: tuple[Any, ...] | None = None) -> str:
     """`` (did you mean 'threat'?)`` for a misspelt field, or the allowed fields."""
     import difflib
 
-    path, _ = _clean_loc(tuple(err["loc"]))
+    if path is None:
+        path, _ = _clean_loc(tuple(err["loc"]))
     allowed = _fields_at(path)
     if not allowed or not path:
         return ""
@@ -268,11 +396,55 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _read_yaml(text: str, file: str) -> tuple[Any, Node | None]:
-    """Data and node tree of one YAML document; raises ScenarioError on malformed YAML."""
+_DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S*)")
+_SCENARIO_MARK = re.compile(r"""(^|[\s{,'"])(schema_version|extends)['"]?[ \t]*:""", re.MULTILINE)
+_BLANK_OR_COMMENT = re.compile(r"^[ \t]*(#.*)?$")
+_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+_TOP_KEYS = frozenset(Scenario.model_fields) | {"extends"}
+
+
+class _NotAScenario(Exception):
+    """A file that is not a YAML scenario: refused without showing any of its content."""
+
+
+def _check_directives(text: str, file: str) -> None:
+    """Refuse a ``%YAML`` directive other than 1.2 (1.1 reads ``012`` as 10 and ``1:08`` as 68)."""
+    for k, line in enumerate(io.StringIO(text)):
+        line = line.rstrip("\r\n")
+        if not line.startswith("%"):
+            if _BLANK_OR_COMMENT.match(line):
+                continue
+            return  # directives come before the document
+        m = _DIRECTIVE.match(line)
+        if m and m.group(1) != "1.2":
+            shown = _shown(m.group(1))
+            raise ScenarioError(
+                [Problem(file, k + 1, "(root)", f"YAML: only YAML 1.2 is read; this file asks for version {shown} (remove the %YAML line or write %YAML 1.2)")]
+            )
+
+
+def _read_yaml(text: str, file: str, scenario: bool = True) -> tuple[Any, Node | None]:
+    """Data and node tree of one YAML document; raises ScenarioError on malformed YAML.
+
+    The text is parsed once (its node tree, then the data built from it). With ``scenario``
+    (the default), what is not a YAML scenario, a file with no ``schema_version`` (or
+    ``extends``) key or whose top level is not a mapping, is refused with one line that shows
+    none of its content (:class:`_NotAScenario`). Other YAML documents of ours (a backtest
+    record) pass ``scenario=False``: then only YAML 1.2, well-formedness and a mapping at the top
+    are checked.
+    """
+    what_doc = "the scenario" if scenario else "the file"
+    if _CONTENT.search(text) is None:  # only blank lines and comments
+        raise ScenarioError([Problem(file, 1, "(root)", f"{what_doc} is empty")])
+    if scenario and not _SCENARIO_MARK.search(text):
+        raise _NotAScenario("it has no schema_version (a scenario starts with schema_version: 1)")
+    _check_directives(text, file)
     try:
-        data = _yaml().load(io.StringIO(text))
-        root = _yaml().compose(io.StringIO(text))
+        y = _yaml()
+        root = y.compose(io.StringIO(text))
+        data = y.constructor.construct_document(root) if root is not None else None
+    except _TooLarge as exc:
+        raise ScenarioError([Problem(file, exc.line, exc.path, exc.message)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         ctx = exc.context or ""
@@ -298,11 +470,19 @@ def _read_yaml(text: str, file: str) -> tuple[Any, Node | None]:
     except RecursionError:
         raise ScenarioError([Problem(file, 1, "(root)", "YAML nested too deeply")]) from None
     if data is None:
-        raise ScenarioError([Problem(file, 1, "(root)", "the scenario is empty")])
+        raise ScenarioError([Problem(file, 1, "(root)", f"{what_doc} is empty")])
+    if not scenario:
+        if not isinstance(data, dict):
+            raise ScenarioError([Problem(file, 1, "(root)", "the top level must be a mapping of fields")])
+        return data, root
     if not isinstance(data, dict):
-        raise ScenarioError(
-            [Problem(file, 1, "(root)", f"a scenario is a mapping, got {type(data).__name__}")]
-        )
+        kind = {"list": "a list", "str": "text", "int": "a number", "float": "a number", "bool": "a boolean"}.get(type(data).__name__, type(data).__name__)
+        raise _NotAScenario(f"its top level is {kind}, not a mapping of fields")
+    if "schema_version" not in data:
+        if "extends" not in data:
+            raise _NotAScenario("it has no schema_version (a scenario starts with schema_version: 1)")
+        if any(not isinstance(k, str) or k not in _TOP_KEYS for k in data):
+            raise _NotAScenario("it has no schema_version and keys that a scenario does not have")
     return data, root
 
 
@@ -343,7 +523,10 @@ def _depth(root: Node | None, path: tuple[Any, ...]) -> int:
 
 def _resolve(text: str, file: str, chain: tuple[str, ...]) -> tuple[dict, list[tuple[str, Node]]]:
     """Data of a scenario with its ``extends`` chain merged; the node trees, derived first."""
-    data, root = _read_yaml(text, file)
+    try:
+        data, root = _read_yaml(text, file)
+    except _NotAScenario as exc:
+        raise ScenarioError([Problem(file, 1, "(root)", f"not a scenario: {exc}")]) from None
     trees: list[tuple[str, Node]] = [(file, root)] if root is not None else []
     base_ref = data.pop("extends", None)
     if base_ref is None:
@@ -367,7 +550,14 @@ def _resolve(text: str, file: str, chain: tuple[str, ...]) -> tuple[dict, list[t
             [Problem(file, line, "extends", f"cannot read base scenario {base_ref!r} ({why}; looked for {base_path})")]
         ) from None
     shown = str(Path(file).parent / base_ref)
-    base_data, base_trees = _resolve(base_text, shown, (*chain, str(base_path)))
+    try:
+        base_data, base_trees = _resolve(base_text, shown, (*chain, str(base_path)))
+    except ScenarioError as exc:
+        first = exc.problems[0]
+        if first.file == shown and first.message.startswith("not a scenario: "):
+            why = first.message[len("not a scenario: ") :]
+            raise ScenarioError([Problem(file, line, "extends", f"{_shown(base_ref)} is not a scenario: {why}")]) from None
+        raise
     return _merge(base_data, data), trees + base_trees
 
 
@@ -412,14 +602,23 @@ class ScenarioSource:
             ScenarioError: every problem, located in this source's files.
         """
         data = self.data if data is None else data
+        counts = {k: len(v) for k, v in data.items() if k in SIZE_LIMITS and isinstance(v, (dict, list))}
+        too_large = size_problem(counts)
+        if too_large is not None:
+            f, line, dotted = self.locate((too_large[0],))
+            raise ScenarioError([Problem(f, line, dotted, too_large[1])])
         try:
             sc = Scenario.model_validate(data)
         except ValidationError as exc:
             problems = []
+            roots = [root for _f, root in self.trees]
             for err in exc.errors():
-                path, note = _clean_loc(tuple(err["loc"]))
+                path, note = _clean_loc(tuple(err["loc"]), roots)
                 f, line, dotted = self.locate(path, value_line=err.get("type") == "value_error")
-                problems.append(Problem(f, line, dotted, note + _message(err)))
+                message = note + _message(err, path)
+                if note and not isinstance(err.get("input"), str):
+                    message = _id_type_message(dotted.rsplit(".", 1)[-1], err.get("input"))
+                problems.append(Problem(f, line, dotted, message))
             raise ScenarioError(sorted(_dedupe(problems), key=lambda p: (p.file != self.file, p.file, p.line))) from None
         problems = []
         for path, msg in cross_reference_problems(sc):
@@ -428,6 +627,14 @@ class ScenarioSource:
         if problems:
             raise ScenarioError(sorted(problems, key=lambda p: (p.file != self.file, p.file, p.line)))
         return sc
+
+
+def _id_type_message(text: str, value: Any) -> str:
+    """Why a key such as ``true:`` or ``1e3:`` is not an id: YAML reads it as another type."""
+    kind = {bool: "a boolean", type(None): "null (no value)", int: "a whole number", float: "a number"}.get(type(value), type(value).__name__)
+    if text[:1].isalpha():
+        return f"the id {text} is read by YAML as {kind}, not text; write it in quotes (\"{text}\") to keep it as an id"
+    return f"the id {text} is read by YAML as {kind}, not text; an id is text that starts with a letter"
 
 
 def read_source(text: str, file: str = "<string>") -> ScenarioSource:
@@ -489,7 +696,7 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
         for i, ch in enumerate(q):
             if ch in ".[" and i:
                 prefixes.add(q[:i])
-    problems = [p for p in problems if p.path not in prefixes]
+    problems = [p for p in problems if p.path not in prefixes or p.message.startswith(("key: ", "the id "))]
     seen: set[tuple[str, int, str]] = set()
     out = []
     for p in problems:

@@ -1,4 +1,6 @@
-"""The AI policy: score every legal action by its one-turn expected utility gain (DESIGN section 4).
+"""The AI policy: score every legal action by its one-turn expected utility gain.
+
+Described in docs/model.md 7.3.
 
 Scoring is vectorised per action kind over all actors at once; :func:`draw` then samples each
 actor's actions from a softmax at ``ai.temperature`` without replacement (the Gumbel-top-k
@@ -7,7 +9,7 @@ largest is an exact draw without replacement from the softmax; Kool, van Hoof an
 "Stochastic Beams and Where to Find Them", ICML). A drawn ``pass`` ends an actor's draw.
 
 The utility terms are ours, stated in each scorer, and each cites the interview claim (F1-F14 of
-DESIGN section 2) that it encodes. All scores are in utility units comparable with ``pass`` = 0.
+docs/sources.md) that it encodes. All scores are in utility units comparable with ``pass`` = 0.
 """
 
 from __future__ import annotations
@@ -288,8 +290,10 @@ def pass_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     return [_block(a, "pass", a * 0, a * 0, a * 0, a * 0.0, np.zeros((len(a), 3)))]
 
 
-# Every scorer takes the model and an optional (n,) bool mask of the actors to score (default:
-# the AI actors); ``legal_actions`` scores one human actor with the same code.
+# Every scorer takes a view of the turn (:class:`sim.phases.decide.PolicyView`: the world, the
+# state, the perception, the structure, ``dyn`` and ``ai_mask``) and an optional (n,) bool mask
+# of the actors to score (default: the AI actors); ``legal_actions`` scores one human actor with
+# the same code.
 SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candidates, patrol_candidates, membership_candidates)
 """The registry of scorers: a new AI action kind is one more entry here."""
 

@@ -1,4 +1,4 @@
-"""The scenario schema: pydantic v2 models of a scenario file (DESIGN section 6).
+"""The scenario schema: pydantic v2 models of a scenario file (docs/model.md, section 6).
 
 A scenario is a mapping with the top-level keys of :class:`Scenario`. Actors, blocs, issues,
 channels and theatres are mappings keyed by their id, so a dotted path such as
@@ -15,6 +15,7 @@ This module does no I/O; :mod:`sim.loader` reads files and maps problems to file
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -37,7 +38,66 @@ CHANNEL_KINDS = (
     "summit",
     "un",
 )
-"""Channel kinds of DESIGN section 3. ``military_hotline`` channels survive political closures (F2)."""
+"""Channel kinds (docs/model.md 2). ``military_hotline`` channels survive political closures (F2)."""
+
+# Size limits: what one run can hold in memory. A turn builds arrays of issues x actors^3 (the
+# kernel's table of votes, 8 bytes a cell, with temporaries about 9 bytes a cell measured), of
+# channels x actors^2 (which channel joins which pair, 1 byte, three copies) and of theatres x
+# actors^2 (incident rates per theatre and pair, 8 bytes, about six arrays). Measured on the
+# development machine: a scenario at MAX_VOTE_CELLS takes about 0.7 GB per run (a sweep runs
+# one per worker). Judgement (ours), chosen so that two workers fit in a few GB.
+MAX_ACTORS = 390
+"""Most actors in a scenario: 390^3 x 1 issue is just under :data:`MAX_VOTE_CELLS`."""
+MAX_ISSUES = 1000
+"""Most issues."""
+MAX_BLOCS = 1000
+"""Most blocs."""
+MAX_CHANNELS = 10_000
+"""Most channels."""
+MAX_THEATRES = 1000
+"""Most theatres."""
+MAX_EVENTS = 10_000
+"""Most scheduled events."""
+MAX_VOTE_CELLS = 60_000_000
+"""Most issues x actors^3 (the kernel's vote table: about 0.55 GB at the limit)."""
+MAX_CHANNEL_PAIRS = 40_000_000
+"""Most channels x actors^2 (the channel-pair tables: about 0.12 GB at the limit)."""
+MAX_THEATRE_PAIRS = 4_000_000
+"""Most theatres x actors^2 (the incident tables: about 0.2 GB at the limit)."""
+SIZE_LIMITS = {
+    "actors": MAX_ACTORS,
+    "issues": MAX_ISSUES,
+    "blocs": MAX_BLOCS,
+    "channels": MAX_CHANNELS,
+    "theatres": MAX_THEATRES,
+    "events": MAX_EVENTS,
+}
+"""Most entries of each top-level section (checked while the file is read)."""
+
+
+def size_problem(counts: dict[str, int]) -> tuple[str, str] | None:
+    """The first size limit that a scenario of these sizes exceeds, or ``None``.
+
+    Args:
+        counts: entries per section (``actors``, ``issues``, ``blocs``, ``channels``,
+            ``theatres``, ``events``); a missing section counts 0.
+
+    Returns:
+        ``(section, message)``: the section to point at and a one-line message naming the limit.
+    """
+    get = {k: int(counts.get(k, 0)) for k in SIZE_LIMITS}
+    for name, cap in SIZE_LIMITS.items():
+        if get[name] > cap:
+            return name, f"too large to run: {get[name]} {name}, at most {cap}"
+    n, m, k, t = get["actors"], get["issues"], get["channels"], get["theatres"]
+    if m * n**3 > MAX_VOTE_CELLS:
+        return "actors", f"too large to run: issues x actors^3 = {m} x {n}^3 = {m * n**3:,} cells, at most {MAX_VOTE_CELLS:,}"
+    if k * n**2 > MAX_CHANNEL_PAIRS:
+        return "channels", f"too large to run: channels x actors^2 = {k} x {n}^2 = {k * n**2:,}, at most {MAX_CHANNEL_PAIRS:,}"
+    if t * n**2 > MAX_THEATRE_PAIRS:
+        return "theatres", f"too large to run: theatres x actors^2 = {t} x {n}^2 = {t * n**2:,}, at most {MAX_THEATRE_PAIRS:,}"
+    return None
+
 
 ISSUE_KINDS = ("accession", "sanctions", "staffing", "posture", "alignment", "general")
 REGIONS = ("europe", "indo_pacific", "global")
@@ -124,7 +184,7 @@ class SourceRef(_Strict):
 
 
 class IssueSpec(_Strict):
-    """One bargaining issue on a [0, 1] scale (DESIGN section 3).
+    """One bargaining issue on a [0, 1] scale (docs/model.md, section 2).
 
     Attributes:
         label: short human label.
@@ -220,7 +280,7 @@ class Capital(_Strict):
 
 
 class ActorSpec(_Strict):
-    """A state (DESIGN section 3).
+    """A state (docs/model.md, section 2).
 
     Attributes:
         name: display name.
@@ -251,7 +311,7 @@ class ActorSpec(_Strict):
 
 
 class BlocSpec(_Strict):
-    """An alliance or institution (DESIGN section 3).
+    """An alliance or institution (docs/model.md, section 2).
 
     Attributes:
         members: actor ids, at least one.
@@ -286,7 +346,7 @@ class BlocSpec(_Strict):
 
 
 class ChannelSpec(_Strict):
-    """A channel of dialogue between two actors or an actor and a bloc (DESIGN section 3).
+    """A channel of dialogue between two actors or an actor and a bloc (docs/model.md 2).
 
     Attributes:
         kind: one of :data:`CHANNEL_KINDS`.
@@ -321,7 +381,7 @@ class ChannelSpec(_Strict):
 
 
 class TheatreSpec(_Strict):
-    """A theatre of military posture (DESIGN section 3).
+    """A theatre of military posture (docs/model.md, section 2).
 
     Attributes:
         present: actor ids with forces there.
@@ -343,7 +403,7 @@ class TheatreSpec(_Strict):
 
 
 class AISpec(_Strict):
-    """Settings of the AI policy and the kernel (DESIGN sections 4-5).
+    """Settings of the AI policy and the kernel (docs/model.md 7.3 and 7.4).
 
     Attributes:
         actions_per_turn: actions (besides proposals) an AI actor draws per turn, 0..6.
@@ -367,7 +427,7 @@ Coefficient = Annotated[Quantity, BeforeValidator(_as_quantity), _ranged(0.0, 10
 
 
 class Dynamics(_Strict):
-    """Coefficients of the turn's update rules; defaults are ours, stated in DESIGN terms.
+    """Coefficients of the turn's update rules; defaults are ours (docs/model.md lists each).
 
     All are dimensionless per-turn rates unless said otherwise. ``anchor`` is the share of the
     way each actor's negotiating position returns toward its scenario ideal point every turn:
@@ -477,8 +537,191 @@ class EventSpec(_Strict):
         return self
 
 
+OUTCOME_COUNTERS = ("incidents", "crises", "agreements", "conflicts", "expulsions", "closures", "channels_open", "channels_suspended", "channels_closed")
+"""Per-turn counters an outcome's ``column`` may name (running totals, and channels by status)."""
+
+LOG_EVENT_TYPES = ("decision", "proposal", "incident", "channel", "staff", "issue", "vote", "motion", "accession", "red_line", "patrol", "event")
+"""Turn-log event types an ``event_count`` outcome may count (see the README's turn log table)."""
+
+
+class OutcomeSpec(_Strict):
+    """An outcome of the scenario's own, computed for every run of a sweep (a ``runs.parquet`` column
+    ``outcome.<id>``).
+
+    Kinds:
+        ``threshold``: 1 if ``column`` is above ``above`` (or below ``below``) at any turn from
+            the start (``when: any``, the default) or at the end (``when: final``), else 0.
+        ``time_to_event``: the first turn (from 1) at which ``column`` is above ``above`` (or
+            below ``below``); empty (NaN) when it never is within the run. Unit: turns.
+        ``event_count``: the number of turn-log events of type ``event`` over the run, counting
+            only those that involve both actors of ``between`` (when given) and whose fields
+            equal ``match`` (e.g. ``{crisis: true}`` for incidents, ``{kind: expel}`` for staff).
+
+    Attributes:
+        id: the outcome's name (column ``outcome.<id>``).
+        kind: ``threshold``, ``time_to_event`` or ``event_count``.
+        description: what it measures, for the report.
+        column: a per-turn figure: ``issue.<issue>`` (state in [0, 1]), ``tension.<A>-<B>``
+            (in [0, 1]), ``alignment.<A>-<B>`` (in [-1, 1]) for any two actors, or a counter of
+            :data:`OUTCOME_COUNTERS`.
+        above, below: the threshold (exactly one of them for ``threshold`` and ``time_to_event``);
+            strictly above or strictly below.
+        when: ``any`` or ``final`` (``threshold`` only).
+        event: a turn-log event type of :data:`LOG_EVENT_TYPES` (``event_count`` only).
+        between: two actor or bloc ids, or none.
+        match: event fields and the values they must have.
+    """
+
+    id: Ident
+    kind: Literal["threshold", "time_to_event", "event_count"]
+    description: Text = ""
+    column: Text | None = None
+    above: Num | None = None
+    below: Num | None = None
+    when: Literal["any", "final"] = "any"
+    event: Literal[LOG_EVENT_TYPES] | None = None  # type: ignore[valid-type]
+    between: list[AgentId] = Field(default_factory=list)
+    match: dict[Ident, str | bool | int | float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> OutcomeSpec:
+        if self.kind in ("threshold", "time_to_event"):
+            if not self.column:
+                raise ValueError(f"outcome kind '{self.kind}' needs column")
+            if (self.above is None) == (self.below is None):
+                raise ValueError(f"outcome kind '{self.kind}' needs exactly one of above and below")
+            if self.event is not None or self.between or self.match:
+                raise ValueError(f"outcome kind '{self.kind}' takes no event, between or match")
+        else:
+            if self.event is None:
+                raise ValueError("outcome kind 'event_count' needs event")
+            if self.column is not None or self.above is not None or self.below is not None:
+                raise ValueError("outcome kind 'event_count' takes no column, above or below")
+        if self.kind != "threshold" and self.when != "any":
+            raise ValueError("when applies to outcome kind 'threshold' only")
+        if self.between and len(self.between) != 2:
+            raise ValueError("between needs exactly two ids")
+        return self
+
+
+CONDITION_EVENTS = (
+    "armed_clash",
+    "crisis",
+    "incident",
+    "agreement",
+    "red_line",
+    "accession",
+    "expulsion",
+    "closure",
+    "summit",
+)
+"""Turn-log events an objective may count (see :class:`Condition`)."""
+
+
+class Condition(_Strict):
+    """What an objective asks of the world: one subject with its bounds.
+
+    The subject is exactly one of issue, channel, tension, alignment or event.
+
+    Subjects and the bounds they take:
+        ``issue``: the issue's state in force, ``at_least`` / ``at_most`` in [0, 1].
+        ``channel``: its ``status`` (``open``, ``suspended``, ``closed``) and / or its staff as a
+            share of its baseline staff, ``at_least`` / ``at_most`` in [0, 1].
+        ``tension``: two actor ids; their tension, ``at_least`` / ``at_most`` in [0, 1].
+        ``alignment``: two actor ids; their alignment, ``at_least`` / ``at_most`` in [-1, 1].
+        ``event``: one of :data:`CONDITION_EVENTS`, counted in the turn log from the first turn
+            to the turn judged; ``actors`` (optional) keeps the events that involve every listed
+            actor; ``none: true`` asks for no such event, otherwise ``at_least`` (default 1) and /
+            or ``at_most`` bound the count.
+
+    Example: ``{issue: nato_ukraine, at_most: 0.3}``, ``{channel: RUS-USA-EMB, status: open}``,
+    ``{tension: [RUS, USA], at_most: 0.6}``, ``{event: armed_clash, none: true}``.
+    """
+
+    issue: Ident | None = None
+    channel: Ident | None = None
+    tension: Annotated[list[Ident], Field(min_length=2, max_length=2)] | None = None
+    alignment: Annotated[list[Ident], Field(min_length=2, max_length=2)] | None = None
+    event: Literal[
+        "armed_clash",
+        "crisis",
+        "incident",
+        "agreement",
+        "red_line",
+        "accession",
+        "expulsion",
+        "closure",
+        "summit",
+    ] | None = None
+    actors: list[Ident] = Field(default_factory=list)
+    status: Literal["open", "suspended", "closed"] | None = None
+    at_least: FiniteFloat | None = None
+    at_most: FiniteFloat | None = None
+    none: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> Condition:
+        subjects = [f for f in ("issue", "channel", "tension", "alignment", "event") if getattr(self, f) is not None]
+        if len(subjects) != 1:
+            raise ValueError(
+                "a condition names exactly one of issue, channel, tension, alignment, event"
+                + (f" (got {', '.join(subjects)})" if subjects else "")
+            )
+        subject = subjects[0]
+        lo, hi = self.at_least, self.at_most
+        bounded = lo is not None or hi is not None
+        if subject != "event" and self.none is not None:
+            raise ValueError("'none' applies to event conditions only")
+        if subject != "event" and self.actors:
+            raise ValueError("'actors' applies to event conditions only")
+        if subject != "channel" and self.status is not None:
+            raise ValueError("'status' applies to channel conditions only")
+        if subject in ("issue", "tension", "alignment") and not bounded:
+            raise ValueError(f"a {subject} condition needs at_least or at_most")
+        if subject == "channel" and not bounded and self.status is None:
+            raise ValueError("a channel condition needs status, at_least or at_most")
+        pair = getattr(self, subject)
+        if subject in ("tension", "alignment") and pair[0] == pair[1]:
+            raise ValueError(f"a {subject} condition names two different actors")
+        span = (-1.0, 1.0) if subject == "alignment" else (0.0, 1.0)
+        if subject == "event":
+            if self.none and bounded:
+                raise ValueError("give either none: true or at_least / at_most, not both")
+            span = (0.0, 10000.0)
+        for name, v in (("at_least", lo), ("at_most", hi)):
+            if v is not None and not span[0] <= v <= span[1]:
+                raise ValueError(f"{name} must be in [{span[0]:g}, {span[1]:g}], got {v:g}")
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"at_least ({lo:g}) is above at_most ({hi:g})")
+        return self
+
+
+class Objective(_Strict):
+    """One objective of a team in the seminar game (scored by :mod:`sim.score`).
+
+    Attributes:
+        id: short id, unique within the actor's objectives.
+        text: the objective in plain words, as the team reads it in its briefing.
+        condition: what must hold (:class:`Condition`).
+        by: optional deadline, a turn number (``6``) or a month (``"2022-03"``): the objective is
+            judged at that turn and the verdict then is final. Without it, the objective is judged
+            at the turn shown (live), and at the end of the game for the final score.
+        points: points it is worth when met, in [0, 100] (default 10).
+        source: why this is the actor's objective (an interview line, a document).
+    """
+
+    id: Ident
+    text: Text
+    condition: Condition
+    by: Annotated[int, Field(strict=True, ge=1, le=10000)] | Annotated[
+        str, Field(strict=True, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+    ] | None = None
+    points: Annotated[float, Field(strict=True, ge=0.0, le=100.0, allow_inf_nan=False)] = 10.0
+    source: Text | None = None
+
+
 class Scenario(_Strict):
-    """A whole scenario file (DESIGN section 6)."""
+    """A whole scenario file (docs/model.md, section 6)."""
 
     schema_version: Literal[1]
     name: Text
@@ -497,6 +740,40 @@ class Scenario(_Strict):
     dynamics: Dynamics = Field(default_factory=Dynamics)
     great_powers: list[Ident] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
+    outcomes: list[OutcomeSpec] = Field(default_factory=list)
+    story: Text = ""
+    """The scenario's story for the class, in plain words (the seminar game's opening brief)."""
+    playable: list[Ident] = Field(default_factory=list)
+    """States a class may play; empty means the great powers (see :func:`playable_ids`)."""
+    briefings: dict[Ident, Text] = Field(default_factory=dict)
+    """Per actor: a paragraph of its situation that opens its team's briefing."""
+    objectives: dict[Ident, list[Objective]] = Field(default_factory=dict)
+    """Per actor: its objectives in the seminar game (three for each playable state)."""
+    debrief_questions: Annotated[list[Text], Field(max_length=5)] = Field(default_factory=list)
+    """Three to five questions for the class's debrief."""
+
+
+def playable_ids(sc: Scenario) -> list[str]:
+    """The states a class may play: ``playable`` if given, else the great powers, else all actors."""
+    return list(sc.playable or sc.great_powers or sc.actors)
+
+
+def month_turn(sc: Scenario, month: str) -> int:
+    """The turn at which the scenario reaches a calendar month ``YYYY-MM`` (turn 0 is ``start``).
+
+    Months that fall inside a multi-month turn map to that turn (rounded up).
+    """
+    y0, m0 = map(int, sc.start.split("-"))
+    y, m = map(int, month.split("-"))
+    months = (y - y0) * 12 + (m - m0)
+    return -(-months // sc.turn_months)
+
+
+def deadline_turn(sc: Scenario, ob: Objective) -> int | None:
+    """The turn at which an objective is judged for good (``None``: it has no deadline)."""
+    if ob.by is None:
+        return None
+    return ob.by if isinstance(ob.by, int) else month_turn(sc, ob.by)
 
 
 Path = tuple[str | int, ...]
@@ -513,6 +790,14 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
         field path as a tuple (``("blocs", "NATO", "members", 3)``).
     """
     out: list[tuple[Path, str]] = []
+    total = 0.0
+    for aid, a in sc.actors.items():
+        total += a.capability.value
+        if not math.isfinite(total):
+            out.append(
+                (("actors", aid, "capability"), "the capabilities add up to more than the largest number (about 1.8e308); give them in a larger unit")
+            )
+            break
     actors, blocs, issues = set(sc.actors), set(sc.blocs), set(sc.issues)
     channels, theatres = set(sc.channels), set(sc.theatres)
     both = actors | blocs
@@ -613,17 +898,49 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
                     (("theatres", tid, "posture", a), f"'{a}' has posture but is not present")
                 )
     for field in ("tension", "alignment"):
+        seen_pairs: dict[frozenset[str], str] = {}
         for pair in getattr(sc.relations, field):
             parts = pair.split("-")
             if len(parts) != 2 or parts[0] == parts[1]:
                 out.append((("relations", field, pair), "a pair is written 'A-B' with two ids"))
                 continue
+            same = seen_pairs.setdefault(frozenset(parts), pair)
+            if same != pair:
+                out.append((("relations", field, pair), f"the pair is already given as '{same}'"))
             for p in parts:
                 need(("relations", field, pair), p, actors, "actor")
     for k, g in enumerate(sc.great_powers):
         need(("great_powers", k), g, actors, "actor")
         if g in sc.great_powers[:k]:
             out.append((("great_powers", k), f"'{g}' is listed twice"))
+    for k, a in enumerate(sc.playable):
+        need(("playable", k), a, actors, "actor")
+        if a in sc.playable[:k]:
+            out.append((("playable", k), f"'{a}' is listed twice"))
+    for a in sc.briefings:
+        need(("briefings", a), a, actors, "actor")
+    for a, obs in sc.objectives.items():
+        need(("objectives", a), a, actors, "actor")
+        seen_ob: set[str] = set()
+        for k, ob in enumerate(obs):
+            p = ("objectives", a, k)
+            if ob.id in seen_ob:
+                out.append(((*p, "id"), f"objective id '{ob.id}' is used twice"))
+            seen_ob.add(ob.id)
+            c = ob.condition
+            if c.issue is not None:
+                need((*p, "condition", "issue"), c.issue, issues, "issue")
+            if c.channel is not None:
+                need((*p, "condition", "channel"), c.channel, channels, "channel")
+            for field in ("tension", "alignment"):
+                for j, x in enumerate(getattr(c, field) or []):
+                    need((*p, "condition", field, j), x, actors, "actor")
+            for j, x in enumerate(c.actors):
+                need((*p, "condition", "actors", j), x, actors, "actor")
+            due = deadline_turn(sc, ob)
+            if due is not None and not 1 <= due <= sc.turns:
+                when = f"turn {due}" if isinstance(ob.by, int) else f"{ob.by} (turn {due})"
+                out.append(((*p, "by"), f"{when} is outside the game (turns 1 to {sc.turns})"))
     for k, ev in enumerate(sc.events):
         p = ("events", k)
         if ev.turn > sc.turns:
@@ -638,5 +955,30 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
             need((*p, "theatre"), ev.theatre, theatres, "theatre")
         if ev.issue is not None:
             need((*p, "issue"), ev.issue, issues, "issue")
+    seen_outcomes: set[str] = set()
+    for k, oc in enumerate(sc.outcomes):
+        p = ("outcomes", k)
+        if oc.id in seen_outcomes:
+            out.append(((*p, "id"), f"'{oc.id}' is listed twice"))
+        seen_outcomes.add(oc.id)
+        if oc.column is not None:
+            out += [((*p, "column"), m) for m in _column_problems(oc.column, actors, issues)]
+        for j, a in enumerate(oc.between):
+            need((*p, "between", j), a, both, "actor or bloc")
     return out
+
+
+def _column_problems(column: str, actors: set[str], issues: set[str]) -> list[str]:
+    """Why ``column`` is not a per-turn figure an outcome can follow (empty when it is)."""
+    if column in OUTCOME_COUNTERS:
+        return []
+    head, dot, rest = column.partition(".")
+    if head == "issue" and dot:
+        return [] if rest in issues else [f"unknown issue '{rest}' in '{column}'"]
+    if head in ("tension", "alignment") and dot:
+        pair = rest.split("-")
+        if len(pair) != 2 or pair[0] == pair[1]:
+            return [f"'{column}': a pair is written {head}.A-B with two actor ids"]
+        return [f"unknown actor '{a}' in '{column}'" for a in pair if a not in actors]
+    return [f"'{column}' is not a per-turn figure: use issue.ID, tension.A-B, alignment.A-B or one of {', '.join(OUTCOME_COUNTERS)}"]
 

@@ -16,6 +16,8 @@ Z95 = 1.959963984540054
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval of a proportion ``k / n`` (both ends in [0, 1]; ``(0, 1)`` for n = 0).
 
+    The lower end is exactly 0 when k = 0 and the upper end exactly 1 when k = n.
+
     Source: Wilson (1927), "Probable inference, the law of succession, and statistical
     inference", JASA 22(158).
     """
@@ -25,7 +27,22 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     den = 1 + z * z / n
     mid = (p + z * z / (2 * n)) / den
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, mid - half), min(1.0, mid + half)
+    lo = 0.0 if k == 0 else max(0.0, mid - half)
+    hi = 1.0 if k == n else min(1.0, mid + half)
+    return lo, hi
+
+
+def t_half_width(sd: float, n: int, level: float = 0.95) -> float:
+    """Half-width of the Student-t confidence interval of a mean: ``t(1 - a/2, n - 1) sd / sqrt(n)``.
+
+    Returns:
+        NaN for n < 2.
+    """
+    if n < 2:
+        return float("nan")
+    from scipy.stats import t
+
+    return float(t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
 
 
 def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:

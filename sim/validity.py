@@ -14,7 +14,7 @@ off. :func:`verdict` turns the two measurements into one of
 - **not shown**: it does not hold even with the mechanism;
 
 and a claim whose tendency one hand-set parameter makes is also called **specified** (not
-emergent; DESIGN rule "Every modelling change is measured").
+emergent; the project rule that every modelling change is measured).
 
 :data:`FIGURES` are the further figures issue 8 asks for ("What it must show"), measured on
 the baseline. Everything here is pure: measures read traces, and :func:`markdown` returns text.

@@ -1,8 +1,10 @@
-"""The scenario compiled into arrays: the static structure of a world (DESIGN section 3).
+"""The scenario compiled into arrays: the static structure of a world (docs/model.md, section 2).
 
-Every array is indexed by actor in id order (the order of the scenario's ``actors`` mapping),
-issues in scenario order, channels and theatres likewise. A :class:`World` never changes during
-a run; the changing state lives in :class:`sim.state.State`.
+Every array is indexed in sorted-id order: actors, issues, blocs, channels and theatres by their
+ids sorted as text, whatever order the scenario file lists them in (:func:`canonical`). So the
+order of a file's entries never changes a result: the same scenario with its actors listed in
+reverse gives a byte-identical turn log. A :class:`World` never changes during a run; the
+changing state lives in :class:`sim.model.GreatPowerModel`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.channels import CHANNEL_KINDS, KIND_NAMES, STATUS_CODES
-from sim.schema import Quantity, Scenario
+from sim.schema import EventSpec, Quantity, Scenario, size_problem
 
 CAUCUS_EFFECTIVENESS = 0.6
 """Effectiveness of talks between members of a common bloc (a caucus), in [0, 1]; judgement (ours)."""
@@ -109,6 +111,102 @@ def _f(q: Quantity | None, default: float = 0.0) -> float:
     return default if q is None else float(q.value)
 
 
+def _by_key(d: dict) -> dict:
+    return {k: d[k] for k in sorted(d, key=str)}
+
+
+def _dump(model) -> str:
+    return model.model_dump_json()
+
+
+EVENT_ORDER = {kind: k for k, kind in enumerate(EventSpec.model_fields["kind"].annotation.__args__)}
+"""Order in which events of one turn apply: by kind, as the schema lists the kinds (summit,
+incident, expulsion, restore_staff, red_line, channel_status, set_posture, set_position, note),
+then by their fields; never by their order in the file."""
+
+
+def pair_key(a: str, b: str) -> str:
+    """``"A-B"`` with the two ids in sorted order: the one name of an unordered pair."""
+    return f"{a}-{b}" if a <= b else f"{b}-{a}"
+
+
+def canonical(sc: Scenario) -> Scenario:
+    """The same scenario with every order that a file may choose fixed.
+
+    Mappings keyed by id (actors, issues, blocs, channels, theatres, and every id-keyed mapping
+    inside them) are sorted by id; lists that are sets (bloc members and veto holders, channel
+    issues and theatres, theatre presence, deciders, staffing channels, suspended channels,
+    faction theatres) are sorted; factions are ordered by name, red lines by issue, direction and
+    threshold, events by turn, then :data:`EVENT_ORDER`, then their fields; relation pairs are
+    written ``A-B`` with ``A < B``. Channel endpoints keep their order (the first is the sending
+    side) and so does a theatre's ``area`` polygon; ``great_powers`` keeps the file's order (the
+    front end shows the first one first), and :func:`compile_world` indexes them sorted.
+
+    Args:
+        sc: a validated scenario.
+
+    Returns:
+        A validated scenario equal to ``sc`` up to order (no field is revalidated).
+    """
+
+    def issue(x):
+        upd = {"scale": {k: x.scale[k] for k in sorted(x.scale)}, "staffing_channels": sorted(x.staffing_channels)}
+        if not isinstance(x.decided_by, str):
+            upd["decided_by"] = sorted(x.decided_by)
+        return x.model_copy(update=upd)
+
+    def response(r):
+        return r.model_copy(update={"posture": _by_key(r.posture), "tension": _by_key(r.tension), "suspend_channels": sorted(r.suspend_channels)})
+
+    def actor(a):
+        red = [rl.model_copy(update={"response": response(rl.response)}) for rl in a.red_lines]
+        red.sort(key=lambda rl: (rl.issue, rl.direction, rl.threshold.value, _dump(rl)))
+        fac = [f.model_copy(update={"threat": _by_key(f.threat), "theatres": sorted(f.theatres)}) for f in a.factions]
+        fac.sort(key=lambda f: (f.name, _dump(f)))
+        return a.model_copy(
+            update={
+                "position": _by_key(a.position),
+                "salience": _by_key(a.salience),
+                "threat": _by_key(a.threat),
+                "posture_appetite": _by_key(a.posture_appetite),
+                "red_lines": red,
+                "factions": fac,
+                "beliefs": a.beliefs.model_copy(update={"bloc_leader": _by_key(a.beliefs.bloc_leader)}),
+            }
+        )
+
+    def bloc(b):
+        return b.model_copy(update={"members": sorted(b.members), "veto": sorted(b.veto), "candidates": _by_key(b.candidates)})
+
+    def channel(c):
+        return c.model_copy(update={"issues": sorted(c.issues), "theatres": sorted(c.theatres)})
+
+    def theatre(t):
+        return t.model_copy(update={"present": sorted(t.present), "posture": _by_key(t.posture)})
+
+    def pairs(d: dict) -> dict:
+        out = {}
+        for key, q in d.items():
+            x, _, y = key.partition("-")
+            out[pair_key(x, y)] = q
+        return _by_key(out)
+
+    rel = sc.relations
+    events = sorted(sc.events, key=lambda e: (e.turn, EVENT_ORDER[e.kind], _dump(e)))
+    return sc.model_copy(
+        update={
+            "sources": _by_key(sc.sources),
+            "issues": {k: issue(v) for k, v in _by_key(sc.issues).items()},
+            "actors": {k: actor(v) for k, v in _by_key(sc.actors).items()},
+            "blocs": {k: bloc(v) for k, v in _by_key(sc.blocs).items()},
+            "channels": {k: channel(v) for k, v in _by_key(sc.channels).items()},
+            "theatres": {k: theatre(v) for k, v in _by_key(sc.theatres).items()},
+            "relations": rel.model_copy(update={"tension": pairs(rel.tension), "alignment": pairs(rel.alignment)}),
+            "events": events,
+        }
+    )
+
+
 def compile_world(sc: Scenario) -> World:
     """Compile a validated scenario into a :class:`World`.
 
@@ -116,9 +214,18 @@ def compile_world(sc: Scenario) -> World:
         sc: a scenario that passed :func:`sim.loader.parse_scenario`.
 
     Returns:
-        The world's static arrays; sources of every preference term are kept in
+        The world's static arrays, indexed in sorted-id order; ``World.scenario`` is
+        :func:`canonical` of ``sc``. Sources of every preference term are kept in
         ``World.sources`` keyed like ``("salience", actor, issue)``.
+
+    Raises:
+        ValueError: the scenario exceeds a size limit of :mod:`sim.schema` (``MAX_ACTORS``,
+            ``MAX_VOTE_CELLS``, ...); the loader refuses such files before this.
     """
+    too_large = size_problem({"actors": len(sc.actors), "issues": len(sc.issues), "blocs": len(sc.blocs), "channels": len(sc.channels), "theatres": len(sc.theatres), "events": len(sc.events)})
+    if too_large is not None:
+        raise ValueError(f"{too_large[0]}: {too_large[1]}")
+    sc = canonical(sc)
     A = list(sc.actors)
     I_ = list(sc.issues)
     Bl = list(sc.blocs)
@@ -337,7 +444,7 @@ def compile_world(sc: Scenario) -> World:
         incident_rate=rate,
         theatre_region=[sc.theatres[t].region for t in Th],
         pacific=np.array([sc.theatres[t].region == "indo_pacific" for t in Th], bool),
-        great_powers=np.array([ai[g] for g in sc.great_powers], dtype=int),
+        great_powers=np.array(sorted(ai[g] for g in sc.great_powers), dtype=int),
         leader_belief=leader_belief,
         red_lines=red_lines,
         sources=src,

@@ -1,6 +1,6 @@
 """Plain-Python reference of the bargaining kernel: the test oracle of :mod:`sim.kernel`.
 
-The same model as ``sim/kernel.py`` (DESIGN section 5; Scholz, Calbert and Smith 2011,
+The same model as ``sim/kernel.py`` (docs/model.md 7.4; Scholz, Calbert and Smith 2011,
 "Unravelling Bueno de Mesquita's group decision model", Journal of Theoretical Politics 23(4)),
 written with lists, floats and loops so that each formula can be read off one line. Arrays are
 nested lists indexed ``[issue][actor]`` or ``[issue][i][j]``; the functions have the same names,
@@ -28,6 +28,9 @@ OUTCOME_NAMES = ("none", "conflict", "compromise", "capitulation", "stalemate")
 EU_TOLERANCE = 1e-12
 SECURITY_TIE_TOLERANCE = 1e-12
 
+VOTE_POSITIVE = "positive"  # P_ij = sum of the positive votes / sum of all |votes|
+VOTE_CLIPPED = "clipped"  # P_ij = max(0, sum of all votes) / sum of all |votes|
+
 
 def _capability_rows(c, m):
     """Return capability as m rows, whether given per actor or per issue and actor."""
@@ -45,8 +48,14 @@ def _normalised_weights(c_row, s_row):
     return w
 
 
-def win_probability(x, c, s):
-    """P[m][i][j]: probability that i prevails over j on issue m."""
+def win_probability(x, c, s, *, vote_rule=VOTE_POSITIVE):
+    """P[m][i][j]: probability that i prevails over j on issue m.
+
+    The positive-vote rule sums the votes for i; the clipped-sum rule sums all votes and
+    clips the net at 0. With no vote at all, P is 0.5 under the first and 0 under the second.
+    """
+    if vote_rule not in (VOTE_POSITIVE, VOTE_CLIPPED):
+        raise ValueError(f"unknown vote rule {vote_rule!r}")
     m = len(x)
     c = _capability_rows(c, m)
     result = []
@@ -59,13 +68,18 @@ def win_probability(x, c, s):
             row = []
             for j in range(n):
                 positive = 0.0
+                net = 0.0
                 magnitude = 0.0
                 for k in range(n):
                     vote = w[k] * (abs(xs[k] - xs[j]) - abs(xs[k] - xs[i]))
                     if vote > 0:
                         positive += vote
+                    net += vote
                     magnitude += abs(vote)
-                row.append(positive / magnitude if magnitude > 0 else 0.5)
+                if vote_rule == VOTE_CLIPPED:
+                    row.append(max(net, 0.0) / magnitude if magnitude > 0 else 0.0)
+                else:
+                    row.append(positive / magnitude if magnitude > 0 else 0.5)
             table.append(row)
         result.append(table)
     return result
@@ -96,10 +110,12 @@ def _utility(base, r):
     return 2.0 - 4.0 * max(base, 0.0) ** r
 
 
-def expected_utility(x, c, s, r, mu, q=0.5, t=0.5, scale_range=1.0, *, p=None):
+def expected_utility(
+    x, c, s, r, mu, q=0.5, t=0.5, scale_range=1.0, *, p=None, vote_rule=VOTE_POSITIVE
+):
     """EU[m][i][j]: i's expected utility of challenging j on issue m (r = r_i)."""
     if p is None:
-        p = win_probability(x, c, s)
+        p = win_probability(x, c, s, vote_rule=vote_rule)
     result = []
     for a in range(len(x)):
         xs = x[a]
@@ -130,10 +146,12 @@ def expected_utility(x, c, s, r, mu, q=0.5, t=0.5, scale_range=1.0, *, p=None):
     return result
 
 
-def risk_exponents(x, c, s, mu, q=0.5, t=0.5, scale_range=1.0, *, p=None):
+def risk_exponents(
+    x, c, s, mu, q=0.5, t=0.5, scale_range=1.0, *, p=None, vote_rule=VOTE_POSITIVE
+):
     """r[m][i] from the security of each actor, computed with every r = 1."""
     ones = [[1.0] * len(xs) for xs in x]
-    eu = expected_utility(x, c, s, ones, mu, q, t, scale_range, p=p)
+    eu = expected_utility(x, c, s, ones, mu, q, t, scale_range, p=p, vote_rule=vote_rule)
     result = []
     for table in eu:
         n = len(table)
@@ -221,14 +239,14 @@ def resolve(x, eu, offers, effectiveness, tiebreak):
     return new_x, challengers, outcomes, fractions
 
 
-def bargaining_round(x, c, s, rng, q=0.5, t=0.5, scale_range=1.0):
+def bargaining_round(x, c, s, rng, q=0.5, t=0.5, scale_range=1.0, *, vote_rule=VOTE_POSITIVE):
     """The classic round: every positive expected utility is a challenge."""
     m = len(x)
     n = len(x[0])
     c_rows = _capability_rows(c, m)
     weights = [[ck * sk for ck, sk in zip(c_rows[a], s[a], strict=True)] for a in range(m)]
     mu = forecast(x, weights)
-    p = win_probability(x, c, s)
+    p = win_probability(x, c, s, vote_rule=vote_rule)
     r = risk_exponents(x, c, s, mu, q, t, scale_range, p=p)
     eu = expected_utility(x, c, s, r, mu, q, t, scale_range, p=p)
     offers = [[[eu[a][i][j] > 0 for j in range(n)] for i in range(n)] for a in range(m)]

@@ -1,4 +1,5 @@
-"""Face validity (DESIGN section 2): the interview's tendencies over many seeds, not scripted.
+"""Face validity (claims F1-F14 of docs/sources.md): the interview's tendencies over many seeds,
+not scripted.
 
 Measured over 40 seeds of the mission scenario within 12 turns (the note on issue 2 records the
 same figures over 200 seeds): Russia closes or suspends its low-staffed NATO mission more often

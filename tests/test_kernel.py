@@ -1,4 +1,4 @@
-"""Tests of the bargaining kernel (sim/kernel.py, DESIGN section 5).
+"""Tests of the bargaining kernel (sim/kernel.py, docs/model.md 7.4).
 
 Three kinds: small tables computed by hand (the arithmetic is in the comments), equality with
 the plain-Python reference in tests/reference_kernel.py on random inputs, and invariants that
@@ -20,6 +20,8 @@ from sim.kernel import (
     OUTCOME_CONFLICT,
     OUTCOME_NONE,
     OUTCOME_STALEMATE,
+    VOTE_CLIPPED,
+    VOTE_RULES,
 )
 
 try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
@@ -305,12 +307,14 @@ def _weights(c, s):
     return np.broadcast_to(c, s.shape) * s
 
 
+@pytest.mark.parametrize("vote_rule", VOTE_RULES)
 @FAST
 @given(issues())
-def test_win_probability_equals_reference(inputs):
+def test_win_probability_equals_reference(vote_rule, inputs):
     x, c, s = inputs
     assert close(
-        kernel.win_probability(x, c, s), ref.win_probability(x.tolist(), c.tolist(), s.tolist())
+        kernel.win_probability(x, c, s, vote_rule=vote_rule),
+        ref.win_probability(x.tolist(), c.tolist(), s.tolist(), vote_rule=vote_rule),
     )
 
 
@@ -322,6 +326,7 @@ def test_forecast_equals_reference(inputs):
     assert kernel.forecast(x, w).tolist() == ref.forecast(x.tolist(), w.tolist())
 
 
+@pytest.mark.parametrize("vote_rule", VOTE_RULES)
 @FAST
 @given(
     issues(),
@@ -330,22 +335,27 @@ def test_forecast_equals_reference(inputs):
     st.sampled_from([1.0, 0.5, 2.0]),
     st.data(),
 )
-def test_expected_utility_equals_reference(inputs, q, t, scale_range, data):
+def test_expected_utility_equals_reference(vote_rule, inputs, q, t, scale_range, data):
     x, c, s = inputs
     m, n = x.shape
     r = data.draw(hnp.arrays(float, (m, n), elements=st.floats(0.5, 2.0)))
     mu = kernel.forecast(x, _weights(c, s))
-    got = kernel.expected_utility(x, c, s, r, mu, q, t, scale_range)
+    got = kernel.expected_utility(x, c, s, r, mu, q, t, scale_range, vote_rule=vote_rule)
     want = ref.expected_utility(
-        x.tolist(), c.tolist(), s.tolist(), r.tolist(), mu.tolist(), q, t, scale_range
+        x.tolist(), c.tolist(), s.tolist(), r.tolist(), mu.tolist(), q, t, scale_range,
+        vote_rule=vote_rule,
     )
     assert close(got, want)
 
 
-def _security_spread(x, c, s, mu, q=0.5, t=0.5):
+def _security_spread(x, c, s, mu, q=0.5, t=0.5, vote_rule=kernel.VOTE_POSITIVE):
     """Relative spread of the securities of each issue, from the reference (r = 1)."""
     ones = np.ones_like(x).tolist()
-    eu = np.array(ref.expected_utility(x.tolist(), c.tolist(), s.tolist(), ones, mu.tolist(), q, t))
+    eu = np.array(
+        ref.expected_utility(
+            x.tolist(), c.tolist(), s.tolist(), ones, mu.tolist(), q, t, vote_rule=vote_rule
+        )
+    )
     security = eu.sum(axis=1)
     spread = security.max(axis=1) - security.min(axis=1)
     return spread / np.maximum(1.0, np.abs(security).max(axis=1))
@@ -358,14 +368,17 @@ def _risk_well_conditioned(spread):
     return bool(((spread <= 1e-13) | (spread >= 1e-5)).all())
 
 
+@pytest.mark.parametrize("vote_rule", VOTE_RULES)
 @FAST
 @given(issues(), st.floats(0.0, 1.0), st.floats(0.0, 1.0))
-def test_risk_exponents_equal_reference(inputs, q, t):
+def test_risk_exponents_equal_reference(vote_rule, inputs, q, t):
     x, c, s = inputs
     mu = kernel.forecast(x, _weights(c, s))
-    assume(_risk_well_conditioned(_security_spread(x, c, s, mu, q, t)))
-    got = kernel.risk_exponents(x, c, s, mu, q, t)
-    want = ref.risk_exponents(x.tolist(), c.tolist(), s.tolist(), mu.tolist(), q, t)
+    assume(_risk_well_conditioned(_security_spread(x, c, s, mu, q, t, vote_rule)))
+    got = kernel.risk_exponents(x, c, s, mu, q, t, vote_rule=vote_rule)
+    want = ref.risk_exponents(
+        x.tolist(), c.tolist(), s.tolist(), mu.tolist(), q, t, vote_rule=vote_rule
+    )
     assert np.allclose(got, want, rtol=RTOL, atol=1e-9)
 
 
@@ -441,13 +454,20 @@ def _decisions_well_separated(eu):
     return not _near(stake_gap, kernel.EU_TOLERANCE, 0.0, 1e-13).any()
 
 
+@pytest.mark.parametrize("vote_rule", VOTE_RULES)
 @FAST
 @given(issues(), st.integers(0, 2**32 - 1))
-def test_bargaining_round_equals_reference(inputs, seed):
+def test_bargaining_round_equals_reference(vote_rule, inputs, seed):
     x, c, s = inputs
-    got = kernel.bargaining_round(x, c, s, np.random.default_rng(seed))
-    want = ref.bargaining_round(x.tolist(), c.tolist(), s.tolist(), np.random.default_rng(seed))
-    assume(_risk_well_conditioned(_security_spread(x, c, s, got["forecast"])))
+    got = kernel.bargaining_round(x, c, s, np.random.default_rng(seed), vote_rule=vote_rule)
+    want = ref.bargaining_round(
+        x.tolist(), c.tolist(), s.tolist(), np.random.default_rng(seed), vote_rule=vote_rule
+    )
+    assume(
+        _risk_well_conditioned(
+            _security_spread(x, c, s, got["forecast"], vote_rule=vote_rule)
+        )
+    )
     assume(_decisions_well_separated(got["eu"]))
     assume(_decisions_well_separated(np.array(want["eu"])))
     assert set(got) == set(want)
@@ -493,6 +513,20 @@ def test_win_probability_is_a_probability_and_complementary(inputs):
     assert ((p >= 0.0) & (p <= 1.0)).all()
     assert np.allclose(p + p.transpose(0, 2, 1), 1.0, rtol=0.0, atol=1e-12)
     assert (np.diagonal(p, axis1=1, axis2=2) == 0.5).all()
+
+
+@FAST
+@given(issues())
+def test_clipped_rule_is_the_clipped_margin_of_the_positive_rule(inputs):
+    # P_clipped = max(0, net) / total = max(0, 2 P_positive - 1): only the side that wins the
+    # net vote has a positive probability, the two never sum past 1, and the diagonal is 0.
+    x, c, s = inputs
+    p = kernel.win_probability(x, c, s)
+    clipped = kernel.win_probability(x, c, s, vote_rule=VOTE_CLIPPED)
+    assert ((clipped >= 0.0) & (clipped <= 1.0)).all()
+    assert np.allclose(clipped, np.maximum(0.0, 2.0 * p - 1.0), rtol=0.0, atol=1e-12)
+    assert (np.minimum(clipped, clipped.transpose(0, 2, 1)) == 0.0).all()
+    assert (np.diagonal(clipped, axis1=1, axis2=2) == 0.0).all()
 
 
 @FAST

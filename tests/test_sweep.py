@@ -1,4 +1,4 @@
-"""Sweeps (DESIGN section 7): reproducible across executors, crash-safe, clear about bad input.
+"""Sweeps: reproducible across executors, crash-safe, clear about bad input.
 
 Small sweeps only (8-30 runs of 6 turns) so that the file runs in well under a minute and a half.
 """
@@ -24,7 +24,7 @@ if str(REPO) not in sys.path:  # the package ``sweep`` also when the editable in
 
 from sim.cli.main import main  # noqa: E402
 from sim.sweep.overrides import OverrideError, apply, build_grid, parse_flags, resolve  # noqa: E402
-from sim.sweep.plan import run_seed, run_seeds  # noqa: E402
+from sim.sweep.plan import run_seed  # noqa: E402
 from sim.sweep.store import Store  # noqa: E402
 from sim.sweep.summary import summarize, wilson  # noqa: E402
 
@@ -72,15 +72,15 @@ def longer_reference(tmp_path_factory) -> Path:
 # ------------------------------------------------------------------ results and seeds
 def test_reference_sweep_has_one_sorted_row_per_run(reference):
     runs = runs_of(reference)
-    assert list(runs["run_id"]) == list(range(8))
-    assert list(runs["point"]) == [0] * 4 + [1] * 4
-    assert list(runs["run"]) == [0, 1, 2, 3] * 2
-    assert list(runs["param.actors.USA.threat.CHN"]) == [0.5] * 4 + [0.9] * 4
-    assert [int(s) for s in runs["seed"]] == run_seeds(5, 8)
-    for col in ("end_state", "turns", "incidents", "crises", "agreements", "channels_open", "issue.embassy_staffing", "tension.USA-CHN", "peak_tension.USA-RUS", "alignment.CHN-RUS", "channel.RUS-NATO"):
+    assert list(runs["run_id"]) == list(range(8))  # run id = run * points + point
+    assert list(runs["point"]) == [0, 1] * 4
+    assert list(runs["run"]) == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert list(runs["param.actors.USA.threat.CHN"]) == [0.5, 0.9] * 4
+    assert [int(s) for s in runs["seed"]] == [run_seed(5, p, r) for r in range(4) for p in range(2)]
+    for col in ("end_state", "turns", "incidents", "crises", "agreements", "channels_open", "issue.embassy_staffing", "tension.CHN-USA", "peak_tension.RUS-USA", "alignment.CHN-RUS", "channel.RUS-NATO"):
         assert col in runs.columns
     assert (runs["turns"] <= 6).all()
-    assert ((runs["tension.USA-RUS"] >= 0) & (runs["tension.USA-RUS"] <= runs["peak_tension.USA-RUS"] + 1e-6)).all()
+    assert ((runs["tension.RUS-USA"] >= 0) & (runs["tension.RUS-USA"] <= runs["peak_tension.RUS-USA"] + 1e-6)).all()
     turns = pd.read_parquet(reference / "turns.parquet")
     assert len(turns) == (runs["turns"] + 1).sum()  # turn 0 and every turn played
     assert turns.groupby("run_id")["turn"].min().eq(0).all()
@@ -166,9 +166,8 @@ def test_injected_failures_are_recorded_and_the_rest_complete(reference, tmp_pat
     assert "2 of 8 runs failed" in r.stderr and "Traceback" not in r.stderr
     failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
     assert [f["run_id"] for f in failures] == [1, 6]
-    seeds = run_seeds(5, 8)
     for f in failures:
-        assert f["seed"] == seeds[f["run_id"]]
+        assert f["seed"] == run_seed(5, f["point"], f["run"]) and f["run_id"] == f["run"] * 2 + f["point"]
         assert f["params"] == {"actors.USA.threat.CHN": 0.5 if f["point"] == 0 else 0.9}
         assert "InjectedFailure" in f["traceback"] and f["error"].startswith("InjectedFailure")
     ref = runs_of(reference)
@@ -290,11 +289,15 @@ def test_grid_is_the_product_of_the_axes_last_fastest(source):
         parse_flags(["ai.temperature=0.1"], ["ai.temperature=0.1,0.2"], dump)
 
 
-def test_each_run_seed_is_its_spawned_child_without_spawning_the_rest():
-    seeds = run_seeds(2024, 40)
-    assert [run_seed(2024, i) for i in range(40)] == seeds
-    assert len(set(seeds)) == 40 and all(0 <= s < 2**64 for s in seeds)
-    assert run_seeds(2024, 10) == seeds[:10]  # a run's seed does not depend on the sweep's size
+def test_each_run_seed_is_the_spawned_child_of_its_point():
+    from sim.sweep.plan import seed_int
+
+    spawned = [[seed_int(c) for c in pt.spawn(5)] for pt in np.random.SeedSequence(2024).spawn(8)]
+    seeds = [[run_seed(2024, p, r) for r in range(5)] for p in range(8)]
+    assert seeds == spawned  # SeedSequence(S).spawn(points)[p].spawn(runs)[r], without spawning the rest
+    flat = [s for row in seeds for s in row]
+    assert len(set(flat)) == 40 and all(0 <= s < 2**64 for s in flat)
+    assert all(run_seed(2024, p, r, common=True) == seeds[0][r] for p in range(8) for r in range(5))
 
 
 def test_worker_releases_finished_models(source):
@@ -311,7 +314,7 @@ def test_worker_releases_finished_models(source):
     bundle = Bundle("t", src.data, [[]], 2, False, frozenset())
     scenario_for(bundle, 0)
     before = len(getattr(mesa.Agent, "_ids", {}))
-    row, turns = run_one(bundle, RunSpec(0, 0, 0, run_seed(1, 0)))
+    row, turns = run_one(bundle, RunSpec(0, 0, 0, run_seed(1, 0, 0)))
     assert row["turns"] == 2 and turns == []
     assert len(getattr(mesa.Agent, "_ids", {})) == before
     from sim.model import GreatPowerModel
@@ -352,10 +355,10 @@ def test_wilson_interval_and_summary():
     assert lo == 0 and 0.25 < hi < 0.35
     lo, hi = wilson(5, 10)
     assert lo < 0.5 < hi and abs((lo + hi) / 2 - 0.5) < 1e-12
-    runs = pd.DataFrame({"point": [0, 0, 1, 1], "end_state": ["horizon", "armed_clash", "horizon", "horizon"], "tension.USA-RUS": [0.2, 0.4, 0.5, 0.5], "incidents": [0, 2, 1, 1]})
+    runs = pd.DataFrame({"point": [0, 0, 1, 1], "end_state": ["horizon", "armed_clash", "horizon", "horizon"], "tension.RUS-USA": [0.2, 0.4, 0.5, 0.5], "incidents": [0, 2, 1, 1]})
     s = summarize(runs).set_index(["point", "outcome"])
     assert s.loc[(0, "end_state=armed_clash"), "mean"] == 0.5
-    assert s.loc[(0, "tension.USA-RUS"), "mean"] == pytest.approx(0.3)
+    assert s.loc[(0, "tension.RUS-USA"), "mean"] == pytest.approx(0.3)
     assert s.loc[(0, "incidents"), "ci_low"] == 0.0  # clipped at the natural bound
 
 
@@ -364,13 +367,13 @@ def test_report_writes_plots_and_a_summary(reference, tmp_path):
     out = tmp_path / "report"
     res = CliRunner().invoke(main, ["report", str(reference), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    for name in ("end_states.png", "tensions.png", "issues.png", "counts.png", "trajectories_tension.png", "trajectories_issues.png"):
+    for name in ("end_states.png", "vs_1.png", "distributions_tension.png", "distributions_counts.png", "trajectory_tension_RUS-USA.png", "trajectory_issue_embassy_staffing.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, name
     md = (out / "report.md").read_text()
     assert "![End states](end_states.png)" in md and "| end_state=horizon |" in md
     assert "<img" in (out / "report.html").read_text()
-    assert "tension.USA-CHN" in (out / "summary.csv").read_text()
+    assert "tension.CHN-USA" in (out / "summary.csv").read_text()
     res = CliRunner().invoke(main, ["report", str(tmp_path / "nothing")])
     assert res.exit_code == 2 and "no sweep here" in res.stderr
 
@@ -392,15 +395,18 @@ def test_mesa_batch_run_over_a_two_point_grid_matches_the_sweep(reference):
         point = 0 if r["actors.USA.threat.CHN"] == 0.5 else 1
         if r["seed"] != seeds[point]:
             continue  # the other grid point's seed with this parameter: not in the sweep
-        rid = point * 4  # run 0 of that grid point
+        rid = point  # run 0 of that grid point (run id = run * points + point)
         mine = turns[(turns["run_id"] == rid) & (turns["turn"] == r["Step"])].iloc[0]
         for k, v in r["outcomes"].items():
             assert mine[k] == v, (r["Step"], k)
         checked += 1
-    assert checked >= 2 * 6  # every turn that batch_run reports (Mesa 3.3 leaves out the last)
-    # the plain model: constructor keywords, datacollector, running
+    assert checked == 2 * 7  # turns 0 to 6: the last turn too, on Mesa 3.3 as on 3.5
+    # the plain model: constructor keywords, datacollector, running (Mesa 3.5 takes seeds as rng=)
     sc = load_scenario(REPO / BASELINE)
-    rows = mesa.batch_run(GreatPowerModel, {"scenario": [sc], "seed": [1, 2], "turns": 3, "reasons": False}, number_processes=1, display_progress=False)
+    from sim.sweep.mesa_compat import _mesa_before_3_5
+
+    seeds = {"parameters": {"seed": [1, 2]}} if _mesa_before_3_5() else {"rng": [1, 2]}
+    rows = mesa.batch_run(GreatPowerModel, {"scenario": [sc], "turns": 3, "reasons": False, **seeds.get("parameters", {})}, number_processes=1, display_progress=False, **({"rng": seeds["rng"]} if "rng" in seeds else {}))
     assert len(rows) == 2 and {r["seed"] for r in rows} == {1, 2}
     assert all("outcomes" in r for r in rows)
 
@@ -433,3 +439,191 @@ def test_report_refuses_a_folder_of_other_files_and_damaged_results(reference, t
     (broken / "runs.parquet").write_bytes(b"not parquet")
     r = CliRunner().invoke(main, ["report", str(broken)], catch_exceptions=False)
     assert r.exit_code == 2 and "cannot read" in r.stderr
+
+
+# ------------------------------------------------------------------ code identity, killed sweeps, broken parts
+def _group_members(pgid: int) -> list[str]:
+    """Command lines of live (not zombie) processes in a process group."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append((d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigkill_of_a_two_worker_sweep_leaves_no_worker_process(tmp_path):
+    out = tmp_path / "killed2"
+    e = dict(os.environ, PYTHONPATH=str(REPO))
+    e.pop("GREATPOWER_SWEEP_FAIL_RUNS", None)
+    args = [BASELINE, "--runs", "400", "--turns", "12", "--workers", "2", "--batch-size", "1"]
+    proc = subprocess.Popen([sys.executable, "run.py", "sweep", *args, "--out", str(out)], cwd=REPO, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not ((out / "journal.jsonl").exists() and (out / "journal.jsonl").read_text().strip()):
+            time.sleep(0.02)
+        members = _group_members(proc.pid)
+        assert sum("forkserver" in m or "spawn_main" in m for m in members) >= 2, members  # the workers run
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _group_members(proc.pid):
+            time.sleep(0.05)
+        assert _group_members(proc.pid) == []  # no worker, fork server or resource tracker left
+    finally:
+        if _group_members(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_resume_by_other_code_is_refused_naming_both_hashes(reference, tmp_path):
+    import shutil
+
+    from sim.sweep.code import code_hash
+
+    out = tmp_path / "othercode"
+    shutil.copytree(reference, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["code_sha256"] == code_hash()
+    manifest["code_sha256"] = "0123456789ab" + "c" * 52
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    r = cli([*SMALL, "--workers", "1", "--resume"], out)
+    assert r.exit_code == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--resume refused" in lines[0]
+    assert "0123456789ab" in lines[0] and code_hash()[:12] in lines[0]
+
+
+def test_code_hash_ignores_the_location_and_sees_any_source_change(tmp_path):
+    import shutil
+
+    from sim.sweep.code import code_hash, hash_sources, package_root
+
+    copy = tmp_path / "elsewhere" / "sim"
+    shutil.copytree(package_root(), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert hash_sources(copy) == code_hash()
+    (copy / "world.py").write_text((copy / "world.py").read_text() + "\n# a comment\n")
+    assert hash_sources(copy) != code_hash()
+
+
+def test_part_files_whose_columns_disagree_end_in_one_clean_line(reference, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "mixed"
+    r = cli([*SMALL, "--workers", "1"], out, env={"GREATPOWER_SWEEP_FAIL_RUNS": "2"})
+    assert r.exit_code == 1
+    t = pq.read_table(out / "runs.parquet")  # the committed runs of the first session
+    i = t.column_names.index("incidents")
+    pq.write_table(t.set_column(i, "incidents", pa.array([str(v) for v in t["incidents"].to_pylist()])), out / "runs.parquet")
+    r = cli([*SMALL, "--workers", "1", "--resume"], out)  # runs the failed run again, then compacts
+    assert r.exit_code == 1
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "column incidents is string in runs.parquet and int64 in parts/runs-" in r.stderr
+    assert json.loads((out / "manifest.json").read_text())["status"] == "error"
+
+
+def test_progress_is_a_line_every_few_seconds_when_stderr_is_not_a_terminal(capsys):
+    from sim.cli.sweep_cmd import _RichProgress
+
+    p = _RichProgress(every=0.0)
+    assert not p.console.is_terminal
+    p.start(10, 2)
+    p.advance(3, 1)
+    p.stop()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("sweep: 6 of 10 runs (60%), 1 failed,") and "left" in err[0]
+
+
+def test_end_of_sweep_summary_fits_80_columns(reference):
+    from sim.sweep.summary import point_labels, summarize, summary_lines
+
+    runs = runs_of(reference)
+    lines = summary_lines(summarize(runs), point_labels(runs, ["actors.USA.threat.CHN"]), "Sweep summary")
+    assert max(len(x) for x in lines) <= 80
+    assert "point 1: actors.USA.threat.CHN=0.9 (4 runs)" in lines
+    assert sum(x.strip().startswith("tension.CHN-USA ") for x in lines) == 2  # one line per point and outcome
+
+
+# ------------------------------------------------------------------ Dask cluster started by hand
+@pytest.fixture
+def dask_scheduler(tmp_path):
+    """A ``dask scheduler`` process on the loopback interface; yields (address, start_worker)."""
+    pytest.importorskip("distributed")
+    sched_file = tmp_path / "scheduler.json"
+    procs = []
+    env = dict(os.environ)
+    env.pop("GREATPOWER_SWEEP_FAIL_RUNS", None)
+    procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (sched_file.exists() and sched_file.read_text().strip()):
+        time.sleep(0.05)
+    address = json.loads(sched_file.read_text())["address"]
+
+    def start_worker(pythonpath: Path) -> subprocess.Popen:
+        e = dict(env, PYTHONPATH=str(pythonpath))
+        w = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1", "--no-nanny", "--no-dashboard"], cwd=pythonpath, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        procs.append(w)
+        return w
+
+    try:
+        yield address, start_worker
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
+
+
+def _wait_for_workers(address: str, n: int) -> None:
+    from dask.distributed import Client
+
+    with Client(address, timeout="20s") as c:
+        c.wait_for_workers(n, timeout=60)
+
+
+def test_dask_worker_with_other_code_is_refused_before_any_run(dask_scheduler, tmp_path):
+    import shutil
+
+    address, start_worker = dask_scheduler
+    other = tmp_path / "other"
+    shutil.copytree(REPO / "sim", other / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    (other / "sim" / "kernel.py").write_text((other / "sim" / "kernel.py").read_text() + "\n# changed\n")
+    start_worker(other)
+    _wait_for_workers(address, 1)
+    out = tmp_path / "refused"
+    r = sweep([*SMALL, "--scheduler", address], out, timeout=120)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "refused: the Dask worker tcp://127.0.0.1:" in lines[0], r.stderr
+    from sim.sweep.code import code_hash, hash_sources
+
+    assert code_hash()[:12] in lines[0] and hash_sources(other / "sim")[:12] in lines[0]
+    assert not out.exists()  # nothing ran, nothing written
+
+
+def test_every_dask_worker_gone_is_said_in_words(dask_scheduler, tmp_path):
+    from sim.sweep.runner import Progress, SweepOptions, plan_sweep, run_sweep
+
+    address, start_worker = dask_scheduler
+    worker = start_worker(REPO)
+    _wait_for_workers(address, 1)
+
+    class KillOnFirstResult(Progress):
+        def advance(self, ok, failed):
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
+
+    plan = plan_sweep(BASELINE, runs=40, seed=1, turns=6)
+    res = run_sweep(plan, SweepOptions(out=tmp_path / "gone", executor="dask", scheduler=address, chunk_size=2, dask_grace=1.0), KillOnFirstResult())
+    assert res.status == "error"
+    assert res.message.startswith("every Dask worker is gone: the scheduler tcp://127.0.0.1:") and "--resume" in res.message
+    assert 0 < res.done < 40
+    assert json.loads((tmp_path / "gone" / "manifest.json").read_text())["status"] == "error"

@@ -30,6 +30,7 @@ from sim.ui import save as saves  # noqa: E402
 from sim.ui import theme  # noqa: E402
 from sim.ui.app import App  # noqa: E402
 from sim.ui.controller import GameController  # noqa: E402
+from sim.ui.layout import body_px  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline_2021.yaml"
@@ -56,6 +57,8 @@ def make_app(scenario, tmp_path, humans=("RUS",), **kw):
         screenshot_dir=str(tmp_path / "shots"),
     )
     pump(app, 2)
+    if app.sheet == "briefing":  # the team's briefing opens at the start: close it
+        key(app, pygame.K_ESCAPE)
     return app
 
 
@@ -118,6 +121,44 @@ def click_list_item(app, sel_list, text):
     raise AssertionError(f"could not scroll {text!r} into view")
 
 
+def wheel(app, pos, dy):
+    """Move the mouse to ``pos`` and turn the wheel ``dy`` steps (negative: down)."""
+    move(app, pos)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=dy, flipped=False))
+    pump(app)
+
+
+def payloads(view):
+    """The clickable items of a scrolling list, in order (an item may span several rows)."""
+    out = []
+    for r in view.rows:
+        if r.payload is not None and (not out or out[-1][0] != r.group):
+            out.append((r.group, r.payload))
+    return [p for _g, p in out]
+
+
+def menu_items(app, what="pick"):
+    """The actions listed to choose (``pick``) or listed as chosen (``drop``)."""
+    return [a for w, a in payloads(app.views["available"]) if w == what]
+
+
+def click_action(app, action):
+    """Click an action in the menu, scrolling the list with the wheel until it shows."""
+    v = app.views["available"]
+    idx = next(
+        i for i, r in enumerate(v.rows) if r.payload is not None and r.payload[0] == "pick" and str(r.payload[1]) == str(action)
+    )
+    for _ in range(300):
+        rr = v.row_rect(idx)
+        if rr is not None:
+            click(app, rr.center)
+            return
+        first = v.first
+        wheel(app, v.rect.center, -1 if idx > v.first else 1)
+        assert v.first != first, "the wheel did not scroll the list"
+    raise AssertionError(f"could not scroll to {action}")
+
+
 def choose_category(app, group):
     dd = app.w["category"]
     click(app, dd.rect.center)
@@ -140,10 +181,16 @@ def choose_category(app, group):
 def end_turn_and_wait(app):
     turn = app.ctrl.model.turn
     key(app, pygame.K_RETURN)
+    if app.confirm_dialog is not None:  # no action chosen: the app asks; Enter answers yes
+        key(app, pygame.K_RETURN)
     assert app.ctrl.model.turn == turn + 1
     assert app.ctrl.phase == "animate"
     key(app, pygame.K_SPACE)  # skip the animation
-    assert app.ctrl.phase != "animate"
+    assert app.ctrl.phase == "results" and app.current_sheet() == "results"
+    key(app, pygame.K_RETURN)  # the month's results stay until the instructor moves on
+    assert app.ctrl.phase not in ("animate", "results")
+    if app.sheet == "briefing":
+        key(app, pygame.K_ESCAPE)
 
 
 def colour_near(surf, pos, colour, r=4):
@@ -162,6 +209,8 @@ def test_start_screen_pick_state_choose_action_end_turn(scenario, tmp_path):
     click_list_item(app, app.w["start_list"], "RUS  Russia")
     click(app, app.w["start_go"].rect.center)
     assert app.ctrl.phase == "plan" and app.ctrl.humans == ["RUS"]
+    assert app.current_sheet() == "briefing"  # the team's briefing opens at the start
+    key(app, pygame.K_ESCAPE)
     # the map: click Beijing selects China; hovering Tokyo shows Japan
     click(app, app.map.capital_px["CHN"])
     assert app.ctrl.selection == ("actor", "CHN")
@@ -171,11 +220,11 @@ def test_start_screen_pick_state_choose_action_end_turn(scenario, tmp_path):
     assert app.ctrl.hover == ("channel", "RUS-JPN-EMB")
     # choose a posture from the menu
     choose_category(app, "set_posture")
-    first = app.w["available"].item_list[0]["text"]
-    click_list_item(app, app.w["available"], first)
+    first = str(menu_items(app)[0])
+    click_action(app, first)
     chosen = app.ctrl.chosen["RUS"]
     assert [str(a) for a in chosen] == [first]
-    assert [i["text"] for i in app.w["chosen"].item_list] == [first]
+    assert [str(a) for a in menu_items(app, "drop")] == [first]
     end_turn_and_wait(app)
     mine = [
         ev
@@ -194,7 +243,7 @@ def test_menu_offers_exactly_the_legal_actions(scenario, tmp_path):
         app.category = group
         app._menu_sig = None
         pump(app)
-        shown += [i["text"] for i in app.w["available"].item_list]
+        shown += [str(a) for a in menu_items(app)]
     assert sorted(shown) == legal
 
 
@@ -226,7 +275,7 @@ def test_channel_closed_by_the_model_is_drawn_differently(scenario, tmp_path):
     mid = app.map.channel_mid(ch)
     assert not colour_near(app.screen, mid, theme.CLOSED)
     choose_category(app, "channel")
-    click_list_item(app, app.w["available"], f"close {ch}")
+    click_action(app, f"close {ch}")
     end_turn_and_wait(app)
     assert app.ctrl.shown_snapshot()["channels"][ch]["status"] == "closed"
     assert any(
@@ -247,16 +296,20 @@ def test_hotseat_hides_the_previous_team(scenario, tmp_path):
     )  # no map behind the hand-over
     click(app, app.w["ready"].rect.center)
     assert app.ctrl.phase == "plan"
+    assert app.current_sheet() == "briefing"
+    key(app, pygame.K_ESCAPE)
     choose_category(app, "channel")
-    click_list_item(app, app.w["available"], "close RUS-JPN-EMB")
+    click_action(app, "close RUS-JPN-EMB")
     key(app, pygame.K_RETURN)  # RUS done: hand over to USA
     assert app.ctrl.phase == "handover" and app.ctrl.current_team == "USA"
-    assert not app.w["chosen"].visible and not app.w["available"].visible
+    assert not app.w["category"].visible
     assert tuple(app.screen.get_at((mx + mw // 2, my + mh // 2)))[:3] == theme.BG
     key(app, pygame.K_RETURN)
     assert app.ctrl.phase == "plan" and app.ctrl.current_team == "USA"
-    assert app.w["chosen"].item_list == []  # RUS's choice is not shown to USA
-    assert "RUS" not in app.w["menu_title"].text or "United States" in app.w["menu_title"].text
+    assert app.current_sheet() == "briefing" and "United States" in app.sheet_view.rows[0].texts[0][1]
+    key(app, pygame.K_ESCAPE)
+    assert menu_items(app, "drop") == []  # RUS's choice is not shown to USA
+    assert app.menu_title.startswith("United States")
     end_turn_and_wait(app)
     acts = {
         (ev["actor"], ev["action"]) for ev in app.ctrl.model.log[-1]["events"] if ev.get("human")
@@ -311,7 +364,7 @@ def test_save_then_load_gives_the_same_snapshot_and_resumes_exactly(scenario, tm
     data = json.loads(path.read_text())
     assert (
         data["format"] == "greatpower-save"
-        and data["save_version"] == 1
+        and data["save_version"] == 2
         and len(data["snapshots"]) == 2
     )
     saved_snap = json.loads(json.dumps(app.ctrl.model.snapshot()))
@@ -321,6 +374,7 @@ def test_save_then_load_gives_the_same_snapshot_and_resumes_exactly(scenario, tm
     dlg = app.file_dialog
     click_list_item(app, dlg.file_selection_list, path.name)
     click(app, dlg.ok_button.rect.center)
+    click(app, app.confirm_dialog.confirm_button.rect.center)  # turn 2 was not saved: confirm
     assert app.ctrl.model.turn == 1
     assert json.loads(json.dumps(app.ctrl.model.snapshot())) == saved_snap
     assert app.ctrl.history[-1] == saved_snap
@@ -329,6 +383,7 @@ def test_save_then_load_gives_the_same_snapshot_and_resumes_exactly(scenario, tm
     for _ in range(2):
         ref.end_turn()
         ref.skip_animation()
+        ref.dismiss_results()
     end_turn_and_wait(app)
     assert app.ctrl.model.log[-1] == ref.model.log[1]
     assert app.ctrl.model.snapshot() == ref.model.snapshot()
@@ -373,6 +428,7 @@ def test_corrupt_and_foreign_saves_are_refused_with_a_message(scenario, tmp_path
         "other_scenario.json": "differs",
     }
     before = app.ctrl.model.snapshot()
+    n0 = len(app.messages)
     for k, (name, text) in enumerate(cases.items()):
         p = tmp_path / "saves" / name
         p.write_bytes(text.encode("latin-1") if name == "binary.json" else text.encode())
@@ -395,7 +451,7 @@ def test_corrupt_and_foreign_saves_are_refused_with_a_message(scenario, tmp_path
         ]
         assert win
         click(app, win[-1].dismiss_button.rect.center)
-    assert len(app.messages) == len(cases)
+    assert len(app.messages) - n0 == len(cases)
 
 
 def test_cli_load_of_a_corrupt_save_exits_2_without_traceback(tmp_path):
@@ -404,7 +460,7 @@ def test_cli_load_of_a_corrupt_save_exits_2_without_traceback(tmp_path):
     from sim.cli.main import main
 
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "greatpower-save", "save_version": 1, "model": ')
+    bad.write_text('{"format": "greatpower-save", "save_version": 2, "model": ')
     r = CliRunner().invoke(main, ["play", "--load", str(bad)])
     assert r.exit_code == 2 and r.exception is None or isinstance(r.exception, SystemExit)
     assert r.exit_code == 2
@@ -435,7 +491,7 @@ def test_replay_steps_back_and_forth(scenario, tmp_path):
     assert (
         c.replay_cursor == 2 and c.shown_snapshot() == c.history[2] and c.shown_log()["turn"] == 2
     )
-    assert "REPLAY turn 2 of 3" in app.w["status"].text and "turn 2" in app.w["log_label"].text
+    assert "REPLAY turn 2 of 3" in app.status_text and "turn 2" in app.w["log_label"].text
     click(app, app.w["first"].rect.center)
     assert c.replay_cursor == 0 and c.shown_log() is None
     click(app, app.w["fwd"].rect.center)
@@ -455,12 +511,13 @@ def test_resize_redraws_at_the_new_size(scenario, tmp_path):
     pump(app, 2)
     assert app.screen.get_size() == (1000, 640) and app.layout.size == (1000, 640)
     assert app.layout.map[2] == round(0.64 * 1000)
-    for k in ("end", "help", "log", "available"):
+    for k in ("end", "help", "log", "category"):
         assert app.manager.get_root_container().rect.contains(app.w[k].rect), k
+    assert pygame.Rect(0, 0, 1000, 640).contains(app.views["available"].rect)
     assert app.w["help"].rect.right <= 1000
     new_mid = app.map.channel_mid("USA-RUS-EMB")
     assert new_mid != old_mid and pygame.Rect(app.layout.map).collidepoint(new_mid)
-    assert app.fs < theme.font_px(800, 14)  # fonts scale down too
+    assert app.fs < body_px(1280, 800)  # fonts scale down too
     ix, iy, iw, ih = app.layout.issues
     assert tuple(app.screen.get_at((ix + iw - 3, iy + ih - 3)))[:3] == theme.PANEL
     # something of the map is drawn at the new place: ocean or land, not the background
@@ -523,6 +580,9 @@ def test_every_scenario_renders_a_frame_offscreen(path, tmp_path):
     pump(app, 2)  # a frame of the animation
     ctrl.skip_animation()
     pump(app)
+    assert app.current_sheet() == "results" and app.sheet_view.drawn_texts  # the month in words
+    ctrl.dismiss_results()
+    pump(app)
     assert ctrl.model.turn == 1 and ctrl.phase in ("plan", "over")
     mx, my, mw, mh = app.layout.map
     assert tuple(app.screen.get_at((mx + 3, my + mh // 2)))[:3] != theme.BG
@@ -554,6 +614,7 @@ def test_cli_loads_a_save_and_renders_it(scenario, tmp_path):
     c = GameController(scenario, str(BASELINE), seed=5, humans=["RUS"])
     c.end_turn()
     c.skip_animation()
+    c.dismiss_results()
     save = tmp_path / "g.json"
     c.save(str(save))
     out = tmp_path / "g.png"
@@ -578,3 +639,462 @@ def test_screenshot_never_overwrites_a_file_that_is_not_a_png(tmp_path):
         )
         assert r.returncode == 2 and "Traceback" not in r.stderr
     assert notes.read_text() == "keep me" and disguised.read_text() == "keep me too"
+
+
+# --------------------------------------------------------------------------- flow and safety
+def typed(app, text):
+    """Type ``text`` as a keyboard does: a KEYDOWN and a TEXTINPUT per character."""
+    for ch in text:
+        k = pygame.key.key_code(ch) if ch.isalnum() else pygame.K_UNKNOWN
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode=ch, scancode=0))
+        pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text=ch))
+        pygame.event.post(pygame.event.Event(pygame.KEYUP, key=k, mod=0, unicode=ch, scancode=0))
+        pump(app)
+
+
+def test_quit_asks_first_when_play_is_unsaved(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    pump(app)
+    assert not app.running  # nothing played yet: quits at once
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    pump(app)
+    assert app.running and app.confirm_dialog is not None
+    assert "not saved" in app.messages[-1]
+    key(app, pygame.K_ESCAPE)  # no: back to the game
+    assert app.running and app.confirm_dialog is None
+    key(app, pygame.K_q, mod=pygame.KMOD_CTRL)
+    assert app.confirm_dialog is not None
+    click(app, app.confirm_dialog.confirm_button.rect.center)
+    assert not app.running
+    # once saved, Ctrl+Q quits without asking
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    app.save_game(str(tmp_path / "q.json"))
+    key(app, pygame.K_q, mod=pygame.KMOD_CTRL)
+    assert not app.running and app.confirm_dialog is None
+
+
+def test_load_over_unsaved_play_asks_first(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    path = tmp_path / "saves" / "one.json"
+    app.save_game(str(path))
+    end_turn_and_wait(app)  # turn 2, not saved
+    key(app, pygame.K_o, mod=pygame.KMOD_CTRL)
+    dlg = app.file_dialog
+    click_list_item(app, dlg.file_selection_list, path.name)
+    click(app, dlg.ok_button.rect.center)
+    assert app.confirm_dialog is not None and app.ctrl.model.turn == 2
+    key(app, pygame.K_ESCAPE)  # keep the game
+    assert app.ctrl.model.turn == 2
+    key(app, pygame.K_o, mod=pygame.KMOD_CTRL)
+    dlg = app.file_dialog
+    click_list_item(app, dlg.file_selection_list, path.name)
+    click(app, dlg.ok_button.rect.center)
+    click(app, app.confirm_dialog.confirm_button.rect.center)
+    assert app.ctrl.model.turn == 1 and not app.ctrl.unsaved
+
+
+def test_end_turn_with_no_action_asks_first(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    click(app, app.w["end"].rect.center)
+    assert app.confirm_dialog is not None and app.ctrl.model.turn == 0
+    assert "no action" in app.messages[-1]
+    key(app, pygame.K_ESCAPE)
+    assert app.ctrl.model.turn == 0 and app.ctrl.phase == "plan"
+    act = next(a for a in app.ctrl.legal() if a.kind == "set_posture")
+    app.ctrl.choose(act)
+    key(app, pygame.K_RETURN)  # an action is chosen: no question
+    assert app.confirm_dialog is None and app.ctrl.model.turn == 1
+
+
+def test_a_save_shows_a_message(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
+    click(app, app.file_dialog.ok_button.rect.center)
+    assert app.messages[-1].startswith("Saved turn 1 to") and app.toast is not None
+    r = app.toast_rect
+    assert pygame.Rect(app.layout.map).contains(r)
+    from sim.ui.render import TOAST_BG
+
+    assert tuple(app.screen.get_at((r.x + 4, r.centery)))[:3] == TOAST_BG
+    pump(app, round(5 / DT))  # it fades by itself
+    assert app.toast is None
+
+
+def test_shortcuts_never_fire_while_a_text_field_has_focus(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
+    entry = app.file_dialog.file_path_text_line
+    before = entry.get_text()
+    typed(app, "ir")  # straight after the dialog opens, without clicking the field
+    assert app.instructor is None and app.ctrl.phase != "replay"
+    assert entry.get_text() != before and "ir" in entry.get_text()
+    click(app, entry.rect.center)
+    typed(app, "hil")
+    assert app.instructor is None and app.help_window is None and app.ctrl.phase != "replay"
+    key(app, pygame.K_ESCAPE)
+    assert app.file_dialog is None
+    # the instructor's note field: "i" does not close the window, "r" opens no replay
+    key(app, pygame.K_i, unicode="i")
+    app.inst_form["kind"] = "note"
+    app._build_instructor()
+    pump(app)
+    click(app, app.inst_widgets["text"].rect.center)
+    typed(app, "riot")
+    assert app.instructor is not None and app.ctrl.phase != "replay"
+    assert app.inst_widgets["text"].get_text() == "riot"
+
+
+def pick_dropdown(app, dd, text):
+    click(app, dd.rect.center)
+    opts = dd.menu_states["expanded"].options_selection_list
+    item = next(i for i in opts.item_list if i["text"] == text)
+    click(app, item["button_element"].rect.center)
+
+
+def test_log_filter_takes_effect_at_once(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    end_turn_and_wait(app)
+    pump(app, 3)
+    key_html = app.w["log"].html_text
+    pick_dropdown(app, app.w["log_filter"], "All events")
+    assert app.log_filter == "All events"
+    html = app.w["log"].html_text  # nothing else changed in between
+    assert html != key_html and len(html) > len(key_html)
+    assert "talks" in html
+
+
+def test_instructor_window_keeps_its_place(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    key(app, pygame.K_i, unicode="i")
+    place = app.instructor.rect.topleft
+    for kind in ("Summit", "Expulsion of staff", "Custom note"):
+        pick_dropdown(app, app.inst_widgets["kind"], kind)
+        assert app.instructor.rect.topleft == place, kind
+    click(app, app.inst_widgets["inject"].rect.center)
+    assert app.instructor.rect.topleft == place
+
+
+def test_queued_instructor_events_are_listed_and_can_be_removed(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    key(app, pygame.K_i, unicode="i")
+    click(app, app.inst_widgets["inject"].rect.center)  # an incident
+    pick_dropdown(app, app.inst_widgets["kind"], "Summit")
+    click(app, app.inst_widgets["inject"].rect.center)
+    assert [e.kind for e in app.ctrl.model.injected] == ["incident", "summit"]
+    labels = [
+        e.text
+        for e in app.instructor.get_container().elements
+        if type(e).__name__ == "UILabel"
+    ]
+    assert any(t.startswith("Incident in a theatre:") for t in labels)
+    assert any(t.startswith("Summit:") for t in labels)
+    assert len(app.inst_remove) == 2
+    click(app, app.inst_remove[0].rect.center)  # remove the incident
+    assert [e.kind for e in app.ctrl.model.injected] == ["summit"]
+    assert len(app.inst_remove) == 1
+    key(app, pygame.K_ESCAPE)
+    end_turn_and_wait(app)
+    kinds = [ev["kind"] for ev in app.ctrl.model.log[-1]["events"] if ev.get("type") == "event"]
+    assert kinds == ["summit"]
+
+
+def test_expulsion_form_fits_the_channels_current_staff(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    key(app, pygame.K_i, unicode="i")
+    pick_dropdown(app, app.inst_widgets["kind"], "Expulsion of staff")
+    snap = app.ctrl.history[-1]
+    chans = [o[1] for o in app.inst_widgets["channel"].options_list]
+    closed = [c for c, v in snap["channels"].items() if v["status"] == "closed"]
+    assert closed and not set(closed) & set(chans)
+    assert all(snap["channels"][c]["staff"] >= 1 for c in chans)
+    # the US embassy in Moscow: about 100 staff of 1,200 normal: counts are of the 100
+    app.inst_form["channel"] = "USA-RUS-EMB"
+    app._build_instructor()
+    pump(app)
+    v = snap["channels"]["USA-RUS-EMB"]
+    opts = app.inst_widgets["size"].options_list
+    persons = [float(lab.split(" of ")[0]) for lab, _ in opts]
+    assert max(persons) == v["staff"] and all(0 < n <= v["staff"] for n in persons)
+    pick_dropdown(app, app.inst_widgets["size"], opts[1][0])  # half of the staff now
+    click(app, app.inst_widgets["inject"].rect.center)
+    key(app, pygame.K_ESCAPE)
+    end_turn_and_wait(app)
+    ev = next(e for e in app.ctrl.model.log[-1]["events"] if e.get("kind") == "expulsion")
+    assert ev["staff"] == pytest.approx(v["staff"] - persons[1], abs=0.1)
+
+
+# --------------------------------------------------------------------------- readable on a projector
+def visible_widgets(app):
+    return [
+        e
+        for e in app.manager.get_root_container().elements
+        if e.visible and type(e).__name__ in ("UIButton", "UIDropDownMenu", "UITextBox", "UILabel", "UISelectionList")
+    ]
+
+
+def assert_nothing_clipped(app):
+    """Every control lies in the window, every button and label shows its whole text, and every
+    text of the scrolling panels lies inside its panel."""
+    W, H = app.screen.get_size()
+    win = pygame.Rect(0, 0, W, H)
+    for e in visible_widgets(app):
+        assert win.contains(e.rect), (type(e).__name__, e.rect, (W, H))
+        if type(e).__name__ == "UIButton":
+            assert app.fonts.width(e.text, app.fs, bold=True) <= e.rect.w, e.text
+        if type(e).__name__ == "UILabel":
+            bold = e.object_ids[-1] == "#status" if e.object_ids else False
+            assert app.fonts.width(e.text, app.fs, bold=bold) <= e.rect.w, e.text
+    views = list(app.panel_views.values())
+    if app.ctrl.phase == "plan" and app.ctrl.current_team:
+        views += list(app.views.values())
+    assert views
+    for v in views:
+        assert win.contains(v.rect)
+        assert v.drawn_texts, "a panel shows no text"
+        for r, text, size in v.drawn_texts:
+            assert v.rect.contains(r), (text, r, v.rect)
+    lh = app.fonts.font(app.fs, True).get_linesize()
+    assert len(app.fonts.wrap(app.status_text, app.fs, app.status_rect.w, bold=True)) * lh <= app.status_rect.h
+
+
+def panel_text_sizes(app):
+    views = list(app.panel_views.values()) + list(app.views.values())
+    return {size for v in views for _r, _t, size in v.drawn_texts}
+
+
+def test_body_text_is_16px_at_the_default_scale_and_28px_at_2x(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    choose_category(app, "propose")
+    end_turn_and_wait(app)
+    pump(app, 2)
+    assert app.fs >= 16
+    assert min(panel_text_sizes(app)) >= 16
+    assert app.w["log"].parser.default_style["font_size"] >= 16
+    assert app.w["end"].font.point_size >= 16
+    h16 = app.fonts.text("Hg", min(panel_text_sizes(app)), (255, 255, 255)).get_height()
+    assert_nothing_clipped(app)
+    # Ctrl+= twice per 0.25 up to 2x: text really grows, the panels reflow and scroll
+    sel = app.panel_views["selected"]
+    share_before = sum(r.height for r in sel.rows) / sel.rect.h
+    for _ in range(4):
+        key(app, pygame.K_EQUALS, mod=pygame.KMOD_CTRL)
+    assert app.text_scale == 2.0
+    pump(app, 2)
+    assert app.fs >= 28 and min(panel_text_sizes(app)) >= 28
+    assert app.w["log"].parser.default_style["font_size"] >= 28
+    assert app.w["end"].font.point_size >= 28
+    assert app.fonts.text("Hg", min(panel_text_sizes(app)), (255, 255, 255)).get_height() >= 1.7 * h16
+    sel = app.panel_views["selected"]
+    assert sum(r.height for r in sel.rows) / sel.rect.h > 1.5 * share_before and sel.overflows
+    assert_nothing_clipped(app)
+    wheel(app, sel.rect.center, -3)
+    assert sel.first > 0
+    assert_nothing_clipped(app)
+    # the menu still works at 2x
+    act = next(a for a in app.ctrl.legal() if a.kind == "propose")
+    click_action(app, act)
+    assert act in app.ctrl.chosen["RUS"]
+    # a question at 2x: its buttons show their whole text inside the window
+    app.ctrl.unchoose(act)
+    click(app, app.w["end"].rect.center)
+    dlg = app.confirm_dialog
+    assert dlg is not None
+    from pygame_gui.core.utility import translate
+
+    for b in (dlg.confirm_button, dlg.cancel_button):
+        assert pygame.Rect(0, 0, *app.screen.get_size()).contains(b.rect)
+        assert app.fonts.width(translate(b.text), app.fs, bold=True) <= b.rect.w and b.rect.h >= app.fs
+    key(app, pygame.K_ESCAPE)
+    key(app, pygame.K_0, mod=pygame.KMOD_CTRL)
+    assert app.text_scale == 1.0 and app.fs == 16
+
+
+def test_text_scale_option_of_play(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli.main import main
+
+    out = tmp_path / "big.png"
+    r = CliRunner().invoke(main, ["play", str(BASELINE), "--as", "RUS", "--text-scale", "2", "--screenshot", str(out)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["play", str(BASELINE), "--text-scale", "9", "--screenshot", str(out)])
+    assert r.exit_code == 2 and "text-scale" in r.output
+
+
+@pytest.mark.parametrize("size", [(640, 400), (700, 450)])
+def test_a_small_window_keeps_every_control_reachable(scenario, tmp_path, size):
+    app = make_app(scenario, tmp_path)
+    pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, w=size[0], h=size[1], size=size))
+    pump(app, 2)
+    assert app.screen.get_size() == size and app.layout.size == size
+    assert_nothing_clipped(app)
+    names = {"end", "instructor", "save", "load", "replay", "help", "category", "log_filter", "log"}
+    assert names <= {k for k, e in app.w.items() if e is not None and e in visible_widgets(app)}
+    # every region is inside the window and they do not overlap
+    L = app.layout
+    regions = [pygame.Rect(r) for r in (L.top, L.map, L.menu, L.log, L.selected, L.issues)]
+    for i, r in enumerate(regions):
+        assert pygame.Rect(0, 0, *size).contains(r)
+        assert r.collidelist(regions[i + 1 :]) < 0
+    # the controls answer clicks
+    act = next(a for a in app.ctrl.legal() if a.kind == "set_posture")
+    choose_category(app, "set_posture")
+    click_action(app, act)
+    assert act in app.ctrl.chosen["RUS"]
+    click(app, app.w["end"].rect.center)
+    assert app.ctrl.model.turn == 1
+    key(app, pygame.K_SPACE)
+    click(app, app.w["help"].rect.center)
+    assert app.help_window is not None
+
+
+def test_every_state_label_is_visible_and_none_overlaps(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    m = app.map
+    area = pygame.Rect(app.layout.map)
+    labels = dict(m.label_rects)
+    assert set(labels) == set(app.ctrl.static.capitals)  # every state with a capital, Ukraine too
+    assert "UKR" in labels
+    rects = list(labels.values()) + list(m.seat_label_rects.values())
+    for i, r in enumerate(rects):
+        assert area.contains(r)
+        assert r.collidelist(rects[i + 1 :]) < 0, r
+        assert r.collidelist(list(m.theatre_label_rects.values())) < 0
+        if m.legend_rect is not None:
+            assert not r.colliderect(m.legend_rect)
+    names = list(m.theatre_label_rects.values())
+    for i, r in enumerate(names):
+        assert area.contains(r) and r.collidelist(names[i + 1 :]) < 0
+    # and they are drawn: the label's box colour shows in the frame, the map answers a click on it
+    move(app, (area.right - 2, area.bottom - 2))
+    r = labels["UKR"]
+    assert tuple(app.screen.get_at((r.x + 1, r.centery)))[:3] == (16, 20, 28)
+    click(app, (r.right - 2, r.centery))
+    assert app.ctrl.selection == ("actor", "UKR")
+
+
+# --------------------------------------------------------------------------- seminar screens
+def sheet_text(app):
+    return " ".join(t for r in app.sheet_view.rows for _r, t, _s in r.texts)
+
+
+def test_briefing_at_start_and_hand_over_and_b_reopens_it(scenario, tmp_path):
+    ctrl = GameController(scenario, str(BASELINE), seed=7, humans=["RUS", "USA"], anim_seconds=0.2)
+    app = App(ctrl, size=(1280, 800), save_dir=str(tmp_path))
+    pump(app, 2)
+    assert ctrl.phase == "handover" and app.current_sheet() is None  # nothing shown before the team is ready
+    click(app, app.w["ready"].rect.center)
+    assert app.current_sheet() == "briefing" and "Briefing for Russia" in sheet_text(app)
+    assert "Your objectives" in sheet_text(app) and app.sheet_view.drawn_texts
+    key(app, pygame.K_RETURN)
+    assert app.current_sheet() is None
+    key(app, pygame.K_b, unicode="b")  # reopen
+    assert app.current_sheet() == "briefing" and "Russia" in sheet_text(app)
+    key(app, pygame.K_ESCAPE)
+    app.ctrl.choose(next(a for a in app.ctrl.legal() if a.kind == "set_posture"))
+    key(app, pygame.K_RETURN)  # Russia done: hand over
+    assert ctrl.phase == "handover" and app.current_sheet() is None
+    key(app, pygame.K_RETURN)
+    assert app.current_sheet() == "briefing" and "Briefing for the United States" in sheet_text(app).replace("Briefing for United States", "Briefing for the United States")
+
+
+def test_month_results_stay_and_scores_update_after_a_turn(scenario, tmp_path):
+    from sim.score import scoreboard
+
+    app = make_app(scenario, tmp_path)
+    before = app.status_text
+    assert "Scores: RUS" in before
+    act = next(a for a in app.ctrl.legal() if a.kind == "close_channel")
+    app.ctrl.choose(act)
+    key(app, pygame.K_RETURN)
+    key(app, pygame.K_SPACE)
+    pump(app, round(5 / DT))  # five seconds later the results are still there
+    assert app.ctrl.phase == "results" and app.current_sheet() == "results"
+    text = sheet_text(app)
+    assert "The month's results" in text and "What changed" in text
+    assert "Russia closed" in text  # the month's changes in words
+    rec = app.ctrl.record()
+    total = scoreboard(rec, ["RUS"], 1)[0].total
+    assert f"RUS {total:+.1f}" in app.status_text
+    assert f"{total:+.1f} points" in text
+    click(app, app.w["sheet_ok"].rect.center)
+    assert app.ctrl.phase == "plan" and app.current_sheet() is None
+
+
+def test_end_screen_ranks_the_teams_and_debrief_from_the_replay(tmp_path):
+    path = REPO / "scenarios" / "tutorial.yaml"
+    sc = load_scenario(str(path))
+    ctrl = GameController(sc, str(path), seed=3, humans=[], turns=3, anim_seconds=0.1)
+    app = App(ctrl, size=(1280, 800), save_dir=str(tmp_path))
+    pump(app, 2)
+    for _ in range(3):
+        key(app, pygame.K_RETURN)
+        key(app, pygame.K_SPACE)
+        key(app, pygame.K_RETURN)
+    assert ctrl.phase == "over" and app.current_sheet() == "end"
+    ranks = [t for r in app.sheet_view.rows for _r, t, _s in r.texts if t[:2] in ("1.", "2.", "3.")]
+    totals = [total for _t, total, _d in ctrl.scores()]
+    assert len(ranks) == len(ctrl.teams) and totals == sorted(totals, reverse=True)
+    assert all(f"({team})" in line for line, (team, _t, _d) in zip(ranks, ctrl.scores(), strict=True))
+    click(app, app.w["sheet_debrief"].rect.center)
+    assert app.current_sheet() == "debrief"
+    for q in sc.debrief_questions:
+        assert q.split()[0] in sheet_text(app)
+    key(app, pygame.K_ESCAPE)
+    key(app, pygame.K_r, unicode="r")
+    assert ctrl.phase == "replay"
+    key(app, pygame.K_LEFT)
+    key(app, pygame.K_d, unicode="d")
+    assert app.current_sheet() == "debrief" and "turn 2 of 3" in sheet_text(app)
+
+
+def test_actions_and_proposals_in_plain_words(scenario, tmp_path):
+    app = make_app(scenario, tmp_path)
+    choose_category(app, "propose")
+    shown = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    assert "Ask " in shown and "through" in shown and "propose " not in shown
+    # an incoming proposal: the answers say what it asks
+    c = app.ctrl
+    for _ in range(6):
+        if c.shown_snapshot().get("pending", {}).get("RUS"):
+            break
+        end_turn_and_wait(app)
+    pend = c.shown_snapshot()["pending"].get("RUS")
+    assert pend, "no proposal reached Russia in six months"
+    choose_category(app, "answer")
+    text = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    assert text.count("asks you to accept") == len(pend)  # each proposal says what it asks
+    assert "Accept " in text and "Reject " in text
+
+
+def test_names_in_other_scripts_fall_back_to_a_font_or_the_id(scenario, tmp_path):
+    names = {"CHN": "中华人民共和国", "TUR": "تركيا", "USA": "ארצות הברית", "GEO": "საქართველო", "UKR": "ประเทศไทย"}
+    actors = {a: (s.model_copy(update={"name": names[a]}) if a in names else s) for a, s in scenario.actors.items()}
+    sc = scenario.model_copy(update={"actors": actors})
+    ctrl = GameController(sc, str(BASELINE), seed=7, humans=["CHN"])
+    app = App(ctrl, size=(1280, 800), save_dir=str(tmp_path))
+    pump(app, 2)
+    F = app.fonts
+    for a in ("CHN", "TUR", "USA", "GEO"):
+        assert F.face_for(names[a]) > 0  # a bundled Noto face has the script
+        assert app.panels.name(a) == names[a] and app.ui_name(a) == a  # widgets show the id
+    assert not F.coverable(names["UKR"]) and app.panels.name("UKR") == "UKR"  # no Thai face
+    # drawn, not as empty boxes: the fallback face differs from the main face's missing glyphs
+    real = F.text(names["CHN"], 20, (255, 255, 255))
+    boxes = F.font(20).render(names["CHN"], True, (255, 255, 255))
+    assert pygame.image.tobytes(real, "RGBA") != pygame.image.tobytes(boxes, "RGBA")
+    key(app, pygame.K_ESCAPE)
+    for a in ("UKR", "CHN", "TUR"):
+        app.ctrl.select("actor", a)
+        pump(app)
+        texts = [t for _r, t, _s in app.panel_views["selected"].drawn_texts]
+        shown = app.panels.name(a)
+        assert any(t.startswith(shown) for t in texts)
+        assert [t for t in texts if not F.coverable(t)] == []

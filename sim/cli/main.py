@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,7 +36,48 @@ def _load(path: str):
         _fail(exc.problems)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class OneLineUsageError(click.ClickException):
+    """A usage error shown as one line: ``run.py sweep: --runs: 'abc' is not a valid integer range.``"""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, error: click.UsageError):
+        super().__init__(error.format_message())
+        self.where = error.ctx.command_path if error.ctx is not None else ""
+
+    def show(self, file=None) -> None:
+        """Print the one line on stderr."""
+        hint = f" (see {self.where} --help)" if self.where else ""
+        click.echo(f"{self.where}: {self.format_message()}{hint}" if self.where else self.format_message(), err=True)
+
+
+class OneLineGroup(click.Group):
+    """The command group: a usage error that click catches (a bad value, a missing argument, an
+    unknown option or command) is one line on stderr and exit status 2, not a usage block.
+
+    Running the program with no command still shows the help.
+    """
+
+    @staticmethod
+    def _one_line(error: click.UsageError) -> click.ClickException:
+        if isinstance(error, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+            return error
+        return OneLineUsageError(error)
+
+    def make_context(self, *args, **kwargs):  # noqa: D102 - click's
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise self._one_line(exc) from None
+
+    def invoke(self, ctx):  # noqa: D102 - click's
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise self._one_line(exc) from None
+
+
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 def main() -> None:
     """Great-power bargaining: a turn-based simulation built from a 2021 interview."""
     for stream in (sys.stdout, sys.stderr):
@@ -118,37 +161,184 @@ def _write_text_atomic(path: Path, text: str) -> None:
     write_text_atomic(path, text)
 
 
+SEED_MAX = 2**64 - 1
+"""Largest seed: a sweep's run seeds are 64-bit (:func:`sim.sweep.plan.seed_int`)."""
+
+
+def _usage(*messages: str) -> None:
+    """One line per problem on stderr, exit status 2, no traceback."""
+    for m in messages:
+        click.echo(m, err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@dataclass
+class Setup:
+    """What one run (or game) is made of, from the command line or from a sweep.
+
+    Attributes:
+        path: the scenario file.
+        scenario: the validated scenario, overrides applied.
+        seed: the model's seed, in [0, 2**64 - 1].
+        turns: horizon override (``None``: the scenario's).
+        overrides: ``{dotted path: value}`` of every ``--set`` (or the sweep's grid point).
+        swept: the sweep run it remakes (``--from-sweep``), or ``None``.
+        text_sha256: SHA-256 of the scenario file's text.
+    """
+
+    path: str
+    scenario: Any
+    seed: int
+    turns: int | None
+    overrides: dict[str, Any]
+    swept: Any
+    text_sha256: str
+
+    def header(self) -> dict[str, Any]:
+        """What a run log's first line records about how the run was made."""
+        out: dict[str, Any] = {"overrides": dict(self.overrides)}
+        if self.swept is not None:
+            out["from_sweep"] = {"dir": self.swept.directory, "run_id": self.swept.run_id, "point": self.swept.point, "run": self.swept.run}
+        return out
+
+
+def setup_from_options(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...], from_sweep: str | None, run_id: int | None) -> Setup:
+    """The scenario, seed, turns and overrides that ``run`` and ``play`` were asked for.
+
+    ``--set PATH=VALUE`` takes the same overrides as ``sweep --set`` (same parser, same checks).
+    ``--from-sweep DIR --run-id K`` takes run K's scenario, grid-point overrides, seed and turns
+    from the sweep's manifest and refuses a scenario whose data differs from the one swept.
+    Every problem is one line on stderr and exit status 2.
+    """
+    ctx = click.get_current_context()
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+    swept = None
+    if run_id is not None and from_sweep is None:
+        _usage("--run-id needs --from-sweep DIR")
+    if from_sweep is not None:
+        if run_id is None:
+            _usage(f"{from_sweep}: --from-sweep needs --run-id K (a run_id of the sweep's runs.parquet)")
+        clash = [f"--{n}" for n in ("seed", "turns", "set") if given("sets" if n == "set" else n)]
+        if clash:
+            _usage(f"--from-sweep takes the seed, turns and overrides from the sweep; leave out {', '.join(clash)}")
+        from sim.sweep.rerun import RerunError, read_swept_run
+
+        try:
+            swept = read_swept_run(from_sweep, run_id)
+        except RerunError as exc:
+            _usage(str(exc))
+        if scenario is None and not Path(swept.scenario_file).is_file():
+            _usage(
+                f"{from_sweep}: --from-sweep: the sweep's scenario {swept.scenario_file} is not here; "
+                f"give it: SCENARIO --from-sweep {from_sweep} --run-id {run_id}"
+            )
+        scenario = scenario or swept.scenario_file
+        seed, turns, sets = swept.seed, swept.turns, tuple(swept.set_flags())
+        from sim.sweep.code import code_hash, short
+
+        if swept.code_hash is not None and swept.code_hash != code_hash():
+            click.echo(
+                f"note: the sweep was made by other code (code {short(swept.code_hash)}, this is {short(code_hash())}); "
+                "this run may differ from its row in runs.parquet",
+                err=True,
+            )
+    path = str(BASELINE) if scenario is None else scenario
+    expect = None if swept is None else (swept.scenario_hash, from_sweep)
+    sc, overrides, text_hash = load_with_overrides(path, sets, expect)
+    return Setup(path, sc, seed, turns, overrides, swept, text_hash)
+
+
+def load_with_overrides(path: str, sets: tuple[str, ...] | list[str], expect: tuple[str, str] | None = None) -> tuple[Any, dict[str, Any], str]:
+    """Read a scenario and apply ``--set PATH=VALUE`` overrides as ``sweep --set`` does.
+
+    Args:
+        path: the scenario file.
+        sets: ``PATH=VALUE`` texts.
+        expect: ``(data hash, sweep directory)``: refuse a scenario whose merged data differs.
+
+    Returns:
+        ``(scenario, {dotted path: value}, SHA-256 of the file's text)``. Every problem is one
+        line on stderr and exit status 2.
+    """
+    from sim.loader import content_hash, read_file, read_source
+
+    try:
+        text = read_file(path)
+        source = read_source(text, path)
+        base = source.validate()
+    except ScenarioError as exc:
+        _fail(exc.problems)
+    if expect is not None:
+        from sim.sweep.plan import data_hash
+
+        digest = data_hash(source.data)
+        if digest != expect[0]:
+            _usage(
+                f"{path}: not the scenario of the sweep in {expect[1]} "
+                f"(its data hash is {digest[:12]}, the sweep's {expect[0][:12]})"
+            )
+    if not sets:
+        return base, {}, content_hash(text)
+    from sim.sweep.overrides import OverrideError, apply, build_grid, check_grid, parse_flags
+
+    try:
+        grid = build_grid(parse_flags(list(sets), [], base.model_dump()))
+        check_grid(source, grid)
+    except OverrideError as exc:
+        _usage(*exc.messages)
+    sc = source.validate(apply(source.data, grid.points[0], label="override"))
+    return sc, grid.params(0), content_hash(text)
+
+
 @main.command()
 @click.argument("scenario", required=False)
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=7, show_default=True, help="Seed of the model's generator (>= 0).")
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), default=7, show_default=True, help="Seed of the model's generators, 0 to 2**64-1 (a sweep's seed column).")
 @click.option("--turns", type=click.IntRange(1, 600), help="Turns to run (default: the scenario's).")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value, as sweep --set does, e.g. dynamics.tension_decay=0.1. Repeatable.")
+@click.option("--from-sweep", "from_sweep", metavar="DIR", help="Make one run of the sweep in DIR again (its scenario, overrides, seed and turns); needs --run-id.")
+@click.option("--run-id", "run_id", type=click.IntRange(min=0), help="With --from-sweep: the run's run_id in runs.parquet.")
 @click.option("--log", "log_path", type=click.Path(), help="Write the turn log as JSON lines (one line per turn).")
+@click.option("--save", "save_path", type=click.Path(), help="Write the game as a save (the front end's format): replay it with 'play --load', debrief it with 'debrief'.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every decision with its reason, and every round of talks.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the final tables.")
-def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None, verbose: bool, quiet: bool) -> None:
+def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...], from_sweep: str | None, run_id: int | None, log_path: str | None, save_path: str | None, verbose: bool, quiet: bool) -> None:
     """One headless run with a turn-by-turn account (default: the baseline scenario).
 
     By default each turn shows what changed the world; --verbose adds every decision with the
-    term and source that decided it and every round of talks; --log keeps all of it.
+    term and source that decided it and every round of talks; --log keeps all of it; --save
+    writes the game as a save that 'play --load' replays and 'debrief' compares with the AI's
+    usual games. --from-sweep DIR --run-id K makes run K of a sweep again: its final outcomes
+    equal its row in DIR/runs.parquet.
     """
     from rich.console import Console
     from rich.table import Table
 
     from sim.cli.account import END_WORDS, describe, talks_digest
-    from sim.loader import content_hash, read_file
     from sim.model import GreatPowerModel
 
-    path = str(BASELINE) if scenario is None else scenario
+    setup = setup_from_options(scenario, seed, turns, sets, from_sweep, run_id)
+    path, sc, seed = setup.path, setup.scenario, setup.seed
     log_file = _check_out_path(log_path, "--log", (path,)) if log_path is not None else None
-    sc = _load(path)
-    model = GreatPowerModel(sc, seed=seed, turns=turns)
+    save_file = _check_save_path(save_path, (path, log_path or "")) if save_path is not None else None
+    model = GreatPowerModel(sc, seed=seed, turns=setup.turns)
+    history = [json.loads(json.dumps(model.snapshot()))] if save_file is not None else None
     gp = frozenset(sc.great_powers)
     con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     start = dict(model.outcomes())
     start_status = model.snapshot()["channels"]
     con.print(f"[bold]{escape(sc.name)}[/] - seed {seed}, up to {model.horizon} turns from {sc.start}")
+    if setup.swept is not None:
+        sw = setup.swept
+        con.print(escape(f"run {sw.run_id} of the sweep in {sw.directory} (grid point {sw.point}, run {sw.run})"))
+    if setup.overrides:
+        con.print(escape("overrides: " + ", ".join(f"{k}={v}" for k, v in setup.overrides.items())))
     while model.running:
         model.step()
+        if history is not None:
+            history.append(json.loads(json.dumps(model.snapshot())))
         if quiet:
             continue
         entry = model.log[-1]
@@ -197,15 +387,15 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
             detail = f": {' and '.join(clash['actors'])} in {clash['theatre']}"
     con.print(f"[bold]end state: {model.end_state}[/] ({END_WORDS.get(model.end_state, '')}{detail}) at turn {model.turn} ({model.date()})")
     if log_file is not None:
-        text = read_file(path)
         header = {
             "turn": 0,
             "date": model.date(0),
             "scenario": sc.name,
             "scenario_file": path,
-            "scenario_sha256": content_hash(text),
+            "scenario_sha256": setup.text_sha256,
             "seed": seed,
             "turns": model.horizon,
+            **setup.header(),
             "version": _version(),
             "events": [],
             "summary": start,
@@ -216,6 +406,35 @@ def run(scenario: str | None, seed: int, turns: int | None, log_path: str | None
             click.echo(f"{log_path}: --log: cannot write: {exc.strerror or exc}", err=True)
             sys.exit(EXIT_USAGE)
         con.print(f"turn log written to {log_path}")
+    if save_file is not None:
+        from sim.ui import save as saves
+
+        doc = saves.make_save(scenario=sc, scenario_path=path, model_state=model.to_state(), snapshots=history, humans=[], ui={"seed": seed}, overrides=setup.overrides)
+        try:
+            saves.write_save(save_file, doc)
+        except saves.SaveError as exc:
+            click.echo(f"{save_path}: --save: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        con.print(f"game saved to {save_path} (replay: run.py play --load {save_path}; debrief: run.py debrief {save_path} --out DIR)")
+
+
+def _check_save_path(out: str, protect: tuple[str, ...]) -> Path:
+    """Where ``--save`` may write: as :func:`_check_out_path`, and an existing file must be a save.
+
+    A file that exists and is not a save of this program is never overwritten (exit 2).
+    """
+    target = _check_out_path(out, "--save", protect)
+    if target.is_file():
+        try:
+            with open(target, "rb") as f:
+                head = f.read(200)
+        except OSError as exc:
+            click.echo(f"{out}: --save: cannot read: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        if b'"format":"greatpower-save"' not in head.replace(b" ", b""):
+            click.echo(f"{out}: --save: exists and is not a save of this program; refusing to overwrite it", err=True)
+            sys.exit(EXIT_USAGE)
+    return target
 
 
 def _version() -> str:
@@ -256,7 +475,7 @@ def _register_optional_commands() -> None:
     """Add the commands that live in their own modules (sweep/report, play, backtest, validity), if present."""
     import importlib
 
-    for mod in ("sim.cli.sweep_cmd", "sim.cli.play_cmd", "sim.cli.backtest_cmd", "sim.cli.validity_cmd"):
+    for mod in ("sim.cli.sweep_cmd", "sim.cli.play_cmd", "sim.cli.backtest_cmd", "sim.cli.validity_cmd", "sim.cli.game_cmd"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:

@@ -1,4 +1,4 @@
-"""``python run.py play``: the pygame front end (DESIGN section 8).
+"""``python run.py play``: the pygame front end (README, Playing in a seminar).
 
 pygame is imported inside the command only, so ``run``, ``validate`` and the other commands
 never load it.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.main import BASELINE, EXIT_USAGE, _load, main, require_extra
+from sim.cli.main import EXIT_USAGE, SEED_MAX, main, require_extra, setup_from_options
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -36,10 +36,30 @@ def _parse_size(text: str) -> tuple[int, int]:
     help="Hot-seat: these states take turns at one keyboard, in this order.",
 )
 @click.option(
-    "--seed", type=int, default=7, show_default=True, help="Seed of the model's generator."
+    "--seed",
+    type=click.IntRange(0, SEED_MAX),
+    default=7,
+    show_default=True,
+    help="Seed of the model's generators, 0 to 2**64-1.",
 )
 @click.option(
     "--turns", type=click.IntRange(1, 600), help="Turns to play (default: the scenario's)."
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override one value, as sweep --set does. Repeatable.",
+)
+@click.option(
+    "--from-sweep",
+    "from_sweep",
+    metavar="DIR",
+    help="Play the world of one run of the sweep in DIR (its scenario, overrides, seed, turns); needs --run-id.",
+)
+@click.option(
+    "--run-id", "run_id", type=click.IntRange(min=0), help="With --from-sweep: the run's run_id."
 )
 @click.option(
     "--load", "load_path", type=click.Path(dir_okay=False), help="Resume a saved game (JSON)."
@@ -51,12 +71,19 @@ def _parse_size(text: str) -> tuple[int, int]:
 )
 @click.option("--size", default="1280x800", show_default=True, help="Window size WIDTHxHEIGHT.")
 @click.option(
+    "--text-scale",
+    type=click.FloatRange(0.75, 2.5),
+    default=1.0,
+    show_default=True,
+    help="Text size relative to the default (16 px body text at 1280x800); Ctrl+= and Ctrl+- change it while playing.",
+)
+@click.option(
     "--save-dir",
     default="saves",
     show_default=True,
     help="Default folder of the save and load dialogs.",
 )
-def play(scenario, as_, hotseat, seed, turns, load_path, screenshot, size, save_dir) -> None:
+def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_path, screenshot, size, text_scale, save_dir) -> None:
     """Play a scenario in a window: hot-seat teams, instructor events, save, load, replay.
 
     Without --as or --hotseat a start screen picks the human teams (with --screenshot the
@@ -98,10 +125,12 @@ def play(scenario, as_, hotseat, seed, turns, load_path, screenshot, size, save_
     from sim.ui.controller import GameController
 
     if load_path:
+        if sets or from_sweep or run_id is not None:
+            click.echo("--load resumes a save as it was: leave out --set, --from-sweep and --run-id", err=True)
+            sys.exit(EXIT_USAGE)
         try:
             data = saves.read_save(load_path)
-            path = saves.find_scenario(data, load_path, scenario)
-            sc = _load(path)
+            sc, path = saves.scenario_of(data, load_path, scenario)
             ctrl = GameController.from_save(data, sc, path)
         except saves.SaveError as exc:
             click.echo(f"{load_path}: {exc}", err=True)
@@ -111,19 +140,21 @@ def play(scenario, as_, hotseat, seed, turns, load_path, screenshot, size, save_
                 "--as/--hotseat are ignored with --load (the save keeps its teams)", err=True
             )
     else:
-        path = scenario or str(BASELINE)
-        sc = _load(path)
+        setup = setup_from_options(scenario, seed, turns, sets, from_sweep, run_id)
+        path, sc = setup.path, setup.scenario
         if humans is None and screenshot:
             humans = [a for a, s in sc.actors.items() if s.controller == "human"]
         try:
-            ctrl = GameController(sc, path, seed=seed, humans=humans, turns=turns)
+            ctrl = GameController(
+                sc, path, seed=setup.seed, humans=humans, turns=setup.turns, overrides=setup.overrides
+            )
         except ValueError as exc:
             click.echo(f"{path}: {exc}", err=True)
             sys.exit(EXIT_USAGE)
 
     from sim.ui.app import App
 
-    app = App(ctrl, size=wh, save_dir=save_dir)
+    app = App(ctrl, size=wh, save_dir=save_dir, text_scale=text_scale)
     if screenshot:
         app.screenshot(screenshot)
         click.echo(f"wrote {screenshot}")

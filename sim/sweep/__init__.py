@@ -1,1 +1,1 @@
-"""Monte Carlo sweeps over seeds and parameter grids (DESIGN section 7)."""
+"""Monte Carlo sweeps over seeds, parameter grids and sampled designs; their analysis and report."""

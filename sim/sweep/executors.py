@@ -13,10 +13,14 @@ import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Iterable, Iterator
 
-from sim.sweep.worker import Bundle, init_local_worker, run_chunk, run_chunk_local
+from sim.sweep.worker import Bundle, init_local_worker, run_chunk, run_chunk_local, run_chunk_remote
 
 IN_FLIGHT_PER_WORKER = 2
 """Chunks queued per worker: one running, one waiting, so a worker never idles between chunks."""
+NO_WORKER_GRACE = 30.0
+"""Seconds a Dask sweep waits for a worker to come back when the cluster has none left."""
+POLL_SECONDS = 2.0
+"""How often a Dask sweep checks that its cluster still has workers while it waits for results."""
 
 
 class ExecutorError(Exception):
@@ -60,7 +64,7 @@ class LocalExecutor:
         if start_method == "forkserver":
             ctx.set_forkserver_preload(["sim.sweep.worker", "sim.model"])
         self.workers = workers
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_local_worker, initargs=(bundle,))
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_local_worker, initargs=(bundle, os.getpid()))
 
     def results(self, chunks: Iterable[list]) -> Iterator[dict]:
         """Yield chunk results as they finish.
@@ -113,8 +117,9 @@ def _worker_versions() -> dict:
 
     import sim.model  # noqa: F401
     import sim.sweep.worker  # noqa: F401
+    from sim.sweep.code import code_hash
 
-    out = {"python": platform.python_version()}
+    out = {"python": platform.python_version(), "code_sha256": code_hash()}
     for pkg in ("greatpower", "numpy", "mesa", "pydantic"):
         try:
             out[pkg] = md.version(pkg)
@@ -162,6 +167,20 @@ class DaskExecutor:
         except Exception as exc:  # noqa: BLE001 - any failure here means the cluster cannot run us
             self._shutdown()
             raise ExecutorError(f"the Dask workers cannot run the model ({type(exc).__name__}: {exc}); install the project on every worker: pip install -e '.[dask]'") from None
+        if bundle.code is not None:
+            other = {addr: v.get("code_sha256") for addr, v in self.worker_versions.items() if v.get("code_sha256") != bundle.code}
+            if other:
+                from sim.sweep.code import short
+
+                addr, theirs = sorted(other.items())[0]
+                more = f" (and {len(other) - 1} more worker(s))" if len(other) > 1 else ""
+                self._shutdown()
+                raise ExecutorError(
+                    f"refused: the Dask worker {addr}{more} runs code {short(theirs)}, this command runs code {short(bundle.code)} "
+                    "(a hash of the sim package's sources); install the same version of the project on every worker"
+                )
+        self.scheduler = scheduler or "the LocalCluster"
+        self.grace = NO_WORKER_GRACE
         self.workers = max(1, sum(self.client.nthreads().values()))
         self.bundle_future = self.client.scatter([bundle], broadcast=True)[0]
 
@@ -173,30 +192,93 @@ class DaskExecutor:
     def results(self, chunks: Iterable[list]) -> Iterator[dict]:
         """Yield chunk results as they finish.
 
+        While it waits, it checks every :data:`POLL_SECONDS` that the cluster still has workers;
+        with none for :data:`NO_WORKER_GRACE` seconds it gives up (finished runs are kept).
+
         Raises:
-            ExecutorError: a task failed outside the model (e.g. a worker died three times).
+            ExecutorError: every worker is gone, the scheduler is gone, a worker runs other code
+                (:class:`~sim.sweep.code.CodeMismatch`), or a task failed outside the model (e.g.
+                a worker died three times).
         """
-        from dask.distributed import as_completed
+        from dask.distributed import wait
 
         it = iter(chunks)
-        ac = as_completed()
-        n = 0
-        for _ in range(IN_FLIGHT_PER_WORKER * self.workers):
-            c = next(it, None)
-            if c is None:
-                break
-            ac.add(self.client.submit(run_chunk, self.bundle_future, c, pure=False))
-            n += 1
-        for fut in ac:
+        inflight: set = set()
+
+        def fill() -> None:
+            while len(inflight) < IN_FLIGHT_PER_WORKER * self.workers:
+                c = next(it, None)
+                if c is None:
+                    return
+                inflight.add(self.client.submit(run_chunk_remote, self.bundle_future, c, pure=False))
+
+        fill()
+        no_workers_since: float | None = None
+        while inflight:
             try:
-                res = fut.result()
-            except Exception as exc:  # noqa: BLE001
-                raise ExecutorError(f"a Dask task failed ({type(exc).__name__}: {exc}); finished runs are saved, continue with --resume") from None
-            fut.release()
-            yield res
-            c = next(it, None)
-            if c is not None:
-                ac.add(self.client.submit(run_chunk, self.bundle_future, c, pure=False))
+                done = wait(list(inflight), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            except Exception as exc:  # noqa: BLE001 - tasks cancelled (their data was lost) or the scheduler is gone
+                raise ExecutorError(self._task_failure(exc)) from None
+            if not done:
+                no_workers_since = self._check_workers(no_workers_since)
+                continue
+            no_workers_since = None
+            for fut in done:
+                inflight.discard(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001
+                    raise ExecutorError(self._task_failure(exc)) from None
+                fut.release()
+                yield res
+            fill()
+
+    def _check_workers(self, since: float | None) -> float | None:
+        """``None`` while the cluster has workers; else when it lost the last one.
+
+        Raises:
+            ExecutorError: no worker for :attr:`grace` seconds, or the scheduler is unreachable.
+        """
+        import time
+
+        try:
+            n = len(self.client.nthreads())
+        except Exception as exc:  # noqa: BLE001
+            raise ExecutorError(f"lost the Dask scheduler {self.scheduler} ({type(exc).__name__}); finished runs are saved, continue with --resume") from None
+        if n:
+            return None
+        now = time.monotonic()
+        if since is None:
+            return now
+        if now - since >= self.grace:
+            raise ExecutorError(self._gone().replace("has no worker left", f"has had no worker for {self.grace:.0f} s"))
+        return since
+
+    def _gone(self) -> str:
+        return f"every Dask worker is gone: the scheduler {self.scheduler} has no worker left; finished runs are saved; start workers again and continue with --resume"
+
+    def _task_failure(self, exc: BaseException) -> str:
+        """A one-line message for a task that failed outside the model (or was cancelled because
+        the worker that held its data died).
+        """
+        from sim.sweep.code import CodeMismatch
+
+        if isinstance(exc, CodeMismatch):
+            return f"refused: {exc}; finished runs are saved"
+        try:
+            if not self.client.nthreads():
+                return self._gone()
+        except Exception:  # noqa: BLE001
+            return f"lost the Dask scheduler {self.scheduler} ({type(exc).__name__}); finished runs are saved, continue with --resume"
+        name = type(exc).__name__
+        if "Cancelled" in name:
+            return f"Dask cancelled the sweep's tasks ({name}: a worker that held their data died); finished runs are saved, continue with --resume"
+        if name == "KilledWorker":
+            return "a Dask worker died while running runs, three times in a row (killed or out of memory); finished runs are saved, continue with --resume"
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"a Dask task failed ({name}: {first}); finished runs are saved, continue with --resume"
 
     def _shutdown(self) -> None:
         client = getattr(self, "client", None)

@@ -213,17 +213,19 @@ def _fmt(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def apply(data: dict, assignments: list[tuple[Target, Any]]) -> dict:
+def apply(data: dict, assignments: list[tuple[Target, Any]], label: str = "sweep override") -> dict:
     """A deep copy of raw scenario data with the assignments made.
 
     Intermediate mappings that the file left to the schema's defaults (``dynamics``) are created.
     A quantity written as a mapping keeps its unit and source, and ``[sweep override: OLD -> NEW]``
     is appended to the source; a bare number (or a default) becomes
-    ``{value: NEW, source: "sweep override (was OLD)"}``.
+    ``{value: NEW, source: "sweep override: OLD -> NEW"}``. The note only tells a reader where a
+    value came from: it never changes a result.
 
     Args:
         data: :attr:`sim.loader.ScenarioSource.data` (not modified).
         assignments: ``(target, value)`` pairs from :func:`resolve` and :func:`parse_value`.
+        label: the note's first words (``run --set`` writes ``override``).
 
     Returns:
         The new data, ready for ``ScenarioSource.validate`` or ``Scenario.model_validate``.
@@ -248,7 +250,7 @@ def apply(data: dict, assignments: list[tuple[Target, Any]]) -> dict:
         else:
             old = node[last]
         if target.kind == "quantity":
-            note = f"sweep override: {_fmt(target.current)} -> {_fmt(value)}"
+            note = f"{label}: {_fmt(target.current)} -> {_fmt(value)}"
             if isinstance(old, dict):
                 new = dict(old)
                 new["value"] = value

@@ -1,15 +1,21 @@
 """``run.py report``: plots and a Markdown/HTML summary of a finished sweep.
 
-Files written to the report directory:
+Files written to the report directory (figures drawn by :mod:`sim.sweep.figures`):
 
-- ``end_states.png``: share of runs ending in each end state, per grid point.
-- ``tensions.png``, ``issues.png``, ``counts.png``: distributions of the main outcomes per grid
-  point (final and peak great-power tensions and Russia-China alignment; final issue states;
-  incidents, crises, agreements, expulsions, closures, open channels).
-- with a per-turn table: ``trajectories_tension.png`` and ``trajectories_issues.png``, the median
-  and the 10-90% band over runs at each turn, per grid point. A run that ended early (armed
-  clash, grand bargain) keeps its final value for the remaining turns.
-- ``summary.csv`` (the statistics of the summary table), ``report.md`` and ``report.html``.
+- ``end_states.png``: share of runs ending in each end state per design point, each with its
+  Wilson 95% interval and its share written beside the bar.
+- ``vs_<n>.png``, one per varied parameter: every outcome that varies (mean or share, with its
+  95% interval) against that parameter.
+- ``heatmap.png`` when two or more parameters vary: the main outcomes over the first two.
+- ``distributions_*.png`` with at most 5 points: histograms of the outcomes per point.
+- with a per-turn table: ``trajectory_<column>.png``, one small panel per design point with the
+  median and the 10-90% band over runs at each turn. A run that ended early (armed clash, grand
+  bargain) keeps its final value for the remaining turns.
+- the sensitivity figures of ``run.py analyse``, when it has run.
+- ``summary.csv`` (the statistics of the summary table, with each point's parameter values),
+  ``report.md`` and ``report.html``.
+
+Outcomes that take one value in every run are listed, not plotted.
 """
 
 from __future__ import annotations
@@ -22,11 +28,20 @@ import numpy as np
 import pandas as pd
 
 from sim.sweep.store import FAILURES, MANIFEST, RUNS, TURNS
-from sim.sweep.summary import END_STATES, main_outcomes, point_labels, short_label, summarize, wide
+from sim.sweep.summary import (
+    constant_outcomes,
+    constant_value,
+    main_outcomes,
+    point_labels,
+    short_label,
+    summarize,
+    wide,
+)
 
-STATE_COLOURS = {"armed_clash": "#c0392b", "grand_bargain": "#27ae60", "horizon": "#95a5a6", "running": "#f39c12"}
 MANY_POINTS = 5
-"""Above this many grid points, distributions are box plots rather than overlaid histograms."""
+"""Above this many design points, the report draws no per-point histograms."""
+KEY_OUTCOMES = ("tension.", "peak_tension.", "alignment.", "issue.embassy_staffing", "outcome.")
+"""Outcomes (by prefix) in the heat map, besides the end-state shares."""
 
 
 class ReportError(Exception):
@@ -100,161 +115,6 @@ def load_results(path: str | Path) -> SweepResults:
 
 _short = short_label
 
-
-def _colours(n: int) -> list:
-    import matplotlib
-
-    cmap = matplotlib.colormaps["tab10" if n <= 10 else "viridis"]
-    return [cmap(i if n <= 10 else i / max(n - 1, 1)) for i in range(n)]
-
-
-def plot_end_states(res: SweepResults, labels: dict[int, str], path: Path) -> None:
-    """Stacked horizontal bars: share of runs in each end state per grid point, with Wilson 95% intervals in the table."""
-    import matplotlib.pyplot as plt
-
-    runs = res.runs
-    points = sorted(labels)
-    states = [s for s in END_STATES if (runs["end_state"] == s).any()] + sorted(set(runs["end_state"]) - set(END_STATES))
-    fig, ax = plt.subplots(figsize=(9, 1.4 + 0.45 * len(points)))
-    left = np.zeros(len(points))
-    for s in states:
-        share = np.array([(runs.loc[runs["point"] == p, "end_state"] == s).mean() for p in points])
-        ax.barh(range(len(points)), share, left=left, color=STATE_COLOURS.get(s, "#34495e"), label=s.replace("_", " "))
-        for y, (l, w) in enumerate(zip(left, share)):
-            if w >= 0.06:
-                ax.text(l + w / 2, y, f"{100 * w:.0f}%", ha="center", va="center", fontsize=8, color="white")
-        left += share
-    ax.set_yticks(range(len(points)), [_short(labels[p]) for p in points], fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of runs")
-    n = runs.groupby("point").size()
-    ax.set_title(f"End states ({int(n.min())}" + (f"-{int(n.max())}" if n.max() != n.min() else "") + " runs per grid point)")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _finish(fig, axes, used: int, title: str, n_legend: int, path: Path) -> None:
-    """Hide unused panels, title the figure, put one shared legend below when there is more than
-    one grid point, and save it as a PNG (100 dpi)."""
-    import matplotlib.pyplot as plt
-
-    for ax in list(axes.flat)[used:]:
-        ax.axis("off")
-    fig.suptitle(title, fontsize=11)
-    if n_legend > 1:
-        handles, lbls = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, lbls, loc="lower center", ncol=min(n_legend, 3), fontsize=8, frameon=False)
-        fig.tight_layout(rect=(0, 0.06 + 0.02 * (n_legend // 3), 1, 1))
-    else:
-        fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def plot_distributions(res: SweepResults, labels: dict[int, str], columns: list[str], title: str, path: Path) -> None:
-    """One panel per outcome: overlaid histograms per grid point, dashed lines at the means.
-
-    Box plots (whiskers at the 5th and 95th percentiles, a triangle at the mean) replace the
-    histograms when there are more than 5 grid points or fewer than 30 runs at a point.
-    """
-    import matplotlib.pyplot as plt
-
-    runs = res.runs
-    points = sorted(labels)
-    cols = min(3, len(columns))
-    rows = int(np.ceil(len(columns) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False)
-    colours = _colours(len(points))
-    n_min = int(runs.groupby("point").size().min())
-    boxes = len(points) > MANY_POINTS or n_min < 30
-    for ax, c in zip(axes.flat, columns):
-        data = [runs.loc[runs["point"] == p, c].to_numpy(dtype=float) for p in points]
-        if boxes:
-            bp = ax.boxplot(data, whis=(5, 95), showmeans=True, patch_artist=True, flierprops={"markersize": 2}, medianprops={"color": "black"})
-            for patch, col in zip(bp["boxes"], colours):
-                patch.set_facecolor(col)
-                patch.set_alpha(0.5)
-            ticks = [str(p) for p in points] if len(points) > MANY_POINTS else [_short(labels[p]) for p in points]
-            ax.set_xticks(range(1, len(points) + 1), ticks, fontsize=7)
-            if len(points) > MANY_POINTS:
-                ax.set_xlabel("grid point", fontsize=8)
-        else:
-            lo = min(float(np.min(x)) for x in data if len(x))
-            hi = max(float(np.max(x)) for x in data if len(x))
-            integer = all(np.allclose(x, np.round(x)) for x in data if len(x))
-            if integer and hi - lo <= 60:
-                bins = np.arange(lo - 0.5, hi + 1.5, 1.0)
-            elif hi - lo < 1e-9 * max(1.0, abs(lo)):
-                pad = 0.01 * max(abs(lo), 1.0)
-                bins = np.linspace(lo - pad, hi + pad, 5)
-            else:
-                bins = np.linspace(lo, hi, 30)
-            for x, col, p in zip(data, colours, points):
-                ax.hist(x, bins=bins, histtype="step", linewidth=1.5, color=col, density=True, label=_short(labels[p]))
-                if len(x):
-                    ax.axvline(float(np.mean(x)), color=col, linestyle="--", linewidth=1)
-            ax.set_yticks([])
-        fmt = ax.yaxis.get_major_formatter() if boxes else ax.xaxis.get_major_formatter()
-        if hasattr(fmt, "set_useOffset"):
-            fmt.set_useOffset(False)
-        ax.set_title(c, fontsize=9)
-        ax.tick_params(labelsize=7)
-    _finish(fig, axes, len(columns), title, len(points) if not boxes else 1, path)
-
-
-def trajectory_bands(turns: pd.DataFrame, column: str, horizon: int | None = None) -> pd.DataFrame:
-    """Median and 10-90% band of one per-turn column, per grid point and turn.
-
-    A run that ended before the last turn keeps its final value (forward fill).
-
-    Args:
-        turns: per-turn rows with ``run_id``, ``point``, ``turn`` and ``column``.
-        column: e.g. ``tension.USA-RUS``.
-        horizon: last turn to show (default: the largest in the data).
-
-    Returns:
-        Columns ``point``, ``turn``, ``p10``, ``median``, ``p90``, ``n`` (runs).
-    """
-    wide_ = turns.pivot(index="run_id", columns="turn", values=column)
-    last = int(horizon if horizon is not None else wide_.columns.max())
-    wide_ = wide_.reindex(columns=range(0, last + 1)).ffill(axis=1)
-    point_of = turns.groupby("run_id")["point"].first()
-    out = []
-    for p, ids in point_of.groupby(point_of).groups.items():
-        block = wide_.loc[list(ids)].to_numpy(dtype=float)
-        q = np.nanpercentile(block, [10, 50, 90], axis=0)
-        for t in range(block.shape[1]):
-            out.append({"point": int(p), "turn": t, "p10": q[0, t], "median": q[1, t], "p90": q[2, t], "n": block.shape[0]})
-    return pd.DataFrame(out)
-
-
-def plot_trajectories(res: SweepResults, labels: dict[int, str], columns: list[str], title: str, path: Path) -> None:
-    """One panel per per-turn column: median line and 10-90% band per grid point."""
-    import matplotlib.pyplot as plt
-
-    turns = res.turns(columns)
-    points = sorted(labels)
-    colours = _colours(len(points))
-    cols = min(3, len(columns))
-    rows = int(np.ceil(len(columns) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False)
-    for ax, c in zip(axes.flat, columns):
-        bands = trajectory_bands(turns, c)
-        for p, col in zip(points, colours):
-            b = bands[bands["point"] == p]
-            if b.empty:
-                continue
-            ax.fill_between(b["turn"], b["p10"], b["p90"], color=col, alpha=0.2, linewidth=0)
-            ax.plot(b["turn"], b["median"], color=col, linewidth=1.5, label=_short(labels[p]))
-        ax.set_title(c, fontsize=9)
-        ax.set_xlabel("turn (month)", fontsize=8)
-        ax.tick_params(labelsize=7)
-    _finish(fig, axes, len(columns), f"{title}: median and 10-90% of runs", len(points), path)
-
-
 def _md_table(df: pd.DataFrame, index_name: str = "") -> str:
     def esc(x) -> str:
         return str(x).replace("|", "\\|").replace("\n", " ")
@@ -264,6 +124,10 @@ def _md_table(df: pd.DataFrame, index_name: str = "") -> str:
     for idx, row in df.iterrows():
         lines.append("| " + " | ".join([esc(idx)] + [esc(v) for v in row]) + " |")
     return "\n".join(lines)
+
+
+def _pick(outcomes: list[str]) -> list[str]:
+    return [o for o in outcomes if o.startswith("end_state=") or o.startswith(KEY_OUTCOMES)]
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None) -> list[Path]:
@@ -282,6 +146,10 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> list
     import matplotlib
 
     matplotlib.use("Agg")
+    from sim.files import write_text_atomic
+    from sim.sweep import figures
+    from sim.sweep.analysis import outcome_columns
+
     res = load_results(results_dir)
     if res.runs.empty:
         raise ReportError(f"{res.dir}: no finished runs to report on")
@@ -296,40 +164,83 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> list
         marker.write_text("written by run.py report; a later report may replace this folder's files\n", encoding="utf-8")
     except OSError as exc:
         raise ReportError(f"--out {dest}: cannot write here: {exc.strerror or exc}") from None
-    labels = point_labels(res.runs, res.axes)
-    summary = summarize(res.runs)
+    for old in dest.glob("*.png"):  # figures of an earlier report of this folder
+        old.unlink(missing_ok=True)
+    m = res.manifest
+    runs = res.runs
+    labels = point_labels(runs, res.axes)
+    summary = summarize(runs)
     written: list[Path] = []
-    (dest / "summary.csv").write_text(summary.to_csv(index=False), encoding="utf-8")
+    write_text_atomic(dest / "summary.csv", summary.to_csv(index=False))
     written.append(dest / "summary.csv")
-
+    specs = {o["id"]: o for o in m.get("outcomes", [])}
+    turn_months = int(m.get("turn_months", 1) or 1)
+    units = m.get("units", {})
+    const = constant_outcomes(runs)
+    varying = outcome_columns(runs)
     plots: list[tuple[str, str, str]] = []
-    p = dest / "end_states.png"
-    plot_end_states(res, labels, p)
-    plots.append((p.name, "End states", "Share of runs that ended in an armed clash, a grand bargain, or ran to the horizon."))
-    cols = list(res.runs.columns)
-    groups = [
-        ("tensions.png", "Tension and alignment", [c for c in main_outcomes(cols) if c.startswith(("tension.", "peak_tension.", "alignment."))], "Final and peak tension between the great powers (in [0, 1]) and final Russia-China alignment (in [-1, 1]); dashed lines are means."),
-        ("issues.png", "Issue states", [c for c in cols if c.startswith("issue.")], "Final state of each issue (in [0, 1]); dashed lines are means."),
-        ("counts.png", "Events over the run", [c for c in ("incidents", "crises", "agreements", "expulsions", "closures", "channels_open") if c in cols], "Counts per run; channels open at the end."),
-    ]
-    for name, title, columns, caption in groups:
-        if columns:
-            plot_distributions(res, labels, columns, title, dest / name)
-            plots.append((name, title, caption))
+
+    path, caption = figures.plot_end_states(runs, labels, dest / "end_states.png")
+    plots.append((path.name, "End states", caption))
+    pooled = len(res.axes) > 1
+    for k, axis in enumerate(res.axes):
+        if runs[f"param.{axis}"].nunique() < 2 or not varying:
+            continue
+        name = f"vs_{k + 1}.png"
+        figures.plot_vs_axis(runs, axis, varying, units, specs, turn_months, dest / name, pooled)
+        binned = runs[f"param.{axis}"].nunique() > 12
+        cap = f"Each outcome that varies against {axis}: the mean over runs (or, for end states and 0/1 outcomes, the share of runs) with its 95% interval (Student's t for means, Wilson for shares)"
+        if binned:
+            cap += f"; the runs are grouped into {figures.MAX_BINS} or fewer bins of equal counts, each drawn at its mean value of the parameter"
+        if pooled:
+            cap += "; pooled over the other varied parameters"
+        plots.append((name, f"Outcomes against {axis}", cap + "."))
+    if len(res.axes) >= 2 and _pick(varying):
+        a1, a2 = res.axes[0], res.axes[1]
+        figures.plot_heatmaps(runs, a1, a2, _pick(varying)[:12], units, specs, turn_months, dest / "heatmap.png")
+        cap = f"Mean (for end states: share of runs) of the main outcomes in each cell of {a1} by {a2}" + (", pooled over the other varied parameters" if len(res.axes) > 2 else "") + "; sampled parameters are grouped into bins of equal counts. Cells are written with their value."
+        plots.append(("heatmap.png", f"Heat maps over {a1} and {a2}", cap))
+    if len(labels) <= MANY_POINTS:
+        cols = [c for c in main_outcomes(list(runs.columns)) if c not in const]
+        groups = [
+            ("distributions_tension.png", "Tension and alignment", [c for c in cols if c.startswith(("tension.", "peak_tension.", "alignment."))]),
+            ("distributions_issues.png", "Issue states", [c for c in cols if c.startswith("issue.")]),
+            ("distributions_counts.png", "Events over the run", [c for c in cols if not c.startswith(("tension.", "peak_tension.", "alignment.", "issue."))]),
+        ]
+        for name, title, columns in groups:
+            if columns:
+                figures.plot_distributions(runs, labels, columns, specs, turn_months, title, dest / name)
+                plots.append((name, title, "Histograms of the runs at each design point (one line colour per point); dashed vertical lines are the means."))
     if res.has_turns:
         sample = _turn_columns(res.dir / TURNS)
-        tcols = [c for c in sample if c.startswith(("tension.", "alignment."))]
-        icols = [c for c in sample if c.startswith("issue.")]
-        if tcols:
-            plot_trajectories(res, labels, tcols, "Tension and alignment by turn", dest / "trajectories_tension.png")
-            plots.append(("trajectories_tension.png", "Tension and alignment by turn", "Median (line) and 10-90% of runs (band) at each turn; a run that ended early keeps its final value."))
-        if icols:
-            plot_trajectories(res, labels, icols, "Issue states by turn", dest / "trajectories_issues.png")
-            plots.append(("trajectories_issues.png", "Issue states by turn", "Median (line) and 10-90% of runs (band) at each turn; a run that ended early keeps its final value."))
+        tcols = [c for c in sample if c.startswith(("tension.", "alignment.", "issue."))]
+        points = sorted(labels)
+        shown = points
+        if len(points) > figures.MAX_PANELS:
+            idx = np.linspace(0, len(points) - 1, figures.MAX_PANELS).round().astype(int)
+            shown = [points[i] for i in sorted(set(idx))]
+        turns = res.turns(tcols)
+        for c in tcols:
+            if turns[c].nunique() < 2:
+                continue
+            name = f"trajectory_{c.replace('.', '_')}.png"
+            figures.plot_trajectories(turns, c, labels, shown, turn_months, dest / name)
+            cap = f"{c} at each turn: the median over runs (line) and the band from the 10th to the 90th percentile, one panel per design point"
+            if len(shown) < len(points):
+                cap += f" ({len(shown)} of the {len(points)} points, evenly spaced by point number)"
+            plots.append((name, f"{c} by turn", cap + "; a run that ended early keeps its final value."))
+    analysis_dir = res.dir / "analysis"
+    for name, title in (("sensitivity_morris.png", "Sensitivity: Morris elementary effects"), ("sensitivity_sobol.png", "Sensitivity: Sobol indices"), ("discovery_cart.png", "Scenario discovery (CART)"), ("discovery_prim.png", "Scenario discovery (PRIM)"), ("convergence.png", "Convergence of the intervals")):
+        src = analysis_dir / name
+        if src.exists():
+            import shutil
+
+            shutil.copyfile(src, dest / name)
+            plots.append((name, title, _analysis_caption(name, analysis_dir)))
     written += [dest / name for name, _t, _c in plots]
 
-    md = _markdown(res, labels, summary, plots, dest)
-    (dest / "report.md").write_text(md, encoding="utf-8")
+    md = _markdown(res, labels, summary, plots, dest, const)
+    write_text_atomic(dest / "report.md", md)
     written.append(dest / "report.md")
     from markdown_it import MarkdownIt
 
@@ -342,9 +253,23 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> list
         + body
         + "</body></html>\n"
     )
-    (dest / "report.html").write_text(html, encoding="utf-8")
+    write_text_atomic(dest / "report.html", html)
     written.append(dest / "report.html")
     return written
+
+
+def _analysis_caption(name: str, analysis_dir: Path) -> str:
+    notes = (analysis_dir / "notes.txt").read_text(encoding="utf-8").strip().splitlines() if (analysis_dir / "notes.txt").exists() else []
+    base = {
+        "sensitivity_morris.png": "Morris elementary effects from `run.py analyse`: mu* (bars, with bootstrap 95% intervals) is the mean absolute change of the outcome over the full range of a parameter; sigma (diamonds) is large when the effect depends on the other parameters (interactions or non-linearity).",
+        "sensitivity_sobol.png": "Sobol indices from `run.py analyse`: the share of the outcome's variance over the design due to each parameter alone (S1) and with its interactions (ST), with bootstrap 95% intervals.",
+        "discovery_cart.png": "Scenario discovery from `run.py analyse --method cart`: the runs in the plane of the two parameters the classification tree uses most, coloured by the condition; the rules are in `analysis/cart_rules.csv`.",
+        "discovery_prim.png": "Scenario discovery from `run.py analyse --method prim`: the runs coloured by the condition; PRIM's box is in `analysis/prim_rules.csv`.",
+        "convergence.png": "The widest 95% interval over the design points against the number of runs per point.",
+    }[name]
+    if name == "convergence.png" and notes:
+        base += " " + " ".join(n for n in notes if "runs per point give" in n)[:1500]
+    return base
 
 
 def _turn_columns(path: Path) -> list[str]:
@@ -353,28 +278,37 @@ def _turn_columns(path: Path) -> list[str]:
     return list(pq.read_schema(path).names)
 
 
-def _markdown(res: SweepResults, labels: dict[int, str], summary: pd.DataFrame, plots: list[tuple[str, str, str]], dest: Path) -> str:
+def _markdown(res: SweepResults, labels: dict[int, str], summary: pd.DataFrame, plots: list[tuple[str, str, str]], dest: Path, const: list[str]) -> str:
     import os
 
     m = res.manifest
     sc = m.get("scenario", {})
+    design = m.get("design") or {}
     lines = [f"# Sweep report: {sc.get('name', '')}", ""]
     n_done = len(res.runs)
+    kind = {"lhs": "Latin hypercube", "sobol": "Saltelli (Sobol)", "morris": "Morris", "file": f"design file {design.get('file')}"}.get(design.get("method"), "grid")
     lines.append(
-        f"Scenario `{sc.get('file')}` (data SHA-256 `{str(sc.get('data_sha256', ''))[:12]}`), "
-        f"{m.get('n_points')} grid point(s) x {m.get('runs_per_point')} runs, master seed {m.get('master_seed')}, "
-        f"{'scenario turns' if m.get('turns') is None else str(m.get('turns')) + ' turns'}; "
+        f"Scenario `{sc.get('file')}` (data SHA-256 `{str(sc.get('data_sha256', ''))[:12]}`, code `{str(m.get('code_sha256', ''))[:12]}`), "
+        f"{m.get('n_points')} design point(s) ({kind}) x {m.get('runs_per_point')} runs, master seed {m.get('master_seed')}"
+        + (", common random numbers" if m.get("common_seeds") else "")
+        + f", {'scenario turns' if m.get('turns') is None else str(m.get('turns')) + ' turns'}; "
         f"{n_done} runs finished, {len(res.failures)} failed; status {m.get('status')}."
     )
     lines.append("")
     if m.get("grid", {}).get("sets"):
         lines.append("Fixed overrides: " + ", ".join(f"`{s['path']}={s['value']}`" for s in m["grid"]["sets"]) + ".")
         lines.append("")
-    if len(labels) > 1:
-        lines.append("Grid points:")
+    if 1 < len(labels) <= 64:
+        lines.append("Design points:")
         lines.append("")
         for p in sorted(labels):
             lines.append(f"- point {p}: `{labels[p]}`")
+        lines.append("")
+    elif len(labels) > 64:
+        lines.append(f"The {len(labels)} design points and their parameter values are in `summary.csv` (columns `param.*`).")
+        lines.append("")
+    if const:
+        lines.append("Outcomes that take the same value in every run (listed, not plotted): " + ", ".join(f"`{c}` = {constant_value(res.runs, c)}" for c in const) + ".")
         lines.append("")
     v = m.get("versions", {})
     lines.append("Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val is not None and k not in ("git_dirty",)) + ("" if not v.get("git_dirty") else " (working tree modified)") + ".")
@@ -384,13 +318,16 @@ def _markdown(res: SweepResults, labels: dict[int, str], summary: pd.DataFrame, 
     lines.append("")
     lines.append("## Summary")
     lines.append("")
-    lines.append("End states: share of runs with a Wilson 95% interval. Outcomes: mean with the 95% confidence interval of the mean. The 2.5-97.5% range of the runs is in `summary.csv`.")
+    lines.append("End states and 0/1 outcomes: share of runs with a Wilson 95% interval. Other outcomes: mean with the 95% confidence interval of the mean (Student's t). The 2.5-97.5% range of the runs and each point's parameter values are in `summary.csv`.")
     lines.append("")
-    w = wide(summary)
-    w.columns = [f"point {p}" if len(labels) > 1 else "all runs" for p in w.columns]
-    n_row = summary.groupby("point")["n"].first()
-    w = pd.concat([pd.DataFrame([[str(int(n)) for n in n_row]], index=["runs"], columns=w.columns), w])
-    lines.append(_md_table(w, "outcome"))
+    if len(labels) <= 16:
+        w = wide(summary)
+        w.columns = [f"point {p}" if len(labels) > 1 else "all runs" for p in w.columns]
+        n_row = summary.groupby("point")["n"].first()
+        w = pd.concat([pd.DataFrame([[str(int(n)) for n in n_row]], index=["runs"], columns=w.columns), w])
+        lines.append(_md_table(w, "outcome"))
+    else:
+        lines.append(f"With {len(labels)} points the table is in `summary.csv`; the figures below show each outcome against each parameter.")
     lines.append("")
     for name, title, caption in plots:
         lines.append(f"## {title}")

@@ -16,6 +16,7 @@ import os
 import platform
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,9 +24,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from sim.loader import content_hash, read_file, read_source
-from sim.sweep.executors import ExecutorError, default_workers, make_executor
-from sim.sweep.overrides import build_grid, check_grid, parse_flags
-from sim.sweep.plan import RunSpec, SweepPlan, data_hash
+from sim.sweep.code import code_hash, short
+from sim.sweep.executors import NO_WORKER_GRACE, ExecutorError, default_workers, make_executor
+from sim.sweep.overrides import OverrideError, build_grid, check_grid, parse_flags
+from sim.sweep.plan import SEEDING, RunSpec, SweepPlan, data_hash, design_seed
 from sim.sweep.store import MANIFEST, Store, StoreError
 from sim.sweep.worker import FAIL_ENV, Bundle
 
@@ -67,32 +69,69 @@ def plan_sweep(
     turns: int | None = None,
     per_turn: bool = False,
     fail_runs: frozenset[int] = frozenset(),
+    *,
+    ranges: list[str] | tuple[str, ...] = (),
+    choices: list[str] | tuple[str, ...] = (),
+    sample: str | None = None,
+    points: int | None = None,
+    design_file: str | None = None,
+    common_seeds: bool = False,
 ) -> SweepPlan:
-    """Read the scenario once, parse and check every override and grid point.
+    """Read the scenario once, parse and check every override and design point.
 
     Args:
         scenario: path of a scenario file.
-        runs: runs per grid point (>= 1).
+        runs: runs per point (>= 1).
         seed: master seed (>= 0).
         sets: ``path=value`` overrides.
-        grids: ``path=v1,v2,...`` axes.
+        grids: ``path=v1,v2,...`` axes (a grid: the product of the axes).
         turns: horizon override (``None``: the scenario's ``turns``).
         per_turn: also keep one row per turn.
         fail_runs: run ids that raise on purpose (test hook).
+        ranges: ``path=lo:hi`` variables of a sampled design.
+        choices: ``path=a,b,...`` variables of a sampled design.
+        sample: ``lhs``, ``sobol`` or ``morris`` (with ``ranges``/``choices`` and ``points``).
+        points: K (see :mod:`sim.sweep.design`).
+        design_file: a CSV file of design points (one row per point, one column per path).
+        common_seeds: every point gets the same seeds (common random numbers).
 
     Returns:
         The :class:`~sweep.plan.SweepPlan`.
 
     Raises:
         sim.loader.ScenarioError: the scenario file is unreadable or invalid.
-        sweep.overrides.OverrideError: a bad ``--set``/``--grid`` (one message per problem).
+        sweep.overrides.OverrideError: a bad ``--set``/``--grid``/``--range``/``--choice``/
+            ``--design``, or flags that do not go together (one message per problem).
     """
+    from sim.sweep.design import file_grid, parse_variables, sampled_grid
+
     text = read_file(scenario)
     source = read_source(text, scenario)
     base = source.validate()
-    overrides = parse_flags(list(sets), list(grids), base.model_dump())
-    grid = build_grid(overrides)
+    dump = base.model_dump()
+    kinds = [name for name, given in (("--grid", grids), ("--sample", sample), ("--design", design_file)) if given]
+    if len(kinds) > 1:
+        raise OverrideError([f"{' and '.join(kinds)} do not go together: a sweep has one design"])
+    if (ranges or choices) and not sample:
+        raise OverrideError(["--range and --choice need --sample lhs|sobol|morris (and --points K)"])
+    if sample and not points:
+        raise OverrideError([f"--sample {sample} needs --points K"])
+    if points and not sample:
+        raise OverrideError(["--points needs --sample lhs|sobol|morris"])
+    design = None
+    if sample:
+        overrides = parse_flags(list(sets), [], dump)
+        variables = parse_variables(list(ranges), list(choices), dump)
+        clash = {o.target.path for o in overrides} & {v.target.path for v in variables}
+        if clash:
+            raise OverrideError([f"{p}: both --set and a sampled variable" for p in sorted(clash)])
+        grid, design = sampled_grid(overrides, variables, sample, int(points), design_seed(seed))
+    elif design_file:
+        grid, design = file_grid(design_file, parse_flags(list(sets), [], dump), dump)
+    else:
+        grid = build_grid(parse_flags(list(sets), list(grids), dump))
     check_grid(source, grid)
+    units = {o.target.path: u for o in grid.sets + grid.axes if (u := unit_of(dump, o.target.parts))}
     return SweepPlan(
         scenario_file=scenario,
         scenario_name=base.name,
@@ -105,7 +144,25 @@ def plan_sweep(
         turns=turns,
         per_turn=per_turn,
         fail_runs=frozenset(fail_runs),
+        design=design,
+        common_seeds=common_seeds,
+        units=units,
+        outcome_specs=[o.model_dump(mode="json", exclude_defaults=True) for o in base.outcomes],
+        turn_months=int(base.turn_months),
     )
+
+
+def unit_of(validated: dict, parts: tuple) -> str | None:
+    """The ``unit`` the scenario gives the quantity at ``parts`` (``None`` if it gives none)."""
+    node: Any = validated
+    for p in parts:
+        if isinstance(node, dict):
+            node = node.get(p, node.get(str(p)))
+        elif isinstance(node, list) and isinstance(p, int) and p < len(node):
+            node = node[p]
+        else:
+            return None
+    return node.get("unit") if isinstance(node, dict) else None
 
 
 @dataclass
@@ -122,6 +179,8 @@ class SweepOptions:
         flush_seconds: ... or after this many seconds with results waiting, whichever is first.
         chunk_size: runs per task (``None``: chosen from the sweep size and worker count).
         start_method: local worker start method (``forkserver`` or ``spawn``; ``None``: the default).
+        dask_grace: seconds a Dask sweep waits for a worker when the cluster has none left.
+        write_csv: also write ``runs.csv`` (and ``turns.csv``) in tidy long format at the end.
     """
 
     out: str | Path
@@ -133,6 +192,8 @@ class SweepOptions:
     flush_seconds: float = 10.0
     chunk_size: int | None = None
     start_method: str | None = None
+    dask_grace: float = NO_WORKER_GRACE
+    write_csv: bool = False
 
 
 @dataclass
@@ -208,19 +269,30 @@ def _jsonable(x: Any) -> Any:
 
 
 def _identity_differences(old: dict, new: dict) -> list[str]:
+    """What differs between a sweep's identity and a command's (``--runs`` may grow)."""
     names = {
         "scenario_hash": "the scenario's content",
         "sets": "the --set overrides",
         "grid": "the --grid axes",
+        "design": "the design (--sample, --range, --choice, --points, --design)",
         "runs_per_point": "--runs",
         "master_seed": "--seed",
+        "common_seeds": "--common-seeds",
         "turns": "--turns",
         "per_turn": "--per-turn",
     }
     out = []
     for k, label in names.items():
-        if old.get(k) != new.get(k):
-            out.append(f"{label}: the sweep has {json.dumps(old.get(k))}, this command gives {json.dumps(new.get(k))}")
+        a, b = old.get(k), new.get(k)
+        if k in ("design", "common_seeds") and a is None and not b:
+            continue  # a sweep made before designs existed
+        if k == "runs_per_point" and isinstance(a, int) and isinstance(b, int) and b >= a:
+            continue  # more runs per point: the old runs keep their ids and seeds
+        if a != b:
+            if k == "runs_per_point":
+                out.append(f"--runs: the sweep has {a} runs per point; --resume can add runs (--runs {a} or more), not remove them")
+            else:
+                out.append(f"{label}: the sweep has {json.dumps(a)}, this command gives {json.dumps(b)}")
     return out
 
 
@@ -237,7 +309,7 @@ def _chunks(specs: Iterator[RunSpec], size: int) -> Iterator[list[RunSpec]]:
 
 def _bundle(plan: SweepPlan) -> Bundle:
     key = data_hash({"identity": plan.identity(), "fail": sorted(plan.fail_runs)})
-    return Bundle(key=key, base_data=plan.base_data, points=plan.point_assignments(), turns=plan.turns, per_turn=plan.per_turn, fail_runs=plan.fail_runs)
+    return Bundle(key=key, base_data=plan.base_data, points=plan.point_assignments(), turns=plan.turns, per_turn=plan.per_turn, fail_runs=plan.fail_runs, code=code_hash())
 
 
 def _manifest(plan: SweepPlan) -> dict[str, Any]:
@@ -246,16 +318,23 @@ def _manifest(plan: SweepPlan) -> dict[str, Any]:
         "kind": "greatpower-sweep",
         "identity": _jsonable(plan.identity()),
         "scenario": {"file": plan.scenario_file, "name": plan.scenario_name, "data_sha256": plan.scenario_hash, "text_sha256": plan.text_hash},
+        "code_sha256": code_hash(),
+        "code_hashed": "SHA-256 over the sim package's .py files in sorted order of their relative paths (path, length, bytes of each)",
         "grid": {
             "sets": [{"path": o.target.path, "value": o.values[0]} for o in plan.grid.sets],
-            "axes": [{"path": a.target.path, "values": list(a.values)} for a in plan.grid.axes],
+            "axes": [{"path": a.target.path, "values": list(a.values), "kind": a.flag.lstrip("-"), "unit": plan.units.get(a.target.path)} for a in plan.grid.axes],
             "points": [{"point": k, "params": plan.grid.params(k)} for k in range(plan.n_points)],
         },
+        "design": None if plan.design is None else _jsonable(plan.design),
+        "units": dict(plan.units),
+        "outcomes": _jsonable(plan.outcome_specs),
+        "turn_months": plan.turn_months,
         "runs_per_point": plan.runs_per_point,
         "n_points": plan.n_points,
         "n_runs": plan.n_runs,
         "master_seed": plan.master_seed,
-        "seeding": "run_id = point * runs_per_point + run; seed = lo | hi << 32 where (lo, hi) = SeedSequence(master_seed).spawn(n_runs)[run_id].generate_state(2, uint32)",
+        "common_seeds": plan.common_seeds,
+        "seeding": SEEDING,
         "turns": plan.turns,
         "per_turn": plan.per_turn,
         "versions": versions(),
@@ -304,6 +383,14 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
         diffs = _identity_differences(manifest.get("identity", {}), _jsonable(plan.identity()))
         if diffs:
             raise SweepUsageError([f"--resume refused: {opts.out} holds a different sweep"] + [f"  {d}" for d in diffs])
+        if manifest.get("runs_per_point") != plan.runs_per_point:  # --resume --runs M adds runs
+            note(f"--resume: {manifest.get('runs_per_point')} -> {plan.runs_per_point} runs per point; the runs made so far are kept as they are")
+            manifest.update({"identity": _jsonable(plan.identity()), "runs_per_point": plan.runs_per_point, "n_runs": plan.n_runs, "finished": None})
+        recorded = manifest.get("code_sha256")
+        if recorded is None:
+            note("warning: this sweep did not record its code's hash; resumed runs may come from other code")
+        elif recorded != code_hash():
+            raise SweepUsageError([f"--resume refused: the sweep in {opts.out} was made by code {short(recorded)}, this is code {short(code_hash())} (a hash of the sim package's sources); finish it with the code that started it, or start a new sweep"])
         now = versions()
         changed = [k for k in RESULT_AFFECTING if manifest.get("versions", {}).get(k) != now.get(k)]
         if changed:
@@ -320,6 +407,14 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
         raise SweepUsageError([str(exc)]) from None
     try:
         return _execute(plan, opts, store, manifest, progress, note)
+    except BaseException:
+        if manifest.get("status") == "running" and store.has_sweep():  # never leave it "running" for good
+            manifest["status"] = "interrupted" if isinstance(sys.exc_info()[1], KeyboardInterrupt) else "error"
+            try:
+                store.write_manifest(manifest)
+            except OSError:
+                pass
+        raise
     finally:
         store.unlock()
 
@@ -340,6 +435,8 @@ def _execute(plan: SweepPlan, opts: SweepOptions, store: Store, manifest: dict, 
                 store.discard_empty()
             return SweepResult("error", plan.n_runs, done_before, len(st.failures), 0, 0.0, Path(opts.out), str(exc))
         session["workers"] = executor.workers
+        if hasattr(executor, "grace"):
+            executor.grace = opts.dask_grace
         if getattr(executor, "worker_versions", None):
             session["worker_versions"] = executor.worker_versions
     manifest["status"] = "running"
@@ -399,9 +496,15 @@ def _execute(plan: SweepPlan, opts: SweepOptions, store: Store, manifest: dict, 
     seconds = time.perf_counter() - t0
     st = store.state
     if status == "complete":
-        store.compact(plan.per_turn)
-        if st.failures:
-            status = "complete_with_failures"
+        try:
+            store.compact(plan.per_turn)
+            if opts.write_csv:
+                store.write_long_csv(plan.per_turn)
+        except StoreError as exc:
+            status, message = "error", str(exc)
+        else:
+            if st.failures:
+                status = "complete_with_failures"
     session.update({"ended": _now(), "ran": ran, "seconds": round(seconds, 3), "status": status})
     manifest.update({"status": status, "done": len(st.done), "failed": len(st.failures)})
     if status.startswith("complete"):

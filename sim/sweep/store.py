@@ -72,12 +72,42 @@ def arrow_type(name: str, value: Any) -> pa.DataType:
     return pa.string()
 
 
+def schema_of(rows: list[dict]) -> pa.Schema:
+    """The Arrow schema of row dicts: every column any row has (in order of first appearance),
+    typed by :func:`arrow_type` from its first non-missing value; a column with whole numbers in
+    some rows and floats in others is float, and one with no value at all is float (all null).
+    """
+    kinds: dict[str, pa.DataType | None] = {}
+    for r in rows:
+        for k, v in r.items():
+            if v is None:
+                kinds.setdefault(k, None)
+                continue
+            t = arrow_type(k, v)
+            old = kinds.get(k)
+            if old is None:
+                kinds[k] = t
+            elif old != t and {old, t} == {pa.int64(), pa.float64()}:
+                kinds[k] = pa.float64()
+    return pa.schema([(k, t if t is not None else pa.float64()) for k, t in kinds.items()])
+
+
 def table_of(rows: list[dict], sort: list[str]) -> pa.Table:
-    """An Arrow table of row dicts with types fixed by :func:`arrow_type`, sorted by ``sort``."""
-    first = rows[0]
-    schema = pa.schema([(k, arrow_type(k, v)) for k, v in first.items()])
-    t = pa.Table.from_pylist(rows, schema=schema)
+    """An Arrow table of row dicts with types fixed by :func:`schema_of`, sorted by ``sort``."""
+    t = pa.Table.from_pylist(rows, schema=schema_of(rows))
     return t.sort_by([(c, "ascending") for c in sort])
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with the columns of ``schema``, in its order and types (missing ones null)."""
+    cols = []
+    for f in schema:
+        if f.name in table.column_names:
+            col = table[f.name]
+            cols.append(col if col.type == f.type else col.cast(f.type))
+        else:
+            cols.append(pa.nulls(table.num_rows, f.type))
+    return pa.Table.from_arrays(cols, schema=schema)
 
 
 def write_parquet_atomic(path: Path, table: pa.Table) -> None:
@@ -286,12 +316,59 @@ class Store:
         return entry
 
     # ------------------------------------------------------------ compaction
+    def part_schema(self, part_key: str) -> pa.Schema | None:
+        """One schema for all committed parts of a table (``runs_part`` or ``turns_part``).
+
+        Columns missing from some parts are allowed (they read as null there); a column whose
+        whole numbers in one part are floats in another is float.
+
+        Returns:
+            The unified schema, or ``None`` when there are no parts.
+
+        Raises:
+            StoreError: a part cannot be read, or a column has types that cannot be reconciled
+                (one line naming the column and both part files).
+        """
+        fields: dict[str, tuple[pa.DataType, str]] = {}
+        for e in self.state.entries:
+            name = e.get(part_key)
+            if not name:
+                continue
+            try:
+                schema = pq.read_schema(self.dir / name)
+            except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+                raise StoreError(f"{self.dir / name}: cannot read this part file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); delete the sweep folder and run the sweep again") from None
+            for f in schema:
+                if f.name not in fields:
+                    fields[f.name] = (f.type, name)
+                    continue
+                old, where = fields[f.name]
+                if old == f.type or f.type == pa.null():
+                    continue
+                if old == pa.null():
+                    fields[f.name] = (f.type, name)
+                    continue
+                if {old, f.type} == {pa.int64(), pa.float64()}:
+                    fields[f.name] = (pa.float64(), where)
+                    continue
+                raise StoreError(
+                    f"{self.dir}: the part files disagree: column {f.name} is {old} in {where} and {f.type} in {name} "
+                    "(they were written by different code); the runs are kept, but cannot be joined into one table: start the sweep again in a new folder"
+                )
+        if not fields:
+            return None
+        return pa.schema([(k, t) for k, (t, _w) in fields.items()])
+
     def _compact_table(self, part_key: str, dest: Path, sort: list[str]) -> int:
         """Merge the committed parts of one table into ``dest``, block by block, sorted.
 
         Returns:
             Rows written.
+
+        Raises:
+            StoreError: the parts' columns disagree (see :meth:`part_schema`) or a part is unreadable.
         """
+        schema = self.part_schema(part_key)
         owner: dict[int, int] = {}  # run id -> index of the entry that holds it (the last one)
         entries = self.state.entries
         for i, e in enumerate(entries):
@@ -303,7 +380,6 @@ class Store:
         fd, tmp = _mkstemp(dest)
         os.close(fd)
         writer: pq.ParquetWriter | None = None
-        schema: pa.Schema | None = None
         n = 0
         try:
             for start in range(0, len(ids), COMPACT_BLOCK):
@@ -317,14 +393,16 @@ class Store:
                     if not mine:
                         continue
                     path = self.dir / entries[i][part_key]
-                    t = pq.read_table(path, filters=[("run_id", ">=", lo), ("run_id", "<=", hi)])
+                    try:
+                        t = pq.read_table(path, filters=[("run_id", ">=", lo), ("run_id", "<=", hi)])
+                    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+                        raise StoreError(f"{path}: cannot read this part file ({type(exc).__name__}); delete the sweep folder and run the sweep again") from None
                     t = t.filter(pc.is_in(t["run_id"], value_set=pa.array(mine, pa.int64())))
-                    tables.append(t)
-                t = pa.concat_tables(tables, promote_options="default").sort_by([(c, "ascending") for c in sort])
+                    tables.append(conform(t, schema))
+                t = pa.concat_tables(tables).sort_by([(c, "ascending") for c in sort])
                 if writer is None:
-                    schema = t.schema
                     writer = pq.ParquetWriter(tmp, schema)
-                writer.write_table(t.cast(schema))
+                writer.write_table(t)
                 n += t.num_rows
             if writer is None:
                 empty = pa.table({c: pa.array([], pa.int64()) for c in sort})
@@ -375,3 +453,55 @@ class Store:
         else:
             self.failures_path.unlink(missing_ok=True)
         return n
+
+    # ------------------------------------------------------------ tidy CSV
+    def write_long_csv(self, per_turn: bool) -> list[Path]:
+        """Write ``runs.csv`` (and ``turns.csv``) beside the Parquet tables in tidy long format.
+
+        One row per run (and turn) and outcome: the identifying columns (``run_id``, ``point``,
+        ``run``, ``seed``, every ``param.*``, and ``turn`` for turns), then ``outcome`` (the
+        column's name), ``value`` (a number; empty for a word) and ``level`` (a word outcome's
+        value, such as an ``end_state`` or a channel status; empty for a number). Written block
+        by block, atomically.
+
+        Returns:
+            The files written.
+        """
+        written = []
+        tables = [(self.runs_path, self.dir / "runs.csv", ["run_id", "point", "run", "seed"])]
+        if per_turn and self.turns_path.exists():
+            tables.append((self.turns_path, self.dir / "turns.csv", ["run_id", "point", "run", "seed", "turn"]))
+        for src, dest, ids in tables:
+            pf = pq.ParquetFile(src)
+            names = pf.schema_arrow.names
+            keys = [c for c in ids if c in names] + [c for c in names if c.startswith("param.")]
+            fd, tmp = _mkstemp(dest)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                    first = True
+                    for batch in pf.iter_batches(batch_size=COMPACT_BLOCK):
+                        df = batch.to_pandas()
+                        values = [c for c in df.columns if c not in keys]
+                        long = df.melt(id_vars=keys, value_vars=values, var_name="outcome", value_name="raw")
+                        numeric = pd_to_numeric(long["raw"])
+                        long["value"] = numeric
+                        long["level"] = long["raw"].where(numeric.isna() & long["raw"].notna(), None)
+                        long = long.drop(columns="raw")
+                        long["seed"] = long["seed"].astype("uint64") if "seed" in long else None
+                        long.to_csv(f, index=False, header=first)
+                        first = False
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, dest)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written.append(dest)
+        return written
+
+
+def pd_to_numeric(series):
+    """Numbers of a mixed column as floats (NaN for words and bools as 0/1)."""
+    import pandas as pd
+
+    return pd.to_numeric(series.map(lambda v: float(v) if isinstance(v, (bool, int, float)) and not isinstance(v, str) else None), errors="coerce")

@@ -1,8 +1,11 @@
-"""Summaries of a sweep per grid point: end-state frequencies and the main outcomes.
+"""Summaries of a sweep per point: end-state frequencies and the main outcomes.
 
-Frequencies carry a Wilson 95% interval; numeric outcomes carry the mean with a 95% confidence
-interval of the mean (normal approximation, ``mean +- 1.96 sd / sqrt(n)``) and the 2.5-97.5%
-range of the runs themselves.
+Frequencies (end states, and scenario outcomes that are 0 or 1 in every run) carry a Wilson 95%
+score interval (Wilson 1927), which is 0 at its lower end when no run has the outcome. Numeric
+outcomes carry the mean with the 95% confidence interval of the mean from Student's t
+distribution with n - 1 degrees of freedom (``mean +- t sd / sqrt(n)``; close to the normal
+interval for large n, wider for small samples), and the 2.5-97.5% range of the runs themselves.
+A time-to-event outcome is summarised over the runs in which the event happened (``n`` counts them).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.stats import Z95, wilson  # noqa: F401  (one implementation, shared with validity)
+from sim.stats import Z95, t_half_width, wilson  # noqa: F401  (one implementation, shared with validity)
 
 END_STATES = ("armed_clash", "grand_bargain", "horizon")
 COUNTS = ("incidents", "crises", "agreements", "conflicts", "expulsions", "closures", "channels_open")
@@ -28,11 +31,17 @@ def bounds(column: str) -> tuple[float, float]:
     return 0.0, math.inf
 
 
+def is_binary(x: pd.Series) -> bool:
+    """Whether every non-missing value is 0 or 1 (a scenario's threshold outcome)."""
+    v = pd.to_numeric(x, errors="coerce").dropna()
+    return len(v) > 0 and bool(v.isin([0.0, 1.0]).all())
+
+
 def main_outcomes(columns: list[str]) -> list[str]:
     """The numeric outcome columns a summary shows, in a fixed order.
 
-    Final great-power tensions, their peaks, Russia-China alignment, final issue states, then
-    the counters.
+    Final great-power tensions, their peaks, Russia-China alignment, final issue states, the
+    counters, then the scenario's own outcomes (``outcome.*``).
     """
     cols = set(columns)
     out = [c for c in columns if c.startswith("tension.")]
@@ -40,6 +49,7 @@ def main_outcomes(columns: list[str]) -> list[str]:
     out += [c for c in columns if c.startswith("alignment.")]
     out += [c for c in columns if c.startswith("issue.")]
     out += [c for c in COUNTS if c in cols]
+    out += [c for c in columns if c.startswith("outcome.")]
     return out
 
 
@@ -67,41 +77,80 @@ def _fmt(v: Any) -> str:
     return f"{v:g}" if isinstance(v, (float, np.floating)) else str(v)
 
 
+SUMMARY_COLUMNS = ["point", "outcome", "kind", "n", "mean", "ci_low", "ci_high", "p2_5", "p97_5"]
+
+
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per grid point and outcome: the statistics of the summary table.
+    """Per point and outcome: the statistics of the summary table.
 
     Args:
         runs: the ``runs.parquet`` table (one row per run).
 
     Returns:
-        A long table with columns ``point``, ``outcome``, ``kind`` (``frequency`` for end states,
-        ``value`` otherwise), ``n``, ``mean``, ``ci_low``, ``ci_high`` (95%), ``p2_5``, ``p97_5``.
-        For a frequency, ``mean`` is the share of runs in [0, 1] and the interval is Wilson's.
+        A long table with columns ``point``, every ``param.*`` column (the point's parameter
+        values), ``outcome``, ``kind`` (``frequency`` for end states and 0/1 outcomes, ``value``
+        otherwise), ``n``, ``mean``, ``ci_low``, ``ci_high`` (95%), ``p2_5``, ``p97_5``. For a
+        frequency, ``mean`` is the share of runs in [0, 1] and the interval is Wilson's; for a
+        value, the interval is Student's t.
     """
     rows = []
     outcomes = main_outcomes(list(runs.columns))
+    binary = {c for c in outcomes if c.startswith("outcome.") and is_binary(runs[c])}
+    params = [c for c in runs.columns if c.startswith("param.")]
     states = list(END_STATES) + sorted(set(runs["end_state"].unique()) - set(END_STATES)) if len(runs) else list(END_STATES)
     for p, g in runs.groupby("point", sort=True):
         n = len(g)
+        pv = {c: g[c].iloc[0] for c in params}
         for s in states:
             k = int((g["end_state"] == s).sum())
             lo, hi = wilson(k, n)
-            rows.append({"point": int(p), "outcome": f"end_state={s}", "kind": "frequency", "n": n, "mean": k / n, "ci_low": lo, "ci_high": hi, "p2_5": np.nan, "p97_5": np.nan})
+            rows.append({"point": int(p), **pv, "outcome": f"end_state={s}", "kind": "frequency", "n": n, "mean": k / n, "ci_low": lo, "ci_high": hi, "p2_5": np.nan, "p97_5": np.nan})
         for c in outcomes:
-            x = g[c].to_numpy(dtype=float)
+            x = pd.to_numeric(g[c], errors="coerce").to_numpy(dtype=float)
+            x = x[~np.isnan(x)]
+            m_ = len(x)
+            if c in binary:
+                k = int(x.sum())
+                lo, hi = wilson(k, m_)
+                rows.append({"point": int(p), **pv, "outcome": c, "kind": "frequency", "n": m_, "mean": k / m_ if m_ else np.nan, "ci_low": lo, "ci_high": hi, "p2_5": np.nan, "p97_5": np.nan})
+                continue
+            if m_ == 0:
+                rows.append({"point": int(p), **pv, "outcome": c, "kind": "value", "n": 0, "mean": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p2_5": np.nan, "p97_5": np.nan})
+                continue
             m = float(x.mean())
-            half = Z95 * float(x.std(ddof=1)) / math.sqrt(n) if n > 1 else float("nan")
+            half = t_half_width(float(x.std(ddof=1)) if m_ > 1 else 0.0, m_)
             lo_b, hi_b = bounds(c)
-            rows.append({"point": int(p), "outcome": c, "kind": "value", "n": n, "mean": m, "ci_low": max(lo_b, m - half), "ci_high": min(hi_b, m + half), "p2_5": float(np.percentile(x, 2.5)), "p97_5": float(np.percentile(x, 97.5))})
-    return pd.DataFrame(rows, columns=["point", "outcome", "kind", "n", "mean", "ci_low", "ci_high", "p2_5", "p97_5"])
+            rows.append({"point": int(p), **pv, "outcome": c, "kind": "value", "n": m_, "mean": m, "ci_low": max(lo_b, m - half), "ci_high": min(hi_b, m + half), "p2_5": float(np.percentile(x, 2.5)), "p97_5": float(np.percentile(x, 97.5))})
+    cols = ["point", *params] + SUMMARY_COLUMNS[1:]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def constant_outcomes(runs: pd.DataFrame) -> list[str]:
+    """Outcome columns (numeric outcomes and end states) that take one value in every run."""
+    out = []
+    for c in ["end_state", *main_outcomes(list(runs.columns))]:
+        v = runs[c].dropna()
+        if v.nunique() <= 1:  # one value, or none at all (an event that never happened)
+            out.append(c)
+    return out
+
+
+def constant_value(runs: pd.DataFrame, column: str) -> Any:
+    """The one value of a constant outcome (``"never"`` for a time to an event that never happened)."""
+    v = runs[column].dropna()
+    return v.iloc[0] if len(v) else "never"
 
 
 def cell(row: pd.Series) -> str:
-    """``"12.0% [8.1, 17.3]"`` for a frequency, ``"0.532 [0.521, 0.544]"`` for a value."""
+    """``"12.0% [8.1, 17.3]"`` for a frequency, ``"0.532 [0.521, 0.544]"`` for a value, ``"never"``
+    for a time to an event that happened in no run.
+    """
     if row["kind"] == "frequency":
         return f"{100 * row['mean']:.1f}% [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
     m, lo, hi = row["mean"], row["ci_low"], row["ci_high"]
     digits = 3 if bounds(str(row["outcome"]))[1] <= 1 else 1
+    if math.isnan(m):
+        return "never"
     if math.isnan(lo):
         return f"{m:.{digits}f}"
     return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
@@ -130,3 +179,35 @@ def rich_table(summary: pd.DataFrame, labels: dict[int, str], title: str):
     for outcome, r in w.iterrows():
         t.add_row(str(outcome), *[str(r[p]) for p in w.columns])
     return t
+
+
+def summary_lines(summary: pd.DataFrame, labels: dict[int, str], title: str, width: int = 80) -> list[str]:
+    """The summary in long format for a terminal or a log: one line per grid point and outcome.
+
+    Args:
+        summary: from :func:`summarize`.
+        labels: ``{point: "path=value, ..."}`` from :func:`point_labels`.
+        title: first line.
+        width: the longest line wanted (80 columns; a point's label wraps to fit).
+
+    Returns:
+        Lines without newlines, each at most ``width`` characters unless one outcome name
+        alone is longer.
+    """
+    import textwrap
+
+    lines = textwrap.wrap(title, width=width, break_on_hyphens=False) + ["end states: share of runs [Wilson 95% interval]", "outcomes: mean [95% confidence interval of the mean]"]
+    names = [str(o) for o in dict.fromkeys(summary["outcome"])]
+    pad = min(max((len(n) for n in names), default=0), width // 2)
+    for p, g in summary.groupby("point", sort=True):
+        n = int(g["n"].iloc[0])
+        head = f"point {int(p)}: {labels.get(int(p), '')} ({n} runs)" if len(labels) > 1 else f"all runs ({n})"
+        lines.append("")
+        lines += textwrap.wrap(head, width=width, subsequent_indent="    ", break_on_hyphens=False) or [head]
+        for _, row in g.iterrows():
+            name, value = str(row["outcome"]), cell(row)
+            if 2 + len(name) + 2 + len(value) <= width:
+                lines.append(f"  {name:<{pad}}  {value}".rstrip() if len(name) <= pad else f"  {name}  {value}")
+            else:
+                lines += [f"  {name}", f"  {'':<{pad}}  {value}"[:width]]
+    return lines

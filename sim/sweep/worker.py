@@ -42,6 +42,8 @@ class Bundle:
         turns: horizon override (``None``: the scenario's).
         per_turn: return per-turn rows too.
         fail_runs: run ids that raise :class:`InjectedFailure`.
+        code: :func:`sim.sweep.code.code_hash` of the process that planned the sweep; a Dask
+            task refuses to run on a worker whose code differs (``None``: no check).
     """
 
     key: str
@@ -50,6 +52,7 @@ class Bundle:
     turns: int | None
     per_turn: bool
     fail_runs: frozenset[int]
+    code: str | None = None
 
     def params(self, point: int) -> dict[str, Any]:
         """``{"param.<path>": value}`` for a grid point."""
@@ -90,6 +93,27 @@ def _num(v: Any) -> Any:
     return float(v)
 
 
+TURN_COUNTERS = ("conflicts", "expulsions", "closures")
+"""Running totals that a per-turn row adds to the model's own per-turn record."""
+
+
+def turn_row(model, spec, params: dict[str, Any]) -> dict[str, Any]:
+    """One ``turns.parquet`` row: the run's ids, seed and parameters, then the model's record of
+    the turn just played (``turn``, ``end_state``, issue states, tensions, alignment, counters
+    so far) and the counters and channel statuses that the record leaves out.
+    """
+    rec = model.datacollector.model_vars["outcomes"][-1]
+    row: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point, "run": spec.run, "seed": spec.seed, **params}
+    row.update({k: _num(v) for k, v in rec.items()})
+    for k in TURN_COUNTERS:
+        row[k] = int(model.totals.get(k, 0))
+    from sim.channels import CLOSED, SUSPENDED
+
+    row["channels_suspended"] = int((model.status == SUSPENDED).sum())
+    row["channels_closed"] = int((model.status == CLOSED).sum())
+    return row
+
+
 def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
     """Make one run to its end and describe it.
 
@@ -103,27 +127,38 @@ def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
         the counters (``incidents``, ``crises``, ``agreements``, ``conflicts``, ``expulsions``,
         ``closures``), ``channels_open``/``_suspended``/``_closed``, final ``issue.<id>`` states
         in [0, 1], final ``tension.<A-B>`` and ``peak_tension.<A-B>`` between the great powers in
-        [0, 1], final ``alignment.CHN-RUS`` in [-1, 1], and ``channel.<id>`` statuses.
-        ``turn_rows`` (empty unless ``bundle.per_turn``) holds one row per turn from turn 0:
-        ``run_id``, ``point``, ``run`` and the model's ``outcomes()``.
+        [0, 1], final ``alignment.CHN-RUS`` in [-1, 1], ``channel.<id>`` statuses, and one
+        ``outcome.<id>`` per outcome the scenario defines (:mod:`sim.outcomes`).
+        ``turn_rows`` (empty unless ``bundle.per_turn``) holds one row per turn from turn 0
+        (see :func:`turn_row`).
 
     Raises:
         InjectedFailure: the run id is in ``bundle.fail_runs``.
         Exception: whatever the model raises.
     """
     from sim.model import GreatPowerModel
+    from sim.outcomes import OutcomeTracker
 
     if spec.run_id in bundle.fail_runs:
         raise InjectedFailure(f"injected failure of run {spec.run_id} ({FAIL_ENV})")
     scenario = scenario_for(bundle, spec.point)
     m = GreatPowerModel(scenario, seed=spec.seed, turns=bundle.turns, reasons=False)
-    while m.running:
+    tracker = OutcomeTracker.for_model(m) if scenario.outcomes else None
+    params = bundle.params(spec.point)
+    turn_rows: list[dict] = []
+    while True:
+        if tracker is not None:
+            tracker.observe(m)
+        if bundle.per_turn:
+            turn_rows.append(turn_row(m, spec, params))
+        if not m.running:
+            break
         m.step()
     out = m.outcomes()
     snap_channels = m.snapshot()["channels"]
     statuses = [c["status"] for c in snap_channels.values()]
     row: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point, "run": spec.run, "seed": spec.seed}
-    row.update(bundle.params(spec.point))
+    row.update(params)
     row["end_state"] = m.end_state
     row["turns"] = int(m.turn)
     for k in ("incidents", "crises", "agreements", "conflicts", "expulsions", "closures"):
@@ -138,10 +173,8 @@ def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
         row[f"peak_tension.{pair}"] = float(v)
     for cid, c in snap_channels.items():
         row[f"channel.{cid}"] = c["status"]
-    turn_rows: list[dict] = []
-    if bundle.per_turn:
-        for rec in m.datacollector.model_vars.get("outcomes", []):
-            turn_rows.append({"run_id": spec.run_id, "point": spec.point, "run": spec.run, **{k: _num(v) for k, v in rec.items()}})
+    if tracker is not None:
+        row.update(tracker.values())
     release_model(m)
     return row, turn_rows
 
@@ -191,21 +224,66 @@ def run_chunk(bundle: Bundle, specs: list) -> dict[str, list]:
     return {"rows": rows, "turns": turns, "failures": failures, "seconds": time.perf_counter() - t0}
 
 
+def run_chunk_remote(bundle: Bundle, specs: list) -> dict[str, list]:
+    """:func:`run_chunk` on a Dask worker, after checking that the worker runs the sweep's code.
+
+    Raises:
+        sim.sweep.code.CodeMismatch: the worker's :func:`~sim.sweep.code.code_hash` differs from
+            ``bundle.code`` (no run is made).
+    """
+    if bundle.code is not None:
+        from sim.sweep.code import CodeMismatch, code_hash, short
+
+        mine = code_hash()
+        if mine != bundle.code:
+            raise CodeMismatch(f"a Dask worker runs code {short(mine)}, the sweep needs code {short(bundle.code)} (a hash of the sim package's sources); install the same version of the project on every worker")
+    return run_chunk(bundle, specs)
+
+
 # ---------------------------------------------------------------- local worker processes
-def _watch_parent(parent: int) -> None:
-    """End this worker when the process that started it is gone (e.g. killed with SIGKILL)."""
+WATCH_SECONDS = 0.5
+"""How often a local worker without ``pidfd_open`` checks that the sweep's main process lives."""
+
+
+def _watch_main(main_pid: int) -> None:
+    """End this worker as soon as the sweep's main process is gone, however it ended (SIGKILL too).
+
+    The worker's parent is not the main process under ``forkserver`` (it is the fork server), and
+    the fork server itself stays alive as long as a worker holds its inherited end of the server's
+    "alive" pipe; so each worker watches the main process directly. On Linux a pidfd becomes
+    readable when that process exits (even while it is a zombie that nobody has reaped); elsewhere
+    the worker polls.
+    """
+    import select
+
+    try:
+        fd = os.pidfd_open(main_pid)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        while True:
+            ready, _, _ = select.select([fd], [], [])
+            if ready:
+                os._exit(1)
     while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
+        time.sleep(WATCH_SECONDS)
+        try:
+            os.kill(main_pid, 0)
+        except ProcessLookupError:
             os._exit(1)
+        except PermissionError:
+            pass
 
 
-def init_local_worker(bundle: Bundle) -> None:
-    """Initializer of a local worker process: keep the bundle, leave Ctrl-C to the parent."""
+def init_local_worker(bundle: Bundle, main_pid: int | None = None) -> None:
+    """Initializer of a local worker process: keep the bundle, leave Ctrl-C to the parent, and end
+    when the sweep's main process (``main_pid``) ends, even by SIGKILL (see :func:`_watch_main`).
+    """
     global _BUNDLE
     _BUNDLE = bundle
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    if main_pid is not None:
+        threading.Thread(target=_watch_main, args=(main_pid,), daemon=True, name="watch-main").start()
 
 
 def run_chunk_local(specs: list) -> dict[str, list]:

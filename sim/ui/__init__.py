@@ -1,1 +1,1 @@
-"""The pygame front end (DESIGN section 8): imports the model, never imported by it."""
+"""The pygame front end (README, Playing in a seminar): imports the model, never imported by it."""

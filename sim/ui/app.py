@@ -1,15 +1,23 @@
 """The pygame program: window, event loop, pygame_gui widgets, and the screens of a game.
 
 :class:`App` owns the window and the widgets; the game itself is a
-:class:`~ui.controller.GameController`, and what is drawn comes from :mod:`ui.render`. All
-buttons, menus, lists, text boxes and dialogs are pygame_gui widgets (on pygame-ce); the map,
-the legend, the bars and the charts of the panels are drawn directly.
+:class:`~sim.ui.controller.GameController`, and what is drawn comes from :mod:`sim.ui.render`
+(the map) and :mod:`sim.ui.panels` (the side panels). Buttons, drop-downs, the turn log and the
+dialogs are pygame_gui widgets (on pygame-ce); the map, the panels, the action menu and the
+sheets (briefing, the month's results, game over, debrief) are drawn directly as rows that
+reflow at the text size and scroll (:mod:`sim.ui.flow`). Every size derives from the body text
+size (:func:`sim.ui.layout.body_px`), so the text scale enlarges everything that is text.
 
 Keys (also in the help overlay, H):
 
 =================  ==========================================================
-Enter              End turn (in a team's turn) / the team is ready (hand-over)
+Enter              End turn (in a team's turn) / the team is ready (hand-over) /
+                   Continue (the month's results, a briefing)
 Space              skip the end-of-turn animation
+B                  the team's briefing
+D                  the debrief (game over, replay)
+Ctrl+= / Ctrl+-    larger / smaller text (Ctrl+0: default)
+PgUp / PgDn        scroll the panel under the mouse (also the wheel)
 Tab / Shift+Tab    select the next / previous state
 I                  instructor: inject an event
 R                  replay on/off; Left/Right step a turn, Home/End first/last
@@ -40,17 +48,29 @@ from pygame_gui.elements import (
     UITextEntryLine,
     UIWindow,
 )
-from pygame_gui.windows import UIFileDialog, UIMessageWindow
+from pygame_gui.windows import UIConfirmationDialog, UIFileDialog, UIMessageWindow
 
 from sim.files import temp_beside
 from sim.ui import logtext, theme
 from sim.ui import save as saves
 from sim.ui.controller import ACTION_GROUPS, GameController
-from sim.ui.layout import Layout, inset
-from sim.ui.render import Fonts, MapRenderer, PanelRenderer, draw_banner, draw_screen_message, draw_top
+from sim.ui.flow import Flow, ScrollView
+from sim.ui.layout import BODY_PX, MIN_TEXT_PX, TEXT_SCALES, Layout, body_px, inset
+from sim.ui.panels import PanelRenderer
+from sim.ui.render import (
+    Fonts,
+    MapRenderer,
+    draw_banner,
+    draw_screen_message,
+    draw_toast,
+    draw_top,
+)
 
 HELP_KEYS = [
-    ("Enter", "End turn; at a hand-over: the team is ready"),
+    ("Enter", "End turn; at a hand-over: the team is ready; on a sheet: Continue"),
+    ("B", "the team's briefing; D: the debrief (at the end and in the replay)"),
+    ("Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller / default text"),
+    ("PgUp / PgDn, wheel", "scroll the panel under the mouse"),
     ("Space", "skip the end-of-turn animation"),
     ("Tab / Shift+Tab", "select the next / previous state"),
     ("mouse", "hover or click a capital, country or channel to select it"),
@@ -73,6 +93,31 @@ INSTRUCTOR_KINDS = [
     ("channel_status", "Channel status"),
     ("note", "Custom note"),
 ]
+
+
+def describe_event(ev: dict, static) -> str:
+    """A queued instructor event in words, e.g. ``Incident in Baltic Sea: RUS and USA``."""
+    kind = ev.get("kind", "")
+    label = dict(INSTRUCTOR_KINDS).get(kind, kind.replace("_", " ").capitalize())
+    parts = []
+    if ev.get("theatre"):
+        parts.append(static.theatre_names.get(ev["theatre"], ev["theatre"]))
+    if ev.get("actors"):
+        parts.append(" and ".join(ev["actors"]))
+    if ev.get("channel"):
+        parts.append(ev["channel"])
+    if ev.get("actor") and ev.get("issue"):
+        parts.append(f"{ev['actor']} on {static.issue_labels.get(ev['issue'], ev['issue'])}")
+    if ev.get("status"):
+        parts.append(f"to {ev['status']}")
+    if kind == "expulsion" and ev.get("size") is not None and ev.get("channel"):
+        parts.append(f"{_value(ev['size']):.0%} of normal staff")
+    text = label + (": " + ", ".join(parts) if parts else "")
+    return text + (f" ({ev['text']})" if ev.get("text") else "")
+
+
+def _value(x) -> float:
+    return float(x["value"]) if isinstance(x, dict) else float(x)
 
 
 def gui_theme(fs: int) -> dict:
@@ -109,6 +154,14 @@ def gui_theme(fs: int) -> dict:
             "colours": {"normal_bg": "#9C7420", "hovered_bg": "#C08F26", "normal_text": "#FFFFFF"}
         },
         "#status": {"font": bold, "colours": {"normal_text": "#FFD666"}},
+        "window": {"misc": {"title_bar_height": str(round(fs * 1.9))}},
+        "window.#title_bar": {"font": bold},
+        "#confirmation_dialog": {"misc": {"title_bar_height": str(round(fs * 1.9))}},
+        "#confirmation_dialog.#title_bar": {"font": bold},
+        "#message_window": {"misc": {"title_bar_height": str(round(fs * 1.9))}},
+        "#message_window.#title_bar": {"font": bold},
+        "#file_dialog": {"misc": {"title_bar_height": str(round(fs * 1.9))}},
+        "#file_dialog.#title_bar": {"font": bold},
         "#title": {
             "font": {"name": "noto_sans", "size": str(round(fs * 1.5)), "bold": "1"},
             "colours": {"normal_text": "#FFD666"},
@@ -135,6 +188,7 @@ class App:
         save_dir: str = "saves",
         screenshot_dir: str = "screenshots",
         fps: int = 60,
+        text_scale: float = 1.0,
     ):
         pygame.display.init()
         pygame.font.init()
@@ -151,8 +205,23 @@ class App:
         self.log_filter = logtext.FILTERS[2]  # key events: quick to lay out, what a seminar discusses
         self.category: str | None = None
         self.messages: list[str] = []
-        """Every message shown in a message window (tests read it)."""
+        """Every message shown in a message window or a toast (tests read it)."""
+        self.toast: tuple[str, float] | None = None
+        """A short message over the map (text, seconds left), e.g. after a save."""
+        self.confirm_dialog: UIConfirmationDialog | None = None
+        self._on_confirm = None
         self.frame_times: list[float] = []
+        self.text_scale = max(TEXT_SCALES[0], min(TEXT_SCALES[-1], float(text_scale)))
+        self.mouse = (0, 0)
+        """The last mouse position seen in an event (the wheel scrolls what is under it)."""
+        self.status_text = ""
+        self.menu_title = ""
+        self.sheet: str | None = None
+        """The sheet opened by a key or the flow (``briefing``, ``end``, ``debrief``)."""
+        self._briefed: set = set()
+        self._end_shown = False
+        self.panel_views: dict[str, ScrollView] = {}
+        self._act_text: dict = {}
         self._new_renderers()
         self._build(size)
 
@@ -164,157 +233,212 @@ class App:
         self.panels = PanelRenderer(self.ctrl.static, self.fonts)
 
     def _build(self, size: tuple[int, int]) -> None:
-        """(Re)create the layout and every widget for a window size."""
-        self.layout = Layout.for_size(*size)
-        self.fs = theme.font_px(self.layout.size[1], 14)
-        self.manager = pygame_gui.UIManager(
-            self.layout.size, gui_theme(self.fs), enable_live_theme_updates=False
-        )
+        """(Re)create the layout and every widget for a window size and the text scale."""
+        W, H = size
+        fs = self.fs = body_px(W, H, self.text_scale)
+        self.pad = pad = max(4, round(fs * 0.4))
+        self.bh = bh = round(fs * 2.0)
+        lh = self.fonts.font(fs).get_linesize()
+        self.manager = pygame_gui.UIManager((W, H), gui_theme(fs), enable_live_theme_updates=False)
         with warnings.catch_warnings():  # pygame_gui warns when a size is loaded already
             warnings.simplefilter("ignore")
             self.manager.preload_fonts(
                 [
-                    {
-                        "name": "noto_sans",
-                        "point_size": self.fs,
-                        "style": "bold",
-                        "antialiased": "1",
-                    },
-                    {
-                        "name": "noto_sans",
-                        "point_size": self.fs,
-                        "style": "italic",
-                        "antialiased": "1",
-                    },
+                    {"name": "noto_sans", "point_size": fs, "style": st, "antialiased": "1"}
+                    for st in ("bold", "italic")
+                ]
+                + [
+                    {"name": "noto_sans", "point_size": round(fs * 1.5), "style": "bold", "antialiased": "1"}
                 ]
             )
-        snap = self.ctrl.shown_snapshot()
-        self.map.set_rect(self.layout.map, {b: v["members"] for b, v in snap["blocs"].items()})
         self.w: dict[str, object] = {}
         self.instructor: UIWindow | None = None
         self.inst_widgets: dict[str, object] = {}
         self.help_window: UIWindow | None = None
         self.file_dialog: UIFileDialog | None = None
+        self.confirm_dialog = None
+        self._on_confirm = None
         self.file_mode = ""
         self._gui_sig = None
         self._log_sig = None
         self._menu_sig = None
-        L, s = self.layout, self.layout.scale
-        pad = round(6 * s)
-        bh = round(34 * s)
-        tx, ty, tw, th = L.top
-        # top bar
+        self._info_text = None
+        # top bar: buttons sized to their text, right-aligned beside the status; on a second
+        # row under it when the status would get less than about 22 characters of room
         names = [
-            ("end", "End turn", 120),
-            ("instructor", "Instructor", 110),
-            ("save", "Save", 70),
-            ("load", "Load", 70),
-            ("replay", "Replay", 86),
-            ("help", "Help", 66),
+            ("end", "End turn"),
+            ("instructor", "Instructor"),
+            ("save", "Save"),
+            ("load", "Load"),
+            ("replay", "Replay"),
+            ("help", "Help"),
         ]
-        x = tw - pad
-        for key, text, w0 in reversed(names):
-            w = round(w0 * s)
-            x -= w
-            self.w[key] = UIButton(
-                pygame.Rect(x, ty + (th - bh) // 2, w, bh),
-                text,
-                self.manager,
-                object_id="#accent" if key == "end" else None,
-                tool_tip_text=None,
-            )
-            x -= pad
-        self.w["status"] = UILabel(
-            pygame.Rect(tx + pad, ty, x - tx - 2 * pad, th), "", self.manager, object_id="#status"
-        )
-        # menu area: action menu
+        widths = {k: self.button_width(t) for k, t in names}
+        total = sum(widths.values()) + pad * (len(names) + 1)
+        status_lines = 2
+        sample = "2021-10  turn 36/36  |  the month's results (Enter to go on)"
+        need = max(self.fonts.width(sample, fs, True), self.fonts.width(self.ctrl.status_line(), fs, True))
+        one_row = W - total - pad >= need
+        if one_row:
+            top_h = max(bh + 2 * pad, status_lines * lh + 2 * pad)
+            self.status_rect = pygame.Rect(pad, pad, W - total - pad, top_h - 2 * pad)
+            x = W - pad
+            for key, text in reversed(names):
+                x -= widths[key]
+                self.w[key] = self._button((x, (top_h - bh) // 2, widths[key], bh), text, key)
+                x -= pad
+        else:
+            status_h = status_lines * lh
+            rows = self._flow_rows([widths[k] for k, _ in names], W - 2 * pad, pad)
+            top_h = pad + status_h + pad + len(rows) * (bh + pad)
+            self.status_rect = pygame.Rect(pad, pad, W - 2 * pad, status_h)
+            y = pad + status_h + pad
+            k = 0
+            for row in rows:
+                x = W - pad - (sum(row) + pad * (len(row) - 1))
+                for wdt in row:
+                    key, text = names[k]
+                    self.w[key] = self._button((x, y, wdt, bh), text, key)
+                    x += wdt + pad
+                    k += 1
+                y += bh + pad
+        self.layout = L = Layout.for_size(W, H, top_h, self.text_scale)
+        snap = self.ctrl.shown_snapshot()
+        self.map.set_rect(L.map, {b: v["members"] for b, v in snap["blocs"].items()}, label_px=self.map_label_px())
+        # menu area: the team's action menu (a drop-down of categories and two scrolling lists)
         mx, my, mw, mh = inset(L.menu, pad)
-        lh = round(26 * s)
-        self.w["menu_title"] = UILabel(pygame.Rect(mx, my, mw, lh), "", self.manager)
-        self.menu_rects = {
-            "category": pygame.Rect(mx, my + lh, mw, bh),
-            "available": pygame.Rect(
-                mx, my + lh + bh + pad, mw, round((mh - lh - bh - 2 * pad) * 0.62)
-            ),
-        }
-        ay = self.menu_rects["available"].bottom + pad
-        self.w["chosen_label"] = UILabel(
-            pygame.Rect(mx, ay, mw, round(20 * s)), "Chosen (click to remove):", self.manager
+        longest = max((self.name(a) for a in (self.ctrl.humans or self.ctrl.static.actor_ids)), key=len)
+        sample = f"{longest} (XXX): 0 of 4 actions chosen"
+        title_h = lh * min(2, len(self.fonts.wrap(sample, fs, mw, True)))
+        self.menu_title_rect = pygame.Rect(mx, my, mw, title_h)
+        self.menu_rects = {"category": pygame.Rect(mx, my + title_h, mw, bh)}
+        self.menu_rects["available"] = pygame.Rect(
+            mx, my + title_h + bh + pad, mw, max(lh, mh - title_h - bh - pad)
         )
-        self.menu_rects["chosen"] = pygame.Rect(
-            mx, ay + round(20 * s), mw, my + mh - ay - round(20 * s)
-        )
-        self.w["available"] = UISelectionList(self.menu_rects["available"], [], self.manager)
-        self.w["chosen"] = UISelectionList(self.menu_rects["chosen"], [], self.manager)
+        self.views = {"available": ScrollView(self.menu_rects["available"], fs)}
         self.w["category"] = None
         # menu area: info (spectator, animation, game over) and replay controls
-        self.w["info"] = UITextBox("", pygame.Rect(mx, my, mw, round(mh * 0.55)), self.manager)
-        rb = (mw - 4 * pad) // 5
-        ry = my + round(mh * 0.58)
-        for k, (key, text) in enumerate(
-            [
-                ("first", "|<"),
-                ("back", "< Back"),
-                ("fwd", "Fwd >"),
-                ("last", ">|"),
-                ("exit_replay", "Exit"),
-            ]
-        ):
-            self.w[key] = UIButton(pygame.Rect(mx + k * (rb + pad), ry, rb, bh), text, self.manager)
-        self.w["skip"] = UIButton(
-            pygame.Rect(mx, ry, round(mw * 0.5), bh), "Skip (Space)", self.manager
+        rnames = [("first", "|<"), ("back", "< Back"), ("fwd", "Fwd >"), ("last", ">|"), ("exit_replay", "Exit")]
+        rrows = self._flow_rows([self.button_width(t) for _, t in rnames], mw, pad)
+        ctrl_h = len(rrows) * (bh + pad)
+        self.w["info"] = UITextBox("", pygame.Rect(mx, my, mw, mh - ctrl_h), self.manager)
+        y = my + mh - ctrl_h + pad
+        k = 0
+        for row in rrows:
+            x = mx
+            for wdt in row:
+                key, text = rnames[k]
+                self.w[key] = self._button((x, y, wdt, bh), text)
+                x += wdt + pad
+                k += 1
+            y += bh + pad
+        self.w["skip"] = self._button(
+            (mx, my + mh - bh, self.button_width("Skip (Space)"), bh), "Skip (Space)"
         )
-        # log
+        # log: its title and filter on one row (two when narrow), the text below
         lx, ly, lw, lhh = inset(L.log, pad)
-        self.w["log_label"] = UILabel(
-            pygame.Rect(lx, ly, round(lw * 0.45), bh), "Turn log", self.manager, object_id="#status"
-        )
-        self.w["log_filter"] = UIDropDownMenu(
-            list(logtext.FILTERS),
-            self.log_filter,
-            pygame.Rect(lx + round(lw * 0.48), ly, lw - round(lw * 0.48), bh),
-            self.manager,
-        )
-        self.w["log"] = UITextBox(
-            "", pygame.Rect(lx, ly + bh + pad, lw, lhh - bh - pad), self.manager
-        )
+        dd_w = min(lw, max(self.fonts.width(t, fs) for t in logtext.FILTERS) + 3 * fs)
+        if lw - dd_w - pad >= self.fonts.width("Turn log: turn 000", fs, bold=True) + fs:
+            self.w["log_label"] = UILabel(pygame.Rect(lx, ly, lw - dd_w - pad, bh), "Turn log", self.manager, object_id="#status")
+            self.w["log_filter"] = UIDropDownMenu(list(logtext.FILTERS), self.log_filter, pygame.Rect(lx + lw - dd_w, ly, dd_w, bh), self.manager)
+            top = ly + bh + pad
+        else:
+            self.w["log_label"] = UILabel(pygame.Rect(lx, ly, lw, bh), "Turn log", self.manager, object_id="#status")
+            dd_w = min(lw, dd_w)
+            self.w["log_filter"] = UIDropDownMenu(list(logtext.FILTERS), self.log_filter, pygame.Rect(lx, ly + bh, dd_w, bh), self.manager)
+            top = ly + 2 * bh + pad
+        self.w["log"] = UITextBox("", pygame.Rect(lx, top, lw, ly + lhh - top), self.manager)
         # start screen
-        W, H = L.size
+        st = self.ctrl.static
+        items = [(f"{a}  {self.ui_name(a)}", a) for a in st.actor_ids]
+        bw2 = max(self.button_width(t) for t in ("Start with chosen teams", "Watch: all AI", "Load a saved game"))
+        list_w = min(W - 2 * pad, max(round(30 * fs), 2 * bw2 + pad))
+        by = H - 2 * (bh + pad) - pad
+        list_top = min(round(H * 0.3), by - 4 * bh)
         self.w["start_list"] = UISelectionList(
-            pygame.Rect(W // 2 - round(230 * s), round(H * 0.27), round(460 * s), round(H * 0.5)),
-            [(f"{a}  {self.ctrl.static.names[a]}", a) for a in self.ctrl.static.actor_ids],
+            pygame.Rect((W - list_w) // 2, list_top, list_w, max(bh, by - pad - list_top)),
+            items,
             self.manager,
             allow_multi_select=True,
-            default_selection=[
-                (f"{a}  {self.ctrl.static.names[a]}", a) for a in self.ctrl.preselected
-            ]
-            or None,
+            default_selection=[i for i in items if i[1] in self.ctrl.preselected] or None,
         )
-        by = round(H * 0.80)
-        self.w["start_go"] = UIButton(
-            pygame.Rect(W // 2 - round(230 * s), by, round(220 * s), bh),
-            "Start with chosen teams",
-            self.manager,
-            object_id="#accent",
-        )
-        self.w["start_watch"] = UIButton(
-            pygame.Rect(W // 2 + round(10 * s), by, round(220 * s), bh),
-            "Watch: all AI",
-            self.manager,
-        )
-        self.w["start_load"] = UIButton(
-            pygame.Rect(W // 2 - round(110 * s), by + bh + pad, round(220 * s), bh),
-            "Load a saved game",
-            self.manager,
-        )
+        if 2 * bw2 + pad <= W - 2 * pad:
+            self.w["start_go"] = self._button((W // 2 - bw2 - pad // 2, by, bw2, bh), "Start with chosen teams", "end")
+            self.w["start_watch"] = self._button((W // 2 + pad // 2, by, bw2, bh), "Watch: all AI")
+        else:
+            self.w["start_go"] = self._button(((W - bw2) // 2, by - bh - pad, bw2, bh), "Start with chosen teams", "end")
+            self.w["start_watch"] = self._button(((W - bw2) // 2, by, bw2, bh), "Watch: all AI")
+        self.w["start_load"] = self._button(((W - bw2) // 2, by + bh + pad, bw2, bh), "Load a saved game")
+        # sheets (briefing, month results, game over, debrief) over the body, buttons below
+        y_btn = H - pad - bh
+        self.sheet_rect = pygame.Rect(pad, top_h + pad, W - 2 * pad, max(2 * lh, y_btn - 2 * pad - top_h))
+        self.sheet_view = ScrollView(self.sheet_rect.inflate(-2 * pad, -2 * pad), fs)
+        x = W - pad
+        for key, text in (("sheet_ok", "Start planning (Enter)"), ("sheet_debrief", "Debrief (D)")):
+            wdt = self.button_width(text)
+            x -= wdt
+            self.w[key] = self._button((x, y_btn, wdt, bh), text, "end" if key == "sheet_ok" else None)
+            x -= pad
         # hand-over screen
-        self.w["ready"] = UIButton(
-            pygame.Rect(W // 2 - round(170 * s), round(H * 0.55), round(340 * s), round(48 * s)),
-            "",
-            self.manager,
-            object_id="#accent",
-        )
+        rw = min(W - 2 * pad, self.button_width("Somebody's long state name's team is ready (Enter)"))
+        self.w["ready"] = self._button(((W - rw) // 2, round(H * 0.62), rw, round(bh * 1.3)), "", "end")
         self._sync(force=True)
+
+    def button_width(self, text: str) -> int:
+        """The width of a button that shows ``text`` whole (bold body text and margins)."""
+        return self.fonts.width(text, self.fs, bold=True) + max(12, round(1.0 * self.fs))
+
+    @staticmethod
+    def _flow_rows(widths: list[int], room: int, pad: int) -> list[list[int]]:
+        rows: list[list[int]] = [[]]
+        used = 0
+        for w in widths:
+            if rows[-1] and used + pad + w > room:
+                rows.append([])
+                used = 0
+            used += (pad if rows[-1] else 0) + w
+            rows[-1].append(w)
+        return rows
+
+    def _button(self, rect, text: str, key: str | None = None) -> UIButton:
+        return UIButton(
+            pygame.Rect(rect),
+            text,
+            self.manager,
+            object_id="#accent" if key == "end" else None,
+            tool_tip_text=None,
+        )
+
+    def map_label_px(self) -> int:
+        """Size of the state labels on the map: the body size, at most 1.5 times the default's
+        (a larger text scale enlarges the panels' text more than the map's labels)."""
+        W, H = self.screen.get_size()
+        px = round(body_px(W, H, min(self.text_scale, 1.5)) * 0.9)
+        map_h = self.layout.map[3] if hasattr(self, "layout") else H * 0.6
+        return max(MIN_TEXT_PX, min(px, round(map_h / 24)))  # room for the crowded labels of Europe
+
+    def ui_name(self, actor: str) -> str:
+        """A state's name as pygame_gui's widgets can draw it (its id where Noto Sans lacks
+        the script)."""
+        return self.fonts.widget_safe(self.ctrl.static.names.get(actor, actor), actor)
+
+    def set_text_scale(self, scale: float) -> None:
+        """Change the text scale (0.75 to 2.5) and lay everything out again."""
+        scale = max(TEXT_SCALES[0], min(TEXT_SCALES[-1], float(scale)))
+        if scale == self.text_scale:
+            return
+        self.text_scale = scale
+        self.resize(*self.screen.get_size())
+        self.show_toast(f"Text size {round(scale * 100)} % (Ctrl+= larger, Ctrl+- smaller, Ctrl+0 default)", 2.5)
+
+    def step_text_scale(self, direction: int) -> None:
+        """One step up (``1``) or down (``-1``) through :data:`~sim.ui.layout.TEXT_SCALES`."""
+        cur = self.text_scale
+        if direction > 0:
+            nxt = next((s for s in TEXT_SCALES if s > cur + 1e-9), TEXT_SCALES[-1])
+        else:
+            nxt = next((s for s in reversed(TEXT_SCALES) if s < cur - 1e-9), TEXT_SCALES[0])
+        self.set_text_scale(nxt)
 
     # ------------------------------------------------------------------ widget state
     def _show(self, keys: list[str], on: bool) -> None:
@@ -328,7 +452,6 @@ class App:
                 wdg.hide()
 
     GAME = [
-        "status",
         "end",
         "instructor",
         "save",
@@ -339,47 +462,85 @@ class App:
         "log_filter",
         "log",
     ]
-    MENU = ["menu_title", "category", "available", "chosen_label", "chosen"]
+    MENU = ["category"]
     REPLAY = ["first", "back", "fwd", "last", "exit_replay"]
     START = ["start_list", "start_go", "start_watch", "start_load"]
 
     def _sync(self, force: bool = False) -> None:
         """Bring the widgets in line with the controller (cheap when nothing changed)."""
         c = self.ctrl
-        sig = (c.phase, c.current_team, c.version, c.shown_turn(), self.category, c.message)
+        self._sync_log()  # its own signature: a change of filter shows at once
+        if (
+            c.phase == "plan"
+            and c.current_team
+            and (c.model.turn == 0 or len(c.humans) > 1)
+            and (c.model.turn, c.current_team) not in self._briefed
+        ):
+            self._briefed.add((c.model.turn, c.current_team))  # at the start and each hand-over
+            self.open_sheet("briefing")
+        if c.phase == "over" and not self._end_shown:
+            self._end_shown = True
+            self.open_sheet("end")
+        sheet = self.current_sheet()
+        sig = (c.phase, c.current_team, c.version, c.shown_turn(), self.category, c.message, sheet)
         if sig == self._gui_sig and not force:
             return
         self._gui_sig = sig
         phase = c.phase
         game = phase not in ("start", "handover")
+        self._show(["sheet_ok"], game and sheet is not None)
+        self._show(["sheet_debrief"], game and sheet == "end")
+        if sheet is not None:
+            self.w["sheet_ok"].set_text(
+                {"results": "Continue (Enter)", "briefing": "Start planning (Enter)"}.get(sheet, "Close (Esc)")
+            )
         self._show(self.START, phase == "start")
         self._show(["ready"], phase == "handover")
         self._show(self.GAME, game)
-        plan_team = phase == "plan" and c.current_team is not None
+        plan_team = phase == "plan" and c.current_team is not None and sheet is None
         self._show(self.MENU, plan_team)
-        self._show(self.REPLAY, phase == "replay")
+        self._show(self.REPLAY, phase == "replay" and sheet is None)
         self._show(["skip"], phase == "animate")
-        self._show(["info"], game and not plan_team)
+        self._show(["info"], game and not plan_team and sheet is None)
+        self._show(["log_label", "log_filter", "log"], game and sheet is None)
         if phase == "handover":
-            self.w["ready"].set_text(f"{c.static.names[c.current_team]}'s team is ready (Enter)")
+            self.w["ready"].set_text(f"{self.ui_name(c.current_team)}'s team is ready (Enter)")
         if game:
-            self.w["status"].set_text(c.status_line())
-            if phase == "plan" and c.current_team is None:
-                self.w["end"].enable()
-            elif phase == "plan":
+            self.status_text = c.status_line()
+            if c.teams and c.phase != "start":
+                self.status_text += "\n" + self._score_line(c.scores())
+            if phase == "plan":
                 self.w["end"].enable()
             else:
                 self.w["end"].disable()
-            (
-                self.w["replay"].set_text("Exit replay")
-                if phase == "replay"
-                else self.w["replay"].set_text("Replay")
-            )
+            self.w["replay"].set_text("Exit replay" if phase == "replay" else "Replay")
         if plan_team:
             self._sync_menu()
         if game and not plan_team:
             self._sync_info()
-        self._sync_log()
+
+    def _score_line(self, scores: list[tuple[str, float, float]]) -> str:
+        """The top bar's scores (best first, with the change since last month), as many as fit
+        on one line; the rest are counted."""
+        parts = [f"{team} {total:+.1f} ({'+' if d >= 0 else '-'}{abs(d):.1f})" for team, total, d in scores]
+        for k in range(len(parts), 0, -1):
+            line = "Scores: " + "   ".join(parts[:k]) + (f"   +{len(parts) - k} more in the month's results" if k < len(parts) else "")
+            if self.fonts.width(line, self.fs, True) <= self.status_rect.w:
+                return line
+        return "Scores: " + parts[0] if parts else ""
+
+    def action_text(self, a) -> str:
+        """An action as the menu shows it: in plain words, with what it asks
+        (:func:`sim.describe.describe_action_in`)."""
+        from sim.describe import describe_action_in
+
+        key = (len(self.ctrl.history), id(self.ctrl), a)
+        text = self._act_text.get(key)
+        if text is None:
+            if len(self._act_text) > 4000:
+                self._act_text.clear()
+            text = self._act_text[key] = describe_action_in(self.ctrl.scenario, self.ctrl.history[-1], a)
+        return text
 
     def _sync_menu(self) -> None:
         c = self.ctrl
@@ -396,44 +557,57 @@ class App:
             or self.w.get("category") is None
         )
         self._menu_sig = msig
-        self.w["menu_title"].set_text(
-            f"{c.static.names[team]} ({team}): {c.core_count()} of {c.action_limit} actions chosen"
-        )
+        self.menu_title = f"{self.name(team)} ({team}): {c.core_count()} of {c.action_limit} actions chosen"
+        lines = self.menu_title_rect.h // self.fonts.font(self.fs, True).get_linesize()
+        if len(self.fonts.wrap(self.menu_title, self.fs, self.menu_title_rect.w, True)) > lines:
+            self.menu_title = f"{team}: {c.core_count()} of {c.action_limit} chosen"
         if rebuild_dd or self.w["category"].selected_option[1] != self.category:
             if self.w.get("category") is not None:
                 self.w["category"].kill()
             opts = [(f"{GROUP_LABELS[g]} ({len(v)})", g) for g, v in menu.items()]
-            start = next(
-                (o for o in opts if o[1] == self.category), opts[0] if opts else ("-", "-")
-            )
+            start = next((o for o in opts if o[1] == self.category), opts[0] if opts else ("-", "-"))
             self.w["category"] = UIDropDownMenu(
                 opts or [("-", "-")],
                 start,
                 self.menu_rects["category"],
                 self.manager,
-                expansion_height_limit=round(self.layout.size[1] * 0.45),
+                expansion_height_limit=round(self.layout.size[1] * 0.5),
             )
-        chosen = c.chosen.get(team, [])
-        self._avail_map = {}
-        items = []
-        for a in menu.get(self.category, []):
-            label = str(a)
-            if a in chosen:
-                label = "» " + label
-            while label in self._avail_map:
-                label += " "
-            self._avail_map[label] = a
-            items.append(label)
-        self.w["available"].set_item_list(items)
-        self._chosen_map = {}
-        citems = []
-        for a in chosen:
-            label = str(a)
-            while label in self._chosen_map:
-                label += " "
-            self._chosen_map[label] = a
-            citems.append(label)
-        self.w["chosen"].set_item_list(citems or [])
+        from sim.describe import describe_proposal_in
+
+        chosen = list(c.chosen.get(team, []))
+        avail = list(menu.get(self.category, []))
+        fs = self.fs
+        cat = GROUP_LABELS.get(self.category, "")
+        snap = c.history[-1]
+
+        def build(width: int):
+            f = Flow(self.fonts, width, fs)
+            if chosen:
+                f.text("Chosen (click to remove):", theme.TEXT_DIM, bold=True)
+                for a in chosen:
+                    f.text(self.action_text(a), payload=("drop", a), bg=(47, 80, 130))
+                f.gap(fs // 2)
+            f.text(f"{cat}: click to choose" if avail else f"{cat}: nothing this month", theme.TEXT_DIM, bold=True)
+            asked = None
+            for a in avail:
+                if a.kind == "answer" and (a.target, a.issue) != asked:
+                    asked = (a.target, a.issue)  # what the proposal asks, then the answers
+                    p = next(
+                        (q for q in snap.get("pending", {}).get(team, []) if q["from"] == a.target and q["issue"] == a.issue),
+                        None,
+                    )
+                    if p is not None:
+                        f.text(describe_proposal_in(c.scenario, snap, team, p), theme.SUSPENDED, bold=True)
+                f.text(self.action_text(a), payload=("pick", a), indent=fs if a.kind == "answer" else 0)
+            return f.rows
+
+        av = self.views["available"]
+        if getattr(av, "_cat", None) != (team, self.category):
+            av.first = 0
+            av._cat = (team, self.category)
+        av.selected = {("pick", a) for a in chosen}
+        av.set_content(("a", msig, tuple(chosen)), build)
 
     def _sync_info(self) -> None:
         c = self.ctrl
@@ -480,7 +654,7 @@ class App:
     def handle(self, ev: pygame.event.Event) -> None:
         """Process one pygame event (widgets first, then keys and the map)."""
         if ev.type == pygame.QUIT:
-            self.running = False
+            self.request_quit()
             return
         if ev.type == pygame.VIDEORESIZE:
             self.resize(ev.w, ev.h)
@@ -488,40 +662,77 @@ class App:
         consumed = self.manager.process_events(ev)
         if ev.type == pygame_gui.UI_BUTTON_PRESSED:
             self._on_button(ev.ui_element)
-        elif ev.type == pygame_gui.UI_SELECTION_LIST_NEW_SELECTION:
-            self._on_list(ev.ui_element, ev.text)
         elif ev.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED:
             self._on_dropdown(ev.ui_element, ev.text)
         elif ev.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
             self._on_path(ev.text)
+        elif ev.type == pygame_gui.UI_CONFIRMATION_DIALOG_CONFIRMED:
+            if ev.ui_element is self.confirm_dialog:
+                self._confirmed()
         elif ev.type == pygame_gui.UI_WINDOW_CLOSE:
-            if ev.ui_element is self.instructor:
+            if ev.ui_element is self.confirm_dialog:
+                self.confirm_dialog, self._on_confirm = None, None
+            elif ev.ui_element is self.instructor:
                 self.instructor = None
             elif ev.ui_element is self.help_window:
                 self.help_window = None
             elif ev.ui_element is self.file_dialog:
                 self.file_dialog = None
-        elif ev.type == pygame.KEYDOWN and not consumed and not self._typing():
+        elif ev.type == pygame.KEYDOWN and not consumed:
             self._on_key(ev)
-        elif ev.type == pygame.MOUSEMOTION and self.ctrl.phase not in ("start", "handover"):
-            hit = None if self._over_widget(ev.pos) else self.map.hit_test(ev.pos)
-            self.ctrl.set_hover(*(hit or (None, None)))
-        elif (
-            ev.type == pygame.MOUSEWHEEL
-            and not consumed
-            and pygame.Rect(self.layout.selected).collidepoint(pygame.mouse.get_pos())
-        ):
-            self.panels.scroll_channels(-ev.y)
+        elif ev.type == pygame.MOUSEMOTION:
+            self.mouse = ev.pos
+            if self.ctrl.phase not in ("start", "handover"):
+                hit = None if self._over_widget(ev.pos) else self.map.hit_test(ev.pos)
+                self.ctrl.set_hover(*(hit or (None, None)))
+        elif ev.type == pygame.MOUSEWHEEL and not consumed:
+            for v in self._scroll_views():
+                if v.wheel(self.mouse, ev.y):
+                    break
         elif (
             ev.type == pygame.MOUSEBUTTONDOWN
             and ev.button == 1
             and not consumed
             and self.ctrl.phase not in ("start", "handover")
         ):
+            self.mouse = ev.pos
             if not self._over_widget(ev.pos):
-                hit = self.map.hit_test(ev.pos)
-                if hit:
-                    self.ctrl.select(*hit)
+                if not self._click_views(ev.pos):
+                    hit = self.map.hit_test(ev.pos)
+                    if hit:
+                        self.ctrl.select(*hit)
+
+    def _scroll_views(self) -> list[ScrollView]:
+        """The scrolling panels on screen now, topmost first."""
+        if self.current_sheet() is not None:
+            return [self.sheet_view]
+        out = []
+        if self.ctrl.phase == "plan" and self.ctrl.current_team is not None:
+            out += list(self.views.values())
+        if self.ctrl.phase not in ("start", "handover"):
+            out += list(self.panel_views.values())
+        return out
+
+    def _click_views(self, pos) -> bool:
+        """A click on a scrolling panel: choose or drop an action, or page a scroll bar."""
+        c = self.ctrl
+        if self.current_sheet() is not None:
+            self.sheet_view.click(pos)
+            return True
+        for name, v in (list(self.views.items()) if c.phase == "plan" and c.current_team else []) + list(
+            self.panel_views.items()
+        ):
+            if not v.rect.collidepoint(pos):
+                continue
+            hit = v.click(pos)
+            if hit is not None and name == "available":
+                what, a = hit
+                if what == "drop" or a in c.chosen.get(c.current_team, []):
+                    c.unchoose(a)
+                else:
+                    c.choose(a)
+            return True
+        return False
 
     def _over_widget(self, pos) -> bool:
         for el in self.manager.get_sprite_group().sprites():
@@ -538,6 +749,34 @@ class App:
         c = self.ctrl
         k = ev.key
         ctrl = ev.mod & pygame.KMOD_CTRL
+        if self.confirm_dialog is not None:  # a question is open: Enter answers yes, Esc no
+            if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
+                self._confirmed()
+            elif k == pygame.K_ESCAPE:
+                self.confirm_dialog.kill()
+                self.confirm_dialog, self._on_confirm = None, None
+            return
+        sheet = self.current_sheet()
+        if sheet is not None and not self._typing() and self.file_dialog is None and not ctrl:
+            if k in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_ESCAPE):
+                self.sheet_ok()
+            elif k == pygame.K_d and sheet == "end":
+                self.open_sheet("debrief")
+            elif k == pygame.K_b and sheet == "briefing":
+                self.open_sheet(None)
+            elif k in (pygame.K_PAGEUP, pygame.K_PAGEDOWN):
+                self.sheet_view.page(1 if k == pygame.K_PAGEDOWN else -1)
+            elif k in (pygame.K_UP, pygame.K_DOWN):
+                self.sheet_view.scroll(1 if k == pygame.K_DOWN else -1)
+            elif k in (pygame.K_h, pygame.K_F1):
+                self.toggle_help()
+            return
+        if self._typing() or self.file_dialog is not None:
+            # keys belong to the text field or the file dialog: no shortcut fires
+            if k == pygame.K_ESCAPE and self.file_dialog is not None:
+                self.file_dialog.kill()
+                self.file_dialog = None
+            return
         if k == pygame.K_ESCAPE:
             if self.file_dialog is not None:
                 self.file_dialog.kill()
@@ -551,8 +790,19 @@ class App:
             elif c.phase == "replay":
                 c.exit_replay()
             return
-        if ctrl and k == pygame.K_q:
-            self.running = False
+        if ctrl and k in (pygame.K_EQUALS, pygame.K_PLUS, pygame.K_KP_PLUS):
+            self.step_text_scale(1)
+        elif ctrl and k in (pygame.K_MINUS, pygame.K_KP_MINUS):
+            self.step_text_scale(-1)
+        elif ctrl and k in (pygame.K_0, pygame.K_KP0):
+            self.set_text_scale(1.0)
+        elif k in (pygame.K_PAGEUP, pygame.K_PAGEDOWN):
+            for v in self._scroll_views():
+                if v.rect.collidepoint(self.mouse):
+                    v.page(1 if k == pygame.K_PAGEDOWN else -1)
+                    break
+        elif ctrl and k == pygame.K_q:
+            self.request_quit()
         elif ctrl and k == pygame.K_s:
             self.open_save_dialog()
         elif ctrl and k == pygame.K_o:
@@ -561,7 +811,7 @@ class App:
             if c.phase == "handover":
                 c.team_ready()
             elif c.phase == "plan":
-                c.end_turn()
+                self.request_end_turn()
             elif c.phase == "start":
                 self._start_from_list()
         elif k == pygame.K_SPACE:
@@ -572,6 +822,10 @@ class App:
             return
         elif k == pygame.K_i:
             self.toggle_instructor()
+        elif k == pygame.K_b:
+            self.open_sheet("briefing")
+        elif k == pygame.K_d and c.phase in ("replay", "over"):
+            self.open_sheet("debrief")
         elif k == pygame.K_r:
             c.exit_replay() if c.phase == "replay" else c.enter_replay()
         elif k == pygame.K_LEFT:
@@ -583,8 +837,7 @@ class App:
         elif k == pygame.K_END:
             c.replay_to(len(c.history) - 1)
         elif k == pygame.K_l:
-            self.map.show_legend = not self.map.show_legend
-            self.map._scene = None
+            self.map.toggle_legend()
         elif k == pygame.K_F12:
             os.makedirs(self.screenshot_dir, exist_ok=True)
             path = os.path.join(self.screenshot_dir, time.strftime("greatpower-%Y%m%d-%H%M%S.png"))
@@ -601,7 +854,7 @@ class App:
         c = self.ctrl
         w = self.w
         if el is w["end"]:
-            c.end_turn()
+            self.request_end_turn()
         elif el is w["instructor"]:
             self.toggle_instructor()
         elif el is w["save"]:
@@ -624,6 +877,10 @@ class App:
             c.exit_replay()
         elif el is w["skip"]:
             c.skip_animation()
+        elif el is w["sheet_ok"]:
+            self.sheet_ok()
+        elif el is w["sheet_debrief"]:
+            self.open_sheet("debrief")
         elif el is w["ready"]:
             c.team_ready()
         elif el is w["start_go"]:
@@ -632,6 +889,247 @@ class App:
             c.start([])
         elif self.instructor is not None and el is self.inst_widgets.get("inject"):
             self._inject_from_form()
+        elif self.instructor is not None and el in getattr(self, "inst_remove", []):
+            self.ctrl.withdraw_event(self.inst_remove.index(el))
+            self._build_instructor()
+
+    # ------------------------------------------------------------------ sheets
+    SHEET_TITLES = {
+        "briefing": "Briefing",
+        "results": "The month's results",
+        "end": "Game over",
+        "debrief": "Debrief",
+    }
+
+    def current_sheet(self) -> str | None:
+        """The sheet over the body now: one opened by a key or the flow, or the month's results."""
+        if self.sheet is not None:
+            return self.sheet
+        if self.ctrl.phase == "results":
+            return "results"
+        return None
+
+    def open_sheet(self, kind: str | None) -> None:
+        """Open a sheet (``briefing``, ``end``, ``debrief``) or close it (``None``)."""
+        self.sheet = kind
+        self.sheet_view.first = 0
+        self.sheet_view.invalidate()
+        self._gui_sig = None
+
+    def sheet_ok(self) -> None:
+        """The sheet's main button (Enter): go on from the results, or close the sheet."""
+        kind = self.current_sheet()
+        if kind == "results":
+            self.ctrl.dismiss_results()
+        elif kind is not None:
+            self.open_sheet(None)
+        self._gui_sig = None
+
+    def briefing_team(self) -> str | None:
+        """Whose briefing B opens: the team planning now, else the selected or focus state."""
+        c = self.ctrl
+        if c.current_team:
+            return c.current_team
+        sel = c.selection
+        if sel and sel[0] == "actor":
+            return sel[1]
+        return c.teams[0] if c.teams else None
+
+    def _sheet_rows(self, kind: str, width: int) -> list:
+        from sim.briefing import briefing
+        from sim.describe import month_summary
+
+        c, fs = self.ctrl, self.fs
+        f = Flow(self.fonts, width, fs)
+        big = round(fs * 1.35)
+        if kind == "briefing":
+            team = self.briefing_team()
+            if team is None:
+                f.text("No team to brief.", theme.TEXT_DIM)
+                return f.rows
+            b = briefing(c.model, team)
+            f.text(f"Briefing for {self.name(team)} ({team}), {b['date']}", theme.ACCENT, bold=True, size=big)
+            f.text("Only this team should read it. B opens it again at any time.", theme.TEXT_DIM)
+            if b.get("story"):
+                f.heading("The situation")
+                f.text(b["story"])
+            if b.get("situation"):
+                f.text(b["situation"])
+            f.heading("Your interests")
+            for it in b["interests"]:
+                f.text(f"{it['text']} [source: {it['source']}]", indent=fs // 2)
+            f.heading("Your objectives")
+            for ob in b["objectives"]:
+                by = f", by turn {ob['by']}" if ob.get("by") is not None else ""
+                f.text(f"{ob['text']} ({ob['points']:g} points{by})", indent=fs // 2)
+            if not b["objectives"]:
+                f.text("This scenario sets no objectives for you: your score is how close the issues come to your interests.", theme.TEXT_DIM)
+            if b["red_lines"]:
+                f.heading("Your red lines")
+                for rl in b["red_lines"]:
+                    f.text(rl["text"], indent=fs // 2)
+            if b["others_red_lines"]:
+                f.heading("Others' red lines")
+                for rl in b["others_red_lines"]:
+                    f.text(rl["text"], indent=fs // 2)
+            f.heading("Your channels")
+            for ch in b["channels"]:
+                f.text(ch["text"], indent=fs // 2, marker=theme.channel_colour(ch["status"], 1.0 if ch["status"] == "open" else 0.0))
+            if b["partners"] or b["rivals"]:
+                f.heading("Partners and rivals")
+                for p in b["partners"]:
+                    f.text(f"Partner: {p['name']} (alignment {p['alignment']:+.2f}, tension {p['tension']:.2f})", indent=fs // 2)
+                for p in b["rivals"]:
+                    f.text(f"Rival: {p['name']} (tension {p['tension']:.2f}, alignment {p['alignment']:+.2f})", indent=fs // 2)
+            return f.rows
+        if kind == "results":
+            t = len(c.history) - 1
+            snap = c.history[-1]
+            f.text(f"The month's results: {snap['date']} (turn {t})", theme.ACCENT, bold=True, size=big)
+            f.text("They stay until you move on: Enter or Continue.", theme.TEXT_DIM)
+            self._score_rows(f, t)
+            f.heading("What changed")
+            for line in month_summary(c.record(t), t, focus=list(c.humans)):
+                f.text("- " + line, indent=0)
+            return f.rows
+        if kind == "end":
+            t = len(c.history) - 1
+            end = (c.model.end_state or "horizon").replace("_", " ")
+            f.text(f"Game over: {end} after {c.model.turn} turns", theme.ACCENT, bold=True, size=big)
+            f.heading("The teams ranked by score")
+            for k, (team, total, _d) in enumerate(c.scores(t)):
+                f.text(f"{k + 1}. {self.name(team)} ({team}): {total:+.1f} points", bold=k == 0, size=round(fs * 1.15))
+            self._score_rows(f, t, ranking=False)
+            f.text("D opens the debrief; R replays the game turn by turn; Ctrl+S saves it.", theme.TEXT_DIM)
+            return f.rows
+        # debrief: at the end, or from the replay at the turn shown
+        t = c.shown_turn() if c.phase == "replay" else len(c.history) - 1
+        f.text(f"Debrief: {c.static.name}, turn {t} of {c.model.horizon}", theme.ACCENT, bold=True, size=big)
+        qs = list(getattr(c.scenario, "debrief_questions", []) or [])
+        if qs:
+            f.heading("Questions for the class")
+            for k, q in enumerate(qs):
+                f.text(f"{k + 1}. {q}", indent=fs // 2)
+        self._score_rows(f, t)
+        rec = c.record(t)
+        f.heading("Month by month")
+        for tt in range(1, t + 1):
+            lines = month_summary(rec, tt, focus=list(c.humans))
+            f.text(f"Turn {tt} ({c.history[tt]['date']})", bold=True)
+            for line in lines[:4]:
+                f.text("- " + line, indent=fs // 2)
+        f.text(
+            "For the class's game against the same scenario played by the AI alone over many "
+            "seeds, save the game and run: python run.py debrief SAVE.json --out DIR",
+            theme.TEXT_DIM,
+        )
+        return f.rows
+
+    def _score_rows(self, f: Flow, turn: int, ranking: bool = True) -> None:
+        from sim.score import STATUS_WORDS, score
+
+        c = self.ctrl
+        rec = c.record(turn)
+        f.heading("Scorecard" if ranking else "How the scores are made up")
+        for team, total, delta in c.scores(turn):
+            b = score(rec, team, turn)
+            if ranking:
+                f.text(f"{self.name(team)} ({team}): {total:+.1f} points ({delta:+.1f} this month)", bold=True)
+            else:
+                f.text(f"{self.name(team)} ({team})", bold=True)
+            f.text(
+                f"issues {b.issue_points:+.1f}, objectives {b.objective_points:+.1f}, "
+                f"crises and clashes -{b.penalty_points:.1f}",
+                indent=self.fs // 2,
+            )
+            for r in b.objectives:
+                f.text(f"{r.text}: {STATUS_WORDS.get(r.status, r.status)}", theme.TEXT_DIM, indent=self.fs)
+
+    # ------------------------------------------------------------------ questions
+    def confirm(self, title: str, text: str, yes: str, on_yes) -> None:
+        """Ask before something that loses play: a dialog whose button (or Enter) runs ``on_yes``.
+
+        Args:
+            title: the window's title.
+            text: the question, plain text.
+            yes: the confirm button's label, e.g. "Quit".
+            on_yes: a callable with no arguments.
+        """
+        from html import escape
+
+        if self.confirm_dialog is not None:
+            self.confirm_dialog.kill()
+        self.messages.append(text)
+        self.confirm_dialog = dlg = UIConfirmationDialog(
+            self._center(500, 230),
+            escape(text),
+            self.manager,
+            window_title=title,
+            action_short_name=yes,
+            blocking=True,
+        )
+        self._fit_buttons(dlg, [dlg.cancel_button, dlg.confirm_button], dlg.confirmation_text)
+        self._on_confirm = on_yes
+
+    def _fit_buttons(self, win, buttons, text_box) -> None:
+        """Give a dialog's buttons room for their text at the body size (pygame_gui makes them
+        30 pixels high), and its text the room above them."""
+        pad, bh = self.pad, self.bh
+        from pygame_gui.core.utility import translate
+
+        for b in buttons:  # right to left: each right-anchored to the window or its neighbour
+            w = self.button_width(translate(b.text))
+            b.set_dimensions((w, bh))
+            b.set_relative_position((-(w + pad), -(bh + pad)))
+            b.rebuild()
+        cw, ch = win.get_container().get_size()
+        text_box.set_dimensions((cw - 2 * pad, max(bh, ch - bh - 3 * pad)))
+
+    def _confirmed(self) -> None:
+        fn, dlg = self._on_confirm, self.confirm_dialog
+        self.confirm_dialog, self._on_confirm = None, None
+        if dlg is not None and dlg.alive():
+            dlg.kill()
+        if fn is not None:
+            fn()
+
+    def _unsaved_play(self) -> bool:
+        return self.ctrl.unsaved and self.ctrl.phase != "start"
+
+    def request_quit(self) -> None:
+        """Quit, after asking if the game has play that was not saved."""
+        if not self._unsaved_play():
+            self.running = False
+            return
+        self.confirm(
+            "Quit the game?",
+            f"This game has play that was not saved (turn {self.ctrl.model.turn}). "
+            "Quit anyway? (Ctrl+S saves it.)",
+            "Quit",
+            lambda: setattr(self, "running", False),
+        )
+
+    def request_end_turn(self) -> None:
+        """End the team's turn; with no action chosen, ask first."""
+        c = self.ctrl
+        if c.phase != "plan":
+            return
+        team = c.current_team
+        if team is not None and not c.chosen.get(team):
+            pend = len(c.shown_snapshot().get("pending", {}).get(team, []))
+            extra = f" {pend} proposal{'s' * (pend != 1)} to it will go unanswered." if pend else ""
+            self.confirm(
+                "End the turn with no action?",
+                f"{self.name(team)} has chosen no action this month.{extra} End its turn anyway?",
+                "End turn",
+                c.end_turn,
+            )
+            return
+        c.end_turn()
+
+    def name(self, actor: str) -> str:
+        """A state's name as the widgets can draw it (its id where the font lacks the script)."""
+        return self.ctrl.static.names.get(actor, actor)
 
     def _start_from_list(self) -> None:
         picked = [
@@ -640,20 +1138,6 @@ class App:
         ]
         order = [a for a in picked if a in self.ctrl.static.actor_ids]
         self.ctrl.start(order)
-
-    def _on_list(self, el, text) -> None:
-        c = self.ctrl
-        if el is self.w["available"]:
-            a = self._avail_map.get(text)
-            if a is not None:
-                if a in c.chosen.get(c.current_team, []):
-                    c.unchoose(a)
-                else:
-                    c.choose(a)
-        elif el is self.w["chosen"]:
-            a = self._chosen_map.get(text)
-            if a is not None:
-                c.unchoose(a)
 
     def _on_dropdown(self, el, text) -> None:
         if el is self.w.get("category"):
@@ -667,15 +1151,17 @@ class App:
                     self.inst_form[key] = (
                         el.selected_option[1] if isinstance(el.selected_option, tuple) else text
                     )
-                    if key in ("kind", "theatre", "a"):
+                    if key in ("kind", "theatre", "a", "channel"):
                         self._build_instructor()
                     break
 
     # ------------------------------------------------------------------ windows
     def _center(self, w: float, h: float) -> pygame.Rect:
+        """A window of ``w`` x ``h`` at the reference size, grown with the body text, centred and
+        never larger than the window."""
         W, H = self.layout.size
-        s = self.layout.scale
-        ww, hh = min(W - 20, round(w * s)), min(H - 20, round(h * s))
+        s = self.fs / BODY_PX  # windows grow with their text
+        ww, hh = min(W - 8, round(w * s)), min(H - 8, round(h * s))
         return pygame.Rect((W - ww) // 2, (H - hh) // 2, ww, hh)
 
     def toggle_help(self) -> None:
@@ -718,21 +1204,28 @@ class App:
         st = c.static
         snap = c.history[-1]
         f = self.inst_form
-        pos = self.instructor.rect.topleft if self.instructor is not None else None
+        pos = None
         if self.instructor is not None:
+            # the window's rect includes its shadow: keep the place it was asked for (or dragged to)
+            pos = (
+                self.instructor.rect.x + self._inst_shadow[0],
+                self.instructor.rect.y + self._inst_shadow[1],
+            )
             self.instructor.kill()
         r = self._center(560, 420)
         if pos:
-            r.topleft = pos
+            W, H = self.layout.size
+            r.topleft = (max(0, min(pos[0], W - r.w)), max(0, min(pos[1], H - r.h)))
         self.instructor = UIWindow(
             r,
             self.manager,
             window_display_title="Instructor: inject an event for the next turn",
             resizable=False,
         )
+        self._inst_shadow = (r.x - self.instructor.rect.x, r.y - self.instructor.rect.y)
         self.inst_widgets = {}
         s = self.layout.scale
-        pad, bh = round(8 * s), round(32 * s)
+        pad, bh = self.pad, self.bh
         cw = r.w - 32
         lw = round(cw * 0.34)
         y = [pad]
@@ -773,17 +1266,14 @@ class App:
             row("Over channel", "channel", chans)
             row("Tension relief", "size", [("0.10", "0.1"), ("0.05", "0.05"), ("0.20", "0.2")])
         elif kind == "expulsion":
+            # channels that have staff to expel now (closed ones have none), in persons
             staffed = [
-                (f"{ch}  ({v['staff']:g} staff)", ch)
+                (f"{ch}  ({v['staff']:g} of {v['staff_baseline']:g} staff)", ch)
                 for ch, v in snap["channels"].items()
-                if v["staff_baseline"] > 1
+                if v["status"] != "closed" and v["staff"] >= 1
             ]
             row("Channel", "channel", staffed)
-            row(
-                "Share of normal staff",
-                "size",
-                [("10 %", "0.1"), ("25 %", "0.25"), ("50 %", "0.5")],
-            )
+            row("Staff to expel", "size", self._expulsion_counts(snap, f.get("channel")))
         elif kind == "red_line":
             row(
                 "Red line",
@@ -824,6 +1314,53 @@ class App:
             self.manager,
             container=self.instructor,
         )
+        y[0] += bh + pad
+        self.inst_remove = []
+        rw = round(cw * 0.22)
+        for i, ev in enumerate(q):
+            UILabel(
+                pygame.Rect(pad, y[0], cw - rw - 3 * pad, bh),
+                describe_event(ev, st),
+                self.manager,
+                container=self.instructor,
+            )
+            self.inst_remove.append(
+                UIButton(
+                    pygame.Rect(cw - rw - pad, y[0], rw, bh),
+                    "Remove",
+                    self.manager,
+                    container=self.instructor,
+                )
+            )
+            self.inst_widgets[f"remove{i}"] = self.inst_remove[-1]
+            y[0] += bh + pad
+        title_h = self.instructor.rect.h - self.instructor.get_container().rect.h
+        H = self.layout.size[1]
+        want = min(H - 4, y[0] + title_h + 2 * pad + 30)
+        if want != self.instructor.rect.h:
+            self.instructor.set_dimensions((self.instructor.rect.w, want))
+            if self.instructor.rect.bottom > H:
+                self.instructor.set_position((self.instructor.rect.x, max(0, H - want)))
+
+    @staticmethod
+    def _expulsion_counts(snap: dict, channel: str | None) -> list[tuple[str, str]]:
+        """Choices of how many staff to expel from a channel: persons it has now.
+
+        A quarter, half or all of its current staff (and a tenth where that is at least one
+        person), each as the share of its normal staff that the event takes (``size``).
+        """
+        v = snap["channels"].get(channel or "")
+        if not v or v["staff"] < 1 or v["staff_baseline"] <= 0:
+            return []
+        now, base = v["staff"], v["staff_baseline"]
+        out, seen = [], set()
+        for frac, word in ((0.25, "a quarter"), (0.5, "half"), (1.0, "all"), (0.1, "a tenth")):
+            n = max(1, round(now * frac))
+            if n in seen or n > now:
+                continue
+            seen.add(n)
+            out.append((f"{n:g} of {now:g} ({word})", f"{n / base:.6g}"))
+        return out
 
     def instructor_event(self) -> dict:
         """The event dict of the instructor's form (what :meth:`GameController.inject` gets)."""
@@ -845,7 +1382,7 @@ class App:
             if f.get("channel"):
                 ev["channel"] = f["channel"]
         elif kind == "expulsion":
-            ev.update(channel=f.get("channel"), size=float(f.get("size") or 0.1))
+            ev.update(channel=f.get("channel"), size=float(f.get("size") or 0.0))
         elif kind == "red_line":
             a, _, x = (f.get("redline") or "|").partition("|")
             ev.update(actor=a, issue=x)
@@ -868,7 +1405,13 @@ class App:
         from html import escape
 
         self.messages.append(text)
-        UIMessageWindow(self._center(520, 240), escape(text), self.manager, window_title=title)
+        win = UIMessageWindow(self._center(520, 240), escape(text), self.manager, window_title=title)
+        self._fit_buttons(win, [win.dismiss_button], win.text_block)
+
+    def show_toast(self, text: str, seconds: float = 4.0) -> None:
+        """A short message over the map that fades by itself (also kept in :attr:`messages`)."""
+        self.messages.append(text)
+        self.toast = (text, seconds)
 
     def _default_save_path(self) -> str:
         stem = Path(self.ctrl.scenario_path).stem
@@ -890,6 +1433,7 @@ class App:
             initial_file_path=self._default_save_path(),
             allow_existing_files_only=False,
         )
+        self.manager.set_focus_set(self.file_dialog.file_path_text_line)  # typing names the file
 
     def open_load_dialog(self) -> None:
         """The load dialog (a pygame_gui file dialog) in the save directory."""
@@ -910,6 +1454,14 @@ class App:
         self.file_dialog = None
         if mode == "save":
             self.save_game(path)
+        elif mode == "load" and self._unsaved_play():
+            self.confirm(
+                "Load another game?",
+                f"Loading {Path(path).name} replaces this game, whose play was not saved "
+                f"(turn {self.ctrl.model.turn}). Load anyway?",
+                "Load",
+                lambda: self.load_game(path),
+            )
         elif mode == "load":
             self.load_game(path)
 
@@ -917,6 +1469,7 @@ class App:
         """Save to ``path``; a failure shows a message. Returns whether it was written."""
         try:
             self.ctrl.save(path)
+            self.show_toast(f"Saved turn {self.ctrl.model.turn} to {path}")
             return True
         except saves.SaveError as exc:
             self.show_message("Not saved", str(exc))
@@ -927,17 +1480,9 @@ class App:
 
         A corrupt or foreign save shows a message and leaves the current game as it was.
         """
-        from sim.loader import ScenarioError, load_scenario
-
         try:
             data = saves.read_save(path)
-            sc_path = saves.find_scenario(data, path)
-            try:
-                sc = load_scenario(sc_path)
-            except ScenarioError as exc:
-                raise saves.SaveError(
-                    f"the save's scenario {sc_path} does not load: {exc.problems[0] if exc.problems else exc}"
-                ) from None
+            sc, sc_path = saves.scenario_of(data, path)
             ctrl = GameController.from_save(data, sc, sc_path, anim_seconds=self.ctrl.anim_seconds)
         except saves.SaveError as exc:
             self.show_message("Cannot load this save", str(exc))
@@ -948,6 +1493,8 @@ class App:
     def set_controller(self, ctrl: GameController) -> None:
         """Switch to another game (after a load)."""
         self.ctrl = ctrl
+        self._act_text = {}
+        self._briefed, self._end_shown, self.sheet = set(), False, None
         pygame.display.set_caption(f"Great-power bargaining - {ctrl.static.name}")
         self._new_renderers()
         self._build(self.layout.size)
@@ -955,7 +1502,7 @@ class App:
     # ------------------------------------------------------------------ frame
     def resize(self, w: int, h: int) -> None:
         """Re-lay out everything for a new window size."""
-        w, h = max(w, 320), max(h, 240)
+        w, h = max(w, 160), max(h, 120)
         if self.screen.get_size() != (w, h):
             self.screen = pygame.display.set_mode((w, h), pygame.RESIZABLE)
         inst = self.instructor is not None
@@ -969,31 +1516,34 @@ class App:
     def update(self, dt: float) -> None:
         """Advance the animation and the widgets by ``dt`` seconds."""
         self.ctrl.tick(dt)
+        if self.toast is not None:
+            left = self.toast[1] - dt
+            self.toast = (self.toast[0], left) if left > 0 else None
         self._sync()
         self.manager.update(dt)
 
     def draw(self) -> None:
         """Draw one frame onto the window surface (no flip)."""
         c, L, surf = self.ctrl, self.layout, self.screen
-        s = L.scale
-        if surf.get_size() != L.size:
-            surf.fill(theme.BG)
+        s = self.text_scale * L.scale
+        fs = self.fs
         if c.phase == "start":
             draw_screen_message(
                 surf,
                 self.fonts,
                 [
-                    ("Great-power bargaining", 30, theme.ACCENT, True),
-                    (c.static.name, 18, theme.TEXT, False),
+                    ("Great-power bargaining", round(fs * 1.9), theme.ACCENT, True),
+                    (c.static.name, round(fs * 1.15), theme.TEXT, False),
                     (
-                        "Choose the states that human teams play (click to toggle; hot-seat order = list order).",
-                        15,
+                        "Choose the states that human teams play (click to toggle; hot-seat order = list order). "
+                        "The AI plays all the others. Enter starts.",
+                        fs,
                         theme.TEXT_DIM,
                         False,
                     ),
-                    ("The AI plays all the others. Enter starts.", 15, theme.TEXT_DIM, False),
                 ],
-                s,
+                fs,
+                bottom=self.w["start_list"].rect.top,
             )
         elif c.phase == "handover":
             team = c.current_team
@@ -1001,38 +1551,31 @@ class App:
                 surf,
                 self.fonts,
                 [
-                    (f"Turn {c.model.turn + 1}: hand over to", 22, theme.TEXT_DIM, False),
-                    (f"{c.static.names[team]} ({team})", 40, theme.ACCENT, True),
-                    ("The previous team's choices are hidden.", 16, theme.TEXT_DIM, False),
+                    (f"Turn {c.model.turn + 1}: hand over to", round(fs * 1.4), theme.TEXT_DIM, False),
+                    (f"{self.name(team)} ({team})", round(fs * 2.5), theme.ACCENT, True),
+                    ("The previous team's choices are hidden.", fs, theme.TEXT_DIM, False),
                     (
                         f"Team {c.team_index + 1} of {len(c.humans)}: press Enter or the button when ready.",
-                        16,
+                        fs,
                         theme.TEXT_DIM,
                         False,
                     ),
                 ],
-                s,
+                fs,
+                bottom=self.w["ready"].rect.top,
             )
         else:
             surf.fill(theme.BG)
-            draw_top(surf, L.top)
+            self._draw_top(surf)
             snap = c.shown_snapshot()
             focus = c.focus_actor()
             key = (c.shown_turn(), len(c.history), c.selection, c.hover, focus, tuple(c.humans))
-            self.map.draw(
-                surf,
-                snap,
-                focus=focus,
-                selected=c.selection,
-                hover=c.hover,
-                humans=c.humans,
-                key=key,
-            )
+            self.map.draw(surf, snap, focus=focus, selected=c.selection, hover=c.hover, humans=c.humans, key=key)
             moved = {}
             if c.animating and c.overlay is not None:
                 prev = c.history[c.shown_turn() - 1] if c.shown_turn() >= 1 else None
                 self.map.draw_overlay(surf, snap, c.overlay, c.overlay_t, prev)
-                draw_banner(surf, self.fonts, L.map, c.overlay.summary(), c.overlay_t, s)
+                draw_banner(surf, self.fonts, L.map, c.overlay.summary(), c.overlay_t, fs)
                 moved = {m["issue"]: (m["from"], m["to"]) for m in c.overlay.issues}
             elif c.phase == "replay":
                 draw_banner(
@@ -1041,7 +1584,7 @@ class App:
                     L.map,
                     f"REPLAY  turn {c.replay_cursor} of {len(c.history) - 1}  ({snap['date']})",
                     0.0,
-                    s,
+                    fs,
                 )
             item = c.shown_item
             hidden = (
@@ -1051,24 +1594,67 @@ class App:
                 and item[1] in c.humans
                 and item[1] != c.current_team
             )
-            self.panels.draw_selected(
-                surf,
-                L.selected,
-                snap,
-                item,
-                humans=c.humans,
-                pending_hidden=hidden,
-                key=(c.shown_turn(), len(c.history)),
-            )
-            hist = {x: c.issue_history(x) for x in snap["issues"]}
-            self.panels.draw_issues(
-                surf, L.issues, snap, hist, moved, c.overlay_t, key=(c.shown_turn(), len(c.history))
-            )
+            pkey = (c.shown_turn(), len(c.history))
+            self.panel_views = {
+                "selected": self.panels.draw_selected(
+                    surf, L.selected, snap, item, fs=fs, humans=c.humans, pending_hidden=hidden, key=pkey
+                ),
+                "issues": self.panels.draw_issues(
+                    surf,
+                    L.issues,
+                    snap,
+                    {x: c.issue_history(x) for x in snap["issues"]},
+                    moved,
+                    c.overlay_t,
+                    fs=fs,
+                    key=pkey,
+                ),
+            }
             pygame.draw.rect(surf, theme.PANEL, L.menu)
             pygame.draw.rect(surf, theme.PANEL_EDGE, L.menu, 1)
             pygame.draw.rect(surf, theme.PANEL, L.log)
             pygame.draw.rect(surf, theme.PANEL_EDGE, L.log, 1)
+            sheet = self.current_sheet()
+            if sheet is not None:
+                self._draw_sheet(surf, sheet)
+            elif c.phase == "plan" and c.current_team is not None:
+                self._draw_menu(surf)
         self.manager.draw_ui(surf)
+        if self.toast is not None:
+            self.toast_rect = draw_toast(surf, self.fonts, L.map, self.toast[0], fs)
+
+    def _draw_top(self, surf: pygame.Surface) -> None:
+        draw_top(surf, self.layout.top)
+        r = self.status_rect
+        F, fs = self.fonts, self.fs
+        y = r.y
+        lh = F.font(fs, True).get_linesize()
+        for line in F.wrap(self.status_text, fs, r.w, bold=True)[: max(1, r.h // lh)]:
+            surf.blit(F.text(line, fs, theme.ACCENT, bold=True), (r.x, y))
+            y += lh
+
+    def _draw_sheet(self, surf: pygame.Surface, kind: str) -> None:
+        W, H = surf.get_size()
+        top = self.layout.top[3]
+        surf.fill(theme.BG, (0, top, W, H - top))
+        pygame.draw.rect(surf, theme.PANEL, self.sheet_rect, border_radius=6)
+        pygame.draw.rect(surf, theme.ACCENT, self.sheet_rect, 2, border_radius=6)
+        c = self.ctrl
+        key = (kind, len(c.history), c.shown_turn(), c.current_team, self.briefing_team())
+        self.sheet_view.set_content(key, lambda width: self._sheet_rows(kind, width))
+        self.sheet_view.hover = None
+        self.sheet_view.draw(surf)
+
+    def _draw_menu(self, surf: pygame.Surface) -> None:
+        F, fs = self.fonts, self.fs
+        r = self.menu_title_rect
+        y = r.y
+        for line in F.wrap(self.menu_title, fs, r.w, True)[: max(1, r.h // F.font(fs, True).get_linesize())]:
+            surf.blit(F.text(line, fs, theme.TEXT, bold=True), (r.x, y))
+            y += F.font(fs, True).get_linesize()
+        for v in self.views.values():
+            v.hover = v.at(self.mouse)
+            v.draw(surf, bg=(34, 39, 52))
 
     def frame(self, dt: float | None = None) -> float:
         """Handle queued events, update, draw and flip once; returns the frame's seconds."""

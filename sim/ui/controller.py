@@ -13,6 +13,8 @@ Phases::
   exactly :meth:`GreatPowerModel.legal_actions`; End turn passes to the next team, and after the
   last team every team's choice goes through :meth:`GreatPowerModel.submit` and the turn resolves.
 * ``animate``: what changed is shown for ``anim_seconds`` (skippable).
+* ``results``: the month's results in words; they stay until the instructor moves on
+  (:meth:`GameController.dismiss_results`), before any hand-over.
 * ``over``: the game has ended; replay is open.
 * ``replay``: a cursor over the per-turn snapshots, forward and back.
 
@@ -32,17 +34,17 @@ from sim.actions import Action
 from sim.model import GreatPowerModel
 from sim.ui import save as saves
 
-PHASES = ("start", "handover", "plan", "animate", "replay", "over")
+PHASES = ("start", "handover", "plan", "animate", "results", "replay", "over")
 AGREEMENT_OUTCOMES = ("compromise", "capitulation", "agreement")
 ACTION_GROUPS = (
-    ("answer", "Answer proposals"),
-    ("vote", "Vote on motions"),
-    ("propose", "Propose (talks)"),
-    ("channel", "Channels: open, suspend, close"),
-    ("staff", "Staff: expel, restore"),
-    ("set_posture", "Military posture"),
-    ("joint_patrol", "Joint patrols"),
-    ("apply_membership", "Apply for membership"),
+    ("answer", "Answers"),
+    ("vote", "Votes"),
+    ("propose", "Proposals"),
+    ("channel", "Channels"),
+    ("staff", "Staff"),
+    ("set_posture", "Posture"),
+    ("joint_patrol", "Patrols"),
+    ("apply_membership", "Membership"),
     ("pass", "Pass"),
 )
 """Categories of the action menu, in menu order; every legal action falls in exactly one."""
@@ -233,6 +235,8 @@ class GameController:
         humans: ids of the human teams in hot-seat order; ``None`` opens the start screen.
         turns: horizon override.
         anim_seconds: how long the end-of-turn animation lasts.
+        overrides: ``{dotted path: value}`` already applied to ``scenario`` (``play --set``);
+            kept in saves so that loading applies them again.
     """
 
     def __init__(
@@ -244,8 +248,10 @@ class GameController:
         humans: list[str] | None = None,
         turns: int | None = None,
         anim_seconds: float = 1.6,
+        overrides: dict | None = None,
     ):
         self.scenario = scenario
+        self.overrides = dict(overrides or {})
         self.scenario_path = str(scenario_path)
         self.seed = seed
         self.turns = turns
@@ -266,6 +272,9 @@ class GameController:
         self.version = 0
         """Counts changes of the game that widgets show (the selection and hover are not
         counted: the map and panels cache on them directly)."""
+        self.unsaved = False
+        """Whether the game has changed since it was started, saved or loaded (a turn played,
+        a choice made, an instructor event queued): quitting or loading then asks first."""
         if humans is None:
             self.phase = "start"
             self.preselected = [a for a, s in scenario.actors.items() if s.controller == "human"]
@@ -396,6 +405,7 @@ class GameController:
         mine.append(action)
         self.message = f"{team}: {action}"
         self.version += 1
+        self.unsaved = True
         return True
 
     def unchoose(self, action: Action) -> None:
@@ -404,6 +414,7 @@ class GameController:
         if team and action in self.chosen.get(team, []):
             self.chosen[team].remove(action)
             self.version += 1
+            self.unsaved = True
 
     def end_turn(self) -> bool:
         """End the current team's turn: hand over to the next team, or resolve the turn.
@@ -450,6 +461,7 @@ class GameController:
         self.message = self.overlay.summary()
         self.phase = "animate"
         self.version += 1
+        self.unsaved = True
         return True
 
     def tick(self, dt: float) -> None:
@@ -457,7 +469,13 @@ class GameController:
         if self.overlay is not None and self.overlay_t < 1.0:
             self.overlay_t = min(1.0, self.overlay_t + dt / max(self.anim_seconds, 1e-6))
             if self.overlay_t >= 1.0 and self.phase == "animate":
-                self._begin_turn()
+                self.phase = "results"
+                self.version += 1
+
+    def dismiss_results(self) -> None:
+        """The instructor moves on from the month's results: the next turn begins."""
+        if self.phase == "results":
+            self._begin_turn()
 
     def skip_animation(self) -> None:
         """Jump to the end of the animation."""
@@ -491,6 +509,21 @@ class GameController:
             f" ({ev.text})" if ev.text else ""
         )
         self.version += 1
+        self.unsaved = True
+        return True
+
+    def withdraw_event(self, index: int) -> bool:
+        """Remove the ``index``-th queued instructor event before the turn resolves.
+
+        Returns:
+            Whether an event was removed (``False`` for an index out of range or outside a game).
+        """
+        if self.phase in ("start", "replay", "over") or not 0 <= index < len(self.model.injected):
+            return False
+        ev = self.model.injected.pop(index)  # the model's queue of events for its next step
+        self.message = f"withdrawn: {ev.kind}" + (f" ({ev.text})" if ev.text else "")
+        self.version += 1
+        self.unsaved = True
         return True
 
     @property
@@ -602,6 +635,8 @@ class GameController:
             what = "all states are AI: End turn to watch the next month"
         elif self.phase == "animate":
             what = "resolving the turn"
+        elif self.phase == "results":
+            what = "the month's results (Enter to go on)"
         elif self.phase == "replay":
             what = f"REPLAY turn {self.replay_cursor} of {len(self.history) - 1}"
         else:
@@ -626,7 +661,36 @@ class GameController:
             snapshots=self.history,
             humans=self.humans,
             ui=ui,
+            overrides=self.overrides,
         )
+
+    def record(self, upto: int | None = None):
+        """The game so far as a :class:`sim.score.GameRecord` (turns 0..``upto``)."""
+        from sim.score import GameRecord
+
+        n = len(self.history) if upto is None else upto + 1
+        return GameRecord(self.scenario, self.history[:n], self.model.log[: n - 1])
+
+    @property
+    def teams(self) -> list[str]:
+        """The teams scored: the human teams, or in an all-AI game the playable states."""
+        from sim.schema import playable_ids
+
+        return list(self.humans) or playable_ids(self.scenario)
+
+    def scores(self, turn: int | None = None) -> list[tuple[str, float, float]]:
+        """``(team, total score, change since the previous turn)`` at a turn (default: the
+        turn shown), best first (:func:`sim.score.scoreboard`)."""
+        from sim.score import scoreboard
+
+        t = self.shown_turn() if turn is None else turn
+        key = (t, len(self.history))
+        if getattr(self, "_score_cache", (None,))[0] != key:
+            rec = self.record(t)
+            now = scoreboard(rec, self.teams, t)
+            before = {b.actor: b.total for b in scoreboard(rec, self.teams, t - 1)} if t > 0 else {}
+            self._score_cache = (key, [(b.actor, b.total, b.total - before.get(b.actor, b.total)) for b in now], now)
+        return self._score_cache[1]
 
     def save(self, path: str) -> str:
         """Write the game to ``path`` atomically.
@@ -639,6 +703,7 @@ class GameController:
         self.skip_animation()
         saves.write_save(path, self.to_save())
         self.message = f"saved turn {self.model.turn} to {path}"
+        self.unsaved = False
         return path
 
     @classmethod
@@ -664,6 +729,7 @@ class GameController:
             anim_seconds,
         )
         ui = data.get("ui") or {}
+        c.overrides = dict(data.get("overrides") or {})
         c.seed = model.seed_value
         c.static = StaticView.of(scenario, model.horizon)
         c.humans, c.model, c.history, c.preselected = (
@@ -675,7 +741,7 @@ class GameController:
         c.selection = c.hover = None
         c.replay_cursor, c._phase_before_replay = 0, "plan"
         c.overlay, c.overlay_t, c.message, c.last_resolve_s = None, 1.0, "", 0.0
-        c._legal_cache, c.version = None, 0
+        c._legal_cache, c.version, c.unsaved = None, 0, False
         c._begin_turn()
         try:
             chosen = {

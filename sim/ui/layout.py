@@ -1,9 +1,9 @@
-"""Screen layout in fractions of the window, so that a resize scales everything.
+"""Screen layout: the body text size and the regions of the window.
 
-At the reference size 1280x800::
+At 1280x800 and text scale 1::
 
     +---------------------------------------------------------------+
-    | top bar: status, End turn, Instructor, Save, Load, Replay, Help |
+    | top bar: status and scores            End turn ... Help buttons |
     +------------------------------------------+--------------------+
     | map (theatres, capitals, channels, legend) | selected state or  |
     |                                            | channel            |
@@ -11,6 +11,12 @@ At the reference size 1280x800::
     | action menu /      | turn log            | issues and their   |
     | replay controls    |                     | history            |
     +--------------------+---------------------+--------------------+
+
+The body text is 16 px at 1280x800 and grows with the window (its smaller ratio to 1280x800)
+and with the text scale; it is never under :data:`MIN_TEXT_PX`. The larger the text scale, the
+less room the map takes, so the panels get the room their text needs; the top bar is as tall as
+its text and buttons need (the app measures it). Every region lies inside the window, whatever
+its size: a small window gets smaller regions, never ones beyond its edge.
 """
 
 from __future__ import annotations
@@ -19,12 +25,26 @@ from dataclasses import dataclass
 
 Rect = tuple[int, int, int, int]
 
-TOP = 0.065
+BODY_PX = 16
+"""Body text size in pixels at 1280x800 and text scale 1 (readable from the back of a seminar
+room on a projector: judgement (ours), after the issue's 4 % of screen height for slides)."""
+MIN_TEXT_PX = 11
+"""The smallest body text, in tiny windows."""
+TEXT_SCALES = (0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5)
+"""The text scales that Ctrl+= and Ctrl+- step through."""
+REFERENCE = (1280, 800)
+
 MAP_W = 0.64
 MAP_H = 0.62
 MENU_W = 0.29
-SEL_H = 0.615
-MIN_SIZE = (800, 500)
+SHRINK = 0.12
+"""How much of the window's width and height the map gives up per unit of text scale above 1."""
+
+
+def body_px(w: int, h: int, text_scale: float = 1.0) -> int:
+    """The body text size in pixels for a window of ``w`` x ``h`` at ``text_scale``."""
+    k = min(w / REFERENCE[0], h / REFERENCE[1])
+    return max(MIN_TEXT_PX, round(BODY_PX * k * text_scale))
 
 
 def _r(x: float, y: float, w: float, h: float, W: int, H: int) -> Rect:
@@ -43,26 +63,46 @@ class Layout:
     log: Rect
     selected: Rect
     issues: Rect
+    text_scale: float = 1.0
 
     @classmethod
-    def for_size(cls, w: int, h: int) -> Layout:
-        """The layout of a ``w`` x ``h`` window (clamped to :data:`MIN_SIZE`)."""
-        W, H = max(w, MIN_SIZE[0]), max(h, MIN_SIZE[1])
-        body = 1.0 - TOP
+    def for_size(cls, w: int, h: int, top_h: int | None = None, text_scale: float = 1.0) -> Layout:
+        """The layout of a ``w`` x ``h`` window.
+
+        Args:
+            w: window width in pixels.
+            h: window height in pixels.
+            top_h: the top bar's height in pixels (default 6.5 % of the height).
+            text_scale: the text scale (a larger one gives the panels more room).
+        """
+        W, H = max(w, 1), max(h, 1)
+        top = top_h if top_h is not None else round(0.065 * H)
+        top = min(top, H // 2)
+        extra = max(0.0, text_scale - 1.0) * SHRINK
+        map_w = max(0.44, MAP_W - extra)
+        map_h = max(0.40, MAP_H - extra)
+        menu_w = map_w * 0.45  # the band under the map: the menu and the log share it
+        body_h = H - top
+        map_hp = round(body_h * map_h)
+        lower = body_h - map_hp
+        mw = round(W * map_w)
+        menu_wp = round(W * menu_w)
+        sel_h = round(body_h * (map_h - 0.005))
         return cls(
             size=(W, H),
-            top=_r(0, 0, 1, TOP, W, H),
-            map=_r(0, TOP, MAP_W, MAP_H, W, H),
-            menu=_r(0, TOP + MAP_H, MENU_W, body - MAP_H, W, H),
-            log=_r(MENU_W, TOP + MAP_H, MAP_W - MENU_W, body - MAP_H, W, H),
-            selected=_r(MAP_W, TOP, 1 - MAP_W, SEL_H - TOP, W, H),
-            issues=_r(MAP_W, SEL_H, 1 - MAP_W, 1 - SEL_H, W, H),
+            top=(0, 0, W, top),
+            map=(0, top, mw, map_hp),
+            menu=(0, top + map_hp, menu_wp, lower),
+            log=(menu_wp, top + map_hp, mw - menu_wp, lower),
+            selected=(mw, top, W - mw, sel_h),
+            issues=(mw, top + sel_h, W - mw, body_h - sel_h),
+            text_scale=text_scale,
         )
 
     @property
     def scale(self) -> float:
-        """Size relative to the reference height of 800 pixels."""
-        return self.size[1] / 800
+        """Size relative to the reference window (its smaller ratio to 1280x800)."""
+        return min(self.size[0] / REFERENCE[0], self.size[1] / REFERENCE[1])
 
 
 def inset(r: Rect, d: int) -> Rect:

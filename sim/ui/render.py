@@ -13,95 +13,13 @@ parts of an animation.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from pathlib import Path
 
 import pygame
 
 from sim.ui import geo, theme
 from sim.ui.controller import StaticView, TurnChanges
+from sim.ui.fonts import Fonts
 from sim.ui.layout import Rect
-
-try:
-    import pygame_gui
-
-    FONT_DIR = Path(pygame_gui.__file__).resolve().parent / "data"
-except ImportError:  # pragma: no cover - pygame_gui is a dependency of the ui extra
-    FONT_DIR = None
-
-
-class Fonts:
-    """Noto Sans (pygame_gui's bundled face) at any size, and a cache of rendered strings."""
-
-    def __init__(self, max_items: int = 3000):
-        self._fonts: dict[tuple[int, bool, bool], pygame.font.Font] = {}
-        self._cache: OrderedDict[tuple, pygame.Surface] = OrderedDict()
-        self._max = max_items
-        self._fit: dict[tuple, str] = {}
-
-    def font(self, size: int, bold: bool = False, italic: bool = False) -> pygame.font.Font:
-        """A font object (cached)."""
-        key = (size, bold, italic)
-        f = self._fonts.get(key)
-        if f is None:
-            name = (
-                "NotoSans-Bold.ttf"
-                if bold
-                else "NotoSans-Italic.ttf"
-                if italic
-                else "NotoSans-Regular.ttf"
-            )
-            path = FONT_DIR / name if FONT_DIR else None
-            f = pygame.font.Font(str(path) if path and path.exists() else None, size)
-            self._fonts[key] = f
-        return f
-
-    def text(
-        self, s: str, size: int, colour: tuple, bold: bool = False, italic: bool = False
-    ) -> pygame.Surface:
-        """A rendered string (antialiased, transparent background), cached."""
-        key = (s, size, colour, bold, italic)
-        surf = self._cache.get(key)
-        if surf is None:
-            surf = self.font(size, bold, italic).render(s, True, colour)
-            self._cache[key] = surf
-            if len(self._cache) > self._max:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
-        return surf
-
-    def wrap(self, s: str, size: int, width: int) -> list[str]:
-        """``s`` broken into lines of at most ``width`` pixels (at spaces)."""
-        f = self.font(size)
-        lines, cur = [], ""
-        for word in s.split(" "):
-            cand = f"{cur} {word}" if cur else word
-            if f.size(cand)[0] <= width or not cur:
-                cur = cand
-            else:
-                lines.append(cur)
-                cur = word
-        if cur:
-            lines.append(cur)
-        return lines
-
-    def fit(self, s: str, size: int, width: int, bold: bool = False) -> str:
-        """``s`` shortened with an ellipsis to fit ``width`` pixels (memoised)."""
-        key = (s, size, width, bold)
-        out = self._fit.get(key)
-        if out is not None:
-            return out
-        f = self.font(size, bold)
-        out = s
-        if f.size(s)[0] > width:
-            while out and f.size(out + "…")[0] > width:
-                out = out[:-1]
-            out += "…"
-        if len(self._fit) > 5000:
-            self._fit.clear()
-        self._fit[key] = out
-        return out
 
 
 # ---------------------------------------------------------------------- line patterns
@@ -236,6 +154,8 @@ class MapRenderer:
         self._base: tuple | None = None
         self._scene: tuple | None = None
         self.show_legend = True
+        self.legend_fits = True
+        """Whether the legend takes at most 30 % of the map (else it shows only when asked)."""
         self.capital_px: dict[str, tuple[int, int]] = {}
         self.seat_px: dict[str, tuple[int, int]] = {}
         self.arcs: dict[str, list[tuple[float, float]]] = {}
@@ -248,13 +168,24 @@ class MapRenderer:
         self._legend_cache: tuple | None = None
 
     # geometry ----------------------------------------------------------
-    def set_rect(self, rect: Rect, members: dict[str, list[str]]) -> None:
-        """Fit the map into ``rect`` (pixels) and recompute all geometry."""
+    def set_rect(
+        self, rect: Rect, members: dict[str, list[str]], label_px: int | None = None
+    ) -> None:
+        """Fit the map into ``rect`` (pixels) and recompute all geometry.
+
+        Args:
+            rect: the map's region in window pixels.
+            members: each bloc's members (their chips sit beside the labels).
+            label_px: the size of the state labels (default: scaled with the map's height).
+        """
         sig = tuple(sorted((b, tuple(m)) for b, m in members.items()))
-        if rect == self.rect and sig == self._members_sig and self.arcs:
+        if label_px is None:
+            label_px = self.label_px if self.arcs else max(11, round(14 * rect[3] / 496))
+        if rect == self.rect and sig == self._members_sig and self.arcs and label_px == self.label_px:
             return
         self.rect = rect
         self._members_sig = sig
+        self.label_px = label_px
         self.s = max(0.6, rect[3] / 496)
         self.proj = geo.Projection(rect)
         st = self.static
@@ -313,53 +244,129 @@ class MapRenderer:
         x, y = pts[len(pts) // 2]
         return round(x), round(y)
 
-    def _place_labels(self) -> None:
-        """Greedy placement of capital labels away from markers and other labels."""
+    def _fs(self, base: int) -> int:
+        """A map text size: ``base`` at the default label size of 13 (state labels)."""
+        return max(10, round(base * self.label_px / 13))
+
+    def marker_r(self, actor: str) -> int:
+        """Radius in pixels of a capital's marker."""
+        return round((7.5 if actor in self.static.great_powers else 5.5) * self.s)
+
+    def label_size(self, a: str) -> tuple[int, int]:
+        """Width and height of a state's label box: its id, then one chip per bloc."""
         f = self.fonts.font(self._fs(13), bold=True)
+        w, h = f.size(a)
+        chips = len(self._blocs_of(a))
+        return w + 6 + chips * (round(h * 0.42) + 2), h
+
+    @staticmethod
+    def _around(x: float, y: float, w: int, h: int, gap: float, step: float, rings: int):
+        """Boxes of ``w`` x ``h`` around ``(x, y)``, nearest first: on rings ``gap + k * step``
+        away, at 16 directions (right and left first)."""
+        angles = [0, 180, 30, -30, 150, -150, 60, -60, 120, -120, 90, -90, 15, -15, 165, -165]
+        for k in range(rings):
+            d = gap + k * step
+            for ang in angles:
+                c, s_ = math.cos(math.radians(ang)), math.sin(math.radians(ang))
+                cx = x + c * (d + w / 2)
+                cy = y - s_ * (d + h / 2)
+                yield pygame.Rect(round(cx - w / 2), round(cy - h / 2), w, h)
+
+    def _place_labels(self) -> None:
+        """Place the theatre names, then every label, where none overlaps another.
+
+        Greedy placement over candidate positions: theatre names first (below, above or
+        inside their area), then state labels from the most crowded capital outwards, then
+        bloc seats; each takes the nearest box around its marker that stays in the map and
+        overlaps no placed label, theatre name, other marker or the legend; a label placed
+        away from its marker gets a leader line.
+        """
+        area = pygame.Rect(self.rect).inflate(-4, -4)
+        self.legend_rect = None
+        lw, lh = self.legend_size()
+        self.legend_fits = lw * lh <= 0.3 * self.rect[2] * self.rect[3] and lw <= self.rect[2] * 0.6
+        if self.show_legend and self.legend_fits:
+            m = round(8 * self.s)
+            self.legend_rect = pygame.Rect(
+                self.rect[0] + m, self.rect[1] + self.rect[3] - lh - m, lw, lh
+            )
+        blocked = [self.legend_rect] if self.legend_rect else []
+        markers = {
+            a: pygame.Rect(x, y, 0, 0).inflate(2 * self.marker_r(a) + 6, 2 * self.marker_r(a) + 6)
+            for a, (x, y) in self.capital_px.items()
+        }
+        seat_r = round(7 * self.s)
+        for b, (x, y) in self.seat_px.items():
+            markers[b] = pygame.Rect(x - seat_r - 2, y - seat_r - 2, 2 * seat_r + 4, 2 * seat_r + 4)
+        # theatre names
+        self.theatre_label_rects = {}
+        tf = self.fonts.font(self._fs(12), italic=True)
         placed: list[pygame.Rect] = []
-        markers = [
-            pygame.Rect(x - 5, y - 5, 10, 10)
-            for x, y in list(self.capital_px.values()) + list(self.seat_px.values())
-        ]
-        self.label_rects = {}
-        ids = sorted(
-            self.capital_px,
-            key=lambda a: (a not in self.static.great_powers, self.capital_px[a][1]),
-        )
-        for a in ids:
-            x, y = self.capital_px[a]
-            w, h = f.size(a)
-            w += round(4 * self.s * len(self._blocs_of(a)) * 2)
+        for t, ring in self.theatre_px.items():
+            tw, th = tf.size(self.static.theatre_names.get(t, t))
+            xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+            x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+            cands = [
+                pygame.Rect(x0 + 3, y1 + 1, tw, th),
+                pygame.Rect(x0 + 3, y0 - th - 1, tw, th),
+                pygame.Rect(x0 + 3, y0 + 3, tw, th),
+                pygame.Rect((x0 + x1 - tw) // 2, (y0 + y1 - th) // 2, tw, th),
+                pygame.Rect(x1 - tw - 3, y1 + 1, tw, th),
+                pygame.Rect(x1 + 3, y0, tw, th),
+                pygame.Rect(x0 - tw - 3, y0, tw, th),
+            ]
             best = None
-            for ring in (1.0, 1.9, 2.9, 4.0):
-                for ang in (0, 180, -35, 35, 145, -145, -90, 90):
-                    d = (9 + 6 * (ring - 1)) * self.s
-                    cx = x + math.cos(math.radians(ang)) * d
-                    cy = y - math.sin(math.radians(ang)) * d
-                    if -90 < ang < 90:
-                        r = pygame.Rect(round(cx), round(cy - h / 2), w, h)
-                    elif ang in (90, -90):
-                        r = pygame.Rect(
-                            round(cx - w / 2), round(cy - (h if ang == 90 else 0)), w, h
-                        )
-                    else:
-                        r = pygame.Rect(round(cx - w), round(cy - h / 2), w, h)
-                    if (
-                        r.collidelist(placed) < 0
-                        and r.collidelist(markers) < 0
-                        and pygame.Rect(self.rect).contains(r)
-                    ):
-                        best = r
-                        break
-                if best:
+            for r in cands:
+                if area.contains(r) and r.collidelist(placed + blocked) < 0 and r.collidelist(list(markers.values())) < 0:
+                    best = r
                     break
             if best is None:
-                best = pygame.Rect(x + 6, y - h // 2, w, h)
+                best = next((r for r in cands if area.contains(r) and r.collidelist(placed + blocked) < 0), cands[0])
+            self.theatre_label_rects[t] = best
             placed.append(best)
-            self.label_rects[a] = best
+        # state labels, most crowded first; bloc seats last
+        caps = self.capital_px
+        h0 = self.fonts.font(self._fs(13), bold=True).get_height()
 
-    def _fs(self, base: int) -> int:
-        return max(9, round(base * self.s))
+        def crowd(a):
+            x, y = caps[a]
+            return sum(1 for b, (u, v) in caps.items() if b != a and abs(u - x) < 5 * h0 and abs(v - y) < 3 * h0)
+
+        order = sorted(caps, key=lambda a: (-crowd(a), a not in self.static.great_powers, a))
+        self.label_rects, self.seat_label_rects = {}, {}
+        self.leaders: set[str] = set()
+        jobs = [(a, caps[a], self.label_size(a), self.marker_r(a), "actor") for a in order]
+        sf = self.fonts.font(self._fs(11), bold=True)
+        for b, p in self.seat_px.items():
+            jobs.append((b, p, (sf.size(b)[0] + 4, sf.size(b)[1]), seat_r, "seat"))
+        for ident, (x, y), (w, h), r, kind in jobs:
+            others = [m for k, m in markers.items() if k != ident]
+            best = None
+            for cand in self._around(x, y, w, h, r + 3, max(4, h * 0.55), 24):
+                if (
+                    area.contains(cand)
+                    and cand.inflate(2, 2).collidelist(placed) < 0
+                    and cand.collidelist(others) < 0
+                    and cand.collidelist(blocked) < 0
+                ):
+                    best = cand
+                    break
+            if best is None:  # a crowded corner: any free place in the map, nearest first
+                best = next(
+                    (
+                        c
+                        for c in self._around(x, y, w, h, r + 3, max(4, h * 0.55), 80)
+                        if area.contains(c) and c.inflate(2, 2).collidelist(placed) < 0
+                    ),
+                    pygame.Rect(x + r + 3, y - h // 2, w, h),
+                )
+            placed.append(best)
+            gapd = math.hypot(
+                max(best.left - x, 0, x - best.right), max(best.top - y, 0, y - best.bottom)
+            )
+            if gapd > r + 8:
+                self.leaders.add(ident)
+            (self.label_rects if kind == "actor" else self.seat_label_rects)[ident] = best
 
     def _blocs_of(self, actor: str) -> list[str]:
         return [b for b, m in self._members_sig if actor in m]
@@ -505,15 +512,6 @@ class MapRenderer:
             pygame.draw.polygon(layer, (*theme.THEATRE, alpha), pts)
             pygame.draw.lines(layer, (*theme.THEATRE, 220), True, pts, bw)
             surf.blit(layer, (bx + ox, by + oy))
-        for t, ring in self.theatre_px.items():
-            xs = [p[0] for p in ring]
-            ys = [p[1] for p in ring]
-            lab = F.text(st.theatre_names.get(t, t), self._fs(12), (255, 226, 190), italic=True)
-            lx = min(xs) + ox + 3
-            ly = max(ys) + oy + 1
-            if ly + lab.get_height() > surf.get_height():
-                ly = min(ys) + oy - lab.get_height() - 1
-            surf.blit(lab, (lx, ly))
         # channels: thin first, selected last
         sel_ch = {x[1] for x in (selected, hover) if x and x[0] == "channel"}
         sel_act = {x[1] for x in (selected, hover) if x and x[0] == "actor"}
@@ -550,60 +548,80 @@ class MapRenderer:
             poly = [(x, y - r), (x + r, y), (x, y + r), (x - r, y)]
             pygame.draw.polygon(surf, col, poly)
             pygame.draw.polygon(surf, (15, 15, 20), poly, 1)
-            lab = F.text(b, self._fs(11), col, bold=True)
-            surf.blit(lab, (x - r - lab.get_width() - 2, y - lab.get_height() // 2))
         # capitals: fill = tension with the focus state
         ten = snap["tension"].get(focus, {})
         for a, p in self.capital_px.items():
             x, y = p[0] + ox, p[1] + oy
-            gp = a in st.great_powers
-            r = round((7.5 if gp else 5.5) * s)
-            if a == focus:
-                fill = theme.ACCENT
-            else:
-                fill = theme.tension_colour(ten.get(a, 0.0))
+            r = self.marker_r(a)
+            fill = theme.ACCENT if a == focus else theme.tension_colour(ten.get(a, 0.0))
             pygame.draw.circle(surf, (10, 10, 14), (x, y), r + 2)
             pygame.draw.circle(surf, fill, (x, y), r)
             if a in humans:
-                pygame.draw.circle(
-                    surf, theme.ACCENT, (x, y), r + round(4 * s), max(2, round(2 * s))
-                )
+                pygame.draw.circle(surf, theme.ACCENT, (x, y), r + round(4 * s), max(2, round(2 * s)))
             if a in sel_act:
                 pygame.draw.circle(surf, theme.SELECT, (x, y), r + round(7 * s), 2)
-            lr = self.label_rects.get(a)
-            if lr:
-                lab = F.text(a, self._fs(13), theme.TEXT if a != focus else theme.ACCENT, bold=True)
-                lx, ly = lr.x + ox, lr.y + oy
-                if math.hypot(lr.centerx - p[0], lr.centery - p[1]) > 26 * s:
-                    pygame.draw.line(
-                        surf, (150, 156, 170), (x, y), (lr.centerx + ox, lr.centery + oy), 1
-                    )
-                bg = pygame.Rect(lx - 2, ly, lr.w + 4, lr.h)
-                pygame.draw.rect(surf, (16, 20, 28), bg, border_radius=3)
-                surf.blit(lab, (lx, ly))
-                cx = lx + lab.get_width() + round(3 * s)
-                for b in self._blocs_of(a):
-                    chip = round(6 * s)
-                    pygame.draw.rect(
-                        surf,
-                        theme.bloc_colour(b, list(st.bloc_ids)),
-                        (cx, ly + (lr.h - chip) // 2, chip, chip),
-                    )
-                    cx += chip + round(2 * s)
-        if self.show_legend:
-            key = (focus, surf.get_size(), s)
+        # labels last, so that no line covers them: leader lines, then the boxes
+        for ident, lr in list(self.label_rects.items()) + list(self.seat_label_rects.items()):
+            if ident in self.leaders:
+                p = self.node_px(ident)
+                q = (min(max(p[0], lr.left), lr.right), min(max(p[1], lr.top), lr.bottom))
+                a, b = (p[0] + ox, p[1] + oy), (q[0] + ox, q[1] + oy)
+                pygame.draw.line(surf, (12, 14, 20), a, b, 4)
+                pygame.draw.line(surf, (225, 230, 240), a, b, 2)
+        for t, lr in self.theatre_label_rects.items():
+            lab = F.text(st.theatre_names.get(t, t), self._fs(12), (255, 226, 190), italic=True)
+            surf.blit(lab, (lr.x + ox, lr.y + oy))
+        for b, lr in self.seat_label_rects.items():
+            col = theme.bloc_colour(b, list(st.bloc_ids))
+            pygame.draw.rect(surf, (16, 20, 28), lr.move(ox, oy), border_radius=3)
+            surf.blit(F.text(b, self._fs(11), col, bold=True), (lr.x + ox + 2, lr.y + oy))
+        for a, lr in self.label_rects.items():
+            lab = F.text(a, self._fs(13), theme.TEXT if a != focus else theme.ACCENT, bold=True)
+            box = lr.move(ox, oy)
+            pygame.draw.rect(surf, (16, 20, 28), box, border_radius=3)
+            surf.blit(lab, (box.x + 3, box.y))
+            cx = box.x + 3 + lab.get_width() + 2
+            chip = round(lr.h * 0.42)
+            for b in self._blocs_of(a):
+                pygame.draw.rect(
+                    surf, theme.bloc_colour(b, list(st.bloc_ids)), (cx, box.y + (lr.h - chip) // 2, chip, chip)
+                )
+                cx += chip + 2
+        if self.show_legend and self.legend_fits:
+            key = (surf.get_size(), s, self.label_px)
             if self._legend_cache is None or self._legend_cache[0] != key:
-                self._legend_cache = (key, self._legend(focus))
-            leg = self._legend_cache[1]
+                self._legend_cache = (key, {})
+            leg = self._legend_cache[1].get(focus)
+            if leg is None:
+                leg = self._legend_cache[1][focus] = self._legend(focus)
             surf.blit(leg, (round(8 * s), surf.get_height() - leg.get_height() - round(8 * s)))
+
+    def toggle_legend(self) -> None:
+        """Show or hide the legend (the labels move out of its way or into its room)."""
+        self.show_legend = not self.show_legend
+        self._place_labels()
+        self._scene = None
+
+    def legend_size(self) -> tuple[int, int]:
+        """Width and height of the legend box in pixels."""
+        return self._legend(self.static.great_powers[0] if self.static.great_powers else "").get_size()
 
     def _legend(self, focus: str) -> pygame.Surface:
         """The legend box (line style = kind, colour = status, capitals, theatres, blocs)."""
         F, s = self.fonts, self.s
         fs = self._fs(12)
-        lh = round(17 * s)
-        col_w = round(182 * s)
+        lh = F.font(fs).get_linesize()
         kinds = list(theme.CHANNEL_STYLES.items())
+        col_w = round(
+            max(
+                F.width("Channel kind (line style)", fs, True),
+                F.width("Status (colour)", fs, True) ,
+                max(F.width(st["label"], fs) for _k, st in kinds) + 46 * s,
+                F.width(f"tension with {focus or 'XXX'} 0..1", fs) + 40 * s,
+                F.width("theatre (deeper: posture)", fs) + 40 * s,
+            )
+            + 10 * s
+        )
         rows = max(len(kinds), 5) + 2
         w, h = col_w * 2 + round(16 * s), lh * rows + round(12 * s)
         x0, y0 = 0, 0
@@ -747,402 +765,6 @@ class MapRenderer:
         surf.set_clip(clip)
 
 
-# ---------------------------------------------------------------------- panels
-def draw_panel_frame(surf: pygame.Surface, rect: Rect, fonts: Fonts, title: str, s: float) -> int:
-    """Panel background, border and title; returns the y below the title."""
-    pygame.draw.rect(surf, theme.PANEL, rect)
-    pygame.draw.rect(surf, theme.PANEL_EDGE, rect, 1)
-    lab = fonts.text(title, max(10, round(15 * s)), theme.ACCENT, bold=True)
-    surf.blit(lab, (rect[0] + round(8 * s), rect[1] + round(4 * s)))
-    return rect[1] + round(6 * s) + lab.get_height()
-
-
-def bar(surf, rect, value: float, colour, track=(52, 58, 72)) -> None:
-    """A horizontal bar filled to ``value`` in [0, 1]."""
-    x, y, w, h = rect
-    pygame.draw.rect(surf, track, (x, y, w, h), border_radius=2)
-    fw = round(w * max(0.0, min(1.0, value)))
-    if fw > 0:
-        pygame.draw.rect(surf, colour, (x, y, fw, h), border_radius=2)
-
-
-class PanelRenderer:
-    """The selected state or channel panel, and the issues panel with their history."""
-
-    def __init__(self, static: StaticView, fonts: Fonts):
-        self.static = static
-        self.fonts = fonts
-        self._cache: dict[str, tuple] = {}
-        self.chan_offset = 0
-        """First channel shown in the selected state's channel list (the mouse wheel scrolls)."""
-
-    def scroll_channels(self, rows: int) -> None:
-        """Scroll the channel list by ``rows`` rows (two channels a row)."""
-        self.chan_offset = max(0, self.chan_offset + 2 * rows)
-        self._cache.pop("sel", None)
-
-    def draw_selected(
-        self,
-        surf: pygame.Surface,
-        rect: Rect,
-        snap: dict,
-        item: tuple | None,
-        *,
-        humans: list[str],
-        pending_hidden: bool,
-        key,
-    ) -> None:
-        """The panel of the selected (or hovered) state or channel (cached on ``key``)."""
-        ck = (key, rect, item)
-        c = self._cache.get("sel")
-        if c is None or c[0] != ck:
-            p = pygame.Surface(rect[2:])
-            local = (0, 0, rect[2], rect[3])
-            if item and item[0] == "channel" and item[1] in snap["channels"]:
-                self._channel(p, local, snap, item[1])
-            elif item and item[0] == "actor" and item[1] in snap["actors"]:
-                self._actor(p, local, snap, item[1], humans, pending_hidden)
-            else:
-                y = draw_panel_frame(p, local, self.fonts, "Selected: nothing", rect[3] / 440)
-                s = rect[3] / 440
-                for k, line in enumerate(
-                    (
-                        "Hover over or click a capital, a country or a channel",
-                        "on the map to see it here. Tab cycles the states.",
-                    )
-                ):
-                    p.blit(
-                        self.fonts.text(line, max(10, round(13 * s)), theme.TEXT_DIM),
-                        (round(8 * s), y + k * round(18 * s)),
-                    )
-            c = (ck, p)
-            self._cache["sel"] = c
-        surf.blit(c[1], rect[:2])
-
-    def _actor(
-        self,
-        p: pygame.Surface,
-        rect: Rect,
-        snap: dict,
-        a: str,
-        humans: list[str],
-        pending_hidden: bool,
-    ) -> None:
-        st, F = self.static, self.fonts
-        s = rect[3] / 440
-        fs, fsm = max(10, round(13 * s)), max(9, round(12 * s))
-        lh = round(18 * s)
-        v = snap["actors"][a]
-        who = "human team" if v["controller"] == "human" else "AI"
-        y = draw_panel_frame(p, rect, F, f"{v['name']} ({a}) - {who}", s)
-        x0, W = round(8 * s), rect[2] - round(16 * s)
-        blocs = [b for b, bv in snap["blocs"].items() if a in bv["members"]]
-        p.blit(
-            F.text(
-                f"capability {100 * v['capability']:.1f} % of all states   blocs: {', '.join(blocs) or 'none'}",
-                fs,
-                theme.TEXT,
-            ),
-            (x0, y),
-        )
-        y += lh + round(4 * s)
-        # issues: position vs state
-        hx = x0
-        for part, icon in (
-            ("Issues:", None),
-            ("position (size = salience)", "dot"),
-            ("state in force", "tri"),
-        ):
-            if icon == "dot":
-                pygame.draw.circle(
-                    p, (120, 200, 255), (hx + round(5 * s), y + lh // 2), round(5 * s)
-                )
-                hx += round(14 * s)
-            elif icon == "tri":
-                cx, cy = hx + round(5 * s), y + lh // 2
-                pygame.draw.polygon(
-                    p,
-                    theme.ACCENT,
-                    [(cx, cy - 5 * s), (cx - 5 * s, cy + 5 * s), (cx + 5 * s, cy + 5 * s)],
-                )
-                hx += round(14 * s)
-            lab = F.text(part, fsm, theme.TEXT_DIM, bold=True)
-            p.blit(lab, (hx, y))
-            hx += lab.get_width() + round(12 * s)
-        y += lh
-        lab_w = round(W * 0.42)
-        bx, bw = x0 + lab_w + round(6 * s), W - lab_w - round(64 * s)
-        for x_id, iv in snap["issues"].items():
-            p.blit(F.text(F.fit(iv["label"], fsm, lab_w), fsm, theme.TEXT), (x0, y))
-            cy = y + lh // 2
-            pygame.draw.line(p, (70, 78, 96), (bx, cy), (bx + bw, cy), max(2, round(3 * s)))
-            for lv, _name in st.issue_scales.get(x_id, []):
-                tx = bx + round(bw * lv)
-                pygame.draw.line(p, (110, 118, 136), (tx, cy - 4 * s), (tx, cy + 4 * s), 1)
-            sx = bx + round(bw * iv["state"])
-            pygame.draw.polygon(
-                p,
-                theme.ACCENT,
-                [(sx, cy - 2 * s), (sx - 5 * s, cy + 7 * s), (sx + 5 * s, cy + 7 * s)],
-            )
-            pos, sal = v["position"][x_id], v["salience"][x_id]
-            px = bx + round(bw * pos)
-            pygame.draw.circle(
-                p, (120, 200, 255), (px, cy - round(2 * s)), max(2, round((2.5 + 5 * sal) * s))
-            )
-            p.blit(
-                F.text(f"{pos:.2f} / {sal:.2f}", max(9, round(11 * s)), theme.TEXT_DIM),
-                (bx + bw + round(6 * s), y + round(1 * s)),
-            )
-            y += lh
-        y += round(4 * s)
-        # tension / alignment and postures side by side
-        half = W // 2
-        p.blit(F.text("Tension / alignment (highest)", fsm, theme.TEXT_DIM, bold=True), (x0, y))
-        p.blit(F.text("Posture by theatre", fsm, theme.TEXT_DIM, bold=True), (x0 + half, y))
-        y += lh
-        tens = sorted(snap["tension"][a].items(), key=lambda kv: -kv[1])[:4]
-        for k, (b, t) in enumerate(tens):
-            yy = y + k * round(16 * s)
-            p.blit(F.text(b, fsm, theme.TEXT), (x0, yy))
-            bar(
-                p,
-                (x0 + round(34 * s), yy + round(4 * s), round(half * 0.38), round(8 * s)),
-                t,
-                theme.tension_colour(t),
-            )
-            al = snap["alignment"][a][b]
-            p.blit(
-                F.text(f"{t:.2f} / {al:+.2f}", max(9, round(11 * s)), theme.TEXT_DIM),
-                (x0 + round(38 * s) + round(half * 0.38), yy),
-            )
-        posts = list(v["posture"].items())
-        for k, (t, val) in enumerate(posts[:4]):
-            if k == 3 and len(posts) > 4:
-                extra = ", ".join(
-                    f"{st.theatre_names.get(tt, tt)} {vv:.2f}" for tt, vv in posts[3:]
-                )
-                p.blit(
-                    F.text(
-                        F.fit(extra, max(9, round(11 * s)), half), max(9, round(11 * s)), theme.TEXT
-                    ),
-                    (x0 + half, y + k * round(16 * s)),
-                )
-                break
-            yy = y + k * round(16 * s)
-            p.blit(
-                F.text(F.fit(st.theatre_names.get(t, t), fsm, round(half * 0.45)), fsm, theme.TEXT),
-                (x0 + half, yy),
-            )
-            bar(
-                p,
-                (
-                    x0 + half + round(half * 0.48),
-                    yy + round(4 * s),
-                    round(half * 0.3),
-                    round(8 * s),
-                ),
-                val,
-                theme.THEATRE,
-            )
-            p.blit(
-                F.text(f"{val:.2f}", max(9, round(11 * s)), theme.TEXT_DIM),
-                (x0 + half + round(half * 0.8), yy),
-            )
-        y += max(len(tens), min(4, len(posts)), 1) * round(16 * s) + round(4 * s)
-        # channels with staff
-        chans = [
-            (c, cv) for c, cv in snap["channels"].items() if a in st.channel_endpoints.get(c, ())
-        ]
-        head_y = y
-        y += lh
-        pend = snap.get("pending", {}).get(a, []) if not pending_hidden else []
-        rh = round(16 * s)
-        bottom = rect[3] - round(4 * s) - (lh if pend else 0)
-        cols = 2
-        cw = W // cols
-        rows = max(1, (bottom - y) // rh)
-        per = rows * cols
-        off = min(self.chan_offset, max(0, len(chans) - per))
-        off -= off % cols if off % cols else 0
-        self.chan_offset = off
-        shown = chans[off : off + per]
-        for k, (c, cv) in enumerate(shown):
-            cx = x0 + (k % cols) * cw
-            yy = y + (k // cols) * rh
-            col = theme.channel_colour(cv["status"], cv["effectiveness"])
-            pygame.draw.circle(p, col, (cx + round(5 * s), yy + round(8 * s)), round(4 * s))
-            if cv["status"] == "closed":
-                draw_cross(p, theme.CLOSED, (cx + round(5 * s), yy + round(8 * s)), 4 * s, 2)
-            txt = f"{c} {cv['staff']:g}/{cv['staff_baseline']:g} e{cv['effectiveness']:.2f}"
-            p.blit(
-                F.text(
-                    F.fit(txt, max(9, round(11 * s)), cw - round(14 * s)),
-                    max(9, round(11 * s)),
-                    theme.TEXT,
-                ),
-                (cx + round(12 * s), yy + round(1 * s)),
-            )
-        rng = (
-            f" {off + 1}-{off + len(shown)} of {len(chans)} (wheel scrolls)"
-            if len(chans) > per
-            else f" ({len(chans)})"
-        )
-        p.blit(
-            F.text(
-                F.fit(f"Channels{rng}: staff / normal, effectiveness", fsm, W, bold=True),
-                fsm,
-                theme.TEXT_DIM,
-                bold=True,
-            ),
-            (x0, head_y),
-        )
-        if pend:
-            yy = bottom + round(1 * s)
-            who = ", ".join(sorted({pr["from"] for pr in pend}))
-            p.blit(
-                F.text(
-                    F.fit(
-                        f"{len(pend)} proposals await {a}'s answer (from {who})", fsm, W, bold=True
-                    ),
-                    fsm,
-                    theme.SUSPENDED,
-                    bold=True,
-                ),
-                (x0, yy),
-            )
-
-    def _channel(self, p: pygame.Surface, rect: Rect, snap: dict, c: str) -> None:
-        st, F = self.static, self.fonts
-        s = rect[3] / 440
-        fs = max(10, round(13 * s))
-        lh = round(20 * s)
-        v = snap["channels"][c]
-        y = draw_panel_frame(p, rect, F, f"Channel {c}", s)
-        x0, W = round(8 * s), rect[2] - round(16 * s)
-        style = theme.CHANNEL_STYLES.get(v["kind"], theme.DEFAULT_STYLE)
-        col = theme.channel_colour(v["status"], v["effectiveness"])
-        lines = [
-            (st.channel_labels.get(c, c), theme.TEXT),
-            (f"kind: {style['label']} ({v['kind']})", theme.TEXT),
-            (f"between {' and '.join(v['endpoints'])}", theme.TEXT),
-            (f"status: {v['status']}", col),
-            (
-                f"staff: {v['staff']:g} of {v['staff_baseline']:g} persons in normal times",
-                theme.TEXT,
-            ),
-        ]
-        for text, colr in lines:
-            p.blit(F.text(F.fit(text, fs, W), fs, colr, bold=colr is col), (x0, y))
-            y += lh
-        p.blit(F.text(f"effectiveness {v['effectiveness']:.2f}", fs, theme.TEXT), (x0, y))
-        bar(
-            p,
-            (x0 + round(150 * s), y + round(5 * s), round(W * 0.5), round(10 * s)),
-            v["effectiveness"],
-            col,
-        )
-        y += lh
-        draw_styled(
-            p,
-            col,
-            [(x0, y + lh // 2), (x0 + round(W * 0.5), y + lh // 2)],
-            style["pattern"],
-            max(1, round(style["width"] * s)),
-        )
-        if v["status"] == "closed":
-            draw_cross(p, theme.CLOSED, (x0 + round(W * 0.25), y + lh // 2), 5 * s, 3)
-        y += lh
-        issues = st.channel_issues.get(c, ())
-        th = st.channel_theatres.get(c, ())
-        text = "carries: " + (
-            ", ".join(issues) if issues else "no bargaining issue (deconfliction only)"
-        )
-        if th:
-            text += ". Deconfliction in: " + ", ".join(st.theatre_names.get(t, t) for t in th)
-        fsm = max(9, round(12 * s))
-        for line in F.wrap(text, fsm, W):
-            p.blit(F.text(line, fsm, theme.TEXT_DIM), (x0, y))
-            y += round(16 * s)
-
-    def draw_issues(
-        self,
-        surf: pygame.Surface,
-        rect: Rect,
-        snap: dict,
-        history: dict[str, list[float]],
-        moved: dict[str, tuple[float, float]],
-        t: float,
-        key,
-    ) -> None:
-        """The issues: state in force with its scale and its history over the turns.
-
-        ``moved`` maps an issue to ``(from, to)`` while the turn's animation runs (``t`` < 1):
-        the marker slides from the old state to the new.
-        """
-        st, F = self.static, self.fonts
-        s = rect[3] / 308
-        animating = bool(moved) and t < 1.0
-        ck = (key, rect)
-        c = self._cache.get("iss")
-        if c is None or c[0] != ck or animating:
-            p = pygame.Surface(rect[2:])
-            local = (0, 0, rect[2], rect[3])
-            y = draw_panel_frame(p, local, F, "Issues: state in force and its history", s)
-            x0, W = round(8 * s), rect[2] - round(16 * s)
-            n = max(1, len(snap["issues"]))
-            row = (rect[3] - y - round(4 * s)) // n
-            fs, fsm = max(10, round(13 * s)), max(9, round(11 * s))
-            for k, (x_id, iv) in enumerate(snap["issues"].items()):
-                yy = y + k * row
-                state = iv["state"]
-                if animating and x_id in moved:
-                    a0, a1 = moved[x_id]
-                    state = a0 + (a1 - a0) * min(1.0, t * 1.5)
-                    pygame.draw.rect(p, (52, 60, 40), (2, yy, rect[2] - 4, row - 1))
-                gx, gw = x0 + round(W * 0.78), round(W * 0.22)
-                val = F.text(f"{iv['state']:.2f}", fs, theme.ACCENT, bold=True)
-                lab_w = gx - x0 - val.get_width() - round(12 * s)
-                p.blit(
-                    F.text(F.fit(iv["label"], fs, lab_w, bold=True), fs, theme.TEXT, bold=True),
-                    (x0, yy),
-                )
-                p.blit(val, (gx - val.get_width() - round(6 * s), yy))
-                lvl = st.level_name(x_id, iv["state"])
-                bw = round(W * 0.42)
-                by = yy + round(row * 0.62)
-                pygame.draw.line(p, (70, 78, 96), (x0, by), (x0 + bw, by), max(2, round(3 * s)))
-                for lv, _ in st.issue_scales.get(x_id, []):
-                    tx = x0 + round(bw * lv)
-                    pygame.draw.line(p, (120, 128, 146), (tx, by - 4 * s), (tx, by + 4 * s), 1)
-                sx = x0 + round(bw * state)
-                pygame.draw.polygon(
-                    p,
-                    theme.ACCENT,
-                    [(sx, by - 3 * s), (sx - 5 * s, by + 6 * s), (sx + 5 * s, by + 6 * s)],
-                )
-                if lvl:
-                    p.blit(
-                        F.text(F.fit(lvl, fsm, gx - x0 - bw - round(16 * s)), fsm, theme.TEXT_DIM),
-                        (x0 + bw + round(8 * s), by - round(8 * s)),
-                    )
-                # history sparkline
-                hist = history.get(x_id, [])
-                gy, gh = yy + round(2 * s), row - round(6 * s)
-                pygame.draw.rect(p, (36, 42, 56), (gx, gy, gw, gh))
-                if len(hist) >= 2:
-                    N = max(len(hist) - 1, 1)
-                    pts = [(gx + gw * i / N, gy + gh - gh * hv) for i, hv in enumerate(hist)]
-                    pygame.draw.lines(p, (130, 200, 255), False, pts, max(1, round(2 * s)))
-                elif hist:
-                    hy = gy + gh - gh * hist[0]
-                    pygame.draw.line(p, (130, 200, 255), (gx, hy), (gx + gw, hy), 1)
-            c = (ck, p)
-            if not animating:
-                self._cache["iss"] = c
-        surf.blit(c[1], rect[:2])
-
-
 def draw_top(surf: pygame.Surface, rect: Rect) -> None:
     """The top bar's background."""
     pygame.draw.rect(surf, (24, 28, 38), rect)
@@ -1155,35 +777,74 @@ def draw_top(surf: pygame.Surface, rect: Rect) -> None:
 
 
 def draw_banner(
-    surf: pygame.Surface, fonts: Fonts, map_rect: Rect, text: str, t: float, s: float
+    surf: pygame.Surface, fonts: Fonts, map_rect: Rect, text: str, t: float, size: int
 ) -> None:
-    """The turn's summary over the top of the map while it animates."""
-    lab = fonts.text(text, max(11, round(17 * s)), theme.TEXT, bold=True)
-    w, h = lab.get_width() + round(24 * s), lab.get_height() + round(10 * s)
+    """The turn's summary over the top of the map while it animates (wrapped to the map)."""
+    pad = max(4, size // 2)
+    lines = fonts.wrap(text, size, map_rect[2] - 4 * pad, bold=True)
+    labs = [fonts.text(line, size, theme.TEXT, bold=True) for line in lines]
+    w = max(lab.get_width() for lab in labs) + 2 * pad
+    h = sum(lab.get_height() for lab in labs) + pad
     x = map_rect[0] + (map_rect[2] - w) // 2
-    y = map_rect[1] + round(8 * s)
+    y = map_rect[1] + pad
     box = pygame.Surface((w, h), pygame.SRCALPHA)
     box.fill((10, 12, 18, round(225 * min(1.0, (1.0 - t) * 4 + 0.2))))
     surf.blit(box, (x, y))
     pygame.draw.rect(surf, theme.ACCENT, (x, y, w, h), 2)
-    surf.blit(lab, (x + round(12 * s), y + round(5 * s)))
+    yy = y + pad // 2
+    for lab in labs:
+        surf.blit(lab, (x + pad, yy))
+        yy += lab.get_height()
+
+
+TOAST_BG = (22, 70, 40)
+
+
+def draw_toast(surf: pygame.Surface, fonts: Fonts, area: Rect, text: str, size: int) -> pygame.Rect:
+    """A short message centred at the top of ``area`` (e.g. "Saved turn 3 to ..."); its rect."""
+    W = area[2] - 2 * size
+    lines = fonts.wrap(text, size, W, bold=True)
+    labs = [fonts.text(line, size, theme.TEXT, bold=True) for line in lines]
+    w = max(lab.get_width() for lab in labs) + 2 * size
+    h = sum(lab.get_height() for lab in labs) + size
+    r = pygame.Rect(area[0] + (area[2] - w) // 2, area[1] + size, w, h)
+    pygame.draw.rect(surf, TOAST_BG, r, border_radius=6)
+    pygame.draw.rect(surf, theme.AGREEMENT, r, 2, border_radius=6)
+    y = r.y + size // 2
+    for lab in labs:
+        surf.blit(lab, (r.x + size, y))
+        y += lab.get_height()
+    return r
 
 
 def draw_screen_message(
-    surf: pygame.Surface, fonts: Fonts, lines: list[tuple[str, int, tuple, bool]], s: float
+    surf: pygame.Surface,
+    fonts: Fonts,
+    lines: list[tuple[str, int, tuple, bool]],
+    fs: int,
+    bottom: int | None = None,
 ) -> None:
-    """A full-window screen (hand-over, start) background with centred lines of text.
+    """A full-window screen (hand-over, start) background with centred, wrapped lines of text.
 
     Args:
         surf: the window surface.
         fonts: shared fonts.
-        lines: ``(text, base size, colour, bold)`` from the top.
-        s: the layout's scale (window height / 800).
+        lines: ``(text, size in pixels, colour, bold)`` from the top.
+        fs: the body text size (sets the spacing).
+        bottom: the text stops above this y (the screen's widgets start there).
     """
     surf.fill(theme.BG)
     W, H = surf.get_size()
-    y = round(H * 0.14)
+    bottom = H if bottom is None else bottom
+    total = sum(
+        fonts.font(size, bold).get_linesize() * len(fonts.wrap(t, size, W - 2 * fs, bold))
+        + fs // 2
+        for t, size, _c, bold in lines
+    )
+    y = max(fs // 2, min(round(H * 0.1), bottom - total - fs))
     for text, size, colour, bold in lines:
-        lab = fonts.text(text, max(10, round(size * s)), colour, bold=bold)
-        surf.blit(lab, ((W - lab.get_width()) // 2, y))
-        y += lab.get_height() + round(10 * s)
+        for line in fonts.wrap(text, size, W - 2 * fs, bold):
+            lab = fonts.text(line, size, colour, bold=bold)
+            surf.blit(lab, ((W - lab.get_width()) // 2, y))
+            y += fonts.font(size, bold).get_linesize()
+        y += fs // 2

@@ -2,9 +2,10 @@
 
 A save is one JSON object::
 
-    {"format": "greatpower-save", "save_version": 1,
+    {"format": "greatpower-save", "save_version": 2,
      "scenario_hash": "<sha256 of the validated scenario>", "scenario_path": "...",
      "scenario_name": "...", "humans": ["RUS", ...], "saved_at": "2021-...Z",
+     "overrides": {"dynamics.tension_decay": 0.1, ...},   # play --set, applied again on load
      "model": GreatPowerModel.to_state(),
      "snapshots": [snapshot of turn 0, of turn 1, ...],   # for replay
      "ui": {"team_index": 0, "chosen": {...}, "queued_events": [...]}}
@@ -28,7 +29,8 @@ from typing import Any
 from sim.files import write_text_atomic
 
 SAVE_FORMAT = "greatpower-save"
-SAVE_VERSION = 1
+SAVE_VERSION = 2
+"""2: the model state indexes arrays in sorted-id order and the save keeps `play --set` overrides."""
 MAX_SAVE_BYTES = 200 * 1024 * 1024
 
 
@@ -50,8 +52,9 @@ def make_save(
     snapshots: list[dict],
     humans: list[str],
     ui: dict | None = None,
+    overrides: dict | None = None,
 ) -> dict[str, Any]:
-    """The save document (plain data) of a game."""
+    """The save document (plain data) of a game; ``overrides`` are ``play --set``'s."""
     return {
         "format": SAVE_FORMAT,
         "save_version": SAVE_VERSION,
@@ -59,6 +62,7 @@ def make_save(
         "scenario_path": str(scenario_path),
         "scenario_name": scenario.name,
         "humans": list(humans),
+        "overrides": dict(overrides or {}),
         "saved_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "turn": model_state.get("turn"),
         "model": model_state,
@@ -160,6 +164,12 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
         for key in ("actors", "channels", "issues", "tension"):
             _need(isinstance(s.get(key), dict), path, f"turn history entry {k} has no {key}")
     _need(isinstance(data.get("ui", {}), dict), path, "ui is not an object")
+    ov = data.get("overrides", {})
+    _need(
+        isinstance(ov, dict) and all(isinstance(v, (bool, int, float, str)) for v in ov.values()),
+        path,
+        "overrides is not a mapping of paths to values",
+    )
     return data
 
 
@@ -186,6 +196,42 @@ def find_scenario(data: dict, save_path: str | os.PathLike, given: str | None = 
     raise SaveError(
         f"the save's scenario {stored} was not found; give it on the command line (play SCENARIO --load SAVE)"
     )
+
+
+def scenario_of(data: dict, save_path: str | os.PathLike, given: str | None = None):
+    """The validated scenario of a checked save, its ``overrides`` applied again (``play --set``).
+
+    Args:
+        data: output of :func:`read_save`.
+        save_path: where the save was read from (see :func:`find_scenario`).
+        given: a scenario file named by the user, if any.
+
+    Returns:
+        ``(scenario, path)``.
+
+    Raises:
+        SaveError: the scenario is not found or does not load, or an override does not fit it;
+            one line that names the file and never shows a line of a file that is not a scenario.
+    """
+    from sim.loader import ScenarioError, read_file, read_source
+    from sim.sweep.overrides import OverrideError, apply, build_grid, check_grid, parse_flags
+    from sim.sweep.rerun import value_text
+
+    path = find_scenario(data, save_path, given)
+    try:
+        source = read_source(read_file(path), path)
+        sc = source.validate()
+        overrides = data.get("overrides") or {}
+        if overrides:
+            sets = [f"{k}={value_text(v)}" for k, v in overrides.items()]
+            grid = build_grid(parse_flags(sets, [], sc.model_dump()))
+            check_grid(source, grid)
+            sc = source.validate(apply(source.data, grid.points[0], label="override"))
+    except ScenarioError as exc:
+        raise SaveError(f"the save's scenario does not load: {exc.problems[0]}") from None
+    except OverrideError as exc:
+        raise SaveError(f"the save's overrides do not fit its scenario {path}: {exc.messages[0]}") from None
+    return sc, path
 
 
 def restore(data: dict, scenario, model_cls):

@@ -1,0 +1,416 @@
+"""Actions, proposals and a month's changes in plain words (pure functions, no pygame).
+
+The front end shows these in its action menu, its answer menu and its month-results screen; the
+command line and the debrief report use them too. Everything is read from the scenario and a
+snapshot (``model.snapshot()``, plain data), so the same words describe a live game, a save
+and a replay.
+
+Example: ``Action("propose", "USA", issue="nato_ukraine", target="RUS", channel="USA-RUS-EMB")``
+reads "Ask Russia, through the US embassy in Moscow, to accept NATO membership for Ukraine at
+'Membership Action Plan' (0.60); Russia stands at 'no prospect' (0.00)".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.actions import Action
+from sim.schema import Scenario
+
+_THE = ("United ", "Republic", "Kingdom", "Netherlands", "Philippines", "Czech Republic", "Holy See", "European")
+"""Names read with "the" (the United States, the United Kingdom)."""
+NEAR = 0.05
+"""A position within this distance of a scale level is named by that level; otherwise "near"."""
+TENSION_NOTE = 0.03
+"""Smallest change of a pair's tension in a month that the month's summary reports."""
+
+KIND_WORDS = {
+    "embassy": "embassy",
+    "ministerial_2plus2": "2+2 ministerial format",
+    "bloc_mission": "mission",
+    "military_hotline": "military line",
+    "summit": "summit channel",
+    "un": "UN mission",
+}
+_COMMON_FIRST = ("Military", "Embassy", "Mission", "Summit", "Hotline", "Channel", "Talks")
+"""First words of channel labels that are not names (lower-cased after "the")."""
+END_WORDS = {
+    "horizon": "the last turn was reached",
+    "armed_clash": "an incident escalated into an armed clash",
+    "grand_bargain": "great-power tensions stayed low for several turns (a grand bargain)",
+    "running": "still running",
+}
+"""How a game ended, in words."""
+OUTCOME_WORDS = {
+    "compromise": "a compromise",
+    "capitulation": "agreement (the other side gave way)",
+    "agreement": "agreement",
+}
+
+
+def _is_model(x: Any) -> bool:
+    return hasattr(x, "snapshot") and hasattr(x, "scenario") and hasattr(x, "step")
+
+
+def the(name: str) -> str:
+    """A state's name with the article it takes in a sentence ("the United States", "Russia")."""
+    return f"the {name}" if name.startswith(_THE) else name
+
+
+def possessive(name: str) -> str:
+    """"Russia's", "the United States'"."""
+    n = the(name)
+    return n + ("'" if n.endswith("s") else "'s")
+
+
+def capital_first(text: str) -> str:
+    """The text with its first letter in upper case."""
+    return text[:1].upper() + text[1:] if text else text
+
+
+def actor_name(sc: Scenario, ref: str) -> str:
+    """Display name of an actor or bloc id with its article ("the United States", "NATO")."""
+    if ref in sc.actors:
+        return the(sc.actors[ref].name)
+    if ref in sc.blocs:
+        return ref
+    return ref
+
+
+def level_words(sc: Scenario, issue: str, value: float) -> str:
+    """A value on an issue's scale in words: ``'Membership Action Plan' (0.60)``.
+
+    A value within :data:`NEAR` of a named level is named by it; one between two levels reads
+    "0.45 (between 'A' and 'B')". An issue without a scale gives the number alone.
+    """
+    scale = sorted((float(k), v) for k, v in sc.issues[issue].scale.items())
+    if not scale:
+        return f"{value:.2f}"
+    lv, name = min(scale, key=lambda kv: (abs(kv[0] - value), kv[0]))
+    if abs(lv - value) <= NEAR:
+        return f"'{name}' ({value:.2f})"
+    below = [kv for kv in scale if kv[0] < value]
+    above = [kv for kv in scale if kv[0] > value]
+    if below and above:
+        return f"{value:.2f} (between '{below[-1][1]}' and '{above[0][1]}')"
+    return f"{value:.2f} ({'above' if below else 'below'} '{name}')"
+
+
+def issue_words(sc: Scenario, issue: str) -> str:
+    """An issue's label inside a sentence ("sanctions on Iran", "NATO membership for Ukraine")."""
+    label = sc.issues[issue].label
+    first = label.split(" ", 1)[0]
+    if len(first) > 1 and first[1:].islower():
+        return label[:1].lower() + label[1:]
+    return label
+
+
+def channel_words(sc: Scenario, channel: str) -> str:
+    """A channel in words: its label, or "the embassy between Russia and the United States"."""
+    if channel.startswith("caucus:"):
+        bloc = channel.split(":", 1)[1]
+        return f"talks within {bloc}"
+    spec = sc.channels.get(channel)
+    if spec is None:
+        return channel
+    if spec.label:
+        label = spec.label
+        first = label.split(" ", 1)[0]
+        if first.endswith(("'s", "'")) or first.lower() == "the":
+            return label  # "Russia's mission to NATO"
+        if first in _COMMON_FIRST:
+            label = label[:1].lower() + label[1:]
+        return "the " + label
+    a, b = (actor_name(sc, e) for e in spec.endpoints)
+    return f"the {KIND_WORDS.get(spec.kind, spec.kind)} between {a} and {b}"
+
+
+def _snap(model_or_snapshot: Any) -> dict:
+    return model_or_snapshot.snapshot() if _is_model(model_or_snapshot) else model_or_snapshot
+
+
+def _position(snap: dict, actor: str, issue: str) -> float:
+    return float(snap["actors"][actor]["position"][issue])
+
+
+def describe_action(model: Any, action: Action, snapshot: dict | None = None) -> str:
+    """What an action does, in plain words, with what it asks and the numbers behind it.
+
+    Args:
+        model: a :class:`sim.model.GreatPowerModel` (its scenario and current snapshot are read).
+        action: one of ``model.legal_actions(actor)`` (or any well-formed action).
+        snapshot: the model's current snapshot, if the caller has it (describing a whole menu
+            then takes one snapshot, not one per action).
+
+    Returns:
+        One sentence, e.g. "Ask Russia, through the US embassy in Moscow, to accept NATO
+        membership for Ukraine at 'Membership Action Plan' (0.60); Russia stands at 'no prospect'
+        (0.00)".
+    """
+    snap = snapshot if snapshot is not None else model.snapshot()
+    return describe_action_in(model.scenario, snap, action)
+
+
+def describe_action_in(sc: Scenario, snap: dict, a: Action) -> str:
+    """:func:`describe_action` on a scenario and a snapshot (no model needed)."""
+    k = a.kind
+    if k == "propose":
+        mine = _position(snap, a.actor, a.issue)
+        theirs = _position(snap, a.target, a.issue)
+        who = actor_name(sc, a.target)
+        return (
+            f"Ask {who}, through {channel_words(sc, a.channel)}, to accept "
+            f"{issue_words(sc, a.issue)} at {level_words(sc, a.issue, mine)}; "
+            f"{who} stands at {level_words(sc, a.issue, theirs)}"
+        )
+    if k == "answer":
+        p = next(
+            (q for q in snap.get("pending", {}).get(a.actor, []) if q["from"] == a.target and q["issue"] == a.issue),
+            None,
+        )
+        who = actor_name(sc, a.target)
+        label = issue_words(sc, a.issue)
+        mine = _position(snap, a.actor, a.issue)
+        if p is None:
+            return f"{capital_first(a.choice)} {possessive(sc.actors[a.target].name) if a.target in sc.actors else who} proposal on {label}"
+        asked = float(p["position"])
+        if a.choice == "accept":
+            return f"Accept {possessive(sc.actors[a.target].name)} proposal: move your position on {label} from {mine:.2f} to {level_words(sc, a.issue, asked)}"
+        if a.choice == "compromise":
+            f = 0.5 * float(p.get("eff", 1.0))
+            to = mine + f * (asked - mine)
+            return f"Meet {who} part of the way on {label}: move your position from {mine:.2f} to {to:.2f} (toward their {asked:.2f})"
+        warn = "; they expected to win, so tension rises" if p.get("expected_win") else ""
+        return f"Reject {possessive(sc.actors[a.target].name)} proposal on {label}: keep your position at {level_words(sc, a.issue, mine)}{warn}"
+    if k in ("open_channel", "suspend_channel", "close_channel"):
+        ch = channel_words(sc, a.channel)
+        status = snap["channels"].get(a.channel, {}).get("status", "open")
+        if k == "open_channel":
+            if status == "closed":
+                return capital_first(f"reopen {ch} (it restarts with a skeleton staff)")
+            return capital_first(f"resume talks through {ch}")
+        military = getattr(sc.channels.get(a.channel), "kind", "") == "military_hotline"
+        if k == "suspend_channel":
+            if military:
+                return capital_first(f"suspend {ch} (incidents become likelier to escalate; it can be resumed later)")
+            return capital_first(f"suspend talks through {ch} (they can be resumed later; tension rises)")
+        if military:
+            return capital_first(f"close {ch} (incidents become likelier to escalate)")
+        return capital_first(f"close {ch} (its staff leave; tension rises)")
+    if k in ("expel", "restore_staff"):
+        c = snap["channels"].get(a.channel, {})
+        staff, base = float(c.get("staff", 0.0)), float(c.get("staff_baseline", 0.0))
+        whose = possessive(sc.actors[a.target].name) if a.target in sc.actors else a.target
+        ch = channel_words(sc, a.channel)
+        if k == "expel":
+            return f"Expel {a.staff:,.0f} of {whose} {staff:,.0f} staff from {ch} (tension rises)"
+        return f"Let {a.staff:,.0f} more of {whose} staff return to {ch} (now {staff:,.0f} of {base:,.0f})"
+    if k == "set_posture":
+        th = sc.theatres[a.theatre].name if a.theatre in sc.theatres else a.theatre
+        now = float(snap["actors"][a.actor]["posture"].get(a.theatre, 0.0))
+        verb = "Raise" if a.level > now + 1e-9 else "Lower" if a.level < now - 1e-9 else "Keep"
+        return f"{verb} your military posture in the {th} from {now:.2f} to {a.level:.2f}"
+    if k == "joint_patrol":
+        th = sc.theatres[a.theatre].name if a.theatre in sc.theatres else a.theatre
+        return f"Patrol the {th} together with {actor_name(sc, a.target)} (closer alignment; incidents there grow likelier)"
+    if k == "apply_membership":
+        return f"Apply to join {a.bloc} (its members vote next month)"
+    if k == "vote":
+        mo = next((m for m in snap.get("motions", []) if m["bloc"] == a.bloc and m["issue"] == a.issue), None)
+        cand = actor_name(sc, mo["candidate"]) if mo else "the candidate"
+        state = float(snap["issues"][a.issue]["state"])
+        nxt = min((v for v in (0.3, 0.6, 1.0) if v > state + 1e-9), default=1.0)
+        return f"Vote {a.choice} on {possessive(cand.removeprefix('the ')) if mo else 'the'} application to {a.bloc} (to move {issue_words(sc, a.issue)} to {level_words(sc, a.issue, nxt)})"
+    return "Do nothing more this month"
+
+
+def describe_proposal(model: Any, actor_id: str, proposal: dict) -> str:
+    """What an incoming proposal asks of a human team, in plain words.
+
+    Args:
+        model: the model (or a snapshot with the scenario given as ``model.scenario``).
+        actor_id: the team that received it.
+        proposal: one entry of ``snapshot()["pending"][actor_id]`` (``from``, ``issue``,
+            ``position``, ``eff``, ``expected_win``).
+
+    Returns:
+        E.g. "The United States asks you to accept NATO membership for Ukraine at 'Membership
+        Action Plan' (0.60); you stand at 'no prospect' (0.00). They expect to win this."
+    """
+    return describe_proposal_in(model.scenario, model.snapshot(), actor_id, proposal)
+
+
+def describe_proposal_in(sc: Scenario, snap: dict, actor_id: str, p: dict) -> str:
+    """:func:`describe_proposal` on a scenario and a snapshot."""
+    who = capital_first(actor_name(sc, p["from"]))
+    mine = _position(snap, actor_id, p["issue"])
+    text = (
+        f"{who} asks you to accept {issue_words(sc, p['issue'])} at "
+        f"{level_words(sc, p['issue'], float(p['position']))}; you stand at {level_words(sc, p['issue'], mine)}."
+    )
+    if p.get("expected_win"):
+        text += " They expect to win this: a rejection raises tension."
+    return text
+
+
+# ---------------------------------------------------------------------------- a month's changes
+def _outcome_row(game: Any, turn: int) -> tuple[dict | None, dict | None, dict | None]:
+    """(log entry, snapshot before, snapshot after) of a turn; snapshots may be ``None``."""
+    log = game.log
+    entry = next((e for e in log if e.get("turn") == turn), None)
+    if _is_model(game):
+        before = after = None
+        if turn == game.turn:
+            after = game.snapshot()
+        return entry, before, after
+    history = game.history
+    before = next((s for s in history if s.get("turn") == turn - 1), None)
+    after = next((s for s in history if s.get("turn") == turn), None)
+    return entry, before, after
+
+
+def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """What changed in one month (turn), in plain sentences, most important first.
+
+    Order: scheduled and instructor events, red lines, crises and armed clashes, accessions;
+    then issue moves, votes and applications; then channel and staff changes, incidents
+    contained, agreements and tension changes that involve the ``focus`` teams or a great power;
+    then a count of the rest; then the end of the game.
+
+    Args:
+        game: a :class:`sim.score.GameRecord` (scenario, snapshots, log) or a model. With a model,
+            tension changes come from its recorded outcomes (great-power pairs only).
+        turn: the turn (default: the last played).
+        focus: the human teams: their agreements and tension changes are always reported.
+
+    Returns:
+        Sentences such as "Russia closed the US embassy in Moscow." or "Tension between Russia
+        and the United States rose from 0.60 to 0.66."; ``["A quiet month: nothing changed."]``
+        when nothing did. Empty before the first turn.
+    """
+    sc: Scenario = game.scenario
+    t = (game.turn if _is_model(game) else game.history[-1]["turn"]) if turn is None else int(turn)
+    if t <= 0:
+        return []
+    entry, before, after = _outcome_row(game, t)
+    events = entry.get("events", []) if entry else []
+    watch = set(focus) | set(sc.great_powers)
+    name = lambda ref: actor_name(sc, ref)  # noqa: E731
+
+    def involved(*refs: str) -> bool:
+        for r in refs:
+            members = sc.blocs[r].members if r in sc.blocs else [r]
+            if watch & set(members):
+                return True
+        return False
+
+    first: list[str] = []
+    issues: list[str] = []
+    votes: list[str] = []
+    moves: list[str] = []
+    minor = 0
+    for ev in events:
+        ty = ev.get("type")
+        if ty == "event":
+            what = ev.get("text") or ev.get("kind", "").replace("_", " ")
+            first.append(f"Event: {what}.")
+        elif ty == "red_line":
+            first.append(
+                f"{capital_first(possessive(sc.actors[ev['actor']].name))} red line on {issue_words(sc, ev['issue'])} was crossed "
+                f"({ev['state']:.2f} against {ev['threshold']:.2f})" + (f": {ev['note']}." if ev.get("note") else ".")
+            )
+        elif ty == "accession":
+            first.append(f"{capital_first(name(ev['member']))} joins {ev['bloc']}.")
+        elif ty == "incident":
+            th = sc.theatres[ev["theatre"]].name if ev["theatre"] in sc.theatres else ev["theatre"]
+            a, b = (name(x) for x in ev["actors"])
+            text = f"Incident in the {th} between {a} and {b}"
+            if ev.get("armed_clash"):
+                first.append(text + ": it escalated into an armed clash.")
+            elif ev.get("crisis"):
+                first.append(text + ": it became a crisis.")
+            else:
+                moves.append(text + f" (contained; open channels cut escalation by {ev.get('deconfliction', 0) * 80:.0f}%).")
+        elif ty == "issue":
+            x = ev["issue"]
+            up = ev["to"] > ev["from"]
+            ahead = [float(v) for v in sc.issues[x].scale if (float(v) > ev["to"] + 1e-9 if up else float(v) < ev["to"] - 1e-9)]
+            toward = ""
+            if ahead:
+                nxt = min(ahead) if up else max(ahead)
+                toward = f", toward '{sc.issues[x].scale[_key(sc, x, nxt)]}'"
+            issues.append(f"{capital_first(issue_words(sc, x))} moved {'up' if up else 'down'} from {ev['from']:.3f} to {ev['to']:.3f}{toward}.")
+        elif ty == "vote":
+            res = "passed" if ev["passed"] else "failed"
+            no = ", ".join(name(a) for a in ev["no"]) or "nobody"
+            votes.append(
+                f"{ev['bloc']} voted on {possessive(sc.actors[ev['candidate']].name)} application "
+                f"(to {level_words(sc, ev['issue'], float(ev['to_level']))}): it {res}; against: {no}."
+            )
+        elif ty == "motion":
+            votes.append(f"{capital_first(name(ev['candidate']))} applied to join {ev['bloc']}; its members vote next month.")
+        elif ty in ("channel", "staff"):
+            parties = [ev["by"], *(sc.channels[ev["channel"]].endpoints if ev["channel"] in sc.channels else [])]
+            if not involved(*parties):
+                minor += 1
+                continue
+            ch = channel_words(sc, ev["channel"])
+            if ty == "channel":
+                verb = {"closed": "closed", "suspended": "suspended talks through", "open": "reopened"}[ev["to"]]
+                if ev["to"] == "open" and ev.get("from") == "suspended":
+                    verb = "resumed talks through"
+                moves.append(f"{capital_first(name(ev['by']))} {verb} {ch}.")
+            elif ev["kind"] == "expel":
+                moves.append(f"{capital_first(name(ev['by']))} expelled {ev['persons']:,.0f} staff from {ch} ({ev['staff']:,.0f} left).")
+            else:
+                moves.append(f"{capital_first(name(ev['by']))} let {ev['persons']:,.0f} staff return to {ch} ({ev['staff']:,.0f} now).")
+        elif ty == "proposal" and ev.get("outcome") in OUTCOME_WORDS:
+            if not involved(ev["from"], ev["to"]):
+                minor += 1
+                continue
+            move = ""
+            pos = ev.get("position")
+            if pos and abs(pos[1] - pos[0]) > 1e-9:
+                move = f": {name(ev['to'])} moved from {pos[0]:.2f} to {pos[1]:.2f}"
+            elif ev.get("moved"):
+                move = f": {ev['to']} members moved {ev['moved']:.0%} of the way"
+            moves.append(
+                f"{capital_first(name(ev['from']))} and {name(ev['to'])} reached {OUTCOME_WORDS[ev['outcome']]} on {issue_words(sc, ev['issue'])}{move}."
+            )
+        elif ty == "decision" and ev.get("human") and ev.get("done") is False:
+            moves.append(f"{capital_first(name(ev['actor']))}: an order had no effect ({ev.get('action', '')}).")
+    out = first + issues + votes + moves + _tension_lines(game, sc, t, before, after, watch)
+    if minor:
+        out.append(f"{minor} more agreement{'s' * (minor != 1)}, channel or staff change{'s' * (minor != 1)} among other states.")
+    end = next((ev for ev in events if ev.get("type") == "end"), None)
+    if end is not None:
+        out.append(f"The game is over: {END_WORDS.get(end['state'], end['state'])}.")
+    return out or ["A quiet month: nothing changed."]
+
+
+def _key(sc: Scenario, issue: str, value: float) -> float:
+    return min(sc.issues[issue].scale, key=lambda k: abs(float(k) - value))
+
+
+def _tension_lines(game: Any, sc: Scenario, t: int, before: dict | None, after: dict | None, watch: set[str]) -> list[str]:
+    pairs: list[tuple[str, str, float, float]] = []
+    if before is not None and after is not None:
+        ids = list(sc.actors)
+        for i, a in enumerate(ids):
+            for b in ids[i + 1 :]:
+                if a in watch and b in watch or (a in watch and b in sc.great_powers) or (b in watch and a in sc.great_powers):
+                    x, y = float(before["tension"][a][b]), float(after["tension"][a][b])
+                    pairs.append((a, b, x, y))
+    elif _is_model(game):
+        rows = game.datacollector.model_vars.get("outcomes", [])
+        if 0 < t < len(rows):
+            for key, y in rows[t].items():
+                if key.startswith("tension."):
+                    a, b = key.split(".", 1)[1].split("-")
+                    pairs.append((a, b, float(rows[t - 1][key]), float(y)))
+    out = []
+    for a, b, x, y in sorted(pairs, key=lambda p: -abs(p[3] - p[2])):
+        if abs(y - x) >= TENSION_NOTE:
+            verb = "rose" if y > x else "fell"
+            out.append(f"Tension between {actor_name(sc, a)} and {actor_name(sc, b)} {verb} from {x:.2f} to {y:.2f}.")
+    return out

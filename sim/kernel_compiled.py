@@ -1,0 +1,546 @@
+"""The bargaining kernel's numeric cores compiled with numba: the fast path of :mod:`sim.kernel`.
+
+Nothing here is public API. :mod:`sim.kernel` checks shapes, converts its inputs to C-contiguous
+float64 arrays and calls these cores, which compute exactly the formulas of its numpy cores
+(Scholz, Calbert and Smith 2011, "Unravelling Bueno de Mesquita's group decision model",
+Journal of Theoretical Politics 23(4); docs/model.md 7.4) with loops instead of array
+expressions. The numpy cores and the plain-Python reference (``tests/reference_kernel.py``) are
+their test oracles: identical discrete outcomes and values within 1e-12
+(``tests/test_kernel_compiled.py``).
+
+Compiled code is cached on disk (numba's ``cache=True``) so that a process starts in well under
+a second once the cache is warm. Where the cache goes, decided once at import, before numba
+compiles anything:
+
+1. ``NUMBA_CACHE_DIR`` if the user set it (numba's own rule);
+2. else the ``__pycache__`` folder beside this file, if it can be written (numba's default);
+3. else a user cache folder, ``$XDG_CACHE_HOME/greatpower/numba`` (``~/.cache/greatpower/numba``
+   when ``XDG_CACHE_HOME`` is unset), exported as ``NUMBA_CACHE_DIR`` so that worker processes
+   use it too;
+4. else no disk cache: every process compiles (seconds) but runs. A read-only install with no
+   writable cache folder therefore still works.
+
+A cold cache only costs the compile time (10-15 s of CPU); it never fails a run.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------
+# where the compiled code is cached (decided before numba is imported)
+
+CACHE_DIR_ENV = "NUMBA_CACHE_DIR"
+"""Numba's environment variable for its cache folder (respected when set)."""
+
+
+def _writable_dir(path: Path) -> bool:
+    """True if ``path`` exists or can be made, and a file can be written in it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError:
+        return False
+    return True
+
+
+def user_cache_dir() -> Path:
+    """The per-user folder for compiled code: ``$XDG_CACHE_HOME/greatpower/numba``.
+
+    ``XDG_CACHE_HOME`` defaults to ``~/.cache`` (the XDG base-directory convention).
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "greatpower" / "numba"
+
+
+def choose_cache_dir() -> tuple[bool, str]:
+    """Decide whether and where numba caches this module's compiled code.
+
+    Returns:
+        ``(cache, where)``: whether to compile with ``cache=True``, and a one-line description
+        of the location (``"NUMBA_CACHE_DIR=..."``, ``"package __pycache__"``, ``"user cache
+        ..."`` or ``"none: ..."``). Sets ``NUMBA_CACHE_DIR`` in this process's environment
+        when it chooses the user cache folder.
+    """
+    given = os.environ.get(CACHE_DIR_ENV)
+    if given:
+        if _writable_dir(Path(given)):
+            return True, f"{CACHE_DIR_ENV}={given}"
+    elif _writable_dir(Path(__file__).resolve().parent / "__pycache__"):
+        return True, "package __pycache__"
+    user = user_cache_dir()
+    if _writable_dir(user):
+        os.environ[CACHE_DIR_ENV] = str(user)
+        return True, f"user cache {user}"
+    return False, "none: no writable cache folder, compiled in memory"
+
+
+CACHE, CACHE_WHERE = choose_cache_dir()
+
+import numba  # noqa: E402  (after the cache folder is chosen)
+
+if CACHE and os.environ.get(CACHE_DIR_ENV):
+    # numba reads the variable when it is first imported; it may have been imported earlier.
+    numba.config.CACHE_DIR = os.environ[CACHE_DIR_ENV]
+
+
+def _jit(function=None, *, contract=False):
+    """Compile ``function`` lazily with numba, cached on disk where possible.
+
+    ``error_model="numpy"``: a division by zero gives inf or nan as in numpy, never an
+    exception (the cores guard every denominator, so none occurs). No fastmath, so that the
+    cores keep IEEE semantics and agree with numpy to 1e-12; only the polynomial loops of the
+    powers allow ``contract`` (fused multiply-adds, which are at least as accurate).
+    """
+    if function is None:
+        return lambda f: _jit(f, contract=contract)
+    options = {"nogil": True, "error_model": "numpy"}
+    if contract:
+        options["fastmath"] = {"contract"}
+    if CACHE:
+        try:
+            return numba.njit(cache=True, **options)(function)
+        except RuntimeError:  # numba found no cache locator after all
+            pass
+    return numba.njit(cache=False, **options)(function)
+
+
+# Constants shared with sim.kernel (kept equal there; tested).
+EU_TOLERANCE = 1e-12
+SECURITY_TIE_TOLERANCE = 1e-12
+SMALLEST = 5e-324  # the smallest subnormal float, numpy.finfo(float).smallest_subnormal
+OUTCOME_NONE = 0
+OUTCOME_CONFLICT = 1
+OUTCOME_COMPROMISE = 2
+OUTCOME_CAPITULATION = 3
+OUTCOME_STALEMATE = 4
+
+
+# ---------------------------------------------------------------------------------------------
+# powers base^r = exp(r log base), over whole arrays
+#
+# The expected utilities need four powers per pair of actors (about 9,000 a round at 18 actors
+# and 7 issues). Calls to the C library's log and exp cannot be vectorised and cost most of a
+# round, so log and exp are written out here with the textbook method (range reduction to a
+# power of two and a short interval, then a polynomial; the power of two is put together in the
+# float's exponent bits) in loops of plain arithmetic that the compiler turns into SIMD code.
+# Both are accurate to a few units in the last place (relative error below 2e-15 over the
+# bases and exponents of the kernel; tests/test_kernel_compiled.py checks them against math).
+
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split in two so that e * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e00
+_ROUNDER = 6755399441055744.0  # 1.5 * 2^52: adding it rounds to an integer in the low bits
+_SQRT2 = 1.4142135623730951
+_EXP_LOW = -708.0  # below this exp is under the smallest normal float: taken as 0
+_EXP_HIGH = 709.0  # above this exp overflows: taken as inf
+
+
+@_jit(contract=True)
+def _log_into(v, out, exponent, mantissa_bits):
+    """Write log(v) into out (1-D, C-contiguous; the other two are scratch).
+
+    For v a normal positive float (>= 2.2e-308); v = 0 gives a finite number that the caller
+    discards. The kernel's bases are 0 or at least 2^-54: each is 0.5 minus a multiple of a
+    number below 0.5, clipped at 0, so it is never subnormal.
+    """
+    n = v.size
+    bits = v.view(np.int64)
+    for k in range(n):  # v = 2^e * m with m in [1, 2), read off the bits
+        b = bits[k]
+        exponent[k] = float((b >> 52) - 1023)
+        mantissa_bits[k] = (b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000
+    mantissa = mantissa_bits.view(np.float64)
+    for k in range(n):
+        m = mantissa[k]
+        big = m > _SQRT2  # m in [sqrt(1/2), sqrt(2)) after halving
+        m = m * 0.5 if big else m
+        e = exponent[k] + 1.0 if big else exponent[k]
+        # log m = 2 atanh f = 2 (f + f^3/3 + f^5/5 + ...), f = (m - 1)/(m + 1), |f| < 0.172
+        f = (m - 1.0) / (m + 1.0)
+        f2 = f * f
+        series = 1.0 / 21.0
+        series = series * f2 + 1.0 / 19.0
+        series = series * f2 + 1.0 / 17.0
+        series = series * f2 + 1.0 / 15.0
+        series = series * f2 + 1.0 / 13.0
+        series = series * f2 + 1.0 / 11.0
+        series = series * f2 + 1.0 / 9.0
+        series = series * f2 + 1.0 / 7.0
+        series = series * f2 + 1.0 / 5.0
+        series = series * f2 + 1.0 / 3.0
+        log_m = 2.0 * f + 2.0 * f * f2 * series
+        out[k] = e * _LN2_HI + (log_m + e * _LN2_LO)
+
+
+@_jit(contract=True)
+def _exp_into(y, out, scale):
+    """Write exp(y) into out (1-D, C-contiguous; scale is scratch); 0 below -708, inf above 709."""
+    n = y.size
+    for k in range(n):
+        # y = j ln 2 + z with j an integer and |z| <= ln 2 / 2; exp z by its Taylor polynomial
+        yk = min(max(y[k], _EXP_LOW), _EXP_HIGH)
+        rounded = yk * _INV_LN2 + _ROUNDER
+        j = rounded - _ROUNDER
+        z = (yk - j * _LN2_HI) - j * _LN2_LO
+        poly = 1.0 / 6227020800.0
+        poly = poly * z + 1.0 / 479001600.0
+        poly = poly * z + 1.0 / 39916800.0
+        poly = poly * z + 1.0 / 3628800.0
+        poly = poly * z + 1.0 / 362880.0
+        poly = poly * z + 1.0 / 40320.0
+        poly = poly * z + 1.0 / 5040.0
+        poly = poly * z + 1.0 / 720.0
+        poly = poly * z + 1.0 / 120.0
+        poly = poly * z + 1.0 / 24.0
+        poly = poly * z + 1.0 / 6.0
+        poly = poly * z + 0.5
+        poly = poly * z + 1.0
+        poly = poly * z + 1.0
+        out[k] = poly
+        scale[k] = rounded
+    bits = scale.view(np.int64)
+    for k in range(n):  # 2^j: j sits in the low bits of `rounded`; move it to the exponent
+        bits[k] = (bits[k] + 1023) << 52
+    for k in range(n):
+        value = out[k] * scale[k]
+        value = 0.0 if y[k] < _EXP_LOW else value
+        value = np.inf if y[k] > _EXP_HIGH else value
+        out[k] = value
+
+
+@_jit(contract=True)
+def powers_into(base, r, out, scratch_a, scratch_b, scratch_bits):
+    """Write base^r into out, for r > 0 and base 0 or normal (0^r = 0); all 1-D of one size."""
+    _log_into(base, scratch_a, scratch_b, scratch_bits)
+    for k in range(base.size):
+        scratch_a[k] *= r[k]
+    _exp_into(scratch_a, out, scratch_b)
+    for k in range(base.size):
+        out[k] = 0.0 if base[k] == 0.0 else out[k]
+
+
+# ---------------------------------------------------------------------------------------------
+# the cores (same arguments and results as the numpy cores of sim.kernel)
+
+
+@_jit
+def win_probability(x, w, clipped):
+    """P (m, n, n) from positions x (m, n), weights w = c s (m, n); clipped: the vote rule."""
+    m, n = x.shape
+    p = np.empty((m, n, n))
+    dist = np.empty((n, n))  # dist[k, a] = |x_k - x_a|
+    support = np.empty((n, n))  # support[i, j] = sum over k of w_k max(0, d_kj - d_ki)
+    wn = np.empty(n)
+    for a in range(m):
+        top = 0.0
+        for k in range(n):
+            top = max(top, w[a, k])
+        top = max(top, SMALLEST)
+        for k in range(n):
+            wn[k] = w[a, k] / top
+            for b in range(n):
+                dist[k, b] = abs(x[a, b] - x[a, k])
+        support[:, :] = 0.0
+        for i in range(n):
+            row = support[i]
+            for k in range(n):
+                wk = wn[k]
+                dki = dist[k, i]
+                dk = dist[k]
+                for j in range(n):  # vectorised over j; the sum over k keeps its order
+                    row[j] += wk * max(dk[j] - dki, 0.0)
+        for i in range(n):
+            for j in range(n):
+                s_ij = support[i, j]
+                s_ji = support[j, i]
+                total = max(s_ij + s_ji, SMALLEST)
+                if clipped:
+                    p[a, i, j] = max(s_ij - s_ji, 0.0) / total
+                else:
+                    p[a, i, j] = (s_ij - s_ji) * 0.5 / total + 0.5
+    return p
+
+
+@_jit
+def forecast(x, w):
+    """The weighted median of each issue, shape (m,) (stable order; equal weights if all 0)."""
+    m, n = x.shape
+    mu = np.empty(m)
+    order = np.empty(n, dtype=np.int64)
+    for a in range(m):
+        # insertion sort of the actor indices by position: stable, fast for small n
+        for k in range(n):
+            order[k] = k
+        for k in range(1, n):
+            item = order[k]
+            key = x[a, item]
+            h = k - 1
+            while h >= 0 and x[a, order[h]] > key:
+                order[h + 1] = order[h]
+                h -= 1
+            order[h + 1] = item
+        total = 0.0
+        for k in range(n):
+            total += w[a, order[k]]
+        equal = not total > 0.0
+        if equal:
+            total = float(n)
+        cumulative = 0.0
+        mu[a] = x[a, order[n - 1]]
+        for k in range(n):
+            if equal:
+                cumulative = k + 1.0
+            else:
+                cumulative += w[a, order[k]]
+            if cumulative >= 0.5 * total:
+                mu[a] = x[a, order[k]]
+                break
+    return mu
+
+
+@_jit
+def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
+    """EU (m, n, n); ``risk_neutral`` means every r = 1 (r is then ignored)."""
+    m, n = x.shape
+    nn = n * n
+    eu = np.empty((m, n, n))
+    dist = np.empty((m, n, n))  # d = |x_i - x_j| / scale_range
+    offset = np.empty((m, n))  # |x_i - mu| / scale_range
+    slope_e = (1.0 - q) * (1.0 - 2.0 * t)
+    qt = (1.0 - q) * t
+    qnt = (1.0 - q) * (1.0 - t)
+    # As the numpy core: the reduced form where every r = 1 and no base is clipped on any issue.
+    reduced = risk_neutral
+    for a in range(m):
+        for i in range(n):
+            offset[a, i] = abs(x[a, i] - mu[a])
+            if scale_range != 1.0:
+                offset[a, i] /= scale_range
+            reduced = reduced and offset[a, i] <= 1.0
+            for j in range(n):
+                dist[a, i, j] = abs(x[a, i] - x[a, j])
+                if scale_range != 1.0:
+                    dist[a, i, j] /= scale_range
+                reduced = reduced and dist[a, i, j] <= 1.0
+    # Bases (success, better, failure, worse) of every pair of one issue, and their powers.
+    size = 0 if risk_neutral else 4 * nn
+    base = np.empty(size)
+    exponent = np.empty(size)
+    power = np.empty(size)
+    scratch_a = np.empty(size)
+    scratch_b = np.empty(size)
+    scratch_bits = np.empty(size, dtype=np.int64)
+    for a in range(m):
+        if reduced:
+            # U_s = 2 d, U_f = -2 d, U_b = e, U_w = -e, U_sq = 0:
+            # EU = 2 d (1 - 2 s_j + 2 s_j P_ij) + (1 - q)(1 - 2 t) e
+            for i in range(n):
+                for j in range(n):
+                    two_s = 2.0 * s[a, j]
+                    value = p[a, i, j] * two_s
+                    value += 1.0 - two_s
+                    value *= dist[a, i, j]
+                    value *= 2.0
+                    if slope_e != 0.0:
+                        value += slope_e * (offset[a, i] + dist[a, i, j])
+                    eu[a, i, j] = value
+        else:
+            for i in range(n):
+                for j in range(n):
+                    d = dist[a, i, j]
+                    half_d = d * 0.5
+                    quarter_e = (offset[a, i] + d) * 0.25
+                    success = max(0.5 - half_d, 0.0)
+                    better = max(0.5 - quarter_e, 0.0)
+                    failure = 0.5 + half_d
+                    worse = 0.5 + quarter_e
+                    if risk_neutral:
+                        eu[a, i, j] = _combine(
+                            success, better, failure, worse, 0.5, p[a, i, j], s[a, j], q, qt, qnt
+                        )
+                    else:
+                        at = i * n + j
+                        base[at] = success
+                        base[nn + at] = better
+                        base[2 * nn + at] = failure
+                        base[3 * nn + at] = worse
+                        exponent[at] = r[a, i]
+                        exponent[nn + at] = r[a, i]
+                        exponent[2 * nn + at] = r[a, i]
+                        exponent[3 * nn + at] = r[a, i]
+            if not risk_neutral:
+                powers_into(base, exponent, power, scratch_a, scratch_b, scratch_bits)
+                for i in range(n):
+                    status_quo = 0.5 ** r[a, i]
+                    for j in range(n):
+                        at = i * n + j
+                        eu[a, i, j] = _combine(
+                            power[at], power[nn + at], power[2 * nn + at], power[3 * nn + at],
+                            status_quo, p[a, i, j], s[a, j], q, qt, qnt,
+                        )
+        # No challenge between equal positions, and no EU made of rounding noise.
+        for i in range(n):
+            for j in range(n):
+                if x[a, i] == x[a, j] or abs(eu[a, i, j]) <= EU_TOLERANCE:
+                    eu[a, i, j] = 0.0
+    return eu
+
+
+@_jit
+def _combine(success, better, failure, worse, status_quo, p_ij, s_j, q, qt, qnt):
+    """EU from the powered bases, in the numpy core's order of operations.
+
+    With U = 2 - 4 base^r: EU = 4 (q sq + (1 - q) t better + (1 - q)(1 - t) worse - success
+    + k (success - failure)), k = s_j (1 - P_ij).
+    """
+    k = (1.0 - p_ij) * s_j
+    value = (success - failure) * k
+    value -= success
+    value += qt * better
+    value += qnt * worse
+    value += q * status_quo
+    return value * 4.0
+
+
+@_jit
+def risk_exponents(x, s, p, mu, q, t, scale_range):
+    """Risk exponents (m, n) from the securities, computed with every r = 1."""
+    m, n = x.shape
+    eu = expected_utility(x, s, p, np.ones((1, 1)), mu, q, t, scale_range, True)
+    r = np.empty((m, n))
+    security = np.empty(n)
+    for a in range(m):
+        for k in range(n):
+            total = 0.0
+            for j in range(n):
+                total += eu[a, j, k]
+            security[k] = total
+        high = security.max()
+        low = security.min()
+        spread = high - low
+        if spread <= SECURITY_TIE_TOLERANCE * max(1.0, max(high, -low)):
+            r[a, :] = 1.0
+            continue
+        for k in range(n):
+            big_r = 2.0 * security[k]
+            big_r -= high + low
+            big_r /= spread
+            big_r = min(max(big_r, -1.0), 1.0)
+            r[a, k] = (3.0 - big_r) / (3.0 + big_r)
+    return r
+
+
+@_jit
+def _respond_one(a, b):
+    """(outcome code, fraction) of a target with stake b against a challenger expecting a."""
+    if not a > 0.0:
+        return OUTCOME_NONE, 0.0
+    stake = abs(b)
+    weaker = stake < a - EU_TOLERANCE or b == 0.0
+    if b > 0.0:
+        if weaker:
+            return OUTCOME_CONFLICT, 1.0
+        return OUTCOME_STALEMATE, 0.0
+    if weaker:
+        return OUTCOME_COMPROMISE, stake / a
+    return OUTCOME_CAPITULATION, 1.0
+
+
+@_jit
+def respond(a, b):
+    """Outcome codes (int8) and fractions for flat arrays a (challenger) and b (target)."""
+    outcome = np.empty(a.size, dtype=np.int8)
+    fraction = np.empty(a.size)
+    for k in range(a.size):
+        code, share = _respond_one(a[k], b[k])
+        outcome[k] = code
+        fraction[k] = share
+    return outcome, fraction
+
+
+@_jit
+def resolve(x, eu, offers, effectiveness, tiebreak):
+    """Return new_x, challenger (int64, -1 for none), outcome (int8), fraction; all (m, n)."""
+    return _resolve(x, eu, offers, effectiveness, tiebreak, False)
+
+
+@_jit
+def _resolve(x, eu, offers, effectiveness, tiebreak, classic):
+    """Resolve the offers of every target.
+
+    ``classic``: every positive EU is an offer at full effectiveness (the classic round);
+    ``offers`` and ``effectiveness`` are then not read.
+    """
+    m, n = x.shape
+    new_x = x.copy()
+    challenger = np.full((m, n), -1, dtype=np.int64)
+    outcome = np.zeros((m, n), dtype=np.int8)
+    fraction = np.zeros((m, n))
+    best_eu = np.empty(n)
+    best_gap = np.empty(n)
+    best_tie = np.empty(n)
+    for a in range(m):
+        best = challenger[a]  # -1 until a target has an offer
+        # Each target j keeps its best offer so far: highest EU, then nearest, then highest
+        # tiebreak draw; challengers in index order, so exact ties of all three keep the first.
+        for i in range(n):
+            xi = x[a, i]
+            for j in range(n):
+                value = eu[a, i, j]
+                if not value > 0.0:
+                    continue
+                if not classic and not offers[a, i, j]:
+                    continue
+                gap = abs(xi - x[a, j])
+                tie = tiebreak[a, i, j]
+                if best[j] == -1 or value > best_eu[j] or (
+                    value == best_eu[j]
+                    and (gap < best_gap[j] or (gap == best_gap[j] and tie > best_tie[j]))
+                ):
+                    best[j] = i
+                    best_eu[j] = value
+                    best_gap[j] = gap
+                    best_tie[j] = tie
+        for j in range(n):
+            i = best[j]
+            if i == -1:
+                continue
+            code, share = _respond_one(best_eu[j], eu[a, j, i])
+            if code == OUTCOME_COMPROMISE and not classic:
+                share *= effectiveness[a, i, j]
+            xi = x[a, i]
+            xj = x[a, j]
+            if share == 1.0:
+                moved = xi
+            else:
+                moved = xj + share * (xi - xj)
+                moved = min(max(moved, min(xj, xi)), max(xj, xi))
+            new_x[a, j] = moved
+            outcome[a, j] = code
+            fraction[a, j] = share
+    return new_x, challenger, outcome, fraction
+
+
+@_jit
+def bargaining_round(x, w, s, tiebreak, q, t, scale_range, clipped):
+    """One classic round: (new_x, mu, r, eu, challenger, outcome, fraction)."""
+    mu = forecast(x, w)
+    p = win_probability(x, w, clipped)
+    r = risk_exponents(x, s, p, mu, q, t, scale_range)
+    neutral = True
+    for value in r.ravel():
+        if value != 1.0:
+            neutral = False
+            break
+    eu = expected_utility(x, s, p, r, mu, q, t, scale_range, neutral)
+    no_offers = np.empty((0, 0, 0), dtype=np.bool_)
+    no_effectiveness = np.empty((0, 0, 0))
+    new_x, challenger, outcome, fraction = _resolve(
+        x, eu, no_offers, no_effectiveness, tiebreak, True
+    )
+    return new_x, mu, r, eu, challenger, outcome, fraction

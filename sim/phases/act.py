@@ -1,0 +1,114 @@
+"""Phase 2 (continued), act: the decided actions carried out, actors in a seeded shuffled order.
+
+Channel status changes, expulsions and restorations of staff (F1, F14), posture changes, joint
+patrols (F10), applications for membership and votes (F7), answers to proposals.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import policy
+from sim.actions import Action
+from sim.channels import CLOSED, OPEN, STATUS_NAMES, SUSPENDED
+from sim.phases.decide import Decision, rnd
+from sim.phases.perceive import Perception, Structure
+from sim.state import State, Turn
+from sim.world import World
+
+
+def carry_out(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, decisions: list[Decision], turn_no: int) -> None:
+    """Carry out non-proposal actions in a seeded shuffled order of actors; log each AI decision
+    (with ``done``: whether it could be carried out)."""
+    order = rng.permutation(w.n)
+    rank = np.empty(w.n, int)
+    rank[order] = np.arange(w.n)
+    decisions = sorted(decisions, key=lambda t: rank[t[0]])
+    ai = {a: i for i, a in enumerate(w.actor_ids)}
+    for i, a, reason in decisions:
+        done = do(w, st, turn, sx, per, dyn, i, a, ai, turn_no)
+        if reason is not None and not reason.get("human"):
+            reason["done"] = done
+            turn.log(reason)
+        elif reason is not None:
+            turn.log({"type": "decision", "actor": a.actor, "action": str(a), "spec": a.to_dict(), "human": True, "done": done})
+
+
+def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], i: int, a: Action, ai: dict[str, int], turn_no: int) -> bool:
+    """Carry out one action of actor ``i``; return whether it changed anything."""
+    kind = a.kind
+    if kind in ("open_channel", "suspend_channel", "close_channel"):
+        k = w.channel_ids.index(a.channel)
+        new = {"open_channel": OPEN, "suspend_channel": SUSPENDED, "close_channel": CLOSED}[kind]
+        if st.status[k] == new or (new == SUSPENDED and st.status[k] != OPEN):
+            return False  # suspend pauses an open channel only
+        if new == OPEN and st.status[k] == CLOSED:
+            st.staff[k] = max(st.staff[k], policy.REOPEN_STAFF * w.ch_baseline[k])
+        if new == CLOSED:
+            st.staff[k] = 0.0
+            st.totals["closures"] += 1
+        old = STATUS_NAMES[st.status[k]]
+        st.status[k] = new
+        others = np.flatnonzero(sx.ch_side[k] & ~(np.arange(w.n) == i))
+        if new != OPEN:
+            turn.add_tension(i, others, dyn["tension_closure"])
+        turn.log({"type": "channel", "channel": a.channel, "by": a.actor, "from": old, "to": STATUS_NAMES[new]})
+        return True
+    if kind in ("expel", "restore_staff"):
+        k = w.channel_ids.index(a.channel)
+        j = ai[a.target]
+        if st.status[k] != OPEN:
+            return False
+        if kind == "expel":
+            size = min(a.staff, st.staff[k])
+            if size <= 0:
+                return False
+            st.grievance[j, i] += size / max(st.staff[k], 1.0)  # share of its staff lost
+            st.staff[k] -= size
+            turn.add_tension(i, j, dyn["tension_expulsion"])
+            st.totals["expulsions"] += 1
+        else:
+            size = min(a.staff, max(0.0, per.staff_cap[k] - st.staff[k]))
+            if size <= 0:
+                return False
+            st.staff[k] += size
+            st.goodwill[j, i] += size / w.ch_baseline[k]
+            turn.add_tension(i, j, -(dyn["tension_agreement"] * 0.5))
+        turn.log({"type": "staff", "channel": a.channel, "by": a.actor, "kind": kind, "persons": rnd(size, 1), "staff": rnd(st.staff[k], 1)})
+        return True
+    if kind == "set_posture":
+        t = w.theatre_ids.index(a.theatre)
+        if not w.present[i, t]:
+            return False
+        st.posture[i, t] = min(1.0, max(0.0, a.level))
+        return True
+    if kind == "joint_patrol":
+        t = w.theatre_ids.index(a.theatre)
+        j = ai[a.target]
+        gain = dyn["alignment_patrol"] * (1.0 - st.alignment[i, j])  # saturating near +1
+        st.alignment[i, j] = st.alignment[j, i] = min(1.0, st.alignment[i, j] + gain)
+        turn.patrols.append((t, i, j))
+        st.posture[i, t] = min(1.0, st.posture[i, t] + dyn["posture_step"] / 2)
+        turn.log({"type": "patrol", "actors": [a.actor, a.target], "theatre": a.theatre})
+        return True
+    if kind == "apply_membership":
+        b = w.bloc_ids.index(a.bloc)
+        for issue, (bb, cand) in w.accession.items():
+            if bb == b and cand == i and not st.motion_pending(b, i):
+                st.motions.append({"bloc": b, "candidate": i, "issue": issue, "votes": {}, "turn": turn_no})
+                turn.log({"type": "motion", "bloc": a.bloc, "candidate": a.actor, "issue": w.issue_ids[issue]})
+                return True
+        return False
+    if kind == "vote":
+        for mo in st.motions:
+            if w.bloc_ids[mo["bloc"]] == a.bloc and w.issue_ids[mo["issue"]] == a.issue:
+                mo["votes"][i] = a.choice == "yes"
+                return True
+        return False
+    if kind == "answer":
+        for p in st.pending.get(a.actor, []):
+            if p["issue"] == a.issue and p["from"] == a.target:
+                p["answer"] = a.choice
+                return True
+        return False
+    return kind == "pass"

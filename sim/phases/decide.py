@@ -1,0 +1,273 @@
+"""Phase 2, decide: AI challenges (the kernel's expected utility) and AI actions (the policy's softmax).
+
+An AI actor proposes where its expected utility of a challenge is positive, best first, up to
+``ai.proposals_per_turn`` (docs/model.md section 3); its other actions are drawn from a softmax of the
+one-turn utility gains scored by :mod:`sim.policy`. Human actors' submitted actions join the
+same lists. Each AI decision's record (its alternatives and the terms that decided it, each
+with its source) goes to the turn log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import kernel, policy
+from sim.actions import ACTION_KINDS, KIND_CODE, Action
+from sim.channels import effectiveness
+from sim.phases.perceive import Perception, Structure, decisiveness, routes
+from sim.state import State, Turn
+from sim.world import World
+
+ACTION_OBJECT = {
+    KIND_CODE["set_posture"]: 0,
+    KIND_CODE["open_channel"]: 1,
+    KIND_CODE["suspend_channel"]: 1,
+    KIND_CODE["close_channel"]: 1,
+    KIND_CODE["expel"]: 2,
+    KIND_CODE["restore_staff"]: 2,
+}
+"""What an AI action acts on (theatre 0, channel status 1, channel staff 2): one action per
+object a turn."""
+
+Proposal = tuple[int, int, int, int, float]
+"""``(proposer, issue, target, channel code, EU of the challenge)``; channel ``-1`` is a caucus."""
+Decision = tuple[int, Action, "dict | None"]
+"""``(actor, action, its log record or None)``."""
+
+
+def rnd(x: float, nd: int = 4) -> float:
+    """A float rounded for the log."""
+    return round(float(x), nd)
+
+
+class PolicyView:
+    """What the policy's scorers (:mod:`sim.policy`) read: one object over the world, the state,
+    the perception and the structure, plus the AI mask and the dynamics coefficients."""
+
+    def __init__(self, w: World, st: State, per: Perception, sx: Structure, dyn: dict[str, float], ai_mask: np.ndarray):
+        self.world, self.st, self.per, self.sx, self.dyn, self.ai_mask = w, st, per, sx, dyn, ai_mask
+
+    def __getattr__(self, name: str):
+        for src in ("per", "st", "sx"):
+            obj = self.__dict__[src]
+            if hasattr(obj, name):
+                return getattr(obj, name)
+        raise AttributeError(name)
+
+    def effect_of(self, chans: np.ndarray, staff: np.ndarray) -> np.ndarray:
+        """Effectiveness the channels would have, open, at the given staff (persons)."""
+        return effectiveness(staff, self.world.ch_baseline[chans], np.zeros(len(chans), np.int8))
+
+
+@dataclass
+class Challenges:
+    """The kernel's view of every possible challenge this turn.
+
+    Attributes:
+        eu: (m, n, n) expected utility to i of challenging j (kernel, docs/model.md 7.4).
+        forecast: (m,) weighted median of positions.
+        eff, chan: (m, n, n) best route effectiveness and channel (see :func:`routes`).
+        dec: (m, n, n) perceived decisiveness of the target (F5).
+        flat: (n, m * n) each proposer's challenge scores ``eu x salience x dec x eff``.
+        ranked: (n, r) the best cells of ``flat``, best first.
+    """
+
+    eu: np.ndarray
+    forecast: np.ndarray
+    eff: np.ndarray
+    chan: np.ndarray
+    dec: np.ndarray
+    flat: np.ndarray
+    ranked: np.ndarray
+
+
+def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t: float, endogenous_risk: bool, proposals_per_turn: int) -> Challenges:
+    """Expected utilities of every challenge, routes and the challenge scores (docs/model.md 7.4-7.5)."""
+    x = st.position.T  # (m, n)
+    s = per.salience_eff.T
+    c = w.capability
+    mu = kernel.forecast(x, c[None, :] * s)
+    p_win = kernel.win_probability(x, c, s)  # computed once for both calls
+    if endogenous_risk:
+        r = kernel.risk_exponents(x, c, s, mu, q, t, p=p_win)
+    else:
+        r = np.broadcast_to(w.risk[None, :], x.shape)
+    eu = kernel.expected_utility(x, c, s, r, mu, q, t, p=p_win)
+    eff, chan = routes(w, sx, per.effectiveness)
+    dec = decisiveness(w, sx.deciders)
+    score = eu * per.salience_eff.T[:, :, None] * dec * eff
+    score = np.where((eu > 0) & (eff > 0), score, 0.0)  # (m, i, j)
+    flat = score.transpose(1, 0, 2).reshape(w.n, -1)  # (i, m*n)
+    ranked = np.argsort(-flat, axis=1, kind="stable")[:, : max(proposals_per_turn, 1) + 3]  # best first
+    return Challenges(eu, mu, eff, chan, dec, flat, ranked)
+
+
+def ai_proposals(w: World, ch: Challenges, ai_mask: np.ndarray, proposals_per_turn: int) -> list[Proposal]:
+    """The AI actors' challenges: each actor's best positive scores, up to ``proposals_per_turn``."""
+    out: list[Proposal] = []
+    if proposals_per_turn <= 0:
+        return out
+    top = ch.ranked[:, :proposals_per_turn]
+    for i in np.flatnonzero(ai_mask):
+        for f in top[i]:
+            if ch.flat[i, f] <= 0:
+                break
+            k, j = divmod(int(f), w.n)
+            out.append((i, k, j, int(ch.chan[k, i, j]), float(ch.eu[k, i, j])))
+    return out
+
+
+def to_action(w: World, cand: policy.Candidates, r: int) -> Action:
+    """The :class:`Action` of candidate row ``r``."""
+    kind = ACTION_KINDS[cand.kind[r]]
+    a = w.actor_ids[cand.actor[r]]
+    a1, a2, v = int(cand.a1[r]), int(cand.a2[r]), float(cand.value[r])
+    if kind in ("open_channel", "suspend_channel", "close_channel"):
+        return Action(kind, a, channel=w.channel_ids[a1])
+    if kind in ("expel", "restore_staff"):
+        return Action(kind, a, channel=w.channel_ids[a1], target=w.actor_ids[a2], staff=v)
+    if kind == "set_posture":
+        return Action(kind, a, theatre=w.theatre_ids[a1], level=v)
+    if kind == "joint_patrol":
+        return Action(kind, a, theatre=w.theatre_ids[a1], target=w.actor_ids[a2])
+    if kind == "apply_membership":
+        return Action(kind, a, bloc=w.bloc_ids[a1])
+    return Action("pass", a)
+
+
+def chan_name(w: World, members: np.ndarray, code: int, i: int, j: int, issue: int | None = None) -> str:
+    """Name of a route: a channel id, or ``caucus:BLOC`` for talks inside a common bloc."""
+    if code >= 0:
+        return w.channel_ids[code]
+    common = np.flatnonzero(members[:, i] & members[:, j])
+    if issue is not None and w.issue_bloc[issue] >= 0:
+        return "caucus:" + w.bloc_ids[w.issue_bloc[issue]]
+    return "caucus:" + (w.bloc_ids[common[0]] if len(common) else "?")
+
+
+def source(w: World, *key) -> str:
+    """The scenario's source of a preference term, or ``no source given``."""
+    return w.sources.get(key) or "no source given"
+
+
+class Reasons:
+    """Builds the log records of one turn's AI decisions from the scored candidates."""
+
+    def __init__(self, w: World, st: State, per: Perception, cand: policy.Candidates):
+        self.w, self.st, self.per, self.cand = w, st, per, cand
+        self._best_rows: tuple[np.ndarray, np.ndarray] | None = None
+
+    def decision(self, r: int) -> dict:
+        """The log record of one AI decision: the choice, its top alternatives, its terms."""
+        w, cand = self.w, self.cand
+        i = cand.actor[r]
+        if self._best_rows is None:  # every actor's candidates by score, once a turn
+            order = np.lexsort((-cand.score, cand.actor))
+            starts = np.searchsorted(cand.actor[order], np.arange(w.n + 1))
+            self._best_rows = (order, starts)
+        order, starts = self._best_rows
+        top = order[starts[i] : min(starts[i + 1], starts[i] + 4)]
+        alts = [[str(to_action(w, cand, q)), rnd(cand.score[q])] for q in top if q != r][:3]
+        kind = ACTION_KINDS[cand.kind[r]]
+        names = policy.TERM_NAMES.get(kind, ("", "", ""))
+        a = w.actor_ids[i]
+        terms = []
+        for name, val in zip(names, cand.terms[r]):
+            if name:
+                terms.append({"term": name, "value": rnd(val), "source": self.term_source(kind, name, r)})
+        act = to_action(w, cand, r)
+        return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": rnd(cand.score[r]), "alternatives": alts, "terms": terms}
+
+    def term_source(self, kind: str, name: str, r: int) -> str:
+        """Where a decision term's number comes from (scenario sources, interview lines)."""
+        w, cand = self.w, self.cand
+        a = w.actor_ids[cand.actor[r]]
+        a1 = int(cand.a1[r])
+        if kind.endswith("_channel"):
+            ch = w.channel_ids[a1]
+            if "value" in name:
+                top = [w.issue_ids[k] for k in np.flatnonzero(w.ch_issue[a1])]
+                sal = "; ".join(f"salience {x}: {source(w, 'salience', a, x)}" for x in top[:2])
+                bel = ""
+                for b in w.leader_belief.get(int(cand.actor[r]), {}):
+                    if w.ch_bloc_end[a1] == b:
+                        bel = f"; belief {w.bloc_ids[b]} led by {w.actor_ids[w.leader_belief[int(cand.actor[r])][b]]}: interview L17"
+                return f"bilateral preference: {source(w, 'bilateral', a)}; {sal}{bel}"
+            if "cost" in name:
+                return f"staff: {source(w, 'staff', ch)}"
+            return f"channel: {source(w, 'channel', ch)}"
+        if kind in ("expel", "restore_staff"):
+            return f"staff: {source(w, 'staff', w.channel_ids[a1])}"
+        if kind in ("set_posture", "joint_patrol"):
+            t = w.theatre_ids[a1]
+            if name in ("appetite", "caution"):
+                return source(w, "appetite", a, t) or "default appetite 1"
+            tp, posture = self.per.threat_perc, self.st.posture
+            threats = sorted(((tp[cand.actor[r], j] * posture[j, a1], w.actor_ids[j]) for j in range(w.n)), reverse=True)
+            who = threats[0][1]
+            return f"threat from {who}: {source(w, 'threat', a, who)}; theatre: {source(w, 'theatre', t)}"
+        if kind == "apply_membership":
+            issue = w.issue_ids[int(cand.a2[r])]
+            return f"position {issue}: {source(w, 'position', a, issue)}"
+        return ""
+
+
+def proposal_reason(w: World, st: State, per: Perception, p: Proposal, ch: Challenges) -> dict:
+    """The log record of one AI challenge: its score, alternatives and terms."""
+    i, k, j, code, eu = p
+    dec, eff, flat_row, order = ch.dec[k, i, j], ch.eff[k, i, j], ch.flat[i], ch.ranked[i]
+    a, x, b = w.actor_ids[i], w.issue_ids[k], w.actor_ids[j]
+    alts = []
+    for f in order:
+        kk, jj = divmod(int(f), w.n)
+        if (kk, jj) != (k, j) and flat_row[f] > 0:
+            alts.append([f"propose {w.issue_ids[kk]} to {w.actor_ids[jj]}", rnd(flat_row[f])])
+    terms = [
+        {"term": "expected utility of the challenge", "value": rnd(eu), "source": "Scholz, Calbert and Smith 2011 (docs/model.md 7.4)"},
+        {"term": "salience", "value": rnd(per.salience_eff[i, k]), "source": source(w, "salience", a, x)},
+        {"term": "decisiveness of the target", "value": rnd(dec), "source": "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue"},
+        {"term": "channel effectiveness", "value": rnd(eff), "source": source(w, "channel", w.channel_ids[code]) if code >= 0 else "caucus of a common bloc"},
+    ]
+    via = chan_name(w, st.members, code, i, j, k)
+    spec = Action("propose", a, issue=x, target=b, channel=via).to_dict()
+    return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {via}", "spec": spec, "score": rnd(eu * per.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
+
+
+def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng: np.random.Generator, reasons: bool) -> list[Decision]:
+    """Draw the AI actors' actions (softmax without replacement, :func:`sim.policy.draw`).
+
+    One action per object a turn (a theatre's posture, a channel's status, a channel's staff:
+    :data:`ACTION_OBJECT`); later draws on the same object are dropped.
+    """
+    w = view.world
+    cand = policy.concat([b for fn in policy.SCORERS for b in fn(view)])
+    drawn = policy.draw(cand, actions_per_turn, temperature, rng)
+    why = Reasons(w, view.st, view.per, cand)
+    decisions: list[Decision] = []
+    for i, rows in enumerate(drawn):
+        seen = set()
+        for r in rows:
+            key = (ACTION_OBJECT.get(int(cand.kind[r]), 10 + int(cand.kind[r])), int(cand.a1[r]))
+            if key in seen:
+                continue  # one action per theatre, channel or staff line in a turn
+            seen.add(key)
+            decisions.append((i, to_action(w, cand, r), why.decision(r) if reasons else None))
+    return decisions
+
+
+def human_actions(w: World, ch: Challenges, submitted: dict[str, list[Action]], turn: Turn) -> tuple[list[Decision], list[Proposal]]:
+    """Human actors' submitted actions: proposals join the challenges, the rest the decisions."""
+    decisions: list[Decision] = []
+    proposals: list[Proposal] = []
+    for h, acts in sorted(submitted.items()):  # never the order the teams submitted in
+        i = w.actor_ids.index(h)
+        for a in acts:
+            if a.kind == "propose":
+                k, j = w.issue_ids.index(a.issue), w.actor_ids.index(a.target)
+                proposals.append((i, k, j, int(ch.chan[k, i, j]), float(ch.eu[k, i, j])))
+                turn.log({"type": "decision", "actor": h, "action": str(a), "spec": a.to_dict(), "human": True})
+            else:
+                decisions.append((i, a, {"human": True}))
+    return decisions, proposals

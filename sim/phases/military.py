@@ -1,0 +1,92 @@
+"""Phase 4, military: incidents drawn per theatre and hostile pair; deconfliction cuts escalation (F2).
+
+An incident raises tension; it escalates into a crisis with a probability that grows with
+tension and falls with the open deconfliction channels between the pair in that theatre; a
+crisis becomes an armed clash with a probability that grows with the square of tension.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.phases.decide import rnd
+from sim.phases.perceive import Structure
+from sim.state import State, Turn
+from sim.world import World
+
+
+def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
+    """(T, n, n) share in [0, 1] by which open channels cut escalation between a pair (F2).
+
+    ``1 - prod over channels k joining the pair in theatre t of (1 - e_k x deconfliction_k)``.
+    """
+    ed = e * w.ch_deconfliction
+    logs = np.log(np.maximum(1.0 - ed, 1e-9))  # (K,)
+    # (T, n, n): sum over channels covering the theatre and joining the pair
+    pair_log = np.einsum("kt,kij->tij", w.ch_theatre * logs[:, None], sx.ch_pair)
+    return 1.0 - np.exp(pair_log)
+
+
+def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn: dict[str, float], rng: np.random.Generator) -> None:
+    """Draw this turn's incidents and their escalation.
+
+    Rate for pair (i, j) in theatre t: ``incident_rate_t x P_it x P_jt x hostility_ij x
+    (0.5 + tension_ij)``, with P the posture where present and hostility the larger of the two
+    threat weights; a joint patrol multiplies the patrolling actor's rates there by 1.5.
+    """
+    hostile = np.maximum(w.threat, w.threat.T) * (0.5 + st.tension)
+    P = st.posture * w.present  # (n, T)
+    lam = w.incident_rate[:, None, None] * P.T[:, :, None] * P.T[:, None, :] * hostile[None]
+    for t, i, j in turn.patrols:
+        lam[t, i, :] *= 1.5
+        lam[t, :, i] *= 1.5
+    iu = np.triu(np.ones((w.n, w.n), bool), 1)
+    p = 1.0 - np.exp(-lam)
+    u = rng.random(lam.shape)
+    hits = np.argwhere((u < p) & iu[None])
+    if len(hits):
+        turn.decon = deconfliction(w, sx, e)
+        esc_u = rng.random(len(hits))
+        clash_u = rng.random(len(hits))
+        for (t, i, j), ue, uc in zip(hits, esc_u, clash_u):
+            incident(w, st, turn, sx, e, dyn, rng, int(t), int(i), int(j), ue=ue, uc=uc)
+    turn.patrols = []
+
+
+def incident(
+    w: World,
+    st: State,
+    turn: Turn,
+    sx: Structure,
+    e: np.ndarray,
+    dyn: dict[str, float],
+    rng: np.random.Generator,
+    t: int,
+    i: int,
+    j: int,
+    ue: float | None = None,
+    uc: float | None = None,
+    forced: bool = False,
+) -> None:
+    """One incident between i and j in theatre t; ``ue``, ``uc`` are its uniform draws
+    (drawn here when not given). Crisis: ``escalation x (0.5 + tension) x (1 - deconfliction x
+    dec)``; armed clash after a crisis: ``clash x tension^2 x (1 - deconfliction x dec)``."""
+    d = dyn
+    if ue is None:
+        ue, uc = rng.random(2)
+    if turn.decon is None or forced:
+        turn.decon = deconfliction(w, sx, e)
+    st.totals["incidents"] += 1
+    turn.add_tension(i, j, d["tension_incident"])
+    dec = float(turn.decon[t, i, j])
+    p_crisis = d["escalation"] * (0.5 + st.tension[i, j]) * (1.0 - d["deconfliction"] * dec)
+    crisis = ue < p_crisis
+    rec = {"type": "incident", "theatre": w.theatre_ids[t], "actors": [w.actor_ids[i], w.actor_ids[j]], "deconfliction": rnd(dec), "crisis": bool(crisis)}
+    if crisis:
+        st.totals["crises"] += 1
+        turn.add_tension(i, j, d["tension_crisis"])
+        p_clash = d["clash"] * st.tension[i, j] ** 2 * (1.0 - d["deconfliction"] * dec)
+        if uc < p_clash:
+            rec["armed_clash"] = True
+            st.end_state = "armed_clash"
+    turn.log(rec)

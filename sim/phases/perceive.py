@@ -1,0 +1,283 @@
+"""Phase 1, perceive: threat, exposure, effective salience and the value of channels (F1-F5, F9, F11, F14).
+
+Plain functions over a :class:`~sim.world.World`, a :class:`~sim.state.State` and the
+membership-derived :class:`Structure`; they draw no random numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import policy
+from sim.channels import OPEN, effectiveness
+from sim.state import State
+from sim.world import CAUCUS_EFFECTIVENESS, NON_DECIDER_WEIGHT, World
+
+DECONFLICTION_VALUE = 0.5
+"""Utility per unit of threat exposure that a fully effective deconfliction line protects; ours."""
+
+
+@dataclass
+class Structure:
+    """What follows from bloc membership (recomputed after an accession).
+
+    Attributes:
+        caucus: (m, n, n) effectiveness of talks between members of the bloc deciding an issue
+            (``CAUCUS_EFFECTIVENESS``), 0 elsewhere.
+        deciders: (m, n) bool: who decides each issue now.
+        ch_pair: (K, n, n) bool: channel k joins actors i and j.
+        ch_side: (K, n) bool: the actor is, or is a member of, an endpoint.
+        ch_actor: (K, n) bool: the actor may act on the channel (an actor endpoint, or the leader
+            of a bloc endpoint).
+        pairs: ``(k, i, j)`` index arrays of every pair a channel joins.
+        pair_cnt: (K, n) number of counterparts of each actor on each channel.
+        route_pairs: the pairs of political channels a proposal may travel (F5: a believer
+            skips the channels of a bloc it thinks is led by another).
+        usable: (n, K) 1, or 0 for a bloc channel that the actor believes is led by another (F5).
+        channel_actor_pairs: ``(actors, channels)`` index arrays of ``ch_actor``.
+        host_pairs: ``(hosts, channels, senders)`` of staffed channels between two states.
+    """
+
+    caucus: np.ndarray
+    deciders: np.ndarray
+    ch_pair: np.ndarray
+    ch_side: np.ndarray
+    ch_actor: np.ndarray
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
+    pair_cnt: np.ndarray
+    route_pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
+    usable: np.ndarray
+    channel_actor_pairs: tuple[np.ndarray, np.ndarray]
+    host_pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def structure(w: World, members: np.ndarray) -> Structure:
+    """The :class:`Structure` of a world with the given bloc membership ((B, n) bool)."""
+    mem = members
+    # a caucus: members of the bloc that decides an issue talk about it among themselves
+    caucus = np.zeros((w.m, w.n, w.n))
+    for k in range(w.m):
+        b = w.issue_bloc[k]
+        if b >= 0:
+            caucus[k] = np.outer(mem[b], mem[b]) * CAUCUS_EFFECTIVENESS
+            np.fill_diagonal(caucus[k], 0.0)
+    deciders = w.deciders.copy()
+    for k in range(w.m):
+        if w.issue_bloc[k] >= 0:
+            deciders[k] = mem[w.issue_bloc[k]]
+    pair = w.ch_pair.copy()
+    side = w.ch_side.copy()
+    for k in range(len(w.channel_ids)):
+        b = w.ch_bloc_end[k]
+        if b < 0:
+            continue
+        side[k] = w.ch_actor_end[k] | mem[b]
+        a_end = np.flatnonzero(w.ch_actor_end[k])
+        pair[k] = False
+        for i in a_end:
+            pair[k, i, mem[b]] = True
+            pair[k, mem[b], i] = True
+        np.fill_diagonal(pair[k], False)
+    # who may act on a channel: its actor endpoints; for a bloc endpoint, the bloc's leader
+    act = w.ch_actor_end.copy()
+    for k in range(len(w.channel_ids)):
+        b = w.ch_bloc_end[k]
+        if b >= 0 and w.bloc_leader[b] >= 0:
+            act[k, w.bloc_leader[b]] = True
+    K, n = len(w.channel_ids), w.n
+    apk, api, apj = np.nonzero(pair)
+    # routes for proposals: political channels only; F5: a believer skips a led bloc's channels
+    keep = w.ch_political[apk].copy()
+    for i, beliefs in w.leader_belief.items():
+        for b in beliefs:
+            keep &= ~((api == i) & (w.ch_bloc_end[apk] == b))
+    usable = np.ones((n, K))
+    for i, beliefs in w.leader_belief.items():
+        for b in beliefs:
+            usable[i, w.ch_bloc_end == b] = 0.0  # F5: talk to the leader instead
+    return Structure(
+        caucus=caucus,
+        deciders=deciders,
+        ch_pair=pair,
+        ch_side=side,
+        ch_actor=act,
+        pairs=(apk, api, apj),
+        pair_cnt=pair.sum(axis=2),
+        route_pairs=(apk[keep], api[keep], apj[keep]),
+        usable=usable,
+        channel_actor_pairs=np.nonzero(act.T),
+        host_pairs=(w.host_actors, w.host_channels, w.host_senders),
+    )
+
+
+def channel_effectiveness(w: World, staff: np.ndarray, status: np.ndarray, summits: tuple[int, ...]) -> np.ndarray:
+    """(K,) effectiveness now: the staff curve of open channels; summit channels 1 in a summit turn, else 0."""
+    e = effectiveness(staff, w.ch_baseline, status)
+    event_on = np.zeros(len(e), bool)
+    for k in summits:
+        event_on[k] = True
+    return np.where(w.ch_event_only, np.where(event_on & (status == OPEN), 1.0, 0.0), e)
+
+
+@dataclass
+class Perception:
+    """What the actors perceive at the start of a turn.
+
+    Attributes:
+        threat_perc: (n, n) perceived threat ``min(threat x (0.5 + tension), 1)``.
+        exposure: (n, T) threat exposure per theatre (others' posture weighted by perceived
+            threat where present, plus faction threat, F9).
+        salience_eff: (n, m) salience after the Pacific-Europe linkage (F11).
+        cost_scale: (n,) ``sqrt`` of capability relative to the largest (posture cost divisor).
+        effectiveness: (K,) channel effectiveness now.
+        channel_value, channel_value_if_open: (n, K) value of each channel to each actor,
+            now and if it were open (F1-F3, F5).
+        channel_cost: (n, K) its cost (upkeep, lost own staff, tension).
+        channel_tension: (n, K) mean tension with the channel's counterparts.
+        staff_cap: (K,) most staff allowed on each channel (staffing issues, F14).
+    """
+
+    threat_perc: np.ndarray
+    exposure: np.ndarray
+    salience_eff: np.ndarray
+    cost_scale: np.ndarray
+    effectiveness: np.ndarray
+    channel_value: np.ndarray
+    channel_value_if_open: np.ndarray
+    channel_cost: np.ndarray
+    channel_tension: np.ndarray
+    staff_cap: np.ndarray
+
+
+def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits: tuple[int, ...] = ()) -> Perception:
+    """Perceived threat, exposure per theatre, effective salience (F9, F11) and channel values.
+
+    Threat: ``min(threat x (0.5 + tension), 1)``; exposure of i in theatre t: the sum over j
+    of perceived threat x j's posture there, where i is present, plus the faction's threat
+    weight x posture in its theatres (F9, interview L23). Effective salience of a European
+    issue: ``salience x (1 - linkage x share of the actor's posture in the Pacific)`` (F11,
+    interview L29). Channel values: see :func:`channel_values`.
+    """
+    tp = np.minimum(w.threat * (0.5 + st.tension), 1.0)
+    posture = st.posture
+    expo = (tp @ posture) * w.present
+    expo += np.einsum("ijt,jt->it", w.faction_threat, posture)
+    tot = posture.sum(axis=1)
+    pac = np.where(tot > 0, (posture * w.pacific).sum(axis=1) / np.maximum(tot, 1e-12), 0.0)
+    salience_eff = st.salience * (1.0 - dyn["linkage"] * pac[:, None] * w.europe_issue[None, :])
+    capmax = w.capability.max() if w.capability.max() > 0 else 1.0
+    cost_scale = np.sqrt(np.maximum(w.capability / capmax, 1e-3))
+    e = channel_effectiveness(w, st.staff, st.status, summits)
+    value, value_open, cost, other_t, cap = channel_values(w, st, sx, dyn, e, expo, salience_eff)
+    return Perception(tp, expo, salience_eff, cost_scale, e, value, value_open, cost, other_t, cap)
+
+
+def channel_values(
+    w: World, st: State, sx: Structure, dyn: dict[str, float], e: np.ndarray, exposure: np.ndarray, salience_eff: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Value and cost of every channel to every actor on it (F1-F3, F5, F14).
+
+    Value of channel k to actor a: ``channel_value x pref x usable x stake x e_k`` (political
+    channels; ``stake`` the sum of a's effective salience over the issues k carries, ``pref``
+    a's bilateral preference for bilateral kinds and one minus it otherwise, F3; ``usable`` 0
+    for a bloc a believes is led by another, F5) plus deconfliction: exposure in k's theatres x
+    the kind's deconfliction weight x ``DECONFLICTION_VALUE`` x e_k (for a political channel,
+    only the exposure that open military lines leave uncovered, F2, interview L9). Cost:
+    ``channel_upkeep`` plus, for political channels, ``INSULT`` x the share of own staff lost
+    (F1, F14) and ``TENSION_COST`` x mean tension with the counterparts.
+
+    Returns:
+        ``(value, value_if_open, cost, tension, staff_cap)``: (n, K) x 4 and (K,).
+    """
+    n, K = w.n, len(w.channel_ids)
+    e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, policy.REOPEN_STAFF * w.ch_baseline), w.ch_baseline, np.zeros(K, np.int8)))
+    e_open = np.where(w.ch_event_only, 0.5, e_open)
+    stake = salience_eff @ w.ch_issue.T  # (n, K)
+    pref = np.where(w.ch_bilateral[None, :], w.bilateral[:, None], 1.0 - w.bilateral[:, None])
+    pol = dyn["channel_value"] * pref * stake * sx.usable * w.ch_political[None, :]
+    # deconfliction: exposure in the channel's theatres, weighted by the kind's role (F2)
+    dec_need = exposure @ w.ch_theatre.T  # (n, K)
+    # Military lines are valued for the deconfliction they give on their own; a political
+    # channel only for what the military lines do not already cover in its theatres (F2,
+    # interview L9: military channels remain to maintain deconfliction).
+    side = sx.ch_side  # (K, n)
+    mil = ~w.ch_political
+    mil_log = np.log(np.maximum(1.0 - e * mil, 1e-9))  # (K,): 0 for political channels
+    uncovered = np.exp((side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
+    need_left = (exposure * uncovered) @ w.ch_theatre.T  # (n, K)
+    dec_need = np.where(mil[None, :], dec_need, need_left)
+    dec_w = w.ch_deconfliction[None, :] * DECONFLICTION_VALUE
+    value = (pol + dec_need * dec_w) * e[None, :] * side.T
+    value_open = (pol + dec_need * dec_w) * e_open[None, :] * side.T
+    # cost: upkeep, lost own staff (insult), tension with the other side
+    own_loss = np.zeros((n, K))
+    sk, sa = w.sender_channels, w.sender_actors
+    own_loss[sa, sk] = 1.0 - np.minimum(st.staff[sk] / w.ch_baseline[sk], 1.0)
+    apk, api, apj = sx.pairs
+    tsum = np.bincount(apk * n + api, weights=st.tension[api, apj], minlength=K * n).reshape(K, n)
+    cnt = sx.pair_cnt
+    other_t = np.where(cnt > 0, tsum / np.maximum(cnt, 1), 0.0).T
+    # military lines carry no political cost: they survive political breaks (F2)
+    political = w.ch_political[None, :]
+    cost = dyn["channel_upkeep"] + political * (policy.INSULT * own_loss + policy.TENSION_COST * other_t)
+    cap = w.ch_baseline.copy()
+    ci, ck = w.cap_issues, w.cap_channels
+    if len(ck):
+        np.minimum.at(cap, ck, st.issue_state[ci] * w.ch_baseline[ck])
+    return value, value_open, cost, other_t, cap
+
+
+def routes(w: World, sx: Structure, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best route effectiveness and channel for every (issue, proposer, target).
+
+    Args:
+        w: the world.
+        sx: its structure.
+        e: (K,) channel effectiveness now.
+
+    Returns:
+        ``(eff, chan)``: ``eff`` (m, n, n) in [0, 1]; ``chan`` (m, n, n) channel index,
+        ``-1`` for a caucus (members of the bloc that decides the issue, at
+        ``CAUCUS_EFFECTIVENESS``), ``-2`` for no route.
+    """
+    m, n = w.m, w.n
+    pk, pi, pj = sx.route_pairs
+    eff = np.zeros(m * n * n)
+    best = np.zeros(m * n * n, int)
+    if len(pk):
+        vals = (e[pk][:, None] * w.ch_issue[pk]).T.ravel()  # (m * P,)
+        idx = (np.arange(m)[:, None] * (n * n) + (pi * n + pj)[None, :]).ravel()
+        kk = np.broadcast_to(pk[None, :], (m, len(pk))).ravel()
+        order = np.lexsort((-kk, vals, idx))  # per cell: highest value, then lowest channel
+        idx_s = idx[order]
+        last = np.r_[idx_s[1:] != idx_s[:-1], True]
+        cells = idx_s[last]
+        eff[cells] = vals[order][last]
+        best[cells] = kk[order][last]
+    eff = eff.reshape(m, n, n)
+    best = best.reshape(m, n, n)
+    caucus = sx.caucus
+    chan = np.where(eff > 0, best, -2)
+    chan = np.where(caucus > eff, -1, chan)
+    eff = np.maximum(eff, caucus)
+    return eff, chan
+
+
+def decisiveness(w: World, deciders: np.ndarray) -> np.ndarray:
+    """Perceived weight (m, n_proposer, n_target) of a target in deciding each issue (F5).
+
+    1 for a decider, ``NON_DECIDER_WEIGHT`` for anyone else (it can still lobby); an actor who
+    believes a bloc is led by another (F5, interview L17) sees only the leader as deciding that
+    bloc's issues.
+    """
+    base = np.where(deciders, 1.0, NON_DECIDER_WEIGHT)  # (m, n)
+    dec = np.broadcast_to(base[:, None, :], (w.m, w.n, w.n)).copy()
+    for i, beliefs in w.leader_belief.items():
+        for b, lead in beliefs.items():
+            ks = np.flatnonzero(w.issue_bloc == b)
+            for k in ks:
+                dec[k, i, :] = np.where(deciders[k], NON_DECIDER_WEIGHT, dec[k, i, :])
+                dec[k, i, lead] = 1.0
+    return dec

@@ -1,0 +1,104 @@
+"""Phase 6, update: tension and alignment, positions back toward ideal points, issue states, staffing caps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import kernel
+from sim.channels import OPEN
+from sim.phases.decide import rnd
+from sim.state import State, Turn
+from sim.world import World
+
+GRIEVANCE_MEMORY = 0.8
+"""Per-turn persistence of grievance and goodwill (reciprocity memory); judgement (ours)."""
+
+
+def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dict[str, float]) -> None:
+    """Tension and alignment after the turn.
+
+    Tension: the turn's changes added, then a decay of ``tension_decay`` toward a floor of half
+    the pair's hostility (the larger threat weight), clipped to [0, 1]. Alignment moves by
+    ``alignment_rate`` toward ``similarity of salience-weighted positions + alignment_pressure x
+    shared perceived threat x mean posture burden - 0.5 x hostility`` (F11: shared US pressure
+    brings Russia and China together, interview L29).
+    """
+    d = dyn
+    hostile = np.maximum(w.threat, w.threat.T)
+    floor = 0.5 * hostile
+    t = st.tension + turn.tension_delta
+    t = t - d["tension_decay"] * (t - floor)
+    t = np.clip(t, 0.0, 1.0)
+    np.fill_diagonal(t, 0.0)
+    st.tension = t
+    sal = st.salience
+    wsum = sal[:, None, :] + sal[None, :, :]
+    diff = np.abs(st.position[:, None, :] - st.position[None, :, :])
+    sim = 1.0 - 2.0 * np.where(wsum.sum(2) > 0, (wsum * diff).sum(2) / np.maximum(wsum.sum(2), 1e-12), 0.5)
+    tp = threat_perc
+    npres = np.maximum(w.present.sum(axis=1), 1)
+    burden = (st.posture * w.present).sum(axis=1) / npres  # (n,) mean posture, in [0, 1]
+    shared = np.einsum("ik,jk,k->ij", tp, tp, burden)
+    target = np.clip(sim + d["alignment_pressure"] * shared - 0.5 * np.maximum(w.threat, w.threat.T), -1.0, 1.0)
+    al = st.alignment + d["alignment_rate"] * (target - st.alignment)
+    np.fill_diagonal(al, 1.0)
+    st.alignment = np.clip(al, -1.0, 1.0)
+
+
+def anchor_positions(st: State, dyn: dict[str, float]) -> None:
+    """Negotiating positions fall back toward the ideal points by ``dynamics.anchor`` a turn."""
+    st.position += dyn["anchor"] * (st.ideal - st.position)
+
+
+def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray) -> None:
+    """Issue states move toward what their deciders agree, by at most the issue's inertia.
+
+    Consensus: the state moves only if every decider wants the move, to the most reluctant
+    decider's position; majority: toward the capability x salience weighted median of the
+    deciders; leader: toward the leader's position. Sanctions decided by a bloc with autonomy
+    below 1 weight each member's position toward the US's (F6, interview L17). Accession issues
+    move by motions only (F7).
+    """
+    x = st.position.copy()
+    for k in range(w.m):
+        b = w.issue_bloc[k]
+        if b >= 0 and w.issue_kind[k] == "sanctions" and w.bloc_autonomy[b] < 1 and w.bloc_autonomy_from[b] >= 0:
+            a = w.bloc_autonomy[b]
+            x[:, k] = a * x[:, k] + (1 - a) * st.position[w.bloc_autonomy_from[b], k]  # F6
+    before = st.issue_state.copy()
+    cur = st.issue_state
+    xt = x.T  # (m, n)
+    dmask = deciders  # (m, n)
+    lows = np.where(dmask, xt, np.inf).min(axis=1)
+    highs = np.where(dmask, xt, -np.inf).max(axis=1)
+    # consensus: the state moves only if every decider wants the move, to the most reluctant
+    tgt = np.where(lows > cur, lows, np.where(highs < cur, highs, cur))
+    rule = np.where(w.issue_bloc >= 0, w.decider_rule, 0)
+    for k in np.flatnonzero(rule != 0):
+        dec = np.flatnonzero(dmask[k])
+        if rule[k] == 2 and w.bloc_leader[w.issue_bloc[k]] >= 0:
+            tgt[k] = x[w.bloc_leader[w.issue_bloc[k]], k]
+        elif len(dec):
+            wts = w.capability[dec] * st.salience[dec, k]
+            tgt[k] = float(kernel.forecast(x[dec, k][None, :], wts[None, :])[0])
+    moves = dmask.any(axis=1) & ~np.isin(np.arange(w.m), list(w.accession))  # accession: motions only (F7)
+    step = np.clip(tgt - cur, -w.issue_inertia, w.issue_inertia)
+    st.issue_state = np.where(moves, np.clip(cur + step, 0.0, 1.0), cur)
+    for k in np.flatnonzero(np.abs(st.issue_state - before) > 1e-9):
+        turn.log({"type": "issue", "issue": w.issue_ids[k], "from": rnd(before[k]), "to": rnd(st.issue_state[k])})
+
+
+def staffing_caps(w: World, st: State) -> None:
+    """Staff above the ceiling set by a staffing issue (state x baseline) goes home (F14)."""
+    for k, chans in w.staffing.items():
+        for c in chans:
+            cap = st.issue_state[k] * w.ch_baseline[c]
+            if st.staff[c] > cap + 1e-9 and st.status[c] == OPEN:
+                st.staff[c] = cap
+
+
+def decay_memory(st: State) -> None:
+    """Grievance and goodwill fade by ``GRIEVANCE_MEMORY`` a turn."""
+    st.grievance *= GRIEVANCE_MEMORY
+    st.goodwill *= GRIEVANCE_MEMORY
