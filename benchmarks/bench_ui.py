@@ -3,8 +3,11 @@
 Goals (issue: the pygame front end): one frame in at most 8 ms; a turn resolves and animates
 without a visible hitch. Run: ``python -m pytest benchmarks/bench_ui.py --benchmark-only``.
 
-* ``full redraw``: every cache dropped (scene, panels): the worst frame, e.g. right after a
-  selection changes or a turn resolves.
+* ``full redraw``: every cache dropped (the map's scene, the rows of the panels and of the
+  action menu, laid out again at the text size): the worst frame, e.g. right after a turn
+  resolves.
+* ``hover change``: the mouse moves from one capital to another: the map's scene and the
+  selected panel change (a state's rows, once laid out, are kept).
 * ``steady``: a frame while nothing changes (the cached scene is blitted).
 * ``animation``: a frame of the end-of-turn animation (overlays and banner each frame).
 * ``resolve``: End turn pressed: the model steps, the snapshot is taken and the turn log's text
@@ -41,6 +44,8 @@ def app(tmp_path_factory):
     a = App(ctrl, size=(1280, 800), save_dir=str(tmp_path_factory.mktemp("saves")))
     for _ in range(3):
         a.frame(1 / 60)
+    a.open_sheet(None)  # the team's briefing opens at the start: measure the game's screen
+    a.frame(1 / 60)
     return a
 
 
@@ -53,7 +58,8 @@ def _frame(a):
 def test_frame_full_redraw_1280x800(benchmark, app):
     def run():
         app.map._scene = None
-        app.panels._cache.clear()
+        for v in list(app.panels.views.values()) + list(app.views.values()):
+            v.invalidate()
         _frame(app)
 
     benchmark(run)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sim.describe import actor_name, channel_words, issue_words, level_words, possessive
 from sim.schema import Scenario, deadline_turn, playable_ids
+from sim.score import initial_snapshot
 
 SALIENCE_WORDS = ((0.8, "vital"), (0.5, "important"), (0.25, "secondary"), (0.0, "minor"))
 """Salience in words: the first band whose lower bound the salience reaches."""
@@ -37,35 +38,6 @@ def salience_word(s: float) -> str:
         if s >= lo:
             return word
     return "minor"
-
-
-def _initial_snapshot(sc: Scenario) -> dict:
-    """The turn-0 view a briefing needs, straight from the scenario (no model built)."""
-    tension: dict[str, dict[str, float]] = {a: {} for a in sc.actors}
-    alignment: dict[str, dict[str, float]] = {a: {} for a in sc.actors}
-    d = float(sc.relations.default_tension.value)
-    for a in sc.actors:
-        for b in sc.actors:
-            if a != b:
-                tension[a][b] = d
-                alignment[a][b] = 0.0
-    for pair, q in sc.relations.tension.items():
-        a, b = pair.split("-")
-        tension[a][b] = tension[b][a] = float(q.value)
-    for pair, q in sc.relations.alignment.items():
-        a, b = pair.split("-")
-        alignment[a][b] = alignment[b][a] = float(q.value)
-    return {
-        "turn": 0,
-        "issues": {x: {"state": float(s.state.value)} for x, s in sc.issues.items()},
-        "channels": {
-            c: {"status": s.status, "staff": float(s.staff.value), "staff_baseline": float(s.staff_baseline.value)}
-            for c, s in sc.channels.items()
-        },
-        "blocs": {b: {"members": list(s.members)} for b, s in sc.blocs.items()},
-        "tension": tension,
-        "alignment": alignment,
-    }
 
 
 def _source(sc: Scenario, actor_id: str, issue: str) -> str:
@@ -119,7 +91,7 @@ def briefing(scenario_or_model: Any, actor_id: str) -> dict[str, Any]:
     sc: Scenario = scenario_or_model.scenario if is_model else scenario_or_model
     if actor_id not in sc.actors:
         raise KeyError(f"unknown actor {actor_id!r} (known: {', '.join(sc.actors)})")
-    snap = scenario_or_model.snapshot() if is_model else _initial_snapshot(sc)
+    snap = scenario_or_model.snapshot() if is_model else initial_snapshot(sc)
     spec = sc.actors[actor_id]
 
     interests = []

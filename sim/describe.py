@@ -189,8 +189,13 @@ def describe_action_in(sc: Scenario, snap: dict, a: Action) -> str:
             if status == "closed":
                 return capital_first(f"reopen {ch} (it restarts with a skeleton staff)")
             return capital_first(f"resume talks through {ch}")
+        military = getattr(sc.channels.get(a.channel), "kind", "") == "military_hotline"
         if k == "suspend_channel":
+            if military:
+                return capital_first(f"suspend {ch} (incidents become likelier to escalate; it can be resumed later)")
             return capital_first(f"suspend talks through {ch} (they can be resumed later; tension rises)")
+        if military:
+            return capital_first(f"close {ch} (incidents become likelier to escalate)")
         return capital_first(f"close {ch} (its staff leave; tension rises)")
     if k in ("expel", "restore_staff"):
         c = snap["channels"].get(a.channel, {})

@@ -174,11 +174,20 @@ def backend() -> str:
     """Name of the active backend, one of :data:`BACKENDS`.
 
     The first call (or the first kernel call) chooses it from ``GREATPOWER_KERNEL``, default
-    ``"compiled"``; importing numba and loading the compiled code happen then, not when this
-    module is imported.
+    ``"compiled"`` (an unknown value gives a :class:`RuntimeWarning` and the default);
+    importing numba and loading the compiled code happen then, not when this module is
+    imported.
     """
     if _active is None:
-        _select(os.environ.get(BACKEND_ENV, "compiled") or "compiled")
+        name = os.environ.get(BACKEND_ENV) or BACKENDS[0]
+        if name not in BACKENDS:
+            warnings.warn(
+                f"{BACKEND_ENV}={name!r} is not one of {BACKENDS}; using {BACKENDS[0]!r}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            name = BACKENDS[0]
+        _select(name)
     return _active_name
 
 

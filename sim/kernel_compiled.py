@@ -20,7 +20,7 @@ compiles anything:
 4. else no disk cache: every process compiles (seconds) but runs. A read-only install with no
    writable cache folder therefore still works.
 
-A cold cache only costs the compile time (about 10 s on one core); it never fails a run.
+A cold cache only costs the compile time (10-15 s of CPU); it never fails a run.
 """
 
 from __future__ import annotations
@@ -136,24 +136,23 @@ _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
 _ROUNDER = 6755399441055744.0  # 1.5 * 2^52: adding it rounds to an integer in the low bits
 _SQRT2 = 1.4142135623730951
-_SMALLEST_NORMAL = 2.2250738585072014e-308
-_TWO_54 = 18014398509481984.0
 _EXP_LOW = -708.0  # below this exp is under the smallest normal float: taken as 0
 _EXP_HIGH = 709.0  # above this exp overflows: taken as inf
 
 
 @_jit(contract=True)
 def _log_into(v, out, exponent, mantissa_bits):
-    """Write log(v) into out, for v > 0 (1-D, C-contiguous; the other two are scratch)."""
+    """Write log(v) into out (1-D, C-contiguous; the other two are scratch).
+
+    For v a normal positive float (>= 2.2e-308); v = 0 gives a finite number that the caller
+    discards. The kernel's bases are 0 or at least 2^-54: each is 0.5 minus a multiple of a
+    number below 0.5, clipped at 0, so it is never subnormal.
+    """
     n = v.size
-    for k in range(n):  # subnormal inputs are scaled by 2^54 first
-        small = v[k] < _SMALLEST_NORMAL
-        out[k] = v[k] * _TWO_54 if small else v[k]
-        exponent[k] = -54.0 if small else 0.0
-    bits = out.view(np.int64)
+    bits = v.view(np.int64)
     for k in range(n):  # v = 2^e * m with m in [1, 2), read off the bits
         b = bits[k]
-        exponent[k] += float((b >> 52) - 1023)
+        exponent[k] = float((b >> 52) - 1023)
         mantissa_bits[k] = (b & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000
     mantissa = mantissa_bits.view(np.float64)
     for k in range(n):
@@ -216,7 +215,7 @@ def _exp_into(y, out, scale):
 
 @_jit(contract=True)
 def powers_into(base, r, out, scratch_a, scratch_b, scratch_bits):
-    """Write base^r into out, for base >= 0 and r > 0 (0^r = 0); all 1-D of one size."""
+    """Write base^r into out, for r > 0 and base 0 or normal (0^r = 0); all 1-D of one size."""
     _log_into(base, scratch_a, scratch_b, scratch_bits)
     for k in range(base.size):
         scratch_a[k] *= r[k]

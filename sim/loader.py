@@ -1,9 +1,15 @@
 """Read and validate scenario files (docs/model.md, section 6).
 
 YAML 1.2 through ruamel.yaml's pure-Python safe loader (so ``NO`` stays a string and ``on`` is
-not a boolean), duplicate keys rejected, then the pydantic models of :mod:`sim.schema`, then the
-cross-reference check. Every problem becomes a :class:`Problem` that names the file, the line
-and the dotted field path; :class:`ScenarioError` carries them all.
+not a boolean; a ``%YAML`` directive of another version is refused), duplicate keys rejected,
+then the pydantic models of :mod:`sim.schema`, then the cross-reference check. Every problem
+becomes a :class:`Problem` that names the file, the line and the dotted field path;
+:class:`ScenarioError` carries them all.
+
+A file that is not a scenario (no ``schema_version``, or a top level that is not a mapping) is
+refused in one line that shows none of its content, whether it is given directly or named by an
+``extends``. A scenario beyond the size limits of :mod:`sim.schema` is refused while it is read,
+at the first entry beyond the limit, before any array is built.
 """
 
 from __future__ import annotations
@@ -393,6 +399,7 @@ def content_hash(text: str) -> str:
 _DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S*)")
 _SCENARIO_MARK = re.compile(r"""(^|[\s{,'"])(schema_version|extends)['"]?[ \t]*:""", re.MULTILINE)
 _BLANK_OR_COMMENT = re.compile(r"^[ \t]*(#.*)?$")
+_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 _TOP_KEYS = frozenset(Scenario.model_fields) | {"extends"}
 
 
@@ -402,7 +409,8 @@ class _NotAScenario(Exception):
 
 def _check_directives(text: str, file: str) -> None:
     """Refuse a ``%YAML`` directive other than 1.2 (1.1 reads ``012`` as 10 and ``1:08`` as 68)."""
-    for k, line in enumerate(text.splitlines()):
+    for k, line in enumerate(io.StringIO(text)):
+        line = line.rstrip("\r\n")
         if not line.startswith("%"):
             if _BLANK_OR_COMMENT.match(line):
                 continue
@@ -426,7 +434,7 @@ def _read_yaml(text: str, file: str, scenario: bool = True) -> tuple[Any, Node |
     are checked.
     """
     what_doc = "the scenario" if scenario else "the file"
-    if all(_BLANK_OR_COMMENT.match(line) for line in text.splitlines()):
+    if _CONTENT.search(text) is None:  # only blank lines and comments
         raise ScenarioError([Problem(file, 1, "(root)", f"{what_doc} is empty")])
     if scenario and not _SCENARIO_MARK.search(text):
         raise _NotAScenario("it has no schema_version (a scenario starts with schema_version: 1)")

@@ -20,6 +20,11 @@ handed in:
    rule; red lines crossed trigger their owners' responses (F7).
 6. Update (:mod:`sim.phases.update`): tension and alignment; issue states move toward what
    their deciders agree, by at most the issue's inertia; the turn is recorded; the end is checked.
+   Then what the next turn's choices see (channel values, effectiveness) is perceived again from
+   the end-of-turn state, and a summit's fully effective channel ends with its turn.
+
+Every array is indexed in sorted-id order (:func:`sim.world.canonical`), so the order of a
+scenario file's entries never changes a result.
 
 The model is pure: no pygame, no printing, no files. All randomness comes from ``self.rng``,
 seeded by the ``seed`` argument (Mesa's ``rng``).
@@ -474,7 +479,8 @@ class GreatPowerModel(mesa.Model):
         }
 
     # ------------------------------------------------------------------ persistence
-    STATE_VERSION = 1
+    STATE_VERSION = 2
+    """2: arrays in sorted-id order (1: in the order of the scenario file)."""
     _ARRAYS = ("position", "salience", "issue_state", "posture", "tension", "alignment", "status", "staff", "members", "grievance", "goodwill", "rebuff", "patrolled", "vetoed")
 
     def to_state(self) -> dict[str, Any]:

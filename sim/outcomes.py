@@ -136,7 +136,8 @@ class OutcomeTracker:
 
     def values(self) -> dict[str, float]:
         """``{"outcome.<id>": value}``: 0/1 for a threshold, turns (NaN: never) for a time to
-        event, a whole number for an event count."""
+        event, a whole number for an event count.
+        """
         out: dict[str, float] = {}
         for s in self.specs:
             if s.kind == "threshold":

@@ -82,12 +82,14 @@ class GameRecord:
 
         Args:
             model: a :class:`sim.model.GreatPowerModel`.
-            history: its snapshots of turn 0 to now (the front end keeps them). Without it only
-                the current snapshot is known, which is enough at turn 0 and for objectives
-                without a deadline; deadlines already passed are then judged on the current turn.
+            history: its snapshots of turn 0 to now (the front end keeps them). Without it the
+                record holds the start (from the scenario) and the current snapshot: enough for
+                the score now; a deadline already passed is then judged on the current turn and
+                the trend is the change since the start.
         """
         if history is None:
-            history = [model.snapshot()]
+            now = model.snapshot()
+            history = [now] if now["turn"] == 0 else [initial_snapshot(model.scenario), now]
         return cls(model.scenario, list(history), list(model.log))
 
     @classmethod
@@ -186,6 +188,41 @@ class ScoreBreakdown:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
         return asdict(self)
+
+
+def initial_snapshot(sc: Scenario) -> dict:
+    """The parts of the turn-0 snapshot that scores and briefings read, from the scenario alone.
+
+    Returns:
+        ``turn`` (0), ``issues`` (state), ``channels`` (status, staff, staff_baseline), ``blocs``
+        (members), ``tension`` and ``alignment`` (nested by id), as ``model.snapshot()`` gives
+        them at turn 0.
+    """
+    tension: dict[str, dict[str, float]] = {a: {} for a in sc.actors}
+    alignment: dict[str, dict[str, float]] = {a: {} for a in sc.actors}
+    d = float(sc.relations.default_tension.value)
+    for a in sc.actors:
+        for b in sc.actors:
+            if a != b:
+                tension[a][b] = d
+                alignment[a][b] = 0.0
+    for pair, q in sc.relations.tension.items():
+        a, b = pair.split("-")
+        tension[a][b] = tension[b][a] = float(q.value)
+    for pair, q in sc.relations.alignment.items():
+        a, b = pair.split("-")
+        alignment[a][b] = alignment[b][a] = float(q.value)
+    return {
+        "turn": 0,
+        "issues": {x: {"state": float(s.state.value)} for x, s in sc.issues.items()},
+        "channels": {
+            c: {"status": s.status, "staff": float(s.staff.value), "staff_baseline": float(s.staff_baseline.value)}
+            for c, s in sc.channels.items()
+        },
+        "blocs": {b: {"members": list(s.members)} for b, s in sc.blocs.items()},
+        "tension": tension,
+        "alignment": alignment,
+    }
 
 
 # ---------------------------------------------------------------------------- closeness
@@ -365,11 +402,26 @@ def judge(rec: GameRecord, ob: Objective, turn: int) -> ObjectiveResult:
 
 
 # ---------------------------------------------------------------------------- the score
-def score(rec: GameRecord, actor_id: str, turn: int | None = None) -> ScoreBreakdown:
+def as_record(game: Any) -> GameRecord:
+    """A :class:`GameRecord` as given, or the record of a model (:meth:`GameRecord.of_model`).
+
+    A front end that scores every frame should build one record per turn (from its stored
+    snapshots and ``model.log``) and reuse it: the record caches its turn log's events.
+    """
+    if isinstance(game, GameRecord):
+        return game
+    if hasattr(game, "snapshot") and hasattr(game, "step"):
+        return GameRecord.of_model(game)
+    raise TypeError(f"not a game record or a model: {type(game).__name__}")
+
+
+def score(rec: GameRecord | Any, actor_id: str, turn: int | None = None) -> ScoreBreakdown:
     """A team's score at a turn (default: the last turn recorded).
 
     Args:
-        rec: the game record (:class:`GameRecord`).
+        rec: the game record (:class:`GameRecord`), or a model (its current turn; deadlines
+            already passed are then judged on the current snapshot, see
+            :meth:`GameRecord.of_model`).
         actor_id: the team's state.
         turn: a turn in 0..``rec.turn``.
 
@@ -380,6 +432,7 @@ def score(rec: GameRecord, actor_id: str, turn: int | None = None) -> ScoreBreak
         KeyError: unknown actor.
         ValueError: a turn outside the record.
     """
+    rec = as_record(rec)
     sc = rec.scenario
     if actor_id not in sc.actors:
         raise KeyError(f"unknown actor {actor_id!r}")
@@ -412,11 +465,13 @@ def score(rec: GameRecord, actor_id: str, turn: int | None = None) -> ScoreBreak
 
 def score_history(rec: GameRecord, actor_id: str) -> list[ScoreBreakdown]:
     """The team's score at every recorded turn, turn 0 first (for the trend and the debrief)."""
+    rec = as_record(rec)
     return [score(rec, actor_id, s["turn"]) for s in rec.history]
 
 
 def trend(rec: GameRecord, actor_id: str, turn: int | None = None) -> float:
     """Change of the team's total since the previous turn (0 at turn 0)."""
+    rec = as_record(rec)
     t = rec.turn if turn is None else int(turn)
     if t <= 0:
         return 0.0
@@ -431,6 +486,7 @@ def scoreboard(rec: GameRecord, actor_ids: list[str] | None = None, turn: int | 
         actor_ids: the teams (default: the scenario's playable states).
         turn: the turn (default: the last recorded).
     """
+    rec = as_record(rec)
     ids = list(actor_ids) if actor_ids is not None else playable_ids(rec.scenario)
     out = [score(rec, a, turn) for a in ids]
     return sorted(out, key=lambda b: (-round(b.total, 9), b.actor))

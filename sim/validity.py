@@ -365,10 +365,20 @@ def fig_iran_rus_chn_position(tr: Trace) -> float:
 
 
 def fig_iran_rise_without_agreement(tr: Trace) -> float:
-    """1 if Iran sanctions rose by 0.05 or more while Russia or China ends below the new state."""
-    end = float(tr.at("issue.iran_sanctions", tr.turns))
-    rose = end - float(tr.at("issue.iran_sanctions", 0)) >= 0.05
-    return float(rose and fig_iran_rus_chn_position(tr) < end - 0.01)
+    """1 if Iran sanctions ever rise in a turn that ends with Russia or China below the new level.
+
+    A turn's columns hold the positions after that turn's talks and the issue state after its
+    move, so a rise in a turn where Russia's or China's position stays more than 0.01 below the
+    new state is a rise they did not agree to.
+    """
+    prev = float(tr.at("issue.iran_sanctions", 0))
+    for c in tr.columns[1:]:
+        now = float(c["issue.iran_sanctions"])
+        low = min(float(c["position.RUS.iran_sanctions"]), float(c["position.CHN.iran_sanctions"]))
+        if now > prev + 1e-9 and low < now - 0.01:
+            return 1.0
+        prev = now
+    return 0.0
 
 
 def fig_clash_rus_ukr_turn(tr: Trace) -> float:
@@ -422,7 +432,7 @@ FIGURES: tuple[Figure, ...] = (
     Figure("aukus", "AUKUS issue in 2022-10 (median)", "baseline", fig_aukus_2022_10, "median", ("below", 0.6)),
     Figure("iran_change", "change of UN-venue Iran sanctions over the run", "baseline", fig_iran_change, "mean"),
     Figure("iran_rus_chn", "the lower of Russia's and China's positions on Iran sanctions at the end (they start at 0.2 and 0.1)", "baseline", fig_iran_rus_chn_position, "mean"),
-    Figure("iran_without_agreement", "Iran sanctions rise by 0.05 or more while Russia or China ends below the new level (share of runs)", "baseline", fig_iran_rise_without_agreement, "share", ("below", 1e-9)),
+    Figure("iran_without_agreement", "Iran sanctions rise in a turn that leaves Russia or China below the new level (share of runs)", "baseline", fig_iran_rise_without_agreement, "share", ("below", 1e-9)),
     Figure("clash_turn", "turn of the first Russia-Ukraine armed clash", "baseline", fig_clash_rus_ukr_turn, "mean"),
 )
 """The registry of further figures."""

@@ -63,11 +63,11 @@ def cases(tmp_path_factory) -> dict[str, tuple[list[str], subprocess.CompletedPr
     (d / "actors_100000.yaml").write_text(_actors_scenario(100_000))
     (d / "vote_cells.yaml").write_text(_actors_scenario(97, issues=61))  # 61 x 100^3 cells
     # a save and a sweep manifest whose scenario is the foreign file
-    save = {"format": "greatpower-save", "save_version": 1, "scenario_hash": "0" * 64, "scenario_path": str(d / "passwd"), "scenario_name": "x", "humans": [], "model": {"turn": 0, "log": []}, "snapshots": [{"turn": 0, "actors": {}, "channels": {}, "issues": {}, "tension": {}}], "ui": {}}
+    save = {"format": "greatpower-save", "save_version": 2, "scenario_hash": "0" * 64, "scenario_path": str(d / "passwd"), "scenario_name": "x", "humans": [], "model": {"turn": 0, "log": []}, "snapshots": [{"turn": 0, "actors": {}, "channels": {}, "issues": {}, "tension": {}}], "ui": {}}
     (d / "save.json").write_text(json.dumps(save))
     sweep = d / "sweep"
     sweep.mkdir()
-    manifest = {"format": 1, "kind": "greatpower-sweep", "n_runs": 1, "runs_per_point": 1, "master_seed": 0, "turns": 2, "scenario": {"file": str(d / "passwd"), "data_sha256": "0" * 64}, "grid": {"points": [{"point": 0, "params": {}}]}}
+    manifest = {"format": 1, "kind": "greatpower-sweep", "n_runs": 1, "runs_per_point": 1, "n_points": 1, "master_seed": 0, "turns": 2, "scenario": {"file": str(d / "passwd"), "data_sha256": "0" * 64}, "grid": {"points": [{"point": 0, "params": {}}]}}
     (sweep / "manifest.json").write_text(json.dumps(manifest))
     jobs = {
         "validate_passwd": ["validate", str(d / "passwd")],

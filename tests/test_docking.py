@@ -180,7 +180,7 @@ def test_round1_challenges_and_outcomes(example, vote_rule):
 
 P = [4.0, 7.0, 4.0, 4.0, 10.0, 10.0, 10.0, 7.0, 4.0, 7.0]
 POSITIONS = {
-    # The design's rule collapses: everyone at 10 after three rounds.
+    # The model's rule collapses: everyone at 10 after three rounds.
     VOTE_POSITIVE: [
         [10, 10, 10, 10, 10, 10, 10, 10, 4, 10],
         [10, 10, 4, 10, 10, 10, 10, 4, 4, 10],

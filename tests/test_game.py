@@ -192,7 +192,7 @@ def test_briefing_of_every_playable_state(path):
 
 def test_briefing_of_a_running_game_shows_the_current_state(tutorial):
     m = GreatPowerModel(tutorial, seed=2)
-    m.issue_state[0] = 0.45  # as if NATO had moved
+    m.issue_state[m.world.issue_ids.index("nato_ukraine")] = 0.45  # as if NATO had moved
     b = briefing(m, "RUS")
     ukr = next(i for i in b["interests"] if i["issue"] == "nato_ukraine")
     assert ukr["state"] == pytest.approx(0.45) and "0.45" in ukr["text"]
@@ -201,10 +201,11 @@ def test_briefing_of_a_running_game_shows_the_current_state(tutorial):
 # ---------------------------------------------------------------- plain words
 def test_a_proposal_reads_as_what_it_asks(tutorial):
     m = GreatPowerModel(tutorial, seed=1, humans=["USA"])
-    a = Action("propose", "USA", issue="nato_ukraine", target="RUS", channel="USA-RUS-EMB")
-    assert a in m.legal_actions("USA")
+    # two embassies join the pair; the route is the model's choice (ties go to the first id)
+    a = next(b for b in m.legal_actions("USA") if b.kind == "propose" and b.issue == "nato_ukraine" and b.target == "RUS")
+    where = {"USA-RUS-EMB": "the US embassy in Moscow", "RUS-USA-EMB": "the Russian embassy in Washington"}[a.channel]
     assert describe_action(m, a) == (
-        "Ask Russia, through the US embassy in Moscow, to accept NATO membership for Ukraine at "
+        f"Ask Russia, through {where}, to accept NATO membership for Ukraine at "
         "'Membership Action Plan' (0.60); Russia stands at 'no prospect' (0.00)"
     )
 
@@ -365,3 +366,25 @@ def test_seminar_modules_never_import_pygame():
     )
     res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=[p.name for p in LIBRARY])
+def test_the_start_read_from_the_scenario_is_the_models_turn_0(path):
+    from sim.score import initial_snapshot
+
+    sc = load_scenario(path)
+    a, b = start_snapshot(sc), initial_snapshot(sc)
+    assert {x: v["state"] for x, v in a["issues"].items()} == {x: v["state"] for x, v in b["issues"].items()}
+    assert {c: {k: v[k] for k in b["channels"][c]} for c, v in a["channels"].items()} == b["channels"]
+    assert a["tension"] == b["tension"] and a["alignment"] == b["alignment"]
+
+
+def test_a_model_alone_scores_against_the_start(tutorial):
+    m = GreatPowerModel(tutorial, seed=6)
+    hist = [plain(m.snapshot())]
+    for _ in range(2):
+        m.step()
+        hist.append(plain(m.snapshot()))
+    full = score(GameRecord(tutorial, hist, m.log), "USA")
+    alone = score(m, "USA")
+    assert alone.turn == 2 and alone.total == pytest.approx(full.total)

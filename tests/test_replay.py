@@ -213,8 +213,9 @@ def human_turn(ctrl) -> None:
     first = next((a for a in ctrl.legal() if a.kind == "propose"), None)
     if first is not None:
         ctrl.choose(first)
-    ctrl.end_turn()
+    assert ctrl.end_turn(), ctrl.message
     ctrl.skip_animation()
+    ctrl.dismiss_results()  # the month's results stay until the instructor moves on
 
 
 def save_and_load(ctrl, path: Path, scenario=None):
@@ -244,7 +245,9 @@ def test_save_then_load_after_every_turn_resumes_exactly(baseline, tmp_path, inj
         return GameController(baseline, str(BASELINE), seed=7, humans=["RUS"], turns=12, anim_seconds=0.0)
 
     ref = game()
-    while ref.model.running:
+    for _ in range(13):
+        if not ref.model.running:
+            break
         if ref.model.turn == inject_at:
             assert ref.inject(SUMMIT), ref.message
         human_turn(ref)

@@ -1,4 +1,4 @@
-"""Sweeps (README, Sweeps): reproducible across executors, crash-safe, clear about bad input.
+"""Sweeps: reproducible across executors, crash-safe, clear about bad input.
 
 Small sweeps only (8-30 runs of 6 turns) so that the file runs in well under a minute and a half.
 """
@@ -77,10 +77,10 @@ def test_reference_sweep_has_one_sorted_row_per_run(reference):
     assert list(runs["run"]) == [0, 0, 1, 1, 2, 2, 3, 3]
     assert list(runs["param.actors.USA.threat.CHN"]) == [0.5, 0.9] * 4
     assert [int(s) for s in runs["seed"]] == [run_seed(5, p, r) for r in range(4) for p in range(2)]
-    for col in ("end_state", "turns", "incidents", "crises", "agreements", "channels_open", "issue.embassy_staffing", "tension.USA-CHN", "peak_tension.USA-RUS", "alignment.CHN-RUS", "channel.RUS-NATO"):
+    for col in ("end_state", "turns", "incidents", "crises", "agreements", "channels_open", "issue.embassy_staffing", "tension.CHN-USA", "peak_tension.RUS-USA", "alignment.CHN-RUS", "channel.RUS-NATO"):
         assert col in runs.columns
     assert (runs["turns"] <= 6).all()
-    assert ((runs["tension.USA-RUS"] >= 0) & (runs["tension.USA-RUS"] <= runs["peak_tension.USA-RUS"] + 1e-6)).all()
+    assert ((runs["tension.RUS-USA"] >= 0) & (runs["tension.RUS-USA"] <= runs["peak_tension.RUS-USA"] + 1e-6)).all()
     turns = pd.read_parquet(reference / "turns.parquet")
     assert len(turns) == (runs["turns"] + 1).sum()  # turn 0 and every turn played
     assert turns.groupby("run_id")["turn"].min().eq(0).all()
@@ -355,10 +355,10 @@ def test_wilson_interval_and_summary():
     assert lo == 0 and 0.25 < hi < 0.35
     lo, hi = wilson(5, 10)
     assert lo < 0.5 < hi and abs((lo + hi) / 2 - 0.5) < 1e-12
-    runs = pd.DataFrame({"point": [0, 0, 1, 1], "end_state": ["horizon", "armed_clash", "horizon", "horizon"], "tension.USA-RUS": [0.2, 0.4, 0.5, 0.5], "incidents": [0, 2, 1, 1]})
+    runs = pd.DataFrame({"point": [0, 0, 1, 1], "end_state": ["horizon", "armed_clash", "horizon", "horizon"], "tension.RUS-USA": [0.2, 0.4, 0.5, 0.5], "incidents": [0, 2, 1, 1]})
     s = summarize(runs).set_index(["point", "outcome"])
     assert s.loc[(0, "end_state=armed_clash"), "mean"] == 0.5
-    assert s.loc[(0, "tension.USA-RUS"), "mean"] == pytest.approx(0.3)
+    assert s.loc[(0, "tension.RUS-USA"), "mean"] == pytest.approx(0.3)
     assert s.loc[(0, "incidents"), "ci_low"] == 0.0  # clipped at the natural bound
 
 
@@ -367,13 +367,13 @@ def test_report_writes_plots_and_a_summary(reference, tmp_path):
     out = tmp_path / "report"
     res = CliRunner().invoke(main, ["report", str(reference), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    for name in ("end_states.png", "tensions.png", "issues.png", "counts.png", "trajectories_tension.png", "trajectories_issues.png"):
+    for name in ("end_states.png", "vs_1.png", "distributions_tension.png", "distributions_counts.png", "trajectory_tension_RUS-USA.png", "trajectory_issue_embassy_staffing.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, name
     md = (out / "report.md").read_text()
     assert "![End states](end_states.png)" in md and "| end_state=horizon |" in md
     assert "<img" in (out / "report.html").read_text()
-    assert "tension.USA-CHN" in (out / "summary.csv").read_text()
+    assert "tension.CHN-USA" in (out / "summary.csv").read_text()
     res = CliRunner().invoke(main, ["report", str(tmp_path / "nothing")])
     assert res.exit_code == 2 and "no sweep here" in res.stderr
 
@@ -548,7 +548,7 @@ def test_end_of_sweep_summary_fits_80_columns(reference):
     lines = summary_lines(summarize(runs), point_labels(runs, ["actors.USA.threat.CHN"]), "Sweep summary")
     assert max(len(x) for x in lines) <= 80
     assert "point 1: actors.USA.threat.CHN=0.9 (4 runs)" in lines
-    assert sum(x.strip().startswith("tension.USA-CHN ") for x in lines) == 2  # one line per point and outcome
+    assert sum(x.strip().startswith("tension.CHN-USA ") for x in lines) == 2  # one line per point and outcome
 
 
 # ------------------------------------------------------------------ Dask cluster started by hand

@@ -317,6 +317,22 @@ def test_hotseat_hides_the_previous_team(scenario, tmp_path):
     assert ("RUS", "close RUS-JPN-EMB") in acts
 
 
+def test_the_instructor_window_closes_at_the_hand_over(scenario, tmp_path):
+    """The next team must not see the instructor's queued events."""
+    app = make_app(scenario, tmp_path, humans=("RUS", "USA"))
+    click(app, app.w["ready"].rect.center)
+    key(app, pygame.K_ESCAPE)  # the briefing
+    key(app, pygame.K_i, unicode="i")
+    assert app.instructor is not None
+    click(app, app.inst_widgets["inject"].rect.center)  # an incident, queued
+    choose_category(app, "channel")
+    click_action(app, "close RUS-JPN-EMB")
+    click(app, app.w["end"].rect.center)  # RUS done: hand over to USA
+    assert app.ctrl.phase == "handover" and app.ctrl.current_team == "USA"
+    assert app.instructor is None
+    assert [e.kind for e in app.ctrl.model.injected] == ["incident"]  # the queue is kept
+
+
 def test_instructor_injects_events(scenario, tmp_path):
     app = make_app(scenario, tmp_path)
     key(app, pygame.K_i, unicode="i")
@@ -364,7 +380,7 @@ def test_save_then_load_gives_the_same_snapshot_and_resumes_exactly(scenario, tm
     data = json.loads(path.read_text())
     assert (
         data["format"] == "greatpower-save"
-        and data["save_version"] == 1
+        and data["save_version"] == 2
         and len(data["snapshots"]) == 2
     )
     saved_snap = json.loads(json.dumps(app.ctrl.model.snapshot()))
@@ -460,7 +476,7 @@ def test_cli_load_of_a_corrupt_save_exits_2_without_traceback(tmp_path):
     from sim.cli.main import main
 
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "greatpower-save", "save_version": 1, "model": ')
+    bad.write_text('{"format": "greatpower-save", "save_version": 2, "model": ')
     r = CliRunner().invoke(main, ["play", "--load", str(bad)])
     assert r.exit_code == 2 and r.exception is None or isinstance(r.exception, SystemExit)
     assert r.exit_code == 2
@@ -901,6 +917,17 @@ def test_body_text_is_16px_at_the_default_scale_and_28px_at_2x(scenario, tmp_pat
     act = next(a for a in app.ctrl.legal() if a.kind == "propose")
     click_action(app, act)
     assert act in app.ctrl.chosen["RUS"]
+    # a question at 2x: its buttons show their whole text inside the window
+    app.ctrl.unchoose(act)
+    click(app, app.w["end"].rect.center)
+    dlg = app.confirm_dialog
+    assert dlg is not None
+    from pygame_gui.core.utility import translate
+
+    for b in (dlg.confirm_button, dlg.cancel_button):
+        assert pygame.Rect(0, 0, *app.screen.get_size()).contains(b.rect)
+        assert app.fonts.width(translate(b.text), app.fs, bold=True) <= b.rect.w and b.rect.h >= app.fs
+    key(app, pygame.K_ESCAPE)
     key(app, pygame.K_0, mod=pygame.KMOD_CTRL)
     assert app.text_scale == 1.0 and app.fs == 16
 
@@ -1047,8 +1074,8 @@ def test_end_screen_ranks_the_teams_and_debrief_from_the_replay(tmp_path):
 def test_actions_and_proposals_in_plain_words(scenario, tmp_path):
     app = make_app(scenario, tmp_path)
     choose_category(app, "propose")
-    first = sheet = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
-    assert "Ask " in first and "through" in first and "propose " not in sheet
+    shown = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    assert "Ask " in shown and "through" in shown and "propose " not in shown
     # an incoming proposal: the answers say what it asks
     c = app.ctrl
     for _ in range(6):
@@ -1056,10 +1083,11 @@ def test_actions_and_proposals_in_plain_words(scenario, tmp_path):
             break
         end_turn_and_wait(app)
     pend = c.shown_snapshot()["pending"].get("RUS")
-    if pend:
-        choose_category(app, "answer")
-        text = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
-        assert "asks you to accept" in text
+    assert pend, "no proposal reached Russia in six months"
+    choose_category(app, "answer")
+    text = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    assert text.count("asks you to accept") == len(pend)  # each proposal says what it asks
+    assert "Accept " in text and "Reject " in text
 
 
 def test_names_in_other_scripts_fall_back_to_a_font_or_the_id(scenario, tmp_path):

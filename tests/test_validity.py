@@ -29,7 +29,7 @@ def test_registry_has_every_claim_once_in_order():
 
 @pytest.mark.parametrize("cid,claim", ABLATIONS)
 def test_every_ablation_applies_and_changes_its_scenario(repo_root, cid, claim):
-    from sim.sweep.validity_run import load_source
+    from sim.sweep.ensemble import load_source
 
     src = load_source(repo_root / V.SCENARIOS[claim.scenario])
     base = src.validate()
@@ -41,7 +41,7 @@ def test_every_ablation_applies_and_changes_its_scenario(repo_root, cid, claim):
 @pytest.fixture(scope="module")
 def start(repo_root):
     from sim.model import GreatPowerModel
-    from sim.sweep.validity_run import load_source
+    from sim.sweep.ensemble import load_source
 
     sc = load_source(repo_root / "scenarios" / "nato_mission_2021.yaml").validate()
 
@@ -190,3 +190,13 @@ def test_validity_command_rejects_a_bad_record(tmp_path):
     res = CliRunner().invoke(main, ["validity", "--seeds", "2", "--turns", "1", "--workers", "1", "--record", str(rec), "--doc", str(tmp_path / "v.md"), "--out", str(tmp_path / "i")])
     assert res.exit_code == 2 and f"{rec}:2: outcomes[0].measure.event: unknown event type 'nope'" in res.output
     assert "Traceback" not in res.output and not (tmp_path / "v.md").exists()
+
+
+def test_iran_rise_needs_russia_and_china(start):
+    info, cols = start
+    s0 = cols["issue.iran_sanctions"]
+    agreed = _trace(info, cols, [[]], [("issue.iran_sanctions", 1, s0 + 0.05), ("position.RUS.iran_sanctions", 1, s0 + 0.1), ("position.CHN.iran_sanctions", 1, s0 + 0.05)])
+    assert V.fig_iran_rise_without_agreement(agreed) == 0.0
+    against = _trace(info, cols, [[]], [("issue.iran_sanctions", 1, s0 + 0.05), ("position.RUS.iran_sanctions", 1, s0 + 0.1)])
+    assert cols["position.CHN.iran_sanctions"] < s0  # China stays where it started, below the state
+    assert V.fig_iran_rise_without_agreement(against) == 1.0

@@ -1,9 +1,9 @@
 """Make the instructor guide's debrief pictures headless: ``python docs/img/make_debrief_pictures.py``.
 
 A scripted "class" plays Russia in the baseline for 12 months (seed 7; the AI plays everyone
-else): in month 1 it expels half the US embassy's remaining staff, in month 2 it raises its
-posture in the Black Sea, in month 4 it closes its mission to the EU, and every month it answers
-the proposals it received by rejecting them. The game is saved in the front end's format and
+else): in month 1 it expels a quarter of the US embassy's staff (25 of 100), in month 2 it
+raises its posture in the Black Sea, in month 4 it closes its mission to the EU, and every month
+it answers the proposals it received by rejecting them. The game is saved in the front end's format and
 debriefed against 20 all-AI games (``run.py debrief --runs 20``) in a temporary folder; two of the
 report's figures are copied here:
 

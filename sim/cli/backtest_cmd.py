@@ -57,8 +57,9 @@ def prepare(scenario: str | None, record: str, validated=None):
             column, event type, actor or month the scenario does not have (each located).
     """
     from sim.backtest import check_record, parse_record
-    from sim.loader import Problem, load_scenario, read_file
+    from sim.loader import Problem, read_file
     from sim.model import GreatPowerModel
+    from sim.sweep.ensemble import load_source
     from sim.trace import columns, scenario_info
 
     src = parse_record(read_file(record), record)
@@ -67,14 +68,14 @@ def prepare(scenario: str | None, record: str, validated=None):
             raise ScenarioError([Problem(record, 1, "scenario", "no scenario: give one on the command line or as 'scenario:' in the record")])
         scenario = str(Path(record).parent / src.record.scenario)
         try:
-            sc = load_scenario(scenario)
+            sc = load_source(scenario).validate()
         except ScenarioError as exc:
             first = exc.problems[0]
             if first.message in ("no such file", "is a directory", "not a regular file"):
                 raise ScenarioError([src.problem(("scenario",), f"{first.message}: {scenario}")]) from None
             raise
     else:
-        sc = validated if validated is not None else load_scenario(scenario)
+        sc = validated if validated is not None else load_source(scenario).validate()
     model = GreatPowerModel(sc, seed=0, reasons=False)
     start = columns(model)
     info = scenario_info(sc, model.horizon)

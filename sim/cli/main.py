@@ -237,6 +237,14 @@ def setup_from_options(scenario: str | None, seed: int, turns: int | None, sets:
             )
         scenario = scenario or swept.scenario_file
         seed, turns, sets = swept.seed, swept.turns, tuple(swept.set_flags())
+        from sim.sweep.code import code_hash, short
+
+        if swept.code_hash is not None and swept.code_hash != code_hash():
+            click.echo(
+                f"note: the sweep was made by other code (code {short(swept.code_hash)}, this is {short(code_hash())}); "
+                "this run may differ from its row in runs.parquet",
+                err=True,
+            )
     path = str(BASELINE) if scenario is None else scenario
     expect = None if swept is None else (swept.scenario_hash, from_sweep)
     sc, overrides, text_hash = load_with_overrides(path, sets, expect)

@@ -1,8 +1,9 @@
-"""``run.py sweep`` and ``run.py report``: Monte Carlo sweeps (README, Sweeps).
+"""``run.py sweep``, ``run.py analyse`` and ``run.py report``: Monte Carlo sweeps,
+their sensitivity analysis and their report.
 
-Exit status: 0 all runs done; 1 some runs failed (or the executor broke down); 2 bad input
-(scenario, ``--set``/``--grid``, ``--resume`` against another sweep); 130 interrupted (finished
-runs are saved; continue with ``--resume``).
+Exit status: 0 all runs done; 1 some runs failed (or the executor broke down, or a Dask worker
+runs other code); 2 bad input (scenario, ``--set``/``--grid``/design flags, ``--resume`` against
+another sweep or other code); 130 interrupted (finished runs are saved; continue with ``--resume``).
 """
 
 from __future__ import annotations
@@ -25,13 +26,16 @@ def _usage(messages: list[str]) -> None:
     sys.exit(EXIT_USAGE)
 
 
+MAX_POINTS_SHOWN = 16
+"""With more design points than this, the end-of-sweep summary pools the runs."""
 PROGRESS_SECONDS = 5.0
 """When stderr is not a terminal, a progress line is printed at most this often."""
 
 
 class _RichProgress:
     """A rich progress bar with rate and ETA on a terminal; when stderr is not a terminal (a log
-    file, a pipe, a batch job), one plain line every :data:`PROGRESS_SECONDS` seconds instead."""
+    file, a pipe, a batch job), one plain line every :data:`PROGRESS_SECONDS` seconds instead.
+    """
 
     def __init__(self, every: float = PROGRESS_SECONDS) -> None:
         from rich.console import Console
@@ -122,7 +126,13 @@ def _print_summary(out: str, axes: list[str]) -> None:
     if runs.empty:
         return
     labels = point_labels(runs, axes)
-    for line in summary_lines(summarize(runs), labels, title=f"Sweep summary ({len(runs)} runs)"):
+    title = f"Sweep summary ({len(runs)} runs)"
+    if len(labels) > MAX_POINTS_SHOWN:  # a sampled design: the runs pooled, the points in summary.csv
+        pooled = runs.assign(point=0)
+        title = f"Sweep summary ({len(runs)} runs at {len(labels)} points, pooled; per point: run.py report {out})"
+        labels = {0: "all runs"}
+        runs = pooled
+    for line in summary_lines(summarize(runs), labels, title=title):
         click.echo(line)
 
 
@@ -167,7 +177,13 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
     if executor == "dask" or scheduler:
         require_extra("dask", "dask", "distributed")
     from sim.sweep.overrides import OverrideError
-    from sim.sweep.runner import SweepOptions, SweepUsageError, fail_runs_from_env, plan_sweep, run_sweep
+    from sim.sweep.runner import (
+        SweepOptions,
+        SweepUsageError,
+        fail_runs_from_env,
+        plan_sweep,
+        run_sweep,
+    )
 
     ctx = click.get_current_context()
     if scheduler:
@@ -183,7 +199,7 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
     progress = _RichProgress()
     opts = SweepOptions(out=out, workers=workers, executor=executor, scheduler=scheduler, resume=resume, batch_size=batch_size, write_csv=write_csv)
     if progress.console.is_terminal:
-        click.echo(f"{plan.scenario_name}: {plan.n_points} grid point(s) x {plan.n_runs // plan.n_points} runs = {plan.n_runs} runs -> {out}", err=True)
+        click.echo(f"{plan.scenario_name}: {plan.n_points} point(s) x {plan.n_runs // plan.n_points} runs = {plan.n_runs} runs -> {out}", err=True)
     try:
         result = run_sweep(plan, opts, progress, note=lambda m: click.echo(m, err=True))
     except SweepUsageError as exc:
@@ -221,10 +237,10 @@ def report(results: str, out: str | None) -> None:
 @main.command()
 @click.argument("results", type=click.Path(file_okay=False))
 @click.option("--method", type=click.Choice(["sobol", "morris", "prim", "cart"]), help="sobol: Sobol indices (first and total order on a --sample sobol design; first order by RBD-FAST on any other); morris: elementary effects (a --sample morris design); cart or prim: scenario discovery for --condition. Default: the design's own method, or cart with --condition.")
-@click.option("--outcome", metavar="COL", help="One outcome (a runs.parquet column, or end_state=armed_clash); default: every outcome that varies.")
-@click.option("--condition", metavar="EXPR", help="For cart/prim: which runs to explain, e.g. \"end_state == 'armed_clash'\" or \"`tension.USA-RUS` > 0.7\".")
+@click.option("--outcome", "outcome", multiple=True, metavar="COL", help="An outcome (a runs.parquet column, or end_state=armed_clash); repeatable; default: every outcome that varies.")
+@click.option("--condition", metavar="EXPR", help="For cart/prim: which runs to explain, e.g. \"end_state == 'armed_clash'\" or \"`tension.RUS-USA` > 0.7\".")
 @click.option("--out", type=click.Path(file_okay=False), help="Output directory (default: RESULTS/analysis).")
-def analyse(results: str, method: str | None, outcome: str | None, condition: str | None, out: str | None) -> None:
+def analyse(results: str, method: str | None, outcome: tuple[str, ...], condition: str | None, out: str | None) -> None:
     """Sensitivity indices (SALib) or scenario discovery (CART, PRIM) of the sweep in RESULTS.
 
     Writes tables (CSV), figures (PNG) and a convergence check (how the 95% intervals shrink with
@@ -233,11 +249,12 @@ def analyse(results: str, method: str | None, outcome: str | None, condition: st
     require_extra("sweep", "pandas", "pyarrow", "matplotlib", "SALib")
     if method == "cart" or (condition and method is None):
         require_extra("analysis", "sklearn")
-    from sim.sweep.analysis import AnalysisError, analyse as run_analysis
+    from sim.sweep.analysis import AnalysisError
+    from sim.sweep.analysis import analyse as run_analysis
     from sim.sweep.report import ReportError
 
     try:
-        res = run_analysis(results, method, outcome, condition, out)
+        res = run_analysis(results, method, list(outcome) or None, condition, out)
     except (AnalysisError, ReportError) as exc:
         _usage([str(exc)])
     click.echo(f"method: {res.method}")

@@ -289,7 +289,7 @@ def human_actions(w: World, ch: Challenges, submitted: dict[str, list[Action]], 
     """Human actors' submitted actions: proposals join the challenges, the rest the decisions."""
     decisions: list[Decision] = []
     proposals: list[Proposal] = []
-    for h, acts in submitted.items():
+    for h, acts in sorted(submitted.items()):  # never the order the teams submitted in
         i = w.actor_ids.index(h)
         for a in acts:
             if a.kind == "propose":

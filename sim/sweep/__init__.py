@@ -1,1 +1,1 @@
-"""Monte Carlo sweeps over seeds and parameter grids (README, Sweeps)."""
+"""Monte Carlo sweeps over seeds, parameter grids and sampled designs; their analysis and report."""

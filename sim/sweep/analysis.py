@@ -6,9 +6,10 @@ Methods (all computed by kept libraries; written to ``DIR/analysis/``):
   2007, with a bootstrap 95% interval, and ``sigma``), ``SALib.analyze.morris``. Needs a Morris
   design (``sweep --sample morris``).
 - ``sobol``: first- and total-order Sobol indices (Sobol 2001; Saltelli et al. 2010) with bootstrap
-  95% intervals, ``SALib.analyze.sobol``, on a Saltelli design (``sweep --sample sobol``); on any
-  other design (LHS, a grid, a design file) the first-order index alone, estimated with RBD-FAST
-  (Tarantola, Gatelli and Mara 2006; Plischke 2010), ``SALib.analyze.rbd_fast``.
+  95% intervals, ``SALib.analyze.sobol``, on a Saltelli design (``sweep --sample sobol``); on an
+  LHS or a design file the first-order index alone, estimated with RBD-FAST (Tarantola, Gatelli
+  and Mara 2006; Plischke 2010), ``SALib.analyze.rbd_fast``; on a full factorial grid the exact
+  first-order index of the grid (main-effect variance shares, :func:`grid_main_effects`).
 - ``cart`` / ``prim``: scenario discovery (Bryant and Lempert 2010) for a condition on the runs,
   such as ``end_state == 'armed_clash'``: which parameter ranges make it likely. ``cart`` fits a
   classification tree (Breiman et al. 1984) with scikit-learn's ``DecisionTreeClassifier``;
@@ -31,7 +32,14 @@ import numpy as np
 import pandas as pd
 
 from sim.sweep.report import REPORT_MARKER, ReportError, SweepResults, load_results
-from sim.sweep.summary import END_STATES, constant_outcomes, is_binary, main_outcomes, t_half_width, wilson
+from sim.sweep.summary import (
+    END_STATES,
+    constant_outcomes,
+    is_binary,
+    main_outcomes,
+    t_half_width,
+    wilson,
+)
 
 ANALYSIS_DIR = "analysis"
 METHODS = ("sobol", "morris", "prim", "cart")
@@ -40,6 +48,8 @@ TARGET_SHARE_OF_SPREAD = 0.1
 spread between the points' means: enough to tell the points apart."""
 BOOTSTRAP = 1000
 """Bootstrap resamples of the index intervals."""
+RBD_MIN_POINTS = 16
+"""RBD-FAST needs this many design points or more (fewer give no estimate)."""
 
 
 class AnalysisError(Exception):
@@ -69,7 +79,8 @@ class Analysis:
 
 def outcome_columns(runs: pd.DataFrame) -> list[str]:
     """The outcomes that indices are computed for: every end state that occurs (as a share of
-    runs, ``end_state=X``) and every numeric outcome that is not constant over the sweep."""
+    runs, ``end_state=X``) and every numeric outcome that is not constant over the sweep.
+    """
     const = set(constant_outcomes(runs))
     states = [s for s in END_STATES if (runs["end_state"] == s).any()] + sorted(set(runs["end_state"]) - set(END_STATES))
     out = [f"end_state={s}" for s in states] if "end_state" not in const else []
@@ -175,14 +186,22 @@ def _sensitivity(res: SweepResults, method: str, outcomes: list[str], seed: int)
     rows = []
     if method == "morris" and design != "morris":
         raise AnalysisError(f"--method morris needs a Morris design (sweep --sample morris); this sweep's design is {design}")
-    used = method if not (method == "sobol" and design != "sobol") else "rbd_fast"
+    used = method if not (method == "sobol" and design != "sobol") else ("main_effects" if design == "grid" else "rbd_fast")
     if used == "rbd_fast":
         notes.append(f"first-order Sobol indices estimated with RBD-FAST from the {design} design (total-order indices need sweep --sample sobol)")
+        if x.shape[0] < RBD_MIN_POINTS:
+            raise AnalysisError(f"--method sobol: RBD-FAST needs {RBD_MIN_POINTS} or more design points, this design has {x.shape[0]}; sample more (--points) or use --sample sobol")
+    usable = []
     for o in outcomes:
-        y = means[o].to_numpy(dtype=float)
-        if np.isnan(y).any():
+        if means[o].isna().any():
             notes.append(f"{o}: left out (some points have no value, e.g. an event that never happened there)")
-            continue
+        else:
+            usable.append(o)
+    if used == "main_effects":
+        notes.append("first-order Sobol indices of the full factorial grid: the variance of each parameter's main effect (the mean over the other axes at each of its values) over the variance across points; intervals by a bootstrap of the runs")
+        return used, grid_main_effects(res, usable, seed), notes
+    for o in usable:
+        y = means[o].to_numpy(dtype=float)
         if float(np.ptp(y)) == 0.0:
             notes.append(f"{o}: the same at every point; every index is 0")
         if used == "morris":
@@ -207,6 +226,54 @@ def _sensitivity(res: SweepResults, method: str, outcomes: list[str], seed: int)
     return used, pd.DataFrame(rows), notes
 
 
+def grid_main_effects(res: SweepResults, outcomes: list[str], seed: int, resamples: int = 200) -> pd.DataFrame:
+    """First-order Sobol indices of a full factorial grid, with bootstrap 95% intervals.
+
+    Over the grid's points (each axis value equally likely), the first-order index of axis i is
+    ``Var(E[Y | X_i]) / Var(Y)``: the variance of the axis's main effect (the mean of the point
+    means at each of its values) over the variance of the point means. This is the exact
+    first-order index of the grid's uniform distribution (Sobol 2001), the share of the
+    between-point variance that a main-effects ANOVA gives the axis. The interval resamples the
+    runs of each point (``resamples`` times) and recomputes the index.
+
+    Returns:
+        Columns ``outcome``, ``parameter``, ``S1``, ``S1_conf`` (half-width of the 95% interval).
+    """
+    runs = res.runs
+    axes = res.axes
+    points = np.sort(runs["point"].unique())
+    first = runs.groupby("point").first().reindex(points)
+    codes = [pd.factorize(first[f"param.{a}"], sort=True)[0] for a in axes]  # (axes, points)
+    pos = np.searchsorted(points, runs["point"].to_numpy())
+    rng = np.random.default_rng(seed)
+    members = [np.flatnonzero(pos == k) for k in range(len(points))]
+    # each resample: for every point, as many runs drawn with replacement from its own runs
+    draws = [np.concatenate([rng.choice(ix, size=len(ix), replace=True) for ix in members]) for _ in range(resamples)]
+    owner = np.concatenate([np.full(len(ix), k) for k, ix in enumerate(members)])
+
+    def indices(y: np.ndarray, take: np.ndarray | None) -> list[float]:
+        vals = y if take is None else y[take]
+        who = pos if take is None else owner
+        ok = ~np.isnan(vals)
+        means = np.bincount(who[ok], weights=vals[ok], minlength=len(points)) / np.maximum(np.bincount(who[ok], minlength=len(points)), 1)
+        total = float(means.var())
+        out = []
+        for c in codes:
+            effect = np.bincount(c, weights=means) / np.bincount(c)
+            out.append(float(effect.var()) / total if total > 0 else 0.0)
+        return out
+
+    rows = []
+    for o in outcomes:
+        y = value_of(runs, o).to_numpy(dtype=float)
+        point_s1 = indices(y, None)
+        boot = np.array([indices(y, d) for d in draws])
+        half = (np.percentile(boot, 97.5, axis=0) - np.percentile(boot, 2.5, axis=0)) / 2
+        for k, a in enumerate(axes):
+            rows.append({"outcome": o, "parameter": a, "S1": point_s1[k], "S1_conf": float(half[k])})
+    return pd.DataFrame(rows)
+
+
 def _features(runs: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
     """Per-run parameter values as numbers (a word parameter as the index of its sorted value)."""
     out = {}
@@ -222,7 +289,7 @@ def _features(runs: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
 
 def condition_of(runs: pd.DataFrame, condition: str) -> np.ndarray:
     """The runs that meet ``condition`` (a pandas expression over the columns of runs.parquet;
-    names with dots or dashes in backticks, e.g. ```tension.USA-RUS` > 0.7``).
+    names with dots or dashes in backticks, e.g. ```tension.RUS-USA` > 0.7``).
 
     Raises:
         AnalysisError: the expression cannot be evaluated, or is not true/false per run.
@@ -230,7 +297,7 @@ def condition_of(runs: pd.DataFrame, condition: str) -> np.ndarray:
     try:
         y = runs.eval(condition)
     except Exception as exc:  # noqa: BLE001 - pandas raises many types for a bad expression
-        raise AnalysisError(f"--condition {condition}: cannot evaluate ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); write e.g. \"end_state == 'armed_clash'\" or \"`tension.USA-RUS` > 0.7\"") from None
+        raise AnalysisError(f"--condition {condition}: cannot evaluate ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); write e.g. \"end_state == 'armed_clash'\" or \"`tension.RUS-USA` > 0.7\"") from None
     if not isinstance(y, pd.Series) or len(y) != len(runs) or not pd.api.types.is_bool_dtype(y):
         raise AnalysisError(f"--condition {condition}: must be true or false for each run")
     return y.to_numpy(dtype=bool)
@@ -299,14 +366,15 @@ def discover(res: SweepResults, condition: str, method: str, seed: int) -> tuple
     return table, notes, tree
 
 
-def analyse(results_dir: str | Path, method: str | None = None, outcome: str | None = None, condition: str | None = None, out: str | Path | None = None) -> Analysis:
+def analyse(results_dir: str | Path, method: str | None = None, outcome: str | list[str] | tuple[str, ...] | None = None, condition: str | None = None, out: str | Path | None = None) -> Analysis:
     """Analyse a finished sweep and write tables and plots to ``DIR/analysis`` (or ``out``).
 
     Args:
         results_dir: a sweep directory.
         method: ``morris``, ``sobol``, ``cart`` or ``prim`` (default: the design's own method for
             a Morris or Sobol design; ``cart`` with a condition; ``sobol`` otherwise).
-        outcome: one outcome column (or ``end_state=X``); default: every outcome that varies.
+        outcome: outcome columns (or ``end_state=X``), one or several; default: every outcome
+            that varies.
         condition: for ``cart``/``prim``: which runs to explain.
         out: the output folder.
 
@@ -332,9 +400,10 @@ def analyse(results_dir: str | Path, method: str | None = None, outcome: str | N
     dest = Path(out) if out else res.dir / ANALYSIS_DIR
     _prepare(dest)
     seed = int(res.manifest.get("master_seed", 0))
-    outcomes = [outcome] if outcome else outcome_columns(res.runs)
-    if outcome:
-        value_of(res.runs, outcome)  # checks the name
+    chosen = [outcome] if isinstance(outcome, str) else list(outcome or [])
+    outcomes = chosen or outcome_columns(res.runs)
+    for o in chosen:
+        value_of(res.runs, o)  # checks the name
     curve, needed = convergence(res.runs, outcomes)
     files: list[Path] = []
     from sim.files import write_text_atomic

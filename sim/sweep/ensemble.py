@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 CHUNK = 8
@@ -46,11 +47,17 @@ _JOBS: list[Job] = []
 
 
 def _init(jobs: list[Job]) -> None:
+    """Worker initializer: keep the jobs, leave Ctrl-C to the parent, end with the parent."""
     global _JOBS
+    import os
     import signal
+    import threading
+
+    from sim.sweep.worker import _watch_parent
 
     _JOBS = jobs
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
 
 def _run_task(task: tuple[int, int, int]) -> tuple[int, int, list]:
@@ -126,6 +133,35 @@ def _pool_results(jobs: list[Job], tasks: list, workers: int) -> Iterator[tuple[
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+_SOURCES: dict[tuple[str, int, int], Any] = {}
+
+
+def load_source(path: str | Path):
+    """A scenario file's :class:`~sim.loader.ScenarioSource`, parsed once per process.
+
+    The pure-Python YAML reader takes seconds on a large scenario; a study (and a test session)
+    reads the same files many times. The cache is keyed by the file's path, size and
+    modification time, so an edited file is read again.
+
+    Raises:
+        sim.loader.ScenarioError: the file is unreadable or malformed.
+    """
+    from sim.loader import read_file, read_source
+
+    p = Path(path).resolve()
+    try:
+        st = p.stat()
+        key = (str(p), st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _SOURCES:
+        return _SOURCES[key]
+    src = read_source(read_file(path), str(path))
+    if key is not None:
+        _SOURCES[key] = src
+    return src
 
 
 def variant(source, assignments: list[str], base: dict | None = None):

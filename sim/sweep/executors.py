@@ -261,7 +261,8 @@ class DaskExecutor:
 
     def _task_failure(self, exc: BaseException) -> str:
         """A one-line message for a task that failed outside the model (or was cancelled because
-        the worker that held its data died)."""
+        the worker that held its data died).
+        """
         from sim.sweep.code import CodeMismatch
 
         if isinstance(exc, CodeMismatch):

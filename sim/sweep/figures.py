@@ -50,7 +50,31 @@ PARAM_UNITS = {
     "weight": "weight in [0, 1]",
 }
 """Units of parameters whose scenario quantity names none, by the last part of the path (the
-schema's documented ranges); ``dynamics.*`` coefficients are per-turn rates or utility weights."""
+schema's documented ranges)."""
+
+DYNAMICS_UNITS = {
+    "tension_decay": "share per turn",
+    "anchor": "share per turn",
+    "alignment_rate": "share per turn",
+    "escalation": "crisis probability factor",
+    "clash": "clash probability factor",
+    "deconfliction": "share of escalation cut",
+    "channel_value": "utility weight",
+    "channel_upkeep": "utility per turn",
+    "posture_cost": "utility per posture unit",
+    "deterrence": "utility weight",
+    "reciprocity": "weight in [0, 1]",
+    "expulsion_staff": "share of baseline staff",
+    "restore_staff": "share of baseline staff",
+    "posture_step": "posture per turn",
+    "linkage": "share in [0, 1]",
+    "alignment_pressure": "weight in [0, 1]",
+    "alignment_patrol": "alignment per patrol",
+    "grand_bargain_tension": "tension in [0, 1]",
+    "grand_bargain_turns": "turns",
+}
+"""Units of ``dynamics.*`` coefficients (how :mod:`sim.model` and :mod:`sim.policy` use them);
+``tension_*`` coefficients are tension added per event."""
 
 
 def param_label(path: str, units: dict[str, str] | None = None) -> str:
@@ -59,14 +83,14 @@ def param_label(path: str, units: dict[str, str] | None = None) -> str:
     if not unit:
         last = path.split(".")[-1].split("[")[0]
         if path.startswith("dynamics."):
-            unit = PARAM_UNITS.get(last, "coefficient per turn")
+            unit = DYNAMICS_UNITS.get(last, "tension per event" if last.startswith("tension_") else "coefficient")
         else:
             unit = PARAM_UNITS.get(last) or PARAM_UNITS.get(path.split(".")[-2] if "." in path else "", "")
     return f"{path} ({unit})" if unit else path
 
 
 def outcome_label(outcome: str, specs: dict[str, dict] | None = None, turn_months: int = 1) -> str:
-    """An outcome with its unit: ``tension.USA-RUS (final, in [0, 1])``."""
+    """An outcome with its unit: ``tension.RUS-USA (final, in [0, 1])``."""
     specs = specs or {}
     if outcome.startswith("end_state="):
         return f"share of runs ending in {outcome.split('=', 1)[1].replace('_', ' ')}"
@@ -252,7 +276,7 @@ def plot_end_states(runs: pd.DataFrame, labels: dict[int, str], path: Path) -> t
     per_point = len(points) <= 20
     groups = [(p, runs[runs["point"] == p]) for p in points] if per_point else [("all", runs)]
     names = [_wrap(labels[p], 40) if len(points) > 1 else "all runs" for p in points] if per_point else [f"all {len(runs)} runs"]
-    fig, axes = _grid(len(states), cols=min(3, len(states)), w=4.6, h=0.9 + 0.42 * len(groups), sharey=True)
+    fig, axes = _grid(len(states), cols=min(3, len(states)), w=4.6, h=max(2.0, 0.9 + 0.42 * len(groups)), sharey=True)
     for ax, s in zip(axes, states):
         shares, los, his = [], [], []
         for _p, g in groups:
@@ -265,10 +289,14 @@ def plot_end_states(runs: pd.DataFrame, labels: dict[int, str], path: Path) -> t
         sh = np.array(shares)
         ax.barh(ys, sh, color=STATE_COLOURS.get(s, "#34495e"), alpha=0.85)
         ax.errorbar(sh, ys, xerr=[sh - np.array(los), np.array(his) - sh], fmt="none", ecolor="black", capsize=2, linewidth=0.8)
-        for y, (v, hi) in enumerate(zip(shares, his)):
-            ax.text(min(hi + 0.02, 0.98), y, f"{100 * v:.0f}%", va="center", ha="left" if hi < 0.85 else "right", fontsize=7)
+        for y, (v, lo, hi) in enumerate(zip(shares, los, his)):
+            if hi < 0.85:  # beside the interval
+                ax.text(hi + 0.02, y, f"{100 * v:.0f}%", va="center", ha="left", fontsize=7)
+            else:  # inside the bar, left of the interval
+                ax.text(max(lo - 0.02, 0.01), y, f"{100 * v:.0f}%", va="center", ha="right" if lo > 0.15 else "left", fontsize=7, color="white" if lo > 0.15 else "black")
         ax.set_yticks(ys, names, fontsize=7)
-        ax.invert_yaxis()
+        if ax is axes[0]:  # the panels share their y axis: invert it once, point 0 on top
+            ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.set_xlabel(f"share of runs ending in {s.replace('_', ' ')}", fontsize=7)
         ax.set_ylabel("design point" if per_point and len(points) > 1 else "runs", fontsize=7)
@@ -292,6 +320,12 @@ def plot_distributions(runs: pd.DataFrame, labels: dict[int, str], columns: list
     cmap = matplotlib.colormaps["tab10"]
     for ax, c in zip(axes, columns):
         data = [pd.to_numeric(runs.loc[runs["point"] == p, c], errors="coerce").dropna().to_numpy(dtype=float) for p in points]
+        if not any(len(x) for x in data):
+            ax.text(0.5, 0.5, "no run has a value", ha="center", va="center", transform=ax.transAxes, fontsize=8)
+            ax.set_xlabel(_wrap(outcome_label(c, specs, turn_months)), fontsize=7)
+            ax.set_ylabel("runs", fontsize=7)
+            ax.set_title(c, fontsize=8)
+            continue
         lo = min(float(np.min(x)) for x in data if len(x))
         hi = max(float(np.max(x)) for x in data if len(x))
         integer = all(np.allclose(x, np.round(x)) for x in data if len(x))
@@ -382,8 +416,9 @@ def plot_sensitivity(table: pd.DataFrame, method: str, manifest: dict, path: Pat
         ax.set_ylabel("parameter", fontsize=6)
         ax.set_title(o, fontsize=8)
         ax.tick_params(labelsize=6)
-        ax.legend(fontsize=6, frameon=False, loc="lower right")
-    name = {"morris": "Morris elementary effects", "sobol": "Sobol indices", "rbd_fast": "first-order Sobol indices (RBD-FAST)"}[method]
+        if ax is axes[0]:
+            ax.legend(fontsize=6, frameon=False, loc="best")
+    name = {"morris": "Morris elementary effects", "sobol": "Sobol indices", "rbd_fast": "first-order Sobol indices (RBD-FAST)", "main_effects": "first-order Sobol indices of the grid (main effects)"}[method]
     fig.suptitle(f"{name} with bootstrap 95% intervals", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.965))
     return _save(fig, path)
@@ -398,7 +433,9 @@ def plot_convergence(curve: pd.DataFrame, needed: pd.DataFrame, path: Path) -> P
 
     cmap = matplotlib.colormaps["tab20"]
     for k, o in enumerate(outcomes):
-        c = curve[curve["outcome"] == o]
+        c = curve[(curve["outcome"] == o) & (curve["half_width"] > 0)]
+        if c.empty:
+            continue
         ax.plot(c["runs"], c["half_width"], "o-", color=cmap(k % 20), markersize=3, linewidth=1, label=o)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")

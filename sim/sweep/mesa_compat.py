@@ -118,7 +118,8 @@ class SweepModel(GreatPowerModel):
 
     def step(self) -> None:
         """One turn; at the end, release the model from Mesa 3.3's agent-id registry (see
-        :func:`sweep.worker.release_model`) so that ``batch_run`` does not keep every run alive."""
+        :func:`sweep.worker.release_model`) so that ``batch_run`` does not keep every run alive.
+        """
         if self.end_state != "running":
             self.running = False  # the extra call on Mesa < 3.5: nothing happens
             return

@@ -28,7 +28,15 @@ import numpy as np
 import pandas as pd
 
 from sim.sweep.store import FAILURES, MANIFEST, RUNS, TURNS
-from sim.sweep.summary import END_STATES, constant_outcomes, main_outcomes, point_labels, short_label, summarize, wide
+from sim.sweep.summary import (
+    constant_outcomes,
+    constant_value,
+    main_outcomes,
+    point_labels,
+    short_label,
+    summarize,
+    wide,
+)
 
 MANY_POINTS = 5
 """Above this many design points, the report draws no per-point histograms."""
@@ -300,7 +308,7 @@ def _markdown(res: SweepResults, labels: dict[int, str], summary: pd.DataFrame, 
         lines.append(f"The {len(labels)} design points and their parameter values are in `summary.csv` (columns `param.*`).")
         lines.append("")
     if const:
-        lines.append("Outcomes that take the same value in every run (listed, not plotted): " + ", ".join(f"`{c}` = {res.runs[c].dropna().iloc[0]}" for c in const) + ".")
+        lines.append("Outcomes that take the same value in every run (listed, not plotted): " + ", ".join(f"`{c}` = {constant_value(res.runs, c)}" for c in const) + ".")
         lines.append("")
     v = m.get("versions", {})
     lines.append("Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val is not None and k not in ("git_dirty",)) + ("" if not v.get("git_dirty") else " (working tree modified)") + ".")

@@ -1,9 +1,11 @@
 """One run of a sweep, made again: what ``run --from-sweep DIR --run-id K`` needs from a sweep.
 
 A sweep's ``manifest.json`` records everything that decides a run (see :mod:`sim.sweep.plan`):
-the scenario (its file and the hash of its merged data), the ``--set`` overrides and grid axes
-with the parameters of every grid point, the runs per point, the master seed and ``--turns``.
-Run ``K`` is grid point ``K // runs_per_point``, and its seed is ``run_seed(master_seed, K)``.
+the scenario (its file and the hash of its merged data), the ``--set`` overrides and the
+parameters of every design point, the number of points, the master seed (and whether points
+share seeds, ``common_seeds``), ``--turns`` and the hash of the code. Run ``K`` of a sweep of
+``P`` points is run ``K // P`` of point ``K % P``, and its seed is
+``run_seed(master_seed, point, run, common_seeds)``.
 
 This module reads only the manifest (no pandas, no pyarrow), so that ``run`` and ``play`` need
 nothing of the ``sweep`` extra.
@@ -36,13 +38,14 @@ class SweptRun:
     Attributes:
         directory: the sweep directory as given.
         run_id: the global run id ``K``.
-        point: its grid point.
-        run: its index within the grid point.
+        point: its design point.
+        run: its index within the point.
         seed: its seed, in [0, 2**64 - 1].
         turns: the sweep's ``--turns`` (``None``: the scenario's).
         scenario_file: the scenario path the sweep was given.
         scenario_hash: SHA-256 of the scenario's merged data (:func:`sim.sweep.plan.data_hash`).
-        params: ``{dotted path: value}`` of every override at the run's grid point.
+        params: ``{dotted path: value}`` of every override at the run's point.
+        code_hash: the hash of the code that made the sweep (``None`` if not recorded).
     """
 
     directory: str
@@ -54,6 +57,7 @@ class SweptRun:
     scenario_file: str
     scenario_hash: str
     params: dict[str, Any]
+    code_hash: str | None = None
 
     def set_flags(self) -> list[str]:
         """The overrides as ``--set PATH=VALUE`` texts that parse back to the same values."""
@@ -107,15 +111,19 @@ def read_swept_run(directory: str, run_id: int) -> SweptRun:
     if not isinstance(m, dict) or m.get("kind") != "greatpower-sweep":
         raise _bad(directory, "manifest.json is not a sweep manifest")
     try:
-        n_runs, per_point = m["n_runs"], m["runs_per_point"]
+        n_runs, n_points = m["n_runs"], m["n_points"]
         master, turns = m["master_seed"], m["turns"]
+        common = m.get("common_seeds", False)
         scenario = m["scenario"]
         points = m["grid"]["points"]
         file, digest = scenario["file"], scenario["data_sha256"]
+        code = m.get("code_sha256")
         ok = (
-            all(isinstance(x, int) and not isinstance(x, bool) for x in (n_runs, per_point, master))
-            and per_point > 0
+            all(isinstance(x, int) and not isinstance(x, bool) for x in (n_runs, n_points, master))
+            and n_points > 0
             and master >= 0
+            and isinstance(common, bool)
+            and (code is None or isinstance(code, str))
             and (turns is None or (isinstance(turns, int) and not isinstance(turns, bool)))
             and isinstance(file, str)
             and isinstance(digest, str)
@@ -127,12 +135,12 @@ def read_swept_run(directory: str, run_id: int) -> SweptRun:
         raise _bad(directory, "manifest.json is damaged (a field is missing or of the wrong type)")
     if not 0 <= run_id < n_runs:
         raise _bad(directory, f"--run-id {run_id} is not a run of this sweep (run ids 0 to {n_runs - 1})")
-    point = run_id // per_point
+    point, run = run_id % n_points, run_id // n_points
     entry = points[point] if point < len(points) else None
     params = entry.get("params") if isinstance(entry, dict) and entry.get("point") == point else None
     if not isinstance(params, dict) or not all(_plain(v) for v in params.values()):
-        raise _bad(directory, f"manifest.json is damaged (no parameters for grid point {point})")
-    return SweptRun(directory, run_id, point, run_id % per_point, run_seed(master, run_id), turns, file, digest, dict(params))
+        raise _bad(directory, f"manifest.json is damaged (no parameters for point {point})")
+    return SweptRun(directory, run_id, point, run, run_seed(master, point, run, common), turns, file, digest, dict(params), code)
 
 
 def _plain(v: Any) -> bool:

@@ -75,7 +75,8 @@ def arrow_type(name: str, value: Any) -> pa.DataType:
 def schema_of(rows: list[dict]) -> pa.Schema:
     """The Arrow schema of row dicts: every column any row has (in order of first appearance),
     typed by :func:`arrow_type` from its first non-missing value; a column with whole numbers in
-    some rows and floats in others is float, and one with no value at all is float (all null)."""
+    some rows and floats in others is float, and one with no value at all is float (all null).
+    """
     kinds: dict[str, pa.DataType | None] = {}
     for r in rows:
         for k, v in r.items():

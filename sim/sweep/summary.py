@@ -130,14 +130,21 @@ def constant_outcomes(runs: pd.DataFrame) -> list[str]:
     out = []
     for c in ["end_state", *main_outcomes(list(runs.columns))]:
         v = runs[c].dropna()
-        if len(v) and v.nunique() == 1:
+        if v.nunique() <= 1:  # one value, or none at all (an event that never happened)
             out.append(c)
     return out
 
 
+def constant_value(runs: pd.DataFrame, column: str) -> Any:
+    """The one value of a constant outcome (``"never"`` for a time to an event that never happened)."""
+    v = runs[column].dropna()
+    return v.iloc[0] if len(v) else "never"
+
+
 def cell(row: pd.Series) -> str:
     """``"12.0% [8.1, 17.3]"`` for a frequency, ``"0.532 [0.521, 0.544]"`` for a value, ``"never"``
-    for a time to an event that happened in no run."""
+    for a time to an event that happened in no run.
+    """
     if row["kind"] == "frequency":
         return f"{100 * row['mean']:.1f}% [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
     m, lo, hi = row["mean"], row["ci_low"], row["ci_high"]
@@ -189,7 +196,7 @@ def summary_lines(summary: pd.DataFrame, labels: dict[int, str], title: str, wid
     """
     import textwrap
 
-    lines = [title, "end states: share of runs [Wilson 95% interval]", "outcomes: mean [95% confidence interval of the mean]"]
+    lines = textwrap.wrap(title, width=width, break_on_hyphens=False) + ["end states: share of runs [Wilson 95% interval]", "outcomes: mean [95% confidence interval of the mean]"]
     names = [str(o) for o in dict.fromkeys(summary["outcome"])]
     pad = min(max((len(n) for n in names), default=0), width // 2)
     for p, g in summary.groupby("point", sort=True):

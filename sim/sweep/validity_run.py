@@ -18,41 +18,12 @@ from typing import Any, Callable
 import numpy as np
 
 from sim import validity as V
-from sim.sweep.ensemble import Job, run_jobs, variant
+from sim.sweep.ensemble import Job, load_source, run_jobs, variant
 from sim.sweep.plan import run_seeds
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPERATURE_TURNS = 12
 """Turns of the temperature runs (decision reasons make a run about twice as slow)."""
-
-
-_SOURCES: dict[tuple[str, int, int], Any] = {}
-
-
-def load_source(path: str | Path):
-    """A scenario file's :class:`~sim.loader.ScenarioSource`, parsed once per process.
-
-    The pure-Python YAML reader takes seconds on a large scenario; a study (and a test session)
-    reads the same files many times. The cache is keyed by the file's path, size and
-    modification time, so an edited file is read again.
-
-    Raises:
-        sim.loader.ScenarioError: the file is unreadable or malformed.
-    """
-    from sim.loader import read_file, read_source
-
-    p = Path(path).resolve()
-    try:
-        st = p.stat()
-        key = (str(p), st.st_size, st.st_mtime_ns)
-    except OSError:
-        key = None
-    if key is not None and key in _SOURCES:
-        return _SOURCES[key]
-    src = read_source(read_file(path), str(path))
-    if key is not None:
-        _SOURCES[key] = src
-    return src
 
 
 def reduce_run(names: tuple[str, ...], outcomes: tuple, tr) -> dict[str, Any]:

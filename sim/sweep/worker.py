@@ -100,7 +100,8 @@ TURN_COUNTERS = ("conflicts", "expulsions", "closures")
 def turn_row(model, spec, params: dict[str, Any]) -> dict[str, Any]:
     """One ``turns.parquet`` row: the run's ids, seed and parameters, then the model's record of
     the turn just played (``turn``, ``end_state``, issue states, tensions, alignment, counters
-    so far) and the counters and channel statuses that the record leaves out."""
+    so far) and the counters and channel statuses that the record leaves out.
+    """
     rec = model.datacollector.model_vars["outcomes"][-1]
     row: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point, "run": spec.run, "seed": spec.seed, **params}
     row.update({k: _num(v) for k, v in rec.items()})
@@ -276,7 +277,8 @@ def _watch_main(main_pid: int) -> None:
 
 def init_local_worker(bundle: Bundle, main_pid: int | None = None) -> None:
     """Initializer of a local worker process: keep the bundle, leave Ctrl-C to the parent, and end
-    when the sweep's main process (``main_pid``) ends, even by SIGKILL (see :func:`_watch_main`)."""
+    when the sweep's main process (``main_pid``) ends, even by SIGKILL (see :func:`_watch_main`).
+    """
     global _BUNDLE
     _BUNDLE = bundle
     signal.signal(signal.SIGINT, signal.SIG_IGN)

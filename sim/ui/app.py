@@ -1,15 +1,23 @@
 """The pygame program: window, event loop, pygame_gui widgets, and the screens of a game.
 
 :class:`App` owns the window and the widgets; the game itself is a
-:class:`~ui.controller.GameController`, and what is drawn comes from :mod:`ui.render`. All
-buttons, menus, lists, text boxes and dialogs are pygame_gui widgets (on pygame-ce); the map,
-the legend, the bars and the charts of the panels are drawn directly.
+:class:`~sim.ui.controller.GameController`, and what is drawn comes from :mod:`sim.ui.render`
+(the map) and :mod:`sim.ui.panels` (the side panels). Buttons, drop-downs, the turn log and the
+dialogs are pygame_gui widgets (on pygame-ce); the map, the panels, the action menu and the
+sheets (briefing, the month's results, game over, debrief) are drawn directly as rows that
+reflow at the text size and scroll (:mod:`sim.ui.flow`). Every size derives from the body text
+size (:func:`sim.ui.layout.body_px`), so the text scale enlarges everything that is text.
 
 Keys (also in the help overlay, H):
 
 =================  ==========================================================
-Enter              End turn (in a team's turn) / the team is ready (hand-over)
+Enter              End turn (in a team's turn) / the team is ready (hand-over) /
+                   Continue (the month's results, a briefing)
 Space              skip the end-of-turn animation
+B                  the team's briefing
+D                  the debrief (game over, replay)
+Ctrl+= / Ctrl+-    larger / smaller text (Ctrl+0: default)
+PgUp / PgDn        scroll the panel under the mouse (also the wheel)
 Tab / Shift+Tab    select the next / previous state
 I                  instructor: inject an event
 R                  replay on/off; Left/Right step a turn, Home/End first/last
@@ -47,7 +55,7 @@ from sim.ui import logtext, theme
 from sim.ui import save as saves
 from sim.ui.controller import ACTION_GROUPS, GameController
 from sim.ui.flow import Flow, ScrollView
-from sim.ui.layout import MIN_TEXT_PX, TEXT_SCALES, Layout, body_px, inset
+from sim.ui.layout import BODY_PX, MIN_TEXT_PX, TEXT_SCALES, Layout, body_px, inset
 from sim.ui.panels import PanelRenderer
 from sim.ui.render import (
     Fonts,
@@ -59,7 +67,10 @@ from sim.ui.render import (
 )
 
 HELP_KEYS = [
-    ("Enter", "End turn; at a hand-over: the team is ready"),
+    ("Enter", "End turn; at a hand-over: the team is ready; on a sheet: Continue"),
+    ("B", "the team's briefing; D: the debrief (at the end and in the replay)"),
+    ("Ctrl+= / Ctrl+- / Ctrl+0", "larger / smaller / default text"),
+    ("PgUp / PgDn, wheel", "scroll the panel under the mouse"),
     ("Space", "skip the end-of-turn animation"),
     ("Tab / Shift+Tab", "select the next / previous state"),
     ("mouse", "hover or click a capital, country or channel to select it"),
@@ -143,6 +154,14 @@ def gui_theme(fs: int) -> dict:
             "colours": {"normal_bg": "#9C7420", "hovered_bg": "#C08F26", "normal_text": "#FFFFFF"}
         },
         "#status": {"font": bold, "colours": {"normal_text": "#FFD666"}},
+        "window": {"misc": {"title_bar_height": str(round(fs * 1.9))}},
+        "window.#title_bar": {"font": bold},
+        "#confirmation_dialog": {"misc": {"title_bar_height": str(round(fs * 1.9))}},
+        "#confirmation_dialog.#title_bar": {"font": bold},
+        "#message_window": {"misc": {"title_bar_height": str(round(fs * 1.9))}},
+        "#message_window.#title_bar": {"font": bold},
+        "#file_dialog": {"misc": {"title_bar_height": str(round(fs * 1.9))}},
+        "#file_dialog.#title_bar": {"font": bold},
         "#title": {
             "font": {"name": "noto_sans", "size": str(round(fs * 1.5)), "bold": "1"},
             "colours": {"normal_text": "#FFD666"},
@@ -202,6 +221,7 @@ class App:
         self._briefed: set = set()
         self._end_shown = False
         self.panel_views: dict[str, ScrollView] = {}
+        self._act_text: dict = {}
         self._new_renderers()
         self._build(size)
 
@@ -287,9 +307,14 @@ class App:
         self.map.set_rect(L.map, {b: v["members"] for b, v in snap["blocs"].items()}, label_px=self.map_label_px())
         # menu area: the team's action menu (a drop-down of categories and two scrolling lists)
         mx, my, mw, mh = inset(L.menu, pad)
-        self.menu_title_rect = pygame.Rect(mx, my, mw, lh)
-        self.menu_rects = {"category": pygame.Rect(mx, my + lh, mw, bh)}
-        self.menu_rects["available"] = pygame.Rect(mx, my + lh + bh + pad, mw, max(lh, mh - lh - bh - pad))
+        longest = max((self.name(a) for a in (self.ctrl.humans or self.ctrl.static.actor_ids)), key=len)
+        sample = f"{longest} (XXX): 0 of 4 actions chosen"
+        title_h = lh * min(2, len(self.fonts.wrap(sample, fs, mw, True)))
+        self.menu_title_rect = pygame.Rect(mx, my, mw, title_h)
+        self.menu_rects = {"category": pygame.Rect(mx, my + title_h, mw, bh)}
+        self.menu_rects["available"] = pygame.Rect(
+            mx, my + title_h + bh + pad, mw, max(lh, mh - title_h - bh - pad)
+        )
         self.views = {"available": ScrollView(self.menu_rects["available"], fs)}
         self.w["category"] = None
         # menu area: info (spectator, animation, game over) and replay controls
@@ -361,7 +386,7 @@ class App:
 
     def button_width(self, text: str) -> int:
         """The width of a button that shows ``text`` whole (bold body text and margins)."""
-        return self.fonts.width(text, self.fs, bold=True) + round(1.6 * self.fs)
+        return self.fonts.width(text, self.fs, bold=True) + max(12, round(1.0 * self.fs))
 
     @staticmethod
     def _flow_rows(widths: list[int], room: int, pad: int) -> list[list[int]]:
@@ -480,12 +505,13 @@ class App:
         self._show(["log_label", "log_filter", "log"], game and sheet is None)
         if phase == "handover":
             self.w["ready"].set_text(f"{self.ui_name(c.current_team)}'s team is ready (Enter)")
+            if self.instructor is not None:  # the next team must not see the instructor's queue
+                self.instructor.kill()
+                self.instructor = None
         if game:
             self.status_text = c.status_line()
             if c.teams and c.phase != "start":
-                self.status_text += "\nScores: " + "   ".join(
-                    f"{team} {total:+.1f} ({'+' if d >= 0 else '-'}{abs(d):.1f})" for team, total, d in c.scores()
-                )
+                self.status_text += "\n" + self._score_line(c.scores())
             if phase == "plan":
                 self.w["end"].enable()
             else:
@@ -496,12 +522,28 @@ class App:
         if game and not plan_team:
             self._sync_info()
 
+    def _score_line(self, scores: list[tuple[str, float, float]]) -> str:
+        """The top bar's scores (best first, with the change since last month), as many as fit
+        on one line; the rest are counted."""
+        parts = [f"{team} {total:+.1f} ({'+' if d >= 0 else '-'}{abs(d):.1f})" for team, total, d in scores]
+        for k in range(len(parts), 0, -1):
+            line = "Scores: " + "   ".join(parts[:k]) + (f"   +{len(parts) - k} more in the month's results" if k < len(parts) else "")
+            if self.fonts.width(line, self.fs, True) <= self.status_rect.w:
+                return line
+        return "Scores: " + parts[0] if parts else ""
+
     def action_text(self, a) -> str:
         """An action as the menu shows it: in plain words, with what it asks
         (:func:`sim.describe.describe_action_in`)."""
         from sim.describe import describe_action_in
 
-        return describe_action_in(self.ctrl.scenario, self.ctrl.history[-1], a)
+        key = (len(self.ctrl.history), id(self.ctrl), a)
+        text = self._act_text.get(key)
+        if text is None:
+            if len(self._act_text) > 4000:
+                self._act_text.clear()
+            text = self._act_text[key] = describe_action_in(self.ctrl.scenario, self.ctrl.history[-1], a)
+        return text
 
     def _sync_menu(self) -> None:
         c = self.ctrl
@@ -519,7 +561,8 @@ class App:
         )
         self._menu_sig = msig
         self.menu_title = f"{self.name(team)} ({team}): {c.core_count()} of {c.action_limit} actions chosen"
-        if self.fonts.width(self.menu_title, self.fs, bold=True) > self.menu_title_rect.w:
+        lines = self.menu_title_rect.h // self.fonts.font(self.fs, True).get_linesize()
+        if len(self.fonts.wrap(self.menu_title, self.fs, self.menu_title_rect.w, True)) > lines:
             self.menu_title = f"{team}: {c.core_count()} of {c.action_limit} chosen"
         if rebuild_dd or self.w["category"].selected_option[1] != self.category:
             if self.w.get("category") is not None:
@@ -1020,15 +1063,30 @@ class App:
         if self.confirm_dialog is not None:
             self.confirm_dialog.kill()
         self.messages.append(text)
-        self.confirm_dialog = UIConfirmationDialog(
-            self._center(560, 280),
+        self.confirm_dialog = dlg = UIConfirmationDialog(
+            self._center(500, 230),
             escape(text),
             self.manager,
             window_title=title,
             action_short_name=yes,
             blocking=True,
         )
+        self._fit_buttons(dlg, [dlg.cancel_button, dlg.confirm_button], dlg.confirmation_text)
         self._on_confirm = on_yes
+
+    def _fit_buttons(self, win, buttons, text_box) -> None:
+        """Give a dialog's buttons room for their text at the body size (pygame_gui makes them
+        30 pixels high), and its text the room above them."""
+        pad, bh = self.pad, self.bh
+        from pygame_gui.core.utility import translate
+
+        for b in buttons:  # right to left: each right-anchored to the window or its neighbour
+            w = self.button_width(translate(b.text))
+            b.set_dimensions((w, bh))
+            b.set_relative_position((-(w + pad), -(bh + pad)))
+            b.rebuild()
+        cw, ch = win.get_container().get_size()
+        text_box.set_dimensions((cw - 2 * pad, max(bh, ch - bh - 3 * pad)))
 
     def _confirmed(self) -> None:
         fn, dlg = self._on_confirm, self.confirm_dialog
@@ -1102,9 +1160,11 @@ class App:
 
     # ------------------------------------------------------------------ windows
     def _center(self, w: float, h: float) -> pygame.Rect:
+        """A window of ``w`` x ``h`` at the reference size, grown with the body text, centred and
+        never larger than the window."""
         W, H = self.layout.size
-        s = self.layout.scale
-        ww, hh = min(W - 20, round(w * s)), min(H - 20, round(h * s))
+        s = self.fs / BODY_PX  # windows grow with their text
+        ww, hh = min(W - 8, round(w * s)), min(H - 8, round(h * s))
         return pygame.Rect((W - ww) // 2, (H - hh) // 2, ww, hh)
 
     def toggle_help(self) -> None:
@@ -1168,7 +1228,7 @@ class App:
         self._inst_shadow = (r.x - self.instructor.rect.x, r.y - self.instructor.rect.y)
         self.inst_widgets = {}
         s = self.layout.scale
-        pad, bh = round(8 * s), round(32 * s)
+        pad, bh = self.pad, self.bh
         cw = r.w - 32
         lw = round(cw * 0.34)
         y = [pad]
@@ -1348,7 +1408,8 @@ class App:
         from html import escape
 
         self.messages.append(text)
-        UIMessageWindow(self._center(520, 240), escape(text), self.manager, window_title=title)
+        win = UIMessageWindow(self._center(520, 240), escape(text), self.manager, window_title=title)
+        self._fit_buttons(win, [win.dismiss_button], win.text_block)
 
     def show_toast(self, text: str, seconds: float = 4.0) -> None:
         """A short message over the map that fades by itself (also kept in :attr:`messages`)."""
@@ -1435,6 +1496,8 @@ class App:
     def set_controller(self, ctrl: GameController) -> None:
         """Switch to another game (after a load)."""
         self.ctrl = ctrl
+        self._act_text = {}
+        self._briefed, self._end_shown, self.sheet = set(), False, None
         pygame.display.set_caption(f"Great-power bargaining - {ctrl.static.name}")
         self._new_renderers()
         self._build(self.layout.size)
@@ -1588,7 +1651,10 @@ class App:
     def _draw_menu(self, surf: pygame.Surface) -> None:
         F, fs = self.fonts, self.fs
         r = self.menu_title_rect
-        surf.blit(F.text(F.fit(self.menu_title, fs, r.w, bold=True), fs, theme.TEXT, bold=True), r.topleft)
+        y = r.y
+        for line in F.wrap(self.menu_title, fs, r.w, True)[: max(1, r.h // F.font(fs, True).get_linesize())]:
+            surf.blit(F.text(line, fs, theme.TEXT, bold=True), (r.x, y))
+            y += F.font(fs, True).get_linesize()
         for v in self.views.values():
             v.hover = v.at(self.mouse)
             v.draw(surf, bg=(34, 39, 52))

@@ -36,11 +36,15 @@ class Row:
     bg: tuple | None = None
     group: int = -1
     """Rows of one paragraph share a group (they highlight together)."""
+    offset: tuple[int, int] = (0, 0)
+    """Where :attr:`surf` sits in the row (a text row keeps just its rendered line)."""
+    h: int | None = None
+    """The row's height when :attr:`surf` is smaller than the row."""
 
     @property
     def height(self) -> int:
         """Height in pixels."""
-        return self.surf.get_height()
+        return self.h if self.h is not None else self.surf.get_height()
 
 
 class Flow:
@@ -98,13 +102,15 @@ class Flow:
         for k, (line, lab) in enumerate(zip(lines, labs, strict=True)):
             top = self.pad // 2 if k == 0 else 0
             bottom = self.pad - self.pad // 2 if k == len(lines) - 1 else 0
-            surf = pygame.Surface((self.width, top + lh + bottom), pygame.SRCALPHA)
+            texts = [(pygame.Rect(x, top, lab.get_width(), lab.get_height()), line, size)]
             if marker is not None and k == 0:
+                surf = pygame.Surface((self.width, top + lh + bottom), pygame.SRCALPHA)
                 m = round(size * 0.5)
                 pygame.draw.rect(surf, marker, (self.pad + indent, top + (lh - m) // 2, m, m))
-            surf.blit(lab, (x, top))
-            texts = [(pygame.Rect(x, top, lab.get_width(), lab.get_height()), line, size)]
-            row = Row(surf, payload, texts, bg, group)
+                surf.blit(lab, (x, top))
+                row = Row(surf, payload, texts, bg, group)
+            else:  # the rendered line itself, placed in the row: no surface of its own
+                row = Row(lab, payload, texts, bg, group, (x, top), top + lh + bottom)
             self.rows.append(row)
             first = first or row
         return first
@@ -151,6 +157,9 @@ class ScrollView:
         self.rows: list[Row] = []
         self.first = 0
         self._key = None
+        self._built: dict = {}
+        self._total = 0
+        self._max_first: int | None = 0
         self.visible: list[tuple[pygame.Rect, int]] = []
         """``(window rect, row index)`` of each row drawn in the last frame."""
         self.drawn_texts: list[tuple[pygame.Rect, str, int]] = []
@@ -174,28 +183,40 @@ class ScrollView:
         if k == self._key:
             return
         self._key = k
-        rows = build(self.content_width(False))
-        if sum(r.height for r in rows) > self.rect.h:
-            rows = build(self.content_width(True))
+        rows = self._built.get(k)
+        if rows is None:
+            rows = build(self.content_width(True))  # most panels overflow: the narrow width first
+            if sum(r.height for r in rows) <= self.rect.h:
+                wide = build(self.content_width(False))
+                if sum(r.height for r in wide) <= self.rect.h:
+                    rows = wide
+            self._built[k] = rows
+            if len(self._built) > 24:  # the last few contents (hovering back and forth)
+                del self._built[next(iter(self._built))]
         self.rows = rows
+        self._total = sum(r.height for r in rows)
+        self._max_first = None
         self.first = min(self.first, self.max_first())
 
     def invalidate(self) -> None:
         """Rebuild on the next :meth:`set_content`."""
         self._key = None
+        self._built.clear()
 
     @property
     def overflows(self) -> bool:
         """Whether some rows are out of view."""
-        return sum(r.height for r in self.rows) > self.rect.h
+        return self._total > self.rect.h
 
     def max_first(self) -> int:
         """The last first row that still fills the view."""
-        h, k = 0, len(self.rows)
-        while k > 0 and h + self.rows[k - 1].height <= self.rect.h:
-            h += self.rows[k - 1].height
-            k -= 1
-        return k
+        if self._max_first is None:
+            h, k = 0, len(self.rows)
+            while k > 0 and h + self.rows[k - 1].height <= self.rect.h:
+                h += self.rows[k - 1].height
+                k -= 1
+            self._max_first = k
+        return self._max_first
 
     # scrolling ---------------------------------------------------------
     def scroll(self, n: int) -> None:
@@ -284,11 +305,12 @@ class ScrollView:
         self.drawn_texts = []
         x, y = self.rect.x, self.rect.y
         bottom = self.rect.bottom
+        cw = self.content_width(self.overflows)
         for i in range(self.first, len(self.rows)):
             row = self.rows[i]
             if y + row.height > bottom and i > self.first:
                 break
-            rr = pygame.Rect(x, y, row.surf.get_width(), row.height)
+            rr = pygame.Rect(x, y, cw if row.h is not None else row.surf.get_width(), row.height)
             sel = row.payload is not None and row.payload in self.selected
             hov = row.payload is not None and hover_group == row.group
             if row.bg is not None or sel or hov:
@@ -298,7 +320,7 @@ class ScrollView:
                 if hov:
                     col = theme.lerp(col, (90, 104, 130), 0.6)
                 pygame.draw.rect(surf, col, rr.inflate(-2, 0))
-            surf.blit(row.surf, rr.topleft)
+            surf.blit(row.surf, (rr.x + row.offset[0], rr.y + row.offset[1]))
             self.visible.append((rr, i))
             for tr, text, size in row.texts:
                 self.drawn_texts.append((tr.move(rr.topleft), text, size))

@@ -53,6 +53,8 @@ class Fonts:
         self._covers: dict[tuple[str, str], bool] = {}
         self._probe: dict[str, pygame.freetype.Font] = {}
         self._choice: dict[str, int] = {}
+        self._words: dict[tuple, int] = {}
+        self._wraps: dict[tuple, tuple[str, ...]] = {}
         pygame.freetype.init()
 
     # ------------------------------------------------------------------ faces
@@ -187,28 +189,63 @@ class Fonts:
             return self.font(size, bold, False, face).size(s)[0]
         return sum(self.font(size, bold, False, max(k, 0)).size(r)[0] for r, k in self._runs(s))
 
+    def _word_w(self, word: str, size: int, bold: bool) -> int:
+        key = (word, size, bold)
+        w = self._words.get(key)
+        if w is None:
+            if len(self._words) > 50000:
+                self._words.clear()
+            w = self._words[key] = self.width(word, size, bold)
+        return w
+
     def wrap(self, s: str, size: int, width: int, bold: bool = False) -> list[str]:
         """``s`` broken into lines of at most ``width`` pixels (at spaces; a word longer than
-        the line is broken between characters)."""
+        the line is broken between characters; ``\n`` starts a new line).
+
+        Lines are filled by the widths of their words (cached) and each is then measured whole,
+        so that no line is wider than ``width``.
+        """
+        key = (s, size, width, bold)
+        got = self._wraps.get(key)
+        if got is not None:
+            return list(got)
+        space = self._word_w(" ", size, bold) or 1
         lines: list[str] = []
         for para in s.split("\n"):
-            cur = ""
+            words: list[str] = []
             for word in para.split(" "):
-                cand = f"{cur} {word}" if cur else word
-                if self.width(cand, size, bold) <= width:
-                    cur = cand
-                    continue
-                if cur:
-                    lines.append(cur)
-                cur = word
-                while self.width(cur, size, bold) > width and len(cur) > 1:
-                    k = len(cur) - 1
-                    while k > 1 and self.width(cur[:k], size, bold) > width:
+                while self._word_w(word, size, bold) > width and len(word) > 1:
+                    k = len(word) - 1
+                    while k > 1 and self.width(word[:k], size, bold) > width:
                         k -= 1
-                    lines.append(cur[:k])
-                    cur = cur[k:]
-            lines.append(cur)
-        return lines
+                    words.append(word[:k])
+                    word = word[k:]
+                words.append(word)
+            cur: list[str] = []
+            used = 0
+            for word in words:
+                w = self._word_w(word, size, bold)
+                if cur and used + space + w > width:
+                    lines.append(" ".join(cur))
+                    cur, used = [word], w
+                else:
+                    used += (space if cur else 0) + w
+                    cur.append(word)
+            lines.append(" ".join(cur))
+        out: list[str] = []
+        for line in lines:  # kerning across words can make a line a pixel wider: check whole
+            words = line.split(" ")
+            while len(words) > 1 and self.width(" ".join(words), size, bold) > width:
+                k = len(words) - 1
+                while k > 1 and self.width(" ".join(words[:k]), size, bold) > width:
+                    k -= 1
+                out.append(" ".join(words[:k]))
+                words = words[k:]
+            out.append(" ".join(words))
+        if len(self._wraps) > 20000:
+            self._wraps.clear()
+        self._wraps[key] = tuple(out)
+        return out
 
     def fit(self, s: str, size: int, width: int, bold: bool = False) -> str:
         """``s`` shortened with an ellipsis to fit ``width`` pixels (memoised)."""

@@ -81,7 +81,7 @@ class Layout:
         extra = max(0.0, text_scale - 1.0) * SHRINK
         map_w = max(0.44, MAP_W - extra)
         map_h = max(0.40, MAP_H - extra)
-        menu_w = max(MENU_W, map_w * 0.5)  # the band under the map: menu and log share it
+        menu_w = map_w * 0.45  # the band under the map: the menu and the log share it
         body_h = H - top
         map_hp = round(body_h * map_h)
         lower = body_h - map_hp

@@ -96,7 +96,7 @@ class PanelRenderer:
                 )
             return f.rows
 
-        v.set_content((key, item, humans, pending_hidden), build)
+        v.set_content((key, item, tuple(humans), pending_hidden), build)
         v.draw(surf)
         return v
 

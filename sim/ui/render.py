@@ -13,13 +13,13 @@ parts of an animation.
 from __future__ import annotations
 
 import math
+
 import pygame
 
 from sim.ui import geo, theme
 from sim.ui.controller import StaticView, TurnChanges
+from sim.ui.fonts import Fonts
 from sim.ui.layout import Rect
-
-from sim.ui.fonts import Fonts  # noqa: F401  (re-exported: the app imports it from here)
 
 
 # ---------------------------------------------------------------------- line patterns
@@ -588,10 +588,12 @@ class MapRenderer:
                 )
                 cx += chip + 2
         if self.show_legend and self.legend_fits:
-            key = (focus, surf.get_size(), s, self.label_px)
+            key = (surf.get_size(), s, self.label_px)
             if self._legend_cache is None or self._legend_cache[0] != key:
-                self._legend_cache = (key, self._legend(focus))
-            leg = self._legend_cache[1]
+                self._legend_cache = (key, {})
+            leg = self._legend_cache[1].get(focus)
+            if leg is None:
+                leg = self._legend_cache[1][focus] = self._legend(focus)
             surf.blit(leg, (round(8 * s), surf.get_height() - leg.get_height() - round(8 * s)))
 
     def toggle_legend(self) -> None:

@@ -2,7 +2,7 @@
 
 A save is one JSON object::
 
-    {"format": "greatpower-save", "save_version": 1,
+    {"format": "greatpower-save", "save_version": 2,
      "scenario_hash": "<sha256 of the validated scenario>", "scenario_path": "...",
      "scenario_name": "...", "humans": ["RUS", ...], "saved_at": "2021-...Z",
      "overrides": {"dynamics.tension_decay": 0.1, ...},   # play --set, applied again on load
@@ -29,7 +29,8 @@ from typing import Any
 from sim.files import write_text_atomic
 
 SAVE_FORMAT = "greatpower-save"
-SAVE_VERSION = 1
+SAVE_VERSION = 2
+"""2: the model state indexes arrays in sorted-id order and the save keeps `play --set` overrides."""
 MAX_SAVE_BYTES = 200 * 1024 * 1024
 
 

@@ -7,8 +7,6 @@ is red and thin with a cross at its midpoint, so a closure reads without colour 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 Colour = tuple[int, int, int]
 
 BG: Colour = (18, 22, 30)
@@ -54,11 +52,6 @@ CHANNEL_STYLES: dict[str, dict] = {
 """Line style per channel kind (a registry: a new kind is one entry)."""
 DEFAULT_STYLE = {"pattern": "solid", "width": 2, "label": "other"}
 
-FONT_FILE = None
-"""Set at import of :mod:`ui.render` to pygame_gui's bundled Noto Sans (same face as widgets)."""
-
-UI_THEME_BASE = Path(__file__).resolve().parent / "gui_theme.json"
-
 
 def lerp(a: Colour, b: Colour, t: float) -> Colour:
     """Linear blend of two colours, ``t`` in [0, 1] (clipped)."""
@@ -90,8 +83,3 @@ def bloc_colour(bloc: str, order: list[str]) -> Colour:
         return BLOC_COLOURS[bloc]
     k = order.index(bloc) if bloc in order else 0
     return BLOC_FALLBACK[k % len(BLOC_FALLBACK)]
-
-
-def font_px(height: int, base: int) -> int:
-    """A font size scaled with the window height (``base`` at 800 pixels high), at least 10."""
-    return max(10, round(base * height / 800))

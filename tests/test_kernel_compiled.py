@@ -1,0 +1,435 @@
+"""The compiled kernel (sim/kernel_compiled.py) against its oracles, and its disk cache.
+
+The public functions of sim.kernel run on the compiled cores by default; the numpy cores and the
+plain-Python reference (tests/reference_kernel.py) are the oracles. Required: identical discrete
+outcomes (challengers, outcome codes, forecasts) and numbers within 1e-12, on random inputs and
+on the baseline scenario's issues; and a cache that never fails a run: a cold cache compiles,
+a read-only install with no writable cache folder still runs.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from sim import kernel, kernel_compiled
+from sim.kernel import VOTE_RULES
+
+try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
+    from tests import reference_kernel as ref
+    from tests.test_kernel import (
+        FAST,
+        _decisions_well_separated,
+        _risk_well_conditioned,
+        _security_spread,
+        _weights,
+        issues,
+        offer_tables,
+    )
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    import reference_kernel as ref
+    from test_kernel import (
+        FAST,
+        _decisions_well_separated,
+        _risk_well_conditioned,
+        _security_spread,
+        _weights,
+        issues,
+        offer_tables,
+    )
+
+ROOT = Path(__file__).resolve().parent.parent
+TOL = 1e-12
+
+
+def both(call):
+    """``call()`` under the compiled backend and under the numpy backend."""
+    with kernel.using_backend("compiled") as name:
+        assert name == "compiled"
+        compiled = call()
+    with kernel.using_backend("numpy"):
+        numpy = call()
+    return compiled, numpy
+
+
+def assert_close(a, b, tol=TOL):
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    assert a.shape == b.shape
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+# --------------------------------------------------------------------------------------------
+# the backends
+
+
+def test_compiled_backend_is_the_default_and_constants_agree():
+    assert kernel.backend() == "compiled"
+    assert kernel_compiled.EU_TOLERANCE == kernel.EU_TOLERANCE
+    assert kernel_compiled.SECURITY_TIE_TOLERANCE == kernel.SECURITY_TIE_TOLERANCE
+    assert kernel_compiled.SMALLEST == float(np.finfo(float).smallest_subnormal)
+    for name in ("NONE", "CONFLICT", "COMPROMISE", "CAPITULATION", "STALEMATE"):
+        assert getattr(kernel_compiled, f"OUTCOME_{name}") == getattr(kernel, f"OUTCOME_{name}")
+
+
+def test_using_backend_restores_the_previous_one_and_rejects_unknown_names():
+    before = kernel.backend()
+    with kernel.using_backend("numpy") as name:
+        assert name == "numpy" and kernel.backend() == "numpy"
+    assert kernel.backend() == before
+    with pytest.raises(ValueError, match="backend"):
+        with kernel.using_backend("fortran"):
+            pass
+    assert kernel.backend() == before
+
+
+def test_the_environment_picks_the_backend_and_a_typo_only_warns(monkeypatch):
+    monkeypatch.setattr(kernel, "_active", None)
+    monkeypatch.setattr(kernel, "_active_name", "")
+    monkeypatch.setenv("GREATPOWER_KERNEL", "numpy")
+    assert kernel.backend() == "numpy"
+    monkeypatch.setattr(kernel, "_active", None)
+    monkeypatch.setenv("GREATPOWER_KERNEL", "fast")
+    with pytest.warns(RuntimeWarning, match="GREATPOWER_KERNEL"):
+        assert kernel.backend() == "compiled"
+
+
+def test_a_cache_failure_at_run_time_falls_back_to_numpy_with_a_warning(monkeypatch):
+    # A disk error from numba's cache (raised as OSError while loading or saving compiled code)
+    # must not stop a run: the numpy cores take over, and say so.
+    x = np.array([[0.0, 0.5, 1.0]])
+    w = np.array([[1.0, 2.0, 1.0]])
+    with kernel.using_backend("numpy"):
+        expected = kernel.forecast(x, w)
+
+    def broken(*args):
+        raise OSError(28, "No space left on device")
+
+    failing = type("Cores", (), {"forecast": staticmethod(broken)})()
+    with kernel.using_backend("compiled"):
+        monkeypatch.setattr(kernel, "_active", failing)
+        with pytest.warns(RuntimeWarning, match="numpy kernel"):
+            got = kernel.forecast(x, w)
+        assert kernel.backend() == "numpy"
+    assert got.tolist() == expected.tolist()
+
+
+# --------------------------------------------------------------------------------------------
+# random inputs: compiled == numpy (and == the plain-Python reference for the round)
+
+
+@pytest.mark.parametrize("vote_rule", VOTE_RULES)
+@FAST
+@given(issues())
+def test_win_probability(vote_rule, inputs):
+    x, c, s = inputs
+    got, want = both(lambda: kernel.win_probability(x, c, s, vote_rule=vote_rule))
+    assert_close(got, want)
+
+
+@FAST
+@given(issues())
+def test_forecast(inputs):
+    x, c, s = inputs
+    got, want = both(lambda: kernel.forecast(x, _weights(c, s)))
+    assert got.tolist() == want.tolist()
+
+
+@FAST
+@given(
+    issues(),
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 1.0),
+    st.sampled_from([1.0, 0.5, 2.0]),
+    st.sampled_from(["drawn", "neutral"]),
+    st.data(),
+)
+def test_expected_utility(inputs, q, t, scale_range, risk, data):
+    x, c, s = inputs
+    m, n = x.shape
+    if risk == "neutral":
+        r = np.ones((m, n))
+    else:
+        r = data.draw(hnp.arrays(float, (m, n), elements=st.floats(0.5, 2.0)))
+    mu = kernel.forecast(x, _weights(c, s))
+    got, want = both(lambda: kernel.expected_utility(x, c, s, r, mu, q, t, scale_range))
+    assert_close(got, want)
+
+
+@pytest.mark.parametrize("vote_rule", VOTE_RULES)
+@FAST
+@given(issues(), st.floats(0.0, 1.0), st.floats(0.0, 1.0))
+def test_risk_exponents(vote_rule, inputs, q, t):
+    x, c, s = inputs
+    mu = kernel.forecast(x, _weights(c, s))
+    assume(_risk_well_conditioned(_security_spread(x, c, s, mu, q, t, vote_rule)))
+    got, want = both(lambda: kernel.risk_exponents(x, c, s, mu, q, t, vote_rule=vote_rule))
+    np.testing.assert_allclose(got, want, rtol=TOL, atol=1e-9)
+
+
+@FAST
+@given(
+    hnp.arrays(float, st.integers(1, 20), elements=st.floats(-3.0, 3.0)),
+    st.data(),
+)
+def test_respond(eu_challenger, data):
+    eu_target = data.draw(
+        hnp.arrays(float, eu_challenger.shape, elements=st.floats(-3.0, 3.0))
+        | st.just(-eu_challenger)
+        | st.just(eu_challenger.copy())
+    )
+    (o1, f1), (o2, f2) = both(lambda: kernel.respond(eu_challenger, eu_target))
+    assert o1.dtype == o2.dtype == np.int8
+    assert o1.tolist() == o2.tolist()
+    assert_close(f1, f2)
+
+
+@FAST
+@given(offer_tables())
+def test_resolve(tables):
+    got, want = both(lambda: kernel.resolve(*tables))
+    assert got[1].tolist() == want[1].tolist()  # challengers
+    assert got[2].tolist() == want[2].tolist()  # outcomes
+    assert got[2].dtype == want[2].dtype
+    assert_close(got[3], want[3])
+    assert_close(got[0], want[0])
+
+
+@pytest.mark.parametrize("vote_rule", VOTE_RULES)
+@FAST
+@given(issues(), st.integers(0, 2**32 - 1), st.sampled_from([1.0, 6.0]))
+def test_bargaining_round_against_numpy_and_reference(vote_rule, inputs, seed, scale_range):
+    x, c, s = inputs
+    x = x * scale_range
+
+    def call():
+        rng = np.random.default_rng(seed)
+        return kernel.bargaining_round(
+            x, c, s, rng, 0.5, 0.5, scale_range, vote_rule=vote_rule
+        )
+
+    got, want = both(call)
+    reference = ref.bargaining_round(
+        x.tolist(), c.tolist(), s.tolist(), np.random.default_rng(seed), 0.5, 0.5, scale_range,
+        vote_rule=vote_rule,
+    )
+    mu = got["forecast"] / scale_range
+    assume(_risk_well_conditioned(_security_spread(x / scale_range, c, s, mu, vote_rule=vote_rule)))
+    for table in (got["eu"], want["eu"], np.array(reference["eu"])):
+        assume(_decisions_well_separated(table))
+    for other in (want, reference):
+        assert got["forecast"].tolist() == list(other["forecast"])
+        assert got["challenger"].tolist() == np.asarray(other["challenger"]).tolist()
+        assert got["outcome"].tolist() == np.asarray(other["outcome"]).tolist()
+        for key in ("risk", "eu", "fraction", "x"):
+            np.testing.assert_allclose(got[key], other[key], rtol=TOL, atol=1e-9, err_msg=key)
+    for key in ("eu", "fraction", "x"):
+        assert_close(got[key], want[key])
+
+
+def test_the_generator_advances_alike():
+    # The round draws its tiebreaks from the caller's generator in both backends.
+    x = np.random.default_rng(1).random((3, 5))
+    rngs = []
+    for name in ("compiled", "numpy"):
+        rng = np.random.default_rng(9)
+        with kernel.using_backend(name):
+            kernel.bargaining_round(x, np.ones(5), np.ones((3, 5)), rng)
+        rngs.append(rng.random())
+    assert rngs[0] == rngs[1]
+
+
+# --------------------------------------------------------------------------------------------
+# the powers (log and exp written out for SIMD)
+
+
+@given(
+    hnp.arrays(
+        float,
+        st.integers(1, 64),
+        elements=st.one_of(
+            st.floats(2.2250738585072014e-308, 2.0),
+            st.sampled_from([0.0, 2.2250738585072014e-308, 1e-300, 2.0**-54, 0.5, 1.0, 1.5]),
+        ),
+    ),
+    st.data(),
+)
+def test_powers_match_the_c_library(base, data):
+    # Bases are 0 or normal floats: in the kernel they are 0 or at least 2^-54.
+    r = data.draw(hnp.arrays(float, base.shape, elements=st.floats(0.5, 2.0)))
+    out = np.empty_like(base)
+    kernel_compiled.powers_into(
+        base, r, out, np.empty_like(base), np.empty_like(base), np.empty(base.size, np.int64)
+    )
+    with np.errstate(divide="ignore"):
+        want = np.where(base > 0.0, np.exp(r * np.log(np.where(base > 0, base, 1.0))), 0.0)
+    # results below the smallest normal float (2.2e-308) may come out as 0
+    np.testing.assert_allclose(out, want, rtol=4e-15, atol=2.3e-308)
+
+
+# --------------------------------------------------------------------------------------------
+# the baseline scenario: whole runs with either backend
+
+
+def _plain(data):
+    """Plain JSON data (numpy numbers as floats)."""
+    return json.loads(json.dumps(data, default=float))
+
+
+def _same(a, b, path="log"):
+    """Equal plain data, floats within 1e-12."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for key in a:
+            _same(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b), path
+        for k, (u, v) in enumerate(zip(a, b, strict=True)):
+            _same(u, v, f"{path}[{k}]")
+    elif isinstance(a, float) and not isinstance(a, bool):
+        assert abs(a - b) <= TOL * max(1.0, abs(a)), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_baseline_runs_identically_with_either_backend(seed):
+    from sim.model import GreatPowerModel
+
+    runs = {}
+    for name in ("compiled", "numpy"):
+        with kernel.using_backend(name):
+            model = GreatPowerModel(str(ROOT / "scenarios" / "baseline_2021.yaml"), seed=seed)
+            for _ in range(36):
+                if not model.running:
+                    break
+                model.step()
+            runs[name] = (_plain(model.log), model.snapshot(), np.array(model.position))
+    (log_c, snap_c, pos_c), (log_n, snap_n, pos_n) = runs["compiled"], runs["numpy"]
+    _same(log_c, log_n)
+    _same(_plain(snap_c), _plain(snap_n), "snapshot")
+    np.testing.assert_allclose(pos_c, pos_n, rtol=0, atol=TOL)
+
+
+# --------------------------------------------------------------------------------------------
+# the disk cache
+
+CACHE_PROBE = """
+import sys, json
+import numpy as np
+from sim import kernel, kernel_compiled
+x = np.array([[0.0, 0.5, 1.0], [0.2, 0.2, 0.9]])
+mu = kernel.forecast(x, np.ones((2, 3)))
+outcome, fraction = kernel.respond(np.array([0.5, 0.2]), np.array([-0.1, 0.3]))
+print(json.dumps({
+    "backend": kernel.backend(),
+    "cache": kernel_compiled.CACHE,
+    "where": kernel_compiled.CACHE_WHERE,
+    "mu": mu.tolist(),
+    "outcome": outcome.tolist(),
+    "hits": sum(kernel_compiled.forecast.stats.cache_hits.values()),
+    "misses": sum(kernel_compiled.forecast.stats.cache_misses.values()),
+}))
+"""
+
+
+def _probe(package_root: Path, env: dict) -> dict:
+    """Run CACHE_PROBE with ``package_root`` first on sys.path; return its JSON line."""
+    dropped = ("NUMBA_CACHE_DIR", "GREATPOWER_KERNEL")
+    full = {k: v for k, v in os.environ.items() if k not in dropped}
+    full.update(env)
+    # the copy first; keep any other entries (where numba may live)
+    full["PYTHONPATH"] = os.pathsep.join(
+        [str(package_root)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", CACHE_PROBE], capture_output=True, text=True, env=full,
+        cwd=package_root, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def kernel_copy(tmp_path_factory) -> Path:
+    """A copy of the package with only the kernel's modules (cheap to import)."""
+    root = tmp_path_factory.mktemp("install")
+    package = root / "sim"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in ("kernel.py", "kernel_compiled.py"):
+        shutil.copy(ROOT / "sim" / name, package / name)
+    return root
+
+
+def test_read_only_install_without_a_writable_cache_folder_still_runs(kernel_copy, tmp_path):
+    # Nothing can be written: the package's __pycache__ is a file, and NUMBA_CACHE_DIR and the
+    # user cache folder lie under a file (this holds even for root, unlike file permissions).
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    pycache = kernel_copy / "sim" / "__pycache__"
+    shutil.rmtree(pycache, ignore_errors=True)
+    pycache.write_text("")
+    try:
+        out = _probe(
+            kernel_copy,
+            {
+                "NUMBA_CACHE_DIR": str(blocker / "numba"),
+                "XDG_CACHE_HOME": str(blocker / "cache"),
+                "HOME": str(blocker),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            },
+        )
+    finally:
+        pycache.unlink()
+    assert out["backend"] == "compiled"
+    assert out["cache"] is False and out["where"].startswith("none")
+    assert out["mu"] == [0.5, 0.2]
+    assert out["outcome"] == [2, 4]  # a compromise and a stalemate
+
+
+def test_cold_cache_compiles_writes_and_is_then_reused(kernel_copy, tmp_path):
+    cache = tmp_path / "numba cache"  # a fresh, empty folder (created on demand)
+    env = {"NUMBA_CACHE_DIR": str(cache), "PYTHONDONTWRITEBYTECODE": "1"}
+    cold = _probe(kernel_copy, env)
+    assert cold["cache"] is True and cold["where"] == f"NUMBA_CACHE_DIR={cache}"
+    assert cold["misses"] >= 1 and cold["hits"] == 0
+    assert any(cache.rglob("*.nbi")) and any(cache.rglob("*.nbc"))
+    warm = _probe(kernel_copy, env)
+    assert warm["hits"] >= 1 and warm["misses"] == 0
+    assert warm["mu"] == cold["mu"] == [0.5, 0.2]
+
+
+def test_user_cache_folder_is_used_when_the_package_folder_is_not_writable(
+    monkeypatch, tmp_path
+):
+    # choose_cache_dir's rule 3: the package folder is not writable and NUMBA_CACHE_DIR unset.
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(kernel_compiled, "__file__", str(blocker / "kernel_compiled.py"))
+    cache, where = kernel_compiled.choose_cache_dir()
+    try:
+        assert cache is True
+        assert where == f"user cache {tmp_path / 'xdg' / 'greatpower' / 'numba'}"
+        assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "xdg" / "greatpower" / "numba")
+    finally:
+        os.environ.pop("NUMBA_CACHE_DIR", None)
+    # and nothing at all: no cache, no error
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "xdg"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert kernel_compiled.choose_cache_dir() == (
+            False, "none: no writable cache folder, compiled in memory"
+        )
