@@ -213,8 +213,9 @@ def human_turn(ctrl) -> None:
     first = next((a for a in ctrl.legal() if a.kind == "propose"), None)
     if first is not None:
         ctrl.choose(first)
-    ctrl.end_turn()
+    assert ctrl.end_turn(), ctrl.message
     ctrl.skip_animation()
+    ctrl.dismiss_results()  # the instructor moves on from the month's results
 
 
 def save_and_load(ctrl, path: Path, scenario=None):
