@@ -67,7 +67,7 @@ def cases(tmp_path_factory) -> dict[str, tuple[list[str], subprocess.CompletedPr
     (d / "save.json").write_text(json.dumps(save))
     sweep = d / "sweep"
     sweep.mkdir()
-    manifest = {"format": 1, "kind": "greatpower-sweep", "n_runs": 1, "runs_per_point": 1, "n_points": 1, "master_seed": 0, "turns": 2, "scenario": {"file": str(d / "passwd"), "data_sha256": "0" * 64}, "grid": {"points": [{"point": 0, "params": {}}]}}
+    manifest = {"format": 1, "kind": "greatpower-sweep", "n_runs": 1, "n_points": 1, "runs_per_point": 1, "master_seed": 0, "turns": 2, "scenario": {"file": str(d / "passwd"), "data_sha256": "0" * 64}, "grid": {"points": [{"point": 0, "params": {}}]}}
     (sweep / "manifest.json").write_text(json.dumps(manifest))
     jobs = {
         "validate_passwd": ["validate", str(d / "passwd")],

@@ -215,7 +215,7 @@ def human_turn(ctrl) -> None:
         ctrl.choose(first)
     assert ctrl.end_turn(), ctrl.message
     ctrl.skip_animation()
-    ctrl.dismiss_results()  # the month's results stay until the instructor moves on
+    ctrl.dismiss_results()  # the instructor moves on from the month's results
 
 
 def save_and_load(ctrl, path: Path, scenario=None):
@@ -245,9 +245,7 @@ def test_save_then_load_after_every_turn_resumes_exactly(baseline, tmp_path, inj
         return GameController(baseline, str(BASELINE), seed=7, humans=["RUS"], turns=12, anim_seconds=0.0)
 
     ref = game()
-    for _ in range(13):
-        if not ref.model.running:
-            break
+    while ref.model.running:
         if ref.model.turn == inject_at:
             assert ref.inject(SUMMIT), ref.message
         human_turn(ref)
