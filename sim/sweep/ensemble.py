@@ -13,6 +13,7 @@ worker count or the order in which runs finish.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,18 +47,22 @@ class Job:
 _JOBS: list[Job] = []
 
 
-def _init(jobs: list[Job]) -> None:
-    """Worker initializer: keep the jobs, leave Ctrl-C to the parent, end with the parent."""
+def _init(jobs: list[Job], main_pid: int) -> None:
+    """Worker initializer: keep the jobs, leave Ctrl-C to the main process, end with it.
+
+    Under ``forkserver`` a worker's parent is the fork server, which may outlive the main
+    process, so each worker watches the main process itself (as the sweep's workers do,
+    :func:`sim.sweep.worker._watch_main`), even when it is killed with SIGKILL.
+    """
     global _JOBS
-    import os
     import signal
     import threading
 
-    from sim.sweep.worker import _watch_parent
+    from sim.sweep.worker import _watch_main
 
     _JOBS = jobs
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    threading.Thread(target=_watch_main, args=(main_pid,), daemon=True, name="watch-main").start()
 
 
 def _run_task(task: tuple[int, int, int]) -> tuple[int, int, list]:
@@ -110,7 +115,7 @@ def _pool_results(jobs: list[Job], tasks: list, workers: int) -> Iterator[tuple[
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload(["sim.model", "sim.trace"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init, initargs=(jobs,))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init, initargs=(jobs, os.getpid()))
     try:
         it = iter(tasks)
         inflight: set = set()
