@@ -110,7 +110,7 @@ def channel_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     channels open and close by events only. With ``dynamics.channels.consent`` only the
     sending side (the first endpoint, or the leader acting for a bloc) scores reopening (the
     host's consent is checked when it is carried out), and the host of a UN mission cannot
-    close or suspend it (DESIGN section 9).
+    close or suspend it (docs/model.md 7.2).
     """
     mask = ctx.ai_mask if mask is None else mask
     w = ctx.world

@@ -454,7 +454,7 @@ Switch = Annotated[bool, Field(strict=True)]
 
 
 class TalksRules(_Strict):
-    """How talks move positions and issue states (DESIGN section 4; issue 8).
+    """How talks move positions and issue states (docs/model.md 7.5; bounded, salience-stiffened steps).
 
     Attributes:
         resolve: how much salience stiffens a target: it moves ``1 - resolve x salience`` of the
@@ -483,7 +483,7 @@ class TalksRules(_Strict):
 
 
 class ChannelRules(_Strict):
-    """Who may change a channel, and what it is worth (DESIGN section 9; F1, F14).
+    """Who may change a channel, and what it is worth (docs/model.md 7.2; F1, F14).
 
     Attributes:
         consent: a channel is opened or reopened only by its sending side (its first endpoint,
@@ -554,7 +554,7 @@ class CollectiveRules(_Strict):
 
 
 class ForceRules(_Strict):
-    """A deliberate use of force (DESIGN section 9; the expected-utility tradition of war).
+    """A deliberate use of force (docs/model.md 7.14; the expected-utility tradition of war).
 
     A state i weighs force against j in a theatre where both are present when its expected
     utility of force exceeds that of continued bargaining (Bueno de Mesquita, *The War Trap*,

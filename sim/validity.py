@@ -242,8 +242,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "F5", (17,), "Moscow sees NATO as subordinate to Washington and talks to the leader.",
         "nato_mission", f5_leader_share, "share of Russia's proposals on NATO-decided issues sent to the US (per run)",
-        "mean", ("above", 0.5), +1, ("actors.RUS.beliefs.bloc_leader.NATO=null",),
-        "Russia's belief that the US leads NATO (removed)",
+        "mean", None, +1, ("actors.RUS.beliefs.bloc_leader.NATO=null",),
+        "Russia's belief that the US leads NATO (removed); the belief discounts the bloc channel, it does not close it, so part of NATO business still goes to NATO",
     ),
     Claim(
         "F6", (17,), "Europeans lack sovereignty under US extraterritorial sanctions.",
@@ -288,8 +288,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "F12", (31,), "A tacit Russia-China understanding in the UN Security Council.",
         "baseline", f12_iran_change, "change of UN-venue sanctions on Iran over the run",
-        "mean", ("below", 0.05), -1, ("blocs.UNSC.rule=majority",),
-        "the Council's veto (consensus of the permanent members set to a capability-weighted majority)",
+        "mean", ("below", 0.05), -1, ("dynamics.collective.veto=false",),
+        "the permanent members' veto in the Council (dynamics.collective.veto = false: a capability-weighted majority decides)",
     ),
     Claim(
         "F13", (31,), "The US wants to stop escalating with Russia because China is its main adversary.",

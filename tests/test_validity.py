@@ -152,8 +152,9 @@ def study():
 def test_small_study_shows_the_claims_the_model_makes(study):
     r = {x.claim.id: x for x in study.results}
     assert len(r) == 14 and all(x.on.n > 0 or x.claim.id in ("F4", "F5") for x in r.values())
-    # F5: Moscow routes NATO business to Washington, because of its belief (and only then)
-    assert r["F5"].on.value > 0.5 and r["F5"].verdict.startswith("shown only with its mechanism")
+    # F5: Moscow routes NATO business to Washington because of its belief (and only then); the
+    # belief discounts the bloc channel rather than closing it, so not all of it goes there
+    assert r["F5"].on.value > r["F5"].off.value + 0.2 and r["F5"].verdict.startswith("shown only with its mechanism")
     # F6: the US pulls EU sanctions up only through the EU's lack of autonomy, by one number
     assert r["F6"].on.value > r["F6"].off.value and r["F6"].verdict.endswith("specified")
     # F10: Russia's caution keeps its Pacific posture down

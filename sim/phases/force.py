@@ -1,4 +1,4 @@
-"""A deliberate use of force: when a state expects more from force than from bargaining (DESIGN section 9).
+"""A deliberate use of force: when a state expects more from force than from bargaining (docs/model.md 7.14; the expected-utility tradition of war).
 
 The expected-utility tradition of war (Bueno de Mesquita, *The War Trap*, 1981; the "war"
 outcome of the expected-utility model, in which both sides expect to gain from fighting): a
