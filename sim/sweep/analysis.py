@@ -90,7 +90,11 @@ def outcome_columns(runs: pd.DataFrame) -> list[str]:
 def value_of(runs: pd.DataFrame, outcome: str) -> pd.Series:
     """One number per run for an outcome: 0/1 for ``end_state=X``, the column otherwise."""
     if outcome.startswith("end_state="):
-        return (runs["end_state"] == outcome.split("=", 1)[1]).astype(float)
+        state = outcome.split("=", 1)[1]
+        known = list(END_STATES) + sorted(set(runs["end_state"].astype(str)) - set(END_STATES))
+        if state not in known:
+            raise AnalysisError(f"--outcome {outcome}: no such end state (end states: {', '.join(known)})")
+        return (runs["end_state"] == state).astype(float)
     if outcome not in runs.columns:
         raise AnalysisError(f"--outcome {outcome}: no such column in runs.parquet (e.g. {', '.join(outcome_columns(runs)[:4])})")
     return pd.to_numeric(runs[outcome], errors="coerce").astype(float)
@@ -288,19 +292,25 @@ def _features(runs: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
 
 
 def condition_of(runs: pd.DataFrame, condition: str) -> np.ndarray:
-    """The runs that meet ``condition`` (a pandas expression over the columns of runs.parquet;
-    names with dots or dashes in backticks, e.g. ```tension.RUS-USA` > 0.7``).
+    """The runs that meet ``condition``, an expression over the columns of runs.parquet read by
+    :mod:`sim.sweep.condition` (never by ``eval``); names with dots or dashes in backticks, e.g.
+    ```tension.RUS-USA` > 0.7``.
 
     Raises:
-        AnalysisError: the expression cannot be evaluated, or is not true/false per run.
+        AnalysisError: the expression is not allowed or cannot be evaluated, or is not true/false per run.
     """
+    from sim.sweep.condition import ConditionError, evaluate
+
     try:
-        y = runs.eval(condition)
-    except Exception as exc:  # noqa: BLE001 - pandas raises many types for a bad expression
-        raise AnalysisError(f"--condition {condition}: cannot evaluate ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); write e.g. \"end_state == 'armed_clash'\" or \"`tension.RUS-USA` > 0.7\"") from None
-    if not isinstance(y, pd.Series) or len(y) != len(runs) or not pd.api.types.is_bool_dtype(y):
-        raise AnalysisError(f"--condition {condition}: must be true or false for each run")
-    return y.to_numpy(dtype=bool)
+        return evaluate(runs, condition)
+    except ConditionError as exc:
+        raise AnalysisError(f"--condition {_shown_condition(condition)}: {exc}; write e.g. \"end_state == 'armed_clash'\" or \"`tension.RUS-USA` > 0.7\"") from None
+
+
+def _shown_condition(condition: str) -> str:
+    """The condition as the message shows it: one line, at most 80 characters."""
+    one = " ".join(condition.split())
+    return one if len(one) <= 80 else one[:77] + "..."
 
 
 def discover(res: SweepResults, condition: str, method: str, seed: int) -> tuple[pd.DataFrame, list[str], object]:
@@ -397,13 +407,19 @@ def analyse(results_dir: str | Path, method: str | None = None, outcome: str | l
         raise AnalysisError(f"--method {method}: expected one of {', '.join(METHODS)}")
     if method in ("cart", "prim") and not condition:
         raise AnalysisError(f"--method {method} needs --condition, e.g. \"end_state == 'armed_clash'\"")
-    dest = Path(out) if out else res.dir / ANALYSIS_DIR
-    _prepare(dest)
-    seed = int(res.manifest.get("master_seed", 0))
+    if condition and method not in ("cart", "prim"):
+        raise AnalysisError(f"--condition goes with --method cart or prim (scenario discovery), not {method}")
+    if condition:  # checked before anything is written
+        y = condition_of(res.runs, condition)
+        if y.all() or not y.any():
+            raise AnalysisError(f"--condition {_shown_condition(condition)}: {'every' if y.all() else 'no'} run meets it; there is nothing to discover")
     chosen = [outcome] if isinstance(outcome, str) else list(outcome or [])
     outcomes = chosen or outcome_columns(res.runs)
     for o in chosen:
         value_of(res.runs, o)  # checks the name
+    dest = Path(out) if out else res.dir / ANALYSIS_DIR
+    _prepare(dest)
+    seed = int(res.manifest.get("master_seed", 0))
     curve, needed = convergence(res.runs, outcomes)
     files: list[Path] = []
     from sim.files import write_text_atomic
