@@ -85,6 +85,8 @@ def new(name: str, template: str | None) -> None:
     where there is no scenarios folder). A NAME with a folder or ending in .yaml is the path.
     """
     src = Path(template) if template else TUTORIAL
+    if name.endswith(("/", os.sep)) or Path(name).is_dir():
+        _fail(f"{name}: names a folder; give the new scenario's name (e.g. {os.path.join(name, 'my_scenario')})")
     bare = "/" not in name and os.sep not in name and not name.lower().endswith((".yaml", ".yml"))
     if bare:
         folder = Path("scenarios") if Path("scenarios").is_dir() else Path(".")
@@ -178,30 +180,24 @@ def debrief(save: str, runs: int, seed: int, scenario_path: str | None, out: str
     from sim.debrief import debrief as make_debrief
     from sim.debrief import play_ai
     from sim.score import GameRecord
+    from sim.model import GreatPowerModel
     from sim.ui import save as saves
 
     try:
         data = saves.read_save(save)
-        path = saves.find_scenario(data, save, scenario_path)
+        sc, path = saves.scenario_of(data, save, scenario_path, how="debrief SAVE --scenario SCENARIO")
+        if data["scenario_hash"] != saves.scenario_hash(sc):
+            raise saves.SaveError(
+                f"this save belongs to scenario '{data.get('scenario_name', '?')}' as it was when saved; "
+                f"{path} differs (changed since, or another scenario); give the right one with --scenario"
+            )
+        model, snaps = saves.restore(data, sc, GreatPowerModel)
+        saves.check_history(snaps, snaps[-1])
     except saves.SaveError as exc:
         _fail(f"{save}: {exc}")
-    sc = _load(path)
-    if data["scenario_hash"] != saves.scenario_hash(sc):
-        _fail(
-            f"{save}: this save belongs to scenario '{data.get('scenario_name', '?')}' as it was when saved; "
-            f"{path} differs (changed since, or another scenario); give the right one with --scenario"
-        )
-    try:
-        rec = GameRecord.of_save(data, sc)
-        for s in rec.history:
-            for key in ("issues", "tension", "channels"):
-                if not isinstance(s.get(key), dict):
-                    raise ValueError(f"turn {s.get('turn')} has no {key}")
-        humans = [h for h in data["humans"] if h in sc.actors]
-        model = data["model"]
-        horizon = int(model.get("horizon", sc.turns))
-    except (KeyError, TypeError, ValueError) as exc:
-        _fail(f"{save}: the saved game is damaged: {exc}")
+    rec = GameRecord.of_save(data, sc)
+    humans = [h for h in data["humans"] if h in sc.actors]
+    horizon = model.horizon
     last = rec.turn
     finished = str(rec.history[-1].get("end_state", "running")) != "running"
     ai_turns = max(1, horizon if finished else last)

@@ -32,6 +32,8 @@ SAVE_FORMAT = "greatpower-save"
 SAVE_VERSION = 2
 """2: the model state indexes arrays in sorted-id order and the save keeps `play --set` overrides."""
 MAX_SAVE_BYTES = 200 * 1024 * 1024
+MAX_HORIZON = 600
+"""Longest game a save may hold, in turns (the scenario's and the command line's limit)."""
 
 
 class SaveError(Exception):
@@ -148,6 +150,17 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
         path,
         "the model state is missing or damaged",
     )
+    horizon = m.get("horizon")
+    _need(
+        horizon is None or (isinstance(horizon, int) and not isinstance(horizon, bool) and m["turn"] <= horizon <= MAX_HORIZON),
+        path,
+        f"the game's horizon is not a number of turns from {m['turn']} to {MAX_HORIZON}",
+    )
+    _need(
+        all(isinstance(e, dict) and isinstance(e.get("events", []), list) and all(isinstance(x, dict) for x in e.get("events", [])) for e in m["log"]),
+        path,
+        "the turn log is damaged (an entry or event is not an object)",
+    )
     snaps = data.get("snapshots")
     _need(
         isinstance(snaps, list) and len(snaps) >= 1 and all(isinstance(s, dict) for s in snaps),
@@ -173,11 +186,54 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
-def find_scenario(data: dict, save_path: str | os.PathLike, given: str | None = None) -> str:
+HISTORY_PARTS = ("issues", "tension", "alignment", "channels")
+"""The parts of each saved turn that scores and debriefs read (checked by :func:`check_history`)."""
+
+
+def check_history(snapshots: list[dict], reference: dict) -> None:
+    """Check that every saved turn has the shape of ``reference`` (a snapshot the model made).
+
+    Each turn's :data:`HISTORY_PARTS` must have the same keys as the reference's, and a number,
+    text or true/false wherever the reference has one (numbers finite). :func:`restore` checks
+    the last turn against the rebuilt model; this checks the turns before it, which nothing
+    else can rebuild (a human team's choices are not in the save).
+
+    Raises:
+        SaveError: the first turn that differs, and where.
+    """
+
+    def same(a: Any, b: Any, where: str) -> str | None:
+        if isinstance(b, dict):
+            if not isinstance(a, dict) or set(a) != set(b):
+                return where
+            for k in b:
+                bad = same(a[k], b[k], f"{where}.{k}")
+                if bad:
+                    return bad
+            return None
+        if isinstance(b, bool) or b is None or isinstance(b, str):
+            return None if type(a) is type(b) else where
+        if isinstance(b, (int, float)):
+            ok = isinstance(a, (int, float)) and not isinstance(a, bool) and abs(float(a)) != float("inf") and a == a
+            return None if ok else where
+        if isinstance(b, list):
+            return None if isinstance(a, list) else where
+        return None
+
+    for k, snap in enumerate(snapshots):
+        for part in HISTORY_PARTS:
+            if part not in reference:
+                continue
+            bad = same(snap.get(part), reference[part], part)
+            if bad:
+                raise SaveError(f"the saved game is damaged: turn {k} has no usable {bad}")
+
+
+def find_scenario(data: dict, save_path: str | os.PathLike, given: str | None = None, how: str = "play SCENARIO --load SAVE") -> str:
     """Path of the scenario of a save.
 
     ``given`` if set, else the stored path, else the same file name beside the save or under
-    ``scenarios/``.
+    ``scenarios/``. ``how`` is the command line that names the scenario, for the message.
 
     Raises:
         SaveError: no such file anywhere.
@@ -194,17 +250,18 @@ def find_scenario(data: dict, save_path: str | os.PathLike, given: str | None = 
         if c.is_file():
             return str(c)
     raise SaveError(
-        f"the save's scenario {stored} was not found; give it on the command line (play SCENARIO --load SAVE)"
+        f"the save's scenario {stored} was not found; give it on the command line ({how})"
     )
 
 
-def scenario_of(data: dict, save_path: str | os.PathLike, given: str | None = None):
+def scenario_of(data: dict, save_path: str | os.PathLike, given: str | None = None, how: str = "play SCENARIO --load SAVE"):
     """The validated scenario of a checked save, its ``overrides`` applied again (``play --set``).
 
     Args:
         data: output of :func:`read_save`.
         save_path: where the save was read from (see :func:`find_scenario`).
         given: a scenario file named by the user, if any.
+        how: the command line that names the scenario (see :func:`find_scenario`).
 
     Returns:
         ``(scenario, path)``.
@@ -217,7 +274,7 @@ def scenario_of(data: dict, save_path: str | os.PathLike, given: str | None = No
     from sim.sweep.overrides import OverrideError, apply, build_grid, check_grid, parse_flags
     from sim.sweep.rerun import value_text
 
-    path = find_scenario(data, save_path, given)
+    path = find_scenario(data, save_path, given, how)
     try:
         source = read_source(read_file(path), path)
         sc = source.validate()
