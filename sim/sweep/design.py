@@ -23,19 +23,22 @@ import csv
 import hashlib
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.sweep.overrides import Grid, Override, OverrideError, Target, parse_value, resolve
+from sim.sweep.overrides import MAX_POINTS, Grid, Override, OverrideError, Target, parse_value, resolve
 
 SAMPLERS = ("lhs", "sobol", "morris")
+MAX_MESSAGES = 10
+"""Problems of a design file shown one per line (then how many more)."""
+_PATH_SHAPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_][A-Za-z0-9_\-]*|\[[0-9]+\])*$")
+"""What a column name of a design file looks like: a dotted path (``actors.RUS-X.threat.CHN``, ``events[0].size``)."""
 MORRIS_LEVELS = 4
 """Levels of the Morris grid (SALib's default; Morris 1991 used 4 to 8)."""
-MAX_POINTS = 100_000
-"""More design points than this are refused (a typo in ``--points``, not a sweep)."""
 
 
 @dataclass(frozen=True)
@@ -224,14 +227,25 @@ def file_grid(path: str, sets: list[Override], validated: dict) -> tuple[Grid, d
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise OverrideError([f"{path}: --design: cannot read ({reason})"]) from None
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [r for r in rows if any(c.strip() for c in r)]
+    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = [(reader.line_num, r) for r in reader]
+    except csv.Error as exc:
+        raise OverrideError([f"{path}:{reader.line_num}: --design: not a CSV file ({exc})"]) from None
+    rows = [(n, r) for n, r in rows if any(c.strip() for c in r)]
     if len(rows) < 2:
         raise OverrideError([f"{path}:1: --design: expected a header of dotted paths and at least one row of values"])
+    header_line, header = rows[0]
+    odd = next((j for j, name in enumerate(header) if name.strip() and not _PATH_SHAPE.match(name.strip())), None)
+    if odd is not None:  # a file that is not a design (its content is never shown)
+        raise OverrideError(
+            [f"{path}:{header_line}: --design: not a design file: column {odd + 1} of the first line is not a dotted path "
+             "(the first line names a parameter per column, separated by commas, e.g. ai.temperature,dynamics.tension_decay)"]
+        )
     msgs: list[str] = []
     targets: list[Target] = []
     set_paths = {o.target.path for o in sets}
-    for j, name in enumerate(rows[0]):
+    for j, name in enumerate(header):
         try:
             t = resolve(name, validated)
         except ValueError as exc:
@@ -247,7 +261,7 @@ def file_grid(path: str, sets: list[Override], validated: dict) -> tuple[Grid, d
         raise OverrideError([f"{path}: --design: {len(rows) - 1} rows is more than {MAX_POINTS} points"])
     base = [(o.target, o.values[0]) for o in sets]
     pts: list[list[tuple[Target, Any]]] = []
-    for i, r in enumerate(rows[1:], start=2):
+    for i, r in rows[1:]:
         if len(r) != len(targets):
             msgs.append(f"{path}:{i}: --design: {len(r)} values for {len(targets)} columns")
             continue
@@ -260,7 +274,8 @@ def file_grid(path: str, sets: list[Override], validated: dict) -> tuple[Grid, d
         if len(vals) == len(targets):
             pts.append(base + list(zip(targets, vals)))
     if msgs:
-        raise OverrideError(msgs[:50])
+        more = [f"{path}: --design: and {len(msgs) - MAX_MESSAGES} more problems"] if len(msgs) > MAX_MESSAGES else []
+        raise OverrideError(msgs[:MAX_MESSAGES] + more)
     samples = []
     levels = {t.path: sorted({v for pt in pts for tt, v in pt if tt.path == t.path}, key=str) for t in targets if t.kind in ("str", "bool")}
     for pt in pts:

@@ -23,6 +23,11 @@ from sim.loader import ScenarioError, ScenarioSource
 Part = str | int
 
 _INDEX = re.compile(r"\[(\d+)\]")
+MAX_POINTS = 100_000
+"""More design points than this (a grid's product of axes, a sampled or file design) are refused:
+a typo, not a sweep, and each point is validated before any run starts."""
+MAX_RUNS = 10_000_000
+"""More runs in one sweep (points x runs per point) than this are refused (a typo in ``--runs``)."""
 
 
 class OverrideError(Exception):
@@ -367,11 +372,19 @@ class Grid:
 
 
 def build_grid(overrides: list[Override]) -> Grid:
-    """Expand the overrides into grid points (one point when there are no axes)."""
+    """Expand the overrides into grid points (one point when there are no axes).
+
+    Raises:
+        OverrideError: more than :data:`MAX_POINTS` points.
+    """
     import itertools
 
     sets = [o for o in overrides if o.flag == "--set"]
     axes = [o for o in overrides if o.flag == "--grid"]
+    size = math.prod(len(a.values) for a in axes)
+    if size > MAX_POINTS:
+        shape = " x ".join(str(len(a.values)) for a in axes)
+        raise OverrideError([f"--grid: {shape} = {size:,} grid points is more than {MAX_POINTS:,}"])
     base = [(o.target, o.values[0]) for o in sets]
     points = [base + [(a.target, v) for a, v in zip(axes, combo)] for combo in itertools.product(*(a.values for a in axes))]
     return Grid(sets, axes, points)

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 from sim.loader import content_hash, read_file, read_source
 from sim.sweep.code import code_hash, short
 from sim.sweep.executors import NO_WORKER_GRACE, ExecutorError, default_workers, make_executor
-from sim.sweep.overrides import OverrideError, build_grid, check_grid, parse_flags
+from sim.sweep.overrides import MAX_RUNS, OverrideError, build_grid, check_grid, parse_flags
 from sim.sweep.plan import SEEDING, RunSpec, SweepPlan, data_hash, design_seed
 from sim.sweep.store import MANIFEST, Store, StoreError
 from sim.sweep.worker import FAIL_ENV, Bundle
@@ -101,7 +101,9 @@ def plan_sweep(
     Raises:
         sim.loader.ScenarioError: the scenario file is unreadable or invalid.
         sweep.overrides.OverrideError: a bad ``--set``/``--grid``/``--range``/``--choice``/
-            ``--design``, or flags that do not go together (one message per problem).
+            ``--design``, flags that do not go together, or more than
+            :data:`~sim.sweep.overrides.MAX_POINTS` points or :data:`~sim.sweep.overrides.MAX_RUNS`
+            runs (one message per problem).
     """
     from sim.sweep.design import file_grid, parse_variables, sampled_grid
 
@@ -130,6 +132,8 @@ def plan_sweep(
         grid, design = file_grid(design_file, parse_flags(list(sets), [], dump), dump)
     else:
         grid = build_grid(parse_flags(list(sets), list(grids), dump))
+    if len(grid.points) * runs > MAX_RUNS:
+        raise OverrideError([f"--runs {runs}: {len(grid.points):,} point(s) x {runs:,} runs = {len(grid.points) * runs:,} runs is more than {MAX_RUNS:,}"])
     check_grid(source, grid)
     units = {o.target.path: u for o in grid.sets + grid.axes if (u := unit_of(dump, o.target.parts))}
     return SweepPlan(
