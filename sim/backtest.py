@@ -42,18 +42,48 @@ The module is pure: it reads text handed to it and returns data.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from sim.loader import Problem, ScenarioError, _clean_loc, _line_of, _message, _read_yaml
+from sim.loader import _CONTENT, Problem, ScenarioError, _clean_loc, _line_of, _message, _read_yaml
 from sim.trace import ScenarioInfo, Trace, event_types
 
 Month = Annotated[str, Field(strict=True, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
 OutcomeId = Annotated[str, Field(strict=True, pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=60)]
 STATUS_WORDS = ("open", "suspended", "closed")
+_RECORD_MARK = re.compile(r"""(^|[\s{,'"])outcomes['"]?[ \t]*:""", re.MULTILINE)
+"""An ``outcomes:`` key somewhere in the text: a file without one is not read as YAML at all."""
+
+
+def _one_of(kinds: tuple[type, ...], words: str, optional: bool = True):
+    """A check run before a union of types, so that a value of none of them is one problem.
+
+    Without it pydantic reports one error per branch of the union (``must be a number``,
+    ``must be a whole number``, ``Input should be a valid boolean``), each on its own line.
+    """
+
+    def check(v: Any) -> Any:
+        if not isinstance(v, kinds) and (v is not None or not optional):
+            got = "nothing (null)" if v is None else f"{type(v).__name__} {_bounded(v)}"
+            raise ValueError(f"must be {words}, got {got}")
+        return v
+
+    return BeforeValidator(check)
+
+
+def _bounded(v: Any) -> str:
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring, r.maxother, r.maxlist, r.maxdict, r.maxlevel = 60, 60, 6, 6, 2
+    return r.repr(v)
+
+
+Number = Annotated[float | int | None, _one_of((int, float), "a number")]
 
 
 class _Strict(BaseModel):
@@ -72,9 +102,9 @@ class Measure(_Strict):
 
     column: str | None = None
     at: Month | None = None
-    equals: str | float | int | bool | None = None
-    at_least: float | int | None = None
-    at_most: float | int | None = None
+    equals: Annotated[str | float | int | bool | None, _one_of((str, int, float, bool), "a word or a number")] = None
+    at_least: Number = None
+    at_most: Number = None
     event: str | None = None
     actors: list[Annotated[str, Field(strict=True)]] = Field(default_factory=list)
     from_: Month | None = Field(default=None, alias="from")
@@ -124,7 +154,7 @@ class Outcome(_Strict):
     question: Annotated[str, Field(strict=True, min_length=1)]
     kind: Literal["binary", "level"]
     measure: Measure
-    observed: bool | float | int
+    observed: Annotated[bool | float | int, _one_of((bool, int, float), "true or false (binary) or a number (level)", optional=False)]
     source: Annotated[str, Field(strict=True, min_length=1)]
 
     @model_validator(mode="after")
@@ -182,11 +212,16 @@ def parse_record(text: str, file: str = "<string>") -> RecordSource:
         ScenarioError: malformed YAML, duplicate keys, an empty document, or field errors, each
             located ``FILE:LINE: path: message``.
     """
+    not_a_record = Problem(file, 1, "(root)", "not a record: it has no outcomes (a record is a mapping with 'outcomes:', a list of outcomes)")
+    if _CONTENT.search(text) is not None and not _RECORD_MARK.search(text):
+        raise ScenarioError([not_a_record])  # another kind of file: none of its content is shown
     try:
         data, root = _read_yaml(text, file, scenario=False)
     except ScenarioError as exc:
         probs = [Problem(p.file, p.line, p.path, p.message.replace("the file is empty", "the record is empty").replace("a scenario is a mapping", "a record is a mapping")) for p in exc.problems]
         raise ScenarioError(probs) from None
+    if "outcomes" not in data:
+        raise ScenarioError([not_a_record])
     try:
         rec = Record.model_validate(data)
     except ValidationError as exc:

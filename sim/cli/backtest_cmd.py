@@ -16,6 +16,9 @@ import click
 from sim.cli.main import EXIT_USAGE, _fail, main
 from sim.loader import ScenarioError
 
+BACKTEST_MARKER = ".greatpower-backtest"
+"""Marks a folder that ``backtest --out`` wrote (a later backtest may replace its files)."""
+
 
 @dataclass
 class BacktestResult:
@@ -73,6 +76,8 @@ def prepare(scenario: str | None, record: str, validated=None):
             first = exc.problems[0]
             if first.message in ("no such file", "is a directory", "not a regular file"):
                 raise ScenarioError([src.problem(("scenario",), f"{first.message}: {scenario}")]) from None
+            if first.file == scenario and first.message.startswith("not a scenario: "):
+                raise ScenarioError([src.problem(("scenario",), f"{src.record.scenario!r} is {first.message}")]) from None
             raise
     else:
         sc = validated if validated is not None else load_source(scenario).validate()
@@ -152,16 +157,14 @@ def backtest(scenario: str | None, record: str, runs: int, seed: int, workers: i
 
 
 def _out_dir(out: str) -> Path:
-    p = Path(out)
-    if p.exists() and not p.is_dir():
-        click.echo(f"{out}: --out: is not a folder", err=True)
-        sys.exit(EXIT_USAGE)
+    """The ``--out`` folder: new, empty, or one an earlier backtest wrote (never a folder of other files)."""
+    from sim.cli.html import OutDirError, prepare_out_dir
+
     try:
-        p.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        click.echo(f"{out}: --out: cannot create the folder: {exc.strerror or exc}", err=True)
+        return prepare_out_dir(out, BACKTEST_MARKER, "backtest")
+    except OutDirError as exc:
+        click.echo(str(exc), err=True)
         sys.exit(EXIT_USAGE)
-    return p
 
 
 def write(out_dir: Path, res: BacktestResult) -> None:
