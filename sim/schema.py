@@ -16,6 +16,7 @@ This module does no I/O; :mod:`sim.loader` reads files and maps problems to file
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -875,6 +877,23 @@ class Condition(_Strict):
         return self
 
 
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+def _turn_or_month(v: Any) -> Any:
+    """An objective's ``by``: a turn number or a month, checked as one (one message, not one per type)."""
+    if v is None:
+        return v
+    if isinstance(v, int) and not isinstance(v, bool):
+        if not 1 <= v <= 10000:
+            raise ValueError(f"a turn number is from 1 to 10000, got {v}")
+        return v
+    if isinstance(v, str) and _MONTH.match(v):
+        return v
+    shown = repr(v) if isinstance(v, str) and len(v) <= 40 else type(v).__name__
+    raise ValueError(f"must be a turn number (e.g. 6) or a month written YYYY-MM (e.g. \"2022-03\"), got {shown}")
+
+
 class Objective(_Strict):
     """One objective of a team in the seminar game (scored by :mod:`sim.score`).
 
@@ -892,9 +911,11 @@ class Objective(_Strict):
     id: Ident
     text: Text
     condition: Condition
-    by: Annotated[int, Field(strict=True, ge=1, le=10000)] | Annotated[
-        str, Field(strict=True, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-    ] | None = None
+    by: Annotated[
+        int | str | None,
+        BeforeValidator(_turn_or_month),
+        WithJsonSchema({"anyOf": [{"maximum": 10000, "minimum": 1, "type": "integer"}, {"pattern": _MONTH.pattern, "type": "string"}, {"type": "null"}]}),
+    ] = None
     points: Annotated[float, Field(strict=True, ge=0.0, le=100.0, allow_inf_nan=False)] = 10.0
     source: Text | None = None
 
@@ -1147,10 +1168,33 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
             out.append(((*p, "id"), f"'{oc.id}' is listed twice"))
         seen_outcomes.add(oc.id)
         if oc.column is not None:
-            out += [((*p, "column"), m) for m in _column_problems(oc.column, actors, issues)]
+            col_problems = _column_problems(oc.column, actors, issues)
+            out += [((*p, "column"), m) for m in col_problems]
+            if not col_problems:
+                out += [((*p, side), m) for side, m in _threshold_problems(oc)]
         for j, a in enumerate(oc.between):
             need((*p, "between", j), a, both, "actor or bloc")
     return out
+
+
+def _threshold_problems(oc: OutcomeSpec) -> list[tuple[str, str]]:
+    """Why an outcome's threshold can never be crossed, or is crossed from the start (empty when fine).
+
+    ``issue.*`` and ``tension.*`` are in [0, 1], ``alignment.*`` in [-1, 1], counters >= 0; a
+    threshold is crossed strictly (``above``: value > threshold).
+    """
+    head = oc.column.partition(".")[0] if oc.column else ""
+    lo, hi = {"issue": (0.0, 1.0), "tension": (0.0, 1.0), "alignment": (-1.0, 1.0)}.get(head, (0.0, math.inf))
+    span = f"in [{lo:g}, {hi:g}]" if math.isfinite(hi) else f"{lo:g} or more"
+    if oc.above is not None:
+        v = oc.above.value
+        if v >= hi or v < lo:
+            return [("above", f"{oc.column} is {span}: it is {'never' if v >= hi else 'always'} above {v:g}, so the outcome cannot vary")]
+    if oc.below is not None:
+        v = oc.below.value
+        if v <= lo or v > hi:
+            return [("below", f"{oc.column} is {span}: it is {'never' if v <= lo else 'always'} below {v:g}, so the outcome cannot vary")]
+    return []
 
 
 def _column_problems(column: str, actors: set[str], issues: set[str]) -> list[str]:
