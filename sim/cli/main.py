@@ -113,7 +113,7 @@ def schema(out: str | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    target = _check_out_path(out, "--out")
+    target = _check_out_path(out, "--out", ours=(_is_schema, "a scenario schema written by this command"))
     try:
         _write_text_atomic(target, text)
     except OSError as exc:
@@ -126,12 +126,14 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
     _write_text_atomic(path, "".join(json.dumps(r, sort_keys=True, allow_nan=False) + "\n" for r in rows))
 
 
-def _check_out_path(out: str, flag: str, protect: tuple[str, ...] = ()) -> Path:
+def _check_out_path(out: str, flag: str, protect: tuple = (), ours: tuple | None = None) -> Path:
     """Where to write an output file; refused (exit 2) when it would destroy something.
 
     Refused: an empty name, a directory, a missing folder, a device or other non-regular file
-    (or a link to one), and any of the ``protect`` files (the scenario being run). A link to a
-    regular file is written through (the link stays).
+    (or a link to one), any of the ``protect`` files (a path, or ``(path, what it is)``; a bare
+    path is the scenario being run), and, with ``ours = (test, words)``, an existing file whose
+    first megabyte fails ``test`` (a file this command did not write: ``words`` says what it
+    should be). A link to a regular file is written through (the link stays).
     """
     import os
 
@@ -148,10 +150,38 @@ def _check_out_path(out: str, flag: str, protect: tuple[str, ...] = ()) -> Path:
         click.echo(f"{out}: {flag}: the folder {p.parent} does not exist", err=True)
         sys.exit(EXIT_USAGE)
     for other in protect:
+        other, what = other if isinstance(other, tuple) else (other, "the scenario file")
         if other and os.path.realpath(other) == str(target):
-            click.echo(f"{out}: {flag}: is the scenario file; refusing to overwrite it", err=True)
+            click.echo(f"{out}: {flag}: is {what}; refusing to overwrite it", err=True)
+            sys.exit(EXIT_USAGE)
+    if ours is not None and target.is_file():
+        test, words = ours
+        try:
+            with open(target, "rb") as f:
+                head = f.read(1 << 20)
+        except OSError as exc:
+            click.echo(f"{out}: {flag}: cannot read: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        if not test(head):
+            click.echo(f"{out}: {flag}: exists and is not {words}; refusing to overwrite it", err=True)
             sys.exit(EXIT_USAGE)
     return target
+
+
+def _is_turn_log(head: bytes) -> bool:
+    """Whether a file starts as a turn log of ``run --log`` (its header line)."""
+    first = head.split(b"\n", 1)[0]
+    return first.startswith(b"{") and b'"scenario_sha256": "' in first and b'"turn": 0' in first
+
+
+def _is_save(head: bytes) -> bool:
+    """Whether a file starts as a save of this program (see :mod:`sim.ui.save`)."""
+    return b'"format":"greatpower-save"' in head[:200].replace(b" ", b"")
+
+
+def _is_schema(head: bytes) -> bool:
+    """Whether a file is the scenario JSON Schema that ``schema --out`` writes."""
+    return head.lstrip().startswith(b"{") and b'"title": "Scenario"' in head
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
@@ -321,8 +351,8 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
 
     setup = setup_from_options(scenario, seed, turns, sets, from_sweep, run_id)
     path, sc, seed = setup.path, setup.scenario, setup.seed
-    log_file = _check_out_path(log_path, "--log", (path,)) if log_path is not None else None
-    save_file = _check_save_path(save_path, (path, log_path or "")) if save_path is not None else None
+    log_file = _check_out_path(log_path, "--log", (path,), ours=(_is_turn_log, "a turn log of this program")) if log_path is not None else None
+    save_file = _check_save_path(save_path, (path, (log_path or "", "also the --log file"))) if save_path is not None else None
     model = GreatPowerModel(sc, seed=seed, turns=setup.turns)
     history = [json.loads(json.dumps(model.snapshot()))] if save_file is not None else None
     gp = frozenset(sc.great_powers)
@@ -420,23 +450,12 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
         con.print(f"game saved to {save_path} (replay: run.py play --load {save_path}; debrief: run.py debrief {save_path} --out DIR)")
 
 
-def _check_save_path(out: str, protect: tuple[str, ...]) -> Path:
+def _check_save_path(out: str, protect: tuple) -> Path:
     """Where ``--save`` may write: as :func:`_check_out_path`, and an existing file must be a save.
 
     A file that exists and is not a save of this program is never overwritten (exit 2).
     """
-    target = _check_out_path(out, "--save", protect)
-    if target.is_file():
-        try:
-            with open(target, "rb") as f:
-                head = f.read(200)
-        except OSError as exc:
-            click.echo(f"{out}: --save: cannot read: {exc.strerror or exc}", err=True)
-            sys.exit(EXIT_USAGE)
-        if b'"format":"greatpower-save"' not in head.replace(b" ", b""):
-            click.echo(f"{out}: --save: exists and is not a save of this program; refusing to overwrite it", err=True)
-            sys.exit(EXIT_USAGE)
-    return target
+    return _check_out_path(out, "--save", protect, ours=(_is_save, "a save of this program"))
 
 
 def _version() -> str:

@@ -17,6 +17,12 @@ from sim.cli.main import EXIT_USAGE, ROOT, _fail, main, require_extra
 from sim.loader import ScenarioError
 
 DEFAULT_RECORD = ROOT / "validation" / "record_2021_2024.yaml"
+VALIDITY_TITLE = "# Validity: the interview's claims, measured"
+"""The first line of the document :func:`sim.validity.markdown` writes: an existing ``--doc``
+must start with it, so that no other file is overwritten."""
+VALIDITY_PNGS = frozenset({"baseline_figures.png", "claims.png", "clash_by_month.png"})
+"""The files :func:`sim.sweep.validity_run.plot_study` writes: an existing ``--out`` folder may
+hold these and nothing else, so that no other file is overwritten."""
 
 
 def _git_commit() -> str:
@@ -47,10 +53,17 @@ def validity(seeds: int, master_seed: int, workers: int | None, out: str | None,
     from sim.sweep.validity_run import plot_study, run_study
     from sim.validity import markdown
 
-    doc_path = _check_out_path(doc if doc is not None else str(ROOT / "docs" / "validity.md"), "--doc")
+    doc_path = _check_out_path(
+        doc if doc is not None else str(ROOT / "docs" / "validity.md"),
+        "--doc",
+        ours=(lambda head: head.startswith(VALIDITY_TITLE.encode()), "a validity document written by this command"),
+    )
     img_dir = Path(out) if out is not None else ROOT / "docs" / "img" / "validity"
     if img_dir.exists() and not img_dir.is_dir():
         click.echo(f"{img_dir}: --out: is not a folder", err=True)
+        sys.exit(EXIT_USAGE)
+    if img_dir.is_dir() and any(p.name not in VALIDITY_PNGS for p in img_dir.iterdir()):
+        click.echo(f"{img_dir}: --out: this folder holds files that validity does not write; choose an empty or new folder", err=True)
         sys.exit(EXIT_USAGE)
     rec = None if no_backtest else (record if record is not None else str(DEFAULT_RECORD))
     bar = _Bar()
