@@ -191,8 +191,7 @@ def debrief(save: str, runs: int, seed: int, scenario_path: str | None, out: str
                 f"this save belongs to scenario '{data.get('scenario_name', '?')}' as it was when saved; "
                 f"{path} differs (changed since, or another scenario); give the right one with --scenario"
             )
-        model, snaps = saves.restore(data, sc, GreatPowerModel)
-        saves.check_history(snaps, snaps[-1])
+        model, _ = saves.restore(data, sc, GreatPowerModel)
     except saves.SaveError as exc:
         _fail(f"{save}: {exc}")
     rec = GameRecord.of_save(data, sc)

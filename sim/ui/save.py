@@ -303,8 +303,9 @@ def restore(data: dict, scenario, model_cls):
         ``(model, snapshots)``.
 
     Raises:
-        SaveError: the scenario differs from the one saved, the model state does not fit it, or
-            the rebuilt model does not reproduce the saved last turn.
+        SaveError: the scenario differs from the one saved, the model state does not fit it,
+            the rebuilt model does not reproduce the saved last turn, or an earlier turn is
+            damaged (:func:`check_history`).
     """
     if data["scenario_hash"] != scenario_hash(scenario):
         raise SaveError(
@@ -324,4 +325,5 @@ def restore(data: dict, scenario, model_cls):
         raise SaveError(
             "the saved game is damaged: the model does not reproduce the saved last turn"
         )
+    check_history(snaps, snaps[-1])
     return model, snaps
