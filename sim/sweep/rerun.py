@@ -25,6 +25,8 @@ from sim.sweep.plan import run_seed
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 """Largest manifest read (64 MiB; a grid of 100,000 points takes a few MiB)."""
+MAX_TURNS = 600
+"""Most turns a run may have (the scenario's and ``--turns``' limit): a manifest asking for more is damaged."""
 
 
 class RerunError(Exception):
@@ -124,7 +126,7 @@ def read_swept_run(directory: str, run_id: int) -> SweptRun:
             and master >= 0
             and isinstance(common, bool)
             and (code is None or isinstance(code, str))
-            and (turns is None or (isinstance(turns, int) and not isinstance(turns, bool)))
+            and (turns is None or (isinstance(turns, int) and not isinstance(turns, bool) and 1 <= turns <= MAX_TURNS))
             and isinstance(file, str)
             and isinstance(digest, str)
             and isinstance(points, list)

@@ -385,16 +385,18 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
         except StoreError as exc:
             raise SweepUsageError([f"--resume: {exc}"]) from None
         diffs = _identity_differences(manifest.get("identity", {}), _jsonable(plan.identity()))
+        if len(diffs) == 1:
+            raise SweepUsageError([f"--resume refused: {opts.out} holds a different sweep: {diffs[0]}"])
         if diffs:
             raise SweepUsageError([f"--resume refused: {opts.out} holds a different sweep"] + [f"  {d}" for d in diffs])
+        recorded = manifest.get("code_sha256")
+        if recorded is not None and recorded != code_hash():
+            raise SweepUsageError([f"--resume refused: the sweep in {opts.out} was made by code {short(recorded)}, this is code {short(code_hash())} (a hash of the sim package's sources); finish it with the code that started it, or start a new sweep"])
+        if recorded is None:
+            note("warning: this sweep did not record its code's hash; resumed runs may come from other code")
         if manifest.get("runs_per_point") != plan.runs_per_point:  # --resume --runs M adds runs
             note(f"--resume: {manifest.get('runs_per_point')} -> {plan.runs_per_point} runs per point; the runs made so far are kept as they are")
             manifest.update({"identity": _jsonable(plan.identity()), "runs_per_point": plan.runs_per_point, "n_runs": plan.n_runs, "finished": None})
-        recorded = manifest.get("code_sha256")
-        if recorded is None:
-            note("warning: this sweep did not record its code's hash; resumed runs may come from other code")
-        elif recorded != code_hash():
-            raise SweepUsageError([f"--resume refused: the sweep in {opts.out} was made by code {short(recorded)}, this is code {short(code_hash())} (a hash of the sim package's sources); finish it with the code that started it, or start a new sweep"])
         now = versions()
         changed = [k for k in RESULT_AFFECTING if manifest.get("versions", {}).get(k) != now.get(k)]
         if changed:
