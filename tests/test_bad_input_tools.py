@@ -113,7 +113,10 @@ def cases(tmp_path_factory):
     damaged("s_history.json", lambda s: s["snapshots"][1].__setitem__("issues", {"sanctions": SECRET}))
     damaged("s_last_turn.json", lambda s: s["model"].__setitem__("arrays", SECRET))
     damaged("s_scenario_passwd.json", lambda s: s.__setitem__("scenario_path", str(d / "passwd")))
-    (d / "results.png").write_bytes(b"\x89PNG\r\n\x1a\nmine")
+    far = d / "sweep_far"
+    far.mkdir()
+    manifest = {"format": 1, "kind": "greatpower-sweep", "n_runs": 1, "runs_per_point": 1, "n_points": 1, "master_seed": 0, "turns": 10**9, "scenario": {"file": "minimal.yaml", "data_sha256": "0" * 64}, "grid": {"points": [{"point": 0, "params": {}}]}}
+    (far / "manifest.json").write_text(json.dumps(manifest))
     (d / "validity_user").mkdir()
     (d / "validity_user" / "photo.jpg").write_bytes(b"mine")
 
@@ -145,6 +148,9 @@ def cases(tmp_path_factory):
         "condition_text_times": ["analyse", "sweep", "--method", "cart", "--condition", "end_state * 100000000 == 'x'", "--out", "a5"],
         "condition_with_sobol": ["analyse", "sweep", "--method", "sobol", "--condition", "incidents > 1", "--out", "a6"],
         "outcome_unknown_end_state": ["analyse", "sweep", "--outcome", "end_state=nope", "--out", "a7"],
+        "resume_other_seed": ["sweep", "minimal.yaml", "--runs", "2", "--turns", "1", "--workers", "1", "--grid", "dynamics.tension_decay=0.05,0.1", "--out", "sweep", "--resume", "--seed", "5"],
+        "from_sweep_far": ["run", "--from-sweep", "sweep_far", "--run-id", "0", "-q"],
+        "play_history": ["play", "--load", "s_history.json", "--screenshot", "shot.png"],
         "debrief_horizon": ["debrief", "s_horizon.json", "--runs", "1", "--out", "d1"],
         "debrief_log": ["debrief", "s_log.json", "--runs", "1", "--out", "d2"],
         "debrief_history": ["debrief", "s_history.json", "--runs", "1", "--out", "d3"],
@@ -257,6 +263,11 @@ def test_grids_and_sweeps_too_large_to_plan_are_refused_at_once(cases):
     assert not (cases[0] / "o6").exists() and not (cases[0] / "o7").exists()
 
 
+def test_a_sweep_that_cannot_be_resumed_or_remade_is_one_line(cases):
+    assert one_line(cases[1]["resume_other_seed"]) == "--resume refused: sweep holds a different sweep: --seed: the sweep has 0, this command gives 5"
+    assert one_line(cases[1]["from_sweep_far"]) == "sweep_far: --from-sweep: manifest.json is damaged (a field is missing or of the wrong type)"
+
+
 # ---------------------------------------------------------------- analyse: conditions are not Python
 @pytest.mark.parametrize(
     "name, out, words",
@@ -311,6 +322,12 @@ def test_a_damaged_save_is_refused_in_one_line_before_any_ai_game(cases, name, w
     line = one_line(cases[1][name])
     assert line.startswith(f"s_{name.removeprefix('debrief_')}.json: ") and words in line, line
     assert "playing" not in cases[1][name]["stderr"]
+
+
+def test_play_refuses_a_save_with_a_damaged_turn(cases):
+    pytest.importorskip("pygame")
+    assert one_line(cases[1]["play_history"]) == "s_history.json: the saved game is damaged: turn 1 has no usable issues"
+    assert not (cases[0] / "shot.png").exists()
 
 
 def test_debrief_of_a_game_with_overrides(cases):
