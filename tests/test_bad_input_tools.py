@@ -79,6 +79,7 @@ def cases(tmp_path_factory):
         "rec_month_outside.yaml": _record(GOOD_OUTCOME.replace("by: 2022-06", "by: 2030-01")),
         "rec_empty.yaml": "",
         "rec_good.yaml": _record(),
+        "rec_many_bad.yaml": _record("".join(GOOD_OUTCOME.replace("id: a", f"id: a{k}").replace("kind: binary", "kind: yesno") for k in range(30))),
         "design_passwd.csv": PASSWD,
         "design_huge_field.csv": "dynamics.tension_decay\n\"" + "x" * 200_000 + "\"\n",
         "design_many_bad.csv": "dynamics.tension_decay\n" + "".join(f"hot{k}\n" for k in range(30)),
@@ -215,6 +216,14 @@ def located(res: dict, file: str, path: str, words: str) -> None:
 )
 def test_a_bad_record_is_one_located_line(cases, name, file, path, words):
     located(cases[1][name], file, path, words)
+
+
+def test_many_problems_show_the_first_twenty_and_a_count(cases):
+    res = cases[1]["backtest_many_bad"]
+    lines = res["stderr"].splitlines()
+    assert res["code"] == 2 and "Traceback" not in res["stderr"] and len(lines) == 21, res["stderr"]
+    assert lines[0] == "rec_many_bad.yaml:5: outcomes[0].kind: must be 'binary' or 'level'"
+    assert lines[-1] == "rec_many_bad.yaml: and 10 more problems"
 
 
 def test_backtest_never_writes_into_a_folder_of_user_files(cases):

@@ -23,9 +23,18 @@ BASELINE = ROOT / "scenarios" / "baseline_2021.yaml"
 EXIT_USAGE = 2
 
 
+MAX_PROBLEMS_SHOWN = 20
+"""Problems of one file printed one per line; the rest are counted in one more line."""
+
+
 def _fail(problems: list[Problem]) -> None:
-    for p in problems:
+    """Print the problems of a file (at most :data:`MAX_PROBLEMS_SHOWN`, then a count); exit 2."""
+    for p in problems[:MAX_PROBLEMS_SHOWN]:
         click.echo(str(p), err=True)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        rest = problems[MAX_PROBLEMS_SHOWN:]
+        files = sorted({p.file for p in rest})
+        click.echo(f"{files[0] if len(files) == 1 else ', '.join(files)}: and {len(rest)} more problems", err=True)
     sys.exit(EXIT_USAGE)
 
 
