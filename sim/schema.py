@@ -274,7 +274,7 @@ class Beliefs(_Strict):
     """
 
     bloc_leader: dict[Ident, Ident] = Field(default_factory=dict)
-    leader_weight: Unit01 = Quantity(value=0.8)
+    leader_weight: Unit01 = Quantity(value=0.9)
 
 
 class Capital(_Strict):

@@ -36,7 +36,7 @@ actors:
     position: {ukr: 0, sanc: 0, staff: 0.4, iran: 0.2}
     salience: {ukr: 1, sanc: 0.8, staff: 0.5, iran: 0.3}
     threat: {USA: 0.8}
-    beliefs: {bloc_leader: {NATO: USA}, leader_weight: 0.8}
+    beliefs: {bloc_leader: {NATO: USA}, leader_weight: 0.8}  # 0.9 in the built-in scenarios
     coordination: {CHN: 0.5}
     red_lines:
       - issue: ukr
