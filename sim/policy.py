@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.actions import KIND_CODE
+from sim.phases import force
 
 REOPEN_COST = {1: 0.03, 2: 0.12}
 """Cost of reopening a suspended (1) or closed (2) channel, utility units; judgement (ours)."""
@@ -339,8 +340,6 @@ def force_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     a war is never started by the softmax's exploration). Needs the turn's challenges
     (``ctx.challenges``); off with ``dynamics.force.enabled: false``.
     """
-    from sim.phases import force
-
     ch = getattr(ctx, "challenges", None)
     if ctx.dyn["force.enabled"] <= 0 or ch is None:
         return []
