@@ -337,6 +337,8 @@ class GreatPowerModel(mesa.Model):
         per = self.perception
         # 2. decide
         ch = self.challenges()
+        if dyn["force.enabled"] > 0:  # this turn's misjudgements of the balance (sim.phases.force)
+            ch.misperception = dyn["force.misperception"] * rng.standard_normal((w.n, w.n))
         proposals = decide.ai_proposals(w, ch, self.ai_mask, ai.proposals_per_turn)
         decisions = decide.ai_actions(self.policy_view(ch), ai.actions_per_turn, self.temperature, rng, self.reasons)
         if self.reasons:

@@ -346,7 +346,7 @@ def force_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     mask = ctx.ai_mask if mask is None else mask
     w = ctx.world
     bv = force.bargaining_value(w, ctx.st, ch.score, w.m)
-    opt = force.options(w, ctx.st, ctx.sx.deciders, ch.forecast, ctx.salience_eff, bv, ctx.dyn, mask)
+    opt = force.options(w, ctx.st, ctx.sx.deciders, ch.forecast, ctx.salience_eff, bv, ctx.dyn, mask, misperception=ch.misperception)
     if len(opt.actor) == 0:
         return []
     return [_block(opt.actor, "use_force", opt.theatre, opt.target, opt.p, opt.eu_force - opt.eu_bargain, np.column_stack((opt.eu_force, -opt.eu_bargain, opt.p)))]
