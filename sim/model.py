@@ -41,7 +41,7 @@ from sim import policy
 from sim.actions import ANSWERS, Action
 from sim.agents import Bloc, StateActor
 from sim.channels import OPEN, STATUS_NAMES
-from sim.phases import act, bargain, collective, decide, events, military, perceive, update
+from sim.phases import act, bargain, collective, decide, events, force, military, perceive, update
 from sim.phases.decide import rnd as _r
 from sim.schema import EventSpec, Scenario, flatten_dynamics
 from sim.state import END_STATES, State, Turn
@@ -256,11 +256,12 @@ class GreatPowerModel(mesa.Model):
         if self.dyn["channels.consent"] > 0:  # a host's consent to reopening a channel it hosts
             for k in np.flatnonzero((w.ch_host == i) & (w.ch_sender != i) & (self.state.status != OPEN) & ~w.ch_event_only):
                 out.append(Action("open_channel", actor_id, channel=w.channel_ids[k]))
-        if self.dyn["force.enabled"] > 0:
-            for t in np.flatnonzero(w.present[i]):
-                for j in np.flatnonzero(w.present[:, t]):
-                    if j != i:
-                        out.append(Action("use_force", actor_id, target=w.actor_ids[j], theatre=w.theatre_ids[t]))
+        if self.dyn["force.enabled"] > 0:  # against any state present with it that has a say it wants changed
+            ch = self.challenges()
+            bv = force.bargaining_value(w, self.state, ch.score, w.m)
+            opt = force.options(w, self.state, self.structure.deciders, ch.forecast, self.perception.salience_eff, bv, self.dyn, only, every=True)
+            for j, t in sorted(zip(opt.target.tolist(), opt.theatre.tolist())):
+                out.append(Action("use_force", actor_id, target=w.actor_ids[j], theatre=w.theatre_ids[t]))
         eff, chan = perceive.routes(w, self.structure, self.perception.effectiveness)
         pos = self.state.position
         for k in range(w.m):
@@ -336,6 +337,8 @@ class GreatPowerModel(mesa.Model):
         per = self.perception
         # 2. decide
         ch = self.challenges()
+        if dyn["force.enabled"] > 0:  # this turn's misjudgements of the balance (sim.phases.force)
+            ch.misperception = dyn["force.misperception"] * rng.standard_normal((w.n, w.n))
         proposals = decide.ai_proposals(w, ch, self.ai_mask, ai.proposals_per_turn)
         decisions = decide.ai_actions(self.policy_view(ch), ai.actions_per_turn, self.temperature, rng, self.reasons)
         if self.reasons:

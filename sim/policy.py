@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.actions import KIND_CODE
+from sim.phases import force
 
 REOPEN_COST = {1: 0.03, 2: 0.12}
 """Cost of reopening a suspended (1) or closed (2) channel, utility units; judgement (ours)."""
@@ -339,15 +340,13 @@ def force_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     a war is never started by the softmax's exploration). Needs the turn's challenges
     (``ctx.challenges``); off with ``dynamics.force.enabled: false``.
     """
-    from sim.phases import force
-
     ch = getattr(ctx, "challenges", None)
     if ctx.dyn["force.enabled"] <= 0 or ch is None:
         return []
     mask = ctx.ai_mask if mask is None else mask
     w = ctx.world
     bv = force.bargaining_value(w, ctx.st, ch.score, w.m)
-    opt = force.options(w, ctx.st, ctx.sx.deciders, ch.forecast, ctx.salience_eff, bv, ctx.dyn, mask)
+    opt = force.options(w, ctx.st, ctx.sx.deciders, ch.forecast, ctx.salience_eff, bv, ctx.dyn, mask, misperception=ch.misperception)
     if len(opt.actor) == 0:
         return []
     return [_block(opt.actor, "use_force", opt.theatre, opt.target, opt.p, opt.eu_force - opt.eu_bargain, np.column_stack((opt.eu_force, -opt.eu_bargain, opt.p)))]

@@ -276,7 +276,7 @@ class Beliefs(_Strict):
     """
 
     bloc_leader: dict[Ident, Ident] = Field(default_factory=dict)
-    leader_weight: Unit01 = Quantity(value=0.8)
+    leader_weight: Unit01 = Quantity(value=0.9)
 
 
 class Capital(_Strict):
@@ -574,14 +574,17 @@ class ForceRules(_Strict):
             attacker expects to fight for the target (allies in a military bloc count fully).
         resist: the target resists (and the clash happens) unless its chance of holding out is
             below this, in [0, 1]; else it yields (coercion).
+        misperception: standard deviation, in probability units, of the attacker's error in
+            estimating its chance each turn (drawn per pair and turn); 0: perfect knowledge.
     """
 
     enabled: Switch = True
-    cost: Coefficient = Quantity(value=0.5)
+    cost: Coefficient = Quantity(value=0.7)
     military_cost: Coefficient = Quantity(value=0.5)
     sanctions_cost: Coefficient = Quantity(value=0.25)
     intervention: Unit01 = Quantity(value=0.1)
     resist: Unit01 = Quantity(value=0.05)
+    misperception: Unit01 = Quantity(value=0.05)
 
 
 class Dynamics(_Strict):

@@ -288,8 +288,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "F12", (31,), "A tacit Russia-China understanding in the UN Security Council.",
         "baseline", f12_iran_change, "change of UN-venue sanctions on Iran over the run",
-        "mean", ("below", 0.05), -1, ("dynamics.collective.veto=false",),
-        "the permanent members' veto in the Council (dynamics.collective.veto = false: a capability-weighted majority decides)",
+        "mean", ("below", 0.05), -1, ("dynamics.collective.veto=false", "actors.RUS.coordination.CHN=0", "actors.CHN.coordination.RUS=0"),
+        "the Council's veto and the tacit Russia-China coordination of votes (both off)",
     ),
     Claim(
         "F13", (31,), "The US wants to stop escalating with Russia because China is its main adversary.",

@@ -647,3 +647,30 @@ def test_datacollector_has_initial_row_plus_one_per_step(baseline):
     df = m.datacollector.get_model_vars_dataframe()
     assert len(df) == 4
     assert [row["turn"] for row in df["outcomes"]] == [0, 1, 2, 3]
+
+
+# --- a deliberate use of force (issue 8)
+def test_a_human_state_may_choose_force_and_the_run_ends_in_a_deliberate_clash(baseline):
+    m = GreatPowerModel(baseline, seed=3, humans=["RUS"])
+    act = next(a for a in m.legal_actions("RUS") if a.kind == "use_force" and a.target == "UKR")
+    m.submit("RUS", [act])
+    m.step()
+    rec = next(e for e in _events(m) if e["type"] == "force")
+    assert rec["actors"] == ["RUS", "UKR"] and rec["armed_clash"] and rec["cause"] == "deliberate"
+    assert m.end_state == "armed_clash" and not m.running
+    assert m.outcomes()["end_cause"] == "deliberate" and m.outcomes()["force"] == 1
+    assert _events(m)[-1] == {"type": "end", "state": "armed_clash", "cause": "deliberate"}
+
+
+def test_no_use_of_force_when_switched_off(baseline):
+    from sim.loader import read_file, read_source
+    from sim.sweep.overrides import apply, parse_value, resolve
+
+    src = read_source(read_file(BASELINE), str(BASELINE))
+    t = resolve("dynamics.force.enabled", baseline.model_dump())
+    sc = src.validate(apply(src.data, [(t, parse_value("false", t))]))
+    m = GreatPowerModel(sc, seed=3, humans=["RUS"])
+    assert not [a for a in m.legal_actions("RUS") if a.kind == "use_force"]
+    for _ in range(12):
+        m.step()
+    assert not [e for entry in m.log for e in entry["events"] if e["type"] == "force"]

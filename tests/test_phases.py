@@ -36,7 +36,7 @@ actors:
     position: {ukr: 0, sanc: 0, staff: 0.4, iran: 0.2}
     salience: {ukr: 1, sanc: 0.8, staff: 0.5, iran: 0.3}
     threat: {USA: 0.8}
-    beliefs: {bloc_leader: {NATO: USA}, leader_weight: 0.8}
+    beliefs: {bloc_leader: {NATO: USA}, leader_weight: 0.8}  # 0.9 in the built-in scenarios
     coordination: {CHN: 0.5}
     red_lines:
       - issue: ukr
@@ -480,6 +480,24 @@ def _force_terms(w, st, mu):
     return p, gain, loss, p * gain - (1 - p) * loss - cost
 
 
+def test_misperception_shifts_the_attackers_estimate_not_the_truth(world):
+    w = world
+    st, _, sx = fresh(w)
+    rus, ukr = ids(w, "RUS", "UKR")
+    mu = np.full(w.m, 0.4)
+    mu[issue(w, "ukr")] = 0.6
+    mask = np.zeros(w.n, bool)
+    mask[rus] = True
+    bv = np.zeros((w.n, w.m))
+    err = np.zeros((w.n, w.n))
+    err[rus, ukr] = 0.05
+    base = force.options(w, st, sx.deciders, mu, st.salience, bv, DYN, mask, every=True)
+    off = force.options(w, st, sx.deciders, mu, st.salience, bv, DYN, mask, every=True, misperception=err)
+    h = np.flatnonzero(base.target == ukr)[0]
+    assert off.p_true[h] == base.p[h] and off.p[h] == pytest.approx(min(1.0, base.p[h] + 0.05))
+    assert off.eu_force[h] > base.eu_force[h]  # an optimist expects more from force
+
+
 @pytest.mark.parametrize("bargain_value, offered", [(0.0, "if positive"), (10.0, False)])
 def test_force_is_weighed_against_bargaining(world, bargain_value, offered):
     w = world
@@ -518,7 +536,7 @@ def test_use_of_force_resisted_is_an_armed_clash(world, p, outcome):
     st, turn, sx = fresh(w)
     rus, ukr = ids(w, "RUS", "UKR")
     k = issue(w, "ukr")
-    force.use_force(w, st, turn, sx.deciders, DYN, rus, ukr, 0, {"eu_force": 0.3, "eu_bargain": 0.1, "p": p})
+    force.use_force(w, st, turn, sx.deciders, DYN, rus, ukr, 0, {"eu_force": 0.3, "eu_bargain": 0.1, "p": p, "p_true": p})
     rec = turn.events[-1]
     assert rec["type"] == "force" and rec["outcome"] == outcome
     if outcome == "armed_clash":

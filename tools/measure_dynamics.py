@@ -175,6 +175,11 @@ def summarise(name: str, runs: list[dict], turns: int) -> dict:
     out["conflicts_per_run"] = mean("conflicts")
     out["agreements_per_run"] = mean("agreements")
     out["rus_chn_patrols_per_year"] = mean("patrol:CHN-RUS") / years
+    out["rus_chn_patrols_per_year_of_run"] = float(np.mean([r.get("patrol:CHN-RUS", 0) / (r["end_turn"] / 12) for r in runs if r["end_turn"] > 0]))
+    out["conflicts_per_turn"] = float(np.sum([r["conflicts"] for r in runs]) / np.sum([r["end_turn"] for r in runs]))
+    out["agreements_per_turn"] = float(np.sum([r["agreements"] for r in runs]) / np.sum([r["end_turn"] for r in runs]))
+    out["gp_moves_per_turn"] = float(np.sum([r["big_moves"] for r in runs]) / np.sum([r["end_turn"] for r in runs]))
+    out["mean_turns"] = mean("end_turn")
     for p in ("TWN-USA", "GEO-USA", "UKR-USA"):
         out[f"patrols_{p}_per_run"] = mean(f"patrol:{p}")
     out["all_patrol_pairs"] = sorted({k for r in runs for k in r if k.startswith("patrol:")})

@@ -162,12 +162,12 @@ def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dic
         mask = np.zeros(w.n, bool)
         mask[i] = True
         bv = force.bargaining_value(w, st, ch.score, w.m)
-        opt = force.options(w, st, sx.deciders, ch.forecast, per.salience_eff, bv, dyn, mask, every=i in humans)
+        opt = force.options(w, st, sx.deciders, ch.forecast, per.salience_eff, bv, dyn, mask, every=i in humans, misperception=None if i in humans else ch.misperception)
         hit = np.flatnonzero((opt.target == j) & (opt.theatre == t))
         if not len(hit):
             return False  # no longer worth it (or impossible) after this turn's other actions
         r = int(hit[0])
-        terms = {"eu_force": float(opt.eu_force[r]), "eu_bargain": float(opt.eu_bargain[r]), "p": float(opt.p[r])}
+        terms = {"eu_force": float(opt.eu_force[r]), "eu_bargain": float(opt.eu_bargain[r]), "p": float(opt.p[r]), "p_true": float(opt.p_true[r])}
         return force.use_force(w, st, turn, sx.deciders, dyn, i, j, t, terms)
     if kind == "answer":
         for p in st.pending.get(a.actor, []):

@@ -75,6 +75,8 @@ class Challenges:
             expected utility and the route are positive, else 0.
         flat: (n, m * n) each proposer's scores above ``ai.proposal_cost`` (else 0).
         ranked: (n, r) the best cells of ``flat``, best first.
+        misperception: (n, n) this turn's errors of each state's estimate of its chance in a
+            use of force against each other (:mod:`sim.phases.force`), or ``None``.
     """
 
     eu: np.ndarray
@@ -85,6 +87,7 @@ class Challenges:
     score: np.ndarray
     flat: np.ndarray
     ranked: np.ndarray
+    misperception: np.ndarray | None = None
 
 
 def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t: float, endogenous_risk: bool, proposals_per_turn: int, proposal_cost: float = 0.0) -> Challenges:

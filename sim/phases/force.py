@@ -20,9 +20,12 @@ there: allies in a military bloc count fully, other states aligned with the side
 capability shares. The expected utility of bargaining on the same issues is the best score of a
 challenge i has on them (:mod:`sim.phases.decide`), after the deadlock memory, and 0 on an issue
 whose red line i holds crossed (talks have failed). Force is an option only where ``EU_force``
-exceeds it (never chosen below that, not even by exploration). The target resists unless its
-own chance ``1 - p`` is below ``force.resist``; then it yields (coercion). A resisted use of
-force is an armed clash: the run ends.
+exceeds it (never chosen below that, not even by exploration). The attacker does not know
+``p`` exactly: each turn its estimate is ``p + force.misperception x z`` (z a standard normal
+draw per pair, clipped to [0, 1]): wars begin when states misjudge the balance (Blainey, *The
+Causes of War*, 1973; Fearon, "Rationalist explanations for war", 1995, on private
+information). The target resists unless its true chance ``1 - p`` is below ``force.resist``;
+then it yields (coercion). A resisted use of force is an armed clash: the run ends.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class ForceOptions:
         eu_bargain: (N,) expected utility of bargaining on the same issues, >= 0.
         p: (N,) the attacker's chance of prevailing locally, in [0, 1].
         gain, loss, cost: (N,) the terms of ``eu_force``.
+        p_true: (N,) the true chance (``p`` is the attacker's estimate of it).
     """
 
     actor: np.ndarray
@@ -56,6 +60,7 @@ class ForceOptions:
     gain: np.ndarray
     loss: np.ndarray
     cost: np.ndarray
+    p_true: np.ndarray
 
 
 def stakes(w: World, deciders: np.ndarray) -> np.ndarray:
@@ -81,7 +86,7 @@ def local_strength(w: World, st: State, dyn: dict[str, float]) -> tuple[np.ndarr
     return S, commit[:, :, None] * S[:, None, :]
 
 
-def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, salience_eff: np.ndarray, bargain_value: np.ndarray, dyn: dict[str, float], mask: np.ndarray, every: bool = False) -> ForceOptions:
+def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, salience_eff: np.ndarray, bargain_value: np.ndarray, dyn: dict[str, float], mask: np.ndarray, every: bool = False, misperception: np.ndarray | None = None) -> ForceOptions:
     """Evaluate force for every ordered pair of states present together in a theatre.
 
     Args:
@@ -92,6 +97,9 @@ def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, sal
         mask: (n,) actors whose options to evaluate.
         every: keep every option with something at stake, not only those worth more than
             bargaining (a human's choice).
+        misperception: (n, n) the error of i's estimate of its chance against j this turn
+            (``force.misperception`` x a standard normal draw), or ``None`` for the true
+            chance; the estimate is clipped to [0, 1].
 
     Returns:
         The :class:`ForceOptions` with ``eu_force > eu_bargain`` (possibly none).
@@ -120,12 +128,13 @@ def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, sal
     if not ai_:
         z = np.zeros(0)
         zi = np.zeros(0, int)
-        return ForceOptions(zi, zi, zi, z, z, z, z, z, z)
+        return ForceOptions(zi, zi, zi, z, z, z, z, z, z, z)
     i, j, t = np.array(ai_), np.array(aj), np.array(at)
     side_i = S[i, t] + help_[:, i, t].sum(axis=0) - help_[j, i, t]
     side_j = S[j, t] + help_[:, j, t].sum(axis=0) - help_[i, j, t]
     tot = side_i + side_j
-    p = np.where(tot > 0, side_i / np.maximum(tot, 1e-12), 0.5)
+    p_true = np.where(tot > 0, side_i / np.maximum(tot, 1e-12), 0.5)
+    p = p_true if misperception is None else np.clip(p_true + misperception[i, j], 0.0, 1.0)
     friends_j = np.maximum(st.alignment[:, j] - np.maximum(st.alignment[:, i], 0.0), 0.0)  # (n, N)
     friends_j[i, np.arange(len(i))] = 0.0
     friends_j[j, np.arange(len(i))] = 0.0
@@ -133,7 +142,7 @@ def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, sal
     cost = dyn["force.cost"] * (1.0 - st.tension[i, j]) + dyn["force.military_cost"] * (1.0 - p) + dyn["force.sanctions_cost"] * reaction
     eu = p * gain[i, j] - (1.0 - p) * loss[i, j] - cost
     keep = (eu > bv[i, j]) | every
-    return ForceOptions(i[keep], j[keep], t[keep], eu[keep], bv[i, j][keep], p[keep], gain[i, j][keep], loss[i, j][keep], cost[keep])
+    return ForceOptions(i[keep], j[keep], t[keep], eu[keep], bv[i, j][keep], p[keep], gain[i, j][keep], loss[i, j][keep], cost[keep], p_true[keep])
 
 
 def bargaining_value(w: World, st: State, score: np.ndarray, m: int) -> np.ndarray:
@@ -154,7 +163,9 @@ def bargaining_value(w: World, st: State, score: np.ndarray, m: int) -> np.ndarr
 def use_force(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dict[str, float], i: int, j: int, t: int, terms: dict[str, float]) -> bool:
     """Carry out i's use of force against j in theatre t.
 
-    The target resists unless its chance ``1 - p`` is below ``force.resist``: an armed clash
+    ``terms`` holds ``eu_force``, ``eu_bargain``, ``p`` (the attacker's estimate of its chance)
+    and ``p_true`` (the true chance). The target resists unless its true chance ``1 - p_true``
+    is below ``force.resist``: an armed clash
     (the run ends, cause ``deliberate``; tension between them goes to 1 and rises by
     ``tension_crisis`` with the target's allies and aligned states). Otherwise it yields: its
     positions on the issues at stake move toward i's by at most ``talks.max_step``.
@@ -162,8 +173,8 @@ def use_force(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dict[s
     Returns:
         Whether anything happened (always true).
     """
-    p = terms["p"]
-    rec = {"type": "force", "actors": [w.actor_ids[i], w.actor_ids[j]], "theatre": w.theatre_ids[t], "eu_force": round(terms["eu_force"], 4), "eu_bargain": round(terms["eu_bargain"], 4), "p_win": round(p, 4)}
+    p = terms.get("p_true", terms["p"])
+    rec = {"type": "force", "actors": [w.actor_ids[i], w.actor_ids[j]], "theatre": w.theatre_ids[t], "eu_force": round(terms["eu_force"], 4), "eu_bargain": round(terms["eu_bargain"], 4), "p_win": round(p, 4), "p_estimated": round(terms["p"], 4)}
     st.totals["force"] = st.totals.get("force", 0) + 1
     if 1.0 - p >= dyn["force.resist"]:
         rec.update(outcome="armed_clash", armed_clash=True, cause="deliberate")
