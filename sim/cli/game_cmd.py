@@ -138,23 +138,9 @@ def _write_new(path: Path, text: str) -> None:
         FileExistsError: ``path`` exists.
         OSError: the folder cannot be written.
     """
-    from sim.files import temp_beside
+    from sim.files import write_text_atomic
 
-    fd, tmp = temp_beside(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise
-        except OSError:
-            with open(path, "x", encoding="utf-8") as f:
-                f.write(text)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    write_text_atomic(path, text, exclusive=True)
 
 
 # ---------------------------------------------------------------------------- debrief

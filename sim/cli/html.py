@@ -8,11 +8,10 @@ are not needed.
 
 from __future__ import annotations
 
-import os
 from html import escape
 from pathlib import Path
 
-from sim.files import temp_beside, write_text_atomic
+from sim.files import save_figure_atomic, write_text_atomic
 
 CSS = """
 body{font-family:Georgia,'DejaVu Serif',serif;font-size:12pt;line-height:1.45;max-width:52em;margin:2em auto;padding:0 1.2em;color:#111}
@@ -77,15 +76,7 @@ def save_figure(fig, path: Path) -> None:
     """Save a matplotlib figure as PNG atomically (temporary file, then rename) and close it."""
     import matplotlib.pyplot as plt
 
-    fd, tmp = temp_beside(path)
     try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=100)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        save_figure_atomic(fig, path, dpi=100)
     finally:
         plt.close(fig)

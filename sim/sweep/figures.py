@@ -125,20 +125,12 @@ def _wrap(text: str, width: int = 38) -> str:
 
 def _save(fig, path: Path) -> Path:
     """Save a figure as PNG atomically (a temporary name, then a rename) and close it."""
-    import os
 
     import matplotlib.pyplot as plt
 
-    from sim.files import temp_beside
+    from sim.files import save_figure_atomic
 
-    fd, tmp = temp_beside(path)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=DPI, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_figure_atomic(fig, path, dpi=DPI)
     if record is not None:
         record.append((Path(path), fig))
     plt.close(fig)

@@ -30,8 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sim.files import temp_beside as _mkstemp
-from sim.files import write_text_atomic
+from sim.files import replaced_atomically, write_text_atomic
 
 MANIFEST = "manifest.json"
 JOURNAL = "journal.jsonl"
@@ -112,16 +111,8 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 def write_parquet_atomic(path: Path, table: pa.Table) -> None:
     """Write one Parquet file under a temporary name, flush it to disk and rename it into place."""
-    fd, tmp = _mkstemp(path)
-    os.close(fd)
-    try:
+    with replaced_atomically(path) as tmp:
         pq.write_table(table, tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -377,47 +368,41 @@ class Store:
                     owner[rid] = i
         ids = sorted(owner)
         spans = {i: (min(e["runs"]), max(e["runs"])) for i, e in enumerate(entries) if e.get(part_key) and e["runs"]}
-        fd, tmp = _mkstemp(dest)
-        os.close(fd)
         writer: pq.ParquetWriter | None = None
         n = 0
-        try:
-            for start in range(0, len(ids), COMPACT_BLOCK):
-                block = ids[start : start + COMPACT_BLOCK]
-                lo, hi = block[0], block[-1]
-                tables = []
-                for i, (a, b) in spans.items():
-                    if b < lo or a > hi:
-                        continue
-                    mine = [r for r in block if owner[r] == i]
-                    if not mine:
-                        continue
-                    path = self.dir / entries[i][part_key]
-                    try:
-                        t = pq.read_table(path, filters=[("run_id", ">=", lo), ("run_id", "<=", hi)])
-                    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-                        raise StoreError(f"{path}: cannot read this part file ({type(exc).__name__}); delete the sweep folder and run the sweep again") from None
-                    t = t.filter(pc.is_in(t["run_id"], value_set=pa.array(mine, pa.int64())))
-                    tables.append(conform(t, schema))
-                t = pa.concat_tables(tables).sort_by([(c, "ascending") for c in sort])
+        with replaced_atomically(dest) as tmp:
+            try:
+                for start in range(0, len(ids), COMPACT_BLOCK):
+                    block = ids[start : start + COMPACT_BLOCK]
+                    lo, hi = block[0], block[-1]
+                    tables = []
+                    for i, (a, b) in spans.items():
+                        if b < lo or a > hi:
+                            continue
+                        mine = [r for r in block if owner[r] == i]
+                        if not mine:
+                            continue
+                        path = self.dir / entries[i][part_key]
+                        try:
+                            t = pq.read_table(path, filters=[("run_id", ">=", lo), ("run_id", "<=", hi)])
+                        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+                            raise StoreError(f"{path}: cannot read this part file ({type(exc).__name__}); delete the sweep folder and run the sweep again") from None
+                        t = t.filter(pc.is_in(t["run_id"], value_set=pa.array(mine, pa.int64())))
+                        tables.append(conform(t, schema))
+                    t = pa.concat_tables(tables).sort_by([(c, "ascending") for c in sort])
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, schema)
+                    writer.write_table(t)
+                    n += t.num_rows
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, schema)
-                writer.write_table(t)
-                n += t.num_rows
-            if writer is None:
-                empty = pa.table({c: pa.array([], pa.int64()) for c in sort})
-                pq.write_table(empty, tmp)
-            else:
-                writer.close()
-                writer = None
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            if writer is not None:
-                writer.close()
-            Path(tmp).unlink(missing_ok=True)
-            raise
+                    empty = pa.table({c: pa.array([], pa.int64()) for c in sort})
+                    pq.write_table(empty, tmp)
+                else:
+                    writer.close()
+                    writer = None
+            finally:
+                if writer is not None:
+                    writer.close()
         return n
 
     def compact(self, per_turn: bool) -> int:
@@ -475,27 +460,19 @@ class Store:
             pf = pq.ParquetFile(src)
             names = pf.schema_arrow.names
             keys = [c for c in ids if c in names] + [c for c in names if c.startswith("param.")]
-            fd, tmp = _mkstemp(dest)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                    first = True
-                    for batch in pf.iter_batches(batch_size=COMPACT_BLOCK):
-                        df = batch.to_pandas()
-                        values = [c for c in df.columns if c not in keys]
-                        long = df.melt(id_vars=keys, value_vars=values, var_name="outcome", value_name="raw")
-                        numeric = pd_to_numeric(long["raw"])
-                        long["value"] = numeric
-                        long["level"] = long["raw"].where(numeric.isna() & long["raw"].notna(), None)
-                        long = long.drop(columns="raw")
-                        long["seed"] = long["seed"].astype("uint64") if "seed" in long else None
-                        long.to_csv(f, index=False, header=first)
-                        first = False
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, dest)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with replaced_atomically(dest) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+                first = True
+                for batch in pf.iter_batches(batch_size=COMPACT_BLOCK):
+                    df = batch.to_pandas()
+                    values = [c for c in df.columns if c not in keys]
+                    long = df.melt(id_vars=keys, value_vars=values, var_name="outcome", value_name="raw")
+                    numeric = pd_to_numeric(long["raw"])
+                    long["value"] = numeric
+                    long["level"] = long["raw"].where(numeric.isna() & long["raw"].notna(), None)
+                    long = long.drop(columns="raw")
+                    long["seed"] = long["seed"].astype("uint64") if "seed" in long else None
+                    long.to_csv(f, index=False, header=first)
+                    first = False
             written.append(dest)
         return written
 

@@ -9,7 +9,6 @@ seeds (common random numbers). The baseline's runs also give the backtest's ense
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -141,20 +140,14 @@ def plot_study(study: Study, out_dir: Path, start: str = "2021-10") -> list[tupl
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.files import temp_beside
+    from sim.files import save_figure_atomic
 
     written = []
 
     def save(fig, name: str, caption: str) -> None:
         path = out_dir / name
-        fd, tmp = temp_beside(path)
-        os.close(fd)
         try:
-            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            save_figure_atomic(fig, path, dpi=110, bbox_inches="tight", metadata={"Software": None})
         finally:
             plt.close(fig)
         written.append((name, caption))

@@ -50,7 +50,7 @@ from pygame_gui.elements import (
 )
 from pygame_gui.windows import UIConfirmationDialog, UIFileDialog, UIMessageWindow
 
-from sim.files import temp_beside
+from sim.files import replaced_atomically
 from sim.ui import logtext, theme
 from sim.ui import save as saves
 from sim.ui.controller import ACTION_GROUPS, GameController
@@ -1689,14 +1689,7 @@ class App:
         self.draw()
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = temp_beside(target)  # write beside, then rename: never half a picture
-        os.close(fd)
-        os.replace(tmp, tmp + ".png")  # pygame picks the format from the name
-        tmp += ".png"
-        try:
+        # written beside, then renamed: never half a picture (pygame picks the format from the name)
+        with replaced_atomically(target, suffix=".png") as tmp:
             pygame.image.save(self.screen, tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return path
