@@ -44,11 +44,57 @@ def cases(tmp_path_factory):
         jobs[f"match_{k}"] = ["validate", f"match_{k}.yaml"]
     (d / "match_good.yaml").write_text(minimal + "outcomes:\n  - {id: a, kind: event_count, event: staff, match: {kind: expel, by: RUS}}\n")
     jobs["match_good"] = ["validate", "match_good.yaml"]
+    _saves(d, jobs)
     batch = [{"name": k, "cwd": str(d), "args": v, "phase": 0} for k, v in jobs.items()]
     (d / "cases.json").write_text(json.dumps(batch))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "COLUMNS": "200"}
     subprocess.run([sys.executable, str(REPO / "tests" / "cli_batch.py"), str(d / "cases.json"), str(d / "results.json")], check=True, timeout=600, env=env, cwd=d)
     return d, json.loads((d / "results.json").read_text())
+
+
+def _saves(d: Path, jobs: dict[str, list[str]]) -> None:
+    """Saves of the minimal scenario that no longer fit it, each for its own reason."""
+    from sim.loader import load_scenario
+    from sim.model import GreatPowerModel
+    from sim.ui import save as saves
+
+    sv = d / "saves"
+    sv.mkdir()
+    (sv / "minimal.yaml").write_text(MINIMAL.read_text())
+    (sv / "old.yaml").write_text(MINIMAL.read_text())
+    sc = load_scenario(sv / "minimal.yaml")
+    model = GreatPowerModel(sc, seed=7, turns=2)
+    history = [json.loads(json.dumps(model.snapshot()))]
+    while model.running:
+        model.step()
+        history.append(json.loads(json.dumps(model.snapshot())))
+    base = saves.make_save(scenario=sc, scenario_path="minimal.yaml", model_state=model.to_state(), snapshots=history, humans=[], ui={"seed": 7})
+
+    def write(name: str, **change) -> None:
+        doc = json.loads(json.dumps(base))
+        for k, v in change.items():
+            if v is None:
+                del doc[k]
+            else:
+                doc[k] = v
+        (sv / name).write_text(json.dumps(doc))
+
+    write("good.json")
+    # the user edited the scenario after saving (the file given on the command line differs)
+    (sv / "edited.yaml").write_text(MINIMAL.read_text().replace("size: 0.1", "size: 0.2"))
+    write("content.json")
+    # the scenario is the same but the program's schema was another when saved (an older program)
+    write("schema.json", scenario_hash="1" * 64, scenario_schema="2" * 64)
+    # a save from before the two hashes, its scenario file untouched since (an older program)
+    write("old.json", scenario_hash="1" * 64, scenario_schema=None, scenario_content=None, scenario_path="old.yaml")
+    os.utime(sv / "old.yaml", (1_500_000_000, 1_500_000_000))
+    write("v1.json", save_version=1)
+    shot = ["--screenshot", "shot.png"]
+    jobs["save_good"] = ["play", "saves/minimal.yaml", "--load", "saves/good.json", *shot]
+    jobs["save_content"] = ["play", "saves/edited.yaml", "--load", "saves/content.json", *shot]
+    jobs["save_schema"] = ["debrief", "saves/schema.json", "--runs", "1", "--out", "d1"]
+    jobs["save_old"] = ["play", "--load", "saves/old.json", *shot]
+    jobs["save_v1"] = ["debrief", "saves/v1.json", "--runs", "1", "--out", "d2"]
 
 
 def one_line(res: dict) -> str:
@@ -101,3 +147,28 @@ def test_every_field_the_turn_log_writes_is_known_to_the_match_check():
                 assert isinstance(value, bool), (ev["type"], key, value)
             seen += 1
     assert seen > 100
+
+
+# ---------------------------------------------------------------- 2. a save that no longer fits
+def test_a_save_that_fits_its_scenario_loads(cases):
+    _, results = cases
+    assert results["save_good"]["code"] == 0, results["save_good"]
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("save_content", "the scenario 'Minimal' (saves/edited.yaml) is not the one this save was made with: its content hash is "),
+        ("save_schema", "the scenario 'Minimal' is unchanged, but this program's scenario schema is not the one the save was made with"),
+        ("save_old", "the scenario file has not been modified since the save, so this program's scenario schema most likely changed"),
+        ("save_v1", "is a save of version 1; this program reads version 2 (saves are not converted)"),
+    ],
+)
+def test_a_save_that_no_longer_fits_says_what_changed_and_what_to_do(cases, name, words):
+    _, results = cases
+    line = one_line(results[name])
+    assert words in line, line
+    assert "differs (" not in line, line
+    assert "or start a new game" in line, line
+    if name in ("save_schema", "save_old", "save_v1"):
+        assert "program version that" in line, line

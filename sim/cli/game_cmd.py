@@ -186,11 +186,7 @@ def debrief(save: str, runs: int, seed: int, scenario_path: str | None, out: str
     try:
         data = saves.read_save(save)
         sc, path = saves.scenario_of(data, save, scenario_path, how="debrief SAVE --scenario SCENARIO")
-        if data["scenario_hash"] != saves.scenario_hash(sc):
-            raise saves.SaveError(
-                f"this save belongs to scenario '{data.get('scenario_name', '?')}' as it was when saved; "
-                f"{path} differs (changed since, or another scenario); give the right one with --scenario"
-            )
+        saves.check_scenario(data, sc, path, how="debrief SAVE --scenario SCENARIO")
         model, _ = saves.restore(data, sc, GreatPowerModel)
     except saves.SaveError as exc:
         _fail(f"{save}: {exc}")

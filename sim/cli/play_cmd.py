@@ -131,6 +131,7 @@ def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_pat
         try:
             data = saves.read_save(load_path)
             sc, path = saves.scenario_of(data, load_path, scenario)
+            saves.check_scenario(data, sc, path)
             ctrl = GameController.from_save(data, sc, path)
         except saves.SaveError as exc:
             click.echo(f"{load_path}: {exc}", err=True)
