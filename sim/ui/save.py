@@ -18,6 +18,7 @@ message says what is wrong in words a seminar instructor can act on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -57,6 +58,7 @@ def scenario_content_hash(scenario) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
 def schema_hash() -> str:
     """SHA-256 of this program's scenario schema (its JSON Schema: fields, types, defaults)."""
     from sim.schema import Scenario
@@ -93,16 +95,20 @@ def check_scenario(data: dict, scenario, path: str | os.PathLike | None = None, 
         if saved_content != now_content:
             raise SaveError(
                 f"the scenario '{scenario.name}'{where} is not the one this save was made with: its content "
-                f"hash is {now_content[:12]}, the save's {saved_content[:12]} (the file, or a file it extends, was "
+                f"differs (hash {now_content[:12]}, the save's {saved_content[:12]}: the file, or a file it extends, was "
                 f"changed, or it is another scenario); give the scenario as it was ({how}), or start a new game"
             )
         if saved_schema != now_schema:
             raise SaveError(
-                f"the scenario '{name}' is unchanged, but this program's scenario schema is not the one the save "
+                f"the scenario '{name}' is unchanged, but this program's scenario schema differs from the one the save "
                 f"was made with (schema {now_schema[:12]}, the save's {saved_schema[:12]}: fields or defaults changed "
                 "since), so the game cannot continue exactly; load it with the program version that saved it, "
                 "or start a new game"
             )
+        raise SaveError(
+            "the save's scenario hash differs from that of its scenario, whose content and schema hashes match "
+            "the save's: the save was edited or is damaged; load an undamaged copy, or start a new game"
+        )
     stale = ""
     saved_at = data.get("saved_at")
     if path is not None and isinstance(saved_at, str):
@@ -117,7 +123,7 @@ def check_scenario(data: dict, scenario, path: str | os.PathLike | None = None, 
             else:
                 stale = ": the scenario file has not been modified since the save, so this program's scenario schema most likely changed (fields or defaults)"
     raise SaveError(
-        f"the scenario '{scenario.name}'{where} no longer matches this save of '{name}' (an older save, which does not "
+        f"the scenario '{scenario.name}'{where} differs from the one this save of '{name}' was made with (an older save, which does not "
         f"record whether the scenario's content or this program's scenario schema changed){stale}; give the scenario "
         f"as it was ({how}), load the save with the program version that made it, or start a new game"
     )
