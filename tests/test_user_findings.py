@@ -45,6 +45,11 @@ def cases(tmp_path_factory):
     (d / "match_good.yaml").write_text(minimal + "outcomes:\n  - {id: a, kind: event_count, event: staff, match: {kind: expel, by: RUS}}\n")
     jobs["match_good"] = ["validate", "match_good.yaml"]
     _saves(d, jobs)
+    (d / "a").mkdir()
+    (d / "b").mkdir()
+    (d / "a" / "base.yaml").write_text(minimal)
+    (d / "a" / "derived.yaml").write_text("extends: base.yaml\nturns: 4\n")
+    jobs["new_from_derived"] = ["new", "b/copy", "--from", "a/derived.yaml"]
     batch = [{"name": k, "cwd": str(d), "args": v, "phase": 0} for k, v in jobs.items()]
     (d / "cases.json").write_text(json.dumps(batch))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "COLUMNS": "200"}
@@ -172,3 +177,17 @@ def test_a_save_that_no_longer_fits_says_what_changed_and_what_to_do(cases, name
     assert "or start a new game" in line, line
     if name in ("save_schema", "save_old", "save_v1"):
         assert "program version that" in line, line
+
+
+# ---------------------------------------------------------------- 3. new --from a derived scenario
+def test_new_from_a_scenario_with_extends_into_another_folder_writes_a_scenario_that_loads(cases):
+    from sim.loader import load_scenario
+
+    d, results = cases
+    res = results["new_from_derived"]
+    assert res["code"] == 0, res
+    assert "extends ../a/base.yaml" in res["stdout"], res["stdout"]
+    written = d / "b" / "copy.yaml"
+    sc = load_scenario(written)
+    assert sc.name == "Copy" and sc.turns == 4  # its own name, the derived file's turns
+    assert set(sc.actors) == set(load_scenario(d / "a" / "base.yaml").actors)  # and the base's world

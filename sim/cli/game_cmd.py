@@ -11,6 +11,7 @@ Heavy libraries (matplotlib) are imported inside the commands.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -81,7 +82,8 @@ def briefing(scenario: str, team: str | None, out: str) -> None:
 def new(name: str, template: str | None) -> None:
     """Start a new scenario file from the tutorial (never overwrites a file).
 
-    NAME is a plain name (letters, digits, _ and -): the file is scenarios/NAME.yaml (NAME.yaml
+    With --from SCENARIO, an 'extends:' in it is rewritten to point to the same base from the
+    new file's folder. NAME is a plain name (letters, digits, _ and -): the file is scenarios/NAME.yaml (NAME.yaml
     where there is no scenarios folder). A NAME with a folder or ending in .yaml is the path.
     """
     src = Path(template) if template else TUTORIAL
@@ -102,7 +104,7 @@ def new(name: str, template: str | None) -> None:
         _fail(f"{path}: the folder {path.parent} does not exist")
     if os.path.lexists(path):
         _fail(f"{path}: already exists; choose another name (new never overwrites a file)")
-    from sim.loader import ScenarioError, read_file
+    from sim.loader import ScenarioError, parse_scenario, read_file
 
     try:
         text = read_file(src)
@@ -111,6 +113,16 @@ def new(name: str, template: str | None) -> None:
     _load(str(src))  # the template must be a valid scenario
     title = stem.replace("_", " ").replace("-", " ").strip().capitalize()
     text, count = re.subn(r'(?m)^name:.*$', f'name: "{title}"', text, count=1)
+    base = _extends_of(text)
+    if base is not None:
+        # the base is found relative to the scenario's own folder: point to it from the new file's
+        target = Path(os.path.relpath((src.parent / base).resolve(), path.parent.resolve())).as_posix()
+        text, moved = re.subn(r"(?m)^extends[ \t]*:.*$", lambda _: f"extends: {json.dumps(target)}", text, count=1)
+        if moved == 0:
+            _fail(f"{src}: its 'extends' is not on a line of its own ('extends: FILE'), so it cannot be pointed to from {path.parent}")
+        if count == 0:  # a derived scenario may take its name from the base: give it its own
+            text = re.sub(r"(?m)^extends[ \t]*:.*$", lambda m: f'{m.group(0)}\nname: "{title}"', text, count=1)
+            count = 1
     if count == 0:
         _fail(f"{src}: no top-level 'name:' line to replace")
     header = (
@@ -119,13 +131,27 @@ def new(name: str, template: str | None) -> None:
         f"# Check it with: python run.py validate {path}\n"
     )
     try:
+        parse_scenario(header + text, str(path))  # what is written must load (extends and all)
+    except ScenarioError as exc:
+        _fail(f"{path}: not written: the new scenario would not load: {exc.problems[0]}")
+    try:
         _write_new(path, header + text)
     except FileExistsError:
         _fail(f"{path}: already exists; choose another name (new never overwrites a file)")
     except OSError as exc:
         _fail(f"{path}: cannot write: {exc.strerror or exc}")
     _load(str(path))
-    click.echo(f"wrote {path} (from {src.name}); edit it, then: python run.py validate {path}")
+    via = f"; extends {target}" if base is not None else ""
+    click.echo(f"wrote {path} (from {src.name}{via}); edit it, then: python run.py validate {path}")
+
+
+def _extends_of(text: str) -> str | None:
+    """The ``extends`` file name of a valid scenario's text (``None`` if it extends none)."""
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe", pure=True).load(text)
+    ref = data.get("extends") if isinstance(data, dict) else None
+    return ref if isinstance(ref, str) else None
 
 
 def _write_new(path: Path, text: str) -> None:
