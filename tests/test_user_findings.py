@@ -50,7 +50,12 @@ def cases(tmp_path_factory):
     (d / "a" / "base.yaml").write_text(minimal)
     (d / "a" / "derived.yaml").write_text("extends: base.yaml\nturns: 4\n")
     jobs["new_from_derived"] = ["new", "b/copy", "--from", "a/derived.yaml"]
+    counted = "outcomes:\n  - {id: scheduled_expulsions, kind: event_count, event: event, match: {kind: expulsion}}\n  - {id: tense, kind: threshold, column: tension.RUS-USA, above: 0.01}\n"
+    (d / "counted.yaml").write_text(minimal + counted)  # one scheduled expulsion a run: a count that is 1 in every run
+    jobs["sweep_counted"] = ["sweep", "counted.yaml", "--runs", "3", "--turns", "4", "--workers", "1", "--out", "sw"]
+    later = {"report_counted": ["report", "sw", "--out", "rep"]}
     batch = [{"name": k, "cwd": str(d), "args": v, "phase": 0} for k, v in jobs.items()]
+    batch += [{"name": k, "cwd": str(d), "args": v, "phase": 1} for k, v in later.items()]
     (d / "cases.json").write_text(json.dumps(batch))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "COLUMNS": "200"}
     subprocess.run([sys.executable, str(REPO / "tests" / "cli_batch.py"), str(d / "cases.json"), str(d / "results.json")], check=True, timeout=600, env=env, cwd=d)
@@ -191,3 +196,21 @@ def test_new_from_a_scenario_with_extends_into_another_folder_writes_a_scenario_
     sc = load_scenario(written)
     assert sc.name == "Copy" and sc.turns == 4  # its own name, the derived file's turns
     assert set(sc.actors) == set(load_scenario(d / "a" / "base.yaml").actors)  # and the base's world
+
+
+# ---------------------------------------------------------------- 4. counts are counts, 0/1 outcomes shares
+def test_a_count_outcome_is_a_mean_count_and_a_threshold_outcome_a_share_in_summary_and_report(cases):
+    d, results = cases
+    assert results["sweep_counted"]["code"] == 0, results["sweep_counted"]
+    assert results["report_counted"]["code"] == 0, results["report_counted"]
+    printed = {ln.split()[0]: ln.split(None, 1)[1] for ln in results["sweep_counted"]["stdout"].splitlines() if ln.startswith("  outcome.")}
+    assert printed["outcome.scheduled_expulsions"] == "1.00 per run [1.00, 1.00]", printed  # was "100.0% [43.9, 100.0]"
+    assert printed["outcome.tense"].startswith("100.0% ["), printed
+    report = (d / "rep" / "report.md").read_text()
+    assert "| outcome.scheduled_expulsions | 1.00 per run [1.00, 1.00] |" in report
+    assert "| outcome.tense | 100.0% [" in report
+    import pandas as pd
+
+    summary = pd.read_csv(d / "rep" / "summary.csv").set_index("outcome")
+    assert summary.loc["outcome.scheduled_expulsions", "kind"] == "count"
+    assert summary.loc["outcome.tense", "kind"] == "frequency"

@@ -117,10 +117,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _print_summary(out: str, axes: list[str]) -> None:
+def _print_summary(out: str, axes: list[str], outcome_specs: list[dict] | None = None) -> None:
     import pandas as pd
 
-    from sim.sweep.summary import point_labels, summarize, summary_lines
+    from sim.sweep.summary import outcome_kinds, point_labels, summarize, summary_lines
 
     runs = pd.read_parquet(f"{out}/runs.parquet")
     if runs.empty:
@@ -132,7 +132,7 @@ def _print_summary(out: str, axes: list[str]) -> None:
         title = f"Sweep summary ({len(runs)} runs at {len(labels)} points, pooled; per point: run.py report {out})"
         labels = {0: "all runs"}
         runs = pooled
-    for line in summary_lines(summarize(runs), labels, title=title):
+    for line in summary_lines(summarize(runs, outcome_kinds(outcome_specs)), labels, title=title):
         click.echo(line)
 
 
@@ -210,7 +210,7 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
     if result.status == "error":
         click.echo(f"error: {result.message} ({result.done} of {result.n_runs} runs saved)", err=True)
         sys.exit(EXIT_FAILURES)
-    _print_summary(out, [a.target.path for a in plan.grid.axes])
+    _print_summary(out, [a.target.path for a in plan.grid.axes], plan.outcome_specs)
     rate = f", {result.runs_per_second:.1f} runs/s" if result.ran else ""
     click.echo(f"{result.done} of {result.n_runs} runs in {out}/runs.parquet ({result.ran} this session in {result.seconds:.1f} s{rate})", err=True)
     if result.failed:

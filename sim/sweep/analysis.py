@@ -35,8 +35,9 @@ from sim.sweep.report import REPORT_MARKER, ReportError, SweepResults, load_resu
 from sim.sweep.summary import (
     END_STATES,
     constant_outcomes,
-    is_binary,
+    is_share,
     main_outcomes,
+    outcome_kinds,
     t_half_width,
     wilson,
 )
@@ -141,7 +142,7 @@ def design_matrix(res: SweepResults) -> tuple[dict, np.ndarray, str]:
     return {"num_vars": len(axes), "names": list(axes), "bounds": bounds}, np.column_stack(cols), "grid" if not design else design["method"]
 
 
-def convergence(runs: pd.DataFrame, outcomes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def convergence(runs: pd.DataFrame, outcomes: list[str], kinds: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Width of each outcome's 95% interval against runs per point, and the runs needed.
 
     For n = 2, 4, 8, ... up to the runs per point (and that number itself), the runs with index
@@ -149,6 +150,12 @@ def convergence(runs: pd.DataFrame, outcomes: list[str]) -> tuple[pd.DataFrame, 
     half-width over the points is kept. With N runs and widest half-width w, the runs at which the
     half-width falls to a tenth of the spread s between the points' means is about
     ``N (w / (s / 10))^2`` (intervals shrink as 1 / sqrt(n)).
+
+    Args:
+        runs: the ``runs.parquet`` table.
+        outcomes: the outcomes (columns, or ``end_state=X``).
+        kinds: the scenario's outcome kinds (:func:`~sim.sweep.summary.outcome_kinds`): which
+            outcomes are shares (:func:`~sim.sweep.summary.is_share`).
 
     Returns:
         ``(curve, needed)``: ``curve`` has ``outcome``, ``runs``, ``half_width``; ``needed`` has
@@ -160,7 +167,7 @@ def convergence(runs: pd.DataFrame, outcomes: list[str]) -> tuple[pd.DataFrame, 
     rows, need = [], []
     for o in outcomes:
         y = value_of(runs, o)
-        share = o.startswith("end_state=") or is_binary(y)
+        share = is_share(o, y, kinds)
         for n in steps:
             sel = runs["run"] < n
             widest = 0.0
@@ -420,7 +427,7 @@ def analyse(results_dir: str | Path, method: str | None = None, outcome: str | l
     dest = Path(out) if out else res.dir / ANALYSIS_DIR
     _prepare(dest)
     seed = int(res.manifest.get("master_seed", 0))
-    curve, needed = convergence(res.runs, outcomes)
+    curve, needed = convergence(res.runs, outcomes, outcome_kinds(res.manifest.get("outcomes")))
     files: list[Path] = []
     from sim.files import write_text_atomic
 
