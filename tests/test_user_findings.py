@@ -53,7 +53,11 @@ def cases(tmp_path_factory):
     counted = "outcomes:\n  - {id: scheduled_expulsions, kind: event_count, event: event, match: {kind: expulsion}}\n  - {id: tense, kind: threshold, column: tension.RUS-USA, above: 0.01}\n"
     (d / "counted.yaml").write_text(minimal + counted)  # one scheduled expulsion a run: a count that is 1 in every run
     jobs["sweep_counted"] = ["sweep", "counted.yaml", "--runs", "3", "--turns", "4", "--workers", "1", "--out", "sw"]
-    later = {"report_counted": ["report", "sw", "--out", "rep"]}
+    jobs["sweep_small_grid"] = ["sweep", "minimal.yaml", "--runs", "3", "--turns", "2", "--workers", "1", "--grid", "dynamics.tension_decay=0.05,0.1", "--out", "sw2"]
+    later = {
+        "report_counted": ["report", "sw", "--out", "rep"],
+        "cart_no_rule": ["analyse", "sw2", "--method", "cart", "--condition", "run == 0", "--out", "an"],
+    }
     batch = [{"name": k, "cwd": str(d), "args": v, "phase": 0} for k, v in jobs.items()]
     batch += [{"name": k, "cwd": str(d), "args": v, "phase": 1} for k, v in later.items()]
     (d / "cases.json").write_text(json.dumps(batch))
@@ -214,3 +218,16 @@ def test_a_count_outcome_is_a_mean_count_and_a_threshold_outcome_a_share_in_summ
     summary = pd.read_csv(d / "rep" / "summary.csv").set_index("outcome")
     assert summary.loc["outcome.scheduled_expulsions", "kind"] == "count"
     assert summary.loc["outcome.tense", "kind"] == "frequency"
+
+
+# ---------------------------------------------------------------- 5. scenario discovery without a rule
+def test_cart_that_finds_no_rule_says_so_and_why(cases):
+    d, results = cases
+    res = results["cart_no_rule"]
+    assert res["code"] == 0, res
+    lines = res["stdout"].splitlines()
+    assert lines[0] == "method: cart"
+    assert lines[1].startswith("  no rule found: the tree has one leaf: no split of dynamics.tension_decay separates"), lines
+    assert "6 runs are too few to split into two leaves" in lines[1]
+    assert "note: 2 of 6 runs meet run == 0 (33.3%)" in lines
+    assert "no rule found: the tree has one leaf" in (d / "an" / "notes.txt").read_text()

@@ -261,12 +261,15 @@ def analyse(results: str, method: str | None, outcome: tuple[str, ...], conditio
     if res.method in ("cart", "prim"):
         for _, r in res.table.head(8).iterrows():
             click.echo(f"  {r['rule']}: {r['runs']} runs, coverage {100 * r['coverage']:.0f}%, density {100 * r['density']:.0f}%")
+        if res.table.empty:
+            click.echo(f"  no rule found: {res.no_rule or 'no parameter range where more runs meet the condition'}")
     else:
         key = "mu_star" if res.method == "morris" else ("ST" if "ST" in res.table else "S1")
         for o, g in res.table.groupby("outcome", sort=False):
             top = g.sort_values(key, ascending=False).head(3)
             click.echo(f"  {o}: " + ", ".join(f"{p} {v:.3g}" for p, v in zip(top["parameter"], top[key])))
     for n in res.notes:
-        click.echo(f"note: {n}")
+        if not (res.no_rule and n.endswith(res.no_rule)):  # shown above
+            click.echo(f"note: {n}")
     for f in res.files:
         click.echo(str(f))
