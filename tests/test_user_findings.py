@@ -54,6 +54,21 @@ def cases(tmp_path_factory):
     (d / "counted.yaml").write_text(minimal + counted)  # one scheduled expulsion a run: a count that is 1 in every run
     jobs["sweep_counted"] = ["sweep", "counted.yaml", "--runs", "3", "--turns", "4", "--workers", "1", "--out", "sw"]
     jobs["sweep_small_grid"] = ["sweep", "minimal.yaml", "--runs", "3", "--turns", "2", "--workers", "1", "--grid", "dynamics.tension_decay=0.05,0.1", "--out", "sw2"]
+    M = str(2**64 - 1)
+    record = str(REPO / "validation" / "record_2021_2024.yaml")
+    seeded = {
+        "run": ["run", "minimal.yaml", "-q", "--turns", "1"],
+        "play": ["play", "minimal.yaml", "--screenshot", "seed_shot.png"],
+        "sweep": ["sweep", "minimal.yaml", "--runs", "1", "--turns", "1", "--workers", "1", "--out", "SWEEP"],
+        "validity": ["validity", "--seeds", "2", "--no-backtest", "--doc", "v.md", "--out", "v"],
+        "backtest": ["backtest", "--record", record, "--runs", "1", "--workers", "1", "--out", "BT"],
+        "debrief": ["debrief", "saves/good.json", "--runs", "1", "--out", "DB"],
+    }
+    for cmd, args in seeded.items():
+        for tag, value in (("over", str(2**64)), ("negative", "-1"), ("text", "seven")):
+            jobs[f"seed_{tag}_{cmd}"] = [*(a.replace("SWEEP", "s_" + tag).replace("BT", "b_" + tag).replace("DB", "d_" + tag) for a in args), "--seed", value]
+        if cmd != "validity":  # the largest seed is accepted (validity: the same type, not run here for time)
+            jobs[f"seed_max_{cmd}"] = [*(a.replace("SWEEP", "s_max").replace("BT", "b_max").replace("DB", "d_max") for a in args), "--seed", M]
     later = {
         "report_counted": ["report", "sw", "--out", "rep"],
         "cart_no_rule": ["analyse", "sw2", "--method", "cart", "--condition", "run == 0", "--out", "an"],
@@ -231,3 +246,22 @@ def test_cart_that_finds_no_rule_says_so_and_why(cases):
     assert "6 runs are too few to split into two leaves" in lines[1]
     assert "note: 2 of 6 runs meet run == 0 (33.3%)" in lines
     assert "no rule found: the tree has one leaf" in (d / "an" / "notes.txt").read_text()
+
+
+# ---------------------------------------------------------------- 6. one seed range for every command
+SEEDED = ("run", "play", "sweep", "validity", "backtest", "debrief")
+
+
+@pytest.mark.parametrize("cmd", SEEDED)
+@pytest.mark.parametrize("tag, value", [("over", str(2**64)), ("negative", "-1"), ("text", "seven")])
+def test_every_command_refuses_a_seed_outside_0_to_2_64_minus_1_with_the_same_message(cases, cmd, tag, value):
+    _, results = cases
+    line = one_line(results[f"seed_{tag}_{cmd}"])
+    assert line == f"run.py {cmd}: Invalid value for '--seed': {value} is not a seed: a seed is a whole number from 0 to 2**64-1 (18446744073709551615) (see run.py {cmd} --help)"
+
+
+@pytest.mark.parametrize("cmd", [c for c in SEEDED if c != "validity"])
+def test_every_command_accepts_the_largest_seed(cases, cmd):
+    _, results = cases
+    res = results[f"seed_max_{cmd}"]
+    assert res["code"] == 0, res

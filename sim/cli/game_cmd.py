@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.main import EXIT_USAGE, ROOT, _load, main, require_extra
+from sim.cli.main import EXIT_USAGE, ROOT, SEED, _load, main, require_extra
 
 BRIEFING_MARKER = ".greatpower-briefing"
 DEBRIEF_MARKER = ".greatpower-debrief"
@@ -187,7 +187,7 @@ def _write_new(path: Path, text: str) -> None:
 @main.command()
 @click.argument("save", type=click.Path(dir_okay=False))
 @click.option("--runs", type=click.IntRange(1, 1000), default=20, show_default=True, help="All-AI games of the same scenario to compare with.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Master seed of the AI games (each game's seed is spawned from it).")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Master seed of the AI games, 0 to 2**64-1 (each game's seed is spawned from it).")
 @click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), help="The save's scenario file, if it was moved.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the report (created if missing).")
 def debrief(save: str, runs: int, seed: int, scenario_path: str | None, out: str) -> None:

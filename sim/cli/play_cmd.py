@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.main import EXIT_USAGE, SEED_MAX, main, require_extra, setup_from_options
+from sim.cli.main import EXIT_USAGE, SEED, main, require_extra, setup_from_options
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -37,7 +37,7 @@ def _parse_size(text: str) -> tuple[int, int]:
 )
 @click.option(
     "--seed",
-    type=click.IntRange(0, SEED_MAX),
+    type=SEED,
     default=7,
     show_default=True,
     help="Seed of the model's generators, 0 to 2**64-1.",

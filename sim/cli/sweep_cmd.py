@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from sim.cli.main import EXIT_USAGE, _fail, main, require_extra
+from sim.cli.main import EXIT_USAGE, SEED, _fail, main, require_extra
 from sim.loader import ScenarioError
 
 EXIT_FAILURES = 1
@@ -139,7 +139,7 @@ def _print_summary(out: str, axes: list[str], outcome_specs: list[dict] | None =
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--runs", type=click.IntRange(min=1), required=True, help="Runs per point (with --resume, a larger number adds runs to the sweep).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Master seed; each run's seed comes from numpy SeedSequence(SEED).spawn.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Master seed, 0 to 2**64-1; each run's seed comes from numpy SeedSequence(SEED).spawn.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one number for every run, e.g. actors.USA.threat.CHN=0.5 or dynamics.tension_decay=0.1. Repeatable.")
 @click.option("--grid", "grids", multiple=True, metavar="PATH=V1,V2,...", help="A grid axis, e.g. actors.USA.threat.CHN=0.5,0.7,0.9. Repeatable: the grid is the product of the axes; each grid point gets --runs runs.")
 @click.option("--range", "ranges", multiple=True, metavar="PATH=LO:HI", help="A variable of a sampled design, e.g. ai.temperature=0.02:0.1 (needs --sample). Repeatable.")
