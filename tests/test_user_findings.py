@@ -69,6 +69,7 @@ def cases(tmp_path_factory):
             jobs[f"seed_{tag}_{cmd}"] = [*(a.replace("SWEEP", "s_" + tag).replace("BT", "b_" + tag).replace("DB", "d_" + tag) for a in args), "--seed", value]
         if cmd != "validity":  # the largest seed is accepted (validity: the same type, not run here for time)
             jobs[f"seed_max_{cmd}"] = [*(a.replace("SWEEP", "s_max").replace("BT", "b_max").replace("DB", "d_max") for a in args), "--seed", M]
+    jobs["briefing_rus"] = ["briefing", str(REPO / "scenarios" / "baseline_2021.yaml"), "--team", "RUS", "--out", "br"]
     later = {
         "report_counted": ["report", "sw", "--out", "rep"],
         "cart_no_rule": ["analyse", "sw2", "--method", "cart", "--condition", "run == 0", "--out", "an"],
@@ -265,3 +266,41 @@ def test_every_command_accepts_the_largest_seed(cases, cmd):
     _, results = cases
     res = results[f"seed_max_{cmd}"]
     assert res["code"] == 0, res
+
+
+# ---------------------------------------------------------------- 7. each interest cites its own lines
+def _cited(source: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\bL(\d+)\b", source)}
+
+
+def test_the_russian_briefing_cites_for_each_interest_the_lines_behind_it(cases):
+    from sim.briefing import briefing
+    from sim.loader import load_scenario
+
+    d, results = cases
+    interests = {i["issue"]: i["source"] for i in briefing(load_scenario(REPO / "scenarios" / "baseline_2021.yaml"), "RUS")["interests"]}
+    assert _cited(interests["nato_ukraine"]) == {21} and _cited(interests["nato_georgia"]) == {21}  # the red lines
+    assert _cited(interests["embassy_staffing"]) == {35}  # the staff cuts
+    assert _cited(interests["iran_sanctions"]) == {17, 31}  # Iran; the Security Council
+    assert _cited(interests["indo_pacific_alignment"]) == {23, 29}  # AUKUS; siding with Beijing
+    assert all(src.startswith("interview L") for src in interests.values())
+    assert results["briefing_rus"]["code"] == 0, results["briefing_rus"]
+    html = (d / "br" / "team_RUS.html").read_text()
+    assert "interview L35 (staff on both sides needed for a real dialogue)" in html
+    assert "interview L17 (Iran), L31 (tacit understanding with China in the Security Council)" in html
+
+
+def test_no_team_in_a_built_in_scenario_cites_the_same_lines_for_every_interest():
+    from sim.briefing import briefing
+    from sim.loader import load_scenario
+    from sim.schema import playable_ids
+
+    checked = 0
+    for f in sorted((REPO / "scenarios").glob("*.yaml")):
+        sc = load_scenario(f)
+        for team in playable_ids(sc):
+            cited = [frozenset(_cited(i["source"])) for i in briefing(sc, team)["interests"]]
+            with_lines = [c for c in cited if c]
+            assert len(with_lines) < 3 or len(set(with_lines)) > 1, (f.name, team, sorted(with_lines[0]))
+            checked += 1
+    assert checked >= 10
