@@ -808,7 +808,9 @@ class OutcomeSpec(_Strict):
         when: ``any`` or ``final`` (``threshold`` only).
         event: a turn-log event type of :data:`LOG_EVENT_TYPES` (``event_count`` only).
         between: two actor or bloc ids, or none.
-        match: event fields and the values they must have.
+        match: event fields and the values they must have; the cross-reference check refuses a
+            field the event type does not have, a value it never takes, an unknown id and a
+            list field (:data:`LOG_EVENT_FIELDS`).
     """
 
     id: Ident
@@ -1246,7 +1248,8 @@ def _match_problems(event: str, fields: dict[str, str | tuple[str, ...]], key: s
     Args:
         event: the outcome's event type.
         fields: :data:`LOG_EVENT_FIELDS` of that type.
-        key, value: one entry of the outcome's ``match``.
+        key: a field name of the outcome's ``match``.
+        value: the value it asks for.
         pools: the scenario's ids by kind (``actor``, ``bloc``, ``actor or bloc``, ``issue``,
             ``channel``, ``theatre``).
     """

@@ -116,7 +116,11 @@ def new(name: str, template: str | None) -> None:
     base = _extends_of(text)
     if base is not None:
         # the base is found relative to the scenario's own folder: point to it from the new file's
-        target = Path(os.path.relpath((src.parent / base).resolve(), path.parent.resolve())).as_posix()
+        found = (src.parent / base).resolve()
+        try:
+            target = Path(os.path.relpath(found, path.parent.resolve())).as_posix()
+        except ValueError:  # another drive (Windows): no relative path
+            target = found.as_posix()
         text, moved = re.subn(r"(?m)^extends[ \t]*:.*$", lambda _: f"extends: {json.dumps(target)}", text, count=1)
         if moved == 0:
             _fail(f"{src}: its 'extends' is not on a line of its own ('extends: FILE'), so it cannot be pointed to from {path.parent}")

@@ -215,6 +215,7 @@ class SeedType(click.ParamType):
     name = "seed"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        """The seed as an int; a value outside [0, 2**64-1] or not a whole number fails."""
         if isinstance(value, int) and not isinstance(value, bool):
             n = value
         else:

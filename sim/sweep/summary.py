@@ -40,8 +40,12 @@ def is_binary(x: pd.Series) -> bool:
 
 
 def outcome_kinds(specs: list[dict] | None) -> dict[str, str]:
-    """``{"outcome.<id>": kind}`` of the scenario's outcomes as a sweep's manifest keeps them
-    (``manifest["outcomes"]``, :attr:`SweepPlan.outcome_specs`)."""
+    """``{"outcome.<id>": kind}`` of the scenario's outcomes.
+
+    Args:
+        specs: the outcomes as a sweep's manifest keeps them (``manifest["outcomes"]``,
+            :attr:`~sim.sweep.plan.SweepPlan.outcome_specs`); ``None`` for none.
+    """
     return {f"outcome.{o['id']}": str(o.get("kind")) for o in specs or [] if isinstance(o, dict) and "id" in o}
 
 
