@@ -107,7 +107,8 @@ def check_scenario(data: dict, scenario, path: str | os.PathLike | None = None, 
             )
         raise SaveError(
             "the save's scenario hash differs from that of its scenario, whose content and schema hashes match "
-            "the save's: the save was edited or is damaged; load an undamaged copy, or start a new game"
+            "the save's: the save was edited or is damaged (or this program reads scenarios differently); "
+            "load an undamaged copy, load it with the program version that saved it, or start a new game"
         )
     stale = ""
     saved_at = data.get("saved_at")
