@@ -82,9 +82,10 @@ def briefing(scenario: str, team: str | None, out: str) -> None:
 def new(name: str, template: str | None) -> None:
     """Start a new scenario file from the tutorial (never overwrites a file).
 
-    With --from SCENARIO, an 'extends:' in it is rewritten to point to the same base from the
-    new file's folder. NAME is a plain name (letters, digits, _ and -): the file is scenarios/NAME.yaml (NAME.yaml
+    NAME is a plain name (letters, digits, _ and -): the file is scenarios/NAME.yaml (NAME.yaml
     where there is no scenarios folder). A NAME with a folder or ending in .yaml is the path.
+    With --from SCENARIO, an 'extends:' in it is rewritten to point to the same base from the
+    new file's folder.
     """
     src = Path(template) if template else TUTORIAL
     if name.endswith(("/", os.sep)) or Path(name).is_dir():
