@@ -4,6 +4,7 @@ A save is one JSON object::
 
     {"format": "greatpower-save", "save_version": 2,
      "scenario_hash": "<sha256 of the validated scenario>", "scenario_path": "...",
+     "scenario_content": "<sha256 of what its files set>", "scenario_schema": "<sha256 of the schema>",
      "scenario_name": "...", "humans": ["RUS", ...], "saved_at": "2021-...Z",
      "overrides": {"dynamics.tension_decay": 0.1, ...},   # play --set, applied again on load
      "model": GreatPowerModel.to_state(),
