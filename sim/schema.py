@@ -727,6 +727,61 @@ OUTCOME_COUNTERS = ("incidents", "crises", "agreements", "conflicts", "expulsion
 LOG_EVENT_TYPES = ("decision", "proposal", "incident", "channel", "staff", "issue", "vote", "motion", "accession", "red_line", "patrol", "event")
 """Turn-log event types an ``event_count`` outcome may count (see the README's turn log table)."""
 
+_STATUSES = ("open", "suspended", "closed")
+LOG_EVENT_FIELDS: dict[str, dict[str, str | tuple[str, ...]]] = {
+    "decision": {"actor": "actor", "action": "text", "score": "number", "done": "bool", "human": "bool", "spec": "list", "alternatives": "list", "terms": "list", "explored": "list"},
+    "proposal": {
+        "from": "actor",
+        "to": "actor or bloc",
+        "issue": "issue",
+        "outcome": ("compromise", "capitulation", "conflict", "stalemate", "agreement", "rejected", "no channel", "awaiting answer"),
+        "moved": "number",
+        "channel": "channel",
+        "rule": ("consensus", "majority", "leader"),
+        "holds": "bool",
+        "position": "list",
+    },
+    "incident": {"theatre": "theatre", "deconfliction": "number", "crisis": "bool", "armed_clash": "bool", "cause": ("escalated",), "actors": "list"},
+    "channel": {"channel": "channel", "by": "actor", "from": _STATUSES, "to": _STATUSES, "for": "bloc", "consent": "actor or bloc"},
+    "staff": {"channel": "channel", "by": "actor", "kind": ("expel", "restore_staff"), "persons": "number", "staff": "number"},
+    "issue": {"issue": "issue", "from": "number", "to": "number"},
+    "vote": {"bloc": "bloc", "candidate": "actor", "issue": "issue", "from": "number", "to_level": "number", "passed": "bool", "yes": "list", "no": "list", "veto": "list"},
+    "motion": {"bloc": "bloc", "candidate": "actor", "issue": "issue"},
+    "accession": {"bloc": "bloc", "member": "actor"},
+    "red_line": {
+        "actor": "actor",
+        "issue": "issue",
+        "trigger": ("crossed", "event"),
+        "direction": ("above", "below"),
+        "threshold": "number",
+        "state": "number",
+        "note": "text",
+        "source": "text",
+        "response": "list",
+    },
+    "patrol": {"theatre": "theatre", "actors": "list"},
+    "event": {
+        "kind": tuple(EventKind.__args__),
+        "text": "text",
+        "source": "text",
+        "actor": "actor",
+        "channel": "channel",
+        "theatre": "theatre",
+        "issue": "issue",
+        "status": _STATUSES,
+        "staff": "number",
+        "level": "number",
+        "position": "number",
+        "actors": "list",
+    },
+}
+"""Fields of each turn-log event type that an ``event_count`` outcome's ``match`` may name, with
+what each holds: an id (``actor``, ``bloc``, ``actor or bloc``, ``issue``, ``channel``,
+``theatre``), ``bool``, ``number``, ``text``, the tuple of its possible values, or ``list`` (a
+list or mapping, which a single value never equals: ``between`` selects by the actors involved).
+Written from the records the phases log (``sim/phases/*.py``, the README's turn log table);
+``tests/test_user_findings.py`` checks it against the events of real runs."""
+
 
 class OutcomeSpec(_Strict):
     """An outcome of the scenario's own, computed for every run of a sweep (a ``runs.parquet`` column
@@ -753,7 +808,9 @@ class OutcomeSpec(_Strict):
         when: ``any`` or ``final`` (``threshold`` only).
         event: a turn-log event type of :data:`LOG_EVENT_TYPES` (``event_count`` only).
         between: two actor or bloc ids, or none.
-        match: event fields and the values they must have.
+        match: event fields and the values they must have; the cross-reference check refuses a
+            field the event type does not have, a value it never takes, an unknown id and a
+            list field (:data:`LOG_EVENT_FIELDS`).
     """
 
     id: Ident
@@ -1177,7 +1234,52 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
                 out += [((*p, side), m) for side, m in _threshold_problems(oc)]
         for j, a in enumerate(oc.between):
             need((*p, "between", j), a, both, "actor or bloc")
+        if oc.event is not None:
+            pools = {"actor": actors, "bloc": blocs, "actor or bloc": both, "issue": issues, "channel": channels, "theatre": theatres}
+            fields = LOG_EVENT_FIELDS.get(oc.event, {})
+            for key, value in oc.match.items():
+                out += [((*p, "match", key), m) for m in _match_problems(oc.event, fields, key, value, pools)]
     return out
+
+
+def _match_problems(event: str, fields: dict[str, str | tuple[str, ...]], key: str, value: Any, pools: dict[str, set[str]]) -> list[str]:
+    """Why ``match: {key: value}`` can never hold for a turn-log event of type ``event`` (empty when it can).
+
+    Args:
+        event: the outcome's event type.
+        fields: :data:`LOG_EVENT_FIELDS` of that type.
+        key: a field name of the outcome's ``match``.
+        value: the value it asks for.
+        pools: the scenario's ids by kind (``actor``, ``bloc``, ``actor or bloc``, ``issue``,
+            ``channel``, ``theatre``).
+    """
+    what = fields.get(key)
+    if key == "type":
+        return ["the event type is given by 'event', not by match"]
+    if what is None:
+        return [f"'{event}' events have no field '{key}' (fields: {', '.join(sorted(k for k, v in fields.items() if v != 'list'))})"]
+    if what == "list":
+        return [f"'{key}' of '{event}' events is a list, which no single value equals; select by the actors involved with 'between'"]
+    shown = f"{type(value).__name__} {value!r}"
+    if isinstance(what, tuple):
+        if value not in what:
+            return [f"'{key}' of '{event}' events is one of {', '.join(what)}, not {shown}"]
+        return []
+    if what == "bool":
+        return [] if isinstance(value, bool) else [f"'{key}' of '{event}' events is true or false, not {shown}"]
+    if what == "number":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return [] if ok else [f"'{key}' of '{event}' events is a number, not {shown}"]
+    if not isinstance(value, str):
+        return [f"'{key}' of '{event}' events is {'a text' if what == 'text' else 'an id'}, not {shown}"]
+    pool = pools.get(what)
+    if pool is not None and value not in pool:
+        import difflib
+
+        close = difflib.get_close_matches(value, sorted(pool), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(sorted(pool)[:20]) + (f", ... ({len(pool)} in all)" if len(pool) > 20 else "")
+        return [f"'{key}' of '{event}' events is {'an' if what[0] in 'aei' else 'a'} {what}: unknown {what} '{value}' ({hint})"]
+    return []
 
 
 def _threshold_problems(oc: OutcomeSpec) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.main import EXIT_USAGE, _fail, main
+from sim.cli.main import EXIT_USAGE, SEED, _fail, main
 from sim.loader import ScenarioError
 
 BACKTEST_MARKER = ".greatpower-backtest"
@@ -110,7 +110,7 @@ def compute(scenario_path: str, sc, src, start: dict, runs: int, seed: int, work
 @click.argument("scenario", required=False)
 @click.option("--record", "record", required=True, type=click.Path(), help="The record of what happened (YAML).")
 @click.option("--runs", type=click.IntRange(1, 100_000), default=200, show_default=True, help="Runs in the ensemble.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Master seed (runs' seeds are its SeedSequence children).")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Master seed, 0 to 2**64-1 (runs' seeds are its SeedSequence children).")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="Worker processes (default: the CPUs available).")
 @click.option("--out", type=click.Path(file_okay=False), help="Also write backtest.md and backtest.json to this folder.")
 def backtest(scenario: str | None, record: str, runs: int, seed: int, workers: int | None, out: str | None) -> None:

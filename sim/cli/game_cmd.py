@@ -11,6 +11,7 @@ Heavy libraries (matplotlib) are imported inside the commands.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.main import EXIT_USAGE, ROOT, _load, main, require_extra
+from sim.cli.main import EXIT_USAGE, ROOT, SEED, _load, main, require_extra
 
 BRIEFING_MARKER = ".greatpower-briefing"
 DEBRIEF_MARKER = ".greatpower-debrief"
@@ -83,6 +84,8 @@ def new(name: str, template: str | None) -> None:
 
     NAME is a plain name (letters, digits, _ and -): the file is scenarios/NAME.yaml (NAME.yaml
     where there is no scenarios folder). A NAME with a folder or ending in .yaml is the path.
+    With --from SCENARIO, an 'extends:' in it is rewritten to point to the same base from the
+    new file's folder.
     """
     src = Path(template) if template else TUTORIAL
     if name.endswith(("/", os.sep)) or Path(name).is_dir():
@@ -102,7 +105,7 @@ def new(name: str, template: str | None) -> None:
         _fail(f"{path}: the folder {path.parent} does not exist")
     if os.path.lexists(path):
         _fail(f"{path}: already exists; choose another name (new never overwrites a file)")
-    from sim.loader import ScenarioError, read_file
+    from sim.loader import ScenarioError, parse_scenario, read_file
 
     try:
         text = read_file(src)
@@ -111,6 +114,20 @@ def new(name: str, template: str | None) -> None:
     _load(str(src))  # the template must be a valid scenario
     title = stem.replace("_", " ").replace("-", " ").strip().capitalize()
     text, count = re.subn(r'(?m)^name:.*$', f'name: "{title}"', text, count=1)
+    base = _extends_of(text)
+    if base is not None:
+        # the base is found relative to the scenario's own folder: point to it from the new file's
+        found = (src.parent / base).resolve()
+        try:
+            target = Path(os.path.relpath(found, path.parent.resolve())).as_posix()
+        except ValueError:  # another drive (Windows): no relative path
+            target = found.as_posix()
+        text, moved = re.subn(r"(?m)^extends[ \t]*:.*$", lambda _: f"extends: {json.dumps(target)}", text, count=1)
+        if moved == 0:
+            _fail(f"{src}: its 'extends' is not on a line of its own ('extends: FILE'), so it cannot be pointed to from {path.parent}")
+        if count == 0:  # a derived scenario may take its name from the base: give it its own
+            text = re.sub(r"(?m)^extends[ \t]*:.*$", lambda m: f'{m.group(0)}\nname: "{title}"', text, count=1)
+            count = 1
     if count == 0:
         _fail(f"{src}: no top-level 'name:' line to replace")
     header = (
@@ -119,13 +136,27 @@ def new(name: str, template: str | None) -> None:
         f"# Check it with: python run.py validate {path}\n"
     )
     try:
+        parse_scenario(header + text, str(path))  # what is written must load (extends and all)
+    except ScenarioError as exc:
+        _fail(f"{path}: not written: the new scenario would not load: {exc.problems[0]}")
+    try:
         _write_new(path, header + text)
     except FileExistsError:
         _fail(f"{path}: already exists; choose another name (new never overwrites a file)")
     except OSError as exc:
         _fail(f"{path}: cannot write: {exc.strerror or exc}")
     _load(str(path))
-    click.echo(f"wrote {path} (from {src.name}); edit it, then: python run.py validate {path}")
+    via = f"; extends {target}" if base is not None else ""
+    click.echo(f"wrote {path} (from {src.name}{via}); edit it, then: python run.py validate {path}")
+
+
+def _extends_of(text: str) -> str | None:
+    """The ``extends`` file name of a valid scenario's text (``None`` if it extends none)."""
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe", pure=True).load(text)
+    ref = data.get("extends") if isinstance(data, dict) else None
+    return ref if isinstance(ref, str) else None
 
 
 def _write_new(path: Path, text: str) -> None:
@@ -147,7 +178,7 @@ def _write_new(path: Path, text: str) -> None:
 @main.command()
 @click.argument("save", type=click.Path(dir_okay=False))
 @click.option("--runs", type=click.IntRange(1, 1000), default=20, show_default=True, help="All-AI games of the same scenario to compare with.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Master seed of the AI games (each game's seed is spawned from it).")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Master seed of the AI games, 0 to 2**64-1 (each game's seed is spawned from it).")
 @click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), help="The save's scenario file, if it was moved.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the report (created if missing).")
 def debrief(save: str, runs: int, seed: int, scenario_path: str | None, out: str) -> None:
@@ -172,11 +203,7 @@ def debrief(save: str, runs: int, seed: int, scenario_path: str | None, out: str
     try:
         data = saves.read_save(save)
         sc, path = saves.scenario_of(data, save, scenario_path, how="debrief SAVE --scenario SCENARIO")
-        if data["scenario_hash"] != saves.scenario_hash(sc):
-            raise saves.SaveError(
-                f"this save belongs to scenario '{data.get('scenario_name', '?')}' as it was when saved; "
-                f"{path} differs (changed since, or another scenario); give the right one with --scenario"
-            )
+        saves.check_scenario(data, sc, path, how="debrief SAVE --scenario SCENARIO")
         model, _ = saves.restore(data, sc, GreatPowerModel)
     except saves.SaveError as exc:
         _fail(f"{save}: {exc}")

@@ -204,6 +204,34 @@ SEED_MAX = 2**64 - 1
 """Largest seed: a sweep's run seeds are 64-bit (:func:`sim.sweep.plan.seed_int`)."""
 
 
+class SeedType(click.ParamType):
+    """A seed or master seed: a whole number from 0 to :data:`SEED_MAX` (the model's range).
+
+    Every command's ``--seed`` (``run``, ``play``, ``sweep``, ``validity``, ``backtest``,
+    ``debrief``) takes this type, so all accept the same range and refuse a value outside it
+    with the same message.
+    """
+
+    name = "seed"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        """The seed as an int; a value outside [0, 2**64-1] or not a whole number fails."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            n = value
+        else:
+            try:
+                n = int(str(value).strip(), 10)
+            except ValueError:
+                n = -1
+        if not 0 <= n <= SEED_MAX:
+            shown = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
+            self.fail(f"{shown} is not a seed: a seed is a whole number from 0 to 2**64-1 ({SEED_MAX})", param, ctx)
+        return n
+
+
+SEED = SeedType()
+
+
 def _usage(*messages: str) -> None:
     """One line per problem on stderr, exit status 2, no traceback."""
     for m in messages:
@@ -334,7 +362,7 @@ def load_with_overrides(path: str, sets: tuple[str, ...] | list[str], expect: tu
 
 @main.command()
 @click.argument("scenario", required=False)
-@click.option("--seed", type=click.IntRange(0, SEED_MAX), default=7, show_default=True, help="Seed of the model's generators, 0 to 2**64-1 (a sweep's seed column).")
+@click.option("--seed", type=SEED, default=7, show_default=True, help="Seed of the model's generators, 0 to 2**64-1 (a sweep's seed column).")
 @click.option("--turns", type=click.IntRange(1, 600), help="Turns to run (default: the scenario's).")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one value, as sweep --set does, e.g. dynamics.tension_decay=0.1. Repeatable.")
 @click.option("--from-sweep", "from_sweep", metavar="DIR", help="Make one run of the sweep in DIR again (its scenario, overrides, seed and turns); needs --run-id.")

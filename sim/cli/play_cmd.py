@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.main import EXIT_USAGE, SEED_MAX, main, require_extra, setup_from_options
+from sim.cli.main import EXIT_USAGE, SEED, main, require_extra, setup_from_options
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -37,7 +37,7 @@ def _parse_size(text: str) -> tuple[int, int]:
 )
 @click.option(
     "--seed",
-    type=click.IntRange(0, SEED_MAX),
+    type=SEED,
     default=7,
     show_default=True,
     help="Seed of the model's generators, 0 to 2**64-1.",
@@ -131,6 +131,7 @@ def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_pat
         try:
             data = saves.read_save(load_path)
             sc, path = saves.scenario_of(data, load_path, scenario)
+            saves.check_scenario(data, sc, path)
             ctrl = GameController.from_save(data, sc, path)
         except saves.SaveError as exc:
             click.echo(f"{load_path}: {exc}", err=True)

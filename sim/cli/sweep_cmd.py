@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from sim.cli.main import EXIT_USAGE, _fail, main, require_extra
+from sim.cli.main import EXIT_USAGE, SEED, _fail, main, require_extra
 from sim.loader import ScenarioError
 
 EXIT_FAILURES = 1
@@ -117,10 +117,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _print_summary(out: str, axes: list[str]) -> None:
+def _print_summary(out: str, axes: list[str], outcome_specs: list[dict] | None = None) -> None:
     import pandas as pd
 
-    from sim.sweep.summary import point_labels, summarize, summary_lines
+    from sim.sweep.summary import outcome_kinds, point_labels, summarize, summary_lines
 
     runs = pd.read_parquet(f"{out}/runs.parquet")
     if runs.empty:
@@ -132,14 +132,14 @@ def _print_summary(out: str, axes: list[str]) -> None:
         title = f"Sweep summary ({len(runs)} runs at {len(labels)} points, pooled; per point: run.py report {out})"
         labels = {0: "all runs"}
         runs = pooled
-    for line in summary_lines(summarize(runs), labels, title=title):
+    for line in summary_lines(summarize(runs, outcome_kinds(outcome_specs)), labels, title=title):
         click.echo(line)
 
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--runs", type=click.IntRange(min=1), required=True, help="Runs per point (with --resume, a larger number adds runs to the sweep).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Master seed; each run's seed comes from numpy SeedSequence(SEED).spawn.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Master seed, 0 to 2**64-1; each run's seed comes from numpy SeedSequence(SEED).spawn.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE", help="Override one number for every run, e.g. actors.USA.threat.CHN=0.5 or dynamics.tension_decay=0.1. Repeatable.")
 @click.option("--grid", "grids", multiple=True, metavar="PATH=V1,V2,...", help="A grid axis, e.g. actors.USA.threat.CHN=0.5,0.7,0.9. Repeatable: the grid is the product of the axes; each grid point gets --runs runs.")
 @click.option("--range", "ranges", multiple=True, metavar="PATH=LO:HI", help="A variable of a sampled design, e.g. ai.temperature=0.02:0.1 (needs --sample). Repeatable.")
@@ -210,7 +210,7 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
     if result.status == "error":
         click.echo(f"error: {result.message} ({result.done} of {result.n_runs} runs saved)", err=True)
         sys.exit(EXIT_FAILURES)
-    _print_summary(out, [a.target.path for a in plan.grid.axes])
+    _print_summary(out, [a.target.path for a in plan.grid.axes], plan.outcome_specs)
     rate = f", {result.runs_per_second:.1f} runs/s" if result.ran else ""
     click.echo(f"{result.done} of {result.n_runs} runs in {out}/runs.parquet ({result.ran} this session in {result.seconds:.1f} s{rate})", err=True)
     if result.failed:
@@ -261,12 +261,15 @@ def analyse(results: str, method: str | None, outcome: tuple[str, ...], conditio
     if res.method in ("cart", "prim"):
         for _, r in res.table.head(8).iterrows():
             click.echo(f"  {r['rule']}: {r['runs']} runs, coverage {100 * r['coverage']:.0f}%, density {100 * r['density']:.0f}%")
+        if res.table.empty:
+            click.echo(f"  no rule found: {res.no_rule or 'no parameter range where more runs meet the condition'}")
     else:
         key = "mu_star" if res.method == "morris" else ("ST" if "ST" in res.table else "S1")
         for o, g in res.table.groupby("outcome", sort=False):
             top = g.sort_values(key, ascending=False).head(3)
             click.echo(f"  {o}: " + ", ".join(f"{p} {v:.3g}" for p, v in zip(top["parameter"], top[key])))
     for n in res.notes:
-        click.echo(f"note: {n}")
+        if not (res.no_rule and n.endswith(res.no_rule)):  # shown above
+            click.echo(f"note: {n}")
     for f in res.files:
         click.echo(str(f))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.main import EXIT_USAGE, ROOT, _fail, main, require_extra
+from sim.cli.main import EXIT_USAGE, ROOT, SEED, _fail, main, require_extra
 from sim.loader import ScenarioError
 
 DEFAULT_RECORD = ROOT / "validation" / "record_2021_2024.yaml"
@@ -37,7 +37,7 @@ def _git_commit() -> str:
 
 @main.command()
 @click.option("--seeds", type=click.IntRange(2, 100_000), default=1000, show_default=True, help="Runs per scenario variant.")
-@click.option("--seed", "master_seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Master seed (runs' seeds are its SeedSequence children).")
+@click.option("--seed", "master_seed", type=SEED, default=0, show_default=True, help="Master seed, 0 to 2**64-1 (runs' seeds are its SeedSequence children).")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="Worker processes (default: the CPUs available).")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder of the PNG plots (default docs/img/validity).")
 @click.option("--doc", type=click.Path(dir_okay=False), default=None, help="The Markdown written (default docs/validity.md).")

@@ -35,8 +35,9 @@ from sim.sweep.report import REPORT_MARKER, ReportError, SweepResults, load_resu
 from sim.sweep.summary import (
     END_STATES,
     constant_outcomes,
-    is_binary,
+    is_share,
     main_outcomes,
+    outcome_kinds,
     t_half_width,
     wilson,
 )
@@ -67,6 +68,7 @@ class Analysis:
         needed: per outcome, runs per point at which the interval is a tenth of the spread.
         files: files written.
         notes: lines for the user.
+        no_rule: for scenario discovery that found no rule, why (empty otherwise).
     """
 
     method: str
@@ -75,6 +77,7 @@ class Analysis:
     needed: pd.DataFrame
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    no_rule: str = ""
 
 
 def outcome_columns(runs: pd.DataFrame) -> list[str]:
@@ -141,7 +144,7 @@ def design_matrix(res: SweepResults) -> tuple[dict, np.ndarray, str]:
     return {"num_vars": len(axes), "names": list(axes), "bounds": bounds}, np.column_stack(cols), "grid" if not design else design["method"]
 
 
-def convergence(runs: pd.DataFrame, outcomes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def convergence(runs: pd.DataFrame, outcomes: list[str], kinds: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Width of each outcome's 95% interval against runs per point, and the runs needed.
 
     For n = 2, 4, 8, ... up to the runs per point (and that number itself), the runs with index
@@ -149,6 +152,12 @@ def convergence(runs: pd.DataFrame, outcomes: list[str]) -> tuple[pd.DataFrame, 
     half-width over the points is kept. With N runs and widest half-width w, the runs at which the
     half-width falls to a tenth of the spread s between the points' means is about
     ``N (w / (s / 10))^2`` (intervals shrink as 1 / sqrt(n)).
+
+    Args:
+        runs: the ``runs.parquet`` table.
+        outcomes: the outcomes (columns, or ``end_state=X``).
+        kinds: the scenario's outcome kinds (:func:`~sim.sweep.summary.outcome_kinds`): which
+            outcomes are shares (:func:`~sim.sweep.summary.is_share`).
 
     Returns:
         ``(curve, needed)``: ``curve`` has ``outcome``, ``runs``, ``half_width``; ``needed`` has
@@ -160,7 +169,7 @@ def convergence(runs: pd.DataFrame, outcomes: list[str]) -> tuple[pd.DataFrame, 
     rows, need = [], []
     for o in outcomes:
         y = value_of(runs, o)
-        share = o.startswith("end_state=") or is_binary(y)
+        share = is_share(o, y, kinds)
         for n in steps:
             sel = runs["run"] < n
             widest = 0.0
@@ -313,13 +322,19 @@ def _shown_condition(condition: str) -> str:
     return one if len(one) <= 80 else one[:77] + "..."
 
 
+NO_RULE = "no rule found: "
+"""How the note of a scenario discovery that found no rule starts (the reason follows)."""
+
+
 def discover(res: SweepResults, condition: str, method: str, seed: int) -> tuple[pd.DataFrame, list[str], object]:
     """Scenario discovery: parameter ranges where ``condition`` holds.
 
     Returns:
         ``(rules, notes, model)``: one row per rule (``rule``, ``runs``, ``coverage``: share of
         all runs meeting the condition that fall in it, ``density``: share of its runs that meet
-        it), notes, and the fitted tree (CART) or ``None``.
+        it), notes, and the fitted tree (CART) or ``None``. With no rule (a tree of one leaf, no
+        leaf denser than all runs, a PRIM box over the whole range) the table is empty and a
+        note starting with :data:`NO_RULE` says why.
 
     Raises:
         AnalysisError: no varied parameter, a bad condition, a condition met by no run or by
@@ -352,11 +367,15 @@ def discover(res: SweepResults, condition: str, method: str, seed: int) -> tuple
             if lo > float(x[a].min()) or hi < float(x[a].max()):
                 parts.append(f"{lo:g} <= {a} <= {hi:g}")
         inside = np.all([(x[a] >= float(lim[a].iloc[0])) & (x[a] <= float(lim[a].iloc[1])) for a in axes], axis=0)
-        rules = pd.DataFrame([{"rule": " and ".join(parts) or "(all runs)", "runs": int(inside.sum()), "coverage": float(y[inside].sum() / y.sum()), "density": float(y[inside].mean()) if inside.any() else 0.0}])
+        if not parts:
+            notes.append(NO_RULE + f"PRIM found no box narrower than the whole range of {', '.join(axes)} where more runs meet the condition")
+            return pd.DataFrame(columns=["rule", "runs", "coverage", "density"]), notes, None
+        rules = pd.DataFrame([{"rule": " and ".join(parts), "runs": int(inside.sum()), "coverage": float(y[inside].sum() / y.sum()), "density": float(y[inside].mean()) if inside.any() else 0.0}])
         return rules, notes, None
     from sklearn.tree import DecisionTreeClassifier
 
-    tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=max(5, len(y) // 50), random_state=seed % (2**32)).fit(x.to_numpy(), y)
+    min_leaf = max(5, len(y) // 50)
+    tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=min_leaf, random_state=seed % (2**32)).fit(x.to_numpy(), y)
     t = tree.tree_
     rules = []
 
@@ -372,6 +391,15 @@ def discover(res: SweepResults, condition: str, method: str, seed: int) -> tuple
         walk(t.children_right[node], [*conds, f"{name} > {thr:.4g}"])
 
     walk(0, [])
+    if not rules:
+        if t.node_count == 1:
+            few = f"; {len(y)} runs are too few to split into two leaves" if len(y) < 2 * min_leaf else ""
+            notes.append(
+                NO_RULE + f"the tree has one leaf: no split of {', '.join(axes)} separates the runs that meet the condition "
+                f"from the others, with at least {min_leaf} runs in each leaf{few}; run more runs per point or a wider range"
+            )
+        else:
+            notes.append(NO_RULE + f"no leaf of the tree holds a larger share of runs that meet the condition than all runs ({100 * y.mean():.1f}%)")
     table = pd.DataFrame(rules, columns=["rule", "runs", "coverage", "density"]).sort_values("density", ascending=False, kind="stable").reset_index(drop=True)
     return table, notes, tree
 
@@ -420,7 +448,7 @@ def analyse(results_dir: str | Path, method: str | None = None, outcome: str | l
     dest = Path(out) if out else res.dir / ANALYSIS_DIR
     _prepare(dest)
     seed = int(res.manifest.get("master_seed", 0))
-    curve, needed = convergence(res.runs, outcomes)
+    curve, needed = convergence(res.runs, outcomes, outcome_kinds(res.manifest.get("outcomes")))
     files: list[Path] = []
     from sim.files import write_text_atomic
 
@@ -452,7 +480,8 @@ def analyse(results_dir: str | Path, method: str | None = None, outcome: str | l
             notes.append(f"{r['outcome']}: {int(r['runs'])} runs per point give 95% intervals of +-{r['half_width']:.3g}; about {int(r['runs_needed'])} would resolve a tenth of the spread between points ({r['spread']:.3g})")
     write_text_atomic(dest / "notes.txt", "".join(n + "\n" for n in notes))
     files.append(dest / "notes.txt")
-    return Analysis(used, table, curve, needed, files, notes)
+    no_rule = next((n[len(NO_RULE) :] for n in notes if n.startswith(NO_RULE)), "")
+    return Analysis(used, table, curve, needed, files, notes, no_rule)
 
 
 def _prepare(dest: Path) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.sweep.summary import END_STATES, bounds, is_binary, t_half_width, wilson
+from sim.sweep.summary import END_STATES, bounds, is_share, outcome_kinds, t_half_width, wilson
 
 STATE_COLOURS = {"armed_clash": "#c0392b", "grand_bargain": "#27ae60", "horizon": "#95a5a6", "running": "#f39c12"}
 MAX_BINS = 8
@@ -201,7 +201,7 @@ def plot_vs_axis(runs: pd.DataFrame, axis: str, outcomes: list[str], units: dict
     fig, axes = _grid(len(outcomes))
     for ax, o in zip(axes, outcomes):
         y = run_values(runs, o)
-        share = o.startswith("end_state=") or (o.startswith("outcome.") and is_binary(y))
+        share = is_share(o, y, outcome_kinds(list(specs.values())))
         stats = [interval(y[group == k], share, o) for k in keys]
         xs = np.array(keys, dtype=float) if numeric else np.arange(len(keys))
         m = np.array([s[0] for s in stats])

@@ -32,6 +32,7 @@ from sim.sweep.summary import (
     constant_outcomes,
     constant_value,
     main_outcomes,
+    outcome_kinds,
     point_labels,
     short_label,
     summarize,
@@ -169,7 +170,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None) -> list
     m = res.manifest
     runs = res.runs
     labels = point_labels(runs, res.axes)
-    summary = summarize(runs)
+    summary = summarize(runs, outcome_kinds(m.get("outcomes")))
     written: list[Path] = []
     write_text_atomic(dest / "summary.csv", summary.to_csv(index=False))
     written.append(dest / "summary.csv")
@@ -318,7 +319,7 @@ def _markdown(res: SweepResults, labels: dict[int, str], summary: pd.DataFrame, 
     lines.append("")
     lines.append("## Summary")
     lines.append("")
-    lines.append("End states and 0/1 outcomes: share of runs with a Wilson 95% interval. Other outcomes: mean with the 95% confidence interval of the mean (Student's t). The 2.5-97.5% range of the runs and each point's parameter values are in `summary.csv`.")
+    lines.append("End states and 0/1 outcomes: share of runs with a Wilson 95% interval. Counts (the scenario's `event_count` outcomes): mean count per run, and other outcomes: mean, each with the 95% confidence interval of the mean (Student's t). The 2.5-97.5% range of the runs and each point's parameter values are in `summary.csv`.")
     lines.append("")
     if len(labels) <= 16:
         w = wide(summary)

@@ -1,11 +1,13 @@
 """Summaries of a sweep per point: end-state frequencies and the main outcomes.
 
-Frequencies (end states, and scenario outcomes that are 0 or 1 in every run) carry a Wilson 95%
+Frequencies (end states, and the scenario's 0/1 ``threshold`` outcomes) carry a Wilson 95%
 score interval (Wilson 1927), which is 0 at its lower end when no run has the outcome. Numeric
 outcomes carry the mean with the 95% confidence interval of the mean from Student's t
 distribution with n - 1 degrees of freedom (``mean +- t sd / sqrt(n)``; close to the normal
 interval for large n, wider for small samples), and the 2.5-97.5% range of the runs themselves.
 A time-to-event outcome is summarised over the runs in which the event happened (``n`` counts them).
+An ``event_count`` outcome is a count (kind ``count``: the mean count per run), also in a sweep
+where no run saw more than one event.
 """
 
 from __future__ import annotations
@@ -35,6 +37,37 @@ def is_binary(x: pd.Series) -> bool:
     """Whether every non-missing value is 0 or 1 (a scenario's threshold outcome)."""
     v = pd.to_numeric(x, errors="coerce").dropna()
     return len(v) > 0 and bool(v.isin([0.0, 1.0]).all())
+
+
+def outcome_kinds(specs: list[dict] | None) -> dict[str, str]:
+    """``{"outcome.<id>": kind}`` of the scenario's outcomes.
+
+    Args:
+        specs: the outcomes as a sweep's manifest keeps them (``manifest["outcomes"]``,
+            :attr:`~sim.sweep.plan.SweepPlan.outcome_specs`); ``None`` for none.
+    """
+    return {f"outcome.{o['id']}": str(o.get("kind")) for o in specs or [] if isinstance(o, dict) and "id" in o}
+
+
+def is_share(column: str, y: pd.Series, kinds: dict[str, str] | None = None) -> bool:
+    """Whether an outcome is summarised as a share of runs (0/1 per run) rather than a mean.
+
+    End states (``end_state=X``) and the scenario's ``threshold`` outcomes are shares; an
+    ``event_count`` or ``time_to_event`` outcome, the counters and the other columns are
+    means, even where every run happens to be 0 or 1. Without the kinds (an older sweep), an
+    ``outcome.*`` column whose values are all 0 or 1 is taken as a share.
+
+    Args:
+        column: the outcome's name (a ``runs.parquet`` column, or ``end_state=X``).
+        y: its values, one per run.
+        kinds: from :func:`outcome_kinds`.
+    """
+    if column.startswith("end_state="):
+        return True
+    if not column.startswith("outcome."):
+        return False
+    kind = (kinds or {}).get(column)
+    return kind == "threshold" if kind is not None else is_binary(y)
 
 
 def main_outcomes(columns: list[str]) -> list[str]:
@@ -80,22 +113,25 @@ def _fmt(v: Any) -> str:
 SUMMARY_COLUMNS = ["point", "outcome", "kind", "n", "mean", "ci_low", "ci_high", "p2_5", "p97_5"]
 
 
-def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+def summarize(runs: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.DataFrame:
     """Per point and outcome: the statistics of the summary table.
 
     Args:
         runs: the ``runs.parquet`` table (one row per run).
+        kinds: the scenario's outcome kinds (:func:`outcome_kinds`); which are shares and
+            which are counts (:func:`is_share`).
 
     Returns:
         A long table with columns ``point``, every ``param.*`` column (the point's parameter
-        values), ``outcome``, ``kind`` (``frequency`` for end states and 0/1 outcomes, ``value``
-        otherwise), ``n``, ``mean``, ``ci_low``, ``ci_high`` (95%), ``p2_5``, ``p97_5``. For a
+        values), ``outcome``, ``kind`` (``frequency`` for end states and 0/1 outcomes, ``count``
+        for the scenario's ``event_count`` outcomes, ``value`` otherwise), ``n``, ``mean``, ``ci_low``, ``ci_high`` (95%), ``p2_5``, ``p97_5``. For a
         frequency, ``mean`` is the share of runs in [0, 1] and the interval is Wilson's; for a
         value, the interval is Student's t.
     """
     rows = []
     outcomes = main_outcomes(list(runs.columns))
-    binary = {c for c in outcomes if c.startswith("outcome.") and is_binary(runs[c])}
+    binary = {c for c in outcomes if is_share(c, runs[c], kinds)}
+    counts = {c for c in outcomes if (kinds or {}).get(c) == "event_count"}
     params = [c for c in runs.columns if c.startswith("param.")]
     states = list(END_STATES) + sorted(set(runs["end_state"].unique()) - set(END_STATES)) if len(runs) else list(END_STATES)
     for p, g in runs.groupby("point", sort=True):
@@ -120,7 +156,7 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
             m = float(x.mean())
             half = t_half_width(float(x.std(ddof=1)) if m_ > 1 else 0.0, m_)
             lo_b, hi_b = bounds(c)
-            rows.append({"point": int(p), **pv, "outcome": c, "kind": "value", "n": m_, "mean": m, "ci_low": max(lo_b, m - half), "ci_high": min(hi_b, m + half), "p2_5": float(np.percentile(x, 2.5)), "p97_5": float(np.percentile(x, 97.5))})
+            rows.append({"point": int(p), **pv, "outcome": c, "kind": "count" if c in counts else "value", "n": m_, "mean": m, "ci_low": max(lo_b, m - half), "ci_high": min(hi_b, m + half), "p2_5": float(np.percentile(x, 2.5)), "p97_5": float(np.percentile(x, 97.5))})
     cols = ["point", *params] + SUMMARY_COLUMNS[1:]
     return pd.DataFrame(rows, columns=cols)
 
@@ -142,13 +178,17 @@ def constant_value(runs: pd.DataFrame, column: str) -> Any:
 
 
 def cell(row: pd.Series) -> str:
-    """``"12.0% [8.1, 17.3]"`` for a frequency, ``"0.532 [0.521, 0.544]"`` for a value, ``"never"``
-    for a time to an event that happened in no run.
+    """``"12.0% [8.1, 17.3]"`` for a frequency, ``"0.532 [0.521, 0.544]"`` for a value, ``"0.12
+    per run [0.05, 0.19]"`` for a count, ``"never"`` for a time to an event that happened in no run.
     """
     if row["kind"] == "frequency":
         return f"{100 * row['mean']:.1f}% [{100 * row['ci_low']:.1f}, {100 * row['ci_high']:.1f}]"
     m, lo, hi = row["mean"], row["ci_low"], row["ci_high"]
     digits = 3 if bounds(str(row["outcome"]))[1] <= 1 else 1
+    if row["kind"] == "count":
+        if math.isnan(m):
+            return "no runs"
+        return f"{m:.2f} per run" + ("" if math.isnan(lo) else f" [{lo:.2f}, {hi:.2f}]")
     if math.isnan(m):
         return "never"
     if math.isnan(lo):
@@ -170,7 +210,7 @@ def rich_table(summary: pd.DataFrame, labels: dict[int, str], title: str):
     from rich.table import Table
 
     w = wide(summary)
-    t = Table(title=title, caption="end states: share of runs [Wilson 95% interval]; outcomes: mean [95% CI of the mean]", show_lines=False)
+    t = Table(title=title, caption="end states and 0/1 outcomes: share of runs [Wilson 95% interval]; counts: mean count per run, other outcomes: mean [95% CI of the mean]", show_lines=False)
     t.add_column("outcome", no_wrap=True)
     for p in w.columns:
         t.add_column(f"point {p}\n{short_label(labels.get(int(p), ''))}" if len(labels) > 1 else "all runs", justify="right")
@@ -196,7 +236,7 @@ def summary_lines(summary: pd.DataFrame, labels: dict[int, str], title: str, wid
     """
     import textwrap
 
-    lines = textwrap.wrap(title, width=width, break_on_hyphens=False) + ["end states: share of runs [Wilson 95% interval]", "outcomes: mean [95% confidence interval of the mean]"]
+    lines = textwrap.wrap(title, width=width, break_on_hyphens=False) + ["end states, 0/1 outcomes: share of runs [Wilson 95% interval]", "counts: mean count per run; other outcomes: mean [95% CI of the mean]"]
     names = [str(o) for o in dict.fromkeys(summary["outcome"])]
     pad = min(max((len(n) for n in names), default=0), width // 2)
     for p, g in summary.groupby("point", sort=True):

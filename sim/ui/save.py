@@ -4,6 +4,7 @@ A save is one JSON object::
 
     {"format": "greatpower-save", "save_version": 2,
      "scenario_hash": "<sha256 of the validated scenario>", "scenario_path": "...",
+     "scenario_content": "<sha256 of what its files set>", "scenario_schema": "<sha256 of the schema>",
      "scenario_name": "...", "humans": ["RUS", ...], "saved_at": "2021-...Z",
      "overrides": {"dynamics.tension_decay": 0.1, ...},   # play --set, applied again on load
      "model": GreatPowerModel.to_state(),
@@ -18,6 +19,7 @@ message says what is wrong in words a seminar instructor can act on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -46,6 +48,89 @@ def scenario_hash(scenario) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def scenario_content_hash(scenario) -> str:
+    """SHA-256 of what the scenario's files set (``extends`` merged, the schema's defaults left out).
+
+    It stays the same when only the program's scenario schema changes (a new field with a
+    default), and changes when the user's files do: with :func:`schema_hash` it tells which
+    of the two a save no longer fits.
+    """
+    text = json.dumps(scenario.model_dump(mode="json", exclude_unset=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def schema_hash() -> str:
+    """SHA-256 of this program's scenario schema (its JSON Schema: fields, types, defaults)."""
+    from sim.schema import Scenario
+
+    text = json.dumps(Scenario.model_json_schema(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_scenario(data: dict, scenario, path: str | os.PathLike | None = None, how: str = "play SCENARIO --load SAVE") -> None:
+    """Refuse a scenario that is not the one a save was made with, saying what differs.
+
+    A save records the hash of the validated scenario (``scenario_hash``), which changes when
+    the scenario's files change and also when this program's scenario schema changes (a new
+    field or default). Saves since this check also record :func:`scenario_content_hash` and
+    :func:`schema_hash`, which tell the two apart; for an older save the scenario file's
+    modification time is compared with the save's time.
+
+    Args:
+        data: output of :func:`read_save`.
+        scenario: the validated scenario (``overrides`` applied, as :func:`scenario_of` gives it).
+        path: the scenario file, when known (for the modification time).
+        how: the command line that names the scenario, for the advice.
+
+    Raises:
+        SaveError: one line: what differs (scenario content, scenario schema) and what to do.
+    """
+    if data["scenario_hash"] == scenario_hash(scenario):
+        return
+    name = data.get("scenario_name", "?")
+    where = f" ({path})" if path is not None else ""
+    saved_content, saved_schema = data.get("scenario_content"), data.get("scenario_schema")
+    if isinstance(saved_content, str) and isinstance(saved_schema, str):
+        now_content, now_schema = scenario_content_hash(scenario), schema_hash()
+        if saved_content != now_content:
+            raise SaveError(
+                f"the scenario '{scenario.name}'{where} is not the one this save was made with: its content "
+                f"differs (hash {now_content[:12]}, the save's {saved_content[:12]}: the file, or a file it extends, was "
+                f"changed, or it is another scenario); give the scenario as it was ({how}), or start a new game"
+            )
+        if saved_schema != now_schema:
+            raise SaveError(
+                f"the scenario '{name}' is unchanged, but this program's scenario schema differs from the one the save "
+                f"was made with (schema {now_schema[:12]}, the save's {saved_schema[:12]}: fields or defaults changed "
+                "since), so the game cannot continue exactly; load it with the program version that saved it, "
+                "or start a new game"
+            )
+        raise SaveError(
+            "the save's scenario hash differs from that of its scenario, whose content and schema hashes match "
+            "the save's: the save was edited or is damaged (or this program reads scenarios differently); "
+            "load an undamaged copy, load it with the program version that saved it, or start a new game"
+        )
+    stale = ""
+    saved_at = data.get("saved_at")
+    if path is not None and isinstance(saved_at, str):
+        try:
+            then = datetime.strptime(saved_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            changed = datetime.fromtimestamp(Path(path).stat().st_mtime, timezone.utc)
+        except (ValueError, OSError):
+            changed = then = None
+        if changed is not None and then is not None:
+            if changed > then:
+                stale = f": the scenario file was modified after the save ({changed:%Y-%m-%d %H:%M:%S} UTC, saved {saved_at[:19].replace('T', ' ')})"
+            else:
+                stale = ": the scenario file has not been modified since the save, so this program's scenario schema most likely changed (fields or defaults)"
+    raise SaveError(
+        f"the scenario '{scenario.name}'{where} differs from the one this save of '{name}' was made with (an older save, which does not "
+        f"record whether the scenario's content or this program's scenario schema changed){stale}; give the scenario "
+        f"as it was ({how}), load the save with the program version that made it, or start a new game"
+    )
+
+
 def make_save(
     *,
     scenario,
@@ -61,6 +146,8 @@ def make_save(
         "format": SAVE_FORMAT,
         "save_version": SAVE_VERSION,
         "scenario_hash": scenario_hash(scenario),
+        "scenario_content": scenario_content_hash(scenario),
+        "scenario_schema": schema_hash(),
         "scenario_path": str(scenario_path),
         "scenario_name": scenario.name,
         "humans": list(humans),
@@ -135,7 +222,8 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
     ver = data.get("save_version")
     if ver != SAVE_VERSION:
         raise SaveError(
-            f"{path.name} is a save of version {ver!r}; this program reads version {SAVE_VERSION}"
+            f"{path.name} is a save of version {ver!r}; this program reads version {SAVE_VERSION} (saves are not "
+            "converted): load it with the program version that saved it, or start a new game"
         )
     _need(isinstance(data.get("scenario_hash"), str), path, "no scenario hash")
     _need(isinstance(data.get("scenario_path"), str), path, "no scenario path")
@@ -303,15 +391,11 @@ def restore(data: dict, scenario, model_cls):
         ``(model, snapshots)``.
 
     Raises:
-        SaveError: the scenario differs from the one saved, the model state does not fit it,
+        SaveError: the scenario is not the one saved (:func:`check_scenario`), the model state does not fit it,
             the rebuilt model does not reproduce the saved last turn, or an earlier turn is
             damaged (:func:`check_history`).
     """
-    if data["scenario_hash"] != scenario_hash(scenario):
-        raise SaveError(
-            f"this save belongs to scenario '{data.get('scenario_name', '?')}' as it was when saved; "
-            f"'{scenario.name}' differs (the scenario file was changed, or it is another scenario)"
-        )
+    check_scenario(data, scenario)
     try:
         model = model_cls.from_state(scenario, data["model"])
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
