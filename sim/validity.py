@@ -125,8 +125,15 @@ def f7_ukraine_below_map(tr: Trace) -> float:
 
 
 def f8_russia_ukraine_incidents(tr: Trace) -> float:
-    """Incidents between Russia and Ukraine in the run (count)."""
-    return float(len(tr.events_of("incident", ("RUS", "UKR"))))
+    """Incidents between Russia and Ukraine per month of the run (count / turns played).
+
+    Per month, not per run: a run that ends early in an armed clash has fewer months in which an
+    incident can happen, so a count per run mixes the posture's effect with the run's length
+    (measured 2026-12-03, baseline, 200 seeds: 1.01 incidents per run with Russia's Black Sea
+    posture at 0.7 and 0.995 at 0.3, but 0.061 and 0.034 per month; the runs last 18.8 and 31.2
+    months).
+    """
+    return float(len(tr.events_of("incident", ("RUS", "UKR")))) / tr.turns if tr.turns else NAN
 
 
 def f9_russia_north_pacific_posture(tr: Trace) -> float:
@@ -260,7 +267,7 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "F8", (21,), "Russian soldiers are deployed around the Donbass.",
-        "baseline", f8_russia_ukraine_incidents, "Russia-Ukraine incidents per run",
+        "baseline", f8_russia_ukraine_incidents, "Russia-Ukraine incidents per month of the run",
         "mean", None, +1, ("theatres.black_sea.posture.RUS=0.3",),
         "Russia's high Black Sea posture at the start (0.7 set to 0.3)",
         specified="the scenario sets Russia's Black Sea posture at the start (interview L21)",
