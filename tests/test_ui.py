@@ -1114,3 +1114,61 @@ def test_names_in_other_scripts_fall_back_to_a_font_or_the_id(scenario, tmp_path
         shown = app.panels.name(a)
         assert any(t.startswith(shown) for t in texts)
         assert [t for t in texts if not F.coverable(t)] == []
+
+
+# --------------------------------------------------------------------------- names, not codes
+def raw_codes(scenario, text):
+    """The channel codes (``RUS-USA-EMB``, ``caucus:NATO``) found in a text."""
+    import re
+
+    codes = list(scenario.channels) + [f"caucus:{b}" for b in scenario.blocs]
+    return sorted({c for c in codes if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text)})
+
+
+def instructor_texts(app):
+    """Every text the instructor window shows: labels, drop-down choices and buttons."""
+    out = []
+    for e in app.instructor.get_container().elements:
+        name = type(e).__name__
+        if name in ("UILabel", "UIButton"):
+            out.append(e.text)
+        elif name == "UIDropDownMenu":
+            out += [o[0] if isinstance(o, tuple) else o for o in e.options_list]
+    return out
+
+
+def test_players_and_the_instructor_read_channel_names_not_codes(scenario, tmp_path):
+    """The instructor window, its queue, the channel panel and the turn log (a team's own
+    orders, the AI's decisions and their alternatives, talks, staff and channel changes) name
+    every channel ("US embassy in Moscow"), never by its code."""
+    app = make_app(scenario, tmp_path)
+    assert not raw_codes(scenario, "the US embassy in Moscow") and raw_codes(scenario, "via USA-RUS-EMB.")
+    key(app, pygame.K_i, unicode="i")
+    seen = []
+    for kind in ("Summit", "Expulsion of staff", "Channel status"):
+        pick_dropdown(app, app.inst_widgets["kind"], kind)
+        seen += instructor_texts(app)
+        click(app, app.inst_widgets["inject"].rect.center)  # queued: listed in the window
+    seen += instructor_texts(app)
+    text = "\n".join(seen)
+    assert "US embassy in Moscow" in text and "Russian embassy in Washington" in text
+    assert len(app.ctrl.model.injected) == 3
+    assert "Expulsion of staff: " in text and "staff (persons)" in text
+    assert raw_codes(scenario, text) == []
+    key(app, pygame.K_ESCAPE)
+    # the team's own order: close Russia's embassy in Tokyo; then the month's log, all events
+    choose_category(app, "channel")
+    click_action(app, "close RUS-JPN-EMB")
+    end_turn_and_wait(app)
+    pick_dropdown(app, app.w["log_filter"], "All events")
+    pump(app, 2)
+    html = app.w["log"].html_text
+    assert "Russian embassy in Tokyo" in html and "(team)" in html and "talks" in html
+    assert "over: " in html  # the AI's alternatives are listed, in names too
+    assert raw_codes(scenario, html) == [], raw_codes(scenario, html)
+    # a channel selected on the map: its panel
+    app.ctrl.select("channel", "USA-RUS-EMB")
+    pump(app, 2)
+    drawn = " ".join(t for _r, t, _s in app.panel_views["selected"].drawn_texts)
+    assert "US embassy in Moscow" in drawn and "Russia" in drawn
+    assert raw_codes(scenario, drawn) == []

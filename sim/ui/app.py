@@ -95,23 +95,31 @@ INSTRUCTOR_KINDS = [
 ]
 
 
-def describe_event(ev: dict, static) -> str:
-    """A queued instructor event in words, e.g. ``Incident in Baltic Sea: RUS and USA``."""
+def describe_event(ev: dict, static, snap: dict | None = None) -> str:
+    """A queued instructor event in words, e.g. ``Incident in Baltic Sea: Russia and United
+    States``; channels by their names (:attr:`StaticView.channel_labels`), an expulsion in
+    persons (of the channel's staff in ``snap``, the snapshot the event was queued in)."""
     kind = ev.get("kind", "")
     label = dict(INSTRUCTOR_KINDS).get(kind, kind.replace("_", " ").capitalize())
     parts = []
+    name = static.names.get
     if ev.get("theatre"):
         parts.append(static.theatre_names.get(ev["theatre"], ev["theatre"]))
     if ev.get("actors"):
-        parts.append(" and ".join(ev["actors"]))
+        parts.append(" and ".join(name(a, a) for a in ev["actors"]))
     if ev.get("channel"):
-        parts.append(ev["channel"])
+        parts.append(static.channel_labels.get(ev["channel"], ev["channel"]))
     if ev.get("actor") and ev.get("issue"):
-        parts.append(f"{ev['actor']} on {static.issue_labels.get(ev['issue'], ev['issue'])}")
+        parts.append(f"{name(ev['actor'], ev['actor'])} on {static.issue_labels.get(ev['issue'], ev['issue'])}")
     if ev.get("status"):
         parts.append(f"to {ev['status']}")
     if kind == "expulsion" and ev.get("size") is not None and ev.get("channel"):
-        parts.append(f"{_value(ev['size']):.0%} of normal staff")
+        v = (snap or {}).get("channels", {}).get(ev["channel"])
+        if v and v.get("staff_baseline"):
+            n = _value(ev["size"]) * v["staff_baseline"]  # the event's size: a share of normal staff
+            parts.append(f"{n:,.0f} of {v['staff']:,.0f} staff (persons)")
+        else:
+            parts.append(f"{_value(ev['size']):.0%} of normal staff")
     text = label + (": " + ", ".join(parts) if parts else "")
     return text + (f" ({ev['text']})" if ev.get("text") else "")
 
@@ -636,12 +644,14 @@ class App:
         if sig == self._log_sig:
             return
         self._log_sig = sig
+        t = c.shown_turn()
         html = logtext.turn_html(
             c.shown_log(),
             mode=self.log_filter,
             focus=focus,
             humans=set(c.humans),
             great_powers=set(c.static.great_powers),
+            words=logtext.Words(c.scenario, c.history[t - 1] if t >= 1 else None),
         )
         self.w["log"].set_text(html)
         t = c.shown_log()
@@ -1254,6 +1264,7 @@ class App:
         row("Event", "kind", [(lab, k) for k, lab in INSTRUCTOR_KINDS])
         kind = f["kind"]
         actors = [(f"{a} {st.names[a]}", a) for a in st.actor_ids]
+        chan = lambda ch: st.channel_labels.get(ch, ch)  # noqa: E731  (a channel's name, never its code)
         if kind == "incident":
             row("Theatre", "theatre", [(st.theatre_names[t], t) for t in st.theatre_names])
             present = snap["theatres"].get(f.get("theatre"), {}).get("present", [])
@@ -1264,14 +1275,14 @@ class App:
             row("and", "b", [x for x in actors if x[1] != f.get("a")])
             pair = {f.get("a"), f.get("b")}
             chans = [("(no channel)", "")] + [
-                (ch, ch) for ch, ep in st.channel_endpoints.items() if set(ep) == pair
+                (chan(ch), ch) for ch, ep in st.channel_endpoints.items() if set(ep) == pair
             ]
             row("Over channel", "channel", chans)
             row("Tension relief", "size", [("0.10", "0.1"), ("0.05", "0.05"), ("0.20", "0.2")])
         elif kind == "expulsion":
             # channels that have staff to expel now (closed ones have none), in persons
             staffed = [
-                (f"{ch}  ({v['staff']:g} of {v['staff_baseline']:g} staff)", ch)
+                (f"{chan(ch)} ({v['staff']:,.0f} of {v['staff_baseline']:,.0f} staff)", ch)
                 for ch, v in snap["channels"].items()
                 if v["status"] != "closed" and v["staff"] >= 1
             ]
@@ -1287,7 +1298,7 @@ class App:
                 ],
             )
         elif kind == "channel_status":
-            row("Channel", "channel", [(ch, ch) for ch in snap["channels"]])
+            row("Channel", "channel", [(chan(ch), ch) for ch in snap["channels"]])
             row(
                 "New status",
                 "status",
@@ -1320,13 +1331,18 @@ class App:
         y[0] += bh + pad
         self.inst_remove = []
         rw = round(cw * 0.22)
+        lh = self.fonts.font(self.fs).get_linesize()
         for i, ev in enumerate(q):
-            UILabel(
-                pygame.Rect(pad, y[0], cw - rw - 3 * pad, bh),
-                describe_event(ev, st),
-                self.manager,
-                container=self.instructor,
-            )
+            # one label per line: a long channel name wraps rather than being cut
+            lines = self.fonts.wrap(describe_event(ev, st, snap), self.fs, cw - rw - 4 * pad - 8)
+            top = y[0] + max(0, (bh - lh) // 2)
+            for k, line in enumerate(lines):
+                UILabel(
+                    pygame.Rect(pad, top + k * lh, cw - rw - 3 * pad, lh),
+                    line,
+                    self.manager,
+                    container=self.instructor,
+                )
             self.inst_remove.append(
                 UIButton(
                     pygame.Rect(cw - rw - pad, y[0], rw, bh),
@@ -1336,7 +1352,7 @@ class App:
                 )
             )
             self.inst_widgets[f"remove{i}"] = self.inst_remove[-1]
-            y[0] += bh + pad
+            y[0] += max(bh, len(lines) * lh + (bh - lh) // 2) + pad
         title_h = self.instructor.rect.h - self.instructor.get_container().rect.h
         H = self.layout.size[1]
         want = min(H - 4, y[0] + title_h + 2 * pad + 30)

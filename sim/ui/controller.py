@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.actions import Action
+from sim.describe import capital_first, channel_words
 from sim.model import GreatPowerModel
 from sim.ui import save as saves
 
@@ -71,6 +72,8 @@ class StaticView:
     bloc_ids: tuple[str, ...]
     bloc_names: dict[str, str]
     channel_labels: dict[str, str]
+    """A channel's name as players read it: its label, or its kind and endpoints in words
+    (:func:`sim.describe.channel_words`); never its code."""
     channel_endpoints: dict[str, tuple[str, str]]
     channel_kinds: dict[str, str]
     channel_issues: dict[str, tuple[str, ...]]
@@ -99,7 +102,7 @@ class StaticView:
             capitals=caps,
             bloc_ids=tuple(sc.blocs),
             bloc_names={b: s.name for b, s in sc.blocs.items()},
-            channel_labels={c: s.label or c for c, s in sc.channels.items()},
+            channel_labels={c: s.label or capital_first(channel_words(sc, c)) for c, s in sc.channels.items()},
             channel_endpoints={c: (s.endpoints[0], s.endpoints[1]) for c, s in sc.channels.items()},
             channel_kinds={c: s.kind for c, s in sc.channels.items()},
             channel_issues={c: tuple(s.issues) for c, s in sc.channels.items()},

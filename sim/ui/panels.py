@@ -191,10 +191,9 @@ class PanelRenderer:
         v = snap["channels"][c]
         style = theme.CHANNEL_STYLES.get(v["kind"], theme.DEFAULT_STYLE)
         col = theme.channel_colour(v["status"], v["effectiveness"])
-        f.text(f"Channel {c}", theme.ACCENT, bold=True, size=round(fs * 1.1))
-        f.text(st.channel_labels.get(c, c))
-        f.text(f"Kind: {style['label']} ({v['kind']})")
-        f.text(f"Between {' and '.join(v['endpoints'])}")
+        f.text(st.channel_labels.get(c, c), theme.ACCENT, bold=True, size=round(fs * 1.1))
+        f.text(f"Kind: {style['label']}")
+        f.text(f"Between {' and '.join(st.names.get(e, st.bloc_names.get(e, e)) for e in v['endpoints'])}")
         f.text(f"Status: {v['status']}", col, bold=True)
         f.text(f"Staff: {v['staff']:g} of {v['staff_baseline']:g} persons in normal times")
         f.text(f"Effectiveness {v['effectiveness']:.2f}")
