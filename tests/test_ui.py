@@ -1172,3 +1172,33 @@ def test_players_and_the_instructor_read_channel_names_not_codes(scenario, tmp_p
     drawn = " ".join(t for _r, t, _s in app.panel_views["selected"].drawn_texts)
     assert "US embassy in Moscow" in drawn and "Russia" in drawn
     assert raw_codes(scenario, drawn) == []
+
+
+def test_top_bar_and_hand_over_name_the_same_turn(scenario, tmp_path):
+    """Both name the turn about to be played (turn 1 before any is played); the month's
+    results name the turn just played."""
+    import re
+
+    app = make_app(scenario, tmp_path, humans=("RUS", "USA"))
+
+    def bar_turn():
+        return int(re.search(r"turn (\d+)/", app.status_text).group(1))
+
+    for played in (0, 1):
+        for team in ("RUS", "USA"):
+            assert app.ctrl.phase == "handover" and app.ctrl.current_team == team
+            pump(app)
+            assert app.handover_lines[0] == f"Turn {played + 1}: hand over to"
+            click(app, app.w["ready"].rect.center)
+            key(app, pygame.K_ESCAPE)  # the briefing
+            assert app.ctrl.phase == "plan"
+            assert bar_turn() == played + 1
+            assert app.status_text.startswith(app.ctrl.model.date(played + 1))
+            key(app, pygame.K_RETURN)
+            if app.confirm_dialog is not None:  # no action chosen: yes, end it
+                key(app, pygame.K_RETURN)
+        key(app, pygame.K_SPACE)  # skip the animation: the month's results of the turn played
+        assert app.ctrl.phase == "results" and bar_turn() == played + 1
+        assert app.ctrl.model.log[-1]["turn"] == played + 1
+        assert app.status_text.startswith(app.ctrl.model.log[-1]["date"])
+        key(app, pygame.K_RETURN)

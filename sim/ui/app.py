@@ -229,6 +229,8 @@ class App:
         self._briefed: set = set()
         self._end_shown = False
         self.panel_views: dict[str, ScrollView] = {}
+        self.handover_lines: list[str] = []
+        """The hand-over screen's first lines as last drawn (tests read them)."""
         self._act_text: dict = {}
         self._new_renderers()
         self._build(size)
@@ -1566,11 +1568,15 @@ class App:
             )
         elif c.phase == "handover":
             team = c.current_team
+            self.handover_lines = [
+                f"Turn {c.turn_named()[0]}: hand over to",
+                f"{self.name(team)} ({team})",
+            ]
             draw_screen_message(
                 surf,
                 self.fonts,
                 [
-                    (f"Turn {c.model.turn + 1}: hand over to", round(fs * 1.4), theme.TEXT_DIM, False),
+                    (self.handover_lines[0], round(fs * 1.4), theme.TEXT_DIM, False),
                     (f"{self.name(team)} ({team})", round(fs * 2.5), theme.ACCENT, True),
                     ("The previous team's choices are hidden.", fs, theme.TEXT_DIM, False),
                     (

@@ -625,10 +625,23 @@ class GameController:
         """The issue's state at turns 0..shown turn."""
         return [s["issues"][issue]["state"] for s in self.history[: self.shown_turn() + 1]]
 
+    def turn_named(self) -> tuple[int, str]:
+        """The turn (and its month) that the top bar and the hand-over screen name.
+
+        While teams plan or hand over, the turn about to be played (``model.turn + 1``, dated
+        as its log entry will be); otherwise the turn whose state is shown (its results, the
+        replay's cursor, the last turn of a finished game).
+        """
+        if self.phase in ("plan", "handover"):
+            t = self.model.turn + 1
+            return t, self.model.date(t)
+        snap = self.shown_snapshot()
+        return int(snap["turn"]), snap["date"]
+
     def status_line(self) -> str:
         """The top bar's text: scenario, date, turn and what happens now."""
-        snap = self.shown_snapshot()
-        head = f"{snap['date']}  turn {snap['turn']}/{self.model.horizon}"
+        t, date = self.turn_named()
+        head = f"{date}  turn {t}/{self.model.horizon}"
         if self.phase == "start":
             what = "choose the states that humans play"
         elif self.phase == "handover":
