@@ -836,10 +836,16 @@ def test_expulsion_form_fits_the_channels_current_staff(scenario, tmp_path):
     pump(app)
     v = snap["channels"]["USA-RUS-EMB"]
     opts = app.inst_widgets["size"].options_list
-    persons = [float(lab.split(" of ")[0]) for lab, _ in opts]
+    persons = [float(lab.split(" of ")[0].replace(",", "")) for lab, _ in opts]
     assert max(persons) == v["staff"] and all(0 < n <= v["staff"] for n in persons)
     pick_dropdown(app, app.inst_widgets["size"], opts[1][0])  # half of the staff now
     click(app, app.inst_widgets["inject"].rect.center)
+    # the queue shows the same persons as the form: "50 of 100 staff" in both
+    texts = instructor_texts(app)
+    first = next(i for i, t in enumerate(texts) if t.startswith("Expulsion of staff:"))
+    queued = " ".join(texts[first : first + 3])  # the queued event, its lines wrapped
+    assert opts[1][0].split(" (")[0] in queued, (opts[1][0], queued)
+    assert "%" not in queued and "%" not in opts[1][0]
     key(app, pygame.K_ESCAPE)
     end_turn_and_wait(app)
     ev = next(e for e in app.ctrl.model.log[-1]["events"] if e.get("kind") == "expulsion")
@@ -1153,7 +1159,7 @@ def test_players_and_the_instructor_read_channel_names_not_codes(scenario, tmp_p
     text = "\n".join(seen)
     assert "US embassy in Moscow" in text and "Russian embassy in Washington" in text
     assert len(app.ctrl.model.injected) == 3
-    assert "Expulsion of staff: " in text and "staff (persons)" in text
+    assert "Expulsion of staff: " in text and " staff" in text
     assert raw_codes(scenario, text) == []
     key(app, pygame.K_ESCAPE)
     # the team's own order: close Russia's embassy in Tokyo; then the month's log, all events

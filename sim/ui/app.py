@@ -117,7 +117,7 @@ def describe_event(ev: dict, static, snap: dict | None = None) -> str:
         v = (snap or {}).get("channels", {}).get(ev["channel"])
         if v and v.get("staff_baseline"):
             n = _value(ev["size"]) * v["staff_baseline"]  # the event's size: a share of normal staff
-            parts.append(f"{n:,.0f} of {v['staff']:,.0f} staff (persons)")
+            parts.append(f"{n:,.0f} of {v['staff']:,.0f} staff")
         else:
             parts.append(f"{_value(ev['size']):.0%} of normal staff")
     text = label + (": " + ", ".join(parts) if parts else "")
@@ -1380,7 +1380,7 @@ class App:
             if n in seen or n > now:
                 continue
             seen.add(n)
-            out.append((f"{n:g} of {now:g} ({word})", f"{n / base:.6g}"))
+            out.append((f"{n:,.0f} of {now:,.0f} staff ({word})", f"{n / base:.6g}"))
         return out
 
     def instructor_event(self) -> dict:
