@@ -232,7 +232,13 @@ def test_start_screen_pick_state_choose_action_end_turn(scenario, tmp_path):
         if ev.get("type") == "decision" and ev.get("actor") == "RUS" and ev.get("human")
     ]
     assert [ev["action"] for ev in mine] == [first]
-    assert "(team)" in app.w["log"].html_text and first in app.w["log"].html_text
+    from html import escape
+
+    from sim.describe import describe_action_in
+
+    words = describe_action_in(app.ctrl.scenario, app.ctrl.history[-2], chosen[0])  # as it read when chosen
+    assert words.startswith(("Raise", "Lower", "Keep")) and " posture in the " in words
+    assert "(team)" in app.w["log"].html_text and escape(words) in app.w["log"].html_text
 
 
 def test_menu_offers_exactly_the_legal_actions(scenario, tmp_path):
@@ -1208,3 +1214,44 @@ def test_top_bar_and_hand_over_name_the_same_turn(scenario, tmp_path):
         assert app.ctrl.model.log[-1]["turn"] == played + 1
         assert app.status_text.startswith(app.ctrl.model.log[-1]["date"])
         key(app, pygame.K_RETURN)
+
+
+def test_at_2x_the_instructor_window_scrolls_and_the_start_text_clears_the_list(scenario, tmp_path):
+    """At 2x on 1280x800 a form with queued events is taller than the window: its content
+    scrolls and every Remove button can be reached; the start screen's wrapped instructions
+    end above the list of states; the replay button shows its whole text."""
+    app = make_app(scenario, tmp_path)
+    for _ in range(4):
+        key(app, pygame.K_EQUALS, mod=pygame.KMOD_CTRL)
+    assert app.text_scale == 2.0
+    key(app, pygame.K_i, unicode="i")
+    for kind in ("Expulsion of staff", "Summit", "Incident in a theatre"):
+        pick_dropdown(app, app.inst_widgets["kind"], kind)
+        click(app, app.inst_widgets["inject"].rect.center)
+    assert len(app.ctrl.model.injected) == 3, app.messages
+    win = app.instructor.rect
+    W, H = app.screen.get_size()
+    assert pygame.Rect(0, 0, W, H).contains(win) and app.inst_scroll is not None
+    bar = app.inst_scroll.vert_scroll_bar
+    assert bar is not None
+    bar.set_scroll_from_start_percentage(1.0)
+    pump(app, 3)
+    last = app.inst_remove[-1]
+    assert app.inst_scroll.get_container().get_rect().contains(last.rect) or win.contains(last.rect)
+    click(app, last.rect.center)
+    assert len(app.ctrl.model.injected) == 2
+    key(app, pygame.K_ESCAPE)
+    key(app, pygame.K_r, unicode="r")
+    assert app.ctrl.phase == "replay"
+    b = app.w["replay"]
+    assert b.text == "Exit replay" and app.fonts.width(b.text, app.fs, bold=True) <= b.rect.w
+    key(app, pygame.K_ESCAPE)
+    # the start screen at 2x: the instructions end above the list
+    from sim.ui.render import screen_message_height
+
+    ctrl = GameController(scenario, str(BASELINE), seed=7, humans=None, anim_seconds=1.0)
+    app2 = App(ctrl, size=(1280, 800), save_dir=str(tmp_path / "s2"), text_scale=2.0)
+    pump(app2)
+    assert app2.ctrl.phase == "start"
+    text_h = screen_message_height(app2.fonts, app2._start_lines(), app2.fs, 1280)
+    assert app2.fs // 2 + text_h <= app2.w["start_list"].rect.top

@@ -43,6 +43,7 @@ from pygame_gui.elements import (
     UIButton,
     UIDropDownMenu,
     UILabel,
+    UIScrollingContainer,
     UISelectionList,
     UITextBox,
     UITextEntryLine,
@@ -63,6 +64,7 @@ from sim.ui.render import (
     draw_banner,
     draw_screen_message,
     draw_toast,
+    screen_message_height,
     draw_top,
 )
 
@@ -284,6 +286,7 @@ class App:
             ("help", "Help"),
         ]
         widths = {k: self.button_width(t) for k, t in names}
+        widths["replay"] = self.button_width("Exit replay")  # its text in the replay
         total = sum(widths.values()) + pad * (len(names) + 1)
         status_lines = 2
         sample = "2021-10  turn 36/36  |  the month's results (Enter to go on)"
@@ -319,7 +322,12 @@ class App:
         mx, my, mw, mh = inset(L.menu, pad)
         longest = max((self.name(a) for a in (self.ctrl.humans or self.ctrl.static.actor_ids)), key=len)
         sample = f"{longest} (XXX): 0 of 4 actions chosen"
-        title_h = lh * min(2, len(self.fonts.wrap(sample, fs, mw, True)))
+        # the title: two lines at most; one at a large text scale when its short form fits
+        # ("RUS: 0 of 4 chosen", see _sync_menu), leaving the list the room
+        title_lines = min(2, len(self.fonts.wrap(sample, fs, mw, True)))
+        if self.text_scale >= 1.5 and self.fonts.width("XXX: 0 of 4 chosen", fs, True) <= mw:
+            title_lines = 1
+        title_h = lh * title_lines
         self.menu_title_rect = pygame.Rect(mx, my, mw, title_h)
         self.menu_rects = {"category": pygame.Rect(mx, my + title_h, mw, bh)}
         self.menu_rects["available"] = pygame.Rect(
@@ -364,7 +372,9 @@ class App:
         bw2 = max(self.button_width(t) for t in ("Start with chosen teams", "Watch: all AI", "Load a saved game"))
         list_w = min(W - 2 * pad, max(round(30 * fs), 2 * bw2 + pad))
         by = H - 2 * (bh + pad) - pad
-        list_top = min(round(H * 0.3), by - 4 * bh)
+        # the list starts under the title and instructions (they wrap at a large text scale)
+        msg_h = screen_message_height(self.fonts, self._start_lines(), fs, W) + fs + fs // 2
+        list_top = min(max(round(H * 0.3), msg_h), by - 2 * bh)
         self.w["start_list"] = UISelectionList(
             pygame.Rect((W - list_w) // 2, list_top, list_w, max(bh, by - pad - list_top)),
             items,
@@ -393,6 +403,21 @@ class App:
         rw = min(W - 2 * pad, self.button_width("Somebody's long state name's team is ready (Enter)"))
         self.w["ready"] = self._button(((W - rw) // 2, round(H * 0.62), rw, round(bh * 1.3)), "", "end")
         self._sync(force=True)
+
+    def _start_lines(self) -> list[tuple[str, int, tuple, bool]]:
+        """The start screen's title, scenario and instructions (text, size, colour, bold)."""
+        fs = self.fs
+        return [
+            ("Great-power bargaining", round(fs * 1.9), theme.ACCENT, True),
+            (self.ctrl.static.name, round(fs * 1.15), theme.TEXT, False),
+            (
+                "Choose the states that human teams play (click to toggle; hot-seat order = list order). "
+                "The AI plays all the others. Enter starts.",
+                fs,
+                theme.TEXT_DIM,
+                False,
+            ),
+        ]
 
     def button_width(self, text: str) -> int:
         """The width of a button that shows ``text`` whole (bold body text and margins)."""
@@ -657,7 +682,10 @@ class App:
         )
         self.w["log"].set_text(html)
         t = c.shown_log()
-        self.w["log_label"].set_text(f"Turn log: turn {t['turn']}" if t else "Turn log")
+        lab = self.w["log_label"]
+        texts = [f"Turn log: turn {t['turn']}", f"Log: turn {t['turn']}", f"Turn {t['turn']}"] if t else ["Turn log", "Log"]
+        room = lab.rect.w - 4
+        lab.set_text(next((x for x in texts if self.fonts.width(x, self.fs, bold=True) <= room), texts[-1]))
 
     # ------------------------------------------------------------------ events
     def _typing(self) -> bool:
@@ -1098,7 +1126,9 @@ class App:
             b.set_relative_position((-(w + pad), -(bh + pad)))
             b.rebuild()
         cw, ch = win.get_container().get_size()
-        text_box.set_dimensions((cw - 2 * pad, max(bh, ch - bh - 3 * pad)))
+        top = max(pad, text_box.relative_rect.top)  # the file dialog's list starts under its path line
+        w = text_box.relative_rect.w if top > 2 * pad else cw - 2 * pad
+        text_box.set_dimensions((w, max(bh, ch - top - bh - 2 * pad)))
 
     def _confirmed(self) -> None:
         fn, dlg = self._on_confirm, self.confirm_dialog
@@ -1214,7 +1244,9 @@ class App:
         self.inst_form = getattr(self, "inst_form", None) or {"kind": "incident"}
         self._build_instructor()
 
-    def _build_instructor(self) -> None:
+    def _build_instructor(self, scroll: bool = False) -> None:
+        """(Re)build the instructor's window; with ``scroll`` its content scrolls (at a large
+        text scale a form and a long queue are taller than the window)."""
         c = self.ctrl
         st = c.static
         snap = c.history[-1]
@@ -1239,9 +1271,20 @@ class App:
         )
         self._inst_shadow = (r.x - self.instructor.rect.x, r.y - self.instructor.rect.y)
         self.inst_widgets = {}
+        self.inst_scroll = None
+        box = self.instructor
+        if scroll:
+            H = self.layout.size[1]
+            title_h = self.instructor.rect.h - self.instructor.get_container().rect.h
+            self.instructor.set_dimensions((r.w, H - 4))
+            self.instructor.set_position((self.instructor.rect.x, 0))
+            cw_, ch_ = self.instructor.get_container().get_size()
+            box = self.inst_scroll = UIScrollingContainer(
+                pygame.Rect(0, 0, cw_, ch_), self.manager, container=self.instructor, allow_scroll_x=False
+            )
         s = self.layout.scale
         pad, bh = self.pad, self.bh
-        cw = r.w - 32
+        cw = r.w - 32 - (round(max(20, self.fs * 0.75)) if scroll else 0)  # room for the scroll bar
         lw = round(cw * 0.34)
         y = [pad]
 
@@ -1252,13 +1295,13 @@ class App:
             if f.get(key) not in vals:
                 f[key] = vals[0]
             cur = options[vals.index(f[key])]
-            UILabel(pygame.Rect(pad, y[0], lw, bh), label, self.manager, container=self.instructor)
+            UILabel(pygame.Rect(pad, y[0], lw, bh), label, self.manager, container=box)
             self.inst_widgets[key] = UIDropDownMenu(
                 options,
                 cur,
                 pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh),
                 self.manager,
-                container=self.instructor,
+                container=box,
                 expansion_height_limit=round(r.h * 0.6),
             )
             y[0] += bh + pad
@@ -1307,12 +1350,12 @@ class App:
                 [("closed", "closed"), ("suspended", "suspended"), ("open", "open")],
             )
         UILabel(
-            pygame.Rect(pad, y[0], lw, bh), "Note (text)", self.manager, container=self.instructor
+            pygame.Rect(pad, y[0], lw, bh), "Note (text)", self.manager, container=box
         )
         self.inst_widgets["text"] = UITextEntryLine(
             pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh),
             self.manager,
-            container=self.instructor,
+            container=box,
         )
         self.inst_widgets["text"].set_text(f.get("text", ""))
         y[0] += bh + pad
@@ -1320,7 +1363,7 @@ class App:
             pygame.Rect(pad, y[0], round(cw * 0.4), bh),
             "Inject",
             self.manager,
-            container=self.instructor,
+            container=box,
             object_id="#accent",
         )
         q = c.queued_events
@@ -1328,7 +1371,7 @@ class App:
             pygame.Rect(pad + round(cw * 0.42), y[0], cw - round(cw * 0.42) - pad, bh),
             f"{len(q)} queued for turn {c.model.turn + 1}",
             self.manager,
-            container=self.instructor,
+            container=box,
         )
         y[0] += bh + pad
         self.inst_remove = []
@@ -1343,21 +1386,27 @@ class App:
                     pygame.Rect(pad, top + k * lh, cw - rw - 3 * pad, lh),
                     line,
                     self.manager,
-                    container=self.instructor,
+                    container=box,
                 )
             self.inst_remove.append(
                 UIButton(
                     pygame.Rect(cw - rw - pad, y[0], rw, bh),
                     "Remove",
                     self.manager,
-                    container=self.instructor,
+                    container=box,
                 )
             )
             self.inst_widgets[f"remove{i}"] = self.inst_remove[-1]
             y[0] += max(bh, len(lines) * lh + (bh - lh) // 2) + pad
         title_h = self.instructor.rect.h - self.instructor.get_container().rect.h
         H = self.layout.size[1]
-        want = min(H - 4, y[0] + title_h + 2 * pad + 30)
+        if scroll:
+            self.inst_scroll.set_scrollable_area_dimensions((cw - 4, y[0] + pad))
+            return
+        if y[0] + title_h + 2 * pad + 30 > H - 4:
+            self._build_instructor(scroll=True)  # taller than the window: its content scrolls
+            return
+        want = y[0] + title_h + 2 * pad + 30
         if want != self.instructor.rect.h:
             self.instructor.set_dimensions((self.instructor.rect.w, want))
             if self.instructor.rect.bottom > H:
@@ -1454,6 +1503,7 @@ class App:
             initial_file_path=self._default_save_path(),
             allow_existing_files_only=False,
         )
+        self._fit_file_dialog()
         self.manager.set_focus_set(self.file_dialog.file_path_text_line)  # typing names the file
 
     def open_load_dialog(self) -> None:
@@ -1469,6 +1519,12 @@ class App:
             initial_file_path=start,
             allow_existing_files_only=True,
         )
+        self._fit_file_dialog()
+
+    def _fit_file_dialog(self) -> None:
+        """OK and Cancel sized to their text at the body size, the file list above them."""
+        d = self.file_dialog
+        self._fit_buttons(d, [d.cancel_button, d.ok_button], d.file_selection_list)
 
     def _on_path(self, path: str) -> None:
         mode, self.file_mode = self.file_mode, ""
@@ -1549,23 +1605,7 @@ class App:
         s = self.text_scale * L.scale
         fs = self.fs
         if c.phase == "start":
-            draw_screen_message(
-                surf,
-                self.fonts,
-                [
-                    ("Great-power bargaining", round(fs * 1.9), theme.ACCENT, True),
-                    (c.static.name, round(fs * 1.15), theme.TEXT, False),
-                    (
-                        "Choose the states that human teams play (click to toggle; hot-seat order = list order). "
-                        "The AI plays all the others. Enter starts.",
-                        fs,
-                        theme.TEXT_DIM,
-                        False,
-                    ),
-                ],
-                fs,
-                bottom=self.w["start_list"].rect.top,
-            )
+            draw_screen_message(surf, self.fonts, self._start_lines(), fs, bottom=self.w["start_list"].rect.top)
         elif c.phase == "handover":
             team = c.current_team
             self.handover_lines = [

@@ -817,6 +817,14 @@ def draw_toast(surf: pygame.Surface, fonts: Fonts, area: Rect, text: str, size: 
     return r
 
 
+def screen_message_height(fonts: Fonts, lines: list[tuple[str, int, tuple, bool]], fs: int, width: int) -> int:
+    """Height in pixels of the lines of :func:`draw_screen_message` in a window ``width`` wide."""
+    return sum(
+        fonts.font(size, bold).get_linesize() * len(fonts.wrap(t, size, width - 2 * fs, bold)) + fs // 2
+        for t, size, _c, bold in lines
+    )
+
+
 def draw_screen_message(
     surf: pygame.Surface,
     fonts: Fonts,
@@ -836,11 +844,7 @@ def draw_screen_message(
     surf.fill(theme.BG)
     W, H = surf.get_size()
     bottom = H if bottom is None else bottom
-    total = sum(
-        fonts.font(size, bold).get_linesize() * len(fonts.wrap(t, size, W - 2 * fs, bold))
-        + fs // 2
-        for t, size, _c, bold in lines
-    )
+    total = screen_message_height(fonts, lines, fs, W)
     y = max(fs // 2, min(round(H * 0.1), bottom - total - fs))
     for text, size, colour, bold in lines:
         for line in fonts.wrap(text, size, W - 2 * fs, bold):
