@@ -1184,6 +1184,12 @@ def test_players_and_the_instructor_read_channel_names_not_codes(scenario, tmp_p
     drawn = " ".join(t for _r, t, _s in app.panel_views["selected"].drawn_texts)
     assert "US embassy in Moscow" in drawn and "Russia" in drawn
     assert raw_codes(scenario, drawn) == []
+    # a state selected: its channels are listed by name
+    app.ctrl.select("actor", "RUS")
+    pump(app, 2)
+    rows = " ".join(t for r in app.panel_views["selected"].rows for _r, t, _s in r.texts)
+    assert "Russian embassy in Washington" in rows
+    assert raw_codes(scenario, rows) == []
 
 
 def test_top_bar_and_hand_over_name_the_same_turn(scenario, tmp_path):

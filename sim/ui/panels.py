@@ -181,7 +181,7 @@ class PanelRenderer:
             col = theme.channel_colour(cv["status"], cv["effectiveness"])
             status = "" if cv["status"] == "open" else f" {cv['status'].upper()}"
             f.text(
-                f"{c}{status}: {cv['staff']:g} of {cv['staff_baseline']:g}, "
+                f"{st.channel_labels.get(c, c)}{status}: {cv['staff']:g} of {cv['staff_baseline']:g}, "
                 f"effectiveness {cv['effectiveness']:.2f}",
                 marker=col,
             )
