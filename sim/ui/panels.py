@@ -139,7 +139,7 @@ class PanelRenderer:
                 pygame.draw.circle(surf, POSITION_DOT, (bx + round(bw * pos), cy), r)
                 return []
 
-            f.custom(round(lh * 0.9), draw)
+            f.custom(round(lh * 0.9), draw, key=("position", fs, pos, sal, iv["state"], tuple(scale)))
         # tensions and alignments
         f.heading("Highest tensions (tension, alignment)")
         tens = sorted(snap["tension"][a].items(), key=lambda kv: -kv[1])[:4]
@@ -156,7 +156,7 @@ class PanelRenderer:
                     bar(surf, (bx, lh // 3, bw, lh // 3), t, theme.tension_colour(t))
                 return out
 
-            f.custom(lh, draw)
+            f.custom(lh, draw, key=("tension", fs, label, t))
         # postures
         if v["posture"]:
             f.heading("Posture by theatre")
@@ -173,7 +173,7 @@ class PanelRenderer:
                     bar(surf, (bx, lh // 3, surf.get_width() - bx - f.pad, lh // 3), val, theme.THEATRE)
                     return out
 
-                f.custom(lh, draw)
+                f.custom(lh, draw, key=("posture", fs, label, val))
         # channels with staff
         chans = [(c, cv) for c, cv in snap["channels"].items() if a in st.channel_endpoints.get(c, ())]
         f.heading(f"Channels ({len(chans)}): staff of normal, effectiveness")
@@ -288,7 +288,7 @@ class PanelRenderer:
                         pygame.draw.line(surf, HISTORY_LINE, (gx, hy), (gx + gw, hy), 1)
                     return []
 
-                f.custom(lh, draw)
+                f.custom(lh, draw, key=("issue", fs, state, tuple(hist), tuple(scale)))
                 if lvl:
                     f.text(lvl, theme.TEXT_DIM, indent=fs // 3)
                 for r in f.rows[n0:]:

@@ -136,6 +136,10 @@ def draw_cross(
 
 
 # ---------------------------------------------------------------------- the map
+CHANNEL_LAYERS_KEPT = 8
+"""Channel layers kept (one per look of all channels: the hovered and selected states)."""
+
+
 class MapRenderer:
     """The world map with theatres, capitals, bloc seats, channels and the legend.
 
@@ -166,6 +170,8 @@ class MapRenderer:
         self.s = 1.0
         self._scene_surf: pygame.Surface | None = None
         self._legend_cache: tuple | None = None
+        self._channel_layers: dict[tuple, pygame.Surface] = {}
+        self._label_layer: tuple | None = None
 
     # geometry ----------------------------------------------------------
     def set_rect(
@@ -502,15 +508,23 @@ class MapRenderer:
                 if t in post:
                     post[t] = max(post[t], p)
         bw = max(1, round(2 * s))
+        layers = getattr(self, "_theatre_layers", None)
+        if layers is None or len(layers) > 200:
+            layers = self._theatre_layers = {}
         for t, ring in self.theatre_px.items():
-            xs = [x for x, _ in ring]
-            ys = [y for _, y in ring]
-            bx, by = min(xs) - bw, min(ys) - bw
-            layer = pygame.Surface((max(xs) - bx + bw + 1, max(ys) - by + bw + 1), pygame.SRCALPHA)
-            pts = [(x - bx, y - by) for x, y in ring]
             alpha = round(40 + 110 * post[t])
-            pygame.draw.polygon(layer, (*theme.THEATRE, alpha), pts)
-            pygame.draw.lines(layer, (*theme.THEATRE, 220), True, pts, bw)
+            lk = (t, alpha, bw, tuple(ring))  # a theatre's shading changes only with its posture
+            got = layers.get(lk)
+            if got is None:
+                xs = [x for x, _ in ring]
+                ys = [y for _, y in ring]
+                bx, by = min(xs) - bw, min(ys) - bw
+                layer = pygame.Surface((max(xs) - bx + bw + 1, max(ys) - by + bw + 1), pygame.SRCALPHA)
+                pts = [(x - bx, y - by) for x, y in ring]
+                pygame.draw.polygon(layer, (*theme.THEATRE, alpha), pts)
+                pygame.draw.lines(layer, (*theme.THEATRE, 220), True, pts, bw)
+                got = layers[lk] = (layer, bx, by)
+            layer, bx, by = got
             surf.blit(layer, (bx + ox, by + oy))
         # channels: thin first, selected last
         sel_ch = {x[1] for x in (selected, hover) if x and x[0] == "channel"}
@@ -525,21 +539,36 @@ class MapRenderer:
             ),
         )
         dim = bool(sel_act)
+        looks = []  # how each channel is drawn, in drawing order
         for c in order:
             v = chans[c]
-            pts = [(x + ox, y + oy) for x, y in self.arcs[c]]
             style = theme.CHANNEL_STYLES.get(v["kind"], theme.DEFAULT_STYLE)
             width = max(1, round(style["width"] * s))
             col = theme.channel_colour(v["status"], v["effectiveness"])
             involved = any(e in sel_act for e in st.channel_endpoints[c])
             if dim and not involved and c not in sel_ch:
                 col = theme.lerp(col, theme.OCEAN, 0.55)
-            if c in sel_ch:
-                pygame.draw.lines(surf, theme.SELECT, False, pts, width + round(5 * s))
-            draw_styled(surf, col, pts, style["pattern"], width)
-            if v["status"] == "closed":
-                mx, my = pts[len(pts) // 2]
-                draw_cross(surf, theme.CLOSED, (mx, my), 5 * s, max(2, round(2.5 * s)))
+            looks.append((c, col, style["pattern"], width, c in sel_ch, v["status"] == "closed"))
+        # the channels as one layer, kept while they look the same (a full redraw after a hover
+        # back, or of an unchanged month, blits it); opaque strokes on a transparent layer, so the
+        # picture is the one drawn directly
+        ck = (tuple(looks), surf.get_size(), (ox, oy), s)
+        layers = self._channel_layers
+        layer = layers.get(ck)
+        if layer is None:
+            layer = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
+            for c, col, pattern, width, sel, closed in looks:
+                pts = [(x + ox, y + oy) for x, y in self.arcs[c]]
+                if sel:
+                    pygame.draw.lines(layer, theme.SELECT, False, pts, width + round(5 * s))
+                draw_styled(layer, col, pts, pattern, width)
+                if closed:
+                    mx, my = pts[len(pts) // 2]
+                    draw_cross(layer, theme.CLOSED, (mx, my), 5 * s, max(2, round(2.5 * s)))
+            layers[ck] = layer
+            if len(layers) > CHANNEL_LAYERS_KEPT:
+                del layers[next(iter(layers))]
+        surf.blit(layer, (0, 0))
         # bloc seats
         for b, p in self.seat_px.items():
             x, y = p[0] + ox, p[1] + oy
@@ -571,6 +600,34 @@ class MapRenderer:
         for t, lr in self.theatre_label_rects.items():
             lab = F.text(st.theatre_names.get(t, t), self._fs(12), (255, 226, 190), italic=True)
             surf.blit(lab, (lr.x + ox, lr.y + oy))
+        # the boxed labels of blocs and states as one layer, kept while the focus state and the
+        # blocs stay (text on an opaque box: the layer's pixels are those drawn directly)
+        lk = (
+            focus,
+            self._members_sig,
+            self.label_px,
+            surf.get_size(),
+            (ox, oy),
+            tuple((a, tuple(r)) for a, r in self.label_rects.items()),
+            tuple((b, tuple(r)) for b, r in self.seat_label_rects.items()),
+        )
+        if self._label_layer is None or self._label_layer[0] != lk:
+            layer = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
+            self._boxed_labels(layer, focus, ox, oy)
+            self._label_layer = (lk, layer)
+        surf.blit(self._label_layer[1], (0, 0))
+        if self.show_legend and self.legend_fits:
+            key = (surf.get_size(), s, self.label_px)
+            if self._legend_cache is None or self._legend_cache[0] != key:
+                self._legend_cache = (key, {})
+            leg = self._legend_cache[1].get(focus)
+            if leg is None:
+                leg = self._legend_cache[1][focus] = self._legend(focus)
+            surf.blit(leg, (round(8 * s), surf.get_height() - leg.get_height() - round(8 * s)))
+
+    def _boxed_labels(self, surf: pygame.Surface, focus: str, ox: int, oy: int) -> None:
+        """The bloc seats' and the states' labels (boxes, names, bloc chips) onto ``surf``."""
+        st, F = self.static, self.fonts
         for b, lr in self.seat_label_rects.items():
             col = theme.bloc_colour(b, list(st.bloc_ids))
             pygame.draw.rect(surf, (16, 20, 28), lr.move(ox, oy), border_radius=3)
@@ -587,14 +644,6 @@ class MapRenderer:
                     surf, theme.bloc_colour(b, list(st.bloc_ids)), (cx, box.y + (lr.h - chip) // 2, chip, chip)
                 )
                 cx += chip + 2
-        if self.show_legend and self.legend_fits:
-            key = (surf.get_size(), s, self.label_px)
-            if self._legend_cache is None or self._legend_cache[0] != key:
-                self._legend_cache = (key, {})
-            leg = self._legend_cache[1].get(focus)
-            if leg is None:
-                leg = self._legend_cache[1][focus] = self._legend(focus)
-            surf.blit(leg, (round(8 * s), surf.get_height() - leg.get_height() - round(8 * s)))
 
     def toggle_legend(self) -> None:
         """Show or hide the legend (the labels move out of its way or into its room)."""
