@@ -1291,6 +1291,11 @@ class App:
         def row(label: str, key: str, options: list[tuple[str, str]]):
             if not options:
                 options = [("(none)", "")]
+            # a long name is shortened to the drop-down's width (with an ellipsis), not cut
+            room = cw - lw - 2 * pad - round(2.2 * self.fs)
+            fitted = [(self.fonts.fit(lab, self.fs, room), v) for lab, v in options]
+            if len({lab for lab, _ in fitted}) == len(fitted):
+                options = fitted
             vals = [o[1] for o in options]
             if f.get(key) not in vals:
                 f[key] = vals[0]
@@ -1326,8 +1331,8 @@ class App:
             row("Tension relief", "size", [("0.10", "0.1"), ("0.05", "0.05"), ("0.20", "0.2")])
         elif kind == "expulsion":
             # channels that have staff to expel now (closed ones have none), in persons
-            staffed = [
-                (f"{chan(ch)} ({v['staff']:,.0f} of {v['staff_baseline']:,.0f} staff)", ch)
+            staffed = [  # the staff it has now: in the next drop-down ("50 of 100 staff")
+                (chan(ch), ch)
                 for ch, v in snap["channels"].items()
                 if v["status"] != "closed" and v["staff"] >= 1
             ]
