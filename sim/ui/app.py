@@ -64,8 +64,8 @@ from sim.ui.render import (
     draw_banner,
     draw_screen_message,
     draw_toast,
-    screen_message_height,
     draw_top,
+    screen_message_height,
 )
 
 HELP_KEYS = [
@@ -98,9 +98,11 @@ INSTRUCTOR_KINDS = [
 
 
 def describe_event(ev: dict, static, snap: dict | None = None) -> str:
-    """A queued instructor event in words, e.g. ``Incident in Baltic Sea: Russia and United
-    States``; channels by their names (:attr:`StaticView.channel_labels`), an expulsion in
-    persons (of the channel's staff in ``snap``, the snapshot the event was queued in)."""
+    """A queued instructor event in words, e.g. ``Incident in Baltic Sea: Russia and United States``.
+
+    Channels are named (:attr:`StaticView.channel_labels`), an expulsion is given in persons (of
+    the channel's staff in ``snap``, the snapshot the event was queued in).
+    """
     kind = ev.get("kind", "")
     label = dict(INSTRUCTOR_KINDS).get(kind, kind.replace("_", " ").capitalize())
     parts = []
@@ -1245,8 +1247,11 @@ class App:
         self._build_instructor()
 
     def _build_instructor(self, scroll: bool = False) -> None:
-        """(Re)build the instructor's window; with ``scroll`` its content scrolls (at a large
-        text scale a form and a long queue are taller than the window)."""
+        """(Re)build the instructor's window.
+
+        With ``scroll`` its content scrolls (at a large text scale a form and a long queue are
+        taller than the window).
+        """
         c = self.ctrl
         st = c.static
         snap = c.history[-1]

@@ -102,7 +102,9 @@ class StaticView:
             capitals=caps,
             bloc_ids=tuple(sc.blocs),
             bloc_names={b: s.name for b, s in sc.blocs.items()},
-            channel_labels={c: s.label or capital_first(channel_words(sc, c)) for c, s in sc.channels.items()},
+            channel_labels={
+                c: s.label or capital_first(channel_words(sc, c)) for c, s in sc.channels.items()
+            },
             channel_endpoints={c: (s.endpoints[0], s.endpoints[1]) for c, s in sc.channels.items()},
             channel_kinds={c: s.kind for c, s in sc.channels.items()},
             channel_issues={c: tuple(s.issues) for c, s in sc.channels.items()},

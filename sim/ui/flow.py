@@ -19,7 +19,6 @@ import pygame
 from sim.ui import theme
 from sim.ui.fonts import Fonts
 
-
 CUSTOM_ROWS_KEPT = 3000
 """Drawn custom rows kept for reuse (keyed by what they show; about 30 kB each at 1280x800)."""
 _CUSTOM: OrderedDict[Hashable, object] = OrderedDict()
@@ -119,9 +118,13 @@ class Flow:
             first = first or row
         return first
 
-    def _paragraph(self, s: str, colour: tuple, bold: bool, size: int, indent: int, marker: tuple | None) -> tuple:
-        """The rows of :meth:`text` as ``(surface, texts, offset, height)`` (``height`` ``None``:
-        the surface's)."""
+    def _paragraph(
+        self, s: str, colour: tuple, bold: bool, size: int, indent: int, marker: tuple | None
+    ) -> tuple:
+        """The rows of :meth:`text` as ``(surface, texts, offset, height)``.
+
+        ``height`` ``None`` means the surface's height.
+        """
         F = self.fonts
         lead = round(size * 0.9) if marker is not None else 0
         lines = F.wrap(s, size, self.width - indent - lead - 2 * self.pad, bold=bold)

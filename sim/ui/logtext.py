@@ -82,8 +82,10 @@ class Words:
         return self.sc.theatres[t].name
 
     def codes(self, text: str) -> str:
-        """``text`` with every channel, state, issue and theatre code replaced by its words
-        (for the AI's alternatives, logged as action codes such as ``close RUS-JPN-EMB``)."""
+        """``text`` with every channel, state, issue and theatre code replaced by its words.
+
+        For the AI's alternatives, logged as action codes such as ``close RUS-JPN-EMB``.
+        """
         if self.sc is None:
             return text
         if self._codes is None:
@@ -99,8 +101,11 @@ class Words:
         return self._codes.sub(lambda m: self._names[m.group(1)], text)
 
     def action(self, ev: dict) -> str:
-        """A logged decision in plain words (:func:`sim.describe.describe_action_in` on the
-        snapshot it was taken in); its logged code with names when that cannot be read."""
+        """A logged decision in plain words.
+
+        :func:`sim.describe.describe_action_in` on the snapshot it was taken in; its logged code
+        with names when that cannot be read.
+        """
         spec = ev.get("spec")
         if self.sc is not None and self.before is not None and isinstance(spec, dict):
             from sim.actions import Action

@@ -21,7 +21,6 @@ from sim.ui.controller import StaticView, TurnChanges
 from sim.ui.fonts import Fonts
 from sim.ui.layout import Rect
 
-
 # ---------------------------------------------------------------------- line patterns
 PATTERNS = {"dashed": (12, 7), "dashdot": (12, 5, 3, 5)}
 
