@@ -19,10 +19,34 @@ import pygame
 from sim.ui import theme
 from sim.ui.fonts import Fonts
 
-CUSTOM_ROWS_KEPT = 3000
-"""Drawn custom rows kept for reuse (keyed by what they show; about 30 kB each at 1280x800)."""
-_CUSTOM: OrderedDict[Hashable, object] = OrderedDict()
-"""Drawn rows by what they show: custom rows ``(surface, texts)``, marked text lines (surfaces)."""
+ROWS_KEPT_BYTES = 48 * 2**20
+"""Pixel memory of the drawn rows kept for reuse (48 MB: some 1,200 rows of a panel at 1280x800);
+the rows used longest ago go first."""
+_CUSTOM: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+"""Drawn rows by what they show (custom rows, paragraphs), each with its pixel bytes."""
+_KEPT = [0]
+
+
+def _kept(key: Hashable) -> object | None:
+    """A kept row (marked as used now), or ``None``."""
+    got = _CUSTOM.get(key)
+    if got is None:
+        return None
+    _CUSTOM.move_to_end(key)
+    return got[0]
+
+
+def _keep(key: Hashable, value: object, surfaces) -> object:
+    """Keep ``value`` (whose pixels are ``surfaces``) under ``key``, within the memory budget."""
+    n = sum(sf.get_width() * sf.get_height() * sf.get_bytesize() for sf in surfaces)
+    _CUSTOM[key] = (value, n)
+    _KEPT[0] += n
+    while _KEPT[0] > ROWS_KEPT_BYTES and len(_CUSTOM) > 1:
+        _k, (_v, m) = _CUSTOM.popitem(last=False)
+        _KEPT[0] -= m
+    return value
+
+
 _EMPTY_SURF: list[pygame.Surface] = []
 
 
@@ -103,13 +127,10 @@ class Flow:
         """
         size = size or self.fs
         pk = ("para", s, size, colour, bold, indent, marker, self.width, self.pad, id(self.fonts))
-        parts = _CUSTOM.get(pk)
+        parts = _kept(pk)
         if parts is None:  # laid out and drawn once per look, then kept (see custom)
-            parts = _CUSTOM[pk] = self._paragraph(s, colour, bold, size, indent, marker)
-            if len(_CUSTOM) > CUSTOM_ROWS_KEPT:
-                _CUSTOM.popitem(last=False)
-        else:
-            _CUSTOM.move_to_end(pk)
+            parts = self._paragraph(s, colour, bold, size, indent, marker)
+            _keep(pk, parts, [p[0] for p in parts])
         group = len(self.rows)
         first = None
         for surf, texts, offset, h in parts:
@@ -167,16 +188,12 @@ class Flow:
         """
         h = max(1, height)
         ck = None if key is None else (key, self.width, h)
-        got = _CUSTOM.get(ck) if ck is not None else None
+        got = _kept(ck) if ck is not None else None
         if got is None:
             surf = pygame.Surface((self.width, h), pygame.SRCALPHA)
             got = (surf, tuple(draw(surf) or ()))
             if ck is not None:
-                _CUSTOM[ck] = got
-                if len(_CUSTOM) > CUSTOM_ROWS_KEPT:
-                    _CUSTOM.popitem(last=False)
-        else:
-            _CUSTOM.move_to_end(ck)
+                _keep(ck, got, [surf])
         row = Row(got[0], payload, list(got[1]), None, len(self.rows))
         self.rows.append(row)
         return row
