@@ -135,8 +135,8 @@ def draw_cross(
 
 
 # ---------------------------------------------------------------------- the map
-CHANNEL_LAYERS_KEPT = 8
-"""Channel layers kept (one per look of all channels: the hovered and selected states)."""
+UNDER_KEPT = 8
+"""Pictures of the map under the capitals kept (one per look: the hovered and selected states)."""
 
 
 class MapRenderer:
@@ -169,7 +169,7 @@ class MapRenderer:
         self.s = 1.0
         self._scene_surf: pygame.Surface | None = None
         self._legend_cache: tuple | None = None
-        self._channel_layers: dict[tuple, pygame.Surface] = {}
+        self._under: dict[tuple, pygame.Surface] = {}
         self._label_layer: tuple | None = None
 
     # geometry ----------------------------------------------------------
@@ -506,25 +506,7 @@ class MapRenderer:
             for t, p in v.get("posture", {}).items():
                 if t in post:
                     post[t] = max(post[t], p)
-        bw = max(1, round(2 * s))
-        layers = getattr(self, "_theatre_layers", None)
-        if layers is None or len(layers) > 200:
-            layers = self._theatre_layers = {}
-        for t, ring in self.theatre_px.items():
-            alpha = round(40 + 110 * post[t])
-            lk = (t, alpha, bw, tuple(ring))  # a theatre's shading changes only with its posture
-            got = layers.get(lk)
-            if got is None:
-                xs = [x for x, _ in ring]
-                ys = [y for _, y in ring]
-                bx, by = min(xs) - bw, min(ys) - bw
-                layer = pygame.Surface((max(xs) - bx + bw + 1, max(ys) - by + bw + 1), pygame.SRCALPHA)
-                pts = [(x - bx, y - by) for x, y in ring]
-                pygame.draw.polygon(layer, (*theme.THEATRE, alpha), pts)
-                pygame.draw.lines(layer, (*theme.THEATRE, 220), True, pts, bw)
-                got = layers[lk] = (layer, bx, by)
-            layer, bx, by = got
-            surf.blit(layer, (bx + ox, by + oy))
+        alphas = tuple((t, round(40 + 110 * post[t])) for t in self.theatre_px)
         # channels: thin first, selected last
         sel_ch = {x[1] for x in (selected, hover) if x and x[0] == "channel"}
         sel_act = {x[1] for x in (selected, hover) if x and x[0] == "actor"}
@@ -548,34 +530,18 @@ class MapRenderer:
             if dim and not involved and c not in sel_ch:
                 col = theme.lerp(col, theme.OCEAN, 0.55)
             looks.append((c, col, style["pattern"], width, c in sel_ch, v["status"] == "closed"))
-        # the channels as one layer, kept while they look the same (a full redraw after a hover
-        # back, or of an unchanged month, blits it); opaque strokes on a transparent layer, so the
-        # picture is the one drawn directly
-        ck = (tuple(looks), surf.get_size(), (ox, oy), s)
-        layers = self._channel_layers
-        layer = layers.get(ck)
-        if layer is None:
-            layer = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
-            for c, col, pattern, width, sel, closed in looks:
-                pts = [(x + ox, y + oy) for x, y in self.arcs[c]]
-                if sel:
-                    pygame.draw.lines(layer, theme.SELECT, False, pts, width + round(5 * s))
-                draw_styled(layer, col, pts, pattern, width)
-                if closed:
-                    mx, my = pts[len(pts) // 2]
-                    draw_cross(layer, theme.CLOSED, (mx, my), 5 * s, max(2, round(2.5 * s)))
-            layers[ck] = layer
-            if len(layers) > CHANNEL_LAYERS_KEPT:
-                del layers[next(iter(layers))]
-        surf.blit(layer, (0, 0))
-        # bloc seats
-        for b, p in self.seat_px.items():
-            x, y = p[0] + ox, p[1] + oy
-            r = round(7 * s)
-            col = theme.bloc_colour(b, list(st.bloc_ids))
-            poly = [(x, y - r), (x + r, y), (x, y + r), (x - r, y)]
-            pygame.draw.polygon(surf, col, poly)
-            pygame.draw.polygon(surf, (15, 15, 20), poly, 1)
+        # the map under the capitals (base, theatres, channels, bloc seats) is kept while it looks
+        # the same: a full redraw of an unchanged month, or after a hover back, blits it whole.
+        # It is drawn as it always was, in the same order, so the picture is the same.
+        uk = (id(self._base[1]) if self._base else None, alphas, tuple(looks), surf.get_size(), (ox, oy), s)
+        under = self._under.get(uk)
+        if under is None:
+            under = surf.copy()  # the base map, blitted by draw()
+            self._draw_under(under, alphas, looks, ox, oy)
+            self._under[uk] = under
+            if len(self._under) > UNDER_KEPT:
+                del self._under[next(iter(self._under))]
+        surf.blit(under, (0, 0))
         # capitals: fill = tension with the focus state
         ten = snap["tension"].get(focus, {})
         for a, p in self.capital_px.items():
@@ -613,8 +579,10 @@ class MapRenderer:
         if self._label_layer is None or self._label_layer[0] != lk:
             layer = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
             self._boxed_labels(layer, focus, ox, oy)
-            self._label_layer = (lk, layer)
-        surf.blit(self._label_layer[1], (0, 0))
+            boxes = [r.move(ox, oy) for r in (*self.label_rects.values(), *self.seat_label_rects.values())]
+            self._label_layer = (lk, layer, boxes)
+        layer = self._label_layer[1]
+        surf.blits([(layer, r.topleft, r) for r in self._label_layer[2]], doreturn=False)  # the boxes only
         if self.show_legend and self.legend_fits:
             key = (surf.get_size(), s, self.label_px)
             if self._legend_cache is None or self._legend_cache[0] != key:
@@ -623,6 +591,37 @@ class MapRenderer:
             if leg is None:
                 leg = self._legend_cache[1][focus] = self._legend(focus)
             surf.blit(leg, (round(8 * s), surf.get_height() - leg.get_height() - round(8 * s)))
+
+    def _draw_under(self, surf: pygame.Surface, alphas: tuple, looks: list, ox: int, oy: int) -> None:
+        """Theatres (shaded by ``alphas``), channels (drawn as ``looks``) and bloc seats onto the
+        base map ``surf``."""
+        st, s = self.static, self.s
+        bw = max(1, round(2 * s))
+        for (t, alpha) in alphas:
+            ring = self.theatre_px[t]
+            xs = [x for x, _ in ring]
+            ys = [y for _, y in ring]
+            bx, by = min(xs) - bw, min(ys) - bw
+            layer = pygame.Surface((max(xs) - bx + bw + 1, max(ys) - by + bw + 1), pygame.SRCALPHA)
+            pts = [(x - bx, y - by) for x, y in ring]
+            pygame.draw.polygon(layer, (*theme.THEATRE, alpha), pts)
+            pygame.draw.lines(layer, (*theme.THEATRE, 220), True, pts, bw)
+            surf.blit(layer, (bx + ox, by + oy))
+        for c, col, pattern, width, sel, closed in looks:
+            pts = [(x + ox, y + oy) for x, y in self.arcs[c]]
+            if sel:
+                pygame.draw.lines(surf, theme.SELECT, False, pts, width + round(5 * s))
+            draw_styled(surf, col, pts, pattern, width)
+            if closed:
+                mx, my = pts[len(pts) // 2]
+                draw_cross(surf, theme.CLOSED, (mx, my), 5 * s, max(2, round(2.5 * s)))
+        for b, p in self.seat_px.items():
+            x, y = p[0] + ox, p[1] + oy
+            r = round(7 * s)
+            col = theme.bloc_colour(b, list(st.bloc_ids))
+            poly = [(x, y - r), (x + r, y), (x, y + r), (x - r, y)]
+            pygame.draw.polygon(surf, col, poly)
+            pygame.draw.polygon(surf, (15, 15, 20), poly, 1)
 
     def _boxed_labels(self, surf: pygame.Surface, focus: str, ox: int, oy: int) -> None:
         """The bloc seats' and the states' labels (boxes, names, bloc chips) onto ``surf``."""
