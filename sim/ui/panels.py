@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pygame
 
+from sim.describe import the
 from sim.ui import theme
 from sim.ui.controller import StaticView
 from sim.ui.flow import Flow, Row, ScrollView
@@ -193,7 +194,7 @@ class PanelRenderer:
         col = theme.channel_colour(v["status"], v["effectiveness"])
         f.text(st.channel_labels.get(c, c), theme.ACCENT, bold=True, size=round(fs * 1.1))
         f.text(f"Kind: {style['label']}")
-        f.text(f"Between {' and '.join(st.names.get(e, st.bloc_names.get(e, e)) for e in v['endpoints'])}")
+        f.text(f"Between {' and '.join(the(st.names[e]) if e in st.names else e for e in v['endpoints'])}")
         f.text(f"Status: {v['status']}", col, bold=True)
         f.text(f"Staff: {v['staff']:g} of {v['staff_baseline']:g} persons in normal times")
         f.text(f"Effectiveness {v['effectiveness']:.2f}")
