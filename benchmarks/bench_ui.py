@@ -3,16 +3,17 @@
 Goals (issue: the pygame front end): one frame in at most 8 ms; a turn resolves and animates
 without a visible hitch. Run: ``python -m pytest benchmarks/bench_ui.py --benchmark-only``.
 
-* ``full redraw``: every cache dropped (the map's scene, the rows of the panels and of the
-  action menu, laid out again at the text size): the worst frame, e.g. right after a turn
-  resolves.
+* ``full redraw``: the map's scene and the rows of the panels and of the action menu dropped and
+  laid out again at the text size (as after a turn resolves). Drawn rows (paragraphs, bars) and
+  map layers (the map under the capitals, the boxed labels) are kept by what they show, so they
+  are reused here; after a real turn those whose values changed are drawn again.
 * ``hover change``: the mouse moves from one capital to another: the map's scene and the
   selected panel change (a state's rows, once laid out, are kept).
 * ``steady``: a frame while nothing changes (the cached scene is blitted).
 * ``animation``: a frame of the end-of-turn animation (overlays and banner each frame).
 * ``resolve``: End turn pressed: the model steps, the snapshot is taken and the turn log's text
-  is laid out before the animation starts (pygame_gui's text layout dominates: about 0.45 s of
-  CPU for the "All events" filter of a baseline month, 0.1 s for "Key events"); the animation
+  is laid out before the animation starts (pygame_gui's text layout dominates: about 0.35 s of
+  CPU for the "All events" filter of a baseline month, 0.07 s for "Key events"); the animation
   itself then runs at the ``animation`` frame time for ``anim_seconds`` (1.6 s).
 """
 

@@ -399,7 +399,13 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 f"{capital_first(name(ev['from']))} and {name(ev['to'])} reached {OUTCOME_WORDS[ev['outcome']]} on {issue_words(sc, ev['issue'])}{move}."
             )
         elif ty == "decision" and ev.get("human") and ev.get("done") is False:
-            moves.append(f"{capital_first(name(ev['actor']))}: an order had no effect ({ev.get('action', '')}).")
+            order = ev.get("action", "")
+            if isinstance(ev.get("spec"), dict) and before is not None:
+                try:
+                    order = describe_action_in(sc, before, Action.from_dict(ev["spec"]))
+                except (KeyError, TypeError, ValueError):
+                    pass
+            moves.append(f"{capital_first(name(ev['actor']))}: an order had no effect ({order}).")
     out = first + issues + votes + moves + _tension_lines(game, sc, t, before, after, watch)
     if minor:
         out.append(f"{minor} more agreement{'s' * (minor != 1)}, channel or staff change{'s' * (minor != 1)} among other states.")

@@ -232,7 +232,13 @@ def test_start_screen_pick_state_choose_action_end_turn(scenario, tmp_path):
         if ev.get("type") == "decision" and ev.get("actor") == "RUS" and ev.get("human")
     ]
     assert [ev["action"] for ev in mine] == [first]
-    assert "(team)" in app.w["log"].html_text and first in app.w["log"].html_text
+    from html import escape
+
+    from sim.describe import describe_action_in
+
+    words = describe_action_in(app.ctrl.scenario, app.ctrl.history[-2], chosen[0])  # as it read when chosen
+    assert words.startswith(("Raise", "Lower", "Keep")) and " posture in the " in words
+    assert "(team)" in app.w["log"].html_text and escape(words) in app.w["log"].html_text
 
 
 def test_menu_offers_exactly_the_legal_actions(scenario, tmp_path):
@@ -836,10 +842,16 @@ def test_expulsion_form_fits_the_channels_current_staff(scenario, tmp_path):
     pump(app)
     v = snap["channels"]["USA-RUS-EMB"]
     opts = app.inst_widgets["size"].options_list
-    persons = [float(lab.split(" of ")[0]) for lab, _ in opts]
+    persons = [float(lab.split(" of ")[0].replace(",", "")) for lab, _ in opts]
     assert max(persons) == v["staff"] and all(0 < n <= v["staff"] for n in persons)
     pick_dropdown(app, app.inst_widgets["size"], opts[1][0])  # half of the staff now
     click(app, app.inst_widgets["inject"].rect.center)
+    # the queue shows the same persons as the form: "50 of 100 staff" in both
+    texts = instructor_texts(app)
+    first = next(i for i, t in enumerate(texts) if t.startswith("Expulsion of staff:"))
+    queued = " ".join(texts[first : first + 3])  # the queued event, its lines wrapped
+    assert opts[1][0].split(" (")[0] in queued, (opts[1][0], queued)
+    assert "%" not in queued and "%" not in opts[1][0]
     key(app, pygame.K_ESCAPE)
     end_turn_and_wait(app)
     ev = next(e for e in app.ctrl.model.log[-1]["events"] if e.get("kind") == "expulsion")
@@ -1114,3 +1126,139 @@ def test_names_in_other_scripts_fall_back_to_a_font_or_the_id(scenario, tmp_path
         shown = app.panels.name(a)
         assert any(t.startswith(shown) for t in texts)
         assert [t for t in texts if not F.coverable(t)] == []
+
+
+# --------------------------------------------------------------------------- names, not codes
+def raw_codes(scenario, text):
+    """The channel codes (``RUS-USA-EMB``, ``caucus:NATO``) found in a text."""
+    import re
+
+    codes = list(scenario.channels) + [f"caucus:{b}" for b in scenario.blocs]
+    return sorted({c for c in codes if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text)})
+
+
+def instructor_texts(app):
+    """Every text the instructor window shows: labels, drop-down choices and buttons."""
+    out = []
+    for e in app.instructor.get_container().elements:
+        name = type(e).__name__
+        if name in ("UILabel", "UIButton"):
+            out.append(e.text)
+        elif name == "UIDropDownMenu":
+            out += [o[0] if isinstance(o, tuple) else o for o in e.options_list]
+    return out
+
+
+def test_players_and_the_instructor_read_channel_names_not_codes(scenario, tmp_path):
+    """The instructor window, its queue, the channel panel and the turn log (a team's own
+    orders, the AI's decisions and their alternatives, talks, staff and channel changes) name
+    every channel ("US embassy in Moscow"), never by its code."""
+    app = make_app(scenario, tmp_path)
+    assert not raw_codes(scenario, "the US embassy in Moscow")
+    assert raw_codes(scenario, "via USA-RUS-EMB.") == ["USA-RUS-EMB"]
+    key(app, pygame.K_i, unicode="i")
+    seen = []
+    for kind in ("Summit", "Expulsion of staff", "Channel status"):
+        pick_dropdown(app, app.inst_widgets["kind"], kind)
+        seen += instructor_texts(app)
+        click(app, app.inst_widgets["inject"].rect.center)  # queued: listed in the window
+    seen += instructor_texts(app)
+    text = "\n".join(seen)
+    assert "US embassy in Moscow" in text and "Russian embassy in Washington" in text
+    assert len(app.ctrl.model.injected) == 3
+    assert "Expulsion of staff: " in text and " staff" in text
+    assert raw_codes(scenario, text) == []
+    key(app, pygame.K_ESCAPE)
+    # the team's own order: close Russia's embassy in Tokyo; then the month's log, all events
+    choose_category(app, "channel")
+    click_action(app, "close RUS-JPN-EMB")
+    end_turn_and_wait(app)
+    pick_dropdown(app, app.w["log_filter"], "All events")
+    pump(app, 2)
+    html = app.w["log"].html_text
+    assert "Russian embassy in Tokyo" in html and "(team)" in html and "talks" in html
+    assert "over: " in html  # the AI's alternatives are listed, in names too
+    assert raw_codes(scenario, html) == [], raw_codes(scenario, html)
+    # a channel selected on the map: its panel
+    app.ctrl.select("channel", "USA-RUS-EMB")
+    pump(app, 2)
+    drawn = " ".join(t for _r, t, _s in app.panel_views["selected"].drawn_texts)
+    assert "US embassy in Moscow" in drawn and "Russia" in drawn
+    assert raw_codes(scenario, drawn) == []
+    # a state selected: its channels are listed by name
+    app.ctrl.select("actor", "RUS")
+    pump(app, 2)
+    rows = " ".join(t for r in app.panel_views["selected"].rows for _r, t, _s in r.texts)
+    assert "Russian embassy in Washington" in rows
+    assert raw_codes(scenario, rows) == []
+
+
+def test_top_bar_and_hand_over_name_the_same_turn(scenario, tmp_path):
+    """Both name the turn about to be played (turn 1 before any is played); the month's
+    results name the turn just played."""
+    import re
+
+    app = make_app(scenario, tmp_path, humans=("RUS", "USA"))
+
+    def bar_turn():
+        return int(re.search(r"turn (\d+)/", app.status_text).group(1))
+
+    for played in (0, 1):
+        for team in ("RUS", "USA"):
+            assert app.ctrl.phase == "handover" and app.ctrl.current_team == team
+            pump(app)
+            assert app.handover_lines[0] == f"Turn {played + 1}: hand over to"
+            click(app, app.w["ready"].rect.center)
+            key(app, pygame.K_ESCAPE)  # the briefing
+            assert app.ctrl.phase == "plan"
+            assert bar_turn() == played + 1
+            assert app.status_text.startswith(app.ctrl.model.date(played + 1))
+            key(app, pygame.K_RETURN)
+            if app.confirm_dialog is not None:  # no action chosen: yes, end it
+                key(app, pygame.K_RETURN)
+        key(app, pygame.K_SPACE)  # skip the animation: the month's results of the turn played
+        assert app.ctrl.phase == "results" and bar_turn() == played + 1
+        assert app.ctrl.model.log[-1]["turn"] == played + 1
+        assert app.status_text.startswith(app.ctrl.model.log[-1]["date"])
+        key(app, pygame.K_RETURN)
+
+
+def test_at_2x_the_instructor_window_scrolls_and_the_start_text_clears_the_list(scenario, tmp_path):
+    """At 2x on 1280x800 a form with queued events is taller than the window: its content
+    scrolls and every Remove button can be reached; the start screen's wrapped instructions
+    end above the list of states; the replay button shows its whole text."""
+    app = make_app(scenario, tmp_path)
+    for _ in range(4):
+        key(app, pygame.K_EQUALS, mod=pygame.KMOD_CTRL)
+    assert app.text_scale == 2.0
+    key(app, pygame.K_i, unicode="i")
+    for kind in ("Expulsion of staff", "Summit", "Incident in a theatre"):
+        pick_dropdown(app, app.inst_widgets["kind"], kind)
+        click(app, app.inst_widgets["inject"].rect.center)
+    assert len(app.ctrl.model.injected) == 3, app.messages
+    win = app.instructor.rect
+    W, H = app.screen.get_size()
+    assert pygame.Rect(0, 0, W, H).contains(win) and app.inst_scroll is not None
+    bar = app.inst_scroll.vert_scroll_bar
+    assert bar is not None
+    bar.set_scroll_from_start_percentage(1.0)
+    pump(app, 3)
+    last = app.inst_remove[-1]
+    assert app.inst_scroll.get_container().get_rect().contains(last.rect) or win.contains(last.rect)
+    click(app, last.rect.center)
+    assert len(app.ctrl.model.injected) == 2
+    key(app, pygame.K_ESCAPE)
+    key(app, pygame.K_r, unicode="r")
+    assert app.ctrl.phase == "replay"
+    b = app.w["replay"]
+    assert b.text == "Exit replay" and app.fonts.width(b.text, app.fs, bold=True) <= b.rect.w
+    key(app, pygame.K_ESCAPE)
+    # the start screen at 2x: the instructions end above the list
+    from sim.ui.render import screen_message_height
+
+    ctrl = GameController(scenario, str(BASELINE), seed=7, humans=None, anim_seconds=1.0)
+    app2 = App(ctrl, size=(1280, 800), save_dir=str(tmp_path / "s2"), text_scale=2.0)
+    pump(app2)
+    assert app2.ctrl.phase == "start"
+    text_h = screen_message_height(app2.fonts, app2._start_lines(), app2.fs, 1280)
+    assert app2.fs // 2 + text_h <= app2.w["start_list"].rect.top

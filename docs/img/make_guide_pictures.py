@@ -211,8 +211,9 @@ def main() -> None:
     instructor_events(app)
     pump(app, 3)
     save_png(app, HERE / "guide_instructor.png")
-    key(app, pygame.K_ESCAPE)  # a sheet is open: Esc goes on, as Enter; the window stays
-    post_click(app, app.instructor.close_window_button.rect.center)
+    key(app, pygame.K_ESCAPE)  # a sheet is open: Esc goes on, as Enter
+    if app.instructor is not None:  # the hand-over closes it (the next team must not see the queue)
+        post_click(app, app.instructor.close_window_button.rect.center)
     assert app.instructor is None and ctrl.phase == "handover"
     play_month(app, 3, stop_at="RUS")  # Russia's turn, its state selected
     mouse_away(app)

@@ -43,6 +43,7 @@ from pygame_gui.elements import (
     UIButton,
     UIDropDownMenu,
     UILabel,
+    UIScrollingContainer,
     UISelectionList,
     UITextBox,
     UITextEntryLine,
@@ -64,6 +65,7 @@ from sim.ui.render import (
     draw_screen_message,
     draw_toast,
     draw_top,
+    screen_message_height,
 )
 
 HELP_KEYS = [
@@ -95,23 +97,33 @@ INSTRUCTOR_KINDS = [
 ]
 
 
-def describe_event(ev: dict, static) -> str:
-    """A queued instructor event in words, e.g. ``Incident in Baltic Sea: RUS and USA``."""
+def describe_event(ev: dict, static, snap: dict | None = None) -> str:
+    """A queued instructor event in words, e.g. ``Incident in Baltic Sea: Russia and United States``.
+
+    Channels are named (:attr:`StaticView.channel_labels`), an expulsion is given in persons (of
+    the channel's staff in ``snap``, the snapshot the event was queued in).
+    """
     kind = ev.get("kind", "")
     label = dict(INSTRUCTOR_KINDS).get(kind, kind.replace("_", " ").capitalize())
     parts = []
+    name = static.names.get
     if ev.get("theatre"):
         parts.append(static.theatre_names.get(ev["theatre"], ev["theatre"]))
     if ev.get("actors"):
-        parts.append(" and ".join(ev["actors"]))
+        parts.append(" and ".join(name(a, a) for a in ev["actors"]))
     if ev.get("channel"):
-        parts.append(ev["channel"])
+        parts.append(static.channel_labels.get(ev["channel"], ev["channel"]))
     if ev.get("actor") and ev.get("issue"):
-        parts.append(f"{ev['actor']} on {static.issue_labels.get(ev['issue'], ev['issue'])}")
+        parts.append(f"{name(ev['actor'], ev['actor'])} on {static.issue_labels.get(ev['issue'], ev['issue'])}")
     if ev.get("status"):
         parts.append(f"to {ev['status']}")
     if kind == "expulsion" and ev.get("size") is not None and ev.get("channel"):
-        parts.append(f"{_value(ev['size']):.0%} of normal staff")
+        v = (snap or {}).get("channels", {}).get(ev["channel"])
+        if v and v.get("staff_baseline"):
+            n = _value(ev["size"]) * v["staff_baseline"]  # the event's size: a share of normal staff
+            parts.append(f"{n:,.0f} of {v['staff']:,.0f} staff")
+        else:
+            parts.append(f"{_value(ev['size']):.0%} of normal staff")
     text = label + (": " + ", ".join(parts) if parts else "")
     return text + (f" ({ev['text']})" if ev.get("text") else "")
 
@@ -221,6 +233,8 @@ class App:
         self._briefed: set = set()
         self._end_shown = False
         self.panel_views: dict[str, ScrollView] = {}
+        self.handover_lines: list[str] = []
+        """The hand-over screen's first lines as last drawn (tests read them)."""
         self._act_text: dict = {}
         self._new_renderers()
         self._build(size)
@@ -274,6 +288,7 @@ class App:
             ("help", "Help"),
         ]
         widths = {k: self.button_width(t) for k, t in names}
+        widths["replay"] = self.button_width("Exit replay")  # its text in the replay
         total = sum(widths.values()) + pad * (len(names) + 1)
         status_lines = 2
         sample = "2021-10  turn 36/36  |  the month's results (Enter to go on)"
@@ -309,7 +324,12 @@ class App:
         mx, my, mw, mh = inset(L.menu, pad)
         longest = max((self.name(a) for a in (self.ctrl.humans or self.ctrl.static.actor_ids)), key=len)
         sample = f"{longest} (XXX): 0 of 4 actions chosen"
-        title_h = lh * min(2, len(self.fonts.wrap(sample, fs, mw, True)))
+        # the title: two lines at most; one at a large text scale when its short form fits
+        # ("RUS: 0 of 4 chosen", see _sync_menu), leaving the list the room
+        title_lines = min(2, len(self.fonts.wrap(sample, fs, mw, True)))
+        if self.text_scale >= 1.5 and self.fonts.width("XXX: 0 of 4 chosen", fs, True) <= mw:
+            title_lines = 1
+        title_h = lh * title_lines
         self.menu_title_rect = pygame.Rect(mx, my, mw, title_h)
         self.menu_rects = {"category": pygame.Rect(mx, my + title_h, mw, bh)}
         self.menu_rects["available"] = pygame.Rect(
@@ -354,7 +374,9 @@ class App:
         bw2 = max(self.button_width(t) for t in ("Start with chosen teams", "Watch: all AI", "Load a saved game"))
         list_w = min(W - 2 * pad, max(round(30 * fs), 2 * bw2 + pad))
         by = H - 2 * (bh + pad) - pad
-        list_top = min(round(H * 0.3), by - 4 * bh)
+        # the list starts under the title and instructions (they wrap at a large text scale)
+        msg_h = screen_message_height(self.fonts, self._start_lines(), fs, W) + fs + fs // 2
+        list_top = min(max(round(H * 0.3), msg_h), by - 2 * bh)
         self.w["start_list"] = UISelectionList(
             pygame.Rect((W - list_w) // 2, list_top, list_w, max(bh, by - pad - list_top)),
             items,
@@ -383,6 +405,21 @@ class App:
         rw = min(W - 2 * pad, self.button_width("Somebody's long state name's team is ready (Enter)"))
         self.w["ready"] = self._button(((W - rw) // 2, round(H * 0.62), rw, round(bh * 1.3)), "", "end")
         self._sync(force=True)
+
+    def _start_lines(self) -> list[tuple[str, int, tuple, bool]]:
+        """The start screen's title, scenario and instructions (text, size, colour, bold)."""
+        fs = self.fs
+        return [
+            ("Great-power bargaining", round(fs * 1.9), theme.ACCENT, True),
+            (self.ctrl.static.name, round(fs * 1.15), theme.TEXT, False),
+            (
+                "Choose the states that human teams play (click to toggle; hot-seat order = list order). "
+                "The AI plays all the others. Enter starts.",
+                fs,
+                theme.TEXT_DIM,
+                False,
+            ),
+        ]
 
     def button_width(self, text: str) -> int:
         """The width of a button that shows ``text`` whole (bold body text and margins)."""
@@ -636,16 +673,21 @@ class App:
         if sig == self._log_sig:
             return
         self._log_sig = sig
+        t = c.shown_turn()
         html = logtext.turn_html(
             c.shown_log(),
             mode=self.log_filter,
             focus=focus,
             humans=set(c.humans),
             great_powers=set(c.static.great_powers),
+            words=logtext.Words(c.scenario, c.history[t - 1] if t >= 1 else None),
         )
         self.w["log"].set_text(html)
         t = c.shown_log()
-        self.w["log_label"].set_text(f"Turn log: turn {t['turn']}" if t else "Turn log")
+        lab = self.w["log_label"]
+        texts = [f"Turn log: turn {t['turn']}", f"Log: turn {t['turn']}", f"Turn {t['turn']}"] if t else ["Turn log", "Log"]
+        room = lab.rect.w - 4
+        lab.set_text(next((x for x in texts if self.fonts.width(x, self.fs, bold=True) <= room), texts[-1]))
 
     # ------------------------------------------------------------------ events
     def _typing(self) -> bool:
@@ -1086,7 +1128,9 @@ class App:
             b.set_relative_position((-(w + pad), -(bh + pad)))
             b.rebuild()
         cw, ch = win.get_container().get_size()
-        text_box.set_dimensions((cw - 2 * pad, max(bh, ch - bh - 3 * pad)))
+        top = max(pad, text_box.relative_rect.top)  # the file dialog's list starts under its path line
+        w = text_box.relative_rect.w if top > 2 * pad else cw - 2 * pad
+        text_box.set_dimensions((w, max(bh, ch - top - bh - 2 * pad)))
 
     def _confirmed(self) -> None:
         fn, dlg = self._on_confirm, self.confirm_dialog
@@ -1202,7 +1246,12 @@ class App:
         self.inst_form = getattr(self, "inst_form", None) or {"kind": "incident"}
         self._build_instructor()
 
-    def _build_instructor(self) -> None:
+    def _build_instructor(self, scroll: bool = False) -> None:
+        """(Re)build the instructor's window.
+
+        With ``scroll`` its content scrolls (at a large text scale a form and a long queue are
+        taller than the window).
+        """
         c = self.ctrl
         st = c.static
         snap = c.history[-1]
@@ -1227,26 +1276,42 @@ class App:
         )
         self._inst_shadow = (r.x - self.instructor.rect.x, r.y - self.instructor.rect.y)
         self.inst_widgets = {}
+        self.inst_scroll = None
+        box = self.instructor
+        if scroll:
+            H = self.layout.size[1]
+            title_h = self.instructor.rect.h - self.instructor.get_container().rect.h
+            self.instructor.set_dimensions((r.w, H - 4))
+            self.instructor.set_position((self.instructor.rect.x, 0))
+            cw_, ch_ = self.instructor.get_container().get_size()
+            box = self.inst_scroll = UIScrollingContainer(
+                pygame.Rect(0, 0, cw_, ch_), self.manager, container=self.instructor, allow_scroll_x=False
+            )
         s = self.layout.scale
         pad, bh = self.pad, self.bh
-        cw = r.w - 32
+        cw = r.w - 32 - (round(max(20, self.fs * 0.75)) if scroll else 0)  # room for the scroll bar
         lw = round(cw * 0.34)
         y = [pad]
 
         def row(label: str, key: str, options: list[tuple[str, str]]):
             if not options:
                 options = [("(none)", "")]
+            # a long name is shortened to the drop-down's width (with an ellipsis), not cut
+            room = cw - lw - 2 * pad - round(2.2 * self.fs)
+            fitted = [(self.fonts.fit(lab, self.fs, room), v) for lab, v in options]
+            if len({lab for lab, _ in fitted}) == len(fitted):
+                options = fitted
             vals = [o[1] for o in options]
             if f.get(key) not in vals:
                 f[key] = vals[0]
             cur = options[vals.index(f[key])]
-            UILabel(pygame.Rect(pad, y[0], lw, bh), label, self.manager, container=self.instructor)
+            UILabel(pygame.Rect(pad, y[0], lw, bh), label, self.manager, container=box)
             self.inst_widgets[key] = UIDropDownMenu(
                 options,
                 cur,
                 pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh),
                 self.manager,
-                container=self.instructor,
+                container=box,
                 expansion_height_limit=round(r.h * 0.6),
             )
             y[0] += bh + pad
@@ -1254,6 +1319,7 @@ class App:
         row("Event", "kind", [(lab, k) for k, lab in INSTRUCTOR_KINDS])
         kind = f["kind"]
         actors = [(f"{a} {st.names[a]}", a) for a in st.actor_ids]
+        chan = lambda ch: st.channel_labels.get(ch, ch)  # noqa: E731  (a channel's name, never its code)
         if kind == "incident":
             row("Theatre", "theatre", [(st.theatre_names[t], t) for t in st.theatre_names])
             present = snap["theatres"].get(f.get("theatre"), {}).get("present", [])
@@ -1264,14 +1330,14 @@ class App:
             row("and", "b", [x for x in actors if x[1] != f.get("a")])
             pair = {f.get("a"), f.get("b")}
             chans = [("(no channel)", "")] + [
-                (ch, ch) for ch, ep in st.channel_endpoints.items() if set(ep) == pair
+                (chan(ch), ch) for ch, ep in st.channel_endpoints.items() if set(ep) == pair
             ]
             row("Over channel", "channel", chans)
             row("Tension relief", "size", [("0.10", "0.1"), ("0.05", "0.05"), ("0.20", "0.2")])
         elif kind == "expulsion":
             # channels that have staff to expel now (closed ones have none), in persons
-            staffed = [
-                (f"{ch}  ({v['staff']:g} of {v['staff_baseline']:g} staff)", ch)
+            staffed = [  # the staff it has now: in the next drop-down ("50 of 100 staff")
+                (chan(ch), ch)
                 for ch, v in snap["channels"].items()
                 if v["status"] != "closed" and v["staff"] >= 1
             ]
@@ -1287,19 +1353,19 @@ class App:
                 ],
             )
         elif kind == "channel_status":
-            row("Channel", "channel", [(ch, ch) for ch in snap["channels"]])
+            row("Channel", "channel", [(chan(ch), ch) for ch in snap["channels"]])
             row(
                 "New status",
                 "status",
                 [("closed", "closed"), ("suspended", "suspended"), ("open", "open")],
             )
         UILabel(
-            pygame.Rect(pad, y[0], lw, bh), "Note (text)", self.manager, container=self.instructor
+            pygame.Rect(pad, y[0], lw, bh), "Note (text)", self.manager, container=box
         )
         self.inst_widgets["text"] = UITextEntryLine(
             pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh),
             self.manager,
-            container=self.instructor,
+            container=box,
         )
         self.inst_widgets["text"].set_text(f.get("text", ""))
         y[0] += bh + pad
@@ -1307,7 +1373,7 @@ class App:
             pygame.Rect(pad, y[0], round(cw * 0.4), bh),
             "Inject",
             self.manager,
-            container=self.instructor,
+            container=box,
             object_id="#accent",
         )
         q = c.queued_events
@@ -1315,31 +1381,42 @@ class App:
             pygame.Rect(pad + round(cw * 0.42), y[0], cw - round(cw * 0.42) - pad, bh),
             f"{len(q)} queued for turn {c.model.turn + 1}",
             self.manager,
-            container=self.instructor,
+            container=box,
         )
         y[0] += bh + pad
         self.inst_remove = []
         rw = round(cw * 0.22)
+        lh = self.fonts.font(self.fs).get_linesize()
         for i, ev in enumerate(q):
-            UILabel(
-                pygame.Rect(pad, y[0], cw - rw - 3 * pad, bh),
-                describe_event(ev, st),
-                self.manager,
-                container=self.instructor,
-            )
+            # one label per line: a long channel name wraps rather than being cut
+            lines = self.fonts.wrap(describe_event(ev, st, snap), self.fs, cw - rw - 4 * pad - 8)
+            top = y[0] + max(0, (bh - lh) // 2)
+            for k, line in enumerate(lines):
+                UILabel(
+                    pygame.Rect(pad, top + k * lh, cw - rw - 3 * pad, lh),
+                    line,
+                    self.manager,
+                    container=box,
+                )
             self.inst_remove.append(
                 UIButton(
                     pygame.Rect(cw - rw - pad, y[0], rw, bh),
                     "Remove",
                     self.manager,
-                    container=self.instructor,
+                    container=box,
                 )
             )
             self.inst_widgets[f"remove{i}"] = self.inst_remove[-1]
-            y[0] += bh + pad
+            y[0] += max(bh, len(lines) * lh + (bh - lh) // 2) + pad
         title_h = self.instructor.rect.h - self.instructor.get_container().rect.h
         H = self.layout.size[1]
-        want = min(H - 4, y[0] + title_h + 2 * pad + 30)
+        if scroll:
+            self.inst_scroll.set_scrollable_area_dimensions((cw - 4, y[0] + pad))
+            return
+        if y[0] + title_h + 2 * pad + 30 > H - 4:
+            self._build_instructor(scroll=True)  # taller than the window: its content scrolls
+            return
+        want = y[0] + title_h + 2 * pad + 30
         if want != self.instructor.rect.h:
             self.instructor.set_dimensions((self.instructor.rect.w, want))
             if self.instructor.rect.bottom > H:
@@ -1362,7 +1439,7 @@ class App:
             if n in seen or n > now:
                 continue
             seen.add(n)
-            out.append((f"{n:g} of {now:g} ({word})", f"{n / base:.6g}"))
+            out.append((f"{n:,.0f} of {now:,.0f} staff ({word})", f"{n / base:.6g}"))
         return out
 
     def instructor_event(self) -> dict:
@@ -1436,6 +1513,7 @@ class App:
             initial_file_path=self._default_save_path(),
             allow_existing_files_only=False,
         )
+        self._fit_file_dialog()
         self.manager.set_focus_set(self.file_dialog.file_path_text_line)  # typing names the file
 
     def open_load_dialog(self) -> None:
@@ -1451,6 +1529,12 @@ class App:
             initial_file_path=start,
             allow_existing_files_only=True,
         )
+        self._fit_file_dialog()
+
+    def _fit_file_dialog(self) -> None:
+        """OK and Cancel sized to their text at the body size, the file list above them."""
+        d = self.file_dialog
+        self._fit_buttons(d, [d.cancel_button, d.ok_button], d.file_selection_list)
 
     def _on_path(self, path: str) -> None:
         mode, self.file_mode = self.file_mode, ""
@@ -1531,30 +1615,18 @@ class App:
         s = self.text_scale * L.scale
         fs = self.fs
         if c.phase == "start":
-            draw_screen_message(
-                surf,
-                self.fonts,
-                [
-                    ("Great-power bargaining", round(fs * 1.9), theme.ACCENT, True),
-                    (c.static.name, round(fs * 1.15), theme.TEXT, False),
-                    (
-                        "Choose the states that human teams play (click to toggle; hot-seat order = list order). "
-                        "The AI plays all the others. Enter starts.",
-                        fs,
-                        theme.TEXT_DIM,
-                        False,
-                    ),
-                ],
-                fs,
-                bottom=self.w["start_list"].rect.top,
-            )
+            draw_screen_message(surf, self.fonts, self._start_lines(), fs, bottom=self.w["start_list"].rect.top)
         elif c.phase == "handover":
             team = c.current_team
+            self.handover_lines = [
+                f"Turn {c.turn_named()[0]}: hand over to",
+                f"{self.name(team)} ({team})",
+            ]
             draw_screen_message(
                 surf,
                 self.fonts,
                 [
-                    (f"Turn {c.model.turn + 1}: hand over to", round(fs * 1.4), theme.TEXT_DIM, False),
+                    (self.handover_lines[0], round(fs * 1.4), theme.TEXT_DIM, False),
                     (f"{self.name(team)} ({team})", round(fs * 2.5), theme.ACCENT, True),
                     ("The previous team's choices are hidden.", fs, theme.TEXT_DIM, False),
                     (

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.actions import Action
+from sim.describe import capital_first, channel_words
 from sim.model import GreatPowerModel
 from sim.ui import save as saves
 
@@ -71,6 +72,8 @@ class StaticView:
     bloc_ids: tuple[str, ...]
     bloc_names: dict[str, str]
     channel_labels: dict[str, str]
+    """A channel's name as players read it: its label, or its kind and endpoints in words
+    (:func:`sim.describe.channel_words`); never its code."""
     channel_endpoints: dict[str, tuple[str, str]]
     channel_kinds: dict[str, str]
     channel_issues: dict[str, tuple[str, ...]]
@@ -99,7 +102,9 @@ class StaticView:
             capitals=caps,
             bloc_ids=tuple(sc.blocs),
             bloc_names={b: s.name for b, s in sc.blocs.items()},
-            channel_labels={c: s.label or c for c, s in sc.channels.items()},
+            channel_labels={
+                c: s.label or capital_first(channel_words(sc, c)) for c, s in sc.channels.items()
+            },
             channel_endpoints={c: (s.endpoints[0], s.endpoints[1]) for c, s in sc.channels.items()},
             channel_kinds={c: s.kind for c, s in sc.channels.items()},
             channel_issues={c: tuple(s.issues) for c, s in sc.channels.items()},
@@ -622,10 +627,23 @@ class GameController:
         """The issue's state at turns 0..shown turn."""
         return [s["issues"][issue]["state"] for s in self.history[: self.shown_turn() + 1]]
 
+    def turn_named(self) -> tuple[int, str]:
+        """The turn (and its month) that the top bar and the hand-over screen name.
+
+        While teams plan or hand over, the turn about to be played (``model.turn + 1``, dated
+        as its log entry will be); otherwise the turn whose state is shown (its results, the
+        replay's cursor, the last turn of a finished game).
+        """
+        if self.phase in ("plan", "handover"):
+            t = self.model.turn + 1
+            return t, self.model.date(t)
+        snap = self.shown_snapshot()
+        return int(snap["turn"]), snap["date"]
+
     def status_line(self) -> str:
         """The top bar's text: scenario, date, turn and what happens now."""
-        snap = self.shown_snapshot()
-        head = f"{snap['date']}  turn {snap['turn']}/{self.model.horizon}"
+        t, date = self.turn_named()
+        head = f"{date}  turn {t}/{self.model.horizon}"
         if self.phase == "start":
             what = "choose the states that humans play"
         elif self.phase == "handover":

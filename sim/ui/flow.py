@@ -10,13 +10,50 @@ cut at a panel's edge: what does not fit is a scroll away.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import pygame
 
 from sim.ui import theme
 from sim.ui.fonts import Fonts
+
+ROWS_KEPT_BYTES = 48 * 2**20
+"""Pixel memory of the drawn rows kept for reuse (48 MB: some 1,200 rows of a panel at 1280x800);
+the rows used longest ago go first."""
+_CUSTOM: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+"""Drawn rows by what they show (custom rows, paragraphs), each with its pixel bytes."""
+_KEPT = [0]
+
+
+def _kept(key: Hashable) -> object | None:
+    """A kept row (marked as used now), or ``None``."""
+    got = _CUSTOM.get(key)
+    if got is None:
+        return None
+    _CUSTOM.move_to_end(key)
+    return got[0]
+
+
+def _keep(key: Hashable, value: object, surfaces) -> object:
+    """Keep ``value`` (whose pixels are ``surfaces``) under ``key``, within the memory budget."""
+    n = sum(sf.get_width() * sf.get_height() * sf.get_bytesize() for sf in surfaces)
+    _CUSTOM[key] = (value, n)
+    _KEPT[0] += n
+    while _KEPT[0] > ROWS_KEPT_BYTES and len(_CUSTOM) > 1:
+        _k, (_v, m) = _CUSTOM.popitem(last=False)
+        _KEPT[0] -= m
+    return value
+
+
+_EMPTY_SURF: list[pygame.Surface] = []
+
+
+def _EMPTY() -> pygame.Surface:  # noqa: N802  (one transparent pixel, shared by every gap)
+    if not _EMPTY_SURF:
+        _EMPTY_SURF.append(pygame.Surface((1, 1), pygame.SRCALPHA))
+    return _EMPTY_SURF[0]
 
 
 @dataclass
@@ -89,31 +126,46 @@ class Flow:
             marker: a small square of this colour before the text (e.g. a channel's status).
         """
         size = size or self.fs
-        F = self.fonts
-        lead = 0
-        if marker is not None:
-            lead = round(size * 0.9)
-        lines = F.wrap(s, size, self.width - indent - lead - 2 * self.pad, bold=bold)
-        labs = [F.text(line, size, colour, bold=bold) for line in lines]
-        lh = F.font(size, bold).get_linesize()
+        pk = ("para", s, size, colour, bold, indent, marker, self.width, self.pad, id(self.fonts))
+        parts = _kept(pk)
+        if parts is None:  # laid out and drawn once per look, then kept (see custom)
+            parts = self._paragraph(s, colour, bold, size, indent, marker)
+            _keep(pk, parts, [p[0] for p in parts])
         group = len(self.rows)
-        x = self.pad + indent + lead
         first = None
-        for k, (line, lab) in enumerate(zip(lines, labs, strict=True)):
+        for surf, texts, offset, h in parts:
+            row = Row(surf, payload, list(texts), bg, group, offset, h)
+            self.rows.append(row)
+            first = first or row
+        return first
+
+    def _paragraph(
+        self, s: str, colour: tuple, bold: bool, size: int, indent: int, marker: tuple | None
+    ) -> tuple:
+        """The rows of :meth:`text` as ``(surface, texts, offset, height)``.
+
+        ``height`` ``None`` means the surface's height.
+        """
+        F = self.fonts
+        lead = round(size * 0.9) if marker is not None else 0
+        lines = F.wrap(s, size, self.width - indent - lead - 2 * self.pad, bold=bold)
+        lh = F.font(size, bold).get_linesize()
+        x = self.pad + indent + lead
+        out = []
+        for k, line in enumerate(lines):
+            lab = F.text(line, size, colour, bold=bold)
             top = self.pad // 2 if k == 0 else 0
             bottom = self.pad - self.pad // 2 if k == len(lines) - 1 else 0
-            texts = [(pygame.Rect(x, top, lab.get_width(), lab.get_height()), line, size)]
+            texts = ((pygame.Rect(x, top, lab.get_width(), lab.get_height()), line, size),)
             if marker is not None and k == 0:
                 surf = pygame.Surface((self.width, top + lh + bottom), pygame.SRCALPHA)
                 m = round(size * 0.5)
                 pygame.draw.rect(surf, marker, (self.pad + indent, top + (lh - m) // 2, m, m))
                 surf.blit(lab, (x, top))
-                row = Row(surf, payload, texts, bg, group)
+                out.append((surf, texts, (0, 0), None))
             else:  # the rendered line itself, placed in the row: no surface of its own
-                row = Row(lab, payload, texts, bg, group, (x, top), top + lh + bottom)
-            self.rows.append(row)
-            first = first or row
-        return first
+                out.append((lab, texts, (x, top), top + lh + bottom))
+        return tuple(out)
 
     def heading(self, s: str, colour: tuple = theme.ACCENT) -> Row:
         """A bold heading at the body size (with a little space above)."""
@@ -122,18 +174,33 @@ class Flow:
         return self.text(s, colour, bold=True)
 
     def custom(
-        self, height: int, draw: Callable[[pygame.Surface], list], payload: object = None
+        self,
+        height: int,
+        draw: Callable[[pygame.Surface], list],
+        payload: object = None,
+        key: Hashable = None,
     ) -> Row:
-        """A row drawn by ``draw(surface)``, which returns its texts as ``(rect, text, size)``."""
-        surf = pygame.Surface((self.width, max(1, height)), pygame.SRCALPHA)
-        texts = draw(surf) or []
-        row = Row(surf, payload, list(texts), None, len(self.rows))
+        """A row drawn by ``draw(surface)``, which returns its texts as ``(rect, text, size)``.
+
+        With ``key`` (everything the drawing depends on, e.g. the values a bar shows), the drawn
+        row is kept and reused by any later row with the same key, width and height: a panel laid
+        out again after a turn redraws only the bars whose values changed.
+        """
+        h = max(1, height)
+        ck = None if key is None else (key, self.width, h)
+        got = _kept(ck) if ck is not None else None
+        if got is None:
+            surf = pygame.Surface((self.width, h), pygame.SRCALPHA)
+            got = (surf, tuple(draw(surf) or ()))
+            if ck is not None:
+                _keep(ck, got, [surf])
+        row = Row(got[0], payload, list(got[1]), None, len(self.rows))
         self.rows.append(row)
         return row
 
     def gap(self, h: int) -> None:
-        """Empty space of ``h`` pixels."""
-        self.rows.append(Row(pygame.Surface((self.width, max(1, h)), pygame.SRCALPHA), group=len(self.rows)))
+        """Empty space of ``h`` pixels (a row with nothing to draw)."""
+        self.rows.append(Row(_EMPTY(), group=len(self.rows), h=max(1, h)))
 
     def put(self, surf: pygame.Surface, s: str, pos: tuple, size: int, colour, bold=False) -> tuple:
         """Draw ``s`` at ``pos`` on a custom row; returns its ``(rect, text, size)``."""

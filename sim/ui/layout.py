@@ -38,7 +38,15 @@ MAP_W = 0.64
 MAP_H = 0.62
 MENU_W = 0.29
 SHRINK = 0.12
-"""How much of the window's width and height the map gives up per unit of text scale above 1."""
+"""How much of the window's width the map gives up per unit of text scale above 1."""
+SHRINK_H = 0.20
+"""How much of the body's height the map gives up per unit of text scale above 1 (the band
+under it, the action menu and the turn log, needs the room most: at 2x a wrapped action takes
+four lines)."""
+MENU_SHARE = 0.45
+"""The action menu's share of the band under the map at text scale 1 (the turn log has the rest)."""
+MENU_SHARE_GROW = 0.15
+"""How much the menu's share grows per unit of text scale above 1 (at most up to 2x)."""
 
 
 def body_px(w: int, h: int, text_scale: float = 1.0) -> int:
@@ -78,10 +86,10 @@ class Layout:
         W, H = max(w, 1), max(h, 1)
         top = top_h if top_h is not None else round(0.065 * H)
         top = min(top, H // 2)
-        extra = max(0.0, text_scale - 1.0) * SHRINK
-        map_w = max(0.44, MAP_W - extra)
-        map_h = max(0.40, MAP_H - extra)
-        menu_w = map_w * 0.45  # the band under the map: the menu and the log share it
+        up = max(0.0, text_scale - 1.0)
+        map_w = max(0.44, MAP_W - up * SHRINK)
+        map_h = max(0.40, MAP_H - up * SHRINK_H)
+        menu_w = map_w * (MENU_SHARE + MENU_SHARE_GROW * min(1.0, up))  # the menu and the log share the band
         body_h = H - top
         map_hp = round(body_h * map_h)
         lower = body_h - map_hp

@@ -6,7 +6,9 @@ traces to.
 
 from __future__ import annotations
 
+import re
 from html import escape
+from typing import Any
 
 FILTERS = ("All events", "Focus state", "Key events")
 """Log filters: everything; events that involve the focus state; all but AI talks and minor moves."""
@@ -24,11 +26,105 @@ def _c(colour: str, text: str) -> str:
     return f"<font color='{colour}'>{text}</font>"
 
 
-def reason_lines(ev: dict, n_terms: int = 2) -> list[str]:
+class Words:
+    """Names of a scenario's codes for the log: states, channels, issues and theatres in words.
+
+    The words come from :mod:`sim.describe` (``actor_name``, ``channel_words``, ``issue_words``,
+    ``describe_action_in``), so the log names a channel as the action menu and the month's
+    results do ("the US embassy in Moscow", never ``USA-RUS-EMB``). Without a scenario every
+    code stays as it is (a log read on its own).
+
+    Args:
+        sc: the validated scenario, or ``None``.
+        before: the snapshot at the start of the logged turn (decisions are described as they
+            read when they were taken), or ``None``.
+    """
+
+    def __init__(self, sc: Any = None, before: dict | None = None):
+        self.sc, self.before = sc, before
+        self._codes: re.Pattern | None = None
+        self._names: dict[str, str] = {}
+
+    def actor(self, ref: str) -> str:
+        """A state's (or bloc's) name inside a sentence ("the United States", "NATO")."""
+        if self.sc is None:
+            return ref
+        from sim.describe import actor_name
+
+        return actor_name(self.sc, ref)
+
+    def who(self, ref: str) -> str:
+        """A state's name at the start of a sentence ("The United States")."""
+        from sim.describe import capital_first
+
+        return capital_first(self.actor(ref))
+
+    def channel(self, ch: str) -> str:
+        """A channel in words ("the US embassy in Moscow", "talks within NATO")."""
+        if self.sc is None:
+            return ch
+        from sim.describe import channel_words
+
+        return channel_words(self.sc, ch)
+
+    def issue(self, x: str) -> str:
+        """An issue's label inside a sentence ("NATO membership for Ukraine")."""
+        if self.sc is None or x not in self.sc.issues:
+            return x
+        from sim.describe import issue_words
+
+        return issue_words(self.sc, x)
+
+    def theatre(self, t: str) -> str:
+        """A theatre's name ("Black Sea")."""
+        if self.sc is None or t not in self.sc.theatres:
+            return t
+        return self.sc.theatres[t].name
+
+    def codes(self, text: str) -> str:
+        """``text`` with every channel, state, issue and theatre code replaced by its words.
+
+        For the AI's alternatives, logged as action codes such as ``close RUS-JPN-EMB``.
+        """
+        if self.sc is None:
+            return text
+        if self._codes is None:
+            sc = self.sc
+            names = {c: self.channel(c) for c in sc.channels}
+            names.update({a: self.actor(a) for a in sc.actors})
+            names.update({x: self.issue(x) for x in sc.issues})
+            names.update({t: self.theatre(t) for t in sc.theatres})
+            names.update({f"caucus:{b}": self.channel(f"caucus:{b}") for b in sc.blocs})
+            self._names = names
+            alts = sorted(names, key=len, reverse=True)  # longest first: USA-RUS-EMB before USA
+            self._codes = re.compile(r"(?<![\w:-])(" + "|".join(map(re.escape, alts)) + r")(?![\w-])")
+        return self._codes.sub(lambda m: self._names[m.group(1)], text)
+
+    def action(self, ev: dict) -> str:
+        """A logged decision in plain words.
+
+        :func:`sim.describe.describe_action_in` on the snapshot it was taken in; its logged code
+        with names when that cannot be read.
+        """
+        spec = ev.get("spec")
+        if self.sc is not None and self.before is not None and isinstance(spec, dict):
+            from sim.actions import Action
+            from sim.describe import describe_action_in
+
+            try:
+                return describe_action_in(self.sc, self.before, Action.from_dict(spec))
+            except (KeyError, TypeError, ValueError):
+                pass
+        return self.codes(str(ev.get("action", "")))
+
+
+def reason_lines(ev: dict, n_terms: int = 2, words: Words | None = None) -> list[str]:
     """The reason of an AI decision, as plain text lines.
 
-    Its weightiest terms with their sources, and the alternatives it was preferred to.
+    Its weightiest terms with their sources, and the alternatives it was preferred to (named
+    by ``words`` when given).
     """
+    words = words or Words()
     out = []
     terms = sorted(ev.get("terms") or [], key=lambda t: -abs(t.get("value", 0.0)))[:n_terms]
     if terms:
@@ -39,7 +135,7 @@ def reason_lines(ev: dict, n_terms: int = 2) -> list[str]:
         out.append("why: " + "; ".join(parts))
     alts = ev.get("alternatives") or []
     if alts:
-        out.append("over: " + ", ".join(f"{a} ({s:+.3f})" for a, s in alts[:2]))
+        out.append("over: " + ", ".join(f"{words.codes(a)} ({s:+.3f})" for a, s in alts[:2]))
     return out
 
 
@@ -68,14 +164,19 @@ def is_key(ev: dict, humans: set[str], great_powers: set[str]) -> bool:
     return True
 
 
-def event_html(ev: dict, humans: set[str]) -> str | None:
-    """One event as markup (``None``: not shown, e.g. a pass or an action not carried out)."""
+def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | None:
+    """One event as markup (``None``: not shown, e.g. a pass or an action not carried out).
+
+    States, channels, issues and theatres are named by ``words`` (codes without it).
+    """
+    w = words or Words()
+    A, C, X, T = w.actor, w.channel, w.issue, w.theatre
     t = ev.get("type")
     if t == "decision":
-        act = escape(ev.get("action", ""))
-        if act == "pass":
+        if ev.get("action", "") == "pass":
             return None
-        who = escape(ev["actor"])
+        act = escape(w.action(ev))
+        who = escape(w.who(ev["actor"]))
         if ev.get("human"):
             done = "" if ev.get("done", True) else _c(FAINT, " (had no effect)")
             return f"<b>{who}</b> {_c(ACCENT_HTML, '(team)')}: {act}{done}"
@@ -84,7 +185,7 @@ def event_html(ev: dict, humans: set[str]) -> str | None:
         lines = [f"<b>{who}</b>: {act}"]
         if ev.get("explored"):
             lines[0] += _c(AMBER, f" (chosen below pass by exploration at temperature {ev['explored']['temperature']:g})")
-        for line in reason_lines(ev):
+        for line in reason_lines(ev, words=w):
             lines.append(
                 _c(DIM if line.startswith("why") else FAINT, "&nbsp;&nbsp;&nbsp;" + escape(line))
             )
@@ -99,22 +200,22 @@ def event_html(ev: dict, humans: set[str]) -> str | None:
             else DIM
         )
         moved = f", moved {ev['moved']:.2f}" if ev.get("moved") else ""
-        via = f" via {escape(ev['channel'])}" if ev.get("channel") else ""
+        via = f" through {escape(C(ev['channel']))}" if ev.get("channel") else ""
         return _c(
             col,
-            f"talks {escape(ev['from'])} &gt; {escape(ev['to'])} on {escape(ev['issue'])}{via}: {escape(oc)}{moved}",
+            f"talks {escape(A(ev['from']))} &gt; {escape(A(ev['to']))} on {escape(X(ev['issue']))}{via}: {escape(oc)}{moved}",
         )
     if t == "channel":
         col = RED if ev["to"] == "closed" else AMBER if ev["to"] == "suspended" else GREEN
         return _c(
             col,
-            f"<b>channel {escape(ev['channel'])}</b>: {ev['from']} &gt; {ev['to']} (by {escape(ev['by'])})",
+            f"<b>{escape(w.who(C(ev['channel'])) if w.sc is not None else 'channel ' + ev['channel'])}</b>: {ev['from']} &gt; {ev['to']} (by {escape(A(ev['by']))})",
         )
     if t == "staff":
         verb = "expels" if ev["kind"] == "expel" else "restores"
         return _c(
             AMBER,
-            f"{escape(ev['by'])} {verb} {ev['persons']:g} staff on {escape(ev['channel'])} (now {ev['staff']:g})",
+            f"{escape(w.who(ev['by']))} {verb} {ev['persons']:g} staff on {escape(C(ev['channel']))} (now {ev['staff']:g})",
         )
     if t == "incident":
         extra = " &gt; <b>CRISIS</b>" if ev.get("crisis") else ""
@@ -122,47 +223,50 @@ def event_html(ev: dict, humans: set[str]) -> str | None:
             extra += " &gt; <b>ARMED CLASH</b>"
         return _c(
             RED,
-            f"incident in {escape(ev['theatre'])} between {' and '.join(map(escape, ev['actors']))} (deconfliction {ev['deconfliction']:.2f}){extra}",
+            f"incident in {escape(T(ev['theatre']))} between {' and '.join(escape(A(a)) for a in ev['actors'])} (deconfliction {ev['deconfliction']:.2f}){extra}",
         )
     if t == "patrol":
-        return f"joint patrol {' + '.join(map(escape, ev['actors']))} in {escape(ev['theatre'])}"
+        return f"joint patrol {' + '.join(escape(A(a)) for a in ev['actors'])} in {escape(T(ev['theatre']))}"
     if t == "motion":
-        return f"{escape(ev['candidate'])} applies to {escape(ev['bloc'])}"
+        return f"{escape(w.who(ev['candidate']))} applies to {escape(A(ev['bloc']))}"
     if t == "vote":
         res = "passes" if ev["passed"] else "fails"
+        no = escape(", ".join(A(a) for a in ev["no"]) or "-")
         if "candidate" not in ev:  # a move of an issue state put to the vote (veto holders)
-            veto = f"; vetoed by {escape(', '.join(ev['veto']))}" if ev.get("veto") else ""
-            return f"{escape(ev['bloc'])} vote on {escape(ev['issue'])} {ev['from']:.2f} &gt; {ev['to_level']:.2f}: {res}; no: {escape(', '.join(ev['no']) or '-')}{veto}"
-        return f"{escape(ev['bloc'])} vote on {escape(ev['candidate'])} (to {ev['to_level']}): {res}; no: {escape(', '.join(ev['no']) or '-')}"
+            veto = f"; vetoed by {escape(', '.join(A(a) for a in ev['veto']))}" if ev.get("veto") else ""
+            return f"{escape(A(ev['bloc']))} vote on {escape(X(ev['issue']))} {ev['from']:.2f} &gt; {ev['to_level']:.2f}: {res}; no: {no}{veto}"
+        return f"{escape(A(ev['bloc']))} vote on {escape(A(ev['candidate']))} (to {ev['to_level']}): {res}; no: {no}"
     if t == "force":
-        res = "<b>ARMED CLASH</b> (deliberate)" if ev.get("armed_clash") else f"{escape(ev['actors'][1])} yields"
+        a, b = ev["actors"][0], ev["actors"][1]
+        res = "<b>ARMED CLASH</b> (deliberate)" if ev.get("armed_clash") else f"{escape(w.who(b))} yields"
         return _c(
             RED,
-            f"<b>{escape(ev['actors'][0])} uses force against {escape(ev['actors'][1])} in {escape(ev['theatre'])}</b> &gt; {res} (expected utility of force {ev['eu_force']:+.2f}, of bargaining {ev['eu_bargain']:+.2f}; chance {ev['p_win']:.2f})",
+            f"<b>{escape(w.who(a))} uses force against {escape(A(b))} in {escape(T(ev['theatre']))}</b> &gt; {res} (expected utility of force {ev['eu_force']:+.2f}, of bargaining {ev['eu_bargain']:+.2f}; chance {ev['p_win']:.2f})",
         )
     if t == "channel_refused":
-        return _c(AMBER, f"{escape(ev['by'])} asks to reopen {escape(ev['channel'])}: {escape(ev['host'])} refuses")
+        return _c(AMBER, f"{escape(w.who(ev['by']))} asks to reopen {escape(C(ev['channel']))}: {escape(A(ev['host']))} refuses")
     if t == "issue":
-        return _c(CYAN, f"issue {escape(ev['issue'])}: {ev['from']:.3f} &gt; {ev['to']:.3f}")
+        return _c(CYAN, f"issue {escape(X(ev['issue']))}: {ev['from']:.3f} &gt; {ev['to']:.3f}")
     if t == "red_line":
         resp = ev.get("response") or {}
-        parts = [f"posture in {t_} {a:.2f} &gt; {b:.2f}" for t_, (a, b) in (resp.get("posture") or {}).items()]
-        parts += [f"tension with {j} +{dv:.2f}" for j, dv in (resp.get("tension") or {}).items()]
-        parts += [f"suspends {c}" for c in resp.get("suspended") or []]
+        parts = [f"posture in {T(t_)} {a:.2f} &gt; {b:.2f}" for t_, (a, b) in (resp.get("posture") or {}).items()]
+        parts += [f"tension with {A(j)} +{dv:.2f}" for j, dv in (resp.get("tension") or {}).items()]
+        parts += [f"suspends {C(c)}" for c in resp.get("suspended") or []]
         how = "declared crossed by an event" if ev.get("trigger") == "event" else f"crossed (state {ev['state']:.2f}, threshold {ev['threshold']:.2f})"
         return _c(
             RED,
-            f"<b>red line of {escape(ev['actor'])} on {escape(ev['issue'])} {how}</b>; response: {escape(', '.join(parts) or 'none')} {escape(ev.get('note', ''))}",
+            f"<b>red line of {escape(A(ev['actor']))} on {escape(X(ev['issue']))} {how}</b>; response: {escape(', '.join(parts) or 'none')} {escape(ev.get('note', ''))}",
         )
     if t == "event":
         what = escape(ev.get("text") or "")
+        name = {"theatre": T, "channel": C, "actor": A, "issue": X}
         extra = ", ".join(
-            escape(str(ev[k]))
+            escape(name.get(k, str)(str(ev[k])))
             for k in ("theatre", "channel", "actor", "issue", "status")
             if ev.get(k)
         )
         if ev.get("actors"):
-            extra = " and ".join(map(escape, ev["actors"])) + (", " + extra if extra else "")
+            extra = " and ".join(escape(A(a)) for a in ev["actors"]) + (", " + extra if extra else "")
         return _c(
             MAGENTA,
             f"<b>event {escape(ev['kind'])}</b>"
@@ -171,7 +275,7 @@ def event_html(ev: dict, humans: set[str]) -> str | None:
             + f" [{escape(ev.get('source') or '')}]",
         )
     if t == "accession":
-        return f"<b>{escape(ev['member'])} joins {escape(ev['bloc'])}</b>"
+        return f"<b>{escape(w.who(ev['member']))} joins {escape(A(ev['bloc']))}</b>"
     if t == "end":
         return f"<b>end: {escape(ev['state'])}</b>"
     return None
@@ -188,6 +292,7 @@ def turn_html(
     humans: set[str] | None = None,
     great_powers: set[str] | None = None,
     limit: int = 400,
+    words: Words | None = None,
 ) -> str:
     """The markup of one turn's log entry under a filter.
 
@@ -198,7 +303,9 @@ def turn_html(
         humans: human teams (their decisions are marked and kept by "Key events").
         great_powers: the scenario's great powers (kept by "Key events").
         limit: at most this many events (the rest is counted).
+        words: names of the scenario's codes (:class:`Words`); without it codes are shown.
     """
+    words = words or Words()
     humans = humans or set()
     great_powers = great_powers or set()
     if entry is None:
@@ -208,7 +315,7 @@ def turn_html(
         )
     head = f"<b>Turn {entry['turn']} ({escape(entry.get('date', ''))})</b>"
     if mode == FILTERS[1] and focus:
-        head += _c(DIM, f" - events of {escape(focus)}")
+        head += _c(DIM, f" - events of {escape(words.actor(focus))}")
     elif mode == FILTERS[2]:
         head += _c(DIM, " - key events")
     lines = [head]
@@ -235,7 +342,7 @@ def turn_html(
             continue
         if mode == FILTERS[2] and not is_key(ev, humans, great_powers):
             continue
-        h = event_html(ev, humans)
+        h = event_html(ev, humans, words)
         if h is None:
             continue
         if shown >= limit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pygame
 
+from sim.describe import the
 from sim.ui import theme
 from sim.ui.controller import StaticView
 from sim.ui.flow import Flow, Row, ScrollView
@@ -139,7 +140,7 @@ class PanelRenderer:
                 pygame.draw.circle(surf, POSITION_DOT, (bx + round(bw * pos), cy), r)
                 return []
 
-            f.custom(round(lh * 0.9), draw)
+            f.custom(round(lh * 0.9), draw, key=("position", fs, pos, sal, iv["state"], tuple(scale)))
         # tensions and alignments
         f.heading("Highest tensions (tension, alignment)")
         tens = sorted(snap["tension"][a].items(), key=lambda kv: -kv[1])[:4]
@@ -156,7 +157,7 @@ class PanelRenderer:
                     bar(surf, (bx, lh // 3, bw, lh // 3), t, theme.tension_colour(t))
                 return out
 
-            f.custom(lh, draw)
+            f.custom(lh, draw, key=("tension", fs, label, t))
         # postures
         if v["posture"]:
             f.heading("Posture by theatre")
@@ -173,7 +174,7 @@ class PanelRenderer:
                     bar(surf, (bx, lh // 3, surf.get_width() - bx - f.pad, lh // 3), val, theme.THEATRE)
                     return out
 
-                f.custom(lh, draw)
+                f.custom(lh, draw, key=("posture", fs, label, val))
         # channels with staff
         chans = [(c, cv) for c, cv in snap["channels"].items() if a in st.channel_endpoints.get(c, ())]
         f.heading(f"Channels ({len(chans)}): staff of normal, effectiveness")
@@ -181,7 +182,7 @@ class PanelRenderer:
             col = theme.channel_colour(cv["status"], cv["effectiveness"])
             status = "" if cv["status"] == "open" else f" {cv['status'].upper()}"
             f.text(
-                f"{c}{status}: {cv['staff']:g} of {cv['staff_baseline']:g}, "
+                f"{st.channel_labels.get(c, c)}{status}: {cv['staff']:g} of {cv['staff_baseline']:g}, "
                 f"effectiveness {cv['effectiveness']:.2f}",
                 marker=col,
             )
@@ -191,10 +192,9 @@ class PanelRenderer:
         v = snap["channels"][c]
         style = theme.CHANNEL_STYLES.get(v["kind"], theme.DEFAULT_STYLE)
         col = theme.channel_colour(v["status"], v["effectiveness"])
-        f.text(f"Channel {c}", theme.ACCENT, bold=True, size=round(fs * 1.1))
-        f.text(st.channel_labels.get(c, c))
-        f.text(f"Kind: {style['label']} ({v['kind']})")
-        f.text(f"Between {' and '.join(v['endpoints'])}")
+        f.text(st.channel_labels.get(c, c), theme.ACCENT, bold=True, size=round(fs * 1.1))
+        f.text(f"Kind: {style['label']}")
+        f.text(f"Between {' and '.join(the(st.names[e]) if e in st.names else e for e in v['endpoints'])}")
         f.text(f"Status: {v['status']}", col, bold=True)
         f.text(f"Staff: {v['staff']:g} of {v['staff_baseline']:g} persons in normal times")
         f.text(f"Effectiveness {v['effectiveness']:.2f}")
@@ -289,7 +289,7 @@ class PanelRenderer:
                         pygame.draw.line(surf, HISTORY_LINE, (gx, hy), (gx + gw, hy), 1)
                     return []
 
-                f.custom(lh, draw)
+                f.custom(lh, draw, key=("issue", fs, state, tuple(hist), tuple(scale)))
                 if lvl:
                     f.text(lvl, theme.TEXT_DIM, indent=fs // 3)
                 for r in f.rows[n0:]:

@@ -21,7 +21,6 @@ from sim.ui.controller import StaticView, TurnChanges
 from sim.ui.fonts import Fonts
 from sim.ui.layout import Rect
 
-
 # ---------------------------------------------------------------------- line patterns
 PATTERNS = {"dashed": (12, 7), "dashdot": (12, 5, 3, 5)}
 
@@ -136,6 +135,10 @@ def draw_cross(
 
 
 # ---------------------------------------------------------------------- the map
+UNDER_KEPT = 8
+"""Pictures of the map under the capitals kept (one per look: the hovered and selected states)."""
+
+
 class MapRenderer:
     """The world map with theatres, capitals, bloc seats, channels and the legend.
 
@@ -166,6 +169,8 @@ class MapRenderer:
         self.s = 1.0
         self._scene_surf: pygame.Surface | None = None
         self._legend_cache: tuple | None = None
+        self._under: dict[tuple, pygame.Surface] = {}
+        self._label_layer: tuple | None = None
 
     # geometry ----------------------------------------------------------
     def set_rect(
@@ -501,17 +506,7 @@ class MapRenderer:
             for t, p in v.get("posture", {}).items():
                 if t in post:
                     post[t] = max(post[t], p)
-        bw = max(1, round(2 * s))
-        for t, ring in self.theatre_px.items():
-            xs = [x for x, _ in ring]
-            ys = [y for _, y in ring]
-            bx, by = min(xs) - bw, min(ys) - bw
-            layer = pygame.Surface((max(xs) - bx + bw + 1, max(ys) - by + bw + 1), pygame.SRCALPHA)
-            pts = [(x - bx, y - by) for x, y in ring]
-            alpha = round(40 + 110 * post[t])
-            pygame.draw.polygon(layer, (*theme.THEATRE, alpha), pts)
-            pygame.draw.lines(layer, (*theme.THEATRE, 220), True, pts, bw)
-            surf.blit(layer, (bx + ox, by + oy))
+        alphas = tuple((t, round(40 + 110 * post[t])) for t in self.theatre_px)
         # channels: thin first, selected last
         sel_ch = {x[1] for x in (selected, hover) if x and x[0] == "channel"}
         sel_act = {x[1] for x in (selected, hover) if x and x[0] == "actor"}
@@ -525,29 +520,28 @@ class MapRenderer:
             ),
         )
         dim = bool(sel_act)
+        looks = []  # how each channel is drawn, in drawing order
         for c in order:
             v = chans[c]
-            pts = [(x + ox, y + oy) for x, y in self.arcs[c]]
             style = theme.CHANNEL_STYLES.get(v["kind"], theme.DEFAULT_STYLE)
             width = max(1, round(style["width"] * s))
             col = theme.channel_colour(v["status"], v["effectiveness"])
             involved = any(e in sel_act for e in st.channel_endpoints[c])
             if dim and not involved and c not in sel_ch:
                 col = theme.lerp(col, theme.OCEAN, 0.55)
-            if c in sel_ch:
-                pygame.draw.lines(surf, theme.SELECT, False, pts, width + round(5 * s))
-            draw_styled(surf, col, pts, style["pattern"], width)
-            if v["status"] == "closed":
-                mx, my = pts[len(pts) // 2]
-                draw_cross(surf, theme.CLOSED, (mx, my), 5 * s, max(2, round(2.5 * s)))
-        # bloc seats
-        for b, p in self.seat_px.items():
-            x, y = p[0] + ox, p[1] + oy
-            r = round(7 * s)
-            col = theme.bloc_colour(b, list(st.bloc_ids))
-            poly = [(x, y - r), (x + r, y), (x, y + r), (x - r, y)]
-            pygame.draw.polygon(surf, col, poly)
-            pygame.draw.polygon(surf, (15, 15, 20), poly, 1)
+            looks.append((c, col, style["pattern"], width, c in sel_ch, v["status"] == "closed"))
+        # the map under the capitals (base, theatres, channels, bloc seats) is kept while it looks
+        # the same: a full redraw of an unchanged month, or after a hover back, blits it whole.
+        # It is drawn as it always was, in the same order, so the picture is the same.
+        uk = (id(self._base[1]) if self._base else None, alphas, tuple(looks), surf.get_size(), (ox, oy), s)
+        under = self._under.get(uk)
+        if under is None:
+            under = surf.copy()  # the base map, blitted by draw()
+            self._draw_under(under, alphas, looks, ox, oy)
+            self._under[uk] = under
+            if len(self._under) > UNDER_KEPT:
+                del self._under[next(iter(self._under))]
+        surf.blit(under, (0, 0))
         # capitals: fill = tension with the focus state
         ten = snap["tension"].get(focus, {})
         for a, p in self.capital_px.items():
@@ -571,6 +565,67 @@ class MapRenderer:
         for t, lr in self.theatre_label_rects.items():
             lab = F.text(st.theatre_names.get(t, t), self._fs(12), (255, 226, 190), italic=True)
             surf.blit(lab, (lr.x + ox, lr.y + oy))
+        # the boxed labels of blocs and states as one layer, kept while the focus state and the
+        # blocs stay (text on an opaque box: the layer's pixels are those drawn directly)
+        lk = (
+            focus,
+            self._members_sig,
+            self.label_px,
+            surf.get_size(),
+            (ox, oy),
+            tuple((a, tuple(r)) for a, r in self.label_rects.items()),
+            tuple((b, tuple(r)) for b, r in self.seat_label_rects.items()),
+        )
+        if self._label_layer is None or self._label_layer[0] != lk:
+            layer = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
+            self._boxed_labels(layer, focus, ox, oy)
+            boxes = [r.move(ox, oy) for r in (*self.label_rects.values(), *self.seat_label_rects.values())]
+            self._label_layer = (lk, layer, boxes)
+        layer = self._label_layer[1]
+        surf.blits([(layer, r.topleft, r) for r in self._label_layer[2]], doreturn=False)  # the boxes only
+        if self.show_legend and self.legend_fits:
+            key = (surf.get_size(), s, self.label_px)
+            if self._legend_cache is None or self._legend_cache[0] != key:
+                self._legend_cache = (key, {})
+            leg = self._legend_cache[1].get(focus)
+            if leg is None:
+                leg = self._legend_cache[1][focus] = self._legend(focus)
+            surf.blit(leg, (round(8 * s), surf.get_height() - leg.get_height() - round(8 * s)))
+
+    def _draw_under(self, surf: pygame.Surface, alphas: tuple, looks: list, ox: int, oy: int) -> None:
+        """Theatres (shaded by ``alphas``), channels (drawn as ``looks``) and bloc seats onto the
+        base map ``surf``."""
+        st, s = self.static, self.s
+        bw = max(1, round(2 * s))
+        for (t, alpha) in alphas:
+            ring = self.theatre_px[t]
+            xs = [x for x, _ in ring]
+            ys = [y for _, y in ring]
+            bx, by = min(xs) - bw, min(ys) - bw
+            layer = pygame.Surface((max(xs) - bx + bw + 1, max(ys) - by + bw + 1), pygame.SRCALPHA)
+            pts = [(x - bx, y - by) for x, y in ring]
+            pygame.draw.polygon(layer, (*theme.THEATRE, alpha), pts)
+            pygame.draw.lines(layer, (*theme.THEATRE, 220), True, pts, bw)
+            surf.blit(layer, (bx + ox, by + oy))
+        for c, col, pattern, width, sel, closed in looks:
+            pts = [(x + ox, y + oy) for x, y in self.arcs[c]]
+            if sel:
+                pygame.draw.lines(surf, theme.SELECT, False, pts, width + round(5 * s))
+            draw_styled(surf, col, pts, pattern, width)
+            if closed:
+                mx, my = pts[len(pts) // 2]
+                draw_cross(surf, theme.CLOSED, (mx, my), 5 * s, max(2, round(2.5 * s)))
+        for b, p in self.seat_px.items():
+            x, y = p[0] + ox, p[1] + oy
+            r = round(7 * s)
+            col = theme.bloc_colour(b, list(st.bloc_ids))
+            poly = [(x, y - r), (x + r, y), (x, y + r), (x - r, y)]
+            pygame.draw.polygon(surf, col, poly)
+            pygame.draw.polygon(surf, (15, 15, 20), poly, 1)
+
+    def _boxed_labels(self, surf: pygame.Surface, focus: str, ox: int, oy: int) -> None:
+        """The bloc seats' and the states' labels (boxes, names, bloc chips) onto ``surf``."""
+        st, F = self.static, self.fonts
         for b, lr in self.seat_label_rects.items():
             col = theme.bloc_colour(b, list(st.bloc_ids))
             pygame.draw.rect(surf, (16, 20, 28), lr.move(ox, oy), border_radius=3)
@@ -587,14 +642,6 @@ class MapRenderer:
                     surf, theme.bloc_colour(b, list(st.bloc_ids)), (cx, box.y + (lr.h - chip) // 2, chip, chip)
                 )
                 cx += chip + 2
-        if self.show_legend and self.legend_fits:
-            key = (surf.get_size(), s, self.label_px)
-            if self._legend_cache is None or self._legend_cache[0] != key:
-                self._legend_cache = (key, {})
-            leg = self._legend_cache[1].get(focus)
-            if leg is None:
-                leg = self._legend_cache[1][focus] = self._legend(focus)
-            surf.blit(leg, (round(8 * s), surf.get_height() - leg.get_height() - round(8 * s)))
 
     def toggle_legend(self) -> None:
         """Show or hide the legend (the labels move out of its way or into its room)."""
@@ -817,6 +864,14 @@ def draw_toast(surf: pygame.Surface, fonts: Fonts, area: Rect, text: str, size: 
     return r
 
 
+def screen_message_height(fonts: Fonts, lines: list[tuple[str, int, tuple, bool]], fs: int, width: int) -> int:
+    """Height in pixels of the lines of :func:`draw_screen_message` in a window ``width`` wide."""
+    return sum(
+        fonts.font(size, bold).get_linesize() * len(fonts.wrap(t, size, width - 2 * fs, bold)) + fs // 2
+        for t, size, _c, bold in lines
+    )
+
+
 def draw_screen_message(
     surf: pygame.Surface,
     fonts: Fonts,
@@ -836,11 +891,7 @@ def draw_screen_message(
     surf.fill(theme.BG)
     W, H = surf.get_size()
     bottom = H if bottom is None else bottom
-    total = sum(
-        fonts.font(size, bold).get_linesize() * len(fonts.wrap(t, size, W - 2 * fs, bold))
-        + fs // 2
-        for t, size, _c, bold in lines
-    )
+    total = screen_message_height(fonts, lines, fs, W)
     y = max(fs // 2, min(round(H * 0.1), bottom - total - fs))
     for text, size, colour, bold in lines:
         for line in fonts.wrap(text, size, W - 2 * fs, bold):
