@@ -1,5 +1,5 @@
 """Great-power bargaining: the model package (no pygame, no printing, no files in the core)."""
 
-from sim import mesa_core as _mesa_core
+from sim import deferred as _deferred
 
-_mesa_core.install()  # Mesa's Model, Agent and DataCollector without the rest of Mesa until used
+_deferred.defer("mesa", _deferred.MESA_SERVED)  # Model, Agent, DataCollector without the rest of Mesa

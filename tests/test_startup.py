@@ -1,7 +1,7 @@
 """What a one-turn run loads, and the two things that keep it short (issue 11, start-up).
 
 ``run.py run --turns 1`` loads neither pandas, pyarrow, matplotlib, pygame, Dask nor SALib, and
-Mesa only as far as its model, agent and data collector (sim/mesa_core.py), while Mesa as a whole
+Mesa only as far as its model, agent and data collector (sim/deferred.py), while Mesa as a whole
 still works when asked for. A scenario's data comes from the parse cache (sim/loader.py) equal,
 value for value and type for type, to what the YAML reader builds; a damaged or unwritable cache
 only means the file is parsed again, and a problem in a cached file is located as before.
@@ -49,12 +49,15 @@ imported = sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'mesa')
 result = CliRunner().invoke(sim.cli.main.main, ['run', {str(BASELINE)!r}, '--turns', '1', '--quiet'])
 assert result.exit_code == 0, result.output
 print(json.dumps({{'at_import': imported, 'after_run': sorted({{m.split('.')[0] for m in sys.modules}}),
-                  'mesa_modules': sorted(m for m in sys.modules if m.startswith('mesa'))}}))
+                  'mesa_modules': sorted(m for m in sys.modules if m.startswith('mesa')),
+                  'linalg_modules': sorted(m for m in sys.modules if m.startswith(('scipy.linalg', 'numpy.f2py')))}}))
 """
     out = json.loads(_python(code).splitlines()[-1])
     assert out["at_import"] == ["mesa"]  # only the package, deferred: no Mesa module, no scipy
     assert [m for m in NOT_FOR_A_RUN if m in out["after_run"]] == []
     assert set(out["mesa_modules"]) <= {"mesa", "mesa.agent", "mesa.model", "mesa.mesa_logging", "mesa.datacollection"}
+    # numba's BLAS check loads scipy.linalg.cython_blas alone, not scipy.linalg nor numpy.f2py
+    assert set(out["linalg_modules"]) <= {"scipy.linalg", "scipy.linalg.cython_blas"}
 
 
 def test_mesa_is_whole_when_anything_else_of_it_is_used():
@@ -88,6 +91,24 @@ full = mesa
 import sim.model
 assert sys.modules['mesa'] is full and 'mesa.batchrunner' in sys.modules
 assert sim.model.GreatPowerModel.__mro__[1] is mesa.Model
+print('ok')
+"""
+    assert _python(code).split()[-1] == "ok"
+
+
+def test_scipy_linalg_is_whole_when_used_after_the_compiled_kernel_loaded():
+    code = """
+import sys
+import numpy as np
+from sim import kernel
+kernel.forecast(np.array([[0.0, 0.5, 1.0]]), np.ones((1, 3)))
+assert 'scipy.linalg._basic' not in sys.modules
+import scipy.linalg
+from scipy.linalg import solve
+assert np.allclose(solve(np.array([[2.0, 0.0], [0.0, 4.0]]), np.ones(2)), [0.5, 0.25])
+assert 'solve' in scipy.linalg.__all__ and scipy.linalg.cython_blas is sys.modules['scipy.linalg.cython_blas']
+import scipy.stats
+assert abs(scipy.stats.norm.cdf(0.0) - 0.5) < 1e-15
 print('ok')
 """
     assert _python(code).split()[-1] == "ok"
