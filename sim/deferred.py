@@ -34,33 +34,48 @@ from typing import Any
 
 
 class _DeferredPandas(types.ModuleType):
-    """Stands for pandas in ``mesa.datacollection`` until pandas is first used there."""
+    """Stands for pandas in the Mesa modules imported by :data:`MESA_SERVED` until pandas is used.
+
+    Any use loads the real pandas and hands it to those modules. While a Mesa module is being
+    imported the stand-in is ``sys.modules["pandas"]``, where code that scans all modules
+    (``inspect.getmodule``, which Mesa's logger calls) asks it for ``__file__``: it has none.
+    """
+
+    _SCANNED = frozenset({"__file__", "__wrapped__"})
 
     def __getattr__(self, name: str):
+        if sys.modules.get("pandas") is self:  # inside the import of a Mesa module
+            if name in self._SCANNED:
+                raise AttributeError(name)
+            del sys.modules["pandas"]  # pandas is used at import after all: the real one, now
         real = importlib.import_module("pandas")
-        datacollection = sys.modules.get("mesa.datacollection")
-        if datacollection is not None and getattr(datacollection, "pd", None) is self:
-            datacollection.pd = real  # from now on Mesa's code uses pandas itself
+        for key, module in list(sys.modules.items()):  # from now on Mesa's code uses pandas itself
+            if key.partition(".")[0] == "mesa" and getattr(module, "__dict__", {}).get("pd") is self:
+                module.pd = real
         return getattr(real, name)
 
 
-def _mesa_datacollection() -> types.ModuleType:
-    """``mesa.datacollection``, imported with a stand-in for pandas if pandas is not loaded yet."""
-    if "pandas" in sys.modules or "mesa.datacollection" in sys.modules:
-        return importlib.import_module("mesa.datacollection")
-    stand_in = _DeferredPandas("pandas", "pandas, imported at its first use by mesa.datacollection")
+def _mesa_module(name: str) -> types.ModuleType:
+    """Mesa module ``name``, imported with a stand-in for pandas if pandas is not loaded yet.
+
+    Mesa's data collector (and, in Mesa 3.5, its agent module) imports pandas at the top but
+    uses it only to build data frames on request.
+    """
+    if "pandas" in sys.modules or name in sys.modules:
+        return importlib.import_module(name)
+    stand_in = _DeferredPandas("pandas", "pandas, imported at its first use by Mesa")
     sys.modules["pandas"] = stand_in
     try:
-        return importlib.import_module("mesa.datacollection")
+        return importlib.import_module(name)
     finally:
         if sys.modules.get("pandas") is stand_in:
             del sys.modules["pandas"]  # everyone else imports the real pandas
 
 
 MESA_SERVED: dict[str, Callable[[], Any]] = {
-    "Model": lambda: importlib.import_module("mesa.model").Model,
-    "Agent": lambda: importlib.import_module("mesa.agent").Agent,
-    "DataCollector": lambda: _mesa_datacollection().DataCollector,
+    "Model": lambda: _mesa_module("mesa.model").Model,
+    "Agent": lambda: _mesa_module("mesa.agent").Agent,
+    "DataCollector": lambda: _mesa_module("mesa.datacollection").DataCollector,
 }
 """Names of ``mesa`` served without its ``__init__``: the classes the model uses."""
 

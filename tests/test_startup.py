@@ -53,9 +53,11 @@ print(json.dumps({{'at_import': imported, 'after_run': sorted({{m.split('.')[0] 
                   'linalg_modules': sorted(m for m in sys.modules if m.startswith(('scipy.linalg', 'numpy.f2py')))}}))
 """
     out = json.loads(_python(code).splitlines()[-1])
-    assert out["at_import"] == ["mesa"]  # only the package, deferred: no Mesa module, no scipy
+    assert out["at_import"] == ["mesa", "mesa.experimental"]  # the packages, deferred: no module, no scipy
     assert [m for m in NOT_FOR_A_RUN if m in out["after_run"]] == []
-    assert set(out["mesa_modules"]) <= {"mesa", "mesa.agent", "mesa.model", "mesa.mesa_logging", "mesa.datacollection"}
+    unused = ("mesa.batchrunner", "mesa.space", "mesa.discrete_space", "mesa.experimental.continuous_space")
+    assert [m for m in out["mesa_modules"] if m.startswith(unused)] == []
+    assert {"mesa.model", "mesa.agent", "mesa.datacollection"} <= set(out["mesa_modules"])
     # numba's BLAS check loads scipy.linalg.cython_blas alone, not scipy.linalg nor numpy.f2py
     assert set(out["linalg_modules"]) <= {"scipy.linalg", "scipy.linalg.cython_blas"}
 
@@ -66,6 +68,7 @@ import sys
 import sim.model
 import mesa
 from sim.model import GreatPowerModel
+assert 'mesa.experimental.continuous_space' not in sys.modules
 from sim.loader import load_scenario
 assert 'mesa.batchrunner' not in sys.modules and 'pandas' not in sys.modules
 assert GreatPowerModel.__mro__[1] is sys.modules['mesa.model'].Model
