@@ -23,7 +23,9 @@ from sim.loader import ScenarioError, load_scenario, read_file, read_source
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = REPO / "scenarios" / "baseline_2021.yaml"
-NOT_FOR_A_RUN = ("pandas", "pyarrow", "matplotlib", "pygame", "pygame_gui", "dask", "distributed", "SALib", "tqdm")
+NOT_FOR_A_RUN = (
+    "pandas", "pyarrow", "matplotlib", "pygame", "pygame_gui", "dask", "distributed", "SALib", "tqdm",
+)
 
 
 def _python(code: str, **env: str) -> str:
@@ -122,9 +124,9 @@ def _same(a, b) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
-        return list(a) == list(b) and all(_same(k, j) for k, j in zip(a, b)) and all(_same(a[k], b[k]) for k in a)
+        return _same(list(a), list(b)) and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and a != a:
         return b != b
     return a == b
@@ -171,8 +173,9 @@ def test_an_unwritable_cache_folder_still_loads(tmp_path, monkeypatch):
 
 
 def test_a_problem_in_a_cached_file_is_located_as_before(cache_home, tmp_path):
-    text = BASELINE.read_text(encoding="utf-8").replace("capability: {value: 65.9,", "capability: {value: -65.9,", 1)
-    assert text != BASELINE.read_text(encoding="utf-8")
+    original = BASELINE.read_text(encoding="utf-8")
+    text = original.replace("capability: {value: 65.9,", "capability: {value: -65.9,", 1)
+    assert text != original
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, encoding="utf-8")
     found = []
