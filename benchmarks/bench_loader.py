@@ -6,6 +6,9 @@ is just under the issues x actors^3 limit), and a file of
 validate before the limit; the YAML parser reads about 50-150 KB a second, so reading all of it
 would still take minutes).
 
+Every benchmark here reads the YAML text (the parse cache of sim/loader.py is made unwritable),
+except ``test_validate_baseline_from_the_parse_cache``, which reads the baseline's cached data.
+
 Run from the project root::
 
     python -m pytest benchmarks/bench_loader.py --benchmark-only
@@ -29,6 +32,17 @@ def _with_actors(n: int) -> str:
     return "\n".join(lines[:at] + extra + lines[at:]) + "\n"
 
 
+@pytest.fixture(autouse=True)
+def no_parse_cache(request, tmp_path, monkeypatch):
+    """The parse cache's folder lies under a file, so nothing is cached (except where asked)."""
+    if "parse_cache" in request.node.name:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        return
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("loader")
@@ -38,6 +52,12 @@ def files(tmp_path_factory):
 
 
 def test_validate_baseline(benchmark):
+    sc = benchmark(load_scenario, BASELINE)
+    assert len(sc.actors) == 18
+
+
+def test_validate_baseline_from_the_parse_cache(benchmark):
+    load_scenario(BASELINE)  # parsed and cached
     sc = benchmark(load_scenario, BASELINE)
     assert len(sc.actors) == 18
 

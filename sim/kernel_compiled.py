@@ -81,6 +81,12 @@ def choose_cache_dir() -> tuple[bool, str]:
 
 CACHE, CACHE_WHERE = choose_cache_dir()
 
+from sim.deferred import defer  # noqa: E402
+
+# numba checks for BLAS by importing scipy.linalg.cython_blas when it first loads code: that one
+# module, not all of scipy.linalg (0.2 s), unless something else of scipy.linalg is used.
+defer("scipy.linalg")
+
 import numba  # noqa: E402  (after the cache folder is chosen)
 
 if CACHE and os.environ.get(CACHE_DIR_ENV):

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import marshal
+import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,7 @@ from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from sim.files import temp_beside
 from sim.schema import SIZE_LIMITS, Scenario, cross_reference_problems, size_problem
 
 
@@ -486,6 +490,117 @@ def _read_yaml(text: str, file: str, scenario: bool = True) -> tuple[Any, Node |
     return data, root
 
 
+# --------------------------------------------------------------------------------------------
+# the parse cache: a scenario's data by the hash of its text, so that a file is parsed once
+
+PARSE_CACHE_FILES = 64
+"""Most parsed files kept in the parse cache; beyond it the least recently written go."""
+
+_PARSE_CACHE_SALT: str | None = None
+
+
+def parse_cache_dir() -> Path:
+    """Folder of the parse cache: ``$XDG_CACHE_HOME/greatpower/yaml`` (``~/.cache/greatpower/yaml``).
+
+    ruamel.yaml's pure-Python reader takes 0.3-0.4 s for the 67 kB baseline (a third of a
+    one-turn run); the data read back from this cache takes about a millisecond.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "greatpower" / "yaml"
+
+
+def _parse_cache_file(text: str) -> Path | None:
+    """Where the data of ``text`` is cached; the name hashes the text and all that reads it."""
+    global _PARSE_CACHE_SALT
+    if _PARSE_CACHE_SALT is None:
+        import ruamel.yaml
+
+        try:
+            code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # this reader's code
+        except OSError:
+            code = ""
+        limits = sorted(SIZE_LIMITS.items())
+        _PARSE_CACHE_SALT = f"1|{ruamel.yaml.__version__}|{sys.version_info[:2]}|{code}|{limits}|{MAX_NODES}"
+    if _PARSE_CACHE_SALT.split("|")[3] == "":
+        return None  # this module's code cannot be read (a zip import): no cache
+    digest = hashlib.sha256(_PARSE_CACHE_SALT.encode() + b"\0" + text.encode("utf-8", "surrogatepass"))
+    return parse_cache_dir() / f"{digest.hexdigest()}.marshal"
+
+
+def _cached_data(text: str) -> dict | None:
+    """The cached data of ``text``, or None (not cached, unreadable, damaged)."""
+    path = _parse_cache_file(text)
+    if path is None:
+        return None
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(raw[32:]).digest() != raw[:32]:
+        return None  # a damaged or foreign file: parse the text again
+    try:
+        data = marshal.loads(raw[32:])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _cache_data(text: str, data: dict) -> None:
+    """Keep ``data``, parsed from ``text``, in the parse cache; any failure leaves it uncached."""
+    path = _parse_cache_file(text)
+    if path is None:
+        return
+    try:
+        payload = marshal.dumps(data)
+    except (ValueError, RecursionError):  # a type marshal cannot write, or a recursive alias
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = temp_beside(path)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)  # readers see the whole file or none
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        kept = sorted(path.parent.glob("*.marshal"), key=lambda p: p.stat().st_mtime)
+        for old in kept[: max(0, len(kept) - PARSE_CACHE_FILES)]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        return  # a read-only home, a full disk, a file removed meanwhile: simply not cached
+
+
+def _read_scenario_yaml(text: str, file: str) -> tuple[dict, Node | None]:
+    """:func:`_read_yaml` of a scenario through the parse cache.
+
+    Only text that was read without a problem is cached, so a cache hit is a file that
+    :func:`_read_yaml` accepts, and its data is equal to what :func:`_read_yaml` builds
+    (``tests/test_startup.py``). On a hit the node tree is None: :class:`_Document` composes it
+    again if a problem must be located.
+    """
+    data = _cached_data(text)
+    if data is not None:
+        return data, None
+    data, root = _read_yaml(text, file)
+    _cache_data(text, data)
+    return data, root
+
+
+class _Document:
+    """One scenario file read: its name, its text and its YAML node tree (composed on demand)."""
+
+    def __init__(self, file: str, text: str, root: Node | None):
+        self.file, self.text, self._root = file, text, root
+
+    @property
+    def root(self) -> Node:
+        """The YAML node tree (line numbers of the fields)."""
+        if self._root is None:
+            self._root = _yaml().compose(io.StringIO(self.text))
+        return self._root
+
+
 def _merge(base: Any, over: Any) -> Any:
     """Deep merge for ``extends``: mappings merge key by key, ``null`` deletes, the rest replaces.
 
@@ -521,44 +636,47 @@ def _depth(root: Node | None, path: tuple[Any, ...]) -> int:
     return depth
 
 
-def _resolve(text: str, file: str, chain: tuple[str, ...]) -> tuple[dict, list[tuple[str, Node]]]:
-    """Data of a scenario with its ``extends`` chain merged; the node trees, derived first."""
+def _resolve(text: str, file: str, chain: tuple[str, ...]) -> tuple[dict, list[_Document]]:
+    """Data of a scenario with its ``extends`` chain merged; its documents, derived first."""
     try:
-        data, root = _read_yaml(text, file)
+        data, root = _read_scenario_yaml(text, file)
     except _NotAScenario as exc:
         raise ScenarioError([Problem(file, 1, "(root)", f"not a scenario: {exc}")]) from None
-    trees: list[tuple[str, Node]] = [(file, root)] if root is not None else []
+    document = _Document(file, text, root)
     base_ref = data.pop("extends", None)
     if base_ref is None:
-        return data, trees
-    line = _line_of(root, ("extends",))
+        return data, [document]
+
+    def line() -> int:  # the line of ``extends``, found only when a problem is reported
+        return _line_of(document.root, ("extends",))
+
     if not isinstance(base_ref, str) or not base_ref:
-        raise ScenarioError([Problem(file, line, "extends", "must be a file name")])
+        raise ScenarioError([Problem(file, line(), "extends", "must be a file name")])
     if len(chain) > MAX_EXTENDS:
-        raise ScenarioError([Problem(file, line, "extends", f"the extends chain is longer than {MAX_EXTENDS} files")])
+        raise ScenarioError([Problem(file, line(), "extends", f"the extends chain is longer than {MAX_EXTENDS} files")])
     try:
         base_path = (Path(file).parent / base_ref).resolve()
     except (ValueError, OSError):
-        raise ScenarioError([Problem(file, line, "extends", "must be a file name")]) from None
+        raise ScenarioError([Problem(file, line(), "extends", "must be a file name")]) from None
     if str(base_path) in chain:
-        raise ScenarioError([Problem(file, line, "extends", f"{base_ref!r} extends itself")])
+        raise ScenarioError([Problem(file, line(), "extends", f"{base_ref!r} extends itself")])
     try:
         base_text = read_file(base_path)
     except ScenarioError as exc:
         why = exc.problems[0].message
         raise ScenarioError(
-            [Problem(file, line, "extends", f"cannot read base scenario {base_ref!r} ({why}; looked for {base_path})")]
+            [Problem(file, line(), "extends", f"cannot read base scenario {base_ref!r} ({why}; looked for {base_path})")]
         ) from None
     shown = str(Path(file).parent / base_ref)
     try:
-        base_data, base_trees = _resolve(base_text, shown, (*chain, str(base_path)))
+        base_data, base_documents = _resolve(base_text, shown, (*chain, str(base_path)))
     except ScenarioError as exc:
         first = exc.problems[0]
         if first.file == shown and first.message.startswith("not a scenario: "):
             why = first.message[len("not a scenario: ") :]
-            raise ScenarioError([Problem(file, line, "extends", f"{_shown(base_ref)} is not a scenario: {why}")]) from None
+            raise ScenarioError([Problem(file, line(), "extends", f"{_shown(base_ref)} is not a scenario: {why}")]) from None
         raise
-    return _merge(base_data, data), trees + base_trees
+    return _merge(base_data, data), [document, *base_documents]
 
 
 MAX_EXTENDS = 20
@@ -574,12 +692,21 @@ class ScenarioSource:
     Attributes:
         file: the file name as given.
         data: the merged plain data (dicts, lists, numbers, strings), before validation.
-        trees: ``(file, YAML node tree)`` pairs, the derived file first.
+        documents: the files read, the derived file first (see :attr:`trees`).
     """
 
     file: str
     data: dict
-    trees: list[tuple[str, Node]]
+    documents: list[_Document]
+
+    @property
+    def trees(self) -> list[tuple[str, Node]]:
+        """``(file, YAML node tree)`` pairs, the derived file first.
+
+        A file whose data came from the parse cache is composed again here, only when a
+        problem must be located.
+        """
+        return [(d.file, d.root) for d in self.documents]
 
     def locate(self, path: tuple[Any, ...], value_line: bool = False) -> tuple[str, int, str]:
         """``(file, line, dotted path)`` of a field path (the deepest line that exists)."""
@@ -643,8 +770,8 @@ def read_source(text: str, file: str = "<string>") -> ScenarioSource:
     Raises:
         ScenarioError: malformed YAML, duplicate keys, an empty document, a bad ``extends``.
     """
-    data, trees = _resolve(text, file, (str(Path(file).resolve()),))
-    return ScenarioSource(file, data, trees)
+    data, documents = _resolve(text, file, (str(Path(file).resolve()),))
+    return ScenarioSource(file, data, documents)
 
 
 def parse_scenario(text: str, file: str = "<string>") -> Scenario:

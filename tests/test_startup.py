@@ -1,0 +1,188 @@
+"""What a one-turn run loads, and the two things that keep it short (issue 11, start-up).
+
+``run.py run --turns 1`` loads neither pandas, pyarrow, matplotlib, pygame, Dask nor SALib, and
+Mesa only as far as its model, agent and data collector (sim/deferred.py), while Mesa as a whole
+still works when asked for. A scenario's data comes from the parse cache (sim/loader.py) equal,
+value for value and type for type, to what the YAML reader builds; a damaged or unwritable cache
+only means the file is parsed again, and a problem in a cached file is located as before.
+The time itself is measured in ``benchmarks/bench_startup.py``, never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim import loader
+from sim.loader import ScenarioError, load_scenario, read_file, read_source
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE = REPO / "scenarios" / "baseline_2021.yaml"
+NOT_FOR_A_RUN = (
+    "pandas", "pyarrow", "matplotlib", "pygame", "pygame_gui", "dask", "distributed", "SALib", "tqdm",
+)
+
+
+def _python(code: str, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter at the repository root; its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_one_turn_run_loads_no_data_frame_plotting_front_end_or_sweep_library():
+    code = f"""
+import json, sys
+from click.testing import CliRunner
+import sim.cli.main
+imported = sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'mesa'))
+result = CliRunner().invoke(sim.cli.main.main, ['run', {str(BASELINE)!r}, '--turns', '1', '--quiet'])
+assert result.exit_code == 0, result.output
+print(json.dumps({{'at_import': imported, 'after_run': sorted({{m.split('.')[0] for m in sys.modules}}),
+                  'mesa_modules': sorted(m for m in sys.modules if m.startswith('mesa')),
+                  'linalg_modules': sorted(m for m in sys.modules if m.startswith(('scipy.linalg', 'numpy.f2py')))}}))
+"""
+    out = json.loads(_python(code).splitlines()[-1])
+    assert out["at_import"] == ["mesa", "mesa.experimental"]  # the packages, deferred: no module, no scipy
+    assert [m for m in NOT_FOR_A_RUN if m in out["after_run"]] == []
+    unused = ("mesa.batchrunner", "mesa.space", "mesa.discrete_space", "mesa.experimental.continuous_space")
+    assert [m for m in out["mesa_modules"] if m.startswith(unused)] == []
+    assert {"mesa.model", "mesa.agent", "mesa.datacollection"} <= set(out["mesa_modules"])
+    # numba's BLAS check loads scipy.linalg.cython_blas alone, not scipy.linalg nor numpy.f2py
+    assert set(out["linalg_modules"]) <= {"scipy.linalg", "scipy.linalg.cython_blas"}
+
+
+def test_mesa_is_whole_when_anything_else_of_it_is_used():
+    code = """
+import sys
+import sim.model
+import mesa
+from sim.model import GreatPowerModel
+assert 'mesa.experimental.continuous_space' not in sys.modules
+from sim.loader import load_scenario
+assert 'mesa.batchrunner' not in sys.modules and 'pandas' not in sys.modules
+assert GreatPowerModel.__mro__[1] is sys.modules['mesa.model'].Model
+m = GreatPowerModel(load_scenario('scenarios/tutorial.yaml'), seed=1, turns=2)
+m.step()
+frame = m.datacollector.get_model_vars_dataframe()  # pandas only now, on demand
+import pandas
+assert isinstance(frame, pandas.DataFrame) and len(frame) == 2
+assert callable(mesa.batch_run) and mesa.__version__  # Mesa's own __init__ has run
+from mesa import DataCollector, Model, Agent, space
+assert Model is sys.modules['mesa.model'].Model and Agent is sys.modules['mesa.agent'].Agent
+assert DataCollector is sys.modules['mesa.datacollection'].DataCollector
+assert sys.modules['mesa.datacollection'].pd is pandas
+print('ok')
+"""
+    assert _python(code).split()[-1] == "ok"
+
+
+def test_mesa_imported_before_the_model_is_left_as_it_is():
+    code = """
+import mesa, sys
+full = mesa
+import sim.model
+assert sys.modules['mesa'] is full and 'mesa.batchrunner' in sys.modules
+assert sim.model.GreatPowerModel.__mro__[1] is mesa.Model
+print('ok')
+"""
+    assert _python(code).split()[-1] == "ok"
+
+
+def test_scipy_linalg_is_whole_when_used_after_the_compiled_kernel_loaded():
+    code = """
+import sys
+import numpy as np
+from sim import kernel
+kernel.forecast(np.array([[0.0, 0.5, 1.0]]), np.ones((1, 3)))
+assert 'scipy.linalg._basic' not in sys.modules
+import scipy.linalg
+from scipy.linalg import solve
+assert np.allclose(solve(np.array([[2.0, 0.0], [0.0, 4.0]]), np.ones(2)), [0.5, 0.25])
+assert 'solve' in scipy.linalg.__all__ and scipy.linalg.cython_blas is sys.modules['scipy.linalg.cython_blas']
+import scipy.stats
+assert abs(scipy.stats.norm.cdf(0.0) - 0.5) < 1e-15
+print('ok')
+"""
+    assert _python(code).split()[-1] == "ok"
+
+
+def _same(a, b) -> bool:
+    """Equal value for value and type for type (``1 == 1.0 == True`` is not enough)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return _same(list(a), list(b)) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and a != a:
+        return b != b
+    return a == b
+
+
+@pytest.fixture
+def cache_home(tmp_path, monkeypatch) -> Path:
+    """A fresh, empty user cache folder for the parse cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "scenarios").glob("*.yaml")))
+def test_cached_scenario_data_equals_what_the_reader_builds(cache_home, name):
+    path = REPO / "scenarios" / name
+    text = read_file(path)
+    fresh = read_source(text, str(path))  # parsed, then cached
+    assert list(loader.parse_cache_dir().glob("*.marshal")), "nothing was cached"
+    cached = read_source(text, str(path))
+    assert all(d._root is None for d in cached.documents), "the second read did not come from the cache"
+    assert _same(fresh.data, cached.data)
+    assert fresh.validate() == cached.validate()
+
+
+def test_a_damaged_cache_file_is_parsed_again(cache_home):
+    text = read_file(BASELINE)
+    fresh = read_source(text, str(BASELINE)).data
+    (entry,) = loader.parse_cache_dir().glob("*.marshal")
+    raw = bytearray(entry.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # one flipped byte: the checksum no longer matches
+    entry.write_bytes(bytes(raw))
+    again = read_source(text, str(BASELINE))
+    assert again.documents[0]._root is not None  # read from the text, not the damaged file
+    assert _same(again.data, fresh)
+    entry.write_bytes(b"")  # an empty file too
+    assert _same(read_source(text, str(BASELINE)).data, fresh)
+
+
+def test_an_unwritable_cache_folder_still_loads(tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))  # under a file: never writable
+    assert load_scenario(BASELINE).name == load_scenario(BASELINE).name
+
+
+def test_a_problem_in_a_cached_file_is_located_as_before(cache_home, tmp_path):
+    original = BASELINE.read_text(encoding="utf-8")
+    text = original.replace("capability: {value: 65.9,", "capability: {value: -65.9,", 1)
+    assert text != original
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    found = []
+    for _ in range(2):  # the first read parses the text and caches it, the second reads the cache
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(bad)
+        found.append([str(p) for p in info.value.problems])
+    assert len(list(loader.parse_cache_dir().glob("*.marshal"))) == 1
+    assert found[0] == found[1]
+    assert found[0][0].startswith(f"{bad}:") and "capability" in found[0][0]
