@@ -111,3 +111,18 @@ def test_turn_resolve_and_log(benchmark, app):
         _frame(app)
 
     benchmark.pedantic(run, rounds=8, iterations=1)
+
+
+def test_frame_first_after_a_turn_1280x800(benchmark, app):
+    """The first frame of the game's screen after a turn is resolved and its results dismissed:
+    the scene, the panels and the log show a new month, so the caches hold little of it (the
+    honest worst case of a frame in play; the turn itself is set-up, not timed)."""
+    c = app.ctrl
+
+    def setup():
+        c.end_turn()
+        _frame(app)
+        c.skip_animation()
+        c.dismiss_results()
+
+    benchmark.pedantic(lambda: _frame(app), setup=setup, rounds=8, iterations=1)
