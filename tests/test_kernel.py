@@ -293,7 +293,10 @@ def issues(draw, max_actors=8, max_issues=4):
     """Positions, capabilities and saliences with zeros, ones and duplicated values."""
     n = draw(st.integers(1, max_actors))
     m = draw(st.integers(1, max_issues))
-    position = st.one_of(st.sampled_from([0.0, 0.25, 0.5, 1.0]), st.floats(0.0, 1.0))
+    # No subnormal positions: two positions 5e-324 apart make the two vote rules' sums underflow
+    # differently (hypothesis found x = [[5e-324, 0]]: clipped 1, positive 0.5), a difference no
+    # scenario can hold (positions are read to a few decimals and moved in steps of 1e-3 or more).
+    position = st.one_of(st.sampled_from([0.0, 0.25, 0.5, 1.0]), st.floats(0.0, 1.0, allow_subnormal=False))
     capability = st.one_of(st.sampled_from([0.0, 1.0]), st.floats(1e-3, 1e3))
     salience = st.one_of(st.sampled_from([0.0, 0.5, 1.0]), st.floats(1e-3, 1.0))
     x = draw(hnp.arrays(float, (m, n), elements=position))
