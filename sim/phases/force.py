@@ -114,22 +114,15 @@ def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, sal
     loss = np.einsum("jk,ik,ijk->ij", wt, salience_eff, worse)
     bv = np.einsum("jk,ik->ij", wt > 0, bargain_value)  # bargaining on the same issues
     S, help_ = local_strength(w, st, dyn)
-    T = len(w.theatre_ids)
-    ai_, aj, at = [], [], []
-    for i in np.flatnonzero(mask):
-        for t in range(T):
-            if not w.present[i, t] or S[i, t] <= 0:
-                continue
-            for j in np.flatnonzero(w.present[:, t]):
-                if j != i and gain[i, j] > 0:
-                    ai_.append(i)
-                    aj.append(j)
-                    at.append(t)
-    if not ai_:
+    # every (i, t, j), in that order: i (masked) present in t with strength there, j another
+    # state present in t over whose say i has something to gain
+    attacker = mask[:, None] & w.present & (S > 0)  # (i, t)
+    stake = (gain > 0) & ~np.eye(n, dtype=bool)  # (i, j)
+    i, t, j = np.nonzero(attacker[:, :, None] & w.present.T[None, :, :] & stake[:, None, :])
+    if not len(i):
         z = np.zeros(0)
         zi = np.zeros(0, int)
         return ForceOptions(zi, zi, zi, z, z, z, z, z, z, z)
-    i, j, t = np.array(ai_), np.array(aj), np.array(at)
     side_i = S[i, t] + help_[:, i, t].sum(axis=0) - help_[j, i, t]
     side_j = S[j, t] + help_[:, j, t].sum(axis=0) - help_[i, j, t]
     tot = side_i + side_j
