@@ -65,6 +65,7 @@ __all__ = [
     "resolve",
     "respond",
     "risk_exponents",
+    "route_table",
     "using_backend",
     "win_probability",
 ]
@@ -146,6 +147,7 @@ def _numpy_cores() -> types.SimpleNamespace:
         respond=_np_respond,
         resolve=_np_resolve,
         bargaining_round=_np_bargaining_round,
+        route_table=_np_route_table,
     )
 
 
@@ -894,3 +896,74 @@ def _np_bargaining_round(
     effectiveness = np.ones_like(eu)
     new_x, challenger, outcome, fraction = _np_resolve(x, eu, offers, effectiveness, tiebreak)
     return new_x, mu, r, eu, challenger, outcome, fraction
+
+
+# --------------------------------------------------------------------------------------------
+# the turn's array work around the kernel
+
+
+def route_table(
+    value: np.ndarray, channel: np.ndarray, cell: np.ndarray, carries: np.ndarray, caucus: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best route of every (issue, proposer, target): the most effective channel, or a caucus.
+
+    A proposal travels over a channel that joins proposer and target and carries its issue
+    (docs/model.md 7.4-7.5, :func:`sim.phases.perceive.routes`). For each cell the route is the
+    pair entry of highest value on the issue (``value`` if the channel carries the issue, else
+    0), ties going to the lowest channel index; a caucus of the bloc deciding the issue
+    (``caucus`` > 0) is taken where it is worth strictly more.
+
+    Args:
+        value: (P,) worth of each route entry to its proposer: the channel's effectiveness x its
+            usability (F5), in [0, 1].
+        channel: (P,) int channel index k of each entry, in [0, K).
+        cell: (P,) int ``proposer * n + target`` of each entry, in [0, n * n); no (channel,
+            cell) twice.
+        carries: (K, m) float 1.0 where channel k carries issue q, else 0.0.
+        caucus: (m, n, n) effectiveness of a caucus, in [0, 1].
+
+    Returns:
+        ``(eff, chan)``: ``eff`` (m, n, n) float in [0, 1], the best route's effectiveness
+        (``max(best channel value, caucus)``); ``chan`` (m, n, n) int64, the channel index,
+        ``-1`` for a caucus and ``-2`` for no route (no channel worth more than 0).
+
+    Raises:
+        ValueError: shapes that do not fit together.
+    """
+    value = np.ascontiguousarray(value, dtype=float)
+    channel = np.ascontiguousarray(channel, dtype=np.int64)
+    cell = np.ascontiguousarray(cell, dtype=np.int64)
+    carries = np.ascontiguousarray(carries, dtype=float)
+    caucus = np.ascontiguousarray(caucus, dtype=float)
+    if caucus.ndim != 3 or caucus.shape[1] != caucus.shape[2]:
+        raise ValueError(f"caucus must have shape (m, n, n); got {caucus.shape}")
+    if value.ndim != 1 or channel.shape != value.shape or cell.shape != value.shape:
+        raise ValueError(f"value, channel and cell must have one shape (P,); got {value.shape}, {channel.shape}, {cell.shape}")
+    if carries.ndim != 2 or carries.shape[1] != caucus.shape[0]:
+        raise ValueError(f"carries must have shape (K, m) with m = {caucus.shape[0]}; got {carries.shape}")
+    return _run("route_table", value, channel, cell, carries, caucus)
+
+
+def _np_route_table(
+    value: np.ndarray, channel: np.ndarray, cell: np.ndarray, carries: np.ndarray, caucus: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(eff, chan) of every (issue, proposer, target); see route_table."""
+    m, n = caucus.shape[0], caucus.shape[1]
+    eff = np.zeros(m * n * n)
+    best = np.zeros(m * n * n, np.int64)
+    if len(channel):
+        vals = (value[:, None] * carries[channel]).T.ravel()  # (m * P,)
+        idx = (np.arange(m)[:, None] * (n * n) + cell[None, :]).ravel()
+        kk = np.broadcast_to(channel[None, :], (m, len(channel))).ravel()
+        order = np.lexsort((-kk, vals, idx))  # per cell: highest value, then lowest channel
+        idx_s = idx[order]
+        last = np.r_[idx_s[1:] != idx_s[:-1], True]
+        cells = idx_s[last]
+        eff[cells] = vals[order][last]
+        best[cells] = kk[order][last]
+    eff = eff.reshape(m, n, n)
+    best = best.reshape(m, n, n)
+    chan = np.where(eff > 0, best, -2)
+    chan = np.where(caucus > eff, -1, chan)
+    eff = np.maximum(eff, caucus)
+    return eff, chan

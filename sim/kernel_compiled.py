@@ -544,3 +544,35 @@ def bargaining_round(x, w, s, tiebreak, q, t, scale_range, clipped):
         x, eu, no_offers, no_effectiveness, tiebreak, True
     )
     return new_x, mu, r, eu, challenger, outcome, fraction
+
+
+# ---------------------------------------------------------------------------------------------
+# the turn's array work around the kernel
+
+
+@_jit
+def route_table(value, channel, cell, carries, caucus):
+    """(eff, chan), both (m, n, n): the best route of every cell; see sim.kernel.route_table."""
+    m, n = caucus.shape[0], caucus.shape[1]
+    size = m * n * n
+    eff = np.zeros(size)
+    best = np.zeros(size, np.int64)
+    seen = np.zeros(size, np.bool_)
+    for p in range(value.size):
+        k = channel[p]
+        for q in range(m):
+            v = value[p] * carries[k, q]
+            c = q * n * n + cell[p]
+            if not seen[c] or v > eff[c] or (v == eff[c] and k < best[c]):
+                seen[c] = True
+                eff[c] = v
+                best[c] = k
+    chan = np.empty(size, np.int64)
+    flat = caucus.ravel()
+    for c in range(size):
+        code = best[c] if eff[c] > 0.0 else -2
+        if flat[c] > eff[c]:
+            code = -1
+            eff[c] = flat[c]
+        chan[c] = code
+    return eff.reshape(m, n, n), chan.reshape(m, n, n)

@@ -110,7 +110,7 @@ def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t:
         r = np.broadcast_to(w.risk[None, :], x.shape)
     eu = kernel.expected_utility(x, c, s, r, mu, q, t, p=p_win)
     eff, chan = routes(w, sx, per.effectiveness)
-    dec = decisiveness(w, sx.deciders)
+    dec = sx.decisive  # decisiveness(w, sx.deciders), kept with the structure
     score = eu * per.salience_eff.T[:, :, None] * dec * eff * (1.0 - np.minimum(st.rebuff, 1.0))
     score = np.where((eu > 0) & (eff > 0), score, 0.0)  # (m, i, j)
     flat = score.transpose(1, 0, 2).reshape(w.n, -1)  # (i, m*n)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import policy
+from sim import kernel, policy
 from sim.channels import OPEN, effectiveness
 from sim.state import State
 from sim.world import CAUCUS_EFFECTIVENESS, NON_DECIDER_WEIGHT, World
@@ -39,6 +39,9 @@ class Structure:
             its worth as a route, not an erasure).
         channel_actor_pairs: ``(actors, channels)`` index arrays of ``ch_actor``.
         host_pairs: ``(hosts, channels, senders)`` of staffed channels between two states.
+        carries: (K, m) float 1.0 where channel k carries issue q (``World.ch_issue``).
+        decisive: (m, n, n) perceived decisiveness of each target (:func:`decisiveness`), which
+            changes only with membership.
     """
 
     caucus: np.ndarray
@@ -52,6 +55,8 @@ class Structure:
     usable: np.ndarray
     channel_actor_pairs: tuple[np.ndarray, np.ndarray]
     host_pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
+    carries: np.ndarray
+    decisive: np.ndarray
 
 
 def structure(w: World, members: np.ndarray) -> Structure:
@@ -106,6 +111,8 @@ def structure(w: World, members: np.ndarray) -> Structure:
         usable=usable,
         channel_actor_pairs=np.nonzero(act.T),
         host_pairs=(w.host_actors, w.host_channels, w.host_senders),
+        carries=w.ch_issue.astype(float),
+        decisive=decisiveness(w, deciders),
     )
 
 
@@ -257,27 +264,9 @@ def routes(w: World, sx: Structure, e: np.ndarray) -> tuple[np.ndarray, np.ndarr
         ``-1`` for a caucus (members of the bloc that decides the issue, at
         ``CAUCUS_EFFECTIVENESS``), ``-2`` for no route.
     """
-    m, n = w.m, w.n
+    n = w.n
     pk, pi, pj = sx.route_pairs
-    eff = np.zeros(m * n * n)
-    best = np.zeros(m * n * n, int)
-    if len(pk):
-        vals = ((e[pk] * sx.usable[pi, pk])[:, None] * w.ch_issue[pk]).T.ravel()  # (m * P,)
-        idx = (np.arange(m)[:, None] * (n * n) + (pi * n + pj)[None, :]).ravel()
-        kk = np.broadcast_to(pk[None, :], (m, len(pk))).ravel()
-        order = np.lexsort((-kk, vals, idx))  # per cell: highest value, then lowest channel
-        idx_s = idx[order]
-        last = np.r_[idx_s[1:] != idx_s[:-1], True]
-        cells = idx_s[last]
-        eff[cells] = vals[order][last]
-        best[cells] = kk[order][last]
-    eff = eff.reshape(m, n, n)
-    best = best.reshape(m, n, n)
-    caucus = sx.caucus
-    chan = np.where(eff > 0, best, -2)
-    chan = np.where(caucus > eff, -1, chan)
-    eff = np.maximum(eff, caucus)
-    return eff, chan
+    return kernel.route_table(e[pk] * sx.usable[pi, pk], pk, pi * n + pj, sx.carries, sx.caucus)
 
 
 def decisiveness(w: World, deciders: np.ndarray) -> np.ndarray:
