@@ -205,9 +205,30 @@ class GreatPowerModel(mesa.Model):
     vetoed = _forward("vetoed")
 
     # ------------------------------------------------------------------ helpers
+    _PERCEIVED = ("tension", "posture", "salience", "staff", "status", "issue_state")
+    """The state arrays that perception reads (:func:`sim.phases.perceive.perceive`)."""
+
     def _perceive(self, summits: tuple[int, ...] = ()) -> None:
-        """Phase 1 (:func:`sim.phases.perceive.perceive`): store this turn's perception."""
-        self.perception = perceive.perceive(self.world, self.state, self.structure, self.dyn, summits)
+        """Phase 1 (:func:`sim.phases.perceive.perceive`): store this turn's perception.
+
+        Perception is a pure function of the world, the structure, ``dyn``, the summits and the
+        state arrays in :data:`_PERCEIVED`; when none of them changed since the last perception
+        (a turn without events starts from the state the last turn ended in), that perception
+        is kept rather than computed again.
+        """
+        st = self.state
+        seen = getattr(self, "_perceived", None)
+        if (
+            seen is not None
+            and seen[0] is self.structure
+            and seen[1] == summits
+            and seen[2] == self.dyn
+            and all(np.array_equal(getattr(st, k), v) for k, v in zip(self._PERCEIVED, seen[3]))
+            and np.array_equal(self.perception.effectiveness, seen[4])
+        ):
+            return
+        self.perception = perceive.perceive(self.world, st, self.structure, self.dyn, summits)
+        self._perceived = (self.structure, summits, dict(self.dyn), [getattr(st, k).copy() for k in self._PERCEIVED], self.perception.effectiveness.copy())
 
     @property
     def effectiveness(self) -> np.ndarray:
