@@ -96,10 +96,14 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
         elif len(dec):
             wts = w.capability[dec] * st.salience[dec, k]
             tgt[k] = float(kernel.forecast(x[dec, k][None, :], wts[None, :])[0])
-    moves = dmask.any(axis=1) & ~np.isin(np.arange(w.m), list(w.accession))  # accession: motions only (F7)
+    accession = np.zeros(w.m, bool)
+    accession[list(w.accession)] = True
+    moves = dmask.any(axis=1) & ~accession  # accession: motions only (F7)
     if d.get("talks.deals", 0) > 0:
         listed = w.issue_bloc < 0
-        moves &= ~listed | np.isin(np.arange(w.m), sorted(turn.deals))
+        dealt = np.zeros(w.m, bool)
+        dealt[sorted(turn.deals)] = True
+        moves &= ~listed | dealt
     step = np.clip(tgt - cur, -w.issue_inertia, w.issue_inertia)
     new = np.where(moves, np.clip(cur + step, 0.0, 1.0), cur)
     if d.get("collective.veto", 0) > 0 and vetoed is not None:
