@@ -395,4 +395,6 @@ def draw(cand: Candidates, k: int, temperature: float, rng: np.random.Generator)
     np.minimum.at(first_pass, acts[is_pass], rank[is_pass])
     keep = (rank < k) & (rank < first_pass[acts])  # a drawn pass ends the actor's list
     counts = np.bincount(acts[keep], minlength=n_act)
-    return np.split(order[keep], np.cumsum(counts)[:-1])
+    kept = order[keep]
+    ends = np.cumsum(counts).tolist()
+    return [kept[a:b] for a, b in zip([0] + ends[:-1], ends)]

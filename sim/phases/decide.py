@@ -50,10 +50,18 @@ class PolicyView:
         self.world, self.st, self.per, self.sx, self.dyn, self.ai_mask = w, st, per, sx, dyn, ai_mask
         self.challenges = challenges
 
+    _HOLDER: dict[str, str] = {}
+    """Which of ``per``, ``st``, ``sx`` holds an attribute name (found once, then looked up)."""
+
     def __getattr__(self, name: str):
+        src = PolicyView._HOLDER.get(name)
+        if src is not None:
+            return getattr(self.__dict__[src], name)
         for src in ("per", "st", "sx"):
             obj = self.__dict__[src]
             if hasattr(obj, name):
+                if name in type(obj).__dataclass_fields__:  # a field: every instance has it
+                    PolicyView._HOLDER[name] = src
                 return getattr(obj, name)
         raise AttributeError(name)
 
@@ -126,11 +134,13 @@ def ai_proposals(w: World, ch: Challenges, ai_mask: np.ndarray, proposals_per_tu
     if proposals_per_turn <= 0:
         return out
     top = ch.ranked[:, :proposals_per_turn]
+    best = np.take_along_axis(ch.flat, top, axis=1).tolist()
+    top = top.tolist()
     for i in np.flatnonzero(ai_mask):
-        for f in top[i]:
-            if ch.flat[i, f] <= 0:
+        for f, v in zip(top[i], best[i]):
+            if v <= 0:
                 break
-            k, j = divmod(int(f), w.n)
+            k, j = divmod(f, w.n)
             out.append((i, k, j, int(ch.chan[k, i, j]), float(ch.eu[k, i, j])))
     return out
 
