@@ -240,8 +240,8 @@ class Reasons:
             if name in ("appetite", "caution"):
                 return source(w, "appetite", a, t) or "default appetite 1"
             tp, posture = self.per.threat_perc, self.st.posture
-            threats = sorted(((tp[cand.actor[r], j] * posture[j, a1], w.actor_ids[j]) for j in range(w.n)), reverse=True)
-            who = threats[0][1]
+            # the largest (threat x posture, id): the first of these pairs sorted in reverse
+            who = max(zip((tp[cand.actor[r], :] * posture[:, a1]).tolist(), w.actor_ids))[1]
             return f"threat from {who}: {source(w, 'threat', a, who)}; theatre: {source(w, 'theatre', t)}"
         if kind == "apply_membership":
             issue = w.issue_ids[int(cand.a2[r])]
