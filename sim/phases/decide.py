@@ -169,9 +169,9 @@ def chan_name(w: World, members: np.ndarray, code: int, i: int, j: int, issue: i
     """Name of a route: a channel id, or ``caucus:BLOC`` for talks inside a common bloc."""
     if code >= 0:
         return w.channel_ids[code]
-    common = np.flatnonzero(members[:, i] & members[:, j])
     if issue is not None and w.issue_bloc[issue] >= 0:
         return "caucus:" + w.bloc_ids[w.issue_bloc[issue]]
+    common = np.flatnonzero(members[:, i] & members[:, j])
     return "caucus:" + (w.bloc_ids[common[0]] if len(common) else "?")
 
 
@@ -186,27 +186,36 @@ class Reasons:
     def __init__(self, w: World, st: State, per: Perception, cand: policy.Candidates):
         self.w, self.st, self.per, self.cand = w, st, per, cand
         self._best_rows: tuple[np.ndarray, np.ndarray] | None = None
+        self._rows: policy.Candidates | None = None
+
+    @property
+    def rows(self) -> policy.Candidates:
+        """The candidates as Python lists (the same values; a record reads them one by one)."""
+        if self._rows is None:
+            c = self.cand
+            self._rows = policy.Candidates(*(getattr(c, f).tolist() for f in ("actor", "kind", "a1", "a2", "value", "score", "terms")))
+        return self._rows
 
     def decision(self, r: int) -> dict:
         """The log record of one AI decision: the choice, its top alternatives, its terms."""
-        w, cand = self.w, self.cand
-        i = cand.actor[r]
+        w, cand, rows = self.w, self.cand, self.rows
+        i = rows.actor[r]
         if self._best_rows is None:  # every actor's candidates by score, once a turn
             order = np.lexsort((-cand.score, cand.actor))
             starts = np.searchsorted(cand.actor[order], np.arange(w.n + 1))
-            self._best_rows = (order, starts)
+            self._best_rows = (order.tolist(), starts.tolist())
         order, starts = self._best_rows
         top = order[starts[i] : min(starts[i + 1], starts[i] + 4)]
-        alts = [[str(to_action(w, cand, q)), rnd(cand.score[q])] for q in top if q != r][:3]
-        kind = ACTION_KINDS[cand.kind[r]]
+        alts = [[str(to_action(w, rows, q)), rnd(rows.score[q])] for q in top if q != r][:3]
+        kind = ACTION_KINDS[rows.kind[r]]
         names = policy.TERM_NAMES.get(kind, ("", "", ""))
         a = w.actor_ids[i]
         terms = []
-        for name, val in zip(names, cand.terms[r]):
+        for name, val in zip(names, rows.terms[r]):
             if name:
                 terms.append({"term": name, "value": rnd(val), "source": self.term_source(kind, name, r)})
-        act = to_action(w, cand, r)
-        return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": rnd(cand.score[r]), "alternatives": alts, "terms": terms}
+        act = to_action(w, rows, r)
+        return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": rnd(rows.score[r]), "alternatives": alts, "terms": terms}
 
     def term_source(self, kind: str, name: str, r: int) -> str:
         """Where a decision term's number comes from (scenario sources, interview lines)."""
