@@ -398,7 +398,9 @@ class GreatPowerModel(mesa.Model):
         self._perceive()
         self._outcomes_now = self.outcomes()
         self.log.append({"turn": self.turn, "date": self.date(), "events": turn.events, "summary": self._outcomes_now})
-        self.datacollector.collect(self)
+        # what DataCollector.collect records (a deep copy of the reporter's value): the outcomes
+        # are a flat dict of numbers and strings, so a shallow copy is that deep copy
+        self.datacollector.model_vars["outcomes"].append(dict(self._outcomes_now))
 
     def _check_end(self, turn: Turn) -> None:
         """Peak tensions; the end (armed clash, grand bargain, horizon)."""

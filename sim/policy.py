@@ -201,7 +201,9 @@ def staff_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     size = np.minimum(cap - staff, d["restore_staff"] * base)
     ok = open_ & (size >= 1)
     if d["staffing.reciprocity"] > 0:
-        capped = np.isin(chans, ctx.world.cap_channels)  # a deal sets the ceiling (a)
+        capped = np.zeros(len(ctx.world.channel_ids), bool)
+        capped[ctx.world.cap_channels] = True
+        capped = capped[chans]  # a deal sets the ceiling (a)
         recip = ctx.goodwill[hosts, senders] > RECIPROCITY_MIN  # (b)
         gesture = ctx.tension[hosts, senders] < d["staffing.gesture_tension"]  # (c)
         ok &= capped | recip | gesture

@@ -6,7 +6,7 @@ membership-derived :class:`Structure`; they draw no random numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -42,6 +42,8 @@ class Structure:
         carries: (K, m) float 1.0 where channel k carries issue q (``World.ch_issue``).
         decisive: (m, n, n) perceived decisiveness of each target (:func:`decisiveness`), which
             changes only with membership.
+        fixed: what :func:`channel_values` derives from the world and this structure alone,
+            by the ``channels.venue`` switch (filled on first use).
     """
 
     caucus: np.ndarray
@@ -57,6 +59,7 @@ class Structure:
     host_pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
     carries: np.ndarray
     decisive: np.ndarray
+    fixed: dict = field(default_factory=dict)
 
 
 def structure(w: World, members: np.ndarray) -> Structure:
@@ -202,19 +205,9 @@ def channel_values(
     e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, policy.REOPEN_STAFF * w.ch_baseline), w.ch_baseline, np.zeros(K, np.int8)))
     e_open = np.where(w.ch_event_only, 0.5, e_open)
     stake = salience_eff @ w.ch_issue.T  # (n, K)
-    pref = np.where(w.ch_bilateral[None, :], w.bilateral[:, None], 1.0 - w.bilateral[:, None])
-    usable = sx.usable
-    venue = (w.ch_venue >= 0) & (dyn["channels.venue"] > 0)
-    if venue.any():
-        # A mission to an international organisation is worth what the venue decides (a UN
-        # mission keeps the value of the Security Council it serves), whatever the actor
-        # thinks of bloc channels and whatever the state of its relation with the host.
-        served = w.ch_issue.copy()
-        for k in np.flatnonzero(venue):
-            served[k] |= w.issue_bloc == w.ch_venue[k]
+    venue, served, pref, usable = _channel_fixed(w, sx, dyn["channels.venue"] > 0)
+    if served is not None:
         stake = np.where(venue[None, :], salience_eff @ served.T, stake)
-        pref = np.where(venue[None, :], 1.0, pref)
-        usable = np.where(venue[None, :], 1.0, usable)
     pol = dyn["channel_value"] * pref * stake * usable * w.ch_political[None, :]
     # deconfliction: exposure in the channel's theatres, weighted by the kind's role (F2)
     dec_need = exposure @ w.ch_theatre.T  # (n, K)
@@ -248,6 +241,32 @@ def channel_values(
     if len(ck):
         np.minimum.at(cap, ck, st.issue_state[ci] * w.ch_baseline[ck])
     return value, value_open, cost, other_t, cap
+
+
+def _channel_fixed(w: World, sx: Structure, venues: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """``(venue, served, pref, usable)`` of :func:`channel_values`, which change only with the
+    structure: (K,) bool channels to a venue, (K, m) bool issues each serves (``None`` without
+    venues), (n, K) preference and usability factors. Kept in ``sx.fixed``."""
+    if venues in sx.fixed:
+        return sx.fixed[venues]
+    pref = np.where(w.ch_bilateral[None, :], w.bilateral[:, None], 1.0 - w.bilateral[:, None])
+    usable = sx.usable
+    venue = (w.ch_venue >= 0) & venues
+    served = None
+    if venue.any():
+        # A mission to an international organisation is worth what the venue decides (a UN
+        # mission keeps the value of the Security Council it serves), whatever the actor
+        # thinks of bloc channels and whatever the state of its relation with the host.
+        served = w.ch_issue.copy()
+        for k in np.flatnonzero(venue):
+            served[k] |= w.issue_bloc == w.ch_venue[k]
+        pref = np.where(venue[None, :], 1.0, pref)
+        usable = np.where(venue[None, :], 1.0, usable)
+    for a in (venue, served, pref, usable):
+        if a is not None and a is not sx.usable:
+            a.flags.writeable = False
+    sx.fixed[venues] = (venue, served, pref, usable)
+    return sx.fixed[venues]
 
 
 def routes(w: World, sx: Structure, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
