@@ -40,12 +40,13 @@ def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dic
     sal = st.salience
     wsum = sal[:, None, :] + sal[None, :, :]
     diff = np.abs(st.position[:, None, :] - st.position[None, :, :])
-    sim = 1.0 - 2.0 * np.where(wsum.sum(2) > 0, (wsum * diff).sum(2) / np.maximum(wsum.sum(2), 1e-12), 0.5)
+    wtot = wsum.sum(2)
+    sim = 1.0 - 2.0 * np.where(wtot > 0, (wsum * diff).sum(2) / np.maximum(wtot, 1e-12), 0.5)
     tp = threat_perc
     npres = np.maximum(w.present.sum(axis=1), 1)
     burden = (st.posture * w.present).sum(axis=1) / npres  # (n,) mean posture, in [0, 1]
     shared = np.einsum("ik,jk,k->ij", tp, tp, burden)
-    target = np.clip(sim + d["alignment_pressure"] * shared - 0.5 * np.maximum(w.threat, w.threat.T), -1.0, 1.0)
+    target = np.clip(sim + d["alignment_pressure"] * shared - 0.5 * hostile, -1.0, 1.0)
     al = st.alignment + d["alignment_rate"] * (target - st.alignment)
     np.fill_diagonal(al, 1.0)
     st.alignment = np.clip(al, -1.0, 1.0)
