@@ -60,6 +60,7 @@ __all__ = [
     "VOTE_RULES",
     "backend",
     "bargaining_round",
+    "challenge_utilities",
     "expected_utility",
     "forecast",
     "resolve",
@@ -148,6 +149,7 @@ def _numpy_cores() -> types.SimpleNamespace:
         resolve=_np_resolve,
         bargaining_round=_np_bargaining_round,
         route_table=_np_route_table,
+        challenge_utilities=_np_challenge_utilities,
     )
 
 
@@ -967,3 +969,52 @@ def _np_route_table(
     chan = np.where(caucus > eff, -1, chan)
     eff = np.maximum(eff, caucus)
     return eff, chan
+
+
+def challenge_utilities(
+    x: np.ndarray, c: np.ndarray, s: np.ndarray, r: np.ndarray | None = None, q: float = 0.5, t: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Forecast, risk exponents and expected utility of every challenge, in one call.
+
+    The same numbers as :func:`forecast` (weights ``c x s``), :func:`win_probability` (the
+    positive-vote rule), :func:`risk_exponents` and :func:`expected_utility` called in turn on a
+    scale of length 1 (SCS 2011; docs/model.md 7.4), without their separate checks and
+    conversions: the turn asks for these every turn (:func:`sim.phases.decide.challenges`).
+
+    Args:
+        x: positions, shape (m, n), in [0, 1].
+        c: capabilities, shape (n,), >= 0, any scale.
+        s: saliences, shape (m, n), in [0, 1].
+        r: risk exponents of the challengers, shape (m, n), > 0; ``None``: endogenous, from
+            :func:`risk_exponents`.
+        q, t: SCS 2011's Q and T, in [0, 1].
+
+    Returns:
+        ``(mu, r, eu)``: the forecast (m,), the risk exponents used (m, n) and the expected
+        utilities (m, n, n), ``eu[issue, i, j]`` i's expected utility of challenging j.
+
+    Raises:
+        ValueError: on mismatched shapes.
+    """
+    x = _positions(x)
+    shape = x.shape
+    c = np.ascontiguousarray(c, dtype=float)
+    if c.shape != shape[1:]:
+        raise ValueError(f"capability c must have shape (n,) = {shape[1:]}; got {c.shape}")
+    s = _per_actor("salience s", s, shape)
+    endogenous = r is None
+    r = np.ones(shape) if endogenous else _per_actor("risk exponents r", r, shape)
+    return _run("challenge_utilities", x, c, s, r, float(q), float(t), endogenous)
+
+
+def _np_challenge_utilities(
+    x: np.ndarray, c: np.ndarray, s: np.ndarray, r: np.ndarray, q: float, t: float, endogenous: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mu, r, eu) from checked arrays; see challenge_utilities."""
+    w = c[None, :] * s
+    mu = _np_forecast(x, w)
+    p = _np_win_probability(x, w, False)
+    if endogenous:
+        r = _np_risk_exponents(x, s, p, mu, q, t, 1.0)
+    eu = _np_expected_utility(x, s, p, r, mu, q, t, 1.0, bool(np.all(r == 1.0)))
+    return mu, r, eu

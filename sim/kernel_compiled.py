@@ -576,3 +576,25 @@ def route_table(value, channel, cell, carries, caucus):
             eff[c] = flat[c]
         chan[c] = code
     return eff.reshape(m, n, n), chan.reshape(m, n, n)
+
+
+@_jit
+def challenge_utilities(x, c, s, r, q, t, endogenous):
+    """(mu (m,), r (m, n), eu (m, n, n)): forecast, risk exponents and expected utilities on a
+    scale of length 1, the cores above called in turn; see sim.kernel.challenge_utilities."""
+    m, n = x.shape
+    w = np.empty((m, n))
+    for a in range(m):
+        for k in range(n):
+            w[a, k] = c[k] * s[a, k]
+    mu = forecast(x, w)
+    p = win_probability(x, w, False)
+    if endogenous:
+        r = risk_exponents(x, s, p, mu, q, t, 1.0)
+    neutral = True
+    for a in range(m):
+        for k in range(n):
+            if r[a, k] != 1.0:
+                neutral = False
+    eu = expected_utility(x, s, p, r, mu, q, t, 1.0, neutral)
+    return mu, r, eu

@@ -66,3 +66,42 @@ def test_route_table_by_hand():
         assert chan[1, 0, 1] == 0 and eff[1, 0, 1] == 0.5
         assert chan[1, 1, 0] == -1 and eff[1, 1, 0] == 0.6
         assert chan[0, 1, 0] == -2 and eff[0, 1, 0] == 0.0
+
+
+@st.composite
+def kernel_inputs(draw):
+    """Positions, capabilities, saliences and (or not) scenario risk exponents of m issues and
+    n actors; positions on a coarse grid so that ties (equal positions, equal forecasts) occur."""
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 7))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.integers(0, 5, (m, n)) / 4.0 if draw(st.booleans()) else rng.random((m, n))
+    c = rng.random(n) * (rng.random(n) < 0.9)
+    s = rng.random((m, n))
+    r = None if draw(st.booleans()) else np.where(rng.random((m, n)) < 0.7, rng.uniform(0.5, 2.0, (m, n)), 1.0)
+    return x, c, s, r, draw(st.sampled_from([0.0, 0.5, 1.0])), draw(st.sampled_from([0.0, 0.5, 1.0]))
+
+
+@settings(max_examples=150)
+@given(kernel_inputs())
+def test_challenge_utilities_compiled_equals_numpy(inputs):
+    got, want = both(lambda: kernel.challenge_utilities(*inputs))
+    np.testing.assert_array_equal(got[0], want[0])  # the forecast is one of the positions
+    for a, b in zip(got[1:], want[1:]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=TOL)
+
+
+@settings(max_examples=100)
+@given(kernel_inputs())
+def test_challenge_utilities_equal_the_kernel_functions_called_in_turn(inputs):
+    # what sim.phases.decide.challenges computed before the one call: the same numbers, exactly
+    x, c, s, r, q, t = inputs
+    for name in kernel.BACKENDS:
+        with kernel.using_backend(name):
+            mu, r_used, eu = kernel.challenge_utilities(x, c, s, r, q, t)
+            mu0 = kernel.forecast(x, c[None, :] * s)
+            p = kernel.win_probability(x, c, s)
+            r0 = kernel.risk_exponents(x, c, s, mu0, q, t, p=p) if r is None else r
+            eu0 = kernel.expected_utility(x, c, s, r0, mu0, q, t, p=p)
+        np.testing.assert_array_equal(mu, mu0)
+        np.testing.assert_array_equal(r_used, r0)
+        np.testing.assert_array_equal(eu, eu0)

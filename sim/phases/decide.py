@@ -109,14 +109,10 @@ def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t:
     """
     x = st.position.T  # (m, n)
     s = per.salience_eff.T
-    c = w.capability
-    mu = kernel.forecast(x, c[None, :] * s)
-    p_win = kernel.win_probability(x, c, s)  # computed once for both calls
-    if endogenous_risk:
-        r = kernel.risk_exponents(x, c, s, mu, q, t, p=p_win)
-    else:
-        r = np.broadcast_to(w.risk[None, :], x.shape)
-    eu = kernel.expected_utility(x, c, s, r, mu, q, t, p=p_win)
+    # forecast, win probabilities, risk exponents and EU (kernel.forecast, win_probability,
+    # risk_exponents, expected_utility) in one call
+    r = None if endogenous_risk else np.broadcast_to(w.risk[None, :], x.shape)
+    mu, _r, eu = kernel.challenge_utilities(x, w.capability, s, r, q, t)
     eff, chan = routes(w, sx, per.effectiveness)
     dec = sx.decisive  # decisiveness(w, sx.deciders), kept with the structure
     score = eu * per.salience_eff.T[:, :, None] * dec * eff * (1.0 - np.minimum(st.rebuff, 1.0))
