@@ -32,6 +32,7 @@ seeded by the ``seed`` argument (Mesa's ``rng``).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import mesa
@@ -54,6 +55,30 @@ TOTALS = ("incidents", "crises", "agreements", "conflicts", "disputes", "expulsi
 ``conflicts`` counts talks that ended without agreement (the kernel's conflicts, i.e. disputes,
 its stalemates, and blocs' rejections); ``disputes`` the kernel's conflicts alone; ``force``
 uses of force (deliberate); ``red_lines`` red lines crossed."""
+
+_WORLDS: dict[int, tuple[weakref.ref, Any]] = {}
+"""The compiled :class:`~sim.world.World` of each scenario object in use, by ``id`` (a sweep or a
+benchmark builds many models of one scenario; a scenario, holding dicts, cannot be hashed); an
+entry goes when its scenario is freed. The world's arrays are read only, so no model can change
+another's."""
+
+
+def world_of(scenario: Scenario):
+    """:func:`sim.world.compile_world` of ``scenario``, compiled once per scenario object.
+
+    The scenario is frozen, so its world never changes; the world's arrays are made read only.
+    """
+    key = id(scenario)
+    entry = _WORLDS.get(key)
+    if entry is not None and entry[0]() is scenario:
+        return entry[1]
+    w = compile_world(scenario)
+    for value in vars(w).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    _WORLDS[key] = (weakref.ref(scenario, lambda _ref, key=key: _WORLDS.pop(key, None)), w)
+    return w
+
 
 def _forward(name: str) -> property:
     def get(self):
@@ -131,7 +156,7 @@ class GreatPowerModel(mesa.Model):
         seed = as_seed(seed)
         super().__init__(rng=seed)
         self.seed_value = seed
-        self.world = w = compile_world(scenario)
+        self.world = w = world_of(scenario)
         self.scenario = scenario = w.scenario  # ids and lists in sorted order (sim.world.canonical)
         self.horizon = int(turns if turns is not None else scenario.turns)
         self.reasons = reasons
