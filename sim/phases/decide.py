@@ -288,19 +288,23 @@ def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng:
     cand = policy.concat([b for fn in policy.SCORERS for b in fn(view)])
     drawn = policy.draw(cand, actions_per_turn, temperature, rng)
     why = Reasons(w, view.st, view.per, cand)
-    listed = why.rows  # the candidates as Python lists, read one by one below
+    # the drawn rows' fields as Python lists (read one by one below), position q for row r
+    picked = np.concatenate(drawn) if drawn else np.zeros(0, int)
+    place = {r: q for q, r in enumerate(picked.tolist())}
+    listed = policy.Candidates(*(getattr(cand, f)[picked].tolist() for f in ("actor", "kind", "a1", "a2", "value", "score")), None)
     decisions: list[Decision] = []
     for i, rows in enumerate(drawn):
         seen = set()
         for r in rows.tolist():
-            key = (ACTION_OBJECT.get(listed.kind[r], 10 + listed.kind[r]), listed.a1[r])
+            q = place[r]
+            key = (ACTION_OBJECT.get(listed.kind[q], 10 + listed.kind[q]), listed.a1[q])
             if key in seen:
                 continue  # one action per theatre, channel or staff line in a turn
             seen.add(key)
             rec = why.decision(r) if reasons else None
             if rec is not None and cand.score[r] < 0:
                 rec["explored"] = {"temperature": temperature, "p_ahead_of_pass": rnd(1.0 / (1.0 + np.exp(-cand.score[r] / temperature)))}
-            decisions.append((i, to_action(w, listed, r), rec))
+            decisions.append((i, to_action(w, listed, q), rec))
     return decisions
 
 
