@@ -42,8 +42,8 @@ class Structure:
         carries: (K, m) float 1.0 where channel k carries issue q (``World.ch_issue``).
         decisive: (m, n, n) perceived decisiveness of each target (:func:`decisiveness`), which
             changes only with membership.
-        fixed: what :func:`channel_values` derives from the world and this structure alone,
-            by the ``channels.venue`` switch (filled on first use).
+        fixed: what :func:`perceive` and :func:`channel_values` derive from the world and this
+            structure alone (filled on first use).
     """
 
     caucus: np.ndarray
@@ -174,8 +174,11 @@ def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits:
     tot = posture.sum(axis=1)
     pac = np.where(tot > 0, (posture * w.pacific).sum(axis=1) / np.maximum(tot, 1e-12), 0.0)
     salience_eff = st.salience * (1.0 - dyn["linkage"] * pac[:, None] * w.europe_issue[None, :])
-    capmax = w.capability.max() if w.capability.max() > 0 else 1.0
-    cost_scale = np.sqrt(np.maximum(w.capability / capmax, 1e-3))
+    cost_scale = sx.fixed.get("cost_scale")
+    if cost_scale is None:  # fixed by the world: computed once
+        capmax = w.capability.max() if w.capability.max() > 0 else 1.0
+        cost_scale = sx.fixed["cost_scale"] = np.sqrt(np.maximum(w.capability / capmax, 1e-3))
+        cost_scale.flags.writeable = False
     e = channel_effectiveness(w, st.staff, st.status, summits)
     value, value_open, cost, other_t, cap = channel_values(w, st, sx, dyn, e, expo, salience_eff)
     return Perception(tp, expo, salience_eff, cost_scale, e, value, value_open, cost, other_t, cap)
