@@ -62,6 +62,7 @@ __all__ = [
     "bargaining_round",
     "challenge_utilities",
     "expected_utility",
+    "force_table",
     "forecast",
     "resolve",
     "respond",
@@ -150,6 +151,7 @@ def _numpy_cores() -> types.SimpleNamespace:
         bargaining_round=_np_bargaining_round,
         route_table=_np_route_table,
         challenge_utilities=_np_challenge_utilities,
+        force_table=_np_force_table,
     )
 
 
@@ -1018,3 +1020,85 @@ def _np_challenge_utilities(
         r = _np_risk_exponents(x, s, p, mu, q, t, 1.0)
     eu = _np_expected_utility(x, s, p, r, mu, q, t, 1.0, bool(np.all(r == 1.0)))
     return mu, r, eu
+
+
+def force_table(
+    S: np.ndarray,
+    commit: np.ndarray,
+    present: np.ndarray,
+    mask: np.ndarray,
+    gain: np.ndarray,
+    loss: np.ndarray,
+    bargain: np.ndarray,
+    alignment: np.ndarray,
+    tension: np.ndarray,
+    capability: np.ndarray,
+    misperception: np.ndarray,
+    misjudged: bool,
+    costs: np.ndarray,
+    every: bool,
+) -> tuple[np.ndarray, ...]:
+    """The terms of every use of force open this turn (docs/model.md 7.14; The War Trap).
+
+    The array work of :func:`sim.phases.force.options`. Every (attacker i, theatre t, target
+    j), in that order, with i in ``mask``, present in t with strength there (``S[i, t] > 0``),
+    j another state present in t and ``gain[i, j] > 0``; each side's local strength is its own
+    plus what third parties k bring to it (``commit[k, side] x S[k, t]``; the other side's own
+    help to it not counted);
+    ``p = side_i / (side_i + side_j)`` (0.5 if both are 0), the attacker's estimate ``p`` plus
+    its misperception clipped to [0, 1]; ``cost = costs[0] x (1 - tension) + costs[1] x (1 - p)
+    + costs[2] x reaction`` (reaction: capability of the states closer to j than to i);
+    ``eu = p gain - (1 - p) loss - cost``. Kept: ``eu > bargain[i, j]``, or every one.
+
+    Args:
+        S: (n, T) own strength in each theatre, >= 0.
+        commit: (n, n) share of its strength k brings to j's side, in [0, 1], 0 on the diagonal.
+        present: (n, T) bool presence.
+        mask: (n,) bool attackers to evaluate.
+        gain, loss, bargain: (n, n) utility terms of i against j (``bargain`` >= 0).
+        alignment: (n, n) in [-1, 1]; tension: (n, n) in [0, 1]; capability: (n,) shares.
+        misperception: (n, n) the error of each attacker's estimate; used if ``misjudged``.
+        costs: (3,) ``force.cost``, ``force.military_cost``, ``force.sanctions_cost``.
+        every: keep every triple (a human's choice), not only those worth more than bargaining.
+
+    Returns:
+        ``(actor, target, theatre, eu_force, eu_bargain, p, gain, loss, cost, p_true)``, each
+        (N,): int64 indices and float terms of the kept triples, in (i, t, j) order.
+    """
+    args = [np.ascontiguousarray(a, dtype=float) for a in (S, commit, gain, loss, bargain, alignment, tension, capability, misperception, costs)]
+    S, commit, gain, loss, bargain, alignment, tension, capability, misperception, costs = args
+    present = np.ascontiguousarray(present, dtype=bool)
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    n = commit.shape[0]
+    if commit.shape != (n, n) or S.shape[0] != n or present.shape != S.shape or mask.shape != (n,) or capability.shape != (n,) or costs.shape != (3,):
+        raise ValueError("force_table: shapes do not fit (n actors, T theatres)")
+    for name, a in (("gain", gain), ("loss", loss), ("bargain", bargain), ("alignment", alignment), ("tension", tension), ("misperception", misperception)):
+        if a.shape != (n, n):
+            raise ValueError(f"{name} must have shape (n, n) = {(n, n)}; got {a.shape}")
+    return _run("force_table", S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, misperception, bool(misjudged), costs, bool(every))
+
+
+def _np_force_table(S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, misperception, misjudged, costs, every):
+    """The kept triples and their terms; see force_table."""
+    n = commit.shape[0]
+    help_ = commit[:, :, None] * S[:, None, :]  # help_[k, j, t]
+    attacker = mask[:, None] & present & (S > 0)  # (i, t)
+    stake = (gain > 0) & ~np.eye(n, dtype=bool)  # (i, j)
+    i, t, j = np.nonzero(attacker[:, :, None] & present.T[None, :, :] & stake[:, None, :])
+    if not len(i):
+        z = np.zeros(0)
+        zi = np.zeros(0, np.int64)
+        return zi, zi, zi, z, z, z, z, z, z, z
+    side_i = S[i, t] + help_[:, i, t].sum(axis=0) - help_[j, i, t]
+    side_j = S[j, t] + help_[:, j, t].sum(axis=0) - help_[i, j, t]
+    tot = side_i + side_j
+    p_true = np.where(tot > 0, side_i / np.maximum(tot, 1e-12), 0.5)
+    p = np.clip(p_true + misperception[i, j], 0.0, 1.0) if misjudged else p_true
+    friends_j = np.maximum(alignment[:, j] - np.maximum(alignment[:, i], 0.0), 0.0)  # (n, N)
+    friends_j[i, np.arange(len(i))] = 0.0
+    friends_j[j, np.arange(len(i))] = 0.0
+    reaction = (capability[:, None] * friends_j).sum(axis=0)
+    cost = costs[0] * (1.0 - tension[i, j]) + costs[1] * (1.0 - p) + costs[2] * reaction
+    eu = p * gain[i, j] - (1.0 - p) * loss[i, j] - cost
+    keep = (eu > bargain[i, j]) | every
+    return i[keep], j[keep], t[keep], eu[keep], bargain[i, j][keep], p[keep], gain[i, j][keep], loss[i, j][keep], cost[keep], p_true[keep]

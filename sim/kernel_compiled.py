@@ -598,3 +598,67 @@ def challenge_utilities(x, c, s, r, q, t, endogenous):
                 neutral = False
     eu = expected_utility(x, s, p, r, mu, q, t, 1.0, neutral)
     return mu, r, eu
+
+
+@_jit
+def force_table(S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, misperception, misjudged, costs, every):
+    """The kept (attacker, target, theatre) triples and their terms; see sim.kernel.force_table.
+
+    Sums over third parties run in actor order, as numpy's sums over the first axis do."""
+    n, T = S.shape
+    cap = n * n * T
+    ai = np.empty(cap, np.int64)
+    aj = np.empty(cap, np.int64)
+    at = np.empty(cap, np.int64)
+    eu_out = np.empty(cap)
+    bv_out = np.empty(cap)
+    p_out = np.empty(cap)
+    gain_out = np.empty(cap)
+    loss_out = np.empty(cap)
+    cost_out = np.empty(cap)
+    true_out = np.empty(cap)
+    count = 0
+    for i in range(n):
+        if not mask[i]:
+            continue
+        for t in range(T):
+            if not (present[i, t] and S[i, t] > 0):
+                continue
+            for j in range(n):
+                if j == i or not present[j, t] or not gain[i, j] > 0:
+                    continue
+                help_i = 0.0
+                help_j = 0.0
+                for k in range(n):  # what third parties k bring to each side
+                    help_i += commit[k, i] * S[k, t]
+                for k in range(n):
+                    help_j += commit[k, j] * S[k, t]
+                side_i = S[i, t] + help_i - commit[j, i] * S[j, t]
+                side_j = S[j, t] + help_j - commit[i, j] * S[i, t]
+                tot = side_i + side_j
+                p_true = side_i / max(tot, 1e-12) if tot > 0 else 0.5
+                p = p_true
+                if misjudged:
+                    p = min(max(p_true + misperception[i, j], 0.0), 1.0)
+                reaction = 0.0
+                for k in range(n):
+                    friend = 0.0
+                    if k != i and k != j:
+                        friend = max(alignment[k, j] - max(alignment[k, i], 0.0), 0.0)
+                    reaction += capability[k] * friend
+                cost = costs[0] * (1.0 - tension[i, j]) + costs[1] * (1.0 - p) + costs[2] * reaction
+                eu = p * gain[i, j] - (1.0 - p) * loss[i, j] - cost
+                if eu > bargain[i, j] or every:
+                    ai[count] = i
+                    aj[count] = j
+                    at[count] = t
+                    eu_out[count] = eu
+                    bv_out[count] = bargain[i, j]
+                    p_out[count] = p
+                    gain_out[count] = gain[i, j]
+                    loss_out[count] = loss[i, j]
+                    cost_out[count] = cost
+                    true_out[count] = p_true
+                    count += 1
+    return (ai[:count].copy(), aj[:count].copy(), at[:count].copy(), eu_out[:count].copy(), bv_out[:count].copy(),
+            p_out[:count].copy(), gain_out[:count].copy(), loss_out[:count].copy(), cost_out[:count].copy(), true_out[:count].copy())

@@ -105,3 +105,52 @@ def test_challenge_utilities_equal_the_kernel_functions_called_in_turn(inputs):
         np.testing.assert_array_equal(mu, mu0)
         np.testing.assert_array_equal(r_used, r0)
         np.testing.assert_array_equal(eu, eu0)
+
+
+@st.composite
+def force_inputs(draw):
+    """A random theatre map: n states, T theatres, presence, strength, commitments, utility terms
+    (gains sometimes zero or negative), alignment, tension and misperception."""
+    n, T = draw(st.integers(1, 12)), draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    S = rng.random((n, T)) * (rng.random((n, T)) < 0.7)
+    commit = np.where(rng.random((n, n)) < 0.3, 1.0, rng.random((n, n)) * (rng.random((n, n)) < 0.5))
+    np.fill_diagonal(commit, 0.0)
+    present = rng.random((n, T)) < 0.7
+    mask = rng.random(n) < 0.8
+    gain = np.where(rng.random((n, n)) < 0.2, 0.0, rng.random((n, n)) - 0.2)
+    loss, bargain = rng.random((n, n)), rng.random((n, n)) * 0.3
+    alignment, tension, capability = rng.uniform(-1, 1, (n, n)), rng.random((n, n)), rng.dirichlet(np.ones(n))
+    misperception = rng.normal(size=(n, n)) * 0.2
+    costs = rng.random(3) * 0.3
+    return S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, misperception, draw(st.booleans()), costs, draw(st.booleans())
+
+
+@settings(max_examples=200)
+@given(force_inputs())
+def test_force_table_compiled_equals_numpy(inputs):
+    got, want = both(lambda: kernel.force_table(*inputs))
+    for a, b in zip(got[:3], want[:3]):  # the same triples, in the same order
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype == np.int64
+    for a, b in zip(got[3:], want[3:]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=TOL)
+
+
+def test_force_table_by_hand():
+    # two states in one theatre, equal strength, no third parties: p = 0.5 each way; the
+    # attacker keeps force only where eu = 0.5 gain - 0.5 loss - cost beats bargaining
+    S = np.array([[1.0], [1.0]])
+    commit = np.zeros((2, 2))
+    present = np.ones((2, 1), bool)
+    gain = np.array([[0.0, 1.0], [0.2, 0.0]])
+    loss = np.array([[0.0, 0.2], [0.2, 0.0]])
+    bargain = np.zeros((2, 2))
+    zero = np.zeros((2, 2))
+    costs = np.array([0.1, 0.0, 0.0])
+    for name in kernel.BACKENDS:
+        with kernel.using_backend(name):
+            i, j, t, eu, bv, p, g, lo, cost, p_true = kernel.force_table(S, commit, present, np.ones(2, bool), gain, loss, bargain, zero, zero, np.array([0.5, 0.5]), zero, False, costs, False)
+        assert i.tolist() == [0] and j.tolist() == [1] and t.tolist() == [0]
+        assert p.tolist() == [0.5] and p_true.tolist() == [0.5]
+        assert abs(eu[0] - (0.5 * 1.0 - 0.5 * 0.2 - 0.1)) < 1e-15
