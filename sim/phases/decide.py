@@ -16,7 +16,7 @@ import numpy as np
 from sim import kernel, policy
 from sim.actions import ACTION_KINDS, KIND_CODE, Action
 from sim.channels import effectiveness
-from sim.phases.perceive import Perception, Structure, decisiveness, routes
+from sim.phases.perceive import Perception, Structure, routes
 from sim.state import State, Turn
 from sim.world import World
 
