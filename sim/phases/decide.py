@@ -60,7 +60,7 @@ class PolicyView:
         for src in ("per", "st", "sx"):
             obj = self.__dict__[src]
             if hasattr(obj, name):
-                if name in type(obj).__dataclass_fields__:  # a field: every instance has it
+                if name in getattr(type(obj), "__dataclass_fields__", {}):  # a field: every instance has it
                     PolicyView._HOLDER[name] = src
                 return getattr(obj, name)
         raise AttributeError(name)
