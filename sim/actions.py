@@ -6,7 +6,7 @@ An :class:`Action` is plain, hashable data; ``str(action)`` is its readable form
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 ACTION_KINDS = (
@@ -85,7 +85,9 @@ class Action:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict without empty fields (JSON-ready)."""
-        return {k: v for k, v in asdict(self).items() if v not in ("", 0.0) or k in ("kind", "actor")}
+        # the fields in their order (what dataclasses.asdict gives: every value is a str or a
+        # float, so there is nothing to copy), read directly: a decision's log record makes one
+        return {k: v for k in _FIELD_NAMES if (v := getattr(self, k)) not in ("", 0.0) or k in ("kind", "actor")}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Action:
@@ -105,3 +107,6 @@ class Action:
             if f in vals:
                 vals[f] = float(vals[f])
         return cls(**vals)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Action))

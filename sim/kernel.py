@@ -60,11 +60,14 @@ __all__ = [
     "VOTE_RULES",
     "backend",
     "bargaining_round",
+    "challenge_utilities",
     "expected_utility",
+    "force_table",
     "forecast",
     "resolve",
     "respond",
     "risk_exponents",
+    "route_table",
     "using_backend",
     "win_probability",
 ]
@@ -146,6 +149,9 @@ def _numpy_cores() -> types.SimpleNamespace:
         respond=_np_respond,
         resolve=_np_resolve,
         bargaining_round=_np_bargaining_round,
+        route_table=_np_route_table,
+        challenge_utilities=_np_challenge_utilities,
+        force_table=_np_force_table,
     )
 
 
@@ -894,3 +900,205 @@ def _np_bargaining_round(
     effectiveness = np.ones_like(eu)
     new_x, challenger, outcome, fraction = _np_resolve(x, eu, offers, effectiveness, tiebreak)
     return new_x, mu, r, eu, challenger, outcome, fraction
+
+
+# --------------------------------------------------------------------------------------------
+# the turn's array work around the kernel
+
+
+def route_table(
+    value: np.ndarray, channel: np.ndarray, cell: np.ndarray, carries: np.ndarray, caucus: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best route of every (issue, proposer, target): the most effective channel, or a caucus.
+
+    A proposal travels over a channel that joins proposer and target and carries its issue
+    (docs/model.md 7.4-7.5, :func:`sim.phases.perceive.routes`). For each cell the route is the
+    pair entry of highest value on the issue (``value`` if the channel carries the issue, else
+    0), ties going to the lowest channel index; a caucus of the bloc deciding the issue
+    (``caucus`` > 0) is taken where it is worth strictly more.
+
+    Args:
+        value: (P,) worth of each route entry to its proposer: the channel's effectiveness x its
+            usability (F5), in [0, 1].
+        channel: (P,) int channel index k of each entry, in [0, K).
+        cell: (P,) int ``proposer * n + target`` of each entry, in [0, n * n); no (channel,
+            cell) twice.
+        carries: (K, m) float 1.0 where channel k carries issue q, else 0.0.
+        caucus: (m, n, n) effectiveness of a caucus, in [0, 1].
+
+    Returns:
+        ``(eff, chan)``: ``eff`` (m, n, n) float in [0, 1], the best route's effectiveness
+        (``max(best channel value, caucus)``); ``chan`` (m, n, n) int64, the channel index,
+        ``-1`` for a caucus and ``-2`` for no route (no channel worth more than 0).
+
+    Raises:
+        ValueError: shapes that do not fit together.
+    """
+    value = np.ascontiguousarray(value, dtype=float)
+    channel = np.ascontiguousarray(channel, dtype=np.int64)
+    cell = np.ascontiguousarray(cell, dtype=np.int64)
+    carries = np.ascontiguousarray(carries, dtype=float)
+    caucus = np.ascontiguousarray(caucus, dtype=float)
+    if caucus.ndim != 3 or caucus.shape[1] != caucus.shape[2]:
+        raise ValueError(f"caucus must have shape (m, n, n); got {caucus.shape}")
+    if value.ndim != 1 or channel.shape != value.shape or cell.shape != value.shape:
+        raise ValueError(f"value, channel and cell must have one shape (P,); got {value.shape}, {channel.shape}, {cell.shape}")
+    if carries.ndim != 2 or carries.shape[1] != caucus.shape[0]:
+        raise ValueError(f"carries must have shape (K, m) with m = {caucus.shape[0]}; got {carries.shape}")
+    return _run("route_table", value, channel, cell, carries, caucus)
+
+
+def _np_route_table(
+    value: np.ndarray, channel: np.ndarray, cell: np.ndarray, carries: np.ndarray, caucus: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(eff, chan) of every (issue, proposer, target); see route_table."""
+    m, n = caucus.shape[0], caucus.shape[1]
+    eff = np.zeros(m * n * n)
+    best = np.zeros(m * n * n, np.int64)
+    if len(channel):
+        vals = (value[:, None] * carries[channel]).T.ravel()  # (m * P,)
+        idx = (np.arange(m)[:, None] * (n * n) + cell[None, :]).ravel()
+        kk = np.broadcast_to(channel[None, :], (m, len(channel))).ravel()
+        order = np.lexsort((-kk, vals, idx))  # per cell: highest value, then lowest channel
+        idx_s = idx[order]
+        last = np.r_[idx_s[1:] != idx_s[:-1], True]
+        cells = idx_s[last]
+        eff[cells] = vals[order][last]
+        best[cells] = kk[order][last]
+    eff = eff.reshape(m, n, n)
+    best = best.reshape(m, n, n)
+    chan = np.where(eff > 0, best, -2)
+    chan = np.where(caucus > eff, -1, chan)
+    eff = np.maximum(eff, caucus)
+    return eff, chan
+
+
+def challenge_utilities(
+    x: np.ndarray, c: np.ndarray, s: np.ndarray, r: np.ndarray | None = None, q: float = 0.5, t: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Forecast, risk exponents and expected utility of every challenge, in one call.
+
+    The same numbers as :func:`forecast` (weights ``c x s``), :func:`win_probability` (the
+    positive-vote rule), :func:`risk_exponents` and :func:`expected_utility` called in turn on a
+    scale of length 1 (SCS 2011; docs/model.md 7.4), without their separate checks and
+    conversions: the turn asks for these every turn (:func:`sim.phases.decide.challenges`).
+
+    Args:
+        x: positions, shape (m, n), in [0, 1].
+        c: capabilities, shape (n,), >= 0, any scale.
+        s: saliences, shape (m, n), in [0, 1].
+        r: risk exponents of the challengers, shape (m, n), > 0; ``None``: endogenous, from
+            :func:`risk_exponents`.
+        q, t: SCS 2011's Q and T, in [0, 1].
+
+    Returns:
+        ``(mu, r, eu)``: the forecast (m,), the risk exponents used (m, n) and the expected
+        utilities (m, n, n), ``eu[issue, i, j]`` i's expected utility of challenging j.
+
+    Raises:
+        ValueError: on mismatched shapes.
+    """
+    x = _positions(x)
+    shape = x.shape
+    c = np.ascontiguousarray(c, dtype=float)
+    if c.shape != shape[1:]:
+        raise ValueError(f"capability c must have shape (n,) = {shape[1:]}; got {c.shape}")
+    s = _per_actor("salience s", s, shape)
+    endogenous = r is None
+    r = np.ones(shape) if endogenous else _per_actor("risk exponents r", r, shape)
+    return _run("challenge_utilities", x, c, s, r, float(q), float(t), endogenous)
+
+
+def _np_challenge_utilities(
+    x: np.ndarray, c: np.ndarray, s: np.ndarray, r: np.ndarray, q: float, t: float, endogenous: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mu, r, eu) from checked arrays; see challenge_utilities."""
+    w = c[None, :] * s
+    mu = _np_forecast(x, w)
+    p = _np_win_probability(x, w, False)
+    if endogenous:
+        r = _np_risk_exponents(x, s, p, mu, q, t, 1.0)
+    eu = _np_expected_utility(x, s, p, r, mu, q, t, 1.0, bool(np.all(r == 1.0)))
+    return mu, r, eu
+
+
+def force_table(
+    S: np.ndarray,
+    commit: np.ndarray,
+    present: np.ndarray,
+    mask: np.ndarray,
+    gain: np.ndarray,
+    loss: np.ndarray,
+    bargain: np.ndarray,
+    alignment: np.ndarray,
+    tension: np.ndarray,
+    capability: np.ndarray,
+    misperception: np.ndarray,
+    misjudged: bool,
+    costs: np.ndarray,
+    every: bool,
+) -> tuple[np.ndarray, ...]:
+    """The terms of every use of force open this turn (docs/model.md 7.14; The War Trap).
+
+    The array work of :func:`sim.phases.force.options`. Every (attacker i, theatre t, target
+    j), in that order, with i in ``mask``, present in t with strength there (``S[i, t] > 0``),
+    j another state present in t and ``gain[i, j] > 0``; each side's local strength is its own
+    plus what third parties k bring to it (``commit[k, side] x S[k, t]``; the other side's own
+    help to it not counted);
+    ``p = side_i / (side_i + side_j)`` (0.5 if both are 0), the attacker's estimate ``p`` plus
+    its misperception clipped to [0, 1]; ``cost = costs[0] x (1 - tension) + costs[1] x (1 - p)
+    + costs[2] x reaction`` (reaction: capability of the states closer to j than to i);
+    ``eu = p gain - (1 - p) loss - cost``. Kept: ``eu > bargain[i, j]``, or every one.
+
+    Args:
+        S: (n, T) own strength in each theatre, >= 0.
+        commit: (n, n) share of its strength k brings to j's side, in [0, 1], 0 on the diagonal.
+        present: (n, T) bool presence.
+        mask: (n,) bool attackers to evaluate.
+        gain, loss, bargain: (n, n) utility terms of i against j (``bargain`` >= 0).
+        alignment: (n, n) in [-1, 1]; tension: (n, n) in [0, 1]; capability: (n,) shares.
+        misperception: (n, n) the error of each attacker's estimate; used if ``misjudged``.
+        costs: (3,) ``force.cost``, ``force.military_cost``, ``force.sanctions_cost``.
+        every: keep every triple (a human's choice), not only those worth more than bargaining.
+
+    Returns:
+        ``(actor, target, theatre, eu_force, eu_bargain, p, gain, loss, cost, p_true)``, each
+        (N,): int64 indices and float terms of the kept triples, in (i, t, j) order.
+    """
+    args = [np.ascontiguousarray(a, dtype=float) for a in (S, commit, gain, loss, bargain, alignment, tension, capability, misperception, costs)]
+    S, commit, gain, loss, bargain, alignment, tension, capability, misperception, costs = args
+    present = np.ascontiguousarray(present, dtype=bool)
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    n = commit.shape[0]
+    if commit.shape != (n, n) or S.shape[0] != n or present.shape != S.shape or mask.shape != (n,) or capability.shape != (n,) or costs.shape != (3,):
+        raise ValueError("force_table: shapes do not fit (n actors, T theatres)")
+    for name, a in (("gain", gain), ("loss", loss), ("bargain", bargain), ("alignment", alignment), ("tension", tension), ("misperception", misperception)):
+        if a.shape != (n, n):
+            raise ValueError(f"{name} must have shape (n, n) = {(n, n)}; got {a.shape}")
+    return _run("force_table", S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, misperception, bool(misjudged), costs, bool(every))
+
+
+def _np_force_table(S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, misperception, misjudged, costs, every):
+    """The kept triples and their terms; see force_table."""
+    n = commit.shape[0]
+    help_ = commit[:, :, None] * S[:, None, :]  # help_[k, j, t]
+    attacker = mask[:, None] & present & (S > 0)  # (i, t)
+    stake = (gain > 0) & ~np.eye(n, dtype=bool)  # (i, j)
+    i, t, j = np.nonzero(attacker[:, :, None] & present.T[None, :, :] & stake[:, None, :])
+    if not len(i):
+        z = np.zeros(0)
+        zi = np.zeros(0, np.int64)
+        return zi, zi, zi, z, z, z, z, z, z, z
+    side_i = S[i, t] + help_[:, i, t].sum(axis=0) - help_[j, i, t]
+    side_j = S[j, t] + help_[:, j, t].sum(axis=0) - help_[i, j, t]
+    tot = side_i + side_j
+    p_true = np.where(tot > 0, side_i / np.maximum(tot, 1e-12), 0.5)
+    p = np.clip(p_true + misperception[i, j], 0.0, 1.0) if misjudged else p_true
+    friends_j = np.maximum(alignment[:, j] - np.maximum(alignment[:, i], 0.0), 0.0)  # (n, N)
+    friends_j[i, np.arange(len(i))] = 0.0
+    friends_j[j, np.arange(len(i))] = 0.0
+    reaction = (capability[:, None] * friends_j).sum(axis=0)
+    cost = costs[0] * (1.0 - tension[i, j]) + costs[1] * (1.0 - p) + costs[2] * reaction
+    eu = p * gain[i, j] - (1.0 - p) * loss[i, j] - cost
+    keep = (eu > bargain[i, j]) | every
+    return i[keep], j[keep], t[keep], eu[keep], bargain[i, j][keep], p[keep], gain[i, j][keep], loss[i, j][keep], cost[keep], p_true[keep]

@@ -550,3 +550,121 @@ def bargaining_round(x, w, s, tiebreak, q, t, scale_range, clipped):
         x, eu, no_offers, no_effectiveness, tiebreak, True
     )
     return new_x, mu, r, eu, challenger, outcome, fraction
+
+
+# ---------------------------------------------------------------------------------------------
+# the turn's array work around the kernel
+
+
+@_jit
+def route_table(value, channel, cell, carries, caucus):
+    """(eff, chan), both (m, n, n): the best route of every cell; see sim.kernel.route_table."""
+    m, n = caucus.shape[0], caucus.shape[1]
+    size = m * n * n
+    eff = np.zeros(size)
+    best = np.zeros(size, np.int64)
+    seen = np.zeros(size, np.bool_)
+    for p in range(value.size):
+        k = channel[p]
+        for q in range(m):
+            v = value[p] * carries[k, q]
+            c = q * n * n + cell[p]
+            if not seen[c] or v > eff[c] or (v == eff[c] and k < best[c]):
+                seen[c] = True
+                eff[c] = v
+                best[c] = k
+    chan = np.empty(size, np.int64)
+    flat = caucus.ravel()
+    for c in range(size):
+        code = best[c] if eff[c] > 0.0 else -2
+        if flat[c] > eff[c]:
+            code = -1
+            eff[c] = flat[c]
+        chan[c] = code
+    return eff.reshape(m, n, n), chan.reshape(m, n, n)
+
+
+@_jit
+def challenge_utilities(x, c, s, r, q, t, endogenous):
+    """(mu (m,), r (m, n), eu (m, n, n)): forecast, risk exponents and expected utilities on a
+    scale of length 1, the cores above called in turn; see sim.kernel.challenge_utilities."""
+    m, n = x.shape
+    w = np.empty((m, n))
+    for a in range(m):
+        for k in range(n):
+            w[a, k] = c[k] * s[a, k]
+    mu = forecast(x, w)
+    p = win_probability(x, w, False)
+    if endogenous:
+        r = risk_exponents(x, s, p, mu, q, t, 1.0)
+    neutral = True
+    for a in range(m):
+        for k in range(n):
+            if r[a, k] != 1.0:
+                neutral = False
+    eu = expected_utility(x, s, p, r, mu, q, t, 1.0, neutral)
+    return mu, r, eu
+
+
+@_jit
+def force_table(S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, misperception, misjudged, costs, every):
+    """The kept (attacker, target, theatre) triples and their terms; see sim.kernel.force_table.
+
+    Sums over third parties run in actor order, as numpy's sums over the first axis do."""
+    n, T = S.shape
+    cap = n * n * T
+    ai = np.empty(cap, np.int64)
+    aj = np.empty(cap, np.int64)
+    at = np.empty(cap, np.int64)
+    eu_out = np.empty(cap)
+    bv_out = np.empty(cap)
+    p_out = np.empty(cap)
+    gain_out = np.empty(cap)
+    loss_out = np.empty(cap)
+    cost_out = np.empty(cap)
+    true_out = np.empty(cap)
+    count = 0
+    for i in range(n):
+        if not mask[i]:
+            continue
+        for t in range(T):
+            if not (present[i, t] and S[i, t] > 0):
+                continue
+            for j in range(n):
+                if j == i or not present[j, t] or not gain[i, j] > 0:
+                    continue
+                help_i = 0.0
+                help_j = 0.0
+                for k in range(n):  # what third parties k bring to each side
+                    help_i += commit[k, i] * S[k, t]
+                for k in range(n):
+                    help_j += commit[k, j] * S[k, t]
+                side_i = S[i, t] + help_i - commit[j, i] * S[j, t]
+                side_j = S[j, t] + help_j - commit[i, j] * S[i, t]
+                tot = side_i + side_j
+                p_true = side_i / max(tot, 1e-12) if tot > 0 else 0.5
+                p = p_true
+                if misjudged:
+                    p = min(max(p_true + misperception[i, j], 0.0), 1.0)
+                reaction = 0.0
+                for k in range(n):
+                    friend = 0.0
+                    if k != i and k != j:
+                        friend = max(alignment[k, j] - max(alignment[k, i], 0.0), 0.0)
+                    reaction += capability[k] * friend
+                cost = costs[0] * (1.0 - tension[i, j]) + costs[1] * (1.0 - p) + costs[2] * reaction
+                eu = p * gain[i, j] - (1.0 - p) * loss[i, j] - cost
+                if eu > bargain[i, j] or every:
+                    ai[count] = i
+                    aj[count] = j
+                    at[count] = t
+                    eu_out[count] = eu
+                    bv_out[count] = bargain[i, j]
+                    p_out[count] = p
+                    gain_out[count] = gain[i, j]
+                    loss_out[count] = loss[i, j]
+                    cost_out[count] = cost
+                    true_out[count] = p_true
+                    count += 1
+    return (ai[:count].copy(), aj[:count].copy(), at[:count].copy(), eu_out[:count].copy(), bv_out[:count].copy(),
+            p_out[:count].copy(), gain_out[:count].copy(), loss_out[:count].copy(), cost_out[:count].copy(), true_out[:count].copy())

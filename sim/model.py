@@ -32,6 +32,7 @@ seeded by the ``seed`` argument (Mesa's ``rng``).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import mesa
@@ -54,6 +55,30 @@ TOTALS = ("incidents", "crises", "agreements", "conflicts", "disputes", "expulsi
 ``conflicts`` counts talks that ended without agreement (the kernel's conflicts, i.e. disputes,
 its stalemates, and blocs' rejections); ``disputes`` the kernel's conflicts alone; ``force``
 uses of force (deliberate); ``red_lines`` red lines crossed."""
+
+_WORLDS: dict[int, tuple[weakref.ref, Any]] = {}
+"""The compiled :class:`~sim.world.World` of each scenario object in use, by ``id`` (a sweep or a
+benchmark builds many models of one scenario; a scenario, holding dicts, cannot be hashed); an
+entry goes when its scenario is freed. The world's arrays are read only, so no model can change
+another's."""
+
+
+def world_of(scenario: Scenario):
+    """:func:`sim.world.compile_world` of ``scenario``, compiled once per scenario object.
+
+    The scenario is frozen, so its world never changes; the world's arrays are made read only.
+    """
+    key = id(scenario)
+    entry = _WORLDS.get(key)
+    if entry is not None and entry[0]() is scenario:
+        return entry[1]
+    w = compile_world(scenario)
+    for value in vars(w).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    _WORLDS[key] = (weakref.ref(scenario, lambda _ref, key=key: _WORLDS.pop(key, None)), w)
+    return w
+
 
 def _forward(name: str) -> property:
     def get(self):
@@ -131,7 +156,7 @@ class GreatPowerModel(mesa.Model):
         seed = as_seed(seed)
         super().__init__(rng=seed)
         self.seed_value = seed
-        self.world = w = compile_world(scenario)
+        self.world = w = world_of(scenario)
         self.scenario = scenario = w.scenario  # ids and lists in sorted order (sim.world.canonical)
         self.horizon = int(turns if turns is not None else scenario.turns)
         self.reasons = reasons
@@ -205,9 +230,30 @@ class GreatPowerModel(mesa.Model):
     vetoed = _forward("vetoed")
 
     # ------------------------------------------------------------------ helpers
+    _PERCEIVED = ("tension", "posture", "salience", "staff", "status", "issue_state")
+    """The state arrays that perception reads (:func:`sim.phases.perceive.perceive`)."""
+
     def _perceive(self, summits: tuple[int, ...] = ()) -> None:
-        """Phase 1 (:func:`sim.phases.perceive.perceive`): store this turn's perception."""
-        self.perception = perceive.perceive(self.world, self.state, self.structure, self.dyn, summits)
+        """Phase 1 (:func:`sim.phases.perceive.perceive`): store this turn's perception.
+
+        Perception is a pure function of the world, the structure, ``dyn``, the summits and the
+        state arrays in :data:`_PERCEIVED`; when none of them changed since the last perception
+        (a turn without events starts from the state the last turn ended in), that perception
+        is kept rather than computed again.
+        """
+        st = self.state
+        seen = getattr(self, "_perceived", None)
+        if (
+            seen is not None
+            and seen[0] is self.structure
+            and seen[1] == summits
+            and seen[2] == self.dyn
+            and all(np.array_equal(getattr(st, k), v) for k, v in zip(self._PERCEIVED, seen[3]))
+            and np.array_equal(self.perception.effectiveness, seen[4])
+        ):
+            return
+        self.perception = perceive.perceive(self.world, st, self.structure, self.dyn, summits)
+        self._perceived = (self.structure, summits, dict(self.dyn), [getattr(st, k).copy() for k in self._PERCEIVED], self.perception.effectiveness.copy())
 
     @property
     def effectiveness(self) -> np.ndarray:
@@ -377,7 +423,9 @@ class GreatPowerModel(mesa.Model):
         self._perceive()
         self._outcomes_now = self.outcomes()
         self.log.append({"turn": self.turn, "date": self.date(), "events": turn.events, "summary": self._outcomes_now})
-        self.datacollector.collect(self)
+        # what DataCollector.collect records (a deep copy of the reporter's value): the outcomes
+        # are a flat dict of numbers and strings, so a shallow copy is that deep copy
+        self.datacollector.model_vars["outcomes"].append(dict(self._outcomes_now))
 
     def _check_end(self, turn: Turn) -> None:
         """Peak tensions; the end (armed clash, grand bargain, horizon)."""

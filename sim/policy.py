@@ -201,7 +201,9 @@ def staff_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
     size = np.minimum(cap - staff, d["restore_staff"] * base)
     ok = open_ & (size >= 1)
     if d["staffing.reciprocity"] > 0:
-        capped = np.isin(chans, ctx.world.cap_channels)  # a deal sets the ceiling (a)
+        capped = np.zeros(len(ctx.world.channel_ids), bool)
+        capped[ctx.world.cap_channels] = True
+        capped = capped[chans]  # a deal sets the ceiling (a)
         recip = ctx.goodwill[hosts, senders] > RECIPROCITY_MIN  # (b)
         gesture = ctx.tension[hosts, senders] < d["staffing.gesture_tension"]  # (c)
         ok &= capped | recip | gesture
@@ -395,4 +397,6 @@ def draw(cand: Candidates, k: int, temperature: float, rng: np.random.Generator)
     np.minimum.at(first_pass, acts[is_pass], rank[is_pass])
     keep = (rank < k) & (rank < first_pass[acts])  # a drawn pass ends the actor's list
     counts = np.bincount(acts[keep], minlength=n_act)
-    return np.split(order[keep], np.cumsum(counts)[:-1])
+    kept = order[keep]
+    ends = np.cumsum(counts).tolist()
+    return [kept[a:b] for a, b in zip([0] + ends[:-1], ends)]

@@ -28,6 +28,7 @@ def carry_out(w: World, st: State, turn: Turn, sx: Structure, per: Perception, d
     order = rng.permutation(w.n)
     rank = np.empty(w.n, int)
     rank[order] = np.arange(w.n)
+    rank = rank.tolist()
     decisions = sorted(decisions, key=lambda t: rank[t[0]])
     ai = {a: i for i, a in enumerate(w.actor_ids)}
     for i, a, _reason in decisions:

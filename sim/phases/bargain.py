@@ -29,7 +29,10 @@ def rebuffed(st: State, k: int, i: int, j) -> None:
     the challenge's score is multiplied by ``1 - min(rebuff, 1)``: the more often a demarche
     fails, the longer it is left alone (interview L9, L15: deadlocked dialogue is abandoned).
     """
-    st.rebuff[k, i, j] = np.minimum(st.rebuff[k, i, j] + 1.0, REBUFF_CAP)
+    if isinstance(j, (int, np.integer)):  # one target: plain floats, the same numbers
+        st.rebuff[k, i, j] = min(float(st.rebuff[k, i, j]) + 1.0, REBUFF_CAP)
+    else:
+        st.rebuff[k, i, j] = np.minimum(st.rebuff[k, i, j] + 1.0, REBUFF_CAP)
 
 
 def step_scale(dyn: dict[str, float], salience: np.ndarray, tension: np.ndarray) -> np.ndarray:
@@ -109,9 +112,10 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
         new_x[m_i, j_i] = bounded(old[m_i, j_i], moved, dyn["talks.max_step"])
         gap = np.abs(old[m_i, c_i] - old[m_i, j_i])
         frac[m_i, j_i] = np.where(gap > 0, np.abs(new_x[m_i, j_i] - old[m_i, j_i]) / np.maximum(gap, 1e-12), 0.0)
-    for k, j in zip(*np.nonzero(chal >= 0)):
-        i = int(chal[k, j])
-        record_outcome(w, st, turn, dyn, i, j, k, int(outcome[k, j]), float(frac[k, j]), float(old[k, j]), float(new_x[k, j]), sx.deciders)
+    ks, js = np.nonzero(chal >= 0)
+    cells = zip(ks.tolist(), js.tolist(), chal[ks, js].tolist(), outcome[ks, js].tolist(), frac[ks, js].tolist(), old[ks, js].tolist(), new_x[ks, js].tolist())
+    for k, j, i, oc, fr, before, after in cells:
+        record_outcome(w, st, turn, dyn, i, j, k, oc, fr, before, after, sx.deciders)
     pos = new_x.T.copy()
     # bloc counterparts answer by their rule (consensus: any member blocks)
     for i, k, b, ch, e_ch in bloc_props:

@@ -16,7 +16,7 @@ import numpy as np
 from sim import kernel, policy
 from sim.actions import ACTION_KINDS, KIND_CODE, Action
 from sim.channels import effectiveness
-from sim.phases.perceive import Perception, Structure, decisiveness, routes
+from sim.phases.perceive import Perception, Structure, routes
 from sim.state import State, Turn
 from sim.world import World
 
@@ -50,10 +50,18 @@ class PolicyView:
         self.world, self.st, self.per, self.sx, self.dyn, self.ai_mask = w, st, per, sx, dyn, ai_mask
         self.challenges = challenges
 
+    _HOLDER: dict[str, str] = {}
+    """Which of ``per``, ``st``, ``sx`` holds an attribute name (found once, then looked up)."""
+
     def __getattr__(self, name: str):
+        src = PolicyView._HOLDER.get(name)
+        if src is not None:
+            return getattr(self.__dict__[src], name)
         for src in ("per", "st", "sx"):
             obj = self.__dict__[src]
             if hasattr(obj, name):
+                if name in getattr(type(obj), "__dataclass_fields__", {}):  # a field: every instance has it
+                    PolicyView._HOLDER[name] = src
                 return getattr(obj, name)
         raise AttributeError(name)
 
@@ -101,16 +109,12 @@ def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t:
     """
     x = st.position.T  # (m, n)
     s = per.salience_eff.T
-    c = w.capability
-    mu = kernel.forecast(x, c[None, :] * s)
-    p_win = kernel.win_probability(x, c, s)  # computed once for both calls
-    if endogenous_risk:
-        r = kernel.risk_exponents(x, c, s, mu, q, t, p=p_win)
-    else:
-        r = np.broadcast_to(w.risk[None, :], x.shape)
-    eu = kernel.expected_utility(x, c, s, r, mu, q, t, p=p_win)
+    # forecast, win probabilities, risk exponents and EU (kernel.forecast, win_probability,
+    # risk_exponents, expected_utility) in one call
+    r = None if endogenous_risk else np.broadcast_to(w.risk[None, :], x.shape)
+    mu, _r, eu = kernel.challenge_utilities(x, w.capability, s, r, q, t)
     eff, chan = routes(w, sx, per.effectiveness)
-    dec = decisiveness(w, sx.deciders)
+    dec = sx.decisive  # decisiveness(w, sx.deciders), kept with the structure
     score = eu * per.salience_eff.T[:, :, None] * dec * eff * (1.0 - np.minimum(st.rebuff, 1.0))
     score = np.where((eu > 0) & (eff > 0), score, 0.0)  # (m, i, j)
     flat = score.transpose(1, 0, 2).reshape(w.n, -1)  # (i, m*n)
@@ -126,11 +130,13 @@ def ai_proposals(w: World, ch: Challenges, ai_mask: np.ndarray, proposals_per_tu
     if proposals_per_turn <= 0:
         return out
     top = ch.ranked[:, :proposals_per_turn]
+    best = np.take_along_axis(ch.flat, top, axis=1).tolist()
+    top = top.tolist()
     for i in np.flatnonzero(ai_mask):
-        for f in top[i]:
-            if ch.flat[i, f] <= 0:
+        for f, v in zip(top[i], best[i]):
+            if v <= 0:
                 break
-            k, j = divmod(int(f), w.n)
+            k, j = divmod(f, w.n)
             out.append((i, k, j, int(ch.chan[k, i, j]), float(ch.eu[k, i, j])))
     return out
 
@@ -159,9 +165,9 @@ def chan_name(w: World, members: np.ndarray, code: int, i: int, j: int, issue: i
     """Name of a route: a channel id, or ``caucus:BLOC`` for talks inside a common bloc."""
     if code >= 0:
         return w.channel_ids[code]
-    common = np.flatnonzero(members[:, i] & members[:, j])
     if issue is not None and w.issue_bloc[issue] >= 0:
         return "caucus:" + w.bloc_ids[w.issue_bloc[issue]]
+    common = np.flatnonzero(members[:, i] & members[:, j])
     return "caucus:" + (w.bloc_ids[common[0]] if len(common) else "?")
 
 
@@ -176,27 +182,36 @@ class Reasons:
     def __init__(self, w: World, st: State, per: Perception, cand: policy.Candidates):
         self.w, self.st, self.per, self.cand = w, st, per, cand
         self._best_rows: tuple[np.ndarray, np.ndarray] | None = None
+        self._rows: policy.Candidates | None = None
+
+    @property
+    def rows(self) -> policy.Candidates:
+        """The candidates as Python lists (the same values; a record reads them one by one)."""
+        if self._rows is None:
+            c = self.cand
+            self._rows = policy.Candidates(*(getattr(c, f).tolist() for f in ("actor", "kind", "a1", "a2", "value", "score", "terms")))
+        return self._rows
 
     def decision(self, r: int) -> dict:
         """The log record of one AI decision: the choice, its top alternatives, its terms."""
-        w, cand = self.w, self.cand
-        i = cand.actor[r]
+        w, cand, rows = self.w, self.cand, self.rows
+        i = rows.actor[r]
         if self._best_rows is None:  # every actor's candidates by score, once a turn
             order = np.lexsort((-cand.score, cand.actor))
             starts = np.searchsorted(cand.actor[order], np.arange(w.n + 1))
-            self._best_rows = (order, starts)
+            self._best_rows = (order.tolist(), starts.tolist())
         order, starts = self._best_rows
         top = order[starts[i] : min(starts[i + 1], starts[i] + 4)]
-        alts = [[str(to_action(w, cand, q)), rnd(cand.score[q])] for q in top if q != r][:3]
-        kind = ACTION_KINDS[cand.kind[r]]
+        alts = [[str(to_action(w, rows, q)), rnd(rows.score[q])] for q in top if q != r][:3]
+        kind = ACTION_KINDS[rows.kind[r]]
         names = policy.TERM_NAMES.get(kind, ("", "", ""))
         a = w.actor_ids[i]
         terms = []
-        for name, val in zip(names, cand.terms[r]):
+        for name, val in zip(names, rows.terms[r]):
             if name:
                 terms.append({"term": name, "value": rnd(val), "source": self.term_source(kind, name, r)})
-        act = to_action(w, cand, r)
-        return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": rnd(cand.score[r]), "alternatives": alts, "terms": terms}
+        act = to_action(w, rows, r)
+        return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": rnd(rows.score[r]), "alternatives": alts, "terms": terms}
 
     def term_source(self, kind: str, name: str, r: int) -> str:
         """Where a decision term's number comes from (scenario sources, interview lines)."""
@@ -230,8 +245,8 @@ class Reasons:
             if name in ("appetite", "caution"):
                 return source(w, "appetite", a, t) or "default appetite 1"
             tp, posture = self.per.threat_perc, self.st.posture
-            threats = sorted(((tp[cand.actor[r], j] * posture[j, a1], w.actor_ids[j]) for j in range(w.n)), reverse=True)
-            who = threats[0][1]
+            # the largest (threat x posture, id): the first of these pairs sorted in reverse
+            who = max(zip((tp[cand.actor[r], :] * posture[:, a1]).tolist(), w.actor_ids))[1]
             return f"threat from {who}: {source(w, 'threat', a, who)}; theatre: {source(w, 'theatre', t)}"
         if kind == "apply_membership":
             issue = w.issue_ids[int(cand.a2[r])]
@@ -273,18 +288,23 @@ def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng:
     cand = policy.concat([b for fn in policy.SCORERS for b in fn(view)])
     drawn = policy.draw(cand, actions_per_turn, temperature, rng)
     why = Reasons(w, view.st, view.per, cand)
+    # the drawn rows' fields as Python lists (read one by one below), position q for row r
+    picked = np.concatenate(drawn) if drawn else np.zeros(0, int)
+    place = {r: q for q, r in enumerate(picked.tolist())}
+    listed = policy.Candidates(*(getattr(cand, f)[picked].tolist() for f in ("actor", "kind", "a1", "a2", "value", "score")), None)
     decisions: list[Decision] = []
     for i, rows in enumerate(drawn):
         seen = set()
-        for r in rows:
-            key = (ACTION_OBJECT.get(int(cand.kind[r]), 10 + int(cand.kind[r])), int(cand.a1[r]))
+        for r in rows.tolist():
+            q = place[r]
+            key = (ACTION_OBJECT.get(listed.kind[q], 10 + listed.kind[q]), listed.a1[q])
             if key in seen:
                 continue  # one action per theatre, channel or staff line in a turn
             seen.add(key)
             rec = why.decision(r) if reasons else None
             if rec is not None and cand.score[r] < 0:
                 rec["explored"] = {"temperature": temperature, "p_ahead_of_pass": rnd(1.0 / (1.0 + np.exp(-cand.score[r] / temperature)))}
-            decisions.append((i, to_action(w, cand, r), rec))
+            decisions.append((i, to_action(w, listed, q), rec))
     return decisions
 
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import kernel
 from sim.state import State, Turn
 from sim.world import World
 
@@ -76,6 +77,14 @@ def stakes(w: World, deciders: np.ndarray) -> np.ndarray:
 def local_strength(w: World, st: State, dyn: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """``(S, help)``: S (n, T) own strength (capability share x posture where present);
     help (n, n, T) ``help[k, j, t]``: the strength third party k brings to j's side in t."""
+    S, commit = commitment(w, st, dyn)
+    return S, commit[:, :, None] * S[:, None, :]
+
+
+def commitment(w: World, st: State, dyn: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """``(S, commit)``: S (n, T) as in :func:`local_strength`; commit (n, n) ``commit[k, j]``:
+    the share of its strength third party k brings to j's side (1 for an ally in a military
+    bloc, else ``force.intervention`` x positive alignment; 0 for itself)."""
     S = w.capability[:, None] * st.posture * w.present  # (n, T)
     military = w.bloc_military[:, None] & np.ones_like(st.members)
     allied = ((st.members & military)[:, :, None] & (st.members & military)[:, None, :]).any(axis=0)  # (n, n)
@@ -83,7 +92,7 @@ def local_strength(w: World, st: State, dyn: dict[str, float]) -> tuple[np.ndarr
     aligned = dyn["force.intervention"] * np.maximum(st.alignment, 0.0)
     commit = np.where(allied, 1.0, aligned)  # (k, j)
     np.fill_diagonal(commit, 0.0)
-    return S, commit[:, :, None] * S[:, None, :]
+    return S, commit
 
 
 def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, salience_eff: np.ndarray, bargain_value: np.ndarray, dyn: dict[str, float], mask: np.ndarray, every: bool = False, misperception: np.ndarray | None = None) -> ForceOptions:
@@ -113,36 +122,11 @@ def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, sal
     worse = np.maximum(dist_ij - dist_mu[:, None, :], 0.0)
     loss = np.einsum("jk,ik,ijk->ij", wt, salience_eff, worse)
     bv = np.einsum("jk,ik->ij", wt > 0, bargain_value)  # bargaining on the same issues
-    S, help_ = local_strength(w, st, dyn)
-    T = len(w.theatre_ids)
-    ai_, aj, at = [], [], []
-    for i in np.flatnonzero(mask):
-        for t in range(T):
-            if not w.present[i, t] or S[i, t] <= 0:
-                continue
-            for j in np.flatnonzero(w.present[:, t]):
-                if j != i and gain[i, j] > 0:
-                    ai_.append(i)
-                    aj.append(j)
-                    at.append(t)
-    if not ai_:
-        z = np.zeros(0)
-        zi = np.zeros(0, int)
-        return ForceOptions(zi, zi, zi, z, z, z, z, z, z, z)
-    i, j, t = np.array(ai_), np.array(aj), np.array(at)
-    side_i = S[i, t] + help_[:, i, t].sum(axis=0) - help_[j, i, t]
-    side_j = S[j, t] + help_[:, j, t].sum(axis=0) - help_[i, j, t]
-    tot = side_i + side_j
-    p_true = np.where(tot > 0, side_i / np.maximum(tot, 1e-12), 0.5)
-    p = p_true if misperception is None else np.clip(p_true + misperception[i, j], 0.0, 1.0)
-    friends_j = np.maximum(st.alignment[:, j] - np.maximum(st.alignment[:, i], 0.0), 0.0)  # (n, N)
-    friends_j[i, np.arange(len(i))] = 0.0
-    friends_j[j, np.arange(len(i))] = 0.0
-    reaction = (w.capability[:, None] * friends_j).sum(axis=0)
-    cost = dyn["force.cost"] * (1.0 - st.tension[i, j]) + dyn["force.military_cost"] * (1.0 - p) + dyn["force.sanctions_cost"] * reaction
-    eu = p * gain[i, j] - (1.0 - p) * loss[i, j] - cost
-    keep = (eu > bv[i, j]) | every
-    return ForceOptions(i[keep], j[keep], t[keep], eu[keep], bv[i, j][keep], p[keep], gain[i, j][keep], loss[i, j][keep], cost[keep], p_true[keep])
+    S, commit = commitment(w, st, dyn)
+    mis = np.zeros((n, n)) if misperception is None else misperception
+    costs = np.array([dyn["force.cost"], dyn["force.military_cost"], dyn["force.sanctions_cost"]])
+    table = kernel.force_table(S, commit, w.present, mask, gain, loss, bv, st.alignment, st.tension, w.capability, mis, misperception is not None, costs, every)
+    return ForceOptions(*table)
 
 
 def bargaining_value(w: World, st: State, score: np.ndarray, m: int) -> np.ndarray:

@@ -7,12 +7,22 @@ crisis becomes an armed clash with a probability that grows with the square of t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from sim.phases.decide import rnd
 from sim.phases.perceive import Structure
 from sim.state import State, Turn
 from sim.world import World
+
+
+@lru_cache(maxsize=8)
+def _pairs_once(n: int) -> np.ndarray:
+    """(n, n) bool, read only: True above the diagonal (each unordered pair once)."""
+    iu = np.triu(np.ones((n, n), bool), 1)
+    iu.flags.writeable = False
+    return iu
 
 
 def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
@@ -40,7 +50,7 @@ def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn
     for t, i, j in turn.patrols:
         lam[t, i, :] *= 1.5
         lam[t, :, i] *= 1.5
-    iu = np.triu(np.ones((w.n, w.n), bool), 1)
+    iu = _pairs_once(w.n)
     p = 1.0 - np.exp(-lam)
     u = rng.random(lam.shape)
     hits = np.argwhere((u < p) & iu[None])

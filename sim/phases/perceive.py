@@ -6,11 +6,11 @@ membership-derived :class:`Structure`; they draw no random numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim import policy
+from sim import kernel, policy
 from sim.channels import OPEN, effectiveness
 from sim.state import State
 from sim.world import CAUCUS_EFFECTIVENESS, NON_DECIDER_WEIGHT, World
@@ -39,6 +39,11 @@ class Structure:
             its worth as a route, not an erasure).
         channel_actor_pairs: ``(actors, channels)`` index arrays of ``ch_actor``.
         host_pairs: ``(hosts, channels, senders)`` of staffed channels between two states.
+        carries: (K, m) float 1.0 where channel k carries issue q (``World.ch_issue``).
+        decisive: (m, n, n) perceived decisiveness of each target (:func:`decisiveness`), which
+            changes only with membership.
+        fixed: what :func:`perceive` and :func:`channel_values` derive from the world and this
+            structure alone (filled on first use).
     """
 
     caucus: np.ndarray
@@ -52,6 +57,9 @@ class Structure:
     usable: np.ndarray
     channel_actor_pairs: tuple[np.ndarray, np.ndarray]
     host_pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
+    carries: np.ndarray
+    decisive: np.ndarray
+    fixed: dict = field(default_factory=dict)
 
 
 def structure(w: World, members: np.ndarray) -> Structure:
@@ -106,6 +114,8 @@ def structure(w: World, members: np.ndarray) -> Structure:
         usable=usable,
         channel_actor_pairs=np.nonzero(act.T),
         host_pairs=(w.host_actors, w.host_channels, w.host_senders),
+        carries=w.ch_issue.astype(float),
+        decisive=decisiveness(w, deciders),
     )
 
 
@@ -164,8 +174,11 @@ def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits:
     tot = posture.sum(axis=1)
     pac = np.where(tot > 0, (posture * w.pacific).sum(axis=1) / np.maximum(tot, 1e-12), 0.0)
     salience_eff = st.salience * (1.0 - dyn["linkage"] * pac[:, None] * w.europe_issue[None, :])
-    capmax = w.capability.max() if w.capability.max() > 0 else 1.0
-    cost_scale = np.sqrt(np.maximum(w.capability / capmax, 1e-3))
+    cost_scale = sx.fixed.get("cost_scale")
+    if cost_scale is None:  # fixed by the world: computed once
+        capmax = w.capability.max() if w.capability.max() > 0 else 1.0
+        cost_scale = sx.fixed["cost_scale"] = np.sqrt(np.maximum(w.capability / capmax, 1e-3))
+        cost_scale.flags.writeable = False
     e = channel_effectiveness(w, st.staff, st.status, summits)
     value, value_open, cost, other_t, cap = channel_values(w, st, sx, dyn, e, expo, salience_eff)
     return Perception(tp, expo, salience_eff, cost_scale, e, value, value_open, cost, other_t, cap)
@@ -195,19 +208,9 @@ def channel_values(
     e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, policy.REOPEN_STAFF * w.ch_baseline), w.ch_baseline, np.zeros(K, np.int8)))
     e_open = np.where(w.ch_event_only, 0.5, e_open)
     stake = salience_eff @ w.ch_issue.T  # (n, K)
-    pref = np.where(w.ch_bilateral[None, :], w.bilateral[:, None], 1.0 - w.bilateral[:, None])
-    usable = sx.usable
-    venue = (w.ch_venue >= 0) & (dyn["channels.venue"] > 0)
-    if venue.any():
-        # A mission to an international organisation is worth what the venue decides (a UN
-        # mission keeps the value of the Security Council it serves), whatever the actor
-        # thinks of bloc channels and whatever the state of its relation with the host.
-        served = w.ch_issue.copy()
-        for k in np.flatnonzero(venue):
-            served[k] |= w.issue_bloc == w.ch_venue[k]
+    venue, served, pref, usable = _channel_fixed(w, sx, dyn["channels.venue"] > 0)
+    if served is not None:
         stake = np.where(venue[None, :], salience_eff @ served.T, stake)
-        pref = np.where(venue[None, :], 1.0, pref)
-        usable = np.where(venue[None, :], 1.0, usable)
     pol = dyn["channel_value"] * pref * stake * usable * w.ch_political[None, :]
     # deconfliction: exposure in the channel's theatres, weighted by the kind's role (F2)
     dec_need = exposure @ w.ch_theatre.T  # (n, K)
@@ -243,6 +246,32 @@ def channel_values(
     return value, value_open, cost, other_t, cap
 
 
+def _channel_fixed(w: World, sx: Structure, venues: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """``(venue, served, pref, usable)`` of :func:`channel_values`, which change only with the
+    structure: (K,) bool channels to a venue, (K, m) bool issues each serves (``None`` without
+    venues), (n, K) preference and usability factors. Kept in ``sx.fixed``."""
+    if venues in sx.fixed:
+        return sx.fixed[venues]
+    pref = np.where(w.ch_bilateral[None, :], w.bilateral[:, None], 1.0 - w.bilateral[:, None])
+    usable = sx.usable
+    venue = (w.ch_venue >= 0) & venues
+    served = None
+    if venue.any():
+        # A mission to an international organisation is worth what the venue decides (a UN
+        # mission keeps the value of the Security Council it serves), whatever the actor
+        # thinks of bloc channels and whatever the state of its relation with the host.
+        served = w.ch_issue.copy()
+        for k in np.flatnonzero(venue):
+            served[k] |= w.issue_bloc == w.ch_venue[k]
+        pref = np.where(venue[None, :], 1.0, pref)
+        usable = np.where(venue[None, :], 1.0, usable)
+    for a in (venue, served, pref, usable):
+        if a is not None and a is not sx.usable:
+            a.flags.writeable = False
+    sx.fixed[venues] = (venue, served, pref, usable)
+    return sx.fixed[venues]
+
+
 def routes(w: World, sx: Structure, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Best route effectiveness and channel for every (issue, proposer, target).
 
@@ -257,27 +286,9 @@ def routes(w: World, sx: Structure, e: np.ndarray) -> tuple[np.ndarray, np.ndarr
         ``-1`` for a caucus (members of the bloc that decides the issue, at
         ``CAUCUS_EFFECTIVENESS``), ``-2`` for no route.
     """
-    m, n = w.m, w.n
+    n = w.n
     pk, pi, pj = sx.route_pairs
-    eff = np.zeros(m * n * n)
-    best = np.zeros(m * n * n, int)
-    if len(pk):
-        vals = ((e[pk] * sx.usable[pi, pk])[:, None] * w.ch_issue[pk]).T.ravel()  # (m * P,)
-        idx = (np.arange(m)[:, None] * (n * n) + (pi * n + pj)[None, :]).ravel()
-        kk = np.broadcast_to(pk[None, :], (m, len(pk))).ravel()
-        order = np.lexsort((-kk, vals, idx))  # per cell: highest value, then lowest channel
-        idx_s = idx[order]
-        last = np.r_[idx_s[1:] != idx_s[:-1], True]
-        cells = idx_s[last]
-        eff[cells] = vals[order][last]
-        best[cells] = kk[order][last]
-    eff = eff.reshape(m, n, n)
-    best = best.reshape(m, n, n)
-    caucus = sx.caucus
-    chan = np.where(eff > 0, best, -2)
-    chan = np.where(caucus > eff, -1, chan)
-    eff = np.maximum(eff, caucus)
-    return eff, chan
+    return kernel.route_table(e[pk] * sx.usable[pi, pk], pk, pi * n + pj, sx.carries, sx.caucus)
 
 
 def decisiveness(w: World, deciders: np.ndarray) -> np.ndarray:

@@ -40,12 +40,13 @@ def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dic
     sal = st.salience
     wsum = sal[:, None, :] + sal[None, :, :]
     diff = np.abs(st.position[:, None, :] - st.position[None, :, :])
-    sim = 1.0 - 2.0 * np.where(wsum.sum(2) > 0, (wsum * diff).sum(2) / np.maximum(wsum.sum(2), 1e-12), 0.5)
+    wtot = wsum.sum(2)
+    sim = 1.0 - 2.0 * np.where(wtot > 0, (wsum * diff).sum(2) / np.maximum(wtot, 1e-12), 0.5)
     tp = threat_perc
     npres = np.maximum(w.present.sum(axis=1), 1)
     burden = (st.posture * w.present).sum(axis=1) / npres  # (n,) mean posture, in [0, 1]
     shared = np.einsum("ik,jk,k->ij", tp, tp, burden)
-    target = np.clip(sim + d["alignment_pressure"] * shared - 0.5 * np.maximum(w.threat, w.threat.T), -1.0, 1.0)
+    target = np.clip(sim + d["alignment_pressure"] * shared - 0.5 * hostile, -1.0, 1.0)
     al = st.alignment + d["alignment_rate"] * (target - st.alignment)
     np.fill_diagonal(al, 1.0)
     st.alignment = np.clip(al, -1.0, 1.0)
@@ -96,10 +97,14 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
         elif len(dec):
             wts = w.capability[dec] * st.salience[dec, k]
             tgt[k] = float(kernel.forecast(x[dec, k][None, :], wts[None, :])[0])
-    moves = dmask.any(axis=1) & ~np.isin(np.arange(w.m), list(w.accession))  # accession: motions only (F7)
+    accession = np.zeros(w.m, bool)
+    accession[list(w.accession)] = True
+    moves = dmask.any(axis=1) & ~accession  # accession: motions only (F7)
     if d.get("talks.deals", 0) > 0:
         listed = w.issue_bloc < 0
-        moves &= ~listed | np.isin(np.arange(w.m), sorted(turn.deals))
+        dealt = np.zeros(w.m, bool)
+        dealt[sorted(turn.deals)] = True
+        moves &= ~listed | dealt
     step = np.clip(tgt - cur, -w.issue_inertia, w.issue_inertia)
     new = np.where(moves, np.clip(cur + step, 0.0, 1.0), cur)
     if d.get("collective.veto", 0) > 0 and vetoed is not None:
