@@ -423,9 +423,9 @@ class GreatPowerModel(mesa.Model):
         self._perceive()
         self._outcomes_now = self.outcomes()
         self.log.append({"turn": self.turn, "date": self.date(), "events": turn.events, "summary": self._outcomes_now})
-        # what DataCollector.collect records (a deep copy of the reporter's value): the outcomes
-        # are a flat dict of numbers and strings, so a shallow copy is that deep copy
-        self.datacollector.model_vars["outcomes"].append(dict(self._outcomes_now))
+        # through Mesa's own collect, not by appending to model_vars: Mesa 3.5's batch_run finds
+        # a step's record by the steps collect() notes (appending alone left it only turn 0)
+        self.datacollector.collect(self)
 
     def _check_end(self, turn: Turn) -> None:
         """Peak tensions; the end (armed clash, grand bargain, horizon)."""
