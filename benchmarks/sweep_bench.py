@@ -101,7 +101,7 @@ def _sweep(runs: int, turns: int, workers: int, executor: str = "local", per_tur
     from sim.sweep.executors import LocalExecutor, make_executor
     from sim.sweep.runner import SweepOptions, plan_sweep, run_sweep
 
-    sweep.runner.make_executor = (lambda kind, bundle, w, sch=None, sm=None: LocalExecutor(bundle, w, sm)) if pool else make_executor
+    sim.sweep.runner.make_executor = (lambda kind, bundle, w, sch=None, sm=None: LocalExecutor(bundle, w, sm)) if pool else make_executor
 
     out = Path(tempfile.mkdtemp(prefix="sweepbench-")) / "out"
     try:
