@@ -89,6 +89,31 @@ print('ok')
     assert _python(code).split()[-1] == "ok"
 
 
+def test_threads_reading_mesa_while_its_init_runs_wait_for_it():
+    # a thread that read mesa.__version__ while another ran Mesa's __init__ got AttributeError
+    code = """
+import threading
+import sim.model
+import mesa
+start, errors = threading.Barrier(4), []
+def read(name):
+    start.wait()
+    try:
+        assert getattr(mesa, name) is not None
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=read, args=(n,)) for n in ("batch_run", "__version__", "space", "batch_run")]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert errors == [], errors
+assert '__getattr__' not in vars(mesa)
+print('ok')
+"""
+    assert _python(code).split()[-1] == "ok"
+
+
 def test_mesa_imported_before_the_model_is_left_as_it_is():
     code = """
 import mesa, sys
