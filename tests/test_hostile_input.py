@@ -1,0 +1,72 @@
+"""What a second round of bad input found, through the command line.
+
+Each finding has a test of what a user now sees: a bad input is one located line, exit status 2,
+no traceback; a valid input is accepted. All command lines run once, in one module fixture,
+through ``tests/cli_batch.py`` (the command line imported once, one forked process per line).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MINIMAL = REPO / "tests" / "data" / "minimal.yaml"
+
+TEMPLATES = {  # new --from these valid scenarios (a name or an extends written over several lines)
+    "folded_name": None,  # the minimal scenario with its name folded over two lines
+    "literal_name": "extends: base.yaml\nname: |\n  Derived\n  over two lines\n",
+    "name_next_line": 'extends: base.yaml\nname:\n  "Derived"\n',
+    "extends_next_line": 'extends:\n  "base.yaml"  # the base\nturns: 4\n',
+    "flow": "{extends: base.yaml, turns: 4}\n",
+    "crlf": 'extends: base.yaml\r\nname: "Old"\r\nturns: 4\r\n',
+}
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    """Build every file, then run every command line."""
+    d = tmp_path_factory.mktemp("hostile_input")
+    minimal = MINIMAL.read_text()
+    (d / "a").mkdir()
+    (d / "b").mkdir()
+    (d / "a" / "base.yaml").write_text(minimal)
+    jobs: dict[str, list[str]] = {}
+    for name, text in TEMPLATES.items():
+        if text is None:
+            text = minimal.replace('name: "Minimal"', "name: >\n  Minimal\n  folded", 1)
+            assert text != minimal
+        (d / "a" / f"{name}.yaml").write_bytes(text.encode())
+        jobs[f"template_{name}"] = ["validate", f"a/{name}.yaml"]
+        jobs[f"new_{name}"] = ["new", f"b/new_{name}", "--from", f"a/{name}.yaml"]
+    batch = [{"name": k, "cwd": str(d), "args": v} for k, v in jobs.items()]
+    (d / "cases.json").write_text(json.dumps(batch))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "200"}
+    subprocess.run([sys.executable, str(REPO / "tests" / "cli_batch.py"), str(d / "cases.json"), str(d / "results.json")], check=True, timeout=600, env=env, cwd=d)
+    return d, json.loads((d / "results.json").read_text())
+
+
+def _ok(res: dict) -> str:
+    assert res["code"] == 0, res
+    assert "Traceback" not in res["stdout"] + res["stderr"], res["stderr"]
+    return res["stdout"]
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_new_from_a_scenario_whose_name_or_extends_spans_lines_writes_one_that_loads(cases, name):
+    # a name folded over two lines, or on the line after 'name:', ended new in a traceback
+    d, res = cases
+    _ok(res[f"template_{name}"])
+    out = _ok(res[f"new_{name}"])
+    assert out.startswith(f"wrote b/new_{name}.yaml"), out
+    from sim.loader import load_scenario
+
+    sc = load_scenario(d / "b" / f"new_{name}.yaml")
+    assert sc.name == f"New {name.replace('_', ' ')}"
+    if TEMPLATES[name] is not None:
+        assert (d / "a" / f"{name}.yaml").read_bytes() == TEMPLATES[name].encode()  # the template untouched
