@@ -512,8 +512,10 @@ def parse_cache_dir() -> Path | None:
 
 
 def _parse_cache_file(text: str) -> tuple[Path, bytes] | None:
-    """Where the data of ``text`` is cached, and the entry's key (the hash of the text and all
-    that reads it, which also names the file)."""
+    """Where the data of ``text`` is cached, and the entry's key.
+
+    The key hashes the text and all that reads it; it names the file and keys its checksum.
+    """
     global _PARSE_CACHE_SALT
     if _PARSE_CACHE_SALT is None:
         import ruamel.yaml
