@@ -70,3 +70,19 @@ def test_new_from_a_scenario_whose_name_or_extends_spans_lines_writes_one_that_l
     assert sc.name == f"New {name.replace('_', ' ')}"
     if TEMPLATES[name] is not None:
         assert (d / "a" / f"{name}.yaml").read_bytes() == TEMPLATES[name].encode()  # the template untouched
+
+
+def test_a_scenario_kept_by_a_study_is_read_again_when_its_extends_base_changes(tmp_path):
+    # the per-process cache of studies was keyed by the derived file alone: an edited base
+    # gave the old merged data in the same process (validity, backtest, a test session)
+    from sim.sweep.ensemble import load_source
+
+    base = tmp_path / "base.yaml"
+    base.write_text(MINIMAL.read_text())
+    derived = tmp_path / "derived.yaml"
+    derived.write_text("extends: base.yaml\nturns: 4\n")
+    first = load_source(derived)
+    assert load_source(derived) is first  # kept while nothing changed
+    assert first.validate().actors["RUS"].capability.value == 65.9
+    base.write_text(MINIMAL.read_text().replace("capability: 65.9", "capability: 70.25", 1))  # another size too
+    assert load_source(derived).validate().actors["RUS"].capability.value == 70.25
