@@ -44,11 +44,53 @@ def cases(tmp_path_factory):
         (d / "a" / f"{name}.yaml").write_bytes(text.encode())
         jobs[f"template_{name}"] = ["validate", f"a/{name}.yaml"]
         jobs[f"new_{name}"] = ["new", f"b/new_{name}", "--from", f"a/{name}.yaml"]
+    (d / "minimal.yaml").write_text(minimal)
+    _save(d, "inf_team.json", team_index=float("inf"))  # JSON's Infinity, as a hand edit may write
+    jobs["load_inf_team"] = ["play", "--load", "inf_team.json", "--screenshot", "inf.png"]
+    jobs["text_scale_nan"] = ["play", "minimal.yaml", "--text-scale", "nan", "--screenshot", "nan.png"]
     batch = [{"name": k, "cwd": str(d), "args": v} for k, v in jobs.items()]
     (d / "cases.json").write_text(json.dumps(batch))
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "200"}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "COLUMNS": "200"}
     subprocess.run([sys.executable, str(REPO / "tests" / "cli_batch.py"), str(d / "cases.json"), str(d / "results.json")], check=True, timeout=600, env=env, cwd=d)
     return d, json.loads((d / "results.json").read_text())
+
+
+def _save(d: Path, name: str, **ui) -> None:
+    """A save of one turn of the minimal scenario (in ``d``), with ``ui`` entries changed."""
+    from sim.loader import load_scenario
+    from sim.model import GreatPowerModel
+    from sim.ui import save as saves
+
+    sc = load_scenario(d / "minimal.yaml")
+    model = GreatPowerModel(sc, seed=7, turns=2, humans=["USA"])
+    history = [json.loads(json.dumps(model.snapshot()))]
+    model.step()
+    history.append(json.loads(json.dumps(model.snapshot())))
+    doc = saves.make_save(scenario=sc, scenario_path="minimal.yaml", model_state=model.to_state(), snapshots=history, humans=["USA"], ui={"team_index": 0, "chosen": {}})
+    doc = json.loads(json.dumps(doc))
+    doc["ui"].update(ui)
+    (d / name).write_text(json.dumps(doc))
+
+
+def one_line(res: dict) -> str:
+    """The one line that a refused input prints (and the checks every refusal passes)."""
+    assert res["code"] == 2, res
+    assert "Traceback" not in res["stdout"] + res["stderr"], res["stderr"]
+    lines = [ln for ln in res["stderr"].splitlines() if ln.strip()]
+    assert len(lines) == 1, res["stderr"]
+    return lines[0]
+
+
+def test_a_save_whose_team_index_is_infinity_is_refused_in_one_line(cases):
+    d, res = cases  # int(Infinity) raised OverflowError: a traceback
+    assert one_line(res["load_inf_team"]) == "inf_team.json: the saved game is damaged: its choices cannot be read (cannot convert float infinity to integer)"
+    assert not (d / "inf.png").exists()
+
+
+def test_play_refuses_a_text_scale_of_nan(cases):
+    d, res = cases  # nan passed the range check (every comparison with nan is false) and drew text at random sizes
+    assert "--text-scale" in one_line(res["text_scale_nan"]) and "nan is not a number" in one_line(res["text_scale_nan"])
+    assert not (d / "nan.png").exists()
 
 
 def _ok(res: dict) -> str:
