@@ -548,7 +548,10 @@ class GreatPowerModel(mesa.Model):
         m.state.end_cause = state.get("end_cause", "")
         m.running = bool(state["running"])
         m.calm_turns = int(state["calm_turns"])
-        m.red_line_armed = [bool(x) for x in state["red_line_armed"]]
+        armed = [bool(x) for x in state["red_line_armed"]]
+        if len(armed) != len(m.red_line_armed):
+            raise ValueError(f"red_line_armed has {len(armed)} entries, expected {len(m.red_line_armed)} (one per red line)")
+        m.red_line_armed = armed
         m.motions = [{**mo, "votes": {int(k): v for k, v in mo["votes"].items()}} for mo in state["motions"]]
         m.rebuffs = {(int(b), int(c)): int(v) for b, c, v in state["rebuffs"]}
         m.pending = {h: [dict(p) for p in ps] for h, ps in state["pending"].items()}

@@ -28,6 +28,20 @@ TEMPLATES = {  # new --from these valid scenarios (a name or an extends written 
 }
 
 
+DAMAGED = {  # a save edited by hand -> the words of the one line that refuses it
+    "armed_empty": lambda doc: doc["model"].__setitem__("red_line_armed", []),  # IndexError in the first frame
+    "injected_text": lambda doc: doc["model"].__setitem__("injected", ["x"]),  # pydantic's four-line message
+    "log_turn_null": lambda doc: doc["model"]["log"][0].__setitem__("turn", None),  # TypeError in the scores
+    "log_date_number": lambda doc: doc["model"]["log"][0].__setitem__("date", 5),  # AttributeError in the turn log
+}
+DAMAGED_WORDS = {
+    "armed_empty": "the saved game does not fit its scenario: red_line_armed has 0 entries, expected 1 (one per red line)",
+    "injected_text": "the saved game does not fit its scenario: EventSpec: Input should be a valid dictionary or instance of EventSpec",
+    "log_turn_null": "is not a usable save: the turn log is damaged (an entry's turn is not a whole number or its date not text)",
+    "log_date_number": "is not a usable save: the turn log is damaged (an entry's turn is not a whole number or its date not text)",
+}
+
+
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory):
     """Build every file, then run every command line."""
@@ -47,6 +61,9 @@ def cases(tmp_path_factory):
     (d / "minimal.yaml").write_text(minimal)
     _save(d, "inf_team.json", team_index=float("inf"))  # JSON's Infinity, as a hand edit may write
     jobs["load_inf_team"] = ["play", "--load", "inf_team.json", "--screenshot", "inf.png"]
+    for tag, change in DAMAGED.items():
+        _save(d, f"{tag}.json", change)
+        jobs[f"damaged_{tag}"] = ["play", "--load", f"{tag}.json", "--screenshot", f"{tag}.png"]
     jobs["text_scale_nan"] = ["play", "minimal.yaml", "--text-scale", "nan", "--screenshot", "nan.png"]
     batch = [{"name": k, "cwd": str(d), "args": v} for k, v in jobs.items()]
     (d / "cases.json").write_text(json.dumps(batch))
@@ -55,8 +72,9 @@ def cases(tmp_path_factory):
     return d, json.loads((d / "results.json").read_text())
 
 
-def _save(d: Path, name: str, **ui) -> None:
-    """A save of one turn of the minimal scenario (in ``d``), with ``ui`` entries changed."""
+def _save(d: Path, name: str, change=None, **ui) -> None:
+    """A save of one turn of the minimal scenario (in ``d``), with ``ui`` entries changed
+    and ``change(doc)`` made to the save's JSON."""
     from sim.loader import load_scenario
     from sim.model import GreatPowerModel
     from sim.ui import save as saves
@@ -69,6 +87,8 @@ def _save(d: Path, name: str, **ui) -> None:
     doc = saves.make_save(scenario=sc, scenario_path="minimal.yaml", model_state=model.to_state(), snapshots=history, humans=["USA"], ui={"team_index": 0, "chosen": {}})
     doc = json.loads(json.dumps(doc))
     doc["ui"].update(ui)
+    if change is not None:
+        change(doc)
     (d / name).write_text(json.dumps(doc))
 
 
@@ -85,6 +105,14 @@ def test_a_save_whose_team_index_is_infinity_is_refused_in_one_line(cases):
     d, res = cases  # int(Infinity) raised OverflowError: a traceback
     assert one_line(res["load_inf_team"]) == "inf_team.json: the saved game is damaged: its choices cannot be read (cannot convert float infinity to integer)"
     assert not (d / "inf.png").exists()
+
+
+@pytest.mark.parametrize("tag", sorted(DAMAGED))
+def test_a_save_damaged_where_only_a_later_step_looked_is_refused_in_one_line(cases, tag):
+    d, res = cases
+    line = one_line(res[f"damaged_{tag}"])
+    assert line.startswith(f"{tag}.json") and DAMAGED_WORDS[tag] in line, line
+    assert not (d / f"{tag}.png").exists()
 
 
 def test_play_refuses_a_text_scale_of_nan(cases):

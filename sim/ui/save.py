@@ -249,6 +249,11 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
         path,
         "the turn log is damaged (an entry or event is not an object)",
     )
+    _need(
+        all(type(e.get("turn")) is int and isinstance(e.get("date", ""), str) for e in m["log"]),
+        path,
+        "the turn log is damaged (an entry's turn is not a whole number or its date not text)",
+    )
     snaps = data.get("snapshots")
     _need(
         isinstance(snaps, list) and len(snaps) >= 1 and all(isinstance(s, dict) for s in snaps),
@@ -379,6 +384,20 @@ def scenario_of(data: dict, save_path: str | os.PathLike, given: str | None = No
     return sc, path
 
 
+def _first_line(exc: Exception) -> str:
+    """One line saying why: a validation error's first problem, else the message's first line."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # pydantic: "1 validation error for EventSpec" and indented details
+        try:
+            first = errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            return f"{getattr(exc, 'title', type(exc).__name__)}{'.' + where if where else ''}: {first['msg']}"
+        except (IndexError, KeyError, TypeError):
+            pass
+    lines = str(exc).splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def restore(data: dict, scenario, model_cls):
     """Rebuild the model of a checked save and check it against its last snapshot.
 
@@ -399,7 +418,7 @@ def restore(data: dict, scenario, model_cls):
     try:
         model = model_cls.from_state(scenario, data["model"])
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise SaveError(f"the saved game does not fit its scenario: {exc}") from None
+        raise SaveError(f"the saved game does not fit its scenario: {_first_line(exc)}") from None
     except Exception as exc:  # pydantic errors on injected events, numpy errors on arrays
         raise SaveError(
             f"the saved game is damaged: {type(exc).__name__}: {str(exc).splitlines()[0]}"
