@@ -563,6 +563,8 @@ class GreatPowerModel(mesa.Model):
         m.rng.bit_generator.state = state["rng"]
         r = state["random"]
         m.random.setstate((r[0], tuple(r[1]), r[2]))
+        if type(state["steps"]) is not int or state["steps"] < 0:
+            raise ValueError(f"steps is {__import__('reprlib').repr(state['steps'])}, not a whole number of steps")
         m.steps = state["steps"]
         m.structure = perceive.structure(m.world, m.state.members)
         m._perceive()

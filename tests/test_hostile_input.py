@@ -33,12 +33,14 @@ DAMAGED = {  # a save edited by hand -> the words of the one line that refuses i
     "injected_text": lambda doc: doc["model"].__setitem__("injected", ["x"]),  # pydantic's four-line message
     "log_turn_null": lambda doc: doc["model"]["log"][0].__setitem__("turn", None),  # TypeError in the scores
     "log_date_number": lambda doc: doc["model"]["log"][0].__setitem__("date", 5),  # AttributeError in the turn log
+    "steps_text": lambda doc: doc["model"].__setitem__("steps", "x"),  # loaded; TypeError at the first End turn
 }
 DAMAGED_WORDS = {
     "armed_empty": "the saved game does not fit its scenario: red_line_armed has 0 entries, expected 1 (one per red line)",
     "injected_text": "the saved game does not fit its scenario: EventSpec: Input should be a valid dictionary or instance of EventSpec",
     "log_turn_null": "is not a usable save: the turn log is damaged (an entry's turn is not a whole number or its date not text)",
     "log_date_number": "is not a usable save: the turn log is damaged (an entry's turn is not a whole number or its date not text)",
+    "steps_text": "the saved game does not fit its scenario: steps is 'x', not a whole number of steps",
 }
 
 
