@@ -32,6 +32,7 @@ seeded by the ``seed`` argument (Mesa's ``rng``).
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import mesa
@@ -564,7 +565,7 @@ class GreatPowerModel(mesa.Model):
         r = state["random"]
         m.random.setstate((r[0], tuple(r[1]), r[2]))
         if type(state["steps"]) is not int or state["steps"] < 0:
-            raise ValueError(f"steps is {__import__('reprlib').repr(state['steps'])}, not a whole number of steps")
+            raise ValueError(f"steps is {reprlib.repr(state['steps'])}, not a whole number of steps")
         m.steps = state["steps"]
         m.structure = perceive.structure(m.world, m.state.members)
         m._perceive()
