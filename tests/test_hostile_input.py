@@ -34,6 +34,7 @@ DAMAGED = {  # a save edited by hand -> the words of the one line that refuses i
     "log_turn_null": lambda doc: doc["model"]["log"][0].__setitem__("turn", None),  # TypeError in the scores
     "log_date_number": lambda doc: doc["model"]["log"][0].__setitem__("date", 5),  # AttributeError in the turn log
     "steps_text": lambda doc: doc["model"].__setitem__("steps", "x"),  # loaded; TypeError at the first End turn
+    "no_totals": lambda doc: doc["model"].pop("totals"),  # said only: 'totals'
 }
 DAMAGED_WORDS = {
     "armed_empty": "the saved game does not fit its scenario: red_line_armed has 0 entries, expected 1 (one per red line)",
@@ -41,6 +42,7 @@ DAMAGED_WORDS = {
     "log_turn_null": "is not a usable save: the turn log is damaged (an entry's turn is not a whole number or its date not text)",
     "log_date_number": "is not a usable save: the turn log is damaged (an entry's turn is not a whole number or its date not text)",
     "steps_text": "the saved game does not fit its scenario: steps is 'x', not a whole number of steps",
+    "no_totals": "the saved game does not fit its scenario: its model state has no 'totals'",
 }
 
 

@@ -394,6 +394,8 @@ def _first_line(exc: Exception) -> str:
             return f"{getattr(exc, 'title', type(exc).__name__)}{'.' + where if where else ''}: {first['msg']}"
         except (IndexError, KeyError, TypeError):
             pass
+    if isinstance(exc, KeyError) and exc.args:  # str() of a KeyError is the bare key: 'steps'
+        return f"its model state has no {str(exc.args[0])[:60]!r}"
     lines = str(exc).splitlines()
     return lines[0] if lines else type(exc).__name__
 
