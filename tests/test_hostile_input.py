@@ -68,6 +68,9 @@ def cases(tmp_path_factory):
     for tag, change in DAMAGED.items():
         _save(d, f"{tag}.json", change)
         jobs[f"damaged_{tag}"] = ["play", "--load", f"{tag}.json", "--screenshot", f"{tag}.png"]
+    long_value = "x" * 5000
+    (d / "long_match.yaml").write_text(minimal + f"outcomes:\n  - {{id: a, kind: event_count, event: incident, match: {{theatre: {long_value}}}}}\n")
+    jobs["long_match"] = ["validate", "long_match.yaml"]
     jobs["text_scale_nan"] = ["play", "minimal.yaml", "--text-scale", "nan", "--screenshot", "nan.png"]
     batch = [{"name": k, "cwd": str(d), "args": v} for k, v in jobs.items()]
     (d / "cases.json").write_text(json.dumps(batch))
@@ -117,6 +120,13 @@ def test_a_save_damaged_where_only_a_later_step_looked_is_refused_in_one_line(ca
     line = one_line(res[f"damaged_{tag}"])
     assert line.startswith(f"{tag}.json") and DAMAGED_WORDS[tag] in line, line
     assert not (d / f"{tag}.png").exists()
+
+
+def test_a_match_value_kilobytes_long_is_shown_shortened(cases):
+    _d, res = cases  # the whole 5,000-character value was printed in the one line
+    line = one_line(res["long_match"])
+    assert line.startswith("long_match.yaml:76: outcomes[0].match.theatre: 'theatre' of 'incident' events is a theatre: unknown theatre 'xxx")
+    assert "..." in line and len(line) < 300, len(line)
 
 
 def test_play_refuses_a_text_scale_of_nan(cases):
