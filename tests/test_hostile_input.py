@@ -35,6 +35,8 @@ DAMAGED = {  # a save edited by hand -> the words of the one line that refuses i
     "log_date_number": lambda doc: doc["model"]["log"][0].__setitem__("date", 5),  # AttributeError in the turn log
     "steps_text": lambda doc: doc["model"].__setitem__("steps", "x"),  # loaded; TypeError at the first End turn
     "no_totals": lambda doc: doc["model"].pop("totals"),  # said only: 'totals'
+    "event_actor_list": lambda doc: doc["model"]["log"][0]["events"][0].__setitem__("actor", ["USA"]),  # TypeError: unhashable
+    "event_from_null": lambda doc: next(e for e in doc["model"]["log"][0]["events"] if e["type"] == "proposal").__setitem__("from", None),  # AttributeError in the log panel
 }
 DAMAGED_WORDS = {
     "armed_empty": "the saved game does not fit its scenario: red_line_armed has 0 entries, expected 1 (one per red line)",
@@ -43,6 +45,8 @@ DAMAGED_WORDS = {
     "log_date_number": "is not a usable save: the turn log is damaged (an entry's turn is not a whole number or its date not text)",
     "steps_text": "the saved game does not fit its scenario: steps is 'x', not a whole number of steps",
     "no_totals": "the saved game does not fit its scenario: its model state has no 'totals'",
+    "event_actor_list": "is not a usable save: the turn log is damaged (turn 1: the 'decision' event's 'actor' is not text)",
+    "event_from_null": "is not a usable save: the turn log is damaged (turn 1: the 'proposal' event's 'from' is not text)",
 }
 
 

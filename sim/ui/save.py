@@ -254,6 +254,10 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
         path,
         "the turn log is damaged (an entry's turn is not a whole number or its date not text)",
     )
+    for e in m["log"]:
+        for ev in e.get("events", []):
+            why = _event_problem(ev)
+            _need(why is None, path, f"the turn log is damaged (turn {e['turn']}: {why})")
     snaps = data.get("snapshots")
     _need(
         isinstance(snaps, list) and len(snaps) >= 1 and all(isinstance(s, dict) for s in snaps),
@@ -277,6 +281,49 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
         "overrides is not a mapping of paths to values",
     )
     return data
+
+
+SAVED_ONLY_EVENT_FIELDS: dict[str, dict[str, str]] = {
+    "force": {"actors": "list", "armed_clash": "bool", "cause": "text", "eu_bargain": "number", "eu_force": "number", "outcome": "text", "p_estimated": "number", "p_win": "number", "theatre": "theatre"},
+    "end": {"state": "text", "cause": "text"},
+}
+"""Fields of the turn-log event types that no outcome counts (so not in
+:data:`sim.schema.LOG_EVENT_FIELDS`), with what each holds, as the model writes them."""
+
+_KIND_WORDS = {"bool": "true or false", "number": "a finite number", "list": "a list or mapping", "text": "text"}
+
+
+def _event_problem(ev: dict) -> str | None:
+    """Why a saved turn-log event cannot be shown or counted, or None.
+
+    Each field that :data:`sim.schema.LOG_EVENT_FIELDS` (or :data:`SAVED_ONLY_EVENT_FIELDS`)
+    names must hold what the model writes there: an id, text or one of its values as text, true
+    or false, a finite number, or a list or mapping. Other fields are not read.
+    """
+    import math
+
+    from sim.schema import LOG_EVENT_FIELDS
+
+    kind = ev.get("type")
+    if not isinstance(kind, str):
+        return "an event's type is not text"
+    fields = LOG_EVENT_FIELDS.get(kind) or SAVED_ONLY_EVENT_FIELDS.get(kind, {})
+    for key, what in fields.items():
+        if key not in ev:
+            continue
+        value = ev[key]
+        if what == "bool":
+            ok = isinstance(value, bool)
+        elif what == "number":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        elif what == "list":
+            ok = isinstance(value, (list, dict))
+        else:  # an id, text, or one of a tuple of values: text
+            ok = isinstance(value, str)
+        if not ok:
+            words = _KIND_WORDS.get(what, "text") if isinstance(what, str) else "text"
+            return f"the {kind!r} event's {key!r} is not {words}"
+    return None
 
 
 HISTORY_PARTS = ("issues", "tension", "alignment", "channels")
