@@ -176,7 +176,7 @@ class GreatPowerModel(mesa.Model):
 
         self.actors = [StateActor(self, a, scenario.actors[a].name, i) for i, a in enumerate(w.actor_ids)]
         self.blocs = [Bloc(self, b, k) for k, b in enumerate(w.bloc_ids)]
-        self.datacollector = mesa.DataCollector(model_reporters={"outcomes": lambda m: m._outcomes_now})
+        self.datacollector = mesa.DataCollector(model_reporters={"outcomes": "_outcomes_now"})  # by name: a model pickles
         self.running = True
         self._perceive()
         self._outcomes_now = self.outcomes()

@@ -211,3 +211,38 @@ def test_a_problem_in_a_cached_file_is_located_as_before(cache_home, tmp_path):
     assert len(list(loader.parse_cache_dir().glob("*.marshal"))) == 1
     assert found[0] == found[1]
     assert found[0][0].startswith(f"{bad}:") and "capability" in found[0][0]
+
+
+def test_a_model_pickles_and_finishes_alike_in_a_fresh_process(tmp_path):
+    # the data collector's reporter was a lambda: a model could not be sent to a process pool
+    script = tmp_path / "pool.py"  # a file: the pool's processes import its functions by name
+    script.write_text("""
+import json, multiprocessing as mp, pickle
+import sim.model
+from sim.loader import load_scenario
+
+def finish(blob):
+    m = pickle.loads(blob)
+    while m.running:
+        m.step()
+    return json.dumps(m.snapshot(), sort_keys=True), m.datacollector.model_vars["outcomes"]
+
+if __name__ == "__main__":
+    m = sim.model.GreatPowerModel(load_scenario("tests/data/minimal.yaml"), seed=3, turns=3)
+    m.step()
+    with mp.get_context("forkserver").Pool(1) as pool:
+        there = pool.apply(finish, (pickle.dumps(m),))
+    while m.running:
+        m.step()
+    assert there == (json.dumps(m.snapshot(), sort_keys=True), m.datacollector.model_vars["outcomes"])
+    print("ok")
+""")
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and done.stdout.split()[-1] == "ok", done.stderr
