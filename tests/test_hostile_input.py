@@ -149,7 +149,8 @@ def _ok(res: dict) -> str:
 def test_new_from_a_scenario_whose_name_or_extends_spans_lines_writes_one_that_loads(cases, name):
     # a name folded over two lines, or on the line after 'name:', ended new in a traceback
     d, res = cases
-    _ok(res[f"template_{name}"])
+    checked = _ok(res[f"template_{name}"])
+    assert len(checked.splitlines()) == 1, checked  # a folded name's line break printed the OK line over two
     out = _ok(res[f"new_{name}"])
     assert out.startswith(f"wrote b/new_{name}.yaml"), out
     from sim.loader import load_scenario
