@@ -75,6 +75,11 @@ def cases(tmp_path_factory):
     long_value = "x" * 5000
     (d / "long_match.yaml").write_text(minimal + f"outcomes:\n  - {{id: a, kind: event_count, event: incident, match: {{theatre: {long_value}}}}}\n")
     jobs["long_match"] = ["validate", "long_match.yaml"]
+    for tag, master in (("over", 2**64), ("negative", -1)):
+        (d / f"sweep_{tag}").mkdir()
+        manifest = {"kind": "greatpower-sweep", "n_runs": 1, "n_points": 1, "master_seed": master, "turns": 1, "scenario": {"file": "minimal.yaml", "data_sha256": "0" * 64}, "grid": {"points": [{"point": 0, "params": {}}]}}
+        (d / f"sweep_{tag}" / "manifest.json").write_text(json.dumps(manifest))
+        jobs[f"from_sweep_{tag}"] = ["run", "--from-sweep", f"sweep_{tag}", "--run-id", "0", "-q"]
     jobs["text_scale_nan"] = ["play", "minimal.yaml", "--text-scale", "nan", "--screenshot", "nan.png"]
     batch = [{"name": k, "cwd": str(d), "args": v} for k, v in jobs.items()]
     (d / "cases.json").write_text(json.dumps(batch))
@@ -131,6 +136,12 @@ def test_a_match_value_kilobytes_long_is_shown_shortened(cases):
     line = one_line(res["long_match"])
     assert line.startswith("long_match.yaml:76: outcomes[0].match.theatre: 'theatre' of 'incident' events is a theatre: unknown theatre 'xxx")
     assert "..." in line and len(line) < 300, len(line)
+
+
+@pytest.mark.parametrize("tag", ["over", "negative"])
+def test_a_sweep_manifest_whose_master_seed_is_outside_the_seed_range_is_damaged(cases, tag):
+    _d, res = cases  # 2**64 was accepted (every --seed refuses it)
+    assert "manifest.json is damaged (a field is missing or of the wrong type)" in one_line(res[f"from_sweep_{tag}"])
 
 
 def test_play_refuses_a_text_scale_of_nan(cases):
