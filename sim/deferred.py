@@ -18,8 +18,9 @@ submodules import as usual (``import mesa.model``, ``import scipy.linalg.cython_
 names can be served from the submodule that defines them (``mesa.Model`` from ``mesa.model``),
 and reading any other name (``mesa.batch_run``, ``mesa.__version__``, ``scipy.linalg.solve``,
 ``from scipy.linalg import *``) runs the package's own ``__init__`` first, after which the
-package is exactly what a plain import gives. The objects are the package's own, defined once,
-so nothing behaves differently, only later. Nothing is changed for a package that is already
+package is exactly what a plain import gives; another thread that reads a name meanwhile waits
+until the ``__init__`` has run. The objects are the package's own, defined once, so nothing
+behaves differently, only later. Nothing is changed for a package that is already
 imported or cannot be found (its ordinary import then fails as usual).
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 import types
 from collections.abc import Callable
 from typing import Any
@@ -103,15 +105,25 @@ def defer(name: str, served: dict[str, Callable[[], Any]] | None = None) -> bool
         return False
     package = importlib.util.module_from_spec(spec)
     served = dict(served or {})
+    lock = threading.RLock()  # one thread runs the __init__; others reading a name wait for it
+    running: list[int] = []  # the thread running the __init__, while it runs
 
     def __getattr__(attr: str):  # noqa: N807 - the module-level __getattr__ of PEP 562
         if attr in served and package.__dict__.get("__getattr__") is __getattr__:
             value = served[attr]()
             setattr(package, attr, value)  # the same object the package's __init__ binds
             return value
-        if package.__dict__.get("__getattr__") is __getattr__:  # run its own __init__, once
-            del package.__dict__["__getattr__"]
-            spec.loader.exec_module(package)
+        with lock:
+            if running:  # inside the __init__ (only its own thread gets the lock): not bound yet
+                raise AttributeError(f"partially initialized module {name!r} has no attribute {attr!r}")
+            if package.__dict__.get("__getattr__") is __getattr__:  # run its own __init__, once
+                running.append(threading.get_ident())
+                try:
+                    spec.loader.exec_module(package)
+                finally:
+                    running.clear()
+                if package.__dict__.get("__getattr__") is __getattr__:
+                    del package.__dict__["__getattr__"]
         return getattr(package, attr)
 
     package.__getattr__ = __getattr__

@@ -120,3 +120,28 @@ def save_figure_atomic(fig, path: str | os.PathLike, **savefig: object) -> None:
     """
     with replaced_atomically(path) as tmp:
         fig.savefig(tmp, format="png", **savefig)
+
+
+def user_cache_dir(name: str) -> Path | None:
+    """The per-user cache folder ``name`` of this program: ``$XDG_CACHE_HOME/greatpower/NAME``.
+
+    ``XDG_CACHE_HOME`` defaults to ``~/.cache``. As the XDG base-directory specification says, a
+    relative ``XDG_CACHE_HOME`` is ignored (it would scatter cache folders in whatever folder a
+    command is run from); a home that is set but not an absolute path (``HOME=`` or ``HOME=x``)
+    gives no cache folder at all.
+
+    Args:
+        name: the sub-folder (``"yaml"``, ``"numba"``).
+
+    Returns:
+        The folder (not created here), or None when no absolute folder can be named.
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        home = os.path.expanduser("~")  # $HOME, else the password database
+        if "HOME" in os.environ and not os.path.isabs(os.environ["HOME"]):
+            return None
+        base = os.path.join(home, ".cache")
+    if not os.path.isabs(base):
+        return None
+    return Path(base) / "greatpower" / name

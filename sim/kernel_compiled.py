@@ -48,13 +48,15 @@ def _writable_dir(path: Path) -> bool:
     return True
 
 
-def user_cache_dir() -> Path:
+def user_cache_dir() -> Path | None:
     """The per-user folder for compiled code: ``$XDG_CACHE_HOME/greatpower/numba``.
 
-    ``XDG_CACHE_HOME`` defaults to ``~/.cache`` (the XDG base-directory convention).
+    ``XDG_CACHE_HOME`` defaults to ``~/.cache`` (the XDG base-directory convention; a relative
+    one is ignored). None when no absolute folder can be named (:func:`sim.files.user_cache_dir`).
     """
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "greatpower" / "numba"
+    from sim.files import user_cache_dir as folder
+
+    return folder("numba")
 
 
 def choose_cache_dir() -> tuple[bool, str]:
@@ -73,7 +75,7 @@ def choose_cache_dir() -> tuple[bool, str]:
     elif _writable_dir(Path(__file__).resolve().parent / "__pycache__"):
         return True, "package __pycache__"
     user = user_cache_dir()
-    if _writable_dir(user):
+    if user is not None and _writable_dir(user):
         os.environ[CACHE_DIR_ENV] = str(user)
         return True, f"user cache {user}"
     return False, "none: no writable cache folder, compiled in memory"

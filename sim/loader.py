@@ -30,7 +30,7 @@ from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from sim.files import temp_beside
+from sim.files import temp_beside, user_cache_dir
 from sim.schema import SIZE_LIMITS, Scenario, cross_reference_problems, size_problem
 
 
@@ -495,22 +495,27 @@ def _read_yaml(text: str, file: str, scenario: bool = True) -> tuple[Any, Node |
 
 PARSE_CACHE_FILES = 64
 """Most parsed files kept in the parse cache; beyond it the least recently written go."""
+PARSE_CACHE_ENTRY = re.compile(r"[0-9a-f]{64}\.marshal")
+"""Name of a parse cache entry (the only files the cache ever removes)."""
 
 _PARSE_CACHE_SALT: str | None = None
 
 
-def parse_cache_dir() -> Path:
+def parse_cache_dir() -> Path | None:
     """Folder of the parse cache: ``$XDG_CACHE_HOME/greatpower/yaml`` (``~/.cache/greatpower/yaml``).
 
     ruamel.yaml's pure-Python reader takes 0.3-0.4 s for the 67 kB baseline (a third of a
-    one-turn run); the data read back from this cache takes about a millisecond.
+    one-turn run); the data read back from this cache takes about a millisecond. None when no
+    absolute folder can be named (:func:`sim.files.user_cache_dir`): then nothing is cached.
     """
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "greatpower" / "yaml"
+    return user_cache_dir("yaml")
 
 
-def _parse_cache_file(text: str) -> Path | None:
-    """Where the data of ``text`` is cached; the name hashes the text and all that reads it."""
+def _parse_cache_file(text: str) -> tuple[Path, bytes] | None:
+    """Where the data of ``text`` is cached, and the entry's key.
+
+    The key hashes the text and all that reads it; it names the file and keys its checksum.
+    """
     global _PARSE_CACHE_SALT
     if _PARSE_CACHE_SALT is None:
         import ruamel.yaml
@@ -523,21 +528,77 @@ def _parse_cache_file(text: str) -> Path | None:
         _PARSE_CACHE_SALT = f"1|{ruamel.yaml.__version__}|{sys.version_info[:2]}|{code}|{limits}|{MAX_NODES}"
     if _PARSE_CACHE_SALT.split("|")[3] == "":
         return None  # this module's code cannot be read (a zip import): no cache
+    folder = parse_cache_dir()
+    if folder is None:
+        return None
     digest = hashlib.sha256(_PARSE_CACHE_SALT.encode() + b"\0" + text.encode("utf-8", "surrogatepass"))
-    return parse_cache_dir() / f"{digest.hexdigest()}.marshal"
+    return folder / f"{digest.hexdigest()}.marshal", digest.digest()
+
+
+def _ours(st: os.stat_result) -> bool:
+    """Whether a file or folder is this user's and no one else may write it.
+
+    ``marshal.loads`` is not safe against data crafted to harm (it can crash the interpreter),
+    and an entry's checksum is no secret: only what this user wrote is read back.
+    """
+    return _owned(st) and not st.st_mode & 0o022
+
+
+def _owned(st: os.stat_result) -> bool:
+    """Whether a file or folder belongs to this user (always, where there are no user ids)."""
+    owner = getattr(os, "geteuid", None)
+    return owner is None or st.st_uid == owner()
+
+
+def _private_folder(folder: Path, create: bool) -> bool:
+    """Whether ``folder`` is a folder (not a link) of this user that no one else may write.
+
+    With ``create``, a missing folder is made (mode 0700) and a folder of this user that others
+    may write is made private. Raises OSError when the folder cannot be made or examined.
+    """
+    import stat
+
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        if not create:
+            return False
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        st = os.lstat(folder)
+    if not stat.S_ISDIR(st.st_mode):
+        return False  # a file, or a link (to /etc, to a shared folder): never read or written
+    if create and st.st_mode & 0o022 and _owned(st):
+        os.chmod(folder, stat.S_IMODE(st.st_mode) & ~0o022)
+        st = os.lstat(folder)
+    return _ours(st)
 
 
 def _cached_data(text: str) -> dict | None:
-    """The cached data of ``text``, or None (not cached, unreadable, damaged)."""
-    path = _parse_cache_file(text)
-    if path is None:
+    """The cached data of ``text``, or None (not cached, unreadable, damaged, not ours)."""
+    import stat
+
+    where = _parse_cache_file(text)
+    if where is None:
         return None
+    path, key = where
     try:
-        raw = path.read_bytes()
+        if not _private_folder(path.parent, create=False):
+            return None
+        # never follow a link, never wait on a pipe, never read a device or an endless file
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or not _ours(st) or st.st_size > PARSE_CACHE_MAX_BYTES:
+                return None
+            raw = f.read(PARSE_CACHE_MAX_BYTES + 1)
     except OSError:
         return None
-    if hashlib.sha256(raw[32:]).digest() != raw[:32]:
-        return None  # a damaged or foreign file: parse the text again
+    if len(raw) <= 32 or hashlib.sha256(key + raw[32:]).digest() != raw[:32]:
+        return None  # a damaged file, or one written for another text: parse the text again
     try:
         data = marshal.loads(raw[32:])
     except (EOFError, ValueError, TypeError):
@@ -547,26 +608,38 @@ def _cached_data(text: str) -> dict | None:
 
 def _cache_data(text: str, data: dict) -> None:
     """Keep ``data``, parsed from ``text``, in the parse cache; any failure leaves it uncached."""
-    path = _parse_cache_file(text)
-    if path is None:
+    where = _parse_cache_file(text)
+    if where is None:
         return
+    path, key = where
     try:
         payload = marshal.dumps(data)
     except (ValueError, RecursionError):  # a type marshal cannot write, or a recursive alias
         return
+    if len(payload) + 32 > PARSE_CACHE_MAX_BYTES:
+        return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not _private_folder(path.parent, create=True):
+            return
         fd, tmp = temp_beside(path)
         try:
+            os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as f:
-                f.write(hashlib.sha256(payload).digest() + payload)
+                f.write(hashlib.sha256(key + payload).digest() + payload)
             os.replace(tmp, path)  # readers see the whole file or none
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        kept = sorted(path.parent.glob("*.marshal"), key=lambda p: p.stat().st_mtime)
-        for old in kept[: max(0, len(kept) - PARSE_CACHE_FILES)]:
-            old.unlink(missing_ok=True)
+        kept = []
+        for entry in os.scandir(path.parent):
+            if PARSE_CACHE_ENTRY.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                try:
+                    kept.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
+                except OSError:
+                    continue  # removed meanwhile
+        kept.sort()
+        for _mtime, old in kept[: max(0, len(kept) - PARSE_CACHE_FILES)]:
+            Path(old).unlink(missing_ok=True)
     except OSError:
         return  # a read-only home, a full disk, a file removed meanwhile: simply not cached
 
@@ -683,6 +756,8 @@ MAX_EXTENDS = 20
 """Longest ``extends`` chain read."""
 MAX_BYTES = 16 * 1024 * 1024
 """Largest scenario file read (16 MiB)."""
+PARSE_CACHE_MAX_BYTES = 4 * MAX_BYTES
+"""Largest parse cache entry written or read."""
 
 
 @dataclass

@@ -32,6 +32,7 @@ seeded by the ``seed`` argument (Mesa's ``rng``).
 
 from __future__ import annotations
 
+import reprlib
 import weakref
 from typing import Any
 
@@ -200,7 +201,7 @@ class GreatPowerModel(mesa.Model):
 
         self.actors = [StateActor(self, a, scenario.actors[a].name, i) for i, a in enumerate(w.actor_ids)]
         self.blocs = [Bloc(self, b, k) for k, b in enumerate(w.bloc_ids)]
-        self.datacollector = mesa.DataCollector(model_reporters={"outcomes": lambda m: m._outcomes_now})
+        self.datacollector = mesa.DataCollector(model_reporters={"outcomes": "_outcomes_now"})  # by name: a model pickles
         self.running = True
         self._perceive()
         self._outcomes_now = self.outcomes()
@@ -596,7 +597,10 @@ class GreatPowerModel(mesa.Model):
         m.state.end_cause = state.get("end_cause", "")
         m.running = bool(state["running"])
         m.calm_turns = int(state["calm_turns"])
-        m.red_line_armed = [bool(x) for x in state["red_line_armed"]]
+        armed = [bool(x) for x in state["red_line_armed"]]
+        if len(armed) != len(m.red_line_armed):
+            raise ValueError(f"red_line_armed has {len(armed)} entries, expected {len(m.red_line_armed)} (one per red line)")
+        m.red_line_armed = armed
         m.motions = [{**mo, "votes": {int(k): v for k, v in mo["votes"].items()}} for mo in state["motions"]]
         m.rebuffs = {(int(b), int(c)): int(v) for b, c, v in state["rebuffs"]}
         m.pending = {h: [dict(p) for p in ps] for h, ps in state["pending"].items()}
@@ -608,6 +612,8 @@ class GreatPowerModel(mesa.Model):
         m.rng.bit_generator.state = state["rng"]
         r = state["random"]
         m.random.setstate((r[0], tuple(r[1]), r[2]))
+        if type(state["steps"]) is not int or state["steps"] < 0:
+            raise ValueError(f"steps is {reprlib.repr(state['steps'])}, not a whole number of steps")
         m.steps = state["steps"]
         m.structure = perceive.structure(m.world, m.state.members)
         m._perceive()

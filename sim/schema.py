@@ -1242,6 +1242,15 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
     return out
 
 
+def _bounded(value: Any) -> str:
+    """A repr of what the user wrote, at most about 60 characters (a value may be kilobytes)."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = 60
+    return r.repr(value)
+
+
 def _match_problems(event: str, fields: dict[str, str | tuple[str, ...]], key: str, value: Any, pools: dict[str, set[str]]) -> list[str]:
     """Why ``match: {key: value}`` can never hold for a turn-log event of type ``event`` (empty when it can).
 
@@ -1260,7 +1269,7 @@ def _match_problems(event: str, fields: dict[str, str | tuple[str, ...]], key: s
         return [f"'{event}' events have no field '{key}' (fields: {', '.join(sorted(k for k, v in fields.items() if v != 'list'))})"]
     if what == "list":
         return [f"'{key}' of '{event}' events is a list, which no single value equals; select by the actors involved with 'between'"]
-    shown = f"{type(value).__name__} {value!r}"
+    shown = f"{type(value).__name__} {_bounded(value)}"
     if isinstance(what, tuple):
         if value not in what:
             return [f"'{key}' of '{event}' events is one of {', '.join(what)}, not {shown}"]
@@ -1278,7 +1287,7 @@ def _match_problems(event: str, fields: dict[str, str | tuple[str, ...]], key: s
 
         close = difflib.get_close_matches(value, sorted(pool), n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(sorted(pool)[:20]) + (f", ... ({len(pool)} in all)" if len(pool) > 20 else "")
-        return [f"'{key}' of '{event}' events is {'an' if what[0] in 'aei' else 'a'} {what}: unknown {what} '{value}' ({hint})"]
+        return [f"'{key}' of '{event}' events is {'an' if what[0] in 'aei' else 'a'} {what}: unknown {what} {_bounded(value)} ({hint})"]
     return []
 
 

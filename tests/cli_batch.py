@@ -7,7 +7,8 @@ what the test reads. Forking after the imports saves about two seconds per comma
 
 Usage: ``python tests/cli_batch.py CASES.json RESULTS.json``, where CASES is a list of
 ``{"name", "cwd", "args"}`` (and optionally ``"phase"``: the cases of phase 0 all finish before
-those of phase 1 start, e.g. a sweep before its analysis) and RESULTS receives
+those of phase 1 start, e.g. a sweep before its analysis; and ``"env"``: variables set for that
+command line, a null value unsets one) and RESULTS receives
 ``{name: {"code", "stdout", "stderr"}}``.
 """
 
@@ -30,10 +31,15 @@ TIMEOUT = 120.0
 exit status -9 with ``TIMEOUT`` on its stderr, so that one hang fails one case, not the batch."""
 
 
-def _child(args: list[str], cwd: str, out_fd: int, err_fd: int) -> None:
+def _child(args: list[str], cwd: str, out_fd: int, err_fd: int, env: dict | None = None) -> None:
     """In the forked process: run one command line and leave with its exit status."""
     code = 0
     try:
+        for key, value in (env or {}).items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         os.setpgid(0, 0)  # its own process group, so that a timeout ends its workers too
         os.chdir(cwd)
         os.dup2(out_fd, 1)
@@ -108,7 +114,7 @@ def run_all(cases: list[dict]) -> dict[str, dict]:
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                _child(case["args"], case["cwd"], ofd, efd)
+                _child(case["args"], case["cwd"], ofd, efd, case.get("env"))
             running[pid] = (case["name"], ofd, efd, opath, epath, time.monotonic())
         while running:
             reap()

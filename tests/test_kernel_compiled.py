@@ -367,7 +367,7 @@ def kernel_copy(tmp_path_factory) -> Path:
     package = root / "sim"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    for name in ("kernel.py", "kernel_compiled.py", "deferred.py"):
+    for name in ("kernel.py", "kernel_compiled.py", "deferred.py", "files.py"):
         shutil.copy(ROOT / "sim" / name, package / name)
     return root
 

@@ -89,6 +89,31 @@ print('ok')
     assert _python(code).split()[-1] == "ok"
 
 
+def test_threads_reading_mesa_while_its_init_runs_wait_for_it():
+    # a thread that read mesa.__version__ while another ran Mesa's __init__ got AttributeError
+    code = """
+import threading
+import sim.model
+import mesa
+start, errors = threading.Barrier(4), []
+def read(name):
+    start.wait()
+    try:
+        assert getattr(mesa, name) is not None
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=read, args=(n,)) for n in ("batch_run", "__version__", "space", "batch_run")]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert errors == [], errors
+assert '__getattr__' not in vars(mesa)
+print('ok')
+"""
+    assert _python(code).split()[-1] == "ok"
+
+
 def test_mesa_imported_before_the_model_is_left_as_it_is():
     code = """
 import mesa, sys
@@ -186,3 +211,38 @@ def test_a_problem_in_a_cached_file_is_located_as_before(cache_home, tmp_path):
     assert len(list(loader.parse_cache_dir().glob("*.marshal"))) == 1
     assert found[0] == found[1]
     assert found[0][0].startswith(f"{bad}:") and "capability" in found[0][0]
+
+
+def test_a_model_pickles_and_finishes_alike_in_a_fresh_process(tmp_path):
+    # the data collector's reporter was a lambda: a model could not be sent to a process pool
+    script = tmp_path / "pool.py"  # a file: the pool's processes import its functions by name
+    script.write_text("""
+import json, multiprocessing as mp, pickle
+import sim.model
+from sim.loader import load_scenario
+
+def finish(blob):
+    m = pickle.loads(blob)
+    while m.running:
+        m.step()
+    return json.dumps(m.snapshot(), sort_keys=True), m.datacollector.model_vars["outcomes"]
+
+if __name__ == "__main__":
+    m = sim.model.GreatPowerModel(load_scenario("tests/data/minimal.yaml"), seed=3, turns=3)
+    m.step()
+    with mp.get_context("forkserver").Pool(1) as pool:
+        there = pool.apply(finish, (pickle.dumps(m),))
+    while m.running:
+        m.step()
+    assert there == (json.dumps(m.snapshot(), sort_keys=True), m.datacollector.model_vars["outcomes"])
+    print("ok")
+""")
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and done.stdout.split()[-1] == "ok", done.stderr

@@ -113,8 +113,11 @@ def new(name: str, template: str | None) -> None:
         _fail(str(exc.problems[0]))
     _load(str(src))  # the template must be a valid scenario
     title = stem.replace("_", " ").replace("-", " ").strip().capitalize()
-    text, count = re.subn(r'(?m)^name:.*$', f'name: "{title}"', text, count=1)
+    entries = _top_entries(text)
     base = _extends_of(text)
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in the template's text
+    if "name" in entries:
+        edits.append((*entries["name"], f"name: {json.dumps(title)}"))
     if base is not None:
         # the base is found relative to the scenario's own folder: point to it from the new file's
         found = (src.parent / base).resolve()
@@ -122,14 +125,15 @@ def new(name: str, template: str | None) -> None:
             target = Path(os.path.relpath(found, path.parent.resolve())).as_posix()
         except ValueError:  # another drive (Windows): no relative path
             target = found.as_posix()
-        text, moved = re.subn(r"(?m)^extends[ \t]*:.*$", lambda _: f"extends: {json.dumps(target)}", text, count=1)
-        if moved == 0:
-            _fail(f"{src}: its 'extends' is not on a line of its own ('extends: FILE'), so it cannot be pointed to from {path.parent}")
-        if count == 0:  # a derived scenario may take its name from the base: give it its own
-            text = re.sub(r"(?m)^extends[ \t]*:.*$", lambda m: f'{m.group(0)}\nname: "{title}"', text, count=1)
-            count = 1
-    if count == 0:
+        start, end = entries["extends"]
+        edits.append((start, end, f"extends: {json.dumps(target)}"))
+        if "name" not in entries:  # a derived scenario may take its name from the base: give it its own
+            sep = ", " if _flow_style(text) else "\n"
+            edits.append((start, start, f"name: {json.dumps(title)}{sep}"))
+    if "name" not in entries and base is None:
         _fail(f"{src}: no top-level 'name:' line to replace")
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
     header = (
         f"# {path.name}: a new scenario, started from {src.name} by 'run.py new'.\n"
         "# Change the story, the states, the issues and the numbers; give every number a source.\n"
@@ -157,6 +161,36 @@ def _extends_of(text: str) -> str | None:
     data = YAML(typ="safe", pure=True).load(text)
     ref = data.get("extends") if isinstance(data, dict) else None
     return ref if isinstance(ref, str) else None
+
+
+def _flow_style(text: str) -> bool:
+    """Whether a valid scenario's top-level mapping is written in flow style (``{...}``)."""
+    from ruamel.yaml import YAML
+
+    return bool(YAML(typ="safe", pure=True).compose(text).flow_style)
+
+
+def _top_entries(text: str) -> dict[str, tuple[int, int]]:
+    """Where each top-level entry of a valid scenario's text is: ``{key: (start, end)}``.
+
+    The span runs from the key to the end of its value, whatever its style (a quoted or plain
+    value on the next line, a folded or literal block, a flow mapping), without the line break
+    that ends it, so that a replacement ``key: value`` keeps the rest of the file as it was.
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
+    root = YAML(typ="safe", pure=True).compose(text)
+    out: dict[str, tuple[int, int]] = {}
+    if not isinstance(root, MappingNode):
+        return out
+    for key, value in root.value:
+        if isinstance(key, ScalarNode) and isinstance(key.value, str):
+            end = value.end_mark.index
+            while end > key.start_mark.index and text[end - 1] in "\r\n":
+                end -= 1  # a block scalar's span takes the line breaks after it
+            out[key.value] = (key.start_mark.index, end)
+    return out
 
 
 def _write_new(path: Path, text: str) -> None:

@@ -105,7 +105,7 @@ def validate(scenario: str) -> None:
         return f"{n} {word}" + ("" if n == 1 else "s")
 
     click.echo(
-        f"OK {scenario}: '{sc.name}', start {sc.start}, {count(sc.turns, 'turn')}; "
+        f"OK {scenario}: '{' '.join(sc.name.split())}', start {sc.start}, {count(sc.turns, 'turn')}; "
         f"{count(len(sc.actors), 'actor')}, {count(len(sc.blocs), 'bloc')}, "
         f"{count(len(sc.issues), 'issue')}, {count(len(sc.channels), 'channel')}, "
         f"{count(len(sc.theatres), 'theatre')}, {count(len(sc.events), 'event')}"

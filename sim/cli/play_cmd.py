@@ -25,6 +25,13 @@ def _parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def _a_number(value: float) -> float:
+    """``value`` unless it is nan, which every range check lets through (nan < x is false)."""
+    if value != value:
+        raise click.BadParameter("nan is not a number; give a text size from 0.75 to 2.5")
+    return value
+
+
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option(
@@ -73,6 +80,7 @@ def _parse_size(text: str) -> tuple[int, int]:
 @click.option(
     "--text-scale",
     type=click.FloatRange(0.75, 2.5),
+    callback=lambda _ctx, _param, v: _a_number(v),
     default=1.0,
     show_default=True,
     help="Text size relative to the default (16 px body text at 1280x800); Ctrl+= and Ctrl+- change it while playing.",

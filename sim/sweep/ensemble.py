@@ -140,32 +140,43 @@ def _pool_results(jobs: list[Job], tasks: list, workers: int) -> Iterator[tuple[
     pool.shutdown(wait=True)
 
 
-_SOURCES: dict[tuple[str, int, int], Any] = {}
+_SOURCES: dict[str, tuple[tuple, Any]] = {}
+
+
+def _stamps(files: list[str]) -> tuple | None:
+    """``(path, size, modification time)`` of each file, or None if one cannot be examined."""
+    out = []
+    for f in files:
+        try:
+            st = Path(f).stat()
+        except (OSError, ValueError):
+            return None
+        out.append((str(Path(f).resolve()), st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 def load_source(path: str | Path):
     """A scenario file's :class:`~sim.loader.ScenarioSource`, parsed once per process.
 
     The pure-Python YAML reader takes seconds on a large scenario; a study (and a test session)
-    reads the same files many times. The cache is keyed by the file's path, size and
-    modification time, so an edited file is read again.
+    reads the same files many times. A kept source is used again only while the file and every
+    file of its ``extends`` chain have the path, size and modification time they had when read,
+    so an edited file, or an edited base of an unedited file, is read again.
 
     Raises:
         sim.loader.ScenarioError: the file is unreadable or malformed.
     """
     from sim.loader import read_file, read_source
 
-    p = Path(path).resolve()
-    try:
-        st = p.stat()
-        key = (str(p), st.st_size, st.st_mtime_ns)
-    except OSError:
-        key = None
-    if key is not None and key in _SOURCES:
-        return _SOURCES[key]
+    key = str(Path(path).resolve())
+    kept = _SOURCES.get(key)
+    if kept is not None and kept[0] is not None and _stamps([d.file for d in kept[1].documents]) == kept[0]:
+        return kept[1]
+    before = _stamps([str(path)])
     src = read_source(read_file(path), str(path))
-    if key is not None:
-        _SOURCES[key] = src
+    stamps = _stamps([d.file for d in src.documents])
+    if before is not None and stamps is not None and stamps[0] == before[0]:
+        _SOURCES[key] = (stamps, src)  # (a base edited while reading is read again next time)
     return src
 
 

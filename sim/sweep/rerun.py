@@ -123,7 +123,7 @@ def read_swept_run(directory: str, run_id: int) -> SweptRun:
         ok = (
             all(isinstance(x, int) and not isinstance(x, bool) for x in (n_runs, n_points, master))
             and n_points > 0
-            and master >= 0
+            and 0 <= master <= 2**64 - 1  # the --seed range of every command
             and isinstance(common, bool)
             and (code is None or isinstance(code, str))
             and (turns is None or (isinstance(turns, int) and not isinstance(turns, bool) and 1 <= turns <= MAX_TURNS))

@@ -767,7 +767,7 @@ class GameController:
                 h: [Action.from_dict(d) for d in ui.get("chosen", {}).get(h, [])] for h in humans
             }
             ti = int(ui.get("team_index", 0))
-        except (ValueError, TypeError, AttributeError) as exc:
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # Infinity: Overflow
             raise saves.SaveError(
                 f"the saved game is damaged: its choices cannot be read ({exc})"
             ) from None

@@ -249,6 +249,15 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
         path,
         "the turn log is damaged (an entry or event is not an object)",
     )
+    _need(
+        all(type(e.get("turn")) is int and isinstance(e.get("date", ""), str) for e in m["log"]),
+        path,
+        "the turn log is damaged (an entry's turn is not a whole number or its date not text)",
+    )
+    for e in m["log"]:
+        for ev in e.get("events", []):
+            why = _event_problem(ev)
+            _need(why is None, path, f"the turn log is damaged (turn {e['turn']}: {why})")
     snaps = data.get("snapshots")
     _need(
         isinstance(snaps, list) and len(snaps) >= 1 and all(isinstance(s, dict) for s in snaps),
@@ -272,6 +281,49 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
         "overrides is not a mapping of paths to values",
     )
     return data
+
+
+SAVED_ONLY_EVENT_FIELDS: dict[str, dict[str, str]] = {
+    "force": {"actors": "list", "armed_clash": "bool", "cause": "text", "eu_bargain": "number", "eu_force": "number", "outcome": "text", "p_estimated": "number", "p_win": "number", "theatre": "theatre"},
+    "end": {"state": "text", "cause": "text"},
+}
+"""Fields of the turn-log event types that no outcome counts (so not in
+:data:`sim.schema.LOG_EVENT_FIELDS`), with what each holds, as the model writes them."""
+
+_KIND_WORDS = {"bool": "true or false", "number": "a finite number", "list": "a list or mapping", "text": "text"}
+
+
+def _event_problem(ev: dict) -> str | None:
+    """Why a saved turn-log event cannot be shown or counted, or None.
+
+    Each field that :data:`sim.schema.LOG_EVENT_FIELDS` (or :data:`SAVED_ONLY_EVENT_FIELDS`)
+    names must hold what the model writes there: an id, text or one of its values as text, true
+    or false, a finite number, or a list or mapping. Other fields are not read.
+    """
+    import math
+
+    from sim.schema import LOG_EVENT_FIELDS
+
+    kind = ev.get("type")
+    if not isinstance(kind, str):
+        return "an event's type is not text"
+    fields = LOG_EVENT_FIELDS.get(kind) or SAVED_ONLY_EVENT_FIELDS.get(kind, {})
+    for key, what in fields.items():
+        if key not in ev:
+            continue
+        value = ev[key]
+        if what == "bool":
+            ok = isinstance(value, bool)
+        elif what == "number":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        elif what == "list":
+            ok = isinstance(value, (list, dict))
+        else:  # an id, text, or one of a tuple of values: text
+            ok = isinstance(value, str)
+        if not ok:
+            words = _KIND_WORDS.get(what, "text") if isinstance(what, str) else "text"
+            return f"the {kind!r} event's {key!r} is not {words}"
+    return None
 
 
 HISTORY_PARTS = ("issues", "tension", "alignment", "channels")
@@ -379,6 +431,22 @@ def scenario_of(data: dict, save_path: str | os.PathLike, given: str | None = No
     return sc, path
 
 
+def _first_line(exc: Exception) -> str:
+    """One line saying why: a validation error's first problem, else the message's first line."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # pydantic: "1 validation error for EventSpec" and indented details
+        try:
+            first = errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            return f"{getattr(exc, 'title', type(exc).__name__)}{'.' + where if where else ''}: {first['msg']}"
+        except (IndexError, KeyError, TypeError):
+            pass
+    if isinstance(exc, KeyError) and exc.args:  # str() of a KeyError is the bare key: 'steps'
+        return f"its model state has no {str(exc.args[0])[:60]!r}"
+    lines = str(exc).splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def restore(data: dict, scenario, model_cls):
     """Rebuild the model of a checked save and check it against its last snapshot.
 
@@ -399,7 +467,7 @@ def restore(data: dict, scenario, model_cls):
     try:
         model = model_cls.from_state(scenario, data["model"])
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise SaveError(f"the saved game does not fit its scenario: {exc}") from None
+        raise SaveError(f"the saved game does not fit its scenario: {_first_line(exc)}") from None
     except Exception as exc:  # pydantic errors on injected events, numpy errors on arrays
         raise SaveError(
             f"the saved game is damaged: {type(exc).__name__}: {str(exc).splitlines()[0]}"
