@@ -64,6 +64,15 @@ def _child(args: list[str], cwd: str, out_fd: int, err_fd: int, env: dict | None
             os._exit(code)
 
 
+def one_line(res: dict) -> str:
+    """The one line that a refused input prints (and the checks every refusal passes)."""
+    assert res["code"] == 2, res
+    assert "Traceback" not in res["stdout"] + res["stderr"], res["stderr"]
+    lines = [ln for ln in res["stderr"].splitlines() if ln.strip()]
+    assert len(lines) == 1, res["stderr"]
+    return lines[0]
+
+
 def run_all(cases: list[dict]) -> dict[str, dict]:
     """Run every case, :data:`PARALLEL` at a time; see the module docstring."""
     import sim.cli.main  # noqa: F401 - every command and its light imports, once

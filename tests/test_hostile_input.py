@@ -15,6 +15,11 @@ from pathlib import Path
 
 import pytest
 
+try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
+    from tests.cli_batch import one_line
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    from cli_batch import one_line
+
 REPO = Path(__file__).resolve().parent.parent
 MINIMAL = REPO / "tests" / "data" / "minimal.yaml"
 
@@ -107,14 +112,6 @@ def _save(d: Path, name: str, change=None, **ui) -> None:
         change(doc)
     (d / name).write_text(json.dumps(doc))
 
-
-def one_line(res: dict) -> str:
-    """The one line that a refused input prints (and the checks every refusal passes)."""
-    assert res["code"] == 2, res
-    assert "Traceback" not in res["stdout"] + res["stderr"], res["stderr"]
-    lines = [ln for ln in res["stderr"].splitlines() if ln.strip()]
-    assert len(lines) == 1, res["stderr"]
-    return lines[0]
 
 
 def test_a_save_whose_team_index_is_infinity_is_refused_in_one_line(cases):

@@ -14,15 +14,10 @@ from sim import kernel
 
 TOL = 1e-12
 
-
-def both(call):
-    """``call()`` under the compiled backend and under the numpy backend."""
-    with kernel.using_backend("compiled") as name:
-        assert name == "compiled"
-        compiled = call()
-    with kernel.using_backend("numpy"):
-        numpy = call()
-    return compiled, numpy
+try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
+    from tests.test_kernel_compiled import both
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    from test_kernel_compiled import both
 
 
 @st.composite

@@ -18,6 +18,11 @@ from pathlib import Path
 
 import pytest
 
+try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
+    from tests.cli_batch import one_line
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    from cli_batch import one_line
+
 REPO = Path(__file__).resolve().parent.parent
 MINIMAL = REPO / "tests" / "data" / "minimal.yaml"
 LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<path>\S+): (?P<msg>.+)$")
@@ -126,14 +131,6 @@ def _saves(d: Path, jobs: dict[str, list[str]]) -> None:
     jobs["save_old"] = ["play", "--load", "saves/old.json", *shot]
     jobs["save_v1"] = ["debrief", "saves/v1.json", "--runs", "1", "--out", "d2"]
 
-
-def one_line(res: dict) -> str:
-    """The one line that a refused input prints (and the checks every refusal passes)."""
-    assert res["code"] == 2, res
-    assert "Traceback" not in res["stdout"] + res["stderr"], res["stderr"]
-    lines = [ln for ln in res["stderr"].splitlines() if ln.strip()]
-    assert len(lines) == 1, res["stderr"]
-    return lines[0]
 
 
 # ---------------------------------------------------------------- 1. outcomes' match
