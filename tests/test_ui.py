@@ -1262,3 +1262,25 @@ def test_at_2x_the_instructor_window_scrolls_and_the_start_text_clears_the_list(
     assert app2.ctrl.phase == "start"
     text_h = screen_message_height(app2.fonts, app2._start_lines(), app2.fs, 1280)
     assert app2.fs // 2 + text_h <= app2.w["start_list"].rect.top
+
+
+def test_proposals_awaiting_a_team_name_the_states_not_their_codes(scenario, tmp_path):
+    """The selected state's panel says whose proposals await the human team's answer by name
+    ("await Russia's answer (from France, ...)"), as every other text a player reads does."""
+    app = make_app(scenario, tmp_path)
+    for _ in range(6):
+        if app.ctrl.model.pending.get("RUS"):
+            break
+        end_turn_and_wait(app)
+    pending = app.ctrl.model.pending.get("RUS")
+    assert pending, "no proposal to Russia in six turns of seed 7"
+    app.ctrl.select("actor", "RUS")
+    pump(app, 2)
+    rows = [t for r in app.panel_views["selected"].rows for _r, t, _s in r.texts]
+    text = " ".join(rows)  # the sentence wraps over rows
+    start = text.index("proposal")
+    line = text[start : text.index(").", start) + 2]
+    assert "await Russia's answer" in line, line
+    sender = scenario.actors[pending[0]["from"]].name
+    assert sender.split()[0] in line
+    assert raw_codes(scenario, line) == [], line

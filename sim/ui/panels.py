@@ -113,9 +113,9 @@ class PanelRenderer:
         )
         pend = snap.get("pending", {}).get(a, []) if not pending_hidden else []
         if pend:
-            who = ", ".join(sorted({pr["from"] for pr in pend}))
+            who = ", ".join(sorted({self.name(pr["from"]) for pr in pend}))
             f.text(
-                f"{len(pend)} proposal{'s' * (len(pend) != 1)} await {a}'s answer (from {who}).",
+                f"{len(pend)} proposal{'s' * (len(pend) != 1)} await {self.name(a)}'s answer (from {who}).",
                 theme.SUSPENDED,
                 bold=True,
             )
