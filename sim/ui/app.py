@@ -556,6 +556,8 @@ class App:
             self.w["replay"].set_text("Exit replay" if phase == "replay" else "Replay")
         if plan_team:
             self._sync_menu()
+        elif phase == "animate":
+            self._prepare_menu()
         if game and not plan_team:
             self._sync_info()
 
@@ -581,6 +583,12 @@ class App:
                 self._act_text.clear()
             text = self._act_text[key] = describe_action_in(self.ctrl.scenario, self.ctrl.history[-1], a)
         return text
+
+    def _prepare_menu(self) -> None:
+        """While a turn's results show, work out the next month's menu (the legal actions and
+        their words), so that the first frame of planning only lays it out."""
+        for a in self.ctrl.prepare_next_turn():
+            self.action_text(a)
 
     def _sync_menu(self) -> None:
         c = self.ctrl

@@ -316,7 +316,8 @@ class GameController:
     def _begin_turn(self) -> None:
         self.team_index = 0
         self.chosen = {h: [] for h in self.humans}
-        self._legal_cache = None
+        # the legal-action cache is keyed by (turn, team): a list worked out while the month's
+        # results showed (prepare_next_turn) is kept; any other is stale and replaced
         if not self.model.running:
             self.phase = "over"
         elif len(self.humans) > 1:
@@ -340,6 +341,22 @@ class GameController:
             self.phase = "plan"
             self.selection = ("actor", self.current_team)
             self.version += 1
+
+    def prepare_next_turn(self) -> list[Action]:
+        """The legal actions of the team that plans first next month, worked out while the
+        month's results show (the list :meth:`legal` then returns: nothing changes the model in
+        between; loading a game drops it).
+
+        Returns:
+            That list (empty with no human team or when the game is over).
+        """
+        if not self.humans or not self.model.running:
+            return []
+        team = self.humans[0]
+        key = (self.model.turn, team)
+        if self._legal_cache is None or self._legal_cache[0] != key:
+            self._legal_cache = (key, self.model.legal_actions(team))
+        return self._legal_cache[1]
 
     def legal(self) -> list[Action]:
         """Exactly ``model.legal_actions`` of the current team (cached for the turn)."""
