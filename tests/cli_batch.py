@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -64,13 +65,32 @@ def _child(args: list[str], cwd: str, out_fd: int, err_fd: int, env: dict | None
             os._exit(code)
 
 
+SECRET = "TOPSECRET-7f3a"
+"""A marker planted in files that are not the user's: no message may ever show it."""
+PASSWD = f"root:x:0:0:root:/root:/bin/bash\noperator:x:11:0:{SECRET}:/root:/sbin/nologin\n"
+FOREIGN_MAPPING = f"api_key: {SECRET}-key\npassword: {SECRET}-password\nhosts: [a, b]\n"
+LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<path>\S+): (?P<msg>.+)$")
+"""A located problem: ``FILE:LINE: path.to.field: message``."""
+
+
 def one_line(res: dict) -> str:
-    """The one line that a refused input prints (and the checks every refusal passes)."""
+    """The one line that a refused input prints (and the checks every refusal passes: exit 2,
+    no traceback, nothing of a foreign file echoed)."""
+    out = res["stdout"] + res["stderr"]
     assert res["code"] == 2, res
-    assert "Traceback" not in res["stdout"] + res["stderr"], res["stderr"]
+    assert "Traceback" not in out, res["stderr"]
+    assert SECRET not in out and "root:x:0" not in out, out
     lines = [ln for ln in res["stderr"].splitlines() if ln.strip()]
     assert len(lines) == 1, res["stderr"]
     return lines[0]
+
+
+def first_problems_and_count(res: dict, shown: int) -> list[str]:
+    """The lines of a refusal with many problems: the first ``shown``, then one that counts the
+    rest (exit 2, no traceback)."""
+    lines = res["stderr"].splitlines()
+    assert res["code"] == 2 and "Traceback" not in res["stderr"] and len(lines) == shown + 1, res["stderr"]
+    return lines
 
 
 def run_all(cases: list[dict]) -> dict[str, dict]:

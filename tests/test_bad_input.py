@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -19,13 +18,16 @@ from pathlib import Path
 
 import pytest
 
+try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
+    from tests.cli_batch import FOREIGN_MAPPING, PASSWD, SECRET
+    from tests.cli_batch import LOCATED as PROBLEM
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    from cli_batch import FOREIGN_MAPPING, PASSWD, SECRET
+    from cli_batch import LOCATED as PROBLEM
+
 REPO = Path(__file__).resolve().parent.parent
 MINIMAL = REPO / "tests" / "data" / "minimal.yaml"
-SECRET = "TOPSECRET-7f3a"
-PROBLEM = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<path>\S+): (?P<msg>.+)$")
 
-PASSWD = f"root:x:0:0:root:/root:/bin/bash\noperator:x:11:0:{SECRET}:/root:/sbin/nologin\n"
-FOREIGN_MAPPING = f"api_key: {SECRET}-key\npassword: {SECRET}-password\nhosts: [a, b]\n"
 ESLINT_LIKE = f"extends: eslint:recommended\nrules:\n  {SECRET}-rule: error\nenv: {{node: true}}\n"
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,13 +24,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
+    from tests.cli_batch import FOREIGN_MAPPING, LOCATED, PASSWD, SECRET, first_problems_and_count, one_line
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    from cli_batch import FOREIGN_MAPPING, LOCATED, PASSWD, SECRET, first_problems_and_count, one_line
+
 REPO = Path(__file__).resolve().parent.parent
 MINIMAL = REPO / "tests" / "data" / "minimal.yaml"
-SECRET = "TOPSECRET-7f3a"
-LOCATED = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<path>\S+): (?P<msg>.+)$")
 
-PASSWD = f"root:x:0:0:root:/root:/bin/bash\noperator:x:11:0:{SECRET}:/root:/sbin/nologin\n"
-FOREIGN_MAPPING = f"api_key: {SECRET}-key\npassword: {SECRET}-password\nhosts: [a, b]\n"
 FOREIGN_DUPLICATE = f"password: {SECRET}-1\npassword: {SECRET}-2\n"
 GOOD_OUTCOME = "  - id: a\n    question: q?\n    kind: binary\n    measure: {event: incident, actors: [USA, RUS], by: 2022-06}\n    observed: true\n    source: s\n"
 
@@ -176,17 +176,6 @@ def cases(tmp_path_factory):
     return d, results
 
 
-def one_line(res: dict) -> str:
-    """The one line that a refused input prints (and the checks every refusal passes)."""
-    out = res["stdout"] + res["stderr"]
-    assert res["code"] == 2, res
-    assert "Traceback" not in out, res["stderr"]
-    assert SECRET not in out and "root:x:0" not in out, out
-    lines = [ln for ln in res["stderr"].splitlines() if ln.strip()]
-    assert len(lines) == 1, res["stderr"]
-    return lines[0]
-
-
 def located(res: dict, file: str, path: str, words: str) -> None:
     line = one_line(res)
     m = LOCATED.match(line)
@@ -219,9 +208,7 @@ def test_a_bad_record_is_one_located_line(cases, name, file, path, words):
 
 
 def test_many_problems_show_the_first_twenty_and_a_count(cases):
-    res = cases[1]["backtest_many_bad"]
-    lines = res["stderr"].splitlines()
-    assert res["code"] == 2 and "Traceback" not in res["stderr"] and len(lines) == 21, res["stderr"]
+    lines = first_problems_and_count(cases[1]["backtest_many_bad"], 20)
     assert lines[0] == "rec_many_bad.yaml:5: outcomes[0].kind: must be 'binary' or 'level'"
     assert lines[-1] == "rec_many_bad.yaml: and 10 more problems"
 
@@ -259,9 +246,7 @@ def test_a_malformed_csv_is_one_line(cases):
 
 
 def test_many_bad_cells_show_the_first_ten_and_a_count(cases):
-    res = cases[1]["design_many_bad"]
-    lines = res["stderr"].splitlines()
-    assert res["code"] == 2 and "Traceback" not in res["stderr"] and len(lines) == 11, res["stderr"]
+    lines = first_problems_and_count(cases[1]["design_many_bad"], 10)
     assert lines[0] == "design_many_bad.csv:2: column dynamics.tension_decay: must be a number, got 'hot0'"
     assert lines[-1] == "design_many_bad.csv: --design: and 20 more problems"
 

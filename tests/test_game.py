@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sim.actions import Action
 from sim.briefing import briefing, class_briefing
 from sim.cli.main import main
 from sim.describe import describe_action, describe_proposal, month_summary

@@ -607,10 +607,9 @@ def test_vote_positions_follow_coordinated_partners(world):
         (0.9, 0.1, 0.5, True, []),  # they meet half-way, at 0.5: both accept 0.45
     ],
 )
-def test_security_council_moves_only_without_a_veto(world, rus, chn, coordination, passed, veto):
+def test_security_council_moves_only_without_a_veto(rus, chn, coordination, passed, veto):
     """Iran sanctions rise toward the majority only if no permanent member opposes the move;
     coordinated Russia votes with China (F12)."""
-    w = world
     w2 = compile_world(parse_scenario(SMALL))
     r_, c_ = ids(w2, "RUS", "CHN")
     w2.coordination[r_, c_] = w2.coordination[c_, r_] = coordination

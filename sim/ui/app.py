@@ -556,7 +556,7 @@ class App:
             self.w["replay"].set_text("Exit replay" if phase == "replay" else "Replay")
         if plan_team:
             self._sync_menu()
-        elif phase == "animate":
+        elif phase in ("animate", "handover"):
             self._prepare_menu()
         if game and not plan_team:
             self._sync_info()
@@ -585,8 +585,8 @@ class App:
         return text
 
     def _prepare_menu(self) -> None:
-        """While a turn's results show, work out the next month's menu (the legal actions and
-        their words), so that the first frame of planning only lays it out."""
+        """While a turn's results or the hand-over screen show, work out the next team's menu
+        (its legal actions and their words), so that the first frame of planning only lays it out."""
         for a in self.ctrl.prepare_next_turn():
             self.action_text(a)
 
@@ -1295,7 +1295,6 @@ class App:
             box = self.inst_scroll = UIScrollingContainer(
                 pygame.Rect(0, 0, cw_, ch_), self.manager, container=self.instructor, allow_scroll_x=False
             )
-        s = self.layout.scale
         pad, bh = self.pad, self.bh
         cw = r.w - 32 - (round(max(20, self.fs * 0.75)) if scroll else 0)  # room for the scroll bar
         lw = round(cw * 0.34)
@@ -1620,7 +1619,6 @@ class App:
     def draw(self) -> None:
         """Draw one frame onto the window surface (no flip)."""
         c, L, surf = self.ctrl, self.layout, self.screen
-        s = self.text_scale * L.scale
         fs = self.fs
         if c.phase == "start":
             draw_screen_message(surf, self.fonts, self._start_lines(), fs, bottom=self.w["start_list"].rect.top)

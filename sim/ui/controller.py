@@ -342,31 +342,32 @@ class GameController:
             self.selection = ("actor", self.current_team)
             self.version += 1
 
+    def _legal_of(self, team: str) -> list[Action]:
+        """``model.legal_actions(team)``, cached by (turn, team): nothing a team does while
+        planning changes what is legal, and a new turn or another team misses the cache."""
+        key = (self.model.turn, team)
+        if self._legal_cache is None or self._legal_cache[0] != key:
+            self._legal_cache = (key, self.model.legal_actions(team))
+        return self._legal_cache[1]
+
     def prepare_next_turn(self) -> list[Action]:
-        """The legal actions of the team that plans first next month, worked out while the
-        month's results show (the list :meth:`legal` then returns: nothing changes the model in
-        between; loading a game drops it).
+        """The legal actions of the team that plans next, worked out while the month's results
+        or the hand-over screen show (the list :meth:`legal` then returns: nothing changes the
+        model in between; loading a game drops it).
 
         Returns:
             That list (empty with no human team or when the game is over).
         """
         if not self.humans or not self.model.running:
             return []
-        team = self.humans[0]
-        key = (self.model.turn, team)
-        if self._legal_cache is None or self._legal_cache[0] != key:
-            self._legal_cache = (key, self.model.legal_actions(team))
-        return self._legal_cache[1]
+        return self._legal_of(self.current_team if self.phase == "handover" else self.humans[0])
 
     def legal(self) -> list[Action]:
         """Exactly ``model.legal_actions`` of the current team (cached for the turn)."""
         team = self.current_team
         if team is None or self.phase != "plan":
             return []
-        key = (self.model.turn, team)
-        if self._legal_cache is None or self._legal_cache[0] != key:
-            self._legal_cache = (key, self.model.legal_actions(team))
-        return self._legal_cache[1]
+        return self._legal_of(team)
 
     def menu(self) -> dict[str, list[Action]]:
         """The current team's legal actions by menu category (non-empty categories only)."""
