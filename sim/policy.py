@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import kernel
 from sim.actions import KIND_CODE
 from sim.phases import force
 
@@ -369,6 +370,54 @@ SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candid
 """The registry of scorers: a new AI action kind is one more entry here."""
 
 
+CORE_SCORERS = SCORERS[:5]
+"""The scorers whose rows :mod:`sim.phases.policy_compiled` computes in one compiled call."""
+
+_compiled_failed = False
+
+
+def compiled() -> bool:
+    """Whether the policy's compiled cores are in use: the kernel's backend is ``"compiled"``,
+    :data:`SCORERS` begins with :data:`CORE_SCORERS` and the compiled code has not failed."""
+    return not _compiled_failed and SCORERS[:5] == CORE_SCORERS and kernel.backend() == "compiled"
+
+
+def compiled_failed(error: OSError) -> None:
+    """Give up the compiled cores for the rest of the process after a disk-cache failure."""
+    global _compiled_failed
+    import warnings
+
+    warnings.warn(f"compiled policy failed on its disk cache ({error}); using the numpy scorers", RuntimeWarning, stacklevel=3)
+    _compiled_failed = True
+
+
+def candidates(ctx, mask: np.ndarray | None = None) -> Candidates:
+    """Every scorer's candidates (:data:`SCORERS`, in order), joined.
+
+    With the kernel's compiled backend (:func:`sim.kernel.backend`) the rows of
+    :data:`CORE_SCORERS` come from one compiled call
+    (:func:`sim.phases.policy_compiled.core_candidates`): the same rows, in the same order, with
+    the same numbers (tests/test_policy_compiled.py); the other scorers run as written. If the
+    compiled code fails on its disk cache, the numpy scorers are used from then on, with a
+    warning.
+
+    Args:
+        ctx: a view of the turn (:class:`sim.phases.decide.PolicyView`).
+        mask: (n,) bool actors to score (default: ``ctx.ai_mask``).
+    """
+    if compiled():
+        try:
+            from sim.phases import policy_compiled
+
+            core = policy_compiled.core_candidates(ctx, mask)
+        except OSError as error:
+            compiled_failed(error)
+        else:
+            rest = [b for fn in SCORERS[5:] for b in fn(ctx, mask)]
+            return concat([core, *rest]) if rest else core
+    return concat([b for fn in SCORERS for b in fn(ctx, mask)])
+
+
 def draw(cand: Candidates, k: int, temperature: float, rng: np.random.Generator) -> list[np.ndarray]:
     """Draw up to ``k`` actions per actor from a softmax at ``temperature``, without replacement.
 
@@ -383,7 +432,11 @@ def draw(cand: Candidates, k: int, temperature: float, rng: np.random.Generator)
         order, as a list indexed by actor (empty arrays for actors with no candidates). A drawn
         ``pass`` ends the list.
     """
-    g = rng.gumbel(size=len(cand.score))
+    return draw_from(cand, k, temperature, rng.gumbel(size=len(cand.score)))
+
+
+def draw_from(cand: Candidates, k: int, temperature: float, g: np.ndarray) -> list[np.ndarray]:
+    """:func:`draw` with its Gumbel noise given: ``g`` (N,), one standard Gumbel draw per row."""
     key = cand.score / temperature + g
     order = np.lexsort((-key, cand.actor))
     acts = cand.actor[order]

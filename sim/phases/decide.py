@@ -275,36 +275,72 @@ def proposal_reason(w: World, st: State, per: Perception, p: Proposal, ch: Chall
     return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {via}", "spec": spec, "score": rnd(eu * per.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
 
 
+OBJECT_OF_KIND = np.array([ACTION_OBJECT.get(c, 10 + c) for c in range(len(ACTION_KINDS))], np.int64)
+"""(number of kinds,) :data:`ACTION_OBJECT` of each kind code; ``10 + code`` for a kind that acts
+on no shared object (each such kind its own class)."""
+
+
+def drawn_rows(cand: policy.Candidates, actions_per_turn: int, temperature: float, rng: np.random.Generator) -> list[int]:
+    """The candidate rows the AI actors carry out this turn, by actor, in draw order.
+
+    :func:`sim.policy.draw` (one Gumbel draw per candidate from ``rng``, in row order), then one
+    action per object (:data:`ACTION_OBJECT`: a theatre's posture, a channel's status, a
+    channel's staff line; a later draw on the same object is dropped). With the compiled policy
+    (:func:`sim.policy.compiled`) both run in :func:`sim.phases.policy_compiled.draw_core`; the
+    numpy path is its test oracle.
+    """
+    if policy.compiled():
+        g = rng.gumbel(size=len(cand.score))
+        try:
+            from sim.phases import policy_compiled
+
+            rows = policy_compiled.draw_core(cand.actor, cand.kind, cand.a1, cand.score, g, int(actions_per_turn), float(temperature), KIND_CODE["pass"], OBJECT_OF_KIND)[0]
+        except OSError as error:
+            policy.compiled_failed(error)
+        else:
+            return rows.tolist()
+        return _dedup(policy.draw_from(cand, actions_per_turn, temperature, g), cand)
+    return _dedup(policy.draw(cand, actions_per_turn, temperature, rng), cand)
+
+
+def _dedup(drawn: list[np.ndarray], cand: policy.Candidates) -> list[int]:
+    """The rows of ``drawn`` (each actor's draw) less later draws on an object already acted on."""
+    out: list[int] = []
+    kind, a1 = cand.kind.tolist(), cand.a1.tolist()
+    for rows in drawn:
+        seen = set()
+        for r in rows.tolist():
+            key = (ACTION_OBJECT.get(kind[r], 10 + kind[r]), a1[r])
+            if key in seen:
+                continue  # one action per theatre, channel or staff line in a turn
+            seen.add(key)
+            out.append(r)
+    return out
+
+
 def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng: np.random.Generator, reasons: bool) -> list[Decision]:
     """Draw the AI actors' actions (softmax without replacement, :func:`sim.policy.draw`).
 
     One action per object a turn (a theatre's posture, a channel's status, a channel's staff:
-    :data:`ACTION_OBJECT`); later draws on the same object are dropped. An action scored
-    below ``pass`` can only be drawn by the softmax's exploration: its record says so
-    (``explored``, with the temperature and the chance that the draw put it ahead of ``pass``,
-    ``1 / (1 + exp(-score / temperature))``).
+    :data:`ACTION_OBJECT`); later draws on the same object are dropped (:func:`drawn_rows`). An
+    action scored below ``pass`` can only be drawn by the softmax's exploration: its record
+    says so (``explored``, with the temperature and the chance that the draw put it ahead of
+    ``pass``, ``1 / (1 + exp(-score / temperature))``).
     """
     w = view.world
-    cand = policy.concat([b for fn in policy.SCORERS for b in fn(view)])
-    drawn = policy.draw(cand, actions_per_turn, temperature, rng)
-    why = Reasons(w, view.st, view.per, cand)
+    cand = policy.candidates(view)
+    rows = drawn_rows(cand, actions_per_turn, temperature, rng)
+    why = Reasons(w, view.st, view.per, cand) if reasons else None
     # the drawn rows' fields as Python lists (read one by one below), position q for row r
-    picked = np.concatenate(drawn) if drawn else np.zeros(0, int)
-    place = {r: q for q, r in enumerate(picked.tolist())}
-    listed = policy.Candidates(*(getattr(cand, f)[picked].tolist() for f in ("actor", "kind", "a1", "a2", "value", "score")), None)
+    listed = policy.Candidates(*(getattr(cand, f)[rows].tolist() for f in ("actor", "kind", "a1", "a2", "value", "score")), None)
     decisions: list[Decision] = []
-    for i, rows in enumerate(drawn):
-        seen = set()
-        for r in rows.tolist():
-            q = place[r]
-            key = (ACTION_OBJECT.get(listed.kind[q], 10 + listed.kind[q]), listed.a1[q])
-            if key in seen:
-                continue  # one action per theatre, channel or staff line in a turn
-            seen.add(key)
-            rec = why.decision(r) if reasons else None
-            if rec is not None and cand.score[r] < 0:
+    for q, r in enumerate(rows):
+        rec = None
+        if why is not None:
+            rec = why.decision(r)
+            if listed.score[q] < 0:
                 rec["explored"] = {"temperature": temperature, "p_ahead_of_pass": rnd(1.0 / (1.0 + np.exp(-cand.score[r] / temperature)))}
-            decisions.append((i, to_action(w, listed, q), rec))
+        decisions.append((listed.actor[q], to_action(w, listed, q), rec))
     return decisions
 
 

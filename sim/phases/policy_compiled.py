@@ -1,0 +1,595 @@
+"""The AI policy's scoring and drawing compiled with numba: the fast path of :mod:`sim.policy`.
+
+Nothing here is public API. :func:`sim.policy.candidates` and :func:`sim.phases.decide.ai_actions`
+call these cores when the kernel's backend is ``"compiled"`` (:func:`sim.kernel.backend`); the
+numpy scorers of :mod:`sim.policy` (``SCORERS``) and :func:`sim.policy.draw` are their test
+oracles (``tests/test_policy_compiled.py``): the same candidate rows in the same order, the same
+numbers, the same draws.
+
+Two entry points, so that a process start loads only two cached overloads:
+
+* :func:`score_core`: every ``pass``, channel (close, suspend, open), staff (expel, restore),
+  posture (raise, lower) and joint-patrol candidate, in the row order of the numpy scorers
+  (``pass``, then :func:`sim.policy.channel_candidates`, :func:`~sim.policy.staff_candidates`,
+  :func:`~sim.policy.posture_candidates`, :func:`~sim.policy.patrol_candidates`). The formulas,
+  their constants and their sources are those of the numpy scorers' docstrings (docs/model.md
+  7.3); every expression is evaluated in the same order, so that the numbers are identical, not
+  only close. The one matrix product of the patrols (the shared pressure, a BLAS call whose
+  rounding a loop does not reproduce) is computed by the caller with numpy.
+* :func:`draw_core`: the Gumbel-top-k draw of :func:`sim.policy.draw` (Kool, van Hoof and
+  Welling 2019) from the caller's Gumbel noise, followed by the one-action-per-object rule of
+  :func:`sim.phases.decide.ai_actions`.
+
+Compiled code is cached on disk as for the kernel (:mod:`sim.kernel_compiled`: ``_jit``, no
+fastmath, numpy's error model).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernel_compiled import _jit
+
+# indices into score_core's ``params`` (float64) array
+P_CONSENT = 0  # dynamics.channels.consent (> 0: on)
+P_CLOSE_COST = 1  # sim.policy.CLOSE_COST
+P_SUSPEND_COST = 2  # sim.policy.SUSPEND_COST
+P_REOPEN_1 = 3  # sim.policy.REOPEN_COST[1] (suspended)
+P_REOPEN_2 = 4  # sim.policy.REOPEN_COST[2] (closed)
+P_EXPEL_SHARE = 5  # sim.policy.EXPEL_SHARE
+P_EXPULSION_STAFF = 6  # dynamics.expulsion_staff
+P_RECIPROCITY = 7  # dynamics.reciprocity
+P_TENSION_COST = 8  # dynamics.channels.tension_cost
+P_EXPEL_COST = 9  # sim.policy.EXPEL_COST
+P_RESTORE_STAFF = 10  # dynamics.restore_staff
+P_STAFFING_RECIPROCITY = 11  # dynamics.staffing.reciprocity (> 0: on)
+P_RECIPROCITY_MIN = 12  # sim.policy.RECIPROCITY_MIN
+P_GESTURE_TENSION = 13  # dynamics.staffing.gesture_tension
+P_HALF_STAFF = 14  # sim.channels.HALF_STAFF
+P_POSTURE_STEP = 15  # dynamics.posture_step
+P_DETERRENCE = 16  # dynamics.deterrence
+P_POSTURE_COST = 17  # dynamics.posture_cost
+P_SHARED_ADVERSARY = 18  # dynamics.patrol.shared_adversary (> 0: on)
+P_ADVERSARY_THREAT = 19  # dynamics.patrol.adversary_threat
+P_COOPERATION = 20  # dynamics.patrol.cooperation (> 0: on)
+P_PATROL_SCALE = 21  # sim.policy.PATROL_WEIGHT x dynamics.alignment_pressure (one Python product)
+P_PATROL_CAUTION = 22  # sim.policy.PATROL_CAUTION
+P_STEP_COST = 23  # dynamics.posture_cost x dynamics.posture_step (one Python product)
+P_PATROL_COST = 24  # dynamics.patrol.cost
+P_PATROL_CONSENT = 25  # dynamics.patrol.consent (> 0: on)
+N_PARAMS = 26
+
+# indices into score_core's ``codes`` (int64) array: sim.actions.KIND_CODE of each kind
+C_PASS, C_CLOSE, C_SUSPEND, C_OPEN, C_EXPEL, C_RESTORE, C_POSTURE, C_PATROL = range(8)
+N_CODES = 8
+
+
+@_jit
+def _sum(a):
+    """numpy's sum of a 1-d contiguous float array, in numpy's order (pairwise, 8 accumulators).
+
+    ``np.add.reduce`` sums fewer than 8 items left to right from 0; up to 128 in 8 interleaved
+    accumulators combined as ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))`` and the rest
+    added in turn; longer arrays split in two at a multiple of 8 below half (numpy's
+    ``pairwise_sum``). Checked against ``np.sum`` in tests/test_policy_compiled.py.
+    """
+    n = a.shape[0]
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
+        r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
+        i = 8
+        while i < n - n % 8:
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _sum(a[:n2]) + _sum(a[n2:])
+
+
+@_jit
+def _effect(staff, base, half):
+    """Effectiveness of an open channel at ``staff`` persons (:func:`sim.channels.effectiveness`)."""
+    q = _minimum(staff / base, 1.0)
+    return q * (1.0 + half) / (q + half)
+
+
+@_jit
+def _maximum(a, b):
+    """``np.maximum`` of two floats (nan if either is nan)."""
+    if np.isnan(a) or np.isnan(b):
+        return a + b
+    return a if a >= b else b
+
+
+@_jit
+def _minimum(a, b):
+    """``np.minimum`` of two floats (nan if either is nan)."""
+    if np.isnan(a) or np.isnan(b):
+        return a + b
+    return a if a <= b else b
+
+
+@_jit
+def score_core(
+    mask,
+    ch_acts,
+    ch_kinds,
+    ch_event_only,
+    ch_sender,
+    ch_host,
+    ch_host_may_close,
+    status,
+    ch_value,
+    ch_value_open,
+    ch_cost,
+    ch_tension,
+    hosts,
+    hchans,
+    senders,
+    ch_baseline,
+    staff,
+    effect,
+    threat,
+    tension,
+    grievance,
+    goodwill,
+    staff_cap,
+    capped,
+    present,
+    posture,
+    cost_scale,
+    exposure,
+    appetite,
+    pia,
+    pib,
+    pressure,
+    members,
+    bloc_military,
+    ch_political,
+    ch_pair,
+    ch_theatre,
+    patrolled,
+    params,
+    codes,
+):
+    """Every pass, channel, staff, posture and joint-patrol candidate, in the numpy scorers' order.
+
+    Args:
+        mask: (n,) bool, the actors to score.
+        ch_acts, ch_kinds: (P,) int64 actor and channel of each (actor, channel it acts on)
+            pair (``Structure.channel_actor_pairs``).
+        ch_event_only, ch_host_may_close: (K,) bool; ch_sender, ch_host: (K,) int64 (World).
+        status: (K,) int8 channel status (0 open, 1 suspended, 2 closed).
+        ch_value, ch_value_open, ch_cost, ch_tension: (n, K) the channel terms of
+            :func:`sim.phases.perceive.channel_values`, utility units.
+        hosts, hchans, senders: (H,) int64 staffed channels between two states
+            (``Structure.host_pairs``).
+        ch_baseline: (K,) baseline staff, persons, > 0; staff: (K,) persons on post;
+            effect: (K,) effectiveness now, in [0, 1]; staff_cap: (K,) most staff allowed.
+        threat: (n, n) scenario threat weights, in [0, 1]; tension, grievance, goodwill: (n, n).
+        capped: (K,) bool, the channel's ceiling is set by a staffing issue.
+        present: (n, T) bool; posture: (n, T) in [0, 1]; cost_scale: (n,) > 0;
+            exposure, appetite: (n, T).
+        pia, pib: (Q,) int64 aligned pairs (alignment above 0.2, ``pia`` in ``mask``), row order.
+        pressure: (Q, T) ``min(threat_perc[a], threat_perc[b]) @ posture`` (numpy's product).
+        members: (B, n) bool; bloc_military: (B,) bool; ch_political: (K,) bool;
+            ch_pair: (K, n, n) bool; ch_theatre: (K, T) bool; patrolled: (n, n) in [0, 1].
+        params: (N_PARAMS,) float64 coefficients (the ``P_*`` indices above).
+        codes: (N_CODES,) int64 action kind codes (the ``C_*`` indices above).
+
+    Returns:
+        ``(actor, kind, a1, a2, value, score, terms)``: (N,) int64, int64, int64, int64,
+        float64, float64 and (N, 3) float64, the fields of :class:`sim.policy.Candidates`.
+    """
+    n = mask.shape[0]
+    P = ch_acts.shape[0]
+    H = hosts.shape[0]
+    T = present.shape[1]
+    Q = pia.shape[0]
+    B = members.shape[0]
+    K = status.shape[0]
+    cap = n + 2 * P + 2 * H + 2 * n * T + Q * T
+    actor = np.empty(cap, np.int64)
+    kind = np.empty(cap, np.int64)
+    a1 = np.empty(cap, np.int64)
+    a2 = np.empty(cap, np.int64)
+    value = np.empty(cap, np.float64)
+    score = np.empty(cap, np.float64)
+    terms = np.empty((cap, 3), np.float64)
+    N = 0
+
+    # pass: every actor in the mask, score 0
+    for i in range(n):
+        if mask[i]:
+            actor[N] = i
+            kind[N] = codes[C_PASS]
+            a1[N] = 0
+            a2[N] = 0
+            value[N] = 0.0
+            score[N] = 0.0
+            terms[N, 0] = 0.0
+            terms[N, 1] = 0.0
+            terms[N, 2] = 0.0
+            N += 1
+
+    # channels (sim.policy.channel_candidates): the kept pairs, then close and suspend on open
+    # channels, open on shut ones
+    keep = np.zeros(P, np.bool_)
+    for p in range(P):
+        a, k = ch_acts[p], ch_kinds[p]
+        ok = mask[a] and not ch_event_only[k]
+        if ok and params[P_CONSENT] > 0:
+            sender = ch_sender[k] == a
+            if status[k] == 0:
+                ok = sender or (ch_host[k] == a and ch_host_may_close[k])
+            else:
+                ok = sender
+        keep[p] = ok
+    for block in range(3):  # 0 close, 1 suspend (open channels), 2 open (shut ones)
+        for p in range(P):
+            if not keep[p]:
+                continue
+            a, k = ch_acts[p], ch_kinds[p]
+            is_open = status[k] == 0
+            if is_open != (block < 2):
+                continue
+            actor[N] = a
+            a1[N] = k
+            a2[N] = 0
+            value[N] = 0.0
+            if block == 0:
+                v, c, t = ch_value[a, k], ch_cost[a, k], ch_tension[a, k]
+                kind[N] = codes[C_CLOSE]
+                score[N] = c - v - params[P_CLOSE_COST]
+                terms[N, 0] = c
+                terms[N, 1] = -v
+                terms[N, 2] = t
+            elif block == 1:
+                v, c = ch_value[a, k], ch_cost[a, k]
+                kind[N] = codes[C_SUSPEND]
+                score[N] = 0.8 * (c - v) - params[P_SUSPEND_COST]
+                terms[N, 0] = 0.8 * c
+                terms[N, 1] = -0.8 * v
+                terms[N, 2] = 0.0 * v
+            else:
+                v, c = ch_value_open[a, k], ch_cost[a, k]
+                reopen = params[P_REOPEN_1] if status[k] == 1 else params[P_REOPEN_2]
+                kind[N] = codes[C_OPEN]
+                score[N] = v - c - reopen
+                terms[N, 0] = v
+                terms[N, 1] = -c
+                terms[N, 2] = -reopen
+            N += 1
+
+    # staff (sim.policy.staff_candidates): expel on every kept line, then restore
+    half = params[P_HALF_STAFF]
+    for block in range(2):
+        for h in range(H):
+            a, k, s = hosts[h], hchans[h], senders[h]
+            if not mask[a] or status[k] != 0:
+                continue
+            base = ch_baseline[k]
+            on_post = staff[k]
+            hostility = _maximum(threat[a, s], threat[s, a])
+            excess = _maximum(tension[a, s] - 0.5 * hostility, 0.0) * hostility
+            if block == 0:
+                size = np.floor(_minimum(params[P_EXPEL_SHARE] * on_post, params[P_EXPULSION_STAFF] * base))
+                if not size > 0:
+                    continue
+                e_now = effect[k]
+                e_after = _effect(on_post - size, base, half)
+                if e_now > 0:
+                    lost = ch_value[a, k] * (1 - e_after / _maximum(e_now, 1e-12))
+                else:
+                    lost = 0.0
+                grv = params[P_RECIPROCITY] * grievance[a, s]
+                ten = params[P_TENSION_COST] * excess
+                kind[N] = codes[C_EXPEL]
+                score[N] = grv + ten - lost - params[P_EXPEL_COST]
+                terms[N, 0] = grv
+                terms[N, 1] = ten
+                terms[N, 2] = -lost
+            else:
+                size = _minimum(staff_cap[k] - on_post, params[P_RESTORE_STAFF] * base)
+                if not size >= 1:
+                    continue
+                if params[P_STAFFING_RECIPROCITY] > 0:
+                    if not (capped[k] or goodwill[a, s] > params[P_RECIPROCITY_MIN] or tension[a, s] < params[P_GESTURE_TENSION]):
+                        continue
+                e_now = effect[k]
+                e_after = _effect(on_post + size, base, half)
+                gain = ch_value_open[a, k] * (e_after - e_now) / _maximum(e_after, 1e-12)
+                gw = params[P_RECIPROCITY] * (goodwill[a, s] - grievance[a, s])
+                ten = params[P_TENSION_COST] * excess
+                kind[N] = codes[C_RESTORE]
+                score[N] = gain + gw - ten
+                terms[N, 0] = gain
+                terms[N, 1] = gw
+                terms[N, 2] = -ten
+            actor[N] = a
+            a1[N] = k
+            a2[N] = s
+            value[N] = np.rint(size)
+            N += 1
+
+    # posture (sim.policy.posture_candidates): raise everywhere present, then lower
+    total = np.empty(n)
+    for i in range(n):
+        total[i] = _sum(posture[i])
+    step = params[P_POSTURE_STEP]
+    for sign in (1.0, -1.0):
+        for i in range(n):
+            if not mask[i]:
+                continue
+            for t in range(T):
+                if not present[i, t]:
+                    continue
+                cur = posture[i, t]
+                new = min(max(cur + sign * step, 0.0), 1.0)
+                dlt = new - cur
+                if not abs(dlt) > 1e-9:
+                    continue
+                det = params[P_DETERRENCE] * exposure[i, t] * appetite[i, t] * dlt
+                cost = params[P_POSTURE_COST] * ((total[i] + dlt) ** 2 - total[i] ** 2) / cost_scale[i]
+                actor[N] = i
+                kind[N] = codes[C_POSTURE]
+                a1[N] = t
+                a2[N] = 0
+                value[N] = np.rint(new * 1e6) / 1e6
+                score[N] = det - cost
+                terms[N, 0] = det
+                terms[N, 1] = -cost
+                terms[N, 2] = appetite[i, t]
+                N += 1
+
+    # joint patrols (sim.policy.patrol_candidates): pairs in order, theatres in order
+    there = np.empty((n, T), np.bool_)
+    for k in range(n):
+        for t in range(T):
+            there[k, t] = posture[k, t] * (1.0 if present[k, t] else 0.0) > 0
+    thr = params[P_ADVERSARY_THREAT]
+    for q in range(Q):
+        a, b = pia[q], pib[q]
+        press = 0.0
+        pressed = False  # press is computed on the pair's first kept theatre
+        bloc = False
+        if params[P_COOPERATION] > 0:
+            for g in range(B):
+                if bloc_military[g] and members[g, a] and members[g, b]:
+                    bloc = True
+                    break
+        for t in range(T):
+            if not (present[a, t] and present[b, t] and pressure[q, t] > 0):
+                continue
+            if params[P_SHARED_ADVERSARY] > 0:
+                adv = False
+                for k in range(n):
+                    if k != a and k != b and threat[a, k] >= thr and threat[b, k] >= thr and there[k, t]:
+                        adv = True
+                        break
+                if not adv:
+                    continue
+            if params[P_COOPERATION] > 0 and not bloc:
+                line = False
+                for k in range(K):
+                    if not ch_political[k] and status[k] == 0 and ch_pair[k, a, b] and ch_theatre[k, t]:
+                        line = True
+                        break
+                if not line:
+                    continue
+            if not pressed:
+                pressed = True
+                press = params[P_PATROL_SCALE] * _sum(pressure[q]) * (1.0 - patrolled[a, b])
+            cost_a = params[P_PATROL_CAUTION] * (1 - appetite[a, t]) + params[P_STEP_COST] / cost_scale[a] + params[P_PATROL_COST]
+            cost_b = params[P_PATROL_CAUTION] * (1 - appetite[b, t]) + params[P_STEP_COST] / cost_scale[b] + params[P_PATROL_COST]
+            gain_b = press - cost_b
+            if params[P_PATROL_CONSENT] > 0 and not gain_b > 0:
+                continue
+            actor[N] = a
+            kind[N] = codes[C_PATROL]
+            a1[N] = t
+            a2[N] = b
+            value[N] = 0.0
+            score[N] = press - cost_a
+            terms[N, 0] = press
+            terms[N, 1] = -cost_a
+            terms[N, 2] = gain_b
+            N += 1
+
+    return actor[:N], kind[:N], a1[:N], a2[:N], value[:N], score[:N], terms[:N]
+
+
+@_jit
+def draw_core(actor, kind, a1, score, gumbel, k, temperature, pass_code, obj_of_kind):
+    """Each actor's drawn actions (:func:`sim.policy.draw`), one per object, in draw order.
+
+    The key of row r is ``score[r] / temperature + gumbel[r]``; each actor's rows are taken by
+    decreasing key (ties: the lower row first, as ``np.lexsort``), at most ``k`` of them, up to
+    its first ``pass`` (not included). Of these, a row whose object ``(obj_of_kind[kind], a1)``
+    an earlier row of the same actor already acts on is dropped (one action per theatre,
+    channel or staff line a turn: :data:`sim.phases.decide.ACTION_OBJECT`).
+
+    Args:
+        actor, kind, a1: (N,) int64 candidate fields; score, gumbel: (N,) float64.
+        k: actions per actor, >= 0; temperature: > 0, utility units.
+        pass_code: the kind code of ``pass``.
+        obj_of_kind: (number of kinds,) int64 object class of each kind code.
+
+    Returns:
+        ``(rows, drawn)``: ``rows`` (D,) int64 the kept rows, by actor then draw order;
+        ``drawn`` (N,) int64 every row the draw kept before the one-per-object rule, same order
+        (the list :func:`sim.policy.draw` returns, flattened), and ``counts`` (A,) int64 the
+        number of those per actor (A = largest actor + 1, 0 if there are no rows).
+    """
+    N = actor.shape[0]
+    if N == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    n_act = 0
+    for r in range(N):
+        if actor[r] + 1 > n_act:
+            n_act = actor[r] + 1
+    neg = np.empty(N)
+    for r in range(N):
+        neg[r] = -(score[r] / temperature + gumbel[r])
+    # rows grouped by actor in row order (a stable counting sort)
+    start = np.zeros(n_act + 1, np.int64)
+    for r in range(N):
+        start[actor[r] + 1] += 1
+    for a in range(n_act):
+        start[a + 1] += start[a]
+    fill = start[:-1].copy()
+    grouped = np.empty(N, np.int64)
+    for r in range(N):
+        grouped[fill[actor[r]]] = r
+        fill[actor[r]] += 1
+    counts = np.zeros(n_act, np.int64)
+    drawn = np.empty(N, np.int64)
+    rows = np.empty(N, np.int64)
+    D = 0
+    M = 0
+    objs = np.empty(max(k, 1), np.int64)
+    args = np.empty(max(k, 1), np.int64)
+    for a in range(n_act):
+        seg = grouped[start[a] : start[a + 1]]
+        order = seg[np.argsort(neg[seg], kind="mergesort")]
+        used = 0
+        for rank in range(min(k, order.shape[0])):
+            r = order[rank]
+            if kind[r] == pass_code:
+                break
+            drawn[M] = r
+            M += 1
+            counts[a] += 1
+            o, x = obj_of_kind[kind[r]], a1[r]
+            seen = False
+            for u in range(used):
+                if objs[u] == o and args[u] == x:
+                    seen = True
+                    break
+            if seen:
+                continue
+            objs[used] = o
+            args[used] = x
+            used += 1
+            rows[D] = r
+            D += 1
+    return rows[:D], drawn[:M], counts
+
+
+# ---------------------------------------------------------------------------------------------
+# the callers' side: inputs gathered from a view of the turn
+
+
+def _codes() -> np.ndarray:
+    from sim.actions import KIND_CODE
+
+    names = ("pass", "close_channel", "suspend_channel", "open_channel", "expel", "restore_staff", "set_posture", "joint_patrol")
+    return np.array([KIND_CODE[k] for k in names], np.int64)
+
+
+CODES = _codes()
+"""(N_CODES,) the action kind codes score_core writes (sim.actions.KIND_CODE)."""
+
+
+def params(dyn: dict[str, float]) -> np.ndarray:
+    """(N_PARAMS,) float64 the coefficients of :func:`score_core`, from ``dyn`` and the named
+    constants of :mod:`sim.policy` and :mod:`sim.channels` (their values and sources there)."""
+    from sim import policy
+    from sim.channels import HALF_STAFF
+
+    d = dyn
+    return np.array(
+        [
+            d["channels.consent"],
+            policy.CLOSE_COST,
+            policy.SUSPEND_COST,
+            policy.REOPEN_COST[1],
+            policy.REOPEN_COST[2],
+            policy.EXPEL_SHARE,
+            d["expulsion_staff"],
+            d["reciprocity"],
+            d["channels.tension_cost"],
+            policy.EXPEL_COST,
+            d["restore_staff"],
+            d["staffing.reciprocity"],
+            policy.RECIPROCITY_MIN,
+            d["staffing.gesture_tension"],
+            HALF_STAFF,
+            d["posture_step"],
+            d["deterrence"],
+            d["posture_cost"],
+            d["patrol.shared_adversary"],
+            d["patrol.adversary_threat"],
+            d["patrol.cooperation"],
+            policy.PATROL_WEIGHT * d["alignment_pressure"],
+            policy.PATROL_CAUTION,
+            d["posture_cost"] * d["posture_step"],
+            d["patrol.cost"],
+            d["patrol.consent"],
+        ],
+        np.float64,
+    )
+
+
+_C = np.ascontiguousarray
+
+
+def core_candidates(ctx, mask: np.ndarray | None = None):
+    """The pass, channel, staff, posture and joint-patrol candidates of a view of the turn.
+
+    Args:
+        ctx: a :class:`sim.phases.decide.PolicyView`.
+        mask: (n,) bool actors to score (default: ``ctx.ai_mask``).
+
+    Returns:
+        One :class:`sim.policy.Candidates` with the rows of ``pass_candidates``,
+        ``channel_candidates``, ``staff_candidates``, ``posture_candidates`` and
+        ``patrol_candidates`` of :mod:`sim.policy`, in that order, with the same values.
+    """
+    from sim import policy
+
+    w, st, per, sx = ctx.world, ctx.st, ctx.per, ctx.sx
+    mask = _C(ctx.ai_mask if mask is None else mask, dtype=np.bool_)
+    fixed = sx.fixed.get("policy_compiled")
+    if fixed is None:  # what the world and the structure fix (cached with the structure)
+        capped = np.zeros(len(w.channel_ids), np.bool_)
+        capped[w.cap_channels] = True
+        not_self = ~np.eye(w.n, dtype=bool)
+        acts, kinds = sx.channel_actor_pairs
+        hosts, chans, senders = sx.host_pairs
+        fixed = sx.fixed["policy_compiled"] = (
+            _C(acts, dtype=np.int64), _C(kinds, dtype=np.int64), _C(hosts, dtype=np.int64), _C(chans, dtype=np.int64), _C(senders, dtype=np.int64),
+            capped, not_self, _C(w.ch_sender, dtype=np.int64), _C(w.ch_host, dtype=np.int64), _C(sx.ch_pair, dtype=np.bool_),
+        )
+    acts, kinds, hosts, chans, senders, capped, not_self, ch_sender, ch_host, ch_pair = fixed
+    # the patrols' aligned pairs and their shared pressure: numpy's matrix product (BLAS), as in
+    # sim.policy.patrol_candidates
+    ia, ib = np.nonzero((st.alignment > 0.2) & not_self & mask[:, None])
+    tp = per.threat_perc
+    pressure = np.minimum(tp[ia], tp[ib]) @ st.posture
+    out = score_core(
+        mask, acts, kinds, w.ch_event_only, ch_sender, ch_host, w.ch_host_may_close, _C(st.status, dtype=np.int8),
+        _C(per.channel_value), _C(per.channel_value_if_open), _C(per.channel_cost), _C(per.channel_tension),
+        hosts, chans, senders, w.ch_baseline, _C(st.staff), _C(per.effectiveness), w.threat, _C(st.tension), _C(st.grievance), _C(st.goodwill), _C(per.staff_cap), capped,
+        w.present, _C(st.posture), per.cost_scale, _C(per.exposure), w.appetite,
+        ia, ib, _C(pressure), _C(st.members), w.bloc_military, w.ch_political, ch_pair, w.ch_theatre, _C(st.patrolled),
+        params(ctx.dyn), CODES,
+    )  # fmt: skip
+    return policy.Candidates(*out)
