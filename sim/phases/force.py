@@ -30,6 +30,7 @@ then it yields (coercion). A resisted use of force is an armed clash: the run en
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +96,15 @@ def commitment(w: World, st: State, dyn: dict[str, float]) -> tuple[np.ndarray, 
     return S, commit
 
 
+_compiled_failed = False
+
+
+def _compiled() -> bool:
+    """Whether :func:`options` runs compiled (:func:`sim.phases.policy_compiled.force_core`):
+    the kernel's backend is ``"compiled"`` and the compiled code has not failed."""
+    return not _compiled_failed and kernel.backend() == "compiled"
+
+
 def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, salience_eff: np.ndarray, bargain_value: np.ndarray, dyn: dict[str, float], mask: np.ndarray, every: bool = False, misperception: np.ndarray | None = None) -> ForceOptions:
     """Evaluate force for every ordered pair of states present together in a theatre.
 
@@ -113,6 +123,15 @@ def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, sal
     Returns:
         The :class:`ForceOptions` with ``eu_force > eu_bargain`` (possibly none).
     """
+    global _compiled_failed
+    if _compiled():
+        from sim.phases import policy_compiled
+
+        try:
+            return ForceOptions(*policy_compiled.force_options(w, st, deciders, forecast, salience_eff, bargain_value, dyn, mask, every, misperception))
+        except OSError as error:  # the compiled code's disk cache failed: numpy from now on
+            _compiled_failed = True
+            warnings.warn(f"compiled force options failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=2)
     n = w.n
     wt = stakes(w, deciders)  # (n_target, m)
     x = st.position
@@ -121,7 +140,10 @@ def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, sal
     dist_ij = np.abs(x[:, None, :] - x[None, :, :])  # (i, j, m)
     worse = np.maximum(dist_ij - dist_mu[:, None, :], 0.0)
     loss = np.einsum("jk,ik,ijk->ij", wt, salience_eff, worse)
-    bv = np.einsum("jk,ik->ij", wt > 0, bargain_value)  # bargaining on the same issues
+    # bargaining on the same issues: summed in issue order (as the compiled core does)
+    bv = np.zeros((n, n))
+    for k in range(w.m):
+        bv += bargain_value[:, k, None] * (wt[:, k] > 0)[None, :]
     S, commit = commitment(w, st, dyn)
     mis = np.zeros((n, n)) if misperception is None else misperception
     costs = np.array([dyn["force.cost"], dyn["force.military_cost"], dyn["force.sanctions_cost"]])

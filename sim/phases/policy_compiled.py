@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernel_compiled import _jit
+from sim.kernel_compiled import _jit, force_table
 
 # indices into score_core's ``params`` (float64) array
 P_CONSENT = 0  # dynamics.channels.consent (> 0: on)
@@ -593,3 +593,101 @@ def core_candidates(ctx, mask: np.ndarray | None = None):
         params(ctx.dyn), CODES,
     )  # fmt: skip
     return policy.Candidates(*out)
+
+
+# ---------------------------------------------------------------------------------------------
+# the uses of force open this turn (sim.phases.force.options)
+
+
+@_jit
+def force_core(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain, capability, posture, present, members, bloc_military, alignment, tension, mask, misperception, misjudged, costs, intervention, every):
+    """The terms of every use of force open this turn: :func:`sim.phases.force.options` in one call.
+
+    The stakes (:func:`sim.phases.force.stakes`), the gain and loss of force and the value of
+    bargaining on the same issues (sums over issues in issue order, as numpy's ``einsum`` of
+    those terms and the oracle's sum), the local strength and third-party commitment
+    (:func:`sim.phases.force.commitment`), then the kernel's compiled
+    :func:`sim.kernel_compiled.force_table` (The War Trap; docs/model.md 7.14).
+
+    Args:
+        x: (n, m) positions in [0, 1]; forecast: (m,) the kernel's forecast;
+            salience_eff: (n, m) effective salience in [0, 1].
+        deciders: (m, n) bool; acc_issue, acc_cand: (A,) int64 each accession issue and its
+            candidate (weight 1 on that issue).
+        bargain: (n, m) the best challenge score of each actor on each issue, >= 0.
+        capability: (n,) shares; posture: (n, T) in [0, 1]; present: (n, T) bool.
+        members: (B, n) bool; bloc_military: (B,) bool.
+        alignment: (n, n) in [-1, 1]; tension: (n, n) in [0, 1]; mask: (n,) bool attackers.
+        misperception: (n, n) each attacker's error, used if ``misjudged``.
+        costs: (3,) ``force.cost``, ``force.military_cost``, ``force.sanctions_cost``;
+            intervention: ``force.intervention``; every: keep every triple (a human's list).
+
+    Returns:
+        The ten arrays of :class:`sim.phases.force.ForceOptions`, in its field order.
+    """
+    n, m = x.shape
+    B = members.shape[0]
+    T = posture.shape[1]
+    wt = np.empty((n, m))
+    for k in range(m):
+        count = 0
+        for j in range(n):
+            if deciders[k, j]:
+                count += 1
+        count = max(count, 1)
+        for j in range(n):
+            wt[j, k] = (1.0 if deciders[k, j] else 0.0) / count
+    for a in range(acc_issue.shape[0]):
+        wt[acc_cand[a], acc_issue[a]] = 1.0
+    dist_mu = np.empty((n, m))
+    for i in range(n):
+        for k in range(m):
+            dist_mu[i, k] = abs(x[i, k] - forecast[k])
+    gain = np.empty((n, n))
+    loss = np.empty((n, n))
+    bv = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            g = 0.0
+            lo = 0.0
+            b = 0.0
+            for k in range(m):
+                g += wt[j, k] * salience_eff[i, k] * dist_mu[i, k]
+                worse = _maximum(abs(x[i, k] - x[j, k]) - dist_mu[i, k], 0.0)
+                lo += wt[j, k] * salience_eff[i, k] * worse
+                b += (1.0 if wt[j, k] > 0 else 0.0) * bargain[i, k]
+            gain[i, j] = g
+            loss[i, j] = lo
+            bv[i, j] = b
+    S = np.empty((n, T))
+    for i in range(n):
+        for t in range(T):
+            S[i, t] = capability[i] * posture[i, t] * (1.0 if present[i, t] else 0.0)
+    commit = np.empty((n, n))
+    for k in range(n):
+        for j in range(n):
+            allied = False
+            if k != j:
+                for g in range(B):
+                    if bloc_military[g] and members[g, k] and members[g, j]:
+                        allied = True
+                        break
+            commit[k, j] = 1.0 if allied else intervention * _maximum(alignment[k, j], 0.0)
+        commit[k, k] = 0.0
+    return force_table(S, commit, present, mask, gain, loss, bv, alignment, tension, capability, misperception, misjudged, costs, every)
+
+
+def force_options(w, st, deciders, forecast, salience_eff, bargain_value, dyn, mask, every, misperception):
+    """The arrays of :func:`sim.phases.force.options` from :func:`force_core` (same arguments)."""
+    acc = w.accession  # issue -> (bloc, candidate)
+    acc_issue = np.array(list(acc), np.int64)
+    acc_cand = np.array([c for _b, c in acc.values()], np.int64)
+    n = w.n
+    mis = np.zeros((n, n)) if misperception is None else _C(misperception, dtype=np.float64)
+    costs = np.array([dyn["force.cost"], dyn["force.military_cost"], dyn["force.sanctions_cost"]])
+    return force_core(
+        _C(st.position, dtype=np.float64), _C(forecast, dtype=np.float64), _C(salience_eff, dtype=np.float64), _C(deciders, dtype=np.bool_),
+        acc_issue, acc_cand, _C(bargain_value, dtype=np.float64), _C(w.capability, dtype=np.float64), _C(st.posture, dtype=np.float64),
+        _C(w.present, dtype=np.bool_), _C(st.members, dtype=np.bool_), _C(w.bloc_military, dtype=np.bool_), _C(st.alignment, dtype=np.float64),
+        _C(st.tension, dtype=np.float64), _C(mask, dtype=np.bool_), mis, misperception is not None, costs, float(dyn["force.intervention"]), bool(every),
+    )  # fmt: skip
