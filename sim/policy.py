@@ -322,6 +322,16 @@ def membership_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidate
     Gain: ``salience x (position - state)`` on the accession issue, halved, minus
     ``REBUFF_COST`` times one plus the number of past rebuffs.
     """
+    rows = membership_rows(ctx, mask)
+    if not rows:
+        return []
+    r = np.array(rows)
+    return [_block(r[:, 0], "apply_membership", r[:, 1], r[:, 2], 0 * r[:, 0], r[:, 3], np.column_stack((r[:, 4], r[:, 5], 0 * r[:, 0])))]
+
+
+def membership_rows(ctx, mask: np.ndarray | None = None) -> list[tuple[int, int, int, float, float, float]]:
+    """The applications of :func:`membership_candidates` as rows ``(candidate, bloc, issue,
+    score, stake, -rebuff cost)``, in the order of ``World.accession``."""
     mask = ctx.ai_mask if mask is None else mask
     rows = []
     for issue, (bloc, cand) in ctx.world.accession.items():
@@ -330,10 +340,7 @@ def membership_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidate
         stake = ctx.salience[cand, issue] * max(0.0, ctx.position[cand, issue] - ctx.issue_state[issue]) * 0.5
         reb = REBUFF_COST * (1 + ctx.rebuffs.get((bloc, cand), 0))
         rows.append((cand, bloc, issue, stake - reb, stake, -reb))
-    if not rows:
-        return []
-    r = np.array(rows)
-    return [_block(r[:, 0], "apply_membership", r[:, 1], r[:, 2], 0 * r[:, 0], r[:, 3], np.column_stack((r[:, 4], r[:, 5], 0 * r[:, 0])))]
+    return rows
 
 
 def force_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidates]:
@@ -370,16 +377,14 @@ SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candid
 """The registry of scorers: a new AI action kind is one more entry here."""
 
 
-CORE_SCORERS = SCORERS[:5]
-"""The scorers whose rows :mod:`sim.phases.policy_compiled` computes in one compiled call."""
-
 _compiled_failed = False
+_SCORERS = SCORERS
 
 
 def compiled() -> bool:
     """Whether the policy's compiled cores are in use: the kernel's backend is ``"compiled"``,
-    :data:`SCORERS` begins with :data:`CORE_SCORERS` and the compiled code has not failed."""
-    return not _compiled_failed and SCORERS[:5] == CORE_SCORERS and kernel.backend() == "compiled"
+    :data:`SCORERS` is as defined here and the compiled code has not failed."""
+    return not _compiled_failed and SCORERS == _SCORERS and kernel.backend() == "compiled"
 
 
 def compiled_failed(error: OSError) -> None:
@@ -394,12 +399,10 @@ def compiled_failed(error: OSError) -> None:
 def candidates(ctx, mask: np.ndarray | None = None) -> Candidates:
     """Every scorer's candidates (:data:`SCORERS`, in order), joined.
 
-    With the kernel's compiled backend (:func:`sim.kernel.backend`) the rows of
-    :data:`CORE_SCORERS` come from one compiled call
-    (:func:`sim.phases.policy_compiled.core_candidates`): the same rows, in the same order, with
-    the same numbers (tests/test_policy_compiled.py); the other scorers run as written. If the
-    compiled code fails on its disk cache, the numpy scorers are used from then on, with a
-    warning.
+    With the kernel's compiled backend (:func:`sim.kernel.backend`) they come from one compiled
+    call (:func:`sim.phases.policy_compiled.candidates`): the same rows, in the same order, with
+    the same numbers (tests/test_policy_compiled.py). If the compiled code fails on its disk
+    cache, the numpy scorers are used from then on, with a warning.
 
     Args:
         ctx: a view of the turn (:class:`sim.phases.decide.PolicyView`).
@@ -409,12 +412,9 @@ def candidates(ctx, mask: np.ndarray | None = None) -> Candidates:
         try:
             from sim.phases import policy_compiled
 
-            core = policy_compiled.core_candidates(ctx, mask)
+            return policy_compiled.candidates(ctx, mask)
         except OSError as error:
             compiled_failed(error)
-        else:
-            rest = [b for fn in SCORERS[5:] for b in fn(ctx, mask)]
-            return concat([core, *rest]) if rest else core
     return concat([b for fn in SCORERS for b in fn(ctx, mask)])
 
 

@@ -86,10 +86,8 @@ def test_candidates_compiled_equal_the_numpy_scorers(name, seed, turns, draw_see
     with kernel.using_backend("compiled"):
         assert policy.compiled()
         got = policy.candidates(view)
-        core = policy_compiled.core_candidates(view)
     want = policy.concat([b for fn in policy.SCORERS for b in fn(view)])  # the numpy scorers
     _assert_same_candidates(got, want)
-    _assert_same_candidates(core, policy.concat([b for fn in policy.CORE_SCORERS for b in fn(view)]))
 
 
 @settings(max_examples=60, deadline=None)

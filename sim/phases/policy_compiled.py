@@ -60,8 +60,8 @@ P_PATROL_CONSENT = 25  # dynamics.patrol.consent (> 0: on)
 N_PARAMS = 26
 
 # indices into score_core's ``codes`` (int64) array: sim.actions.KIND_CODE of each kind
-C_PASS, C_CLOSE, C_SUSPEND, C_OPEN, C_EXPEL, C_RESTORE, C_POSTURE, C_PATROL = range(8)
-N_CODES = 8
+C_PASS, C_CLOSE, C_SUSPEND, C_OPEN, C_EXPEL, C_RESTORE, C_POSTURE, C_PATROL, C_MEMBERSHIP, C_FORCE = range(10)
+N_CODES = 10
 
 
 @_jit
@@ -168,8 +168,26 @@ def score_core(
     patrolled,
     params,
     codes,
+    membership,
+    force_on,
+    x,
+    forecast,
+    salience_eff,
+    deciders,
+    acc_issue,
+    acc_cand,
+    ch_score,
+    rl_owner,
+    rl_issue,
+    rl_armed,
+    capability,
+    alignment,
+    misperception,
+    misjudged,
+    costs,
+    intervention,
 ):
-    """Every pass, channel, staff, posture and joint-patrol candidate, in the numpy scorers' order.
+    """Every AI candidate of the turn, in the numpy scorers' order (:data:`sim.policy.SCORERS`).
 
     Args:
         mask: (n,) bool, the actors to score.
@@ -193,6 +211,16 @@ def score_core(
             ch_pair: (K, n, n) bool; ch_theatre: (K, T) bool; patrolled: (n, n) in [0, 1].
         params: (N_PARAMS,) float64 coefficients (the ``P_*`` indices above).
         codes: (N_CODES,) int64 action kind codes (the ``C_*`` indices above).
+        membership: (M, 6) float64 the applications for membership
+            (:func:`sim.policy.membership_rows`: candidate, bloc, issue, score, stake, -rebuff
+            cost), copied in as they are.
+        force_on: whether to add the uses of force (:func:`sim.policy.force_candidates`:
+            ``force.enabled`` and the turn's challenges known).
+        x, forecast, salience_eff, deciders, acc_issue, acc_cand, capability, alignment,
+            misperception, misjudged, costs, intervention: as for :func:`force_core`.
+        ch_score: (m, n, n) the challenge scores (``Challenges.score``); rl_owner, rl_issue:
+            (R,) int64 each red line's owner and issue; rl_armed: (R,) bool (a disarmed red
+            line, talks failed, counts no bargaining value: :func:`sim.phases.force.bargaining_value`).
 
     Returns:
         ``(actor, kind, a1, a2, value, score, terms)``: (N,) int64, int64, int64, int64,
@@ -205,7 +233,8 @@ def score_core(
     Q = pia.shape[0]
     B = members.shape[0]
     K = status.shape[0]
-    cap = n + 2 * P + 2 * H + 2 * n * T + Q * T
+    M = membership.shape[0]
+    cap = n + 2 * P + 2 * H + 2 * n * T + Q * T + M + n * n * T
     actor = np.empty(cap, np.int64)
     kind = np.empty(cap, np.int64)
     a1 = np.empty(cap, np.int64)
@@ -413,7 +442,57 @@ def score_core(
             terms[N, 2] = gain_b
             N += 1
 
+    # applications for membership (sim.policy.membership_candidates), as given
+    for r in range(M):
+        actor[N] = int(membership[r, 0])
+        kind[N] = codes[C_MEMBERSHIP]
+        a1[N] = int(membership[r, 1])
+        a2[N] = int(membership[r, 2])
+        value[N] = 0.0 * membership[r, 0]
+        score[N] = membership[r, 3]
+        terms[N, 0] = membership[r, 4]
+        terms[N, 1] = membership[r, 5]
+        terms[N, 2] = 0.0 * membership[r, 0]
+        N += 1
+
+    # uses of force (sim.policy.force_candidates)
+    if force_on:
+        bargain = _bargaining_value(ch_score, rl_owner, rl_issue, rl_armed)
+        opt = _force_terms(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain, capability, posture, present, members, bloc_military, alignment, tension, mask, misperception, misjudged, costs, intervention, False)
+        fi, fj, ft, eu, eub, p = opt[0], opt[1], opt[2], opt[3], opt[4], opt[5]
+        for r in range(fi.shape[0]):
+            actor[N] = fi[r]
+            kind[N] = codes[C_FORCE]
+            a1[N] = ft[r]
+            a2[N] = fj[r]
+            value[N] = p[r]
+            score[N] = eu[r] - eub[r]
+            terms[N, 0] = eu[r]
+            terms[N, 1] = -eub[r]
+            terms[N, 2] = p[r]
+            N += 1
+
     return actor[:N], kind[:N], a1[:N], a2[:N], value[:N], score[:N], terms[:N]
+
+
+@_jit
+def _bargaining_value(ch_score, rl_owner, rl_issue, rl_armed):
+    """(n, m) :func:`sim.phases.force.bargaining_value`: each actor's best challenge score on
+    each issue (at least 0), 0 on an issue whose red line the actor holds disarmed."""
+    m, n = ch_score.shape[0], ch_score.shape[1]
+    best = np.empty((n, m))
+    for i in range(n):
+        for k in range(m):
+            top = ch_score[k, i, 0]
+            for j in range(1, n):  # np.max: nan if any is nan
+                v = ch_score[k, i, j]
+                if np.isnan(v) or v > top:
+                    top = v
+            best[i, k] = _maximum(top, 0.0)
+    for r in range(rl_owner.shape[0]):
+        if not rl_armed[r]:
+            best[rl_owner[r], rl_issue[r]] = 0.0
+    return best
 
 
 @_jit
@@ -500,7 +579,7 @@ def draw_core(actor, kind, a1, score, gumbel, k, temperature, pass_code, obj_of_
 def _codes() -> np.ndarray:
     from sim.actions import KIND_CODE
 
-    names = ("pass", "close_channel", "suspend_channel", "open_channel", "expel", "restore_staff", "set_posture", "joint_patrol")
+    names = ("pass", "close_channel", "suspend_channel", "open_channel", "expel", "restore_staff", "set_posture", "joint_patrol", "apply_membership", "use_force")
     return np.array([KIND_CODE[k] for k in names], np.int64)
 
 
@@ -551,46 +630,60 @@ def params(dyn: dict[str, float]) -> np.ndarray:
 _C = np.ascontiguousarray
 
 
-def core_candidates(ctx, mask: np.ndarray | None = None):
-    """The pass, channel, staff, posture and joint-patrol candidates of a view of the turn.
+def candidates(ctx, mask: np.ndarray | None = None):
+    """Every AI candidate of a view of the turn, from :func:`score_core`.
 
     Args:
         ctx: a :class:`sim.phases.decide.PolicyView`.
         mask: (n,) bool actors to score (default: ``ctx.ai_mask``).
 
     Returns:
-        One :class:`sim.policy.Candidates` with the rows of ``pass_candidates``,
-        ``channel_candidates``, ``staff_candidates``, ``posture_candidates`` and
-        ``patrol_candidates`` of :mod:`sim.policy`, in that order, with the same values.
+        One :class:`sim.policy.Candidates` with the rows of the scorers of
+        :data:`sim.policy.SCORERS`, in that order, with the same values.
     """
     from sim import policy
 
-    w, st, per, sx = ctx.world, ctx.st, ctx.per, ctx.sx
+    w, st, per, sx, dyn = ctx.world, ctx.st, ctx.per, ctx.sx, ctx.dyn
     mask = _C(ctx.ai_mask if mask is None else mask, dtype=np.bool_)
     fixed = sx.fixed.get("policy_compiled")
     if fixed is None:  # what the world and the structure fix (cached with the structure)
         capped = np.zeros(len(w.channel_ids), np.bool_)
         capped[w.cap_channels] = True
-        not_self = ~np.eye(w.n, dtype=bool)
         acts, kinds = sx.channel_actor_pairs
         hosts, chans, senders = sx.host_pairs
+        acc = w.accession  # issue -> (bloc, candidate)
         fixed = sx.fixed["policy_compiled"] = (
             _C(acts, dtype=np.int64), _C(kinds, dtype=np.int64), _C(hosts, dtype=np.int64), _C(chans, dtype=np.int64), _C(senders, dtype=np.int64),
-            capped, not_self, _C(w.ch_sender, dtype=np.int64), _C(w.ch_host, dtype=np.int64), _C(sx.ch_pair, dtype=np.bool_),
+            capped, ~np.eye(w.n, dtype=bool), _C(w.ch_sender, dtype=np.int64), _C(w.ch_host, dtype=np.int64), _C(sx.ch_pair, dtype=np.bool_),
+            np.array(list(acc), np.int64), np.array([c for _b, c in acc.values()], np.int64),
+            np.array([r[0] for r in w.red_lines], np.int64), np.array([r[1] for r in w.red_lines], np.int64), _C(sx.deciders, dtype=np.bool_),
         )
-    acts, kinds, hosts, chans, senders, capped, not_self, ch_sender, ch_host, ch_pair = fixed
+    acts, kinds, hosts, chans, senders, capped, not_self, ch_sender, ch_host, ch_pair, acc_issue, acc_cand, rl_owner, rl_issue, deciders = fixed
     # the patrols' aligned pairs and their shared pressure: numpy's matrix product (BLAS), as in
     # sim.policy.patrol_candidates
     ia, ib = np.nonzero((st.alignment > 0.2) & not_self & mask[:, None])
     tp = per.threat_perc
     pressure = np.minimum(tp[ia], tp[ib]) @ st.posture
+    membership = np.array(policy.membership_rows(ctx, mask), np.float64).reshape(-1, 6)
+    ch = getattr(ctx, "challenges", None)
+    force_on = dyn["force.enabled"] > 0 and ch is not None
+    n = w.n
+    if force_on:
+        forecast, ch_score, misjudged = _C(ch.forecast, dtype=np.float64), _C(ch.score, dtype=np.float64), ch.misperception is not None
+        mis = _C(ch.misperception, dtype=np.float64) if misjudged else np.zeros((n, n))
+    else:
+        forecast, ch_score, misjudged, mis = np.zeros(w.m), np.zeros((w.m, n, n)), False, np.zeros((n, n))
+    costs = np.array([dyn["force.cost"], dyn["force.military_cost"], dyn["force.sanctions_cost"]])
     out = score_core(
         mask, acts, kinds, w.ch_event_only, ch_sender, ch_host, w.ch_host_may_close, _C(st.status, dtype=np.int8),
         _C(per.channel_value), _C(per.channel_value_if_open), _C(per.channel_cost), _C(per.channel_tension),
         hosts, chans, senders, w.ch_baseline, _C(st.staff), _C(per.effectiveness), w.threat, _C(st.tension), _C(st.grievance), _C(st.goodwill), _C(per.staff_cap), capped,
         w.present, _C(st.posture), per.cost_scale, _C(per.exposure), w.appetite,
         ia, ib, _C(pressure), _C(st.members), w.bloc_military, w.ch_political, ch_pair, w.ch_theatre, _C(st.patrolled),
-        params(ctx.dyn), CODES,
+        params(dyn), CODES, membership,
+        force_on, _C(st.position, dtype=np.float64), forecast, _C(per.salience_eff, dtype=np.float64), deciders, acc_issue, acc_cand,
+        ch_score, rl_owner, rl_issue, _C(st.red_line_armed, dtype=np.bool_), _C(w.capability, dtype=np.float64), _C(st.alignment, dtype=np.float64),
+        mis, misjudged, costs, float(dyn["force.intervention"]),
     )  # fmt: skip
     return policy.Candidates(*out)
 
@@ -625,6 +718,12 @@ def force_core(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain
     Returns:
         The ten arrays of :class:`sim.phases.force.ForceOptions`, in its field order.
     """
+    return _force_terms(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain, capability, posture, present, members, bloc_military, alignment, tension, mask, misperception, misjudged, costs, intervention, every)
+
+
+@_jit
+def _force_terms(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain, capability, posture, present, members, bloc_military, alignment, tension, mask, misperception, misjudged, costs, intervention, every):
+    """The body of :func:`force_core` (also called by :func:`score_core`)."""
     n, m = x.shape
     B = members.shape[0]
     T = posture.shape[1]
