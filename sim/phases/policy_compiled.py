@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernel_compiled import _jit, force_table
+from sim.kernel_compiled import _jit
 
 # indices into score_core's ``params`` (float64) array
 P_CONSENT = 0  # dynamics.channels.consent (> 0: on)
@@ -699,8 +699,8 @@ def force_core(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain
     The stakes (:func:`sim.phases.force.stakes`), the gain and loss of force and the value of
     bargaining on the same issues (sums over issues in issue order, as numpy's ``einsum`` of
     those terms and the oracle's sum), the local strength and third-party commitment
-    (:func:`sim.phases.force.commitment`), then the kernel's compiled
-    :func:`sim.kernel_compiled.force_table` (The War Trap; docs/model.md 7.14).
+    (:func:`sim.phases.force.commitment`), then the kernel's force table
+    (:func:`sim.phases.policy_compiled._force_table`, the kernel's force table with its sums hoisted).
 
     Args:
         x: (n, m) positions in [0, 1]; forecast: (m,) the kernel's forecast;
@@ -773,7 +773,77 @@ def _force_terms(x, forecast, salience_eff, deciders, acc_issue, acc_cand, barga
                         break
             commit[k, j] = 1.0 if allied else intervention * _maximum(alignment[k, j], 0.0)
         commit[k, k] = 0.0
-    return force_table(S, commit, present, mask, gain, loss, bv, alignment, tension, capability, misperception, misjudged, costs, every)
+    return _force_table(S, commit, present, mask, gain, loss, bv, alignment, tension, capability, misperception, misjudged, costs, every)
+
+
+@_jit
+def _force_table(S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, misperception, misjudged, costs, every):
+    """:func:`sim.kernel_compiled.force_table` (the same arguments, the same results to the bit)
+    with what does not depend on the target hoisted out of its loops: each side's help from
+    third parties (``sum_k commit[k, side] x S[k, t]``, per side and theatre) and the reaction of
+    the states closer to j than to i (per pair), each summed once in actor order, as there."""
+    n, T = S.shape
+    help_ = np.zeros((n, T))
+    for x in range(n):
+        for t in range(T):
+            h = 0.0
+            for k in range(n):
+                h += commit[k, x] * S[k, t]
+            help_[x, t] = h
+    reaction = np.empty((n, n))
+    known = np.zeros((n, n), np.bool_)
+    cap = n * n * T
+    ai = np.empty(cap, np.int64)
+    aj = np.empty(cap, np.int64)
+    at = np.empty(cap, np.int64)
+    eu_out = np.empty(cap)
+    bv_out = np.empty(cap)
+    p_out = np.empty(cap)
+    gain_out = np.empty(cap)
+    loss_out = np.empty(cap)
+    cost_out = np.empty(cap)
+    true_out = np.empty(cap)
+    count = 0
+    for i in range(n):
+        if not mask[i]:
+            continue
+        for t in range(T):
+            if not (present[i, t] and S[i, t] > 0):
+                continue
+            for j in range(n):
+                if j == i or not present[j, t] or not gain[i, j] > 0:
+                    continue
+                side_i = S[i, t] + help_[i, t] - commit[j, i] * S[j, t]
+                side_j = S[j, t] + help_[j, t] - commit[i, j] * S[i, t]
+                tot = side_i + side_j
+                p_true = side_i / max(tot, 1e-12) if tot > 0 else 0.5
+                p = p_true
+                if misjudged:
+                    p = min(max(p_true + misperception[i, j], 0.0), 1.0)
+                if not known[i, j]:
+                    r = 0.0
+                    for k in range(n):
+                        friend = 0.0
+                        if k != i and k != j:
+                            friend = max(alignment[k, j] - max(alignment[k, i], 0.0), 0.0)
+                        r += capability[k] * friend
+                    reaction[i, j] = r
+                    known[i, j] = True
+                cost = costs[0] * (1.0 - tension[i, j]) + costs[1] * (1.0 - p) + costs[2] * reaction[i, j]
+                eu = p * gain[i, j] - (1.0 - p) * loss[i, j] - cost
+                if eu > bargain[i, j] or every:
+                    ai[count] = i
+                    aj[count] = j
+                    at[count] = t
+                    eu_out[count] = eu
+                    bv_out[count] = bargain[i, j]
+                    p_out[count] = p
+                    gain_out[count] = gain[i, j]
+                    loss_out[count] = loss[i, j]
+                    cost_out[count] = cost
+                    true_out[count] = p_true
+                    count += 1
+    return (ai[:count], aj[:count], at[:count], eu_out[:count], bv_out[:count], p_out[:count], gain_out[:count], loss_out[:count], cost_out[:count], true_out[:count])
 
 
 def force_options(w, st, deciders, forecast, salience_eff, bargain_value, dyn, mask, every, misperception):
