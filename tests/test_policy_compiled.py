@@ -157,7 +157,7 @@ def test_drawn_rows_consume_the_generator_alike():
     for name in kernel.BACKENDS:
         rng = np.random.default_rng(7)
         with kernel.using_backend(name):
-            out[name] = (decide.drawn_rows(cand, 3, 0.01, rng), rng.bit_generator.state)
+            out[name] = (decide.drawn_rows(cand, 3, 0.01, rng).tolist(), rng.bit_generator.state)
     assert out["compiled"] == out["numpy"]
     # at a low temperature: actor 0 raises posture in theatre 1 once (the second draw on the same
     # theatre is dropped) and stops at its pass; actor 1 expels

@@ -125,39 +125,40 @@ def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t:
 
 
 def ai_proposals(w: World, ch: Challenges, ai_mask: np.ndarray, proposals_per_turn: int) -> list[Proposal]:
-    """The AI actors' challenges: each actor's best positive scores, up to ``proposals_per_turn``."""
-    out: list[Proposal] = []
+    """The AI actors' challenges: each actor's best positive scores, up to ``proposals_per_turn``.
+
+    ``ch.ranked`` lists each actor's cells best first and no score is negative, so an actor's
+    positive scores are the first of its row; they are taken by actor, best first.
+    """
     if proposals_per_turn <= 0:
-        return out
+        return []
     top = ch.ranked[:, :proposals_per_turn]
-    best = np.take_along_axis(ch.flat, top, axis=1).tolist()
-    top = top.tolist()
-    for i in np.flatnonzero(ai_mask):
-        for f, v in zip(top[i], best[i]):
-            if v <= 0:
-                break
-            k, j = divmod(f, w.n)
-            out.append((i, k, j, int(ch.chan[k, i, j]), float(ch.eu[k, i, j])))
-    return out
+    best = np.take_along_axis(ch.flat, top, axis=1)
+    i, q = np.nonzero((best > 0) & ai_mask[:, None])  # by actor, best first
+    k, j = np.divmod(top[i, q], w.n)
+    return list(zip(i.tolist(), k.tolist(), j.tolist(), ch.chan[k, i, j].tolist(), ch.eu[k, i, j].tolist()))
+
+
+_CHANNEL_KINDS = frozenset(KIND_CODE[k] for k in ("open_channel", "suspend_channel", "close_channel"))
+_STAFF_KINDS = frozenset(KIND_CODE[k] for k in ("expel", "restore_staff"))
+_THEATRE_TARGET_KINDS = frozenset(KIND_CODE[k] for k in ("joint_patrol", "use_force"))
 
 
 def to_action(w: World, cand: policy.Candidates, r: int) -> Action:
     """The :class:`Action` of candidate row ``r``."""
-    kind = ACTION_KINDS[cand.kind[r]]
+    code = int(cand.kind[r])
+    kind = ACTION_KINDS[code]
     a = w.actor_ids[cand.actor[r]]
-    a1, a2, v = int(cand.a1[r]), int(cand.a2[r]), float(cand.value[r])
-    if kind in ("open_channel", "suspend_channel", "close_channel"):
-        return Action(kind, a, channel=w.channel_ids[a1])
-    if kind in ("expel", "restore_staff"):
-        return Action(kind, a, channel=w.channel_ids[a1], target=w.actor_ids[a2], staff=v)
-    if kind == "set_posture":
-        return Action(kind, a, theatre=w.theatre_ids[a1], level=v)
-    if kind == "joint_patrol":
-        return Action(kind, a, theatre=w.theatre_ids[a1], target=w.actor_ids[a2])
-    if kind == "apply_membership":
-        return Action(kind, a, bloc=w.bloc_ids[a1])
-    if kind == "use_force":
-        return Action(kind, a, theatre=w.theatre_ids[a1], target=w.actor_ids[a2])
+    if code in _CHANNEL_KINDS:
+        return Action(kind, a, channel=w.channel_ids[int(cand.a1[r])])
+    if code in _STAFF_KINDS:
+        return Action(kind, a, channel=w.channel_ids[int(cand.a1[r])], target=w.actor_ids[int(cand.a2[r])], staff=float(cand.value[r]))
+    if code == KIND_CODE["set_posture"]:
+        return Action(kind, a, theatre=w.theatre_ids[int(cand.a1[r])], level=float(cand.value[r]))
+    if code in _THEATRE_TARGET_KINDS:
+        return Action(kind, a, theatre=w.theatre_ids[int(cand.a1[r])], target=w.actor_ids[int(cand.a2[r])])
+    if code == KIND_CODE["apply_membership"]:
+        return Action(kind, a, bloc=w.bloc_ids[int(cand.a1[r])])
     return Action("pass", a)
 
 
@@ -280,8 +281,8 @@ OBJECT_OF_KIND = np.array([ACTION_OBJECT.get(c, 10 + c) for c in range(len(ACTIO
 on no shared object (each such kind its own class)."""
 
 
-def drawn_rows(cand: policy.Candidates, actions_per_turn: int, temperature: float, rng: np.random.Generator) -> list[int]:
-    """The candidate rows the AI actors carry out this turn, by actor, in draw order.
+def drawn_rows(cand: policy.Candidates, actions_per_turn: int, temperature: float, rng: np.random.Generator) -> np.ndarray:
+    """(D,) int64 the candidate rows the AI actors carry out this turn, by actor, in draw order.
 
     :func:`sim.policy.draw` (one Gumbel draw per candidate from ``rng``, in row order), then one
     action per object (:data:`ACTION_OBJECT`: a theatre's posture, a channel's status, a
@@ -298,9 +299,9 @@ def drawn_rows(cand: policy.Candidates, actions_per_turn: int, temperature: floa
         except OSError as error:
             policy.compiled_failed(error)
         else:
-            return rows.tolist()
-        return _dedup(policy.draw_from(cand, actions_per_turn, temperature, g), cand)
-    return _dedup(policy.draw(cand, actions_per_turn, temperature, rng), cand)
+            return rows
+        return np.array(_dedup(policy.draw_from(cand, actions_per_turn, temperature, g), cand), np.int64)
+    return np.array(_dedup(policy.draw(cand, actions_per_turn, temperature, rng), cand), np.int64)
 
 
 def _dedup(drawn: list[np.ndarray], cand: policy.Candidates) -> list[int]:
@@ -332,9 +333,9 @@ def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng:
     rows = drawn_rows(cand, actions_per_turn, temperature, rng)
     why = Reasons(w, view.st, view.per, cand) if reasons else None
     # the drawn rows' fields as Python lists (read one by one below), position q for row r
-    listed = policy.Candidates(*(getattr(cand, f)[rows].tolist() for f in ("actor", "kind", "a1", "a2", "value", "score")), None)
+    listed = policy.Candidates(cand.actor[rows].tolist(), cand.kind[rows].tolist(), cand.a1[rows].tolist(), cand.a2[rows].tolist(), cand.value[rows].tolist(), cand.score[rows].tolist(), None)
     decisions: list[Decision] = []
-    for q, r in enumerate(rows):
+    for q, r in enumerate(rows.tolist()):
         rec = None
         if why is not None:
             rec = why.decision(r)
