@@ -180,10 +180,14 @@ def source(w: World, *key) -> str:
 class Reasons:
     """Builds the log records of one turn's AI decisions from the scored candidates."""
 
-    def __init__(self, w: World, st: State, per: Perception, cand: policy.Candidates):
+    def __init__(self, w: World, st: State, per: Perception, cand: policy.Candidates, fixed: dict | None = None):
+        """``fixed``: a store kept with the world and structure (``Structure.fixed``) where the
+        sources that depend on the world alone are kept from turn to turn (optional)."""
         self.w, self.st, self.per, self.cand = w, st, per, cand
         self._best_rows: tuple[np.ndarray, np.ndarray] | None = None
         self._rows: policy.Candidates | None = None
+        self._static: dict = {} if fixed is None else fixed.setdefault("term_sources", {})
+        self._turn: dict = {}
 
     @property
     def rows(self) -> policy.Candidates:
@@ -215,7 +219,22 @@ class Reasons:
         return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": rnd(rows.score[r]), "alternatives": alts, "terms": terms}
 
     def term_source(self, kind: str, name: str, r: int) -> str:
-        """Where a decision term's number comes from (scenario sources, interview lines)."""
+        """Where a decision term's number comes from (scenario sources, interview lines).
+
+        Remembered: a source that depends on the world alone for as long as the world and
+        structure last, one that reads this turn's state (threat, posture, salience) for the turn.
+        """
+        cand = self.cand
+        key = (kind, name, int(cand.actor[r]), int(cand.a1[r]), int(cand.a2[r]))
+        per_turn = kind == "use_force" or (kind in ("set_posture", "joint_patrol") and name not in ("appetite", "caution"))
+        memo = self._turn if per_turn else self._static
+        got = memo.get(key)
+        if got is None:
+            got = memo[key] = self._term_source(kind, name, r)
+        return got
+
+    def _term_source(self, kind: str, name: str, r: int) -> str:
+        """:meth:`term_source`, worked out."""
         w, cand = self.w, self.cand
         a = w.actor_ids[cand.actor[r]]
         a1 = int(cand.a1[r])
@@ -331,7 +350,7 @@ def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng:
     w = view.world
     cand = policy.candidates(view)
     rows = drawn_rows(cand, actions_per_turn, temperature, rng)
-    why = Reasons(w, view.st, view.per, cand) if reasons else None
+    why = Reasons(w, view.st, view.per, cand, view.sx.fixed) if reasons else None
     # the drawn rows' fields as Python lists (read one by one below), position q for row r
     listed = policy.Candidates(cand.actor[rows].tolist(), cand.kind[rows].tolist(), cand.a1[rows].tolist(), cand.a2[rows].tolist(), cand.value[rows].tolist(), cand.score[rows].tolist(), None)
     decisions: list[Decision] = []
