@@ -188,6 +188,7 @@ class Reasons:
         self._rows: policy.Candidates | None = None
         self._static: dict = {} if fixed is None else fixed.setdefault("term_sources", {})
         self._turn: dict = {}
+        self._exposure: list | None = None
 
     @property
     def rows(self) -> policy.Candidates:
@@ -264,9 +265,10 @@ class Reasons:
             t = w.theatre_ids[a1]
             if name in ("appetite", "caution"):
                 return source(w, "appetite", a, t) or "default appetite 1"
-            tp, posture = self.per.threat_perc, self.st.posture
+            if self._exposure is None:  # (i, t, k) perceived threat of k to i x k's posture in t, once a turn
+                self._exposure = (self.per.threat_perc[:, None, :] * self.st.posture.T[None, :, :]).tolist()
             # the largest (threat x posture, id): the first of these pairs sorted in reverse
-            who = max(zip((tp[cand.actor[r], :] * posture[:, a1]).tolist(), w.actor_ids))[1]
+            who = max(zip(self._exposure[cand.actor[r]][a1], w.actor_ids))[1]
             return f"threat from {who}: {source(w, 'threat', a, who)}; theatre: {source(w, 'theatre', t)}"
         if kind == "apply_membership":
             issue = w.issue_ids[int(cand.a2[r])]
