@@ -279,22 +279,23 @@ class Reasons:
 def proposal_reason(w: World, st: State, per: Perception, p: Proposal, ch: Challenges) -> dict:
     """The log record of one AI challenge: its score, alternatives and terms."""
     i, k, j, code, eu = p
-    dec, eff, flat_row, order = ch.dec[k, i, j], ch.eff[k, i, j], ch.flat[i], ch.ranked[i]
+    dec, eff, sal = float(ch.dec[k, i, j]), float(ch.eff[k, i, j]), float(per.salience_eff[i, k])
+    order = ch.ranked[i]
     a, x, b = w.actor_ids[i], w.issue_ids[k], w.actor_ids[j]
     alts = []
-    for f in order:
-        kk, jj = divmod(int(f), w.n)
-        if (kk, jj) != (k, j) and flat_row[f] > 0:
-            alts.append([f"propose {w.issue_ids[kk]} to {w.actor_ids[jj]}", rnd(flat_row[f])])
+    for f, v in zip(order.tolist(), ch.flat[i][order].tolist()):
+        kk, jj = divmod(f, w.n)
+        if (kk, jj) != (k, j) and v > 0:
+            alts.append([f"propose {w.issue_ids[kk]} to {w.actor_ids[jj]}", rnd(v)])
     terms = [
         {"term": "expected utility of the challenge", "value": rnd(eu), "source": "Scholz, Calbert and Smith 2011 (docs/model.md 7.4)"},
-        {"term": "salience", "value": rnd(per.salience_eff[i, k]), "source": source(w, "salience", a, x)},
+        {"term": "salience", "value": rnd(sal), "source": source(w, "salience", a, x)},
         {"term": "decisiveness of the target", "value": rnd(dec), "source": "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue"},
         {"term": "channel effectiveness", "value": rnd(eff), "source": source(w, "channel", w.channel_ids[code]) if code >= 0 else "caucus of a common bloc"},
     ]
     via = chan_name(w, st.members, code, i, j, k)
     spec = Action("propose", a, issue=x, target=b, channel=via).to_dict()
-    return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {via}", "spec": spec, "score": rnd(eu * per.salience_eff[i, k] * dec * eff), "alternatives": alts[:3], "terms": terms}
+    return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {via}", "spec": spec, "score": rnd(eu * sal * dec * eff), "alternatives": alts[:3], "terms": terms}
 
 
 OBJECT_OF_KIND = np.array([ACTION_OBJECT.get(c, 10 + c) for c in range(len(ACTION_KINDS))], np.int64)
