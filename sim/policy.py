@@ -10,6 +10,10 @@ largest is an exact draw without replacement from the softmax; Kool, van Hoof an
 
 The utility terms are ours, stated in each scorer, and each cites the interview claim (F1-F14 of
 docs/sources.md) that it encodes. All scores are in utility units comparable with ``pass`` = 0.
+
+The turn calls :func:`candidates`, which runs the scorers below, or, with the kernel's compiled
+backend, the same formulas compiled in one call (:mod:`sim.phases.policy_compiled`; these
+scorers are its test oracle).
 """
 
 from __future__ import annotations

@@ -6,19 +6,25 @@ numpy scorers of :mod:`sim.policy` (``SCORERS``) and :func:`sim.policy.draw` are
 oracles (``tests/test_policy_compiled.py``): the same candidate rows in the same order, the same
 numbers, the same draws.
 
-Two entry points, so that a process start loads only two cached overloads:
+Two entry points run every turn, so that a process start loads only two cached overloads (about
+10-30 ms of CPU each):
 
-* :func:`score_core`: every ``pass``, channel (close, suspend, open), staff (expel, restore),
-  posture (raise, lower) and joint-patrol candidate, in the row order of the numpy scorers
-  (``pass``, then :func:`sim.policy.channel_candidates`, :func:`~sim.policy.staff_candidates`,
-  :func:`~sim.policy.posture_candidates`, :func:`~sim.policy.patrol_candidates`). The formulas,
-  their constants and their sources are those of the numpy scorers' docstrings (docs/model.md
-  7.3); every expression is evaluated in the same order, so that the numbers are identical, not
-  only close. The one matrix product of the patrols (the shared pressure, a BLAS call whose
-  rounding a loop does not reproduce) is computed by the caller with numpy.
+* :func:`score_core`: every candidate of :data:`sim.policy.SCORERS`, in their row order
+  (``pass``, then :func:`sim.policy.channel_candidates` (close, suspend, open),
+  :func:`~sim.policy.staff_candidates` (expel, restore), :func:`~sim.policy.posture_candidates`
+  (raise, lower), :func:`~sim.policy.patrol_candidates`, the applications for membership as
+  :func:`~sim.policy.membership_rows` gives them, and :func:`~sim.policy.force_candidates`).
+  The formulas, their constants and their sources are those of the numpy scorers' docstrings
+  (docs/model.md 7.3, 7.14); every expression is evaluated in the same order, so that the
+  numbers are identical, not only close. The one matrix product of the patrols (the shared
+  pressure, a BLAS call whose rounding a loop does not reproduce) is computed by the caller
+  with numpy.
 * :func:`draw_core`: the Gumbel-top-k draw of :func:`sim.policy.draw` (Kool, van Hoof and
   Welling 2019) from the caller's Gumbel noise, followed by the one-action-per-object rule of
   :func:`sim.phases.decide.ai_actions`.
+
+A third, :func:`force_core`, serves :func:`sim.phases.force.options` where a use of force is
+carried out or a human's legal actions are listed (loaded only when first used).
 
 Compiled code is cached on disk as for the kernel (:mod:`sim.kernel_compiled`: ``_jit``, no
 fastmath, numpy's error model).
@@ -512,10 +518,10 @@ def draw_core(actor, kind, a1, score, gumbel, k, temperature, pass_code, obj_of_
         obj_of_kind: (number of kinds,) int64 object class of each kind code.
 
     Returns:
-        ``(rows, drawn)``: ``rows`` (D,) int64 the kept rows, by actor then draw order;
-        ``drawn`` (N,) int64 every row the draw kept before the one-per-object rule, same order
-        (the list :func:`sim.policy.draw` returns, flattened), and ``counts`` (A,) int64 the
-        number of those per actor (A = largest actor + 1, 0 if there are no rows).
+        ``(rows, drawn, counts)``: ``rows`` (D,) int64 the kept rows, by actor then draw
+        order; ``drawn`` (M,) int64 every row the draw kept before the one-per-object rule, same
+        order (the lists :func:`sim.policy.draw` returns, joined); ``counts`` (A,) int64 the
+        number of those per actor (A = largest actor + 1; 0 if there are no rows).
     """
     N = actor.shape[0]
     if N == 0:
