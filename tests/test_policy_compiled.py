@@ -191,3 +191,20 @@ def test_force_table_hoisted_equals_the_kernels(inputs):
     for a, b in zip(got, want):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_failing_compiled_cache_falls_back_to_the_numpy_scorers(monkeypatch):
+    # a disk-cache failure of the compiled code never stops a run: a warning, then the numpy
+    # scorers and draw, with the same candidates
+    view = _view(SCENARIOS[0], 0, 0, np.random.default_rng(1))
+    want = policy.concat([b for fn in policy.SCORERS for b in fn(view)])
+
+    def broken(*args, **kwargs):
+        raise OSError("cache folder vanished")
+
+    monkeypatch.setattr(policy_compiled, "candidates", broken)
+    monkeypatch.setattr(policy, "_compiled_failed", False)
+    with kernel.using_backend("compiled"), pytest.warns(RuntimeWarning, match="compiled policy failed"):
+        got = policy.candidates(view)
+    _assert_same_candidates(got, want)
+    assert not policy.compiled()  # for the rest of the process
