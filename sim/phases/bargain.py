@@ -43,8 +43,12 @@ def step_scale(dyn: dict[str, float], salience: np.ndarray, tension: np.ndarray)
 
 
 def bounded(old: np.ndarray, new: np.ndarray, max_step: float) -> np.ndarray:
-    """``new`` moved back to within ``max_step`` of ``old`` (one turn of talks)."""
-    return old + np.clip(new - old, -max_step, max_step)
+    """``new`` moved back to within ``max_step`` of ``old`` (one turn of talks).
+
+    ``np.minimum(np.maximum(d, -s), s)`` is ``np.clip(d, -s, s)`` value for value (numpy's clip
+    is that composition), without ``np.clip``'s dispatch cost.
+    """
+    return old + np.minimum(np.maximum(new - old, -max_step), max_step)
 
 
 def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, proposals: list[Proposal], humans: set[str]) -> None:
@@ -67,16 +71,18 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
     offers = np.zeros((m, n, n), bool)
     effm = np.zeros((m, n, n))
     bloc_props = []
+    if proposals:
+        status, eff, bloc_end = st.status.tolist(), per.effectiveness.tolist(), w.ch_bloc_end.tolist()
     for i, k, j, ch, e in proposals:
         if eu[k, i, j] <= 0:
             continue
         if ch >= 0:
-            if st.status[ch] != OPEN or not sx.ch_pair[ch, i, j] or per.effectiveness[ch] <= 0:
+            if status[ch] != OPEN or not sx.ch_pair[ch, i, j] or eff[ch] <= 0:
                 turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "no channel"})
                 rebuffed(st, k, i, j)
                 continue
-            e_ch = per.effectiveness[ch]
-            b = w.ch_bloc_end[ch]
+            e_ch = eff[ch]
+            b = bloc_end[ch]
             if b >= 0 and st.members[b, j]:
                 if not any(bp[:3] == (i, k, b) for bp in bloc_props):  # one per bloc and issue
                     bloc_props.append((i, k, b, ch, e_ch))
@@ -90,7 +96,8 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
             turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "awaiting answer"})
             continue
         offers[k, i, j] = True
-        effm[k, i, j] = max(effm[k, i, j], e_ch)
+        if e_ch > effm[k, i, j]:
+            effm[k, i, j] = e_ch
     old = st.position.T.copy()
     tiebreak = rng.random((m, n, n))
     new_x, chal, outcome, frac = kernel.resolve(old, eu, offers, effm, tiebreak)
@@ -112,10 +119,7 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
         new_x[m_i, j_i] = bounded(old[m_i, j_i], moved, dyn["talks.max_step"])
         gap = np.abs(old[m_i, c_i] - old[m_i, j_i])
         frac[m_i, j_i] = np.where(gap > 0, np.abs(new_x[m_i, j_i] - old[m_i, j_i]) / np.maximum(gap, 1e-12), 0.0)
-    ks, js = np.nonzero(chal >= 0)
-    cells = zip(ks.tolist(), js.tolist(), chal[ks, js].tolist(), outcome[ks, js].tolist(), frac[ks, js].tolist(), old[ks, js].tolist(), new_x[ks, js].tolist())
-    for k, j, i, oc, fr, before, after in cells:
-        record_outcome(w, st, turn, dyn, i, j, k, oc, fr, before, after, sx.deciders)
+        record_outcomes(w, st, turn, dyn, m_i, j_i, c_i, oc, frac[m_i, j_i], old[m_i, j_i], new_x[m_i, j_i], sx.deciders)
     pos = new_x.T.copy()
     # bloc counterparts answer by their rule (consensus: any member blocks)
     for i, k, b, ch, e_ch in bloc_props:
@@ -131,7 +135,8 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
             f = float(np.median(fr))
         target = old[k, i]
         yield_ = step_scale(dyn, per.salience_eff[mem, k], st.tension[i, mem])
-        pos[mem, k] = bounded(pos[mem, k], pos[mem, k] + f * yield_ * (target - pos[mem, k]), dyn["talks.max_step"])
+        pm = pos[mem, k]
+        pos[mem, k] = bounded(pm, pm + f * yield_ * (target - pm), dyn["talks.max_step"])
         kind = "agreement" if f > 0 else "rejected"
         turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.bloc_ids[b], "issue": w.issue_ids[k], "outcome": kind, "moved": rnd(f), "channel": w.channel_ids[ch], "rule": ["consensus", "majority", "leader"][rule]})
         if f > 0:
@@ -158,7 +163,7 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
             oc = {"accept": kernel.OUTCOME_CAPITULATION, "compromise": kernel.OUTCOME_COMPROMISE, "reject": kernel.OUTCOME_STALEMATE if p["expected_win"] else kernel.OUTCOME_NONE}[p["answer"]]
             record_outcome(w, st, turn, dyn, i, j, k, oc, f, before, pos[j, k], sx.deciders)
         st.pending[h] = keep
-    st.position = np.clip(pos, 0.0, 1.0)
+    st.position = np.minimum(np.maximum(pos, 0.0), 1.0)  # np.clip(pos, 0, 1), value for value
 
 
 def record_outcome(w: World, st: State, turn: Turn, dyn: dict[str, float], i: int, j: int, k: int, oc: int, frac: float, before: float, after: float, deciders: np.ndarray | None = None) -> None:
@@ -184,3 +189,51 @@ def record_outcome(w: World, st: State, turn: Turn, dyn: dict[str, float], i: in
     if oc == kernel.OUTCOME_CONFLICT and dyn.get("talks.disputes_hold", 0) > 0:
         rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
     turn.log(rec)
+
+
+def record_outcomes(w: World, st: State, turn: Turn, dyn: dict[str, float], ks: np.ndarray, js: np.ndarray, cs: np.ndarray, ocs: np.ndarray, fracs: np.ndarray, befores: np.ndarray, afters: np.ndarray, deciders: np.ndarray) -> None:
+    """:func:`record_outcome` for every target the kernel resolved, in the order given.
+
+    The same counts, tension changes, deals, rebuffs and log records as calling
+    :func:`record_outcome` cell by cell: tension changes are added one after another in the
+    same order (``np.add.at`` is unbuffered and sequential), and each ``(issue, challenger,
+    target)`` occurs once, so the rebuffs can be written together.
+
+    Args:
+        ks, js, cs: (r,) int issue, target and challenger of each resolved cell, each
+            ``(issue, target)`` at most once.
+        ocs: (r,) outcome codes (``kernel.OUTCOME_*``).
+        fracs, befores, afters: (r,) float share moved, position before and after (in [0, 1]).
+        deciders: (m, n) bool, who decides each issue now.
+    """
+    agree = (ocs == kernel.OUTCOME_COMPROMISE) | (ocs == kernel.OUTCOME_CAPITULATION)
+    conflict = ocs == kernel.OUTCOME_CONFLICT
+    rebuff = conflict | (ocs == kernel.OUTCOME_STALEMATE)
+    n_agree, n_rebuff, n_conflict = int(agree.sum()), int(rebuff.sum()), int(conflict.sum())
+    if n_agree:
+        st.totals["agreements"] += n_agree
+    if n_rebuff:
+        st.totals["conflicts"] += n_rebuff
+        if n_conflict:
+            st.totals["disputes"] = st.totals.get("disputes", 0) + n_conflict
+    if n_agree or n_rebuff:
+        dv = np.where(agree, -dyn["tension_agreement"], dyn["tension_conflict"])
+        sel = agree | rebuff
+        si, sj, sd = cs[sel], js[sel], dv[sel]
+        # add_tension(i, j, dv) cell after cell: [i, j] then [j, i]
+        np.add.at(turn.tension_delta, (np.stack((si, sj), 1).ravel(), np.stack((sj, si), 1).ravel()), np.repeat(sd, 2))
+    if n_agree:
+        listed = w.issue_bloc[ks] < 0
+        moved = np.abs(afters - befores) > 1e-9
+        for k in ks[agree & listed & deciders[ks, cs] & deciders[ks, js] & moved].tolist():
+            turn.deals.add(k)
+    if n_rebuff:
+        rk, ri, rj = ks[rebuff], cs[rebuff], js[rebuff]
+        st.rebuff[rk, ri, rj] = np.minimum(st.rebuff[rk, ri, rj] + 1.0, REBUFF_CAP)
+    holds = dyn.get("talks.disputes_hold", 0) > 0
+    names, actors, issues, log = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids, turn.events
+    for k, j, i, oc, fr, before, after in zip(ks.tolist(), js.tolist(), cs.tolist(), ocs.tolist(), fracs.tolist(), befores.tolist(), afters.tolist()):
+        rec = {"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": round(fr, 4), "position": [round(before, 4), round(after, 4)]}
+        if oc == kernel.OUTCOME_CONFLICT and holds:
+            rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
+        log.append(rec)
