@@ -196,8 +196,8 @@ def record_outcomes(w: World, st: State, turn: Turn, dyn: dict[str, float], ks: 
 
     The same counts, tension changes, deals, rebuffs and log records as calling
     :func:`record_outcome` cell by cell: tension changes are added one after another in the
-    same order (``np.add.at`` is unbuffered and sequential), and each ``(issue, challenger,
-    target)`` occurs once, so the rebuffs can be written together.
+    same order, and each ``(issue, challenger, target)`` occurs once, so the rebuffs can be
+    written together.
 
     Args:
         ks, js, cs: (r,) int issue, target and challenger of each resolved cell, each
@@ -209,7 +209,7 @@ def record_outcomes(w: World, st: State, turn: Turn, dyn: dict[str, float], ks: 
     agree = (ocs == kernel.OUTCOME_COMPROMISE) | (ocs == kernel.OUTCOME_CAPITULATION)
     conflict = ocs == kernel.OUTCOME_CONFLICT
     rebuff = conflict | (ocs == kernel.OUTCOME_STALEMATE)
-    n_agree, n_rebuff, n_conflict = int(agree.sum()), int(rebuff.sum()), int(conflict.sum())
+    n_agree, n_rebuff, n_conflict = int(np.count_nonzero(agree)), int(np.count_nonzero(rebuff)), int(np.count_nonzero(conflict))
     if n_agree:
         st.totals["agreements"] += n_agree
     if n_rebuff:
@@ -219,9 +219,10 @@ def record_outcomes(w: World, st: State, turn: Turn, dyn: dict[str, float], ks: 
     if n_agree or n_rebuff:
         dv = np.where(agree, -dyn["tension_agreement"], dyn["tension_conflict"])
         sel = agree | rebuff
-        si, sj, sd = cs[sel], js[sel], dv[sel]
-        # add_tension(i, j, dv) cell after cell: [i, j] then [j, i]
-        np.add.at(turn.tension_delta, (np.stack((si, sj), 1).ravel(), np.stack((sj, si), 1).ravel()), np.repeat(sd, 2))
+        td = turn.tension_delta
+        for i, j, d in zip(cs[sel].tolist(), js[sel].tolist(), dv[sel].tolist()):
+            td[i, j] += d  # Turn.add_tension, cell after cell
+            td[j, i] += d
     if n_agree:
         listed = w.issue_bloc[ks] < 0
         moved = np.abs(afters - befores) > 1e-9

@@ -122,6 +122,9 @@ def structure(w: World, members: np.ndarray) -> Structure:
 def channel_effectiveness(w: World, staff: np.ndarray, status: np.ndarray, summits: tuple[int, ...]) -> np.ndarray:
     """(K,) effectiveness now: the staff curve of open channels; summit channels 1 in a summit turn, else 0."""
     e = effectiveness(staff, w.ch_baseline, status)
+    if not summits:  # no summit this turn: every event-only channel at 0
+        e[w.ch_event_only] = 0.0
+        return e
     event_on = np.zeros(len(e), bool)
     for k in summits:
         event_on[k] = True
@@ -205,8 +208,9 @@ def channel_values(
         ``(value, value_if_open, cost, tension, staff_cap)``: (n, K) x 4 and (K,).
     """
     n, K = w.n, len(w.channel_ids)
-    e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, policy.REOPEN_STAFF * w.ch_baseline), w.ch_baseline, np.zeros(K, np.int8)))
-    e_open = np.where(w.ch_event_only, 0.5, e_open)
+    fx = _values_fixed(w, sx)
+    e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, fx["reopen_staff"]), w.ch_baseline, fx["all_open"]))
+    e_open[w.ch_event_only] = 0.5
     stake = salience_eff @ w.ch_issue.T  # (n, K)
     venue, served, pref, usable = _channel_fixed(w, sx, dyn["channels.venue"] > 0)
     if served is not None:
@@ -218,22 +222,21 @@ def channel_values(
     # channel only for what the military lines do not already cover in its theatres (F2,
     # interview L9: military channels remain to maintain deconfliction).
     side = sx.ch_side  # (K, n)
-    mil = ~w.ch_political
+    mil = fx["military"]
     mil_log = np.log(np.maximum(1.0 - e * mil, 1e-9))  # (K,): 0 for political channels
     uncovered = np.exp((side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
     need_left = (exposure * uncovered) @ w.ch_theatre.T  # (n, K)
     dec_need = np.where(mil[None, :], dec_need, need_left)
-    dec_w = w.ch_deconfliction[None, :] * DECONFLICTION_VALUE
-    value = (pol + dec_need * dec_w) * e[None, :] * side.T
-    value_open = (pol + dec_need * dec_w) * e_open[None, :] * side.T
+    worth = pol + dec_need * fx["dec_w"]
+    value = worth * e[None, :] * side.T
+    value_open = worth * e_open[None, :] * side.T
     # cost: upkeep, lost own staff (insult), tension with the other side
     own_loss = np.zeros((n, K))
     sk, sa = w.sender_channels, w.sender_actors
     own_loss[sa, sk] = 1.0 - np.minimum(st.staff[sk] / w.ch_baseline[sk], 1.0)
     apk, api, apj = sx.pairs
-    tsum = np.bincount(apk * n + api, weights=st.tension[api, apj], minlength=K * n).reshape(K, n)
-    cnt = sx.pair_cnt
-    other_t = np.where(cnt > 0, tsum / np.maximum(cnt, 1), 0.0).T
+    tsum = np.bincount(fx["pair_bin"], weights=st.tension[api, apj], minlength=K * n).reshape(K, n)
+    other_t = np.where(fx["has_pair"], tsum / fx["pair_den"], 0.0).T
     # military lines carry no political cost: they survive political breaks (F2); a venue's
     # channel carries no cost of tension with its host
     political = w.ch_political[None, :]
@@ -244,6 +247,30 @@ def channel_values(
     if len(ck):
         np.minimum.at(cap, ck, st.issue_state[ci] * w.ch_baseline[ck])
     return value, value_open, cost, other_t, cap
+
+
+def _values_fixed(w: World, sx: Structure) -> dict[str, np.ndarray]:
+    """What :func:`channel_values` derives from the world and the structure alone, kept in
+    ``sx.fixed["values"]``: the staff a reopened channel starts with (K,), an all-open status
+    (K,), the military lines (K,) bool, the deconfliction weights (1, K), and the pairs'
+    bin index, count mask and divisor of the mean tension with a channel's counterparts."""
+    fx = sx.fixed.get("values")
+    if fx is None:
+        K, n = len(w.channel_ids), w.n
+        apk, api, _ = sx.pairs
+        cnt = sx.pair_cnt
+        fx = sx.fixed["values"] = {
+            "reopen_staff": policy.REOPEN_STAFF * w.ch_baseline,
+            "all_open": np.zeros(K, np.int8),
+            "military": ~w.ch_political,
+            "dec_w": w.ch_deconfliction[None, :] * DECONFLICTION_VALUE,
+            "pair_bin": apk * n + api,
+            "has_pair": cnt > 0,
+            "pair_den": np.maximum(cnt, 1),
+        }
+        for a in fx.values():
+            a.flags.writeable = False
+    return fx
 
 
 def _channel_fixed(w: World, sx: Structure, venues: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
