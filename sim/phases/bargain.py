@@ -106,20 +106,30 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
     # effectiveness too, so that a weak channel transmits little; every step by step_scale
     # (salience, tension: Russia yields least on Ukraine's membership, interview L21); and no
     # step exceeds talks.max_step in a turn.
+    # The resolved cells are few (a dozen of 126 a turn): their arithmetic runs on Python
+    # floats, the same IEEE double operations in the same order as numpy's elementwise ones.
     m_i, j_i = np.nonzero(chal >= 0)
     if len(m_i):
         c_i = chal[m_i, j_i]
-        oc = outcome[m_i, j_i]
-        scale = step_scale(dyn, per.salience_eff[j_i, m_i], st.tension[c_i, j_i])
-        hard = (oc == kernel.OUTCOME_CONFLICT) | (oc == kernel.OUTCOME_CAPITULATION)
-        scale = np.where(hard, scale * effm[m_i, c_i, j_i], scale)
-        if dyn["talks.disputes_hold"] > 0:
-            scale = np.where(oc == kernel.OUTCOME_CONFLICT, 0.0, scale)
-        moved = old[m_i, j_i] + (new_x[m_i, j_i] - old[m_i, j_i]) * scale
-        new_x[m_i, j_i] = bounded(old[m_i, j_i], moved, dyn["talks.max_step"])
-        gap = np.abs(old[m_i, c_i] - old[m_i, j_i])
-        frac[m_i, j_i] = np.where(gap > 0, np.abs(new_x[m_i, j_i] - old[m_i, j_i]) / np.maximum(gap, 1e-12), 0.0)
-        record_outcomes(w, st, turn, dyn, m_i, j_i, c_i, oc, frac[m_i, j_i], old[m_i, j_i], new_x[m_i, j_i], sx.deciders)
+        rows = zip(
+            m_i.tolist(), j_i.tolist(), c_i.tolist(), outcome[m_i, j_i].tolist(), per.salience_eff[j_i, m_i].tolist(),
+            st.tension[c_i, j_i].tolist(), effm[m_i, c_i, j_i].tolist(), old[m_i, j_i].tolist(), old[m_i, c_i].tolist(), new_x[m_i, j_i].tolist(),
+        )
+        resolve_, distrust, max_step = dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"]
+        hold = dyn["talks.disputes_hold"] > 0
+        cells = []
+        for k, j, i, oc, sal, ten, e_ij, before, x_i, x_new in rows:
+            scale = (1.0 - resolve_ * sal) * (1.0 - distrust * ten)  # step_scale
+            if oc == kernel.OUTCOME_CONFLICT or oc == kernel.OUTCOME_CAPITULATION:
+                scale = scale * e_ij
+            if hold and oc == kernel.OUTCOME_CONFLICT:
+                scale = 0.0
+            moved = before + (x_new - before) * scale
+            after = before + min(max(moved - before, -max_step), max_step)  # bounded
+            gap = abs(x_i - before)
+            cells.append((k, j, i, oc, abs(after - before) / max(gap, 1e-12) if gap > 0 else 0.0, before, after))
+        new_x[m_i, j_i] = [c[6] for c in cells]
+        record_outcomes(w, st, turn, dyn, cells, sx.deciders)
     pos = new_x.T.copy()
     # bloc counterparts answer by their rule (consensus: any member blocks)
     for i, k, b, ch, e_ch in bloc_props:
@@ -191,50 +201,36 @@ def record_outcome(w: World, st: State, turn: Turn, dyn: dict[str, float], i: in
     turn.log(rec)
 
 
-def record_outcomes(w: World, st: State, turn: Turn, dyn: dict[str, float], ks: np.ndarray, js: np.ndarray, cs: np.ndarray, ocs: np.ndarray, fracs: np.ndarray, befores: np.ndarray, afters: np.ndarray, deciders: np.ndarray) -> None:
-    """:func:`record_outcome` for every target the kernel resolved, in the order given.
+def record_outcomes(w: World, st: State, turn: Turn, dyn: dict[str, float], cells: list[tuple[int, int, int, int, float, float, float]], deciders: np.ndarray) -> None:
+    """:func:`record_outcome` for every target the kernel resolved, cell after cell.
 
-    The same counts, tension changes, deals, rebuffs and log records as calling
-    :func:`record_outcome` cell by cell: tension changes are added one after another in the
-    same order, and each ``(issue, challenger, target)`` occurs once, so the rebuffs can be
-    written together.
+    The same counts, tension changes, deals, rebuffs and log records, in the same order, as
+    calling :func:`record_outcome` for each cell, without a call per cell.
 
     Args:
-        ks, js, cs: (r,) int issue, target and challenger of each resolved cell, each
-            ``(issue, target)`` at most once.
-        ocs: (r,) outcome codes (``kernel.OUTCOME_*``).
-        fracs, befores, afters: (r,) float share moved, position before and after (in [0, 1]).
+        cells: ``(issue, target, challenger, outcome code, share moved, position before,
+            position after)`` of each resolved target, positions in [0, 1].
         deciders: (m, n) bool, who decides each issue now.
     """
-    agree = (ocs == kernel.OUTCOME_COMPROMISE) | (ocs == kernel.OUTCOME_CAPITULATION)
-    conflict = ocs == kernel.OUTCOME_CONFLICT
-    rebuff = conflict | (ocs == kernel.OUTCOME_STALEMATE)
-    n_agree, n_rebuff, n_conflict = int(np.count_nonzero(agree)), int(np.count_nonzero(rebuff)), int(np.count_nonzero(conflict))
-    if n_agree:
-        st.totals["agreements"] += n_agree
-    if n_rebuff:
-        st.totals["conflicts"] += n_rebuff
-        if n_conflict:
-            st.totals["disputes"] = st.totals.get("disputes", 0) + n_conflict
-    if n_agree or n_rebuff:
-        dv = np.where(agree, -dyn["tension_agreement"], dyn["tension_conflict"])
-        sel = agree | rebuff
-        td = turn.tension_delta
-        for i, j, d in zip(cs[sel].tolist(), js[sel].tolist(), dv[sel].tolist()):
-            td[i, j] += d  # Turn.add_tension, cell after cell
-            td[j, i] += d
-    if n_agree:
-        listed = w.issue_bloc[ks] < 0
-        moved = np.abs(afters - befores) > 1e-9
-        for k in ks[agree & listed & deciders[ks, cs] & deciders[ks, js] & moved].tolist():
-            turn.deals.add(k)
-    if n_rebuff:
-        rk, ri, rj = ks[rebuff], cs[rebuff], js[rebuff]
-        st.rebuff[rk, ri, rj] = np.minimum(st.rebuff[rk, ri, rj] + 1.0, REBUFF_CAP)
+    totals, td, rebuff, log, deals = st.totals, turn.tension_delta, st.rebuff, turn.events, turn.deals
+    d_agree, d_conflict = -dyn["tension_agreement"], dyn["tension_conflict"]
     holds = dyn.get("talks.disputes_hold", 0) > 0
-    names, actors, issues, log = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids, turn.events
-    for k, j, i, oc, fr, before, after in zip(ks.tolist(), js.tolist(), cs.tolist(), ocs.tolist(), fracs.tolist(), befores.tolist(), afters.tolist()):
-        rec = {"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": round(fr, 4), "position": [round(before, 4), round(after, 4)]}
+    names, actors, issues, listed = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids, w.issue_bloc < 0
+    for k, j, i, oc, frac, before, after in cells:
+        if oc == kernel.OUTCOME_COMPROMISE or oc == kernel.OUTCOME_CAPITULATION:
+            totals["agreements"] += 1
+            td[i, j] += d_agree  # Turn.add_tension
+            td[j, i] += d_agree
+            if listed[k] and deciders[k, i] and deciders[k, j] and abs(after - before) > 1e-9:
+                deals.add(k)
+        elif oc == kernel.OUTCOME_CONFLICT or oc == kernel.OUTCOME_STALEMATE:
+            totals["conflicts"] += 1
+            if oc == kernel.OUTCOME_CONFLICT:
+                totals["disputes"] = totals.get("disputes", 0) + 1
+            td[i, j] += d_conflict
+            td[j, i] += d_conflict
+            rebuff[k, i, j] = min(float(rebuff[k, i, j]) + 1.0, REBUFF_CAP)  # rebuffed
+        rec = {"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": round(frac, 4), "position": [round(before, 4), round(after, 4)]}
         if oc == kernel.OUTCOME_CONFLICT and holds:
             rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
         log.append(rec)

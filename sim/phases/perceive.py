@@ -209,8 +209,22 @@ def channel_values(
     """
     n, K = w.n, len(w.channel_ids)
     fx = _values_fixed(w, sx)
-    e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, fx["reopen_staff"]), w.ch_baseline, fx["all_open"]))
-    e_open[w.ch_event_only] = 0.5
+    # what depends on the channels alone (status, staff, effectiveness) is kept while they
+    # stay the same, byte for byte (most turns change none of them)
+    chan_key = st.status.tobytes() + st.staff.tobytes() + e.tobytes()
+    by_channels = sx.fixed.get("by_channels")
+    if by_channels is None or by_channels[0] != chan_key:
+        e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, fx["reopen_staff"]), w.ch_baseline, fx["all_open"]))
+        e_open[w.ch_event_only] = 0.5
+        mil_log = np.log(np.maximum(1.0 - e * fx["military"], 1e-9))  # (K,): 0 for political channels
+        uncovered = np.exp((sx.ch_side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
+        own_loss = np.zeros((n, K))
+        sk, sa = w.sender_channels, w.sender_actors
+        own_loss[sa, sk] = 1.0 - np.minimum(st.staff[sk] / w.ch_baseline[sk], 1.0)
+        for a in (e_open, uncovered, own_loss):
+            a.flags.writeable = False
+        by_channels = sx.fixed["by_channels"] = (chan_key, e_open, uncovered, own_loss)
+    _, e_open, uncovered, own_loss = by_channels
     stake = salience_eff @ w.ch_issue.T  # (n, K)
     venue, served, pref, usable = _channel_fixed(w, sx, dyn["channels.venue"] > 0)
     if served is not None:
@@ -223,17 +237,12 @@ def channel_values(
     # interview L9: military channels remain to maintain deconfliction).
     side = sx.ch_side  # (K, n)
     mil = fx["military"]
-    mil_log = np.log(np.maximum(1.0 - e * mil, 1e-9))  # (K,): 0 for political channels
-    uncovered = np.exp((side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
     need_left = (exposure * uncovered) @ w.ch_theatre.T  # (n, K)
     dec_need = np.where(mil[None, :], dec_need, need_left)
     worth = pol + dec_need * fx["dec_w"]
     value = worth * e[None, :] * side.T
     value_open = worth * e_open[None, :] * side.T
-    # cost: upkeep, lost own staff (insult), tension with the other side
-    own_loss = np.zeros((n, K))
-    sk, sa = w.sender_channels, w.sender_actors
-    own_loss[sa, sk] = 1.0 - np.minimum(st.staff[sk] / w.ch_baseline[sk], 1.0)
+    # cost: upkeep, lost own staff (insult, own_loss above), tension with the other side
     apk, api, apj = sx.pairs
     tsum = np.bincount(fx["pair_bin"], weights=st.tension[api, apj], minlength=K * n).reshape(K, n)
     other_t = np.where(fx["has_pair"], tsum / fx["pair_den"], 0.0).T
