@@ -106,28 +106,10 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
     # effectiveness too, so that a weak channel transmits little; every step by step_scale
     # (salience, tension: Russia yields least on Ukraine's membership, interview L21); and no
     # step exceeds talks.max_step in a turn.
-    # The resolved cells are few (a dozen of 126 a turn): their arithmetic runs on Python
-    # floats, the same IEEE double operations in the same order as numpy's elementwise ones.
     m_i, j_i = np.nonzero(chal >= 0)
     if len(m_i):
         c_i = chal[m_i, j_i]
-        rows = zip(
-            m_i.tolist(), j_i.tolist(), c_i.tolist(), outcome[m_i, j_i].tolist(), per.salience_eff[j_i, m_i].tolist(),
-            st.tension[c_i, j_i].tolist(), effm[m_i, c_i, j_i].tolist(), old[m_i, j_i].tolist(), old[m_i, c_i].tolist(), new_x[m_i, j_i].tolist(),
-        )
-        resolve_, distrust, max_step = dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"]
-        hold = dyn["talks.disputes_hold"] > 0
-        cells = []
-        for k, j, i, oc, sal, ten, e_ij, before, x_i, x_new in rows:
-            scale = (1.0 - resolve_ * sal) * (1.0 - distrust * ten)  # step_scale
-            if oc == kernel.OUTCOME_CONFLICT or oc == kernel.OUTCOME_CAPITULATION:
-                scale = scale * e_ij
-            if hold and oc == kernel.OUTCOME_CONFLICT:
-                scale = 0.0
-            moved = before + (x_new - before) * scale
-            after = before + min(max(moved - before, -max_step), max_step)  # bounded
-            gap = abs(x_i - before)
-            cells.append((k, j, i, oc, abs(after - before) / max(gap, 1e-12) if gap > 0 else 0.0, before, after))
+        cells = settle_steps(dyn, m_i, j_i, c_i, outcome[m_i, j_i], per.salience_eff[j_i, m_i], st.tension[c_i, j_i], effm[m_i, c_i, j_i], old[m_i, j_i], old[m_i, c_i], new_x[m_i, j_i])
         new_x[m_i, j_i] = [c[6] for c in cells]
         record_outcomes(w, st, turn, dyn, cells, sx.deciders)
     pos = new_x.T.copy()
@@ -199,6 +181,58 @@ def record_outcome(w: World, st: State, turn: Turn, dyn: dict[str, float], i: in
     if oc == kernel.OUTCOME_CONFLICT and dyn.get("talks.disputes_hold", 0) > 0:
         rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
     turn.log(rec)
+
+
+def settle_steps(
+    dyn: dict[str, float],
+    ks: np.ndarray,
+    js: np.ndarray,
+    cs: np.ndarray,
+    outcome: np.ndarray,
+    salience: np.ndarray,
+    tension: np.ndarray,
+    eff: np.ndarray,
+    before: np.ndarray,
+    x_challenger: np.ndarray,
+    x_kernel: np.ndarray,
+) -> list[tuple[int, int, int, int, float, float, float]]:
+    """How far each resolved target moves: the kernel's step scaled and bounded.
+
+    The step to ``x_kernel`` (:func:`sim.kernel.resolve`) is multiplied by :func:`step_scale`
+    (and, for a conflict or a capitulation, by the channel's effectiveness), is 0 for a dispute
+    that holds (``talks.disputes_hold``), and is bounded by ``talks.max_step`` (:func:`bounded`).
+    The cells are few (a dozen of 126 a turn), so their arithmetic runs on Python floats: the
+    same IEEE double operations, in the same order, as numpy's elementwise ones (the numpy form
+    is the oracle of ``tests/test_phases_fast.py``).
+
+    Args:
+        ks, js, cs: (r,) int issue, target and challenger of each resolved cell.
+        outcome: (r,) outcome codes (``kernel.OUTCOME_*``).
+        salience, tension: (r,) the target's effective salience of the issue, in [0, 1], and
+            its tension with the challenger, in [0, 1].
+        eff: (r,) effectiveness in [0, 1] of the channel that carried the offer.
+        before, x_challenger, x_kernel: (r,) positions in [0, 1] of the target, of the
+            challenger, and where the kernel moved the target.
+
+    Returns:
+        ``(issue, target, challenger, outcome, share moved, position before, position after)``
+        per cell: the share in [0, 1] of the distance to the challenger (0 at no distance).
+    """
+    resolve_, distrust, max_step = dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"]
+    hold = dyn["talks.disputes_hold"] > 0
+    cells = []
+    rows = zip(ks.tolist(), js.tolist(), cs.tolist(), outcome.tolist(), salience.tolist(), tension.tolist(), eff.tolist(), before.tolist(), x_challenger.tolist(), x_kernel.tolist())
+    for k, j, i, oc, sal, ten, e_ij, x_j, x_i, x_new in rows:
+        scale = (1.0 - resolve_ * sal) * (1.0 - distrust * ten)  # step_scale
+        if oc == kernel.OUTCOME_CONFLICT or oc == kernel.OUTCOME_CAPITULATION:
+            scale = scale * e_ij
+        if hold and oc == kernel.OUTCOME_CONFLICT:
+            scale = 0.0
+        moved = x_j + (x_new - x_j) * scale
+        after = x_j + min(max(moved - x_j, -max_step), max_step)  # bounded
+        gap = abs(x_i - x_j)
+        cells.append((k, j, i, oc, abs(after - x_j) / max(gap, 1e-12) if gap > 0 else 0.0, x_j, after))
+    return cells
 
 
 def record_outcomes(w: World, st: State, turn: Turn, dyn: dict[str, float], cells: list[tuple[int, int, int, int, float, float, float]], deciders: np.ndarray) -> None:
