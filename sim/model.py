@@ -410,7 +410,7 @@ class GreatPowerModel(mesa.Model):
         decisions += h_dec
         proposals += h_prop
         self.submitted = {}
-        humans = frozenset(w.actor_ids.index(h) for h in self.humans)
+        humans = frozenset(w.actor_ids.index(h) for h in self.humans) if self.humans else frozenset()
         act.carry_out(w, st, turn, self.structure, per, dyn, rng, decisions, self.turn, ch, humans)
         per.effectiveness = perceive.channel_effectiveness(w, st.staff, st.status, turn.summits)  # channels may have closed or lost staff
         # 3. bargain
@@ -426,9 +426,10 @@ class GreatPowerModel(mesa.Model):
         update.anchor_positions(st, dyn)
         update.issue_states(w, st, turn, self.structure.deciders, dyn, st.vetoed)
         update.staffing_caps(w, st)
-        applied = turn.tension_delta.copy()
+        applied, fired = turn.tension_delta.copy(), st.totals.get("red_lines", 0)
         collective.check_red_lines(w, st, turn)
-        update.late_tension(st, turn.tension_delta - applied)  # a red line crossed in this update
+        if st.totals.get("red_lines", 0) != fired:  # only a red line's response changes tension here
+            update.late_tension(st, turn.tension_delta - applied)  # a red line crossed in this update
         update.decay_memory(st, dyn)
         self._check_end(turn)
         # Between turns the model shows the state at the end of this turn, derived from what

@@ -125,10 +125,13 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
             f = float(fr[list(mem).index(w.bloc_leader[b])])
         else:
             f = float(np.median(fr))
-        target = old[k, i]
-        yield_ = step_scale(dyn, per.salience_eff[mem, k], st.tension[i, mem])
-        pm = pos[mem, k]
-        pos[mem, k] = bounded(pm, pm + f * yield_ * (target - pm), dyn["talks.max_step"])
+        target = float(old[k, i])
+        r_, d_, s_ = dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"]
+        moved = []
+        for sal, ten, p in zip(per.salience_eff[mem, k].tolist(), st.tension[i, mem].tolist(), pos[mem, k].tolist()):
+            yield_ = (1.0 - r_ * sal) * (1.0 - d_ * ten)  # step_scale, on Python floats
+            moved.append(p + min(max(p + f * yield_ * (target - p) - p, -s_), s_))  # bounded
+        pos[mem, k] = moved
         kind = "agreement" if f > 0 else "rejected"
         turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.bloc_ids[b], "issue": w.issue_ids[k], "outcome": kind, "moved": rnd(f), "channel": w.channel_ids[ch], "rule": ["consensus", "majority", "leader"][rule]})
         if f > 0:
