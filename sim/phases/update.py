@@ -43,7 +43,7 @@ def _fixed(w: World) -> dict:
             "rule": rule,
             "ruled": np.flatnonzero(rule != 0).tolist(),
             "not_accession": ~accession,
-            "listed": w.issue_bloc < 0,
+            "bloc_decided": w.issue_bloc >= 0,
             "low_inertia": -w.issue_inertia,
             "veto_bloc": [bool(w.bloc_veto[b].any()) for b in range(len(w.bloc_ids))],
         }
@@ -156,11 +156,12 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
     if d.get("talks.deals", 0) > 0:
         dealt = np.zeros(w.m, bool)
         dealt[sorted(turn.deals)] = True
-        moves &= ~fx["listed"] | dealt
+        moves &= fx["bloc_decided"] | dealt
     step = _clip(tgt - cur, fx["low_inertia"], w.issue_inertia)
     new = np.where(moves, _clip(cur + step, 0.0, 1.0), cur)
     if d.get("collective.veto", 0) > 0 and vetoed is not None:
-        for k in np.flatnonzero(np.abs(new - cur) > 1e-9):
+        cur_l, new_l = cur.tolist(), new.tolist()
+        for k in [k for k in range(w.m) if abs(new_l[k] - cur_l[k]) > 1e-9]:
             b = w.issue_bloc[k]
             if b < 0 or not fx["veto_bloc"][b]:
                 continue
@@ -178,8 +179,9 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
                 vetoed[k] = 1.0
                 st.totals["vetoes"] = st.totals.get("vetoes", 0) + 1
     st.issue_state = new
-    for k in np.flatnonzero(np.abs(st.issue_state - before) > 1e-9):
-        turn.log({"type": "issue", "issue": w.issue_ids[k], "from": rnd(before[k]), "to": rnd(st.issue_state[k])})
+    for k, (was, now) in enumerate(zip(before.tolist(), new.tolist())):
+        if abs(now - was) > 1e-9:
+            turn.log({"type": "issue", "issue": w.issue_ids[k], "from": round(was, 4), "to": round(now, 4)})
 
 
 def late_tension(st: State, delta: np.ndarray) -> None:
