@@ -56,7 +56,10 @@ def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn
     if hostility is None:
         hostility = derived(w)["hostility"] = np.maximum(w.threat, w.threat.T)
     hostile = hostility * (0.5 + st.tension)
-    P = st.posture * w.present  # (n, T)
+    present = derived(w).get("present")
+    if present is None:  # 1.0 / 0.0: the same products, without a cast a turn
+        present = derived(w)["present"] = w.present.astype(float)
+    P = st.posture * present  # (n, T)
     lam = w.incident_rate[:, None, None] * P.T[:, :, None] * P.T[:, None, :] * hostile[None]
     for t, i, j in turn.patrols:
         lam[t, i, :] *= 1.5

@@ -12,7 +12,7 @@ import numpy as np
 
 from sim import kernel, policy
 from sim.channels import OPEN, effectiveness
-from sim.state import State
+from sim.state import State, derived
 from sim.world import CAUCUS_EFFECTIVENESS, NON_DECIDER_WEIGHT, World
 
 DECONFLICTION_VALUE = 0.5
@@ -172,11 +172,12 @@ def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits:
     """
     tp = np.minimum(w.threat * (0.5 + st.tension), 1.0)
     posture = st.posture
-    expo = (tp @ posture) * w.present
+    fw = _world_floats(w)
+    expo = (tp @ posture) * fw["present"]
     expo += np.einsum("ijt,jt->it", w.faction_threat, posture)
     tot = posture.sum(axis=1)
     pac = np.where(tot > 0, (posture * w.pacific).sum(axis=1) / np.maximum(tot, 1e-12), 0.0)
-    salience_eff = st.salience * (1.0 - dyn["linkage"] * pac[:, None] * w.europe_issue[None, :])
+    salience_eff = st.salience * (1.0 - dyn["linkage"] * pac[:, None] * fw["europe_issue"])
     cost_scale = sx.fixed.get("cost_scale")
     if cost_scale is None:  # fixed by the world: computed once
         capmax = w.capability.max() if w.capability.max() > 0 else 1.0
@@ -229,26 +230,25 @@ def channel_values(
     venue, served, pref, usable = _channel_fixed(w, sx, dyn["channels.venue"] > 0)
     if served is not None:
         stake = np.where(venue[None, :], salience_eff @ served.T, stake)
-    pol = dyn["channel_value"] * pref * stake * usable * w.ch_political[None, :]
+    pol = dyn["channel_value"] * pref * stake * usable * fx["political"]
     # deconfliction: exposure in the channel's theatres, weighted by the kind's role (F2)
     dec_need = exposure @ w.ch_theatre.T  # (n, K)
     # Military lines are valued for the deconfliction they give on their own; a political
     # channel only for what the military lines do not already cover in its theatres (F2,
     # interview L9: military channels remain to maintain deconfliction).
-    side = sx.ch_side  # (K, n)
     mil = fx["military"]
     need_left = (exposure * uncovered) @ w.ch_theatre.T  # (n, K)
     dec_need = np.where(mil[None, :], dec_need, need_left)
     worth = pol + dec_need * fx["dec_w"]
-    value = worth * e[None, :] * side.T
-    value_open = worth * e_open[None, :] * side.T
+    value = worth * e[None, :] * fx["side_t"]
+    value_open = worth * e_open[None, :] * fx["side_t"]
     # cost: upkeep, lost own staff (insult, own_loss above), tension with the other side
     apk, api, apj = sx.pairs
     tsum = np.bincount(fx["pair_bin"], weights=st.tension[api, apj], minlength=K * n).reshape(K, n)
     other_t = np.where(fx["has_pair"], tsum / fx["pair_den"], 0.0).T
     # military lines carry no political cost: they survive political breaks (F2); a venue's
     # channel carries no cost of tension with its host
-    political = w.ch_political[None, :]
+    political = fx["political"]
     host_t = np.where(venue[None, :], 0.0, other_t)
     cost = dyn["channel_upkeep"] + political * (dyn["channels.insult"] * own_loss + dyn["channels.tension_cost"] * host_t)
     cap = w.ch_baseline.copy()
@@ -276,10 +276,24 @@ def _values_fixed(w: World, sx: Structure) -> dict[str, np.ndarray]:
             "pair_bin": apk * n + api,
             "has_pair": cnt > 0,
             "pair_den": np.maximum(cnt, 1),
+            # the boolean masks as floats (1.0 / 0.0: the same products, without a cast a turn)
+            "political": w.ch_political.astype(float)[None, :],
+            "side_t": sx.ch_side.astype(float).T,
         }
         for a in fx.values():
             a.flags.writeable = False
     return fx
+
+
+def _world_floats(w: World) -> dict[str, np.ndarray]:
+    """The world's boolean masks that perception multiplies by, as floats 1.0 / 0.0 (the same
+    products, without a cast a turn), kept per world (:func:`sim.state.derived`)."""
+    fw = derived(w).get("perceive")
+    if fw is None:
+        fw = derived(w)["perceive"] = {"present": w.present.astype(float), "europe_issue": w.europe_issue.astype(float)[None, :]}
+        for a in fw.values():
+            a.flags.writeable = False
+    return fw
 
 
 def _channel_fixed(w: World, sx: Structure, venues: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:

@@ -33,7 +33,7 @@ def _fixed(w: World) -> dict:
             "floor": 0.5 * hostile,
             "half_hostile": 0.5 * hostile,
             "npres": np.maximum(w.present.sum(axis=1), 1),
-            "present": w.present,
+            "present": w.present.astype(float),  # 1.0 / 0.0: the same products, no cast a turn
             # F6: sanctions of a bloc with autonomy below 1 lean toward another actor's position
             "autonomy": [
                 (k, w.bloc_autonomy[b], int(w.bloc_autonomy_from[b]))
