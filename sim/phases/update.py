@@ -105,6 +105,8 @@ def _salience_weights(sal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     wsum = sal[:, None, :] + sal[None, :, :]
     wtot = wsum.sum(2)
     out = (wsum, wtot > 0, np.maximum(wtot, 1e-12))
+    for a in out:  # shared by every model in the process: read only
+        a.flags.writeable = False
     _SALIENCE_WEIGHTS[0] = (key, sal.shape, out)
     return out
 
