@@ -81,6 +81,15 @@ def world_of(scenario: Scenario):
     return w
 
 
+class _Outcomes(dict):
+    """A turn's outcome figures (:meth:`GreatPowerModel.outcomes`) as handed to Mesa's
+    DataCollector, which deep-copies what a reporter names: its values are numbers, strings and
+    ``None``, so a plain shallow copy is already a deep one (and skips a call per key)."""
+
+    def __deepcopy__(self, memo) -> dict:
+        return dict(self)
+
+
 def _forward(name: str) -> property:
     def get(self):
         return getattr(self.state, name)
@@ -204,7 +213,7 @@ class GreatPowerModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters={"outcomes": "_outcomes_now"})  # by name: a model pickles
         self.running = True
         self._perceive()
-        self._outcomes_now = self.outcomes()
+        self._outcomes_now = _Outcomes(self.outcomes())
         self.datacollector.collect(self)
 
     # the run's state, read and written through the model (the front end, tests, saves)
@@ -240,21 +249,23 @@ class GreatPowerModel(mesa.Model):
         Perception is a pure function of the world, the structure, ``dyn``, the summits and the
         state arrays in :data:`_PERCEIVED`; when none of them changed since the last perception
         (a turn without events starts from the state the last turn ended in), that perception
-        is kept rather than computed again.
+        is kept rather than computed again. "Not changed" is compared byte for byte: the same
+        bytes are the same numbers, so a kept perception is the one a new computation gives.
         """
         st = self.state
+        now = b"".join([getattr(st, k).tobytes() for k in self._PERCEIVED])
         seen = getattr(self, "_perceived", None)
         if (
             seen is not None
             and seen[0] is self.structure
             and seen[1] == summits
             and seen[2] == self.dyn
-            and all(np.array_equal(getattr(st, k), v) for k, v in zip(self._PERCEIVED, seen[3]))
-            and np.array_equal(self.perception.effectiveness, seen[4])
+            and seen[3] == now
+            and seen[4] == self.perception.effectiveness.tobytes()
         ):
             return
         self.perception = perceive.perceive(self.world, st, self.structure, self.dyn, summits)
-        self._perceived = (self.structure, summits, dict(self.dyn), [getattr(st, k).copy() for k in self._PERCEIVED], self.perception.effectiveness.copy())
+        self._perceived = (self.structure, summits, dict(self.dyn), now, self.perception.effectiveness.tobytes())
 
     @property
     def effectiveness(self) -> np.ndarray:
@@ -270,15 +281,19 @@ class GreatPowerModel(mesa.Model):
         ai = self.scenario.ai
         return decide.challenges(self.world, self.state, self.perception, self.structure, self.q, self.t, ai.risk_model == "endogenous", ai.proposals_per_turn, float(ai.proposal_cost.value))
 
+    def _gp_pairs(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Keys ``"A-B"`` and index arrays of every pair of great powers (fixed by the world)."""
+        pairs = self.__dict__.get("_gp_pairs_of")
+        if pairs is None or pairs[0] is not self.world:
+            w, gp = self.world, self.world.great_powers
+            ij = [(gp[x], gp[y]) for x in range(len(gp)) for y in range(x + 1, len(gp))]
+            keys = [f"{w.actor_ids[i]}-{w.actor_ids[j]}" for i, j in ij]
+            pairs = self.__dict__["_gp_pairs_of"] = (self.world, keys, np.array([i for i, _ in ij], int), np.array([j for _, j in ij], int))
+        return pairs[1], pairs[2], pairs[3]
+
     def _gp_tension(self) -> dict[str, float]:
-        w = self.world
-        gp = w.great_powers
-        out = {}
-        for x in range(len(gp)):
-            for y in range(x + 1, len(gp)):
-                i, j = gp[x], gp[y]
-                out[f"{w.actor_ids[i]}-{w.actor_ids[j]}"] = float(self.state.tension[i, j])
-        return out
+        keys, i, j = self._gp_pairs()
+        return dict(zip(keys, self.state.tension[i, j].tolist()))
 
     def motion_pending(self, bloc: int, cand: int) -> bool:
         """Whether an accession motion for ``cand`` in ``bloc`` awaits its vote."""
@@ -395,7 +410,7 @@ class GreatPowerModel(mesa.Model):
         decisions += h_dec
         proposals += h_prop
         self.submitted = {}
-        humans = frozenset(w.actor_ids.index(h) for h in self.humans)
+        humans = frozenset(w.actor_ids.index(h) for h in self.humans) if self.humans else frozenset()
         act.carry_out(w, st, turn, self.structure, per, dyn, rng, decisions, self.turn, ch, humans)
         per.effectiveness = perceive.channel_effectiveness(w, st.staff, st.status, turn.summits)  # channels may have closed or lost staff
         # 3. bargain
@@ -411,9 +426,10 @@ class GreatPowerModel(mesa.Model):
         update.anchor_positions(st, dyn)
         update.issue_states(w, st, turn, self.structure.deciders, dyn, st.vetoed)
         update.staffing_caps(w, st)
-        applied = turn.tension_delta.copy()
+        applied, fired = turn.tension_delta.copy(), st.totals.get("red_lines", 0)
         collective.check_red_lines(w, st, turn)
-        update.late_tension(st, turn.tension_delta - applied)  # a red line crossed in this update
+        if st.totals.get("red_lines", 0) != fired:  # only a red line's response changes tension here
+            update.late_tension(st, turn.tension_delta - applied)  # a red line crossed in this update
         update.decay_memory(st, dyn)
         self._check_end(turn)
         # Between turns the model shows the state at the end of this turn, derived from what
@@ -422,8 +438,9 @@ class GreatPowerModel(mesa.Model):
         # exactly as the unsaved one.
         self.summits = ()
         self._perceive()
-        self._outcomes_now = self.outcomes()
-        self.log.append({"turn": self.turn, "date": self.date(), "events": turn.events, "summary": self._outcomes_now})
+        summary = self.outcomes()
+        self._outcomes_now = _Outcomes(summary)
+        self.log.append({"turn": self.turn, "date": self.date(), "events": turn.events, "summary": summary})
         # through Mesa's own collect, not by appending to model_vars: Mesa 3.5's batch_run finds
         # a step's record by the steps collect() notes (appending alone left it only turn 0)
         self.datacollector.collect(self)
@@ -462,23 +479,24 @@ class GreatPowerModel(mesa.Model):
     # ------------------------------------------------------------------ outputs
     def outcomes(self) -> dict[str, Any]:
         """Per-turn outcome figures (what the DataCollector records each turn)."""
-        w = self.world
+        w, st = self.world, self.state
         rus = w.actor_ids.index("RUS") if "RUS" in w.actor_ids else None
         chn = w.actor_ids.index("CHN") if "CHN" in w.actor_ids else None
         out: dict[str, Any] = {
             "turn": self.turn,
-            "end_state": self.end_state,
-            "end_cause": self.state.end_cause,
-            "channels_open": int((self.status == OPEN).sum()),
+            "end_state": st.end_state,
+            "end_cause": st.end_cause,
+            "channels_open": int(np.count_nonzero(st.status == OPEN)),
         }
+        totals = st.totals
         for k in TOTALS:
-            out[k] = int(self.totals.get(k, 0))
-        for x, v in zip(w.issue_ids, self.issue_state):
-            out[f"issue.{x}"] = _r(v, 6)
+            out[k] = int(totals.get(k, 0))
+        for x, v in zip(w.issue_ids, st.issue_state.tolist()):
+            out[f"issue.{x}"] = round(v, 6)
         for key, v in self._gp_tension().items():
-            out[f"tension.{key}"] = _r(v, 6)
+            out[f"tension.{key}"] = round(v, 6)
         if rus is not None and chn is not None:
-            out["alignment.CHN-RUS"] = _r(self.alignment[rus, chn], 6)
+            out["alignment.CHN-RUS"] = _r(st.alignment[rus, chn], 6)
         return out
 
     def snapshot(self) -> dict[str, Any]:

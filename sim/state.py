@@ -11,10 +11,30 @@ A :class:`Turn` is the scratch of one turn: the events it logs, the tension chan
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+_DERIVED: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}
+
+
+def derived(world: Any) -> dict[str, Any]:
+    """A scratch dict of what the phases derive from one world alone (index arrays, masks).
+
+    A :class:`sim.world.World` is fixed for its life, so whatever a phase computes from it
+    alone can be kept here, once per world object, instead of once a turn; an entry goes when
+    its world is freed. The phases store read-only arrays and plain tuples in it.
+    """
+    key = id(world)
+    entry = _DERIVED.get(key)
+    if entry is not None and entry[0]() is world:
+        return entry[1]
+    out: dict[str, Any] = {}
+    _DERIVED[key] = (weakref.ref(world, lambda _ref, key=key: _DERIVED.pop(key, None)), out)
+    return out
+
 
 END_STATES = ("running", "armed_clash", "grand_bargain", "horizon")
 """How a run stands: still running, ended by an armed clash (escalated or deliberate), by a

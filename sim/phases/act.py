@@ -14,7 +14,7 @@ from sim.channels import CLOSED, OPEN, STATUS_NAMES, SUSPENDED
 from sim.phases import force
 from sim.phases.decide import Challenges, Decision, rnd
 from sim.phases.perceive import Perception, Structure
-from sim.state import State, Turn
+from sim.state import State, Turn, derived
 from sim.world import World
 
 
@@ -30,7 +30,9 @@ def carry_out(w: World, st: State, turn: Turn, sx: Structure, per: Perception, d
     rank[order] = np.arange(w.n)
     rank = rank.tolist()
     decisions = sorted(decisions, key=lambda t: rank[t[0]])
-    ai = {a: i for i, a in enumerate(w.actor_ids)}
+    ai = derived(w).get("actor_index")
+    if ai is None:
+        ai = derived(w)["actor_index"] = {a: i for i, a in enumerate(w.actor_ids)}
     for i, a, _reason in decisions:
         if a.kind == "open_channel":
             k = w.channel_ids.index(a.channel)
@@ -132,7 +134,7 @@ def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dic
     if kind == "joint_patrol":
         t = w.theatre_ids.index(a.theatre)
         j = ai[a.target]
-        if any({p[1], p[2]} == {i, j} for p in turn.patrols):
+        if any((p[1] == i and p[2] == j) or (p[1] == j and p[2] == i) for p in turn.patrols):
             return False  # one joint patrol per pair a turn
         gain = dyn["alignment_patrol"] * (1.0 - st.alignment[i, j])  # saturating near +1
         st.alignment[i, j] = st.alignment[j, i] = min(1.0, st.alignment[i, j] + gain)

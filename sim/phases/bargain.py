@@ -43,8 +43,12 @@ def step_scale(dyn: dict[str, float], salience: np.ndarray, tension: np.ndarray)
 
 
 def bounded(old: np.ndarray, new: np.ndarray, max_step: float) -> np.ndarray:
-    """``new`` moved back to within ``max_step`` of ``old`` (one turn of talks)."""
-    return old + np.clip(new - old, -max_step, max_step)
+    """``new`` moved back to within ``max_step`` of ``old`` (one turn of talks).
+
+    ``np.minimum(np.maximum(d, -s), s)`` is ``np.clip(d, -s, s)`` value for value (numpy's clip
+    is that composition), without ``np.clip``'s dispatch cost.
+    """
+    return old + np.minimum(np.maximum(new - old, -max_step), max_step)
 
 
 def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, proposals: list[Proposal], humans: set[str]) -> None:
@@ -67,16 +71,18 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
     offers = np.zeros((m, n, n), bool)
     effm = np.zeros((m, n, n))
     bloc_props = []
+    if proposals:
+        status, eff, bloc_end = st.status.tolist(), per.effectiveness.tolist(), w.ch_bloc_end.tolist()
     for i, k, j, ch, e in proposals:
         if eu[k, i, j] <= 0:
             continue
         if ch >= 0:
-            if st.status[ch] != OPEN or not sx.ch_pair[ch, i, j] or per.effectiveness[ch] <= 0:
+            if status[ch] != OPEN or not sx.ch_pair[ch, i, j] or eff[ch] <= 0:
                 turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "no channel"})
                 rebuffed(st, k, i, j)
                 continue
-            e_ch = per.effectiveness[ch]
-            b = w.ch_bloc_end[ch]
+            e_ch = eff[ch]
+            b = bloc_end[ch]
             if b >= 0 and st.members[b, j]:
                 if not any(bp[:3] == (i, k, b) for bp in bloc_props):  # one per bloc and issue
                     bloc_props.append((i, k, b, ch, e_ch))
@@ -90,7 +96,8 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
             turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "awaiting answer"})
             continue
         offers[k, i, j] = True
-        effm[k, i, j] = max(effm[k, i, j], e_ch)
+        if e_ch > effm[k, i, j]:
+            effm[k, i, j] = e_ch
     old = st.position.T.copy()
     tiebreak = rng.random((m, n, n))
     new_x, chal, outcome, frac = kernel.resolve(old, eu, offers, effm, tiebreak)
@@ -102,20 +109,9 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
     m_i, j_i = np.nonzero(chal >= 0)
     if len(m_i):
         c_i = chal[m_i, j_i]
-        oc = outcome[m_i, j_i]
-        scale = step_scale(dyn, per.salience_eff[j_i, m_i], st.tension[c_i, j_i])
-        hard = (oc == kernel.OUTCOME_CONFLICT) | (oc == kernel.OUTCOME_CAPITULATION)
-        scale = np.where(hard, scale * effm[m_i, c_i, j_i], scale)
-        if dyn["talks.disputes_hold"] > 0:
-            scale = np.where(oc == kernel.OUTCOME_CONFLICT, 0.0, scale)
-        moved = old[m_i, j_i] + (new_x[m_i, j_i] - old[m_i, j_i]) * scale
-        new_x[m_i, j_i] = bounded(old[m_i, j_i], moved, dyn["talks.max_step"])
-        gap = np.abs(old[m_i, c_i] - old[m_i, j_i])
-        frac[m_i, j_i] = np.where(gap > 0, np.abs(new_x[m_i, j_i] - old[m_i, j_i]) / np.maximum(gap, 1e-12), 0.0)
-    ks, js = np.nonzero(chal >= 0)
-    cells = zip(ks.tolist(), js.tolist(), chal[ks, js].tolist(), outcome[ks, js].tolist(), frac[ks, js].tolist(), old[ks, js].tolist(), new_x[ks, js].tolist())
-    for k, j, i, oc, fr, before, after in cells:
-        record_outcome(w, st, turn, dyn, i, j, k, oc, fr, before, after, sx.deciders)
+        cells = settle_steps(dyn, m_i, j_i, c_i, outcome[m_i, j_i], per.salience_eff[j_i, m_i], st.tension[c_i, j_i], effm[m_i, c_i, j_i], old[m_i, j_i], old[m_i, c_i], new_x[m_i, j_i])
+        new_x[m_i, j_i] = [c[6] for c in cells]
+        record_outcomes(w, st, turn, dyn, cells, sx.deciders)
     pos = new_x.T.copy()
     # bloc counterparts answer by their rule (consensus: any member blocks)
     for i, k, b, ch, e_ch in bloc_props:
@@ -129,9 +125,13 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
             f = float(fr[list(mem).index(w.bloc_leader[b])])
         else:
             f = float(np.median(fr))
-        target = old[k, i]
-        yield_ = step_scale(dyn, per.salience_eff[mem, k], st.tension[i, mem])
-        pos[mem, k] = bounded(pos[mem, k], pos[mem, k] + f * yield_ * (target - pos[mem, k]), dyn["talks.max_step"])
+        target = float(old[k, i])
+        r_, d_, s_ = dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"]
+        moved = []
+        for sal, ten, p in zip(per.salience_eff[mem, k].tolist(), st.tension[i, mem].tolist(), pos[mem, k].tolist()):
+            yield_ = (1.0 - r_ * sal) * (1.0 - d_ * ten)  # step_scale, on Python floats
+            moved.append(p + min(max(p + f * yield_ * (target - p) - p, -s_), s_))  # bounded
+        pos[mem, k] = moved
         kind = "agreement" if f > 0 else "rejected"
         turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.bloc_ids[b], "issue": w.issue_ids[k], "outcome": kind, "moved": rnd(f), "channel": w.channel_ids[ch], "rule": ["consensus", "majority", "leader"][rule]})
         if f > 0:
@@ -158,7 +158,7 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
             oc = {"accept": kernel.OUTCOME_CAPITULATION, "compromise": kernel.OUTCOME_COMPROMISE, "reject": kernel.OUTCOME_STALEMATE if p["expected_win"] else kernel.OUTCOME_NONE}[p["answer"]]
             record_outcome(w, st, turn, dyn, i, j, k, oc, f, before, pos[j, k], sx.deciders)
         st.pending[h] = keep
-    st.position = np.clip(pos, 0.0, 1.0)
+    st.position = np.minimum(np.maximum(pos, 0.0), 1.0)  # np.clip(pos, 0, 1), value for value
 
 
 def record_outcome(w: World, st: State, turn: Turn, dyn: dict[str, float], i: int, j: int, k: int, oc: int, frac: float, before: float, after: float, deciders: np.ndarray | None = None) -> None:
@@ -184,3 +184,90 @@ def record_outcome(w: World, st: State, turn: Turn, dyn: dict[str, float], i: in
     if oc == kernel.OUTCOME_CONFLICT and dyn.get("talks.disputes_hold", 0) > 0:
         rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
     turn.log(rec)
+
+
+def settle_steps(
+    dyn: dict[str, float],
+    ks: np.ndarray,
+    js: np.ndarray,
+    cs: np.ndarray,
+    outcome: np.ndarray,
+    salience: np.ndarray,
+    tension: np.ndarray,
+    eff: np.ndarray,
+    before: np.ndarray,
+    x_challenger: np.ndarray,
+    x_kernel: np.ndarray,
+) -> list[tuple[int, int, int, int, float, float, float]]:
+    """How far each resolved target moves: the kernel's step scaled and bounded.
+
+    The step to ``x_kernel`` (:func:`sim.kernel.resolve`) is multiplied by :func:`step_scale`
+    (and, for a conflict or a capitulation, by the channel's effectiveness), is 0 for a dispute
+    that holds (``talks.disputes_hold``), and is bounded by ``talks.max_step`` (:func:`bounded`).
+    The cells are few (a dozen of 126 a turn), so their arithmetic runs on Python floats: the
+    same IEEE double operations, in the same order, as numpy's elementwise ones (the numpy form
+    is the oracle of ``tests/test_phases_fast.py``).
+
+    Args:
+        ks, js, cs: (r,) int issue, target and challenger of each resolved cell.
+        outcome: (r,) outcome codes (``kernel.OUTCOME_*``).
+        salience, tension: (r,) the target's effective salience of the issue, in [0, 1], and
+            its tension with the challenger, in [0, 1].
+        eff: (r,) effectiveness in [0, 1] of the channel that carried the offer.
+        before, x_challenger, x_kernel: (r,) positions in [0, 1] of the target, of the
+            challenger, and where the kernel moved the target.
+
+    Returns:
+        ``(issue, target, challenger, outcome, share moved, position before, position after)``
+        per cell: the share in [0, 1] of the distance to the challenger (0 at no distance).
+    """
+    resolve_, distrust, max_step = dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"]
+    hold = dyn["talks.disputes_hold"] > 0
+    cells = []
+    rows = zip(ks.tolist(), js.tolist(), cs.tolist(), outcome.tolist(), salience.tolist(), tension.tolist(), eff.tolist(), before.tolist(), x_challenger.tolist(), x_kernel.tolist())
+    for k, j, i, oc, sal, ten, e_ij, x_j, x_i, x_new in rows:
+        scale = (1.0 - resolve_ * sal) * (1.0 - distrust * ten)  # step_scale
+        if oc == kernel.OUTCOME_CONFLICT or oc == kernel.OUTCOME_CAPITULATION:
+            scale = scale * e_ij
+        if hold and oc == kernel.OUTCOME_CONFLICT:
+            scale = 0.0
+        moved = x_j + (x_new - x_j) * scale
+        after = x_j + min(max(moved - x_j, -max_step), max_step)  # bounded
+        gap = abs(x_i - x_j)
+        cells.append((k, j, i, oc, abs(after - x_j) / max(gap, 1e-12) if gap > 0 else 0.0, x_j, after))
+    return cells
+
+
+def record_outcomes(w: World, st: State, turn: Turn, dyn: dict[str, float], cells: list[tuple[int, int, int, int, float, float, float]], deciders: np.ndarray) -> None:
+    """:func:`record_outcome` for every target the kernel resolved, cell after cell.
+
+    The same counts, tension changes, deals, rebuffs and log records, in the same order, as
+    calling :func:`record_outcome` for each cell, without a call per cell.
+
+    Args:
+        cells: ``(issue, target, challenger, outcome code, share moved, position before,
+            position after)`` of each resolved target, positions in [0, 1].
+        deciders: (m, n) bool, who decides each issue now.
+    """
+    totals, td, rebuff, log, deals = st.totals, turn.tension_delta, st.rebuff, turn.events, turn.deals
+    d_agree, d_conflict = -dyn["tension_agreement"], dyn["tension_conflict"]
+    holds = dyn.get("talks.disputes_hold", 0) > 0
+    names, actors, issues, listed = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids, w.issue_bloc < 0
+    for k, j, i, oc, frac, before, after in cells:
+        if oc == kernel.OUTCOME_COMPROMISE or oc == kernel.OUTCOME_CAPITULATION:
+            totals["agreements"] += 1
+            td[i, j] += d_agree  # Turn.add_tension
+            td[j, i] += d_agree
+            if listed[k] and deciders[k, i] and deciders[k, j] and abs(after - before) > 1e-9:
+                deals.add(k)
+        elif oc == kernel.OUTCOME_CONFLICT or oc == kernel.OUTCOME_STALEMATE:
+            totals["conflicts"] += 1
+            if oc == kernel.OUTCOME_CONFLICT:
+                totals["disputes"] = totals.get("disputes", 0) + 1
+            td[i, j] += d_conflict
+            td[j, i] += d_conflict
+            rebuff[k, i, j] = min(float(rebuff[k, i, j]) + 1.0, REBUFF_CAP)  # rebuffed
+        rec = {"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": round(frac, 4), "position": [round(before, 4), round(after, 4)]}
+        if oc == kernel.OUTCOME_CONFLICT and holds:
+            rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
+        log.append(rec)

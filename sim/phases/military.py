@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.phases.decide import rnd
 from sim.phases.perceive import Structure
-from sim.state import State, Turn
+from sim.state import State, Turn, derived
 from sim.world import World
 
 
@@ -29,12 +29,20 @@ def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
     """(T, n, n) share in [0, 1] by which open channels cut escalation between a pair (F2).
 
     ``1 - prod over channels k joining the pair in theatre t of (1 - e_k x deconfliction_k)``.
+    Kept in ``sx.fixed`` for the last effectiveness seen (read only).
     """
+    seen = sx.fixed.get("deconfliction")
+    key = e.tobytes()
+    if seen is not None and seen[0] == key:
+        return seen[1]  # the same effectiveness, byte for byte: the same shares
     ed = e * w.ch_deconfliction
     logs = np.log(np.maximum(1.0 - ed, 1e-9))  # (K,)
     # (T, n, n): sum over channels covering the theatre and joining the pair
     pair_log = np.einsum("kt,kij->tij", w.ch_theatre * logs[:, None], sx.ch_pair)
-    return 1.0 - np.exp(pair_log)
+    out = 1.0 - np.exp(pair_log)
+    out.flags.writeable = False
+    sx.fixed["deconfliction"] = (key, out)
+    return out
 
 
 def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn: dict[str, float], rng: np.random.Generator) -> None:
@@ -44,8 +52,14 @@ def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn
     (0.5 + tension_ij)``, with P the posture where present and hostility the larger of the two
     threat weights; a joint patrol multiplies the patrolling actor's rates there by 1.5.
     """
-    hostile = np.maximum(w.threat, w.threat.T) * (0.5 + st.tension)
-    P = st.posture * w.present  # (n, T)
+    hostility = derived(w).get("hostility")
+    if hostility is None:
+        hostility = derived(w)["hostility"] = np.maximum(w.threat, w.threat.T)
+    hostile = hostility * (0.5 + st.tension)
+    present = derived(w).get("present")
+    if present is None:  # 1.0 / 0.0: the same products, without a cast a turn
+        present = derived(w)["present"] = w.present.astype(float)
+    P = st.posture * present  # (n, T)
     lam = w.incident_rate[:, None, None] * P.T[:, :, None] * P.T[:, None, :] * hostile[None]
     for t, i, j in turn.patrols:
         lam[t, i, :] *= 1.5

@@ -12,7 +12,7 @@ import numpy as np
 
 from sim import kernel, policy
 from sim.channels import OPEN, effectiveness
-from sim.state import State
+from sim.state import State, derived
 from sim.world import CAUCUS_EFFECTIVENESS, NON_DECIDER_WEIGHT, World
 
 DECONFLICTION_VALUE = 0.5
@@ -122,6 +122,9 @@ def structure(w: World, members: np.ndarray) -> Structure:
 def channel_effectiveness(w: World, staff: np.ndarray, status: np.ndarray, summits: tuple[int, ...]) -> np.ndarray:
     """(K,) effectiveness now: the staff curve of open channels; summit channels 1 in a summit turn, else 0."""
     e = effectiveness(staff, w.ch_baseline, status)
+    if not summits:  # no summit this turn: every event-only channel at 0
+        e[w.ch_event_only] = 0.0
+        return e
     event_on = np.zeros(len(e), bool)
     for k in summits:
         event_on[k] = True
@@ -169,11 +172,12 @@ def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits:
     """
     tp = np.minimum(w.threat * (0.5 + st.tension), 1.0)
     posture = st.posture
-    expo = (tp @ posture) * w.present
+    fw = _world_floats(w)
+    expo = (tp @ posture) * fw["present"]
     expo += np.einsum("ijt,jt->it", w.faction_threat, posture)
     tot = posture.sum(axis=1)
     pac = np.where(tot > 0, (posture * w.pacific).sum(axis=1) / np.maximum(tot, 1e-12), 0.0)
-    salience_eff = st.salience * (1.0 - dyn["linkage"] * pac[:, None] * w.europe_issue[None, :])
+    salience_eff = st.salience * (1.0 - dyn["linkage"] * pac[:, None] * fw["europe_issue"])
     cost_scale = sx.fixed.get("cost_scale")
     if cost_scale is None:  # fixed by the world: computed once
         capmax = w.capability.max() if w.capability.max() > 0 else 1.0
@@ -205,38 +209,46 @@ def channel_values(
         ``(value, value_if_open, cost, tension, staff_cap)``: (n, K) x 4 and (K,).
     """
     n, K = w.n, len(w.channel_ids)
-    e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, policy.REOPEN_STAFF * w.ch_baseline), w.ch_baseline, np.zeros(K, np.int8)))
-    e_open = np.where(w.ch_event_only, 0.5, e_open)
+    fx = _values_fixed(w, sx)
+    # what depends on the channels alone (status, staff, effectiveness) is kept while they
+    # stay the same, byte for byte (most turns change none of them)
+    chan_key = st.status.tobytes() + st.staff.tobytes() + e.tobytes()
+    by_channels = sx.fixed.get("by_channels")
+    if by_channels is None or by_channels[0] != chan_key:
+        e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, fx["reopen_staff"]), w.ch_baseline, fx["all_open"]))
+        e_open[w.ch_event_only] = 0.5
+        mil_log = np.log(np.maximum(1.0 - e * fx["military"], 1e-9))  # (K,): 0 for political channels
+        uncovered = np.exp((sx.ch_side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
+        own_loss = np.zeros((n, K))
+        sk, sa = w.sender_channels, w.sender_actors
+        own_loss[sa, sk] = 1.0 - np.minimum(st.staff[sk] / w.ch_baseline[sk], 1.0)
+        for a in (e_open, uncovered, own_loss):
+            a.flags.writeable = False
+        by_channels = sx.fixed["by_channels"] = (chan_key, e_open, uncovered, own_loss)
+    _, e_open, uncovered, own_loss = by_channels
     stake = salience_eff @ w.ch_issue.T  # (n, K)
     venue, served, pref, usable = _channel_fixed(w, sx, dyn["channels.venue"] > 0)
     if served is not None:
         stake = np.where(venue[None, :], salience_eff @ served.T, stake)
-    pol = dyn["channel_value"] * pref * stake * usable * w.ch_political[None, :]
+    pol = dyn["channel_value"] * pref * stake * usable * fx["political"]
     # deconfliction: exposure in the channel's theatres, weighted by the kind's role (F2)
     dec_need = exposure @ w.ch_theatre.T  # (n, K)
     # Military lines are valued for the deconfliction they give on their own; a political
     # channel only for what the military lines do not already cover in its theatres (F2,
     # interview L9: military channels remain to maintain deconfliction).
-    side = sx.ch_side  # (K, n)
-    mil = ~w.ch_political
-    mil_log = np.log(np.maximum(1.0 - e * mil, 1e-9))  # (K,): 0 for political channels
-    uncovered = np.exp((side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
+    mil = fx["military"]
     need_left = (exposure * uncovered) @ w.ch_theatre.T  # (n, K)
     dec_need = np.where(mil[None, :], dec_need, need_left)
-    dec_w = w.ch_deconfliction[None, :] * DECONFLICTION_VALUE
-    value = (pol + dec_need * dec_w) * e[None, :] * side.T
-    value_open = (pol + dec_need * dec_w) * e_open[None, :] * side.T
-    # cost: upkeep, lost own staff (insult), tension with the other side
-    own_loss = np.zeros((n, K))
-    sk, sa = w.sender_channels, w.sender_actors
-    own_loss[sa, sk] = 1.0 - np.minimum(st.staff[sk] / w.ch_baseline[sk], 1.0)
+    worth = pol + dec_need * fx["dec_w"]
+    value = worth * e[None, :] * fx["side_t"]
+    value_open = worth * e_open[None, :] * fx["side_t"]
+    # cost: upkeep, lost own staff (insult, own_loss above), tension with the other side
     apk, api, apj = sx.pairs
-    tsum = np.bincount(apk * n + api, weights=st.tension[api, apj], minlength=K * n).reshape(K, n)
-    cnt = sx.pair_cnt
-    other_t = np.where(cnt > 0, tsum / np.maximum(cnt, 1), 0.0).T
+    tsum = np.bincount(fx["pair_bin"], weights=st.tension[api, apj], minlength=K * n).reshape(K, n)
+    other_t = np.where(fx["has_pair"], tsum / fx["pair_den"], 0.0).T
     # military lines carry no political cost: they survive political breaks (F2); a venue's
     # channel carries no cost of tension with its host
-    political = w.ch_political[None, :]
+    political = fx["political"]
     host_t = np.where(venue[None, :], 0.0, other_t)
     cost = dyn["channel_upkeep"] + political * (dyn["channels.insult"] * own_loss + dyn["channels.tension_cost"] * host_t)
     cap = w.ch_baseline.copy()
@@ -244,6 +256,44 @@ def channel_values(
     if len(ck):
         np.minimum.at(cap, ck, st.issue_state[ci] * w.ch_baseline[ck])
     return value, value_open, cost, other_t, cap
+
+
+def _values_fixed(w: World, sx: Structure) -> dict[str, np.ndarray]:
+    """What :func:`channel_values` derives from the world and the structure alone, kept in
+    ``sx.fixed["values"]``: the staff a reopened channel starts with (K,), an all-open status
+    (K,), the military lines (K,) bool, the deconfliction weights (1, K), and the pairs'
+    bin index, count mask and divisor of the mean tension with a channel's counterparts."""
+    fx = sx.fixed.get("values")
+    if fx is None:
+        K, n = len(w.channel_ids), w.n
+        apk, api, _ = sx.pairs
+        cnt = sx.pair_cnt
+        fx = sx.fixed["values"] = {
+            "reopen_staff": policy.REOPEN_STAFF * w.ch_baseline,
+            "all_open": np.zeros(K, np.int8),
+            "military": ~w.ch_political,
+            "dec_w": w.ch_deconfliction[None, :] * DECONFLICTION_VALUE,
+            "pair_bin": apk * n + api,
+            "has_pair": cnt > 0,
+            "pair_den": np.maximum(cnt, 1),
+            # the boolean masks as floats (1.0 / 0.0: the same products, without a cast a turn)
+            "political": w.ch_political.astype(float)[None, :],
+            "side_t": sx.ch_side.astype(float).T,
+        }
+        for a in fx.values():
+            a.flags.writeable = False
+    return fx
+
+
+def _world_floats(w: World) -> dict[str, np.ndarray]:
+    """The world's boolean masks that perception multiplies by, as floats 1.0 / 0.0 (the same
+    products, without a cast a turn), kept per world (:func:`sim.state.derived`)."""
+    fw = derived(w).get("perceive")
+    if fw is None:
+        fw = derived(w)["perceive"] = {"present": w.present.astype(float), "europe_issue": w.europe_issue.astype(float)[None, :]}
+        for a in fw.values():
+            a.flags.writeable = False
+    return fw
 
 
 def _channel_fixed(w: World, sx: Structure, venues: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ from sim import kernel
 from sim.channels import OPEN
 from sim.phases.collective import supports, vote_positions
 from sim.phases.decide import rnd
-from sim.state import State, Turn
+from sim.state import State, Turn, derived
 from sim.world import World
 
 RETABLE = 0.5
@@ -18,6 +18,45 @@ cast, decaying by ``talks.deadlock_memory`` a turn) falls below this; judgement 
 
 GRIEVANCE_MEMORY = 0.8
 """Per-turn persistence of grievance and goodwill (reciprocity memory); judgement (ours)."""
+
+
+def _fixed(w: World) -> dict:
+    """What the update derives from the world alone (kept per world, :func:`sim.state.derived`)."""
+    fx = derived(w).get("update")
+    if fx is None:
+        hostile = np.maximum(w.threat, w.threat.T)
+        rule = np.where(w.issue_bloc >= 0, w.decider_rule, 0)
+        accession = np.zeros(w.m, bool)
+        accession[list(w.accession)] = True
+        fx = derived(w)["update"] = {
+            "hostile": hostile,
+            "floor": 0.5 * hostile,
+            "half_hostile": 0.5 * hostile,
+            "npres": np.maximum(w.present.sum(axis=1), 1),
+            "present": w.present.astype(float),  # 1.0 / 0.0: the same products, no cast a turn
+            # F6: sanctions of a bloc with autonomy below 1 lean toward another actor's position
+            "autonomy": [
+                (k, w.bloc_autonomy[b], int(w.bloc_autonomy_from[b]))
+                for k in range(w.m)
+                if (b := w.issue_bloc[k]) >= 0 and w.issue_kind[k] == "sanctions" and w.bloc_autonomy[b] < 1 and w.bloc_autonomy_from[b] >= 0
+            ],
+            "rule": rule,
+            "ruled": np.flatnonzero(rule != 0).tolist(),
+            "not_accession": ~accession,
+            "bloc_decided": w.issue_bloc >= 0,
+            "low_inertia": -w.issue_inertia,
+            "veto_bloc": [bool(w.bloc_veto[b].any()) for b in range(len(w.bloc_ids))],
+        }
+        for a in fx.values():
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+    return fx
+
+
+def _clip(x: np.ndarray, lo, hi) -> np.ndarray:
+    """``np.clip(x, lo, hi)`` value for value (numpy's clip is this composition), without its
+    dispatch cost."""
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dict[str, float]) -> None:
@@ -30,26 +69,46 @@ def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dic
     brings Russia and China together, interview L29).
     """
     d = dyn
-    hostile = np.maximum(w.threat, w.threat.T)
-    floor = 0.5 * hostile
+    fx = _fixed(w)
+    hostile = fx["hostile"]
+    n = len(hostile)
     t = st.tension + turn.tension_delta
-    t = t - d["tension_decay"] * (t - floor)
-    t = np.clip(t, 0.0, 1.0)
-    np.fill_diagonal(t, 0.0)
+    t = t - d["tension_decay"] * (t - fx["floor"])
+    t = _clip(t, 0.0, 1.0)
+    t.flat[:: n + 1] = 0.0  # np.fill_diagonal
     st.tension = t
-    sal = st.salience
-    wsum = sal[:, None, :] + sal[None, :, :]
+    wsum, wpos, wden = _salience_weights(st.salience)
     diff = np.abs(st.position[:, None, :] - st.position[None, :, :])
-    wtot = wsum.sum(2)
-    sim = 1.0 - 2.0 * np.where(wtot > 0, (wsum * diff).sum(2) / np.maximum(wtot, 1e-12), 0.5)
+    sim = 1.0 - 2.0 * np.where(wpos, (wsum * diff).sum(2) / wden, 0.5)
     tp = threat_perc
-    npres = np.maximum(w.present.sum(axis=1), 1)
-    burden = (st.posture * w.present).sum(axis=1) / npres  # (n,) mean posture, in [0, 1]
+    burden = (st.posture * fx["present"]).sum(axis=1) / fx["npres"]  # (n,) mean posture, in [0, 1]
     shared = np.einsum("ik,jk,k->ij", tp, tp, burden)
-    target = np.clip(sim + d["alignment_pressure"] * shared - 0.5 * hostile, -1.0, 1.0)
+    target = _clip(sim + d["alignment_pressure"] * shared - fx["half_hostile"], -1.0, 1.0)
     al = st.alignment + d["alignment_rate"] * (target - st.alignment)
-    np.fill_diagonal(al, 1.0)
-    st.alignment = np.clip(al, -1.0, 1.0)
+    al.flat[:: n + 1] = 1.0
+    st.alignment = _clip(al, -1.0, 1.0)
+
+
+_SALIENCE_WEIGHTS: list = [(b"", 0, None)]
+"""The last salience seen by :func:`_salience_weights` and what it gave (one tuple, replaced
+whole, so that threads running models side by side never mix two)."""
+
+
+def _salience_weights(sal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(wsum, wtot > 0, max(wtot, 1e-12))`` of :func:`relations`: pairwise salience sums
+    (n, n, m) and their totals over issues; kept while the salience is unchanged (byte for
+    byte, same shape), as it is in most turns."""
+    key = sal.tobytes()
+    seen = _SALIENCE_WEIGHTS[0]
+    if seen[0] == key and seen[1] == sal.shape:
+        return seen[2]
+    wsum = sal[:, None, :] + sal[None, :, :]
+    wtot = wsum.sum(2)
+    out = (wsum, wtot > 0, np.maximum(wtot, 1e-12))
+    for a in out:  # shared by every model in the process: read only
+        a.flags.writeable = False
+    _SALIENCE_WEIGHTS[0] = (key, sal.shape, out)
+    return out
 
 
 def anchor_positions(st: State, dyn: dict[str, float]) -> None:
@@ -75,12 +134,10 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
         vetoed: (m,) memory of vetoes per issue (updated in place), or ``None``.
     """
     d = dyn or {}
+    fx = _fixed(w)
     x = st.position.copy()
-    for k in range(w.m):
-        b = w.issue_bloc[k]
-        if b >= 0 and w.issue_kind[k] == "sanctions" and w.bloc_autonomy[b] < 1 and w.bloc_autonomy_from[b] >= 0:
-            a = w.bloc_autonomy[b]
-            x[:, k] = a * x[:, k] + (1 - a) * st.position[w.bloc_autonomy_from[b], k]  # F6
+    for k, a, src in fx["autonomy"]:
+        x[:, k] = a * x[:, k] + (1 - a) * st.position[src, k]  # F6
     before = st.issue_state.copy()
     cur = st.issue_state
     xt = x.T  # (m, n)
@@ -89,28 +146,26 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
     highs = np.where(dmask, xt, -np.inf).max(axis=1)
     # consensus: the state moves only if every decider wants the move, to the most reluctant
     tgt = np.where(lows > cur, lows, np.where(highs < cur, highs, cur))
-    rule = np.where(w.issue_bloc >= 0, w.decider_rule, 0)
-    for k in np.flatnonzero(rule != 0):
+    rule = fx["rule"]
+    for k in fx["ruled"]:
         dec = np.flatnonzero(dmask[k])
         if rule[k] == 2 and w.bloc_leader[w.issue_bloc[k]] >= 0:
             tgt[k] = x[w.bloc_leader[w.issue_bloc[k]], k]
         elif len(dec):
             wts = w.capability[dec] * st.salience[dec, k]
             tgt[k] = float(kernel.forecast(x[dec, k][None, :], wts[None, :])[0])
-    accession = np.zeros(w.m, bool)
-    accession[list(w.accession)] = True
-    moves = dmask.any(axis=1) & ~accession  # accession: motions only (F7)
+    moves = dmask.any(axis=1) & fx["not_accession"]  # accession: motions only (F7)
     if d.get("talks.deals", 0) > 0:
-        listed = w.issue_bloc < 0
         dealt = np.zeros(w.m, bool)
         dealt[sorted(turn.deals)] = True
-        moves &= ~listed | dealt
-    step = np.clip(tgt - cur, -w.issue_inertia, w.issue_inertia)
-    new = np.where(moves, np.clip(cur + step, 0.0, 1.0), cur)
+        moves &= fx["bloc_decided"] | dealt
+    step = _clip(tgt - cur, fx["low_inertia"], w.issue_inertia)
+    new = np.where(moves, _clip(cur + step, 0.0, 1.0), cur)
     if d.get("collective.veto", 0) > 0 and vetoed is not None:
-        for k in np.flatnonzero(np.abs(new - cur) > 1e-9):
+        cur_l, new_l = cur.tolist(), new.tolist()
+        for k in [k for k in range(w.m) if abs(new_l[k] - cur_l[k]) > 1e-9]:
             b = w.issue_bloc[k]
-            if b < 0 or not w.bloc_veto[b].any():
+            if b < 0 or not fx["veto_bloc"][b]:
                 continue
             if vetoed[k] >= RETABLE:
                 new[k] = cur[k]  # not tabled again yet
@@ -126,8 +181,9 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
                 vetoed[k] = 1.0
                 st.totals["vetoes"] = st.totals.get("vetoes", 0) + 1
     st.issue_state = new
-    for k in np.flatnonzero(np.abs(st.issue_state - before) > 1e-9):
-        turn.log({"type": "issue", "issue": w.issue_ids[k], "from": rnd(before[k]), "to": rnd(st.issue_state[k])})
+    for k, (was, now) in enumerate(zip(before.tolist(), new.tolist())):
+        if abs(now - was) > 1e-9:
+            turn.log({"type": "issue", "issue": w.issue_ids[k], "from": round(was, 4), "to": round(now, 4)})
 
 
 def late_tension(st: State, delta: np.ndarray) -> None:
