@@ -14,10 +14,6 @@ from typing import Any
 
 import click
 
-from rich.markup import escape
-
-from sim.loader import Problem, ScenarioError, load_scenario
-
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline_2021.yaml"
 EXIT_USAGE = 2
@@ -27,7 +23,7 @@ MAX_PROBLEMS_SHOWN = 20
 """Problems of one file printed one per line; the rest are counted in one more line."""
 
 
-def _fail(problems: list[Problem]) -> None:
+def _fail(problems: list) -> None:
     """Print the problems of a file (at most :data:`MAX_PROBLEMS_SHOWN`, then a count); exit 2."""
     for p in problems[:MAX_PROBLEMS_SHOWN]:
         click.echo(str(p), err=True)
@@ -39,6 +35,8 @@ def _fail(problems: list[Problem]) -> None:
 
 
 def _load(path: str):
+    from sim.loader import ScenarioError, load_scenario
+
     try:
         return load_scenario(path)
     except ScenarioError as exc:
@@ -330,7 +328,7 @@ def load_with_overrides(path: str, sets: tuple[str, ...] | list[str], expect: tu
         ``(scenario, {dotted path: value}, SHA-256 of the file's text)``. Every problem is one
         line on stderr and exit status 2.
     """
-    from sim.loader import content_hash, read_file, read_source
+    from sim.loader import ScenarioError, content_hash, read_file, read_source
 
     try:
         text = read_file(path)
@@ -381,6 +379,7 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     equal its row in DIR/runs.parquet.
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from sim.cli.account import END_WORDS, describe, talks_digest
