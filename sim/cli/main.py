@@ -492,10 +492,13 @@ def compiled_code_from_cache() -> None:
 
     The compiled kernel's functions then read their machine code from numba's disk cache
     without numba's registry refresh (:func:`sim.deferred.load_cached_code_without_registries`:
-    0.3-0.5 s of a one-turn run); the backend and every result are the same.
+    0.3-0.5 s of a one-turn run); the backend and every result are the same. PyYAML, which
+    numba imports only to read a ``.numba_config.yaml`` if there is one, is imported when used.
     """
     from sim import deferred, kernel
 
+    # numba imports PyYAML at start to read a .numba_config.yaml, if there is one (0.02 s)
+    deferred.defer("yaml")
     if kernel.backend() == "compiled":
         compiled = sys.modules.get("sim.kernel_compiled")
         if compiled is not None:
