@@ -385,8 +385,8 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     from sim.cli.account import END_WORDS, describe, talks_digest
     from sim.model import GreatPowerModel
 
-    compiled_code_from_cache()
     setup = setup_from_options(scenario, seed, turns, sets, from_sweep, run_id)
+    compiled_code_from_cache()
     path, sc, seed = setup.path, setup.scenario, setup.seed
     log_file = _check_out_path(log_path, "--log", (path,), ours=(_is_turn_log, "a turn log of this program")) if log_path is not None else None
     save_file = _check_save_path(save_path, (path, (log_path or "", "also the --log file"))) if save_path is not None else None
