@@ -383,3 +383,38 @@ after_validate = sorted(m for m in ('numba', 'sim.model', 'mesa.model') if m in 
 print(after_help, after_validate)
 """
     assert _python(code).strip().splitlines()[-1] == "[] []"
+
+
+def test_run_as_a_program_writes_everything_and_keeps_its_exit_status(tmp_path):
+    # run.py ends a `run` with the objects frozen for the interpreter's teardown (sim.cli.main.entry)
+    log, save = tmp_path / "turns.jsonl", tmp_path / "game.json"
+    done = subprocess.run(
+        [sys.executable, "run.py", "run", "--turns", "2", "--quiet", "--log", str(log), "--save", str(save)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "end state: horizon" in done.stdout and "game saved to" in done.stdout  # the last lines, whole
+    assert done.stdout.rstrip().endswith("--out DIR)")
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["turn"] for r in rows] == [0, 1, 2]
+    assert json.loads(save.read_text())["format"] == "greatpower-save"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASELINE.read_text(encoding="utf-8").replace("capability: {value: 65.9,", "capability: {value: -65.9,", 1))
+    done = subprocess.run(
+        [sys.executable, "run.py", "run", str(bad)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"{bad}:") and "capability" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_run_invoked_in_process_leaves_the_garbage_collector_alone():
+    code = """
+import gc
+from click.testing import CliRunner
+import sim.cli.main
+result = CliRunner().invoke(sim.cli.main.main, ['run', 'tests/data/minimal.yaml', '--turns', '1', '--quiet'])
+assert result.exit_code == 0, result.output
+print(gc.isenabled(), gc.get_freeze_count())
+"""
+    assert _python(code).split()[-2:] == ["True", "0"]

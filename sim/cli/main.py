@@ -94,6 +94,31 @@ def main() -> None:
             pass
 
 
+_FREEZE_AT_EXIT = False
+"""Set by a command whose process may end without the final garbage collection (see :func:`entry`)."""
+
+
+def entry() -> None:
+    """The program's entry point (``run.py``): :func:`main`, then the interpreter's exit.
+
+    After ``run``, the interpreter's teardown spends 0.2-0.3 s of CPU in garbage collections
+    over every object that numba, pydantic and the model made (a quarter of a one-turn run).
+    ``run`` sets :data:`_FREEZE_AT_EXIT`; the objects are then frozen (:func:`gc.freeze`) as
+    the process exits, so the teardown frees them without scanning them again. Output, files
+    and the exit status are the same: every file is written and closed by then, and atexit
+    handlers run as before. Only this entry point does it (never a command invoked in-process,
+    as tests do), and only on the way out.
+    """
+    try:
+        main()
+    finally:
+        if _FREEZE_AT_EXIT:
+            import gc
+
+            gc.disable()
+            gc.freeze()
+
+
 @main.command()
 @click.argument("scenario")
 def validate(scenario: str) -> None:
@@ -385,6 +410,8 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     from sim.cli.account import END_WORDS, describe, talks_digest
     from sim.model import GreatPowerModel
 
+    global _FREEZE_AT_EXIT
+    _FREEZE_AT_EXIT = True
     setup = setup_from_options(scenario, seed, turns, sets, from_sweep, run_id)
     compiled_code_from_cache()
     path, sc, seed = setup.path, setup.scenario, setup.seed
