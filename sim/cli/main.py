@@ -103,7 +103,7 @@ def entry() -> None:
 
     After ``run``, the interpreter's teardown spends 0.2-0.3 s of CPU in garbage collections
     over every object that numba, pydantic and the model made (a quarter of a one-turn run).
-    ``run`` sets :data:`_FREEZE_AT_EXIT`; the objects are then frozen (:func:`gc.freeze`) as
+    ``run`` and ``validate`` set :data:`_FREEZE_AT_EXIT`; the objects are then frozen (:func:`gc.freeze`) as
     the process exits, so the teardown frees them without scanning them again. Output, files
     and the exit status are the same: every file is written and closed by then, and atexit
     handlers run as before. Only this entry point does it (never a command invoked in-process,
@@ -123,6 +123,8 @@ def entry() -> None:
 @click.argument("scenario")
 def validate(scenario: str) -> None:
     """Check a scenario file; print OK and a summary, or one line per problem (exit 2)."""
+    global _FREEZE_AT_EXIT
+    _FREEZE_AT_EXIT = True
     sc = _load(scenario)
     def count(n: int, word: str) -> str:
         return f"{n} {word}" + ("" if n == 1 else "s")
