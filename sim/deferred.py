@@ -22,6 +22,12 @@ package is exactly what a plain import gives; another thread that reads a name m
 until the ``__init__`` has run. The objects are the package's own, defined once, so nothing
 behaves differently, only later. Nothing is changed for a package that is already
 imported or cannot be found (its ordinary import then fails as usual).
+
+Two more things are put off the same way, each the same result later or never needed:
+Mesa 3.3's logging names a module and a class at import from the call stack, given here without
+reading every frame's source (:class:`_FramesWithoutSource`); and numba's dispatchers load their
+cached machine code without first refreshing all of numba's typing and lowering registries,
+which only a compile needs (:func:`load_cached_code_without_registries`).
 """
 
 from __future__ import annotations
@@ -193,7 +199,7 @@ def defer(name: str, served: dict[str, Callable[[], Any]] | None = None) -> bool
 
 
 def _load_cached_code(cache: Any, sig: Any, target_context: Any) -> Any:
-    """numba's ``Cache.load_overload`` without the refresh of the target context's registries.
+    """The ``Cache.load_overload`` of numba without the refresh of the target context's registries.
 
     numba refreshes its typing and lowering registries before it looks in the disk cache:
     that imports and registers every implementation it has (numpy, typed containers,
