@@ -100,10 +100,9 @@ class _TooLarge(Exception):
 
 
 class _SizeLimited:
-    """What ruamel's composer gets (:func:`_ruamel`): it stops as soon as a top-level section
-    exceeds its size limit.
+    """Mixed into ruamel's composer (:func:`_ruamel`): it stops at a section beyond its limit.
 
-    A scenario too large to run is refused after reading only as far as its first entry beyond
+    It stops as soon as a top-level section exceeds its size limit. A scenario too large to run is refused after reading only as far as its first entry beyond
     the limit (the 100,000-actor file in a fraction of a second instead of minutes), and no file
     yields more than :data:`MAX_NODES` nodes.
     """
@@ -150,8 +149,12 @@ def _ruamel() -> None:
     if _LimitedComposer is not None:
         return
     from ruamel.yaml.composer import Composer
-    from ruamel.yaml.error import MarkedYAMLError as marked, YAMLError as error
-    from ruamel.yaml.nodes import MappingNode as mapping, Node as node, ScalarNode as scalar, SequenceNode as sequence
+    from ruamel.yaml.error import MarkedYAMLError as marked
+    from ruamel.yaml.error import YAMLError as error
+    from ruamel.yaml.nodes import MappingNode as mapping
+    from ruamel.yaml.nodes import Node as node
+    from ruamel.yaml.nodes import ScalarNode as scalar
+    from ruamel.yaml.nodes import SequenceNode as sequence
 
     Node, MappingNode, ScalarNode, SequenceNode = node, mapping, scalar, sequence
     MarkedYAMLError, YAMLError = marked, error
