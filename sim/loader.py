@@ -25,13 +25,30 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.files import temp_beside, user_cache_dir
 from sim.schema import SIZE_LIMITS, Scenario, cross_reference_problems, size_problem
+
+
+# ruamel.yaml is imported when a file is first parsed or a node tree composed (_ruamel): a
+# scenario served by the parse cache needs none of it (0.02 s of a one-turn run). Until then
+# these names stand for its node and error classes; nothing is an instance of them, as no
+# node or YAML error can exist before ruamel.yaml is imported.
+class _NoNodeYet:
+    """Stands for ruamel.yaml's node classes until ruamel.yaml is imported."""
+
+
+class _NoYAMLErrorYet(Exception):
+    """Stands for ruamel.yaml's error classes until ruamel.yaml is imported."""
+
+
+Node: Any = _NoNodeYet
+MappingNode: Any = _NoNodeYet
+ScalarNode: Any = _NoNodeYet
+SequenceNode: Any = _NoNodeYet
+MarkedYAMLError: Any = _NoYAMLErrorYet
+YAMLError: Any = _NoYAMLErrorYet
+_LimitedComposer: Any = None
 
 
 @dataclass(frozen=True)
@@ -82,10 +99,10 @@ class _TooLarge(Exception):
         self.line, self.path, self.message = line, path, message
 
 
-class _LimitedComposer(Composer):
-    """ruamel's composer that stops as soon as a top-level section exceeds its size limit.
+class _SizeLimited:
+    """Mixed into ruamel's composer (:func:`_ruamel`): it stops at a section beyond its limit.
 
-    A scenario too large to run is refused after reading only as far as its first entry beyond
+    It stops as soon as a top-level section exceeds its size limit. A scenario too large to run is refused after reading only as far as its first entry beyond
     the limit (the 100,000-actor file in a fraction of a second instead of minutes), and no file
     yields more than :data:`MAX_NODES` nodes.
     """
@@ -126,7 +143,30 @@ class _LimitedComposer(Composer):
         return super().compose_node(parent, index)
 
 
-def _yaml() -> YAML:
+def _ruamel() -> None:
+    """Import ruamel.yaml (once) and bind its classes to this module's names."""
+    global Node, MappingNode, ScalarNode, SequenceNode, MarkedYAMLError, YAMLError, _LimitedComposer
+    if _LimitedComposer is not None:
+        return
+    from ruamel.yaml.composer import Composer
+    from ruamel.yaml.error import MarkedYAMLError as marked
+    from ruamel.yaml.error import YAMLError as error
+    from ruamel.yaml.nodes import MappingNode as mapping
+    from ruamel.yaml.nodes import Node as node
+    from ruamel.yaml.nodes import ScalarNode as scalar
+    from ruamel.yaml.nodes import SequenceNode as sequence
+
+    Node, MappingNode, ScalarNode, SequenceNode = node, mapping, scalar, sequence
+    MarkedYAMLError, YAMLError = marked, error
+
+    _LimitedComposer = type("_LimitedComposer", (_SizeLimited, Composer), {})
+
+
+def _yaml() -> Any:
+    """ruamel.yaml's pure-Python safe reader: YAML 1.2, duplicate keys refused, limited sizes."""
+    _ruamel()
+    from ruamel.yaml import YAML
+
     y = YAML(typ="safe", pure=True)
     y.allow_duplicate_keys = False
     y.Composer = _LimitedComposer
@@ -511,6 +551,22 @@ def parse_cache_dir() -> Path | None:
     return user_cache_dir("yaml")
 
 
+def _ruamel_version() -> str:
+    """Which ruamel.yaml reads the files, without importing it: a hash of its ``__init__.py``.
+
+    That file carries ruamel.yaml's version (``__version__``), so an upgrade changes the hash.
+    Empty if it cannot be found or read (the parse then fails as it would have).
+    """
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("ruamel.yaml")
+        origin = spec.origin if spec is not None else None
+        return hashlib.sha256(Path(origin).read_bytes()).hexdigest()[:16] if origin else ""
+    except (ImportError, ValueError, OSError):
+        return ""
+
+
 def _parse_cache_file(text: str) -> tuple[Path, bytes] | None:
     """Where the data of ``text`` is cached, and the entry's key.
 
@@ -518,14 +574,12 @@ def _parse_cache_file(text: str) -> tuple[Path, bytes] | None:
     """
     global _PARSE_CACHE_SALT
     if _PARSE_CACHE_SALT is None:
-        import ruamel.yaml
-
         try:
             code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # this reader's code
         except OSError:
             code = ""
         limits = sorted(SIZE_LIMITS.items())
-        _PARSE_CACHE_SALT = f"1|{ruamel.yaml.__version__}|{sys.version_info[:2]}|{code}|{limits}|{MAX_NODES}"
+        _PARSE_CACHE_SALT = f"1|{_ruamel_version()}|{sys.version_info[:2]}|{code}|{limits}|{MAX_NODES}"
     if _PARSE_CACHE_SALT.split("|")[3] == "":
         return None  # this module's code cannot be read (a zip import): no cache
     folder = parse_cache_dir()

@@ -246,3 +246,175 @@ if __name__ == "__main__":
         timeout=300,
     )
     assert done.returncode == 0 and done.stdout.split()[-1] == "ok", done.stderr
+
+
+def test_mesa_names_its_logger_and_logged_class_as_before():
+    # mesa.model names its logger and the class of a logged method from the call stack at import;
+    # sim/deferred.py gives it the frames without their source lines (0.05-0.1 s)
+    code = """
+import inspect, logging, sys
+import sim.model
+import mesa.mesa_logging as mesa_logging
+assert mesa_logging.inspect is inspect  # the real inspect again after the import
+assert 'mesa.model' in mesa_logging._module_loggers
+assert sys.modules['mesa.model']._mesa_logger.name == 'MESA.mesa.model'
+records = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(record.getMessage())
+logger = logging.getLogger('MESA.mesa.model')
+logger.addHandler(Keep()); logger.setLevel(logging.DEBUG)
+from sim.loader import load_scenario
+sim.model.GreatPowerModel(load_scenario('tests/data/minimal.yaml'), seed=1, turns=1)
+print(records[0])
+"""
+    out = _python(code).strip().splitlines()[-1]
+    if "Model.__init__" not in out:  # a Mesa that logs no method (Mesa 3.5): nothing to name
+        assert "calling" not in out
+    else:
+        assert out.startswith("calling Model.__init__ with ")
+
+
+def test_a_scenario_from_the_parse_cache_is_read_without_the_yaml_reader(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    text = BASELINE.read_text(encoding="utf-8").replace("capability: {value: 65.9,", "capability: {value: -65.9,", 1)
+    bad.write_text(text, encoding="utf-8")
+    code = f"""
+import json, sys
+from sim.loader import ScenarioError, load_scenario
+sc = load_scenario({str(BASELINE)!r})
+try:
+    load_scenario({str(bad)!r})
+    problems = []
+except ScenarioError as exc:
+    problems = [str(p) for p in exc.problems]
+print(json.dumps([sc.name, 'ruamel.yaml' in sys.modules, problems]))
+"""
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = json.loads(_python(code, **env).splitlines()[-1])  # parses both files, caches them
+    second = json.loads(_python(code, **env).splitlines()[-1])  # both from the cache
+    assert first[1] is True and first[2], first
+    assert second[0] == first[0]
+    assert second[2] == first[2]  # the problem is located as before (the YAML is composed then)
+    assert second[2][0].startswith(f"{bad}:") and "capability" in second[2][0]
+    good_only = f"""
+import sys
+from sim.loader import load_scenario
+load_scenario({str(BASELINE)!r})
+print('ruamel.yaml' in sys.modules)
+"""
+    assert _python(good_only, **env).split()[-1] == "False"
+
+
+RUN_AND_DIGEST = """
+import hashlib, json, sys
+from sim.loader import load_scenario
+from sim.model import GreatPowerModel
+if sys.argv[1] == "cli-loading":
+    from sim.cli.main import compiled_code_from_cache
+    compiled_code_from_cache()
+m = GreatPowerModel(load_scenario("scenarios/baseline_2021.yaml"), seed=int(sys.argv[2]), turns=3)
+while m.running:
+    m.step()
+registries = sorted(n for n in ("numba.typed.typeddict", "numba.np.polynomial.polynomial_functions", "numba.np.random.generator_methods") if n in sys.modules)
+print(json.dumps([hashlib.sha256(json.dumps([m.snapshot(), m.log], sort_keys=True, default=str).encode()).hexdigest(), registries]))
+"""
+
+
+def _digest(tmp_path, how: str, seed: int, **env: str) -> list:
+    script = tmp_path / "digest.py"
+    script.write_text(RUN_AND_DIGEST)
+    done = subprocess.run(
+        [sys.executable, str(script), how, str(seed)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_compiled_code_loaded_without_numba_registries_runs_alike(tmp_path, seed):
+    _digest(tmp_path, "numba-loading", seed)  # the compiled cache warm (a cold one compiles here)
+    usual = _digest(tmp_path, "numba-loading", seed)
+    quick = _digest(tmp_path, "cli-loading", seed)
+    assert quick[0] == usual[0]  # the same snapshots and turn logs
+    assert usual[1] != [] and quick[1] == []  # numba's registries were loaded only the usual way
+
+
+def test_a_cold_compiled_cache_still_compiles_when_registries_are_skipped(tmp_path):
+    # a function missing from the cache is compiled as before (numba's compiler loads the
+    # registries itself), written to the cache, and read back without them by the next process
+    code = """
+import json, sys
+import numpy as np
+from sim import deferred, kernel
+assert kernel.backend() == "compiled"
+kc = sys.modules["sim.kernel_compiled"]
+deferred.load_cached_code_without_registries(vars(kc).values())
+a = np.array([0.3, -0.2, 0.05, 0.0, 1.5]); b = np.array([-0.4, 0.1, -0.01, 0.0, -2.0])
+outcome, fraction = kc.respond(a, b)
+oracle = kernel._np_respond(a, b)
+print(json.dumps([outcome.tolist(), fraction.tolist(), sum(kc.respond.stats.cache_hits.values()),
+                  'numba.typed.typeddict' in sys.modules, oracle[0].tolist(), oracle[1].tolist()]))
+"""
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    cold = json.loads(_python(code, **env).splitlines()[-1])
+    warm = json.loads(_python(code, **env).splitlines()[-1])
+    assert cold[2] == 0 and cold[3] is True  # compiled, with the registries
+    assert warm[2] == 1 and warm[3] is False  # read back, without them
+    assert cold[:2] == warm[:2] == cold[4:]  # and equal to the numpy cores' answer
+
+
+def test_help_and_validate_do_not_load_the_model(tmp_path):
+    code = """
+import sys
+from click.testing import CliRunner
+import sim.cli.main
+result = CliRunner().invoke(sim.cli.main.main, ['--help'])
+assert result.exit_code == 0 and 'run' in result.output
+after_help = sorted(m for m in ('pydantic', 'ruamel.yaml', 'numpy', 'numba', 'rich.console', 'sim.loader') if m in sys.modules)
+result = CliRunner().invoke(sim.cli.main.main, ['validate', 'scenarios/baseline_2021.yaml'])
+assert result.exit_code == 0 and result.output.startswith('OK '), result.output
+after_validate = sorted(m for m in ('numba', 'sim.model', 'mesa.model') if m in sys.modules)
+print(after_help, after_validate)
+"""
+    assert _python(code).strip().splitlines()[-1] == "[] []"
+
+
+def test_run_as_a_program_writes_everything_and_keeps_its_exit_status(tmp_path):
+    # run.py ends a `run` with the objects frozen for the interpreter's teardown (sim.cli.main.entry)
+    log, save = tmp_path / "turns.jsonl", tmp_path / "game.json"
+    done = subprocess.run(
+        [sys.executable, "run.py", "run", "--turns", "2", "--quiet", "--log", str(log), "--save", str(save)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "end state: horizon" in done.stdout and "game saved to" in done.stdout  # the last lines, whole
+    assert done.stdout.rstrip().endswith("--out DIR)")
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["turn"] for r in rows] == [0, 1, 2]
+    assert json.loads(save.read_text())["format"] == "greatpower-save"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BASELINE.read_text(encoding="utf-8").replace("capability: {value: 65.9,", "capability: {value: -65.9,", 1))
+    done = subprocess.run(
+        [sys.executable, "run.py", "run", str(bad)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"{bad}:") and "capability" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_run_invoked_in_process_leaves_the_garbage_collector_alone():
+    code = """
+import gc
+from click.testing import CliRunner
+import sim.cli.main
+result = CliRunner().invoke(sim.cli.main.main, ['run', 'tests/data/minimal.yaml', '--turns', '1', '--quiet'])
+assert result.exit_code == 0, result.output
+print(gc.isenabled(), gc.get_freeze_count())
+"""
+    assert _python(code).split()[-2:] == ["True", "0"]

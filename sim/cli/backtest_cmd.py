@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 
 from sim.cli.main import EXIT_USAGE, SEED, _fail, main
-from sim.loader import ScenarioError
 
 BACKTEST_MARKER = ".greatpower-backtest"
 """Marks a folder that ``backtest --out`` wrote (a later backtest may replace its files)."""
@@ -60,7 +59,7 @@ def prepare(scenario: str | None, record: str, validated=None):
             column, event type, actor or month the scenario does not have (each located).
     """
     from sim.backtest import check_record, parse_record
-    from sim.loader import Problem, read_file
+    from sim.loader import Problem, ScenarioError, read_file
     from sim.model import GreatPowerModel
     from sim.sweep.ensemble import load_source
     from sim.trace import columns, scenario_info
@@ -122,6 +121,7 @@ def backtest(scenario: str | None, record: str, runs: int, seed: int, workers: i
     from rich.markup import escape
     from rich.table import Table
 
+    from sim.loader import ScenarioError
     from sim.sweep.executors import default_workers
 
     out_dir = _out_dir(out) if out is not None else None

@@ -13,7 +13,6 @@ import sys
 import click
 
 from sim.cli.main import EXIT_USAGE, SEED, _fail, main, require_extra
-from sim.loader import ScenarioError
 
 EXIT_FAILURES = 1
 EXIT_INTERRUPTED = 130
@@ -176,6 +175,7 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
         require_extra("sweep", "SALib")
     if executor == "dask" or scheduler:
         require_extra("dask", "dask", "distributed")
+    from sim.loader import ScenarioError
     from sim.sweep.overrides import OverrideError
     from sim.sweep.runner import (
         SweepOptions,

@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 
 from sim.cli.main import EXIT_USAGE, ROOT, SEED, _fail, main, require_extra
-from sim.loader import ScenarioError
 
 DEFAULT_RECORD = ROOT / "validation" / "record_2021_2024.yaml"
 VALIDITY_TITLE = "# Validity: the interview's claims, measured"
@@ -48,6 +47,7 @@ def validity(seeds: int, master_seed: int, workers: int | None, out: str | None,
     """Measure each claim F1-F14 with and without its mechanism; write docs/validity.md and plots."""
     require_extra("sweep", "matplotlib", "scipy")
     from sim.cli.main import _check_out_path
+    from sim.loader import ScenarioError
     from sim.sweep.executors import default_workers
     from sim.sweep.overrides import OverrideError
     from sim.sweep.validity_run import plot_study, run_study
