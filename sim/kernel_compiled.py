@@ -83,11 +83,13 @@ def choose_cache_dir() -> tuple[bool, str]:
 
 CACHE, CACHE_WHERE = choose_cache_dir()
 
-from sim.deferred import defer  # noqa: E402
+from sim.deferred import defer, load_cached_code_without_registries  # noqa: E402
 
 # numba checks for BLAS by importing scipy.linalg.cython_blas when it first loads code: that one
 # module, not all of scipy.linalg (0.2 s), unless something else of scipy.linalg is used.
 defer("scipy.linalg")
+# numba imports PyYAML only in case a ``.numba_config.yaml`` exists in the working folder.
+defer("yaml")
 
 import numba  # noqa: E402  (after the cache folder is chosen)
 
@@ -111,9 +113,14 @@ def _jit(function=None, *, contract=False):
         options["fastmath"] = {"contract"}
     if CACHE:
         try:
-            return numba.njit(cache=True, **options)(function)
+            dispatcher = numba.njit(cache=True, **options)(function)
         except RuntimeError:  # numba found no cache locator after all
             pass
+        else:
+            # cached machine code is read back without numba's registry refresh (0.2-0.3 s of
+            # every process's first turn); a cache miss compiles as before
+            load_cached_code_without_registries((dispatcher,))
+            return dispatcher
     return numba.njit(cache=False, **options)(function)
 
 
