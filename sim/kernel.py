@@ -171,7 +171,10 @@ def _select(name: str) -> None:
             )
             name = "numpy"
         else:
-            _active, _active_name = kernel_compiled, name
+            from sim.phases import policy_compiled  # the force table's compiled core lives there
+
+            cores = {core: getattr(kernel_compiled, core) for core in vars(_numpy_cores()) if core != "force_table"}
+            _active, _active_name = types.SimpleNamespace(**cores, force_table=policy_compiled.force_table), name
             return
     _active, _active_name = _numpy_cores(), name
 

@@ -173,26 +173,6 @@ def test_sum_in_numpy_order(n):
         assert policy_compiled._sum(a) == a.reshape(1, -1).sum(axis=1)[0]  # a row, as the scorers sum
 
 
-try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
-    from tests.test_turn_compiled import force_inputs
-except ImportError:  # pragma: no cover - depends on how pytest was started
-    from test_turn_compiled import force_inputs
-
-
-@settings(max_examples=200, deadline=None)
-@given(force_inputs())
-def test_force_table_hoisted_equals_the_kernels(inputs):
-    from sim import kernel_compiled
-
-    S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, mis, misjudged, costs, every = inputs
-    args = (S, commit, np.ascontiguousarray(present), np.ascontiguousarray(mask), gain, loss, bargain, alignment, tension, capability, mis, misjudged, costs, every)
-    got = policy_compiled._force_table(*args)
-    want = kernel_compiled.force_table(*args)
-    for a, b in zip(got, want):
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
-
-
 def test_a_failing_compiled_cache_falls_back_to_the_numpy_scorers(monkeypatch):
     # a disk-cache failure of the compiled code never stops a run: a warning, then the numpy
     # scorers and draw, with the same candidates

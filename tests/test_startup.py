@@ -28,15 +28,16 @@ NOT_FOR_A_RUN = (
 )
 
 
-def _python(code: str, **env: str) -> str:
-    """Run ``code`` in a fresh interpreter at the repository root; its stdout."""
+def _python(code: str, *args: str, timeout: float = 300, **env: str) -> str:
+    """Run ``code`` (with ``args`` as ``sys.argv[1:]``) in a fresh interpreter at the repository
+    root; its stdout."""
     done = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, *args],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO), **env},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -324,26 +325,15 @@ print(json.dumps([hashlib.sha256(json.dumps([m.snapshot(), m.log], sort_keys=Tru
 """
 
 
-def _digest(tmp_path, how: str, seed: int, **env: str) -> list:
-    script = tmp_path / "digest.py"
-    script.write_text(RUN_AND_DIGEST)
-    done = subprocess.run(
-        [sys.executable, str(script), how, str(seed)],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO), **env},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
+def _digest(how: str, seed: int) -> list:
+    return json.loads(_python(RUN_AND_DIGEST, how, str(seed), timeout=600).splitlines()[-1])
 
 
 @pytest.mark.parametrize("seed", [3, 11])
 def test_compiled_code_loaded_without_numba_registries_runs_alike(tmp_path, seed):
-    _digest(tmp_path, "numba-loading", seed)  # the compiled cache warm (a cold one compiles here)
-    usual = _digest(tmp_path, "numba-loading", seed)
-    quick = _digest(tmp_path, "quick-loading", seed)
+    _digest("numba-loading", seed)  # the compiled cache warm (a cold one compiles here)
+    usual = _digest("numba-loading", seed)
+    quick = _digest("quick-loading", seed)
     assert quick[0] == usual[0]  # the same snapshots and turn logs
     assert usual[1] != [] and quick[1] == []  # numba's registries were loaded only the usual way
 

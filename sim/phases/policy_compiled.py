@@ -706,7 +706,7 @@ def force_core(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain
     bargaining on the same issues (sums over issues in issue order, as numpy's ``einsum`` of
     those terms and the oracle's sum), the local strength and third-party commitment
     (:func:`sim.phases.force.commitment`), then the kernel's force table
-    (:func:`sim.phases.policy_compiled._force_table`, the kernel's force table with its sums hoisted).
+    (:func:`sim.phases.policy_compiled.force_table`, the kernel's force table with its sums hoisted).
 
     Args:
         x: (n, m) positions in [0, 1]; forecast: (m,) the kernel's forecast;
@@ -779,13 +779,13 @@ def _force_terms(x, forecast, salience_eff, deciders, acc_issue, acc_cand, barga
                         break
             commit[k, j] = 1.0 if allied else intervention * _maximum(alignment[k, j], 0.0)
         commit[k, k] = 0.0
-    return _force_table(S, commit, present, mask, gain, loss, bv, alignment, tension, capability, misperception, misjudged, costs, every)
+    return force_table(S, commit, present, mask, gain, loss, bv, alignment, tension, capability, misperception, misjudged, costs, every)
 
 
 @_jit
-def _force_table(S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, misperception, misjudged, costs, every):
-    """:func:`sim.kernel_compiled.force_table` (the same arguments, the same results to the bit)
-    with what does not depend on the target hoisted out of its loops: each side's help from
+def force_table(S, commit, present, mask, gain, loss, bargain, alignment, tension, capability, misperception, misjudged, costs, every):
+    """The compiled core of :func:`sim.kernel.force_table` (its numpy core is the oracle), with
+    what does not depend on the target hoisted out of its loops: each side's help from
     third parties (``sum_k commit[k, side] x S[k, t]``, per side and theatre) and the reaction of
     the states closer to j than to i (per pair), each summed once in actor order, as there."""
     n, T = S.shape
