@@ -236,9 +236,9 @@ def test_start_screen_pick_state_choose_action_end_turn(scenario, tmp_path):
 
     from sim.describe import describe_action_in
 
-    words = describe_action_in(app.ctrl.scenario, app.ctrl.history[-2], chosen[0])  # as it read when chosen
-    assert words.startswith(("Raise", "Lower", "Keep")) and " posture in the " in words
-    assert "(team)" in app.w["log"].html_text and escape(words) in app.w["log"].html_text
+    words = describe_action_in(app.ctrl.scenario, app.ctrl.history[-2], chosen[0], third_person=True)  # as it read when chosen
+    assert words.startswith(("raises", "lowers", "keeps")) and " its military posture in the " in words
+    assert "(team) " + escape(words) in app.w["log"].html_text  # the log: "Russia (team) raises its ..."
 
 
 def test_menu_offers_exactly_the_legal_actions(scenario, tmp_path):

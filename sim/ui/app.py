@@ -181,6 +181,11 @@ def gui_theme(fs: int) -> dict:
     }
 
 
+
+def signed(x: float) -> str:
+    """Points with their sign and one decimal: "+1.5", "-0.3", and "+0.0" (never "-0.0")."""
+    return f"{round(float(x), 1) + 0.0:+.1f}"
+
 class App:
     """The front end of one game.
 
@@ -216,6 +221,7 @@ class App:
         self.running = True
         self.log_filter = logtext.FILTERS[2]  # key events: quick to lay out, what a seminar discusses
         self.category: str | None = None
+        self._category_for: tuple | None = None  # (turn, team) whose planning self.category belongs to
         self.messages: list[str] = []
         """Every message shown in a message window or a toast (tests read it)."""
         self.toast: tuple[str, float] | None = None
@@ -541,7 +547,9 @@ class App:
         self._show(["info"], game and not plan_team and sheet is None)
         self._show(["log_label", "log_filter", "log"], game and sheet is None)
         if phase == "handover":
-            self.w["ready"].set_text(f"{self.ui_name(c.current_team)}'s team is ready (Enter)")
+            from sim.describe import capital_first, possessive
+
+            self.w["ready"].set_text(f"{capital_first(possessive(self.ui_name(c.current_team)))} team is ready (Enter)")
             if self.instructor is not None:  # the next team must not see the instructor's queue
                 self.instructor.kill()
                 self.instructor = None
@@ -564,7 +572,7 @@ class App:
     def _score_line(self, scores: list[tuple[str, float, float]]) -> str:
         """The top bar's scores (best first, with the change since last month), as many as fit
         on one line; the rest are counted."""
-        parts = [f"{team} {total:+.1f} ({'+' if d >= 0 else '-'}{abs(d):.1f})" for team, total, d in scores]
+        parts = [f"{team} {signed(total)} ({signed(d)})" for team, total, d in scores]
         for k in range(len(parts), 0, -1):
             line = "Scores: " + "   ".join(parts[:k]) + (f"   +{len(parts) - k} more in the month's results" if k < len(parts) else "")
             if self.fonts.width(line, self.fs, True) <= self.status_rect.w:
@@ -594,6 +602,11 @@ class App:
         c = self.ctrl
         team = c.current_team
         menu = c.menu()
+        if self._category_for != (c.model.turn, team):
+            # a team's planning opens on its first category (answers and votes come first), never
+            # on the one the previous team left open: that would show where it had looked
+            self._category_for = (c.model.turn, team)
+            self.category = None
         if self.category not in menu:
             self.category = next(iter(menu), None)
         msig = (c.model.turn, team, c.version, self.category)
@@ -1051,7 +1064,7 @@ class App:
             f.text(f"Game over: {end} after {c.model.turn} turns", theme.ACCENT, bold=True, size=big)
             f.heading("The teams ranked by score")
             for k, (team, total, _d) in enumerate(c.scores(t)):
-                f.text(f"{k + 1}. {self.name(team)} ({team}): {total:+.1f} points", bold=k == 0, size=round(fs * 1.15))
+                f.text(f"{k + 1}. {self.name(team)} ({team}): {signed(total)} points", bold=k == 0, size=round(fs * 1.15))
             self._score_rows(f, t, ranking=False)
             f.text("D opens the debrief; R replays the game turn by turn; Ctrl+S saves it.", theme.TEXT_DIM)
             return f.rows
@@ -1087,12 +1100,12 @@ class App:
         for team, total, delta in c.scores(turn):
             b = score(rec, team, turn)
             if ranking:
-                f.text(f"{self.name(team)} ({team}): {total:+.1f} points ({delta:+.1f} this month)", bold=True)
+                f.text(f"{self.name(team)} ({team}): {signed(total)} points ({signed(delta)} this month)", bold=True)
             else:
                 f.text(f"{self.name(team)} ({team})", bold=True)
             f.text(
-                f"issues {b.issue_points:+.1f}, objectives {b.objective_points:+.1f}, "
-                f"crises and clashes -{b.penalty_points:.1f}",
+                f"issues {signed(b.issue_points)}, objectives {signed(b.objective_points)}, "
+                f"crises and clashes {signed(-b.penalty_points)}",
                 indent=self.fs // 2,
             )
             for r in b.objectives:
@@ -1589,6 +1602,7 @@ class App:
         self.ctrl = ctrl
         self._act_text = {}
         self._briefed, self._end_shown, self.sheet = set(), False, None
+        self._category_for = None
         pygame.display.set_caption(f"Great-power bargaining - {ctrl.static.name}")
         self._new_renderers()
         self._build(self.layout.size)
@@ -1634,7 +1648,12 @@ class App:
                 [
                     (self.handover_lines[0], round(fs * 1.4), theme.TEXT_DIM, False),
                     (f"{self.name(team)} ({team})", round(fs * 2.5), theme.ACCENT, True),
-                    ("The previous team's choices are hidden.", fs, theme.TEXT_DIM, False),
+                    (
+                        "The previous team's choices are hidden." if c.team_index else "The other teams' choices will be hidden from this team.",
+                        fs,
+                        theme.TEXT_DIM,
+                        False,
+                    ),
                     (
                         f"Team {c.team_index + 1} of {len(c.humans)}: press Enter or the button when ready.",
                         fs,
