@@ -176,30 +176,37 @@ def test_an_event_with_a_note_keeps_the_note_and_says_what_it_did(scenario):
     )
 
 
-def test_each_team_opens_its_menu_on_its_own_first_category(scenario, tmp_path):
+def test_each_team_opens_its_menu_on_its_own_category(scenario, tmp_path):
     """In hot-seat the next team's menu does not open where the previous team left it (that
-    showed where it had looked), but on its own first category: answers and votes come first."""
+    showed where it had looked), but on the proposals it has to answer or the votes it has to
+    cast, else where the team itself last looked."""
     ctrl = GameController(scenario, str(BASELINE), seed=7, humans=["RUS", "USA"], anim_seconds=0.2)
     app = App(ctrl, size=(1280, 800), save_dir=str(tmp_path))
     pump(app, 2)
-    for _turn in range(2):
+    looked, seen_urgent = {}, False
+    for _turn in range(3):
         for team in ("RUS", "USA"):
             assert ctrl.phase == "handover" and ctrl.current_team == team
             key(app, pygame.K_RETURN)
             if app.sheet == "briefing":
                 key(app, pygame.K_ESCAPE)
             pump(app)
-            first = next(iter(ctrl.menu()))
-            assert app.category == first, (team, app.category, first)
-            assert app.w["category"].selected_option[1] == first
-            choose_category(app, "set_posture")  # this team looks at its postures, then ends its turn
-            assert app.category == "set_posture"
+            menu = ctrl.menu()
+            urgent = [g for g in ("answer", "vote") if g in menu]
+            own = looked.get(team, next(iter(menu)))
+            expected = urgent[0] if urgent else own
+            assert app.category == expected, (team, app.category, expected)
+            assert app.w["category"].selected_option[1] == expected
+            seen_urgent |= bool(urgent)
+            look = "set_posture" if team == "RUS" else "channel"  # each team looks elsewhere
+            choose_category(app, look)
+            looked[team] = look
             key(app, pygame.K_RETURN)
             if app.confirm_dialog is not None:
                 key(app, pygame.K_RETURN)
         key(app, pygame.K_SPACE)
         key(app, pygame.K_RETURN)
-    assert ctrl.model.turn == 2
+    assert ctrl.model.turn == 3 and seen_urgent  # proposals to answer or votes arrived
 
 
 def test_hand_over_and_scorecard_read_right(scenario, tmp_path):

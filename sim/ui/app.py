@@ -222,6 +222,7 @@ class App:
         self.log_filter = logtext.FILTERS[2]  # key events: quick to lay out, what a seminar discusses
         self.category: str | None = None
         self._category_for: tuple | None = None  # (turn, team) whose planning self.category belongs to
+        self._team_category: dict[str, str] = {}  # the category each team last looked at
         self.messages: list[str] = []
         """Every message shown in a message window or a toast (tests read it)."""
         self.toast: tuple[str, float] | None = None
@@ -603,10 +604,14 @@ class App:
         team = c.current_team
         menu = c.menu()
         if self._category_for != (c.model.turn, team):
-            # a team's planning opens on its first category (answers and votes come first), never
-            # on the one the previous team left open: that would show where it had looked
+            # a team's planning opens on the proposals to answer or the votes to cast, if it has
+            # any, else where this team itself last looked; never on the category the previous
+            # team left open (that would show the next team where it had looked)
+            if self._category_for is not None and self.category is not None:
+                self._team_category[self._category_for[1]] = self.category
             self._category_for = (c.model.turn, team)
-            self.category = None
+            urgent = [g for g in ("answer", "vote") if g in menu]
+            self.category = urgent[0] if urgent else self._team_category.get(team)
         if self.category not in menu:
             self.category = next(iter(menu), None)
         msig = (c.model.turn, team, c.version, self.category)
@@ -1340,6 +1345,7 @@ class App:
         kind = f["kind"]
         actors = [(f"{a} {st.names[a]}", a) for a in st.actor_ids]
         chan = lambda ch: st.channel_labels.get(ch, ch)  # noqa: E731  (a channel's name, never its code)
+        by_name = lambda opt: opt[0].casefold()  # noqa: E731  (long channel lists in alphabetical order)
         if kind == "incident":
             row("Theatre", "theatre", [(st.theatre_names[t], t) for t in st.theatre_names])
             present = snap["theatres"].get(f.get("theatre"), {}).get("present", [])
@@ -1356,11 +1362,10 @@ class App:
             row("Tension relief", "size", [("0.10", "0.1"), ("0.05", "0.05"), ("0.20", "0.2")])
         elif kind == "expulsion":
             # channels that have staff to expel now (closed ones have none), in persons
-            staffed = [  # the staff it has now: in the next drop-down ("50 of 100 staff")
-                (chan(ch), ch)
-                for ch, v in snap["channels"].items()
-                if v["status"] != "closed" and v["staff"] >= 1
-            ]
+            staffed = sorted(  # the staff it has now: in the next drop-down ("50 of 100 staff")
+                ((chan(ch), ch) for ch, v in snap["channels"].items() if v["status"] != "closed" and v["staff"] >= 1),
+                key=by_name,
+            )
             row("Channel", "channel", staffed)
             row("Staff to expel", "size", self._expulsion_counts(snap, f.get("channel")))
         elif kind == "red_line":
@@ -1373,7 +1378,7 @@ class App:
                 ],
             )
         elif kind == "channel_status":
-            row("Channel", "channel", [(chan(ch), ch) for ch in snap["channels"]])
+            row("Channel", "channel", sorted(((chan(ch), ch) for ch in snap["channels"]), key=by_name))
             row(
                 "New status",
                 "status",
@@ -1602,7 +1607,7 @@ class App:
         self.ctrl = ctrl
         self._act_text = {}
         self._briefed, self._end_shown, self.sheet = set(), False, None
-        self._category_for = None
+        self._category_for, self._team_category = None, {}
         pygame.display.set_caption(f"Great-power bargaining - {ctrl.static.name}")
         self._new_renderers()
         self._build(self.layout.size)
