@@ -902,8 +902,8 @@ def panel_text_sizes(app):
 
 def test_body_text_is_16px_at_the_default_scale_and_28px_at_2x(scenario, tmp_path):
     app = make_app(scenario, tmp_path)
-    choose_category(app, "propose")
     end_turn_and_wait(app)
+    choose_category(app, "propose")  # (a new month opens on the proposals to answer, if any)
     pump(app, 2)
     assert app.fs >= 16
     assert min(panel_text_sizes(app)) >= 16
