@@ -151,15 +151,58 @@ def describe_action(model: Any, action: Action, snapshot: dict | None = None) ->
     return describe_action_in(model.scenario, snap, action)
 
 
-def describe_action_in(sc: Scenario, snap: dict, a: Action) -> str:
-    """:func:`describe_action` on a scenario and a snapshot (no model needed)."""
+THIRD_PERSON = {
+    "Ask": "asks",
+    "Accept": "accepts",
+    "Compromise": "compromises on",
+    "Meet": "meets",
+    "Reject": "rejects",
+    "Reopen": "reopens",
+    "Resume": "resumes",
+    "Suspend": "suspends",
+    "Close": "closes",
+    "Expel": "expels",
+    "Let": "lets",
+    "Raise": "raises",
+    "Lower": "lowers",
+    "Keep": "keeps",
+    "Patrol": "patrols",
+    "Apply": "applies",
+    "Use": "uses",
+    "Vote": "votes",
+    "Do": "does",
+    "move": "moves",
+    "keep": "keeps",
+}
+"""An order's verb (the team's menu: "Close the US embassy in Moscow") and its third person for
+the record of what a state did (the turn log: "Russia closes the US embassy in Moscow")."""
+
+
+def describe_action_in(sc: Scenario, snap: dict, a: Action, third_person: bool = False) -> str:
+    """:func:`describe_action` on a scenario and a snapshot (no model needed).
+
+    Args:
+        sc: the scenario.
+        snap: the snapshot the action is read in (positions, staff, postures, pending proposals).
+        a: the action.
+        third_person: ``False`` (default): an order to the team that chooses it ("Raise your
+            military posture ..."), as the action menu shows it. ``True``: what the state did,
+            as a record without its subject ("raises its military posture ..."), for the turn
+            log, which writes the state's name before it.
+    """
+    if third_person:
+        v = lambda verb: THIRD_PERSON.get(verb, verb)  # noqa: E731
+        your = "its"
+    else:
+        v = lambda verb: verb  # noqa: E731
+        your = "your"
     k = a.kind
     if k == "propose":
         mine = _position(snap, a.actor, a.issue)
         theirs = _position(snap, a.target, a.issue)
         who = actor_name(sc, a.target)
         return (
-            f"Ask {who}, through {channel_words(sc, a.channel)}, to accept "
+            f"{v('Ask')} {who}, through {channel_words(sc, a.channel)}, to accept "
             f"{issue_words(sc, a.issue)} at {level_words(sc, a.issue, mine)}; "
             f"{who} stands at {level_words(sc, a.issue, theirs)}"
         )
@@ -172,59 +215,61 @@ def describe_action_in(sc: Scenario, snap: dict, a: Action) -> str:
         label = issue_words(sc, a.issue)
         mine = _position(snap, a.actor, a.issue)
         if p is None:
-            return f"{capital_first(a.choice)} {possessive(sc.actors[a.target].name) if a.target in sc.actors else who} proposal on {label}"
+            verb = capital_first(a.choice)
+            return f"{v(verb) if third_person else verb} {possessive(sc.actors[a.target].name) if a.target in sc.actors else who} proposal on {label}"
         asked = float(p["position"])
         if a.choice == "accept":
-            return f"Accept {possessive(sc.actors[a.target].name)} proposal: move your position on {label} from {mine:.2f} to {level_words(sc, a.issue, asked)}"
+            return f"{v('Accept')} {possessive(sc.actors[a.target].name)} proposal: {v('move')} {your} position on {label} from {mine:.2f} to {level_words(sc, a.issue, asked)}"
         if a.choice == "compromise":
             f = 0.5 * float(p.get("eff", 1.0))
             to = mine + f * (asked - mine)
-            return f"Meet {who} part of the way on {label}: move your position from {mine:.2f} to {to:.2f} (toward their {asked:.2f})"
+            return f"{v('Meet')} {who} part of the way on {label}: {v('move')} {your} position from {mine:.2f} to {to:.2f} (toward their {asked:.2f})"
         warn = "; they expected to win, so tension rises" if p.get("expected_win") else ""
-        return f"Reject {possessive(sc.actors[a.target].name)} proposal on {label}: keep your position at {level_words(sc, a.issue, mine)}{warn}"
+        return f"{v('Reject')} {possessive(sc.actors[a.target].name)} proposal on {label}: {v('keep')} {your} position at {level_words(sc, a.issue, mine)}{warn}"
     if k in ("open_channel", "suspend_channel", "close_channel"):
         ch = channel_words(sc, a.channel)
         status = snap["channels"].get(a.channel, {}).get("status", "open")
         if k == "open_channel":
             if status == "closed":
-                return capital_first(f"reopen {ch} (it restarts with a skeleton staff)")
-            return capital_first(f"resume talks through {ch}")
+                return f"{v('Reopen')} {ch} (it restarts with a skeleton staff)"
+            return f"{v('Resume')} talks through {ch}"
         military = getattr(sc.channels.get(a.channel), "kind", "") == "military_hotline"
         if k == "suspend_channel":
             if military:
-                return capital_first(f"suspend {ch} (incidents become likelier to escalate; it can be resumed later)")
-            return capital_first(f"suspend talks through {ch} (they can be resumed later; tension rises)")
+                return f"{v('Suspend')} {ch} (incidents become likelier to escalate; it can be resumed later)"
+            return f"{v('Suspend')} talks through {ch} (they can be resumed later; tension rises)"
         if military:
-            return capital_first(f"close {ch} (incidents become likelier to escalate)")
-        return capital_first(f"close {ch} (its staff leave; tension rises)")
+            return f"{v('Close')} {ch} (incidents become likelier to escalate)"
+        return f"{v('Close')} {ch} (its staff leave; tension rises)"
     if k in ("expel", "restore_staff"):
         c = snap["channels"].get(a.channel, {})
         staff, base = float(c.get("staff", 0.0)), float(c.get("staff_baseline", 0.0))
         whose = possessive(sc.actors[a.target].name) if a.target in sc.actors else a.target
         ch = channel_words(sc, a.channel)
         if k == "expel":
-            return f"Expel {a.staff:,.0f} of {whose} {staff:,.0f} staff from {ch} (tension rises)"
-        return f"Let {a.staff:,.0f} more of {whose} staff return to {ch} (now {staff:,.0f} of {base:,.0f})"
+            return f"{v('Expel')} {a.staff:,.0f} of {whose} {staff:,.0f} staff from {ch} (tension rises)"
+        now = f"{staff:,.0f} of {base:,.0f} before" if third_person else f"now {staff:,.0f} of {base:,.0f}"
+        return f"{v('Let')} {a.staff:,.0f} more of {whose} staff return to {ch} ({now})"
     if k == "set_posture":
         th = sc.theatres[a.theatre].name if a.theatre in sc.theatres else a.theatre
         now = float(snap["actors"][a.actor]["posture"].get(a.theatre, 0.0))
         verb = "Raise" if a.level > now + 1e-9 else "Lower" if a.level < now - 1e-9 else "Keep"
-        return f"{verb} your military posture in the {th} from {now:.2f} to {a.level:.2f}"
+        return f"{v(verb)} {your} military posture in the {th} from {now:.2f} to {a.level:.2f}"
     if k == "joint_patrol":
         th = sc.theatres[a.theatre].name if a.theatre in sc.theatres else a.theatre
-        return f"Patrol the {th} together with {actor_name(sc, a.target)} (closer alignment; incidents there grow likelier)"
+        return f"{v('Patrol')} the {th} together with {actor_name(sc, a.target)} (closer alignment; incidents there grow likelier)"
     if k == "apply_membership":
-        return f"Apply to join {a.bloc} (its members vote next month)"
+        return f"{v('Apply')} to join {a.bloc} (its members vote next month)"
     if k == "use_force":
         th = sc.theatres[a.theatre].name if a.theatre in sc.theatres else a.theatre
-        return f"Use force against {actor_name(sc, a.target)} in the {th} (if they resist, an armed clash ends the game)"
+        return f"{v('Use')} force against {actor_name(sc, a.target)} in the {th} (if they resist, an armed clash ends the game)"
     if k == "vote":
         mo = next((m for m in snap.get("motions", []) if m["bloc"] == a.bloc and m["issue"] == a.issue), None)
         cand = actor_name(sc, mo["candidate"]) if mo else "the candidate"
         state = float(snap["issues"][a.issue]["state"])
-        nxt = min((v for v in (0.3, 0.6, 1.0) if v > state + 1e-9), default=1.0)
-        return f"Vote {a.choice} on {possessive(cand.removeprefix('the ')) if mo else 'the'} application to {a.bloc} (to move {issue_words(sc, a.issue)} to {level_words(sc, a.issue, nxt)})"
-    return "Do nothing more this month"
+        nxt = min((v_ for v_ in (0.3, 0.6, 1.0) if v_ > state + 1e-9), default=1.0)
+        return f"{v('Vote')} {a.choice} on {possessive(cand.removeprefix('the ')) if mo else 'the'} application to {a.bloc} (to move {issue_words(sc, a.issue)} to {level_words(sc, a.issue, nxt)})"
+    return f"{v('Do')} nothing more this month"
 
 
 def describe_proposal(model: Any, actor_id: str, proposal: dict) -> str:
@@ -254,6 +299,86 @@ def describe_proposal_in(sc: Scenario, snap: dict, actor_id: str, p: dict) -> st
     if p.get("expected_win"):
         text += " They expect to win this: a rejection raises tension."
     return text
+
+
+def _event_parts(sc: Scenario, ev: dict, before: dict | None) -> tuple[str, str]:
+    """(what an event did, a detail such as "75 left") for :func:`event_words`."""
+    kind = str(ev.get("kind", ""))
+    name = lambda ref: actor_name(sc, ref)  # noqa: E731
+    ch = channel_words(sc, ev["channel"]) if ev.get("channel") else ""
+    th = ev.get("theatre")
+    th = (sc.theatres[th].name if th in sc.theatres else th) if th else ""
+    x = ev.get("issue")
+    xw = (issue_words(sc, x) if x in sc.issues else x) if x else ""
+    pair = " and ".join(name(a) for a in ev.get("actors") or [])
+    whose = capital_first(possessive(sc.actors[ev["actor"]].name)) if ev.get("actor") in sc.actors else str(ev.get("actor", ""))
+    if kind == "note":
+        return "", ""
+    if kind == "summit":
+        return f"a summit between {pair}", (f"through {ch}" if ch else "")
+    if kind == "incident":
+        return f"an incident between {pair}" + (f" in the {th}" if th else ""), ""
+    if kind in ("expulsion", "restore_staff") and ch:
+        staff = ev.get("staff")
+        persons = ""
+        if before is not None and staff is not None and ev["channel"] in before.get("channels", {}):
+            n = abs(float(before["channels"][ev["channel"]]["staff"]) - float(staff))
+            persons = f"{n:,.0f} "
+        if kind == "expulsion":
+            return f"{persons}staff expelled from {ch}", (f"{float(staff):,.0f} left" if staff is not None else "")
+        return f"{persons}staff returned to {ch}", (f"{float(staff):,.0f} now" if staff is not None else "")
+    if kind == "red_line" and xw:
+        return f"{whose} red line on {xw} declared crossed", ""
+    if kind == "channel_status" and ch:
+        status = ev.get("status")
+        if status == "suspended":
+            return f"talks through {ch} suspended", ""
+        return f"{ch} {'opened' if status == 'open' else status}", ""
+    if kind == "set_posture" and th:
+        level = f" to {float(ev['level']):.2f}" if ev.get("level") is not None else ""
+        return f"{whose} military posture in the {th} set{level}", ""
+    if kind == "set_position" and xw:
+        pos = ev.get("position")
+        to = f" to {level_words(sc, x, float(pos))}" if pos is not None and x in sc.issues else ""
+        return f"{whose} position on {xw} set{to}", ""
+    return kind.replace("_", " "), ""
+
+
+def event_words(sc: Scenario, ev: dict, before: dict | None = None) -> str:
+    """What a scheduled or instructor's event did, in words, without its note.
+
+    Args:
+        sc: the scenario.
+        ev: a turn-log entry of type ``event`` (``kind`` and the fields of that kind:
+            ``actors``, ``actor``, ``channel``, ``theatre``, ``issue``, ``status``, ``staff``
+            (persons after the event), ``level``, ``position``).
+        before: the snapshot at the start of the turn, if known: an expulsion then says how
+            many persons left.
+
+    Returns:
+        E.g. "25 staff expelled from the Russian embassy in Washington (75 left)", "a summit
+        between the United States and Russia (through the US-Russia summit)", "" for a note
+        (its text says it all).
+    """
+    what, detail = _event_parts(sc, ev, before)
+    return f"{what} ({detail})" if detail else what
+
+
+def event_sentence(sc: Scenario, ev: dict, before: dict | None = None) -> str:
+    """A scheduled or instructor's event as a line of the month's results.
+
+    The note, if any, then what the event did (:func:`event_words`): "Event (instructor):
+    Washington retaliates (25 staff expelled from the Russian embassy in Washington; 75 left)."
+    or, without a note, "Event (instructor): 25 staff expelled from the Russian embassy in
+    Washington (75 left)."
+    """
+    what, detail = _event_parts(sc, ev, before)
+    text = str(ev.get("text") or "").strip().rstrip(".")
+    head = "Event (instructor)" if ev.get("source") == "instructor" else "Event"
+    if text and what:
+        return f"{head}: {text} ({what}{'; ' + detail if detail else ''})."
+    body = capital_first(text or what or str(ev.get("kind", "event")).replace("_", " "))
+    return f"{head}: {body}{' (' + detail + ')' if detail and not text else ''}."
 
 
 # ---------------------------------------------------------------------------- a month's changes
@@ -315,8 +440,7 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
     for ev in events:
         ty = ev.get("type")
         if ty == "event":
-            what = ev.get("text") or ev.get("kind", "").replace("_", " ")
-            first.append(f"Event: {what}.")
+            first.append(event_sentence(sc, ev, before))
         elif ty == "red_line":
             how = "was declared crossed" if ev.get("trigger") == "event" else f"was crossed (state {ev['state']:.2f}, threshold {ev['threshold']:.2f})"
             resp = ev.get("response") or {}
@@ -351,6 +475,8 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 moves.append(text + f" (contained; open channels cut escalation by {ev.get('deconfliction', 0) * 80:.0f}%).")
         elif ty == "issue":
             x = ev["issue"]
+            if round(ev["to"], 3) == round(ev["from"], 3):
+                continue  # moved less than the three decimals shown ("from 0.500 to 0.500")
             up = ev["to"] > ev["from"]
             ahead = [float(v) for v in sc.issues[x].scale if (float(v) > ev["to"] + 1e-9 if up else float(v) < ev["to"] - 1e-9)]
             toward = ""

@@ -314,7 +314,8 @@ def test_conditions_evaluate_only_comparisons_of_columns():
 )
 def test_a_damaged_save_is_refused_in_one_line_before_any_ai_game(cases, name, words):
     line = one_line(cases[1][name])
-    assert line.startswith(f"s_{name.removeprefix('debrief_')}.json: ") and words in line, line
+    save = f"s_{name.removeprefix('debrief_')}.json"
+    assert line.startswith(save) and line.count(save) == 1 and words in line, line  # the file named once
     assert "playing" not in cases[1][name]["stderr"]
 
 

@@ -236,9 +236,9 @@ def test_start_screen_pick_state_choose_action_end_turn(scenario, tmp_path):
 
     from sim.describe import describe_action_in
 
-    words = describe_action_in(app.ctrl.scenario, app.ctrl.history[-2], chosen[0])  # as it read when chosen
-    assert words.startswith(("Raise", "Lower", "Keep")) and " posture in the " in words
-    assert "(team)" in app.w["log"].html_text and escape(words) in app.w["log"].html_text
+    words = describe_action_in(app.ctrl.scenario, app.ctrl.history[-2], chosen[0], third_person=True)  # as it read when chosen
+    assert words.startswith(("raises", "lowers", "keeps")) and " its military posture in the " in words
+    assert "(team)" in app.w["log"].html_text and escape(words) in app.w["log"].html_text  # "Russia (team) raises its ..."
 
 
 def test_menu_offers_exactly_the_legal_actions(scenario, tmp_path):
@@ -268,11 +268,14 @@ def test_every_ai_decision_in_the_log_shows_reason_and_source(scenario, tmp_path
         and ev["action"] != "pass"
     ]
     assert ai
+    from sim.ui.logtext import Words
+
+    names = Words(scenario)  # a source names states as the log does ("threat from Russia: interview L9")
     for ev in ai:
         top = max(ev["terms"], key=lambda t: abs(t["value"]))
-        assert top["term"] in html and (top["source"] or "no source recorded") in html.replace(
+        assert top["term"] in html and names.codes(top["source"] or "no source recorded") in html.replace(
             "&amp;", "&"
-        )
+        ).replace("&#x27;", "'")
 
 
 def test_channel_closed_by_the_model_is_drawn_differently(scenario, tmp_path):
@@ -899,8 +902,8 @@ def panel_text_sizes(app):
 
 def test_body_text_is_16px_at_the_default_scale_and_28px_at_2x(scenario, tmp_path):
     app = make_app(scenario, tmp_path)
-    choose_category(app, "propose")
     end_turn_and_wait(app)
+    choose_category(app, "propose")  # (a new month opens on the proposals to answer, if any)
     pump(app, 2)
     assert app.fs >= 16
     assert min(panel_text_sizes(app)) >= 16

@@ -240,7 +240,7 @@ def debrief(save: str, runs: int, seed: int, scenario_path: str | None, out: str
         saves.check_scenario(data, sc, path, how="debrief SAVE --scenario SCENARIO")
         model, _ = saves.restore(data, sc, GreatPowerModel)
     except saves.SaveError as exc:
-        _fail(f"{save}: {exc}")
+        _fail(saves.cli_message(save, exc))
     rec = GameRecord.of_save(data, sc)
     humans = [h for h in data["humans"] if h in sc.actors]
     horizon = model.horizon

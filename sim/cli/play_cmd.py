@@ -142,7 +142,7 @@ def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_pat
             saves.check_scenario(data, sc, path)
             ctrl = GameController.from_save(data, sc, path)
         except saves.SaveError as exc:
-            click.echo(f"{load_path}: {exc}", err=True)
+            click.echo(saves.cli_message(load_path, exc), err=True)
             sys.exit(EXIT_USAGE)
         if humans is not None:
             click.echo(

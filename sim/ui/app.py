@@ -181,6 +181,11 @@ def gui_theme(fs: int) -> dict:
     }
 
 
+
+def signed(x: float) -> str:
+    """Points with their sign and one decimal: "+1.5", "-0.3", and "+0.0" (never "-0.0")."""
+    return f"{round(float(x), 1) + 0.0:+.1f}"
+
 class App:
     """The front end of one game.
 
@@ -216,6 +221,8 @@ class App:
         self.running = True
         self.log_filter = logtext.FILTERS[2]  # key events: quick to lay out, what a seminar discusses
         self.category: str | None = None
+        self._category_for: tuple | None = None  # (turn, team) whose planning self.category belongs to
+        self._team_category: dict[str, str] = {}  # the category each team last looked at
         self.messages: list[str] = []
         """Every message shown in a message window or a toast (tests read it)."""
         self.toast: tuple[str, float] | None = None
@@ -541,7 +548,9 @@ class App:
         self._show(["info"], game and not plan_team and sheet is None)
         self._show(["log_label", "log_filter", "log"], game and sheet is None)
         if phase == "handover":
-            self.w["ready"].set_text(f"{self.ui_name(c.current_team)}'s team is ready (Enter)")
+            from sim.describe import capital_first, possessive
+
+            self.w["ready"].set_text(f"{capital_first(possessive(self.ui_name(c.current_team)))} team is ready (Enter)")
             if self.instructor is not None:  # the next team must not see the instructor's queue
                 self.instructor.kill()
                 self.instructor = None
@@ -564,7 +573,7 @@ class App:
     def _score_line(self, scores: list[tuple[str, float, float]]) -> str:
         """The top bar's scores (best first, with the change since last month), as many as fit
         on one line; the rest are counted."""
-        parts = [f"{team} {total:+.1f} ({'+' if d >= 0 else '-'}{abs(d):.1f})" for team, total, d in scores]
+        parts = [f"{team} {signed(total)} ({signed(d)})" for team, total, d in scores]
         for k in range(len(parts), 0, -1):
             line = "Scores: " + "   ".join(parts[:k]) + (f"   +{len(parts) - k} more in the month's results" if k < len(parts) else "")
             if self.fonts.width(line, self.fs, True) <= self.status_rect.w:
@@ -594,6 +603,15 @@ class App:
         c = self.ctrl
         team = c.current_team
         menu = c.menu()
+        if self._category_for != (c.model.turn, team):
+            # a team's planning opens on the proposals to answer or the votes to cast, if it has
+            # any, else where this team itself last looked; never on the category the previous
+            # team left open (that would show the next team where it had looked)
+            if self._category_for is not None and self.category is not None:
+                self._team_category[self._category_for[1]] = self.category
+            self._category_for = (c.model.turn, team)
+            urgent = [g for g in ("answer", "vote") if g in menu]
+            self.category = urgent[0] if urgent else self._team_category.get(team)
         if self.category not in menu:
             self.category = next(iter(menu), None)
         msig = (c.model.turn, team, c.version, self.category)
@@ -1051,7 +1069,7 @@ class App:
             f.text(f"Game over: {end} after {c.model.turn} turns", theme.ACCENT, bold=True, size=big)
             f.heading("The teams ranked by score")
             for k, (team, total, _d) in enumerate(c.scores(t)):
-                f.text(f"{k + 1}. {self.name(team)} ({team}): {total:+.1f} points", bold=k == 0, size=round(fs * 1.15))
+                f.text(f"{k + 1}. {self.name(team)} ({team}): {signed(total)} points", bold=k == 0, size=round(fs * 1.15))
             self._score_rows(f, t, ranking=False)
             f.text("D opens the debrief; R replays the game turn by turn; Ctrl+S saves it.", theme.TEXT_DIM)
             return f.rows
@@ -1087,12 +1105,12 @@ class App:
         for team, total, delta in c.scores(turn):
             b = score(rec, team, turn)
             if ranking:
-                f.text(f"{self.name(team)} ({team}): {total:+.1f} points ({delta:+.1f} this month)", bold=True)
+                f.text(f"{self.name(team)} ({team}): {signed(total)} points ({signed(delta)} this month)", bold=True)
             else:
                 f.text(f"{self.name(team)} ({team})", bold=True)
             f.text(
-                f"issues {b.issue_points:+.1f}, objectives {b.objective_points:+.1f}, "
-                f"crises and clashes -{b.penalty_points:.1f}",
+                f"issues {signed(b.issue_points)}, objectives {signed(b.objective_points)}, "
+                f"crises and clashes {signed(-b.penalty_points)}",
                 indent=self.fs // 2,
             )
             for r in b.objectives:
@@ -1327,6 +1345,7 @@ class App:
         kind = f["kind"]
         actors = [(f"{a} {st.names[a]}", a) for a in st.actor_ids]
         chan = lambda ch: st.channel_labels.get(ch, ch)  # noqa: E731  (a channel's name, never its code)
+        by_name = lambda opt: opt[0].casefold()  # noqa: E731  (long channel lists in alphabetical order)
         if kind == "incident":
             row("Theatre", "theatre", [(st.theatre_names[t], t) for t in st.theatre_names])
             present = snap["theatres"].get(f.get("theatre"), {}).get("present", [])
@@ -1343,11 +1362,10 @@ class App:
             row("Tension relief", "size", [("0.10", "0.1"), ("0.05", "0.05"), ("0.20", "0.2")])
         elif kind == "expulsion":
             # channels that have staff to expel now (closed ones have none), in persons
-            staffed = [  # the staff it has now: in the next drop-down ("50 of 100 staff")
-                (chan(ch), ch)
-                for ch, v in snap["channels"].items()
-                if v["status"] != "closed" and v["staff"] >= 1
-            ]
+            staffed = sorted(  # the staff it has now: in the next drop-down ("50 of 100 staff")
+                ((chan(ch), ch) for ch, v in snap["channels"].items() if v["status"] != "closed" and v["staff"] >= 1),
+                key=by_name,
+            )
             row("Channel", "channel", staffed)
             row("Staff to expel", "size", self._expulsion_counts(snap, f.get("channel")))
         elif kind == "red_line":
@@ -1360,7 +1378,7 @@ class App:
                 ],
             )
         elif kind == "channel_status":
-            row("Channel", "channel", [(chan(ch), ch) for ch in snap["channels"]])
+            row("Channel", "channel", sorted(((chan(ch), ch) for ch in snap["channels"]), key=by_name))
             row(
                 "New status",
                 "status",
@@ -1589,6 +1607,7 @@ class App:
         self.ctrl = ctrl
         self._act_text = {}
         self._briefed, self._end_shown, self.sheet = set(), False, None
+        self._category_for, self._team_category = None, {}
         pygame.display.set_caption(f"Great-power bargaining - {ctrl.static.name}")
         self._new_renderers()
         self._build(self.layout.size)
@@ -1634,7 +1653,12 @@ class App:
                 [
                     (self.handover_lines[0], round(fs * 1.4), theme.TEXT_DIM, False),
                     (f"{self.name(team)} ({team})", round(fs * 2.5), theme.ACCENT, True),
-                    ("The previous team's choices are hidden.", fs, theme.TEXT_DIM, False),
+                    (
+                        "The previous team's choices are hidden." if c.team_index else "The other teams' choices will be hidden from this team.",
+                        fs,
+                        theme.TEXT_DIM,
+                        False,
+                    ),
                     (
                         f"Team {c.team_index + 1} of {len(c.humans)}: press Enter or the button when ready.",
                         fs,

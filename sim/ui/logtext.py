@@ -10,6 +10,11 @@ import re
 from html import escape
 from typing import Any
 
+
+def capital_first(text: str) -> str:
+    """The text with its first letter in upper case."""
+    return text[:1].upper() + text[1:] if text else text
+
 FILTERS = ("All events", "Focus state", "Key events")
 """Log filters: everything; events that involve the focus state; all but AI talks and minor moves."""
 
@@ -101,21 +106,46 @@ class Words:
         return self._codes.sub(lambda m: self._names[m.group(1)], text)
 
     def action(self, ev: dict) -> str:
-        """A logged decision in plain words.
+        """A logged decision in plain words, as an order ("Raise your military posture ...").
 
         :func:`sim.describe.describe_action_in` on the snapshot it was taken in; its logged code
         with names when that cannot be read.
         """
+        text, _record = self._action(ev, False)
+        return text
+
+    def record(self, ev: dict) -> tuple[str, bool]:
+        """A logged decision as a third-person record, for the turn log.
+
+        Returns:
+            ``(text, True)`` with the predicate that follows the state's name ("closes the
+            German embassy in Moscow (its staff leave; tension rises)"), or ``(code, False)``
+            with the logged code in names when the decision cannot be read in words.
+        """
+        return self._action(ev, True)
+
+    def _action(self, ev: dict, third_person: bool) -> tuple[str, bool]:
         spec = ev.get("spec")
         if self.sc is not None and self.before is not None and isinstance(spec, dict):
             from sim.actions import Action
             from sim.describe import describe_action_in
 
             try:
-                return describe_action_in(self.sc, self.before, Action.from_dict(spec))
+                return describe_action_in(self.sc, self.before, Action.from_dict(spec), third_person=third_person), True
             except (KeyError, TypeError, ValueError):
                 pass
-        return self.codes(str(ev.get("action", "")))
+        return self.codes(str(ev.get("action", ""))), False
+
+    def event(self, ev: dict) -> str:
+        """What a scheduled or instructor's event did (:func:`sim.describe.event_words`)."""
+        if self.sc is None:
+            return ""
+        from sim.describe import event_words
+
+        try:
+            return event_words(self.sc, ev, self.before)
+        except (KeyError, TypeError, ValueError):
+            return ""
 
 
 def reason_lines(ev: dict, n_terms: int = 2, words: Words | None = None) -> list[str]:
@@ -130,7 +160,7 @@ def reason_lines(ev: dict, n_terms: int = 2, words: Words | None = None) -> list
     if terms:
         parts = []
         for t in terms:
-            src = t.get("source") or "no source recorded"
+            src = words.codes(t.get("source") or "no source recorded")
             parts.append(f"{t['term']} {t['value']:+.3f} [source: {src}]")
         out.append("why: " + "; ".join(parts))
     alts = ev.get("alternatives") or []
@@ -175,14 +205,16 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
     if t == "decision":
         if ev.get("action", "") == "pass":
             return None
-        act = escape(w.action(ev))
+        text, record = w.record(ev)
+        act = escape(text)
         who = escape(w.who(ev["actor"]))
+        sep = " " if record else ": "  # "Russia closes ..." (a record); "Russia: close ..." (a code)
         if ev.get("human"):
             done = "" if ev.get("done", True) else _c(FAINT, " (had no effect)")
-            return f"<b>{who}</b> {_c(ACCENT_HTML, '(team)')}: {act}{done}"
+            return f"<b>{who}</b> {_c(ACCENT_HTML, '(team)')}{sep}{act}{done}"
         if ev.get("done") is False:
             return None
-        lines = [f"<b>{who}</b>: {act}"]
+        lines = [f"<b>{who}</b>{sep}{act}"]
         if ev.get("explored"):
             lines[0] += _c(AMBER, f" (chosen below pass by exploration at temperature {ev['explored']['temperature']:g})")
         for line in reason_lines(ev, words=w):
@@ -212,23 +244,24 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
             f"<b>{escape(w.who(C(ev['channel'])) if w.sc is not None else 'channel ' + ev['channel'])}</b>: {ev['from']} &gt; {ev['to']} (by {escape(A(ev['by']))})",
         )
     if t == "staff":
-        verb = "expels" if ev["kind"] == "expel" else "restores"
-        return _c(
-            AMBER,
-            f"{escape(w.who(ev['by']))} {verb} {ev['persons']:g} staff on {escape(C(ev['channel']))} (now {ev['staff']:g})",
-        )
+        if ev["kind"] == "expel":
+            text = f"{w.who(ev['by'])} expels {ev['persons']:,.0f} staff from {C(ev['channel'])} ({ev['staff']:,.0f} left)"
+        else:
+            text = f"{w.who(ev['by'])} lets {ev['persons']:,.0f} staff return to {C(ev['channel'])} ({ev['staff']:,.0f} now)"
+        return _c(AMBER, escape(text))
     if t == "incident":
         extra = " &gt; <b>CRISIS</b>" if ev.get("crisis") else ""
         if ev.get("armed_clash"):
             extra += " &gt; <b>ARMED CLASH</b>"
         return _c(
             RED,
-            f"incident in {escape(T(ev['theatre']))} between {' and '.join(escape(A(a)) for a in ev['actors'])} (deconfliction {ev['deconfliction']:.2f}){extra}",
+            f"Incident in the {escape(T(ev['theatre']))} between {' and '.join(escape(A(a)) for a in ev['actors'])} (deconfliction {ev['deconfliction']:.2f}){extra}",
         )
     if t == "patrol":
-        return f"joint patrol {' + '.join(escape(A(a)) for a in ev['actors'])} in {escape(T(ev['theatre']))}"
+        pair = " and ".join(A(a) for a in ev["actors"])
+        return escape(f"{capital_first(pair)} patrol the {T(ev['theatre'])} together")
     if t == "motion":
-        return f"{escape(w.who(ev['candidate']))} applies to {escape(A(ev['bloc']))}"
+        return f"{escape(w.who(ev['candidate']))} applies to join {escape(A(ev['bloc']))}"
     if t == "vote":
         res = "passes" if ev["passed"] else "fails"
         no = escape(", ".join(A(a) for a in ev["no"]) or "-")
@@ -258,20 +291,20 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
             f"<b>red line of {escape(A(ev['actor']))} on {escape(X(ev['issue']))} {how}</b>; response: {escape(', '.join(parts) or 'none')} {escape(ev.get('note', ''))}",
         )
     if t == "event":
-        what = escape(ev.get("text") or "")
-        name = {"theatre": T, "channel": C, "actor": A, "issue": X}
-        extra = ", ".join(
-            escape(name.get(k, str)(str(ev[k])))
-            for k in ("theatre", "channel", "actor", "issue", "status")
-            if ev.get(k)
-        )
-        if ev.get("actors"):
-            extra = " and ".join(escape(A(a)) for a in ev["actors"]) + (", " + extra if extra else "")
+        note = escape(ev.get("text") or "")
+        what = w.event(ev)
+        if not what and w.sc is None:  # a log read on its own: the event's kind and its ids
+            what = str(ev.get("kind", "")).replace("_", " ")
+            extra = ", ".join(str(ev[k]) for k in ("theatre", "channel", "actor", "issue", "status") if ev.get(k))
+            if ev.get("actors"):
+                extra = " and ".join(A(a) for a in ev["actors"]) + (", " + extra if extra else "")
+            what += f" ({extra})" if extra else ""
+        who = "Instructor's event" if ev.get("source") == "instructor" else "Event"
         return _c(
             MAGENTA,
-            f"<b>event {escape(ev['kind'])}</b>"
-            + (f" ({extra})" if extra else "")
-            + (f": {what}" if what else "")
+            f"<b>{who}</b>"
+            + (f": {escape(capital_first(what))}" if what else "")
+            + (f" - {note}" if what and note else f": {note}" if note else "")
             + f" [{escape(ev.get('source') or '')}]",
         )
     if t == "accession":

@@ -146,7 +146,10 @@ class PanelRenderer:
         tens = sorted(snap["tension"][a].items(), key=lambda kv: -kv[1])[:4]
         for b, t in tens:
             al = snap["alignment"][a][b]
-            label = f"{b}  {t:.2f}, {al:+.2f}"
+            # the state's name, as everywhere else; its id only where the name leaves no room for the bar
+            label = f"{self.name(b)}  {t:.2f}, {al:+.2f}"
+            if self.fonts.width(label, fs) + 3 * fs > f.width:
+                label = f"{b}  {t:.2f}, {al:+.2f}"
 
             def draw(surf, t=t, label=label):
                 lab_w = self.fonts.width(label, fs)
@@ -182,7 +185,7 @@ class PanelRenderer:
             col = theme.channel_colour(cv["status"], cv["effectiveness"])
             status = "" if cv["status"] == "open" else f" {cv['status'].upper()}"
             f.text(
-                f"{st.channel_labels.get(c, c)}{status}: {cv['staff']:g} of {cv['staff_baseline']:g}, "
+                f"{st.channel_labels.get(c, c)}{status}: {cv['staff']:,.0f} of {cv['staff_baseline']:,.0f}, "
                 f"effectiveness {cv['effectiveness']:.2f}",
                 marker=col,
             )
@@ -196,7 +199,7 @@ class PanelRenderer:
         f.text(f"Kind: {style['label']}")
         f.text(f"Between {' and '.join(the(st.names[e]) if e in st.names else e for e in v['endpoints'])}")
         f.text(f"Status: {v['status']}", col, bold=True)
-        f.text(f"Staff: {v['staff']:g} of {v['staff_baseline']:g} persons in normal times")
+        f.text(f"Staff: {v['staff']:,.0f} of {v['staff_baseline']:,.0f} persons in normal times")
         f.text(f"Effectiveness {v['effectiveness']:.2f}")
         lh = self.fonts.font(fs).get_linesize()
 

@@ -179,6 +179,22 @@ def write_save(path: str | os.PathLike, data: dict) -> Path:
     return path
 
 
+def cli_message(path: str | os.PathLike, exc: Exception) -> str:
+    """One line for the command line about a save that cannot be used, naming the file once.
+
+    :func:`read_save` names the file in its messages ("s.json is not a great-power save ...",
+    "cannot open /x/s.json: ..."); the other checks do not ("the saved game does not fit its
+    scenario: ..."). The line is ``FILE: message`` in the second case, and the message with the
+    file's name as given in the first (never "/x/s.json: s.json is not ...").
+    """
+    msg, given, name = str(exc), str(path), Path(path).name
+    if msg.startswith(name + " "):
+        return given + msg[len(name):]
+    if given in msg:
+        return msg
+    return f"{given}: {msg}"
+
+
 def _need(cond: bool, path: Path, what: str) -> None:
     if not cond:
         raise SaveError(f"{path.name} is not a usable save: {what}")
