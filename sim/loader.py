@@ -467,6 +467,35 @@ def _check_directives(text: str, file: str) -> None:
             )
 
 
+KEY_LIMIT = 1024
+"""Longest plain mapping key YAML reads: one line of at most 1024 characters (YAML 1.2, 7.4.2,
+"implicit keys"; ruamel.yaml's scanner)."""
+
+
+def _long_key(text: str, exc: Any) -> tuple[int, int] | None:
+    """``(line, characters)`` of a mapping key too long for YAML, if that is what ``exc`` (a
+    ruamel ``MarkedYAMLError``) is about, else None.
+
+    ruamel reports such a key in two ways: "could not find expected ':'" while scanning a
+    simple key (a key at the start of a mapping's later entry or at the top), or "mapping
+    values are not allowed here" (the first key of a nested mapping); neither says why.
+    """
+    lines = text.splitlines()
+    if exc.context == "while scanning a simple key" and exc.context_mark is not None:
+        mark = exc.context_mark
+        start = mark.column
+    elif (exc.problem or "").startswith("mapping values are not allowed") and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        row = lines[mark.line] if mark.line < len(lines) else ""
+        start = len(row) - len(row.lstrip(" -"))
+    else:
+        return None
+    rest = lines[mark.line][start:] if mark.line < len(lines) else ""
+    colon = re.search(r":(\s|$)", rest)
+    size = colon.start() if colon else len(rest)
+    return (mark.line + 1, size) if size >= KEY_LIMIT else None
+
+
 def _read_yaml(text: str, file: str, scenario: bool = True) -> tuple[Any, Node | None]:
     """Data and node tree of one YAML document; raises ScenarioError on malformed YAML.
 
@@ -490,6 +519,10 @@ def _read_yaml(text: str, file: str, scenario: bool = True) -> tuple[Any, Node |
     except _TooLarge as exc:
         raise ScenarioError([Problem(file, exc.line, exc.path, exc.message)]) from None
     except MarkedYAMLError as exc:
+        long = _long_key(text, exc)
+        if long is not None:
+            line, size = long
+            raise ScenarioError([Problem(file, line, "(root)", f"YAML: a mapping key of {size:,} characters; YAML reads a key of at most {KEY_LIMIT:,} (shorten it)")]) from None
         mark = exc.problem_mark or exc.context_mark
         ctx = exc.context or ""
         if exc.context_mark is not None and ("flow" in ctx or "quoted" in ctx or "end of stream" in (exc.problem or "")):

@@ -183,3 +183,36 @@ def test_a_scenario_kept_by_a_study_is_read_again_when_its_extends_base_changes(
     assert first.validate().actors["RUS"].capability.value == 65.9
     base.write_text(MINIMAL.read_text().replace("capability: 65.9", "capability: 70.25", 1))  # another size too
     assert load_source(derived).validate().actors["RUS"].capability.value == 70.25
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "size"),
+    [
+        ("schema_version: 1\n" + "k" * 1100 + ": 1\n", 2, 1100),  # a top-level key
+        ("schema_version: 1\nmeta:\n  " + "k" * 2000 + ": 1\n  b: 2\n", 3, 2000),  # a nested mapping's first key
+        ("schema_version: 1\nmeta:\n  b: 2\n  " + "k" * 2000 + ": 1\n", 4, 2000),  # a later key
+    ],
+)
+def test_a_mapping_key_too_long_for_yaml_is_named_as_such(tmp_path, text, line, size):
+    # YAML reads a plain key of at most 1024 characters; ruamel's own words ("could not find
+    # expected ':'", "mapping values are not allowed here") do not say so
+    from sim.loader import ScenarioError, load_scenario
+
+    path = tmp_path / "long_key.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    (problem,) = err.value.problems
+    assert problem.line == line
+    assert f"a mapping key of {size:,} characters" in problem.message
+    assert "at most 1,024" in problem.message
+
+
+def test_a_key_just_under_yamls_limit_still_loads_as_far_as_the_schema(tmp_path):
+    from sim.loader import ScenarioError, load_scenario
+
+    path = tmp_path / "long_ok.yaml"
+    path.write_text("schema_version: 1\n" + "k" * 1000 + ": 1\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert not any("mapping key of" in p.message for p in err.value.problems)  # the schema speaks
