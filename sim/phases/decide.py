@@ -189,6 +189,7 @@ class Reasons:
         self._static: dict = {} if fixed is None else fixed.setdefault("term_sources", {})
         self._turn: dict = {}
         self._exposure: list | None = None
+        self._said: dict[int, str] = {}  # row -> its action in words (an actor's alternatives recur)
 
     @property
     def rows(self) -> policy.Candidates:
@@ -208,7 +209,7 @@ class Reasons:
             self._best_rows = (order.tolist(), starts.tolist())
         order, starts = self._best_rows
         top = order[starts[i] : min(starts[i + 1], starts[i] + 4)]
-        alts = [[str(to_action(w, rows, q)), rnd(rows.score[q])] for q in top if q != r][:3]
+        alts = [[self.words(q), rnd(rows.score[q])] for q in top if q != r][:3]
         kind = ACTION_KINDS[rows.kind[r]]
         names = policy.TERM_NAMES.get(kind, ("", "", ""))
         a = w.actor_ids[i]
@@ -218,6 +219,14 @@ class Reasons:
                 terms.append({"term": name, "value": rnd(val), "source": self.term_source(kind, name, r)})
         act = to_action(w, rows, r)
         return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": rnd(rows.score[r]), "alternatives": alts, "terms": terms}
+
+    def words(self, q: int) -> str:
+        """Candidate row ``q``'s action in words (``str`` of its :class:`Action`), remembered for
+        the turn: an actor's best rows are the alternatives of each of its decisions."""
+        got = self._said.get(q)
+        if got is None:
+            got = self._said[q] = str(to_action(self.w, self.rows, q))
+        return got
 
     def term_source(self, kind: str, name: str, r: int) -> str:
         """Where a decision term's number comes from (scenario sources, interview lines).
