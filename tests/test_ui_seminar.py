@@ -23,40 +23,23 @@ from html import unescape  # noqa: E402
 import pygame  # noqa: E402
 import pytest  # noqa: E402
 
-try:
-    from tests.test_ui import (  # noqa: E402
-        BASELINE,
-        DT,
-        REPO,
-        choose_category,
-        click,
-        click_action,
-        click_list_item,
-        end_turn_and_wait,
-        instructor_texts,
-        key,
-        make_app,
-        pick_dropdown,
-        pump,
-        sheet_text,
-    )
-except ImportError:  # pytest run from inside tests/
-    from test_ui import (  # noqa: E402
-        BASELINE,
-        DT,
-        REPO,
-        choose_category,
-        click,
-        click_action,
-        click_list_item,
-        end_turn_and_wait,
-        instructor_texts,
-        key,
-        make_app,
-        pick_dropdown,
-        pump,
-        sheet_text,
-    )
+# pytest puts tests/ on the path (its default "prepend" import mode)
+from test_ui import (  # noqa: E402
+    BASELINE,
+    DT,
+    REPO,
+    choose_category,
+    click,
+    click_action,
+    click_list_item,
+    end_turn_and_wait,
+    instructor_texts,
+    key,
+    make_app,
+    pick_dropdown,
+    pump,
+    sheet_text,
+)
 
 from sim.loader import load_scenario  # noqa: E402
 from sim.ui.app import App  # noqa: E402
