@@ -344,10 +344,9 @@ def test_a_cold_compiled_cache_still_compiles_when_registries_are_skipped(tmp_pa
     code = """
 import json, sys
 import numpy as np
-from sim import deferred, kernel
+from sim import kernel
 assert kernel.backend() == "compiled"
 kc = sys.modules["sim.kernel_compiled"]
-deferred.load_cached_code_without_registries(vars(kc).values())
 a = np.array([0.3, -0.2, 0.05, 0.0, 1.5]); b = np.array([-0.4, 0.1, -0.01, 0.0, -2.0])
 outcome, fraction = kc.respond(a, b)
 oracle = kernel._np_respond(a, b)

@@ -415,7 +415,6 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     global _FREEZE_AT_EXIT
     _FREEZE_AT_EXIT = True
     setup = setup_from_options(scenario, seed, turns, sets, from_sweep, run_id)
-    compiled_code_from_cache()
     path, sc, seed = setup.path, setup.scenario, setup.seed
     log_file = _check_out_path(log_path, "--log", (path,), ours=(_is_turn_log, "a turn log of this program")) if log_path is not None else None
     save_file = _check_save_path(save_path, (path, (log_path or "", "also the --log file"))) if save_path is not None else None
@@ -514,24 +513,6 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
             click.echo(f"{save_path}: --save: {exc}", err=True)
             sys.exit(EXIT_USAGE)
         con.print(f"game saved to {save_path} (replay: run.py play --load {save_path}; debrief: run.py debrief {save_path} --out DIR)")
-
-
-def compiled_code_from_cache() -> None:
-    """Choose the kernel's backend now, and let the compiled one load its cached code quickly.
-
-    The compiled kernel's functions then read their machine code from numba's disk cache
-    without numba's registry refresh (:func:`sim.deferred.load_cached_code_without_registries`:
-    0.3-0.5 s of a one-turn run); the backend and every result are the same. PyYAML, which
-    numba imports only to read a ``.numba_config.yaml`` if there is one, is imported when used.
-    """
-    from sim import deferred, kernel
-
-    # numba imports PyYAML at start to read a .numba_config.yaml, if there is one (0.02 s)
-    deferred.defer("yaml")
-    if kernel.backend() == "compiled":
-        compiled = sys.modules.get("sim.kernel_compiled")
-        if compiled is not None:
-            deferred.load_cached_code_without_registries(vars(compiled).values())
 
 
 def _check_save_path(out: str, protect: tuple) -> Path:

@@ -162,28 +162,12 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
 
 
 def record_outcome(w: World, st: State, turn: Turn, dyn: dict[str, float], i: int, j: int, k: int, oc: int, frac: float, before: float, after: float, deciders: np.ndarray | None = None) -> None:
-    """Count and log one round of talks between challenger i and target j on issue k.
+    """Count and log one round of talks between challenger i and target j on issue k (a human's
+    answer, or one cell of the kernel's): :func:`record_outcomes` for that one cell.
 
-    Agreements (compromise, capitulation) lower their tension, and between two deciders of an
-    issue decided by states (not a bloc) make a deal; disputes (the kernel's conflict) and
-    stalemates raise it, count as conflicts and are remembered as rebuffs.
+    Without ``deciders`` no deal is made.
     """
-    name = kernel.OUTCOME_NAMES[oc]
-    if oc in AGREEMENTS:
-        st.totals["agreements"] += 1
-        turn.add_tension(i, j, -dyn["tension_agreement"])
-        if deciders is not None and w.issue_bloc[k] < 0 and deciders[k, i] and deciders[k, j] and abs(after - before) > 1e-9:
-            turn.deals.add(k)
-    elif oc in REBUFFS:
-        st.totals["conflicts"] += 1
-        if oc == kernel.OUTCOME_CONFLICT:
-            st.totals["disputes"] = st.totals.get("disputes", 0) + 1
-        turn.add_tension(i, j, dyn["tension_conflict"])
-        rebuffed(st, k, i, j)
-    rec = {"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": name, "moved": rnd(frac), "position": [rnd(before), rnd(after)]}
-    if oc == kernel.OUTCOME_CONFLICT and dyn.get("talks.disputes_hold", 0) > 0:
-        rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
-    turn.log(rec)
+    record_outcomes(w, st, turn, dyn, [(k, j, i, int(oc), float(frac), float(before), float(after))], deciders)
 
 
 def settle_steps(
@@ -238,36 +222,35 @@ def settle_steps(
     return cells
 
 
-def record_outcomes(w: World, st: State, turn: Turn, dyn: dict[str, float], cells: list[tuple[int, int, int, int, float, float, float]], deciders: np.ndarray) -> None:
-    """:func:`record_outcome` for every target the kernel resolved, cell after cell.
+def record_outcomes(w: World, st: State, turn: Turn, dyn: dict[str, float], cells: list[tuple[int, int, int, int, float, float, float]], deciders: np.ndarray | None) -> None:
+    """Count and log the rounds of talks of every target the kernel resolved, cell after cell.
 
-    The same counts, tension changes, deals, rebuffs and log records, in the same order, as
-    calling :func:`record_outcome` for each cell, without a call per cell.
+    Agreements (compromise, capitulation) lower their tension, and between two deciders of an
+    issue decided by states (not a bloc) make a deal; disputes (the kernel's conflict) and
+    stalemates raise it, count as conflicts and are remembered as rebuffs (:func:`rebuffed`).
 
     Args:
         cells: ``(issue, target, challenger, outcome code, share moved, position before,
             position after)`` of each resolved target, positions in [0, 1].
-        deciders: (m, n) bool, who decides each issue now.
+        deciders: (m, n) bool, who decides each issue now; None: no deal is made.
     """
-    totals, td, rebuff, log, deals = st.totals, turn.tension_delta, st.rebuff, turn.events, turn.deals
+    totals = st.totals
     d_agree, d_conflict = -dyn["tension_agreement"], dyn["tension_conflict"]
     holds = dyn.get("talks.disputes_hold", 0) > 0
     names, actors, issues, listed = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids, w.issue_bloc < 0
     for k, j, i, oc, frac, before, after in cells:
-        if oc == kernel.OUTCOME_COMPROMISE or oc == kernel.OUTCOME_CAPITULATION:
+        if oc in AGREEMENTS:
             totals["agreements"] += 1
-            td[i, j] += d_agree  # Turn.add_tension
-            td[j, i] += d_agree
-            if listed[k] and deciders[k, i] and deciders[k, j] and abs(after - before) > 1e-9:
-                deals.add(k)
-        elif oc == kernel.OUTCOME_CONFLICT or oc == kernel.OUTCOME_STALEMATE:
+            turn.add_tension(i, j, d_agree)
+            if deciders is not None and listed[k] and deciders[k, i] and deciders[k, j] and abs(after - before) > 1e-9:
+                turn.deals.add(k)
+        elif oc in REBUFFS:
             totals["conflicts"] += 1
             if oc == kernel.OUTCOME_CONFLICT:
                 totals["disputes"] = totals.get("disputes", 0) + 1
-            td[i, j] += d_conflict
-            td[j, i] += d_conflict
-            rebuff[k, i, j] = min(float(rebuff[k, i, j]) + 1.0, REBUFF_CAP)  # rebuffed
+            turn.add_tension(i, j, d_conflict)
+            rebuffed(st, k, i, j)
         rec = {"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": round(frac, 4), "position": [round(before, 4), round(after, 4)]}
         if oc == kernel.OUTCOME_CONFLICT and holds:
             rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
-        log.append(rec)
+        turn.log(rec)
