@@ -382,13 +382,19 @@ SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candid
 
 
 _compiled_failed = False
-_SCORERS = SCORERS
 
 
 def compiled() -> bool:
     """Whether the policy's compiled cores are in use: the kernel's backend is ``"compiled"``,
-    :data:`SCORERS` is as defined here and the compiled code has not failed."""
-    return not _compiled_failed and SCORERS == _SCORERS and kernel.backend() == "compiled"
+    the compiled code has not failed, and :data:`SCORERS` holds exactly the scorers that
+    :func:`sim.phases.policy_compiled.score_core` computes
+    (:data:`sim.phases.policy_compiled.SCORED`), in that order: a scorer added to the registry
+    and not to the compiled core turns the compiled core off rather than being left out."""
+    if _compiled_failed or kernel.backend() != "compiled":
+        return False
+    from sim.phases import policy_compiled
+
+    return SCORERS == tuple(globals()[name] for name in policy_compiled.SCORED)
 
 
 def compiled_failed(error: OSError) -> None:

@@ -188,3 +188,20 @@ def test_a_failing_compiled_cache_falls_back_to_the_numpy_scorers(monkeypatch):
         got = policy.candidates(view)
     _assert_same_candidates(got, want)
     assert not policy.compiled()  # for the rest of the process
+
+
+def test_a_scorer_added_to_the_registry_and_not_to_the_compiled_core_turns_it_off(monkeypatch):
+    # the registry promises that a new action kind is one more entry in SCORERS: the compiled
+    # core, which scores a fixed list, must then step aside rather than leave the new kind out
+    view = _view(SCENARIOS[0], 0, 0, np.random.default_rng(1))
+
+    def extra_candidates(ctx, mask=None):
+        return policy.pass_candidates(ctx, mask)  # a stand-in kind: one more row per AI actor
+
+    monkeypatch.setattr(policy, "SCORERS", policy.SCORERS + (extra_candidates,))
+    with kernel.using_backend("compiled"):
+        assert not policy.compiled()
+        got = policy.candidates(view)
+    want = policy.concat([b for fn in policy.SCORERS for b in fn(view)])
+    _assert_same_candidates(got, want)
+    assert len(got.actor) == len(want.actor) > 0

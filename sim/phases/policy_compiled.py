@@ -36,6 +36,10 @@ import numpy as np
 
 from sim.kernel_compiled import _jit
 
+SCORED = ("pass_candidates", "channel_candidates", "staff_candidates", "posture_candidates", "patrol_candidates", "membership_candidates", "force_candidates")
+"""The scorers of :mod:`sim.policy` whose rows :func:`score_core` gives, in its row order
+(:func:`sim.policy.compiled` checks them against ``sim.policy.SCORERS``)."""
+
 # indices into score_core's ``params`` (float64) array
 P_CONSENT = 0  # dynamics.channels.consent (> 0: on)
 P_CLOSE_COST = 1  # sim.policy.CLOSE_COST
