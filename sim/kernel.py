@@ -155,6 +155,16 @@ def _numpy_cores() -> types.SimpleNamespace:
     )
 
 
+def _compiled_force_table(*args):
+    """The force table's compiled core, :func:`sim.phases.policy_compiled.force_table` (kept
+    beside the policy's compiled scoring, which calls it; numba's disk cache does not follow a
+    compiled call into another file). Imported at the first call, so that the kernel imports
+    and runs without the phases."""
+    from sim.phases import policy_compiled
+
+    return policy_compiled.force_table(*args)
+
+
 def _select(name: str) -> None:
     """Make ``name`` the active backend; the compiled one falls back to numpy with a warning."""
     global _active, _active_name
@@ -171,10 +181,8 @@ def _select(name: str) -> None:
             )
             name = "numpy"
         else:
-            from sim.phases import policy_compiled  # the force table's compiled core lives there
-
             cores = {core: getattr(kernel_compiled, core) for core in vars(_numpy_cores()) if core != "force_table"}
-            _active, _active_name = types.SimpleNamespace(**cores, force_table=policy_compiled.force_table), name
+            _active, _active_name = types.SimpleNamespace(**cores, force_table=_compiled_force_table), name
             return
     _active, _active_name = _numpy_cores(), name
 
