@@ -741,7 +741,10 @@ def test_a_save_shows_a_message(scenario, tmp_path):
     end_turn_and_wait(app)
     key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
     click(app, app.file_dialog.ok_button.rect.center)
-    assert app.messages[-1].startswith("Saved turn 1 to") and app.toast is not None
+    # the top bar names the turn about to be played (2): the message says the save holds turn 1
+    assert app.ctrl.turn_named()[0] == 2
+    assert app.messages[-1].startswith("Saved after turn 1 (2021-") and "; play resumes at turn 2 to " in app.messages[-1]
+    assert app.toast is not None
     r = app.toast_rect
     assert pygame.Rect(app.layout.map).contains(r)
     from sim.ui.render import TOAST_BG

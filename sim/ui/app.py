@@ -1581,7 +1581,10 @@ class App:
         """Save to ``path``; a failure shows a message. Returns whether it was written."""
         try:
             self.ctrl.save(path)
-            self.show_toast(f"Saved turn {self.ctrl.model.turn} to {path}")
+            m = self.ctrl.model
+            when = f"after turn {m.turn} ({m.date()})" if m.turn else f"at the start ({m.date()})"
+            resume = f"; play resumes at turn {m.turn + 1}" if m.running else ""
+            self.show_toast(f"Saved {when}{resume} to {path}")
             return True
         except saves.SaveError as exc:
             self.show_message("Not saved", str(exc))

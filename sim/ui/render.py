@@ -848,7 +848,7 @@ TOAST_BG = (22, 70, 40)
 
 
 def draw_toast(surf: pygame.Surface, fonts: Fonts, area: Rect, text: str, size: int) -> pygame.Rect:
-    """A short message centred at the top of ``area`` (e.g. "Saved turn 3 to ..."); its rect."""
+    """A short message centred at the top of ``area`` (e.g. "Saved after turn 2 (2021-09); play resumes at turn 3 to ..."); its rect."""
     W = area[2] - 2 * size
     lines = fonts.wrap(text, size, W, bold=True)
     labs = [fonts.text(line, size, theme.TEXT, bold=True) for line in lines]
