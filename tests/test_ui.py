@@ -517,6 +517,13 @@ def test_replay_steps_back_and_forth(scenario, tmp_path):
         c.replay_cursor == 2 and c.shown_snapshot() == c.history[2] and c.shown_log()["turn"] == 2
     )
     assert "REPLAY turn 2 of 3" in app.status_text and "turn 2" in app.w["log_label"].text
+    # the map's banner sits at its foot, over no state's, bloc's or theatre's label nor the legend
+    pump(app)
+    b, mp = app.replay_banner_rect, app.map
+    assert b is not None and pygame.Rect(app.layout.map).contains(b)
+    assert b.bottom > app.layout.map[1] + app.layout.map[3] // 2
+    covered = [r for r in [mp.legend_rect, *mp.label_rects.values(), *mp.seat_label_rects.values(), *mp.theatre_label_rects.values()] if r is not None and b.colliderect(r)]
+    assert covered == []
     click(app, app.w["first"].rect.center)
     assert c.replay_cursor == 0 and c.shown_log() is None
     click(app, app.w["fwd"].rect.center)

@@ -227,6 +227,8 @@ class App:
         """Every message shown in a message window or a toast (tests read it)."""
         self.toast: tuple[str, float] | None = None
         """A short message over the map (text, seconds left), e.g. after a save."""
+        self.replay_banner_rect: pygame.Rect | None = None
+        """Where the replay's banner was last drawn (``None`` before any replay)."""
         self.confirm_dialog: UIConfirmationDialog | None = None
         self._on_confirm = None
         self.frame_times: list[float] = []
@@ -1686,13 +1688,17 @@ class App:
                 draw_banner(surf, self.fonts, L.map, c.overlay.summary(), c.overlay_t, fs)
                 moved = {m["issue"]: (m["from"], m["to"]) for m in c.overlay.issues}
             elif c.phase == "replay":
-                draw_banner(
+                mp = self.map  # at the map's foot, beside the legend, clear of the labels
+                labels = list(mp.label_rects.values()) + list(mp.seat_label_rects.values()) + list(mp.theatre_label_rects.values())
+                self.replay_banner_rect = draw_banner(
                     surf,
                     self.fonts,
                     L.map,
                     f"REPLAY  turn {c.replay_cursor} of {len(c.history) - 1}  ({snap['date']})",
                     0.0,
                     fs,
+                    bottom=True,
+                    avoid=[mp.legend_rect, *labels],
                 )
             item = c.shown_item
             hidden = (

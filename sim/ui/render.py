@@ -824,9 +824,22 @@ def draw_top(surf: pygame.Surface, rect: Rect) -> None:
 
 
 def draw_banner(
-    surf: pygame.Surface, fonts: Fonts, map_rect: Rect, text: str, t: float, size: int
-) -> None:
-    """The turn's summary over the top of the map while it animates (wrapped to the map)."""
+    surf: pygame.Surface,
+    fonts: Fonts,
+    map_rect: Rect,
+    text: str,
+    t: float,
+    size: int,
+    bottom: bool = False,
+    avoid: list[pygame.Rect] | None = None,
+) -> pygame.Rect:
+    """A banner over the map, wrapped to it; returns its rect.
+
+    The turn's summary while it animates sits at the top of the map (``bottom=False``). The
+    replay's banner stays on screen while the user reads the map, so it sits at the bottom
+    (``bottom=True``), centred in the room right of the first rect of ``avoid`` (the legend),
+    and moved up past any other rect of ``avoid`` (labels) that it would cover.
+    """
     pad = max(4, size // 2)
     lines = fonts.wrap(text, size, map_rect[2] - 4 * pad, bold=True)
     labs = [fonts.text(line, size, theme.TEXT, bold=True) for line in lines]
@@ -834,6 +847,15 @@ def draw_banner(
     h = sum(lab.get_height() for lab in labs) + pad
     x = map_rect[0] + (map_rect[2] - w) // 2
     y = map_rect[1] + pad
+    if bottom:
+        avoid = [r for r in (avoid or []) if r is not None]
+        left = map_rect[0]
+        if avoid and avoid[0].right + pad + w <= map_rect[0] + map_rect[2]:
+            left = avoid[0].right + pad
+        x = left + (map_rect[0] + map_rect[2] - left - w) // 2
+        y = map_rect[1] + map_rect[3] - h - pad
+        while y > map_rect[1] + pad and pygame.Rect(x, y, w, h).collidelist(avoid) >= 0:
+            y -= max(2, h // 4)
     box = pygame.Surface((w, h), pygame.SRCALPHA)
     box.fill((10, 12, 18, round(225 * min(1.0, (1.0 - t) * 4 + 0.2))))
     surf.blit(box, (x, y))
@@ -842,6 +864,7 @@ def draw_banner(
     for lab in labs:
         surf.blit(lab, (x + pad, yy))
         yy += lab.get_height()
+    return pygame.Rect(x, y, w, h)
 
 
 TOAST_BG = (22, 70, 40)
