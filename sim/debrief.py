@@ -183,19 +183,21 @@ def _gaps(game: dict[str, np.ndarray], bands: dict[str, Band]) -> dict[str, np.n
 def decision_words(rec: GameRecord, turn: int, ev: dict) -> str:
     """A logged decision in plain words, as it read when it was taken (the previous turn's snapshot).
 
-    Falls back to the logged code (``propose nato_ukraine to RUS via ...``) for logs written
-    before decisions carried their ``spec``.
+    A record in the third person without its subject, as the turn log writes it ("closes the US
+    embassy in Moscow"); the report puts the state's name before it. Falls back to the logged
+    code (``propose nato_ukraine to RUS via ...``) for logs written before decisions carried
+    their ``spec``.
     """
     from sim.actions import Action
-    from sim.describe import capital_first, describe_action_in
+    from sim.describe import describe_action_in
 
     spec = ev.get("spec")
     if isinstance(spec, dict):
         try:
-            return describe_action_in(rec.scenario, rec.snapshot(max(turn - 1, 0)), Action.from_dict(spec))
+            return describe_action_in(rec.scenario, rec.snapshot(max(turn - 1, 0)), Action.from_dict(spec), third_person=True)
         except (KeyError, TypeError, ValueError):
             pass
-    return capital_first(str(ev.get("action", "")))
+    return str(ev.get("action", ""))
 
 
 def _decisions(rec: GameRecord, turn: int, teams: list[str], humans: bool) -> list[tuple[str, str]]:

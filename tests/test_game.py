@@ -325,6 +325,20 @@ def test_debrief_report_with_figures_for_a_short_saved_game(short_save, tmp_path
         assert f"src='{fig}'" in html
         assert (out / fig).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "percentile" in html and "The decisions that moved outcomes most" in html
+    # the decisions read as a record of what each state did ("Russia raises its military
+    # posture ..."), not as the menu's orders ("Russia: Raise your military posture ...")
+    import re
+
+    from sim.describe import THIRD_PERSON, capital_first, the
+
+    items = re.findall(r"<li>(.*?)</li>", html)
+    names = [capital_first(the(sc.actors[t].name)) for t in playable_ids(sc)]
+    questions = {q.replace("'", "&#x27;") for q in sc.debrief_questions}
+    decisions = [i for i in items if any(i.startswith(n + " ") for n in names) and i not in questions]
+    assert decisions and all(i.endswith(".") for i in decisions)
+    verbs = set(THIRD_PERSON.values())
+    assert all(any(f"{n} {v} " in i for n in names for v in verbs) for i in decisions), decisions
+    assert not any(" your " in i or ": " in i.split(",")[0] for i in decisions)
     for q in sc.debrief_questions:
         assert q.replace("'", "&#x27;") in html
     for team in playable_ids(sc):

@@ -207,4 +207,7 @@ def write_debrief(d: Debrief, rec: GameRecord, dest: Path, *, save_name: str, ma
 def _decision_list(sc, decisions: list[tuple[str, str]]) -> str:
     if not decisions:
         return "<p class='meta'>No decision by the teams that month.</p>"
-    return "<ul>" + "".join(f"<li>{esc(sc.actors[a].name) + ': ' if a in sc.actors else ''}{esc(text)}</li>" for a, text in decisions) + "</ul>"
+    from sim.describe import capital_first, the
+
+    # a record of what each state did: "Russia closes the US embassy in Moscow."
+    return "<ul>" + "".join(f"<li>{esc(capital_first(the(sc.actors[a].name)) + ' ' + text if a in sc.actors else capital_first(text))}.</li>" for a, text in decisions) + "</ul>"
