@@ -1297,3 +1297,32 @@ def test_proposals_awaiting_a_team_name_the_states_not_their_codes(scenario, tmp
     sender = scenario.actors[pending[0]["from"]].name
     assert sender.split()[0] in line
     assert raw_codes(scenario, line) == [], line
+
+
+def test_an_ai_alternative_reads_as_what_the_state_would_have_done(scenario):
+    """The "over:" part of an AI decision's reason names each alternative in words, for every
+    kind of action the AI logs as an alternative, and a code of an unknown form keeps its names."""
+    from sim.actions import Action
+    from sim.ui.logtext import Words, reason_lines
+
+    w = Words(scenario)
+    cases = {
+        Action("propose", "DEU", issue="nato_ukraine", target="POL", channel="caucus:NATO"): "asking Poland to accept NATO membership for Ukraine",
+        Action("close_channel", "RUS", channel="RUS-EU"): "closing Russia's mission to the EU",
+        Action("open_channel", "USA", channel="USA-RUS-EMB"): "reopening the US embassy in Moscow",
+        Action("expel", "CHN", target="CHN", channel="CHN-VNM-EMB", staff=10.0): "expelling 10 staff from the Chinese embassy in Hanoi",
+        Action("restore_staff", "RUS", target="RUS", channel="RUS-KOR-EMB", staff=10.0): "letting 10 staff return to the Russian embassy in Seoul",
+        Action("set_posture", "CHN", theatre="south_china_sea", level=0.3): "setting its military posture in the South China Sea to 0.30",
+        Action("joint_patrol", "GBR", target="USA", theatre="baltic"): "patrolling the Baltic Sea with the United States",
+        Action("apply_membership", "GEO", bloc="NATO"): "applying to join NATO",
+        Action("use_force", "RUS", target="UKR", theatre="black_sea"): "using force against Ukraine in the Black Sea",
+        Action("pass", "FRA"): "doing nothing this month",
+    }
+    for act, words in cases.items():
+        code = str(act).split(" via ")[0]  # alternatives are logged without a proposal's channel
+        assert w.alternative(code) == words, code
+        assert raw_codes(scenario, w.alternative(code)) == []
+    assert w.alternative("something new RUS-EU") == "something new Russia's mission to the EU"
+    assert Words().alternative("close RUS-EU") == "close RUS-EU"  # without a scenario: the code
+    ev = {"type": "decision", "actor": "DEU", "alternatives": [["propose nato_ukraine to POL", 0.1611], ["pass", 0.0]]}
+    assert reason_lines(ev, words=w) == ["over: asking Poland to accept NATO membership for Ukraine (+0.161), doing nothing this month (+0.000)"]

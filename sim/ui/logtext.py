@@ -105,6 +105,25 @@ class Words:
             self._codes = re.compile(r"(?<![\w:-])(" + "|".join(map(re.escape, alts)) + r")(?![\w-])")
         return self._codes.sub(lambda m: self._names[m.group(1)], text)
 
+    def alternative(self, code: str) -> str:
+        """An AI alternative in words, as what the state would have been doing.
+
+        The log keeps an alternative as its action code (``str(Action)`` without the channel
+        of a proposal, :mod:`sim.actions`): "propose nato_ukraine to POL" reads "asking Poland
+        to accept NATO membership for Ukraine", "close USA-RUS-EMB" reads "closing the US
+        embassy in Moscow". A code of another form keeps its order, with names for its codes
+        (:meth:`codes`).
+        """
+        if self.sc is not None:
+            for pattern, words in _ALTERNATIVES:
+                m = pattern.fullmatch(code)
+                if m is not None:
+                    try:
+                        return words(self, *m.groups())
+                    except (KeyError, ValueError):
+                        break
+        return self.codes(code)
+
     def action(self, ev: dict) -> str:
         """A logged decision in plain words, as an order ("Raise your military posture ...").
 
@@ -148,6 +167,21 @@ class Words:
             return ""
 
 
+_ALTERNATIVES: list[tuple[re.Pattern, Any]] = [
+    (re.compile(r"propose (\S+) to (\S+)(?: via \S+)?"), lambda w, x, b: f"asking {w.actor(b)} to accept {w.issue(x)}"),
+    (re.compile(r"(open|suspend|close) (\S+)"), lambda w, verb, ch: f"{_GERUND[verb]} {w.channel(ch)}"),
+    (re.compile(r"expel (\S+) \S+ staff from (\S+)"), lambda w, n, ch: f"expelling {n} staff from {w.channel(ch)}"),
+    (re.compile(r"restore (\S+) \S+ staff on (\S+)"), lambda w, n, ch: f"letting {n} staff return to {w.channel(ch)}"),
+    (re.compile(r"set posture in (\S+) to (\S+)"), lambda w, t, lv: f"setting its military posture in the {w.theatre(t)} to {float(lv):.2f}"),
+    (re.compile(r"joint patrol with (\S+) in (\S+)"), lambda w, b, t: f"patrolling the {w.theatre(t)} with {w.actor(b)}"),
+    (re.compile(r"apply for membership of (\S+)"), lambda w, b: f"applying to join {w.actor(b)}"),
+    (re.compile(r"use force against (\S+) in (\S+)"), lambda w, b, t: f"using force against {w.actor(b)} in the {w.theatre(t)}"),
+    (re.compile(r"pass"), lambda w: "doing nothing this month"),
+]
+"""The forms of an AI alternative's code (``str(Action)``) and their words (:meth:`Words.alternative`)."""
+_GERUND = {"open": "reopening", "suspend": "suspending", "close": "closing"}
+
+
 def reason_lines(ev: dict, n_terms: int = 2, words: Words | None = None) -> list[str]:
     """The reason of an AI decision, as plain text lines.
 
@@ -165,7 +199,7 @@ def reason_lines(ev: dict, n_terms: int = 2, words: Words | None = None) -> list
         out.append("why: " + "; ".join(parts))
     alts = ev.get("alternatives") or []
     if alts:
-        out.append("over: " + ", ".join(f"{words.codes(a)} ({s:+.3f})" for a, s in alts[:2]))
+        out.append("over: " + ", ".join(f"{words.alternative(a)} ({s:+.3f})" for a, s in alts[:2]))
     return out
 
 
