@@ -469,6 +469,29 @@ def test_every_ai_decision_records_alternatives_and_sourced_terms(baseline):
     assert any(e["terms"] for e in ai)
 
 
+def test_a_posture_decisions_appetite_names_its_source_or_the_default(baseline):
+    """Russia's appetite for the Pacific theatres comes from the interview (L27); for the Black
+    Sea the scenario sets none, so the term names the schema's default, not a missing source."""
+    m = _run(GreatPowerModel(baseline, seed=3, turns=12), 12)
+    seen = {}
+    for entry in m.log:
+        for e in entry["events"]:
+            if e["type"] == "decision" and e["action"].startswith("set posture"):
+                theatre = e["action"].split()[3]
+                for t in e["terms"]:
+                    if t["term"] == "appetite":
+                        seen[(e["actor"], theatre)] = t["source"]
+    assert seen, "no AI posture decision in 12 turns"
+    given = {(a, t) for a, spec in baseline.actors.items() for t in spec.posture_appetite}
+    for key, src in seen.items():
+        if key in given:
+            assert src == baseline.actors[key[0]].posture_appetite[key[1]].source, (key, src)
+        else:
+            assert src.startswith("the schema's default appetite 1"), (key, src)
+    assert "no source given" not in seen.values()
+    assert set(seen) & given and set(seen) - given  # both cases were met
+
+
 def test_reasons_off_records_no_ai_decisions(baseline):
     m = _run(GreatPowerModel(baseline, seed=6, reasons=False), 2)
     assert not [

@@ -273,7 +273,11 @@ class Reasons:
         if kind in ("set_posture", "joint_patrol"):
             t = w.theatre_ids[a1]
             if name in ("appetite", "caution"):
-                return source(w, "appetite", a, t) or "default appetite 1"
+                # the schema's default (1: no reluctance) when the scenario gives this actor no
+                # appetite for the theatre; "no source given" only for a value given without one
+                if ("appetite", a, t) not in w.sources:
+                    return "the schema's default appetite 1 (the scenario sets none for this theatre)"
+                return source(w, "appetite", a, t)
             if self._exposure is None:  # (i, t, k) perceived threat of k to i x k's posture in t, once a turn
                 self._exposure = (self.per.threat_perc[:, None, :] * self.st.posture.T[None, :, :]).tolist()
             # the largest (threat x posture, id): the first of these pairs sorted in reverse
