@@ -288,6 +288,26 @@ def describe_proposal(model: Any, actor_id: str, proposal: dict) -> str:
     return describe_proposal_in(model.scenario, model.snapshot(), actor_id, proposal)
 
 
+def proposal_heading(sc: Scenario, snap: dict, actor_id: str, issue: str) -> str:
+    """The heading of a menu's proposals on one issue: what each of them asks.
+
+    E.g. "NATO membership for Ukraine: ask for 'no prospect' (0.00), your position". The rows
+    under it are :func:`proposal_row` (a proposal always asks for the proposer's position).
+    """
+    mine = _position(snap, actor_id, issue)
+    return f"{capital_first(issue_words(sc, issue))}: ask for {level_words(sc, issue, mine)}, your position"
+
+
+def proposal_row(sc: Scenario, snap: dict, a: Action) -> str:
+    """A proposal under its :func:`proposal_heading`: whom it asks, where they stand, the channel.
+
+    E.g. "Ask China (at 0.20), through the Russian embassy in Beijing". The whole sentence is
+    :func:`describe_action_in`; this short form keeps a menu of forty proposals readable.
+    """
+    who = actor_name(sc, a.target)
+    return f"Ask {who} (at {_position(snap, a.target, a.issue):.2f}), through {channel_words(sc, a.channel)}"
+
+
 def describe_proposal_in(sc: Scenario, snap: dict, actor_id: str, p: dict) -> str:
     """:func:`describe_proposal` on a scenario and a snapshot."""
     who = capital_first(actor_name(sc, p["from"]))

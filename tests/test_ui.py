@@ -1101,6 +1101,28 @@ def test_actions_and_proposals_in_plain_words(scenario, tmp_path):
     choose_category(app, "propose")
     shown = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
     assert "Ask " in shown and "through" in shown and "propose " not in shown
+    # grouped by issue: one heading per issue says what its proposals ask; each row whom and how
+    from sim.describe import actor_name, proposal_heading, proposal_row
+
+    c = app.ctrl
+    props = [a for a in c.menu()["propose"]]
+    rows = app.views["available"].rows
+    row_text: dict[str, str] = {}  # an item wrapped over several rows: its rows' words joined
+    for r in rows:
+        if r.payload and r.payload[0] == "pick":
+            row_text[str(r.payload[1])] = " ".join([row_text.get(str(r.payload[1]), ""), *(t for _r, t, _s in r.texts)]).strip()
+    snap = c.history[-1]
+    for a in props:
+        assert row_text[str(a)] == proposal_row(scenario, snap, a)
+        assert row_text[str(a)].startswith(f"Ask {actor_name(scenario, a.target)} (at ")
+    headings = " ".join(" ".join(t for _r, t, _s in r.texts) for r in rows if not r.payload)
+    for x in dict.fromkeys(a.issue for a in props):
+        assert headings.count(proposal_heading(scenario, snap, "RUS", x)) == 1
+    # the chosen list keeps the whole sentence
+    assert c.choose(props[0])
+    pump(app, 2)
+    chosen = " ".join(" ".join(t for _r, t, _s in r.texts) for r in app.views["available"].rows if r.payload and r.payload[0] == "drop")
+    assert chosen == app.action_text(props[0]) and "stands at" in chosen
     # an incoming proposal: the answers say what it asks
     c = app.ctrl
     for _ in range(6):

@@ -641,7 +641,7 @@ class App:
                 self.manager,
                 expansion_height_limit=round(self.layout.size[1] * 0.5),
             )
-        from sim.describe import describe_proposal_in
+        from sim.describe import describe_proposal_in, proposal_heading, proposal_row
 
         chosen = list(c.chosen.get(team, []))
         avail = list(menu.get(self.category, []))
@@ -657,8 +657,14 @@ class App:
                     f.text(self.action_text(a), payload=("drop", a), bg=(47, 80, 130))
                 f.gap(fs // 2)
             f.text(f"{cat}: click to choose" if avail else f"{cat}: nothing this month", theme.TEXT_DIM, bold=True)
-            asked = None
+            asked = heading = None
             for a in avail:
+                if a.kind == "propose":  # grouped by issue: a heading says what they ask
+                    if a.issue != heading:
+                        heading = a.issue
+                        f.text(proposal_heading(c.scenario, snap, team, a.issue), theme.SUSPENDED, bold=True)
+                    f.text(proposal_row(c.scenario, snap, a), payload=("pick", a), indent=fs)
+                    continue
                 if a.kind == "answer" and (a.target, a.issue) != asked:
                     asked = (a.target, a.issue)  # what the proposal asks, then the answers
                     p = next(
