@@ -1348,3 +1348,32 @@ def test_an_ai_alternative_reads_as_what_the_state_would_have_done(scenario):
     assert Words().alternative("close RUS-EU") == "close RUS-EU"  # without a scenario: the code
     ev = {"type": "decision", "actor": "DEU", "alternatives": [["propose nato_ukraine to POL", 0.1611], ["pass", 0.0]]}
     assert reason_lines(ev, words=w) == ["over: asking Poland to accept NATO membership for Ukraine (+0.161), doing nothing this month (+0.000)"]
+
+
+def test_every_log_line_is_a_sentence_not_a_code(scenario):
+    """Each event of a whole game reads as words: it starts with a capital, names no channel
+    code, and uses no ">" arrow for a change (a change reads "from a to b")."""
+    import re
+
+    from sim.model import GreatPowerModel
+    from sim.ui import logtext
+
+    kinds = set()
+    for seed in (0, 4):
+        m = GreatPowerModel(scenario, seed=seed, turns=36, reasons=True)
+        snaps = [m.snapshot()]
+        while m.running:
+            m.step()
+            snaps.append(m.snapshot())
+        for t, entry in enumerate(m.log):
+            w = logtext.Words(scenario, snaps[t])
+            for ev in entry["events"]:
+                html = logtext.event_html(ev, {"RUS"}, w)
+                if html is None:
+                    continue
+                kinds.add(ev["type"])
+                text = re.sub(r"<[^>]+>", "", html)
+                assert "&gt;" not in text and ">" not in text, text
+                assert text[:1].isupper(), text
+                assert raw_codes(scenario, text) == [], text
+    assert {"decision", "proposal", "issue", "vote", "channel", "end"} <= kinds, kinds

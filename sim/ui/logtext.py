@@ -86,6 +86,14 @@ class Words:
             return t
         return self.sc.theatres[t].name
 
+    def level(self, issue: str, value: float) -> str:
+        """A value on an issue's scale in words (``'Membership Action Plan' (0.60)``), or the number."""
+        if self.sc is None or issue not in self.sc.issues:
+            return f"{value:.2f}"
+        from sim.describe import level_words
+
+        return level_words(self.sc, issue, value)
+
     def codes(self, text: str) -> str:
         """``text`` with every channel, state, issue and theatre code replaced by its words.
 
@@ -269,13 +277,13 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
         via = f" through {escape(C(ev['channel']))}" if ev.get("channel") else ""
         return _c(
             col,
-            f"talks {escape(A(ev['from']))} &gt; {escape(A(ev['to']))} on {escape(X(ev['issue']))}{via}: {escape(oc)}{moved}",
+            f"Talks from {escape(A(ev['from']))} to {escape(A(ev['to']))} on {escape(X(ev['issue']))}{via}: {escape(oc)}{moved}",
         )
     if t == "channel":
         col = RED if ev["to"] == "closed" else AMBER if ev["to"] == "suspended" else GREEN
         return _c(
             col,
-            f"<b>{escape(w.who(C(ev['channel'])) if w.sc is not None else 'channel ' + ev['channel'])}</b>: {ev['from']} &gt; {ev['to']} (by {escape(A(ev['by']))})",
+            f"<b>{escape(w.who(C(ev['channel'])) if w.sc is not None else 'channel ' + ev['channel'])}</b>: from {ev['from']} to {ev['to']} (by {escape(A(ev['by']))})",
         )
     if t == "staff":
         if ev["kind"] == "expel":
@@ -284,9 +292,9 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
             text = f"{w.who(ev['by'])} lets {ev['persons']:,.0f} staff return to {C(ev['channel'])} ({ev['staff']:,.0f} now)"
         return _c(AMBER, escape(text))
     if t == "incident":
-        extra = " &gt; <b>CRISIS</b>" if ev.get("crisis") else ""
+        extra = ": it grows into a <b>CRISIS</b>" if ev.get("crisis") else ""
         if ev.get("armed_clash"):
-            extra += " &gt; <b>ARMED CLASH</b>"
+            extra += ", then an <b>ARMED CLASH</b>" if extra else ": <b>ARMED CLASH</b>"
         return _c(
             RED,
             f"Incident in the {escape(T(ev['theatre']))} between {' and '.join(escape(A(a)) for a in ev['actors'])} (deconfliction {ev['deconfliction']:.2f}){extra}",
@@ -301,22 +309,23 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
         no = escape(", ".join(A(a) for a in ev["no"]) or "-")
         if "candidate" not in ev:  # a move of an issue state put to the vote (veto holders)
             veto = f"; vetoed by {escape(', '.join(A(a) for a in ev['veto']))}" if ev.get("veto") else ""
-            return f"{escape(A(ev['bloc']))} vote on {escape(X(ev['issue']))} {ev['from']:.2f} &gt; {ev['to_level']:.2f}: {res}; no: {no}{veto}"
-        return f"{escape(A(ev['bloc']))} vote on {escape(A(ev['candidate']))} (to {ev['to_level']}): {res}; no: {no}"
+            return f"{escape(capital_first(A(ev['bloc'])))} votes on moving {escape(X(ev['issue']))} from {ev['from']:.2f} to {ev['to_level']:.2f}: it {res}; no: {no}{veto}"
+        step = f" ({escape(X(ev['issue']))} to {escape(w.level(ev['issue'], float(ev['to_level'])))})" if ev.get("issue") else ""
+        return f"{escape(capital_first(A(ev['bloc'])))} votes on the accession of {escape(A(ev['candidate']))}{step}: it {res}; no: {no}"
     if t == "force":
         a, b = ev["actors"][0], ev["actors"][1]
         res = "<b>ARMED CLASH</b> (deliberate)" if ev.get("armed_clash") else f"{escape(w.who(b))} yields"
         return _c(
             RED,
-            f"<b>{escape(w.who(a))} uses force against {escape(A(b))} in {escape(T(ev['theatre']))}</b> &gt; {res} (expected utility of force {ev['eu_force']:+.2f}, of bargaining {ev['eu_bargain']:+.2f}; chance {ev['p_win']:.2f})",
+            f"<b>{escape(w.who(a))} uses force against {escape(A(b))} in the {escape(T(ev['theatre']))}</b>: {res} (expected utility of force {ev['eu_force']:+.2f}, of bargaining {ev['eu_bargain']:+.2f}; chance {ev['p_win']:.2f})",
         )
     if t == "channel_refused":
         return _c(AMBER, f"{escape(w.who(ev['by']))} asks to reopen {escape(C(ev['channel']))}: {escape(A(ev['host']))} refuses")
     if t == "issue":
-        return _c(CYAN, f"issue {escape(X(ev['issue']))}: {ev['from']:.3f} &gt; {ev['to']:.3f}")
+        return _c(CYAN, f"{escape(capital_first(X(ev['issue'])))}: the state in force moves from {ev['from']:.3f} to {ev['to']:.3f}")
     if t == "red_line":
         resp = ev.get("response") or {}
-        parts = [f"posture in {T(t_)} {a:.2f} &gt; {b:.2f}" for t_, (a, b) in (resp.get("posture") or {}).items()]
+        parts = [f"posture in the {T(t_)} from {a:.2f} to {b:.2f}" for t_, (a, b) in (resp.get("posture") or {}).items()]
         parts += [f"tension with {A(j)} +{dv:.2f}" for j, dv in (resp.get("tension") or {}).items()]
         parts += [f"suspends {C(c)}" for c in resp.get("suspended") or []]
         how = "declared crossed by an event" if ev.get("trigger") == "event" else f"crossed (state {ev['state']:.2f}, threshold {ev['threshold']:.2f})"
@@ -344,7 +353,9 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
     if t == "accession":
         return f"<b>{escape(w.who(ev['member']))} joins {escape(A(ev['bloc']))}</b>"
     if t == "end":
-        return f"<b>end: {escape(ev['state'])}</b>"
+        from sim.describe import END_WORDS
+
+        return f"<b>The game ends: {escape(END_WORDS.get(ev['state'], ev['state'].replace('_', ' ')))}</b>"
     return None
 
 
