@@ -39,6 +39,27 @@ def _cached_signatures(dispatcher: Any) -> list[tuple]:
     return out
 
 
+def _dispatchers():
+    """The numba dispatchers of :data:`COMPILED_MODULES` (imported here if need be)."""
+    import importlib
+
+    for name in COMPILED_MODULES:
+        module = importlib.import_module(name)
+        for obj in list(vars(module).values()):
+            if hasattr(obj, "py_func") and hasattr(obj, "overloads") and callable(getattr(obj, "compile", None)):
+                yield obj
+
+
+def loaded_versions() -> int:
+    """How many compiled versions of the compiled backend's functions this process holds in
+    memory (0 before any is loaded, and with the numpy backend)."""
+    import sys
+
+    if not all(name in sys.modules for name in COMPILED_MODULES):
+        return 0
+    return sum(len(d.overloads) for d in _dispatchers())
+
+
 def load_compiled() -> int:
     """Load every cached version of the active backend's compiled functions into this process.
 
@@ -53,18 +74,12 @@ def load_compiled() -> int:
 
         if kernel.backend() != "compiled":
             return 0
-        import importlib
-
         loaded = 0
-        for name in COMPILED_MODULES:
-            module = importlib.import_module(name)
-            for obj in list(vars(module).values()):
-                if not (hasattr(obj, "py_func") and hasattr(obj, "overloads") and callable(getattr(obj, "compile", None))):
-                    continue
-                for sig in _cached_signatures(obj):
-                    if tuple(sig) not in obj.overloads:
-                        obj.compile(sig)
-                        loaded += 1
+        for obj in _dispatchers():
+            for sig in _cached_signatures(obj):
+                if tuple(sig) not in obj.overloads:
+                    obj.compile(sig)
+                    loaded += 1
         return loaded
     except Exception:  # noqa: BLE001 - warming is an optimisation; the first call loads instead
         return 0
