@@ -9,7 +9,8 @@
   (and the Dask LocalCluster with 2 workers), wall time from start to compacted results; parallel
   efficiency = rate(2) / (2 x rate(1)).
 - memory: peak resident memory of the whole process tree (the command and its workers, summed,
-  sampled every 0.1 s with psutil) of ``run.py sweep --per-turn --workers 2``.
+  sampled every 0.25 s with psutil) of ``run.py sweep --per-turn --workers 2``, its wall time,
+  and the CPU time of all its processes and of the command's own (parent) process.
 - batchrun: the same sweep through ``mesa.batch_run`` (as a user would call it on the plain model
   with a scenario path, and with :class:`sweep.mesa_compat.SweepModel`, which reads the scenario
   once per process and skips the decision log) against ``run.py sweep``, 2 processes each.
@@ -155,6 +156,7 @@ def memory(runs: int, turns: int) -> tuple[float, float]:
     with open(err, "w") as ferr:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=ferr)
     peak_rss = peak_pss = 0
+    cpu: dict[int, float] = {}  # last CPU seconds seen of each process of the tree
     try:
         p = psutil.Process(proc.pid)
         while proc.poll() is None:
@@ -168,6 +170,8 @@ def memory(runs: int, turns: int) -> tuple[float, float]:
                     mi = q.memory_full_info()
                     rss += mi.rss
                     pss += mi.pss
+                    t = q.cpu_times()
+                    cpu[q.pid] = max(cpu.get(q.pid, 0.0), t.user + t.system)
                 except psutil.Error:
                     pass
             peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
@@ -182,7 +186,9 @@ def memory(runs: int, turns: int) -> tuple[float, float]:
             proc.kill()
         shutil.rmtree(out.parent, ignore_errors=True)
     rss_mib, pss_mib = peak_rss / 2**20, peak_pss / 2**20
+    total_cpu, parent_cpu = sum(cpu.values()), cpu.get(proc.pid, 0.0)
     print(f"memory: {runs} runs of {turns} turns with --per-turn, 2 workers: peak {pss_mib:.0f} MiB PSS ({rss_mib:.0f} MiB summed RSS) over all processes; {dt:.0f} s; results {size / 2**20:.1f} MiB (load average {_load()})", flush=True)
+    print(f"CPU of all processes (sampled every 0.25 s): {total_cpu:.1f} s ({total_cpu / runs * 1000:.0f} ms/run), of which the command's own process {parent_cpu:.1f} s", flush=True)
     return rss_mib, pss_mib
 
 

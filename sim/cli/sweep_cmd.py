@@ -190,6 +190,9 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
         if ctx.get_parameter_source("executor") == click.core.ParameterSource.COMMANDLINE and executor != "dask":
             _usage(["--scheduler needs --executor dask"])
         executor = "dask"
+    from sim.sweep.executors import prestart
+
+    prestart(executor, workers)  # the workers' fork server loads the model while the scenario is checked
     try:
         plan = plan_sweep(scenario, runs, seed, list(sets), list(grids), turns, per_turn, fail_runs_from_env(), ranges=list(ranges), choices=list(choices), sample=sample, points=points, design_file=design_file, common_seeds=common_seeds)
     except ScenarioError as exc:

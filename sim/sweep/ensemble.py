@@ -114,7 +114,7 @@ def _pool_results(jobs: list[Job], tasks: list, workers: int) -> Iterator[tuple[
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
-        ctx.set_forkserver_preload(["sim.model", "sim.trace"])
+        ctx.set_forkserver_preload(["sim.model", "sim.trace", "sim.sweep.warm"])  # warm: the compiled code loaded once for all workers
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init, initargs=(jobs, os.getpid()))
     try:
         it = iter(tasks)

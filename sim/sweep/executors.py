@@ -23,6 +23,42 @@ POLL_SECONDS = 2.0
 """How often a Dask sweep checks that its cluster still has workers while it waits for results."""
 
 
+FORKSERVER_PRELOAD = ["sim.sweep.worker", "sim.model", "sim.sweep.warm"]
+"""What the fork server of local workers imports before it forks any: the model, and
+:mod:`sim.sweep.warm`, which loads the compiled code once for every worker."""
+
+
+def start_method_for(start_method: str | None) -> str:
+    """``start_method``, or the default: ``forkserver`` where the platform has it, else ``spawn``."""
+    if start_method is None:
+        return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return start_method
+
+
+def prestart(executor: str = "local", workers: int | None = None, start_method: str | None = None) -> bool:
+    """Start the fork server of local worker processes now, if the sweep will use one.
+
+    The fork server imports the model and loads its compiled code (:data:`FORKSERVER_PRELOAD`,
+    1-2 s of CPU) while this process goes on reading and checking the scenario; the workers
+    fork from it later. A fork server is started once per process and serves every later pool.
+
+    Args:
+        executor: ``local`` or ``dask`` (nothing is started for Dask).
+        workers: worker processes (``None``: :func:`default_workers`); nothing is started for one.
+        start_method: as for :class:`LocalExecutor`.
+
+    Returns:
+        Whether a fork server is (now) running.
+    """
+    if executor != "local" or (workers or default_workers()) <= 1 or start_method_for(start_method) != "forkserver":
+        return False
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(FORKSERVER_PRELOAD)
+    forkserver.ensure_running()
+    return True
+
+
 class ExecutorError(Exception):
     """The executor cannot run (a worker died, the cluster is unreachable, ...): a message for the user."""
 
@@ -52,17 +88,17 @@ class LocalExecutor:
         bundle: sent once to each worker by the pool's initializer.
         workers: number of processes (>= 1).
         start_method: ``forkserver`` (default on Linux: workers fork from a clean server that has
-            imported the model once) or ``spawn``; never ``fork``, which is unsafe with threads.
+            imported the model and loaded its compiled code once, see :func:`prestart`) or
+            ``spawn``; never ``fork``, which is unsafe with threads.
     """
 
     name = "local"
 
     def __init__(self, bundle: Bundle, workers: int, start_method: str | None = None):
-        if start_method is None:
-            start_method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        start_method = start_method_for(start_method)
         ctx = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
-            ctx.set_forkserver_preload(["sim.sweep.worker", "sim.model"])
+            ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
         self.workers = workers
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_local_worker, initargs=(bundle, os.getpid()))
 

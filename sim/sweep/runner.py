@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator
 
 from sim.loader import content_hash, read_file, read_source
 from sim.sweep.code import code_hash, short
-from sim.sweep.executors import NO_WORKER_GRACE, ExecutorError, default_workers, make_executor
+from sim.sweep.executors import NO_WORKER_GRACE, ExecutorError, default_workers, make_executor, prestart
 from sim.sweep.overrides import MAX_RUNS, OverrideError, build_grid, check_grid, parse_flags
 from sim.sweep.plan import SEEDING, RunSpec, SweepPlan, data_hash, design_seed
 from sim.sweep.store import MANIFEST, Store, StoreError
@@ -371,6 +371,7 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
     """
     progress = progress or Progress()
     note = note or (lambda _m: None)
+    prestart(opts.executor, opts.workers, opts.start_method)  # workers load the model meanwhile
     store = Store(opts.out)
     if store.has_sweep() and not opts.resume:
         raise SweepUsageError([f"--out {opts.out}: this directory already holds a sweep; add --resume to continue it, or choose another --out"])

@@ -85,7 +85,12 @@ def scenario_for(bundle: Bundle, point: int):
     return sc
 
 
+_PLAIN = frozenset({float, int, str, bool})
+
+
 def _num(v: Any) -> Any:
+    if type(v) in _PLAIN:  # already what the cases below return (int(v) and float(v) equal v)
+        return v
     if isinstance(v, bool) or isinstance(v, str):
         return v
     if isinstance(v, int):
@@ -155,8 +160,10 @@ def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
             break
         m.step()
     out = m.outcomes()
-    snap_channels = m.snapshot()["channels"]
-    statuses = [c["status"] for c in snap_channels.values()]
+    from sim.channels import STATUS_NAMES
+
+    # each channel's status as the model's snapshot names it (without building the whole snapshot)
+    statuses = [STATUS_NAMES[s] for s in m.status.tolist()]
     row: dict[str, Any] = {"run_id": spec.run_id, "point": spec.point, "run": spec.run, "seed": spec.seed}
     row.update(params)
     row["end_state"] = m.end_state
@@ -171,8 +178,8 @@ def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
             row[k] = float(v)
     for pair, v in m.peak_tension.items():
         row[f"peak_tension.{pair}"] = float(v)
-    for cid, c in snap_channels.items():
-        row[f"channel.{cid}"] = c["status"]
+    for cid, status in zip(m.world.channel_ids, statuses):
+        row[f"channel.{cid}"] = status
     if tracker is not None:
         row.update(tracker.values())
     release_model(m)

@@ -1,0 +1,89 @@
+"""Load the compiled code once in a sweep's fork server, so that its workers start with it.
+
+Local workers fork from a fork server that imports the model first (see
+:class:`sim.sweep.executors.LocalExecutor`). numba loads each compiled function's machine code
+from its disk cache at the function's first call, so without this every worker read and linked
+all of it during its first run (about 1 s of CPU per worker, measured with py-spy). Importing
+this module in the fork server loads every cached version of every compiled function of the
+active backend (:func:`load_compiled`) once, before any worker forks; a worker then starts
+with the code in memory, as a process that has already made a run.
+
+Nothing a run computes changes: the machine code is the same bytes numba would load at the
+first call, and a run never depended on whether an earlier run had loaded it (a worker makes
+many runs in turn). Loading never compiles: a version whose cache entry is stale or missing is
+left for numba to deal with at its first call, as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+COMPILED_MODULES = ("sim.kernel_compiled", "sim.phases.policy_compiled")
+"""Modules whose numba dispatchers :func:`load_compiled` loads (those of the compiled backend)."""
+
+
+def _cached_signatures(dispatcher: Any) -> list[tuple]:
+    """Argument types of the versions of ``dispatcher`` that its disk cache holds for this code
+    and this machine (its index entries whose key numba would compute for them now).
+    """
+    cache = getattr(dispatcher, "_cache", None)
+    index_file = getattr(cache, "_cache_file", None)
+    if cache is None or index_file is None or not hasattr(index_file, "_load_index") or not hasattr(cache, "_index_key"):
+        return []
+    codegen = dispatcher.targetctx.codegen()
+    out = []
+    for key in index_file._load_index():
+        sig = key[0]
+        if isinstance(sig, tuple) and cache._index_key(sig, codegen) == key:
+            out.append(sig)
+    return out
+
+
+def _dispatchers():
+    """The numba dispatchers of :data:`COMPILED_MODULES` (imported here if need be)."""
+    import importlib
+
+    for name in COMPILED_MODULES:
+        module = importlib.import_module(name)
+        for obj in list(vars(module).values()):
+            if hasattr(obj, "py_func") and hasattr(obj, "overloads") and callable(getattr(obj, "compile", None)):
+                yield obj
+
+
+def loaded_versions() -> int:
+    """How many compiled versions of the compiled backend's functions this process holds in
+    memory (0 before any is loaded, and with the numpy backend)."""
+    import sys
+
+    if not all(name in sys.modules for name in COMPILED_MODULES):
+        return 0
+    return sum(len(d.overloads) for d in _dispatchers())
+
+
+def load_compiled() -> int:
+    """Load every cached version of the active backend's compiled functions into this process.
+
+    Does nothing with the numpy backend (``GREATPOWER_KERNEL=numpy``). Never raises: a
+    failure leaves the rest to numba's usual loading at each function's first call.
+
+    Returns:
+        How many versions were loaded.
+    """
+    try:
+        from sim import kernel
+
+        if kernel.backend() != "compiled":
+            return 0
+        loaded = 0
+        for obj in _dispatchers():
+            for sig in _cached_signatures(obj):
+                if tuple(sig) not in obj.overloads:
+                    obj.compile(sig)
+                    loaded += 1
+        return loaded
+    except Exception:  # noqa: BLE001 - warming is an optimisation; the first call loads instead
+        return 0
+
+
+LOADED = load_compiled()
+"""Versions loaded when this module was imported (it is imported for that)."""
