@@ -22,10 +22,10 @@ from sim.phases import bargain, decide
 
 try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
     from tests.test_phases import fresh
-    from tests.test_phases_fast import DYN, OUTCOMES, WORLD
+    from tests.test_phases_fast import DYN, WORLD
 except ImportError:  # pragma: no cover - depends on how pytest was started
     from test_phases import fresh
-    from test_phases_fast import DYN, OUTCOMES, WORLD
+    from test_phases_fast import DYN, WORLD
 
 LEVELS = np.array([0.0, 0.25, 0.5, 1.0])
 
@@ -67,6 +67,16 @@ def test_compiled_challenges_equal_the_numpy_challenges(seed, endogenous, cost, 
     assert all(type(v) is int for p in rows for v in p[:4]) and all(type(p[4]) is float for p in rows)
 
 
+def _compiled_talks(w, st, turn, sx, per, dyn, rng, eu, offers, effm, clip):
+    """The talks of the compiled bargain phase on given offers (``bargain_core`` after its gate)."""
+    tiebreak = rng.random((w.m, w.n, w.n))
+    params = np.array([dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"], dyn["talks.disputes_hold"], -dyn["tension_agreement"], dyn["tension_conflict"], 1.0, float(clip)])
+    pos, cells, numbers, counts = kernel_compiled.talks(st.position, eu, offers, effm, tiebreak, per.salience_eff, st.tension, params, turn.tension_delta, st.rebuff, sx.deciders, w.issue_bloc < 0)
+    if len(cells):
+        bargain._record_cells(w, st, turn, dyn, cells, numbers, *counts.tolist())
+    return pos
+
+
 @settings(max_examples=100, deadline=None)
 @given(hst.integers(0, 2**32 - 1), hst.booleans(), hst.booleans(), hst.sampled_from([0.05, 0.2, 1.0]))
 def test_compiled_talks_equal_the_numpy_talks(seed, hold, clip, max_step):
@@ -79,7 +89,7 @@ def test_compiled_talks_equal_the_numpy_talks(seed, hold, clip, max_step):
     if rng.random() < 0.5:
         st.totals["disputes"] = 1
     st1, turn1, st2, turn2 = copy.deepcopy(st), copy.deepcopy(turn), copy.deepcopy(st), copy.deepcopy(turn)
-    pos1 = bargain._compiled_talks(w, st1, turn1, sx, per, dyn, np.random.default_rng(seed), eu, offers, effm, clip)
+    pos1 = _compiled_talks(w, st1, turn1, sx, per, dyn, np.random.default_rng(seed), eu, offers, effm, clip)
     pos2, old = bargain._numpy_talks(w, st2, turn2, sx, per, dyn, np.random.default_rng(seed), eu, offers, effm)
     if clip:
         pos2 = np.minimum(np.maximum(pos2, 0.0), 1.0)

@@ -193,28 +193,9 @@ def _record_cells(w: World, st: State, turn: Turn, dyn: dict[str, float], cells:
         log(rec)
 
 
-def _compiled_talks(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, offers: np.ndarray, effm: np.ndarray, clip: bool) -> np.ndarray:
-    """The kernel's answers settled and recorded by :func:`sim.kernel_compiled.talks` (whose
-    oracle is :func:`_numpy_talks`); the new positions (n, m), clipped to [0, 1] if ``clip``."""
-    from sim import kernel_compiled as kc
-
-    m, n = w.m, w.n
-    tiebreak = rng.random((m, n, n))
-    params = np.array([dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"], dyn["talks.disputes_hold"], -dyn["tension_agreement"], dyn["tension_conflict"], 1.0, 1.0 if clip else 0.0])
-    position, salience, tension, rebuff = st.position, per.salience_eff, st.tension, st.rebuff
-    if not (position.flags.c_contiguous and salience.flags.c_contiguous and tension.flags.c_contiguous and eu.flags.c_contiguous):
-        position, salience, tension, eu = (np.ascontiguousarray(a, dtype=float) for a in (position, salience, tension, eu))
-    if not rebuff.flags.c_contiguous:  # updated in place: the state's own array, made contiguous
-        st.rebuff = rebuff = np.ascontiguousarray(rebuff, dtype=float)
-    pos, cells, numbers, counts = kc.talks(position, eu, offers, effm, tiebreak, salience, tension, params, turn.tension_delta, rebuff, sx.deciders, w.issue_bloc < 0)
-    if len(cells):
-        _record_cells(w, st, turn, dyn, cells, numbers, *counts.tolist())
-    return pos
-
-
 def _numpy_talks(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, offers: np.ndarray, effm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The kernel's answers (:func:`sim.kernel.resolve`) settled by :func:`settle_steps` and
-    recorded by :func:`record_outcomes`: the oracle of :func:`_compiled_talks`. Returns the new
+    recorded by :func:`record_outcomes`: the oracle of :func:`sim.kernel_compiled.talks`. Returns the new
     positions (n, m) and the old ones (m, n)."""
     m, n = w.m, w.n
     old = st.position.T.copy()
