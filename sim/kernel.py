@@ -238,7 +238,8 @@ def _run(core: str, *args):
     If the compiled core fails on disk I/O (its cache), switch to the numpy cores for the rest
     of the process, with a warning, so that a cache problem never stops a run.
     """
-    backend()
+    if _active is None:
+        backend()
     try:
         return getattr(_active, core)(*args)
     except OSError as error:

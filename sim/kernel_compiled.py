@@ -613,3 +613,302 @@ def challenge_utilities(x, c, s, r, q, t, endogenous):
                 neutral = False
     eu = expected_utility(x, s, p, r, mu, q, t, 1.0, neutral)
     return mu, r, eu
+
+
+# ---------------------------------------------------------------------------------------------
+# a turn's challenges and talks in one call each (sim.phases.decide.challenges,
+# sim.phases.bargain.bargain); their numpy and plain-Python forms are the oracles
+# (tests/test_bargain_fast.py)
+
+
+@_jit
+def challenge_scores(position, c, salience, risk, q, t, endogenous, dec, eff, rebuff, cost, keep):
+    """The turn's challenges (:func:`sim.phases.decide.challenges`) in one call.
+
+    Args:
+        position, salience: (n, m) the state's positions and the effective saliences.
+        c, risk: (n,) capabilities and the scenario's risk exponents (read unless
+            ``endogenous``).
+        dec, eff, rebuff: (m, n, n) decisiveness, route effectiveness and rebuffs.
+        cost: ``ai.proposal_cost`` (scores not above it are 0 when it is positive).
+        keep: how many of each proposer's best cells to rank.
+
+    Returns:
+        ``(mu (m,), eu (m, n, n), score (m, n, n), flat (n, m n), ranked (n, min(keep, m n)))``:
+        the numbers of :func:`challenge_utilities` and of the scores, each product in the numpy
+        form's order; ``ranked`` is the stable descending order of ``flat``, cut at ``keep``.
+    """
+    n, m = position.shape
+    x = np.empty((m, n))
+    s = np.empty((m, n))
+    r = np.empty((m, n))
+    for a in range(m):
+        for k in range(n):
+            x[a, k] = position[k, a]
+            s[a, k] = salience[k, a]
+            r[a, k] = 1.0 if endogenous else risk[k]
+    mu, r, eu = challenge_utilities(x, c, s, r, q, t, endogenous)
+    score = np.empty((m, n, n))
+    flat = np.empty((n, m * n))
+    for a in range(m):
+        for i in range(n):
+            s_ai = s[a, i]
+            for j in range(n):
+                e = eu[a, i, j]
+                f = eff[a, i, j]
+                value = 0.0
+                if e > 0.0 and f > 0.0:
+                    value = e * s_ai * dec[a, i, j] * f * (1.0 - min(rebuff[a, i, j], 1.0))
+                score[a, i, j] = value
+                if cost > 0.0 and not value > cost:
+                    value = 0.0
+                flat[i, a * n + j] = value
+    width = min(keep, m * n)
+    ranked = np.empty((n, width), dtype=np.int64)
+    taken = np.zeros(m * n, dtype=np.bool_)
+    for i in range(n):
+        row = flat[i]
+        taken[:] = False
+        for h in range(width):
+            best = -1
+            for c_ in range(m * n):  # the highest value not yet taken, the lowest index at a tie
+                if not taken[c_] and (best < 0 or row[c_] > row[best]):
+                    best = c_
+            taken[best] = True
+            ranked[i, h] = best
+    return mu, eu, score, flat, ranked
+
+
+# indices into talks's ``params`` (float64) array
+T_RESOLVE = 0  # dynamics talks.resolve
+T_DISTRUST = 1  # dynamics talks.distrust
+T_MAX_STEP = 2  # dynamics talks.max_step
+T_HOLD = 3  # dynamics talks.disputes_hold (> 0: a dispute holds)
+T_AGREE = 4  # the tension change of an agreement, -dynamics tension_agreement
+T_CONFLICT = 5  # the tension change of a dispute or stalemate, dynamics tension_conflict
+T_DEALS = 6  # > 0: agreements between deciders make deals
+T_CLIP = 7  # > 0: the new positions clipped to [0, 1] here (nothing else moves them this turn)
+T_SIZE = 8
+REBUFF_CAP = 3.0  # sim.phases.bargain.REBUFF_CAP (kept equal there; tested)
+
+
+OPEN = 0  # sim.channels.OPEN (kept equal there; tested)
+PROPOSAL_SKIPPED = 0  # no positive EU, or no route: nothing happens
+PROPOSAL_OFFER = 1  # an offer the kernel resolves
+PROPOSAL_NO_CHANNEL = 2  # its channel is no longer open or effective: logged and rebuffed
+PROPOSAL_BLOC = 3  # to a member of the bloc at the channel's end: the bloc answers
+PROPOSAL_HUMAN = 4  # to a human actor: waits for an answer
+
+
+@_jit
+def gate(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, caucus, human, offers, effm):
+    """What becomes of each proposal (the ``PROPOSAL_*`` codes), in the order and by the tests of
+    :func:`sim.phases.bargain.bargain`; the offers (bool) and the best effectiveness of each
+    offered cell are written into ``offers`` and ``effm`` (m, n, n), which start at 0.
+
+    Args:
+        proposals: (P, 5) float ``(proposer, issue, target, channel code, EU)`` as
+            :data:`sim.phases.decide.Proposal`.
+        status, ch_eff, bloc_end: (K,) channel status codes, effectiveness and bloc endpoint.
+        ch_pair: (K, n, n) bool; members: (B, n) bool; caucus: (m, n, n); human: (n,) bool.
+    """
+    codes = np.zeros(proposals.shape[0], dtype=np.int64)
+    for p in range(proposals.shape[0]):
+        i = int(proposals[p, 0])
+        k = int(proposals[p, 1])
+        j = int(proposals[p, 2])
+        ch = int(proposals[p, 3])
+        if eu[k, i, j] <= 0:
+            continue
+        if ch >= 0:
+            if status[ch] != OPEN or not ch_pair[ch, i, j] or ch_eff[ch] <= 0:
+                codes[p] = PROPOSAL_NO_CHANNEL
+                continue
+            e_ch = ch_eff[ch]
+            b = bloc_end[ch]
+            if b >= 0 and members[b, j]:
+                codes[p] = PROPOSAL_BLOC
+                continue
+        else:
+            e_ch = caucus[k, i, j] if ch == -1 else 0.0
+            if e_ch <= 0:
+                continue
+        if human[j]:
+            codes[p] = PROPOSAL_HUMAN
+            continue
+        codes[p] = PROPOSAL_OFFER
+        offers[k, i, j] = True
+        if e_ch > effm[k, i, j]:
+            effm[k, i, j] = e_ch
+    return codes
+
+
+@_jit
+def talks(position, eu, offers, effm, tiebreak, salience, tension, params, tension_delta, rebuff, deciders, listed):
+    """The kernel's answers of a turn's talks, settled and counted (:func:`sim.phases.bargain.bargain`).
+
+    :func:`resolve` on the offers, then per resolved target, by issue and then target (the
+    order of ``numpy.nonzero``), :func:`sim.phases.bargain.settle_steps` and the numbers of
+    :func:`sim.phases.bargain.record_outcomes` (tension changes into ``tension_delta``, rebuffs
+    into ``rebuff``, both updated in place, in that order), on the same IEEE operations in the
+    same order.
+
+    Args:
+        position, salience: (n, m) positions before the talks and effective saliences.
+        eu, offers, effm, tiebreak: (m, n, n) as for :func:`resolve`.
+        tension: (n, n) the state's tensions; tension_delta (n, n) the turn's changes.
+        params: (T_SIZE,) float64, indexed by the ``T_*`` constants.
+        rebuff: (m, n, n) rebuffs; deciders (m, n) bool; listed (m,) bool: decided by states.
+
+    Returns:
+        ``(pos, cells, numbers, counts)``: the new positions (n, m); per resolved cell
+        ``(issue, target, challenger, outcome, deal)`` (r, 5) int64 and ``(share moved,
+        position before, position after)`` (r, 3); ``(agreements, conflicts, disputes)``.
+    """
+    n, m = position.shape
+    x = np.empty((m, n))
+    for a in range(m):
+        for k in range(n):
+            x[a, k] = position[k, a]
+    new_x, challenger, outcome, fraction = _resolve(x, eu, offers, effm, tiebreak, False)
+    resolve_ = params[T_RESOLVE]
+    distrust = params[T_DISTRUST]
+    max_step = params[T_MAX_STEP]
+    hold = params[T_HOLD] > 0.0
+    d_agree = params[T_AGREE]
+    d_conflict = params[T_CONFLICT]
+    deals = params[T_DEALS] > 0.0
+    r = 0
+    for a in range(m):
+        for j in range(n):
+            if challenger[a, j] >= 0:
+                r += 1
+    cells = np.empty((r, 5), dtype=np.int64)
+    numbers = np.empty((r, 3))
+    counts = np.zeros(3, dtype=np.int64)
+    h = 0
+    for a in range(m):
+        for j in range(n):
+            i = challenger[a, j]
+            if i < 0:
+                continue
+            oc = outcome[a, j]
+            # settle_steps
+            scale = (1.0 - resolve_ * salience[j, a]) * (1.0 - distrust * tension[i, j])
+            if oc == OUTCOME_CONFLICT or oc == OUTCOME_CAPITULATION:
+                scale = scale * effm[a, i, j]
+            if hold and oc == OUTCOME_CONFLICT:
+                scale = 0.0
+            x_j = x[a, j]
+            moved = x_j + (new_x[a, j] - x_j) * scale
+            # Python's max(a, b) and min(a, b), which keep a unless b is strictly beyond it
+            step = moved - x_j
+            step = -max_step if -max_step > step else step
+            step = max_step if max_step < step else step
+            after = x_j + step
+            gap = abs(x[a, i] - x_j)
+            share = abs(after - x_j) / (1e-12 if 1e-12 > gap else gap) if gap > 0 else 0.0
+            new_x[a, j] = after
+            # record_outcomes
+            deal = 0
+            if oc == OUTCOME_COMPROMISE or oc == OUTCOME_CAPITULATION:
+                counts[0] += 1
+                tension_delta[i, j] += d_agree
+                tension_delta[j, i] += d_agree
+                if deals and listed[a] and deciders[a, i] and deciders[a, j] and abs(after - x_j) > 1e-9:
+                    deal = 1
+            elif oc == OUTCOME_CONFLICT or oc == OUTCOME_STALEMATE:
+                counts[1] += 1
+                if oc == OUTCOME_CONFLICT:
+                    counts[2] += 1
+                tension_delta[i, j] += d_conflict
+                tension_delta[j, i] += d_conflict
+                more = rebuff[a, i, j] + 1.0
+                rebuff[a, i, j] = REBUFF_CAP if REBUFF_CAP < more else more
+            cells[h, 0] = a
+            cells[h, 1] = j
+            cells[h, 2] = i
+            cells[h, 3] = oc
+            cells[h, 4] = deal
+            numbers[h, 0] = share
+            numbers[h, 1] = x_j
+            numbers[h, 2] = after
+            h += 1
+    pos = np.empty((n, m))
+    clip = params[T_CLIP] > 0.0
+    for k in range(n):
+        for a in range(m):
+            v = new_x[a, k]
+            if clip:  # numpy.maximum(v, 0.0), then numpy.minimum(v, 1.0)
+                v = v if v > 0.0 else 0.0
+                v = v if v < 1.0 else 1.0
+            pos[k, a] = v
+    return pos, cells, numbers, counts
+
+
+@_jit
+def bargain_core(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, caucus, human, tiebreak, position, salience, tension, params, tension_delta, rebuff, deciders, listed):
+    """:func:`gate`, then :func:`talks`, in one call (:func:`sim.phases.bargain.bargain`).
+
+    The positions are clipped here (``params[T_CLIP] > 0``) only if no proposal goes to a bloc
+    or a human, whose answers move positions after the talks.
+
+    Returns:
+        ``(pos, cells, numbers, counts, codes)``: those of :func:`talks`, ``counts`` with a
+        fourth entry, 1 if ``pos`` was clipped, and a fifth, how many proposals the kernel
+        does not resolve (codes above ``PROPOSAL_OFFER``); and :func:`gate`'s codes (P,).
+    """
+    m, n = salience.shape[1], salience.shape[0]
+    offers = np.zeros((m, n, n), dtype=np.bool_)
+    effm = np.zeros((m, n, n))
+    codes = gate(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, caucus, human, offers, effm)
+    clip = params[T_CLIP] > 0.0
+    specials = 0
+    for p in range(codes.size):
+        if codes[p] == PROPOSAL_BLOC or codes[p] == PROPOSAL_HUMAN:
+            clip = False
+        if codes[p] > PROPOSAL_OFFER:
+            specials += 1
+    talk_params = params.copy()
+    talk_params[T_CLIP] = 1.0 if clip else 0.0
+    pos, cells, numbers, counts = talks(position, eu, offers, effm, tiebreak, salience, tension, talk_params, tension_delta, rebuff, deciders, listed)
+    all_counts = np.zeros(5, dtype=np.int64)
+    all_counts[:3] = counts
+    all_counts[3] = 1 if clip else 0
+    all_counts[4] = specials
+    return pos, cells, numbers, all_counts, codes
+
+
+@_jit
+def proposal_rows(ranked, flat, ai_mask, per_turn, chan, eu):
+    """The AI actors' challenges (:func:`sim.phases.decide.ai_proposals`): each AI actor's
+    first ``per_turn`` ranked cells whose score is positive, by actor, best first.
+
+    Args:
+        ranked: (n, r) int cells ``issue * n + target`` best first; flat: (n, m n) scores.
+        ai_mask: (n,) bool; chan: (m, n, n) int routes; eu: (m, n, n) expected utilities.
+
+    Returns:
+        ``(rows, eus)``: (P, 4) int64 ``(proposer, issue, target, channel code)`` and (P,) EU.
+    """
+    n = ranked.shape[0]
+    nn = chan.shape[2]
+    width = min(per_turn, ranked.shape[1])
+    rows = np.empty((n * width, 4), dtype=np.int64)
+    eus = np.empty(n * width)
+    h = 0
+    for i in range(n):
+        if not ai_mask[i]:
+            continue
+        for q in range(width):
+            cell = ranked[i, q]
+            if flat[i, cell] > 0:
+                k = cell // nn
+                j = cell - k * nn
+                rows[h, 0] = i
+                rows[h, 1] = k
+                rows[h, 2] = j
+                rows[h, 3] = chan[k, i, j]
+                eus[h] = eu[k, i, j]
+                h += 1
+    return rows[:h], eus[:h]

@@ -66,38 +66,138 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
         proposals: AI and human challenges of the turn.
         humans: ids of human actors (their incoming proposals wait for an answer).
     """
+    if kernel.backend() == "compiled":  # the same numbers in one compiled call
+        _compiled_bargain(w, st, turn, sx, per, dyn, rng, eu, proposals, humans)
+        return
+    offers, effm, codes = gate(w, st, sx, per, eu, proposals, humans)
+    bloc_props = special_proposals(w, st, turn, sx, per, eu, proposals, codes)
+    pos, old = _numpy_talks(w, st, turn, sx, per, dyn, rng, eu, offers, effm)
+    _answer_blocs_and_humans(w, st, turn, sx, per, dyn, eu, bloc_props, pos, old)
+
+
+PROPOSAL_OFFER, PROPOSAL_NO_CHANNEL, PROPOSAL_BLOC, PROPOSAL_HUMAN = 1, 2, 3, 4
+"""What becomes of a proposal (0: nothing, no positive EU or no route): an offer the kernel
+resolves; its channel no longer open or effective; to a member of the bloc at the channel's end
+(the bloc answers); to a human actor (waits for an answer)."""
+
+
+def gate(w: World, st: State, sx: Structure, per: Perception, eu: np.ndarray, proposals: list[Proposal], humans: set[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Which proposals travel: a proposal with a positive EU travels over an open channel that
+    joins the two actors and is effective, or a caucus of the bloc deciding the issue.
+
+    Returns:
+        ``(offers, effm, codes)``: (m, n, n) bool, the offers the kernel resolves, and the best
+        effectiveness of each offered cell; per proposal its ``PROPOSAL_*`` code (0: nothing).
+        The oracle of :func:`sim.kernel_compiled.gate`.
+    """
     m, n = w.m, w.n
     caucus = sx.caucus  # a caucus needs no channel: its effectiveness never changes
     offers = np.zeros((m, n, n), bool)
     effm = np.zeros((m, n, n))
-    bloc_props = []
+    codes = []
     if proposals:
         status, eff, bloc_end = st.status.tolist(), per.effectiveness.tolist(), w.ch_bloc_end.tolist()
     for i, k, j, ch, e in proposals:
+        codes.append(0)
         if eu[k, i, j] <= 0:
             continue
         if ch >= 0:
             if status[ch] != OPEN or not sx.ch_pair[ch, i, j] or eff[ch] <= 0:
-                turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "no channel"})
-                rebuffed(st, k, i, j)
+                codes[-1] = PROPOSAL_NO_CHANNEL
                 continue
             e_ch = eff[ch]
             b = bloc_end[ch]
             if b >= 0 and st.members[b, j]:
-                if not any(bp[:3] == (i, k, b) for bp in bloc_props):  # one per bloc and issue
-                    bloc_props.append((i, k, b, ch, e_ch))
+                codes[-1] = PROPOSAL_BLOC
                 continue
         else:
             e_ch = caucus[k, i, j] if ch == -1 else 0.0
             if e_ch <= 0:
                 continue
         if w.actor_ids[j] in humans:
-            st.pending[w.actor_ids[j]].append({"from": w.actor_ids[i], "issue": w.issue_ids[k], "position": float(st.position[i, k]), "eu": float(eu[k, i, j]), "eff": float(e_ch), "expected_win": bool(eu[k, j, i] < eu[k, i, j])})
-            turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "awaiting answer"})
+            codes[-1] = PROPOSAL_HUMAN
             continue
+        codes[-1] = PROPOSAL_OFFER
         offers[k, i, j] = True
         if e_ch > effm[k, i, j]:
             effm[k, i, j] = e_ch
+    return offers, effm, codes
+
+
+def special_proposals(w: World, st: State, turn: Turn, sx: Structure, per: Perception, eu: np.ndarray, proposals: list[Proposal], codes: list[int]) -> list[tuple[int, int, int, int, float]]:
+    """The proposals the kernel does not resolve, in their order: one over a channel no longer
+    open or effective is logged and rebuffed; one to a human waits for an answer
+    (``st.pending``); one to a bloc member becomes one proposal to the bloc per issue.
+
+    Returns:
+        ``(proposer, issue, bloc, channel, effectiveness)`` of each proposal to a bloc.
+    """
+    bloc_props = []
+    for (i, k, j, ch, e), code in zip(proposals, codes):
+        if code == PROPOSAL_NO_CHANNEL:
+            turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "no channel"})
+            rebuffed(st, k, i, j)
+        elif code == PROPOSAL_BLOC:
+            b = int(w.ch_bloc_end[ch])
+            if not any(bp[:3] == (i, k, b) for bp in bloc_props):  # one per bloc and issue
+                bloc_props.append((i, k, b, ch, float(per.effectiveness[ch])))
+        elif code == PROPOSAL_HUMAN:
+            e_ch = float(per.effectiveness[ch]) if ch >= 0 else float(sx.caucus[k, i, j])
+            st.pending[w.actor_ids[j]].append({"from": w.actor_ids[i], "issue": w.issue_ids[k], "position": float(st.position[i, k]), "eu": float(eu[k, i, j]), "eff": e_ch, "expected_win": bool(eu[k, j, i] < eu[k, i, j])})
+            turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "awaiting answer"})
+    return bloc_props
+
+
+def _compiled_bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, proposals: list[Proposal], humans: set[str]) -> None:
+    """:func:`bargain` by :func:`sim.kernel_compiled.bargain_core` (:func:`gate` and
+    :func:`_numpy_talks` are its oracles)."""
+    from sim import kernel_compiled as kc
+
+    m, n = w.m, w.n
+    tiebreak = rng.random((m, n, n))
+    params = np.array([dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"], dyn["talks.disputes_hold"], -dyn["tension_agreement"], dyn["tension_conflict"], 1.0, 0.0 if st.pending else 1.0])
+    position, salience, tension, rebuff, e = st.position, per.salience_eff, st.tension, st.rebuff, per.effectiveness
+    if not (position.flags.c_contiguous and salience.flags.c_contiguous and tension.flags.c_contiguous and eu.flags.c_contiguous and e.flags.c_contiguous):
+        position, salience, tension, eu, e = (np.ascontiguousarray(a, dtype=float) for a in (position, salience, tension, eu, e))
+    if not rebuff.flags.c_contiguous:  # updated in place: the state's own array, made contiguous
+        st.rebuff = rebuff = np.ascontiguousarray(rebuff, dtype=float)
+    human = np.array([a in humans for a in w.actor_ids]) if humans else np.zeros(n, bool)
+    props = np.array(proposals, dtype=float).reshape(-1, 5)
+    pos, cells, numbers, counts, codes = kc.bargain_core(props, eu, st.status, sx.ch_pair, e, w.ch_bloc_end, st.members, sx.caucus, human, tiebreak, position, salience, tension, params, turn.tension_delta, rebuff, sx.deciders, w.issue_bloc < 0)
+    agreements, conflicts, disputes, clipped, specials = counts.tolist()
+    bloc_props = special_proposals(w, st, turn, sx, per, eu, proposals, codes.tolist()) if specials else []
+    if len(cells):
+        _record_cells(w, st, turn, dyn, cells, numbers, agreements, conflicts, disputes)
+    if clipped:
+        st.position = pos
+    else:
+        _answer_blocs_and_humans(w, st, turn, sx, per, dyn, eu, bloc_props, pos, None)
+
+
+def _record_cells(w: World, st: State, turn: Turn, dyn: dict[str, float], cells: np.ndarray, numbers: np.ndarray, agreements: int, conflicts: int, disputes: int) -> None:
+    """The counts, deals and log records of :func:`record_outcomes` from the compiled talks'
+    cells and numbers (its tensions and rebuffs are already applied)."""
+    totals = st.totals
+    totals["agreements"] += agreements
+    totals["conflicts"] += conflicts
+    if disputes:
+        totals["disputes"] = totals.get("disputes", 0) + disputes
+    holds = dyn.get("talks.disputes_hold", 0) > 0
+    names, actors, issues, log, deals = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids, turn.log, turn.deals
+    for (k, j, i, oc, deal), (frac, before, after) in zip(cells.tolist(), numbers.tolist()):
+        if deal:
+            deals.add(k)
+        rec = {"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": round(frac, 4), "position": [round(before, 4), round(after, 4)]}
+        if oc == kernel.OUTCOME_CONFLICT and holds:
+            rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
+        log(rec)
+
+
+def _numpy_talks(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, offers: np.ndarray, effm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's answers (:func:`sim.kernel.resolve`) settled by :func:`settle_steps` and
+    recorded by :func:`record_outcomes`: the oracle of :func:`sim.kernel_compiled.talks`. Returns the new
+    positions (n, m) and the old ones (m, n)."""
+    m, n = w.m, w.n
     old = st.position.T.copy()
     tiebreak = rng.random((m, n, n))
     new_x, chal, outcome, frac = kernel.resolve(old, eu, offers, effm, tiebreak)
@@ -112,7 +212,13 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
         cells = settle_steps(dyn, m_i, j_i, c_i, outcome[m_i, j_i], per.salience_eff[j_i, m_i], st.tension[c_i, j_i], effm[m_i, c_i, j_i], old[m_i, j_i], old[m_i, c_i], new_x[m_i, j_i])
         new_x[m_i, j_i] = [c[6] for c in cells]
         record_outcomes(w, st, turn, dyn, cells, sx.deciders)
-    pos = new_x.T.copy()
+    return new_x.T.copy(), old
+
+
+def _answer_blocs_and_humans(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], eu: np.ndarray, bloc_props: list, pos: np.ndarray, old: np.ndarray | None) -> None:
+    """Bloc counterparts' answers by their rule and humans' answers to last turn's proposals,
+    moving ``pos`` (n, m); then the positions set, clipped to [0, 1]. ``old``: (m, n) the
+    positions before the talks (None: ``st.position`` still holds them)."""
     # bloc counterparts answer by their rule (consensus: any member blocks)
     for i, k, b, ch, e_ch in bloc_props:
         mem = np.flatnonzero(st.members[b])
@@ -125,7 +231,7 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
             f = float(fr[list(mem).index(w.bloc_leader[b])])
         else:
             f = float(np.median(fr))
-        target = float(old[k, i])
+        target = float(old[k, i]) if old is not None else float(st.position[i, k])
         r_, d_, s_ = dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"]
         moved = []
         for sal, ten, p in zip(per.salience_eff[mem, k].tolist(), st.tension[i, mem].tolist(), pos[mem, k].tolist()):

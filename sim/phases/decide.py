@@ -107,6 +107,14 @@ def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t:
     actor makes it only if the score exceeds ``proposal_cost`` (a demarche spends diplomatic
     capital).
     """
+    if kernel.backend() == "compiled":  # the same numbers in one compiled call
+        return _compiled_challenges(w, st, per, sx, q, t, endogenous_risk, proposals_per_turn, proposal_cost)
+    return _numpy_challenges(w, st, per, sx, q, t, endogenous_risk, proposals_per_turn, proposal_cost)
+
+
+def _numpy_challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t: float, endogenous_risk: bool, proposals_per_turn: int, proposal_cost: float) -> Challenges:
+    """:func:`challenges` in numpy (the kernel's active backend computes the expected
+    utilities): the oracle of the compiled form."""
     x = st.position.T  # (m, n)
     s = per.salience_eff.T
     # forecast, win probabilities, risk exponents and EU (kernel.forecast, win_probability,
@@ -124,6 +132,19 @@ def challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t:
     return Challenges(eu, mu, eff, chan, dec, score, flat, ranked)
 
 
+def _compiled_challenges(w: World, st: State, per: Perception, sx: Structure, q: float, t: float, endogenous_risk: bool, proposals_per_turn: int, proposal_cost: float) -> Challenges:
+    """:func:`challenges` by :func:`sim.kernel_compiled.challenge_scores` (its numpy form above
+    is the oracle, ``tests/test_bargain_fast.py``)."""
+    from sim import kernel_compiled
+
+    eff, chan = routes(w, sx, per.effectiveness)
+    position, salience, rebuff = st.position, per.salience_eff, st.rebuff
+    if not (position.flags.c_contiguous and salience.flags.c_contiguous and rebuff.flags.c_contiguous):
+        position, salience, rebuff = (np.ascontiguousarray(a, dtype=float) for a in (position, salience, rebuff))
+    mu, eu, score, flat, ranked = kernel_compiled.challenge_scores(position, w.capability, salience, w.risk, float(q), float(t), bool(endogenous_risk), sx.decisive, eff, rebuff, float(proposal_cost), max(proposals_per_turn, 1) + 3)
+    return Challenges(eu, mu, eff, chan, sx.decisive, score, flat, ranked)
+
+
 def ai_proposals(w: World, ch: Challenges, ai_mask: np.ndarray, proposals_per_turn: int) -> list[Proposal]:
     """The AI actors' challenges: each actor's best positive scores, up to ``proposals_per_turn``.
 
@@ -132,6 +153,11 @@ def ai_proposals(w: World, ch: Challenges, ai_mask: np.ndarray, proposals_per_tu
     """
     if proposals_per_turn <= 0:
         return []
+    if kernel.backend() == "compiled":  # the same rows in one compiled call
+        from sim import kernel_compiled
+
+        rows, eus = kernel_compiled.proposal_rows(ch.ranked, ch.flat, ai_mask, proposals_per_turn, ch.chan, ch.eu)
+        return [(i, k, j, c, e) for (i, k, j, c), e in zip(rows.tolist(), eus.tolist())]
     top = ch.ranked[:, :proposals_per_turn]
     best = np.take_along_axis(ch.flat, top, axis=1)
     i, q = np.nonzero((best > 0) & ai_mask[:, None])  # by actor, best first

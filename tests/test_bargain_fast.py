@@ -1,0 +1,157 @@
+"""The compiled challenges and talks of a turn against their numpy forms (issue 11: results must
+not change).
+
+:func:`sim.phases.decide.challenges` and the talks of :func:`sim.phases.bargain.bargain` run in
+one compiled call each with the kernel's compiled backend; their numpy forms (the kernel's
+compiled expected utilities, then numpy and Python floats) are the oracles: identical numbers,
+counts, rebuffs, deals and records on random inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as hst
+
+from sim import kernel, kernel_compiled
+from sim.channels import OPEN
+from sim.phases import bargain, decide
+
+try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
+    from tests.test_phases import fresh
+    from tests.test_phases_fast import DYN, WORLD
+except ImportError:  # pragma: no cover - depends on how pytest was started
+    from test_phases import fresh
+    from test_phases_fast import DYN, WORLD
+
+LEVELS = np.array([0.0, 0.25, 0.5, 1.0])
+
+
+def _pick(rng, shape, share=0.3):
+    """Random numbers in [0, 1], a share of them at a few exact levels (ties and ends)."""
+    return np.where(rng.random(shape) < share, LEVELS[rng.integers(0, 4, shape)], rng.random(shape))
+
+
+def _state(seed):
+    w, rng = WORLD, np.random.default_rng(seed)
+    st, turn, sx = fresh(w)
+    st.position = _pick(rng, (w.n, w.m))
+    st.tension = _pick(rng, (w.n, w.n))
+    st.rebuff[...] = rng.choice([0.0, 0.5, 1.0, 2.5, 3.0], st.rebuff.shape)
+    turn.tension_delta[...] = rng.random((w.n, w.n)) * 0.1
+    per = types.SimpleNamespace(salience_eff=_pick(rng, (w.n, w.m)), effectiveness=_pick(rng, len(w.channel_ids)))
+    return w, rng, st, turn, sx, per
+
+
+def test_the_compiled_rebuff_cap_is_the_bargain_phases():
+    assert kernel_compiled.REBUFF_CAP == bargain.REBUFF_CAP
+
+
+@settings(max_examples=60, deadline=None)
+@given(hst.integers(0, 2**32 - 1), hst.booleans(), hst.sampled_from([0.0, 0.001, 0.05]), hst.integers(0, 4))
+def test_compiled_challenges_equal_the_numpy_challenges(seed, endogenous, cost, per_turn):
+    w, rng, st, turn, sx, per = _state(seed)
+    assert kernel.backend() == "compiled"
+    args = (w, st, per, sx, 0.5, 0.5, endogenous, per_turn, cost)
+    fast, slow = decide.challenges(*args), decide._numpy_challenges(*args)
+    for name in ("eu", "forecast", "eff", "chan", "dec", "score", "flat", "ranked"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert a.shape == b.shape and np.array_equal(a, b), name  # identical, not close
+    ai_mask = rng.random(w.n) < 0.8
+    rows = decide.ai_proposals(w, fast, ai_mask, per_turn)
+    with kernel.using_backend("numpy"):
+        assert rows == decide.ai_proposals(w, slow, ai_mask, per_turn)
+    assert all(type(v) is int for p in rows for v in p[:4]) and all(type(p[4]) is float for p in rows)
+
+
+def _compiled_talks(w, st, turn, sx, per, dyn, rng, eu, offers, effm, clip):
+    """The talks of the compiled bargain phase on given offers (``bargain_core`` after its gate)."""
+    tiebreak = rng.random((w.m, w.n, w.n))
+    params = np.array([dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"], dyn["talks.disputes_hold"], -dyn["tension_agreement"], dyn["tension_conflict"], 1.0, float(clip)])
+    pos, cells, numbers, counts = kernel_compiled.talks(st.position, eu, offers, effm, tiebreak, per.salience_eff, st.tension, params, turn.tension_delta, st.rebuff, sx.deciders, w.issue_bloc < 0)
+    if len(cells):
+        bargain._record_cells(w, st, turn, dyn, cells, numbers, *counts.tolist())
+    return pos
+
+
+@settings(max_examples=100, deadline=None)
+@given(hst.integers(0, 2**32 - 1), hst.booleans(), hst.booleans(), hst.sampled_from([0.05, 0.2, 1.0]))
+def test_compiled_talks_equal_the_numpy_talks(seed, hold, clip, max_step):
+    w, rng, st, turn, sx, per = _state(seed)
+    dyn = dict(DYN, **{"talks.disputes_hold": float(hold), "talks.max_step": max_step})
+    m, n = w.m, w.n
+    eu = np.where(rng.random((m, n, n)) < 0.2, rng.choice([0.0, 0.1, -0.1], (m, n, n)), rng.normal(0, 0.3, (m, n, n)))
+    offers = rng.random((m, n, n)) < 0.5
+    effm = np.where(offers, _pick(rng, (m, n, n)), 0.0)
+    if rng.random() < 0.5:
+        st.totals["disputes"] = 1
+    st1, turn1, st2, turn2 = copy.deepcopy(st), copy.deepcopy(turn), copy.deepcopy(st), copy.deepcopy(turn)
+    pos1 = _compiled_talks(w, st1, turn1, sx, per, dyn, np.random.default_rng(seed), eu, offers, effm, clip)
+    pos2, old = bargain._numpy_talks(w, st2, turn2, sx, per, dyn, np.random.default_rng(seed), eu, offers, effm)
+    if clip:
+        pos2 = np.minimum(np.maximum(pos2, 0.0), 1.0)
+    assert np.array_equal(pos1, pos2) and np.array_equal(old, st.position.T)
+    assert np.array_equal(turn1.tension_delta, turn2.tension_delta)
+    assert np.array_equal(st1.rebuff, st2.rebuff)
+    assert st1.totals == st2.totals and list(st1.totals) == list(st2.totals)
+    assert all(type(v) is int for v in st1.totals.values())
+    assert turn1.deals == turn2.deals
+    assert turn1.events == turn2.events
+    assert any(r["outcome"] != "none" for r in turn1.events) or not offers.any() or not (eu > 0).any()
+
+
+@settings(max_examples=100, deadline=None)
+@given(hst.integers(0, 2**32 - 1), hst.integers(0, 40), hst.booleans())
+def test_compiled_gate_equals_the_python_gate(seed, count, with_humans):
+    """Which proposals travel (offers, their effectiveness, the codes): compiled = Python."""
+    w, rng, st, turn, sx, per = _state(seed)
+    m, n, K = w.m, w.n, len(w.channel_ids)
+    st.status = rng.choice([0, 0, 1, 2], K).astype(st.status.dtype)
+    st.members = rng.random(st.members.shape) < 0.5
+    eu = rng.normal(0, 0.3, (m, n, n))
+    proposals = [(int(rng.integers(n)), int(rng.integers(m)), int(rng.integers(n)), int(rng.integers(-2, K)), 0.0) for _ in range(count)]
+    humans = {w.actor_ids[h] for h in rng.permutation(n)[:2].tolist()} if with_humans else set()
+    offers, effm, codes = bargain.gate(w, st, sx, per, eu, proposals, humans)
+    human = np.array([a in humans for a in w.actor_ids])
+    offers2, effm2 = np.zeros((m, n, n), bool), np.zeros((m, n, n))
+    props = np.array(proposals, dtype=float).reshape(-1, 5)
+    codes2 = kernel_compiled.gate(props, eu, st.status, sx.ch_pair, per.effectiveness, w.ch_bloc_end, st.members, sx.caucus, human, offers2, effm2)
+    assert codes == codes2.tolist()
+    assert np.array_equal(offers, offers2) and np.array_equal(effm, effm2)
+    assert (kernel_compiled.OPEN, kernel_compiled.PROPOSAL_OFFER, kernel_compiled.PROPOSAL_NO_CHANNEL, kernel_compiled.PROPOSAL_BLOC, kernel_compiled.PROPOSAL_HUMAN) == (OPEN, bargain.PROPOSAL_OFFER, bargain.PROPOSAL_NO_CHANNEL, bargain.PROPOSAL_BLOC, bargain.PROPOSAL_HUMAN)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hst.integers(0, 2**32 - 1), hst.integers(0, 40), hst.booleans(), hst.booleans())
+def test_compiled_bargain_equals_the_numpy_bargain(seed, count, with_humans, hold):
+    """A whole bargain phase (offers, blocs, humans and their answers): the compiled backend's
+    one call = the numpy backend's phase, on the same expected utilities and draws."""
+    w, rng, st, turn, sx, per = _state(seed)
+    dyn = dict(DYN, **{"talks.disputes_hold": float(hold)})
+    m, n, K = w.m, w.n, len(w.channel_ids)
+    st.status = rng.choice([0, 0, 0, 1, 2], K).astype(st.status.dtype)
+    eu = np.where(rng.random((m, n, n)) < 0.2, 0.0, rng.normal(0, 0.3, (m, n, n)))
+    ch = decide.challenges(w, st, per, sx, 0.5, 0.5, True, 2)
+    proposals = decide.ai_proposals(w, ch, np.ones(n, bool), 2)
+    proposals += [(int(rng.integers(n)), int(rng.integers(m)), int(rng.integers(n)), int(rng.integers(-2, K)), 0.0) for _ in range(count)]
+    humans = {w.actor_ids[h] for h in rng.permutation(n)[:2].tolist()} if with_humans else set()
+    st.pending = {h: [] for h in sorted(humans)}
+    for h in st.pending:  # last turn's proposals to the humans, answered
+        for answer in ("accept", "compromise", "reject", None):
+            p = {"from": w.actor_ids[int(rng.integers(n))], "issue": w.issue_ids[int(rng.integers(m))], "position": float(rng.random()), "eu": 0.1, "eff": float(rng.random()), "expected_win": bool(rng.random() < 0.5)}
+            if answer:
+                p["answer"] = answer
+            st.pending[h].append(p)
+    st1, turn1, st2, turn2 = copy.deepcopy(st), copy.deepcopy(turn), copy.deepcopy(st), copy.deepcopy(turn)
+    bargain.bargain(w, st1, turn1, sx, per, dyn, np.random.default_rng(seed), eu, proposals, humans)
+    with kernel.using_backend("numpy"):
+        bargain.bargain(w, st2, turn2, sx, per, dyn, np.random.default_rng(seed), eu, proposals, humans)
+    for name in ("position", "rebuff"):
+        assert np.array_equal(getattr(st1, name), getattr(st2, name)), name
+    assert np.array_equal(turn1.tension_delta, turn2.tension_delta)
+    assert st1.totals == st2.totals and list(st1.totals) == list(st2.totals)
+    assert st1.pending == st2.pending and turn1.deals == turn2.deals
+    assert turn1.events == turn2.events
