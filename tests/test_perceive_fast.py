@@ -104,3 +104,38 @@ def test_row_sum_is_numpys_sum(seed, n, T):
     posture = rng.random((n, T)) * rng.choice([0.0, 1e-3, 1.0, 3e3], (n, T))
     rows = posture.sum(axis=1)
     assert all(rows[i] == _row_sum(np.ascontiguousarray(posture[i])) for i in range(n))
+
+
+def test_a_disk_cache_failure_falls_back_to_numpy(monkeypatch):
+    """A compiled core failing on its disk cache (OSError) warns once and perceives with numpy:
+    the same perception, and numpy from then on."""
+    if kernel.backend() != "compiled":
+        pytest.skip("the numpy backend (or no numba): the numpy path is the only path")
+    from sim.phases import perceive_compiled
+
+    m = _model(SCENARIOS[0])
+    w, st = m.world, m.state
+
+    def broken(*args):
+        raise OSError("cache file unreadable")
+
+    monkeypatch.setattr(perceive, "_compiled_failed", False)
+    monkeypatch.setattr(perceive_compiled, "values_core", broken)
+    with pytest.warns(RuntimeWarning, match="compiled perception failed"):
+        got = perceive.perceive(w, st, perceive.structure(w, st.members), m.dyn)
+    assert not perceive.compiled()
+    with kernel.using_backend("numpy"):
+        want = perceive.perceive(w, st, perceive.structure(w, st.members), m.dyn)
+    _compare(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=hst.integers(0, 2**32 - 1), n=hst.integers(1, 30), m=hst.integers(1, 12), K=hst.integers(1, 60))
+def test_a_float_copy_of_a_0_1_matrix_gives_numpys_product(seed, n, m, K):
+    """The compiled path multiplies by the channels' 0/1 matrices kept as floats (transposed,
+    as numpy lays out its cast of the boolean matrix): the same product as numpy's with the
+    boolean matrix, bit for bit."""
+    rng = np.random.default_rng(seed)
+    sal = rng.random((n, m)) * rng.choice([1e-3, 1.0, 7.0], (n, m))
+    ones = rng.random((K, m)) < 0.5
+    assert np.array_equal(sal @ ones.T, sal @ np.ascontiguousarray(ones, dtype=float).T)

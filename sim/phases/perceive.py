@@ -177,7 +177,16 @@ def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits:
     issue: ``salience x (1 - linkage x share of the actor's posture in the Pacific)`` (F11,
     interview L29). Channel values: see :func:`channel_values`.
     """
-    tp = np.minimum(w.threat * (0.5 + st.tension), 1.0)
+    tp = None
+    if compiled():
+        try:
+            tp = np.empty(st.tension.shape)
+            _cores().threat_core(w.threat, st.tension, tp)
+        except OSError as error:
+            compiled_failed(error)
+            tp = None
+    if tp is None:
+        tp = np.minimum(w.threat * (0.5 + st.tension), 1.0)
     cost_scale = sx.fixed.get("cost_scale")
     if cost_scale is None:  # fixed by the world: computed once
         capmax = w.capability.max() if w.capability.max() > 0 else 1.0
@@ -259,21 +268,20 @@ def _perceive_compiled(w: World, st: State, sx: Structure, dyn: dict[str, float]
         args = sx.fixed[("compiled", venues)] = _compiled_fixed(w, sx, venues)
     fx = _values_fixed(w, sx)
     _, e_open, uncovered, own_loss = _by_channels(w, st, sx, fx, e)
-    expo_fixed, venue, served, chans, pairs, caps = args
+    expo_fixed, (carries_t, served_t, theatre_t), chans, pairs, caps = args
     posture, n, K = st.posture, w.n, len(e)
     exposure = np.empty(posture.shape)
     uncovered_exposure = np.empty(posture.shape)
     salience_eff = np.empty(st.salience.shape)
     faction = np.einsum("ijt,jt->it", w.faction_threat, posture)
     pc.exposure_core(tp @ posture, faction, expo_fixed[0], posture, expo_fixed[1], expo_fixed[2], st.salience, dyn["linkage"], uncovered, exposure, salience_eff, uncovered_exposure)
-    stake = salience_eff @ w.ch_issue.T  # (n, K)
-    if served is not None:
-        stake = np.where(venue[None, :], salience_eff @ served.T, stake)
+    stake = salience_eff @ carries_t  # (n, K)
+    stake_venue = stake if served_t is None else salience_eff @ served_t
     values = np.empty((4, n, K))
     cap = np.empty(K)
     params = np.array([dyn["channel_value"], dyn["channel_upkeep"], dyn["channels.insult"], dyn["channels.tension_cost"]])
     pc.values_core(
-        stake, exposure @ w.ch_theatre.T, uncovered_exposure @ w.ch_theatre.T, *chans, e, e_open, own_loss,
+        stake, stake_venue, exposure @ theatre_t, uncovered_exposure @ theatre_t, *chans, e, e_open, own_loss,
         st.tension, *pairs, caps[0], st.issue_state, caps[1], caps[2], params, values, cap,
     )  # fmt: skip
     return exposure, salience_eff, values[0], values[1], values[2], values[3], cap
@@ -283,18 +291,21 @@ def _compiled_fixed(w: World, sx: Structure, venues: bool) -> tuple:
     """The arguments of :func:`sim.phases.perceive_compiled.exposure_core` and
     :func:`~sim.phases.perceive_compiled.values_core` fixed by the world and the structure,
     C-contiguous, the boolean masks that are multiplied as floats 1.0 / 0.0: ``(exposure's,
-    venue, served, values', pairs', caps')``, ``venue`` and ``served`` as
-    :func:`_channel_fixed` gives them."""
+    products', values', pairs', caps')``. The products' right operands are the transposed 0/1
+    matrices as floats, laid out as numpy's cast of the boolean ones (the same matrix product,
+    without a cast a turn): ``w.ch_issue.T``, the venues' served issues (``None`` without
+    venues) and ``w.ch_theatre.T``."""
     fx = _values_fixed(w, sx)
     venue, served, pref, usable = _channel_fixed(w, sx, venues)
     C = np.ascontiguousarray
     f = lambda a: C(a, dtype=float)  # noqa: E731
     expo_fixed = (f(w.present), f(w.pacific), f(w.europe_issue))
+    products = (f(w.ch_issue).T, None if served is None else f(served).T, f(w.ch_theatre).T)
     chans = (C(venue, dtype=bool), f(pref), f(usable), f(fx["political"][0]), C(fx["military"], dtype=bool), f(fx["dec_w"][0]), f(fx["side_t"]))
     _, api, apj = sx.pairs
     pairs = (C(fx["pair_bin"], dtype=np.int64), C(api, dtype=np.int64), C(apj, dtype=np.int64), C(fx["has_pair"], dtype=bool), C(fx["pair_den"], dtype=np.int64))
     caps = (f(w.ch_baseline), C(w.cap_issues, dtype=np.int64), C(w.cap_channels, dtype=np.int64))
-    return expo_fixed, venue, served, chans, pairs, caps
+    return expo_fixed, products, chans, pairs, caps
 
 
 def channel_values(

@@ -99,6 +99,15 @@ def effectiveness_core(staff, baseline, status, event_only, event_on, summit, ha
 
 
 @_jit
+def threat_core(threat, tension, out):
+    """Perceived threat ``min(threat x (0.5 + tension), 1)`` of :func:`sim.phases.perceive.perceive` into ``out`` (n, n)."""
+    n = threat.shape[0]
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = _min(threat[i, j] * (0.5 + tension[i, j]), 1.0)
+
+
+@_jit
 def exposure_core(tpp, faction, present, posture, pacific, europe, salience, linkage, uncovered, exposure, salience_eff, uncovered_exposure):
     """Exposure per theatre (F9) and effective salience (F11) of :func:`sim.phases.perceive.perceive`.
 
@@ -132,6 +141,7 @@ def exposure_core(tpp, faction, present, posture, pacific, europe, salience, lin
 @_jit
 def values_core(
     stake,
+    stake_venue,
     dec_need,
     need_left,
     venue,
@@ -162,7 +172,8 @@ def values_core(
     (F1-F3, F5, F14), from numpy's matrix products, in numpy's order of operations.
 
     Args:
-        stake: (n, K) effective salience of the issues each channel carries (a venue's: serves).
+        stake, stake_venue: (n, K) effective salience of the issues each channel carries, and
+            of those it serves (taken for a channel to a venue).
         dec_need, need_left: (n, K) exposure, and exposure left uncovered by military lines,
             in each channel's theatres.
         venue: (K,) bool channels to a venue (none with ``channels.venue`` off).
@@ -187,7 +198,8 @@ def values_core(
     cv, upkeep, insult, tcost = params[0], params[1], params[2], params[3]
     for i in range(n):
         for k in range(K):
-            pol = cv * pref[i, k] * stake[i, k] * usable[i, k] * political[k]
+            sk = stake_venue[i, k] if venue[k] else stake[i, k]
+            pol = cv * pref[i, k] * sk * usable[i, k] * political[k]
             need = dec_need[i, k] if military[k] else need_left[i, k]
             worth = pol + need * dec_w[k]
             values[0, i, k] = worth * e[k] * side_t[i, k]
