@@ -1,7 +1,9 @@
 """Phase 1, perceive: threat, exposure, effective salience and the value of channels (F1-F5, F9, F11, F14).
 
 Plain functions over a :class:`~sim.world.World`, a :class:`~sim.state.State` and the
-membership-derived :class:`Structure`; they draw no random numbers.
+membership-derived :class:`Structure`; they draw no random numbers. With the kernel's compiled
+backend the elementwise work runs in compiled code (:mod:`sim.phases.perceive_compiled`),
+with the same numbers as the numpy forms here (tests/test_perceive_fast.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import kernel, policy
-from sim.channels import OPEN, effectiveness
+from sim.channels import HALF_STAFF, OPEN, effectiveness
 from sim.state import State, derived
 from sim.world import CAUCUS_EFFECTIVENESS, NON_DECIDER_WEIGHT, World
 
@@ -121,6 +123,11 @@ def structure(w: World, members: np.ndarray) -> Structure:
 
 def channel_effectiveness(w: World, staff: np.ndarray, status: np.ndarray, summits: tuple[int, ...]) -> np.ndarray:
     """(K,) effectiveness now: the staff curve of open channels; summit channels 1 in a summit turn, else 0."""
+    if compiled():
+        try:
+            return _effectiveness_compiled(w, staff, status, summits)
+        except OSError as error:
+            compiled_failed(error)
     e = effectiveness(staff, w.ch_baseline, status)
     if not summits:  # no summit this turn: every event-only channel at 0
         e[w.ch_event_only] = 0.0
@@ -170,7 +177,29 @@ def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits:
     issue: ``salience x (1 - linkage x share of the actor's posture in the Pacific)`` (F11,
     interview L29). Channel values: see :func:`channel_values`.
     """
-    tp = np.minimum(w.threat * (0.5 + st.tension), 1.0)
+    tp = None
+    if compiled():
+        try:
+            tp = np.empty(st.tension.shape)
+            _cores().threat_core(w.threat, st.tension, tp)
+        except OSError as error:
+            compiled_failed(error)
+            tp = None
+    if tp is None:
+        tp = np.minimum(w.threat * (0.5 + st.tension), 1.0)
+    cost_scale = sx.fixed.get("cost_scale")
+    if cost_scale is None:  # fixed by the world: computed once
+        capmax = w.capability.max() if w.capability.max() > 0 else 1.0
+        cost_scale = sx.fixed["cost_scale"] = np.sqrt(np.maximum(w.capability / capmax, 1e-3))
+        cost_scale.flags.writeable = False
+    e = channel_effectiveness(w, st.staff, st.status, summits)
+    if compiled():
+        try:
+            expo, salience_eff, value, value_open, cost, other_t, cap = _perceive_compiled(w, st, sx, dyn, e, tp)
+        except OSError as error:
+            compiled_failed(error)
+        else:
+            return Perception(tp, expo, salience_eff, cost_scale, e, value, value_open, cost, other_t, cap)
     posture = st.posture
     fw = _world_floats(w)
     expo = (tp @ posture) * fw["present"]
@@ -178,14 +207,105 @@ def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits:
     tot = posture.sum(axis=1)
     pac = np.where(tot > 0, (posture * w.pacific).sum(axis=1) / np.maximum(tot, 1e-12), 0.0)
     salience_eff = st.salience * (1.0 - dyn["linkage"] * pac[:, None] * fw["europe_issue"])
-    cost_scale = sx.fixed.get("cost_scale")
-    if cost_scale is None:  # fixed by the world: computed once
-        capmax = w.capability.max() if w.capability.max() > 0 else 1.0
-        cost_scale = sx.fixed["cost_scale"] = np.sqrt(np.maximum(w.capability / capmax, 1e-3))
-        cost_scale.flags.writeable = False
-    e = channel_effectiveness(w, st.staff, st.status, summits)
     value, value_open, cost, other_t, cap = channel_values(w, st, sx, dyn, e, expo, salience_eff)
     return Perception(tp, expo, salience_eff, cost_scale, e, value, value_open, cost, other_t, cap)
+
+
+_compiled_failed = False
+_compiled_module = None
+
+
+def _cores():
+    """:mod:`sim.phases.perceive_compiled`, imported at its first use (numba loads then)."""
+    global _compiled_module
+    if _compiled_module is None:
+        from sim.phases import perceive_compiled
+
+        _compiled_module = perceive_compiled
+    return _compiled_module
+
+
+def compiled() -> bool:
+    """Whether perception uses its compiled cores (:mod:`sim.phases.perceive_compiled`): the
+    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache.
+    The numpy forms (:func:`channel_values` and the body of :func:`perceive`) give the same
+    numbers (tests/test_perceive_fast.py)."""
+    return not _compiled_failed and kernel.backend() == "compiled"
+
+
+def compiled_failed(error: OSError) -> None:
+    """Give up the compiled cores for the rest of the process after a disk-cache failure."""
+    global _compiled_failed
+    import warnings
+
+    warnings.warn(f"compiled perception failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
+    _compiled_failed = True
+
+
+def _effectiveness_compiled(w: World, staff: np.ndarray, status: np.ndarray, summits: tuple[int, ...]) -> np.ndarray:
+    """:func:`channel_effectiveness` in one compiled call."""
+    K = len(w.ch_baseline)
+    fw = _world_floats(w)
+    if summits:
+        event_on = np.zeros(K, bool)
+        event_on[list(summits)] = True
+    else:
+        event_on = fw["no_event"]
+    out = np.empty(K)
+    _cores().effectiveness_core(staff, w.ch_baseline, status, w.ch_event_only, event_on, bool(summits), HALF_STAFF, out)
+    return out
+
+
+def _perceive_compiled(w: World, st: State, sx: Structure, dyn: dict[str, float], e: np.ndarray, tp: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Exposure, effective salience and :func:`channel_values` in two compiled calls
+    (:func:`sim.phases.perceive_compiled.exposure_core` and
+    :func:`~sim.phases.perceive_compiled.values_core`); the matrix products, the einsum and what
+    :func:`_by_channels` keeps come from numpy, as in the numpy form."""
+    pc = _cores()
+    venues = dyn["channels.venue"] > 0
+    args = sx.fixed.get(("compiled", venues))
+    if args is None:
+        args = sx.fixed[("compiled", venues)] = _compiled_fixed(w, sx, venues)
+    fx = _values_fixed(w, sx)
+    _, e_open, uncovered, own_loss = _by_channels(w, st, sx, fx, e)
+    expo_fixed, (carries_t, served_t, theatre_t), chans, pairs, caps = args
+    posture, n, K = st.posture, w.n, len(e)
+    exposure = np.empty(posture.shape)
+    uncovered_exposure = np.empty(posture.shape)
+    salience_eff = np.empty(st.salience.shape)
+    faction = np.einsum("ijt,jt->it", w.faction_threat, posture)
+    pc.exposure_core(tp @ posture, faction, expo_fixed[0], posture, expo_fixed[1], expo_fixed[2], st.salience, dyn["linkage"], uncovered, exposure, salience_eff, uncovered_exposure)
+    stake = salience_eff @ carries_t  # (n, K)
+    stake_venue = stake if served_t is None else salience_eff @ served_t
+    values = np.empty((4, n, K))
+    cap = np.empty(K)
+    params = np.array([dyn["channel_value"], dyn["channel_upkeep"], dyn["channels.insult"], dyn["channels.tension_cost"]])
+    pc.values_core(
+        stake, stake_venue, exposure @ theatre_t, uncovered_exposure @ theatre_t, *chans, e, e_open, own_loss,
+        st.tension, *pairs, caps[0], st.issue_state, caps[1], caps[2], params, values, cap,
+    )  # fmt: skip
+    return exposure, salience_eff, values[0], values[1], values[2], values[3], cap
+
+
+def _compiled_fixed(w: World, sx: Structure, venues: bool) -> tuple:
+    """The arguments of :func:`sim.phases.perceive_compiled.exposure_core` and
+    :func:`~sim.phases.perceive_compiled.values_core` fixed by the world and the structure,
+    C-contiguous, the boolean masks that are multiplied as floats 1.0 / 0.0: ``(exposure's,
+    products', values', pairs', caps')``. The products' right operands are the transposed 0/1
+    matrices as floats, laid out as numpy's cast of the boolean ones (the same matrix product,
+    without a cast a turn): ``w.ch_issue.T``, the venues' served issues (``None`` without
+    venues) and ``w.ch_theatre.T``."""
+    fx = _values_fixed(w, sx)
+    venue, served, pref, usable = _channel_fixed(w, sx, venues)
+    C = np.ascontiguousarray
+    f = lambda a: C(a, dtype=float)  # noqa: E731
+    expo_fixed = (f(w.present), f(w.pacific), f(w.europe_issue))
+    products = (f(w.ch_issue).T, None if served is None else f(served).T, f(w.ch_theatre).T)
+    chans = (C(venue, dtype=bool), f(pref), f(usable), f(fx["political"][0]), C(fx["military"], dtype=bool), f(fx["dec_w"][0]), f(fx["side_t"]))
+    _, api, apj = sx.pairs
+    pairs = (C(fx["pair_bin"], dtype=np.int64), C(api, dtype=np.int64), C(apj, dtype=np.int64), C(fx["has_pair"], dtype=bool), C(fx["pair_den"], dtype=np.int64))
+    caps = (f(w.ch_baseline), C(w.cap_issues, dtype=np.int64), C(w.cap_channels, dtype=np.int64))
+    return expo_fixed, products, chans, pairs, caps
 
 
 def channel_values(
@@ -210,22 +330,7 @@ def channel_values(
     """
     n, K = w.n, len(w.channel_ids)
     fx = _values_fixed(w, sx)
-    # what depends on the channels alone (status, staff, effectiveness) is kept while they
-    # stay the same, byte for byte (most turns change none of them)
-    chan_key = st.status.tobytes() + st.staff.tobytes() + e.tobytes()
-    by_channels = sx.fixed.get("by_channels")
-    if by_channels is None or by_channels[0] != chan_key:
-        e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, fx["reopen_staff"]), w.ch_baseline, fx["all_open"]))
-        e_open[w.ch_event_only] = 0.5
-        mil_log = np.log(np.maximum(1.0 - e * fx["military"], 1e-9))  # (K,): 0 for political channels
-        uncovered = np.exp((sx.ch_side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
-        own_loss = np.zeros((n, K))
-        sk, sa = w.sender_channels, w.sender_actors
-        own_loss[sa, sk] = 1.0 - np.minimum(st.staff[sk] / w.ch_baseline[sk], 1.0)
-        for a in (e_open, uncovered, own_loss):
-            a.flags.writeable = False
-        by_channels = sx.fixed["by_channels"] = (chan_key, e_open, uncovered, own_loss)
-    _, e_open, uncovered, own_loss = by_channels
+    _, e_open, uncovered, own_loss = _by_channels(w, st, sx, fx, e)
     stake = salience_eff @ w.ch_issue.T  # (n, K)
     venue, served, pref, usable = _channel_fixed(w, sx, dyn["channels.venue"] > 0)
     if served is not None:
@@ -256,6 +361,29 @@ def channel_values(
     if len(ck):
         np.minimum.at(cap, ck, st.issue_state[ci] * w.ch_baseline[ck])
     return value, value_open, cost, other_t, cap
+
+
+def _by_channels(w: World, st: State, sx: Structure, fx: dict[str, np.ndarray], e: np.ndarray) -> tuple:
+    """``(key, e_open, uncovered, own_loss)`` of :func:`channel_values`: what depends on the
+    channels alone (status, staff, effectiveness), kept in ``sx.fixed`` while they stay the
+    same, byte for byte (most turns change none of them). ``e_open`` (K,) effectiveness if
+    open, ``uncovered`` (n, T) the share of exposure open military lines leave uncovered,
+    ``own_loss`` (n, K) the share of own staff lost."""
+    chan_key = st.status.tobytes() + st.staff.tobytes() + e.tobytes()
+    by_channels = sx.fixed.get("by_channels")
+    if by_channels is None or by_channels[0] != chan_key:
+        n, K = w.n, len(w.channel_ids)
+        e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, fx["reopen_staff"]), w.ch_baseline, fx["all_open"]))
+        e_open[w.ch_event_only] = 0.5
+        mil_log = np.log(np.maximum(1.0 - e * fx["military"], 1e-9))  # (K,): 0 for political channels
+        uncovered = np.exp((sx.ch_side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
+        own_loss = np.zeros((n, K))
+        sk, sa = w.sender_channels, w.sender_actors
+        own_loss[sa, sk] = 1.0 - np.minimum(st.staff[sk] / w.ch_baseline[sk], 1.0)
+        for a in (e_open, uncovered, own_loss):
+            a.flags.writeable = False
+        by_channels = sx.fixed["by_channels"] = (chan_key, e_open, uncovered, own_loss)
+    return by_channels
 
 
 def _values_fixed(w: World, sx: Structure) -> dict[str, np.ndarray]:
@@ -290,7 +418,7 @@ def _world_floats(w: World) -> dict[str, np.ndarray]:
     products, without a cast a turn), kept per world (:func:`sim.state.derived`)."""
     fw = derived(w).get("perceive")
     if fw is None:
-        fw = derived(w)["perceive"] = {"present": w.present.astype(float), "europe_issue": w.europe_issue.astype(float)[None, :]}
+        fw = derived(w)["perceive"] = {"present": w.present.astype(float), "europe_issue": w.europe_issue.astype(float)[None, :], "no_event": np.zeros(len(w.ch_baseline), bool)}
         for a in fw.values():
             a.flags.writeable = False
     return fw
@@ -334,11 +462,25 @@ def routes(w: World, sx: Structure, e: np.ndarray) -> tuple[np.ndarray, np.ndarr
     Returns:
         ``(eff, chan)``: ``eff`` (m, n, n) in [0, 1]; ``chan`` (m, n, n) channel index,
         ``-1`` for a caucus (members of the bloc that decides the issue, at
-        ``CAUCUS_EFFECTIVENESS``), ``-2`` for no route.
+        ``CAUCUS_EFFECTIVENESS``), ``-2`` for no route. Read-only: the same arrays are
+        returned again for the same structure and the same ``e``.
     """
-    n = w.n
-    pk, pi, pj = sx.route_pairs
-    return kernel.route_table(e[pk] * sx.usable[pi, pk], pk, pi * n + pj, sx.carries, sx.caucus)
+    # a pure function of the structure and e: kept while e stays the same, byte for byte (most
+    # turns change no channel), read-only so that no caller changes what is kept
+    key = (e.tobytes(), kernel.backend())
+    kept = sx.fixed.get("routes")
+    if kept is not None and kept[0] == key:
+        return kept[1], kept[2]
+    fixed = sx.fixed.get("route_fixed")
+    if fixed is None:  # what the structure alone fixes: the entries' channel, cell and usability
+        pk, pi, pj = sx.route_pairs
+        fixed = sx.fixed["route_fixed"] = (pk, pi * w.n + pj, sx.usable[pi, pk])
+    pk, cell, usable = fixed
+    eff, chan = kernel.route_table(e[pk] * usable, pk, cell, sx.carries, sx.caucus)
+    eff.flags.writeable = False
+    chan.flags.writeable = False
+    sx.fixed["routes"] = (key, eff, chan)
+    return eff, chan
 
 
 def decisiveness(w: World, deciders: np.ndarray) -> np.ndarray:

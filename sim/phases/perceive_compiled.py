@@ -1,0 +1,216 @@
+"""Perception compiled with numba: the fast path of :mod:`sim.phases.perceive`.
+
+Nothing here is public API. :func:`sim.phases.perceive.perceive` and
+:func:`sim.phases.perceive.channel_effectiveness` call these cores when the kernel's backend is
+``"compiled"`` (:func:`sim.kernel.backend`); their numpy forms are the test oracles
+(``tests/test_perceive_fast.py``): identical numbers, not only close.
+
+The formulas, their constants and their sources are those of the numpy functions' docstrings
+(F1-F5, F9, F11, F14; docs/model.md). Every expression is evaluated in numpy's order:
+
+* elementwise products and sums as numpy writes them, left to right;
+* a sum along a posture row as numpy's pairwise summation does it (:func:`_row_sum`);
+* the matrix products (BLAS, whose order of additions and fused multiply-adds depend on the
+  sizes and the machine) and the einsum of the factions' threat, the logarithms and
+  exponentials of the deconfliction cover stay in numpy, in the caller: two compiled calls,
+  :func:`exposure_core` before the products and :func:`values_core` after them.
+
+Compiled code is cached on disk as for the kernel (:mod:`sim.kernel_compiled`: ``_jit``, no
+fastmath, numpy's error model).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernel_compiled import _jit
+
+
+@_jit
+def _min(a, b):
+    """``np.minimum`` of two floats (nan if either is nan)."""
+    if np.isnan(a) or np.isnan(b):
+        return a + b
+    return a if a <= b else b
+
+
+@_jit
+def _max(a, b):
+    """``np.maximum`` of two floats (nan if either is nan)."""
+    if np.isnan(a) or np.isnan(b):
+        return a + b
+    return a if a >= b else b
+
+
+@_jit
+def _row_sum(a):
+    """numpy's pairwise sum of a contiguous 1-D float array (``np.add.reduce``): a plain loop
+    below 8 entries, an 8-way unrolled loop up to 128, halves above."""
+    n = a.shape[0]
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
+        r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
+        i = 8
+        while i < n - (n % 8):
+            r0 += a[i]
+            r1 += a[i + 1]
+            r2 += a[i + 2]
+            r3 += a[i + 3]
+            r4 += a[i + 4]
+            r5 += a[i + 5]
+            r6 += a[i + 6]
+            r7 += a[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _row_sum(a[:n2]) + _row_sum(a[n2:])
+
+
+@_jit
+def effectiveness_core(staff, baseline, status, event_only, event_on, summit, half, out):
+    """:func:`sim.phases.perceive.channel_effectiveness` into ``out`` (K,).
+
+    ``e = q (1 + h) / (q + h)``, ``q = min(staff / baseline, 1)``, for open channels (status 0),
+    else 0 (:func:`sim.channels.effectiveness`); an event-only channel is 1 in a summit turn if
+    it is open and ``event_on``, else 0. ``summit``: whether this turn has any summit.
+    """
+    grow = 1.0 + half
+    for k in range(staff.shape[0]):
+        if event_only[k]:
+            if summit and event_on[k] and status[k] == 0:
+                out[k] = 1.0
+            else:
+                out[k] = 0.0
+        elif status[k] == 0:
+            q = _min(staff[k] / baseline[k], 1.0)
+            out[k] = q * grow / (q + half)
+        else:
+            out[k] = 0.0
+
+
+@_jit
+def threat_core(threat, tension, out):
+    """Perceived threat ``min(threat x (0.5 + tension), 1)`` of :func:`sim.phases.perceive.perceive` into ``out`` (n, n)."""
+    n = threat.shape[0]
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = _min(threat[i, j] * (0.5 + tension[i, j]), 1.0)
+
+
+@_jit
+def exposure_core(tpp, faction, present, posture, pacific, europe, salience, linkage, uncovered, exposure, salience_eff, uncovered_exposure):
+    """Exposure per theatre (F9) and effective salience (F11) of :func:`sim.phases.perceive.perceive`.
+
+    Args:
+        tpp: (n, T) perceived threat x posture; faction: (n, T) the factions' threat x posture
+            (numpy's matrix product and einsum).
+        present, posture: (n, T) presence (1.0 / 0.0) and posture per theatre.
+        pacific: (T,) 1.0 for Pacific theatres; europe: (m,) 1.0 for European issues.
+        salience: (n, m); linkage: the F11 linkage.
+        uncovered: (n, T) the share of exposure open military lines leave uncovered.
+        exposure, salience_eff, uncovered_exposure: (n, T), (n, m), (n, T) outputs, the last
+            ``exposure x uncovered``.
+    """
+    n, T = posture.shape
+    m = salience.shape[1]
+    row = np.empty(T)
+    for i in range(n):
+        for t in range(T):
+            x = tpp[i, t] * present[i, t] + faction[i, t]
+            exposure[i, t] = x
+            uncovered_exposure[i, t] = x * uncovered[i, t]
+        tot = _row_sum(posture[i])
+        for t in range(T):
+            row[t] = posture[i, t] * pacific[t]
+        pac = _row_sum(row) / _max(tot, 1e-12) if tot > 0 else 0.0
+        lp = linkage * pac
+        for q in range(m):
+            salience_eff[i, q] = salience[i, q] * (1.0 - lp * europe[q])
+
+
+@_jit
+def values_core(
+    stake,
+    stake_venue,
+    dec_need,
+    need_left,
+    venue,
+    pref,
+    usable,
+    political,
+    military,
+    dec_w,
+    side_t,
+    e,
+    e_open,
+    own_loss,
+    tension,
+    pair_bin,
+    pair_i,
+    pair_j,
+    has_pair,
+    pair_den,
+    baseline,
+    issue_state,
+    cap_issues,
+    cap_channels,
+    params,
+    values,
+    cap,
+):
+    """Channel values and costs and staff caps of :func:`sim.phases.perceive.channel_values`
+    (F1-F3, F5, F14), from numpy's matrix products, in numpy's order of operations.
+
+    Args:
+        stake, stake_venue: (n, K) effective salience of the issues each channel carries, and
+            of those it serves (taken for a channel to a venue).
+        dec_need, need_left: (n, K) exposure, and exposure left uncovered by military lines,
+            in each channel's theatres.
+        venue: (K,) bool channels to a venue (none with ``channels.venue`` off).
+        pref, usable, side_t: (n, K) preference, usability (F3, F5) and side (1.0 / 0.0).
+        political: (K,) 1.0 for political channels; military: (K,) bool military lines.
+        dec_w: (K,) deconfliction weight x ``DECONFLICTION_VALUE``.
+        e, e_open: (K,) effectiveness now and if open; own_loss: (n, K) share of own staff lost.
+        tension: (n, n); pair_bin, pair_i, pair_j: the channel pairs' bin ``k n + i`` and
+            endpoints; has_pair, pair_den: (K, n) counterpart mask and divisor.
+        baseline: (K,) staff in normal times; issue_state: (m,); cap_issues, cap_channels: the
+            staffing issues and the channels they cap (F14).
+        params: (4,) ``channel_value``, ``channel_upkeep``, ``channels.insult``,
+            ``channels.tension_cost``.
+        values: (4, n, K) output: value, value if open, cost, mean tension with counterparts.
+        cap: (K,) output: most staff allowed.
+    """
+    n, K = stake.shape
+    # mean tension with a channel's counterparts (np.bincount: in the pairs' order, from 0)
+    tsum = np.zeros(K * n)
+    for p in range(pair_bin.shape[0]):
+        tsum[pair_bin[p]] += tension[pair_i[p], pair_j[p]]
+    cv, upkeep, insult, tcost = params[0], params[1], params[2], params[3]
+    for i in range(n):
+        for k in range(K):
+            sk = stake_venue[i, k] if venue[k] else stake[i, k]
+            pol = cv * pref[i, k] * sk * usable[i, k] * political[k]
+            need = dec_need[i, k] if military[k] else need_left[i, k]
+            worth = pol + need * dec_w[k]
+            values[0, i, k] = worth * e[k] * side_t[i, k]
+            values[1, i, k] = worth * e_open[k] * side_t[i, k]
+            other = tsum[k * n + i] / pair_den[k, i] if has_pair[k, i] else 0.0
+            values[3, i, k] = other
+            host = 0.0 if venue[k] else other
+            values[2, i, k] = upkeep + political[k] * (insult * own_loss[i, k] + tcost * host)
+    # staff caps (F14)
+    for k in range(K):
+        cap[k] = baseline[k]
+    for c in range(cap_channels.shape[0]):
+        k = cap_channels[c]
+        cap[k] = _min(cap[k], issue_state[cap_issues[c]] * baseline[k])

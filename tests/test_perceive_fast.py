@@ -1,0 +1,141 @@
+"""Perception's compiled cores (sim/phases/perceive_compiled.py) against the numpy forms.
+
+With the kernel's ``"compiled"`` backend, :func:`sim.phases.perceive.perceive` and
+:func:`~sim.phases.perceive.channel_effectiveness` compute in compiled code (issue 11: the turn
+made fast, results unchanged). The numpy forms, run under the ``"numpy"`` backend, are the
+oracles: every field of the perception identical, not only close, on every scenario's states
+perturbed at random (closed and suspended channels, expelled staff, empty postures, summits, the
+venue switch), with what the structure keeps reused across calls.
+"""
+
+import copy
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
+
+from sim import kernel
+from sim.channels import CLOSED, OPEN, SUSPENDED
+from sim.loader import load_scenario
+from sim.model import GreatPowerModel
+from sim.phases import perceive
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml"))
+FIELDS = tuple(perceive.Perception.__dataclass_fields__)
+
+
+@lru_cache(maxsize=None)
+def _model(name: str) -> GreatPowerModel:
+    """A scenario after three turns (cached: callers copy its state)."""
+    m = GreatPowerModel(load_scenario(ROOT / "scenarios" / name), seed=5)
+    for _ in range(3):
+        if m.running:
+            m.step()
+    return m
+
+
+def _perturbed(m: GreatPowerModel, rng: np.random.Generator):
+    """A copy of the model's state with channels, staff, tension, posture, salience and issue
+    states moved at random (zeros, ones and ties included)."""
+    st = copy.deepcopy(m.state)
+    K = len(st.staff)
+    st.status = np.where(rng.random(K) < 0.25, rng.choice([OPEN, SUSPENDED, CLOSED], K), st.status).astype(st.status.dtype)
+    st.staff = st.staff * rng.choice([0.0, 0.1, 0.5, 1.0, 1.5], K)
+    st.tension = np.clip(st.tension + rng.choice([0.0, 0.3, 1.0], st.tension.shape) * rng.random(st.tension.shape), 0.0, 1.0)
+    st.posture = st.posture * rng.choice([0.0, 1.0, 1.7], st.posture.shape)
+    st.posture[rng.integers(0, len(st.posture))] = 0.0  # an actor with no posture anywhere
+    st.salience = np.where(rng.random(st.salience.shape) < 0.3, rng.random(st.salience.shape), st.salience)
+    st.issue_state = np.where(rng.random(len(st.issue_state)) < 0.5, rng.choice([0.0, 0.25, 1.0], len(st.issue_state)), st.issue_state)
+    return st
+
+
+def _compare(a: perceive.Perception, b: perceive.Perception) -> None:
+    for f in FIELDS:
+        x, y = getattr(a, f), getattr(b, f)
+        assert x.shape == y.shape, f
+        assert np.array_equal(x, y), f  # identical, not close
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+@settings(max_examples=15, deadline=None)
+@given(seed=hst.integers(0, 2**32 - 1), venue=hst.booleans(), summit=hst.booleans())
+def test_compiled_perception_equals_numpy(name, seed, venue, summit):
+    if kernel.backend() != "compiled":
+        pytest.skip("the numpy backend (or no numba): the numpy path is the only path")
+    m = _model(name)
+    w, rng = m.world, np.random.default_rng(seed)
+    dyn = dict(m.dyn, **{"channels.venue": float(venue), "linkage": float(rng.choice([0.0, 0.3, 1.0]))})
+    st = _perturbed(m, rng)
+    events = np.flatnonzero(w.ch_event_only)
+    summits = tuple(int(k) for k in events if rng.random() < 0.7) if summit else ()
+    assert perceive.compiled()
+    kept = m.structure  # what the structure keeps is reused from call to call
+    got = perceive.perceive(w, st, kept, dyn, summits)
+    again = perceive.perceive(w, st, kept, dyn, summits)
+    with kernel.using_backend("numpy"):
+        assert not perceive.compiled()
+        want = perceive.perceive(w, st, perceive.structure(w, st.members), dyn, summits)
+        e = perceive.channel_effectiveness(w, st.staff, st.status, summits)
+    _compare(got, want)
+    _compare(again, want)
+    assert np.array_equal(perceive.channel_effectiveness(w, st.staff, st.status, summits), e)
+
+
+def test_numpy_backend_still_perceives():
+    """With GREATPOWER_KERNEL=numpy (no numba), perception runs on the numpy forms alone."""
+    m = _model(SCENARIOS[0])
+    with kernel.using_backend("numpy"):
+        per = perceive.perceive(m.world, m.state, perceive.structure(m.world, m.state.members), m.dyn)
+    assert per.channel_value.shape == (m.world.n, len(m.world.channel_ids))
+    assert np.isfinite(per.channel_value).all() and (per.effectiveness >= 0).all() and (per.effectiveness <= 1).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=hst.integers(0, 2**32 - 1), n=hst.integers(1, 30), T=hst.integers(1, 300))
+def test_row_sum_is_numpys_sum(seed, n, T):
+    """The compiled core sums a posture row as numpy's ``sum(axis=1)`` does (pairwise)."""
+    from sim.phases.perceive_compiled import _row_sum
+
+    rng = np.random.default_rng(seed)
+    posture = rng.random((n, T)) * rng.choice([0.0, 1e-3, 1.0, 3e3], (n, T))
+    rows = posture.sum(axis=1)
+    assert all(rows[i] == _row_sum(np.ascontiguousarray(posture[i])) for i in range(n))
+
+
+def test_a_disk_cache_failure_falls_back_to_numpy(monkeypatch):
+    """A compiled core failing on its disk cache (OSError) warns once and perceives with numpy:
+    the same perception, and numpy from then on."""
+    if kernel.backend() != "compiled":
+        pytest.skip("the numpy backend (or no numba): the numpy path is the only path")
+    from sim.phases import perceive_compiled
+
+    m = _model(SCENARIOS[0])
+    w, st = m.world, m.state
+
+    def broken(*args):
+        raise OSError("cache file unreadable")
+
+    monkeypatch.setattr(perceive, "_compiled_failed", False)
+    monkeypatch.setattr(perceive_compiled, "values_core", broken)
+    with pytest.warns(RuntimeWarning, match="compiled perception failed"):
+        got = perceive.perceive(w, st, perceive.structure(w, st.members), m.dyn)
+    assert not perceive.compiled()
+    with kernel.using_backend("numpy"):
+        want = perceive.perceive(w, st, perceive.structure(w, st.members), m.dyn)
+    _compare(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=hst.integers(0, 2**32 - 1), n=hst.integers(1, 30), m=hst.integers(1, 12), K=hst.integers(1, 60))
+def test_a_float_copy_of_a_0_1_matrix_gives_numpys_product(seed, n, m, K):
+    """The compiled path multiplies by the channels' 0/1 matrices kept as floats (transposed,
+    as numpy lays out its cast of the boolean matrix): the same product as numpy's with the
+    boolean matrix, bit for bit."""
+    rng = np.random.default_rng(seed)
+    sal = rng.random((n, m)) * rng.choice([1e-3, 1.0, 7.0], (n, m))
+    ones = rng.random((K, m)) < 0.5
+    assert np.array_equal(sal @ ones.T, sal @ np.ascontiguousarray(ones, dtype=float).T)
