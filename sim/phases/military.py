@@ -7,10 +7,12 @@ crisis becomes an armed clash with a probability that grows with the square of t
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import numpy as np
 
+from sim import kernel
 from sim.phases.decide import rnd
 from sim.phases.perceive import Structure
 from sim.state import State, Turn, derived
@@ -45,6 +47,55 @@ def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
     return out
 
 
+_NO_PATROLS = np.zeros((0, 3), dtype=np.int64)
+_NO_PATROLS.flags.writeable = False
+
+_compiled_failed = False
+
+
+def _compiled() -> bool:
+    """Whether :func:`incidents` runs compiled (:mod:`sim.phases.update_compiled`): the
+    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache."""
+    return not _compiled_failed and kernel.backend() == "compiled"
+
+
+def _failed(error: OSError) -> None:
+    """The compiled code failed on its disk cache: numpy from now on, with a warning."""
+    global _compiled_failed
+    _compiled_failed = True
+    warnings.warn(f"compiled incidents failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
+
+
+def _fixed(w: World) -> dict:
+    """Hostility (the larger threat weight of a pair) and presence as 1.0 / 0.0, per world."""
+    d = derived(w)
+    fx = d.get("military")
+    if fx is None:
+        hostility = d.get("hostility")
+        if hostility is None:
+            hostility = d["hostility"] = np.maximum(w.threat, w.threat.T)
+        present = d.get("present")
+        if present is None:  # 1.0 / 0.0: the same products, without a cast a turn
+            present = d["present"] = w.present.astype(float)
+        fx = d["military"] = {"hostility": hostility, "present": present}
+    return fx
+
+
+def _incident_hits_numpy(w: World, st: State, turn: Turn, u: np.ndarray) -> np.ndarray:
+    """(h, 3) ``(theatre, i, j)`` of this turn's incidents in numpy (the numpy backend, and
+    the compiled cores' oracle), from the turn's (T, n, n) uniform draws ``u``."""
+    fx = _fixed(w)
+    hostile = fx["hostility"] * (0.5 + st.tension)
+    P = st.posture * fx["present"]  # (n, T)
+    lam = w.incident_rate[:, None, None] * P.T[:, :, None] * P.T[:, None, :] * hostile[None]
+    for t, i, j in turn.patrols:
+        lam[t, i, :] *= 1.5
+        lam[t, :, i] *= 1.5
+    iu = _pairs_once(w.n)
+    p = 1.0 - np.exp(-lam)
+    return np.argwhere((u < p) & iu[None])
+
+
 def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn: dict[str, float], rng: np.random.Generator) -> None:
     """Draw this turn's incidents and their escalation.
 
@@ -52,22 +103,20 @@ def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn
     (0.5 + tension_ij)``, with P the posture where present and hostility the larger of the two
     threat weights; a joint patrol multiplies the patrolling actor's rates there by 1.5.
     """
-    hostility = derived(w).get("hostility")
-    if hostility is None:
-        hostility = derived(w)["hostility"] = np.maximum(w.threat, w.threat.T)
-    hostile = hostility * (0.5 + st.tension)
-    present = derived(w).get("present")
-    if present is None:  # 1.0 / 0.0: the same products, without a cast a turn
-        present = derived(w)["present"] = w.present.astype(float)
-    P = st.posture * present  # (n, T)
-    lam = w.incident_rate[:, None, None] * P.T[:, :, None] * P.T[:, None, :] * hostile[None]
-    for t, i, j in turn.patrols:
-        lam[t, i, :] *= 1.5
-        lam[t, :, i] *= 1.5
-    iu = _pairs_once(w.n)
-    p = 1.0 - np.exp(-lam)
-    u = rng.random(lam.shape)
-    hits = np.argwhere((u < p) & iu[None])
+    u = rng.random((len(w.incident_rate), w.n, w.n))  # (T, n, n) the turn's uniform draws
+    hits = None
+    if _compiled():
+        from sim.phases import update_compiled as fast
+
+        fx = _fixed(w)
+        patrols = np.array(turn.patrols, dtype=np.int64).reshape(-1, 3) if turn.patrols else _NO_PATROLS
+        try:
+            cells, minus = fast.incident_rates(w.incident_rate, st.posture, fx["present"], fx["hostility"], st.tension, patrols)
+            hits = fast.incident_hits(u.reshape(-1), cells, np.exp(minus), w.n)  # numpy's exp, as in the numpy form
+        except OSError as error:
+            _failed(error)
+    if hits is None:
+        hits = _incident_hits_numpy(w, st, turn, u)
     if len(hits):
         turn.decon = deconfliction(w, sx, e)
         esc_u = rng.random(len(hits))
