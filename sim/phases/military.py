@@ -48,7 +48,7 @@ def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
 
 
 _NO_PATROLS = np.zeros((0, 3), dtype=np.int64)
-_NO_PATROLS.flags.writeable = False
+"""No joint patrols (writable, like the arrays of patrols flown: one compiled signature)."""
 
 _compiled_failed = False
 
