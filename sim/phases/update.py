@@ -275,11 +275,16 @@ def late_tension(st: State, delta: np.ndarray) -> None:
 
 def staffing_caps(w: World, st: State) -> None:
     """Staff above the ceiling set by a staffing issue (state x baseline) goes home (F14)."""
-    for k, chans in w.staffing.items():
-        for c in chans:
-            cap = st.issue_state[k] * w.ch_baseline[c]
-            if st.staff[c] > cap + 1e-9 and st.status[c] == OPEN:
-                st.staff[c] = cap
+    pairs = derived(w).get("staffing")
+    if pairs is None:  # (issue, channel, baseline staff) per world
+        pairs = derived(w)["staffing"] = [(k, c, float(w.ch_baseline[c])) for k, chans in w.staffing.items() for c in chans]
+    if not pairs:
+        return
+    state, staff, status = st.issue_state.tolist(), st.staff.tolist(), st.status.tolist()
+    for k, c, base in pairs:
+        cap = state[k] * base
+        if staff[c] > cap + 1e-9 and status[c] == OPEN:
+            st.staff[c] = staff[c] = cap
 
 
 def decay_memory(st: State, dyn: dict[str, float] | None = None) -> None:
