@@ -101,6 +101,8 @@ def test_issue_states_compiled_equal_numpy(seed, deals, veto, rules):
             rule64=rule.astype(np.int64),
             leader=np.array([W.bloc_leader[W.issue_bloc[k]] if rule[k] == 2 else -1 for k in range(m)], dtype=np.int64),
         )
+        for key in ("rule", "rule64", "leader"):  # read only, as kept: the compiled signature of a run
+            fx[key].flags.writeable = False
     try:
         a, b = copy.deepcopy(st), copy.deepcopy(st)
         ta, tb = copy.deepcopy(turn), copy.deepcopy(turn)

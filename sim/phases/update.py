@@ -193,6 +193,7 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
                 na = fx["not_accession"]
                 for k in turn.deals:
                     allowed[k] = na[k]
+                allowed.flags.writeable = False  # as the kept masks: one compiled signature
         else:
             allowed = fx["not_accession"]
         try:
