@@ -53,10 +53,20 @@ _NO_PATROLS = np.zeros((0, 3), dtype=np.int64)
 _compiled_failed = False
 
 
-def _compiled() -> bool:
-    """Whether :func:`incidents` runs compiled (:mod:`sim.phases.update_compiled`): the
-    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache."""
-    return not _compiled_failed and kernel.backend() == "compiled"
+_FAST: list = []
+"""The compiled cores' module, once imported (an import statement a call costs about 1 us)."""
+
+
+def _fast():
+    """:mod:`sim.phases.update_compiled` when this phase runs compiled (the kernel's backend is
+    ``"compiled"`` and the compiled code has not failed on its disk cache), else ``None``."""
+    if _compiled_failed or kernel.backend() != "compiled":
+        return None
+    if not _FAST:
+        from sim.phases import update_compiled
+
+        _FAST.append(update_compiled)
+    return _FAST[0]
 
 
 def _failed(error: OSError) -> None:
@@ -105,9 +115,8 @@ def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn
     """
     u = rng.random((len(w.incident_rate), w.n, w.n))  # (T, n, n) the turn's uniform draws
     hits = None
-    if _compiled():
-        from sim.phases import update_compiled as fast
-
+    fast = _fast()
+    if fast is not None:
         fx = _fixed(w)
         patrols = np.array(turn.patrols, dtype=np.int64).reshape(-1, 3) if turn.patrols else _NO_PATROLS
         try:

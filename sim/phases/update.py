@@ -69,10 +69,20 @@ def _clip(x: np.ndarray, lo, hi) -> np.ndarray:
 _compiled_failed = False
 
 
-def _compiled() -> bool:
-    """Whether the update runs compiled (:mod:`sim.phases.update_compiled`): the kernel's
-    backend is ``"compiled"`` and the compiled code has not failed on its disk cache."""
-    return not _compiled_failed and kernel.backend() == "compiled"
+_FAST: list = []
+"""The compiled cores' module, once imported (an import statement a call costs about 1 us)."""
+
+
+def _fast():
+    """:mod:`sim.phases.update_compiled` when this phase runs compiled (the kernel's backend is
+    ``"compiled"`` and the compiled code has not failed on its disk cache), else ``None``."""
+    if _compiled_failed or kernel.backend() != "compiled":
+        return None
+    if not _FAST:
+        from sim.phases import update_compiled
+
+        _FAST.append(update_compiled)
+    return _FAST[0]
 
 
 def _failed(error: OSError) -> None:
@@ -95,9 +105,8 @@ def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dic
     shared perceived threat x mean posture burden - 0.5 x hostility`` (F11: shared US pressure
     brings Russia and China together, interview L29).
     """
-    if _compiled():
-        from sim.phases import update_compiled as uc
-
+    uc = _fast()
+    if uc is not None:
         fx = _fixed(w)
         key = (dyn["tension_decay"], dyn["alignment_pressure"], dyn["alignment_rate"])
         params = _PARAMS.get(key)
@@ -183,9 +192,8 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
     fx = _fixed(w)
     cur = st.issue_state
     new = None
-    if _compiled():
-        from sim.phases import update_compiled as uc
-
+    uc = _fast()
+    if uc is not None:
         if d.get("talks.deals", 0) > 0:
             allowed = fx["not_accession_bloc"]
             if turn.deals:
