@@ -152,3 +152,26 @@ def test_incident_draws_compiled_equal_numpy(seed):
     hits = fast.incident_hits(u.reshape(-1), cells, np.exp(minus), W.n)
     turn = Turn(events=[], tension_delta=np.zeros((W.n, W.n)), patrols=list(patrols))
     assert np.array_equal(hits, military._incident_hits_numpy(W, st, turn, u))
+
+
+@settings(max_examples=100, deadline=None)
+@given(hst.integers(0, 2**32 - 1))
+def test_deconfliction_compiled_equal_numpy(seed):
+    """The deconfliction table (several channels joining a pair, closed and partly staffed
+    channels common) is the same number for number."""
+    from sim.phases import perceive
+
+    rng = np.random.default_rng(seed)
+    e = np.where(rng.random(len(W.channel_ids)) < 0.3, rng.choice([0.0, 1.0], len(W.channel_ids)), rng.random(len(W.channel_ids)))
+    members = MODEL.state.members.copy()
+    members[rng.random(members.shape) < 0.2] ^= True  # other blocs' members: other channels join pairs
+    tables = []
+    for numpy_form in (False, True):
+        sx = perceive.structure(W, members)
+        if numpy_form:
+            with _Numpy():
+                tables.append(military.deconfliction(W, sx, e))
+        else:
+            tables.append(military.deconfliction(W, sx, e))
+    assert np.array_equal(tables[0], tables[1])
+    assert tables[0].any()

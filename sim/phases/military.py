@@ -39,9 +39,20 @@ def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
         return seen[1]  # the same effectiveness, byte for byte: the same shares
     ed = e * w.ch_deconfliction
     logs = np.log(np.maximum(1.0 - ed, 1e-9))  # (K,)
-    # (T, n, n): sum over channels covering the theatre and joining the pair
-    pair_log = np.einsum("kt,kij->tij", w.ch_theatre * logs[:, None], sx.ch_pair)
-    out = 1.0 - np.exp(pair_log)
+    out = None
+    fast = _fast()
+    if fast is not None and w.ch_theatre.dtype == bool and sx.ch_pair.dtype == bool:
+        try:
+            cells, sums = fast.deconfliction_logs(w.ch_theatre, logs, sx.ch_pair)
+        except OSError as error:
+            _failed(error)
+        else:  # 1 - exp(0) = 0 where no channel joins the pair in the theatre
+            out = np.zeros((w.ch_theatre.shape[1], w.n, w.n))
+            out.reshape(-1)[cells] = 1.0 - np.exp(sums)  # numpy's exp, as in the numpy form
+    if out is None:
+        # (T, n, n): sum over channels covering the theatre and joining the pair
+        pair_log = np.einsum("kt,kij->tij", w.ch_theatre * logs[:, None], sx.ch_pair)
+        out = 1.0 - np.exp(pair_log)
     out.flags.writeable = False
     sx.fixed["deconfliction"] = (key, out)
     return out

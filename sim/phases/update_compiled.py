@@ -219,3 +219,35 @@ def incident_hits(u, cells, e, n):
             hits[h, 2] = f % n
             h += 1
     return hits[:h]
+
+
+@_jit
+def deconfliction_logs(ch_theatre, logs, ch_pair):
+    """The log-survival sums of :func:`sim.phases.military.deconfliction` that are not 0.
+
+    ``pair_log[t, i, j] = sum over channels k joining i and j (ch_pair) and covering theatre t
+    (ch_theatre) of logs_k``, summed over k in order from 0 as numpy's ``einsum`` does.
+    Returns ``(cells, sums)``: the flat indices into (T, n, n), in row-major order, of the sums
+    that are not 0, and those sums (the caller takes numpy's exp of them).
+
+    Args:
+        ch_theatre: (K, T) bool; logs: (K,) float, ``log(max(1 - e_k x deconfliction_k,
+        1e-9))``; ch_pair: (K, n, n) bool.
+    """
+    nk, nt = ch_theatre.shape
+    n = ch_pair.shape[1]
+    cells = np.empty(nt * n * n, dtype=np.int64)
+    sums = np.empty(nt * n * n)
+    c = 0
+    for t in range(nt):
+        for i in range(n):
+            for j in range(n):
+                s = 0.0
+                for k in range(nk):
+                    if ch_pair[k, i, j]:
+                        s += ch_theatre[k, t] * logs[k]
+                if s != 0.0:
+                    cells[c] = (t * n + i) * n + j
+                    sums[c] = s
+                    c += 1
+    return cells[:c], sums[:c]
