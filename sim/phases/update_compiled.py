@@ -1,19 +1,22 @@
 """The array work of the update and military phases compiled with numba: their fast path.
 
 Nothing here is public API. :func:`sim.phases.update.relations`,
-:func:`sim.phases.update.issue_states` and :func:`sim.phases.military.incidents` call these cores
-when the kernel's backend is ``"compiled"`` (:func:`sim.kernel.backend`); their numpy forms
-(``_relations_numpy``, ``_issue_targets_numpy``, ``_incident_hits_numpy`` in those modules) are
+:func:`sim.phases.update.issue_states`, :func:`sim.phases.military.incidents` and
+:func:`sim.phases.military.deconfliction` call these cores when the kernel's backend is
+``"compiled"`` (:func:`sim.kernel.backend`); their numpy forms (``_relations_numpy``,
+``_issue_targets_numpy``, ``_incident_hits_numpy`` and the ``einsum`` of ``deconfliction``) are
 the test oracles (``tests/test_update_fast.py``): the same numbers, bit for bit.
 
 The formulas and their sources are those of the phases' docstrings. Every expression is
 evaluated in the order numpy evaluates it: elementwise chains left to right, each sum over its
 last axis left to right from its first term (numpy's reduction of fewer than 8 elements), the
 three-operand ``einsum`` of the shared threat as ``sum over k of (a_ik a_jk) b_k`` from 0, and
-``np.clip`` as ``minimum(maximum(x, lo), hi)``. The one transcendental function, the ``exp`` of
-the incident probabilities, stays with numpy (whose vectorised exp may round differently from a
-compiled loop on some processors): :func:`incident_rates` gives its argument, and
-:func:`incident_hits` compares the draws with the probabilities numpy computed.
+``np.clip`` as ``minimum(maximum(x, lo), hi)``. The transcendental functions (the ``exp`` of the
+incident probabilities and of the deconfliction table, the ``log`` of the channels' survival)
+stay with numpy (whose vectorised exp and log may round differently from a compiled loop on some
+processors): :func:`incident_rates` and :func:`deconfliction_logs` give the arguments, numpy takes
+the exp where it is not of 0, and :func:`incident_hits` compares the draws with the probabilities
+numpy computed.
 
 Compiled code is cached on disk as for the kernel (:mod:`sim.kernel_compiled`: ``_jit``, no
 fastmath, numpy's error model).
