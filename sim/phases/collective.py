@@ -85,8 +85,9 @@ def vote_motions(w: World, st: State, turn: Turn, humans: set[str], turn_no: int
 
 def check_red_lines(w: World, st: State, turn: Turn) -> None:
     """Fire every armed red line whose issue has crossed its threshold; re-arm those not crossed."""
+    state = st.issue_state.tolist()  # a response changes no issue state
     for r, (_owner, issue, thr, sign, _resp) in enumerate(w.red_lines):
-        crossed = (st.issue_state[issue] >= thr) if sign > 0 else (st.issue_state[issue] <= thr)
+        crossed = (state[issue] >= thr) if sign > 0 else (state[issue] <= thr)
         if crossed and st.red_line_armed[r]:
             red_line_response(w, st, turn, r, "crossed")
         elif not crossed:

@@ -22,6 +22,8 @@ def apply_events(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, 
     Args:
         e: (K,) channel effectiveness as last perceived (an injected incident's deconfliction).
     """
+    if not events:
+        return ()
     ai = {a: i for i, a in enumerate(w.actor_ids)}
     summits = []
     for ev in events:

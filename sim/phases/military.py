@@ -7,10 +7,12 @@ crisis becomes an armed clash with a probability that grows with the square of t
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import numpy as np
 
+from sim import kernel
 from sim.phases.decide import rnd
 from sim.phases.perceive import Structure
 from sim.state import State, Turn, derived
@@ -37,12 +39,82 @@ def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
         return seen[1]  # the same effectiveness, byte for byte: the same shares
     ed = e * w.ch_deconfliction
     logs = np.log(np.maximum(1.0 - ed, 1e-9))  # (K,)
-    # (T, n, n): sum over channels covering the theatre and joining the pair
-    pair_log = np.einsum("kt,kij->tij", w.ch_theatre * logs[:, None], sx.ch_pair)
-    out = 1.0 - np.exp(pair_log)
+    out = None
+    fast = _fast()
+    if fast is not None and w.ch_theatre.dtype == bool and sx.ch_pair.dtype == bool:
+        try:
+            cells, sums = fast.deconfliction_logs(w.ch_theatre, logs, sx.ch_pair)
+        except OSError as error:
+            _failed(error)
+        else:  # 1 - exp(0) = 0 where no channel joins the pair in the theatre
+            out = np.zeros((w.ch_theatre.shape[1], w.n, w.n))
+            out.reshape(-1)[cells] = 1.0 - np.exp(sums)  # numpy's exp, as in the numpy form
+    if out is None:
+        # (T, n, n): sum over channels covering the theatre and joining the pair
+        pair_log = np.einsum("kt,kij->tij", w.ch_theatre * logs[:, None], sx.ch_pair)
+        out = 1.0 - np.exp(pair_log)
     out.flags.writeable = False
     sx.fixed["deconfliction"] = (key, out)
     return out
+
+
+_NO_PATROLS = np.zeros((0, 3), dtype=np.int64)
+"""No joint patrols (writable, like the arrays of patrols flown: one compiled signature)."""
+
+_compiled_failed = False
+
+
+_FAST: list = []
+"""The compiled cores' module, once imported (an import statement a call costs about 1 us)."""
+
+
+def _fast():
+    """:mod:`sim.phases.update_compiled` when this phase runs compiled (the kernel's backend is
+    ``"compiled"`` and the compiled code has not failed on its disk cache), else ``None``."""
+    if _compiled_failed or kernel.backend() != "compiled":
+        return None
+    if not _FAST:
+        from sim.phases import update_compiled
+
+        _FAST.append(update_compiled)
+    return _FAST[0]
+
+
+def _failed(error: OSError) -> None:
+    """The compiled code failed on its disk cache: numpy from now on, with a warning."""
+    global _compiled_failed
+    _compiled_failed = True
+    warnings.warn(f"compiled incidents failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
+
+
+def _fixed(w: World) -> dict:
+    """Hostility (the larger threat weight of a pair) and presence as 1.0 / 0.0, per world."""
+    d = derived(w)
+    fx = d.get("military")
+    if fx is None:
+        hostility = d.get("hostility")
+        if hostility is None:
+            hostility = d["hostility"] = np.maximum(w.threat, w.threat.T)
+        present = d.get("present")
+        if present is None:  # 1.0 / 0.0: the same products, without a cast a turn
+            present = d["present"] = w.present.astype(float)
+        fx = d["military"] = {"hostility": hostility, "present": present}
+    return fx
+
+
+def _incident_hits_numpy(w: World, st: State, turn: Turn, u: np.ndarray) -> np.ndarray:
+    """(h, 3) ``(theatre, i, j)`` of this turn's incidents in numpy (the numpy backend, and
+    the compiled cores' oracle), from the turn's (T, n, n) uniform draws ``u``."""
+    fx = _fixed(w)
+    hostile = fx["hostility"] * (0.5 + st.tension)
+    P = st.posture * fx["present"]  # (n, T)
+    lam = w.incident_rate[:, None, None] * P.T[:, :, None] * P.T[:, None, :] * hostile[None]
+    for t, i, j in turn.patrols:
+        lam[t, i, :] *= 1.5
+        lam[t, :, i] *= 1.5
+    iu = _pairs_once(w.n)
+    p = 1.0 - np.exp(-lam)
+    return np.argwhere((u < p) & iu[None])
 
 
 def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn: dict[str, float], rng: np.random.Generator) -> None:
@@ -52,22 +124,19 @@ def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn
     (0.5 + tension_ij)``, with P the posture where present and hostility the larger of the two
     threat weights; a joint patrol multiplies the patrolling actor's rates there by 1.5.
     """
-    hostility = derived(w).get("hostility")
-    if hostility is None:
-        hostility = derived(w)["hostility"] = np.maximum(w.threat, w.threat.T)
-    hostile = hostility * (0.5 + st.tension)
-    present = derived(w).get("present")
-    if present is None:  # 1.0 / 0.0: the same products, without a cast a turn
-        present = derived(w)["present"] = w.present.astype(float)
-    P = st.posture * present  # (n, T)
-    lam = w.incident_rate[:, None, None] * P.T[:, :, None] * P.T[:, None, :] * hostile[None]
-    for t, i, j in turn.patrols:
-        lam[t, i, :] *= 1.5
-        lam[t, :, i] *= 1.5
-    iu = _pairs_once(w.n)
-    p = 1.0 - np.exp(-lam)
-    u = rng.random(lam.shape)
-    hits = np.argwhere((u < p) & iu[None])
+    u = rng.random((len(w.incident_rate), w.n, w.n))  # (T, n, n) the turn's uniform draws
+    hits = None
+    fast = _fast()
+    if fast is not None:
+        fx = _fixed(w)
+        patrols = np.array(turn.patrols, dtype=np.int64).reshape(-1, 3) if turn.patrols else _NO_PATROLS
+        try:
+            cells, minus = fast.incident_rates(w.incident_rate, st.posture, fx["present"], fx["hostility"], st.tension, patrols)
+            hits = fast.incident_hits(u.reshape(-1), cells, np.exp(minus), w.n)  # numpy's exp, as in the numpy form
+        except OSError as error:
+            _failed(error)
+    if hits is None:
+        hits = _incident_hits_numpy(w, st, turn, u)
     if len(hits):
         turn.decon = deconfliction(w, sx, e)
         esc_u = rng.random(len(hits))

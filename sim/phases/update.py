@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from sim import kernel
@@ -46,7 +48,12 @@ def _fixed(w: World) -> dict:
             "bloc_decided": w.issue_bloc >= 0,
             "low_inertia": -w.issue_inertia,
             "veto_bloc": [bool(w.bloc_veto[b].any()) for b in range(len(w.bloc_ids))],
+            "not_accession_bloc": ~accession & (w.issue_bloc >= 0),
         }
+        # the compiled path's forms of the same: rule as int64, each issue's leader, F6 rows
+        fx["rule64"] = rule.astype(np.int64)
+        fx["leader"] = np.array([w.bloc_leader[w.issue_bloc[k]] if rule[k] == 2 else -1 for k in range(w.m)], dtype=np.int64)
+        fx["autonomy_rows"] = np.array([(k, a, src) for k, a, src in fx["autonomy"]], dtype=float).reshape(-1, 3)
         for a in fx.values():
             if isinstance(a, np.ndarray):
                 a.flags.writeable = False
@@ -59,6 +66,36 @@ def _clip(x: np.ndarray, lo, hi) -> np.ndarray:
     return np.minimum(np.maximum(x, lo), hi)
 
 
+_compiled_failed = False
+
+
+_FAST: list = []
+"""The compiled cores' module, once imported (an import statement a call costs about 1 us)."""
+
+
+def _fast():
+    """:mod:`sim.phases.update_compiled` when this phase runs compiled (the kernel's backend is
+    ``"compiled"`` and the compiled code has not failed on its disk cache), else ``None``."""
+    if _compiled_failed or kernel.backend() != "compiled":
+        return None
+    if not _FAST:
+        from sim.phases import update_compiled
+
+        _FAST.append(update_compiled)
+    return _FAST[0]
+
+
+def _failed(error: OSError) -> None:
+    """The compiled code failed on its disk cache: numpy from now on, with a warning."""
+    global _compiled_failed
+    _compiled_failed = True
+    warnings.warn(f"compiled update failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
+
+
+_PARAMS: dict = {}
+"""relations_core's parameter arrays by their values (read only)."""
+
+
 def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dict[str, float]) -> None:
     """Tension and alignment after the turn.
 
@@ -68,6 +105,24 @@ def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dic
     shared perceived threat x mean posture burden - 0.5 x hostility`` (F11: shared US pressure
     brings Russia and China together, interview L29).
     """
+    uc = _fast()
+    if uc is not None:
+        fx = _fixed(w)
+        key = (dyn["tension_decay"], dyn["alignment_pressure"], dyn["alignment_rate"])
+        params = _PARAMS.get(key)
+        if params is None:
+            params = _PARAMS[key] = np.array(key, dtype=float)
+            params.flags.writeable = False
+        try:
+            st.tension, st.alignment = uc.relations_core(st.tension, turn.tension_delta, fx["floor"], fx["half_hostile"], st.salience, st.position, st.posture, fx["present"], fx["npres"], threat_perc, st.alignment, params)
+            return
+        except OSError as error:
+            _failed(error)
+    _relations_numpy(w, st, turn, threat_perc, dyn)
+
+
+def _relations_numpy(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dict[str, float]) -> None:
+    """:func:`relations` in numpy (the numpy backend, and the compiled core's oracle)."""
     d = dyn
     fx = _fixed(w)
     hostile = fx["hostile"]
@@ -135,10 +190,65 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
     """
     d = dyn or {}
     fx = _fixed(w)
+    cur = st.issue_state
+    new = None
+    uc = _fast()
+    if uc is not None:
+        if d.get("talks.deals", 0) > 0:
+            allowed = fx["not_accession_bloc"]
+            if turn.deals:
+                allowed = allowed.copy()
+                na = fx["not_accession"]
+                for k in turn.deals:
+                    allowed[k] = na[k]
+                allowed.flags.writeable = False  # as the kept masks: one compiled signature
+        else:
+            allowed = fx["not_accession"]
+        try:
+            new = uc.issue_core(st.position, fx["autonomy_rows"], cur, deciders, fx["rule64"], fx["leader"], w.capability, st.salience, allowed, w.issue_inertia)
+        except OSError as error:
+            _failed(error)
+    if new is None:
+        new = _issue_targets_numpy(w, st, turn, deciders, d)
+    cur_l, new_l = cur.tolist(), new.tolist()
+    if d.get("collective.veto", 0) > 0 and vetoed is not None:
+        votes = {}  # vote positions of each bloc (the positions do not change here)
+        for k in [k for k in range(w.m) if abs(new_l[k] - cur_l[k]) > 1e-9]:
+            b = w.issue_bloc[k]
+            if b < 0 or not fx["veto_bloc"][b]:
+                continue
+            if vetoed[k] >= RETABLE:
+                new[k] = cur[k]  # not tabled again yet
+                new_l[k] = cur_l[k]
+                continue
+            mem = np.flatnonzero(st.members[b])
+            if b not in votes:
+                votes[b] = vote_positions(w, st, st.members[b])
+            v = votes[b][mem, k]
+            yes = supports(v, float(cur[k]), float(new[k]), True).tolist()
+            v_l, holders, c, nk = v.tolist(), w.bloc_veto[b].tolist(), cur_l[k], new_l[k]
+            mem_l = mem.tolist()
+            veto = [i for h, (i, y) in enumerate(zip(mem_l, yes)) if not y and holders[i] and abs(nk - v_l[h]) > abs(c - v_l[h])]
+            passed = not veto
+            turn.log({"type": "vote", "bloc": w.bloc_ids[b], "issue": w.issue_ids[k], "from": rnd(c), "to_level": rnd(nk), "yes": [w.actor_ids[i] for i, y in zip(mem_l, yes) if y], "no": [w.actor_ids[i] for i, y in zip(mem_l, yes) if not y], "veto": [w.actor_ids[i] for i in veto], "passed": passed})
+            if not passed:
+                new[k] = cur[k]
+                new_l[k] = c
+                vetoed[k] = 1.0
+                st.totals["vetoes"] = st.totals.get("vetoes", 0) + 1
+    st.issue_state = new
+    for k, (was, now) in enumerate(zip(cur_l, new_l)):
+        if abs(now - was) > 1e-9:
+            turn.log({"type": "issue", "issue": w.issue_ids[k], "from": round(was, 4), "to": round(now, 4)})
+
+
+def _issue_targets_numpy(w: World, st: State, turn: Turn, deciders: np.ndarray, d: dict[str, float]) -> np.ndarray:
+    """(m,) the issue states of :func:`issue_states` before any veto, in numpy (the numpy
+    backend, and the compiled core's oracle)."""
+    fx = _fixed(w)
     x = st.position.copy()
     for k, a, src in fx["autonomy"]:
         x[:, k] = a * x[:, k] + (1 - a) * st.position[src, k]  # F6
-    before = st.issue_state.copy()
     cur = st.issue_state
     xt = x.T  # (m, n)
     dmask = deciders  # (m, n)
@@ -160,30 +270,7 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
         dealt[sorted(turn.deals)] = True
         moves &= fx["bloc_decided"] | dealt
     step = _clip(tgt - cur, fx["low_inertia"], w.issue_inertia)
-    new = np.where(moves, _clip(cur + step, 0.0, 1.0), cur)
-    if d.get("collective.veto", 0) > 0 and vetoed is not None:
-        cur_l, new_l = cur.tolist(), new.tolist()
-        for k in [k for k in range(w.m) if abs(new_l[k] - cur_l[k]) > 1e-9]:
-            b = w.issue_bloc[k]
-            if b < 0 or not fx["veto_bloc"][b]:
-                continue
-            if vetoed[k] >= RETABLE:
-                new[k] = cur[k]  # not tabled again yet
-                continue
-            mem = np.flatnonzero(st.members[b])
-            v = vote_positions(w, st, st.members[b])[mem, k]
-            yes = supports(v, float(cur[k]), float(new[k]), True)
-            veto = [int(i) for i, y in zip(mem, yes) if not y and w.bloc_veto[b, i] and abs(new[k] - v[list(mem).index(i)]) > abs(cur[k] - v[list(mem).index(i)])]
-            passed = not veto
-            turn.log({"type": "vote", "bloc": w.bloc_ids[b], "issue": w.issue_ids[k], "from": rnd(cur[k]), "to_level": rnd(new[k]), "yes": [w.actor_ids[i] for i, y in zip(mem, yes) if y], "no": [w.actor_ids[i] for i, y in zip(mem, yes) if not y], "veto": [w.actor_ids[i] for i in veto], "passed": passed})
-            if not passed:
-                new[k] = cur[k]
-                vetoed[k] = 1.0
-                st.totals["vetoes"] = st.totals.get("vetoes", 0) + 1
-    st.issue_state = new
-    for k, (was, now) in enumerate(zip(before.tolist(), new.tolist())):
-        if abs(now - was) > 1e-9:
-            turn.log({"type": "issue", "issue": w.issue_ids[k], "from": round(was, 4), "to": round(now, 4)})
+    return np.where(moves, _clip(cur + step, 0.0, 1.0), cur)
 
 
 def late_tension(st: State, delta: np.ndarray) -> None:
@@ -197,11 +284,16 @@ def late_tension(st: State, delta: np.ndarray) -> None:
 
 def staffing_caps(w: World, st: State) -> None:
     """Staff above the ceiling set by a staffing issue (state x baseline) goes home (F14)."""
-    for k, chans in w.staffing.items():
-        for c in chans:
-            cap = st.issue_state[k] * w.ch_baseline[c]
-            if st.staff[c] > cap + 1e-9 and st.status[c] == OPEN:
-                st.staff[c] = cap
+    pairs = derived(w).get("staffing")
+    if pairs is None:  # (issue, channel, baseline staff) per world
+        pairs = derived(w)["staffing"] = [(k, c, float(w.ch_baseline[c])) for k, chans in w.staffing.items() for c in chans]
+    if not pairs:
+        return
+    state, staff, status = st.issue_state.tolist(), st.staff.tolist(), st.status.tolist()
+    for k, c, base in pairs:
+        cap = state[k] * base
+        if staff[c] > cap + 1e-9 and status[c] == OPEN:
+            st.staff[c] = staff[c] = cap
 
 
 def decay_memory(st: State, dyn: dict[str, float] | None = None) -> None:

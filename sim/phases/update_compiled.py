@@ -1,0 +1,256 @@
+"""The array work of the update and military phases compiled with numba: their fast path.
+
+Nothing here is public API. :func:`sim.phases.update.relations`,
+:func:`sim.phases.update.issue_states`, :func:`sim.phases.military.incidents` and
+:func:`sim.phases.military.deconfliction` call these cores when the kernel's backend is
+``"compiled"`` (:func:`sim.kernel.backend`); their numpy forms (``_relations_numpy``,
+``_issue_targets_numpy``, ``_incident_hits_numpy`` and the ``einsum`` of ``deconfliction``) are
+the test oracles (``tests/test_update_fast.py``): the same numbers, bit for bit.
+
+The formulas and their sources are those of the phases' docstrings. Every expression is
+evaluated in the order numpy evaluates it: elementwise chains left to right, each sum over its
+last axis left to right from its first term (numpy's reduction of fewer than 8 elements), the
+three-operand ``einsum`` of the shared threat as ``sum over k of (a_ik a_jk) b_k`` from 0, and
+``np.clip`` as ``minimum(maximum(x, lo), hi)``. The transcendental functions (the ``exp`` of the
+incident probabilities and of the deconfliction table, the ``log`` of the channels' survival)
+stay with numpy (whose vectorised exp and log may round differently from a compiled loop on some
+processors): :func:`incident_rates` and :func:`deconfliction_logs` give the arguments, numpy takes
+the exp where it is not of 0, and :func:`incident_hits` compares the draws with the probabilities
+numpy computed.
+
+Compiled code is cached on disk as for the kernel (:mod:`sim.kernel_compiled`: ``_jit``, no
+fastmath, numpy's error model).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kernel_compiled import _jit, forecast
+
+# indices into relations_core's ``params`` (float64) array
+R_DECAY = 0  # dynamics.tension_decay
+R_PRESSURE = 1  # dynamics.alignment_pressure
+R_RATE = 2  # dynamics.alignment_rate
+N_RELATIONS = 3
+
+
+@_jit
+def _max(a, b):
+    """``np.maximum(a, b)`` for one pair of floats (``a`` when ``a >= b`` or ``a`` is nan)."""
+    return a if (a >= b or a != a) else b
+
+
+@_jit
+def _min(a, b):
+    """``np.minimum(a, b)`` for one pair of floats (``a`` when ``a <= b`` or ``a`` is nan)."""
+    return a if (a <= b or a != a) else b
+
+
+@_jit
+def relations_core(tension, delta, floor, half_hostile, salience, position, posture, present, npres, threat_perc, alignment, params):
+    """New (tension, alignment), each (n, n), of :func:`sim.phases.update.relations`.
+
+    Args:
+        tension, delta, floor, half_hostile, threat_perc, alignment: (n, n) float.
+        salience, position: (n, m) float.
+        posture: (n, T) float; present: (n, T) float (1.0 / 0.0); npres: (n,) int.
+        params: (N_RELATIONS,) float, indexed by ``R_*``.
+    """
+    n, m = position.shape
+    nt = posture.shape[1]
+    decay = params[R_DECAY]
+    pressure = params[R_PRESSURE]
+    rate = params[R_RATE]
+    t = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            v = tension[i, j] + delta[i, j]
+            v = v - decay * (v - floor[i, j])
+            t[i, j] = _min(_max(v, 0.0), 1.0)
+        t[i, i] = 0.0
+    burden = np.empty(n)
+    for i in range(n):
+        s = posture[i, 0] * present[i, 0]
+        for h in range(1, nt):
+            s += posture[i, h] * present[i, h]
+        burden[i] = s / npres[i]
+    al = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            # similarity of salience-weighted positions
+            ws = salience[i, 0] + salience[j, 0]
+            wtot = ws
+            acc = ws * abs(position[i, 0] - position[j, 0])
+            for k in range(1, m):
+                ws = salience[i, k] + salience[j, k]
+                wtot += ws
+                acc += ws * abs(position[i, k] - position[j, k])
+            q = acc / _max(wtot, 1e-12) if wtot > 0 else 0.5
+            sim = 1.0 - 2.0 * q
+            shared = 0.0
+            for k in range(n):
+                shared += threat_perc[i, k] * threat_perc[j, k] * burden[k]
+            target = _min(_max(sim + pressure * shared - half_hostile[i, j], -1.0), 1.0)
+            a = alignment[i, j] + rate * (target - alignment[i, j])
+            if i == j:
+                a = 1.0
+            al[i, j] = _min(_max(a, -1.0), 1.0)
+    return t, al
+
+
+@_jit
+def issue_core(position, autonomy, cur, deciders, rule, leader, capability, salience, allowed, inertia):
+    """New issue states (m,) of :func:`sim.phases.update.issue_states` before any veto.
+
+    Args:
+        position: (n, m) float, the negotiating positions.
+        autonomy: (r, 3) float rows ``(issue, autonomy, source actor)`` (F6), in their order.
+        cur: (m,) float, the issue states.
+        deciders: (m, n) bool.
+        rule: (m,) int, 0 consensus, 1 majority, 2 leader (0 where no bloc decides).
+        leader: (m,) int, the deciding bloc's leader, or -1.
+        capability: (n,) float; salience: (n, m) float.
+        allowed: (m,) bool, issues that may move this turn (not accession; with deals, bloc
+            decided or dealt).
+        inertia: (m,) float, the largest step.
+    """
+    n, m = position.shape
+    x = position.copy()
+    for r in range(autonomy.shape[0]):
+        k = int(autonomy[r, 0])
+        a = autonomy[r, 1]
+        src = int(autonomy[r, 2])
+        b = 1 - a
+        for i in range(n):
+            x[i, k] = a * x[i, k] + b * position[src, k]
+    new = np.empty(m)
+    dec = np.empty(n, dtype=np.int64)
+    for k in range(m):
+        c = cur[k]
+        lo = np.inf
+        hi = -np.inf
+        nd = 0
+        for i in range(n):
+            if deciders[k, i]:
+                v = x[i, k]
+                lo = _min(lo, v)
+                hi = _max(hi, v)
+                dec[nd] = i
+                nd += 1
+        if lo > c:
+            tgt = lo
+        elif hi < c:
+            tgt = hi
+        else:
+            tgt = c
+        if rule[k] != 0:
+            if rule[k] == 2 and leader[k] >= 0:
+                tgt = x[leader[k], k]
+            elif nd > 0:
+                xs = np.empty((1, nd))
+                ws = np.empty((1, nd))
+                for h in range(nd):
+                    xs[0, h] = x[dec[h], k]
+                    ws[0, h] = capability[dec[h]] * salience[dec[h], k]
+                tgt = forecast(xs, ws)[0]
+        if nd > 0 and allowed[k]:
+            step = _min(_max(tgt - c, -inertia[k]), inertia[k])
+            new[k] = _min(_max(c + step, 0.0), 1.0)
+        else:
+            new[k] = c
+    return new
+
+
+@_jit
+def incident_rates(rate, posture, present, hostility, tension, patrols):
+    """The incident rates of :func:`sim.phases.military.incidents` that can give an incident.
+
+    ``lam[t, i, j] = rate_t x P_it x P_jt x hostility_ij x (0.5 + tension_ij)``, P the posture
+    where present; a joint patrol ``(t, i, j)`` multiplies row and column i of theatre t by 1.5
+    (in the order flown). Returns ``(cells, minus)``: the flat indices into (T, n, n) of the
+    pairs above the diagonal with a rate above 0, in row-major order, and ``-lam`` there.
+
+    Args:
+        rate: (T,) float; posture, present: (n, T) float; hostility, tension: (n, n) float;
+        patrols: (p, 3) int rows ``(theatre, actor, partner)``.
+    """
+    n, nt = posture.shape
+    hostile = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            hostile[i, j] = hostility[i, j] * (0.5 + tension[i, j])
+    lam = np.empty((nt, n, n))
+    for t in range(nt):
+        for i in range(n):
+            ri = rate[t] * (posture[i, t] * present[i, t])
+            for j in range(n):
+                lam[t, i, j] = ri * (posture[j, t] * present[j, t]) * hostile[i, j]
+    for r in range(patrols.shape[0]):
+        t = patrols[r, 0]
+        i = patrols[r, 1]
+        for j in range(n):
+            lam[t, i, j] *= 1.5
+        for j in range(n):
+            lam[t, j, i] *= 1.5
+    cells = np.empty(nt * n * (n - 1) // 2, dtype=np.int64)
+    minus = np.empty(nt * n * (n - 1) // 2)
+    c = 0
+    for t in range(nt):
+        for i in range(n):
+            for j in range(i + 1, n):
+                v = lam[t, i, j]
+                if v > 0.0 or v != v:
+                    cells[c] = (t * n + i) * n + j
+                    minus[c] = -v
+                    c += 1
+    return cells[:c], minus[:c]
+
+
+@_jit
+def incident_hits(u, cells, e, n):
+    """(h, 3) int rows ``(theatre, i, j)`` where the draw ``u`` (flat, T x n x n) falls below
+    ``1 - e``, ``e`` numpy's ``exp(-lam)`` at ``cells`` (:func:`incident_rates`), in row-major
+    order as ``np.argwhere`` gives them."""
+    hits = np.empty((cells.shape[0], 3), dtype=np.int64)
+    h = 0
+    for c in range(cells.shape[0]):
+        f = cells[c]
+        if u[f] < 1.0 - e[c]:
+            hits[h, 0] = f // (n * n)
+            hits[h, 1] = (f // n) % n
+            hits[h, 2] = f % n
+            h += 1
+    return hits[:h]
+
+
+@_jit
+def deconfliction_logs(ch_theatre, logs, ch_pair):
+    """The log-survival sums of :func:`sim.phases.military.deconfliction` that are not 0.
+
+    ``pair_log[t, i, j] = sum over channels k joining i and j (ch_pair) and covering theatre t
+    (ch_theatre) of logs_k``, summed over k in order from 0 as numpy's ``einsum`` does.
+    Returns ``(cells, sums)``: the flat indices into (T, n, n), in row-major order, of the sums
+    that are not 0, and those sums (the caller takes numpy's exp of them).
+
+    Args:
+        ch_theatre: (K, T) bool; logs: (K,) float, ``log(max(1 - e_k x deconfliction_k,
+        1e-9))``; ch_pair: (K, n, n) bool.
+    """
+    nk, nt = ch_theatre.shape
+    n = ch_pair.shape[1]
+    cells = np.empty(nt * n * n, dtype=np.int64)
+    sums = np.empty(nt * n * n)
+    c = 0
+    for t in range(nt):
+        for i in range(n):
+            for j in range(n):
+                s = 0.0
+                for k in range(nk):
+                    if ch_pair[k, i, j]:
+                        s += ch_theatre[k, t] * logs[k]
+                if s != 0.0:
+                    cells[c] = (t * n + i) * n + j
+                    sums[c] = s
+                    c += 1
+    return cells[:c], sums[:c]
