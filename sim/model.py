@@ -404,8 +404,7 @@ class GreatPowerModel(mesa.Model):
         proposals = decide.ai_proposals(w, ch, self.ai_mask, ai.proposals_per_turn)
         decisions = decide.ai_actions(self.policy_view(ch), ai.actions_per_turn, self.temperature, rng, self.reasons)
         if self.reasons:
-            for p in proposals:
-                turn.log(decide.proposal_reason(w, st, per, p, ch))
+            turn.events += decide.proposal_reasons(w, st, per, proposals, ch)
         h_dec, h_prop = decide.human_actions(w, ch, self.submitted, turn)
         decisions += h_dec
         proposals += h_prop
