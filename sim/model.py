@@ -478,9 +478,8 @@ class GreatPowerModel(mesa.Model):
     # ------------------------------------------------------------------ outputs
     def outcomes(self) -> dict[str, Any]:
         """Per-turn outcome figures (what the DataCollector records each turn)."""
-        w, st = self.world, self.state
-        rus = w.actor_ids.index("RUS") if "RUS" in w.actor_ids else None
-        chn = w.actor_ids.index("CHN") if "CHN" in w.actor_ids else None
+        st = self.state
+        issue_keys, tension_keys, pairs, ri, rj = self._outcome_keys()
         out: dict[str, Any] = {
             "turn": self.turn,
             "end_state": st.end_state,
@@ -490,13 +489,33 @@ class GreatPowerModel(mesa.Model):
         totals = st.totals
         for k in TOTALS:
             out[k] = int(totals.get(k, 0))
-        for x, v in zip(w.issue_ids, st.issue_state.tolist()):
-            out[f"issue.{x}"] = round(v, 6)
-        for key, v in self._gp_tension().items():
-            out[f"tension.{key}"] = round(v, 6)
-        if rus is not None and chn is not None:
-            out["alignment.CHN-RUS"] = _r(st.alignment[rus, chn], 6)
+        for key, v in zip(issue_keys, st.issue_state.tolist()):
+            out[key] = round(v, 6)
+        for key, v in zip(tension_keys, st.tension[pairs[1], pairs[2]].tolist()):
+            out[key] = round(v, 6)
+        if ri is not None:
+            out["alignment.CHN-RUS"] = round(st.alignment.item(ri, rj), 6)  # _r: a Python float
         return out
+
+    def _outcome_keys(self) -> tuple:
+        """The keys of :meth:`outcomes` that the world fixes (``issue.X``, ``tension.A-B``), the
+        great-power pairs, and the indices of RUS and CHN (``None`` without either)."""
+        keys = self.__dict__.get("_outcome_keys_of")
+        if keys is None or keys[0] is not self.world:
+            w = self.world
+            pairs = self._gp_pairs()
+            rus = w.actor_ids.index("RUS") if "RUS" in w.actor_ids else None
+            chn = w.actor_ids.index("CHN") if "CHN" in w.actor_ids else None
+            both = rus is not None and chn is not None
+            keys = self.__dict__["_outcome_keys_of"] = (
+                w,
+                tuple(f"issue.{x}" for x in w.issue_ids),
+                tuple(f"tension.{key}" for key in pairs[0]),
+                pairs,
+                rus if both else None,
+                chn if both else None,
+            )
+        return keys[1:]
 
     def snapshot(self) -> dict[str, Any]:
         """The whole visible state as plain data (lists, dicts, floats, strings).
