@@ -268,7 +268,7 @@ class Reasons:
         remembered for the turn: an actor's best rows are the alternatives of each of its decisions."""
         got = self._said.get(q)
         if got is None:
-            rows = self.rows
+            rows = self._rows if self._rows is not None else self.rows
             got = self._said[q] = words(self.w, rows.kind[q], rows.actor[q], rows.a1[q], rows.a2[q], rows.value[q])
         return got
 
@@ -280,7 +280,7 @@ class Reasons:
         The threat exposure's source of a posture or a patrol (every term but ``appetite`` and
         ``caution``) depends on the actor and the theatre alone: it is found once a turn for each.
         """
-        rows = self.rows
+        rows = self._rows if self._rows is not None else self.rows
         i, a1 = rows.actor[r], rows.a1[r]
         if kind in ("set_posture", "joint_patrol") and name not in ("appetite", "caution"):
             got = self._threat.get((i, a1))
@@ -300,9 +300,15 @@ class Reasons:
         id), and the theatre's source (kept with the world for each actor, state and theatre)."""
         w = self.w
         if self._exposure is None:  # (i, t, k) perceived threat of k to i x k's posture in t, once a turn
-            self._exposure = self.per.threat_perc[:, None, :] * self.st.posture.T[None, :, :]
-        # the largest (threat x posture, id): the first of these pairs sorted in reverse
-        who = max(zip(self._exposure[i, t].tolist(), w.actor_ids))[1]
+            exposure = self.per.threat_perc[:, None, :] * self.st.posture.T[None, :, :]
+            if _ids_sorted(w) and not np.isnan(exposure).any():  # the largest id of the largest product: the last argmax in id order
+                self._exposure = (w.n - 1 - np.argmax(exposure[:, :, ::-1], axis=2)).tolist()
+            else:
+                self._exposure = exposure
+        if isinstance(self._exposure, list):
+            who = w.actor_ids[self._exposure[i][t]]
+        else:  # the largest (threat x posture, id): the first of these pairs sorted in reverse
+            who = max(zip(self._exposure[i, t].tolist(), w.actor_ids))[1]
         key = ("threat", i, t, who)
         got = self._static.get(key)
         if got is None:
@@ -343,6 +349,16 @@ class Reasons:
             issue = w.issue_ids[int(cand.a2[r])]
             return f"position {issue}: {source(w, 'position', a, issue)}"
         return ""
+
+
+def _ids_sorted(w: World) -> bool:
+    """Whether the world's actor ids are in increasing order (:func:`sim.world.canonical`): then,
+    with no product that is not a number, the last argmax of a row of exposure names the
+    state that ``max`` of (product, id) pairs names."""
+    got = derived(w).get("actor_ids_sorted")
+    if got is None:
+        got = derived(w)["actor_ids_sorted"] = all(a < b for a, b in zip(w.actor_ids, w.actor_ids[1:]))
+    return got
 
 
 def proposal_reason(w: World, st: State, per: Perception, p: Proposal, ch: Challenges) -> dict:
