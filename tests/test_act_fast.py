@@ -109,3 +109,20 @@ def test_threat_source_names_the_largest_exposure(played):
             assert got == why.term_source("set_posture", "posture cost", r)
             rec = why.decision(r)
             assert rec["action"] == str(decide.to_action(w, cand, r)) and rec["spec"] == decide.to_action(w, cand, r).to_dict()
+
+
+@pytest.mark.parametrize("path", ["baseline_2021.yaml", "tutorial.yaml", "nato_map_ukraine.yaml"])
+def test_trace_columns_equal_the_snapshots(path):
+    """A trace's columns read from the model's arrays equal those read from its snapshot, in
+    the same order, every turn of a run."""
+    from sim.trace import columns, snapshot_columns
+
+    file = ROOT / "scenarios" / path
+    if not file.exists():
+        pytest.skip(f"no scenario {path}")
+    m = GreatPowerModel(load_scenario(file), seed=5, turns=12, reasons=False)
+    for _ in range(13):
+        fast, slow = columns(m), snapshot_columns(m)
+        assert list(fast) == list(slow) and fast == slow
+        assert all(type(fast[k]) is type(slow[k]) for k in fast)
+        m.step()
