@@ -386,10 +386,28 @@ def proposal_reasons(w: World, st: State, per: Perception, proposals: list[Propo
     said = derived(w).get("propose_words")
     if said is None:  # "propose ISSUE to ACTOR" of cell k * n + j
         said = derived(w)["propose_words"] = tuple(f"propose {x} to {b}" for x in w.issue_ids for b in w.actor_ids)
+    fixed = derived(w).get("proposal_words")
+    if fixed is None:  # (i, k, j, code) -> what the world alone fixes of its record
+        fixed = derived(w)["proposal_words"] = {}
     n, out = w.n, []
     for q, (i, k, j, code, eu) in enumerate(proposals):
         dec, eff, sal = decs[q], effs[q], sals[q]
-        a, x, b = w.actor_ids[i], w.issue_ids[k], w.actor_ids[j]
+        got = fixed.get((i, k, j, code))
+        if got is None:
+            a, x, b = w.actor_ids[i], w.issue_ids[k], w.actor_ids[j]
+            via = chan_name(w, st.members, code, i, j, k) if code >= 0 or w.issue_bloc[k] >= 0 else None  # else: by this turn's blocs
+            got = fixed[(i, k, j, code)] = (
+                a, x, b,
+                source(w, "salience", a, x),
+                "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue",
+                source(w, "channel", w.channel_ids[code]) if code >= 0 else "caucus of a common bloc",
+                via,
+                None if via is None else f"propose {x} to {b} via {via}",
+            )  # fmt: skip
+        a, x, b, src_sal, src_dec, src_chan, via, text = got
+        if via is None:
+            via = chan_name(w, st.members, code, i, j, k)
+            text = f"propose {x} to {b} via {via}"
         own = k * n + j
         alts = []
         for f, v in zip(cells[q], vals[q]):
@@ -397,13 +415,12 @@ def proposal_reasons(w: World, st: State, per: Perception, proposals: list[Propo
                 alts.append([said[f], round(v, 4)])
         terms = [
             {"term": "expected utility of the challenge", "value": rnd(eu), "source": _EU_SOURCE},
-            {"term": "salience", "value": round(sal, 4), "source": source(w, "salience", a, x)},
-            {"term": "decisiveness of the target", "value": round(dec, 4), "source": "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue"},
-            {"term": "channel effectiveness", "value": round(eff, 4), "source": source(w, "channel", w.channel_ids[code]) if code >= 0 else "caucus of a common bloc"},
+            {"term": "salience", "value": round(sal, 4), "source": src_sal},
+            {"term": "decisiveness of the target", "value": round(dec, 4), "source": src_dec},
+            {"term": "channel effectiveness", "value": round(eff, 4), "source": src_chan},
         ]
-        via = chan_name(w, st.members, code, i, j, k)
         spec = {"kind": "propose", "actor": a, "issue": x, "target": b, "channel": via} if a and x and b else Action("propose", a, issue=x, target=b, channel=via).to_dict()
-        out.append({"type": "decision", "actor": a, "action": f"propose {x} to {b} via {via}", "spec": spec, "score": rnd(eu * sal * dec * eff), "alternatives": alts[:3], "terms": terms})
+        out.append({"type": "decision", "actor": a, "action": text, "spec": spec, "score": rnd(eu * sal * dec * eff), "alternatives": alts[:3], "terms": terms})
     return out
 
 
