@@ -471,8 +471,12 @@ class GreatPowerModel(mesa.Model):
     def date(self, turn: int | None = None) -> str:
         """Calendar month ``YYYY-MM`` of a turn (turn 0 is the start month)."""
         t = self.turn if turn is None else turn
-        y, mth = map(int, self.scenario.start.split("-"))
-        k = (mth - 1) + t * self.scenario.turn_months
+        start = self.__dict__.get("_start_of")
+        if start is None or start[0] is not self.scenario:  # the start month and step, read once
+            y, mth = map(int, self.scenario.start.split("-"))
+            start = self.__dict__["_start_of"] = (self.scenario, y, mth, self.scenario.turn_months)
+        _sc, y, mth, months = start
+        k = (mth - 1) + t * months
         return f"{y + k // 12:04d}-{k % 12 + 1:02d}"
 
     # ------------------------------------------------------------------ outputs
@@ -484,7 +488,7 @@ class GreatPowerModel(mesa.Model):
             "turn": self.turn,
             "end_state": st.end_state,
             "end_cause": st.end_cause,
-            "channels_open": int(np.count_nonzero(st.status == OPEN)),
+            "channels_open": st.status.tolist().count(OPEN),
         }
         totals = st.totals
         for k in TOTALS:

@@ -221,7 +221,7 @@ class Reasons:
         self._rows: policy.Candidates | None = None
         self._static: dict = {} if fixed is None else fixed.setdefault("term_sources", {})
         self._turn: dict = {}
-        self._exposure: np.ndarray | None = None
+        self._exposure: np.ndarray | list | None = None  # this turn's exposure, or who tops each (actor, theatre)
         self._said: dict[int, str] = {}  # row -> its action in words (an actor's alternatives recur)
         self._acts: dict[int, Action] = {}  # row -> its Action
         self._threat: dict[tuple[int, int], str] = {}  # (actor, theatre) -> source of its threat exposure
