@@ -18,7 +18,8 @@ Two entry points run every turn, so that a process start loads only two cached o
   (docs/model.md 7.3, 7.14); every expression is evaluated in the same order, so that the
   numbers are identical, not only close. The one matrix product of the patrols (the shared
   pressure, a BLAS call whose rounding a loop does not reproduce) is computed by the caller
-  with numpy.
+  with numpy. It is called through :func:`score_packed`, which takes the arrays that the world
+  and the structure fix packed into three buffers (a compiled call costs per argument).
 * :func:`draw_core`: the Gumbel-top-k draw of :func:`sim.policy.draw` (Kool, van Hoof and
   Welling 2019) from the caller's Gumbel noise, followed by the one-action-per-object rule of
   :func:`sim.phases.decide.ai_actions`.
