@@ -30,7 +30,7 @@ KIND_CODE = {k: i for i, k in enumerate(ACTION_KINDS)}
 ANSWERS = ("accept", "compromise", "reject")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, init=False)
 class Action:
     """One action of one actor.
 
@@ -59,6 +59,11 @@ class Action:
     staff: float = 0.0
     choice: str = ""
 
+    def __init__(self, kind: str, actor: str, issue: str = "", target: str = "", channel: str = "", theatre: str = "", bloc: str = "", level: float = 0.0, staff: float = 0.0, choice: str = ""):
+        # the dataclass's own __init__ for a frozen class sets the ten fields one by one through
+        # object.__setattr__; a turn makes some twenty actions, so the fields go in as one dict
+        object.__setattr__(self, "__dict__", {"kind": kind, "actor": actor, "issue": issue, "target": target, "channel": channel, "theatre": theatre, "bloc": bloc, "level": level, "staff": staff, "choice": choice})
+
     def __str__(self) -> str:
         k = self.kind
         if k == "propose":
@@ -86,8 +91,9 @@ class Action:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict without empty fields (JSON-ready)."""
         # the fields in their order (what dataclasses.asdict gives: every value is a str or a
-        # float, so there is nothing to copy), read directly: a decision's log record makes one
-        return {k: v for k in _FIELD_NAMES if (v := getattr(self, k)) not in ("", 0.0) or k in ("kind", "actor")}
+        # float, so there is nothing to copy), read from the instance's dict, which __init__
+        # fills in field order: a decision's log record makes one
+        return {k: v for k, v in self.__dict__.items() if v not in ("", 0.0) or k in ("kind", "actor")}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Action:
@@ -107,6 +113,3 @@ class Action:
             if f in vals:
                 vals[f] = float(vals[f])
         return cls(**vals)
-
-
-_FIELD_NAMES = tuple(f.name for f in fields(Action))

@@ -404,8 +404,7 @@ class GreatPowerModel(mesa.Model):
         proposals = decide.ai_proposals(w, ch, self.ai_mask, ai.proposals_per_turn)
         decisions = decide.ai_actions(self.policy_view(ch), ai.actions_per_turn, self.temperature, rng, self.reasons)
         if self.reasons:
-            for p in proposals:
-                turn.log(decide.proposal_reason(w, st, per, p, ch))
+            turn.events += decide.proposal_reasons(w, st, per, proposals, ch)
         h_dec, h_prop = decide.human_actions(w, ch, self.submitted, turn)
         decisions += h_dec
         proposals += h_prop
@@ -472,32 +471,55 @@ class GreatPowerModel(mesa.Model):
     def date(self, turn: int | None = None) -> str:
         """Calendar month ``YYYY-MM`` of a turn (turn 0 is the start month)."""
         t = self.turn if turn is None else turn
-        y, mth = map(int, self.scenario.start.split("-"))
-        k = (mth - 1) + t * self.scenario.turn_months
+        start = self.__dict__.get("_start_of")
+        if start is None or start[0] is not self.scenario:  # the start month and step, read once
+            y, mth = map(int, self.scenario.start.split("-"))
+            start = self.__dict__["_start_of"] = (self.scenario, y, mth, self.scenario.turn_months)
+        _sc, y, mth, months = start
+        k = (mth - 1) + t * months
         return f"{y + k // 12:04d}-{k % 12 + 1:02d}"
 
     # ------------------------------------------------------------------ outputs
     def outcomes(self) -> dict[str, Any]:
         """Per-turn outcome figures (what the DataCollector records each turn)."""
-        w, st = self.world, self.state
-        rus = w.actor_ids.index("RUS") if "RUS" in w.actor_ids else None
-        chn = w.actor_ids.index("CHN") if "CHN" in w.actor_ids else None
+        st = self.state
+        issue_keys, tension_keys, pairs, ri, rj = self._outcome_keys()
         out: dict[str, Any] = {
             "turn": self.turn,
             "end_state": st.end_state,
             "end_cause": st.end_cause,
-            "channels_open": int(np.count_nonzero(st.status == OPEN)),
+            "channels_open": st.status.tolist().count(OPEN),
         }
         totals = st.totals
         for k in TOTALS:
             out[k] = int(totals.get(k, 0))
-        for x, v in zip(w.issue_ids, st.issue_state.tolist()):
-            out[f"issue.{x}"] = round(v, 6)
-        for key, v in self._gp_tension().items():
-            out[f"tension.{key}"] = round(v, 6)
-        if rus is not None and chn is not None:
-            out["alignment.CHN-RUS"] = _r(st.alignment[rus, chn], 6)
+        for key, v in zip(issue_keys, st.issue_state.tolist()):
+            out[key] = round(v, 6)
+        for key, v in zip(tension_keys, st.tension[pairs[1], pairs[2]].tolist()):
+            out[key] = round(v, 6)
+        if ri is not None:
+            out["alignment.CHN-RUS"] = round(st.alignment.item(ri, rj), 6)  # _r: a Python float
         return out
+
+    def _outcome_keys(self) -> tuple:
+        """The keys of :meth:`outcomes` that the world fixes (``issue.X``, ``tension.A-B``), the
+        great-power pairs, and the indices of RUS and CHN (``None`` without either)."""
+        keys = self.__dict__.get("_outcome_keys_of")
+        if keys is None or keys[0] is not self.world:
+            w = self.world
+            pairs = self._gp_pairs()
+            rus = w.actor_ids.index("RUS") if "RUS" in w.actor_ids else None
+            chn = w.actor_ids.index("CHN") if "CHN" in w.actor_ids else None
+            both = rus is not None and chn is not None
+            keys = self.__dict__["_outcome_keys_of"] = (
+                w,
+                tuple(f"issue.{x}" for x in w.issue_ids),
+                tuple(f"tension.{key}" for key in pairs[0]),
+                pairs,
+                rus if both else None,
+                chn if both else None,
+            )
+        return keys[1:]
 
     def snapshot(self) -> dict[str, Any]:
         """The whole visible state as plain data (lists, dicts, floats, strings).

@@ -338,8 +338,9 @@ def membership_rows(ctx, mask: np.ndarray | None = None) -> list[tuple[int, int,
     score, stake, -rebuff cost)``, in the order of ``World.accession``."""
     mask = ctx.ai_mask if mask is None else mask
     rows = []
-    for issue, (bloc, cand) in ctx.world.accession.items():
-        if not mask[cand] or ctx.world.members[bloc, cand] or ctx.motion_pending(bloc, cand):
+    w = ctx.world
+    for issue, (bloc, cand) in w.accession.items():
+        if not mask[cand] or w.members[bloc, cand] or ctx.motion_pending(bloc, cand):
             continue
         stake = ctx.salience[cand, issue] * max(0.0, ctx.position[cand, issue] - ctx.issue_state[issue]) * 0.5
         reb = REBUFF_COST * (1 + ctx.rebuffs.get((bloc, cand), 0))

@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from sim.channels import STATUS_NAMES
+
 LOG_EVENT_TYPES = (
     "decision",
     "proposal",
@@ -192,8 +194,54 @@ def columns(model) -> dict[str, Any]:
     Returns:
         A flat mapping: everything :meth:`GreatPowerModel.outcomes` returns, then
         ``channel.ID`` (status text), ``staff.ID`` (persons), ``posture.A.THEATRE`` and
-        ``position.A.ISSUE`` (in [0, 1]) from :meth:`GreatPowerModel.snapshot`.
+        ``position.A.ISSUE`` (in [0, 1]) as :meth:`GreatPowerModel.snapshot` gives them
+        (:func:`snapshot_columns`). A :class:`~sim.model.GreatPowerModel` gives them from its
+        world and arrays (the snapshot's values, without the rest of the snapshot:
+        tests/test_act_fast.py compares the two every turn).
     """
+    from sim.model import GreatPowerModel
+
+    if not isinstance(model, GreatPowerModel) or type(model).snapshot is not GreatPowerModel.snapshot:
+        return snapshot_columns(model)
+    out = dict(model.outcomes())
+    w = model.world
+    keys = _column_keys(w)
+    for (status_key, staff_key), code, persons in zip(keys[0], model.status.tolist(), model.staff.tolist()):
+        out[status_key] = STATUS_NAMES[code]
+        out[staff_key] = round(persons, 3)
+    posture, position = model.posture.tolist(), model.position.tolist()
+    for i, (post, pos) in enumerate(keys[1]):
+        row = posture[i]
+        for t, key in post:
+            out[key] = round(row[t], 6)
+        row = position[i]
+        for k, key in enumerate(pos):
+            out[key] = round(row[k], 6)
+    return out
+
+
+def _column_keys(w) -> tuple:
+    """The column names that a world fixes: ``((channel.ID, staff.ID) per channel, per actor
+    ((theatre index, posture.A.T) where present, position.A.X per issue))``, kept per world."""
+    from sim.state import derived
+
+    got = derived(w).get("trace_columns")
+    if got is None:
+        chans = tuple((f"channel.{c}", f"staff.{c}") for c in w.channel_ids)
+        actors = tuple(
+            (
+                tuple((k, f"posture.{a}.{t}") for k, t in enumerate(w.theatre_ids) if w.present[i, k]),
+                tuple(f"position.{a}.{x}" for x in w.issue_ids),
+            )
+            for i, a in enumerate(w.actor_ids)
+        )
+        got = derived(w)["trace_columns"] = (chans, actors)
+    return got
+
+
+def snapshot_columns(model) -> dict[str, Any]:
+    """:func:`columns` read from :meth:`GreatPowerModel.snapshot` (any model with ``outcomes``
+    and ``snapshot``)."""
     out = dict(model.outcomes())
     snap = model.snapshot()
     for c, ch in snap["channels"].items():

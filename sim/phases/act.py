@@ -25,10 +25,7 @@ def carry_out(w: World, st: State, turn: Turn, sx: Structure, per: Perception, d
     A host's ``open_channel`` on a channel it hosts is its consent, this turn, to the sender's
     reopening it (collected before anything is carried out).
     """
-    order = rng.permutation(w.n)
-    rank = np.empty(w.n, int)
-    rank[order] = np.arange(w.n)
-    rank = rank.tolist()
+    rank = np.argsort(rng.permutation(w.n)).tolist()  # each actor's place in the order (the inverse permutation)
     decisions = sorted(decisions, key=lambda t: rank[t[0]])
     ai = derived(w).get("actor_index")
     if ai is None:
@@ -69,6 +66,26 @@ def host_consents(w: World, st: State, per: Perception, turn: Turn, k: int, huma
 def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], i: int, a: Action, ai: dict[str, int], turn_no: int, ch: Challenges | None = None, humans: frozenset[int] = frozenset()) -> bool:
     """Carry out one action of actor ``i``; return whether it changed anything."""
     kind = a.kind
+    if kind == "set_posture":  # the most frequent kinds first
+        t = w.theatre_ids.index(a.theatre)
+        if not w.present[i, t]:
+            return False
+        st.posture[i, t] = min(1.0, max(0.0, a.level))
+        return True
+    if kind == "joint_patrol":
+        t = w.theatre_ids.index(a.theatre)
+        j = ai[a.target]
+        for p in turn.patrols:
+            if (p[1] == i and p[2] == j) or (p[1] == j and p[2] == i):
+                return False  # one joint patrol per pair a turn
+        al = st.alignment
+        gain = dyn["alignment_patrol"] * (1.0 - al.item(i, j))  # saturating near +1
+        al[i, j] = al[j, i] = min(1.0, al.item(i, j) + gain)
+        turn.patrols.append((t, i, j))  # more incidents there this turn (sim.phases.military)
+        st.patrolled[i, j] = st.patrolled[j, i] = 1.0
+        st.totals["patrols"] = st.totals.get("patrols", 0) + 1
+        turn.log({"type": "patrol", "actors": [a.actor, a.target], "theatre": a.theatre})
+        return True
     if kind in ("open_channel", "suspend_channel", "close_channel"):
         k = w.channel_ids.index(a.channel)
         new = {"open_channel": OPEN, "suspend_channel": SUSPENDED, "close_channel": CLOSED}[kind]
@@ -124,24 +141,6 @@ def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dic
             st.goodwill[j, i] += size / w.ch_baseline[k]
             turn.add_tension(i, j, -(dyn["tension_agreement"] * 0.5))
         turn.log({"type": "staff", "channel": a.channel, "by": a.actor, "kind": kind, "persons": rnd(size, 1), "staff": rnd(st.staff[k], 1)})
-        return True
-    if kind == "set_posture":
-        t = w.theatre_ids.index(a.theatre)
-        if not w.present[i, t]:
-            return False
-        st.posture[i, t] = min(1.0, max(0.0, a.level))
-        return True
-    if kind == "joint_patrol":
-        t = w.theatre_ids.index(a.theatre)
-        j = ai[a.target]
-        if any((p[1] == i and p[2] == j) or (p[1] == j and p[2] == i) for p in turn.patrols):
-            return False  # one joint patrol per pair a turn
-        gain = dyn["alignment_patrol"] * (1.0 - st.alignment[i, j])  # saturating near +1
-        st.alignment[i, j] = st.alignment[j, i] = min(1.0, st.alignment[i, j] + gain)
-        turn.patrols.append((t, i, j))  # more incidents there this turn (sim.phases.military)
-        st.patrolled[i, j] = st.patrolled[j, i] = 1.0
-        st.totals["patrols"] = st.totals.get("patrols", 0) + 1
-        turn.log({"type": "patrol", "actors": [a.actor, a.target], "theatre": a.theatre})
         return True
     if kind == "apply_membership":
         b = w.bloc_ids.index(a.bloc)

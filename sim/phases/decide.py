@@ -17,7 +17,7 @@ from sim import kernel, policy
 from sim.actions import ACTION_KINDS, KIND_CODE, Action
 from sim.channels import effectiveness
 from sim.phases.perceive import Perception, Structure, routes
-from sim.state import State, Turn
+from sim.state import State, Turn, derived
 from sim.world import World
 
 ACTION_OBJECT = {
@@ -188,6 +188,39 @@ def to_action(w: World, cand: policy.Candidates, r: int) -> Action:
     return Action("pass", a)
 
 
+_WORDS_CHANNEL = {KIND_CODE[k]: k.split("_")[0] for k in ("open_channel", "suspend_channel", "close_channel")}
+
+
+def words(w: World, code: int, actor: int, a1: int, a2: int, value: float) -> str:
+    """A candidate row's action in words: ``str(to_action(...))`` (:meth:`Action.__str__`)
+    written from the row's fields without making the :class:`Action` (a decision's record names
+    its alternatives; tests/test_act_fast.py checks every candidate against ``str``).
+
+    Args:
+        w: the world; code: the kind's code (:data:`sim.actions.KIND_CODE`); actor: its index;
+            a1, a2: the row's objects (see :class:`sim.policy.Candidates`); value: its value.
+    """
+    verb = _WORDS_CHANNEL.get(code)
+    if verb is not None:
+        return f"{verb} {w.channel_ids[a1]}"
+    if code == _EXPEL:
+        return f"expel {float(value):g} {w.actor_ids[a2]} staff from {w.channel_ids[a1]}"
+    if code == _RESTORE:
+        return f"restore {float(value):g} {w.actor_ids[a2]} staff on {w.channel_ids[a1]}"
+    if code == _POSTURE:
+        return f"set posture in {w.theatre_ids[a1]} to {float(value):.2f}"
+    if code == _PATROL:
+        return f"joint patrol with {w.actor_ids[a2]} in {w.theatre_ids[a1]}"
+    if code == _MEMBERSHIP:
+        return f"apply for membership of {w.bloc_ids[a1]}"
+    if code == _FORCE:
+        return f"use force against {w.actor_ids[a2]} in {w.theatre_ids[a1]}"
+    return "pass"
+
+
+_EXPEL, _RESTORE, _POSTURE, _PATROL, _MEMBERSHIP, _FORCE = (KIND_CODE[k] for k in ("expel", "restore_staff", "set_posture", "joint_patrol", "apply_membership", "use_force"))
+
+
 def chan_name(w: World, members: np.ndarray, code: int, i: int, j: int, issue: int | None = None) -> str:
     """Name of a route: a channel id, or ``caucus:BLOC`` for talks inside a common bloc."""
     if code >= 0:
@@ -214,8 +247,10 @@ class Reasons:
         self._rows: policy.Candidates | None = None
         self._static: dict = {} if fixed is None else fixed.setdefault("term_sources", {})
         self._turn: dict = {}
-        self._exposure: list | None = None
+        self._exposure: np.ndarray | list | None = None  # this turn's exposure, or who tops each (actor, theatre)
         self._said: dict[int, str] = {}  # row -> its action in words (an actor's alternatives recur)
+        self._acts: dict[int, Action] = {}  # row -> its Action
+        self._threat: dict[tuple[int, int], str] = {}  # (actor, theatre) -> source of its threat exposure
 
     @property
     def rows(self) -> policy.Candidates:
@@ -227,31 +262,40 @@ class Reasons:
 
     def decision(self, r: int) -> dict:
         """The log record of one AI decision: the choice, its top alternatives, its terms."""
-        w, cand, rows = self.w, self.cand, self.rows
+        rows = self.rows
         i = rows.actor[r]
         if self._best_rows is None:  # every actor's candidates by score, once a turn
+            cand = self.cand
             order = np.lexsort((-cand.score, cand.actor))
-            starts = np.searchsorted(cand.actor[order], np.arange(w.n + 1))
+            starts = np.searchsorted(cand.actor[order], np.arange(self.w.n + 1))
             self._best_rows = (order.tolist(), starts.tolist())
         order, starts = self._best_rows
+        score, words = rows.score, self.words
         top = order[starts[i] : min(starts[i + 1], starts[i] + 4)]
-        alts = [[self.words(q), rnd(rows.score[q])] for q in top if q != r][:3]
-        kind = ACTION_KINDS[rows.kind[r]]
+        alts = [[words(q), round(score[q], 4)] for q in top if q != r][:3]  # rnd: the rows are Python floats
+        code = rows.kind[r]
+        kind = ACTION_KINDS[code]
         names = policy.TERM_NAMES.get(kind, ("", "", ""))
-        a = w.actor_ids[i]
         terms = []
         for name, val in zip(names, rows.terms[r]):
             if name:
-                terms.append({"term": name, "value": rnd(val), "source": self.term_source(kind, name, r)})
-        act = to_action(w, rows, r)
-        return {"type": "decision", "actor": a, "action": str(act), "spec": act.to_dict(), "score": rnd(rows.score[r]), "alternatives": alts, "terms": terms}
+                terms.append({"term": name, "value": round(val, 4), "source": self.term_source(kind, name, r)})
+        return {"type": "decision", "actor": self.w.actor_ids[i], "action": words(r), "spec": self.action(r).to_dict(), "score": round(score[r], 4), "alternatives": alts, "terms": terms}
+
+    def action(self, r: int) -> Action:
+        """The :class:`Action` of candidate row ``r`` (:func:`to_action`), made once a turn."""
+        got = self._acts.get(r)
+        if got is None:
+            got = self._acts[r] = to_action(self.w, self.rows, r)
+        return got
 
     def words(self, q: int) -> str:
-        """Candidate row ``q``'s action in words (``str`` of its :class:`Action`), remembered for
-        the turn: an actor's best rows are the alternatives of each of its decisions."""
+        """Candidate row ``q``'s action in words (``str`` of its :class:`Action`, :func:`words`),
+        remembered for the turn: an actor's best rows are the alternatives of each of its decisions."""
         got = self._said.get(q)
         if got is None:
-            got = self._said[q] = str(to_action(self.w, self.rows, q))
+            rows = self._rows if self._rows is not None else self.rows
+            got = self._said[q] = words(self.w, rows.kind[q], rows.actor[q], rows.a1[q], rows.a2[q], rows.value[q])
         return got
 
     def term_source(self, kind: str, name: str, r: int) -> str:
@@ -259,14 +303,43 @@ class Reasons:
 
         Remembered: a source that depends on the world alone for as long as the world and
         structure last, one that reads this turn's state (threat, posture, salience) for the turn.
+        The threat exposure's source of a posture or a patrol (every term but ``appetite`` and
+        ``caution``) depends on the actor and the theatre alone: it is found once a turn for each.
         """
-        cand = self.cand
-        key = (kind, name, int(cand.actor[r]), int(cand.a1[r]), int(cand.a2[r]))
-        per_turn = kind == "use_force" or (kind in ("set_posture", "joint_patrol") and name not in ("appetite", "caution"))
-        memo = self._turn if per_turn else self._static
+        rows = self._rows if self._rows is not None else self.rows
+        i, a1 = rows.actor[r], rows.a1[r]
+        if kind in ("set_posture", "joint_patrol") and name not in ("appetite", "caution"):
+            got = self._threat.get((i, a1))
+            if got is None:
+                got = self._threat[(i, a1)] = self._threat_source(i, a1)
+            return got
+        key = (kind, name, i, a1, rows.a2[r])
+        memo = self._turn if kind == "use_force" else self._static
         got = memo.get(key)
         if got is None:
             got = memo[key] = self._term_source(kind, name, r)
+        return got
+
+    def _threat_source(self, i: int, t: int) -> str:
+        """The source of a posture's or a patrol's threat exposure: the state whose perceived
+        threat to actor ``i`` times its posture in theatre ``t`` is the largest (ties: the last
+        id), and the theatre's source (kept with the world for each actor, state and theatre)."""
+        w = self.w
+        if self._exposure is None:  # (i, t, k) perceived threat of k to i x k's posture in t, once a turn
+            exposure = self.per.threat_perc[:, None, :] * self.st.posture.T[None, :, :]
+            if _ids_sorted(w) and not np.isnan(exposure).any():  # the largest id of the largest product: the last argmax in id order
+                self._exposure = (w.n - 1 - np.argmax(exposure[:, :, ::-1], axis=2)).tolist()
+            else:
+                self._exposure = exposure
+        if isinstance(self._exposure, list):
+            who = w.actor_ids[self._exposure[i][t]]
+        else:  # the largest (threat x posture, id): the first of these pairs sorted in reverse
+            who = max(zip(self._exposure[i, t].tolist(), w.actor_ids))[1]
+        key = ("threat", i, t, who)
+        got = self._static.get(key)
+        if got is None:
+            a = w.actor_ids[i]
+            got = self._static[key] = f"threat from {who}: {source(w, 'threat', a, who)}; theatre: {source(w, 'theatre', w.theatre_ids[t])}"
         return got
 
     def _term_source(self, kind: str, name: str, r: int) -> str:
@@ -296,45 +369,90 @@ class Reasons:
                 return "best challenge on the issues at stake (Scholz et al. 2011), after deadlock"
             j = w.actor_ids[int(cand.a2[r])]
             return f"salience and positions: {source(w, 'salience', a, w.issue_ids[int(np.argmax(self.per.salience_eff[cand.actor[r]]))])}; threat from {j}: {source(w, 'threat', a, j)}"
-        if kind in ("set_posture", "joint_patrol"):
+        if kind in ("set_posture", "joint_patrol"):  # appetite, caution (the rest: _threat_source)
             t = w.theatre_ids[a1]
-            if name in ("appetite", "caution"):
-                # the schema's default (1: no reluctance) when the scenario gives this actor no
-                # appetite for the theatre; "no source given" only for a value given without one
-                if ("appetite", a, t) not in w.sources:
-                    return "the schema's default appetite 1 (the scenario sets none for this theatre)"
-                return source(w, "appetite", a, t)
-            if self._exposure is None:  # (i, t, k) perceived threat of k to i x k's posture in t, once a turn
-                self._exposure = (self.per.threat_perc[:, None, :] * self.st.posture.T[None, :, :]).tolist()
-            # the largest (threat x posture, id): the first of these pairs sorted in reverse
-            who = max(zip(self._exposure[cand.actor[r]][a1], w.actor_ids))[1]
-            return f"threat from {who}: {source(w, 'threat', a, who)}; theatre: {source(w, 'theatre', t)}"
+            # the schema's default (1: no reluctance) when the scenario gives this actor no
+            # appetite for the theatre; "no source given" only for a value given without one
+            if ("appetite", a, t) not in w.sources:
+                return "the schema's default appetite 1 (the scenario sets none for this theatre)"
+            return source(w, "appetite", a, t)
         if kind == "apply_membership":
             issue = w.issue_ids[int(cand.a2[r])]
             return f"position {issue}: {source(w, 'position', a, issue)}"
         return ""
 
 
+def _ids_sorted(w: World) -> bool:
+    """Whether the world's actor ids are in increasing order (:func:`sim.world.canonical`): then,
+    with no product that is not a number, the last argmax of a row of exposure names the
+    state that ``max`` of (product, id) pairs names."""
+    got = derived(w).get("actor_ids_sorted")
+    if got is None:
+        got = derived(w)["actor_ids_sorted"] = all(a < b for a, b in zip(w.actor_ids, w.actor_ids[1:]))
+    return got
+
+
 def proposal_reason(w: World, st: State, per: Perception, p: Proposal, ch: Challenges) -> dict:
     """The log record of one AI challenge: its score, alternatives and terms."""
-    i, k, j, code, eu = p
-    dec, eff, sal = float(ch.dec[k, i, j]), float(ch.eff[k, i, j]), float(per.salience_eff[i, k])
-    order = ch.ranked[i]
-    a, x, b = w.actor_ids[i], w.issue_ids[k], w.actor_ids[j]
-    alts = []
-    for f, v in zip(order.tolist(), ch.flat[i][order].tolist()):
-        kk, jj = divmod(f, w.n)
-        if (kk, jj) != (k, j) and v > 0:
-            alts.append([f"propose {w.issue_ids[kk]} to {w.actor_ids[jj]}", rnd(v)])
-    terms = [
-        {"term": "expected utility of the challenge", "value": rnd(eu), "source": "Scholz, Calbert and Smith 2011 (docs/model.md 7.4)"},
-        {"term": "salience", "value": rnd(sal), "source": source(w, "salience", a, x)},
-        {"term": "decisiveness of the target", "value": rnd(dec), "source": "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue"},
-        {"term": "channel effectiveness", "value": rnd(eff), "source": source(w, "channel", w.channel_ids[code]) if code >= 0 else "caucus of a common bloc"},
-    ]
-    via = chan_name(w, st.members, code, i, j, k)
-    spec = Action("propose", a, issue=x, target=b, channel=via).to_dict()
-    return {"type": "decision", "actor": a, "action": f"propose {x} to {b} via {via}", "spec": spec, "score": rnd(eu * sal * dec * eff), "alternatives": alts[:3], "terms": terms}
+    return proposal_reasons(w, st, per, [p], ch)[0]
+
+
+_EU_SOURCE = "Scholz, Calbert and Smith 2011 (docs/model.md 7.4)"
+
+
+def proposal_reasons(w: World, st: State, per: Perception, proposals: list[Proposal], ch: Challenges) -> list[dict]:
+    """The log records of AI challenges (:func:`proposal_reason` of each, in their order).
+
+    Each names the challenge, the proposer's other positive challenges (best first, up to
+    three), and the terms of its score ``EU x salience x decisiveness x route effectiveness``
+    with their sources. The numbers of every proposal are read from the arrays at once.
+    """
+    if not proposals:
+        return []
+    ii, kk, jj, codes, eus = zip(*proposals)
+    ix, kx, jx = np.array(ii, np.int64), np.array(kk, np.int64), np.array(jj, np.int64)
+    decs, effs, sals = ch.dec[kx, ix, jx].tolist(), ch.eff[kx, ix, jx].tolist(), per.salience_eff[ix, kx].tolist()
+    order = ch.ranked[ix]  # (P, r) each proposer's best cells
+    cells, vals = order.tolist(), np.take_along_axis(ch.flat[ix], order, axis=1).tolist()
+    said = derived(w).get("propose_words")
+    if said is None:  # "propose ISSUE to ACTOR" of cell k * n + j
+        said = derived(w)["propose_words"] = tuple(f"propose {x} to {b}" for x in w.issue_ids for b in w.actor_ids)
+    fixed = derived(w).get("proposal_words")
+    if fixed is None:  # (i, k, j, code) -> what the world alone fixes of its record
+        fixed = derived(w)["proposal_words"] = {}
+    n, out = w.n, []
+    for q, (i, k, j, code, eu) in enumerate(proposals):
+        dec, eff, sal = decs[q], effs[q], sals[q]
+        got = fixed.get((i, k, j, code))
+        if got is None:
+            a, x, b = w.actor_ids[i], w.issue_ids[k], w.actor_ids[j]
+            via = chan_name(w, st.members, code, i, j, k) if code >= 0 or w.issue_bloc[k] >= 0 else None  # else: by this turn's blocs
+            got = fixed[(i, k, j, code)] = (
+                a, x, b,
+                source(w, "salience", a, x),
+                "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue",
+                source(w, "channel", w.channel_ids[code]) if code >= 0 else "caucus of a common bloc",
+                via,
+                None if via is None else f"propose {x} to {b} via {via}",
+            )  # fmt: skip
+        a, x, b, src_sal, src_dec, src_chan, via, text = got
+        if via is None:
+            via = chan_name(w, st.members, code, i, j, k)
+            text = f"propose {x} to {b} via {via}"
+        own = k * n + j
+        alts = []
+        for f, v in zip(cells[q], vals[q]):
+            if f != own and v > 0:
+                alts.append([said[f], round(v, 4)])
+        terms = [
+            {"term": "expected utility of the challenge", "value": rnd(eu), "source": _EU_SOURCE},
+            {"term": "salience", "value": round(sal, 4), "source": src_sal},
+            {"term": "decisiveness of the target", "value": round(dec, 4), "source": src_dec},
+            {"term": "channel effectiveness", "value": round(eff, 4), "source": src_chan},
+        ]
+        spec = {"kind": "propose", "actor": a, "issue": x, "target": b, "channel": via} if a and x and b else Action("propose", a, issue=x, target=b, channel=via).to_dict()
+        out.append({"type": "decision", "actor": a, "action": text, "spec": spec, "score": rnd(eu * sal * dec * eff), "alternatives": alts[:3], "terms": terms})
+    return out
 
 
 OBJECT_OF_KIND = np.array([ACTION_OBJECT.get(c, 10 + c) for c in range(len(ACTION_KINDS))], np.int64)
@@ -402,7 +520,9 @@ def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng:
             rec = why.decision(r)
             if listed.score[q] < 0:
                 rec["explored"] = {"temperature": temperature, "p_ahead_of_pass": rnd(1.0 / (1.0 + np.exp(-cand.score[r] / temperature)))}
-        decisions.append((listed.actor[q], to_action(w, listed, q), rec))
+            decisions.append((listed.actor[q], why.action(r), rec))
+        else:
+            decisions.append((listed.actor[q], to_action(w, listed, q), rec))
     return decisions
 
 

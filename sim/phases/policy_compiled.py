@@ -18,7 +18,8 @@ Two entry points run every turn, so that a process start loads only two cached o
   (docs/model.md 7.3, 7.14); every expression is evaluated in the same order, so that the
   numbers are identical, not only close. The one matrix product of the patrols (the shared
   pressure, a BLAS call whose rounding a loop does not reproduce) is computed by the caller
-  with numpy.
+  with numpy. It is called through :func:`score_packed`, which takes the arrays that the world
+  and the structure fix packed into three buffers (a compiled call costs per argument).
 * :func:`draw_core`: the Gumbel-top-k draw of :func:`sim.policy.draw` (Kool, van Hoof and
   Welling 2019) from the caller's Gumbel noise, followed by the one-action-per-object rule of
   :func:`sim.phases.decide.ai_actions`.
@@ -582,6 +583,139 @@ def draw_core(actor, kind, a1, score, gumbel, k, temperature, pass_code, obj_of_
     return rows[:D], drawn[:M], counts
 
 
+# what the world and the structure fix, packed for score_packed: the header of ``fixed_i``
+FI_ACTS, FI_HOSTS, FI_ACC, FI_RED = range(4)  # counts: channel-actor pairs, host pairs, accessions, red lines
+N_FI_HEAD = 4
+# the turn's flags and coefficients after the N_PARAMS of params(): force.cost,
+# force.military_cost, force.sanctions_cost, force.intervention, force on, misjudged
+P_COSTS = N_PARAMS
+P_INTERVENTION = N_PARAMS + 3
+P_FORCE_ON = N_PARAMS + 4
+P_MISJUDGED = N_PARAMS + 5
+N_TURN_PARAMS = N_PARAMS + 6
+
+
+@_jit
+def score_packed(fixed_i, fixed_f, fixed_b, mask, status, ch_value, ch_value_open, ch_cost, ch_tension, staff, effect, tension, grievance, goodwill, staff_cap, posture, cost_scale, exposure, pia, pib, pressure, members, patrolled, params, membership, x, forecast, salience_eff, ch_score, rl_armed, alignment, misperception):
+    """:func:`score_core` with what the world and the structure fix in three buffers.
+
+    A compiled function's call from Python costs about half a microsecond for each argument
+    (its type is found and its value unboxed), so the 25 arrays that change only with the
+    world or the structure go in packed once (:func:`pack_fixed`) and are cut out here, as views,
+    in the order :func:`pack_fixed` wrote them; the force flags and coefficients follow the
+    ``params`` (``P_COSTS`` ... ``P_MISJUDGED``).
+
+    Args:
+        fixed_i: int64 ``[counts (N_FI_HEAD,), ch_acts, ch_kinds, ch_sender, ch_host, hosts,
+            hchans, senders, codes, acc_issue, acc_cand, rl_owner, rl_issue]``.
+        fixed_f: float64 ``[ch_baseline (K,), threat (n, n), appetite (n, T), capability (n,)]``.
+        fixed_b: bool ``[ch_event_only, ch_host_may_close, capped, ch_political (K,) each,
+            present (n, T), bloc_military (B,), ch_pair (K, n, n), ch_theatre (K, T),
+            deciders (m, n)]``.
+        the rest: as :func:`score_core`; ``params`` is (N_TURN_PARAMS,).
+
+    Returns:
+        What :func:`score_core` returns.
+    """
+    n = mask.shape[0]
+    K = status.shape[0]
+    T = posture.shape[1]
+    m = x.shape[1]
+    B = members.shape[0]
+    P1 = fixed_i[FI_ACTS]
+    P2 = fixed_i[FI_HOSTS]
+    A = fixed_i[FI_ACC]
+    R = fixed_i[FI_RED]
+    o = N_FI_HEAD
+    ch_acts = fixed_i[o : o + P1]
+    o += P1
+    ch_kinds = fixed_i[o : o + P1]
+    o += P1
+    ch_sender = fixed_i[o : o + K]
+    o += K
+    ch_host = fixed_i[o : o + K]
+    o += K
+    hosts = fixed_i[o : o + P2]
+    o += P2
+    hchans = fixed_i[o : o + P2]
+    o += P2
+    senders = fixed_i[o : o + P2]
+    o += P2
+    codes = fixed_i[o : o + N_CODES]
+    o += N_CODES
+    acc_issue = fixed_i[o : o + A]
+    o += A
+    acc_cand = fixed_i[o : o + A]
+    o += A
+    rl_owner = fixed_i[o : o + R]
+    o += R
+    rl_issue = fixed_i[o : o + R]
+    o = 0
+    ch_baseline = fixed_f[o : o + K]
+    o += K
+    threat = fixed_f[o : o + n * n].reshape((n, n))
+    o += n * n
+    appetite = fixed_f[o : o + n * T].reshape((n, T))
+    o += n * T
+    capability = fixed_f[o : o + n]
+    o = 0
+    ch_event_only = fixed_b[o : o + K]
+    o += K
+    ch_host_may_close = fixed_b[o : o + K]
+    o += K
+    capped = fixed_b[o : o + K]
+    o += K
+    ch_political = fixed_b[o : o + K]
+    o += K
+    present = fixed_b[o : o + n * T].reshape((n, T))
+    o += n * T
+    bloc_military = fixed_b[o : o + B]
+    o += B
+    ch_pair = fixed_b[o : o + K * n * n].reshape((K, n, n))
+    o += K * n * n
+    ch_theatre = fixed_b[o : o + K * T].reshape((K, T))
+    o += K * T
+    deciders = fixed_b[o : o + m * n].reshape((m, n))
+    costs = params[P_COSTS : P_COSTS + 3]
+    intervention = params[P_INTERVENTION]
+    force_on = params[P_FORCE_ON] > 0
+    misjudged = params[P_MISJUDGED] > 0
+    return score_core(
+        mask, ch_acts, ch_kinds, ch_event_only, ch_sender, ch_host, ch_host_may_close, status,
+        ch_value, ch_value_open, ch_cost, ch_tension,
+        hosts, hchans, senders, ch_baseline, staff, effect, threat, tension, grievance, goodwill, staff_cap, capped,
+        present, posture, cost_scale, exposure, appetite,
+        pia, pib, pressure, members, bloc_military, ch_political, ch_pair, ch_theatre, patrolled,
+        params, codes, membership,
+        force_on, x, forecast, salience_eff, deciders, acc_issue, acc_cand,
+        ch_score, rl_owner, rl_issue, rl_armed, capability, alignment,
+        misperception, misjudged, costs, intervention,
+    )  # fmt: skip
+
+
+def pack_fixed(w, sx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three buffers of :func:`score_packed` (int64, float64, bool) for a world and a
+    structure, in the order that :func:`score_packed` cuts them."""
+    capped = np.zeros(len(w.channel_ids), np.bool_)
+    capped[w.cap_channels] = True
+    acts, kinds = sx.channel_actor_pairs
+    hosts, chans, senders = sx.host_pairs
+    acc = w.accession  # issue -> (bloc, candidate)
+    acc_issue = np.array(list(acc), np.int64)
+    acc_cand = np.array([c for _b, c in acc.values()], np.int64)
+    rl_owner = np.array([r[0] for r in w.red_lines], np.int64)
+    rl_issue = np.array([r[1] for r in w.red_lines], np.int64)
+    head = np.array([len(acts), len(hosts), len(acc_issue), len(rl_owner)], np.int64)
+    ints = [head, acts, kinds, w.ch_sender, w.ch_host, hosts, chans, senders, CODES, acc_issue, acc_cand, rl_owner, rl_issue]
+    floats = [w.ch_baseline, w.threat, w.appetite, w.capability]
+    bools = [w.ch_event_only, w.ch_host_may_close, capped, w.ch_political, w.present, w.bloc_military, sx.ch_pair, w.ch_theatre, sx.deciders]
+    return (
+        np.concatenate([np.asarray(a, np.int64).ravel() for a in ints]),
+        np.concatenate([np.asarray(a, np.float64).ravel() for a in floats]),
+        np.concatenate([np.asarray(a, np.bool_).ravel() for a in bools]),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # the callers' side: inputs gathered from a view of the turn
 
@@ -597,9 +731,10 @@ CODES = _codes()
 """(N_CODES,) the action kind codes score_core writes (sim.actions.KIND_CODE)."""
 
 
-def params(dyn: dict[str, float]) -> np.ndarray:
-    """(N_PARAMS,) float64 the coefficients of :func:`score_core`, from ``dyn`` and the named
-    constants of :mod:`sim.policy` and :mod:`sim.channels` (their values and sources there)."""
+def params(dyn: dict[str, float], tail: tuple[float, ...] = ()) -> np.ndarray:
+    """(N_PARAMS + len(tail),) float64 the coefficients of :func:`score_core`, from ``dyn`` and
+    the named constants of :mod:`sim.policy` and :mod:`sim.channels` (their values and sources
+    there), followed by ``tail`` (:func:`score_packed`'s force flags and coefficients)."""
     from sim import policy
     from sim.channels import HALF_STAFF
 
@@ -632,6 +767,7 @@ def params(dyn: dict[str, float]) -> np.ndarray:
             d["posture_cost"] * d["posture_step"],
             d["patrol.cost"],
             d["patrol.consent"],
+            *tail,
         ],
         np.float64,
     )
@@ -655,20 +791,10 @@ def candidates(ctx, mask: np.ndarray | None = None):
 
     w, st, per, sx, dyn = ctx.world, ctx.st, ctx.per, ctx.sx, ctx.dyn
     mask = _C(ctx.ai_mask if mask is None else mask, dtype=np.bool_)
-    fixed = sx.fixed.get("policy_compiled")
+    fixed = sx.fixed.get("policy_packed")
     if fixed is None:  # what the world and the structure fix (cached with the structure)
-        capped = np.zeros(len(w.channel_ids), np.bool_)
-        capped[w.cap_channels] = True
-        acts, kinds = sx.channel_actor_pairs
-        hosts, chans, senders = sx.host_pairs
-        acc = w.accession  # issue -> (bloc, candidate)
-        fixed = sx.fixed["policy_compiled"] = (
-            _C(acts, dtype=np.int64), _C(kinds, dtype=np.int64), _C(hosts, dtype=np.int64), _C(chans, dtype=np.int64), _C(senders, dtype=np.int64),
-            capped, ~np.eye(w.n, dtype=bool), _C(w.ch_sender, dtype=np.int64), _C(w.ch_host, dtype=np.int64), _C(sx.ch_pair, dtype=np.bool_),
-            np.array(list(acc), np.int64), np.array([c for _b, c in acc.values()], np.int64),
-            np.array([r[0] for r in w.red_lines], np.int64), np.array([r[1] for r in w.red_lines], np.int64), _C(sx.deciders, dtype=np.bool_),
-        )
-    acts, kinds, hosts, chans, senders, capped, not_self, ch_sender, ch_host, ch_pair, acc_issue, acc_cand, rl_owner, rl_issue, deciders = fixed
+        fixed = sx.fixed["policy_packed"] = (*pack_fixed(w, sx), ~np.eye(w.n, dtype=bool))
+    fixed_i, fixed_f, fixed_b, not_self = fixed
     # the patrols' aligned pairs and their shared pressure: numpy's matrix product (BLAS), as in
     # sim.policy.patrol_candidates
     ia, ib = np.nonzero((st.alignment > 0.2) & not_self & mask[:, None])
@@ -678,22 +804,22 @@ def candidates(ctx, mask: np.ndarray | None = None):
     ch = getattr(ctx, "challenges", None)
     force_on = dyn["force.enabled"] > 0 and ch is not None
     n = w.n
+    misjudged = False
     if force_on:
         forecast, ch_score, misjudged = _C(ch.forecast, dtype=np.float64), _C(ch.score, dtype=np.float64), ch.misperception is not None
         mis = _C(ch.misperception, dtype=np.float64) if misjudged else np.zeros((n, n))
     else:
-        forecast, ch_score, misjudged, mis = np.zeros(w.m), np.zeros((w.m, n, n)), False, np.zeros((n, n))
-    costs = np.array([dyn["force.cost"], dyn["force.military_cost"], dyn["force.sanctions_cost"]])
-    out = score_core(
-        mask, acts, kinds, w.ch_event_only, ch_sender, ch_host, w.ch_host_may_close, _C(st.status, dtype=np.int8),
+        forecast, ch_score, mis = np.zeros(w.m), np.zeros((w.m, n, n)), np.zeros((n, n))
+    prm = params(dyn, (dyn["force.cost"], dyn["force.military_cost"], dyn["force.sanctions_cost"], float(dyn["force.intervention"]), 1.0 if force_on else 0.0, 1.0 if misjudged else 0.0))
+    out = score_packed(
+        fixed_i, fixed_f, fixed_b, mask, _C(st.status, dtype=np.int8),
         _C(per.channel_value), _C(per.channel_value_if_open), _C(per.channel_cost), _C(per.channel_tension),
-        hosts, chans, senders, w.ch_baseline, _C(st.staff), _C(per.effectiveness), w.threat, _C(st.tension), _C(st.grievance), _C(st.goodwill), _C(per.staff_cap), capped,
-        w.present, _C(st.posture), per.cost_scale, _C(per.exposure), w.appetite,
-        ia, ib, _C(pressure), _C(st.members), w.bloc_military, w.ch_political, ch_pair, w.ch_theatre, _C(st.patrolled),
-        params(dyn), CODES, membership,
-        force_on, _C(st.position, dtype=np.float64), forecast, _C(per.salience_eff, dtype=np.float64), deciders, acc_issue, acc_cand,
-        ch_score, rl_owner, rl_issue, _C(st.red_line_armed, dtype=np.bool_), _C(w.capability, dtype=np.float64), _C(st.alignment, dtype=np.float64),
-        mis, misjudged, costs, float(dyn["force.intervention"]),
+        _C(st.staff), _C(per.effectiveness), _C(st.tension), _C(st.grievance), _C(st.goodwill), _C(per.staff_cap),
+        _C(st.posture), per.cost_scale, _C(per.exposure),
+        ia, ib, _C(pressure), _C(st.members), _C(st.patrolled),
+        prm, membership,
+        _C(st.position, dtype=np.float64), forecast, _C(per.salience_eff, dtype=np.float64),
+        ch_score, _C(st.red_line_armed, dtype=np.bool_), _C(st.alignment, dtype=np.float64), mis,
     )  # fmt: skip
     return policy.Candidates(*out)
 
