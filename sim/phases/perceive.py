@@ -287,6 +287,24 @@ def _perceive_compiled(w: World, st: State, sx: Structure, dyn: dict[str, float]
     return exposure, salience_eff, values[0], values[1], values[2], values[3], cap
 
 
+def _products_fixed(w: World, sx: Structure, venues: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The right operands of perception's matrix products, shared by the numpy and the compiled
+    form: ``w.ch_issue.T`` (m, K), the venues' served issues transposed (``None`` without
+    venues) and ``w.ch_theatre.T`` (T, K), as float 1.0 / 0.0, laid out as numpy's cast of the
+    boolean matrices. Kept in ``sx.fixed`` (they change only with the structure)."""
+    key = ("products", venues)
+    got = sx.fixed.get(key)
+    if got is None:
+        _venue, served, _pref, _usable = _channel_fixed(w, sx, venues)
+        f = lambda a: np.ascontiguousarray(a, dtype=float)  # noqa: E731
+        got = (f(w.ch_issue).T, None if served is None else f(served).T, f(w.ch_theatre).T)
+        for a in got:
+            if a is not None:
+                a.flags.writeable = False
+        sx.fixed[key] = got
+    return got
+
+
 def _compiled_fixed(w: World, sx: Structure, venues: bool) -> tuple:
     """The arguments of :func:`sim.phases.perceive_compiled.exposure_core` and
     :func:`~sim.phases.perceive_compiled.values_core` fixed by the world and the structure,
@@ -300,7 +318,7 @@ def _compiled_fixed(w: World, sx: Structure, venues: bool) -> tuple:
     C = np.ascontiguousarray
     f = lambda a: C(a, dtype=float)  # noqa: E731
     expo_fixed = (f(w.present), f(w.pacific), f(w.europe_issue))
-    products = (f(w.ch_issue).T, None if served is None else f(served).T, f(w.ch_theatre).T)
+    products = _products_fixed(w, sx, venues)
     chans = (C(venue, dtype=bool), f(pref), f(usable), f(fx["political"][0]), C(fx["military"], dtype=bool), f(fx["dec_w"][0]), f(fx["side_t"]))
     _, api, apj = sx.pairs
     pairs = (C(fx["pair_bin"], dtype=np.int64), C(api, dtype=np.int64), C(apj, dtype=np.int64), C(fx["has_pair"], dtype=bool), C(fx["pair_den"], dtype=np.int64))
@@ -331,18 +349,23 @@ def channel_values(
     n, K = w.n, len(w.channel_ids)
     fx = _values_fixed(w, sx)
     _, e_open, uncovered, own_loss = _by_channels(w, st, sx, fx, e)
-    stake = salience_eff @ w.ch_issue.T  # (n, K)
-    venue, served, pref, usable = _channel_fixed(w, sx, dyn["channels.venue"] > 0)
+    venues = dyn["channels.venue"] > 0
+    # the 0/1 matrices as float copies, the very operands of the compiled form: numpy's product
+    # with a boolean matrix can differ from its product with the float copy in the last bit
+    # (e.g. one actor: another BLAS routine), so both forms multiply by the same copies
+    carries_t, served_t, theatre_t = _products_fixed(w, sx, venues)
+    stake = salience_eff @ carries_t  # (n, K)
+    venue, served, pref, usable = _channel_fixed(w, sx, venues)
     if served is not None:
-        stake = np.where(venue[None, :], salience_eff @ served.T, stake)
+        stake = np.where(venue[None, :], salience_eff @ served_t, stake)
     pol = dyn["channel_value"] * pref * stake * usable * fx["political"]
     # deconfliction: exposure in the channel's theatres, weighted by the kind's role (F2)
-    dec_need = exposure @ w.ch_theatre.T  # (n, K)
+    dec_need = exposure @ theatre_t  # (n, K)
     # Military lines are valued for the deconfliction they give on their own; a political
     # channel only for what the military lines do not already cover in its theatres (F2,
     # interview L9: military channels remain to maintain deconfliction).
     mil = fx["military"]
-    need_left = (exposure * uncovered) @ w.ch_theatre.T  # (n, K)
+    need_left = (exposure * uncovered) @ theatre_t  # (n, K)
     dec_need = np.where(mil[None, :], dec_need, need_left)
     worth = pol + dec_need * fx["dec_w"]
     value = worth * e[None, :] * fx["side_t"]
