@@ -367,3 +367,16 @@ def test_play_from_sweep_starts_that_run_and_a_save_keeps_its_overrides(small_sw
     data["overrides"] = {}
     with pytest.raises(saves.SaveError, match="differs"):
         GameController.from_save(data, *saves.scenario_of(data, tmp_path / "ov.json"))
+
+
+def test_a_save_with_a_number_too_long_to_read_is_refused_in_one_line(tmp_path):
+    """An integer of 10,000 digits (Python converts at most 4,300) is a damaged save: ``play
+    --load`` and ``debrief`` refuse it with one line and exit 2, no traceback."""
+    from sim.ui.save import SaveError, read_save
+
+    bad = tmp_path / "bigint.json"
+    bad.write_text('{"format": "greatpower-save", "save_version": 2, "turn": ' + "9" * 10_000 + "}")
+    with pytest.raises(SaveError, match="a number too long to read"):
+        read_save(bad)
+    r = subprocess.run([sys.executable, "run.py", "debrief", str(bad), "--out", str(tmp_path / "d")], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 2 and "Traceback" not in r.stderr + r.stdout and "too long to read" in r.stderr + r.stdout

@@ -231,6 +231,8 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
             f"{path.name} is not a readable save: broken JSON at line {exc.lineno}, column {exc.colno} "
             "(the file may be truncated or edited by hand)"
         ) from None
+    except ValueError:  # e.g. an integer of more digits than Python converts (4,300)
+        raise SaveError(f"{path.name} is not a readable save: a number too long to read (the file may be edited by hand)") from None
     except OSError as exc:
         raise SaveError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not isinstance(data, dict) or data.get("format") != SAVE_FORMAT:
