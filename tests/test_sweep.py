@@ -350,6 +350,37 @@ def test_journal_ignores_a_torn_line_and_orphan_parts(tmp_path):
     st.unlock()
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        '{"batch": 3, "runs": [3], "failed": [], "runs_part": "parts/../../victim.parquet", "turns_part": null}\n',
+        '{"batch": 3, "runs": [3], "failed": [], "runs_part": "../../../etc/passwd", "turns_part": null}\n',
+        '{"batch": 3, "runs": [[3]], "failed": [], "runs_part": "parts/runs-000003.parquet", "turns_part": null}\n',
+        "[" * 100_000 + "]" * 100_000 + "\n",
+        None,  # 500 bytes that are not text
+    ],
+)
+def test_a_damaged_or_crafted_journal_line_is_a_torn_line(tmp_path, damage):
+    """A journal entry this program would not write (a part outside the sweep's parts folder, run
+    ids of the wrong type, nesting too deep, bytes that are not text) is read as a torn line: its
+    batch is run again, and no file outside the sweep's folder is read or deleted."""
+    victim = tmp_path / "victim.parquet"
+    victim.write_bytes(b"the user's own file")
+    st = Store(tmp_path / "a" / "s")
+    st.lock()
+    st.load_journal()
+    row = {"run_id": 0, "point": 0, "run": 0, "seed": 5, "end_state": "horizon", "x": 0.5}
+    st.commit([row], [], [])
+    with open(st.journal_path, "ab") as f:
+        f.write(bytes(range(256)) * 2 if damage is None else damage.encode())
+    st2 = Store(tmp_path / "a" / "s")
+    state = st2.load_journal()
+    assert state.done == {0}
+    assert st2.compact(per_turn=False) == 1
+    assert victim.read_bytes() == b"the user's own file"
+    st.unlock()
+
+
 def test_wilson_interval_and_summary():
     lo, hi = wilson(0, 10)
     assert lo == 0 and 0.25 < hi < 0.35

@@ -45,6 +45,29 @@ COMPACT_BLOCK = 1000
 """Runs per block when compacting: memory holds one block of rows, however long the sweep."""
 
 
+
+_PART = re.compile(r"^parts/(runs|turns)-\d{6}\.parquet$")
+
+
+def _entry_ok(e: Any) -> bool:
+    """Whether a journal line is an entry as :meth:`Store.commit` or the compaction writes it: a
+    batch number, a list of integer run ids, a list of failures, and part names this program
+    gives its files (``parts/runs-000001.parquet``, or the compacted tables), so that a file a
+    damaged or crafted journal names outside the sweep's folder is never read nor deleted."""
+    if not isinstance(e, dict) or not isinstance(e.get("batch"), int):
+        return False
+    runs = e.get("runs")
+    if not isinstance(runs, list) or not all(isinstance(r, int) and not isinstance(r, bool) for r in runs):
+        return False
+    failed = e.get("failed", [])
+    if not isinstance(failed, list) or not all(isinstance(f, dict) and isinstance(f.get("run_id"), int) for f in failed):
+        return False
+    for k in ("runs_part", "turns_part"):
+        v = e.get(k)
+        if v is not None and not (isinstance(v, str) and (_PART.match(v) or v in (RUNS, TURNS))):
+            return False
+    return True
+
 class StoreError(Exception):
     """A sweep directory that cannot be used as asked (message for the user)."""
 
@@ -266,13 +289,14 @@ class Store:
         """
         entries: list[dict] = []
         if self.journal_path.exists():
-            for line in self.journal_path.read_text(encoding="utf-8").splitlines():
+            # bytes that are not text read as a torn line (replacement characters), not an error
+            for line in self.journal_path.read_bytes().decode("utf-8", errors="replace").splitlines():
                 try:
                     e = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     break  # a torn line: the batch was not committed, nor anything after it
-                if not isinstance(e, dict) or "batch" not in e:
-                    break
+                if not _entry_ok(e):
+                    break  # not an entry this program wrote: its batch is run again
                 entries.append(e)
         write_lines_atomic(self.journal_path, entries)
         keep = {self.dir / e[k] for e in entries for k in ("runs_part", "turns_part") if e.get(k)}
