@@ -166,6 +166,10 @@ _AGENT_ID = r"^[A-Za-z][A-Za-z0-9_]*$"
 AgentId = Annotated[str, Field(strict=True, pattern=_AGENT_ID, max_length=40)]
 """Actor and bloc ids: no '-', which joins two ids in pair keys such as ``RUS-USA``."""
 Text = Annotated[str, Field(strict=True)]
+NAME_LIMIT = 200
+"""The longest display name, in characters: a name is drawn on the map, in panels and in every
+sentence of the log (the longest state name in use is under 60 characters; judgement (ours))."""
+Name = Annotated[str, Field(strict=True, max_length=NAME_LIMIT)]
 
 
 def _v(q: Quantity | float | None, default: float = 0.0) -> float:
@@ -249,7 +253,7 @@ class Faction(_Strict):
     and, where ``theatres`` are listed, the faction counts those actors' posture there as threat.
     """
 
-    name: Text
+    name: Name
     weight: Unit01
     threat: dict[Ident, Unit01] = Field(default_factory=dict)
     theatres: list[Ident] = Field(default_factory=list)
@@ -282,7 +286,7 @@ class Beliefs(_Strict):
 class Capital(_Strict):
     """A capital city at its real coordinates (degrees, WGS84)."""
 
-    name: Text
+    name: Name
     lat: Annotated[float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False)]
     lon: Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False)]
 
@@ -306,7 +310,7 @@ class ActorSpec(_Strict):
         controller: ``ai`` or ``human``.
     """
 
-    name: Text
+    name: Name
     capability: NonNeg
     position: dict[Ident, Unit01] = Field(default_factory=dict)
     salience: dict[Ident, Unit01] = Field(default_factory=dict)
@@ -342,7 +346,7 @@ class BlocSpec(_Strict):
             issue that tracks its candidature.
     """
 
-    name: Text
+    name: Name
     members: Annotated[list[Ident], Field(min_length=1)]
     rule: Literal["consensus", "majority", "leader"] = "consensus"
     leader: Ident | None = None
@@ -410,7 +414,7 @@ class TheatreSpec(_Strict):
         area: optional polygon ``[[lon, lat], ...]`` (degrees) for the map.
     """
 
-    name: Text
+    name: Name
     present: Annotated[list[Ident], Field(min_length=1)]
     posture: dict[Ident, Unit01] = Field(default_factory=dict)
     incident_rate: NonNeg = Quantity(value=0.05)
@@ -984,7 +988,7 @@ class Scenario(_Strict):
     """A whole scenario file (docs/model.md, section 6)."""
 
     schema_version: Literal[1]
-    name: Text
+    name: Name
     description: Text = ""
     start: Annotated[str, Field(strict=True, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
     turns: Annotated[int, Field(strict=True, ge=1, le=600)]

@@ -665,3 +665,19 @@ def test_committed_json_schema_is_up_to_date() -> None:
     assert committed == json.loads(json.dumps(Scenario.model_json_schema())), (
         "run: python run.py schema --out scenarios/scenario.schema.json"
     )
+
+
+def test_a_name_longer_than_the_limit_is_refused_where_it_is(tmp_path):
+    """A display name of 20,000 characters (the front end spent minutes wrapping it) is refused
+    by validation with its file, line and field; a name at the limit loads."""
+    from sim.schema import NAME_LIMIT
+
+    text = (REPO / "scenarios" / "tutorial.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "long.yaml"
+    bad.write_text(text.replace("name: United States", 'name: "' + "A" * 20_000 + '"'), encoding="utf-8")
+    r = subprocess.run([sys.executable, "run.py", "validate", str(bad)], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 2 and "actors.USA.name: must be at most 200 characters long" in r.stderr + r.stdout
+    assert "A" * 300 not in r.stderr + r.stdout and "Traceback" not in r.stderr + r.stdout
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(text.replace("name: United States", "name: " + "A" * NAME_LIMIT), encoding="utf-8")
+    assert load_scenario(ok).actors["USA"].name == "A" * NAME_LIMIT
