@@ -661,3 +661,15 @@ def test_every_dask_worker_gone_is_said_in_words(dask_scheduler, tmp_path):
     assert res.message.startswith("every Dask worker is gone: the scheduler tcp://127.0.0.1:") and "--resume" in res.message
     assert 0 < res.done < 40
     assert json.loads((tmp_path / "gone" / "manifest.json").read_text())["status"] == "error"
+
+
+def test_a_scheduler_address_dask_cannot_read_is_refused_before_anything_is_written(tmp_path):
+    """``--scheduler notanaddress``: one line naming the option and an example, exit 2, no
+    traceback, and no sweep folder left behind."""
+    pytest.importorskip("distributed")
+    out = tmp_path / "dk"
+    res = CliRunner().invoke(main, ["sweep", "scenarios/tutorial.yaml", "--runs", "2", "--executor", "dask", "--scheduler", "notanaddress", "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "--scheduler notanaddress: not a scheduler address" in res.output and "tcp://" in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert not out.exists()

@@ -190,6 +190,14 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
         if ctx.get_parameter_source("executor") == click.core.ParameterSource.COMMANDLINE and executor != "dask":
             _usage(["--scheduler needs --executor dask"])
         executor = "dask"
+        try:  # the address read as Dask reads it, before anything is written
+            from distributed.comm import parse_address, parse_host_port
+
+            parse_host_port(parse_address(scheduler)[1])
+        except ImportError:
+            pass  # the executor says which extra to install
+        except ValueError as exc:
+            _usage([f"--scheduler {scheduler}: not a scheduler address ({exc}); e.g. tcp://10.0.0.5:8786"])
     from sim.sweep.executors import prestart
 
     prestart(executor, workers)  # the workers' fork server loads the model while the scenario is checked

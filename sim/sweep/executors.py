@@ -193,7 +193,7 @@ class DaskExecutor:
             else:
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:  # ValueError: an address Dask cannot read
             self._shutdown()
             raise ExecutorError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
         try:
