@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernel_compiled import _jit
+from sim.phases.policy_compiled import _sum as _pairwise_sum
 
 
 @_jit
@@ -42,38 +43,8 @@ def _max(a, b):
     return a if a >= b else b
 
 
-@_jit
-def _row_sum(a):
-    """numpy's pairwise sum of a contiguous 1-D float array (``np.add.reduce``): a plain loop
-    below 8 entries, an 8-way unrolled loop up to 128, halves above."""
-    n = a.shape[0]
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += a[i]
-        return res
-    if n <= 128:
-        r0, r1, r2, r3 = a[0], a[1], a[2], a[3]
-        r4, r5, r6, r7 = a[4], a[5], a[6], a[7]
-        i = 8
-        while i < n - (n % 8):
-            r0 += a[i]
-            r1 += a[i + 1]
-            r2 += a[i + 2]
-            r3 += a[i + 3]
-            r4 += a[i + 4]
-            r5 += a[i + 5]
-            r6 += a[i + 6]
-            r7 += a[i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _row_sum(a[:n2]) + _row_sum(a[n2:])
+# numpy's pairwise sum of a contiguous 1-D float array (``np.add.reduce``), the policy's copy
+_row_sum = _pairwise_sum
 
 
 @_jit
