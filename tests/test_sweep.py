@@ -673,3 +673,13 @@ def test_a_scheduler_address_dask_cannot_read_is_refused_before_anything_is_writ
     assert "--scheduler notanaddress: not a scheduler address" in res.output and "tcp://" in res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
     assert not out.exists()
+
+
+def test_a_manifest_nested_too_deeply_is_refused_in_one_line(tmp_path):
+    """A damaged ``manifest.json`` (100,000 nested lists) stops ``--resume`` with one line, exit 2."""
+    out = tmp_path / "s"
+    assert cli(["scenarios/tutorial.yaml", "--runs", "2", "--workers", "1"], out).exit_code == 0
+    (out / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    res = CliRunner().invoke(main, ["sweep", "scenarios/tutorial.yaml", "--runs", "2", "--workers", "1", "--out", str(out), "--resume"])
+    assert res.exit_code == 2, res.output
+    assert "nested too deeply" in res.output and "Traceback" not in res.output

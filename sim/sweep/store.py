@@ -270,8 +270,10 @@ class Store:
         """
         try:
             m = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             raise StoreError(f"{self.manifest_path}: cannot read the manifest ({exc})") from None
+        except RecursionError:
+            raise StoreError(f"{self.manifest_path}: cannot read the manifest (nested too deeply)") from None
         if not isinstance(m, dict) or m.get("format") != FORMAT:
             raise StoreError(f"{self.manifest_path}: not a sweep manifest of format {FORMAT}")
         return m
