@@ -300,6 +300,32 @@ def test_each_run_seed_is_the_spawned_child_of_its_point():
     assert all(run_seed(2024, p, r, common=True) == seeds[0][r] for p in range(8) for r in range(5))
 
 
+def test_runs_hold_blas_at_one_thread_and_give_the_setting_back(source, monkeypatch):
+    """A worker's runs use one BLAS thread (two workers' BLAS threads fought for the cores); an
+    in-process sweep gives the user's own process its BLAS setting back afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sim.sweep import worker
+    from sim.sweep.plan import RunSpec
+    from sim.sweep.worker import Bundle, run_chunk
+
+    def blas_threads() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    seen = []
+    real = worker.run_one
+    monkeypatch.setattr(worker, "run_one", lambda b, s: (seen.append(blas_threads()), real(b, s))[1])
+    src, _dump = source
+    bundle = Bundle("t", src.data, [[]], 2, False, frozenset())
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        out = run_chunk(bundle, [RunSpec(0, 0, r, run_seed(1, 0, r)) for r in range(2)])
+        after = blas_threads()
+    assert len(out["rows"]) == 2 and not out["failures"]
+    assert seen == [{worker.BLAS_THREADS}] * 2
+    assert after == before
+
+
 def test_worker_releases_finished_models(source):
     """Mesa 3.3 keeps every model in ``Agent._ids`` (Mesa #3179); the worker must drop them."""
     import gc
