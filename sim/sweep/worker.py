@@ -182,8 +182,24 @@ def run_one(bundle: Bundle, spec) -> tuple[dict, list[dict]]:
         row[f"channel.{cid}"] = status
     if tracker is not None:
         row.update(tracker.values())
-    release_model(m)
+    discard_model(m)
     return row, turn_rows
+
+
+def discard_model(model) -> None:
+    """Free a finished run's model, its records first.
+
+    A model is a reference cycle (Mesa's agents point back to it), so only Python's cyclic
+    garbage collector frees it, and until then its turn log waits with it: a full collection
+    then walks every dead model's records. Emptying the log here frees the records at once, by
+    reference counting; what is left for the collector is the model's small shell. Measured on
+    the baseline (Python 3.11, 100 runs after a warm-up, with the fork server's frozen imports,
+    :mod:`sim.sweep.warm`): full collections' CPU fell from 0.023 to under 0.01 ms a turn with
+    reasons off, and from 0.23 to 0.01 ms with reasons on. Call it only once nothing will read
+    the model again (:func:`release_model` is the part that keeps the model readable).
+    """
+    release_model(model)
+    model.log.clear()
 
 
 def release_model(model) -> None:
