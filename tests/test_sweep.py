@@ -180,6 +180,36 @@ def test_injected_failures_are_recorded_and_the_rest_complete(reference, tmp_pat
     assert not (out / "failures.jsonl").exists()
 
 
+def test_resume_makes_again_the_runs_of_a_damaged_part_file(reference, tmp_path):
+    """A part file that cannot be read (a disk fault, a torn copy) costs only its own runs: the
+    next --resume says so, drops that batch, makes its runs again, and the sweep completes with
+    the results of an undamaged one. No run is counted as saved that is not readable."""
+    out = tmp_path / "damaged"
+    r = cli([*SMALL, "--workers", "1", "--batch-size", "2"], out, env={"GREATPOWER_SWEEP_FAIL_RUNS": "7"})
+    assert r.exit_code == 1  # run 7 failed: the others are compacted into runs.parquet
+    (out / "runs.parquet").write_bytes(b"PAR1" + b"\0" * 64)  # damaged past reading
+    r = cli([*SMALL, "--workers", "1", "--resume"], out)
+    assert r.exit_code == 0, r.stderr
+    assert "runs.parquet: cannot read this part file; its 7 runs will be made again" in r.stderr
+    assert "Traceback" not in r.stderr
+    pd.testing.assert_frame_equal(runs_of(out), runs_of(reference), check_exact=True)
+
+
+def test_a_batch_whose_part_file_is_damaged_is_dropped_and_the_others_kept(tmp_path):
+    st = Store(tmp_path / "s")
+    st.lock()
+    st.load_journal()
+    rows = [{"run_id": i, "point": 0, "run": i, "seed": 5, "end_state": "horizon", "x": 0.5} for i in range(4)]
+    first, second = st.commit(rows[:2], [], []), st.commit(rows[2:], [], [])
+    st.unlock()
+    (tmp_path / "s" / second["runs_part"]).write_bytes(b"not parquet")
+    again = Store(tmp_path / "s")
+    state = again.load_journal()
+    assert state.done == {0, 1} and state.damaged == [(second["runs_part"], 2)]
+    assert (tmp_path / "s" / first["runs_part"]).exists() and not (tmp_path / "s" / second["runs_part"]).exists()
+    assert [e["batch"] for e in state.entries] == [1]
+
+
 def test_resume_refuses_another_sweep_and_out_is_never_overwritten(reference):
     r = cli([*SMALL, "--workers", "1"], reference)
     assert r.exit_code == 2 and "already holds a sweep" in r.stderr

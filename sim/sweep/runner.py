@@ -429,6 +429,8 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
 def _execute(plan: SweepPlan, opts: SweepOptions, store: Store, manifest: dict, progress: Progress, note: Callable[[str], None]) -> SweepResult:
     fresh = not store.has_sweep()
     st = store.load_journal()
+    for name, runs in st.damaged:
+        note(f"{store.dir / name}: cannot read this part file; its {runs} run{'s' if runs != 1 else ''} will be made again")
     done_before = len(st.done)
     todo = plan.n_runs - done_before
     workers = opts.workers or default_workers()

@@ -181,6 +181,8 @@ class JournalState:
     entries: list[dict] = field(default_factory=list)
     done: set[int] = field(default_factory=set)
     failures: dict[int, dict] = field(default_factory=dict)
+    damaged: list[tuple[str, int]] = field(default_factory=list)
+    """``(part file, runs)`` of each batch dropped because a part file of it could not be read."""
 
     @property
     def next_batch(self) -> int:
@@ -300,6 +302,12 @@ class Store:
                 if not _entry_ok(e):
                     break  # not an entry this program wrote: its batch is run again
                 entries.append(e)
+        damaged = []
+        for e in list(entries):  # a batch whose part file cannot be read is run again, not lost
+            bad = self._unreadable_part(e)
+            if bad is not None:
+                entries.remove(e)
+                damaged.append((bad, len(e["runs"])))
         write_lines_atomic(self.journal_path, entries)
         keep = {self.dir / e[k] for e in entries for k in ("runs_part", "turns_part") if e.get(k)}
         # delete only files this program writes: uncommitted part files and its temporary files
@@ -312,7 +320,7 @@ class Store:
         for p in self.dir.glob("*.tmp"):
             if p.is_file() and p.name.split(".", 1)[0] + "." + p.name.split(".")[1] in known:
                 p.unlink(missing_ok=True)
-        st = JournalState(entries=entries)
+        st = JournalState(entries=entries, damaged=damaged)
         for e in entries:
             st.done.update(e["runs"])
             for f in e.get("failed", []):
@@ -322,6 +330,22 @@ class Store:
                 del st.failures[rid]
         self.state = st
         return st
+
+    def _unreadable_part(self, entry: dict) -> str | None:
+        """The first part file of a journal entry that cannot be read (its footer and schema),
+        or whose runs file does not hold one row per run the entry lists; ``None`` if all can.
+        Only the footer is read (well under a millisecond a file), not the data."""
+        for key in ("runs_part", "turns_part"):
+            name = entry.get(key)
+            if not name:
+                continue
+            try:
+                meta = pq.read_metadata(self.dir / name)
+            except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
+                return name
+            if key == "runs_part" and name.startswith(f"{PARTS}/") and meta.num_rows != len(entry["runs"]):
+                return name
+        return None
 
     def commit(self, rows: list[dict], turn_rows: list[dict], failures: list[dict]) -> dict:
         """Write one batch durably: part files first, then its journal line.
