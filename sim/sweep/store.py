@@ -408,7 +408,7 @@ class Store:
             try:
                 schema = pq.read_schema(self.dir / name)
             except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-                raise StoreError(f"{self.dir / name}: cannot read this part file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); delete the sweep folder and run the sweep again") from None
+                raise StoreError(f"{self.dir / name}: cannot read this part file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); run the same sweep with --resume: the runs of a part file that cannot be read are made again") from None
             for f in schema:
                 if f.name not in fields:
                     fields[f.name] = (f.type, name)
@@ -466,7 +466,7 @@ class Store:
                         try:
                             t = pq.read_table(path, filters=[("run_id", ">=", lo), ("run_id", "<=", hi)])
                         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-                            raise StoreError(f"{path}: cannot read this part file ({type(exc).__name__}); delete the sweep folder and run the sweep again") from None
+                            raise StoreError(f"{path}: cannot read this part file ({type(exc).__name__}); run the same sweep with --resume: the runs of a part file that cannot be read are made again") from None
                         t = t.filter(pc.is_in(t["run_id"], value_set=pa.array(mine, pa.int64())))
                         tables.append(conform(t, schema))
                     t = pa.concat_tables(tables).sort_by([(c, "ascending") for c in sort])
