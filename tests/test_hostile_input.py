@@ -116,7 +116,7 @@ def _save(d: Path, name: str, change=None, **ui) -> None:
 
 def test_a_save_whose_team_index_is_infinity_is_refused_in_one_line(cases):
     d, res = cases  # int(Infinity) raised OverflowError: a traceback
-    assert one_line(res["load_inf_team"]) == "inf_team.json: the saved game is damaged: its choices cannot be read (cannot convert float infinity to integer)"
+    assert one_line(res["load_inf_team"]) == "inf_team.json is not a usable save: it holds Infinity, which is not a number a game can have (this program never writes one; the file was edited by hand or damaged)"
     assert not (d / "inf.png").exists()
 
 

@@ -380,3 +380,44 @@ def test_a_save_with_a_number_too_long_to_read_is_refused_in_one_line(tmp_path):
         read_save(bad)
     r = subprocess.run([sys.executable, "run.py", "debrief", str(bad), "--out", str(tmp_path / "d")], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
     assert r.returncode == 2 and "Traceback" not in r.stderr + r.stdout and "too long to read" in r.stderr + r.stdout
+
+
+@pytest.fixture(scope="module")
+def one_turn_save(tmp_path_factory) -> Path:
+    """A real save of the baseline after one turn (``run.py run --save``)."""
+    path = tmp_path_factory.mktemp("save") / "game.json"
+    r = subprocess.run([sys.executable, "run.py", "run", "scenarios/baseline_2021.yaml", "--turns", "1", "--quiet", "--save", str(path)], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 0, r.stderr
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit, expect",
+    [
+        (lambda t: '{"format": "x",' + t[1:], "the key 'format' appears twice in one object"),
+        (lambda t: t.replace('"turn":1', '"turn":NaN', 1), "it holds NaN, which is not a number a game can have"),
+        (lambda t: t.replace('"turn":1', '"turn":-Infinity', 1), "it holds -Infinity"),
+    ],
+)
+def test_a_save_edited_into_what_this_program_never_writes_is_refused(one_turn_save, tmp_path, edit, expect):
+    """A key given twice (JSON keeps the last silently) or a NaN / Infinity (saves are written
+    without them) is an edited or damaged save: refused in one line, not loaded."""
+    from sim.ui.save import SaveError, read_save
+
+    text = one_turn_save.read_text(encoding="utf-8")
+    assert '"turn":1' in text
+    bad = tmp_path / "edited.json"
+    bad.write_text(edit(text), encoding="utf-8")
+    with pytest.raises(SaveError, match="edited by hand or damaged") as err:
+        read_save(bad)
+    assert expect in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_save_whose_human_team_is_not_in_its_scenario_is_refused(one_turn_save):
+    from sim.model import GreatPowerModel
+    from sim.ui import save as saves
+
+    data = saves.read_save(one_turn_save)
+    data["humans"] = ["ATLANTIS"]
+    with pytest.raises(saves.SaveError, match="its human team 'ATLANTIS' is not an actor of the scenario"):
+        saves.restore(data, saves.scenario_of(data, one_turn_save)[0], GreatPowerModel)

@@ -195,6 +195,25 @@ def cli_message(path: str | os.PathLike, exc: Exception) -> str:
     return f"{given}: {msg}"
 
 
+class _Edited(ValueError):
+    """What :func:`write_save` never writes was found in a save."""
+
+
+def _no_twice(pairs: list[tuple[str, Any]]) -> dict:
+    """A JSON object as a dict, refusing a key given twice (``json`` would keep the last)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _v in pairs if k in seen or seen.add(k))
+        raise _Edited(f"the key {twice[:60]!r} appears twice in one object")
+    return out
+
+
+def _no_constant(name: str) -> float:
+    """Refuse ``NaN``, ``Infinity`` and ``-Infinity`` (saves are written with ``allow_nan=False``)."""
+    raise _Edited(f"it holds {name}, which is not a number a game can have")
+
+
 def _need(cond: bool, path: Path, what: str) -> None:
     if not cond:
         raise SaveError(f"{path.name} is not a usable save: {what}")
@@ -221,7 +240,9 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
             raw = f.read(MAX_SAVE_BYTES + 1)
         if len(raw) > MAX_SAVE_BYTES:
             raise SaveError(f"{path.name} is too large for a save")
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_twice, parse_constant=_no_constant)
+    except _Edited as exc:
+        raise SaveError(f"{path.name} is not a usable save: {exc} (this program never writes one; the file was edited by hand or damaged)") from None
     except RecursionError:
         raise SaveError(f"{path.name} is not a readable save: nested too deeply") from None
     except UnicodeDecodeError:
@@ -482,6 +503,9 @@ def restore(data: dict, scenario, model_cls):
             damaged (:func:`check_history`).
     """
     check_scenario(data, scenario)
+    stray = [h for h in data["humans"] if h not in scenario.actors]
+    if stray:
+        raise SaveError(f"the saved game does not fit its scenario: its human team {stray[0][:60]!r} is not an actor of the scenario (the save was edited by hand or damaged)")
     try:
         model = model_cls.from_state(scenario, data["model"])
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
