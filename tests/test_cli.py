@@ -90,3 +90,12 @@ def test_a_bad_scenario_exits_2_with_a_located_message_and_no_traceback(tmp_path
 def test_bad_flags_exit_2():
     r = run("run", "--turns", "0")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_the_run_account_shows_a_small_move_of_an_issue_as_a_move():
+    """A move under the third decimal read "0.500 -> 0.500": the account shows enough decimals."""
+    from sim.cli.account import _moved
+
+    assert _moved(0.5, 0.5003, 3) == "0.5000 -> 0.5003"
+    assert _moved(0.5, 0.543, 3) == "0.500 -> 0.543"
+    assert _moved(0.3, 0.3000001, 3) == "0.300000 -> 0.300000"  # at most six decimals

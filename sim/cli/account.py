@@ -64,7 +64,7 @@ def describe(ev: dict, verbose: bool = False, great_powers: frozenset[str] = fro
         pos = ev.get("position")
         move = ""
         if pos and abs(pos[1] - pos[0]) > 1e-9:
-            move = f"; {ev['to']} moves {pos[0]:.2f} -> {pos[1]:.2f}"
+            move = f"; {ev['to']} moves {_moved(pos[0], pos[1], 2)}"
         elif ev.get("moved"):
             move = f"; {ev['to']} members move {ev['moved']:.0%} of the way"
         return f"  talks {ev['from']} -> {ev['to']} on {ev['issue']}: [italic]{word}[/]{move}"
@@ -92,7 +92,7 @@ def describe(ev: dict, verbose: bool = False, great_powers: frozenset[str] = fro
             return f"{ev['bloc']} votes on {ev['issue']} {ev['from']:.2f} -> {ev['to_level']:.2f}: {res}; against: {no}{veto}"
         return f"{ev['bloc']} votes on {ev['candidate']}'s application (to level {ev['to_level']:g}): {res}; against: {no}"
     if t == "issue":
-        return f"[cyan]issue {ev['issue']}: {ev['from']:.3f} -> {ev['to']:.3f}[/]"
+        return f"[cyan]issue {ev['issue']}: {_moved(ev['from'], ev['to'], 3)}[/]"
     if t == "red_line":
         return red_line_words(ev)
     if t == "channel_refused":
@@ -130,3 +130,13 @@ def talks_digest(events: list[dict]) -> str | None:
         counts[e["outcome"]] = counts.get(e["outcome"], 0) + 1
     parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
     return f"[dim]talks: {len(props)} proposals - {parts}[/]"
+
+
+def _moved(before: float, after: float, places: int) -> str:
+    """``"before -> after"`` with ``places`` decimals, or as many more (up to 6) as it takes for a
+    move to show: a move of 0.0004 read "0.500 -> 0.500"."""
+    for d in range(places, 7):
+        a, b = f"{before:.{d}f}", f"{after:.{d}f}"
+        if a != b:
+            break
+    return f"{a} -> {b}"
