@@ -108,7 +108,8 @@ class PanelRenderer:
         f.text(f"{self.name(a)} ({a}): {who}", theme.ACCENT, bold=True, size=round(fs * 1.1))
         blocs = [b for b, bv in snap["blocs"].items() if a in bv["members"]]
         f.text(
-            f"Capability {100 * v['capability']:.1f} % of all states. "
+            f"Capability: {100 * v['capability']:.1f} % of the military spending of all the "
+            "scenario's states together. "
             f"Blocs: {', '.join(blocs) or 'none'}."
         )
         pend = snap.get("pending", {}).get(a, []) if not pending_hidden else []
