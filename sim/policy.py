@@ -336,14 +336,19 @@ def membership_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidate
 def membership_rows(ctx, mask: np.ndarray | None = None) -> list[tuple[int, int, int, float, float, float]]:
     """The applications of :func:`membership_candidates` as rows ``(candidate, bloc, issue,
     score, stake, -rebuff cost)``, in the order of ``World.accession``."""
-    mask = ctx.ai_mask if mask is None else mask
-    rows = []
     w = ctx.world
+    rows = []
+    if not w.accession:
+        return rows
+    mask = ctx.ai_mask if mask is None else mask
+    # the view's arrays read once (their elements as Python floats: the same doubles, the same
+    # arithmetic, without a numpy scalar per operation)
+    members, salience, position, issue_state, rebuffs, pending = w.members, ctx.salience, ctx.position, ctx.issue_state, ctx.rebuffs, ctx.motion_pending
     for issue, (bloc, cand) in w.accession.items():
-        if not mask[cand] or w.members[bloc, cand] or ctx.motion_pending(bloc, cand):
+        if not mask[cand] or members[bloc, cand] or pending(bloc, cand):
             continue
-        stake = ctx.salience[cand, issue] * max(0.0, ctx.position[cand, issue] - ctx.issue_state[issue]) * 0.5
-        reb = REBUFF_COST * (1 + ctx.rebuffs.get((bloc, cand), 0))
+        stake = salience.item(cand, issue) * max(0.0, position.item(cand, issue) - issue_state.item(issue)) * 0.5
+        reb = REBUFF_COST * (1 + rebuffs.get((bloc, cand), 0))
         rows.append((cand, bloc, issue, stake - reb, stake, -reb))
     return rows
 
@@ -393,9 +398,18 @@ def compiled() -> bool:
     and not to the compiled core turns the compiled core off rather than being left out."""
     if _compiled_failed or kernel.backend() != "compiled":
         return False
+    checked = _scorers_checked
+    if checked is not None and checked[0] is SCORERS:  # the registry is a tuple: checked once
+        return checked[1]
     from sim.phases import policy_compiled
 
-    return SCORERS == tuple(globals()[name] for name in policy_compiled.SCORED)
+    same = SCORERS == tuple(globals()[name] for name in policy_compiled.SCORED)
+    globals()["_scorers_checked"] = (SCORERS, same)
+    return same
+
+
+_scorers_checked: tuple[tuple, bool] | None = None
+"""``(SCORERS, whether it holds the compiled core's scorers)`` as :func:`compiled` last found it."""
 
 
 def compiled_failed(error: OSError) -> None:
