@@ -333,17 +333,22 @@ def membership_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidate
     return [_block(r[:, 0], "apply_membership", r[:, 1], r[:, 2], 0 * r[:, 0], r[:, 3], np.column_stack((r[:, 4], r[:, 5], 0 * r[:, 0])))]
 
 
-def membership_rows(ctx, mask: np.ndarray | None = None) -> list[tuple[int, int, int, float, float, float]]:
+def membership_rows(ctx, mask: np.ndarray | None = None, state=None) -> list[tuple[int, int, int, float, float, float]]:
     """The applications of :func:`membership_candidates` as rows ``(candidate, bloc, issue,
-    score, stake, -rebuff cost)``, in the order of ``World.accession``."""
+    score, stake, -rebuff cost)``, in the order of ``World.accession``.
+
+    ``state``: the object that holds ``salience``, ``position``, ``issue_state``, ``rebuffs``
+    and ``motion_pending`` for the view (its :class:`sim.state.State`; default: the view itself).
+    """
     w = ctx.world
     rows = []
     if not w.accession:
         return rows
     mask = ctx.ai_mask if mask is None else mask
-    # the view's arrays read once (their elements as Python floats: the same doubles, the same
+    # the state's arrays read once (their elements as Python floats: the same doubles, the same
     # arithmetic, without a numpy scalar per operation)
-    members, salience, position, issue_state, rebuffs, pending = w.members, ctx.salience, ctx.position, ctx.issue_state, ctx.rebuffs, ctx.motion_pending
+    src = ctx if state is None else state
+    members, salience, position, issue_state, rebuffs, pending = w.members, src.salience, src.position, src.issue_state, src.rebuffs, src.motion_pending
     for issue, (bloc, cand) in w.accession.items():
         if not mask[cand] or members[bloc, cand] or pending(bloc, cand):
             continue
