@@ -890,7 +890,9 @@ def force_core(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain
 
 @_jit
 def _force_terms(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain, capability, posture, present, members, bloc_military, alignment, tension, mask, misperception, misjudged, costs, intervention, every):
-    """The body of :func:`force_core` (also called by :func:`score_core`)."""
+    """The body of :func:`force_core` (also called by :func:`score_core`). The loss and the
+    value of bargaining of a pair are summed only for an attacker in ``mask`` and a positive
+    gain, the only pairs :func:`force_table` reads them for (0 elsewhere)."""
     n, m = x.shape
     B = members.shape[0]
     T = posture.shape[1]
@@ -915,14 +917,16 @@ def _force_terms(x, forecast, salience_eff, deciders, acc_issue, acc_cand, barga
     for i in range(n):
         for j in range(n):
             g = 0.0
-            lo = 0.0
-            b = 0.0
             for k in range(m):
                 g += wt[j, k] * salience_eff[i, k] * dist_mu[i, k]
-                worse = _maximum(abs(x[i, k] - x[j, k]) - dist_mu[i, k], 0.0)
-                lo += wt[j, k] * salience_eff[i, k] * worse
-                b += (1.0 if wt[j, k] > 0 else 0.0) * bargain[i, k]
             gain[i, j] = g
+            lo = 0.0
+            b = 0.0
+            if mask[i] and g > 0:  # force_table reads the loss and the bargaining value only here
+                for k in range(m):
+                    worse = _maximum(abs(x[i, k] - x[j, k]) - dist_mu[i, k], 0.0)
+                    lo += wt[j, k] * salience_eff[i, k] * worse
+                    b += (1.0 if wt[j, k] > 0 else 0.0) * bargain[i, k]
             loss[i, j] = lo
             bv[i, j] = b
     S = np.empty((n, T))
