@@ -560,7 +560,7 @@ def draw_core(actor, kind, a1, score, gumbel, k, temperature, pass_code, obj_of_
     for a in range(n_act):
         lo, hi = start[a], start[a + 1]
         used = 0
-        for rank in range(min(k, hi - lo)):
+        for _ in range(min(k, hi - lo)):
             # the actor's next row by increasing key: the first untaken row (in row order) whose
             # key no other untaken row's is below, a nan key after every number: the order of a
             # stable sort of the keys (np.argsort, kind="mergesort"), taken a row at a time
