@@ -333,17 +333,27 @@ def membership_candidates(ctx, mask: np.ndarray | None = None) -> list[Candidate
     return [_block(r[:, 0], "apply_membership", r[:, 1], r[:, 2], 0 * r[:, 0], r[:, 3], np.column_stack((r[:, 4], r[:, 5], 0 * r[:, 0])))]
 
 
-def membership_rows(ctx, mask: np.ndarray | None = None) -> list[tuple[int, int, int, float, float, float]]:
+def membership_rows(ctx, mask: np.ndarray | None = None, state=None) -> list[tuple[int, int, int, float, float, float]]:
     """The applications of :func:`membership_candidates` as rows ``(candidate, bloc, issue,
-    score, stake, -rebuff cost)``, in the order of ``World.accession``."""
-    mask = ctx.ai_mask if mask is None else mask
-    rows = []
+    score, stake, -rebuff cost)``, in the order of ``World.accession``.
+
+    ``state``: the object that holds ``salience``, ``position``, ``issue_state``, ``rebuffs``
+    and ``motion_pending`` for the view (its :class:`sim.state.State`; default: the view itself).
+    """
     w = ctx.world
+    rows = []
+    if not w.accession:
+        return rows
+    mask = ctx.ai_mask if mask is None else mask
+    # the state's arrays read once (their elements as Python floats: the same doubles, the same
+    # arithmetic, without a numpy scalar per operation)
+    src = ctx if state is None else state
+    members, salience, position, issue_state, rebuffs, pending = w.members, src.salience, src.position, src.issue_state, src.rebuffs, src.motion_pending
     for issue, (bloc, cand) in w.accession.items():
-        if not mask[cand] or w.members[bloc, cand] or ctx.motion_pending(bloc, cand):
+        if not mask[cand] or members[bloc, cand] or pending(bloc, cand):
             continue
-        stake = ctx.salience[cand, issue] * max(0.0, ctx.position[cand, issue] - ctx.issue_state[issue]) * 0.5
-        reb = REBUFF_COST * (1 + ctx.rebuffs.get((bloc, cand), 0))
+        stake = salience.item(cand, issue) * max(0.0, position.item(cand, issue) - issue_state.item(issue)) * 0.5
+        reb = REBUFF_COST * (1 + rebuffs.get((bloc, cand), 0))
         rows.append((cand, bloc, issue, stake - reb, stake, -reb))
     return rows
 
@@ -393,9 +403,18 @@ def compiled() -> bool:
     and not to the compiled core turns the compiled core off rather than being left out."""
     if _compiled_failed or kernel.backend() != "compiled":
         return False
+    checked = _scorers_checked
+    if checked is not None and checked[0] is SCORERS:  # the registry is a tuple: checked once
+        return checked[1]
     from sim.phases import policy_compiled
 
-    return SCORERS == tuple(globals()[name] for name in policy_compiled.SCORED)
+    same = SCORERS == tuple(globals()[name] for name in policy_compiled.SCORED)
+    globals()["_scorers_checked"] = (SCORERS, same)
+    return same
+
+
+_scorers_checked: tuple[tuple, bool] | None = None
+"""``(SCORERS, whether it holds the compiled core's scorers)`` as :func:`compiled` last found it."""
 
 
 def compiled_failed(error: OSError) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from sim import policy
-from sim.actions import Action
+from sim.actions import KIND_CODE, Action
 from sim.channels import CLOSED, OPEN, STATUS_NAMES, SUSPENDED
 from sim.phases import force
-from sim.phases.decide import Challenges, Decision, rnd
+from sim.phases.decide import Challenges, Decision, Row, action_of, rnd
 from sim.phases.perceive import Perception, Structure
 from sim.state import State, Turn, derived
 from sim.world import World
@@ -31,12 +31,17 @@ def carry_out(w: World, st: State, turn: Turn, sx: Structure, per: Perception, d
     if ai is None:
         ai = derived(w)["actor_index"] = {a: i for i, a in enumerate(w.actor_ids)}
     for i, a, _reason in decisions:
-        if a.kind == "open_channel":
-            k = w.channel_ids.index(a.channel)
-            if w.ch_host[k] == i and w.ch_sender[k] != i:
-                turn.consents.add(k)
+        if type(a) is tuple:  # an AI action's candidate row (sim.phases.decide.Row)
+            k = a[1] if a[0] == _OPEN else -1
+        else:
+            k = w.channel_ids.index(a.channel) if a.kind == "open_channel" else -1
+        if k >= 0 and w.ch_host[k] == i and w.ch_sender[k] != i:
+            turn.consents.add(k)
     for i, a, reason in decisions:
-        done = do(w, st, turn, sx, per, dyn, i, a, ai, turn_no, ch, humans)
+        if type(a) is tuple:
+            done = do_row(w, st, turn, sx, per, dyn, i, a, ai, turn_no, ch, humans)
+        else:
+            done = do(w, st, turn, sx, per, dyn, i, a, ai, turn_no, ch, humans)
         if reason is not None and not reason.get("human"):
             reason["done"] = done
             turn.log(reason)
@@ -63,29 +68,54 @@ def host_consents(w: World, st: State, per: Perception, turn: Turn, k: int, huma
     return bool(wts.sum() > 0 and (wts * net[mem]).sum() >= 0)
 
 
+_OPEN, _POSTURE, _PATROL = (KIND_CODE[k] for k in ("open_channel", "set_posture", "joint_patrol"))
+
+
+def do_row(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], i: int, row: Row, ai: dict[str, int], turn_no: int, ch: Challenges | None = None, humans: frozenset[int] = frozenset()) -> bool:
+    """:func:`do` of actor ``i``'s candidate :data:`~sim.phases.decide.Row` ``(kind code, a1,
+    a2, value)``: the most frequent kinds (a posture, a joint patrol) from the row's indices,
+    the others through their :class:`Action` (:func:`sim.phases.decide.action_of`)."""
+    code = row[0]
+    if code == _POSTURE:
+        return set_posture(w, st, i, row[1], row[3])
+    if code == _PATROL:
+        return joint_patrol(w, st, turn, dyn, i, row[2], row[1])
+    return do(w, st, turn, sx, per, dyn, i, action_of(w, i, row), ai, turn_no, ch, humans)
+
+
+def set_posture(w: World, st: State, i: int, t: int, level: float) -> bool:
+    """Actor ``i`` sets its posture in theatre ``t`` to ``level`` (clipped to [0, 1]) where it is
+    present; return whether it could."""
+    if not w.present[i, t]:
+        return False
+    st.posture[i, t] = min(1.0, max(0.0, level))
+    return True
+
+
+def joint_patrol(w: World, st: State, turn: Turn, dyn: dict[str, float], i: int, j: int, t: int) -> bool:
+    """Actor ``i`` patrols theatre ``t`` jointly with ``j`` (F10): their alignment rises by
+    ``alignment_patrol`` x the distance to +1, the patrol raises the theatre's incident rates this
+    turn (:mod:`sim.phases.military`); one joint patrol per pair a turn. Return whether it flew."""
+    for p in turn.patrols:
+        if (p[1] == i and p[2] == j) or (p[1] == j and p[2] == i):
+            return False  # one joint patrol per pair a turn
+    al = st.alignment
+    gain = dyn["alignment_patrol"] * (1.0 - al.item(i, j))  # saturating near +1
+    al[i, j] = al[j, i] = min(1.0, al.item(i, j) + gain)
+    turn.patrols.append((t, i, j))  # more incidents there this turn (sim.phases.military)
+    st.patrolled[i, j] = st.patrolled[j, i] = 1.0
+    st.totals["patrols"] = st.totals.get("patrols", 0) + 1
+    turn.log({"type": "patrol", "actors": [w.actor_ids[i], w.actor_ids[j]], "theatre": w.theatre_ids[t]})
+    return True
+
+
 def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], i: int, a: Action, ai: dict[str, int], turn_no: int, ch: Challenges | None = None, humans: frozenset[int] = frozenset()) -> bool:
     """Carry out one action of actor ``i``; return whether it changed anything."""
     kind = a.kind
     if kind == "set_posture":  # the most frequent kinds first
-        t = w.theatre_ids.index(a.theatre)
-        if not w.present[i, t]:
-            return False
-        st.posture[i, t] = min(1.0, max(0.0, a.level))
-        return True
+        return set_posture(w, st, i, w.theatre_ids.index(a.theatre), a.level)
     if kind == "joint_patrol":
-        t = w.theatre_ids.index(a.theatre)
-        j = ai[a.target]
-        for p in turn.patrols:
-            if (p[1] == i and p[2] == j) or (p[1] == j and p[2] == i):
-                return False  # one joint patrol per pair a turn
-        al = st.alignment
-        gain = dyn["alignment_patrol"] * (1.0 - al.item(i, j))  # saturating near +1
-        al[i, j] = al[j, i] = min(1.0, al.item(i, j) + gain)
-        turn.patrols.append((t, i, j))  # more incidents there this turn (sim.phases.military)
-        st.patrolled[i, j] = st.patrolled[j, i] = 1.0
-        st.totals["patrols"] = st.totals.get("patrols", 0) + 1
-        turn.log({"type": "patrol", "actors": [a.actor, a.target], "theatre": a.theatre})
-        return True
+        return joint_patrol(w, st, turn, dyn, i, ai[a.target], w.theatre_ids.index(a.theatre))
     if kind in ("open_channel", "suspend_channel", "close_channel"):
         k = w.channel_ids.index(a.channel)
         new = {"open_channel": OPEN, "suspend_channel": SUSPENDED, "close_channel": CLOSED}[kind]

@@ -33,8 +33,12 @@ object a turn."""
 
 Proposal = tuple[int, int, int, int, float]
 """``(proposer, issue, target, channel code, EU of the challenge)``; channel ``-1`` is a caucus."""
-Decision = tuple[int, Action, "dict | None"]
-"""``(actor, action, its log record or None)``."""
+Row = tuple[int, int, int, float]
+"""An AI action as its candidate row gives it: ``(kind code, a1, a2, value)`` (the fields of
+:class:`sim.policy.Candidates`; :func:`action_of` makes its :class:`Action`)."""
+Decision = tuple[int, "Action | Row", "dict | None"]
+"""``(actor, action, its log record or None)``: a human's :class:`Action`, or an AI action's
+:data:`Row` (carried out from its indices, :func:`sim.phases.act.do_row`)."""
 
 
 def rnd(x: float, nd: int = 4) -> float:
@@ -172,19 +176,24 @@ _THEATRE_TARGET_KINDS = frozenset(KIND_CODE[k] for k in ("joint_patrol", "use_fo
 
 def to_action(w: World, cand: policy.Candidates, r: int) -> Action:
     """The :class:`Action` of candidate row ``r``."""
-    code = int(cand.kind[r])
+    return action_of(w, int(cand.actor[r]), (int(cand.kind[r]), int(cand.a1[r]), int(cand.a2[r]), float(cand.value[r])))
+
+
+def action_of(w: World, i: int, row: Row) -> Action:
+    """The :class:`Action` of actor ``i``'s candidate :data:`Row` ``(kind code, a1, a2, value)``."""
+    code, a1, a2, value = row
     kind = ACTION_KINDS[code]
-    a = w.actor_ids[cand.actor[r]]
+    a = w.actor_ids[i]
     if code in _CHANNEL_KINDS:
-        return Action(kind, a, channel=w.channel_ids[int(cand.a1[r])])
+        return Action(kind, a, channel=w.channel_ids[a1])
     if code in _STAFF_KINDS:
-        return Action(kind, a, channel=w.channel_ids[int(cand.a1[r])], target=w.actor_ids[int(cand.a2[r])], staff=float(cand.value[r]))
-    if code == KIND_CODE["set_posture"]:
-        return Action(kind, a, theatre=w.theatre_ids[int(cand.a1[r])], level=float(cand.value[r]))
+        return Action(kind, a, channel=w.channel_ids[a1], target=w.actor_ids[a2], staff=value)
+    if code == _POSTURE:
+        return Action(kind, a, theatre=w.theatre_ids[a1], level=value)
     if code in _THEATRE_TARGET_KINDS:
-        return Action(kind, a, theatre=w.theatre_ids[int(cand.a1[r])], target=w.actor_ids[int(cand.a2[r])])
-    if code == KIND_CODE["apply_membership"]:
-        return Action(kind, a, bloc=w.bloc_ids[int(cand.a1[r])])
+        return Action(kind, a, theatre=w.theatre_ids[a1], target=w.actor_ids[a2])
+    if code == _MEMBERSHIP:
+        return Action(kind, a, bloc=w.bloc_ids[a1])
     return Action("pass", a)
 
 
@@ -507,22 +516,21 @@ def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng:
     says so (``explored``, with the temperature and the chance that the draw put it ahead of
     ``pass``, ``1 / (1 + exp(-score / temperature))``).
     """
-    w = view.world
     cand = policy.candidates(view)
     rows = drawn_rows(cand, actions_per_turn, temperature, rng)
-    why = Reasons(w, view.st, view.per, cand, view.sx.fixed) if reasons else None
-    # the drawn rows' fields as Python lists (read one by one below), position q for row r
-    listed = policy.Candidates(cand.actor[rows].tolist(), cand.kind[rows].tolist(), cand.a1[rows].tolist(), cand.a2[rows].tolist(), cand.value[rows].tolist(), cand.score[rows].tolist(), None)
+    # each decision carries its candidate row (kind code, a1, a2, value) as Python numbers: the
+    # turn carries it out from its indices (sim.phases.act.do_row), no Action made
+    actors = cand.actor[rows].tolist()
+    made = zip(cand.kind[rows].tolist(), cand.a1[rows].tolist(), cand.a2[rows].tolist(), cand.value[rows].tolist())
+    if not reasons:
+        return [(i, row, None) for i, row in zip(actors, made)]
+    why = Reasons(view.world, view.st, view.per, cand, view.sx.fixed)
     decisions: list[Decision] = []
-    for q, r in enumerate(rows.tolist()):
-        rec = None
-        if why is not None:
-            rec = why.decision(r)
-            if listed.score[q] < 0:
-                rec["explored"] = {"temperature": temperature, "p_ahead_of_pass": rnd(1.0 / (1.0 + np.exp(-cand.score[r] / temperature)))}
-            decisions.append((listed.actor[q], why.action(r), rec))
-        else:
-            decisions.append((listed.actor[q], to_action(w, listed, q), rec))
+    for i, row, r, score in zip(actors, made, rows.tolist(), cand.score[rows].tolist()):
+        rec = why.decision(r)
+        if score < 0:
+            rec["explored"] = {"temperature": temperature, "p_ahead_of_pass": rnd(1.0 / (1.0 + np.exp(-cand.score[r] / temperature)))}
+        decisions.append((i, row, rec))
     return decisions
 
 

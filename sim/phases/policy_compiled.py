@@ -556,12 +556,22 @@ def draw_core(actor, kind, a1, score, gumbel, k, temperature, pass_code, obj_of_
     M = 0
     objs = np.empty(max(k, 1), np.int64)
     args = np.empty(max(k, 1), np.int64)
+    taken = np.zeros(N, np.bool_)
     for a in range(n_act):
-        seg = grouped[start[a] : start[a + 1]]
-        order = seg[np.argsort(neg[seg], kind="mergesort")]
+        lo, hi = start[a], start[a + 1]
         used = 0
-        for rank in range(min(k, order.shape[0])):
-            r = order[rank]
+        for _ in range(min(k, hi - lo)):
+            # the actor's next row by increasing key: the first untaken row (in row order) whose
+            # key no other untaken row's is below, a nan key after every number: the order of a
+            # stable sort of the keys (np.argsort, kind="mergesort"), taken a row at a time
+            r = -1
+            for g in range(lo, hi):
+                c = grouped[g]
+                if taken[c]:
+                    continue
+                if r < 0 or (not np.isnan(neg[c]) and (np.isnan(neg[r]) or neg[c] < neg[r])):
+                    r = c
+            taken[r] = True
             if kind[r] == pass_code:
                 break
             drawn[M] = r
@@ -775,6 +785,26 @@ def params(dyn: dict[str, float], tail: tuple[float, ...] = ()) -> np.ndarray:
 
 _C = np.ascontiguousarray
 
+_params_of: tuple = (None, {})
+"""``[a copy of the dynamics, {(force on, misjudged): their turn parameters}]``, as
+:func:`_turn_params` made them for the last dynamics it was given."""
+
+
+def _turn_params(dyn: dict[str, float], force_on: bool, misjudged: bool) -> np.ndarray:
+    """(N_TURN_PARAMS,) :func:`params` of ``dyn`` followed by the force coefficients and this
+    turn's flags (``P_COSTS`` ... ``P_MISJUDGED``), made again only when the dynamics differ
+    from those of the last call (the arrays are only read, by :func:`score_packed`)."""
+    global _params_of
+    seen, made = _params_of  # one tuple: the dynamics and their arrays read together
+    if seen != dyn:
+        made = {}
+        _params_of = (dict(dyn), made)
+    key = (bool(force_on), bool(misjudged))
+    prm = made.get(key)
+    if prm is None:
+        prm = made[key] = params(dyn, (dyn["force.cost"], dyn["force.military_cost"], dyn["force.sanctions_cost"], float(dyn["force.intervention"]), 1.0 if force_on else 0.0, 1.0 if misjudged else 0.0))
+    return prm
+
 
 def candidates(ctx, mask: np.ndarray | None = None):
     """Every AI candidate of a view of the turn, from :func:`score_core`.
@@ -800,7 +830,8 @@ def candidates(ctx, mask: np.ndarray | None = None):
     ia, ib = np.nonzero((st.alignment > 0.2) & not_self & mask[:, None])
     tp = per.threat_perc
     pressure = np.minimum(tp[ia], tp[ib]) @ st.posture
-    membership = np.array(policy.membership_rows(ctx, mask), np.float64).reshape(-1, 6)
+    # (a view's salience, position, issue state, rebuffs and motions are its state's)
+    membership = np.array(policy.membership_rows(ctx, mask, st), np.float64).reshape(-1, 6)
     ch = getattr(ctx, "challenges", None)
     force_on = dyn["force.enabled"] > 0 and ch is not None
     n = w.n
@@ -810,7 +841,7 @@ def candidates(ctx, mask: np.ndarray | None = None):
         mis = _C(ch.misperception, dtype=np.float64) if misjudged else np.zeros((n, n))
     else:
         forecast, ch_score, mis = np.zeros(w.m), np.zeros((w.m, n, n)), np.zeros((n, n))
-    prm = params(dyn, (dyn["force.cost"], dyn["force.military_cost"], dyn["force.sanctions_cost"], float(dyn["force.intervention"]), 1.0 if force_on else 0.0, 1.0 if misjudged else 0.0))
+    prm = _turn_params(dyn, force_on, misjudged)
     out = score_packed(
         fixed_i, fixed_f, fixed_b, mask, _C(st.status, dtype=np.int8),
         _C(per.channel_value), _C(per.channel_value_if_open), _C(per.channel_cost), _C(per.channel_tension),
@@ -859,7 +890,9 @@ def force_core(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain
 
 @_jit
 def _force_terms(x, forecast, salience_eff, deciders, acc_issue, acc_cand, bargain, capability, posture, present, members, bloc_military, alignment, tension, mask, misperception, misjudged, costs, intervention, every):
-    """The body of :func:`force_core` (also called by :func:`score_core`)."""
+    """The body of :func:`force_core` (also called by :func:`score_core`). The loss and the
+    value of bargaining of a pair are summed only for an attacker in ``mask`` and a positive
+    gain, the only pairs :func:`force_table` reads them for (0 elsewhere)."""
     n, m = x.shape
     B = members.shape[0]
     T = posture.shape[1]
@@ -884,14 +917,16 @@ def _force_terms(x, forecast, salience_eff, deciders, acc_issue, acc_cand, barga
     for i in range(n):
         for j in range(n):
             g = 0.0
-            lo = 0.0
-            b = 0.0
             for k in range(m):
                 g += wt[j, k] * salience_eff[i, k] * dist_mu[i, k]
-                worse = _maximum(abs(x[i, k] - x[j, k]) - dist_mu[i, k], 0.0)
-                lo += wt[j, k] * salience_eff[i, k] * worse
-                b += (1.0 if wt[j, k] > 0 else 0.0) * bargain[i, k]
             gain[i, j] = g
+            lo = 0.0
+            b = 0.0
+            if mask[i] and g > 0:  # force_table reads the loss and the bargaining value only here
+                for k in range(m):
+                    worse = _maximum(abs(x[i, k] - x[j, k]) - dist_mu[i, k], 0.0)
+                    lo += wt[j, k] * salience_eff[i, k] * worse
+                    b += (1.0 if wt[j, k] > 0 else 0.0) * bargain[i, k]
             loss[i, j] = lo
             bv[i, j] = b
     S = np.empty((n, T))
