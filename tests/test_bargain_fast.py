@@ -206,3 +206,31 @@ def test_compiled_bloc_answers_equal_the_numpy_bloc_answers(seed, rules, pending
     assert st1.totals == st2.totals and list(st1.totals) == list(st2.totals)
     assert st1.pending == st2.pending and turn1.deals == turn2.deals
     assert turn1.events == turn2.events
+
+
+EDGES = [0.0, -0.0, 1.0, 0.03125, -0.03125, 0.00005, 0.00015, 0.99995, 0.49995, 1e-300, 5e-324, -5e-324, 99999999999.9]
+
+
+@settings(max_examples=300, deadline=None)
+@given(hst.one_of(hst.floats(-1.5, 1.5), hst.floats(allow_nan=False, allow_infinity=False), hst.integers(0, 20000).map(lambda h: h / 20000), hst.integers(0, 20000).map(lambda h: float(np.nextafter(h / 20000, 2.0))), hst.sampled_from(EDGES)))
+def test_the_compiled_rounding_is_pythons(x):
+    """The log's numbers rounded in the compiled phase are Python's ``round(x, 4)``, bit for bit
+    (halves to even, the sign of zero kept); beyond its range it says so (nan)."""
+    from sim.phases.bargain_compiled import ROUND_LIMIT, round4
+
+    got = round4(x)
+    if abs(x) < ROUND_LIMIT:
+        assert got == round(x, 4) and np.signbit(got) == np.signbit(round(x, 4))
+    else:
+        assert np.isnan(got)
+
+
+def test_the_compiled_rounding_on_a_dense_grid():
+    """Every 4-decimal half (h + 1/2) / 10^4 in [0, 1], its neighbouring floats, and random
+    numbers: Python's rounding."""
+    from sim.phases.bargain_compiled import round4
+
+    halves = (np.arange(0, 10001) + 0.5) / 10000
+    xs = np.concatenate([halves, np.nextafter(halves, 2.0), np.nextafter(halves, -2.0), np.arange(0, 101) / 32, np.random.default_rng(5).random(20000)])
+    xs = np.concatenate([xs, -xs])
+    assert [round4(x) for x in xs.tolist()] == [round(x, 4) for x in xs.tolist()]

@@ -175,14 +175,16 @@ def _compiled_bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perce
     no_human, listed, bloc_rule, bloc_leader = fixed
     human = np.array([a in humans for a in w.actor_ids]) if humans else no_human
     props = np.fromiter(chain.from_iterable(proposals), float, 5 * len(proposals)).reshape(-1, 5)  # np.array(proposals, float), faster
-    pos, cells, numbers, counts, codes, blocs, shares = bc.bargain_turn(props, eu, st.status, sx.ch_pair, e, w.ch_bloc_end, st.members, sx.caucus, human, tiebreak, position, salience, tension, params, turn.tension_delta, rebuff, sx.deciders, listed, bloc_rule, bloc_leader)
-    agreements, conflicts, disputes, clipped, specials, invalid = counts.tolist()
+    pos, cells, numbers, rounded, counts, codes, blocs, shares = bc.bargain_turn(props, eu, st.status, sx.ch_pair, e, w.ch_bloc_end, st.members, sx.caucus, human, tiebreak, position, salience, tension, params, turn.tension_delta, rebuff, sx.deciders, listed, bloc_rule, bloc_leader)
+    agreements, conflicts, disputes, clipped, specials, invalid, unrounded = counts.tolist()
     if invalid:
         raise ValueError("a proposal went to a bloc without members, or ruled by a leader who is not one of them")
+    if unrounded:  # a number too large for the compiled rounding: Python's round
+        rounded, shares = np.array([[round(v, 4) for v in row] for row in numbers.tolist()]).reshape(-1, 3), np.array([[f, round(f, 4)] for f, _ in shares.tolist()]).reshape(-1, 2)
     if specials:  # proposals over channels no longer open (already rebuffed) and to humans: logged
         _log_specials(w, st, turn, sx, per, eu, proposals, codes.tolist())
     if len(cells):
-        _record_cells(w, st, turn, dyn, cells, numbers, agreements, conflicts, disputes)
+        _record_cells(w, st, turn, dyn, cells, rounded, agreements, conflicts, disputes, rounded=True)
     if len(blocs):
         _record_blocs(w, st, turn, blocs, shares)
     if clipped:
@@ -227,21 +229,26 @@ def _log_specials(w: World, st: State, turn: Turn, sx: Structure, per: Perceptio
             turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "awaiting answer"})
 
 
-def _record_cells(w: World, st: State, turn: Turn, dyn: dict[str, float], cells: np.ndarray, numbers: np.ndarray, agreements: int, conflicts: int, disputes: int) -> None:
+def _record_cells(w: World, st: State, turn: Turn, dyn: dict[str, float], cells: np.ndarray, numbers: np.ndarray, agreements: int, conflicts: int, disputes: int, rounded: bool = False) -> None:
     """The counts, deals and log records of :func:`record_outcomes` from the compiled talks'
-    cells and numbers (its tensions and rebuffs are already applied)."""
+    cells and numbers (its tensions and rebuffs are already applied); ``rounded``: the numbers
+    are already ``round(x, 4)`` (:func:`sim.phases.bargain_compiled.round4`)."""
     totals = st.totals
     totals["agreements"] += agreements
     totals["conflicts"] += conflicts
     if disputes:
         totals["disputes"] = totals.get("disputes", 0) + disputes
     holds = dyn.get("talks.disputes_hold", 0) > 0
+    if not rounded:
+        numbers = [[round(v, 4) for v in row] for row in numbers.tolist()]
+    else:
+        numbers = numbers.tolist()
     names, actors, issues, append, deals = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids, turn.events.append, turn.deals
     conflict = kernel.OUTCOME_CONFLICT
-    for (k, j, i, oc, deal), (frac, before, after) in zip(cells.tolist(), numbers.tolist()):
+    for (k, j, i, oc, deal), (frac, before, after) in zip(cells.tolist(), numbers):
         if deal:
             deals.add(k)
-        rec = {"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": round(frac, 4), "position": [round(before, 4), round(after, 4)]}
+        rec = {"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": frac, "position": [before, after]}
         if oc == conflict and holds:
             rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
         append(rec)  # turn.log(rec)
@@ -249,10 +256,11 @@ def _record_cells(w: World, st: State, turn: Turn, dyn: dict[str, float], cells:
 
 def _record_blocs(w: World, st: State, turn: Turn, blocs: np.ndarray, shares: np.ndarray) -> None:
     """The counts and log records of the blocs' answers of :func:`_answer_blocs_and_humans`
-    from the compiled phase's (its moves, tensions and rebuffs are already applied)."""
+    from the compiled phase's (its moves, tensions and rebuffs are already applied); ``shares``
+    (Q, 2): each bloc's share and the share rounded for the log."""
     totals = st.totals
-    for (i, k, b, ch), f in zip(blocs.tolist(), shares.tolist()):
-        turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.bloc_ids[b], "issue": w.issue_ids[k], "outcome": "agreement" if f > 0 else "rejected", "moved": round(f, 4), "channel": w.channel_ids[ch], "rule": _RULE_NAMES[w.bloc_rule[b]]})
+    for (i, k, b, ch), (f, f4) in zip(blocs.tolist(), shares.tolist()):
+        turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.bloc_ids[b], "issue": w.issue_ids[k], "outcome": "agreement" if f > 0 else "rejected", "moved": f4, "channel": w.channel_ids[ch], "rule": _RULE_NAMES[w.bloc_rule[b]]})
         if f > 0:
             totals["agreements"] += 1
         else:

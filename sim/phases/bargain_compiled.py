@@ -21,6 +21,8 @@ function's: a change to those two needs a change to this file (or a cleared cach
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.kernel_compiled import (
@@ -48,7 +50,40 @@ C_DISPUTES = 2  # disputes (the kernel's conflict) of the talks' cells
 C_CLIPPED = 3  # 1: the positions were clipped to [0, 1] here (no human answers to wait for)
 C_SPECIALS = 4  # proposals to log here: over a channel no longer open, or to a human
 C_INVALID = 5  # 1: a bloc without members, or ruled by a leader who is not one (the loader forbids both)
-C_SIZE = 6
+C_UNROUNDED = 6  # 1: a number of the log beyond what :func:`round4` rounds (the caller rounds it)
+C_SIZE = 7
+
+ROUND_LIMIT = 1e11
+""":func:`round4` rounds numbers of magnitude below this (``1e4 x`` then stays below 2^52, where
+every float's integer and fractional parts are exact); the log's shares and positions are in
+[0, 1]."""
+
+
+@_jit
+def round4(x):
+    """Python's ``round(x, 4)``, bit for bit, for ``|x| < ROUND_LIMIT`` (nan beyond it).
+
+    Python rounds the exact binary value of ``x`` to 4 decimals, half to even, and reads the
+    decimal back to the nearest float. Here the exact product ``10^4 |x| = p + e`` is the
+    rounded product ``p`` and its error ``e`` (Dekker's exact product, 1971: ``|x|`` split in
+    two halves of 26 bits, Veltkamp's method; 10^4 has 14 bits), the integer ``N`` nearest to
+    it (half to even) is decided exactly from ``p - floor(p)`` and ``e``, and ``N / 10^4`` (one
+    IEEE division of two exact numbers) is the float nearest to the decimal, as Python's
+    reading gives. The sign of ``x`` is kept (``round(-0.00001, 4)`` is ``-0.0``).
+    """
+    a = abs(x)
+    if not a < ROUND_LIMIT:  # also nan and inf
+        return np.nan
+    p = a * 10000.0
+    c = 134217729.0 * a  # 2^27 + 1: Veltkamp's split of a into hi + lo, each of 26 bits
+    hi = c - (c - a)
+    lo = a - hi
+    e = (hi * 10000.0 - p) + lo * 10000.0  # the product's exact error (Dekker), 10^4 = its own hi
+    f = np.floor(p)
+    d = ((p - f) - 0.5) + e  # the sign of (exact fraction - 1/2); 0 only on an exact half
+    if d > 0.0 or (d == 0.0 and f % 2.0 == 1.0):
+        f += 1.0
+    return math.copysign(f / 10000.0, x)
 
 
 @_jit
@@ -75,12 +110,13 @@ def bargain_turn(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, cauc
             leader actor (-1: none).
 
     Returns:
-        ``(pos, cells, numbers, counts, codes, blocs, shares)``: the new positions (n, m); the
-        talks' cells (r, 5) int64 and numbers (r, 3) as for :func:`sim.kernel_compiled.talks`;
+        ``(pos, cells, numbers, rounded, counts, codes, blocs, shares)``: the new positions
+        (n, m); the talks' cells (r, 5) int64 and numbers (r, 3) as for
+        :func:`sim.kernel_compiled.talks`, and those numbers rounded for the log (:func:`round4`);
         ``counts`` (C_SIZE,) int64 indexed by the ``C_*`` constants; the gate's codes (P,); per
-        proposal to a bloc ``(proposer, issue, bloc, channel)`` (Q, 4) int64 and the share in
-        [0, 1] of the distance to the proposer its members were asked to move (Q,) (> 0: an
-        agreement; 0: rejected).
+        proposal to a bloc ``(proposer, issue, bloc, channel)`` (Q, 4) int64, and the share in
+        [0, 1] of the distance to the proposer its members were asked to move (> 0: an
+        agreement; 0: rejected) and that share rounded (Q, 2).
     """
     n, m = position.shape
     offers = np.zeros((m, n, n), dtype=np.bool_)
@@ -93,6 +129,13 @@ def bargain_turn(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, cauc
     counts[C_AGREEMENTS] = talk_counts[0]
     counts[C_CONFLICTS] = talk_counts[1]
     counts[C_DISPUTES] = talk_counts[2]
+    rounded = np.empty_like(numbers)  # the log's numbers, round(x, 4)
+    for h in range(numbers.shape[0]):
+        for c in range(3):
+            v = round4(numbers[h, c])
+            if v != v:
+                counts[C_UNROUNDED] = 1
+            rounded[h, c] = v
     clip = params[T_CLIP] > 0.0
     P = codes.size
     blocs = np.empty((P, 4), dtype=np.int64)
@@ -123,7 +166,7 @@ def bargain_turn(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, cauc
                 blocs[q, 2] = b
                 blocs[q, 3] = ch
                 q += 1
-    shares = np.zeros(q)
+    shares = np.zeros((q, 2))
     resolve_ = params[T_RESOLVE]
     distrust = params[T_DISTRUST]
     max_step = params[T_MAX_STEP]
@@ -143,7 +186,7 @@ def bargain_turn(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, cauc
                 size += 1
         if size == 0:  # the Python form raises (a maximum of nothing)
             counts[C_INVALID] = 1
-            return pos, cells, numbers, counts, codes, blocs[:q], shares
+            return pos, cells, numbers, rounded, counts, codes, blocs[:q], shares
         best = eu[k, i, mem[0]]  # numpy's max: the first of equal values, nan propagated
         for t in range(1, size):
             v = eu[k, i, mem[t]]
@@ -172,10 +215,13 @@ def bargain_turn(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, cauc
                     break
             if not found:  # the Python form raises (the leader not among the members)
                 counts[C_INVALID] = 1
-                return pos, cells, numbers, counts, codes, blocs[:q], shares
+                return pos, cells, numbers, rounded, counts, codes, blocs[:q], shares
         else:
             f = np.median(fr[:size])
-        shares[h] = f
+        shares[h, 0] = f
+        shares[h, 1] = round4(f)
+        if shares[h, 1] != shares[h, 1]:
+            counts[C_UNROUNDED] = 1
         target = position[i, k]
         for t in range(size):
             a = mem[t]
@@ -207,4 +253,4 @@ def bargain_turn(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, cauc
                 v = v if v < 1.0 else 1.0  # (as sim.kernel_compiled.talks clips)
                 pos[a, c] = v
         counts[C_CLIPPED] = 1
-    return pos, cells, numbers, counts, codes, blocs[:q], shares
+    return pos, cells, numbers, rounded, counts, codes, blocs[:q], shares
