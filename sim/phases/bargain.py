@@ -173,7 +173,7 @@ def _compiled_bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perce
     if fixed is None:  # what the world alone decides: no humans, issues decided by states, blocs' rules
         fixed = derived(w)["bargain"] = tuple(_read_only(a) for a in (np.zeros(n, bool), w.issue_bloc < 0, np.array(w.bloc_rule, dtype=np.int64), np.array(w.bloc_leader, dtype=np.int64)))
     no_human, listed, bloc_rule, bloc_leader = fixed
-    human = np.array([a in humans for a in w.actor_ids]) if humans else no_human
+    human = _read_only(np.array([a in humans for a in w.actor_ids])) if humans else no_human  # read only as no_human: one compiled version
     props = np.fromiter(chain.from_iterable(proposals), float, 5 * len(proposals)).reshape(-1, 5)  # np.array(proposals, float), faster
     pos, cells, numbers, rounded, counts, codes, blocs, shares = bc.bargain_turn(props, eu, st.status, sx.ch_pair, e, w.ch_bloc_end, st.members, sx.caucus, human, tiebreak, position, salience, tension, params, turn.tension_delta, rebuff, sx.deciders, listed, bloc_rule, bloc_leader)
     agreements, conflicts, disputes, clipped, specials, invalid, unrounded = counts.tolist()
@@ -243,15 +243,18 @@ def _record_cells(w: World, st: State, turn: Turn, dyn: dict[str, float], cells:
         numbers = [[round(v, 4) for v in row] for row in numbers.tolist()]
     else:
         numbers = numbers.tolist()
-    names, actors, issues, append, deals = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids, turn.events.append, turn.deals
-    conflict = kernel.OUTCOME_CONFLICT
-    for (k, j, i, oc, deal), (frac, before, after) in zip(cells.tolist(), numbers):
+    names, actors, issues = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids
+    cells = cells.tolist()
+    for k, j, i, oc, deal in cells:
         if deal:
-            deals.add(k)
-        rec = {"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": frac, "position": [before, after]}
-        if oc == conflict and holds:
-            rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
-        append(rec)  # turn.log(rec)
+            turn.deals.add(k)
+    recs = [{"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": frac, "position": [before, after]} for (k, j, i, oc, deal), (frac, before, after) in zip(cells, numbers)]
+    if holds:  # a dispute: both expect to gain from a fight; the target holds
+        conflict = kernel.OUTCOME_CONFLICT
+        for rec, cell in zip(recs, cells):
+            if cell[3] == conflict:
+                rec["holds"] = True
+    turn.events.extend(recs)  # turn.log of each record, in order
 
 
 def _record_blocs(w: World, st: State, turn: Turn, blocs: np.ndarray, shares: np.ndarray) -> None:
