@@ -155,3 +155,82 @@ def test_compiled_bargain_equals_the_numpy_bargain(seed, count, with_humans, hol
     assert st1.totals == st2.totals and list(st1.totals) == list(st2.totals)
     assert st1.pending == st2.pending and turn1.deals == turn2.deals
     assert turn1.events == turn2.events
+
+
+@settings(max_examples=80, deadline=None)
+@given(hst.integers(0, 2**32 - 1), hst.lists(hst.integers(0, 2), min_size=2, max_size=2), hst.booleans(), hst.booleans())
+def test_compiled_bloc_answers_equal_the_numpy_bloc_answers(seed, rules, pending, hold):
+    """Proposals to blocs under each rule (consensus, majority, leader), with odd and even
+    memberships and repeated proposals to one bloc: the compiled phase's answers, moves,
+    tensions, rebuffs, counts and records = the numpy backend's, with and without human
+    answers to wait for (the positions clipped in the compiled call or after)."""
+    w0, rng, st, turn, sx, per = _state(seed)
+    B, n, m, K = len(w0.bloc_ids), w0.n, w0.m, len(w0.channel_ids)
+    members = rng.random((B, n)) < 0.6
+    members[np.arange(B), rng.integers(0, n, B)] = True  # no bloc without members
+    leader = np.array([int(rng.choice(np.flatnonzero(members[b]))) for b in range(B)])
+    w = copy.copy(w0)  # another world (the phase keeps what it derives from a world)
+    w.bloc_rule, w.bloc_leader = np.array(rules), leader
+    st.members = members
+    sx = types.SimpleNamespace(**vars(sx))
+    sx.ch_pair = rng.random(sx.ch_pair.shape) < 0.7
+    st.status = rng.choice([0, 0, 0, 1], K).astype(st.status.dtype)
+    per.effectiveness = np.where(rng.random(K) < 0.9, per.effectiveness, 0.0)
+    dyn = dict(DYN, **{"talks.disputes_hold": float(hold)})
+    eu = np.where(rng.random((m, n, n)) < 0.1, 0.0, rng.normal(0, 0.3, (m, n, n)))
+    to_blocs = np.flatnonzero(w.ch_bloc_end >= 0)
+    assert len(to_blocs)
+    proposals = []
+    for _ in range(int(rng.integers(1, 30))):  # to members of the blocs at the channels' ends
+        ch = int(rng.choice(to_blocs))
+        i, k, j = int(rng.integers(n)), int(rng.integers(m)), int(rng.choice(np.flatnonzero(members[w.ch_bloc_end[ch]])))
+        if rng.random() < 0.8:  # mostly a route that carries it
+            st.status[ch], sx.ch_pair[ch, i, j], eu[k, i, j] = OPEN, True, abs(eu[k, i, j]) + 0.01
+            per.effectiveness[ch] = max(per.effectiveness[ch], 0.1)
+        proposals.append((i, k, j, ch, 0.0))
+    proposals += proposals[: int(rng.integers(0, 3))]  # the same proposer, issue and bloc again
+    proposals += [(int(rng.integers(n)), int(rng.integers(m)), int(rng.integers(n)), int(rng.integers(-2, K)), 0.0) for _ in range(5)]
+    st.position = np.where(rng.random(st.position.shape) < 0.1, rng.choice([0.0, 1.0], st.position.shape), st.position)
+    if pending:
+        h = w.actor_ids[int(rng.integers(n))]
+        st.pending = {h: [{"from": w.actor_ids[0], "issue": w.issue_ids[0], "position": 1.2, "eu": 0.1, "eff": 0.5, "expected_win": False, "answer": "accept"}]}
+    st1, turn1, st2, turn2 = copy.deepcopy(st), copy.deepcopy(turn), copy.deepcopy(st), copy.deepcopy(turn)
+    bargain.bargain(w, st1, turn1, sx, per, dyn, np.random.default_rng(seed), eu, proposals, set())
+    with kernel.using_backend("numpy"):
+        bargain.bargain(w, st2, turn2, sx, per, dyn, np.random.default_rng(seed), eu, proposals, set())
+    assert any(r["to"] in w.bloc_ids for r in turn2.events)
+    for name in ("position", "rebuff"):
+        a, b = getattr(st1, name), getattr(st2, name)
+        assert np.array_equal(a, b), name
+    assert np.array_equal(turn1.tension_delta, turn2.tension_delta)
+    assert st1.totals == st2.totals and list(st1.totals) == list(st2.totals)
+    assert st1.pending == st2.pending and turn1.deals == turn2.deals
+    assert turn1.events == turn2.events
+
+
+EDGES = [0.0, -0.0, 1.0, 0.03125, -0.03125, 0.00005, 0.00015, 0.99995, 0.49995, 1e-300, 5e-324, -5e-324, 99999999999.9]
+
+
+@settings(max_examples=300, deadline=None)
+@given(hst.one_of(hst.floats(-1.5, 1.5), hst.floats(allow_nan=False, allow_infinity=False), hst.integers(0, 20000).map(lambda h: h / 20000), hst.integers(0, 20000).map(lambda h: float(np.nextafter(h / 20000, 2.0))), hst.sampled_from(EDGES)))
+def test_the_compiled_rounding_is_pythons(x):
+    """The log's numbers rounded in the compiled phase are Python's ``round(x, 4)``, bit for bit
+    (halves to even, the sign of zero kept); beyond its range it says so (nan)."""
+    from sim.phases.bargain_compiled import ROUND_LIMIT, round4
+
+    got = round4(x)
+    if abs(x) < ROUND_LIMIT:
+        assert got == round(x, 4) and np.signbit(got) == np.signbit(round(x, 4))
+    else:
+        assert np.isnan(got)
+
+
+def test_the_compiled_rounding_on_a_dense_grid():
+    """Every 4-decimal half (h + 1/2) / 10^4 in [0, 1], its neighbouring floats, and random
+    numbers: Python's rounding."""
+    from sim.phases.bargain_compiled import round4
+
+    halves = (np.arange(0, 10001) + 0.5) / 10000
+    xs = np.concatenate([halves, np.nextafter(halves, 2.0), np.nextafter(halves, -2.0), np.arange(0, 101) / 32, np.random.default_rng(5).random(20000)])
+    xs = np.concatenate([xs, -xs])
+    assert [round4(x) for x in xs.tolist()] == [round(x, 4) for x in xs.tolist()]

@@ -7,13 +7,16 @@ human at its next decision.
 
 from __future__ import annotations
 
+import struct
+from itertools import chain
+
 import numpy as np
 
 from sim import kernel
 from sim.channels import OPEN
 from sim.phases.decide import Proposal, rnd
 from sim.phases.perceive import Perception, Structure
-from sim.state import State, Turn
+from sim.state import State, Turn, derived
 from sim.world import World
 
 AGREEMENTS = (kernel.OUTCOME_COMPROMISE, kernel.OUTCOME_CAPITULATION)
@@ -149,48 +152,125 @@ def special_proposals(w: World, st: State, turn: Turn, sx: Structure, per: Perce
 
 
 def _compiled_bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, proposals: list[Proposal], humans: set[str]) -> None:
-    """:func:`bargain` by :func:`sim.kernel_compiled.bargain_core` (:func:`gate` and
-    :func:`_numpy_talks` are its oracles)."""
-    from sim import kernel_compiled as kc
-
+    """:func:`bargain` by :func:`sim.phases.bargain_compiled.bargain_turn` (:func:`gate`,
+    :func:`_numpy_talks`, :func:`special_proposals` and :func:`_answer_blocs_and_humans` are its
+    oracles); only the log records, the totals and the humans' answers are made here."""
+    bc = _compiled()
     m, n = w.m, w.n
     tiebreak = rng.random((m, n, n))
-    params = np.array([dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"], dyn["talks.disputes_hold"], -dyn["tension_agreement"], dyn["tension_conflict"], 1.0, 0.0 if st.pending else 1.0])
+    key = _PARAM_KEY.pack(dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"], dyn["talks.disputes_hold"], dyn["tension_agreement"], dyn["tension_conflict"], not st.pending)
+    params = _PARAMS.get(key)
+    if params is None:  # the same array every turn of a run: made once per set of dynamics (read only)
+        params = np.array([dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"], dyn["talks.disputes_hold"], -dyn["tension_agreement"], dyn["tension_conflict"], 1.0, 0.0 if st.pending else 1.0])
+        params.flags.writeable = False
+        _PARAMS[key] = params
     position, salience, tension, rebuff, e = st.position, per.salience_eff, st.tension, st.rebuff, per.effectiveness
     if not (position.flags.c_contiguous and salience.flags.c_contiguous and tension.flags.c_contiguous and eu.flags.c_contiguous and e.flags.c_contiguous):
         position, salience, tension, eu, e = (np.ascontiguousarray(a, dtype=float) for a in (position, salience, tension, eu, e))
     if not rebuff.flags.c_contiguous:  # updated in place: the state's own array, made contiguous
         st.rebuff = rebuff = np.ascontiguousarray(rebuff, dtype=float)
-    human = np.array([a in humans for a in w.actor_ids]) if humans else np.zeros(n, bool)
-    props = np.array(proposals, dtype=float).reshape(-1, 5)
-    pos, cells, numbers, counts, codes = kc.bargain_core(props, eu, st.status, sx.ch_pair, e, w.ch_bloc_end, st.members, sx.caucus, human, tiebreak, position, salience, tension, params, turn.tension_delta, rebuff, sx.deciders, w.issue_bloc < 0)
-    agreements, conflicts, disputes, clipped, specials = counts.tolist()
-    bloc_props = special_proposals(w, st, turn, sx, per, eu, proposals, codes.tolist()) if specials else []
+    fixed = derived(w).get("bargain")
+    if fixed is None:  # what the world alone decides: no humans, issues decided by states, blocs' rules
+        fixed = derived(w)["bargain"] = tuple(_read_only(a) for a in (np.zeros(n, bool), w.issue_bloc < 0, np.array(w.bloc_rule, dtype=np.int64), np.array(w.bloc_leader, dtype=np.int64)))
+    no_human, listed, bloc_rule, bloc_leader = fixed
+    human = _read_only(np.array([a in humans for a in w.actor_ids])) if humans else no_human  # read only as no_human: one compiled version
+    props = np.fromiter(chain.from_iterable(proposals), float, 5 * len(proposals)).reshape(-1, 5)  # np.array(proposals, float), faster
+    pos, cells, numbers, rounded, counts, codes, blocs, shares = bc.bargain_turn(props, eu, st.status, sx.ch_pair, e, w.ch_bloc_end, st.members, sx.caucus, human, tiebreak, position, salience, tension, params, turn.tension_delta, rebuff, sx.deciders, listed, bloc_rule, bloc_leader)
+    agreements, conflicts, disputes, clipped, specials, invalid, unrounded = counts.tolist()
+    if invalid:
+        raise ValueError("a proposal went to a bloc without members, or ruled by a leader who is not one of them")
+    if unrounded:  # a number too large for the compiled rounding: Python's round
+        rounded, shares = np.array([[round(v, 4) for v in row] for row in numbers.tolist()]).reshape(-1, 3), np.array([[f, round(f, 4)] for f, _ in shares.tolist()]).reshape(-1, 2)
+    if specials:  # proposals over channels no longer open (already rebuffed) and to humans: logged
+        _log_specials(w, st, turn, sx, per, eu, proposals, codes.tolist())
     if len(cells):
-        _record_cells(w, st, turn, dyn, cells, numbers, agreements, conflicts, disputes)
+        _record_cells(w, st, turn, dyn, cells, rounded, agreements, conflicts, disputes, rounded=True)
+    if len(blocs):
+        _record_blocs(w, st, turn, blocs, shares)
     if clipped:
         st.position = pos
     else:
-        _answer_blocs_and_humans(w, st, turn, sx, per, dyn, eu, bloc_props, pos, None)
+        _answer_blocs_and_humans(w, st, turn, sx, per, dyn, eu, [], pos, None)
 
 
-def _record_cells(w: World, st: State, turn: Turn, dyn: dict[str, float], cells: np.ndarray, numbers: np.ndarray, agreements: int, conflicts: int, disputes: int) -> None:
+_PARAM_KEY = struct.Struct("6d?")
+"""The dynamics that :func:`_compiled_bargain`'s parameters hold, packed bit for bit (a key)."""
+_PARAMS: dict[bytes, np.ndarray] = {}
+_BC = None
+
+
+def _compiled():
+    """:mod:`sim.phases.bargain_compiled`, imported at the first compiled bargain (numba is loaded
+    then, not when this module is imported)."""
+    global _BC
+    if _BC is None:
+        from sim.phases import bargain_compiled
+
+        _BC = bargain_compiled
+    return _BC
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """``a``, marked read only (kept in :func:`sim.state.derived` for the world's life)."""
+    a.flags.writeable = False
+    return a
+
+
+def _log_specials(w: World, st: State, turn: Turn, sx: Structure, per: Perception, eu: np.ndarray, proposals: list[Proposal], codes: list[int]) -> None:
+    """:func:`special_proposals` without its rebuffs and its proposals to blocs (the compiled
+    phase makes both): the records of proposals over channels no longer open, and the proposals
+    to humans put to wait for their answer, in the proposals' order."""
+    for (i, k, j, ch, e), code in zip(proposals, codes):
+        if code == PROPOSAL_NO_CHANNEL:
+            turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "no channel"})
+        elif code == PROPOSAL_HUMAN:
+            e_ch = float(per.effectiveness[ch]) if ch >= 0 else float(sx.caucus[k, i, j])
+            st.pending[w.actor_ids[j]].append({"from": w.actor_ids[i], "issue": w.issue_ids[k], "position": float(st.position[i, k]), "eu": float(eu[k, i, j]), "eff": e_ch, "expected_win": bool(eu[k, j, i] < eu[k, i, j])})
+            turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.actor_ids[j], "issue": w.issue_ids[k], "outcome": "awaiting answer"})
+
+
+def _record_cells(w: World, st: State, turn: Turn, dyn: dict[str, float], cells: np.ndarray, numbers: np.ndarray, agreements: int, conflicts: int, disputes: int, rounded: bool = False) -> None:
     """The counts, deals and log records of :func:`record_outcomes` from the compiled talks'
-    cells and numbers (its tensions and rebuffs are already applied)."""
+    cells and numbers (its tensions and rebuffs are already applied); ``rounded``: the numbers
+    are already ``round(x, 4)`` (:func:`sim.phases.bargain_compiled.round4`)."""
     totals = st.totals
     totals["agreements"] += agreements
     totals["conflicts"] += conflicts
     if disputes:
         totals["disputes"] = totals.get("disputes", 0) + disputes
     holds = dyn.get("talks.disputes_hold", 0) > 0
-    names, actors, issues, log, deals = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids, turn.log, turn.deals
-    for (k, j, i, oc, deal), (frac, before, after) in zip(cells.tolist(), numbers.tolist()):
+    if not rounded:
+        numbers = [[round(v, 4) for v in row] for row in numbers.tolist()]
+    else:
+        numbers = numbers.tolist()
+    names, actors, issues = kernel.OUTCOME_NAMES, w.actor_ids, w.issue_ids
+    cells = cells.tolist()
+    for k, j, i, oc, deal in cells:
         if deal:
-            deals.add(k)
-        rec = {"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": round(frac, 4), "position": [round(before, 4), round(after, 4)]}
-        if oc == kernel.OUTCOME_CONFLICT and holds:
-            rec["holds"] = True  # a dispute: both expect to gain from a fight; the target holds
-        log(rec)
+            turn.deals.add(k)
+    recs = [{"type": "proposal", "from": actors[i], "to": actors[j], "issue": issues[k], "outcome": names[oc], "moved": frac, "position": [before, after]} for (k, j, i, oc, deal), (frac, before, after) in zip(cells, numbers)]
+    if holds:  # a dispute: both expect to gain from a fight; the target holds
+        conflict = kernel.OUTCOME_CONFLICT
+        for rec, cell in zip(recs, cells):
+            if cell[3] == conflict:
+                rec["holds"] = True
+    turn.events.extend(recs)  # turn.log of each record, in order
+
+
+def _record_blocs(w: World, st: State, turn: Turn, blocs: np.ndarray, shares: np.ndarray) -> None:
+    """The counts and log records of the blocs' answers of :func:`_answer_blocs_and_humans`
+    from the compiled phase's (its moves, tensions and rebuffs are already applied); ``shares``
+    (Q, 2): each bloc's share and the share rounded for the log."""
+    totals = st.totals
+    for (i, k, b, ch), (f, f4) in zip(blocs.tolist(), shares.tolist()):
+        turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.bloc_ids[b], "issue": w.issue_ids[k], "outcome": "agreement" if f > 0 else "rejected", "moved": f4, "channel": w.channel_ids[ch], "rule": _RULE_NAMES[w.bloc_rule[b]]})
+        if f > 0:
+            totals["agreements"] += 1
+        else:
+            totals["conflicts"] += 1
+
+
+_RULE_NAMES = ("consensus", "majority", "leader")
 
 
 def _numpy_talks(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, offers: np.ndarray, effm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -239,7 +319,7 @@ def _answer_blocs_and_humans(w: World, st: State, turn: Turn, sx: Structure, per
             moved.append(p + min(max(p + f * yield_ * (target - p) - p, -s_), s_))  # bounded
         pos[mem, k] = moved
         kind = "agreement" if f > 0 else "rejected"
-        turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.bloc_ids[b], "issue": w.issue_ids[k], "outcome": kind, "moved": rnd(f), "channel": w.channel_ids[ch], "rule": ["consensus", "majority", "leader"][rule]})
+        turn.log({"type": "proposal", "from": w.actor_ids[i], "to": w.bloc_ids[b], "issue": w.issue_ids[k], "outcome": kind, "moved": rnd(f), "channel": w.channel_ids[ch], "rule": _RULE_NAMES[rule]})
         if f > 0:
             st.totals["agreements"] += 1
             turn.add_tension(i, mem, -dyn["tension_agreement"])
