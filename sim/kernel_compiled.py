@@ -342,14 +342,20 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                 if scale_range != 1.0:
                     dist[a, i, j] /= scale_range
                 reduced = reduced and dist[a, i, j] <= 1.0
-    # Bases (success, better, failure, worse) of every pair of one issue, and their powers.
+    # The powered bases of one issue. A pair of equal positions has EU 0 (below), so only the
+    # cells (i, j) with x_i != x_j are powered; the success and failure bases are the same for
+    # (i, j) and (j, i), so their logarithms are taken once per pair. Each power is
+    # exp(r_i log base), elementwise, as :func:`powers_into` computes it.
     size = 0 if risk_neutral else 4 * nn
-    base = np.empty(size)
-    exponent = np.empty(size)
-    power = np.empty(size)
+    logged = np.empty(size)  # success (pairs) | failure (pairs) | better (cells) | worse (cells)
+    logs = np.empty(size)
+    power = np.empty(size)  # success | failure | better | worse, by cell
     scratch_a = np.empty(size)
     scratch_b = np.empty(size)
     scratch_bits = np.empty(size, dtype=np.int64)
+    pair_i = np.empty(nn, dtype=np.int64)
+    pair_j = np.empty(nn, dtype=np.int64)
+    status_quo = np.empty(n)
     for a in range(m):
         if reduced:
             # U_s = 2 d, U_f = -2 d, U_b = e, U_w = -e, U_sq = 0:
@@ -364,7 +370,7 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                     if slope_e != 0.0:
                         value += slope_e * (offset[a, i] + dist[a, i, j])
                     eu[a, i, j] = value
-        else:
+        elif risk_neutral:
             for i in range(n):
                 for j in range(n):
                     d = dist[a, i, j]
@@ -374,30 +380,62 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                     better = max(0.5 - quarter_e, 0.0)
                     failure = 0.5 + half_d
                     worse = 0.5 + quarter_e
-                    if risk_neutral:
-                        eu[a, i, j] = _combine(
-                            success, better, failure, worse, 0.5, p[a, i, j], s[a, j], q, qt, qnt
-                        )
-                    else:
-                        at = i * n + j
-                        base[at] = success
-                        base[nn + at] = better
-                        base[2 * nn + at] = failure
-                        base[3 * nn + at] = worse
-                        exponent[at] = r[a, i]
-                        exponent[nn + at] = r[a, i]
-                        exponent[2 * nn + at] = r[a, i]
-                        exponent[3 * nn + at] = r[a, i]
-            if not risk_neutral:
-                powers_into(base, exponent, power, scratch_a, scratch_b, scratch_bits)
-                for i in range(n):
-                    status_quo = 0.5 ** r[a, i]
-                    for j in range(n):
-                        at = i * n + j
-                        eu[a, i, j] = _combine(
-                            power[at], power[nn + at], power[2 * nn + at], power[3 * nn + at],
-                            status_quo, p[a, i, j], s[a, j], q, qt, qnt,
-                        )
+                    eu[a, i, j] = _combine(
+                        success, better, failure, worse, 0.5, p[a, i, j], s[a, j], q, qt, qnt
+                    )
+        else:
+            # the pairs i < j of different positions, listed without a branch
+            pairs = 0
+            for i in range(n):
+                x_i = x[a, i]
+                for j in range(i + 1, n):
+                    pair_i[pairs] = i
+                    pair_j[pairs] = j
+                    pairs += x_i != x[a, j]
+            cells = 2 * pairs  # cell 2h is (i, j) of pair h, cell 2h + 1 is (j, i)
+            for h in range(pairs):
+                i = pair_i[h]
+                j = pair_j[h]
+                d = dist[a, i, j]  # = dist[a, j, i]
+                half_d = d * 0.5
+                logged[h] = max(0.5 - half_d, 0.0)  # success
+                logged[pairs + h] = 0.5 + half_d  # failure
+                quarter_e = (offset[a, i] + d) * 0.25
+                logged[2 * pairs + 2 * h] = max(0.5 - quarter_e, 0.0)  # better
+                logged[2 * pairs + cells + 2 * h] = 0.5 + quarter_e  # worse
+                quarter_e = (offset[a, j] + d) * 0.25
+                logged[2 * pairs + 2 * h + 1] = max(0.5 - quarter_e, 0.0)
+                logged[2 * pairs + cells + 2 * h + 1] = 0.5 + quarter_e
+            size_log = 2 * pairs + 2 * cells
+            _log_into(logged[:size_log], logs[:size_log], scratch_a[:size_log], scratch_bits[:size_log])
+            for h in range(pairs):
+                r_i = r[a, pair_i[h]]
+                r_j = r[a, pair_j[h]]
+                g = 2 * h
+                scratch_a[g] = logs[h] * r_i
+                scratch_a[g + 1] = logs[h] * r_j
+                scratch_a[cells + g] = logs[pairs + h] * r_i
+                scratch_a[cells + g + 1] = logs[pairs + h] * r_j
+                scratch_a[2 * cells + g] = logs[2 * pairs + g] * r_i
+                scratch_a[2 * cells + g + 1] = logs[2 * pairs + g + 1] * r_j
+                scratch_a[3 * cells + g] = logs[2 * pairs + cells + g] * r_i
+                scratch_a[3 * cells + g + 1] = logs[2 * pairs + cells + g + 1] * r_j
+            size_exp = 4 * cells
+            _exp_into(scratch_a[:size_exp], power[:size_exp], scratch_b[:size_exp])
+            for i in range(n):
+                status_quo[i] = 0.5 ** r[a, i]
+            for h in range(pairs):
+                i = pair_i[h]
+                j = pair_j[h]
+                g = 2 * h
+                zero_success = logged[h] == 0.0  # 0^r = 0
+                for (c_, k, l) in ((g, i, j), (g + 1, j, i)):
+                    success = 0.0 if zero_success else power[c_]
+                    better = 0.0 if logged[2 * pairs + c_] == 0.0 else power[2 * cells + c_]
+                    eu[a, k, l] = _combine(
+                        success, better, power[cells + c_], power[3 * cells + c_],
+                        status_quo[k], p[a, k, l], s[a, l], q, qt, qnt,
+                    )
         # No challenge between equal positions, and no EU made of rounding noise.
         for i in range(n):
             for j in range(n):
@@ -650,6 +688,7 @@ def challenge_scores(position, c, salience, risk, q, t, endogenous, dec, eff, re
     mu, r, eu = challenge_utilities(x, c, s, r, q, t, endogenous)
     score = np.empty((m, n, n))
     flat = np.empty((n, m * n))
+    finite = True  # no nan among the scores (nan only from nan inputs)
     for a in range(m):
         for i in range(n):
             s_ai = s[a, i]
@@ -659,24 +698,53 @@ def challenge_scores(position, c, salience, risk, q, t, endogenous, dec, eff, re
                 value = 0.0
                 if e > 0.0 and f > 0.0:
                     value = e * s_ai * dec[a, i, j] * f * (1.0 - min(rebuff[a, i, j], 1.0))
+                    finite = finite and value == value
                 score[a, i, j] = value
                 if cost > 0.0 and not value > cost:
                     value = 0.0
                 flat[i, a * n + j] = value
-    width = min(keep, m * n)
+    return mu, eu, score, flat, _rank(flat, min(keep, m * n), finite)
+
+
+@_jit
+def _rank(flat, width, finite):
+    """(n, width) int64: each row's cells best first, the lowest index first at a tie (a
+    stable descending sort cut at ``width``). Without nan (``finite``), in one pass per row
+    that keeps the best ``width`` so far in order; with nan, by repeated selection of the
+    highest value not yet taken, nan never higher than anything."""
+    n, size = flat.shape
     ranked = np.empty((n, width), dtype=np.int64)
-    taken = np.zeros(m * n, dtype=np.bool_)
+    if width <= 0:
+        return ranked
+    if finite:
+        for i in range(n):
+            row = flat[i]
+            kept = ranked[i]
+            count = 0
+            for c_ in range(size):
+                v = row[c_]
+                if count == width and not v > row[kept[width - 1]]:
+                    continue  # not above the last kept: later cells lose ties
+                h = count if count < width else width - 1
+                while h > 0 and v > row[kept[h - 1]]:  # after every kept value >= v
+                    kept[h] = kept[h - 1]
+                    h -= 1
+                kept[h] = c_
+                if count < width:
+                    count += 1
+        return ranked
+    taken = np.zeros(size, dtype=np.bool_)
     for i in range(n):
         row = flat[i]
         taken[:] = False
         for h in range(width):
             best = -1
-            for c_ in range(m * n):  # the highest value not yet taken, the lowest index at a tie
+            for c_ in range(size):  # the highest value not yet taken, the lowest index at a tie
                 if not taken[c_] and (best < 0 or row[c_] > row[best]):
                     best = c_
             taken[best] = True
             ranked[i, h] = best
-    return mu, eu, score, flat, ranked
+    return ranked
 
 
 # indices into talks's ``params`` (float64) array
