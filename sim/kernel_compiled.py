@@ -248,8 +248,11 @@ def win_probability(x, w, clipped):
     """P (m, n, n) from positions x (m, n), weights w = c s (m, n); clipped: the vote rule."""
     m, n = x.shape
     p = np.empty((m, n, n))
-    dist = np.empty((n, n))  # dist[k, a] = |x_k - x_a|
-    support = np.empty((n, n))  # support[i, j] = sum over k of w_k max(0, d_kj - d_ki)
+    # rows padded to a multiple of 4 so that the inner loop has no scalar remainder; the
+    # padding's columns are computed and never read
+    width = (n + 3) // 4 * 4
+    dist = np.zeros(n * width)  # dist[k * width + a] = |x_k - x_a|
+    support = np.empty(n * width)  # support[i * width + j] = sum over k of w_k max(0, d_kj - d_ki)
     wn = np.empty(n)
     for a in range(m):
         top = 0.0
@@ -259,20 +262,20 @@ def win_probability(x, w, clipped):
         for k in range(n):
             wn[k] = w[a, k] / top
             for b in range(n):
-                dist[k, b] = abs(x[a, b] - x[a, k])
-        support[:, :] = 0.0
-        for i in range(n):
-            row = support[i]
-            for k in range(n):
-                wk = wn[k]
-                dki = dist[k, i]
-                dk = dist[k]
-                for j in range(n):  # vectorised over j; the sum over k keeps its order
-                    row[j] += wk * max(dk[j] - dki, 0.0)
+                dist[k * width + b] = abs(x[a, b] - x[a, k])
+        support[:] = 0.0
+        for k in range(n):  # each sum over k in the order of k
+            wk = wn[k]
+            dk = k * width
+            for i in range(n):
+                row = i * width
+                dki = dist[dk + i]
+                for j in range(width):  # vectorised over j
+                    support[row + j] += wk * max(dist[dk + j] - dki, 0.0)
         for i in range(n):
             for j in range(n):
-                s_ij = support[i, j]
-                s_ji = support[j, i]
+                s_ij = support[i * width + j]
+                s_ji = support[j * width + i]
                 total = max(s_ij + s_ji, SMALLEST)
                 if clipped:
                     p[a, i, j] = max(s_ij - s_ji, 0.0) / total
@@ -438,9 +441,10 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                     )
         # No challenge between equal positions, and no EU made of rounding noise.
         for i in range(n):
-            for j in range(n):
-                if x[a, i] == x[a, j] or abs(eu[a, i, j]) <= EU_TOLERANCE:
-                    eu[a, i, j] = 0.0
+            x_i = x[a, i]
+            for j in range(n):  # without a branch (a tied cell of the powers is not yet written)
+                value = eu[a, i, j]
+                eu[a, i, j] = 0.0 if (x_i == x[a, j]) | (abs(value) <= EU_TOLERANCE) else value
     return eu
 
 
