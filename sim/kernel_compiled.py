@@ -244,16 +244,47 @@ def powers_into(base, r, out, scratch_a, scratch_b, scratch_bits):
 
 
 @_jit
+def _position_groups(xa, order, group, member):
+    """Group the actors of one issue by equal position: ``group[k]`` the group of actor k,
+    ``member[g]`` one actor of group g, groups in ascending position (an insertion sort into
+    ``order``). Returns the number of groups. (A nan is a group of its own.)"""
+    n = xa.shape[0]
+    for k in range(n):
+        order[k] = k
+    for k in range(1, n):
+        item = order[k]
+        key = xa[item]
+        h = k - 1
+        while h >= 0 and xa[order[h]] > key:
+            order[h + 1] = order[h]
+            h -= 1
+        order[h + 1] = item
+    groups = 0
+    for k in range(n):
+        i = order[k]
+        if k == 0 or xa[i] != xa[order[k - 1]]:
+            member[groups] = i
+            groups += 1
+        group[i] = groups - 1
+    return groups
+
+
+@_jit
 def win_probability(x, w, clipped):
     """P (m, n, n) from positions x (m, n), weights w = c s (m, n); clipped: the vote rule."""
     m, n = x.shape
     p = np.empty((m, n, n))
-    # rows padded to a multiple of 4 so that the inner loop has no scalar remainder; the
-    # padding's columns are computed and never read
-    width = (n + 3) // 4 * 4
-    dist = np.zeros(n * width)  # dist[k * width + a] = |x_k - x_a|
-    support = np.empty(n * width)  # support[i * width + j] = sum over k of w_k max(0, d_kj - d_ki)
+    # The support of i against j depends on i and j only through their positions: it is summed
+    # once per pair of groups of equal positions (every sum over all k in the order of k), in
+    # rows padded to a multiple of 4 so that the inner loop has no scalar remainder (the
+    # padding's columns are computed and never read).
+    dist = np.zeros(n * ((n + 3) // 4 * 4))  # dist[k * width + h] = |x_h - x_k|, h a group
+    support = np.empty(n * ((n + 3) // 4 * 4))  # support[g * width + h]: group g against group h
+    chance = np.empty(n * ((n + 3) // 4 * 4))  # P of group g against group h
     wn = np.empty(n)
+    order = np.empty(n, dtype=np.int64)
+    group = np.empty(n, dtype=np.int64)
+    member = np.empty(n, dtype=np.int64)
     for a in range(m):
         top = 0.0
         for k in range(n):
@@ -261,26 +292,33 @@ def win_probability(x, w, clipped):
         top = max(top, SMALLEST)
         for k in range(n):
             wn[k] = w[a, k] / top
-            for b in range(n):
-                dist[k * width + b] = abs(x[a, b] - x[a, k])
-        support[:] = 0.0
+        groups = _position_groups(x[a], order, group, member)
+        width = (groups + 3) // 4 * 4
+        for k in range(n):
+            for h in range(groups):
+                dist[k * width + h] = abs(x[a, member[h]] - x[a, k])
+        support[: groups * width] = 0.0
         for k in range(n):  # each sum over k in the order of k
             wk = wn[k]
             dk = k * width
-            for i in range(n):
-                row = i * width
-                dki = dist[dk + i]
-                for j in range(width):  # vectorised over j
-                    support[row + j] += wk * max(dist[dk + j] - dki, 0.0)
-        for i in range(n):
-            for j in range(n):
-                s_ij = support[i * width + j]
-                s_ji = support[j * width + i]
-                total = max(s_ij + s_ji, SMALLEST)
+            for g in range(groups):
+                row = g * width
+                dkg = dist[dk + g]
+                for h in range(width):  # vectorised over h
+                    support[row + h] += wk * max(dist[dk + h] - dkg, 0.0)
+        for g in range(groups):
+            for h in range(groups):
+                s_gh = support[g * width + h]
+                s_hg = support[h * width + g]
+                total = max(s_gh + s_hg, SMALLEST)
                 if clipped:
-                    p[a, i, j] = max(s_ij - s_ji, 0.0) / total
+                    chance[g * width + h] = max(s_gh - s_hg, 0.0) / total
                 else:
-                    p[a, i, j] = (s_ij - s_ji) * 0.5 / total + 0.5
+                    chance[g * width + h] = (s_gh - s_hg) * 0.5 / total + 0.5
+        for i in range(n):
+            row = group[i] * width
+            for j in range(n):
+                p[a, i, j] = chance[row + group[j]]
     return p
 
 
@@ -345,19 +383,24 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                 if scale_range != 1.0:
                     dist[a, i, j] /= scale_range
                 reduced = reduced and dist[a, i, j] <= 1.0
-    # The powered bases of one issue. A pair of equal positions has EU 0 (below), so only the
-    # cells (i, j) with x_i != x_j are powered; the success and failure bases are the same for
-    # (i, j) and (j, i), so their logarithms are taken once per pair. Each power is
+    # The powered bases of one issue. The four bases of cell (i, j) depend on i and on the
+    # position x_j alone, and its exponent is r_i: the actors of one position form a group,
+    # and the powers are computed once per actor i and group h (not i's own: a pair of equal
+    # positions has EU 0, below); the success and failure bases depend on the two positions
+    # alone, so their logarithms are taken once per pair of groups. Each power is
     # exp(r_i log base), elementwise, as :func:`powers_into` computes it.
     size = 0 if risk_neutral else 4 * nn
-    logged = np.empty(size)  # success (pairs) | failure (pairs) | better (cells) | worse (cells)
+    logged = np.empty(size)  # success, failure (group pairs) | better, worse (actor x group)
     logs = np.empty(size)
-    power = np.empty(size)  # success | failure | better | worse, by cell
+    power = np.empty(size)  # success | failure | better | worse, by actor x group
     scratch_a = np.empty(size)
     scratch_b = np.empty(size)
     scratch_bits = np.empty(size, dtype=np.int64)
-    pair_i = np.empty(nn, dtype=np.int64)
-    pair_j = np.empty(nn, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    group = np.empty(n, dtype=np.int64)  # the group of each actor
+    member = np.empty(n, dtype=np.int64)  # one actor of each group
+    pair_of = np.empty(nn, dtype=np.int64)  # the pair index of groups (g, h)
+    entry = np.empty(nn, dtype=np.int64)  # the entry of actor i and group h: i * n + h
     status_quo = np.empty(n)
     for a in range(m):
         if reduced:
@@ -387,57 +430,64 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                         success, better, failure, worse, 0.5, p[a, i, j], s[a, j], q, qt, qnt
                     )
         else:
-            # the pairs i < j of different positions, listed without a branch
-            pairs = 0
+            groups = _position_groups(x[a], order, group, member)
+            # logarithms: success and failure per pair of groups, better and worse per actor and
+            # other group; d (and so each base) is the same for every actor of a group
+            pairs = groups * (groups - 1) // 2
+            h = 0
+            for g in range(groups):
+                for g2 in range(g + 1, groups):
+                    half_d = dist[a, member[g], member[g2]] * 0.5
+                    logged[h] = max(0.5 - half_d, 0.0)  # success
+                    logged[pairs + h] = 0.5 + half_d  # failure
+                    pair_of[g * n + g2] = h
+                    pair_of[g2 * n + g] = h
+                    h += 1
+            entries = n * (groups - 1)
+            c_ = 0
             for i in range(n):
-                x_i = x[a, i]
-                for j in range(i + 1, n):
-                    pair_i[pairs] = i
-                    pair_j[pairs] = j
-                    pairs += x_i != x[a, j]
-            cells = 2 * pairs  # cell 2h is (i, j) of pair h, cell 2h + 1 is (j, i)
-            for h in range(pairs):
-                i = pair_i[h]
-                j = pair_j[h]
-                d = dist[a, i, j]  # = dist[a, j, i]
-                half_d = d * 0.5
-                logged[h] = max(0.5 - half_d, 0.0)  # success
-                logged[pairs + h] = 0.5 + half_d  # failure
-                quarter_e = (offset[a, i] + d) * 0.25
-                logged[2 * pairs + 2 * h] = max(0.5 - quarter_e, 0.0)  # better
-                logged[2 * pairs + cells + 2 * h] = 0.5 + quarter_e  # worse
-                quarter_e = (offset[a, j] + d) * 0.25
-                logged[2 * pairs + 2 * h + 1] = max(0.5 - quarter_e, 0.0)
-                logged[2 * pairs + cells + 2 * h + 1] = 0.5 + quarter_e
-            size_log = 2 * pairs + 2 * cells
+                offset_i = offset[a, i]
+                own = group[i]
+                for g in range(groups):
+                    if g == own:
+                        continue
+                    entry[i * n + g] = c_
+                    quarter_e = (offset_i + dist[a, i, member[g]]) * 0.25
+                    logged[2 * pairs + c_] = max(0.5 - quarter_e, 0.0)  # better
+                    logged[2 * pairs + entries + c_] = 0.5 + quarter_e  # worse
+                    c_ += 1
+            size_log = 2 * pairs + 2 * entries
             _log_into(logged[:size_log], logs[:size_log], scratch_a[:size_log], scratch_bits[:size_log])
-            for h in range(pairs):
-                r_i = r[a, pair_i[h]]
-                r_j = r[a, pair_j[h]]
-                g = 2 * h
-                scratch_a[g] = logs[h] * r_i
-                scratch_a[g + 1] = logs[h] * r_j
-                scratch_a[cells + g] = logs[pairs + h] * r_i
-                scratch_a[cells + g + 1] = logs[pairs + h] * r_j
-                scratch_a[2 * cells + g] = logs[2 * pairs + g] * r_i
-                scratch_a[2 * cells + g + 1] = logs[2 * pairs + g + 1] * r_j
-                scratch_a[3 * cells + g] = logs[2 * pairs + cells + g] * r_i
-                scratch_a[3 * cells + g + 1] = logs[2 * pairs + cells + g + 1] * r_j
-            size_exp = 4 * cells
+            c_ = 0
+            for i in range(n):
+                r_i = r[a, i]
+                own = group[i]
+                for g in range(groups):
+                    if g == own:
+                        continue
+                    h = pair_of[own * n + g]
+                    scratch_a[c_] = logs[h] * r_i
+                    scratch_a[entries + c_] = logs[pairs + h] * r_i
+                    scratch_a[2 * entries + c_] = logs[2 * pairs + c_] * r_i
+                    scratch_a[3 * entries + c_] = logs[2 * pairs + entries + c_] * r_i
+                    c_ += 1
+            size_exp = 4 * entries
             _exp_into(scratch_a[:size_exp], power[:size_exp], scratch_b[:size_exp])
             for i in range(n):
                 status_quo[i] = 0.5 ** r[a, i]
-            for h in range(pairs):
-                i = pair_i[h]
-                j = pair_j[h]
-                g = 2 * h
-                zero_success = logged[h] == 0.0  # 0^r = 0
-                for (c_, k, l) in ((g, i, j), (g + 1, j, i)):
-                    success = 0.0 if zero_success else power[c_]
-                    better = 0.0 if logged[2 * pairs + c_] == 0.0 else power[2 * cells + c_]
-                    eu[a, k, l] = _combine(
-                        success, better, power[cells + c_], power[3 * cells + c_],
-                        status_quo[k], p[a, k, l], s[a, l], q, qt, qnt,
+            for i in range(n):
+                own = group[i]
+                for j in range(n):
+                    g = group[j]
+                    if g == own:
+                        continue  # equal positions: EU 0 below
+                    c_ = entry[i * n + g]
+                    h = pair_of[own * n + g]
+                    success = 0.0 if logged[h] == 0.0 else power[c_]  # 0^r = 0
+                    better = 0.0 if logged[2 * pairs + c_] == 0.0 else power[2 * entries + c_]
+                    eu[a, i, j] = _combine(
+                        success, better, power[entries + c_], power[3 * entries + c_],
+                        status_quo[i], p[a, i, j], s[a, j], q, qt, qnt,
                     )
         # No challenge between equal positions, and no EU made of rounding noise.
         for i in range(n):

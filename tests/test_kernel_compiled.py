@@ -302,8 +302,9 @@ def _eu_every_cell(x, s, p, r, mu, q, t):
 @FAST
 @given(issues(max_actors=12), st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.data())
 def test_expected_utility_powers_each_cell_exactly_once_alike(inputs, q, t, data):
-    # expected_utility powers only cells of different positions and takes the logarithm of a
-    # success or failure base once per pair: the numbers are those of powering every base
+    # expected_utility powers each base once per actor and group of equal positions (none for
+    # the actor's own group) and takes a success or failure base's logarithm once per pair of
+    # groups: the numbers are those of powering every base of every cell
     x, c, s = inputs
     m, n = x.shape
     w = np.ascontiguousarray(_weights(c, s))
@@ -312,6 +313,31 @@ def test_expected_utility_powers_each_cell_exactly_once_alike(inputs, q, t, data
     p = kernel_compiled.win_probability(x, w, False)
     got = kernel_compiled.expected_utility(x, s, p, r, mu, q, t, 1.0, False)
     assert np.array_equal(got, _eu_every_cell(x, s, p, r, mu, q, t))
+
+
+@pytest.mark.parametrize("clipped", [False, True])
+@FAST
+@given(issues(max_actors=12))
+def test_win_probability_is_summed_once_per_pair_of_positions_alike(clipped, inputs):
+    # the compiled win probabilities sum each support once per pair of groups of equal
+    # positions: the numbers are those of every pair of actors, each sum in the order of k
+    x, c, s = inputs
+    m, n = x.shape
+    w = np.ascontiguousarray(_weights(c, s))
+    want = np.empty((m, n, n))
+    for a in range(m):
+        top = max(max(w[a].tolist(), default=0.0), kernel_compiled.SMALLEST)
+        wn = w[a] / top
+        d = np.abs(x[a][None, :] - x[a][:, None])  # d[k, j] = |x_j - x_k|
+        support = np.zeros((n, n))
+        for k in range(n):
+            support += wn[k] * np.maximum(d[k][None, :] - d[k][:, None], 0.0)
+        total = np.maximum(support + support.T, kernel_compiled.SMALLEST)
+        if clipped:
+            want[a] = np.maximum(support - support.T, 0.0) / total
+        else:
+            want[a] = (support - support.T) * 0.5 / total + 0.5
+    assert np.array_equal(kernel_compiled.win_probability(x, w, clipped), want)
 
 
 @FAST
