@@ -436,6 +436,7 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
             pairs = groups * (groups - 1) // 2
             h = 0
             for g in range(groups):
+                pair_of[g * n + g] = 0  # read for the ties, whose EU is then 0
                 for g2 in range(g + 1, groups):
                     half_d = dist[a, member[g], member[g2]] * 0.5
                     logged[h] = max(0.5 - half_d, 0.0)  # success
@@ -448,6 +449,7 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
             for i in range(n):
                 offset_i = offset[a, i]
                 own = group[i]
+                entry[i * n + own] = 0  # read for the ties, whose EU is then 0
                 for g in range(groups):
                     if g == own:
                         continue
@@ -475,24 +477,30 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
             _exp_into(scratch_a[:size_exp], power[:size_exp], scratch_b[:size_exp])
             for i in range(n):
                 status_quo[i] = 0.5 ** r[a, i]
+            # every cell without a branch: a cell of i's own group reads entry 0 (set above)
+            # and is zeroed as a tie (or nan for a nan position, as the powers would give)
             for i in range(n):
                 own = group[i]
+                x_i = x[a, i]
+                sq = status_quo[i]
                 for j in range(n):
                     g = group[j]
-                    if g == own:
-                        continue  # equal positions: EU 0 below
                     c_ = entry[i * n + g]
                     h = pair_of[own * n + g]
                     success = 0.0 if logged[h] == 0.0 else power[c_]  # 0^r = 0
                     better = 0.0 if logged[2 * pairs + c_] == 0.0 else power[2 * entries + c_]
-                    eu[a, i, j] = _combine(
+                    value = _combine(
                         success, better, power[entries + c_], power[3 * entries + c_],
-                        status_quo[i], p[a, i, j], s[a, j], q, qt, qnt,
+                        sq, p[a, i, j], s[a, j], q, qt, qnt,
                     )
+                    value = np.nan if g == own else value  # a tie, or a nan position
+                    # no challenge between equal positions, and no EU made of rounding noise
+                    eu[a, i, j] = 0.0 if (x_i == x[a, j]) | (abs(value) <= EU_TOLERANCE) else value
+            continue
         # No challenge between equal positions, and no EU made of rounding noise.
         for i in range(n):
             x_i = x[a, i]
-            for j in range(n):  # without a branch (a tied cell of the powers is not yet written)
+            for j in range(n):  # without a branch
                 value = eu[a, i, j]
                 eu[a, i, j] = 0.0 if (x_i == x[a, j]) | (abs(value) <= EU_TOLERANCE) else value
     return eu
