@@ -244,13 +244,47 @@ def powers_into(base, r, out, scratch_a, scratch_b, scratch_bits):
 
 
 @_jit
+def _position_groups(xa, order, group, member):
+    """Group the actors of one issue by equal position: ``group[k]`` the group of actor k,
+    ``member[g]`` one actor of group g, groups in ascending position (an insertion sort into
+    ``order``). Returns the number of groups. (A nan is a group of its own.)"""
+    n = xa.shape[0]
+    for k in range(n):
+        order[k] = k
+    for k in range(1, n):
+        item = order[k]
+        key = xa[item]
+        h = k - 1
+        while h >= 0 and xa[order[h]] > key:
+            order[h + 1] = order[h]
+            h -= 1
+        order[h + 1] = item
+    groups = 0
+    for k in range(n):
+        i = order[k]
+        if k == 0 or xa[i] != xa[order[k - 1]]:
+            member[groups] = i
+            groups += 1
+        group[i] = groups - 1
+    return groups
+
+
+@_jit
 def win_probability(x, w, clipped):
     """P (m, n, n) from positions x (m, n), weights w = c s (m, n); clipped: the vote rule."""
     m, n = x.shape
     p = np.empty((m, n, n))
-    dist = np.empty((n, n))  # dist[k, a] = |x_k - x_a|
-    support = np.empty((n, n))  # support[i, j] = sum over k of w_k max(0, d_kj - d_ki)
+    # The support of i against j depends on i and j only through their positions: it is summed
+    # once per pair of groups of equal positions (every sum over all k in the order of k), in
+    # rows padded to a multiple of 4 so that the inner loop has no scalar remainder (the
+    # padding's columns are computed and never read).
+    dist = np.zeros(n * ((n + 3) // 4 * 4))  # dist[k * width + h] = |x_h - x_k|, h a group
+    support = np.empty(n * ((n + 3) // 4 * 4))  # support[g * width + h]: group g against group h
+    chance = np.empty(n * ((n + 3) // 4 * 4))  # P of group g against group h
     wn = np.empty(n)
+    order = np.empty(n, dtype=np.int64)
+    group = np.empty(n, dtype=np.int64)
+    member = np.empty(n, dtype=np.int64)
     for a in range(m):
         top = 0.0
         for k in range(n):
@@ -258,26 +292,33 @@ def win_probability(x, w, clipped):
         top = max(top, SMALLEST)
         for k in range(n):
             wn[k] = w[a, k] / top
-            for b in range(n):
-                dist[k, b] = abs(x[a, b] - x[a, k])
-        support[:, :] = 0.0
-        for i in range(n):
-            row = support[i]
-            for k in range(n):
-                wk = wn[k]
-                dki = dist[k, i]
-                dk = dist[k]
-                for j in range(n):  # vectorised over j; the sum over k keeps its order
-                    row[j] += wk * max(dk[j] - dki, 0.0)
-        for i in range(n):
-            for j in range(n):
-                s_ij = support[i, j]
-                s_ji = support[j, i]
-                total = max(s_ij + s_ji, SMALLEST)
+        groups = _position_groups(x[a], order, group, member)
+        width = (groups + 3) // 4 * 4
+        for k in range(n):
+            for h in range(groups):
+                dist[k * width + h] = abs(x[a, member[h]] - x[a, k])
+        support[: groups * width] = 0.0
+        for k in range(n):  # each sum over k in the order of k
+            wk = wn[k]
+            dk = k * width
+            for g in range(groups):
+                row = g * width
+                dkg = dist[dk + g]
+                for h in range(width):  # vectorised over h
+                    support[row + h] += wk * max(dist[dk + h] - dkg, 0.0)
+        for g in range(groups):
+            for h in range(groups):
+                s_gh = support[g * width + h]
+                s_hg = support[h * width + g]
+                total = max(s_gh + s_hg, SMALLEST)
                 if clipped:
-                    p[a, i, j] = max(s_ij - s_ji, 0.0) / total
+                    chance[g * width + h] = max(s_gh - s_hg, 0.0) / total
                 else:
-                    p[a, i, j] = (s_ij - s_ji) * 0.5 / total + 0.5
+                    chance[g * width + h] = (s_gh - s_hg) * 0.5 / total + 0.5
+        for i in range(n):
+            row = group[i] * width
+            for j in range(n):
+                p[a, i, j] = chance[row + group[j]]
     return p
 
 
@@ -342,14 +383,25 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                 if scale_range != 1.0:
                     dist[a, i, j] /= scale_range
                 reduced = reduced and dist[a, i, j] <= 1.0
-    # Bases (success, better, failure, worse) of every pair of one issue, and their powers.
+    # The powered bases of one issue. The four bases of cell (i, j) depend on i and on the
+    # position x_j alone, and its exponent is r_i: the actors of one position form a group,
+    # and the powers are computed once per actor i and group h (not i's own: a pair of equal
+    # positions has EU 0, below); the success and failure bases depend on the two positions
+    # alone, so their logarithms are taken once per pair of groups. Each power is
+    # exp(r_i log base), elementwise, as :func:`powers_into` computes it.
     size = 0 if risk_neutral else 4 * nn
-    base = np.empty(size)
-    exponent = np.empty(size)
-    power = np.empty(size)
+    logged = np.empty(size)  # success, failure (group pairs) | better, worse (actor x group)
+    logs = np.empty(size)
+    power = np.empty(size)  # success | failure | better | worse, by actor x group
     scratch_a = np.empty(size)
     scratch_b = np.empty(size)
     scratch_bits = np.empty(size, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    group = np.empty(n, dtype=np.int64)  # the group of each actor
+    member = np.empty(n, dtype=np.int64)  # one actor of each group
+    pair_of = np.empty(nn, dtype=np.int64)  # the pair index of groups (g, h)
+    entry = np.empty(nn, dtype=np.int64)  # the entry of actor i and group h: i * n + h
+    status_quo = np.empty(n)
     for a in range(m):
         if reduced:
             # U_s = 2 d, U_f = -2 d, U_b = e, U_w = -e, U_sq = 0:
@@ -364,7 +416,7 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                     if slope_e != 0.0:
                         value += slope_e * (offset[a, i] + dist[a, i, j])
                     eu[a, i, j] = value
-        else:
+        elif risk_neutral:
             for i in range(n):
                 for j in range(n):
                     d = dist[a, i, j]
@@ -374,35 +426,83 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                     better = max(0.5 - quarter_e, 0.0)
                     failure = 0.5 + half_d
                     worse = 0.5 + quarter_e
-                    if risk_neutral:
-                        eu[a, i, j] = _combine(
-                            success, better, failure, worse, 0.5, p[a, i, j], s[a, j], q, qt, qnt
-                        )
-                    else:
-                        at = i * n + j
-                        base[at] = success
-                        base[nn + at] = better
-                        base[2 * nn + at] = failure
-                        base[3 * nn + at] = worse
-                        exponent[at] = r[a, i]
-                        exponent[nn + at] = r[a, i]
-                        exponent[2 * nn + at] = r[a, i]
-                        exponent[3 * nn + at] = r[a, i]
-            if not risk_neutral:
-                powers_into(base, exponent, power, scratch_a, scratch_b, scratch_bits)
-                for i in range(n):
-                    status_quo = 0.5 ** r[a, i]
-                    for j in range(n):
-                        at = i * n + j
-                        eu[a, i, j] = _combine(
-                            power[at], power[nn + at], power[2 * nn + at], power[3 * nn + at],
-                            status_quo, p[a, i, j], s[a, j], q, qt, qnt,
-                        )
+                    eu[a, i, j] = _combine(
+                        success, better, failure, worse, 0.5, p[a, i, j], s[a, j], q, qt, qnt
+                    )
+        else:
+            groups = _position_groups(x[a], order, group, member)
+            # logarithms: success and failure per pair of groups, better and worse per actor and
+            # other group; d (and so each base) is the same for every actor of a group
+            pairs = groups * (groups - 1) // 2
+            h = 0
+            for g in range(groups):
+                pair_of[g * n + g] = 0  # read for the ties, whose EU is then 0
+                for g2 in range(g + 1, groups):
+                    half_d = dist[a, member[g], member[g2]] * 0.5
+                    logged[h] = max(0.5 - half_d, 0.0)  # success
+                    logged[pairs + h] = 0.5 + half_d  # failure
+                    pair_of[g * n + g2] = h
+                    pair_of[g2 * n + g] = h
+                    h += 1
+            entries = n * (groups - 1)
+            c_ = 0
+            for i in range(n):
+                offset_i = offset[a, i]
+                own = group[i]
+                entry[i * n + own] = 0  # read for the ties, whose EU is then 0
+                for g in range(groups):
+                    if g == own:
+                        continue
+                    entry[i * n + g] = c_
+                    quarter_e = (offset_i + dist[a, i, member[g]]) * 0.25
+                    logged[2 * pairs + c_] = max(0.5 - quarter_e, 0.0)  # better
+                    logged[2 * pairs + entries + c_] = 0.5 + quarter_e  # worse
+                    c_ += 1
+            size_log = 2 * pairs + 2 * entries
+            _log_into(logged[:size_log], logs[:size_log], scratch_a[:size_log], scratch_bits[:size_log])
+            c_ = 0
+            for i in range(n):
+                r_i = r[a, i]
+                own = group[i]
+                for g in range(groups):
+                    if g == own:
+                        continue
+                    h = pair_of[own * n + g]
+                    scratch_a[c_] = logs[h] * r_i
+                    scratch_a[entries + c_] = logs[pairs + h] * r_i
+                    scratch_a[2 * entries + c_] = logs[2 * pairs + c_] * r_i
+                    scratch_a[3 * entries + c_] = logs[2 * pairs + entries + c_] * r_i
+                    c_ += 1
+            size_exp = 4 * entries
+            _exp_into(scratch_a[:size_exp], power[:size_exp], scratch_b[:size_exp])
+            for i in range(n):
+                status_quo[i] = 0.5 ** r[a, i]
+            # every cell without a branch: a cell of i's own group reads entry 0 (set above)
+            # and is zeroed as a tie (or nan for a nan position, as the powers would give)
+            for i in range(n):
+                own = group[i]
+                x_i = x[a, i]
+                sq = status_quo[i]
+                for j in range(n):
+                    g = group[j]
+                    c_ = entry[i * n + g]
+                    h = pair_of[own * n + g]
+                    success = 0.0 if logged[h] == 0.0 else power[c_]  # 0^r = 0
+                    better = 0.0 if logged[2 * pairs + c_] == 0.0 else power[2 * entries + c_]
+                    value = _combine(
+                        success, better, power[entries + c_], power[3 * entries + c_],
+                        sq, p[a, i, j], s[a, j], q, qt, qnt,
+                    )
+                    value = np.nan if g == own else value  # a tie, or a nan position
+                    # no challenge between equal positions, and no EU made of rounding noise
+                    eu[a, i, j] = 0.0 if (x_i == x[a, j]) | (abs(value) <= EU_TOLERANCE) else value
+            continue
         # No challenge between equal positions, and no EU made of rounding noise.
         for i in range(n):
-            for j in range(n):
-                if x[a, i] == x[a, j] or abs(eu[a, i, j]) <= EU_TOLERANCE:
-                    eu[a, i, j] = 0.0
+            x_i = x[a, i]
+            for j in range(n):  # without a branch
+                value = eu[a, i, j]
+                eu[a, i, j] = 0.0 if (x_i == x[a, j]) | (abs(value) <= EU_TOLERANCE) else value
     return eu
 
 
@@ -650,6 +750,7 @@ def challenge_scores(position, c, salience, risk, q, t, endogenous, dec, eff, re
     mu, r, eu = challenge_utilities(x, c, s, r, q, t, endogenous)
     score = np.empty((m, n, n))
     flat = np.empty((n, m * n))
+    finite = True  # no nan among the scores (nan only from nan inputs)
     for a in range(m):
         for i in range(n):
             s_ai = s[a, i]
@@ -659,24 +760,53 @@ def challenge_scores(position, c, salience, risk, q, t, endogenous, dec, eff, re
                 value = 0.0
                 if e > 0.0 and f > 0.0:
                     value = e * s_ai * dec[a, i, j] * f * (1.0 - min(rebuff[a, i, j], 1.0))
+                    finite = finite and value == value
                 score[a, i, j] = value
                 if cost > 0.0 and not value > cost:
                     value = 0.0
                 flat[i, a * n + j] = value
-    width = min(keep, m * n)
+    return mu, eu, score, flat, _rank(flat, min(keep, m * n), finite)
+
+
+@_jit
+def _rank(flat, width, finite):
+    """(n, width) int64: each row's cells best first, the lowest index first at a tie (a
+    stable descending sort cut at ``width``). Without nan (``finite``), in one pass per row
+    that keeps the best ``width`` so far in order; with nan, by repeated selection of the
+    highest value not yet taken, nan never higher than anything."""
+    n, size = flat.shape
     ranked = np.empty((n, width), dtype=np.int64)
-    taken = np.zeros(m * n, dtype=np.bool_)
+    if width <= 0:
+        return ranked
+    if finite:
+        for i in range(n):
+            row = flat[i]
+            kept = ranked[i]
+            count = 0
+            for c_ in range(size):
+                v = row[c_]
+                if count == width and not v > row[kept[width - 1]]:
+                    continue  # not above the last kept: later cells lose ties
+                h = count if count < width else width - 1
+                while h > 0 and v > row[kept[h - 1]]:  # after every kept value >= v
+                    kept[h] = kept[h - 1]
+                    h -= 1
+                kept[h] = c_
+                if count < width:
+                    count += 1
+        return ranked
+    taken = np.zeros(size, dtype=np.bool_)
     for i in range(n):
         row = flat[i]
         taken[:] = False
         for h in range(width):
             best = -1
-            for c_ in range(m * n):  # the highest value not yet taken, the lowest index at a tie
+            for c_ in range(size):  # the highest value not yet taken, the lowest index at a tie
                 if not taken[c_] and (best < 0 or row[c_] > row[best]):
                     best = c_
             taken[best] = True
             ranked[i, h] = best
-    return mu, eu, score, flat, ranked
+    return ranked
 
 
 # indices into talks's ``params`` (float64) array

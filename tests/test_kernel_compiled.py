@@ -276,6 +276,82 @@ def test_powers_match_the_c_library(base, data):
     np.testing.assert_allclose(out, want, rtol=4e-15, atol=2.3e-308)
 
 
+def _eu_every_cell(x, s, p, r, mu, q, t):
+    """The compiled expected utilities (scale 1) with all four bases of every cell powered in
+    one :func:`~sim.kernel_compiled.powers_into` call per issue, tied cells included: the
+    plain form of what :func:`~sim.kernel_compiled.expected_utility` computes."""
+    m, n = x.shape
+    qt, qnt = (1.0 - q) * t, (1.0 - q) * (1.0 - t)
+    eu = np.zeros((m, n, n))
+    for a in range(m):
+        d = np.abs(x[a][:, None] - x[a][None, :])
+        e = np.abs(x[a] - mu[a])[:, None] + d
+        base = np.concatenate([np.maximum(0.5 - d * 0.5, 0.0), np.maximum(0.5 - e * 0.25, 0.0), 0.5 + d * 0.5, 0.5 + e * 0.25], axis=None)
+        power = np.empty_like(base)
+        scratch = (np.empty_like(base), np.empty_like(base), np.empty(base.size, np.int64))
+        kernel_compiled.powers_into(base, np.tile(np.repeat(r[a], n), 4), power, *scratch)
+        success, better, failure, worse = power.reshape(4, n, n)
+        for i in range(n):
+            for j in range(n):
+                value = kernel_compiled._combine(success[i, j], better[i, j], failure[i, j], worse[i, j], 0.5 ** r[a, i], p[a, i, j], s[a, j], q, qt, qnt)
+                if x[a, i] != x[a, j] and abs(value) > kernel_compiled.EU_TOLERANCE:
+                    eu[a, i, j] = value
+    return eu
+
+
+@FAST
+@given(issues(max_actors=12), st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.data())
+def test_expected_utility_powers_each_cell_exactly_once_alike(inputs, q, t, data):
+    # expected_utility powers each base once per actor and group of equal positions (none for
+    # the actor's own group) and takes a success or failure base's logarithm once per pair of
+    # groups: the numbers are those of powering every base of every cell
+    x, c, s = inputs
+    m, n = x.shape
+    w = np.ascontiguousarray(_weights(c, s))
+    r = data.draw(hnp.arrays(float, (m, n), elements=st.floats(0.5, 2.0)))
+    mu = kernel_compiled.forecast(x, w)
+    p = kernel_compiled.win_probability(x, w, False)
+    got = kernel_compiled.expected_utility(x, s, p, r, mu, q, t, 1.0, False)
+    assert np.array_equal(got, _eu_every_cell(x, s, p, r, mu, q, t))
+
+
+@pytest.mark.parametrize("clipped", [False, True])
+@FAST
+@given(issues(max_actors=12))
+def test_win_probability_is_summed_once_per_pair_of_positions_alike(clipped, inputs):
+    # the compiled win probabilities sum each support once per pair of groups of equal
+    # positions: the numbers are those of every pair of actors, each sum in the order of k
+    x, c, s = inputs
+    m, n = x.shape
+    w = np.ascontiguousarray(_weights(c, s))
+    want = np.empty((m, n, n))
+    for a in range(m):
+        top = max(max(w[a].tolist(), default=0.0), kernel_compiled.SMALLEST)
+        wn = w[a] / top
+        d = np.abs(x[a][None, :] - x[a][:, None])  # d[k, j] = |x_j - x_k|
+        support = np.zeros((n, n))
+        for k in range(n):
+            support += wn[k] * np.maximum(d[k][None, :] - d[k][:, None], 0.0)
+        total = np.maximum(support + support.T, kernel_compiled.SMALLEST)
+        if clipped:
+            want[a] = np.maximum(support - support.T, 0.0) / total
+        else:
+            want[a] = (support - support.T) * 0.5 / total + 0.5
+    assert np.array_equal(kernel_compiled.win_probability(x, w, clipped), want)
+
+
+@FAST
+@given(
+    hnp.arrays(float, st.tuples(st.integers(1, 6), st.integers(1, 40)), elements=st.sampled_from([0.0, -0.0, 0.25, 0.5, 1.0, 3.0])),
+    st.integers(1, 45),
+)
+def test_ranking_is_a_stable_descending_sort_cut_at_its_width(flat, keep):
+    width = min(keep, flat.shape[1])
+    want = np.argsort(-flat, axis=1, kind="stable")[:, :width]
+    assert np.array_equal(kernel_compiled._rank(flat, width, True), want)  # one pass
+    assert np.array_equal(kernel_compiled._rank(flat, width, False), want)  # selection (nan)
+
+
 # --------------------------------------------------------------------------------------------
 # the baseline scenario: whole runs with either backend
 

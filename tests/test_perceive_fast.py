@@ -106,6 +106,31 @@ def test_row_sum_is_numpys_sum(seed, n, T):
     assert all(rows[i] == _row_sum(np.ascontiguousarray(posture[i])) for i in range(n))
 
 
+@settings(max_examples=60, deadline=None)
+@given(seed=hst.integers(0, 2**32 - 1), n=hst.integers(1, 20), T=hst.integers(1, 8), share=hst.sampled_from([0.05, 0.5, 1.0]))
+def test_exposure_sums_the_factions_threat_as_numpys_einsum(seed, n, T, share):
+    """The compiled exposure sums the factions' threat x posture over the nonzero weights only,
+    in numpy's einsum order: the same numbers as ``einsum("ijt,jt->it")`` on any weights."""
+    if kernel.backend() != "compiled":
+        pytest.skip("the numpy backend (or no numba): the numpy path is the only path")
+    from sim.phases import perceive_compiled
+
+    rng = np.random.default_rng(seed)
+    threat = rng.random((n, n, T)) * (rng.random((n, n, T)) < share)
+    posture = rng.random((n, T)) * rng.choice([0.0, 1.0, 3.7], (n, T))
+    faction = perceive.faction_terms(threat)
+    several = ((threat != 0).sum(axis=1) > 1).any()
+    assert (faction is None) == (T == 1 and several)  # then the numpy form perceives
+    if faction is None:
+        return
+    tpp, present, uncovered = rng.random((n, T)), np.ones((n, T)), np.ones((n, T))
+    salience = rng.random((n, 2))
+    exposure, uncovered_exposure, salience_eff = np.empty((n, T)), np.empty((n, T)), np.empty((n, 2))
+    perceive_compiled.exposure_core(tpp, *faction, present, posture, np.zeros(T), np.zeros(2), salience, 0.0, uncovered, exposure, salience_eff, uncovered_exposure)
+    want = tpp * present + np.einsum("ijt,jt->it", threat, posture)
+    assert np.array_equal(exposure, want)
+
+
 def test_a_disk_cache_failure_falls_back_to_numpy(monkeypatch):
     """A compiled core failing on its disk cache (OSError) warns once and perceives with numpy:
     the same perception, and numpy from then on."""

@@ -195,11 +195,13 @@ def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits:
     e = channel_effectiveness(w, st.staff, st.status, summits)
     if compiled():
         try:
-            expo, salience_eff, value, value_open, cost, other_t, cap = _perceive_compiled(w, st, sx, dyn, e, tp)
+            got = _perceive_compiled(w, st, sx, dyn, e, tp)
         except OSError as error:
             compiled_failed(error)
         else:
-            return Perception(tp, expo, salience_eff, cost_scale, e, value, value_open, cost, other_t, cap)
+            if got is not None:
+                expo, salience_eff, value, value_open, cost, other_t, cap = got
+                return Perception(tp, expo, salience_eff, cost_scale, e, value, value_open, cost, other_t, cap)
     posture = st.posture
     fw = _world_floats(w)
     expo = (tp @ posture) * fw["present"]
@@ -256,11 +258,12 @@ def _effectiveness_compiled(w: World, staff: np.ndarray, status: np.ndarray, sum
     return out
 
 
-def _perceive_compiled(w: World, st: State, sx: Structure, dyn: dict[str, float], e: np.ndarray, tp: np.ndarray) -> tuple[np.ndarray, ...]:
+def _perceive_compiled(w: World, st: State, sx: Structure, dyn: dict[str, float], e: np.ndarray, tp: np.ndarray) -> tuple[np.ndarray, ...] | None:
     """Exposure, effective salience and :func:`channel_values` in two compiled calls
     (:func:`sim.phases.perceive_compiled.exposure_core` and
-    :func:`~sim.phases.perceive_compiled.values_core`); the matrix products, the einsum and what
-    :func:`_by_channels` keeps come from numpy, as in the numpy form."""
+    :func:`~sim.phases.perceive_compiled.values_core`); the matrix products and what
+    :func:`_by_channels` keeps come from numpy, as in the numpy form. None for a world whose
+    factions' threat the compiled form does not sum as numpy does (:func:`faction_terms`)."""
     pc = _cores()
     venues = dyn["channels.venue"] > 0
     args = sx.fixed.get(("compiled", venues))
@@ -268,21 +271,23 @@ def _perceive_compiled(w: World, st: State, sx: Structure, dyn: dict[str, float]
         args = sx.fixed[("compiled", venues)] = _compiled_fixed(w, sx, venues)
     fx = _values_fixed(w, sx)
     _, e_open, uncovered, own_loss = _by_channels(w, st, sx, fx, e)
-    expo_fixed, (carries_t, served_t, theatre_t), chans, pairs, caps = args
+    expo_fixed, (carries_t, served_t, theatre_t), packed = args
+    if expo_fixed is None:  # the factions' sums are numpy's einsum's only in numpy
+        return None
     posture, n, K = st.posture, w.n, len(e)
     exposure = np.empty(posture.shape)
     uncovered_exposure = np.empty(posture.shape)
     salience_eff = np.empty(st.salience.shape)
-    faction = np.einsum("ijt,jt->it", w.faction_threat, posture)
-    pc.exposure_core(tp @ posture, faction, expo_fixed[0], posture, expo_fixed[1], expo_fixed[2], st.salience, dyn["linkage"], uncovered, exposure, salience_eff, uncovered_exposure)
+    terms, weight, present, pacific, europe = expo_fixed
+    pc.exposure_core(tp @ posture, terms, weight, present, posture, pacific, europe, st.salience, dyn["linkage"], uncovered, exposure, salience_eff, uncovered_exposure)
     stake = salience_eff @ carries_t  # (n, K)
     stake_venue = stake if served_t is None else salience_eff @ served_t
     values = np.empty((4, n, K))
     cap = np.empty(K)
     params = np.array([dyn["channel_value"], dyn["channel_upkeep"], dyn["channels.insult"], dyn["channels.tension_cost"]])
     pc.values_core(
-        stake, stake_venue, exposure @ theatre_t, uncovered_exposure @ theatre_t, *chans, e, e_open, own_loss,
-        st.tension, *pairs, caps[0], st.issue_state, caps[1], caps[2], params, values, cap,
+        stake, stake_venue, exposure @ theatre_t, uncovered_exposure @ theatre_t, *packed, e, e_open, own_loss,
+        st.tension, st.issue_state, params, values, cap,
     )  # fmt: skip
     return exposure, salience_eff, values[0], values[1], values[2], values[3], cap
 
@@ -305,25 +310,64 @@ def _products_fixed(w: World, sx: Structure, venues: bool) -> tuple[np.ndarray, 
     return got
 
 
+def faction_terms(faction_threat: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The nonzero factions' threat weights as :func:`sim.phases.perceive_compiled.exposure_core`
+    sums them, or None where that sum would not be numpy's.
+
+    numpy's ``einsum("ijt,jt->it")`` adds the products in the order of j, without fused
+    multiply-adds, when there are two theatres or more; with one theatre it sums along j in
+    another order. The compiled sum (in the order of j) is therefore numpy's with two theatres or
+    more, or where no (i, t) has more than one nonzero weight (one product, whatever the order).
+
+    Args:
+        faction_threat: (n, n, T) :attr:`sim.world.World.faction_threat`.
+
+    Returns:
+        ``(terms (Q, 3) int64 (i, j, t) in the order of numpy.argwhere, weights (Q,))``, or None.
+    """
+    nonzero = faction_threat != 0
+    if faction_threat.shape[2] < 2 and nonzero.sum(axis=1).max(initial=0) > 1:
+        return None
+    terms = np.ascontiguousarray(np.argwhere(nonzero), dtype=np.int64)
+    return terms, np.ascontiguousarray(faction_threat[tuple(terms.T)], dtype=float)
+
+
 def _compiled_fixed(w: World, sx: Structure, venues: bool) -> tuple:
     """The arguments of :func:`sim.phases.perceive_compiled.exposure_core` and
     :func:`~sim.phases.perceive_compiled.values_core` fixed by the world and the structure,
     C-contiguous, the boolean masks that are multiplied as floats 1.0 / 0.0: ``(exposure's,
-    products', values', pairs', caps')``. The products' right operands are the transposed 0/1
-    matrices as floats, laid out as numpy's cast of the boolean ones (the same matrix product,
-    without a cast a turn): ``w.ch_issue.T``, the venues' served issues (``None`` without
-    venues) and ``w.ch_theatre.T``."""
+    products', values')``. The products' right operands are the transposed 0/1 matrices as
+    floats, laid out as numpy's cast of the boolean ones (the same matrix product, without a
+    cast a turn): ``w.ch_issue.T``, the venues' served issues (``None`` without venues) and
+    ``w.ch_theatre.T``. The values' are packed in five arrays, fewer arguments to the compiled
+    call: ``(per_actor (3, n, K), per_channel (5, K), pair_index (3, P), pair_count (K, n),
+    cap_index (2, C))``, rows as the ``NK_*``, ``K_*`` and ``P_*`` constants of
+    :mod:`sim.phases.perceive_compiled` say."""
+    pc = _cores()
     fx = _values_fixed(w, sx)
-    venue, served, pref, usable = _channel_fixed(w, sx, venues)
+    venue, _served, pref, usable = _channel_fixed(w, sx, venues)
     C = np.ascontiguousarray
     f = lambda a: C(a, dtype=float)  # noqa: E731
-    expo_fixed = (f(w.present), f(w.pacific), f(w.europe_issue))
+    faction = faction_terms(w.faction_threat)
+    expo_fixed = None if faction is None else (*faction, f(w.present), f(w.pacific), f(w.europe_issue))
     products = _products_fixed(w, sx, venues)
-    chans = (C(venue, dtype=bool), f(pref), f(usable), f(fx["political"][0]), C(fx["military"], dtype=bool), f(fx["dec_w"][0]), f(fx["side_t"]))
+    n, K = w.n, len(w.channel_ids)
+    per_actor = np.empty((3, n, K))
+    per_actor[pc.NK_PREF], per_actor[pc.NK_USABLE], per_actor[pc.NK_SIDE] = pref, usable, fx["side_t"]
+    per_channel = np.empty((5, K))
+    per_channel[pc.K_VENUE] = venue
+    per_channel[pc.K_POLITICAL] = fx["political"][0]
+    per_channel[pc.K_MILITARY] = fx["military"]
+    per_channel[pc.K_DEC_W] = fx["dec_w"][0]
+    per_channel[pc.K_BASELINE] = w.ch_baseline
     _, api, apj = sx.pairs
-    pairs = (C(fx["pair_bin"], dtype=np.int64), C(api, dtype=np.int64), C(apj, dtype=np.int64), C(fx["has_pair"], dtype=bool), C(fx["pair_den"], dtype=np.int64))
-    caps = (f(w.ch_baseline), C(w.cap_issues, dtype=np.int64), C(w.cap_channels, dtype=np.int64))
-    return expo_fixed, products, chans, pairs, caps
+    pair_index = np.empty((3, len(api)), dtype=np.int64)
+    pair_index[pc.P_BIN], pair_index[pc.P_I], pair_index[pc.P_J] = fx["pair_bin"], api, apj
+    cap_index = C(np.stack([w.cap_issues, w.cap_channels]), dtype=np.int64)
+    packed = (per_actor, per_channel, pair_index, C(sx.pair_cnt, dtype=np.int64), cap_index)
+    for a in packed:
+        a.flags.writeable = False
+    return expo_fixed, products, packed
 
 
 def channel_values(

@@ -10,10 +10,12 @@ The formulas, their constants and their sources are those of the numpy functions
 
 * elementwise products and sums as numpy writes them, left to right;
 * a sum along a posture row as numpy's pairwise summation does it (:func:`_row_sum`);
+* the einsum of the factions' threat as numpy's einsum sums it (in the order of the summed
+  index, without fused multiply-adds; tests/test_perceive_fast.py compares the two);
 * the matrix products (BLAS, whose order of additions and fused multiply-adds depend on the
-  sizes and the machine) and the einsum of the factions' threat, the logarithms and
-  exponentials of the deconfliction cover stay in numpy, in the caller: two compiled calls,
-  :func:`exposure_core` before the products and :func:`values_core` after them.
+  sizes and the machine), the logarithms and exponentials of the deconfliction cover stay in
+  numpy, in the caller: two compiled calls, :func:`exposure_core` before the products and
+  :func:`values_core` after them.
 
 Compiled code is cached on disk as for the kernel (:mod:`sim.kernel_compiled`: ``_jit``, no
 fastmath, numpy's error model).
@@ -79,12 +81,18 @@ def threat_core(threat, tension, out):
 
 
 @_jit
-def exposure_core(tpp, faction, present, posture, pacific, europe, salience, linkage, uncovered, exposure, salience_eff, uncovered_exposure):
+def exposure_core(tpp, faction_terms, faction_weight, present, posture, pacific, europe, salience, linkage, uncovered, exposure, salience_eff, uncovered_exposure):
     """Exposure per theatre (F9) and effective salience (F11) of :func:`sim.phases.perceive.perceive`.
 
+    The factions' threat x posture, ``numpy.einsum("ijt,jt->it", faction_threat, posture)``, is
+    summed here as numpy's einsum sums it: for each (i, t), from 0, the products in the order of
+    j, without fused multiply-adds; the zero weights are left out, which changes no sum (their
+    products are +0 for the postures, which are finite and not negative).
+
     Args:
-        tpp: (n, T) perceived threat x posture; faction: (n, T) the factions' threat x posture
-            (numpy's matrix product and einsum).
+        tpp: (n, T) perceived threat x posture (numpy's matrix product).
+        faction_terms: (Q, 3) int ``(i, j, t)`` of the nonzero faction threat weights, in the
+            order of ``numpy.argwhere``; faction_weight: (Q,) those weights.
         present, posture: (n, T) presence (1.0 / 0.0) and posture per theatre.
         pacific: (T,) 1.0 for Pacific theatres; europe: (m,) 1.0 for European issues.
         salience: (n, m); linkage: the F11 linkage.
@@ -95,6 +103,10 @@ def exposure_core(tpp, faction, present, posture, pacific, europe, salience, lin
     n, T = posture.shape
     m = salience.shape[1]
     row = np.empty(T)
+    faction = np.zeros((n, T))
+    for h in range(faction_terms.shape[0]):
+        i, j, t = faction_terms[h, 0], faction_terms[h, 1], faction_terms[h, 2]
+        faction[i, t] += faction_weight[h] * posture[j, t]
     for i in range(n):
         for t in range(T):
             x = tpp[i, t] * present[i, t] + faction[i, t]
@@ -109,79 +121,70 @@ def exposure_core(tpp, faction, present, posture, pacific, europe, salience, lin
             salience_eff[i, q] = salience[i, q] * (1.0 - lp * europe[q])
 
 
+# rows of values_core's packed arguments (built once per structure by
+# sim.phases.perceive._compiled_fixed)
+NK_PREF, NK_USABLE, NK_SIDE = 0, 1, 2  # per_actor (3, n, K)
+K_VENUE, K_POLITICAL, K_MILITARY, K_DEC_W, K_BASELINE = 0, 1, 2, 3, 4  # per_channel (5, K)
+P_BIN, P_I, P_J = 0, 1, 2  # pair_index (3, P)
+
+
 @_jit
-def values_core(
-    stake,
-    stake_venue,
-    dec_need,
-    need_left,
-    venue,
-    pref,
-    usable,
-    political,
-    military,
-    dec_w,
-    side_t,
-    e,
-    e_open,
-    own_loss,
-    tension,
-    pair_bin,
-    pair_i,
-    pair_j,
-    has_pair,
-    pair_den,
-    baseline,
-    issue_state,
-    cap_issues,
-    cap_channels,
-    params,
-    values,
-    cap,
-):
+def values_core(stake, stake_venue, dec_need, need_left, per_actor, per_channel, pair_index, pair_count, cap_index, e, e_open, own_loss, tension, issue_state, params, values, cap):
     """Channel values and costs and staff caps of :func:`sim.phases.perceive.channel_values`
     (F1-F3, F5, F14), from numpy's matrix products, in numpy's order of operations.
+
+    The arguments fixed by the world and the structure come packed in a few arrays (each
+    argument of a compiled call costs time).
 
     Args:
         stake, stake_venue: (n, K) effective salience of the issues each channel carries, and
             of those it serves (taken for a channel to a venue).
         dec_need, need_left: (n, K) exposure, and exposure left uncovered by military lines,
             in each channel's theatres.
-        venue: (K,) bool channels to a venue (none with ``channels.venue`` off).
-        pref, usable, side_t: (n, K) preference, usability (F3, F5) and side (1.0 / 0.0).
-        political: (K,) 1.0 for political channels; military: (K,) bool military lines.
-        dec_w: (K,) deconfliction weight x ``DECONFLICTION_VALUE``.
+        per_actor: (3, n, K) preference, usability (F3, F5) and side (1.0 / 0.0), rows
+            ``NK_*``.
+        per_channel: (5, K) rows ``K_*``: 1.0 for channels to a venue (none with
+            ``channels.venue`` off), 1.0 for political channels, 1.0 for military lines, the
+            deconfliction weight x ``DECONFLICTION_VALUE``, the staff in normal times.
+        pair_index: (3, P) int rows ``P_*``: the channel pairs' bin ``k n + i`` and endpoints.
+        pair_count: (K, n) int number of counterparts of each actor on each channel.
+        cap_index: (2, C) int: the staffing issues and the channels they cap (F14).
         e, e_open: (K,) effectiveness now and if open; own_loss: (n, K) share of own staff lost.
-        tension: (n, n); pair_bin, pair_i, pair_j: the channel pairs' bin ``k n + i`` and
-            endpoints; has_pair, pair_den: (K, n) counterpart mask and divisor.
-        baseline: (K,) staff in normal times; issue_state: (m,); cap_issues, cap_channels: the
-            staffing issues and the channels they cap (F14).
+        tension: (n, n); issue_state: (m,).
         params: (4,) ``channel_value``, ``channel_upkeep``, ``channels.insult``,
             ``channels.tension_cost``.
         values: (4, n, K) output: value, value if open, cost, mean tension with counterparts.
         cap: (K,) output: most staff allowed.
     """
     n, K = stake.shape
+    pref = per_actor[NK_PREF]
+    usable = per_actor[NK_USABLE]
+    side_t = per_actor[NK_SIDE]
+    political = per_channel[K_POLITICAL]
+    dec_w = per_channel[K_DEC_W]
+    baseline = per_channel[K_BASELINE]
     # mean tension with a channel's counterparts (np.bincount: in the pairs' order, from 0)
     tsum = np.zeros(K * n)
-    for p in range(pair_bin.shape[0]):
-        tsum[pair_bin[p]] += tension[pair_i[p], pair_j[p]]
+    for p in range(pair_index.shape[1]):
+        tsum[pair_index[P_BIN, p]] += tension[pair_index[P_I, p], pair_index[P_J, p]]
     cv, upkeep, insult, tcost = params[0], params[1], params[2], params[3]
     for i in range(n):
         for k in range(K):
-            sk = stake_venue[i, k] if venue[k] else stake[i, k]
+            venue = per_channel[K_VENUE, k] != 0.0
+            sk = stake_venue[i, k] if venue else stake[i, k]
             pol = cv * pref[i, k] * sk * usable[i, k] * political[k]
-            need = dec_need[i, k] if military[k] else need_left[i, k]
+            need = dec_need[i, k] if per_channel[K_MILITARY, k] != 0.0 else need_left[i, k]
             worth = pol + need * dec_w[k]
             values[0, i, k] = worth * e[k] * side_t[i, k]
             values[1, i, k] = worth * e_open[k] * side_t[i, k]
-            other = tsum[k * n + i] / pair_den[k, i] if has_pair[k, i] else 0.0
+            count = pair_count[k, i]
+            other = tsum[k * n + i] / count if count > 0 else 0.0
             values[3, i, k] = other
-            host = 0.0 if venue[k] else other
+            host = 0.0 if venue else other
             values[2, i, k] = upkeep + political[k] * (insult * own_loss[i, k] + tcost * host)
     # staff caps (F14)
     for k in range(K):
         cap[k] = baseline[k]
-    for c in range(cap_channels.shape[0]):
-        k = cap_channels[c]
-        cap[k] = _min(cap[k], issue_state[cap_issues[c]] * baseline[k])
+    for c in range(cap_index.shape[1]):
+        k = cap_index[1, c]
+        cap[k] = _min(cap[k], issue_state[cap_index[0, c]] * baseline[k])
