@@ -56,10 +56,10 @@ class _Numpy:
     """Inside the block, the phases run their numpy forms."""
 
     def __enter__(self):
-        update._compiled_failed = military._compiled_failed = True
+        update._compiled_failed = True  # one flag for both phases
 
     def __exit__(self, *exc):
-        update._compiled_failed = military._compiled_failed = False
+        update._compiled_failed = False
 
 
 @settings(max_examples=150, deadline=None)
@@ -175,3 +175,28 @@ def test_deconfliction_compiled_equal_numpy(seed):
             tables.append(military.deconfliction(W, sx, e))
     assert np.array_equal(tables[0], tables[1])
     assert tables[0].any()
+
+
+def test_a_disk_cache_failure_turns_both_phases_to_numpy(monkeypatch):
+    """A compiled core failing on its disk cache (OSError) in the military phase warns and draws
+    the same incidents with numpy; from then on the update phase runs numpy as well (one flag)."""
+    from sim.phases import update_compiled
+
+    st, rng = _state(7)
+    draw = int(rng.integers(0, 2**32))
+    want_turn = Turn(events=[], tension_delta=np.zeros((W.n, W.n)))
+    want = copy.deepcopy(st)
+    with _Numpy():
+        military.incidents(W, want, want_turn, MODEL.structure, MODEL.perception.effectiveness, MODEL.dyn, np.random.default_rng(draw))
+
+    def broken(*args):
+        raise OSError("cache file unreadable")
+
+    monkeypatch.setattr(update, "_compiled_failed", False)
+    monkeypatch.setattr(update_compiled, "incident_rates", broken)
+    turn = Turn(events=[], tension_delta=np.zeros((W.n, W.n)))
+    with pytest.warns(RuntimeWarning, match="compiled update and military phases failed"):
+        military.incidents(W, st, turn, MODEL.structure, MODEL.perception.effectiveness, MODEL.dyn, np.random.default_rng(draw))
+    assert turn.events == want_turn.events and st.totals == want.totals
+    assert np.array_equal(turn.tension_delta, want_turn.tension_delta)
+    assert update.compiled() is None  # the update phase too, for the rest of the process

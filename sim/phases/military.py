@@ -7,14 +7,13 @@ crisis becomes an armed clash with a probability that grows with the square of t
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 
 import numpy as np
 
-from sim import kernel
 from sim.phases.decide import rnd
 from sim.phases.perceive import Structure
+from sim.phases.update import compiled, compiled_failed
 from sim.state import State, Turn, derived
 from sim.world import World
 
@@ -40,12 +39,12 @@ def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
     ed = e * w.ch_deconfliction
     logs = np.log(np.maximum(1.0 - ed, 1e-9))  # (K,)
     out = None
-    fast = _fast()
+    fast = compiled()
     if fast is not None and w.ch_theatre.dtype == bool and sx.ch_pair.dtype == bool:
         try:
             cells, sums = fast.deconfliction_logs(w.ch_theatre, logs, sx.ch_pair)
         except OSError as error:
-            _failed(error)
+            compiled_failed(error)
         else:  # 1 - exp(0) = 0 where no channel joins the pair in the theatre
             out = np.zeros((w.ch_theatre.shape[1], w.n, w.n))
             out.reshape(-1)[cells] = 1.0 - np.exp(sums)  # numpy's exp, as in the numpy form
@@ -60,32 +59,6 @@ def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
 
 _NO_PATROLS = np.zeros((0, 3), dtype=np.int64)
 """No joint patrols (writable, like the arrays of patrols flown: one compiled signature)."""
-
-_compiled_failed = False
-
-
-_FAST: list = []
-"""The compiled cores' module, once imported (an import statement a call costs about 1 us)."""
-
-
-def _fast():
-    """:mod:`sim.phases.update_compiled` when this phase runs compiled (the kernel's backend is
-    ``"compiled"`` and the compiled code has not failed on its disk cache), else ``None``."""
-    if _compiled_failed or kernel.backend() != "compiled":
-        return None
-    if not _FAST:
-        from sim.phases import update_compiled
-
-        _FAST.append(update_compiled)
-    return _FAST[0]
-
-
-def _failed(error: OSError) -> None:
-    """The compiled code failed on its disk cache: numpy from now on, with a warning."""
-    global _compiled_failed
-    _compiled_failed = True
-    warnings.warn(f"compiled incidents failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
-
 
 def _fixed(w: World) -> dict:
     """Hostility (the larger threat weight of a pair) and presence as 1.0 / 0.0, per world."""
@@ -126,7 +99,7 @@ def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn
     """
     u = rng.random((len(w.incident_rate), w.n, w.n))  # (T, n, n) the turn's uniform draws
     hits = None
-    fast = _fast()
+    fast = compiled()
     if fast is not None:
         fx = _fixed(w)
         patrols = np.array(turn.patrols, dtype=np.int64).reshape(-1, 3) if turn.patrols else _NO_PATROLS
@@ -134,7 +107,7 @@ def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn
             cells, minus = fast.incident_rates(w.incident_rate, st.posture, fx["present"], fx["hostility"], st.tension, patrols)
             hits = fast.incident_hits(u.reshape(-1), cells, np.exp(minus), w.n)  # numpy's exp, as in the numpy form
         except OSError as error:
-            _failed(error)
+            compiled_failed(error)
     if hits is None:
         hits = _incident_hits_numpy(w, st, turn, u)
     if len(hits):

@@ -67,15 +67,17 @@ def _clip(x: np.ndarray, lo, hi) -> np.ndarray:
 
 
 _compiled_failed = False
-
+"""Set when the compiled cores failed on their disk cache: the update and military phases then
+run their numpy forms together for the rest of the process."""
 
 _FAST: list = []
 """The compiled cores' module, once imported (an import statement a call costs about 1 us)."""
 
 
-def _fast():
-    """:mod:`sim.phases.update_compiled` when this phase runs compiled (the kernel's backend is
-    ``"compiled"`` and the compiled code has not failed on its disk cache), else ``None``."""
+def compiled():
+    """:mod:`sim.phases.update_compiled` when the update and military phases run compiled (the
+    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache),
+    else ``None``; the numpy forms give the same numbers (tests/test_update_fast.py)."""
     if _compiled_failed or kernel.backend() != "compiled":
         return None
     if not _FAST:
@@ -85,11 +87,12 @@ def _fast():
     return _FAST[0]
 
 
-def _failed(error: OSError) -> None:
-    """The compiled code failed on its disk cache: numpy from now on, with a warning."""
+def compiled_failed(error: OSError) -> None:
+    """The compiled cores failed on their disk cache: the update and military phases use numpy
+    from now on, with a warning."""
     global _compiled_failed
     _compiled_failed = True
-    warnings.warn(f"compiled update failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
+    warnings.warn(f"the compiled update and military phases failed on their disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
 
 
 _PARAMS: dict = {}
@@ -105,7 +108,7 @@ def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dic
     shared perceived threat x mean posture burden - 0.5 x hostility`` (F11: shared US pressure
     brings Russia and China together, interview L29).
     """
-    uc = _fast()
+    uc = compiled()
     if uc is not None:
         fx = _fixed(w)
         key = (dyn["tension_decay"], dyn["alignment_pressure"], dyn["alignment_rate"])
@@ -117,7 +120,7 @@ def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dic
             st.tension, st.alignment = uc.relations_core(st.tension, turn.tension_delta, fx["floor"], fx["half_hostile"], st.salience, st.position, st.posture, fx["present"], fx["npres"], threat_perc, st.alignment, params)
             return
         except OSError as error:
-            _failed(error)
+            compiled_failed(error)
     _relations_numpy(w, st, turn, threat_perc, dyn)
 
 
@@ -192,7 +195,7 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
     fx = _fixed(w)
     cur = st.issue_state
     new = None
-    uc = _fast()
+    uc = compiled()
     if uc is not None:
         if d.get("talks.deals", 0) > 0:
             allowed = fx["not_accession_bloc"]
@@ -207,7 +210,7 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
         try:
             new = uc.issue_core(st.position, fx["autonomy_rows"], cur, deciders, fx["rule64"], fx["leader"], w.capability, st.salience, allowed, w.issue_inertia)
         except OSError as error:
-            _failed(error)
+            compiled_failed(error)
     if new is None:
         new = _issue_targets_numpy(w, st, turn, deciders, d)
     cur_l, new_l = cur.tolist(), new.tolist()
