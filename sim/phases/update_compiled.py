@@ -75,23 +75,42 @@ def relations_core(tension, delta, floor, half_hostile, salience, position, post
         for h in range(1, nt):
             s += posture[i, h] * present[i, h]
         burden[i] = s / npres[i]
+    # Row by row, every pair (i, j) at once: the same terms in the same order as one pair at a
+    # time (each sum over k from its first term), in loops over j that need no reordering.
+    sal_t = np.ascontiguousarray(salience.T)  # (m, n)
+    pos_t = np.ascontiguousarray(position.T)  # (m, n)
+    tp_t = np.ascontiguousarray(threat_perc.T)  # (n, n): tp_t[k, j] = threat_perc[j, k]
+    wtot = np.empty(n)
+    acc = np.empty(n)
+    shared = np.empty(n)
     al = np.empty((n, n))
     for i in range(n):
+        # similarity of salience-weighted positions
+        s0 = salience[i, 0]
+        x0 = position[i, 0]
         for j in range(n):
-            # similarity of salience-weighted positions
-            ws = salience[i, 0] + salience[j, 0]
-            wtot = ws
-            acc = ws * abs(position[i, 0] - position[j, 0])
-            for k in range(1, m):
-                ws = salience[i, k] + salience[j, k]
-                wtot += ws
-                acc += ws * abs(position[i, k] - position[j, k])
-            q = acc / _max(wtot, 1e-12) if wtot > 0 else 0.5
+            ws = s0 + sal_t[0, j]
+            wtot[j] = ws
+            acc[j] = ws * abs(x0 - pos_t[0, j])
+        for k in range(1, m):
+            sk = salience[i, k]
+            xk = position[i, k]
+            for j in range(n):
+                ws = sk + sal_t[k, j]
+                wtot[j] += ws
+                acc[j] += ws * abs(xk - pos_t[k, j])
+        # shared perceived threat x burden
+        for j in range(n):
+            shared[j] = 0.0
+        for k in range(n):
+            a = threat_perc[i, k]
+            b = burden[k]
+            for j in range(n):
+                shared[j] += a * tp_t[k, j] * b
+        for j in range(n):
+            q = acc[j] / _max(wtot[j], 1e-12) if wtot[j] > 0 else 0.5
             sim = 1.0 - 2.0 * q
-            shared = 0.0
-            for k in range(n):
-                shared += threat_perc[i, k] * threat_perc[j, k] * burden[k]
-            target = _min(_max(sim + pressure * shared - half_hostile[i, j], -1.0), 1.0)
+            target = _min(_max(sim + pressure * shared[j] - half_hostile[i, j], -1.0), 1.0)
             a = alignment[i, j] + rate * (target - alignment[i, j])
             if i == j:
                 a = 1.0
@@ -239,18 +258,33 @@ def deconfliction_logs(ch_theatre, logs, ch_pair):
     """
     nk, nt = ch_theatre.shape
     n = ch_pair.shape[1]
+    # channel by channel, each cell's terms added in the order of k from 0, as one cell at a time
+    acc = np.zeros(nt * n * n)
+    # A term of a theatre the channel does not cover is 0 x log = +-0, which leaves a sum as it
+    # is (a sum from +0 is never -0): skipped, unless the log is not finite (0 x inf is nan).
+    theatres = np.empty(nt, dtype=np.int64)
+    for k in range(nk):
+        lk = logs[k]
+        nc = 0
+        for t in range(nt):
+            if ch_theatre[k, t] or not np.isfinite(lk):
+                theatres[nc] = t
+                nc += 1
+        if nc == 0:
+            continue
+        for i in range(n):
+            for j in range(n):
+                if ch_pair[k, i, j]:
+                    for h in range(nc):
+                        t = theatres[h]
+                        acc[(t * n + i) * n + j] += ch_theatre[k, t] * lk
     cells = np.empty(nt * n * n, dtype=np.int64)
     sums = np.empty(nt * n * n)
     c = 0
-    for t in range(nt):
-        for i in range(n):
-            for j in range(n):
-                s = 0.0
-                for k in range(nk):
-                    if ch_pair[k, i, j]:
-                        s += ch_theatre[k, t] * logs[k]
-                if s != 0.0:
-                    cells[c] = (t * n + i) * n + j
-                    sums[c] = s
-                    c += 1
+    for f in range(nt * n * n):
+        s = acc[f]
+        if s != 0.0:
+            cells[c] = f
+            sums[c] = s
+            c += 1
     return cells[:c], sums[:c]
