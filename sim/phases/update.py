@@ -224,13 +224,12 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
                 new[k] = cur[k]  # not tabled again yet
                 new_l[k] = cur_l[k]
                 continue
-            mem = np.flatnonzero(st.members[b])
+            mem_l = np.flatnonzero(st.members[b]).tolist()
             if b not in votes:
                 votes[b] = vote_positions(w, st, st.members[b])
-            v = votes[b][mem, k]
-            yes = supports(v, float(cur[k]), float(new[k]), True).tolist()
-            v_l, holders, c, nk = v.tolist(), w.bloc_veto[b].tolist(), cur_l[k], new_l[k]
-            mem_l = mem.tolist()
+            col = votes[b][:, k].tolist()
+            v_l, holders, c, nk = [col[i] for i in mem_l], w.bloc_veto[b].tolist(), cur_l[k], new_l[k]
+            yes = [supports(x, c, nk, True) for x in v_l]
             veto = [i for h, (i, y) in enumerate(zip(mem_l, yes)) if not y and holders[i] and abs(nk - v_l[h]) > abs(c - v_l[h])]
             passed = not veto
             turn.log({"type": "vote", "bloc": w.bloc_ids[b], "issue": w.issue_ids[k], "from": rnd(c), "to_level": rnd(nk), "yes": [w.actor_ids[i] for i, y in zip(mem_l, yes) if y], "no": [w.actor_ids[i] for i, y in zip(mem_l, yes) if not y], "veto": [w.actor_ids[i] for i in veto], "passed": passed})

@@ -11,12 +11,13 @@ The formulas and their sources are those of the phases' docstrings. Every expres
 evaluated in the order numpy evaluates it: elementwise chains left to right, each sum over its
 last axis left to right from its first term (numpy's reduction of fewer than 8 elements), the
 three-operand ``einsum`` of the shared threat as ``sum over k of (a_ik a_jk) b_k`` from 0, and
-``np.clip`` as ``minimum(maximum(x, lo), hi)``. The transcendental functions (the ``exp`` of the
-incident probabilities and of the deconfliction table, the ``log`` of the channels' survival)
-stay with numpy (whose vectorised exp and log may round differently from a compiled loop on some
-processors): :func:`incident_rates` and :func:`deconfliction_logs` give the arguments, numpy takes
-the exp where it is not of 0, and :func:`incident_hits` compares the draws with the probabilities
-numpy computed.
+``np.clip`` as ``minimum(maximum(x, lo), hi)``. The transcendental functions of the numbers kept
+(the ``exp`` of the deconfliction table, the ``log`` of the channels' survival) stay with numpy
+(whose vectorised exp and log may round differently from a compiled loop on some processors):
+:func:`deconfliction_logs` gives the arguments and numpy takes the exp where it is not of 0. The
+incident draws only compare a draw with ``1 - exp(-rate)``: :func:`incident_draws` takes that exp
+itself and leaves the turn to numpy's form when a draw falls within :data:`EXP_MARGIN` of the
+probability, the only case in which the two exps could decide differently.
 
 Compiled code is cached on disk as for the kernel (:mod:`sim.kernel_compiled`: ``_jit``, no
 fastmath, numpy's error model).
@@ -181,65 +182,52 @@ def issue_core(position, autonomy, cur, deciders, rule, leader, capability, sali
     return new
 
 
+EXP_MARGIN = 1e-12
+"""How near an incident probability a draw must fall for :func:`incident_draws` to leave the
+comparison to numpy: far above the difference between two exps of the same number (numpy's
+vectorised exp and the C library's differ by a few units in the last place, about 1e-15)."""
+
+
 @_jit
-def incident_rates(rate, posture, present, hostility, tension, patrols):
-    """The incident rates of :func:`sim.phases.military.incidents` that can give an incident.
+def incident_draws(u, rate, posture, present, hostility, tension, patrols):
+    """This turn's incidents of :func:`sim.phases.military.incidents`, from its uniform draws.
 
     ``lam[t, i, j] = rate_t x P_it x P_jt x hostility_ij x (0.5 + tension_ij)``, P the posture
-    where present; a joint patrol ``(t, i, j)`` multiplies row and column i of theatre t by 1.5
-    (in the order flown). Returns ``(cells, minus)``: the flat indices into (T, n, n) of the
-    pairs above the diagonal with a rate above 0, in row-major order, and ``-lam`` there.
+    where present; a joint patrol ``(t, i, j)`` multiplies the rates of actor i in theatre t by
+    1.5 (once per patrol, in the order flown). Pair (i < j) has an incident in theatre t when
+    ``u[t, i, j] < 1 - exp(-lam[t, i, j])``.
+
+    Returns:
+        (h, 3) int rows ``(theatre, i, j)`` in row-major order, as ``np.argwhere`` gives them;
+        or one row ``(-1, -1, -1)`` when a draw falls within :data:`EXP_MARGIN` of its
+        probability, where the exp taken here could round differently from numpy's: the caller
+        then draws with the numpy form.
 
     Args:
-        rate: (T,) float; posture, present: (n, T) float; hostility, tension: (n, n) float;
-        patrols: (p, 3) int rows ``(theatre, actor, partner)``.
+        u: (T, n, n) float in [0, 1); rate: (T,) float; posture, present: (n, T) float;
+        hostility, tension: (n, n) float; patrols: (p, 3) int rows ``(theatre, actor, partner)``.
     """
     n, nt = posture.shape
-    hostile = np.empty((n, n))
-    for i in range(n):
-        for j in range(n):
-            hostile[i, j] = hostility[i, j] * (0.5 + tension[i, j])
-    lam = np.empty((nt, n, n))
+    hits = np.empty((nt * n * (n - 1) // 2, 3), dtype=np.int64)
+    h = 0
     for t in range(nt):
         for i in range(n):
             ri = rate[t] * (posture[i, t] * present[i, t])
-            for j in range(n):
-                lam[t, i, j] = ri * (posture[j, t] * present[j, t]) * hostile[i, j]
-    for r in range(patrols.shape[0]):
-        t = patrols[r, 0]
-        i = patrols[r, 1]
-        for j in range(n):
-            lam[t, i, j] *= 1.5
-        for j in range(n):
-            lam[t, j, i] *= 1.5
-    cells = np.empty(nt * n * (n - 1) // 2, dtype=np.int64)
-    minus = np.empty(nt * n * (n - 1) // 2)
-    c = 0
-    for t in range(nt):
-        for i in range(n):
             for j in range(i + 1, n):
-                v = lam[t, i, j]
+                v = ri * (posture[j, t] * present[j, t]) * (hostility[i, j] * (0.5 + tension[i, j]))
+                for r in range(patrols.shape[0]):
+                    if patrols[r, 0] == t and (patrols[r, 1] == i or patrols[r, 1] == j):
+                        v *= 1.5
                 if v > 0.0 or v != v:
-                    cells[c] = (t * n + i) * n + j
-                    minus[c] = -v
-                    c += 1
-    return cells[:c], minus[:c]
-
-
-@_jit
-def incident_hits(u, cells, e, n):
-    """(h, 3) int rows ``(theatre, i, j)`` where the draw ``u`` (flat, T x n x n) falls below
-    ``1 - e``, ``e`` numpy's ``exp(-lam)`` at ``cells`` (:func:`incident_rates`), in row-major
-    order as ``np.argwhere`` gives them."""
-    hits = np.empty((cells.shape[0], 3), dtype=np.int64)
-    h = 0
-    for c in range(cells.shape[0]):
-        f = cells[c]
-        if u[f] < 1.0 - e[c]:
-            hits[h, 0] = f // (n * n)
-            hits[h, 1] = (f // n) % n
-            hits[h, 2] = f % n
-            h += 1
+                    p = 1.0 - np.exp(-v)
+                    x = u[t, i, j]
+                    if abs(x - p) <= EXP_MARGIN:
+                        return np.full((1, 3), -1, dtype=np.int64)
+                    if x < p:
+                        hits[h, 0] = t
+                        hits[h, 1] = i
+                        hits[h, 2] = j
+                        h += 1
     return hits[:h]
 
 
