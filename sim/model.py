@@ -425,8 +425,7 @@ class GreatPowerModel(mesa.Model):
             self.structure = perceive.structure(w, st.members)
         collective.check_red_lines(w, st, turn)
         # 6. update
-        update.relations(w, st, turn, per.threat_perc, dyn)
-        update.anchor_positions(st, dyn)
+        update.relations(w, st, turn, per.threat_perc, dyn, anchor=True)  # then anchor_positions
         update.issue_states(w, st, turn, self.structure.deciders, dyn, st.vetoed)
         update.staffing_caps(w, st)
         applied, fired = turn.tension_delta.copy(), st.totals.get("red_lines", 0)

@@ -70,12 +70,18 @@ def test_relations_compiled_equal_numpy(seed):
     dyn = dict(MODEL.dyn, tension_decay=float(rng.choice([0.0, 0.05, 0.3])), alignment_pressure=float(rng.choice([0.0, 0.4, 2.0])), alignment_rate=float(rng.choice([0.1, 1.0])))
     delta = (rng.random((n, n)) - 0.3) * rng.choice([0.0, 0.2, 1.0])
     tp = _levels(rng, (n, n))
+    dyn["anchor"] = float(rng.choice([0.0, 0.15, 1.0]))
+    anchor = bool(rng.random() < 0.7)  # then the positions fall back toward the ideal points
+    st.ideal = _levels(rng, st.position.shape)
     a, b = copy.deepcopy(st), copy.deepcopy(st)
-    update.relations(W, a, Turn(events=[], tension_delta=delta.copy()), tp, dyn)
+    update.relations(W, a, Turn(events=[], tension_delta=delta.copy()), tp, dyn, anchor=anchor)
     with _Numpy():
-        update.relations(W, b, Turn(events=[], tension_delta=delta.copy()), tp, dyn)
+        update.relations(W, b, Turn(events=[], tension_delta=delta.copy()), tp, dyn, anchor=anchor)
     assert np.array_equal(a.tension, b.tension)
     assert np.array_equal(a.alignment, b.alignment)
+    assert np.array_equal(a.position, b.position)
+    assert np.array_equal(np.signbit(a.position), np.signbit(b.position))
+    assert anchor or np.array_equal(a.position, st.position)
 
 
 @settings(max_examples=200, deadline=None)

@@ -99,8 +99,9 @@ _PARAMS: dict = {}
 """relations_core's parameter arrays by their values (read only)."""
 
 
-def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dict[str, float]) -> None:
-    """Tension and alignment after the turn.
+def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dict[str, float], anchor: bool = False) -> None:
+    """Tension and alignment after the turn; with ``anchor``, then :func:`anchor_positions` (in
+    the same compiled pass where compiled).
 
     Tension: the turn's changes added, then a decay of ``tension_decay`` toward a floor of half
     the pair's hostility (the larger threat weight), clipped to [0, 1]. Alignment moves by
@@ -111,17 +112,19 @@ def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dic
     uc = compiled()
     if uc is not None:
         fx = _fixed(w)
-        key = (dyn["tension_decay"], dyn["alignment_pressure"], dyn["alignment_rate"])
+        key = (dyn["tension_decay"], dyn["alignment_pressure"], dyn["alignment_rate"], dyn["anchor"] if anchor else 0.0, 1.0 if anchor else 0.0)
         params = _PARAMS.get(key)
         if params is None:
             params = _PARAMS[key] = np.array(key, dtype=float)
             params.flags.writeable = False
         try:
-            st.tension, st.alignment = uc.relations_core(st.tension, turn.tension_delta, fx["floor"], fx["half_hostile"], st.salience, st.position, st.posture, fx["present"], fx["npres"], threat_perc, st.alignment, params)
+            st.tension, st.alignment = uc.relations_core(st.tension, turn.tension_delta, fx["floor"], fx["half_hostile"], st.salience, st.position, st.posture, fx["present"], fx["npres"], threat_perc, st.alignment, params, st.ideal)
             return
         except OSError as error:
             compiled_failed(error)
     _relations_numpy(w, st, turn, threat_perc, dyn)
+    if anchor:
+        anchor_positions(st, dyn)
 
 
 def _relations_numpy(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dict[str, float]) -> None:

@@ -33,7 +33,9 @@ from sim.kernel_compiled import _jit, forecast
 R_DECAY = 0  # dynamics.tension_decay
 R_PRESSURE = 1  # dynamics.alignment_pressure
 R_RATE = 2  # dynamics.alignment_rate
-N_RELATIONS = 3
+R_ANCHOR = 3  # dynamics.anchor
+R_ANCHORED = 4  # 1.0: positions then fall back toward the ideal points (anchor_positions); 0.0: not
+N_RELATIONS = 5
 
 
 @_jit
@@ -49,12 +51,14 @@ def _min(a, b):
 
 
 @_jit
-def relations_core(tension, delta, floor, half_hostile, salience, position, posture, present, npres, threat_perc, alignment, params):
-    """New (tension, alignment), each (n, n), of :func:`sim.phases.update.relations`.
+def relations_core(tension, delta, floor, half_hostile, salience, position, posture, present, npres, threat_perc, alignment, params, ideal):
+    """New (tension, alignment), each (n, n), of :func:`sim.phases.update.relations`; then, with
+    ``params[R_ANCHORED]``, the positions fall back toward the ideal points in place
+    (:func:`sim.phases.update.anchor_positions`: ``x += anchor (ideal - x)``).
 
     Args:
         tension, delta, floor, half_hostile, threat_perc, alignment: (n, n) float.
-        salience, position: (n, m) float.
+        salience, position, ideal: (n, m) float.
         posture: (n, T) float; present: (n, T) float (1.0 / 0.0); npres: (n,) int.
         params: (N_RELATIONS,) float, indexed by ``R_*``.
     """
@@ -116,6 +120,11 @@ def relations_core(tension, delta, floor, half_hostile, salience, position, post
             if i == j:
                 a = 1.0
             al[i, j] = _min(_max(a, -1.0), 1.0)
+    if params[R_ANCHORED] != 0.0:
+        anchor = params[R_ANCHOR]
+        for i in range(n):
+            for k in range(m):
+                position[i, k] = position[i, k] + anchor * (ideal[i, k] - position[i, k])
     return t, al
 
 
