@@ -27,7 +27,7 @@ def _vote_weights(w: World, members: np.ndarray) -> tuple[np.ndarray, np.ndarray
     in the bloc, normalised where they sum above 1) and their row sums (n,), read only; kept per
     world and membership (:func:`sim.state.derived`)."""
     kept = derived(w).setdefault("vote_weights", {})
-    key = members.tobytes()
+    key = (members.dtype.char, members.tobytes())
     out = kept.get(key)
     if out is None:
         c = w.coordination * members[None, :]  # partners who vote here
