@@ -87,6 +87,9 @@ class _Outcomes(dict):
     ``None``, so a plain shallow copy is already a deep one (and skips a call per key)."""
 
     def __deepcopy__(self, memo) -> dict:
+        # copy.deepcopy then keeps this object alive in ``memo[id(memo)]``: the list made here
+        # spares it the KeyError (about 4 us a turn) of making it there
+        memo.setdefault(id(memo), [])
         return dict(self)
 
 
@@ -281,19 +284,20 @@ class GreatPowerModel(mesa.Model):
         ai = self.scenario.ai
         return decide.challenges(self.world, self.state, self.perception, self.structure, self.q, self.t, ai.risk_model == "endogenous", ai.proposals_per_turn, float(ai.proposal_cost.value))
 
-    def _gp_pairs(self) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Keys ``"A-B"`` and index arrays of every pair of great powers (fixed by the world)."""
-        pairs = self.__dict__.get("_gp_pairs_of")
+    def _gp_pairs(self) -> tuple[list[str], list[tuple[int, int]]]:
+        """Keys ``"A-B"`` and indices ``(i, j)`` of every pair of great powers (fixed by the world)."""
+        pairs = self.__dict__.get("_gp_pair_list_of")
         if pairs is None or pairs[0] is not self.world:
             w, gp = self.world, self.world.great_powers
-            ij = [(gp[x], gp[y]) for x in range(len(gp)) for y in range(x + 1, len(gp))]
+            ij = [(int(gp[x]), int(gp[y])) for x in range(len(gp)) for y in range(x + 1, len(gp))]
             keys = [f"{w.actor_ids[i]}-{w.actor_ids[j]}" for i, j in ij]
-            pairs = self.__dict__["_gp_pairs_of"] = (self.world, keys, np.array([i for i, _ in ij], int), np.array([j for _, j in ij], int))
-        return pairs[1], pairs[2], pairs[3]
+            pairs = self.__dict__["_gp_pair_list_of"] = (self.world, keys, ij)
+        return pairs[1], pairs[2]
 
     def _gp_tension(self) -> dict[str, float]:
-        keys, i, j = self._gp_pairs()
-        return dict(zip(keys, self.state.tension[i, j].tolist()))
+        keys, ij = self._gp_pairs()
+        t = self.state.tension
+        return dict(zip(keys, [t.item(i, j) for i, j in ij]))
 
     def motion_pending(self, bloc: int, cand: int) -> bool:
         """Whether an accession motion for ``cand`` in ``bloc`` awaits its vote."""
@@ -390,7 +394,7 @@ class GreatPowerModel(mesa.Model):
             return
         self.turn += 1
         w, st, dyn, rng, ai = self.world, self.state, self.dyn, self.rng, self.scenario.ai
-        turn = Turn(events=[], tension_delta=np.zeros_like(st.tension))
+        turn = Turn(events=[], tension_delta=np.zeros(st.tension.shape))
         evs = [e for e in self.scenario.events if e.turn == self.turn] + self.injected
         self.injected = []
         turn.summits = events.apply_events(w, st, turn, self.structure, self.perception.effectiveness, dyn, rng, evs)
@@ -421,8 +425,7 @@ class GreatPowerModel(mesa.Model):
             self.structure = perceive.structure(w, st.members)
         collective.check_red_lines(w, st, turn)
         # 6. update
-        update.relations(w, st, turn, per.threat_perc, dyn)
-        update.anchor_positions(st, dyn)
+        update.relations(w, st, turn, per.threat_perc, dyn, anchor=True)  # then anchor_positions
         update.issue_states(w, st, turn, self.structure.deciders, dyn, st.vetoed)
         update.staffing_caps(w, st)
         applied, fired = turn.tension_delta.copy(), st.totals.get("red_lines", 0)
@@ -483,39 +486,33 @@ class GreatPowerModel(mesa.Model):
     def outcomes(self) -> dict[str, Any]:
         """Per-turn outcome figures (what the DataCollector records each turn)."""
         st = self.state
-        issue_keys, tension_keys, pairs, ri, rj = self._outcome_keys()
-        out: dict[str, Any] = {
-            "turn": self.turn,
-            "end_state": st.end_state,
-            "end_cause": st.end_cause,
-            "channels_open": st.status.tolist().count(OPEN),
-        }
-        totals = st.totals
-        for k in TOTALS:
-            out[k] = int(totals.get(k, 0))
-        for key, v in zip(issue_keys, st.issue_state.tolist()):
-            out[key] = round(v, 6)
-        for key, v in zip(tension_keys, st.tension[pairs[1], pairs[2]].tolist()):
-            out[key] = round(v, 6)
+        keys, ij, ri, rj = self._outcome_keys()
+        totals, t = st.totals, st.tension
+        values = [self.turn, st.end_state, st.end_cause, st.status.tolist().count(OPEN)]
+        values += [int(totals.get(k, 0)) for k in TOTALS]
+        values += [round(v, 6) for v in st.issue_state.tolist()]
+        values += [round(t.item(i, j), 6) for i, j in ij]
         if ri is not None:
-            out["alignment.CHN-RUS"] = round(st.alignment.item(ri, rj), 6)  # _r: a Python float
-        return out
+            values.append(round(st.alignment.item(ri, rj), 6))
+        return dict(zip(keys, values))
 
     def _outcome_keys(self) -> tuple:
-        """The keys of :meth:`outcomes` that the world fixes (``issue.X``, ``tension.A-B``), the
-        great-power pairs, and the indices of RUS and CHN (``None`` without either)."""
-        keys = self.__dict__.get("_outcome_keys_of")
+        """The keys of :meth:`outcomes` in their order (``turn``, ``end_state``, ``end_cause``,
+        ``channels_open``, :data:`TOTALS`, ``issue.X``, ``tension.A-B``, ``alignment.CHN-RUS``),
+        the great-power pairs ``(i, j)``, and the indices of RUS and CHN (``None`` without
+        either), fixed by the world."""
+        keys = self.__dict__.get("_outcome_order_of")
         if keys is None or keys[0] is not self.world:
             w = self.world
-            pairs = self._gp_pairs()
+            names, ij = self._gp_pairs()
             rus = w.actor_ids.index("RUS") if "RUS" in w.actor_ids else None
             chn = w.actor_ids.index("CHN") if "CHN" in w.actor_ids else None
             both = rus is not None and chn is not None
-            keys = self.__dict__["_outcome_keys_of"] = (
+            order = ("turn", "end_state", "end_cause", "channels_open", *TOTALS, *(f"issue.{x}" for x in w.issue_ids), *(f"tension.{key}" for key in names))
+            keys = self.__dict__["_outcome_order_of"] = (
                 w,
-                tuple(f"issue.{x}" for x in w.issue_ids),
-                tuple(f"tension.{key}" for key in pairs[0]),
-                pairs,
+                order + (("alignment.CHN-RUS",) if both else ()),
+                ij,
                 rus if both else None,
                 chn if both else None,
             )

@@ -56,10 +56,10 @@ class _Numpy:
     """Inside the block, the phases run their numpy forms."""
 
     def __enter__(self):
-        update._compiled_failed = military._compiled_failed = True
+        update._compiled_failed = True  # one flag for both phases
 
     def __exit__(self, *exc):
-        update._compiled_failed = military._compiled_failed = False
+        update._compiled_failed = False
 
 
 @settings(max_examples=150, deadline=None)
@@ -70,12 +70,18 @@ def test_relations_compiled_equal_numpy(seed):
     dyn = dict(MODEL.dyn, tension_decay=float(rng.choice([0.0, 0.05, 0.3])), alignment_pressure=float(rng.choice([0.0, 0.4, 2.0])), alignment_rate=float(rng.choice([0.1, 1.0])))
     delta = (rng.random((n, n)) - 0.3) * rng.choice([0.0, 0.2, 1.0])
     tp = _levels(rng, (n, n))
+    dyn["anchor"] = float(rng.choice([0.0, 0.15, 1.0]))
+    anchor = bool(rng.random() < 0.7)  # then the positions fall back toward the ideal points
+    st.ideal = _levels(rng, st.position.shape)
     a, b = copy.deepcopy(st), copy.deepcopy(st)
-    update.relations(W, a, Turn(events=[], tension_delta=delta.copy()), tp, dyn)
+    update.relations(W, a, Turn(events=[], tension_delta=delta.copy()), tp, dyn, anchor=anchor)
     with _Numpy():
-        update.relations(W, b, Turn(events=[], tension_delta=delta.copy()), tp, dyn)
+        update.relations(W, b, Turn(events=[], tension_delta=delta.copy()), tp, dyn, anchor=anchor)
     assert np.array_equal(a.tension, b.tension)
     assert np.array_equal(a.alignment, b.alignment)
+    assert np.array_equal(a.position, b.position)
+    assert np.array_equal(np.signbit(a.position), np.signbit(b.position))
+    assert anchor or np.array_equal(a.position, st.position)
 
 
 @settings(max_examples=200, deadline=None)
@@ -148,10 +154,55 @@ def test_incident_draws_compiled_equal_numpy(seed):
     from sim.phases import update_compiled as fast
 
     fx = military._fixed(W)
-    cells, minus = fast.incident_rates(W.incident_rate, st.posture, fx["present"], fx["hostility"], st.tension, np.array(patrols, dtype=np.int64).reshape(-1, 3))
-    hits = fast.incident_hits(u.reshape(-1), cells, np.exp(minus), W.n)
+    hits = fast.incident_draws(u, W.incident_rate, st.posture, fx["present"], fx["hostility"], st.tension, np.array(patrols, dtype=np.int64).reshape(-1, 3))
     turn = Turn(events=[], tension_delta=np.zeros((W.n, W.n)), patrols=list(patrols))
     assert np.array_equal(hits, military._incident_hits_numpy(W, st, turn, u))
+
+
+@settings(max_examples=50, deadline=None)
+@given(hst.integers(0, 2**32 - 1))
+def test_a_draw_at_its_probability_is_left_to_numpy(seed):
+    """Where a draw equals its incident probability as numpy computes it (the one case in which
+    the compiled exp could round to the other side), the compiled draw steps aside and the
+    incidents are numpy's, with the same escalations and records."""
+    from sim.phases import update_compiled as fast
+
+    st, rng = _state(seed)
+    T = len(W.theatre_ids)
+    fx = military._fixed(W)
+    turn = Turn(events=[], tension_delta=np.zeros((W.n, W.n)))
+    u = rng.random((T, W.n, W.n))
+    p = 1.0 - np.exp(-military._incident_rates_numpy(W, st, turn))
+    cells = np.argwhere((p > 0) & military._pairs_once(W.n)[None])
+    t, i, j = cells[rng.integers(0, len(cells))]
+    u[t, i, j] = p[t, i, j]  # exactly at numpy's probability: no incident there for numpy
+    assert fast.incident_draws(u, W.incident_rate, st.posture, fx["present"], fx["hostility"], st.tension, military._NO_PATROLS).tolist() == [[-1, -1, -1]]
+    out = []
+    for numpy_form in (False, True):
+        s, g = copy.deepcopy(st), _Replay(u, seed)
+        turn = Turn(events=[], tension_delta=np.zeros((W.n, W.n)))
+        if numpy_form:
+            with _Numpy():
+                military.incidents(W, s, turn, MODEL.structure, MODEL.perception.effectiveness, MODEL.dyn, g)
+        else:
+            military.incidents(W, s, turn, MODEL.structure, MODEL.perception.effectiveness, MODEL.dyn, g)
+        out.append((turn.events, s.totals))
+    assert out[0] == out[1]
+    assert not any(e["actors"] == [W.actor_ids[i], W.actor_ids[j]] and e["theatre"] == W.theatre_ids[t] for e in out[0][0])
+
+
+class _Replay:
+    """A generator whose first draw of incident cells is the given array ``u``; later draws
+    come from a seeded generator."""
+
+    def __init__(self, u, seed):
+        self.u, self.rest = u, np.random.default_rng(seed)
+
+    def random(self, size=None):
+        if self.u is not None and size == self.u.shape:
+            u, self.u = self.u, None
+            return u.copy()
+        return self.rest.random(size)
 
 
 @settings(max_examples=100, deadline=None)
@@ -175,3 +226,28 @@ def test_deconfliction_compiled_equal_numpy(seed):
             tables.append(military.deconfliction(W, sx, e))
     assert np.array_equal(tables[0], tables[1])
     assert tables[0].any()
+
+
+def test_a_disk_cache_failure_turns_both_phases_to_numpy(monkeypatch):
+    """A compiled core failing on its disk cache (OSError) in the military phase warns and draws
+    the same incidents with numpy; from then on the update phase runs numpy as well (one flag)."""
+    from sim.phases import update_compiled
+
+    st, rng = _state(7)
+    draw = int(rng.integers(0, 2**32))
+    want_turn = Turn(events=[], tension_delta=np.zeros((W.n, W.n)))
+    want = copy.deepcopy(st)
+    with _Numpy():
+        military.incidents(W, want, want_turn, MODEL.structure, MODEL.perception.effectiveness, MODEL.dyn, np.random.default_rng(draw))
+
+    def broken(*args):
+        raise OSError("cache file unreadable")
+
+    monkeypatch.setattr(update, "_compiled_failed", False)
+    monkeypatch.setattr(update_compiled, "incident_draws", broken)
+    turn = Turn(events=[], tension_delta=np.zeros((W.n, W.n)))
+    with pytest.warns(RuntimeWarning, match="compiled update and military phases failed"):
+        military.incidents(W, st, turn, MODEL.structure, MODEL.perception.effectiveness, MODEL.dyn, np.random.default_rng(draw))
+    assert turn.events == want_turn.events and st.totals == want.totals
+    assert np.array_equal(turn.tension_delta, want_turn.tension_delta)
+    assert update.compiled() is None  # the update phase too, for the rest of the process

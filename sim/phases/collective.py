@@ -7,7 +7,7 @@ import numpy as np
 
 from sim.channels import OPEN, SUSPENDED
 from sim.phases.decide import rnd
-from sim.state import State, Turn
+from sim.state import State, Turn, derived
 from sim.world import World
 
 ACCESSION_LEVELS = (0.3, 0.6, 1.0)
@@ -17,18 +17,37 @@ ACCESSION_LEVELS = (0.3, 0.6, 1.0)
 def vote_positions(w: World, st: State, members: np.ndarray) -> np.ndarray:
     """(n, m) the positions members vote on: own position moved toward coordinated partners
     who vote in the same bloc, ``x_i + sum_p c_ip (x_p - x_i)`` (F12, interview L31)."""
-    c = w.coordination * members[None, :]  # partners who vote here
-    total = c.sum(axis=1)
-    c = np.where(total[:, None] > 1.0, c / np.maximum(total[:, None], 1e-12), c)
+    c, csum = _vote_weights(w, members)
     x = st.position
-    return x + c @ x - c.sum(axis=1)[:, None] * x
+    return x + c @ x - csum[:, None] * x
 
 
-def supports(v: np.ndarray, cur: float, new: float, proximity: bool) -> np.ndarray:
+def _vote_weights(w: World, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The weights ``c`` (n, n) of :func:`vote_positions` (coordination with partners who vote
+    in the bloc, normalised where they sum above 1) and their row sums (n,), read only; kept per
+    world and membership (:func:`sim.state.derived`)."""
+    kept = derived(w).setdefault("vote_weights", {})
+    key = (members.dtype.char, members.tobytes())
+    out = kept.get(key)
+    if out is None:
+        c = w.coordination * members[None, :]  # partners who vote here
+        total = c.sum(axis=1)
+        c = np.where(total[:, None] > 1.0, c / np.maximum(total[:, None], 1e-12), c)
+        out = (c, c.sum(axis=1))
+        for a in out:
+            a.flags.writeable = False
+        kept[key] = out
+    return out
+
+
+def supports(v: np.ndarray | float, cur: float, new: float, proximity: bool) -> np.ndarray | bool:
     """Whether voters at positions ``v`` prefer ``new`` to ``cur``: nearer to it (spatial
-    voting, ties keep the status quo), or, without proximity voting, at or beyond ``new``."""
+    voting, ties keep the status quo), or, without proximity voting, at or beyond ``new``.
+
+    ``v`` is an array (a bool array back) or one Python float (a bool back).
+    """
     if proximity:
-        return np.abs(new - v) < np.abs(cur - v) - 1e-12
+        return abs(new - v) < abs(cur - v) - 1e-12
     return v >= new if new >= cur else v <= new
 
 
@@ -49,16 +68,12 @@ def vote_motions(w: World, st: State, turn: Turn, humans: set[str], turn_no: int
             keep.append(mo)  # members vote in the turn after the application
             continue
         b, cand, issue = mo["bloc"], mo["candidate"], mo["issue"]
-        mem = np.flatnonzero(st.members[b])
-        cur = st.issue_state[issue]
+        mem = np.flatnonzero(st.members[b]).tolist()
+        cur = st.issue_state.item(issue)
         nxt = min((v for v in ACCESSION_LEVELS if v > cur + 1e-9), default=1.0)
-        v = vote_positions(w, st, st.members[b])[:, issue]
-        votes = {}
-        for i in mem:
-            if i in mo["votes"]:
-                votes[i] = mo["votes"][i]
-            else:
-                votes[i] = bool(supports(v[i], cur, nxt, proximity))
+        v = vote_positions(w, st, st.members[b])[:, issue].tolist()
+        cast = mo["votes"]
+        votes = {i: cast[i] if i in cast else supports(v[i], cur, nxt, proximity) for i in mem}
         yes = [i for i in mem if votes[i]]
         rule = w.bloc_rule[b]
         if rule == 0:

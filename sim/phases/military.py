@@ -7,14 +7,13 @@ crisis becomes an armed clash with a probability that grows with the square of t
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 
 import numpy as np
 
-from sim import kernel
 from sim.phases.decide import rnd
 from sim.phases.perceive import Structure
+from sim.phases.update import compiled, compiled_failed
 from sim.state import State, Turn, derived
 from sim.world import World
 
@@ -40,12 +39,12 @@ def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
     ed = e * w.ch_deconfliction
     logs = np.log(np.maximum(1.0 - ed, 1e-9))  # (K,)
     out = None
-    fast = _fast()
+    fast = compiled()
     if fast is not None and w.ch_theatre.dtype == bool and sx.ch_pair.dtype == bool:
         try:
             cells, sums = fast.deconfliction_logs(w.ch_theatre, logs, sx.ch_pair)
         except OSError as error:
-            _failed(error)
+            compiled_failed(error)
         else:  # 1 - exp(0) = 0 where no channel joins the pair in the theatre
             out = np.zeros((w.ch_theatre.shape[1], w.n, w.n))
             out.reshape(-1)[cells] = 1.0 - np.exp(sums)  # numpy's exp, as in the numpy form
@@ -60,32 +59,6 @@ def deconfliction(w: World, sx: Structure, e: np.ndarray) -> np.ndarray:
 
 _NO_PATROLS = np.zeros((0, 3), dtype=np.int64)
 """No joint patrols (writable, like the arrays of patrols flown: one compiled signature)."""
-
-_compiled_failed = False
-
-
-_FAST: list = []
-"""The compiled cores' module, once imported (an import statement a call costs about 1 us)."""
-
-
-def _fast():
-    """:mod:`sim.phases.update_compiled` when this phase runs compiled (the kernel's backend is
-    ``"compiled"`` and the compiled code has not failed on its disk cache), else ``None``."""
-    if _compiled_failed or kernel.backend() != "compiled":
-        return None
-    if not _FAST:
-        from sim.phases import update_compiled
-
-        _FAST.append(update_compiled)
-    return _FAST[0]
-
-
-def _failed(error: OSError) -> None:
-    """The compiled code failed on its disk cache: numpy from now on, with a warning."""
-    global _compiled_failed
-    _compiled_failed = True
-    warnings.warn(f"compiled incidents failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
-
 
 def _fixed(w: World) -> dict:
     """Hostility (the larger threat weight of a pair) and presence as 1.0 / 0.0, per world."""
@@ -102,9 +75,8 @@ def _fixed(w: World) -> dict:
     return fx
 
 
-def _incident_hits_numpy(w: World, st: State, turn: Turn, u: np.ndarray) -> np.ndarray:
-    """(h, 3) ``(theatre, i, j)`` of this turn's incidents in numpy (the numpy backend, and
-    the compiled cores' oracle), from the turn's (T, n, n) uniform draws ``u``."""
+def _incident_rates_numpy(w: World, st: State, turn: Turn) -> np.ndarray:
+    """(T, n, n) this turn's incident rates ``lam`` in numpy (see :func:`incidents`)."""
     fx = _fixed(w)
     hostile = fx["hostility"] * (0.5 + st.tension)
     P = st.posture * fx["present"]  # (n, T)
@@ -112,9 +84,14 @@ def _incident_hits_numpy(w: World, st: State, turn: Turn, u: np.ndarray) -> np.n
     for t, i, j in turn.patrols:
         lam[t, i, :] *= 1.5
         lam[t, :, i] *= 1.5
-    iu = _pairs_once(w.n)
-    p = 1.0 - np.exp(-lam)
-    return np.argwhere((u < p) & iu[None])
+    return lam
+
+
+def _incident_hits_numpy(w: World, st: State, turn: Turn, u: np.ndarray) -> np.ndarray:
+    """(h, 3) ``(theatre, i, j)`` of this turn's incidents in numpy (the numpy backend, and
+    the compiled cores' oracle), from the turn's (T, n, n) uniform draws ``u``."""
+    p = 1.0 - np.exp(-_incident_rates_numpy(w, st, turn))
+    return np.argwhere((u < p) & _pairs_once(w.n)[None])
 
 
 def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn: dict[str, float], rng: np.random.Generator) -> None:
@@ -126,23 +103,25 @@ def incidents(w: World, st: State, turn: Turn, sx: Structure, e: np.ndarray, dyn
     """
     u = rng.random((len(w.incident_rate), w.n, w.n))  # (T, n, n) the turn's uniform draws
     hits = None
-    fast = _fast()
+    fast = compiled()
     if fast is not None:
         fx = _fixed(w)
         patrols = np.array(turn.patrols, dtype=np.int64).reshape(-1, 3) if turn.patrols else _NO_PATROLS
         try:
-            cells, minus = fast.incident_rates(w.incident_rate, st.posture, fx["present"], fx["hostility"], st.tension, patrols)
-            hits = fast.incident_hits(u.reshape(-1), cells, np.exp(minus), w.n)  # numpy's exp, as in the numpy form
+            hits = fast.incident_draws(u, w.incident_rate, st.posture, fx["present"], fx["hostility"], st.tension, patrols)
         except OSError as error:
-            _failed(error)
+            compiled_failed(error)
+        else:
+            if len(hits) and hits[0, 0] < 0:  # a draw at its probability: numpy's exp decides
+                hits = None
     if hits is None:
         hits = _incident_hits_numpy(w, st, turn, u)
     if len(hits):
         turn.decon = deconfliction(w, sx, e)
-        esc_u = rng.random(len(hits))
-        clash_u = rng.random(len(hits))
-        for (t, i, j), ue, uc in zip(hits, esc_u, clash_u):
-            incident(w, st, turn, sx, e, dyn, rng, int(t), int(i), int(j), ue=ue, uc=uc)
+        h = len(hits)
+        draws = rng.random(2 * h).tolist()  # the escalation draws, then the clash draws
+        for (t, i, j), ue, uc in zip(hits.tolist(), draws[:h], draws[h:]):
+            incident(w, st, turn, sx, e, dyn, rng, t, i, j, ue=ue, uc=uc)
     turn.patrols = []
 
 
@@ -171,8 +150,8 @@ def incident(
         turn.decon = deconfliction(w, sx, e)
     st.totals["incidents"] += 1
     turn.add_tension(i, j, d["tension_incident"])
-    dec = float(turn.decon[t, i, j])
-    p_crisis = d["escalation"] * (0.5 + st.tension[i, j]) * (1.0 - d["deconfliction"] * dec)
+    dec = turn.decon.item(t, i, j)
+    p_crisis = d["escalation"] * (0.5 + st.tension.item(i, j)) * (1.0 - d["deconfliction"] * dec)
     crisis = ue < p_crisis
     rec = {"type": "incident", "theatre": w.theatre_ids[t], "actors": [w.actor_ids[i], w.actor_ids[j]], "deconfliction": rnd(dec), "crisis": bool(crisis)}
     if crisis:

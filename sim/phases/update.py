@@ -67,15 +67,17 @@ def _clip(x: np.ndarray, lo, hi) -> np.ndarray:
 
 
 _compiled_failed = False
-
+"""Set when the compiled cores failed on their disk cache: the update and military phases then
+run their numpy forms together for the rest of the process."""
 
 _FAST: list = []
 """The compiled cores' module, once imported (an import statement a call costs about 1 us)."""
 
 
-def _fast():
-    """:mod:`sim.phases.update_compiled` when this phase runs compiled (the kernel's backend is
-    ``"compiled"`` and the compiled code has not failed on its disk cache), else ``None``."""
+def compiled():
+    """:mod:`sim.phases.update_compiled` when the update and military phases run compiled (the
+    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache),
+    else ``None``; the numpy forms give the same numbers (tests/test_update_fast.py)."""
     if _compiled_failed or kernel.backend() != "compiled":
         return None
     if not _FAST:
@@ -85,19 +87,21 @@ def _fast():
     return _FAST[0]
 
 
-def _failed(error: OSError) -> None:
-    """The compiled code failed on its disk cache: numpy from now on, with a warning."""
+def compiled_failed(error: OSError) -> None:
+    """The compiled cores failed on their disk cache: the update and military phases use numpy
+    from now on, with a warning."""
     global _compiled_failed
     _compiled_failed = True
-    warnings.warn(f"compiled update failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
+    warnings.warn(f"the compiled update and military phases failed on their disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
 
 
 _PARAMS: dict = {}
 """relations_core's parameter arrays by their values (read only)."""
 
 
-def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dict[str, float]) -> None:
-    """Tension and alignment after the turn.
+def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dict[str, float], anchor: bool = False) -> None:
+    """Tension and alignment after the turn; with ``anchor``, then :func:`anchor_positions` (in
+    the same compiled pass where compiled).
 
     Tension: the turn's changes added, then a decay of ``tension_decay`` toward a floor of half
     the pair's hostility (the larger threat weight), clipped to [0, 1]. Alignment moves by
@@ -105,20 +109,22 @@ def relations(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dic
     shared perceived threat x mean posture burden - 0.5 x hostility`` (F11: shared US pressure
     brings Russia and China together, interview L29).
     """
-    uc = _fast()
+    uc = compiled()
     if uc is not None:
         fx = _fixed(w)
-        key = (dyn["tension_decay"], dyn["alignment_pressure"], dyn["alignment_rate"])
+        key = (dyn["tension_decay"], dyn["alignment_pressure"], dyn["alignment_rate"], dyn["anchor"] if anchor else 0.0, 1.0 if anchor else 0.0)
         params = _PARAMS.get(key)
         if params is None:
             params = _PARAMS[key] = np.array(key, dtype=float)
             params.flags.writeable = False
         try:
-            st.tension, st.alignment = uc.relations_core(st.tension, turn.tension_delta, fx["floor"], fx["half_hostile"], st.salience, st.position, st.posture, fx["present"], fx["npres"], threat_perc, st.alignment, params)
+            st.tension, st.alignment = uc.relations_core(st.tension, turn.tension_delta, fx["floor"], fx["half_hostile"], st.salience, st.position, st.posture, fx["present"], fx["npres"], threat_perc, st.alignment, params, st.ideal)
             return
         except OSError as error:
-            _failed(error)
+            compiled_failed(error)
     _relations_numpy(w, st, turn, threat_perc, dyn)
+    if anchor:
+        anchor_positions(st, dyn)
 
 
 def _relations_numpy(w: World, st: State, turn: Turn, threat_perc: np.ndarray, dyn: dict[str, float]) -> None:
@@ -192,7 +198,7 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
     fx = _fixed(w)
     cur = st.issue_state
     new = None
-    uc = _fast()
+    uc = compiled()
     if uc is not None:
         if d.get("talks.deals", 0) > 0:
             allowed = fx["not_accession_bloc"]
@@ -207,7 +213,7 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
         try:
             new = uc.issue_core(st.position, fx["autonomy_rows"], cur, deciders, fx["rule64"], fx["leader"], w.capability, st.salience, allowed, w.issue_inertia)
         except OSError as error:
-            _failed(error)
+            compiled_failed(error)
     if new is None:
         new = _issue_targets_numpy(w, st, turn, deciders, d)
     cur_l, new_l = cur.tolist(), new.tolist()
@@ -221,13 +227,12 @@ def issue_states(w: World, st: State, turn: Turn, deciders: np.ndarray, dyn: dic
                 new[k] = cur[k]  # not tabled again yet
                 new_l[k] = cur_l[k]
                 continue
-            mem = np.flatnonzero(st.members[b])
+            mem_l = np.flatnonzero(st.members[b]).tolist()
             if b not in votes:
                 votes[b] = vote_positions(w, st, st.members[b])
-            v = votes[b][mem, k]
-            yes = supports(v, float(cur[k]), float(new[k]), True).tolist()
-            v_l, holders, c, nk = v.tolist(), w.bloc_veto[b].tolist(), cur_l[k], new_l[k]
-            mem_l = mem.tolist()
+            col = votes[b][:, k].tolist()
+            v_l, holders, c, nk = [col[i] for i in mem_l], w.bloc_veto[b].tolist(), cur_l[k], new_l[k]
+            yes = [supports(x, c, nk, True) for x in v_l]
             veto = [i for h, (i, y) in enumerate(zip(mem_l, yes)) if not y and holders[i] and abs(nk - v_l[h]) > abs(c - v_l[h])]
             passed = not veto
             turn.log({"type": "vote", "bloc": w.bloc_ids[b], "issue": w.issue_ids[k], "from": rnd(c), "to_level": rnd(nk), "yes": [w.actor_ids[i] for i, y in zip(mem_l, yes) if y], "no": [w.actor_ids[i] for i, y in zip(mem_l, yes) if not y], "veto": [w.actor_ids[i] for i in veto], "passed": passed})

@@ -11,12 +11,13 @@ The formulas and their sources are those of the phases' docstrings. Every expres
 evaluated in the order numpy evaluates it: elementwise chains left to right, each sum over its
 last axis left to right from its first term (numpy's reduction of fewer than 8 elements), the
 three-operand ``einsum`` of the shared threat as ``sum over k of (a_ik a_jk) b_k`` from 0, and
-``np.clip`` as ``minimum(maximum(x, lo), hi)``. The transcendental functions (the ``exp`` of the
-incident probabilities and of the deconfliction table, the ``log`` of the channels' survival)
-stay with numpy (whose vectorised exp and log may round differently from a compiled loop on some
-processors): :func:`incident_rates` and :func:`deconfliction_logs` give the arguments, numpy takes
-the exp where it is not of 0, and :func:`incident_hits` compares the draws with the probabilities
-numpy computed.
+``np.clip`` as ``minimum(maximum(x, lo), hi)``. The transcendental functions of the numbers kept
+(the ``exp`` of the deconfliction table, the ``log`` of the channels' survival) stay with numpy
+(whose vectorised exp and log may round differently from a compiled loop on some processors):
+:func:`deconfliction_logs` gives the arguments and numpy takes the exp where it is not of 0. The
+incident draws only compare a draw with ``1 - exp(-rate)``: :func:`incident_draws` takes that exp
+itself and leaves the turn to numpy's form when a draw falls within :data:`EXP_MARGIN` of the
+probability, the only case in which the two exps could decide differently.
 
 Compiled code is cached on disk as for the kernel (:mod:`sim.kernel_compiled`: ``_jit``, no
 fastmath, numpy's error model).
@@ -32,7 +33,9 @@ from sim.kernel_compiled import _jit, forecast
 R_DECAY = 0  # dynamics.tension_decay
 R_PRESSURE = 1  # dynamics.alignment_pressure
 R_RATE = 2  # dynamics.alignment_rate
-N_RELATIONS = 3
+R_ANCHOR = 3  # dynamics.anchor
+R_ANCHORED = 4  # 1.0: positions then fall back toward the ideal points (anchor_positions); 0.0: not
+N_RELATIONS = 5
 
 
 @_jit
@@ -48,12 +51,14 @@ def _min(a, b):
 
 
 @_jit
-def relations_core(tension, delta, floor, half_hostile, salience, position, posture, present, npres, threat_perc, alignment, params):
-    """New (tension, alignment), each (n, n), of :func:`sim.phases.update.relations`.
+def relations_core(tension, delta, floor, half_hostile, salience, position, posture, present, npres, threat_perc, alignment, params, ideal):
+    """New (tension, alignment), each (n, n), of :func:`sim.phases.update.relations`; then, with
+    ``params[R_ANCHORED]``, the positions fall back toward the ideal points in place
+    (:func:`sim.phases.update.anchor_positions`: ``x += anchor (ideal - x)``).
 
     Args:
         tension, delta, floor, half_hostile, threat_perc, alignment: (n, n) float.
-        salience, position: (n, m) float.
+        salience, position, ideal: (n, m) float.
         posture: (n, T) float; present: (n, T) float (1.0 / 0.0); npres: (n,) int.
         params: (N_RELATIONS,) float, indexed by ``R_*``.
     """
@@ -75,27 +80,51 @@ def relations_core(tension, delta, floor, half_hostile, salience, position, post
         for h in range(1, nt):
             s += posture[i, h] * present[i, h]
         burden[i] = s / npres[i]
+    # Row by row, every pair (i, j) at once: the same terms in the same order as one pair at a
+    # time (each sum over k from its first term), in loops over j that need no reordering.
+    sal_t = np.ascontiguousarray(salience.T)  # (m, n)
+    pos_t = np.ascontiguousarray(position.T)  # (m, n)
+    tp_t = np.ascontiguousarray(threat_perc.T)  # (n, n): tp_t[k, j] = threat_perc[j, k]
+    wtot = np.empty(n)
+    acc = np.empty(n)
+    shared = np.empty(n)
     al = np.empty((n, n))
     for i in range(n):
+        # similarity of salience-weighted positions
+        s0 = salience[i, 0]
+        x0 = position[i, 0]
         for j in range(n):
-            # similarity of salience-weighted positions
-            ws = salience[i, 0] + salience[j, 0]
-            wtot = ws
-            acc = ws * abs(position[i, 0] - position[j, 0])
-            for k in range(1, m):
-                ws = salience[i, k] + salience[j, k]
-                wtot += ws
-                acc += ws * abs(position[i, k] - position[j, k])
-            q = acc / _max(wtot, 1e-12) if wtot > 0 else 0.5
+            ws = s0 + sal_t[0, j]
+            wtot[j] = ws
+            acc[j] = ws * abs(x0 - pos_t[0, j])
+        for k in range(1, m):
+            sk = salience[i, k]
+            xk = position[i, k]
+            for j in range(n):
+                ws = sk + sal_t[k, j]
+                wtot[j] += ws
+                acc[j] += ws * abs(xk - pos_t[k, j])
+        # shared perceived threat x burden
+        for j in range(n):
+            shared[j] = 0.0
+        for k in range(n):
+            a = threat_perc[i, k]
+            b = burden[k]
+            for j in range(n):
+                shared[j] += a * tp_t[k, j] * b
+        for j in range(n):
+            q = acc[j] / _max(wtot[j], 1e-12) if wtot[j] > 0 else 0.5
             sim = 1.0 - 2.0 * q
-            shared = 0.0
-            for k in range(n):
-                shared += threat_perc[i, k] * threat_perc[j, k] * burden[k]
-            target = _min(_max(sim + pressure * shared - half_hostile[i, j], -1.0), 1.0)
+            target = _min(_max(sim + pressure * shared[j] - half_hostile[i, j], -1.0), 1.0)
             a = alignment[i, j] + rate * (target - alignment[i, j])
             if i == j:
                 a = 1.0
             al[i, j] = _min(_max(a, -1.0), 1.0)
+    if params[R_ANCHORED] != 0.0:
+        anchor = params[R_ANCHOR]
+        for i in range(n):
+            for k in range(m):
+                position[i, k] = position[i, k] + anchor * (ideal[i, k] - position[i, k])
     return t, al
 
 
@@ -162,65 +191,52 @@ def issue_core(position, autonomy, cur, deciders, rule, leader, capability, sali
     return new
 
 
+EXP_MARGIN = 1e-12
+"""How near an incident probability a draw must fall for :func:`incident_draws` to leave the
+comparison to numpy: far above the difference between two exps of the same number (numpy's
+vectorised exp and the C library's differ by a few units in the last place, about 1e-15)."""
+
+
 @_jit
-def incident_rates(rate, posture, present, hostility, tension, patrols):
-    """The incident rates of :func:`sim.phases.military.incidents` that can give an incident.
+def incident_draws(u, rate, posture, present, hostility, tension, patrols):
+    """This turn's incidents of :func:`sim.phases.military.incidents`, from its uniform draws.
 
     ``lam[t, i, j] = rate_t x P_it x P_jt x hostility_ij x (0.5 + tension_ij)``, P the posture
-    where present; a joint patrol ``(t, i, j)`` multiplies row and column i of theatre t by 1.5
-    (in the order flown). Returns ``(cells, minus)``: the flat indices into (T, n, n) of the
-    pairs above the diagonal with a rate above 0, in row-major order, and ``-lam`` there.
+    where present; a joint patrol ``(t, i, j)`` multiplies the rates of actor i in theatre t by
+    1.5 (once per patrol, in the order flown). Pair (i < j) has an incident in theatre t when
+    ``u[t, i, j] < 1 - exp(-lam[t, i, j])``.
+
+    Returns:
+        (h, 3) int rows ``(theatre, i, j)`` in row-major order, as ``np.argwhere`` gives them;
+        or one row ``(-1, -1, -1)`` when a draw falls within :data:`EXP_MARGIN` of its
+        probability, where the exp taken here could round differently from numpy's: the caller
+        then draws with the numpy form.
 
     Args:
-        rate: (T,) float; posture, present: (n, T) float; hostility, tension: (n, n) float;
-        patrols: (p, 3) int rows ``(theatre, actor, partner)``.
+        u: (T, n, n) float in [0, 1); rate: (T,) float; posture, present: (n, T) float;
+        hostility, tension: (n, n) float; patrols: (p, 3) int rows ``(theatre, actor, partner)``.
     """
     n, nt = posture.shape
-    hostile = np.empty((n, n))
-    for i in range(n):
-        for j in range(n):
-            hostile[i, j] = hostility[i, j] * (0.5 + tension[i, j])
-    lam = np.empty((nt, n, n))
+    hits = np.empty((nt * n * (n - 1) // 2, 3), dtype=np.int64)
+    h = 0
     for t in range(nt):
         for i in range(n):
             ri = rate[t] * (posture[i, t] * present[i, t])
-            for j in range(n):
-                lam[t, i, j] = ri * (posture[j, t] * present[j, t]) * hostile[i, j]
-    for r in range(patrols.shape[0]):
-        t = patrols[r, 0]
-        i = patrols[r, 1]
-        for j in range(n):
-            lam[t, i, j] *= 1.5
-        for j in range(n):
-            lam[t, j, i] *= 1.5
-    cells = np.empty(nt * n * (n - 1) // 2, dtype=np.int64)
-    minus = np.empty(nt * n * (n - 1) // 2)
-    c = 0
-    for t in range(nt):
-        for i in range(n):
             for j in range(i + 1, n):
-                v = lam[t, i, j]
+                v = ri * (posture[j, t] * present[j, t]) * (hostility[i, j] * (0.5 + tension[i, j]))
+                for r in range(patrols.shape[0]):
+                    if patrols[r, 0] == t and (patrols[r, 1] == i or patrols[r, 1] == j):
+                        v *= 1.5
                 if v > 0.0 or v != v:
-                    cells[c] = (t * n + i) * n + j
-                    minus[c] = -v
-                    c += 1
-    return cells[:c], minus[:c]
-
-
-@_jit
-def incident_hits(u, cells, e, n):
-    """(h, 3) int rows ``(theatre, i, j)`` where the draw ``u`` (flat, T x n x n) falls below
-    ``1 - e``, ``e`` numpy's ``exp(-lam)`` at ``cells`` (:func:`incident_rates`), in row-major
-    order as ``np.argwhere`` gives them."""
-    hits = np.empty((cells.shape[0], 3), dtype=np.int64)
-    h = 0
-    for c in range(cells.shape[0]):
-        f = cells[c]
-        if u[f] < 1.0 - e[c]:
-            hits[h, 0] = f // (n * n)
-            hits[h, 1] = (f // n) % n
-            hits[h, 2] = f % n
-            h += 1
+                    p = 1.0 - np.exp(-v)
+                    x = u[t, i, j]
+                    if abs(x - p) <= EXP_MARGIN:
+                        return np.full((1, 3), -1, dtype=np.int64)
+                    if x < p:
+                        hits[h, 0] = t
+                        hits[h, 1] = i
+                        hits[h, 2] = j
+                        h += 1
     return hits[:h]
 
 
@@ -239,18 +255,33 @@ def deconfliction_logs(ch_theatre, logs, ch_pair):
     """
     nk, nt = ch_theatre.shape
     n = ch_pair.shape[1]
+    # channel by channel, each cell's terms added in the order of k from 0, as one cell at a time
+    acc = np.zeros(nt * n * n)
+    # A term of a theatre the channel does not cover is 0 x log = +-0, which leaves a sum as it
+    # is (a sum from +0 is never -0): skipped, unless the log is not finite (0 x inf is nan).
+    theatres = np.empty(nt, dtype=np.int64)
+    for k in range(nk):
+        lk = logs[k]
+        nc = 0
+        for t in range(nt):
+            if ch_theatre[k, t] or not np.isfinite(lk):
+                theatres[nc] = t
+                nc += 1
+        if nc == 0:
+            continue
+        for i in range(n):
+            for j in range(n):
+                if ch_pair[k, i, j]:
+                    for h in range(nc):
+                        t = theatres[h]
+                        acc[(t * n + i) * n + j] += ch_theatre[k, t] * lk
     cells = np.empty(nt * n * n, dtype=np.int64)
     sums = np.empty(nt * n * n)
     c = 0
-    for t in range(nt):
-        for i in range(n):
-            for j in range(n):
-                s = 0.0
-                for k in range(nk):
-                    if ch_pair[k, i, j]:
-                        s += ch_theatre[k, t] * logs[k]
-                if s != 0.0:
-                    cells[c] = (t * n + i) * n + j
-                    sums[c] = s
-                    c += 1
+    for f in range(nt * n * n):
+        s = acc[f]
+        if s != 0.0:
+            cells[c] = f
+            sums[c] = s
+            c += 1
     return cells[:c], sums[:c]
