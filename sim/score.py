@@ -289,6 +289,8 @@ def event_kinds(sc: Scenario, ev: dict) -> list[str]:
         if ev.get("armed_clash"):
             out.insert(0, "armed_clash")
         return out
+    if t == "force" and ev.get("armed_clash"):  # force resisted: a deliberate armed clash
+        return ["armed_clash", "crisis"]
     if t == "proposal" and ev.get("outcome") in AGREEMENT_OUTCOMES:
         return ["agreement"]
     if t == "red_line":

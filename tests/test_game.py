@@ -401,3 +401,16 @@ def test_a_model_alone_scores_against_the_start(tutorial):
     full = score(GameRecord(tutorial, hist, m.log), "USA")
     alone = score(m, "USA")
     assert alone.turn == 2 and alone.total == pytest.approx(full.total)
+
+
+def test_a_use_of_force_that_is_resisted_counts_as_an_armed_clash_in_the_score():
+    """A team that attacks and meets resistance has caused an armed clash: it costs the clash
+    penalty like an incident that escalates (it cost nothing, found by a play-test)."""
+    from sim.loader import load_scenario
+    from sim.score import event_kinds, event_parties
+
+    sc = load_scenario("scenarios/tutorial.yaml")
+    ev = {"type": "force", "actors": ["RUS", "FRA"], "theatre": "black_sea", "armed_clash": True}
+    assert event_kinds(sc, ev) == ["armed_clash", "crisis"]
+    assert event_parties(sc, ev) == ("armed_clash", ["RUS", "FRA"])
+    assert event_kinds(sc, {**ev, "armed_clash": False}) == []  # the target yielded: no clash
