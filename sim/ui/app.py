@@ -691,7 +691,7 @@ class App:
         elif c.phase == "animate":
             text = f"<b>{c.message}</b><br>Resolved in {1000 * c.last_resolve_s:.0f} ms; showing what changed."
         elif c.phase == "over":
-            text = f"<b>Game over: {c.model.end_state.replace('_', ' ')}</b> after {c.model.turn} turns.<br>R: replay it turn by turn. Ctrl+S: save it."
+            text = f"<b>Game over: {c.model.end_state.replace('_', ' ')}</b> after {c.model.turn} turn{'s' * (c.model.turn != 1)}.<br>R: replay it turn by turn. Ctrl+S: save it."
         else:
             text = "All states are played by the AI.<br><b>End turn</b> (Enter) plays the next month; I opens the instructor's events."
             if c.message:
@@ -1074,7 +1074,7 @@ class App:
         if kind == "end":
             t = len(c.history) - 1
             end = (c.model.end_state or "horizon").replace("_", " ")
-            f.text(f"Game over: {end} after {c.model.turn} turns", theme.ACCENT, bold=True, size=big)
+            f.text(f"Game over: {end} after {c.model.turn} turn{'s' * (c.model.turn != 1)}", theme.ACCENT, bold=True, size=big)
             f.heading("The teams ranked by score")
             for k, (team, total, _d) in enumerate(c.scores(t)):
                 f.text(f"{k + 1}. {self.name(team)} ({team}): {signed(total)} points", bold=k == 0, size=round(fs * 1.15))

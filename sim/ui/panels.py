@@ -116,7 +116,7 @@ class PanelRenderer:
         if pend:
             who = ", ".join(sorted({self.name(pr["from"]) for pr in pend}))
             f.text(
-                f"{len(pend)} proposal{'s' * (len(pend) != 1)} await {self.name(a)}'s answer (from {who}).",
+                f"{len(pend)} proposal{'s' * (len(pend) != 1)} await{'s' * (len(pend) == 1)} {self.name(a)}'s answer (from {who}).",
                 theme.SUSPENDED,
                 bold=True,
             )
