@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import pickle
 from pathlib import Path
 
@@ -126,3 +127,48 @@ def test_trace_columns_equal_the_snapshots(path):
         assert list(fast) == list(slow) and fast == slow
         assert all(type(fast[k]) is type(slow[k]) for k in fast)
         m.step()
+
+
+def test_decision_records_at_once_equal_one_by_one(played):
+    """A turn's decision records built at once (what the turn logs) equal :meth:`Reasons.decision`
+    row by row, alternatives, terms and sources included, also for a second turn's rows that
+    reuse what the first kept, and for a row explored below ``pass``."""
+    for m, ch in played:
+        view = m.policy_view(ch)
+        cand = policy.candidates(view)
+        # every actor's best row and a row scored below pass (explored), of every kind present
+        rows = sorted({int(np.flatnonzero(cand.actor == i)[np.argmax(cand.score[cand.actor == i])]) for i in np.unique(cand.actor).tolist()})
+        below = np.flatnonzero(cand.score < 0)
+        kinds = {}
+        for r in below.tolist():
+            kinds.setdefault(int(cand.kind[r]), r)
+        rows += sorted(kinds.values())
+        assert below.size and len(kinds) >= 2
+        for _ in range(2):  # the second time the structure's store is warm
+            at_once = decide.Reasons(m.world, m.state, m.perception, cand, view.sx.fixed).decisions(rows, 0.05)
+            oracle = decide.Reasons(m.world, m.state, m.perception, cand, None)
+            for r, rec in zip(rows, at_once):
+                want = oracle.decision(r)
+                if cand.score[r] < 0:
+                    want["explored"] = {"temperature": 0.05, "p_ahead_of_pass": round(float(1.0 / (1.0 + np.exp(-cand.score[r] / 0.05))), 4)}
+                assert rec == want
+                assert json.dumps(rec) == json.dumps(want)
+        assert decide.Reasons(m.world, m.state, m.perception, cand, None).decisions([], 0.05) == []
+
+
+def test_rounded_is_pythons_round():
+    """The log's numbers rounded at once are Python's ``round(x, 4)`` of each, on both backends,
+    also beyond what the compiled rounding takes (large, inf, nan) and for halves and -0.0."""
+    from sim import kernel
+
+    rng = np.random.default_rng(7)
+    x = np.concatenate((
+        rng.normal(0, 1, 500), rng.normal(0, 1e6, 50), np.arange(-200, 201) / 2e4 + 5e-5,
+        [0.0, -0.0, -0.00001, 0.00005, 0.00015, 1e11, -3e15, np.inf, -np.inf, np.nan, 12345.67885],
+    ))  # fmt: skip
+    want = [round(v, 4) for v in x.tolist()]
+    for name in ("compiled", "numpy"):
+        with kernel.using_backend(name):
+            got = decide.rounded(x)
+        assert json.dumps(got) == json.dumps(want)
+        assert [np.copysign(1.0, v) for v in got] == [np.copysign(1.0, v) for v in want]

@@ -254,3 +254,19 @@ def bargain_turn(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, cauc
                 pos[a, c] = v
         counts[C_CLIPPED] = 1
     return pos, cells, numbers, rounded, counts, codes, blocs[:q], shares
+
+
+@_jit
+def round4_all(x):
+    """:func:`round4` of each element of a 1-D float64 array, as a new array, and how many
+    elements it could not round (``|x| >= ROUND_LIMIT``, nan or inf: nan there, for the caller
+    to round with Python's ``round``). The log records of a turn's decisions round their
+    numbers in one call (:func:`sim.phases.decide.rounded`)."""
+    out = np.empty_like(x)
+    bad = 0
+    for k in range(x.shape[0]):
+        v = x[k]
+        if not abs(v) < ROUND_LIMIT:
+            bad += 1
+        out[k] = round4(v)
+    return out, bad

@@ -46,6 +46,31 @@ def rnd(x: float, nd: int = 4) -> float:
     return round(float(x), nd)
 
 
+def rounded(x: np.ndarray) -> list[float]:
+    """``[round(v, 4) for v in x]``: a 1-D float array's numbers rounded for the log, as Python floats.
+
+    With the compiled kernel (:func:`sim.kernel.backend`) in one compiled call,
+    :func:`sim.phases.bargain_compiled.round4_all` (Python's ``round``, bit for bit:
+    ``tests/test_bargain_fast.py``); a number it does not round (magnitude of 1e11 or more, nan,
+    inf) and the numpy backend get Python's ``round``. If the compiled code fails on its disk
+    cache, Python's ``round`` is used.
+    """
+    if kernel.backend() == "compiled":
+        try:
+            from sim.phases import bargain_compiled
+
+            out, bad = bargain_compiled.round4_all(np.ascontiguousarray(x, dtype=np.float64))
+        except OSError:
+            pass
+        else:
+            got = out.tolist()
+            if bad:
+                for k in np.flatnonzero(~(np.abs(x) < bargain_compiled.ROUND_LIMIT)).tolist():
+                    got[k] = round(float(x[k]), 4)
+            return got
+    return [round(v, 4) for v in np.asarray(x, dtype=np.float64).tolist()]
+
+
 class PolicyView:
     """What the policy's scorers (:mod:`sim.policy`) read: one object over the world, the state,
     the perception and the structure, plus the AI mask and the dynamics coefficients."""
@@ -249,8 +274,9 @@ class Reasons:
     """Builds the log records of one turn's AI decisions from the scored candidates."""
 
     def __init__(self, w: World, st: State, per: Perception, cand: policy.Candidates, fixed: dict | None = None):
-        """``fixed``: a store kept with the world and structure (``Structure.fixed``) where the
-        sources that depend on the world alone are kept from turn to turn (optional)."""
+        """``fixed``: a store kept for the world's life (:func:`sim.state.derived`; optional)
+        where what depends on the world alone (term sources, a candidate row's words and spec)
+        is kept from turn to turn and from run to run of the same scenario."""
         self.w, self.st, self.per, self.cand = w, st, per, cand
         self._best_rows: tuple[np.ndarray, np.ndarray] | None = None
         self._rows: policy.Candidates | None = None
@@ -291,6 +317,101 @@ class Reasons:
                 terms.append({"term": name, "value": round(val, 4), "source": self.term_source(kind, name, r)})
         return {"type": "decision", "actor": self.w.actor_ids[i], "action": words(r), "spec": self.action(r).to_dict(), "score": round(score[r], 4), "alternatives": alts, "terms": terms}
 
+    def decisions(self, drawn: list[int], temperature: float) -> list[dict]:
+        """The log records of this turn's drawn AI decisions, in order: :meth:`decision` of each
+        row, with ``explored`` added to a row scored below ``pass`` (see :func:`ai_actions`).
+
+        The same records as :meth:`decision` row by row (its test oracle,
+        ``tests/test_act_fast.py``), built at once: the candidates are read as Python numbers
+        once, the terms only for the drawn rows, and what a row's words, spec, term names and
+        world-fixed sources are is kept for the world's life (the store ``fixed``, at most
+        :data:`ROW_MEMO` rows), so that a row drawn or listed as an alternative again in a
+        later turn or run costs one look-up.
+
+        Args:
+            drawn: (D,) candidate rows (:func:`drawn_rows`).
+            temperature: the softmax's temperature (> 0, utility units).
+        """
+        if not drawn:
+            return []
+        w, c, static = self.w, self.cand, self._static
+        said = static.get("row words")
+        if said is None:  # (code, actor, a1, a2, value) -> the action in words
+            said = static["row words"] = {}
+        made = static.get("row records")
+        if made is None:  # (code, actor, a1, a2, value) -> (actor id, words, spec, term names and fixed sources)
+            made = static["row records"] = {}
+        if len(said) > ROW_MEMO:  # a value (a posture level, a staff count) may take ever new numbers
+            said.clear()
+            made.clear()
+        kind, actor, a1, a2, value = (getattr(c, f).tolist() for f in ("kind", "actor", "a1", "a2", "value"))
+        raw = c.score[drawn].tolist()
+        nc = len(c.score)
+        both = rounded(np.concatenate((c.score, c.terms[drawn].ravel())))  # every score, the drawn rows' terms
+        score = both[:nc]
+        if self._best_rows is None:  # every actor's candidates by score, once a turn
+            order = np.lexsort((-c.score, c.actor))
+            starts = np.searchsorted(c.actor[order], np.arange(w.n + 1))
+            self._best_rows = (order.tolist(), starts.tolist())
+        order, starts = self._best_rows
+        threat = self._threat
+        out = []
+        for q, r in enumerate(drawn):
+            i = actor[r]
+            s0 = starts[i]
+            alts = []
+            for x in order[s0 : min(starts[i + 1], s0 + 4)]:
+                if x != r:
+                    key = (kind[x], i, a1[x], a2[x], value[x] or str(value[x]))  # 0.0 and -0.0 apart
+                    text = said.get(key)
+                    if text is None:
+                        text = said[key] = words(w, *key)
+                    alts.append([text, score[x]])
+            code, t = kind[r], a1[r]
+            key = (code, i, t, a2[r], value[r] or str(value[r]))
+            got = made.get(key)
+            if got is None:
+                text = said.get(key)
+                if text is None:
+                    text = said[key] = words(w, *key)
+                got = made[key] = self._fixed_record(code, r, text)
+            who, text, spec, names = got
+            row_terms = []
+            at0 = nc + 3 * q
+            for at, name, src in names:
+                if src is None:  # the threat exposure's source: this turn's, for (actor, theatre)
+                    src = threat.get((i, t))
+                    if src is None:
+                        src = threat[(i, t)] = self._threat_source(i, t)
+                elif src is _TURN:  # read from this turn's state (use of force)
+                    src = self._source(ACTION_KINDS[code], name, i, t, a2[r], r)
+                row_terms.append({"term": name, "value": both[at0 + at], "source": src})
+            rec = {"type": "decision", "actor": who, "action": text, "spec": spec.copy(), "score": score[r], "alternatives": alts[:3], "terms": row_terms}
+            if raw[q] < 0:
+                rec["explored"] = {"temperature": temperature, "p_ahead_of_pass": rnd(1.0 / (1.0 + np.exp(-c.score[r] / temperature)))}
+            out.append(rec)
+        return out
+
+    def _fixed_record(self, code: int, r: int, text: str) -> tuple:
+        """What of row ``r``'s decision record the world and the row alone fix: ``(actor id,
+        words, spec, ((term position, name, source or None for this turn's threat exposure or
+        _TURN for a source read from this turn's state), ...))``."""
+        kind = ACTION_KINDS[code]
+        i, a1, a2 = int(self.cand.actor[r]), int(self.cand.a1[r]), int(self.cand.a2[r])
+        names = []
+        for at, name in enumerate(policy.TERM_NAMES.get(kind, ("", "", ""))):
+            if not name:
+                continue
+            if kind in ("set_posture", "joint_patrol") and name not in ("appetite", "caution"):
+                src = None
+            elif kind == "use_force":
+                src = _TURN
+            else:
+                src = self._source(kind, name, i, a1, a2, r)
+            names.append((at, name, src))
+        spec = to_action(self.w, self.cand, r).to_dict()
+        return self.w.actor_ids[i], text, spec, tuple(names)
+
     def action(self, r: int) -> Action:
         """The :class:`Action` of candidate row ``r`` (:func:`to_action`), made once a turn."""
         got = self._acts.get(r)
@@ -322,7 +443,13 @@ class Reasons:
             if got is None:
                 got = self._threat[(i, a1)] = self._threat_source(i, a1)
             return got
-        key = (kind, name, i, a1, rows.a2[r])
+        return self._source(kind, name, i, a1, rows.a2[r], r)
+
+    def _source(self, kind: str, name: str, i: int, a1: int, a2: int, r: int) -> str:
+        """:meth:`term_source` of a term that is not a threat exposure's, for row ``r`` of actor
+        ``i`` with objects ``a1``, ``a2``: remembered for the structure's life, or for the
+        turn if it reads this turn's state (use of force)."""
+        key = (kind, name, i, a1, a2)
         memo = self._turn if kind == "use_force" else self._static
         got = memo.get(key)
         if got is None:
@@ -391,6 +518,14 @@ class Reasons:
         return ""
 
 
+ROW_MEMO = 20_000
+"""Candidate rows whose words and record parts the world's store keeps (:meth:`Reasons.decisions`;
+then it starts again): some 400 bytes a row, a bound on a long sweep's memory."""
+
+_TURN = object()
+"""Marks a decision term whose source reads this turn's state (:meth:`Reasons._fixed_record`)."""
+
+
 def _ids_sorted(w: World) -> bool:
     """Whether the world's actor ids are in increasing order (:func:`sim.world.canonical`): then,
     with no product that is not a number, the last argmax of a row of exposure names the
@@ -420,9 +555,14 @@ def proposal_reasons(w: World, st: State, per: Perception, proposals: list[Propo
         return []
     ii, kk, jj, codes, eus = zip(*proposals)
     ix, kx, jx = np.array(ii, np.int64), np.array(kk, np.int64), np.array(jj, np.int64)
-    decs, effs, sals = ch.dec[kx, ix, jx].tolist(), ch.eff[kx, ix, jx].tolist(), per.salience_eff[ix, kx].tolist()
+    eu, dec, eff, sal = np.array(eus, np.float64), ch.dec[kx, ix, jx], ch.eff[kx, ix, jx], per.salience_eff[ix, kx]
     order = ch.ranked[ix]  # (P, r) each proposer's best cells
-    cells, vals = order.tolist(), np.take_along_axis(ch.flat[ix], order, axis=1).tolist()
+    best = ch.flat[ix[:, None], order]
+    cells, vals = order.tolist(), best.tolist()
+    # every number of the records rounded at once: the terms, the score (the same product, in
+    # the same order, as of Python floats) and the alternatives' scores
+    P, r = order.shape
+    got = rounded(np.concatenate((eu, sal, dec, eff, eu * sal * dec * eff, best.ravel())))
     said = derived(w).get("propose_words")
     if said is None:  # "propose ISSUE to ACTOR" of cell k * n + j
         said = derived(w)["propose_words"] = tuple(f"propose {x} to {b}" for x in w.issue_ids for b in w.actor_ids)
@@ -430,13 +570,12 @@ def proposal_reasons(w: World, st: State, per: Perception, proposals: list[Propo
     if fixed is None:  # (i, k, j, code) -> what the world alone fixes of its record
         fixed = derived(w)["proposal_words"] = {}
     n, out = w.n, []
-    for q, (i, k, j, code, eu) in enumerate(proposals):
-        dec, eff, sal = decs[q], effs[q], sals[q]
-        got = fixed.get((i, k, j, code))
-        if got is None:
+    for q, (i, k, j, code, _eu) in enumerate(proposals):
+        known = fixed.get((i, k, j, code))
+        if known is None:
             a, x, b = w.actor_ids[i], w.issue_ids[k], w.actor_ids[j]
             via = chan_name(w, st.members, code, i, j, k) if code >= 0 or w.issue_bloc[k] >= 0 else None  # else: by this turn's blocs
-            got = fixed[(i, k, j, code)] = (
+            known = fixed[(i, k, j, code)] = (
                 a, x, b,
                 source(w, "salience", a, x),
                 "interview L17 (bloc led by its leader)" if i in w.leader_belief else "decided_by of the issue",
@@ -444,23 +583,25 @@ def proposal_reasons(w: World, st: State, per: Perception, proposals: list[Propo
                 via,
                 None if via is None else f"propose {x} to {b} via {via}",
             )  # fmt: skip
-        a, x, b, src_sal, src_dec, src_chan, via, text = got
+        a, x, b, src_sal, src_dec, src_chan, via, text = known
         if via is None:
             via = chan_name(w, st.members, code, i, j, k)
             text = f"propose {x} to {b} via {via}"
         own = k * n + j
         alts = []
+        at = 5 * P + q * r
         for f, v in zip(cells[q], vals[q]):
             if f != own and v > 0:
-                alts.append([said[f], round(v, 4)])
+                alts.append([said[f], got[at]])
+            at += 1
         terms = [
-            {"term": "expected utility of the challenge", "value": rnd(eu), "source": _EU_SOURCE},
-            {"term": "salience", "value": round(sal, 4), "source": src_sal},
-            {"term": "decisiveness of the target", "value": round(dec, 4), "source": src_dec},
-            {"term": "channel effectiveness", "value": round(eff, 4), "source": src_chan},
+            {"term": "expected utility of the challenge", "value": got[q], "source": _EU_SOURCE},
+            {"term": "salience", "value": got[P + q], "source": src_sal},
+            {"term": "decisiveness of the target", "value": got[2 * P + q], "source": src_dec},
+            {"term": "channel effectiveness", "value": got[3 * P + q], "source": src_chan},
         ]
         spec = {"kind": "propose", "actor": a, "issue": x, "target": b, "channel": via} if a and x and b else Action("propose", a, issue=x, target=b, channel=via).to_dict()
-        out.append({"type": "decision", "actor": a, "action": text, "spec": spec, "score": rnd(eu * sal * dec * eff), "alternatives": alts[:3], "terms": terms})
+        out.append({"type": "decision", "actor": a, "action": text, "spec": spec, "score": got[4 * P + q], "alternatives": alts[:3], "terms": terms})
     return out
 
 
@@ -524,14 +665,8 @@ def ai_actions(view: PolicyView, actions_per_turn: int, temperature: float, rng:
     made = zip(cand.kind[rows].tolist(), cand.a1[rows].tolist(), cand.a2[rows].tolist(), cand.value[rows].tolist())
     if not reasons:
         return [(i, row, None) for i, row in zip(actors, made)]
-    why = Reasons(view.world, view.st, view.per, cand, view.sx.fixed)
-    decisions: list[Decision] = []
-    for i, row, r, score in zip(actors, made, rows.tolist(), cand.score[rows].tolist()):
-        rec = why.decision(r)
-        if score < 0:
-            rec["explored"] = {"temperature": temperature, "p_ahead_of_pass": rnd(1.0 / (1.0 + np.exp(-cand.score[r] / temperature)))}
-        decisions.append((i, row, rec))
-    return decisions
+    records = Reasons(view.world, view.st, view.per, cand, derived(view.world)).decisions(rows.tolist(), temperature)
+    return list(zip(actors, made, records))
 
 
 def human_actions(w: World, ch: Challenges, submitted: dict[str, list[Action]], turn: Turn) -> tuple[list[Decision], list[Proposal]]:
