@@ -132,6 +132,10 @@ def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_pat
     from sim.ui import save as saves
     from sim.ui.controller import GameController
 
+    from sim.compiled_cache import NOTICE, compile_ahead  # noqa: I001  (a cold cache: say so before the model is built)
+    if compile_ahead():
+        click.echo(NOTICE + ".", err=True)
+
     if load_path:
         if sets or from_sweep or run_id is not None:
             click.echo("--load resumes a save as it was: leave out --set, --from-sweep and --run-id", err=True)

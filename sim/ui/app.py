@@ -245,6 +245,15 @@ class App:
         self.handover_lines: list[str] = []
         """The hand-over screen's first lines as last drawn (tests read them)."""
         self._act_text: dict = {}
+        self.notice_lines: list[str] = []
+        """The lines of the last "Preparing the simulation" notice drawn (tests read them)."""
+        self.dropped_events = 0
+        """Input events dropped after a compile (queued while the window could not answer)."""
+        from sim.compiled_cache import compile_ahead
+
+        self.compile_pending = compile_ahead()
+        """Whether the model's compiled code must still be compiled (a cold numba cache,
+        :func:`sim.compiled_cache.compile_ahead`, a cheap check): a notice is drawn first."""
         self._new_renderers()
         self._build(size)
 
@@ -512,8 +521,64 @@ class App:
     REPLAY = ["first", "back", "fwd", "last", "exit_replay"]
     START = ["start_list", "start_go", "start_watch", "start_load"]
 
+    def prepare_compiled(self) -> bool:
+        """With a cold numba cache, say so in the window, then compile, then drop the input
+        queued meanwhile.
+
+        The notice (:data:`sim.compiled_cache.NOTICE`) is drawn and shown before the compile
+        starts; the compile plays one all-AI turn of the scenario in a throwaway model
+        (:func:`sim.compiled_cache.compile_now`: the game's model is not touched); clicks and
+        keys queued while the window could not answer are then dropped, so that none acts on a
+        screen the player never saw (a quit and a resize are kept).
+
+        Returns:
+            Whether it compiled (``False`` with a warm cache: nothing is drawn or dropped).
+        """
+        if not self.compile_pending:
+            return False
+        from sim.compiled_cache import NOTICE, compile_now
+        from sim.describe import capital_first
+
+        self.compile_pending = False
+        fs = self.fs if hasattr(self, "fs") else body_px(*self.screen.get_size(), self.text_scale)
+        head, _, tail = NOTICE.partition(": ")
+        self.notice_lines = [head, capital_first(tail) + "."]
+        draw_screen_message(
+            self.screen,
+            self.fonts,
+            [
+                (self.notice_lines[0], round(fs * 1.6), theme.ACCENT, True),
+                (self.notice_lines[1], round(fs * 1.15), theme.TEXT, False),
+                ("The window does not answer meanwhile; clicks and keys made now are dropped.", fs, theme.TEXT_DIM, False),
+            ],
+            fs,
+        )
+        pygame.display.flip()
+        pygame.event.pump()  # the window manager sees the notice before the compile
+        compile_now(self.ctrl.scenario)
+        self.drain_input()
+        return True
+
+    def drain_input(self) -> int:
+        """Drop the mouse, keyboard and text events queued now (keep a quit and a resize).
+
+        Returns:
+            How many were dropped (also added to :attr:`dropped_events`).
+        """
+        kept, dropped = [], 0
+        for ev in pygame.event.get():
+            if ev.type in (pygame.QUIT, pygame.VIDEORESIZE):
+                kept.append(ev)
+            else:
+                dropped += 1
+        for ev in kept:
+            pygame.event.post(ev)
+        self.dropped_events += dropped
+        return dropped
+
     def _sync(self, force: bool = False) -> None:
         """Bring the widgets in line with the controller (cheap when nothing changed)."""
+        self.prepare_compiled()  # before the first call that would compile (a cold cache)
         c = self.ctrl
         self._sync_log()  # its own signature: a change of filter shows at once
         if (
@@ -559,7 +624,7 @@ class App:
         if game:
             self.status_text = c.status_line()
             if c.teams and c.phase != "start":
-                self.status_text += "\n" + self._score_line(c.scores())
+                self.status_text += "\n" + self._score_line(c.scores_in_team_order())
             if phase == "plan":
                 self.w["end"].enable()
             else:
@@ -573,8 +638,8 @@ class App:
             self._sync_info()
 
     def _score_line(self, scores: list[tuple[str, float, float]]) -> str:
-        """The top bar's scores (best first, with the change since last month), as many as fit
-        on one line; the rest are counted."""
+        """The top bar's scores (in the teams' order, the same every month, with the change
+        since last month), as many as fit on one line; the rest are counted."""
         parts = [f"{team} {signed(total)} ({signed(d)})" for team, total, d in scores]
         for k in range(len(parts), 0, -1):
             line = "Scores: " + "   ".join(parts[:k]) + (f"   +{len(parts) - k} more in the month's results" if k < len(parts) else "")
@@ -1016,7 +1081,7 @@ class App:
 
     def _sheet_rows(self, kind: str, width: int) -> list:
         from sim.briefing import briefing
-        from sim.describe import month_summary
+        from sim.describe import capital_first, month_summary, possessive
 
         c, fs = self.ctrl, self.fs
         f = Flow(self.fonts, width, fs)
@@ -1026,8 +1091,21 @@ class App:
             if team is None:
                 f.text("No team to brief.", theme.TEXT_DIM)
                 return f.rows
+            if c.briefing_is_secret(team):
+                f.text(f"{capital_first(possessive(self.name(team)))} briefing is secret", theme.ACCENT, bold=True, size=big)
+                f.text(
+                    "A team's briefing and objectives are shown only to that team: at its hand-over, "
+                    "and with B during its turn.",
+                    theme.TEXT_DIM,
+                )
+                return f.rows
             b = briefing(c.model, team)
-            f.text(f"Briefing for {self.name(team)} ({team}), {b['date']}", theme.ACCENT, bold=True, size=big)
+            if c.phase in ("plan", "handover"):  # the month the team plans, as the top bar names it
+                t_plan, date = c.turn_named()
+                when = f"turn {t_plan}, {date}"
+            else:
+                when = f"after turn {b['turn']}, {b['date']}"
+            f.text(f"Briefing for {self.name(team)} ({team}): {when}", theme.ACCENT, bold=True, size=big)
             f.text("Only this team should read it. B opens it again at any time.", theme.TEXT_DIM)
             if b.get("story"):
                 f.heading("The situation")
@@ -1038,9 +1116,13 @@ class App:
             for it in b["interests"]:
                 f.text(f"{it['text']} [source: {it['source']}]", indent=fs // 2)
             f.heading("Your objectives")
+            from sim.score import STATUS_WORDS, score
+
+            now = {r.id: r.status for r in score(c.record(len(c.history) - 1), team).objectives} if team in c.teams else {}
             for ob in b["objectives"]:
                 by = f", by turn {ob['by']}" if ob.get("by") is not None else ""
-                f.text(f"{ob['text']} ({ob['points']:g} points{by})", indent=fs // 2)
+                status = f": {STATUS_WORDS.get(now[ob['id']], now[ob['id']])}" if ob["id"] in now else ""
+                f.text(f"{ob['text']} ({ob['points']:g} points{by}){status}", indent=fs // 2)
             if not b["objectives"]:
                 f.text("This scenario sets no objectives for you: your score is how close the issues come to your interests.", theme.TEXT_DIM)
             if b["red_lines"]:
@@ -1066,7 +1148,7 @@ class App:
             snap = c.history[-1]
             f.text(f"The month's results: {snap['date']} (turn {t})", theme.ACCENT, bold=True, size=big)
             f.text("They stay until you move on: Enter or Continue.", theme.TEXT_DIM)
-            self._score_rows(f, t)
+            self._score_rows(f, t, objectives=c.objectives_shown())
             f.heading("What changed")
             for line in month_summary(c.record(t), t, focus=list(c.humans)):
                 f.text("- " + line, indent=0)
@@ -1104,13 +1186,16 @@ class App:
         )
         return f.rows
 
-    def _score_rows(self, f: Flow, turn: int, ranking: bool = True) -> None:
+    def _score_rows(self, f: Flow, turn: int, ranking: bool = True, objectives: list[str] | None = None) -> None:
+        """The scorecard: each team's points in the teams' order; the objectives of the teams in
+        ``objectives`` (default: all; a team's objectives are secret from the other teams)."""
         from sim.score import STATUS_WORDS, score
 
         c = self.ctrl
         rec = c.record(turn)
+        shown = set(c.teams if objectives is None else objectives)
         f.heading("Scorecard" if ranking else "How the scores are made up")
-        for team, total, delta in c.scores(turn):
+        for team, total, delta in c.scores_in_team_order(turn):
             b = score(rec, team, turn)
             if ranking:
                 f.text(f"{self.name(team)} ({team}): {signed(total)} points ({signed(delta)} this month)", bold=True)
@@ -1121,8 +1206,16 @@ class App:
                 f"crises and clashes {signed(-b.penalty_points)}",
                 indent=self.fs // 2,
             )
+            if team not in shown:
+                continue
             for r in b.objectives:
                 f.text(f"{r.text}: {STATUS_WORDS.get(r.status, r.status)}", theme.TEXT_DIM, indent=self.fs)
+        if len(shown) < len(c.teams):
+            f.text(
+                "Each team's objectives are secret: a team sees how its own stand in its briefing "
+                "(shown at its hand-over; B during its turn).",
+                theme.TEXT_DIM,
+            )
 
     # ------------------------------------------------------------------ questions
     def confirm(self, title: str, text: str, yes: str, on_yes) -> None:
@@ -1527,8 +1620,10 @@ class App:
         self.toast = (text, seconds)
 
     def _default_save_path(self) -> str:
+        """``saves/<scenario>-turnNN.json``, NN the turn the top bar names (the turn the teams
+        plan, or the turn whose results show)."""
         stem = Path(self.ctrl.scenario_path).stem
-        return str(Path(self.save_dir) / f"{stem}-turn{self.ctrl.model.turn:02d}.json")
+        return str(Path(self.save_dir) / f"{stem}-turn{self.ctrl.turn_named()[0]:02d}.json")
 
     def open_save_dialog(self) -> None:
         """The save dialog (a pygame_gui file dialog) at a default file name."""
@@ -1717,7 +1812,8 @@ class App:
             pkey = (c.shown_turn(), len(c.history))
             self.panel_views = {
                 "selected": self.panels.draw_selected(
-                    surf, L.selected, snap, item, fs=fs, humans=c.humans, pending_hidden=hidden, key=pkey
+                    surf, L.selected, snap, item, fs=fs, humans=c.humans, pending_hidden=hidden, key=pkey,
+                    ended=not c.model.running and c.shown_turn() == len(c.history) - 1,
                 ),
                 "issues": self.panels.draw_issues(
                     surf,

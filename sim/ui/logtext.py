@@ -292,12 +292,17 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
             text = f"{w.who(ev['by'])} lets {ev['persons']:,.0f} staff return to {C(ev['channel'])} ({ev['staff']:,.0f} now)"
         return _c(AMBER, escape(text))
     if t == "incident":
-        extra = ": it grows into a <b>CRISIS</b>" if ev.get("crisis") else ""
+        from sim.describe import deconfliction_words
+
+        dec = float(ev.get("deconfliction", 0.0))
+        despite = " all the same" if dec > 0 and (ev.get("crisis") or ev.get("armed_clash")) else ""
+        extra = f": it grows into a <b>CRISIS</b>{despite}" if ev.get("crisis") else ""
         if ev.get("armed_clash"):
-            extra += ", then an <b>ARMED CLASH</b>" if extra else ": <b>ARMED CLASH</b>"
+            extra += ", then an <b>ARMED CLASH</b>" if extra else f": <b>ARMED CLASH</b>{despite}"
         return _c(
             RED,
-            f"Incident in the {escape(T(ev['theatre']))} between {' and '.join(escape(A(a)) for a in ev['actors'])} (deconfliction {ev['deconfliction']:.2f}){extra}",
+            f"Incident in the {escape(T(ev['theatre']))} between {' and '.join(escape(A(a)) for a in ev['actors'])} "
+            f"(deconfliction {dec:.2f}: {escape(deconfliction_words(w.sc, dec))}){extra}",
         )
     if t == "patrol":
         pair = " and ".join(A(a) for a in ev["actors"])
