@@ -23,6 +23,7 @@ I                  instructor: inject an event
 R                  replay on/off; Left/Right step a turn, Home/End first/last
 Ctrl+S / Ctrl+O    save / load a game (JSON)
 L                  legend on/off
+M                  the action menu larger (over the map and the turn log) or back
 F12                screenshot (PNG)
 H, F1              this help
 Esc                close the top window / leave the replay
@@ -80,6 +81,7 @@ HELP_KEYS = [
     ("R", "replay on/off; Left/Right a turn back/forward; Home/End first/last"),
     ("Ctrl+S / Ctrl+O", "save / load a game (JSON)"),
     ("L", "legend on/off"),
+    ("M", "the action menu larger (over the map and the log) or back"),
     ("F12", "screenshot (PNG)"),
     ("H or F1", "this help"),
     ("Esc", "close the top window; leave the replay"),
@@ -161,7 +163,7 @@ def gui_theme(fs: int) -> dict:
         "text_entry_line": {"font": font},
         "selection_list": {"misc": {"list_item_height": str(round(fs * 1.55))}},
         "selection_list.@selection_list_item": {"font": font},
-        "drop_down_menu": {"font": font},
+        "drop_down_menu": {"font": font, "misc": {"list_item_height": str(round(fs * 1.55))}},
         "#accent": {
             "colours": {"normal_bg": "#9C7420", "hovered_bg": "#C08F26", "normal_text": "#FFFFFF"}
         },
@@ -245,6 +247,8 @@ class App:
         self.handover_lines: list[str] = []
         """The hand-over screen's first lines as last drawn (tests read them)."""
         self._act_text: dict = {}
+        self.menu_big = False
+        """Whether the action menu is larger, over the map and the turn log (M toggles it)."""
         self.notice_lines: list[str] = []
         """The lines of the last "Preparing the simulation" notice drawn (tests read them)."""
         self.dropped_events = 0
@@ -338,8 +342,10 @@ class App:
         self.layout = L = Layout.for_size(W, H, top_h, self.text_scale)
         snap = self.ctrl.shown_snapshot()
         self.map.set_rect(L.map, {b: v["members"] for b, v in snap["blocs"].items()}, label_px=self.map_label_px())
-        # menu area: the team's action menu (a drop-down of categories and two scrolling lists)
-        mx, my, mw, mh = inset(L.menu, pad)
+        # menu area: the team's action menu (a drop-down of categories and two scrolling lists);
+        # larger (M), it takes the map's place and the turn log's, beside the panels
+        self.menu_rect = pygame.Rect(self.plan_menu_area(L))
+        mx, my, mw, mh = inset(tuple(self.menu_rect), pad)
         longest = max((self.name(a) for a in (self.ctrl.humans or self.ctrl.static.actor_ids)), key=len)
         sample = f"{longest} (XXX): 0 of 4 actions chosen"
         # the title: two lines at most; one at a large text scale when its short form fits
@@ -349,13 +355,17 @@ class App:
             title_lines = 1
         title_h = lh * title_lines
         self.menu_title_rect = pygame.Rect(mx, my, mw, title_h)
-        self.menu_rects = {"category": pygame.Rect(mx, my + title_h, mw, bh)}
+        size_text = "Smaller (M)" if self.menu_big else "Larger (M)"
+        sw = min(self.button_width("Smaller (M)"), mw // 2)
+        self.menu_rects = {"category": pygame.Rect(mx, my + title_h, mw - sw - pad, bh)}
+        self.w["menu_size"] = self._button((mx + mw - sw, my + title_h, sw, bh), size_text)
         self.menu_rects["available"] = pygame.Rect(
             mx, my + title_h + bh + pad, mw, max(lh, mh - title_h - bh - pad)
         )
         self.views = {"available": ScrollView(self.menu_rects["available"], fs)}
         self.w["category"] = None
         # menu area: info (spectator, animation, game over) and replay controls
+        mx, my, mw, mh = inset(L.menu, pad)
         rnames = [("first", "|<"), ("back", "< Back"), ("fwd", "Fwd >"), ("last", ">|"), ("exit_replay", "Exit")]
         rrows = self._flow_rows([self.button_width(t) for _, t in rnames], mw, pad)
         ctrl_h = len(rrows) * (bh + pad)
@@ -423,6 +433,21 @@ class App:
         rw = min(W - 2 * pad, self.button_width("Somebody's long state name's team is ready (Enter)"))
         self.w["ready"] = self._button(((W - rw) // 2, round(H * 0.62), rw, round(bh * 1.3)), "", "end")
         self._sync(force=True)
+
+    def plan_menu_area(self, L: Layout) -> tuple[int, int, int, int]:
+        """Where the team's action menu goes: the band's left part, or (larger, M) the whole
+        left of the window under the top bar, over the map and the turn log (the panels stay)."""
+        if not self.menu_big:
+            return L.menu
+        x, y, w, _h = L.map
+        return (x, y, w, L.menu[1] + L.menu[3] - y)
+
+    def toggle_menu_size(self) -> None:
+        """The action menu larger (over the map and the turn log) or back to its place (M)."""
+        self.menu_big = not self.menu_big
+        keep = self.views["available"].first if hasattr(self, "views") else 0
+        self.resize(*self.screen.get_size())
+        self.views["available"].first = keep
 
     def _start_lines(self) -> list[tuple[str, int, tuple, bool]]:
         """The start screen's title, scenario and instructions (text, size, colour, bold)."""
@@ -517,7 +542,7 @@ class App:
         "log_filter",
         "log",
     ]
-    MENU = ["category"]
+    MENU = ["category", "menu_size"]
     REPLAY = ["first", "back", "fwd", "last", "exit_replay"]
     START = ["start_list", "start_go", "start_watch", "start_load"]
 
@@ -613,7 +638,7 @@ class App:
         self._show(self.REPLAY, phase == "replay" and sheet is None)
         self._show(["skip"], phase == "animate")
         self._show(["info"], game and not plan_team and sheet is None)
-        self._show(["log_label", "log_filter", "log"], game and sheet is None)
+        self._show(["log_label", "log_filter", "log"], game and sheet is None and not (plan_team and self.menu_big))
         if phase == "handover":
             from sim.describe import capital_first, possessive
 
@@ -827,7 +852,7 @@ class App:
         elif ev.type == pygame.MOUSEMOTION:
             self.mouse = ev.pos
             if self.ctrl.phase not in ("start", "handover"):
-                hit = None if self._over_widget(ev.pos) else self.map.hit_test(ev.pos)
+                hit = None if self._over_widget(ev.pos) or self._over_big_menu(ev.pos) else self.map.hit_test(ev.pos)
                 self.ctrl.set_hover(*(hit or (None, None)))
         elif ev.type == pygame.MOUSEWHEEL and not consumed:
             for v in self._scroll_views():
@@ -841,7 +866,7 @@ class App:
         ):
             self.mouse = ev.pos
             if not self._over_widget(ev.pos):
-                if not self._click_views(ev.pos):
+                if not self._click_views(ev.pos) and not self._over_big_menu(ev.pos):
                     hit = self.map.hit_test(ev.pos)
                     if hit:
                         self.ctrl.select(*hit)
@@ -877,6 +902,11 @@ class App:
                     c.choose(a)
             return True
         return False
+
+    def _over_big_menu(self, pos) -> bool:
+        """Whether ``pos`` is on the larger action menu (which covers the map)."""
+        c = self.ctrl
+        return self.menu_big and c.phase == "plan" and c.current_team is not None and self.current_sheet() is None and self.menu_rect.collidepoint(pos)
 
     def _over_widget(self, pos) -> bool:
         for el in self.manager.get_sprite_group().sprites():
@@ -982,6 +1012,8 @@ class App:
             c.replay_to(len(c.history) - 1)
         elif k == pygame.K_l:
             self.map.toggle_legend()
+        elif k == pygame.K_m and c.phase == "plan" and c.current_team is not None:
+            self.toggle_menu_size()
         elif k == pygame.K_F12:
             os.makedirs(self.screenshot_dir, exist_ok=True)
             path = os.path.join(self.screenshot_dir, time.strftime("greatpower-%Y%m%d-%H%M%S.png"))
@@ -1009,6 +1041,8 @@ class App:
             c.exit_replay() if c.phase == "replay" else c.enter_replay()
         elif el is w["help"]:
             self.toggle_help()
+        elif el is w.get("menu_size"):
+            self.toggle_menu_size()
         elif el is w["first"]:
             c.replay_to(0)
         elif el is w["back"]:
@@ -1438,7 +1472,7 @@ class App:
                 pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh),
                 self.manager,
                 container=box,
-                expansion_height_limit=round(r.h * 0.6),
+                expansion_height_limit=round(r.h * 0.6),  # fitted to the window below (_fit_lists)
             )
             y[0] += bh + pad
 
@@ -1538,15 +1572,35 @@ class App:
         H = self.layout.size[1]
         if scroll:
             self.inst_scroll.set_scrollable_area_dimensions((cw - 4, y[0] + pad))
+            self._fit_lists([wdg for wdg in self.inst_widgets.values() if isinstance(wdg, UIDropDownMenu)], max(y[0] + pad, self.inst_scroll.get_container().get_size()[1]))
             return
         if y[0] + title_h + 2 * pad + 30 > H - 4:
             self._build_instructor(scroll=True)  # taller than the window: its content scrolls
             return
-        want = y[0] + title_h + 2 * pad + 30
+        # room under each drop-down for its open list (up to LIST_ROWS options; more scroll in
+        # the list): the window grows for it, up to the screen's height
+        item_h = self.list_item_px()
+        dds = [wdg for wdg in self.inst_widgets.values() if isinstance(wdg, UIDropDownMenu)]
+        room = max((d.relative_rect.bottom + min(self.LIST_ROWS, len(d.options_list)) * item_h + 2 * pad for d in dds), default=0)
+        want = min(H - 4, max(y[0], room) + title_h + 2 * pad + 30)
         if want != self.instructor.rect.h:
             self.instructor.set_dimensions((self.instructor.rect.w, want))
             if self.instructor.rect.bottom > H:
                 self.instructor.set_position((self.instructor.rect.x, max(0, H - want)))
+        self._fit_lists(dds, self.instructor.get_container().get_size()[1])
+
+    LIST_ROWS = 8
+    """Options an open drop-down list shows at once where the window has the room (more scroll)."""
+
+    def list_item_px(self) -> int:
+        """Height of one option in a drop-down's open list (room for the body text)."""
+        return round(self.fs * 1.55)
+
+    def _fit_lists(self, dds: list, container_h: int) -> None:
+        """Let each drop-down's open list end inside its window (the list scrolls with its own
+        scroll bar), rather than run past the window's edge, where pygame_gui cuts it."""
+        for d in dds:
+            d.expansion_height_limit = max(self.list_item_px() * 2, container_h - d.relative_rect.bottom - self.pad)
 
     @staticmethod
     def _expulsion_counts(snap: dict, channel: str | None) -> list[tuple[str, str]]:
@@ -1834,6 +1888,9 @@ class App:
             if sheet is not None:
                 self._draw_sheet(surf, sheet)
             elif c.phase == "plan" and c.current_team is not None:
+                if self.menu_big:
+                    pygame.draw.rect(surf, theme.PANEL, self.menu_rect)
+                    pygame.draw.rect(surf, theme.PANEL_EDGE, self.menu_rect, 1)
                 self._draw_menu(surf)
         self.manager.draw_ui(surf)
         if self.toast is not None:
