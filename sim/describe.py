@@ -209,6 +209,12 @@ def describe_action_in(sc: Scenario, snap: dict, a: Action, third_person: bool =
             f"{issue_words(sc, a.issue)} at {level_words(sc, a.issue, mine)}; "
             f"{who} stands at {level_words(sc, a.issue, theirs)}"
         )
+    if k == "answer" and a.channel:  # a request to reopen a channel this team hosts
+        whose = possessive(sc.actors[a.target].name) if a.target in sc.actors else a.target
+        ch = channel_words(sc, a.channel)
+        if a.choice == "accept":
+            return f"{v('Agree')} to {whose} request: {v('reopen')} {ch}"
+        return f"{v('Refuse')} {whose} request to reopen {ch}"
     if k == "answer":
         p = next(
             (q for q in snap.get("pending", {}).get(a.actor, []) if q["from"] == a.target and q["issue"] == a.issue),
@@ -312,8 +318,12 @@ def proposal_row(sc: Scenario, snap: dict, a: Action) -> str:
 
 
 def describe_proposal_in(sc: Scenario, snap: dict, actor_id: str, p: dict) -> str:
-    """:func:`describe_proposal` on a scenario and a snapshot."""
+    """:func:`describe_proposal` on a scenario and a snapshot (also a request to reopen a
+    channel the team hosts: ``p`` with ``reopen`` and ``channel``)."""
     who = capital_first(actor_name(sc, p["from"]))
+    if p.get("reopen"):
+        status = snap.get("channels", {}).get(p["channel"], {}).get("status", "closed")
+        return f"{who} asks you to reopen {channel_words(sc, p['channel'])} (now {status}), which you host."
     mine = _position(snap, actor_id, p["issue"])
     text = (
         f"{who} asks you to accept {issue_words(sc, p['issue'])} at "
@@ -511,8 +521,12 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 first.append(f"{capital_first(a)} used force against {b} in the {th}, and {b} resisted: an armed clash.")
             else:
                 first.append(f"{capital_first(a)} used force against {b} in the {th}; {b} gave way.")
+        elif ty == "channel_refused" and focus and involved_team(ev["by"], ev["host"]):
+            own.append(f"{capital_first(name(ev['host']))} refused {possessive(sc.actors[ev['by']].name) if ev['by'] in sc.actors else name(ev['by'])} request to reopen {channel_words(sc, ev['channel'])}.")
         elif ty == "channel_refused":
             minor += 1
+        elif ty == "channel_request":
+            own.append(f"{capital_first(name(ev['by']))} asks {name(ev['host'])} to reopen {channel_words(sc, ev['channel'])}; {name(ev['host'])} answers next month.")
         elif ty == "accession":
             first.append(f"{capital_first(name(ev['member']))} joins {ev['bloc']}.")
         elif ty == "incident":

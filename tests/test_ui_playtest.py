@@ -327,3 +327,57 @@ def test_a_closed_embassy_shows_no_staff_beside_its_staffing_ceiling(scenario, t
     text = " ".join(t for r in app.panel_views["issues"].rows for _r, t, _s in r.texts)
     label = c.static.channel_labels["RUS-USA-EMB"]
     assert f"{label} closed (no staff)" in text and "ceiling" in text
+
+
+# --------------------------------------------------------------------------- 10. a human host decides
+def test_a_human_host_is_asked_to_reopen_a_channel_and_decides(scenario, tmp_path):
+    from sim.actions import Action
+
+    app = hotseat_app(scenario, tmp_path, teams=("USA", "RUS"))
+    c = app.ctrl
+    emb = "USA-RUS-EMB"  # the US embassy in Moscow: sent by the United States, hosted by Russia
+
+    def month(choices):
+        for team in c.humans:
+            key(app, pygame.K_RETURN)  # the team is ready
+            if app.sheet == "briefing":
+                key(app, pygame.K_RETURN)
+            for a in choices.get(team, []):
+                assert c.choose(a), c.message
+            key(app, pygame.K_RETURN)
+            if app.confirm_dialog is not None:
+                key(app, pygame.K_RETURN)
+        key(app, pygame.K_SPACE)
+        text = sheet_text(app)
+        key(app, pygame.K_RETURN)  # on from the results
+        return text
+
+    month({"USA": [Action("close_channel", "USA", channel=emb)]})
+    assert c.history[-1]["channels"][emb]["status"] == "closed"
+    text = month({"USA": [Action("open_channel", "USA", channel=emb)]})
+    ev = [e for e in c.model.log[-1]["events"] if e.get("type", "").startswith("channel")]
+    assert [e["type"] for e in ev] == ["channel_request"] and ev[0]["host"] == "RUS"  # asked, not refused
+    assert "asks Russia to reopen" in text and "answers next month" in text
+    assert c.history[-1]["channels"][emb]["status"] == "closed"
+    # Russia's turn: the request is under Answers, in words, with its two answers
+    key(app, pygame.K_RETURN)  # the United States plans nothing this month
+    if app.sheet == "briefing":
+        key(app, pygame.K_RETURN)
+    key(app, pygame.K_RETURN)
+    if app.confirm_dialog is not None:
+        key(app, pygame.K_RETURN)
+    key(app, pygame.K_RETURN)  # Russia is ready
+    if app.sheet == "briefing":
+        key(app, pygame.K_RETURN)
+    assert c.current_team == "RUS" and app.category == "answer"
+    rows = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    assert "asks you to reopen" in rows and "Agree to the United States' request" in rows
+    accept = next(a for a in menu_items(app) if a.kind == "answer" and a.channel == emb and a.choice == "accept")
+    click_action(app, accept)
+    assert accept in c.chosen["RUS"]
+    shot(app, tmp_path, "reopen_request.png")
+    key(app, pygame.K_RETURN)  # End turn: the month resolves
+    key(app, pygame.K_SPACE)
+    ev = [e for e in c.model.log[-1]["events"] if e.get("type") == "channel" and e["channel"] == emb]
+    assert ev and ev[0]["to"] == "open" and ev[0]["consent"] == "RUS"
+    assert c.history[-1]["channels"][emb]["status"] == "open"

@@ -755,10 +755,14 @@ class App:
                         f.text(proposal_heading(c.scenario, snap, team, a.issue), theme.SUSPENDED, bold=True)
                     f.text(proposal_row(c.scenario, snap, a), payload=("pick", a), indent=fs)
                     continue
-                if a.kind == "answer" and (a.target, a.issue) != asked:
-                    asked = (a.target, a.issue)  # what the proposal asks, then the answers
+                if a.kind == "answer" and (a.target, a.issue, a.channel) != asked:
+                    asked = (a.target, a.issue, a.channel)  # what the proposal asks, then the answers
                     p = next(
-                        (q for q in snap.get("pending", {}).get(team, []) if q["from"] == a.target and q["issue"] == a.issue),
+                        (
+                            q
+                            for q in snap.get("pending", {}).get(team, [])
+                            if q["from"] == a.target and q["issue"] == a.issue and q.get("channel", "") == a.channel
+                        ),
                         None,
                     )
                     if p is not None:

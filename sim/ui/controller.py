@@ -413,7 +413,7 @@ class GameController:
 
         def same_slot(b: Action) -> bool:
             if action.kind == "answer" and b.kind == "answer":
-                return (b.issue, b.target) == (action.issue, action.target)
+                return (b.issue, b.target, b.channel) == (action.issue, action.target, action.channel)
             if action.kind == "vote" and b.kind == "vote":
                 return (b.bloc, b.issue) == (action.bloc, action.issue)
             if action.kind == "set_posture" and b.kind == "set_posture":

@@ -326,6 +326,8 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
         )
     if t == "channel_refused":
         return _c(AMBER, f"{escape(w.who(ev['by']))} asks to reopen {escape(C(ev['channel']))}: {escape(A(ev['host']))} refuses")
+    if t == "channel_request":  # the host is a human team: it answers next month
+        return _c(AMBER, f"{escape(w.who(ev['by']))} asks to reopen {escape(C(ev['channel']))}: {escape(A(ev['host']))} (a team) answers next month")
     if t == "issue":
         return _c(CYAN, f"{escape(capital_first(X(ev['issue'])))}: the state in force moves from {ev['from']:.3f} to {ev['to']:.3f}")
     if t == "red_line":

@@ -121,8 +121,12 @@ class PanelRenderer:
             )
         elif pend:
             who = ", ".join(sorted({self.name(pr["from"]) for pr in pend}))
+            asks = sum(1 for pr in pend if pr.get("reopen"))  # requests to reopen a channel it hosts
+            what = f"proposal{'s' * (len(pend) - asks != 1)}" if not asks else (
+                f"request{'s' * (asks != 1)} to reopen a channel" if asks == len(pend) else "proposals and requests"
+            )
             f.text(
-                f"{len(pend)} proposal{'s' * (len(pend) != 1)} await{'s' * (len(pend) == 1)} {self.name(a)}'s answer (from {who}).",
+                f"{len(pend)} {what} await{'s' * (len(pend) == 1)} {self.name(a)}'s answer (from {who}).",
                 theme.SUSPENDED,
                 bold=True,
             )
