@@ -129,11 +129,11 @@ def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_pat
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+    from sim.compiled_cache import NOTICE, compile_ahead
     from sim.ui import save as saves
     from sim.ui.controller import GameController
 
-    from sim.compiled_cache import NOTICE, compile_ahead  # noqa: I001  (a cold cache: say so before the model is built)
-    if compile_ahead():
+    if compile_ahead():  # a cold numba cache: say so before the model is built (it compiles)
         click.echo(NOTICE + ".", err=True)
 
     if load_path:
