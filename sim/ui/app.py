@@ -1582,11 +1582,11 @@ class App:
             self._build_instructor(scroll=True)  # taller than the window: its content scrolls
             return
         # room under each drop-down for its open list (up to LIST_ROWS options; more scroll in
-        # the list): the window grows for it, up to the screen's height
+        # the list): the window grows for it, up to 90 % of the screen's height
         item_h = self.list_item_px()
         dds = [wdg for wdg in self.inst_widgets.values() if isinstance(wdg, UIDropDownMenu)]
         room = max((d.relative_rect.bottom + min(self.LIST_ROWS, len(d.options_list)) * item_h + 2 * pad for d in dds), default=0)
-        want = min(H - 4, max(y[0], room) + title_h + 2 * pad + 30)
+        want = max(y[0] + title_h + 2 * pad + 30, min(round(H * 0.9), max(y[0], room) + title_h + 2 * pad + 30))
         if want != self.instructor.rect.h:
             self.instructor.set_dimensions((self.instructor.rect.w, want))
             if self.instructor.rect.bottom > H:
