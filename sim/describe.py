@@ -43,9 +43,12 @@ END_WORDS = {
 """How a game ended, in words."""
 OUTCOME_WORDS = {
     "compromise": "a compromise",
-    "capitulation": "agreement (the other side gave way)",
+    "capitulation": "agreement ({target} gave way)",
     "agreement": "agreement",
 }
+"""Agreements in words; ``{target}`` is the state that was asked (in a capitulation it gave
+way: kernel outcome ``capitulation``, or a human team's "accept"), named so that the words are
+true for every reader, the side that gave way included."""
 
 
 def _is_model(x: Any) -> bool:
@@ -206,6 +209,12 @@ def describe_action_in(sc: Scenario, snap: dict, a: Action, third_person: bool =
             f"{issue_words(sc, a.issue)} at {level_words(sc, a.issue, mine)}; "
             f"{who} stands at {level_words(sc, a.issue, theirs)}"
         )
+    if k == "answer" and a.channel:  # a request to reopen a channel this team hosts
+        whose = possessive(sc.actors[a.target].name) if a.target in sc.actors else a.target
+        ch = channel_words(sc, a.channel)
+        if a.choice == "accept":
+            return f"{v('Agree')} to {whose} request: {v('reopen')} {ch}"
+        return f"{v('Refuse')} {whose} request to reopen {ch}"
     if k == "answer":
         p = next(
             (q for q in snap.get("pending", {}).get(a.actor, []) if q["from"] == a.target and q["issue"] == a.issue),
@@ -309,8 +318,12 @@ def proposal_row(sc: Scenario, snap: dict, a: Action) -> str:
 
 
 def describe_proposal_in(sc: Scenario, snap: dict, actor_id: str, p: dict) -> str:
-    """:func:`describe_proposal` on a scenario and a snapshot."""
+    """:func:`describe_proposal` on a scenario and a snapshot (also a request to reopen a
+    channel the team hosts: ``p`` with ``reopen`` and ``channel``)."""
     who = capital_first(actor_name(sc, p["from"]))
+    if p.get("reopen"):
+        status = snap.get("channels", {}).get(p["channel"], {}).get("status", "closed")
+        return f"{who} asks you to reopen {channel_words(sc, p['channel'])} (now {status}), which you host."
     mine = _position(snap, actor_id, p["issue"])
     text = (
         f"{who} asks you to accept {issue_words(sc, p['issue'])} at "
@@ -362,6 +375,29 @@ def _event_parts(sc: Scenario, ev: dict, before: dict | None) -> tuple[str, str]
         to = f" to {level_words(sc, x, float(pos))}" if pos is not None and x in sc.issues else ""
         return f"{whose} position on {xw} set{to}", ""
     return kind.replace("_", " "), ""
+
+
+def deconfliction_words(sc: Scenario | None, dec: float) -> str:
+    """What an incident's deconfliction did, in words true to the model's rule.
+
+    The chance that an incident grows into a crisis (and a crisis into an armed clash) is
+    multiplied by ``1 - dynamics.deconfliction x dec`` (phase 4, F2), where ``dec`` in [0, 1] is
+    how much the pair's open channels in that theatre deconflict. At ``dec`` 1 with the default
+    0.8 the risk is cut by 80 %, not removed: a crisis can still follow.
+
+    Args:
+        sc: the scenario (its ``dynamics.deconfliction``), or ``None`` for the default 0.8.
+        dec: the incident's logged ``deconfliction``, in [0, 1].
+
+    Returns:
+        E.g. "open channels cut the risk of escalation by 80 %", or "no open channel between
+        them deconflicts there".
+    """
+    weight = float(sc.dynamics.deconfliction.value) if sc is not None else 0.8
+    cut = float(dec) * weight
+    if cut <= 0.0:
+        return "no open channel between them deconflicts there"
+    return f"open channels cut the risk of escalation by {100 * cut:.0f} %"
 
 
 def event_words(sc: Scenario, ev: dict, before: dict | None = None) -> str:
@@ -452,7 +488,13 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 return True
         return False
 
+    teams = set(focus)
+
+    def involved_team(*refs: str) -> bool:
+        return any(r in teams for r in refs)
+
     first: list[str] = []
+    own: list[str] = []
     issues: list[str] = []
     votes: list[str] = []
     moves: list[str] = []
@@ -479,20 +521,26 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 first.append(f"{capital_first(a)} used force against {b} in the {th}, and {b} resisted: an armed clash.")
             else:
                 first.append(f"{capital_first(a)} used force against {b} in the {th}; {b} gave way.")
+        elif ty == "channel_refused" and focus and involved_team(ev["by"], ev["host"]):
+            own.append(f"{capital_first(name(ev['host']))} refused {possessive(sc.actors[ev['by']].name) if ev['by'] in sc.actors else name(ev['by'])} request to reopen {channel_words(sc, ev['channel'])}.")
         elif ty == "channel_refused":
             minor += 1
+        elif ty == "channel_request":
+            own.append(f"{capital_first(name(ev['by']))} asks {name(ev['host'])} to reopen {channel_words(sc, ev['channel'])}; {name(ev['host'])} answers next month.")
         elif ty == "accession":
             first.append(f"{capital_first(name(ev['member']))} joins {ev['bloc']}.")
         elif ty == "incident":
             th = sc.theatres[ev["theatre"]].name if ev["theatre"] in sc.theatres else ev["theatre"]
             a, b = (name(x) for x in ev["actors"])
             text = f"Incident in the {th} between {a} and {b}"
+            dec = deconfliction_words(sc, ev.get("deconfliction", 0.0))
+            despite = " all the same" if ev.get("deconfliction", 0.0) > 0 else ""
             if ev.get("armed_clash"):
-                first.append(text + ": it escalated into an armed clash.")
+                first.append(text + f" ({dec}): it escalated into an armed clash{despite}.")
             elif ev.get("crisis"):
-                first.append(text + ": it became a crisis.")
+                first.append(text + f" ({dec}): it became a crisis{despite}.")
             else:
-                moves.append(text + f" (contained; open channels cut escalation by {ev.get('deconfliction', 0) * 80:.0f}%).")
+                moves.append(text + f" (contained; {dec}).")
         elif ty == "issue":
             x = ev["issue"]
             if round(ev["to"], 3) == round(ev["from"], 3):
@@ -541,9 +589,11 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 move = f": {name(ev['to'])} moved from {pos[0]:.2f} to {pos[1]:.2f}"
             elif ev.get("moved"):
                 move = f": {ev['to']} members moved {ev['moved']:.0%} of the way"
-            moves.append(
-                f"{capital_first(name(ev['from']))} and {name(ev['to'])} reached {OUTCOME_WORDS[ev['outcome']]} on {issue_words(sc, ev['issue'])}{move}."
-            )
+            words = OUTCOME_WORDS[ev["outcome"]].format(target=name(ev["to"]))
+            line = f"{capital_first(name(ev['from']))} and {name(ev['to'])} reached {words} on {issue_words(sc, ev['issue'])}{move}."
+            (own if focus and involved_team(ev["from"], ev["to"]) else moves).append(line)
+        elif ty == "proposal" and focus and involved_team(ev["from"], ev["to"]):
+            own.append(_proposal_sentence(sc, ev))
         elif ty == "decision" and ev.get("human") and ev.get("done") is False:
             order = ev.get("action", "")
             if isinstance(ev.get("spec"), dict) and before is not None:
@@ -552,13 +602,44 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 except (KeyError, TypeError, ValueError):
                     pass
             moves.append(f"{capital_first(name(ev['actor']))}: an order had no effect ({order}).")
-    out = first + issues + votes + moves + _tension_lines(game, sc, t, before, after, watch)
+    out = first + own + issues + votes + moves + _tension_lines(game, sc, t, before, after, watch)
     if minor:
         out.append(f"{minor} more agreement{'s' * (minor != 1)}, channel or staff change{'s' * (minor != 1)} among other states.")
     end = next((ev for ev in events if ev.get("type") == "end"), None)
     if end is not None:
         out.append(f"The game is over: {END_WORDS.get(end['state'], end['state'])}.")
     return out or ["A quiet month: nothing changed."]
+
+
+def _proposal_sentence(sc: Scenario, ev: dict) -> str:
+    """A proposal that ended without agreement, in words (for the teams that made or got it).
+
+    Outcomes (the turn log's ``proposal`` records): ``conflict`` (a dispute: both sides expected
+    to gain from holding out; the target moved unless disputes hold), ``stalemate`` (the target
+    refused; both expected to win), ``none`` (a human team refused a proposal its proposer did not
+    expect to win), ``rejected`` (a bloc turned it down), ``no channel`` (the channel was no longer
+    open when it was to be made), ``awaiting answer`` (to a human team, who answers next month).
+    """
+    a, b = actor_name(sc, ev["from"]), actor_name(sc, ev["to"])
+    x = issue_words(sc, ev["issue"]) if ev["issue"] in sc.issues else ev["issue"]
+    what = f"{possessive(sc.actors[ev['from']].name) if ev['from'] in sc.actors else a} proposal to {b} on {x}"
+    oc = ev.get("outcome")
+    pos = ev.get("position")
+    moved = bool(pos) and abs(pos[1] - pos[0]) > 1e-9
+    if oc == "conflict":
+        how = f"{b} moved from {pos[0]:.2f} to {pos[1]:.2f}" if moved else f"{b} held its position"
+        return capital_first(f"{what} ended in a dispute ({how}); tension rose.")
+    if oc == "stalemate":
+        return capital_first(f"{what} was refused: a stalemate, each side expecting to win; tension rose.")
+    if oc == "none":
+        return capital_first(f"{what} was refused.")
+    if oc == "rejected":
+        return capital_first(f"{what} was turned down by its members; tension rose.")
+    if oc == "no channel":
+        return capital_first(f"{what} could not be made: its channel was no longer open.")
+    if oc == "awaiting answer":
+        return capital_first(f"{what} awaits {possessive(sc.actors[ev['to']].name) if ev['to'] in sc.actors else b} answer next month.")
+    return capital_first(f"{what}: {str(oc).replace('_', ' ')}.")
 
 
 def _key(sc: Scenario, issue: str, value: float) -> float:

@@ -335,6 +335,9 @@ class GreatPowerModel(mesa.Model):
                 if j != i and eff[k, i, j] > 0 and pos[i, k] != pos[j, k]:
                     out.append(Action("propose", actor_id, issue=w.issue_ids[k], target=w.actor_ids[j], channel=decide.chan_name(w, self.state.members, chan[k, i, j], i, j, k)))
         for p in self.state.pending.get(actor_id, []):
+            if p.get("reopen"):  # a request to reopen a channel this team hosts
+                out += [Action("answer", actor_id, target=p["from"], channel=p["channel"], choice=c) for c in ("accept", "reject")]
+                continue
             for c in ANSWERS:
                 out.append(Action("answer", actor_id, issue=p["issue"], target=p["from"], choice=c))
         for mo in self.state.motions:

@@ -384,7 +384,7 @@ def test_save_then_load_gives_the_same_snapshot_and_resumes_exactly(scenario, tm
     key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
     assert app.file_dialog is not None
     click(app, app.file_dialog.ok_button.rect.center)
-    path = tmp_path / "saves" / "baseline_2021-turn01.json"
+    path = tmp_path / "saves" / "baseline_2021-turn02.json"
     assert path.is_file() and not list(path.parent.glob("*.tmp"))
     data = json.loads(path.read_text())
     assert (

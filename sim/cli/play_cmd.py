@@ -129,8 +129,12 @@ def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_pat
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+    from sim.compiled_cache import NOTICE, compile_ahead
     from sim.ui import save as saves
     from sim.ui.controller import GameController
+
+    if compile_ahead():  # a cold numba cache: say so before the model is built (it compiles)
+        click.echo(NOTICE + ".", err=True)
 
     if load_path:
         if sets or from_sweep or run_id is not None:

@@ -128,6 +128,8 @@ def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dic
                 if i != sender:
                     return host == i  # the host's consent, counted before (carry_out)
                 if not host_consents(w, st, per, turn, k, humans):
+                    if int(w.ch_host[k]) in humans:  # a human host is asked; it answers next turn
+                        return ask_host(w, st, turn, k, a)
                     turn.log({"type": "channel_refused", "channel": a.channel, "by": a.actor, "host": w.entity_name(int(w.ch_b[k]))})
                     return False
                 consent = w.entity_name(int(w.ch_b[k]))
@@ -203,8 +205,45 @@ def do(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dic
         return force.use_force(w, st, turn, sx.deciders, dyn, i, j, t, terms)
     if kind == "answer":
         for p in st.pending.get(a.actor, []):
+            if p.get("reopen"):  # a request to reopen a channel this human team hosts
+                if p["channel"] == a.channel and p["from"] == a.target:
+                    return answer_reopen(w, st, turn, p, a)
+                continue
             if p["issue"] == a.issue and p["from"] == a.target:
                 p["answer"] = a.choice
                 return True
         return False
     return kind == "pass"
+
+
+def ask_host(w: World, st: State, turn: Turn, k: int, a: Action) -> bool:
+    """A sender's request to reopen channel ``k``, whose host is a human team that has not
+    consented this turn: put to that team as a proposal is (``st.pending``, answered next turn
+    with ``accept`` or ``reject``; unanswered, it lapses as a proposal does). Returns False: the
+    channel is not reopened this turn."""
+    host = w.actor_ids[int(w.ch_host[k])]
+    asks = st.pending.setdefault(host, [])
+    if not any(p.get("reopen") and p["channel"] == a.channel and p["from"] == a.actor for p in asks):
+        asks.append({"from": a.actor, "channel": a.channel, "issue": "", "reopen": True})
+    turn.log({"type": "channel_request", "channel": a.channel, "by": a.actor, "host": host})
+    return False
+
+
+def answer_reopen(w: World, st: State, turn: Turn, p: dict, a: Action) -> bool:
+    """A human host's answer to a request to reopen a channel it hosts (:func:`ask_host`):
+    ``accept`` reopens it as the sender's consented ``open_channel`` does (a closed channel
+    restarts with a skeleton staff); ``reject`` is logged as the host's refusal. Returns whether
+    the answer was given (the request then leaves ``st.pending``)."""
+    st.pending[a.actor].remove(p)
+    k = w.channel_ids.index(p["channel"])
+    if a.choice != "accept":
+        turn.log({"type": "channel_refused", "channel": p["channel"], "by": p["from"], "host": a.actor})
+        return True
+    if st.status[k] == OPEN:
+        return False  # opened meanwhile
+    if st.status[k] == CLOSED:
+        st.staff[k] = max(st.staff[k], policy.REOPEN_STAFF * w.ch_baseline[k])
+    old = STATUS_NAMES[st.status[k]]
+    st.status[k] = OPEN
+    turn.log({"type": "channel", "channel": p["channel"], "by": p["from"], "from": old, "to": STATUS_NAMES[OPEN], "consent": a.actor})
+    return True

@@ -23,6 +23,7 @@ I                  instructor: inject an event
 R                  replay on/off; Left/Right step a turn, Home/End first/last
 Ctrl+S / Ctrl+O    save / load a game (JSON)
 L                  legend on/off
+M                  the action menu larger (over the map and the turn log) or back
 F12                screenshot (PNG)
 H, F1              this help
 Esc                close the top window / leave the replay
@@ -80,6 +81,7 @@ HELP_KEYS = [
     ("R", "replay on/off; Left/Right a turn back/forward; Home/End first/last"),
     ("Ctrl+S / Ctrl+O", "save / load a game (JSON)"),
     ("L", "legend on/off"),
+    ("M", "the action menu larger (over the map and the log) or back"),
     ("F12", "screenshot (PNG)"),
     ("H or F1", "this help"),
     ("Esc", "close the top window; leave the replay"),
@@ -161,7 +163,7 @@ def gui_theme(fs: int) -> dict:
         "text_entry_line": {"font": font},
         "selection_list": {"misc": {"list_item_height": str(round(fs * 1.55))}},
         "selection_list.@selection_list_item": {"font": font},
-        "drop_down_menu": {"font": font},
+        "drop_down_menu": {"font": font, "misc": {"list_item_height": str(round(fs * 1.55))}},
         "#accent": {
             "colours": {"normal_bg": "#9C7420", "hovered_bg": "#C08F26", "normal_text": "#FFFFFF"}
         },
@@ -245,6 +247,17 @@ class App:
         self.handover_lines: list[str] = []
         """The hand-over screen's first lines as last drawn (tests read them)."""
         self._act_text: dict = {}
+        self.menu_big = False
+        """Whether the action menu is larger, over the map and the turn log (M toggles it)."""
+        self.notice_lines: list[str] = []
+        """The lines of the last "Preparing the simulation" notice drawn (tests read them)."""
+        self.dropped_events = 0
+        """Input events dropped after a compile (queued while the window could not answer)."""
+        from sim.compiled_cache import compile_ahead
+
+        self.compile_pending = compile_ahead()
+        """Whether the model's compiled code must still be compiled (a cold numba cache,
+        :func:`sim.compiled_cache.compile_ahead`, a cheap check): a notice is drawn first."""
         self._new_renderers()
         self._build(size)
 
@@ -329,8 +342,10 @@ class App:
         self.layout = L = Layout.for_size(W, H, top_h, self.text_scale)
         snap = self.ctrl.shown_snapshot()
         self.map.set_rect(L.map, {b: v["members"] for b, v in snap["blocs"].items()}, label_px=self.map_label_px())
-        # menu area: the team's action menu (a drop-down of categories and two scrolling lists)
-        mx, my, mw, mh = inset(L.menu, pad)
+        # menu area: the team's action menu (a drop-down of categories and two scrolling lists);
+        # larger (M), it takes the map's place and the turn log's, beside the panels
+        self.menu_rect = pygame.Rect(self.plan_menu_area(L))
+        mx, my, mw, mh = inset(tuple(self.menu_rect), pad)
         longest = max((self.name(a) for a in (self.ctrl.humans or self.ctrl.static.actor_ids)), key=len)
         sample = f"{longest} (XXX): 0 of 4 actions chosen"
         # the title: two lines at most; one at a large text scale when its short form fits
@@ -340,13 +355,17 @@ class App:
             title_lines = 1
         title_h = lh * title_lines
         self.menu_title_rect = pygame.Rect(mx, my, mw, title_h)
-        self.menu_rects = {"category": pygame.Rect(mx, my + title_h, mw, bh)}
+        size_text = "Smaller (M)" if self.menu_big else "Larger (M)"
+        sw = min(self.button_width("Smaller (M)"), mw // 2)
+        self.menu_rects = {"category": pygame.Rect(mx, my + title_h, mw - sw - pad, bh)}
+        self.w["menu_size"] = self._button((mx + mw - sw, my + title_h, sw, bh), size_text)
         self.menu_rects["available"] = pygame.Rect(
             mx, my + title_h + bh + pad, mw, max(lh, mh - title_h - bh - pad)
         )
         self.views = {"available": ScrollView(self.menu_rects["available"], fs)}
         self.w["category"] = None
         # menu area: info (spectator, animation, game over) and replay controls
+        mx, my, mw, mh = inset(L.menu, pad)
         rnames = [("first", "|<"), ("back", "< Back"), ("fwd", "Fwd >"), ("last", ">|"), ("exit_replay", "Exit")]
         rrows = self._flow_rows([self.button_width(t) for _, t in rnames], mw, pad)
         ctrl_h = len(rrows) * (bh + pad)
@@ -414,6 +433,21 @@ class App:
         rw = min(W - 2 * pad, self.button_width("Somebody's long state name's team is ready (Enter)"))
         self.w["ready"] = self._button(((W - rw) // 2, round(H * 0.62), rw, round(bh * 1.3)), "", "end")
         self._sync(force=True)
+
+    def plan_menu_area(self, L: Layout) -> tuple[int, int, int, int]:
+        """Where the team's action menu goes: the band's left part, or (larger, M) the whole
+        left of the window under the top bar, over the map and the turn log (the panels stay)."""
+        if not self.menu_big:
+            return L.menu
+        x, y, w, _h = L.map
+        return (x, y, w, L.menu[1] + L.menu[3] - y)
+
+    def toggle_menu_size(self) -> None:
+        """The action menu larger (over the map and the turn log) or back to its place (M)."""
+        self.menu_big = not self.menu_big
+        keep = self.views["available"].first if hasattr(self, "views") else 0
+        self.resize(*self.screen.get_size())
+        self.views["available"].first = keep
 
     def _start_lines(self) -> list[tuple[str, int, tuple, bool]]:
         """The start screen's title, scenario and instructions (text, size, colour, bold)."""
@@ -508,12 +542,68 @@ class App:
         "log_filter",
         "log",
     ]
-    MENU = ["category"]
+    MENU = ["category", "menu_size"]
     REPLAY = ["first", "back", "fwd", "last", "exit_replay"]
     START = ["start_list", "start_go", "start_watch", "start_load"]
 
+    def prepare_compiled(self) -> bool:
+        """With a cold numba cache, say so in the window, then compile, then drop the input
+        queued meanwhile.
+
+        The notice (:data:`sim.compiled_cache.NOTICE`) is drawn and shown before the compile
+        starts; the compile plays one all-AI turn of the scenario in a throwaway model
+        (:func:`sim.compiled_cache.compile_now`: the game's model is not touched); clicks and
+        keys queued while the window could not answer are then dropped, so that none acts on a
+        screen the player never saw (a quit and a resize are kept).
+
+        Returns:
+            Whether it compiled (``False`` with a warm cache: nothing is drawn or dropped).
+        """
+        if not self.compile_pending:
+            return False
+        from sim.compiled_cache import NOTICE, compile_now
+        from sim.describe import capital_first
+
+        self.compile_pending = False
+        fs = self.fs if hasattr(self, "fs") else body_px(*self.screen.get_size(), self.text_scale)
+        head, _, tail = NOTICE.partition(": ")
+        self.notice_lines = [head, capital_first(tail) + "."]
+        draw_screen_message(
+            self.screen,
+            self.fonts,
+            [
+                (self.notice_lines[0], round(fs * 1.6), theme.ACCENT, True),
+                (self.notice_lines[1], round(fs * 1.15), theme.TEXT, False),
+                ("The window does not answer meanwhile; clicks and keys made now are dropped.", fs, theme.TEXT_DIM, False),
+            ],
+            fs,
+        )
+        pygame.display.flip()
+        pygame.event.pump()  # the window manager sees the notice before the compile
+        compile_now(self.ctrl.scenario)
+        self.drain_input()
+        return True
+
+    def drain_input(self) -> int:
+        """Drop the mouse, keyboard and text events queued now (keep a quit and a resize).
+
+        Returns:
+            How many were dropped (also added to :attr:`dropped_events`).
+        """
+        kept, dropped = [], 0
+        for ev in pygame.event.get():
+            if ev.type in (pygame.QUIT, pygame.VIDEORESIZE):
+                kept.append(ev)
+            else:
+                dropped += 1
+        for ev in kept:
+            pygame.event.post(ev)
+        self.dropped_events += dropped
+        return dropped
+
     def _sync(self, force: bool = False) -> None:
         """Bring the widgets in line with the controller (cheap when nothing changed)."""
+        self.prepare_compiled()  # before the first call that would compile (a cold cache)
         c = self.ctrl
         self._sync_log()  # its own signature: a change of filter shows at once
         if (
@@ -548,7 +638,7 @@ class App:
         self._show(self.REPLAY, phase == "replay" and sheet is None)
         self._show(["skip"], phase == "animate")
         self._show(["info"], game and not plan_team and sheet is None)
-        self._show(["log_label", "log_filter", "log"], game and sheet is None)
+        self._show(["log_label", "log_filter", "log"], game and sheet is None and not (plan_team and self.menu_big))
         if phase == "handover":
             from sim.describe import capital_first, possessive
 
@@ -559,7 +649,7 @@ class App:
         if game:
             self.status_text = c.status_line()
             if c.teams and c.phase != "start":
-                self.status_text += "\n" + self._score_line(c.scores())
+                self.status_text += "\n" + self._score_line(c.scores_in_team_order())
             if phase == "plan":
                 self.w["end"].enable()
             else:
@@ -573,8 +663,8 @@ class App:
             self._sync_info()
 
     def _score_line(self, scores: list[tuple[str, float, float]]) -> str:
-        """The top bar's scores (best first, with the change since last month), as many as fit
-        on one line; the rest are counted."""
+        """The top bar's scores (in the teams' order, the same every month, with the change
+        since last month), as many as fit on one line; the rest are counted."""
         parts = [f"{team} {signed(total)} ({signed(d)})" for team, total, d in scores]
         for k in range(len(parts), 0, -1):
             line = "Scores: " + "   ".join(parts[:k]) + (f"   +{len(parts) - k} more in the month's results" if k < len(parts) else "")
@@ -665,10 +755,14 @@ class App:
                         f.text(proposal_heading(c.scenario, snap, team, a.issue), theme.SUSPENDED, bold=True)
                     f.text(proposal_row(c.scenario, snap, a), payload=("pick", a), indent=fs)
                     continue
-                if a.kind == "answer" and (a.target, a.issue) != asked:
-                    asked = (a.target, a.issue)  # what the proposal asks, then the answers
+                if a.kind == "answer" and (a.target, a.issue, a.channel) != asked:
+                    asked = (a.target, a.issue, a.channel)  # what the proposal asks, then the answers
                     p = next(
-                        (q for q in snap.get("pending", {}).get(team, []) if q["from"] == a.target and q["issue"] == a.issue),
+                        (
+                            q
+                            for q in snap.get("pending", {}).get(team, [])
+                            if q["from"] == a.target and q["issue"] == a.issue and q.get("channel", "") == a.channel
+                        ),
                         None,
                     )
                     if p is not None:
@@ -762,7 +856,7 @@ class App:
         elif ev.type == pygame.MOUSEMOTION:
             self.mouse = ev.pos
             if self.ctrl.phase not in ("start", "handover"):
-                hit = None if self._over_widget(ev.pos) else self.map.hit_test(ev.pos)
+                hit = None if self._over_widget(ev.pos) or self._over_big_menu(ev.pos) else self.map.hit_test(ev.pos)
                 self.ctrl.set_hover(*(hit or (None, None)))
         elif ev.type == pygame.MOUSEWHEEL and not consumed:
             for v in self._scroll_views():
@@ -776,7 +870,7 @@ class App:
         ):
             self.mouse = ev.pos
             if not self._over_widget(ev.pos):
-                if not self._click_views(ev.pos):
+                if not self._click_views(ev.pos) and not self._over_big_menu(ev.pos):
                     hit = self.map.hit_test(ev.pos)
                     if hit:
                         self.ctrl.select(*hit)
@@ -812,6 +906,11 @@ class App:
                     c.choose(a)
             return True
         return False
+
+    def _over_big_menu(self, pos) -> bool:
+        """Whether ``pos`` is on the larger action menu (which covers the map)."""
+        c = self.ctrl
+        return self.menu_big and c.phase == "plan" and c.current_team is not None and self.current_sheet() is None and self.menu_rect.collidepoint(pos)
 
     def _over_widget(self, pos) -> bool:
         for el in self.manager.get_sprite_group().sprites():
@@ -917,6 +1016,8 @@ class App:
             c.replay_to(len(c.history) - 1)
         elif k == pygame.K_l:
             self.map.toggle_legend()
+        elif k == pygame.K_m and c.phase == "plan" and c.current_team is not None:
+            self.toggle_menu_size()
         elif k == pygame.K_F12:
             os.makedirs(self.screenshot_dir, exist_ok=True)
             path = os.path.join(self.screenshot_dir, time.strftime("greatpower-%Y%m%d-%H%M%S.png"))
@@ -944,6 +1045,8 @@ class App:
             c.exit_replay() if c.phase == "replay" else c.enter_replay()
         elif el is w["help"]:
             self.toggle_help()
+        elif el is w.get("menu_size"):
+            self.toggle_menu_size()
         elif el is w["first"]:
             c.replay_to(0)
         elif el is w["back"]:
@@ -1016,7 +1119,7 @@ class App:
 
     def _sheet_rows(self, kind: str, width: int) -> list:
         from sim.briefing import briefing
-        from sim.describe import month_summary
+        from sim.describe import capital_first, month_summary, possessive
 
         c, fs = self.ctrl, self.fs
         f = Flow(self.fonts, width, fs)
@@ -1026,8 +1129,21 @@ class App:
             if team is None:
                 f.text("No team to brief.", theme.TEXT_DIM)
                 return f.rows
+            if c.briefing_is_secret(team):
+                f.text(f"{capital_first(possessive(self.name(team)))} briefing is secret", theme.ACCENT, bold=True, size=big)
+                f.text(
+                    "A team's briefing and objectives are shown only to that team: at its hand-over, "
+                    "and with B during its turn.",
+                    theme.TEXT_DIM,
+                )
+                return f.rows
             b = briefing(c.model, team)
-            f.text(f"Briefing for {self.name(team)} ({team}), {b['date']}", theme.ACCENT, bold=True, size=big)
+            if c.phase in ("plan", "handover"):  # the month the team plans, as the top bar names it
+                t_plan, date = c.turn_named()
+                when = f"turn {t_plan}, {date}"
+            else:
+                when = f"after turn {b['turn']}, {b['date']}"
+            f.text(f"Briefing for {self.name(team)} ({team}): {when}", theme.ACCENT, bold=True, size=big)
             f.text("Only this team should read it. B opens it again at any time.", theme.TEXT_DIM)
             if b.get("story"):
                 f.heading("The situation")
@@ -1038,9 +1154,13 @@ class App:
             for it in b["interests"]:
                 f.text(f"{it['text']} [source: {it['source']}]", indent=fs // 2)
             f.heading("Your objectives")
+            from sim.score import STATUS_WORDS, score
+
+            now = {r.id: r.status for r in score(c.record(len(c.history) - 1), team).objectives} if team in c.teams else {}
             for ob in b["objectives"]:
                 by = f", by turn {ob['by']}" if ob.get("by") is not None else ""
-                f.text(f"{ob['text']} ({ob['points']:g} points{by})", indent=fs // 2)
+                status = f": {STATUS_WORDS.get(now[ob['id']], now[ob['id']])}" if ob["id"] in now else ""
+                f.text(f"{ob['text']} ({ob['points']:g} points{by}){status}", indent=fs // 2)
             if not b["objectives"]:
                 f.text("This scenario sets no objectives for you: your score is how close the issues come to your interests.", theme.TEXT_DIM)
             if b["red_lines"]:
@@ -1066,7 +1186,7 @@ class App:
             snap = c.history[-1]
             f.text(f"The month's results: {snap['date']} (turn {t})", theme.ACCENT, bold=True, size=big)
             f.text("They stay until you move on: Enter or Continue.", theme.TEXT_DIM)
-            self._score_rows(f, t)
+            self._score_rows(f, t, objectives=c.objectives_shown())
             f.heading("What changed")
             for line in month_summary(c.record(t), t, focus=list(c.humans)):
                 f.text("- " + line, indent=0)
@@ -1104,13 +1224,16 @@ class App:
         )
         return f.rows
 
-    def _score_rows(self, f: Flow, turn: int, ranking: bool = True) -> None:
+    def _score_rows(self, f: Flow, turn: int, ranking: bool = True, objectives: list[str] | None = None) -> None:
+        """The scorecard: each team's points in the teams' order; the objectives of the teams in
+        ``objectives`` (default: all; a team's objectives are secret from the other teams)."""
         from sim.score import STATUS_WORDS, score
 
         c = self.ctrl
         rec = c.record(turn)
+        shown = set(c.teams if objectives is None else objectives)
         f.heading("Scorecard" if ranking else "How the scores are made up")
-        for team, total, delta in c.scores(turn):
+        for team, total, delta in c.scores_in_team_order(turn):
             b = score(rec, team, turn)
             if ranking:
                 f.text(f"{self.name(team)} ({team}): {signed(total)} points ({signed(delta)} this month)", bold=True)
@@ -1121,8 +1244,16 @@ class App:
                 f"crises and clashes {signed(-b.penalty_points)}",
                 indent=self.fs // 2,
             )
+            if team not in shown:
+                continue
             for r in b.objectives:
                 f.text(f"{r.text}: {STATUS_WORDS.get(r.status, r.status)}", theme.TEXT_DIM, indent=self.fs)
+        if len(shown) < len(c.teams):
+            f.text(
+                "Each team's objectives are secret: a team sees how its own stand in its briefing "
+                "(shown at its hand-over; B during its turn).",
+                theme.TEXT_DIM,
+            )
 
     # ------------------------------------------------------------------ questions
     def confirm(self, title: str, text: str, yes: str, on_yes) -> None:
@@ -1345,7 +1476,7 @@ class App:
                 pygame.Rect(pad + lw, y[0], cw - lw - 2 * pad, bh),
                 self.manager,
                 container=box,
-                expansion_height_limit=round(r.h * 0.6),
+                expansion_height_limit=round(r.h * 0.6),  # fitted to the window below (_fit_lists)
             )
             y[0] += bh + pad
 
@@ -1445,15 +1576,35 @@ class App:
         H = self.layout.size[1]
         if scroll:
             self.inst_scroll.set_scrollable_area_dimensions((cw - 4, y[0] + pad))
+            self._fit_lists([wdg for wdg in self.inst_widgets.values() if isinstance(wdg, UIDropDownMenu)], max(y[0] + pad, self.inst_scroll.get_container().get_size()[1]))
             return
         if y[0] + title_h + 2 * pad + 30 > H - 4:
             self._build_instructor(scroll=True)  # taller than the window: its content scrolls
             return
-        want = y[0] + title_h + 2 * pad + 30
+        # room under each drop-down for its open list (up to LIST_ROWS options; more scroll in
+        # the list): the window grows for it, up to 90 % of the screen's height
+        item_h = self.list_item_px()
+        dds = [wdg for wdg in self.inst_widgets.values() if isinstance(wdg, UIDropDownMenu)]
+        room = max((d.relative_rect.bottom + min(self.LIST_ROWS, len(d.options_list)) * item_h + 2 * pad for d in dds), default=0)
+        want = max(y[0] + title_h + 2 * pad + 30, min(round(H * 0.9), max(y[0], room) + title_h + 2 * pad + 30))
         if want != self.instructor.rect.h:
             self.instructor.set_dimensions((self.instructor.rect.w, want))
             if self.instructor.rect.bottom > H:
                 self.instructor.set_position((self.instructor.rect.x, max(0, H - want)))
+        self._fit_lists(dds, self.instructor.get_container().get_size()[1])
+
+    LIST_ROWS = 8
+    """Options an open drop-down list shows at once where the window has the room (more scroll)."""
+
+    def list_item_px(self) -> int:
+        """Height of one option in a drop-down's open list (room for the body text)."""
+        return round(self.fs * 1.55)
+
+    def _fit_lists(self, dds: list, container_h: int) -> None:
+        """Let each drop-down's open list end inside its window (the list scrolls with its own
+        scroll bar), rather than run past the window's edge, where pygame_gui cuts it."""
+        for d in dds:
+            d.expansion_height_limit = max(self.list_item_px() * 2, container_h - d.relative_rect.bottom - self.pad)
 
     @staticmethod
     def _expulsion_counts(snap: dict, channel: str | None) -> list[tuple[str, str]]:
@@ -1527,8 +1678,10 @@ class App:
         self.toast = (text, seconds)
 
     def _default_save_path(self) -> str:
+        """``saves/<scenario>-turnNN.json``, NN the turn the top bar names (the turn the teams
+        plan, or the turn whose results show)."""
         stem = Path(self.ctrl.scenario_path).stem
-        return str(Path(self.save_dir) / f"{stem}-turn{self.ctrl.model.turn:02d}.json")
+        return str(Path(self.save_dir) / f"{stem}-turn{self.ctrl.turn_named()[0]:02d}.json")
 
     def open_save_dialog(self) -> None:
         """The save dialog (a pygame_gui file dialog) at a default file name."""
@@ -1717,7 +1870,8 @@ class App:
             pkey = (c.shown_turn(), len(c.history))
             self.panel_views = {
                 "selected": self.panels.draw_selected(
-                    surf, L.selected, snap, item, fs=fs, humans=c.humans, pending_hidden=hidden, key=pkey
+                    surf, L.selected, snap, item, fs=fs, humans=c.humans, pending_hidden=hidden, key=pkey,
+                    ended=not c.model.running and c.shown_turn() == len(c.history) - 1,
                 ),
                 "issues": self.panels.draw_issues(
                     surf,
@@ -1738,6 +1892,9 @@ class App:
             if sheet is not None:
                 self._draw_sheet(surf, sheet)
             elif c.phase == "plan" and c.current_team is not None:
+                if self.menu_big:
+                    pygame.draw.rect(surf, theme.PANEL, self.menu_rect)
+                    pygame.draw.rect(surf, theme.PANEL_EDGE, self.menu_rect, 1)
                 self._draw_menu(surf)
         self.manager.draw_ui(surf)
         if self.toast is not None:

@@ -82,6 +82,8 @@ class StaticView:
     theatre_areas: dict[str, list[tuple[float, float]]]
     issue_labels: dict[str, str]
     issue_scales: dict[str, list[tuple[float, str]]]
+    issue_staffing: dict[str, tuple[str, ...]]
+    """The channels whose staff a staffing issue caps (its state x their normal staff, F14)."""
     red_lines: tuple[tuple[str, str, float], ...]
     great_powers: tuple[str, ...]
     horizon: int
@@ -117,6 +119,7 @@ class StaticView:
             issue_scales={
                 x: sorted((float(k), v) for k, v in s.scale.items()) for x, s in sc.issues.items()
             },
+            issue_staffing={x: tuple(s.staffing_channels or ()) for x, s in sc.issues.items() if s.staffing_channels},
             red_lines=tuple(
                 (a, rl.issue, float(rl.threshold.value))
                 for a, s in sc.actors.items()
@@ -410,7 +413,7 @@ class GameController:
 
         def same_slot(b: Action) -> bool:
             if action.kind == "answer" and b.kind == "answer":
-                return (b.issue, b.target) == (action.issue, action.target)
+                return (b.issue, b.target, b.channel) == (action.issue, action.target, action.channel)
             if action.kind == "vote" and b.kind == "vote":
                 return (b.bloc, b.issue) == (action.bloc, action.issue)
             if action.kind == "set_posture" and b.kind == "set_posture":
@@ -728,6 +731,28 @@ class GameController:
             before = {b.actor: b.total for b in scoreboard(rec, self.teams, t - 1)} if t > 0 else {}
             self._score_cache = (key, [(b.actor, b.total, b.total - before.get(b.actor, b.total)) for b in now], now)
         return self._score_cache[1]
+
+    def scores_in_team_order(self, turn: int | None = None) -> list[tuple[str, float, float]]:
+        """:meth:`scores` in the teams' own order (hot-seat order, or the scenario's order of the
+        playable states), the same every month, so that a team finds its score where it was."""
+        order = {team: k for k, team in enumerate(self.teams)}
+        return sorted(self.scores(turn), key=lambda row: order.get(row[0], len(order)))
+
+    def briefing_is_secret(self, team: str) -> bool:
+        """Whether ``team``'s briefing (its objectives) must stay hidden now: in hot-seat, from
+        every team but its own while the game runs (at the end the debrief shows everything)."""
+        return (
+            len(self.humans) > 1
+            and self.model.running
+            and team in self.humans
+            and team != self.current_team
+        )
+
+    def objectives_shown(self) -> list[str]:
+        """The teams whose objectives the month's results may show to the room: a team's
+        objectives are secret from the other teams, so in hot-seat (two or more human teams)
+        none; one human team: its own; an all-AI game: every playable state's."""
+        return [] if len(self.humans) > 1 else list(self.teams)
 
     def save(self, path: str) -> str:
         """Write the game to ``path`` atomically.

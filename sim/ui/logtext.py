@@ -292,12 +292,17 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
             text = f"{w.who(ev['by'])} lets {ev['persons']:,.0f} staff return to {C(ev['channel'])} ({ev['staff']:,.0f} now)"
         return _c(AMBER, escape(text))
     if t == "incident":
-        extra = ": it grows into a <b>CRISIS</b>" if ev.get("crisis") else ""
+        from sim.describe import deconfliction_words
+
+        dec = float(ev.get("deconfliction", 0.0))
+        despite = " all the same" if dec > 0 and (ev.get("crisis") or ev.get("armed_clash")) else ""
+        extra = f": it grows into a <b>CRISIS</b>{despite}" if ev.get("crisis") else ""
         if ev.get("armed_clash"):
-            extra += ", then an <b>ARMED CLASH</b>" if extra else ": <b>ARMED CLASH</b>"
+            extra += ", then an <b>ARMED CLASH</b>" if extra else f": <b>ARMED CLASH</b>{despite}"
         return _c(
             RED,
-            f"Incident in the {escape(T(ev['theatre']))} between {' and '.join(escape(A(a)) for a in ev['actors'])} (deconfliction {ev['deconfliction']:.2f}){extra}",
+            f"Incident in the {escape(T(ev['theatre']))} between {' and '.join(escape(A(a)) for a in ev['actors'])} "
+            f"(deconfliction {dec:.2f}: {escape(deconfliction_words(w.sc, dec))}){extra}",
         )
     if t == "patrol":
         pair = " and ".join(A(a) for a in ev["actors"])
@@ -321,6 +326,8 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
         )
     if t == "channel_refused":
         return _c(AMBER, f"{escape(w.who(ev['by']))} asks to reopen {escape(C(ev['channel']))}: {escape(A(ev['host']))} refuses")
+    if t == "channel_request":  # the host is a human team: it answers next month
+        return _c(AMBER, f"{escape(w.who(ev['by']))} asks to reopen {escape(C(ev['channel']))}: {escape(A(ev['host']))} (a team) answers next month")
     if t == "issue":
         return _c(CYAN, f"{escape(capital_first(X(ev['issue'])))}: the state in force moves from {ev['from']:.3f} to {ev['to']:.3f}")
     if t == "red_line":

@@ -72,6 +72,7 @@ class PanelRenderer:
         humans: list[str],
         pending_hidden: bool,
         key,
+        ended: bool = False,
     ) -> ScrollView:
         """The panel of the selected (or hovered) state or channel."""
         pad = max(3, fs // 3)
@@ -87,7 +88,7 @@ class PanelRenderer:
             if item and item[0] == "channel" and item[1] in snap["channels"]:
                 self._channel(f, snap, item[1])
             elif item and item[0] == "actor" and item[1] in snap["actors"]:
-                self._actor(f, snap, item[1], humans, pending_hidden)
+                self._actor(f, snap, item[1], humans, pending_hidden, ended)
             else:
                 f.heading("Selected: nothing")
                 f.text(
@@ -97,11 +98,11 @@ class PanelRenderer:
                 )
             return f.rows
 
-        v.set_content((key, item, tuple(humans), pending_hidden), build)
+        v.set_content((key, item, tuple(humans), pending_hidden, ended), build)
         v.draw(surf)
         return v
 
-    def _actor(self, f: Flow, snap: dict, a: str, humans, pending_hidden: bool) -> None:
+    def _actor(self, f: Flow, snap: dict, a: str, humans, pending_hidden: bool, ended: bool = False) -> None:
         st, fs = self.static, f.fs
         v = snap["actors"][a]
         who = "human team" if v["controller"] == "human" else "AI"
@@ -113,10 +114,19 @@ class PanelRenderer:
             f"Blocs: {', '.join(blocs) or 'none'}."
         )
         pend = snap.get("pending", {}).get(a, []) if not pending_hidden else []
-        if pend:
-            who = ", ".join(sorted({self.name(pr["from"]) for pr in pend}))
+        if pend and ended:  # nobody can answer them any more
             f.text(
-                f"{len(pend)} proposal{'s' * (len(pend) != 1)} await{'s' * (len(pend) == 1)} {self.name(a)}'s answer (from {who}).",
+                f"The game ended with {len(pend)} proposal{'s' * (len(pend) != 1)} to {self.name(a)} unanswered.",
+                theme.TEXT_DIM,
+            )
+        elif pend:
+            who = ", ".join(sorted({self.name(pr["from"]) for pr in pend}))
+            asks = sum(1 for pr in pend if pr.get("reopen"))  # requests to reopen a channel it hosts
+            what = f"proposal{'s' * (len(pend) - asks != 1)}" if not asks else (
+                f"request{'s' * (asks != 1)} to reopen a channel" if asks == len(pend) else "proposals and requests"
+            )
+            f.text(
+                f"{len(pend)} {what} await{'s' * (len(pend) == 1)} {self.name(a)}'s answer (from {who}).",
                 theme.SUSPENDED,
                 bold=True,
             )
@@ -231,6 +241,25 @@ class PanelRenderer:
         f.text(text, theme.TEXT_DIM)
 
     # ------------------------------------------------------------------ issues
+    def staffing_now(self, snap: dict, issue: str, state: float) -> str:
+        """A staffing issue's state read as what it is, a ceiling, next to the staff that its
+        channels have now (a closed embassy has none, whatever the ceiling).
+
+        E.g. "A ceiling of 8 % of normal staff; now: the Russian embassy in Washington closed,
+        the US embassy in Moscow 100 of 1,200 staff."
+        """
+        now = []
+        for c in self.static.issue_staffing.get(issue, ()):
+            cv = snap["channels"].get(c)
+            if cv is None:
+                continue
+            label = self.static.channel_labels.get(c, c)
+            if cv["status"] == "closed":
+                now.append(f"{label} closed (no staff)")
+            else:
+                now.append(f"{label} {cv['staff']:,.0f} of {cv['staff_baseline']:,.0f} staff" + (" (suspended)" if cv["status"] == "suspended" else ""))
+        return f"A ceiling of {100 * state:.0f} % of normal staff; now: " + "; ".join(now) + "."
+
     def draw_issues(
         self,
         surf: pygame.Surface,
@@ -296,6 +325,8 @@ class PanelRenderer:
                 f.custom(lh, draw, key=("issue", fs, state, tuple(hist), tuple(scale)))
                 if lvl:
                     f.text(lvl, theme.TEXT_DIM, indent=fs // 3)
+                if x_id in st.issue_staffing:
+                    f.text(self.staffing_now(snap, x_id, iv["state"]), theme.TEXT_DIM, indent=fs // 3)
                 for r in f.rows[n0:]:
                     r.bg = hi
             return f.rows
