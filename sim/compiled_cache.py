@@ -44,9 +44,11 @@ OCCASIONAL = (
     "sim.kernel_compiled.resolve",
     "sim.kernel_compiled.respond",
     "sim.phases.update_compiled.deconfliction_logs",
+    "sim.phases.bargain_compiled.round4_all",
 )
 """Functions that a turn compiles only when it needs them (the kernel's public cores, which
-the turn's fused entry points do not call; a bloc's answer; a theatre's deconfliction logs):
+the turn's fused entry points do not call; a bloc's answer; a theatre's deconfliction logs;
+the rounding of the decisions' records, which runs with reasons on only):
 seconds each, not the minute of a cold start, so their absence alone asks for no notice.
 Judgement (ours), from the cache of a played baseline game, where none of them had an entry."""
 
