@@ -340,6 +340,12 @@ def setup_from_options(scenario: str | None, seed: int, turns: int | None, sets:
     path = str(BASELINE) if scenario is None else scenario
     expect = None if swept is None else (swept.scenario_hash, from_sweep)
     sc, overrides, text_hash = load_with_overrides(path, sets, expect)
+    if turns is not None:
+        from sim.schema import calendar_end_problem
+
+        beyond = calendar_end_problem(sc.start, turns, sc.turn_months)
+        if beyond is not None:
+            _usage(f"{path}: --turns: {beyond}")
     return Setup(path, sc, seed, turns, overrides, swept, text_hash)
 
 
@@ -418,6 +424,7 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     path, sc, seed = setup.path, setup.scenario, setup.seed
     log_file = _check_out_path(log_path, "--log", (path,), ours=(_is_turn_log, "a turn log of this program")) if log_path is not None else None
     save_file = _check_save_path(save_path, (path, (log_path or "", "also the --log file"))) if save_path is not None else None
+    notice_if_cold()
     model = GreatPowerModel(sc, seed=seed, turns=setup.turns)
     history = [json.loads(json.dumps(model.snapshot()))] if save_file is not None else None
     gp = frozenset(sc.great_powers)
@@ -513,6 +520,26 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
             click.echo(f"{save_path}: --save: {exc}", err=True)
             sys.exit(EXIT_USAGE)
         con.print(f"game saved to {save_path} (replay: run.py play --load {save_path}; debrief: run.py debrief {save_path} --out DIR)")
+
+
+def notice_if_cold() -> bool:
+    """Print one line on stderr when the compiled code's disk cache is cold, before it compiles.
+
+    A cold cache (a first run, changed code, a new numba) makes the first turn compile for a
+    minute or more, during which nothing else is printed. The check only reads numba's cache
+    index (:func:`sim.compiled_cache.cache_is_cold`), never compiles. The line goes to stderr
+    also with ``--quiet``: it tells a person at a terminal why nothing moves, and stdout (what
+    a script reads) stays exactly the run's output.
+
+    Returns:
+        Whether the notice was printed.
+    """
+    from sim.compiled_cache import COLD_NOTICE, cache_is_cold
+
+    if not cache_is_cold():
+        return False
+    click.echo(COLD_NOTICE, err=True)
+    return True
 
 
 def _check_save_path(out: str, protect: tuple) -> Path:

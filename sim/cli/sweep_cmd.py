@@ -207,6 +207,12 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
         _fail(exc.problems)
     except (OverrideError, SweepUsageError) as exc:
         _usage(exc.messages)
+    if turns is not None:
+        from sim.schema import calendar_end_problem
+
+        beyond = calendar_end_problem(str(plan.base_data.get("start", "")), turns, plan.turn_months)
+        if beyond is not None:
+            _usage([f"{scenario}: --turns: {beyond}"])
     progress = _RichProgress()
     opts = SweepOptions(out=out, workers=workers, executor=executor, scheduler=scheduler, resume=resume, batch_size=batch_size, write_csv=write_csv)
     if progress.console.is_terminal:

@@ -1,0 +1,132 @@
+"""What a new user and a breaker found on the command line, each fixed as a user expects.
+
+Bad input: exit status 2, one line naming the file, the line and the field, no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+MINIMAL = (REPO / "tests" / "data" / "minimal.yaml").read_text()
+
+
+def cli(*args: str):
+    """The command line in this process (click's runner), stderr apart."""
+    from sim.cli.main import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def variant(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """tests/data/minimal.yaml with one text replaced, written to ``tmp_path/name``."""
+    assert old in MINIMAL
+    p = tmp_path / name
+    p.write_text(MINIMAL.replace(old, new, 1))
+    return p
+
+
+def one_line_error(result, file: Path | str, line: int | None, field: str) -> str:
+    """The single line of a refused input; checks status 2, no traceback, file/line/field."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    where = f"{file}:{line}: {field}: " if line is not None else f"{file}: {field}: "
+    assert lines[0].startswith(where), lines[0]
+    return lines[0]
+
+
+# 1. a cold compiled-code cache is announced before the compile ---------------------------------
+
+
+def _python(code: str, **env: str) -> str:
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, **env})
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_an_empty_compiled_cache_reads_as_cold_and_the_numpy_backend_never_does(tmp_path):
+    code = "from sim.compiled_cache import cache_is_cold; print(cache_is_cold())"
+    empty = str(tmp_path / "numba")
+    os.mkdir(empty)
+    assert _python(code, NUMBA_CACHE_DIR=empty, GREATPOWER_KERNEL="compiled") == "True"
+    assert _python(code, NUMBA_CACHE_DIR=empty, GREATPOWER_KERNEL="numpy") == "False"
+    assert not [f for _d, _s, files in os.walk(empty) for f in files]  # it compiled nothing, wrote nothing
+
+
+def test_a_run_with_a_cold_cache_says_so_on_stderr_before_it_compiles(tmp_path):
+    from sim.compiled_cache import COLD_NOTICE
+
+    empty = tmp_path / "numba"
+    empty.mkdir()
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(empty), "GREATPOWER_KERNEL": "compiled"}
+    p = subprocess.Popen(
+        [sys.executable, str(REPO / "run.py"), "run", "--turns", "1", "--quiet"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = p.stderr.readline().strip()  # arrives before the compile, which is then cut short
+    finally:
+        p.kill()
+        p.communicate()
+    assert first == COLD_NOTICE
+
+
+def test_with_nothing_to_compile_a_run_prints_no_notice():
+    env = {**os.environ, "GREATPOWER_KERNEL": "numpy"}
+    r = subprocess.run(
+        [sys.executable, str(REPO / "run.py"), "run", "--turns", "1", "--quiet"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    assert "compiling" not in r.stderr and "compiling" not in r.stdout
+
+
+# 2-4. scenario input ------------------------------------------------------------------------------
+
+
+def test_a_yaml_merge_key_is_refused_naming_its_line_and_mapping(tmp_path):
+    old = "  GBR:\n    name: United Kingdom\n"
+    p = variant(tmp_path, "merge.yaml", old, "  GBR:\n    <<: &common {name: United Kingdom}\n")
+    line = one_line_error(cli("validate", str(p)), p, 43, "actors.GBR")
+    assert "merge key" in line and "YAML 1.2" in line
+
+
+def test_anchors_and_aliases_without_a_merge_key_are_still_read(tmp_path):
+    p = variant(tmp_path, "alias.yaml", "    salience: {nato_ukraine: 0.4, sanctions: 0.5}\n", "    salience: *s\n")
+    p.write_text(p.read_text().replace("    salience: {nato_ukraine: 0.5, sanctions: 0.5}\n", "    salience: &s {nato_ukraine: 0.5, sanctions: 0.5}\n", 1))
+    r = cli("validate", str(p))
+    assert r.exit_code == 0, r.output
+
+
+def test_a_calendar_beyond_year_9999_is_refused_at_turns(tmp_path):
+    p = variant(tmp_path, "year.yaml", 'start: "2021-10"', 'start: "9999-10"')
+    line = one_line_error(cli("validate", str(p)), p, 6, "turns")
+    assert "10000-10" in line and "9999-12" in line
+
+
+def test_a_start_year_of_five_digits_is_refused_at_start(tmp_path):
+    p = variant(tmp_path, "year5.yaml", 'start: "2021-10"', 'start: "10000-01"')
+    one_line_error(cli("validate", str(p)), p, 5, "start")
+
+
+def test_turns_on_the_command_line_may_not_leave_the_calendar(tmp_path):
+    p = variant(tmp_path, "late.yaml", 'start: "2021-10"', 'start: "9998-12"')
+    for cmd in (["run", str(p), "--turns", "13"], ["run", str(p), "--set", "turns=13"]):
+        r = cli(*cmd)
+        assert r.exit_code == 2 and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and "10000-01" in r.stderr, r.stderr
+    assert cli("run", str(p), "--turns", "13").stderr.startswith(f"{p}: --turns: ")
+
+
+@pytest.mark.parametrize("digits", [4301, 5000])
+def test_a_whole_number_too_long_to_read_names_its_line_and_field(tmp_path, digits):
+    p = variant(tmp_path, "big.yaml", "capability: 65.9", "capability: " + "9" * digits)
+    line = one_line_error(cli("validate", str(p)), p, 28, "actors.RUS.capability")
+    assert f"{digits:,} digits" in line and len(line) < 300  # the number itself is not echoed
