@@ -130,3 +130,37 @@ def test_a_whole_number_too_long_to_read_names_its_line_and_field(tmp_path, digi
     p = variant(tmp_path, "big.yaml", "capability: 65.9", "capability: " + "9" * digits)
     line = one_line_error(cli("validate", str(p)), p, 28, "actors.RUS.capability")
     assert f"{digits:,} digits" in line and len(line) < 300  # the number itself is not echoed
+
+
+# 5. schema --out says where it wrote ---------------------------------------------------------------
+
+
+def test_schema_out_writes_the_file_and_says_so_in_one_line(tmp_path):
+    out = tmp_path / "s.json"
+    r = cli("schema", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip() == f"scenario JSON Schema written to {out} ({out.stat().st_size:,} bytes)"
+    assert '"title": "Scenario"' in out.read_text()
+    assert cli("schema", "--out", "-").stdout == cli("schema").stdout  # '-' is stdout, as usual
+
+
+# 6. play --screenshot keeps an existing picture unless --force ----------------------------------------
+
+
+def test_a_screenshot_never_replaces_an_existing_png_without_force(tmp_path, monkeypatch):
+    pytest.importorskip("pygame")
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
+    scenario = tmp_path / "minimal.yaml"
+    scenario.write_text(MINIMAL)
+    shot = tmp_path / "shot.png"
+    first = cli("play", str(scenario), "--screenshot", str(shot), "--size", "640x400")
+    assert first.exit_code == 0, first.output
+    picture = shot.read_bytes()
+    shot.write_bytes(picture + b"kept")  # still a PNG, marked so that a rewrite shows
+    again = cli("play", str(scenario), "--screenshot", str(shot), "--size", "640x400")
+    line = one_line_error(again, shot, None, "--screenshot")
+    assert "--force" in line and shot.read_bytes() == picture + b"kept"
+    forced = cli("play", str(scenario), "--screenshot", str(shot), "--size", "640x400", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not shot.read_bytes().endswith(b"kept")

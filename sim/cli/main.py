@@ -138,13 +138,13 @@ def validate(scenario: str) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of stdout ('-': stdout); says where it wrote, in one line.")
 def schema(out: str | None) -> None:
-    """Print the scenario JSON Schema (for editors)."""
+    """Print the scenario JSON Schema (for editors), or write it to --out FILE."""
     from sim.schema import Scenario
 
     text = json.dumps(Scenario.model_json_schema(), indent=2, sort_keys=True) + "\n"
-    if out is None:
+    if out is None or out == "-":
         click.echo(text, nl=False)
         return
     target = _check_out_path(out, "--out", ours=(_is_schema, "a scenario schema written by this command"))
@@ -153,6 +153,7 @@ def schema(out: str | None) -> None:
     except OSError as exc:
         click.echo(f"{out}: --out: cannot write: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_USAGE)
+    click.echo(f"scenario JSON Schema written to {out} ({len(text.encode()):,} bytes)")
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
