@@ -164,3 +164,46 @@ def test_a_screenshot_never_replaces_an_existing_png_without_force(tmp_path, mon
     forced = cli("play", str(scenario), "--screenshot", str(shot), "--size", "640x400", "--force")
     assert forced.exit_code == 0, forced.output
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not shot.read_bytes().endswith(b"kept")
+
+
+# 7, 10, 12. the run's account: one word for a conflict in talks, counts in the right number, patrols
+
+
+@pytest.fixture(scope="module")
+def accounts():
+    """The default and the verbose account of two turns of the baseline (seed 7)."""
+    plain = cli("run", "--turns", "2")
+    verbose = cli("run", "--turns", "2", "--verbose")
+    assert plain.exit_code == 0 and verbose.exit_code == 0, (plain.output, verbose.output)
+    return plain.stdout, verbose.stdout
+
+
+def test_the_kernels_conflict_has_one_name_in_digest_verbose_and_counters(accounts):
+    plain, verbose = accounts
+    assert "conflicts" in plain.split("talks: ", 1)[1].splitlines()[0]  # the digest
+    assert "talks without agreement" in plain and "(conflicts " in plain  # the counters
+    assert ": [italic]" not in verbose and ": conflict (both expect to gain" in verbose
+    for text in (plain, verbose):  # (a source may speak of territorial disputes)
+        assert "dispute (" not in text and "disputes and stalemates" not in text
+
+
+def test_a_count_of_one_takes_the_singular():
+    from sim.cli.account import counted, talks_digest
+
+    one = talks_digest([{"type": "proposal", "outcome": "conflict"}])
+    assert "talks: 1 proposal - 1 conflict[" in one
+    two = talks_digest([{"type": "proposal", "outcome": "rejected"}] * 2)
+    assert "talks: 2 proposals - 2 rejections by a bloc" in two
+    assert counted(1, "turn") == "1 turn" and counted(0, "turn") == "0 turns"
+    r = cli("run", "--turns", "1", "--quiet")
+    assert "up to 1 turn from" in r.stdout and "Issues after 1 turn (" in r.stdout
+
+
+def test_joint_patrols_are_shown_turn_by_turn(accounts):
+    plain, verbose = accounts
+    patrols = [line for line in verbose.splitlines() if line.startswith("joint patrol of ")]
+    assert patrols and all(" in " in p for p in patrols)
+    digest = [line for line in plain.splitlines() if line.startswith(("joint patrols: ", "joint patrol: "))]
+    assert len(digest) >= 1
+    flown = sum(line.count(";") + 1 for line in digest)
+    assert flown == len(patrols)  # the same patrols, one line each in --verbose

@@ -416,7 +416,7 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     from rich.markup import escape
     from rich.table import Table
 
-    from sim.cli.account import END_WORDS, describe, talks_digest
+    from sim.cli.account import END_WORDS, counted, describe, patrols_digest, talks_digest
     from sim.model import GreatPowerModel
 
     global _FREEZE_AT_EXIT
@@ -432,7 +432,7 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     start = dict(model.outcomes())
     start_status = model.snapshot()["channels"]
-    con.print(f"[bold]{escape(sc.name)}[/] - seed {seed}, up to {model.horizon} turns from {sc.start}")
+    con.print(f"[bold]{escape(sc.name)}[/] - seed {seed}, up to {counted(model.horizon, 'turn')} from {sc.start}")
     if setup.swept is not None:
         sw = setup.swept
         con.print(escape(f"run {sw.run_id} of the sweep in {sw.directory} (grid point {sw.point}, run {sw.run})"))
@@ -450,12 +450,13 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
             line = describe(ev, verbose, gp)
             if line:
                 con.print(line)
-        digest = talks_digest(entry["events"])
-        if digest and not verbose:
-            con.print(digest)
+        if not verbose:
+            for digest in (patrols_digest(entry["events"]), talks_digest(entry["events"])):
+                if digest:
+                    con.print(digest)
     end = model.outcomes()
     snap = model.snapshot()
-    t = Table(title=f"Issues after {model.turn} turns ({model.date()})")
+    t = Table(title=f"Issues after {counted(model.turn, 'turn')} ({model.date()})")
     t.add_column("issue")
     t.add_column("start", justify="right")
     t.add_column("end", justify="right")
@@ -479,9 +480,11 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     changed = [f"{c}: {start_status[c]['status']} -> {v['status']}" for c, v in snap["channels"].items() if v["status"] != start_status[c]["status"]]
     con.print(f"channels open: {end['channels_open']} of {len(snap['channels'])}" + (f" (changed: {'; '.join(changed)})" if changed else ""))
     tot = snap["totals"]
+    conflicts = tot.get("disputes", 0)
     con.print(
         f"incidents {tot['incidents']}, crises {tot['crises']}, agreements {tot['agreements']}, "
-        f"disputes and stalemates {tot['conflicts']}, expulsions {tot['expulsions']}, closures {tot['closures']}, "
+        f"talks without agreement {tot['conflicts']} (conflicts {conflicts}, stalemates and bloc rejections {tot['conflicts'] - conflicts}), "
+        f"expulsions {tot['expulsions']}, closures {tot['closures']}, "
         f"joint patrols {tot.get('patrols', 0)}, vetoes {tot.get('vetoes', 0)}, red lines {tot.get('red_lines', 0)}, uses of force {tot.get('force', 0)}"
     )
     detail = ""
