@@ -207,3 +207,60 @@ def test_joint_patrols_are_shown_turn_by_turn(accounts):
     assert len(digest) >= 1
     flown = sum(line.count(";") + 1 for line in digest)
     assert flown == len(patrols)  # the same patrols, one line each in --verbose
+
+
+# 8, 9. analyse on a small design: our words for SALib's warning, intervals, "too small to be read"
+
+
+@pytest.fixture(scope="module")
+def small_lhs(tmp_path_factory):
+    """A 16-point LHS sweep of the minimal scenario, 4 runs a point (64 runs of 12 turns, seconds)."""
+    d = tmp_path_factory.mktemp("lhs")
+    (d / "minimal.yaml").write_text(MINIMAL)
+    out = d / "lhs"
+    r = subprocess.run(
+        [sys.executable, str(REPO / "run.py"), "sweep", str(d / "minimal.yaml"), "--sample", "lhs", "--points", "16", "--runs", "4",
+         "--seed", "1", "--workers", "1", "--range", "ai.temperature=0.02:0.1", "--range", "dynamics.tension_decay=0.02:0.1",
+         "--range", "dynamics.escalation=0.1:0.4", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "GREATPOWER_SWEEP_FAIL_RUNS": ""},
+    )
+    assert r.returncode == 0, r.stderr
+    a = subprocess.run([sys.executable, str(REPO / "run.py"), "analyse", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert a.returncode == 0, a.stderr
+    return out, a
+
+
+def test_analyse_on_a_small_design_says_so_in_its_own_words(small_lhs):
+    out, a = small_lhs
+    assert "Warning" not in a.stderr and "SALib/" not in a.stderr and "RuntimeWarning" not in a.stdout + a.stderr
+    notes = [line for line in a.stdout.splitlines() if line.startswith("note: ")]
+    assert any("the design is too small for the indices of" in n and "16 design points" in n for n in notes), notes
+    assert any("negative S1" in n and "sampling noise" in n for n in notes), notes
+    warned = [n for n in notes if n.startswith("note: SALib warned")]
+    assert len(warned) <= 1  # one line of ours, not one per outcome
+
+
+def test_analyse_shows_every_index_with_its_interval(small_lhs):
+    import pandas as pd
+
+    out, a = small_lhs
+    rows = [line for line in a.stdout.splitlines() if line.startswith("  ") and ": " in line and "largest" not in line]
+    assert rows and all(line.count("+-") == 3 for line in rows), rows
+    table = pd.read_csv(out / "analysis" / "sobol.csv")
+    assert table["S1_conf"].notna().all() and (table["S1_conf"] > 0).all()
+
+
+def test_runs_needed_reads_as_a_number_of_runs_not_a_year(small_lhs):
+    _out, a = small_lhs
+    needed = [line for line in a.stdout.splitlines() if "would resolve a tenth" in line]
+    assert needed
+    for line in needed:
+        n = line.split("about ", 1)[1].split(" runs per point", 1)[0]
+        assert n.replace(",", "").isdigit() and (int(n.replace(",", "")) < 1000 or "," in n), line
+
+
+def test_readable_means_an_interval_that_excludes_zero():
+    from sim.sweep.analysis import readable
+
+    assert readable(0.4, 0.1) and readable(-0.4, 0.1)
+    assert not readable(0.1, 0.4) and not readable(0.3, float("nan")) and not readable(float("nan"), 0.1)

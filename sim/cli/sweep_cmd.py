@@ -281,10 +281,14 @@ def analyse(results: str, method: str | None, outcome: tuple[str, ...], conditio
         if res.table.empty:
             click.echo(f"  no rule found: {res.no_rule or 'no parameter range where more runs meet the condition'}")
     else:
-        key = "mu_star" if res.method == "morris" else ("ST" if "ST" in res.table else "S1")
+        from sim.sweep.analysis import INDEX_KEYS
+
+        key, conf = INDEX_KEYS.get(res.method, ("S1", "S1_conf"))
+        if not res.table.empty:
+            click.echo(f"  the three largest {key} per outcome, each with the half-width of its 95% interval:")
         for o, g in res.table.groupby("outcome", sort=False):
             top = g.sort_values(key, ascending=False).head(3)
-            click.echo(f"  {o}: " + ", ".join(f"{p} {v:.3g}" for p, v in zip(top["parameter"], top[key])))
+            click.echo(f"  {o}: " + ", ".join(f"{p} {v:.3g} +-{h:.2g}" for p, v, h in zip(top["parameter"], top[key], top[conf])))
     for n in res.notes:
         if not (res.no_rule and n.endswith(res.no_rule)):  # shown above
             click.echo(f"note: {n}")
