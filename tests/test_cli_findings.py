@@ -264,3 +264,20 @@ def test_readable_means_an_interval_that_excludes_zero():
 
     assert readable(0.4, 0.1) and readable(-0.4, 0.1)
     assert not readable(0.1, 0.4) and not readable(0.3, float("nan")) and not readable(float("nan"), 0.1)
+
+
+# 10. validity tables: float noise shown as 0.00, raw values kept ------------------------------------------
+
+
+def test_validity_shows_float_noise_as_zero_and_keeps_real_values():
+    import numpy as np
+
+    from sim.validity import Estimate, estimate, shown
+
+    e = Estimate(value=-2.220446049250313e-16, low=-3e-16, high=1e-16, n=200, stat="mean", values=np.zeros(200))
+    assert e.text() == "0.00 [0.00, 0.00] (n=200)"
+    assert e.value == -2.220446049250313e-16  # the raw value stays for files
+    share = Estimate(value=-1e-17, low=0.0, high=0.02, n=200, stat="share", values=np.zeros(200))
+    assert share.text().startswith("0.0% [0.0, 2.0]")
+    assert shown(-0.013, "+.3g") == "-0.013" and shown(0.42, ".3g") == "0.42"
+    assert estimate(np.array([0.1, 0.2, 0.3]), "mean").text().startswith("0.2 [")
