@@ -281,3 +281,17 @@ def test_validity_shows_float_noise_as_zero_and_keeps_real_values():
     assert share.text().startswith("0.0% [0.0, 2.0]")
     assert shown(-0.013, "+.3g") == "-0.013" and shown(0.42, ".3g") == "0.42"
     assert estimate(np.array([0.1, 0.2, 0.3]), "mean").text().startswith("0.2 [")
+
+
+# 11. the README explains the words the account prints --------------------------------------------------
+
+
+def test_the_readme_glossary_explains_the_words_the_account_prints(accounts):
+    readme = (REPO / "README.md").read_text()
+    glossary = readme.split("## Words in the output", 1)[1].split("\n## ", 1)[0]
+    _plain, verbose = accounts
+    for word in ("stake", "exploration", "caucus:", "via ", "conflict", "stalemate", "talks without agreement", "joint patrol"):
+        assert word in verbose or word in _plain, word  # the account does print it
+        assert word in glossary, word
+    for suffix in ("-EMB", "-MIL", "-2P2", "-UN", "-SUMMIT", "-AIT", "RUS-NATO", "NATO-MOW"):
+        assert suffix in glossary, suffix
