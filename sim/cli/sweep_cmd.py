@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from sim.cli.main import EXIT_USAGE, SEED, _fail, main, require_extra
+from sim.cli.main import EXIT_USAGE, SEED, _fail, main, notice_if_cold, require_extra
 
 EXIT_FAILURES = 1
 EXIT_INTERRUPTED = 130
@@ -213,6 +213,8 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
         beyond = calendar_end_problem(str(plan.base_data.get("start", "")), turns, plan.turn_months)
         if beyond is not None:
             _usage([f"{scenario}: --turns: {beyond}"])
+    if executor == "local" and scheduler is None:
+        notice_if_cold()  # the workers compile at their first run (a Dask cluster's have their own caches)
     progress = _RichProgress()
     opts = SweepOptions(out=out, workers=workers, executor=executor, scheduler=scheduler, resume=resume, batch_size=batch_size, write_csv=write_csv)
     if progress.console.is_terminal:
