@@ -1,91 +1,149 @@
-"""Whether the compiled code's disk cache is cold, told without compiling anything.
+"""Whether this process's first turn will compile the model's numba code (a cheap check).
 
-The compiled backend (:mod:`sim.kernel_compiled` and the phases' ``*_compiled`` modules) keeps
-numba's machine code on disk (``cache=True``, see :func:`sim.kernel_compiled._jit`). When that
-cache is empty or stale (a first run, a new install, changed code, a new numba), the first turn
-of a process compiles every function: 10-15 s of CPU on an idle machine, one to four minutes on
-a busy one. A front end or a command line can then tell its user before the wait starts.
+The compiled backend (:mod:`sim.kernel_compiled` and the ``*_compiled`` phase modules) keeps
+its machine code in numba's disk cache. With a warm cache a process loads it in well under a
+second; with a cold one (a fresh install, a changed source file, a new numba or CPU) the first
+turn compiles every function, about a minute of CPU (60-80 s measured in a play-test window;
+minutes on a busy machine). A front end or a command line can then say so before it starts,
+rather than appear frozen.
 
-The check only reads numba's cache index files (one small pickle per compiled function): it
-imports the compiled modules (and so numba, which the run imports anyway), never compiles, and
-never loads machine code. A function's index counts as empty when its file is missing, was
-written by another numba version, or records another timestamp or size of the module's source
-(numba's own staleness rule, :meth:`numba.core.caching.IndexDataCacheFile._load_index`).
-It does not compare the CPU the code was compiled for: a cache copied from another kind of
-machine reads as warm, and its first run compiles anyway (rare; the notice is then missing, the
-run is the same).
+:func:`compile_ahead` answers without compiling anything: it imports the compiled modules
+(which only creates their dispatchers; numba compiles at a function's first call) and reads each
+dispatcher's cache index, as numba itself does before it decides to compile. It is pure: no
+printing, no files written, no randomness; the model's results never depend on it.
+
+Use::
+
+    from sim.compiled_cache import NOTICE, compile_ahead
+
+    if compile_ahead():
+        show(NOTICE)          # before the first turn
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator
+import sys
 from typing import Any
 
 COMPILED_MODULES = (
     "sim.kernel_compiled",
+    "sim.phases.policy_compiled",
     "sim.phases.bargain_compiled",
     "sim.phases.perceive_compiled",
-    "sim.phases.policy_compiled",
     "sim.phases.update_compiled",
 )
-"""Modules whose numba functions a run of the compiled backend calls."""
+"""Modules whose numba functions a turn of the compiled backend calls (every one of their
+dispatchers has a cache entry after one played game of the baseline; checked in the tests)."""
 
-BACKEND_ENV = "GREATPOWER_KERNEL"
-"""Environment variable naming the kernel backend (:data:`sim.kernel.BACKEND_ENV`)."""
-
-COLD_NOTICE = (
-    "compiling the simulation's kernel once (about a minute, longer on a busy machine); "
-    "later runs start in about a second"
+OCCASIONAL = (
+    "sim.kernel_compiled.bargain_core",
+    "sim.kernel_compiled.bargaining_round",
+    "sim.kernel_compiled.powers_into",
+    "sim.kernel_compiled.resolve",
+    "sim.kernel_compiled.respond",
+    "sim.phases.update_compiled.deconfliction_logs",
 )
-"""The one line a command prints before a run that will compile (our wording)."""
+"""Functions that a turn compiles only when it needs them (the kernel's public cores, which
+the turn's fused entry points do not call; a bloc's answer; a theatre's deconfliction logs):
+seconds each, not the minute of a cold start, so their absence alone asks for no notice.
+Judgement (ours), from the cache of a played baseline game, where none of them had an entry."""
+
+NOTICE = "Preparing the simulation: compiling once, about a minute; later starts are fast"
+"""What a front end or command line shows before a turn that compiles (one line, no period)."""
 
 
-def _dispatchers(name: str) -> Iterator[Any]:
-    """The numba dispatchers defined in module ``name`` (imported here)."""
-    module = importlib.import_module(name)
-    for obj in vars(module).values():
-        if hasattr(obj, "py_func") and hasattr(obj, "overloads") and getattr(obj, "__module__", None) == name:
-            yield obj
+def _dispatchers() -> list[Any]:
+    """The numba dispatchers of :data:`COMPILED_MODULES` (the modules are imported: no compile)."""
+    out = []
+    for name in COMPILED_MODULES:
+        module = importlib.import_module(name)
+        for obj in list(vars(module).values()):
+            if hasattr(obj, "py_func") and hasattr(obj, "overloads") and callable(getattr(obj, "compile", None)):
+                if getattr(obj.py_func, "__module__", name) == name:  # defined there, not imported
+                    out.append(obj)
+    return out
 
 
-def _has_cached_code(dispatcher: Any) -> bool:
-    """Whether ``dispatcher``'s disk cache holds at least one version for its present source."""
-    if dispatcher.overloads:  # compiled or loaded in this process already
-        return True
+def _has_cached_version(dispatcher: Any) -> bool:
+    """Whether numba's disk cache holds a version of ``dispatcher`` that it would load now.
+
+    An index entry counts when its key is the one numba computes for this source, this numba
+    and this machine (numba's ``_index_key``); a stale index (the source file changed) reads as
+    empty, as numba reads it.
+    """
     cache = getattr(dispatcher, "_cache", None)
     index_file = getattr(cache, "_cache_file", None)
-    load_index = getattr(index_file, "_load_index", None)
-    if not callable(load_index):  # no disk cache (cache=False): every process compiles
-        return False
-    return bool(load_index())
+    if cache is None or index_file is None or not hasattr(index_file, "_load_index") or not hasattr(cache, "_index_key"):
+        return False  # no disk cache (cache=False): every process compiles
+    codegen = dispatcher.targetctx.codegen()
+    for key in index_file._load_index():
+        sig = key[0]
+        if isinstance(sig, tuple) and cache._index_key(sig, codegen) == key:
+            return True
+    return False
 
 
-def cache_is_cold() -> bool:
-    """Whether the next run in this process will compile the compiled backend's code.
-
-    False with the numpy backend (``GREATPOWER_KERNEL=numpy``) and when numba cannot be
-    imported (the kernel then falls back to numpy). True when any of :data:`COMPILED_MODULES`
-    has no function with a cached version for its present source (the module was never
-    compiled here, or its source or numba changed since: numba then recompiles all of it), or
-    when the compiled code has no disk cache at all (a read-only install with no writable cache
-    folder: every process compiles). A module counts as warm as soon as one of its functions is
-    cached, because a run never compiles some of them (six of the 47, such as the kernel's
-    classic bargaining round, stay uncached after a run); a function added to a warm module
-    compiles in seconds, without a notice.
-
-    Cost: importing the compiled modules (numba included, about 0.3 s, which the run then
-    does not pay again) and reading at most 47 small index files. Never compiles, never raises.
+def functions_to_compile() -> list[str]:
+    """Names (``module.function``) of the compiled backend's functions that the next turn of
+    this process would have to compile: neither in memory nor in numba's disk cache (the
+    :data:`OCCASIONAL` ones aside).
 
     Returns:
-        True when the first turn will compile (seconds to minutes), else False.
+        An empty list with a warm cache, after a turn has run in this process, or with the numpy
+        backend (``GREATPOWER_KERNEL=numpy``, which compiles nothing).
     """
-    if os.environ.get(BACKEND_ENV, "compiled") == "numpy":
-        return False
+    if (os.environ.get("GREATPOWER_KERNEL") or "compiled") == "numpy":
+        return []
+    kernel = sys.modules.get("sim.kernel")
+    if kernel is not None and getattr(kernel, "_active", None) is not None and kernel.backend() != "compiled":
+        return []
     try:
-        return not all(any(_has_cached_code(d) for d in _dispatchers(name)) for name in COMPILED_MODULES)
-    except ImportError:  # numba missing or broken: the numpy kernel runs, nothing compiles
-        return False
-    except Exception:  # noqa: BLE001 - a notice is a courtesy; an unreadable index means a compile
+        found = _dispatchers()
+    except ImportError:  # numba missing: the kernel falls back or fails by itself, never here
+        return []
+    return [
+        f"{d.py_func.__module__}.{d.py_func.__name__}"
+        for d in found
+        if not d.overloads
+        and f"{d.py_func.__module__}.{d.py_func.__name__}" not in OCCASIONAL
+        and not _has_cached_version(d)
+    ]
+
+
+def compile_ahead() -> bool:
+    """Whether the next turn of this process will compile (a cold numba cache): show
+    :data:`NOTICE` first. Never compiles, never raises for a damaged cache (it then answers
+    ``True``: numba will compile)."""
+    try:
+        return bool(functions_to_compile())
+    except Exception:  # noqa: BLE001 - a damaged index makes numba compile; so say so
         return True
+
+
+def compile_now(scenario: Any) -> float:
+    """Compile (or load) the compiled backend's functions by playing one turn of ``scenario``
+    with every state played by the AI, in a throwaway model that is then dropped.
+
+    The throwaway model has its own seeded generators (seed 0): no game's model, generator or
+    result is touched, and a game played afterwards gives what it gives without this call (numba's
+    machine code is the same whether compiled now or at the game's first turn).
+
+    Args:
+        scenario: a validated :class:`sim.schema.Scenario`.
+
+    Returns:
+        Seconds taken (about a minute of CPU with a cold cache, a few milliseconds with a warm one).
+    """
+    import time
+
+    from sim.model import GreatPowerModel
+
+    t0 = time.perf_counter()
+    model = GreatPowerModel(scenario, seed=0, turns=1, humans=[])
+    for actor in scenario.actors:
+        model.legal_actions(actor)  # the action menu's code paths (compiled policy scores)
+        break
+    model.step()
+    return time.perf_counter() - t0

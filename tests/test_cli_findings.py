@@ -53,7 +53,7 @@ def _python(code: str, **env: str) -> str:
 
 
 def test_an_empty_compiled_cache_reads_as_cold_and_the_numpy_backend_never_does(tmp_path):
-    code = "from sim.compiled_cache import cache_is_cold; print(cache_is_cold())"
+    code = "from sim.compiled_cache import compile_ahead; print(compile_ahead())"
     empty = str(tmp_path / "numba")
     os.mkdir(empty)
     assert _python(code, NUMBA_CACHE_DIR=empty, GREATPOWER_KERNEL="compiled") == "True"
@@ -62,7 +62,7 @@ def test_an_empty_compiled_cache_reads_as_cold_and_the_numpy_backend_never_does(
 
 
 def test_a_run_with_a_cold_cache_says_so_on_stderr_before_it_compiles(tmp_path):
-    from sim.compiled_cache import COLD_NOTICE
+    from sim.compiled_cache import NOTICE
 
     empty = tmp_path / "numba"
     empty.mkdir()
@@ -76,7 +76,7 @@ def test_a_run_with_a_cold_cache_says_so_on_stderr_before_it_compiles(tmp_path):
     finally:
         p.kill()
         p.communicate()
-    assert first == COLD_NOTICE
+    assert first == NOTICE + "."
 
 
 def test_with_nothing_to_compile_a_run_prints_no_notice():

@@ -531,18 +531,18 @@ def notice_if_cold() -> bool:
 
     A cold cache (a first run, changed code, a new numba) makes the first turn compile for a
     minute or more, during which nothing else is printed. The check only reads numba's cache
-    index (:func:`sim.compiled_cache.cache_is_cold`), never compiles. The line goes to stderr
-    also with ``--quiet``: it tells a person at a terminal why nothing moves, and stdout (what
-    a script reads) stays exactly the run's output.
+    index (:func:`sim.compiled_cache.compile_ahead`, shared with the front end), never compiles.
+    The line goes to stderr also with ``--quiet``: it tells a person at a terminal why nothing
+    moves, and stdout (what a script reads) stays exactly the run's output.
 
     Returns:
         Whether the notice was printed.
     """
-    from sim.compiled_cache import COLD_NOTICE, cache_is_cold
+    from sim.compiled_cache import NOTICE, compile_ahead
 
-    if not cache_is_cold():
+    if not compile_ahead():
         return False
-    click.echo(COLD_NOTICE, err=True)
+    click.echo(NOTICE + ".", err=True)
     return True
 
 
