@@ -316,20 +316,28 @@ def _readability_notes(table: pd.DataFrame, used: str, n_points: int) -> list[st
         return []
     key, conf = INDEX_KEYS[used]
     out = []
-    unreadable = [o for o, g in table.groupby("outcome", sort=False) if not any(readable(v, h) for v, h in zip(g[key], g[conf]))]
+    unreadable = [
+        o
+        for o, g in table.groupby("outcome", sort=False)
+        if not any(readable(v, h) for v, h in zip(g[key], g[conf]))
+        and not (np.abs(g[key].to_numpy(dtype=float)) <= 1e-12).all()  # every index exactly 0: no effect, read as such
+    ]
     if unreadable:
         more = "--points" if used != "main_effects" else "more values per axis or --runs"
         out.append(
             f"the design is too small for the indices of {', '.join(unreadable)} to be read: no 95% interval "
             f"excludes 0 with {n_points} design points (sample more with {more})"
         )
-    negative = table[table[key] < 0]
-    if not negative.empty and used in ("rbd_fast", "sobol", "main_effects"):
-        worst = negative.loc[negative[key].idxmin()]
-        out.append(
-            f"{len(negative)} negative {key} estimate(s), down to {worst[key]:.3g} ({worst['outcome']}, {worst['parameter']}): "
-            f"an index is at least 0, so these are sampling noise of a small design"
-        )
+    if used in ("rbd_fast", "sobol", "main_effects"):
+        for col in [c for c in ("S1", "ST") if c in table]:
+            outside = table[(table[col] < 0) | (table[col] > 1)]
+            if outside.empty:
+                continue
+            worst = outside.loc[(outside[col] - 0.5).abs().idxmax()]
+            out.append(
+                f"{len(outside)} {col} estimate(s) outside [0, 1], e.g. {worst[col]:.3g} ({worst['outcome']}, {worst['parameter']}): "
+                f"an index lies in [0, 1], so these are sampling noise of a small design"
+            )
     return out
 
 
