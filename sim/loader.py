@@ -100,7 +100,7 @@ class _UnreadableScalar(Exception):
 
 
 def _int_or_located_error(constructor: Any, node: Node) -> Any:
-    """ruamel's own integer constructor; a value it cannot convert raises :class:`_UnreadableScalar`."""
+    """Build an integer with ruamel's own constructor; one it cannot convert raises :class:`_UnreadableScalar`."""
     try:
         return type(constructor).construct_yaml_int(constructor, node)
     except ValueError as exc:

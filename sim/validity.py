@@ -497,8 +497,11 @@ value, the tables show 0.00. Every measure here is of order 0.01 or more when it
 
 
 def shown(x: float, spec: str) -> str:
-    """``format(x, spec)`` for display, with a value within :data:`FLOAT_NOISE` of 0 as ``0.00``
-    (``0.0`` for a fixed-point spec such as ``.1f``), never ``-2.22e-16`` or ``-0.0``."""
+    """Format ``x`` by ``spec`` for display, float noise as zero.
+
+    A value within :data:`FLOAT_NOISE` of 0 reads ``0.00`` (``0.0`` for a fixed-point spec such
+    as ``.1f``), never ``-2.22e-16`` or ``-0.0``.
+    """
     if math.isfinite(x) and abs(x) < FLOAT_NOISE:
         return "0.00" if spec.endswith("g") else format(0.0, spec.replace("+", ""))
     return format(x, spec)

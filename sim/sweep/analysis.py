@@ -68,10 +68,9 @@ def readable(value: float, half_width: float) -> bool:
 
 
 def _rbd_fast_interval(x_d: np.ndarray, y: np.ndarray, m_harm: int, seed: int) -> tuple[float, int]:
-    """Half-width of the 95% bootstrap interval of an RBD-FAST first-order index, from the
-    resamples in which the outcome varies.
+    """Half-width of the 95% bootstrap interval of an RBD-FAST first-order index.
 
-    SALib's bootstrap (``rbd_fast.analyze``) draws :data:`BOOTSTRAP` resamples of half the design
+    Only the resamples in which the outcome varies count. SALib's bootstrap (``rbd_fast.analyze``) draws :data:`BOOTSTRAP` resamples of half the design
     points; on a small design some hold the same outcome value at every point, their index is
     0/0, and SALib's interval becomes nan with a ``RuntimeWarning``. Here those resamples are
     left out (the interval is then conditional on a varying outcome), with SALib's own index
@@ -80,8 +79,8 @@ def _rbd_fast_interval(x_d: np.ndarray, y: np.ndarray, m_harm: int, seed: int) -
     Returns:
         ``(half-width, resamples left out)``; the half-width is nan when fewer than 2 remain.
     """
-    from scipy.stats import norm
     from SALib.analyze.rbd_fast import compute_first_order, permute_outputs, unskew_S1
+    from scipy.stats import norm
 
     rng = np.random.default_rng(seed)
     n = x_d.shape[0]
@@ -319,7 +318,7 @@ def _readability_notes(table: pd.DataFrame, used: str, n_points: int) -> list[st
     unreadable = [
         o
         for o, g in table.groupby("outcome", sort=False)
-        if not any(readable(v, h) for v, h in zip(g[key], g[conf]))
+        if not any(readable(v, h) for v, h in zip(g[key], g[conf], strict=True))
         and not (np.abs(g[key].to_numpy(dtype=float)) <= 1e-12).all()  # every index exactly 0: no effect, read as such
     ]
     if unreadable:
