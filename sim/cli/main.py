@@ -402,7 +402,7 @@ def load_with_overrides(path: str, sets: tuple[str, ...] | list[str], expect: tu
 @click.option("--log", "log_path", type=click.Path(), help="Write the turn log as JSON lines (one line per turn).")
 @click.option("--save", "save_path", type=click.Path(), help="Write the game as a save (the front end's format): replay it with 'play --load', debrief it with 'debrief'.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every decision with its reason, and every round of talks.")
-@click.option("--quiet", "-q", is_flag=True, help="Only the final tables.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the final tables (a first run's one-line compile notice still goes to stderr).")
 def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...], from_sweep: str | None, run_id: int | None, log_path: str | None, save_path: str | None, verbose: bool, quiet: bool) -> None:
     """One headless run with a turn-by-turn account (default: the baseline scenario).
 
