@@ -231,11 +231,11 @@ def small_lhs(tmp_path_factory):
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )
     assert a.returncode == 0, a.stderr
-    return out, a
+    return out, a, r
 
 
 def test_analyse_on_a_small_design_says_so_in_its_own_words(small_lhs):
-    out, a = small_lhs
+    out, a, _sweep = small_lhs
     assert "Warning" not in a.stderr and "SALib/" not in a.stderr and "RuntimeWarning" not in a.stdout + a.stderr
     notes = [line for line in a.stdout.splitlines() if line.startswith("note: ")]
     assert any("the design is too small for the indices of" in n and "16 design points" in n for n in notes), notes
@@ -247,7 +247,7 @@ def test_analyse_on_a_small_design_says_so_in_its_own_words(small_lhs):
 def test_analyse_shows_every_index_with_its_interval(small_lhs):
     import pandas as pd
 
-    out, a = small_lhs
+    out, a, _sweep = small_lhs
     rows = [line for line in a.stdout.splitlines() if line.startswith("  ") and ": " in line and "largest" not in line]
     assert rows and all(line.count("+-") == 3 for line in rows), rows
     table = pd.read_csv(out / "analysis" / "sobol.csv")
@@ -255,7 +255,7 @@ def test_analyse_shows_every_index_with_its_interval(small_lhs):
 
 
 def test_runs_needed_reads_as_a_number_of_runs_not_a_year(small_lhs):
-    _out, a = small_lhs
+    _out, a, _sweep = small_lhs
     needed = [line for line in a.stdout.splitlines() if "would resolve a tenth" in line]
     assert needed
     for line in needed:
@@ -299,3 +299,12 @@ def test_the_readme_glossary_explains_the_words_the_account_prints(accounts):
         assert word in glossary, word
     for suffix in ("-EMB", "-MIL", "-2P2", "-UN", "-SUMMIT", "-AIT", "RUS-NATO", "NATO-MOW"):
         assert suffix in glossary, suffix
+
+
+def test_the_sweeps_summary_and_report_say_what_the_conflicts_column_counts(small_lhs):
+    out, _a, sweep = small_lhs
+    summary = sweep.stdout + sweep.stderr
+    assert "conflicts: talks without agreement (conflicts, stalemates, blocs' rejections)" in summary
+    r = subprocess.run([sys.executable, str(REPO / "run.py"), "report", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "`conflicts` counts the talks without agreement" in (out / "report" / "report.md").read_text()
