@@ -86,8 +86,9 @@ def _has_cached_version(dispatcher: Any) -> bool:
 
 
 def functions_to_compile() -> list[str]:
-    """Names (``module.function``) of the compiled backend's functions that the next turn of
-    this process would have to compile: neither in memory nor in numba's disk cache (the
+    """The compiled backend's functions that the next turn of this process would compile.
+
+    Those neither in memory nor in numba's disk cache, named ``module.function`` (the
     :data:`OCCASIONAL` ones aside).
 
     Returns:
@@ -113,9 +114,12 @@ def functions_to_compile() -> list[str]:
 
 
 def compile_ahead() -> bool:
-    """Whether the next turn of this process will compile (a cold numba cache): show
-    :data:`NOTICE` first. Never compiles, never raises for a damaged cache (it then answers
-    ``True``: numba will compile)."""
+    """Whether the next turn of this process will compile (a cold numba cache).
+
+    Show :data:`NOTICE` first when it does. Takes well under a second (it imports the compiled
+    modules and reads numba's cache indexes); never compiles; never raises: a damaged cache
+    reads as ``True`` (numba will compile).
+    """
     try:
         return bool(functions_to_compile())
     except Exception:  # noqa: BLE001 - a damaged index makes numba compile; so say so
@@ -123,8 +127,10 @@ def compile_ahead() -> bool:
 
 
 def compile_now(scenario: Any) -> float:
-    """Compile (or load) the compiled backend's functions by playing one turn of ``scenario``
-    with every state played by the AI, in a throwaway model that is then dropped.
+    """Compile (or load) the compiled backend's functions: one all-AI turn of ``scenario``.
+
+    The turn is played in a throwaway model that is then dropped, with every state played by
+    the AI (one call of ``legal_actions`` first, for the action menu's code paths).
 
     The throwaway model has its own seeded generators (seed 0): no game's model, generator or
     result is touched, and a game played afterwards gives what it gives without this call (numba's
