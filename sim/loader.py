@@ -87,6 +87,83 @@ def _timestamp_as_text(constructor: Any, node: Node) -> str:
     return str(node.value)
 
 
+class _UnreadableScalar(Exception):
+    """Raised while the data is built: a scalar that Python cannot turn into its value.
+
+    Carries the node, so that the problem names its line and field (a whole number of more
+    than 4,300 digits, beyond :func:`sys.get_int_max_str_digits`).
+    """
+
+    def __init__(self, node: Node, message: str):
+        super().__init__(message)
+        self.node, self.message = node, message
+
+
+def _int_or_located_error(constructor: Any, node: Node) -> Any:
+    """Build an integer with ruamel's own constructor; one it cannot convert raises :class:`_UnreadableScalar`."""
+    try:
+        return type(constructor).construct_yaml_int(constructor, node)
+    except ValueError as exc:
+        text = str(exc)
+        m = re.search(r"value has ([0-9]+) digits", text)
+        if m is not None:
+            limit = sys.get_int_max_str_digits()
+            message = (
+                f"a whole number of {int(m.group(1)):,} digits is too long to read (at most {limit:,} digits); "
+                "give it in a larger unit"
+            )
+        else:
+            message = f"not a whole number that can be read ({text.splitlines()[0] if text else 'malformed'})"
+        raise _UnreadableScalar(node, message) from None
+
+
+MERGE_KEY_MESSAGE = (
+    "YAML: '<<' (a merge key) is not part of YAML 1.2, which this reader follows; "
+    "write the fields out (anchors and aliases such as *name are fine) or share them with 'extends'"
+)
+"""Why a scenario with a merge key (``<<: *anchor``) is refused: YAML 1.1 had merge keys as an
+optional type; YAML 1.2 dropped them, and a reader that took them would make a file mean
+different things to different YAML 1.2 tools."""
+
+
+def _node_paths(root: Node) -> Any:
+    """``(path, key node or None, node)`` of every node under ``root``, parents first.
+
+    ``path`` is the tuple of keys (as written) and list indices that leads to the node. A node
+    reached again through an alias is not walked again (an alias bomb stays linear).
+    """
+    seen: set[int] = set()
+    stack: list[tuple[tuple[Any, ...], Any, Node]] = [((), None, root)]
+    while stack:
+        path, key, node = stack.pop()
+        yield path, key, node
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for k, v in reversed(node.value):
+                stack.append(((*path, str(k.value)), k, v))
+        elif isinstance(node, SequenceNode):
+            for i in range(len(node.value) - 1, -1, -1):
+                stack.append(((*path, i), None, node.value[i]))
+
+
+def _merge_key(root: Node) -> tuple[tuple[Any, ...], int] | None:
+    """``(path of the mapping, line)`` of the first merge key ``<<`` under ``root``, else None."""
+    for path, key, _node in _node_paths(root):
+        if key is not None and isinstance(key, ScalarNode) and str(key.tag).endswith(":merge"):
+            return path[:-1], key.start_mark.line + 1
+    return None
+
+
+def _path_of(root: Node, target: Node) -> tuple[tuple[Any, ...], int]:
+    """``(path, line)`` of ``target`` in the tree of ``root`` (``((), its line)`` when not found)."""
+    for path, _key, node in _node_paths(root):
+        if node is target:
+            return path, node.start_mark.line + 1
+    return (), target.start_mark.line + 1
+
+
 MAX_NODES = 1_000_000
 """Most YAML nodes read from one file (a node takes a few hundred bytes while the file is read)."""
 
@@ -171,6 +248,7 @@ def _yaml() -> Any:
     y.allow_duplicate_keys = False
     y.Composer = _LimitedComposer
     y.constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+    y.constructor.add_constructor("tag:yaml.org,2002:int", _int_or_located_error)
     return y
 
 
@@ -515,9 +593,15 @@ def _read_yaml(text: str, file: str, scenario: bool = True) -> tuple[Any, Node |
     try:
         y = _yaml()
         root = y.compose(io.StringIO(text))
+        merge = _merge_key(root) if root is not None else None
+        if merge is not None:
+            raise ScenarioError([Problem(file, merge[1], _dotted(merge[0], root), MERGE_KEY_MESSAGE)])
         data = y.constructor.construct_document(root) if root is not None else None
     except _TooLarge as exc:
         raise ScenarioError([Problem(file, exc.line, exc.path, exc.message)]) from None
+    except _UnreadableScalar as exc:
+        path, line = _path_of(root, exc.node)
+        raise ScenarioError([Problem(file, line, _dotted(path, root), exc.message)]) from None
     except MarkedYAMLError as exc:
         long = _long_key(text, exc)
         if long is not None:

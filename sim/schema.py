@@ -1043,6 +1043,34 @@ def deadline_turn(sc: Scenario, ob: Objective) -> int | None:
 Path = tuple[str | int, ...]
 
 
+LAST_MONTH = (9999, 12)
+"""The calendar's last month: dates are written ``YYYY-MM`` with a four-digit year (the
+scenario's ``start``, an objective's ``by``, every turn's date in logs, saves and results)."""
+
+
+def calendar_end_problem(start: str, turns: int, turn_months: int) -> str | None:
+    """Why a run of ``turns`` turns from ``start`` would leave the calendar, else None.
+
+    Args:
+        start: the first month, ``YYYY-MM`` (already checked against its pattern).
+        turns: the horizon in turns, >= 1.
+        turn_months: months per turn, in [1, 12].
+
+    Returns:
+        A one-line message naming the month the run would reach, or None when its last turn
+        falls in or before :data:`LAST_MONTH` (9999-12).
+    """
+    y, m = map(int, start.split("-"))
+    k = (m - 1) + turns * turn_months
+    end_y, end_m = y + k // 12, k % 12 + 1
+    if (end_y, end_m) <= LAST_MONTH:
+        return None
+    return (
+        f"{turns} turns of {turn_months} month{'s' if turn_months != 1 else ''} from {start} end in "
+        f"{end_y}-{end_m:02d}; dates stop at {LAST_MONTH[0]}-{LAST_MONTH[1]:02d} (four-digit years)"
+    )
+
+
 def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
     """Every dangling or inconsistent reference in a field-valid scenario.
 
@@ -1054,6 +1082,9 @@ def cross_reference_problems(sc: Scenario) -> list[tuple[Path, str]]:
         field path as a tuple (``("blocs", "NATO", "members", 3)``).
     """
     out: list[tuple[Path, str]] = []
+    beyond = calendar_end_problem(sc.start, sc.turns, sc.turn_months)
+    if beyond is not None:
+        out.append((("turns",), beyond))
     total = 0.0
     for aid, a in sc.actors.items():
         total += a.capability.value

@@ -481,12 +481,30 @@ class Estimate:
     values: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     def text(self, digits: int = 3) -> str:
-        """``0.42 [0.35, 0.49] (n=200)``; a share in percent."""
+        """``0.42 [0.35, 0.49] (n=200)``; a share in percent; float noise shown as 0.00 (:func:`shown`)."""
         if self.n == 0 or math.isnan(self.value):
             return "undefined (n=0)"
         if self.stat == "share":
-            return f"{100 * self.value:.1f}% [{100 * self.low:.1f}, {100 * self.high:.1f}] (n={self.n})"
-        return f"{self.value:.{digits}g} [{self.low:.{digits}g}, {self.high:.{digits}g}] (n={self.n})"
+            return f"{shown(100 * self.value, '.1f')}% [{shown(100 * self.low, '.1f')}, {shown(100 * self.high, '.1f')}] (n={self.n})"
+        g = f".{digits}g"
+        return f"{shown(self.value, g)} [{shown(self.low, g)}, {shown(self.high, g)}] (n={self.n})"
+
+
+FLOAT_NOISE = 1e-9
+"""Largest magnitude shown as zero: a mean or difference of values that are exactly equal in
+the runs can come out as a few units of 2**-52 (-2.22e-16) from rounding; the files keep the raw
+value, the tables show 0.00. Every measure here is of order 0.01 or more when it is not zero."""
+
+
+def shown(x: float, spec: str) -> str:
+    """Format ``x`` by ``spec`` for display, float noise as zero.
+
+    A value within :data:`FLOAT_NOISE` of 0 reads ``0.00`` (``0.0`` for a fixed-point spec such
+    as ``.1f``), never ``-2.22e-16`` or ``-0.0``.
+    """
+    if math.isfinite(x) and abs(x) < FLOAT_NOISE:
+        return "0.00" if spec.endswith("g") else format(0.0, spec.replace("+", ""))
+    return format(x, spec)
 
 
 def estimate(values, stat: str) -> Estimate:
@@ -629,7 +647,7 @@ def markdown(
         want = "off lower" if c.direction > 0 else "off higher"
         abl = "<br>".join(f"`{a}`" for a in c.ablation)
         d = r.diff
-        dtext = "undefined" if math.isnan(d[0]) else f"{d[0]:+.3g} [{d[1]:+.3g}, {d[2]:+.3g}]"
+        dtext = "undefined" if math.isnan(d[0]) else f"{shown(d[0], '+.3g')} [{shown(d[1], '+.3g')}, {shown(d[2], '+.3g')}]"
         out.append(
             f"| **{c.id}** {c.claim} | L{', L'.join(str(x) for x in c.lines)} | {c.scenario} | {c.what} | {crit}; {want} expected | "
             f"{r.on.text()} | {r.off.text()}<br>{c.mechanism} off: {abl} | {dtext} | **{r.verdict}**{(' (' + c.specified + ')') if c.specified and 'specified' in r.verdict else ''} |"
@@ -639,7 +657,7 @@ def markdown(
         e = figures[f.id]
         out.append(f"| {f.text} | {e.text()} | {_target_text(f.target, e)} |")
     share, lo, hi, n = clash_by
-    out.append(f"| a Russia-Ukraine armed clash by 2022-06 (share of runs) | {100 * share:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}] (n={n}) | some runs wanted: {'met' if share > 0 else 'NOT met'} |")
+    out.append(f"| a Russia-Ukraine armed clash by 2022-06 (share of runs) | {shown(100 * share, '.1f')}% [{shown(100 * lo, '.1f')}, {shown(100 * hi, '.1f')}] (n={n}) | some runs wanted: {'met' if share > 0 else 'NOT met'} |")
     f1 = next((r for r in results if r.claim.id == "F1"), None)
     if f1 is not None:
         out.append(f"| `nato_mission_2021`: Russia shuts the NATO mission more often than a US embassy channel (F1, paired difference) | {f1.on.text()}; with the staff restored {f1.off.text()} | above 0, staff cuts mattering: {f1.verdict} |")

@@ -1,17 +1,26 @@
 """The readable turn-by-turn account that ``run.py run`` prints (rich markup).
 
 Two levels: the default shows what changed the world (channel breaks, expulsions, applications,
-votes, incidents, red lines, events, issue moves, great-power postures) and a one-line digest of
-the talks; ``--verbose`` adds every decision with the term and source that decided it and every
-round of talks.
+votes, incidents, red lines, events, issue moves, great-power postures) and one-line digests of
+the talks and of the joint patrols; ``--verbose`` adds every decision with the term and source
+that decided it, every round of talks and every joint patrol.
 """
 
 from __future__ import annotations
 
 from rich.markup import escape
 
+TALKS_TERM = "conflict"
+"""The one word for the kernel's outcome in which both sides expect to gain from a fight: the
+expected-utility model's own name (Bueno de Mesquita's four outcomes of a challenge: conflict,
+compromise, capitulation, stalemate), the value of ``outcome`` in the turn log and of a
+scenario's ``match: {outcome: conflict}``. It is talk, not violence: an armed clash is a use of
+force or an incident that escalated. The run's counter ``conflicts`` (and the results' column of
+that name) counts every talk that ended without agreement: conflicts, stalemates and blocs'
+rejections; ``disputes`` counts the conflicts alone (names kept for results files)."""
+
 OUTCOME_WORDS = {
-    "conflict": "dispute (both expect to gain from a fight; the target holds)",
+    "conflict": "conflict (both expect to gain from a fight; the target holds)",
     "stalemate": "stalemate (both expect to win)",
     "compromise": "compromise",
     "capitulation": "capitulation",
@@ -101,7 +110,23 @@ def describe(ev: dict, verbose: bool = False, great_powers: frozenset[str] = fro
         return f"[magenta]event: {ev['kind']}[/] {escape(ev.get('text') or '')} [dim]({escape(ev.get('source', ''))})[/]"
     if t == "accession":
         return f"[bold]{ev['member']} joins {ev['bloc']}[/]"
+    if t == "patrol":
+        if not verbose:
+            return None  # the default account lists a turn's patrols in one line (patrols_digest)
+        return f"[blue]joint patrol[/] of {' and '.join(ev['actors'])} in {ev['theatre']} (their alignment rises; more incidents there this turn)"
     return None
+
+
+def patrols_digest(events: list[dict]) -> str | None:
+    """``joint patrols: CHN and RUS in east_china_sea; POL and USA in baltic`` (None: no patrol).
+
+    The default account's one line for a turn's joint patrols (``--verbose`` shows one line
+    each, :func:`describe`); they are counted in the run's totals as ``joint patrols``.
+    """
+    flown = [f"{' and '.join(e['actors'])} in {e['theatre']}" for e in events if e.get("type") == "patrol"]
+    if not flown:
+        return None
+    return f"[blue]{'joint patrol' if len(flown) == 1 else 'joint patrols'}[/]: {escape('; '.join(flown))}"
 
 
 def red_line_words(ev: dict) -> str:
@@ -120,16 +145,34 @@ def red_line_words(ev: dict) -> str:
     return head + escape(tail) + note
 
 
+DIGEST_WORDS = {
+    "conflict": ("conflict", "conflicts"),
+    "stalemate": ("stalemate", "stalemates"),
+    "compromise": ("compromise", "compromises"),
+    "capitulation": ("capitulation", "capitulations"),
+    "agreement": ("agreement with a bloc", "agreements with a bloc"),
+    "rejected": ("rejection by a bloc", "rejections by a bloc"),
+    "no channel": ("without an open channel", "without an open channel"),
+    "awaiting answer": ("awaiting a human answer", "awaiting a human answer"),
+}
+"""How :func:`talks_digest` counts each outcome of talks (singular, plural)."""
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``1 proposal``, ``2 proposals``: a count with its noun in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def talks_digest(events: list[dict]) -> str | None:
-    """``talks: 30 proposals - 4 compromises, 2 capitulations, 20 stalemates, ...``."""
+    """``talks: 30 proposals - 20 stalemates, 4 compromises, 2 capitulations, 1 conflict, ...``."""
     props = [e for e in events if e.get("type") == "proposal"]
     if not props:
         return None
     counts: dict[str, int] = {}
     for e in props:
         counts[e["outcome"]] = counts.get(e["outcome"], 0) + 1
-    parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
-    return f"[dim]talks: {len(props)} proposals - {parts}[/]"
+    parts = ", ".join(counted(v, *DIGEST_WORDS.get(k, (k, k))) for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return f"[dim]talks: {counted(len(props), 'proposal')} - {escape(parts)}[/]"
 
 
 def _moved(before: float, after: float, places: int) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.main import EXIT_USAGE, SEED, _fail, main
+from sim.cli.main import EXIT_USAGE, SEED, _fail, main, notice_if_cold
 
 BACKTEST_MARKER = ".greatpower-backtest"
 """Marks a folder that ``backtest --out`` wrote (a later backtest may replace its files)."""
@@ -129,6 +129,7 @@ def backtest(scenario: str | None, record: str, runs: int, seed: int, workers: i
         path, sc, src, start = prepare(scenario, record)
     except ScenarioError as exc:
         _fail(exc.problems)
+    notice_if_cold()
     res = compute(path, sc, src, start, runs, seed, workers or default_workers())
     con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     t = Table(title=f"Backtest of {escape(sc.name)} against {escape(record)}: {runs} runs")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.main import EXIT_USAGE, ROOT, SEED, _load, main, require_extra
+from sim.cli.main import EXIT_USAGE, ROOT, SEED, _load, main, notice_if_cold, require_extra
 
 BRIEFING_MARKER = ".greatpower-briefing"
 DEBRIEF_MARKER = ".greatpower-debrief"
@@ -252,6 +252,7 @@ def debrief(save: str, runs: int, seed: int, scenario_path: str | None, out: str
     except OutDirError as exc:
         _fail(str(exc))
     seeds = ai_seeds(seed, runs)
+    notice_if_cold()
     click.echo(f"playing {runs} all-AI game{'s' * (runs != 1)} of '{sc.name}' ({ai_turns} turns each) ...", err=True)
     ai = [play_ai(sc, s, ai_turns) for s in seeds]
     try:

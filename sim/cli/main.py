@@ -138,13 +138,13 @@ def validate(scenario: str) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of stdout ('-': stdout); says where it wrote, in one line.")
 def schema(out: str | None) -> None:
-    """Print the scenario JSON Schema (for editors)."""
+    """Print the scenario JSON Schema (for editors), or write it to --out FILE."""
     from sim.schema import Scenario
 
     text = json.dumps(Scenario.model_json_schema(), indent=2, sort_keys=True) + "\n"
-    if out is None:
+    if out is None or out == "-":
         click.echo(text, nl=False)
         return
     target = _check_out_path(out, "--out", ours=(_is_schema, "a scenario schema written by this command"))
@@ -153,6 +153,7 @@ def schema(out: str | None) -> None:
     except OSError as exc:
         click.echo(f"{out}: --out: cannot write: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_USAGE)
+    click.echo(f"scenario JSON Schema written to {out} ({len(text.encode()):,} bytes)")
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -340,6 +341,12 @@ def setup_from_options(scenario: str | None, seed: int, turns: int | None, sets:
     path = str(BASELINE) if scenario is None else scenario
     expect = None if swept is None else (swept.scenario_hash, from_sweep)
     sc, overrides, text_hash = load_with_overrides(path, sets, expect)
+    if turns is not None:
+        from sim.schema import calendar_end_problem
+
+        beyond = calendar_end_problem(sc.start, turns, sc.turn_months)
+        if beyond is not None:
+            _usage(f"{path}: --turns: {beyond}")
     return Setup(path, sc, seed, turns, overrides, swept, text_hash)
 
 
@@ -395,7 +402,7 @@ def load_with_overrides(path: str, sets: tuple[str, ...] | list[str], expect: tu
 @click.option("--log", "log_path", type=click.Path(), help="Write the turn log as JSON lines (one line per turn).")
 @click.option("--save", "save_path", type=click.Path(), help="Write the game as a save (the front end's format): replay it with 'play --load', debrief it with 'debrief'.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every decision with its reason, and every round of talks.")
-@click.option("--quiet", "-q", is_flag=True, help="Only the final tables.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the final tables (a first run's one-line compile notice still goes to stderr).")
 def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...], from_sweep: str | None, run_id: int | None, log_path: str | None, save_path: str | None, verbose: bool, quiet: bool) -> None:
     """One headless run with a turn-by-turn account (default: the baseline scenario).
 
@@ -409,7 +416,7 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     from rich.markup import escape
     from rich.table import Table
 
-    from sim.cli.account import END_WORDS, describe, talks_digest
+    from sim.cli.account import END_WORDS, counted, describe, patrols_digest, talks_digest
     from sim.model import GreatPowerModel
 
     global _FREEZE_AT_EXIT
@@ -418,13 +425,14 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     path, sc, seed = setup.path, setup.scenario, setup.seed
     log_file = _check_out_path(log_path, "--log", (path,), ours=(_is_turn_log, "a turn log of this program")) if log_path is not None else None
     save_file = _check_save_path(save_path, (path, (log_path or "", "also the --log file"))) if save_path is not None else None
+    notice_if_cold()
     model = GreatPowerModel(sc, seed=seed, turns=setup.turns)
     history = [json.loads(json.dumps(model.snapshot()))] if save_file is not None else None
     gp = frozenset(sc.great_powers)
     con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     start = dict(model.outcomes())
     start_status = model.snapshot()["channels"]
-    con.print(f"[bold]{escape(sc.name)}[/] - seed {seed}, up to {model.horizon} turns from {sc.start}")
+    con.print(f"[bold]{escape(sc.name)}[/] - seed {seed}, up to {counted(model.horizon, 'turn')} from {sc.start}")
     if setup.swept is not None:
         sw = setup.swept
         con.print(escape(f"run {sw.run_id} of the sweep in {sw.directory} (grid point {sw.point}, run {sw.run})"))
@@ -442,12 +450,13 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
             line = describe(ev, verbose, gp)
             if line:
                 con.print(line)
-        digest = talks_digest(entry["events"])
-        if digest and not verbose:
-            con.print(digest)
+        if not verbose:
+            for digest in (patrols_digest(entry["events"]), talks_digest(entry["events"])):
+                if digest:
+                    con.print(digest)
     end = model.outcomes()
     snap = model.snapshot()
-    t = Table(title=f"Issues after {model.turn} turns ({model.date()})")
+    t = Table(title=f"Issues after {counted(model.turn, 'turn')} ({model.date()})")
     t.add_column("issue")
     t.add_column("start", justify="right")
     t.add_column("end", justify="right")
@@ -471,9 +480,11 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
     changed = [f"{c}: {start_status[c]['status']} -> {v['status']}" for c, v in snap["channels"].items() if v["status"] != start_status[c]["status"]]
     con.print(f"channels open: {end['channels_open']} of {len(snap['channels'])}" + (f" (changed: {'; '.join(changed)})" if changed else ""))
     tot = snap["totals"]
+    conflicts = tot.get("disputes", 0)
     con.print(
         f"incidents {tot['incidents']}, crises {tot['crises']}, agreements {tot['agreements']}, "
-        f"disputes and stalemates {tot['conflicts']}, expulsions {tot['expulsions']}, closures {tot['closures']}, "
+        f"talks without agreement {tot['conflicts']} (conflicts {conflicts}, stalemates and bloc rejections {tot['conflicts'] - conflicts}), "
+        f"expulsions {tot['expulsions']}, closures {tot['closures']}, "
         f"joint patrols {tot.get('patrols', 0)}, vetoes {tot.get('vetoes', 0)}, red lines {tot.get('red_lines', 0)}, uses of force {tot.get('force', 0)}"
     )
     detail = ""
@@ -513,6 +524,26 @@ def run(scenario: str | None, seed: int, turns: int | None, sets: tuple[str, ...
             click.echo(f"{save_path}: --save: {exc}", err=True)
             sys.exit(EXIT_USAGE)
         con.print(f"game saved to {save_path} (replay: run.py play --load {save_path}; debrief: run.py debrief {save_path} --out DIR)")
+
+
+def notice_if_cold() -> bool:
+    """Print one line on stderr when the compiled code's disk cache is cold, before it compiles.
+
+    A cold cache (a first run, changed code, a new numba) makes the first turn compile for a
+    minute or more, during which nothing else is printed. The check only reads numba's cache
+    index (:func:`sim.compiled_cache.compile_ahead`, shared with the front end), never compiles.
+    The line goes to stderr also with ``--quiet``: it tells a person at a terminal why nothing
+    moves, and stdout (what a script reads) stays exactly the run's output.
+
+    Returns:
+        Whether the notice was printed.
+    """
+    from sim.compiled_cache import NOTICE, compile_ahead
+
+    if not compile_ahead():
+        return False
+    click.echo(NOTICE + ".", err=True)
+    return True
 
 
 def _check_save_path(out: str, protect: tuple) -> Path:

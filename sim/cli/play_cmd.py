@@ -74,8 +74,9 @@ def _a_number(value: float) -> float:
 @click.option(
     "--screenshot",
     type=click.Path(dir_okay=False),
-    help="Render the first frame to this PNG and exit (works headless).",
+    help="Render the first frame to this PNG and exit (works headless). An existing PNG is kept (exit 2) unless --force; a file that is not a PNG is never replaced.",
 )
+@click.option("--force", is_flag=True, help="With --screenshot: replace an existing PNG of that name.")
 @click.option("--size", default="1280x800", show_default=True, help="Window size WIDTHxHEIGHT.")
 @click.option(
     "--text-scale",
@@ -91,7 +92,7 @@ def _a_number(value: float) -> float:
     show_default=True,
     help="Default folder of the save and load dialogs.",
 )
-def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_path, screenshot, size, text_scale, save_dir) -> None:
+def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_path, screenshot, force, size, text_scale, save_dir) -> None:
     """Play a scenario in a window: hot-seat teams, instructor events, save, load, replay.
 
     Without --as or --hotseat a start screen picks the human teams (with --screenshot the
@@ -165,6 +166,10 @@ def play(scenario, as_, hotseat, seed, turns, sets, from_sweep, run_id, load_pat
             click.echo(f"{path}: {exc}", err=True)
             sys.exit(EXIT_USAGE)
 
+    if screenshot and Path(os.path.realpath(screenshot)).is_file() and not force:
+        # checked once the game is known to load, so that a problem with it is said first
+        click.echo(f"{screenshot}: --screenshot: exists; refusing to overwrite it (give --force to replace it, or another name)", err=True)
+        sys.exit(EXIT_USAGE)
     from sim.ui.app import App
 
     app = App(ctrl, size=wh, save_dir=save_dir, text_scale=text_scale)

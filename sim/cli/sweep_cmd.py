@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from sim.cli.main import EXIT_USAGE, SEED, _fail, main, require_extra
+from sim.cli.main import EXIT_USAGE, SEED, _fail, main, notice_if_cold, require_extra
 
 EXIT_FAILURES = 1
 EXIT_INTERRUPTED = 130
@@ -207,6 +207,14 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
         _fail(exc.problems)
     except (OverrideError, SweepUsageError) as exc:
         _usage(exc.messages)
+    if turns is not None:
+        from sim.schema import calendar_end_problem
+
+        beyond = calendar_end_problem(str(plan.base_data.get("start", "")), turns, plan.turn_months)
+        if beyond is not None:
+            _usage([f"{scenario}: --turns: {beyond}"])
+    if executor == "local" and scheduler is None:
+        notice_if_cold()  # the workers compile at their first run (a Dask cluster's have their own caches)
     progress = _RichProgress()
     opts = SweepOptions(out=out, workers=workers, executor=executor, scheduler=scheduler, resume=resume, batch_size=batch_size, write_csv=write_csv)
     if progress.console.is_terminal:
@@ -275,10 +283,14 @@ def analyse(results: str, method: str | None, outcome: tuple[str, ...], conditio
         if res.table.empty:
             click.echo(f"  no rule found: {res.no_rule or 'no parameter range where more runs meet the condition'}")
     else:
-        key = "mu_star" if res.method == "morris" else ("ST" if "ST" in res.table else "S1")
+        from sim.sweep.analysis import INDEX_KEYS
+
+        key, conf = INDEX_KEYS.get(res.method, ("S1", "S1_conf"))
+        if not res.table.empty:
+            click.echo(f"  the three largest {key} per outcome, each with the half-width of its 95% interval:")
         for o, g in res.table.groupby("outcome", sort=False):
             top = g.sort_values(key, ascending=False).head(3)
-            click.echo(f"  {o}: " + ", ".join(f"{p} {v:.3g}" for p, v in zip(top["parameter"], top[key])))
+            click.echo(f"  {o}: " + ", ".join(f"{p} {v:.3g} +-{h:.2g}" for p, v, h in zip(top["parameter"], top[key], top[conf])))
     for n in res.notes:
         if not (res.no_rule and n.endswith(res.no_rule)):  # shown above
             click.echo(f"note: {n}")

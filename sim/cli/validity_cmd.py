@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli.main import EXIT_USAGE, ROOT, SEED, _fail, main, require_extra
+from sim.cli.main import EXIT_USAGE, ROOT, SEED, _fail, main, notice_if_cold, require_extra
 
 DEFAULT_RECORD = ROOT / "validation" / "record_2021_2024.yaml"
 VALIDITY_TITLE = "# Validity: the interview's claims, measured"
@@ -66,6 +66,7 @@ def validity(seeds: int, master_seed: int, workers: int | None, out: str | None,
         click.echo(f"{img_dir}: --out: this folder holds files that validity does not write; choose an empty or new folder", err=True)
         sys.exit(EXIT_USAGE)
     rec = None if no_backtest else (record if record is not None else str(DEFAULT_RECORD))
+    notice_if_cold()
     bar = _Bar()
     t0 = time.time()
     try:

@@ -53,6 +53,51 @@ RBD_MIN_POINTS = 16
 """RBD-FAST needs this many design points or more (fewer give no estimate)."""
 
 
+INDEX_KEYS = {"morris": ("mu_star", "mu_star_conf"), "sobol": ("ST", "ST_conf"), "rbd_fast": ("S1", "S1_conf"), "main_effects": ("S1", "S1_conf")}
+"""The index each method ranks by, and the half-width of its 95% interval (column names)."""
+
+
+def readable(value: float, half_width: float) -> bool:
+    """Whether an index can be read: its 95% interval is defined and excludes 0.
+
+    An index whose interval reaches 0 (or is undefined) is not told apart from "no effect" by
+    the design; a negative estimate of a first-order or total index (whose true value is in
+    [0, 1]) is always such sampling noise.
+    """
+    return math.isfinite(value) and math.isfinite(half_width) and abs(value) > half_width
+
+
+def _rbd_fast_interval(x_d: np.ndarray, y: np.ndarray, m_harm: int, seed: int) -> tuple[float, int]:
+    """Half-width of the 95% bootstrap interval of an RBD-FAST first-order index.
+
+    Only the resamples in which the outcome varies count. SALib's bootstrap (``rbd_fast.analyze``) draws :data:`BOOTSTRAP` resamples of half the design
+    points; on a small design some hold the same outcome value at every point, their index is
+    0/0, and SALib's interval becomes nan with a ``RuntimeWarning``. Here those resamples are
+    left out (the interval is then conditional on a varying outcome), with SALib's own index
+    functions and the same resample size.
+
+    Returns:
+        ``(half-width, resamples left out)``; the half-width is nan when fewer than 2 remain.
+    """
+    from SALib.analyze.rbd_fast import compute_first_order, permute_outputs, unskew_S1
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    n = x_d.shape[0]
+    size = n // 2
+    values = []
+    for _ in range(BOOTSTRAP):
+        take = rng.choice(n, replace=True, size=size)
+        ys = y[take]
+        if float(np.ptp(ys)) == 0.0:
+            continue
+        values.append(unskew_S1(compute_first_order(permute_outputs(x_d[take], ys), m_harm), m_harm, size))
+    left_out = BOOTSTRAP - len(values)
+    if len(values) < 2:
+        return math.nan, left_out
+    return float(norm.ppf(0.975) * np.std(values, ddof=1)), left_out
+
+
 class AnalysisError(Exception):
     """A sweep that cannot be analysed as asked (one line for the user)."""
 
@@ -213,30 +258,86 @@ def _sensitivity(res: SweepResults, method: str, outcomes: list[str], seed: int)
     if used == "main_effects":
         notes.append("first-order Sobol indices of the full factorial grid: the variance of each parameter's main effect (the mean over the other axes at each of its values) over the variance across points; intervals by a bootstrap of the runs")
         return used, grid_main_effects(res, usable, seed), notes
+    import warnings
+
+    left_out: dict[str, tuple[int, str]] = {}  # outcome -> (bootstrap resamples left out, SALib's warning)
     for o in usable:
         y = means[o].to_numpy(dtype=float)
         if float(np.ptp(y)) == 0.0:
             notes.append(f"{o}: the same at every point; every index is 0")
-        if used == "morris":
-            from SALib.analyze import morris
+        # SALib warns (numpy's RuntimeWarning) where an estimate divides by a zero variance; the
+        # warning is caught here and said in one line of ours, with what it means for the table
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if used == "morris":
+                from SALib.analyze import morris
 
-            r = morris.analyze(problem, x, y, num_resamples=BOOTSTRAP, conf_level=0.95, num_levels=res.manifest["design"].get("num_levels", 4), seed=seed)
-            for k, name in enumerate(problem["names"]):
-                rows.append({"outcome": o, "parameter": name, "mu_star": float(r["mu_star"][k]), "mu_star_conf": float(r["mu_star_conf"][k]), "mu": float(r["mu"][k]), "sigma": float(r["sigma"][k])})
-        elif used == "sobol":
-            from SALib.analyze import sobol
+                r = morris.analyze(problem, x, y, num_resamples=BOOTSTRAP, conf_level=0.95, num_levels=res.manifest["design"].get("num_levels", 4), seed=seed)
+                for k, name in enumerate(problem["names"]):
+                    rows.append({"outcome": o, "parameter": name, "mu_star": float(r["mu_star"][k]), "mu_star_conf": float(r["mu_star_conf"][k]), "mu": float(r["mu"][k]), "sigma": float(r["sigma"][k])})
+            elif used == "sobol":
+                from SALib.analyze import sobol
 
-            r = sobol.analyze(problem, y, calc_second_order=False, num_resamples=BOOTSTRAP, conf_level=0.95, seed=seed)
-            for k, name in enumerate(problem["names"]):
-                rows.append({"outcome": o, "parameter": name, "S1": float(r["S1"][k]), "S1_conf": float(r["S1_conf"][k]), "ST": float(r["ST"][k]), "ST_conf": float(r["ST_conf"][k])})
-        else:
-            from SALib.analyze import rbd_fast
+                r = sobol.analyze(problem, y, calc_second_order=False, num_resamples=BOOTSTRAP, conf_level=0.95, seed=seed)
+                for k, name in enumerate(problem["names"]):
+                    rows.append({"outcome": o, "parameter": name, "S1": float(r["S1"][k]), "S1_conf": float(r["S1_conf"][k]), "ST": float(r["ST"][k]), "ST_conf": float(r["ST_conf"][k])})
+            else:
+                from SALib.analyze import rbd_fast
 
-            m_harm = max(1, min(10, (len(y) - 1) // 4))
-            r = rbd_fast.analyze(problem, x, y, M=m_harm, num_resamples=BOOTSTRAP, conf_level=0.95, seed=seed)
-            for k, name in enumerate(problem["names"]):
-                rows.append({"outcome": o, "parameter": name, "S1": float(r["S1"][k]), "S1_conf": float(r["S1_conf"][k])})
-    return used, pd.DataFrame(rows), notes
+                m_harm = max(1, min(10, (len(y) - 1) // 4))
+                r = rbd_fast.analyze(problem, x, y, M=m_harm, num_resamples=BOOTSTRAP, conf_level=0.95, seed=seed)
+                for k, name in enumerate(problem["names"]):
+                    conf = float(r["S1_conf"][k])
+                    if not math.isfinite(conf):
+                        conf, dropped = _rbd_fast_interval(x[:, k], y, m_harm, seed + k)
+                        if dropped > left_out.get(o, (0, ""))[0]:
+                            left_out[o] = (dropped, str(caught[0].message).splitlines()[0] if caught else "")
+                    rows.append({"outcome": o, "parameter": name, "S1": float(r["S1"][k]), "S1_conf": conf})
+        table_o = pd.DataFrame(rows[-len(problem["names"]):])
+        if caught and o not in left_out and not np.isfinite(table_o.select_dtypes("number").to_numpy()).all():
+            what = str(caught[0].message).splitlines()[0]
+            notes.append(f"{o}: SALib could not compute every estimate ({what}); an index or interval shown as nan is undefined")
+    if left_out:
+        worst = max(left_out, key=lambda k: left_out[k][0])
+        notes.append(
+            f"SALib warned ({left_out[worst][1]}): in some bootstrap resamples of half the {x.shape[0]} design points an outcome "
+            f"had one value everywhere (an index of 0/0); the intervals shown leave those out (up to {left_out[worst][0]:,} "
+            f"of {BOOTSTRAP:,} resamples, for {worst})"
+        )
+    table = pd.DataFrame(rows)
+    notes += _readability_notes(table, used, x.shape[0])
+    return used, table, notes
+
+
+def _readability_notes(table: pd.DataFrame, used: str, n_points: int) -> list[str]:
+    """Lines that say when a design is too small for its indices to be read (:func:`readable`)."""
+    if table.empty or used not in INDEX_KEYS:
+        return []
+    key, conf = INDEX_KEYS[used]
+    out = []
+    unreadable = [
+        o
+        for o, g in table.groupby("outcome", sort=False)
+        if not any(readable(v, h) for v, h in zip(g[key], g[conf], strict=True))
+        and not (np.abs(g[key].to_numpy(dtype=float)) <= 1e-12).all()  # every index exactly 0: no effect, read as such
+    ]
+    if unreadable:
+        more = "--points" if used != "main_effects" else "more values per axis or --runs"
+        out.append(
+            f"the design is too small for the indices of {', '.join(unreadable)} to be read: no 95% interval "
+            f"excludes 0 with {n_points} design points (sample more with {more})"
+        )
+    if used in ("rbd_fast", "sobol", "main_effects"):
+        for col in [c for c in ("S1", "ST") if c in table]:
+            outside = table[(table[col] < 0) | (table[col] > 1)]
+            if outside.empty:
+                continue
+            worst = outside.loc[(outside[col] - 0.5).abs().idxmax()]
+            out.append(
+                f"{len(outside)} {col} estimate(s) outside [0, 1], e.g. {worst[col]:.3g} ({worst['outcome']}, {worst['parameter']}): "
+                f"an index lies in [0, 1], so these are sampling noise of a small design"
+            )
+    return out
 
 
 def grid_main_effects(res: SweepResults, outcomes: list[str], seed: int, resamples: int = 200) -> pd.DataFrame:
@@ -477,7 +578,10 @@ def analyse(results_dir: str | Path, method: str | None = None, outcome: str | l
             files.append(figures.plot_sensitivity(table, used, res.manifest, dest / f"sensitivity_{name}.png"))
     for _, r in needed.iterrows():
         if not math.isnan(r["runs_needed"]) and r["runs_needed"] > r["runs"]:
-            notes.append(f"{r['outcome']}: {int(r['runs'])} runs per point give 95% intervals of +-{r['half_width']:.3g}; about {int(r['runs_needed'])} would resolve a tenth of the spread between points ({r['spread']:.3g})")
+            notes.append(
+                f"{r['outcome']}: {int(r['runs']):,} runs per point give 95% intervals of +-{r['half_width']:.3g}; "
+                f"about {int(r['runs_needed']):,} runs per point would resolve a tenth of the spread between points ({r['spread']:.3g})"
+            )
     write_text_atomic(dest / "notes.txt", "".join(n + "\n" for n in notes))
     files.append(dest / "notes.txt")
     no_rule = next((n[len(NO_RULE) :] for n in notes if n.startswith(NO_RULE)), "")

@@ -319,7 +319,7 @@ def _markdown(res: SweepResults, labels: dict[int, str], summary: pd.DataFrame, 
     lines.append("")
     lines.append("## Summary")
     lines.append("")
-    lines.append("End states and 0/1 outcomes: share of runs with a Wilson 95% interval. Counts (the scenario's `event_count` outcomes): mean count per run, and other outcomes: mean, each with the 95% confidence interval of the mean (Student's t). The 2.5-97.5% range of the runs and each point's parameter values are in `summary.csv`.")
+    lines.append("End states and 0/1 outcomes: share of runs with a Wilson 95% interval. Counts (the scenario's `event_count` outcomes): mean count per run, and other outcomes: mean, each with the 95% confidence interval of the mean (Student's t). The 2.5-97.5% range of the runs and each point's parameter values are in `summary.csv`. `conflicts` counts the talks without agreement (conflicts, stalemates and blocs' rejections), `disputes` the conflicts alone.")
     lines.append("")
     if len(labels) <= 16:
         w = wide(summary)

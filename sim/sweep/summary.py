@@ -22,6 +22,9 @@ from sim.stats import Z95, t_half_width, wilson  # noqa: F401  (one implementati
 
 END_STATES = ("armed_clash", "grand_bargain", "horizon")
 COUNTS = ("incidents", "crises", "agreements", "conflicts", "disputes", "expulsions", "closures", "patrols", "vetoes", "force", "red_lines", "channels_open")
+COUNT_WORDS = "conflicts: talks without agreement (conflicts, stalemates, blocs' rejections); disputes: the conflicts alone"
+"""What the two counters of failed talks count, in the words of the run's account (their column
+names are kept for results files; README, "Words in the output")."""
 
 
 def bounds(column: str) -> tuple[float, float]:
@@ -238,6 +241,8 @@ def summary_lines(summary: pd.DataFrame, labels: dict[int, str], title: str, wid
 
     lines = textwrap.wrap(title, width=width, break_on_hyphens=False) + ["end states, 0/1 outcomes: share of runs [Wilson 95% interval]", "counts: mean count per run; other outcomes: mean [95% CI of the mean]"]
     names = [str(o) for o in dict.fromkeys(summary["outcome"])]
+    if "conflicts" in names:
+        lines += textwrap.wrap(COUNT_WORDS, width=width, break_on_hyphens=False)
     pad = min(max((len(n) for n in names), default=0), width // 2)
     for p, g in summary.groupby("point", sort=True):
         n = int(g["n"].iloc[0])
