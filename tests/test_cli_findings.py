@@ -308,3 +308,11 @@ def test_the_sweeps_summary_and_report_say_what_the_conflicts_column_counts(smal
     r = subprocess.run([sys.executable, str(REPO / "run.py"), "report", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "`conflicts` counts the talks without agreement" in (out / "report" / "report.md").read_text()
+
+
+def test_the_account_names_a_request_to_a_human_host():
+    """A request to reopen a channel that a human team hosts is printed (it was silent)."""
+    from sim.cli.account import describe
+
+    line = describe({"type": "channel_request", "channel": "USA-RUS-EMB", "by": "USA", "host": "RUS"})
+    assert line == "USA asks to reopen USA-RUS-EMB: RUS (a human team) answers next month"

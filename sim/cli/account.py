@@ -106,6 +106,8 @@ def describe(ev: dict, verbose: bool = False, great_powers: frozenset[str] = fro
         return red_line_words(ev)
     if t == "channel_refused":
         return f"{ev['by']} asks to reopen {ev['channel']}: {ev['host']} refuses"
+    if t == "channel_request":  # the host is a human team: it answers next month
+        return f"{ev['by']} asks to reopen {ev['channel']}: {ev['host']} (a human team) answers next month"
     if t == "event":
         return f"[magenta]event: {ev['kind']}[/] {escape(ev.get('text') or '')} [dim]({escape(ev.get('source', ''))})[/]"
     if t == "accession":
