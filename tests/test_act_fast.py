@@ -172,3 +172,21 @@ def test_rounded_is_pythons_round():
             got = decide.rounded(x)
         assert json.dumps(got) == json.dumps(want)
         assert [np.copysign(1.0, v) for v in got] == [np.copysign(1.0, v) for v in want]
+
+
+def test_the_worlds_store_of_rows_is_bounded(played, monkeypatch):
+    """The store of rows' words and records starts again beyond ``ROW_MEMO`` rows (a long
+    sweep's memory stays bounded), and the records stay the same."""
+    monkeypatch.setattr(decide, "ROW_MEMO", 3)
+    m, ch = played[-1]
+    view = m.policy_view(ch)
+    cand = policy.candidates(view)
+    rows = list(range(0, len(cand.score), 7))
+    store: dict = {}
+    first = decide.Reasons(m.world, m.state, m.perception, cand, store).decisions(rows, 0.05)
+    said = store["term_sources"]["row words"]
+    assert len(said) > 3
+    said[("a row", "of no turn")] = "kept before the bound"
+    again = decide.Reasons(m.world, m.state, m.perception, cand, store).decisions(rows, 0.05)
+    assert again == first
+    assert ("a row", "of no turn") not in store["term_sources"]["row words"]  # started again
