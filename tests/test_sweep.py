@@ -135,11 +135,18 @@ def test_sigkill_part_way_then_resume_equals_uninterrupted(longer_reference, tmp
     assert manifest["sessions"][-1]["ran"] == 30 - manifest["sessions"][-1]["resumed_from"]
 
 
-def test_ctrl_c_saves_finished_runs_and_resume_completes(longer_reference, tmp_path):
+INTERRUPTED = [BASELINE, "--runs", "60", "--turns", "36", "--grid", "actors.USA.threat.CHN=0.5,0.9", "--seed", "9"]
+"""A sweep long enough (120 runs of 36 turns, more than 1 s of the workers' time after the first
+batch) that a Ctrl-C sent after its first saved batch always arrives before its end: with the
+30 short runs of LONGER the interrupt could come after the last run on a fast machine, and the
+test skipped itself."""
+
+
+def test_ctrl_c_saves_finished_runs_and_resume_completes(tmp_path):
     out = tmp_path / "interrupted"
     e = dict(os.environ, PYTHONPATH=str(REPO))
     e.pop("GREATPOWER_SWEEP_FAIL_RUNS", None)
-    proc = subprocess.Popen([sys.executable, "run.py", "sweep", *LONGER, "--workers", "2", "--batch-size", "2", "--out", str(out)], cwd=REPO, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "run.py", "sweep", *INTERRUPTED, "--workers", "2", "--batch-size", "2", "--out", str(out)], cwd=REPO, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline and not ((out / "journal.jsonl").exists() and (out / "journal.jsonl").read_text().strip()):
@@ -149,14 +156,17 @@ def test_ctrl_c_saves_finished_runs_and_resume_completes(longer_reference, tmp_p
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    if proc.returncode == 0:
-        pytest.skip("the sweep finished before the interrupt arrived")
     assert proc.returncode == 130, err
     assert "--resume" in err and "Traceback" not in err
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
-    r = cli([*LONGER, "--workers", "1", "--resume"], out)
-    assert r.exit_code == 0, r.stderr
-    pd.testing.assert_frame_equal(runs_of(out), runs_of(longer_reference), check_exact=True)
+    saved = sum(len(json.loads(line)["runs"]) for line in (out / "journal.jsonl").read_text().splitlines() if line.strip())
+    assert 2 <= saved < 120  # the finished runs were saved, and not all of them had finished
+    r = sweep([*INTERRUPTED, "--workers", "2", "--resume"], out)
+    assert r.returncode == 0, r.stderr
+    whole = tmp_path / "whole"
+    r = sweep([*INTERRUPTED, "--workers", "2"], whole)
+    assert r.returncode == 0, r.stderr
+    pd.testing.assert_frame_equal(runs_of(out), runs_of(whole), check_exact=True)
 
 
 def test_injected_failures_are_recorded_and_the_rest_complete(reference, tmp_path):
