@@ -72,6 +72,46 @@ class StoreError(Exception):
     """A sweep directory that cannot be used as asked (message for the user)."""
 
 
+RUN_ID_COLUMNS = ("run_id", "point", "run", "seed")
+"""The identifying columns of every ``runs.parquet`` row (whole numbers), as the worker writes them."""
+
+
+def check_runs_table(directory: str | Path, manifest: Any) -> None:
+    """Refuse a ``runs.parquet`` that this program did not write for the sweep of ``manifest``.
+
+    Only the file's footer is read (its schema): the identifying columns
+    (:data:`RUN_ID_COLUMNS`, whole numbers), ``end_state`` (text) and one ``param.PATH`` column
+    per overridden parameter of the manifest's first grid point must be there. A file that is
+    missing or cannot be read at all is left to the reader, which says so.
+
+    Args:
+        directory: the sweep directory.
+        manifest: its manifest (a mapping, as read).
+
+    Raises:
+        StoreError: one line naming the file and the first missing or mistyped column; the
+            file's own content is never shown.
+    """
+    path = Path(directory) / RUNS
+    try:
+        schema = pq.read_schema(path)
+    except Exception:  # noqa: BLE001 - missing or unreadable: the reader says which, in one line
+        return
+    points = manifest.get("grid", {}).get("points") if isinstance(manifest, dict) and isinstance(manifest.get("grid"), dict) else None
+    first = points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else {}
+    params = [f"param.{k}" for k in first.get("params", {})] if isinstance(first.get("params"), dict) else []
+    names = set(schema.names)
+    for col in (*RUN_ID_COLUMNS, "end_state", *params):
+        if col not in names:
+            raise StoreError(f"{path}: not the runs table of this sweep (it has no column {col!r}); rerun the sweep, or resume it after removing this file")
+    for col in RUN_ID_COLUMNS:
+        if not pa.types.is_integer(schema.field(col).type):
+            raise StoreError(f"{path}: not the runs table of this sweep (its column {col!r} holds {schema.field(col).type}, not whole numbers); rerun the sweep, or resume it after removing this file")
+    t = schema.field("end_state").type
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)):
+        raise StoreError(f"{path}: not the runs table of this sweep (its column 'end_state' holds {t}, not text); rerun the sweep, or resume it after removing this file")
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON atomically (temporary file, fsync, rename; see :mod:`sim.files`)."""
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
@@ -343,8 +383,11 @@ class Store:
                 meta = pq.read_metadata(self.dir / name)
             except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
                 return name
-            if key == "runs_part" and name.startswith(f"{PARTS}/") and meta.num_rows != len(entry["runs"]):
-                return name
+            if key == "runs_part" and meta.num_rows != len(entry["runs"]):
+                return name  # a part file, or runs.parquet, of other runs than the entry lists
+            names = set(meta.schema.names)
+            if not names >= {*RUN_ID_COLUMNS, *(("end_state",) if key == "runs_part" else ("turn",))}:
+                return name  # a table of something else (e.g. another tool's file put in its place)
         return None
 
     def commit(self, rows: list[dict], turn_rows: list[dict], failures: list[dict]) -> dict:
