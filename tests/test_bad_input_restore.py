@@ -6,7 +6,10 @@ human host to reopen a channel), motions, rebuffs and peak tensions were taken a
 edited one loaded, then ended the game with a traceback at the next End turn (a channel or issue
 that is not the scenario's, a missing field, a position that is text). Now each is one line at
 load, exit status 2. A ``--set`` value of 5,000 digits was repeated whole (twice), and a path
-part of 5,000 digits showed Python's own message about integer conversion.
+part of 5,000 digits showed Python's own message about integer conversion. A sweep folder whose
+runs.parquet is another table (another tool's file saved in its place) ended ``analyse`` and
+``report`` with a KeyError traceback, and ``sweep --resume`` advised ``--resume`` again, which
+failed the same way; now analyse and report refuse it in one line and --resume makes its runs again.
 """
 
 from __future__ import annotations
@@ -95,6 +98,31 @@ SETS = {  # --set ARG -> the one line (the value is cut to its start and its len
 }
 
 
+SWEEP = ["tutorial.yaml", "--turns", "2", "--workers", "1", "--range", "ai.temperature=0.01:0.1", "--range", "dynamics.tension_decay=0.05:0.2", "--sample", "lhs", "--points", "2"]
+"""A sampled sweep of 2 points that takes about a second."""
+FOREIGN_RUNS = {  # runs.parquet replaced by -> the column the one line names
+    "foreign": ("it has no column 'run_id'", lambda df: df[["turns"]].rename(columns={"turns": "a"})),
+    "no_param": ("it has no column 'param.ai.temperature'", lambda df: df.drop(columns=["param.ai.temperature"])),
+    "end_state_number": ("its column 'end_state' holds int64, not text", lambda df: df.assign(end_state=5)),
+}
+
+
+def _sweep_cases(d: Path, jobs: dict) -> None:
+    """A small sweep, copies of it whose runs.parquet is another table, and the command lines."""
+    import pandas as pd
+
+    subprocess.run([sys.executable, str(REPO / "run.py"), "sweep", *SWEEP, "--runs", "2", "--out", "sweep"], cwd=d, check=True, capture_output=True, timeout=300)
+    runs = pd.read_parquet(d / "sweep" / "runs.parquet")
+    for tag, (_words, change) in FOREIGN_RUNS.items():
+        shutil.copytree(d / "sweep", d / f"sweep_{tag}")
+        change(runs).to_parquet(d / f"sweep_{tag}" / "runs.parquet")
+        jobs[f"analyse_{tag}"] = ["analyse", f"sweep_{tag}", "--method", "sobol", "--out", f"an_{tag}"]
+        jobs[f"discover_{tag}"] = ["analyse", f"sweep_{tag}", "--method", "cart", "--condition", "agreements >= 1", "--out", f"cart_{tag}"]
+        jobs[f"report_{tag}"] = ["report", f"sweep_{tag}", "--out", f"rep_{tag}"]
+    shutil.copytree(d / "sweep_foreign", d / "resume_foreign")
+    jobs["resume_foreign"] = ["sweep", *SWEEP, "--runs", "3", "--out", "resume_foreign", "--resume"]
+
+
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory):
     """Build every save, then run every command line once (tests/cli_batch.py)."""
@@ -110,6 +138,7 @@ def cases(tmp_path_factory):
         jobs[f"damaged_{tag}"] = ["play", "--load", f"{tag}.json", "--screenshot", f"{tag}.png"]
     for tag, (arg, _line) in SETS.items():
         jobs[f"set_{tag}"] = ["run", "tutorial.yaml", "--turns", "1", "-q", "--set", arg]
+    _sweep_cases(d, jobs)
     batch = [{"name": k, "cwd": str(d), "args": v} for k, v in jobs.items()]
     (d / "cases.json").write_text(json.dumps(batch))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "COLUMNS": "200"}
@@ -151,3 +180,26 @@ def test_a_set_value_of_thousands_of_characters_is_cut_in_the_message(cases, tag
     line = one_line(res[f"set_{tag}"])
     assert line.startswith(SETS[tag][1]), line
     assert len(line) < 400 and "sys.set_int_max_str_digits" not in line, line
+
+
+@pytest.mark.parametrize("tag", list(FOREIGN_RUNS))
+def test_analyse_and_report_refuse_a_runs_table_that_is_not_the_sweeps_in_one_line(cases, tag):
+    d, _good, res = cases
+    for job, out in (("analyse", "an"), ("discover", "cart"), ("report", "rep")):
+        line = one_line(res[f"{job}_{tag}"])
+        assert line == f"sweep_{tag}/runs.parquet: not the runs table of this sweep ({FOREIGN_RUNS[tag][0]}); rerun the sweep, or resume it after removing this file", line
+        assert not (d / f"{out}_{tag}").exists()
+
+
+def test_resume_makes_again_the_runs_of_a_runs_table_that_is_not_the_sweeps(cases):
+    import pandas as pd
+
+    d, _good, res = cases
+    r = res["resume_foreign"]
+    assert r["code"] == 0 and "Traceback" not in r["stderr"], r
+    assert "cannot read this part file; its 4 runs will be made again" in r["stdout"] + r["stderr"]
+    runs = pd.read_parquet(d / "resume_foreign" / "runs.parquet")
+    assert sorted(runs["run_id"]) == list(range(6))
+    fresh = pd.read_parquet(d / "sweep" / "runs.parquet").set_index("run_id")
+    again = runs.set_index("run_id").loc[fresh.index, fresh.columns]
+    pd.testing.assert_frame_equal(again, fresh)  # the same runs as the first time, to the bit
