@@ -240,7 +240,7 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
             raw = f.read(MAX_SAVE_BYTES + 1)
         if len(raw) > MAX_SAVE_BYTES:
             raise SaveError(f"{path.name} is too large for a save")
-        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_twice, parse_constant=_no_constant)
+        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_no_twice, parse_constant=_no_constant)
     except _Edited as exc:
         raise SaveError(f"{path.name} is not a usable save: {exc} (this program never writes one; the file was edited by hand or damaged)") from None
     except RecursionError:
