@@ -98,6 +98,18 @@ SETS = {  # --set ARG -> the one line (the value is cut to its start and its len
 }
 
 
+PATHS_TOO_LONG = {  # a command line naming a file or folder whose name is too long (LONG)
+    "log": ["run", "tutorial.yaml", "-q", "--turns", "1", "--log", "LONG.jsonl"],
+    "save": ["run", "tutorial.yaml", "-q", "--turns", "1", "--save", "LONG/game.json"],
+    "screenshot": ["play", "tutorial.yaml", "--screenshot", "LONG.png"],
+    "schema": ["schema", "--out", "LONG.json"],
+    "sweep": ["sweep", "tutorial.yaml", "--runs", "1", "--turns", "1", "--out", "LONG"],
+    "report": ["report", "sweep", "--out", "LONG"],
+    "briefing": ["briefing", "tutorial.yaml", "--out", "LONG"],
+    "new": ["new", "LONG"],
+}
+"""Before: an OSError traceback (File name too long), exit status 1."""
+
 SWEEP = ["tutorial.yaml", "--turns", "2", "--workers", "1", "--range", "ai.temperature=0.01:0.1", "--range", "dynamics.tension_decay=0.05:0.2", "--sample", "lhs", "--points", "2"]
 """A sampled sweep of 2 points that takes about a second."""
 FOREIGN_RUNS = {  # runs.parquet replaced by -> the column the one line names
@@ -139,6 +151,12 @@ def cases(tmp_path_factory):
     for tag, (arg, _line) in SETS.items():
         jobs[f"set_{tag}"] = ["run", "tutorial.yaml", "--turns", "1", "-q", "--set", arg]
     _sweep_cases(d, jobs)
+    long = "a" * 300  # longer than a file name may be (255 bytes)
+    for tag, args in PATHS_TOO_LONG.items():
+        jobs[f"long_{tag}"] = [a.replace("LONG", long) for a in args]
+    (d / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(good).encode())
+    jobs["bom_save"] = ["play", "--load", "bom.json", "--screenshot", "bom.png"]
+    jobs["long_turns"] = ["run", "tutorial.yaml", "-q", "--turns", LONG]
     batch = [{"name": k, "cwd": str(d), "args": v} for k, v in jobs.items()]
     (d / "cases.json").write_text(json.dumps(batch))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "COLUMNS": "200"}
@@ -203,3 +221,22 @@ def test_resume_makes_again_the_runs_of_a_runs_table_that_is_not_the_sweeps(case
     fresh = pd.read_parquet(d / "sweep" / "runs.parquet").set_index("run_id")
     again = runs.set_index("run_id").loc[fresh.index, fresh.columns]
     pd.testing.assert_frame_equal(again, fresh)  # the same runs as the first time, to the bit
+
+
+@pytest.mark.parametrize("tag", list(PATHS_TOO_LONG))
+def test_a_path_whose_name_is_too_long_is_one_line(cases, tag):
+    d, _good, res = cases
+    line = one_line(res[f"long_{tag}"])
+    assert line.endswith(": File name too long") and "aaaaaaaaaa... (" in line and len(line) < 200, line
+    assert not any(p.name.startswith("a" * 100) for p in d.iterdir())
+
+
+def test_a_save_with_a_utf8_byte_order_mark_loads(cases):
+    d, _good, res = cases  # as a text editor may write it when the save was opened and saved
+    assert res["bom_save"]["code"] == 0 and (d / "bom.png").is_file(), res["bom_save"]
+
+
+def test_a_refused_option_value_of_thousands_of_characters_is_cut(cases):
+    _d, _good, res = cases
+    line = one_line(res["long_turns"])
+    assert line.startswith("run.py run: Invalid value for '--turns': '9999") and "... (5,002 characters)" in line and len(line) < 300, line
