@@ -156,6 +156,8 @@ def cases(tmp_path_factory):
         jobs[f"long_{tag}"] = [a.replace("LONG", long) for a in args]
     (d / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps(good).encode())
     jobs["bom_save"] = ["play", "--load", "bom.json", "--screenshot", "bom.png"]
+    (d / "far.json").write_text(json.dumps({**good, "scenario_path": long + ".yaml"}))
+    jobs["far_scenario"] = ["play", "--load", "far.json", "--screenshot", "far.png"]
     jobs["long_turns"] = ["run", "tutorial.yaml", "-q", "--turns", LONG]
     batch = [{"name": k, "cwd": str(d), "args": v} for k, v in jobs.items()]
     (d / "cases.json").write_text(json.dumps(batch))
@@ -240,3 +242,9 @@ def test_a_refused_option_value_of_thousands_of_characters_is_cut(cases):
     _d, _good, res = cases
     line = one_line(res["long_turns"])
     assert line.startswith("run.py run: Invalid value for '--turns': '9999") and "... (5,002 characters)" in line and len(line) < 300, line
+
+
+def test_a_save_whose_scenario_path_is_too_long_says_the_scenario_was_not_found(cases):
+    _d, _good, res = cases
+    line = one_line(res["far_scenario"])
+    assert line.startswith("far.json: the save's scenario aaaa") and line.endswith("... (305 characters) was not found; give it on the command line (play SCENARIO --load SAVE)"), line

@@ -426,10 +426,14 @@ def find_scenario(data: dict, save_path: str | os.PathLike, given: str | None = 
         Path(__file__).resolve().parents[2] / "scenarios" / stored.name,
     ]
     for c in candidates:
-        if c.is_file():
-            return str(c)
+        try:
+            if c.is_file():
+                return str(c)
+        except OSError:  # a stored path the system refuses (a name too long): not found
+            continue
+    shown = str(stored) if len(str(stored)) <= 120 else f"{str(stored)[:90]}... ({len(str(stored)):,} characters)"
     raise SaveError(
-        f"the save's scenario {stored} was not found; give it on the command line ({how})"
+        f"the save's scenario {shown} was not found; give it on the command line ({how})"
     )
 
 
