@@ -131,6 +131,7 @@ def _sweep_cases(d: Path, jobs: dict) -> None:
         jobs[f"analyse_{tag}"] = ["analyse", f"sweep_{tag}", "--method", "sobol", "--out", f"an_{tag}"]
         jobs[f"discover_{tag}"] = ["analyse", f"sweep_{tag}", "--method", "cart", "--condition", "agreements >= 1", "--out", f"cart_{tag}"]
         jobs[f"report_{tag}"] = ["report", f"sweep_{tag}", "--out", f"rep_{tag}"]
+    jobs["long_outcome"] = ["analyse", "sweep", "--method", "sobol", "--outcome", "x" + LONG, "--out", "an_long"]
     shutil.copytree(d / "sweep_foreign", d / "resume_foreign")
     jobs["resume_foreign"] = ["sweep", *SWEEP, "--runs", "3", "--out", "resume_foreign", "--resume"]
 
@@ -248,3 +249,9 @@ def test_a_save_whose_scenario_path_is_too_long_says_the_scenario_was_not_found(
     _d, _good, res = cases
     line = one_line(res["far_scenario"])
     assert line.startswith("far.json: the save's scenario aaaa") and line.endswith("... (305 characters) was not found; give it on the command line (play SCENARIO --load SAVE)"), line
+
+
+def test_an_unknown_outcome_of_thousands_of_characters_is_cut(cases):
+    _d, _good, res = cases
+    line = one_line(res["long_outcome"])
+    assert line.startswith("--outcome x9999") and "... (5,001 characters): no such column in runs.parquet" in line and len(line) < 300, line

@@ -58,7 +58,7 @@ class OneLineUsageError(click.ClickException):
 
     def __init__(self, error: click.UsageError):
         # click repeats the value it refuses: a value of thousands of characters is cut
-        super().__init__(re.sub(r"\S{121,}", lambda m: _clipped(m.group(0)), error.format_message()))
+        super().__init__(re.sub(r"[^\s:]{121,}", lambda m: _clipped(m.group(0)), error.format_message()))
         self.where = error.ctx.command_path if error.ctx is not None else ""
 
     def show(self, file=None) -> None:

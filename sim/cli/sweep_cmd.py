@@ -295,7 +295,11 @@ def analyse(results: str, method: str | None, outcome: tuple[str, ...], conditio
         _check_runs(results)
         res = run_analysis(results, method, list(outcome) or None, condition, out)
     except (AnalysisError, ReportError) as exc:
-        _usage([str(exc)])
+        import re
+
+        from sim.cli.main import _clipped
+
+        _usage([re.sub(r"[^\s:]{121,}", lambda m: _clipped(m.group(0)), str(exc))])  # an --outcome of 5,000 characters
     click.echo(f"method: {res.method}")
     if res.method in ("cart", "prim"):
         for _, r in res.table.head(8).iterrows():
