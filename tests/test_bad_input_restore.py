@@ -118,6 +118,13 @@ FOREIGN_RUNS = {  # runs.parquet replaced by -> the column the one line names
     "end_state_number": ("its column 'end_state' holds int64, not text", lambda df: df.assign(end_state=5)),
 }
 
+EDITED_MANIFESTS = {  # a hand edit of manifest.json -> the words of the one line (before: a traceback)
+    "grid_text": ("its grid is not a mapping", lambda m: m.__setitem__("grid", "x")),
+    "design_number": ("its design is not a mapping", lambda m: m.__setitem__("design", 5)),
+    "outcome_without_id": ("an outcome has no id", lambda m: m.__setitem__("outcomes", [{"name": 5}])),
+    "axis_without_path": ("an axis of its grid has no path", lambda m: m["grid"].__setitem__("axes", [{"path": 5}])),
+}
+
 
 def _sweep_cases(d: Path, jobs: dict) -> None:
     """A small sweep, copies of it whose runs.parquet is another table, and the command lines."""
@@ -131,6 +138,13 @@ def _sweep_cases(d: Path, jobs: dict) -> None:
         jobs[f"analyse_{tag}"] = ["analyse", f"sweep_{tag}", "--method", "sobol", "--out", f"an_{tag}"]
         jobs[f"discover_{tag}"] = ["analyse", f"sweep_{tag}", "--method", "cart", "--condition", "agreements >= 1", "--out", f"cart_{tag}"]
         jobs[f"report_{tag}"] = ["report", f"sweep_{tag}", "--out", f"rep_{tag}"]
+    for tag, (_words, change) in EDITED_MANIFESTS.items():
+        shutil.copytree(d / "sweep", d / f"manifest_{tag}")
+        m = json.loads((d / f"manifest_{tag}" / "manifest.json").read_text())
+        change(m)
+        (d / f"manifest_{tag}" / "manifest.json").write_text(json.dumps(m))
+        jobs[f"manifest_analyse_{tag}"] = ["analyse", f"manifest_{tag}", "--method", "cart", "--condition", "agreements >= 1", "--out", f"man_{tag}"]
+        jobs[f"manifest_report_{tag}"] = ["report", f"manifest_{tag}", "--out", f"mrep_{tag}"]
     jobs["long_outcome"] = ["analyse", "sweep", "--method", "sobol", "--outcome", "x" + LONG, "--out", "an_long"]
     shutil.copytree(d / "sweep_foreign", d / "resume_foreign")
     jobs["resume_foreign"] = ["sweep", *SWEEP, "--runs", "3", "--out", "resume_foreign", "--resume"]
@@ -255,3 +269,12 @@ def test_an_unknown_outcome_of_thousands_of_characters_is_cut(cases):
     _d, _good, res = cases
     line = one_line(res["long_outcome"])
     assert line.startswith("--outcome x9999") and "... (5,001 characters): no such column in runs.parquet" in line and len(line) < 300, line
+
+
+@pytest.mark.parametrize("tag", list(EDITED_MANIFESTS))
+def test_analyse_and_report_refuse_a_hand_edited_manifest_in_one_line(cases, tag):
+    d, _good, res = cases
+    for job in ("analyse", "report"):
+        line = one_line(res[f"manifest_{job}_{tag}"])
+        assert line == f"manifest_{tag}/manifest.json: not a sweep manifest this program wrote ({EDITED_MANIFESTS[tag][0]}); rerun the sweep", line
+    assert not (d / f"man_{tag}").exists() and not (d / f"mrep_{tag}").exists()

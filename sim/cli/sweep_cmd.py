@@ -238,18 +238,19 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
 
 
 def _check_runs(results: str) -> None:
-    """Refuse, in one line, a ``runs.parquet`` that is not this sweep's (a foreign table)."""
+    """Refuse, in one line, a hand-edited manifest or a ``runs.parquet`` that is not this sweep's."""
     import json
     from pathlib import Path
 
     from sim.sweep.report import ReportError
-    from sim.sweep.store import MANIFEST, StoreError, check_runs_table
+    from sim.sweep.store import MANIFEST, StoreError, check_manifest, check_runs_table
 
     try:
         manifest = json.loads((Path(results) / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
         return  # the reader says what is wrong with the manifest
     try:
+        check_manifest(results, manifest)
         check_runs_table(results, manifest)
     except StoreError as exc:
         raise ReportError(str(exc)) from None
