@@ -47,7 +47,7 @@ from sim.phases import act, bargain, collective, decide, events, force, military
 from sim.phases.decide import rnd as _r
 from sim.schema import EventSpec, Scenario, flatten_dynamics
 from sim.state import END_STATES, State, Turn
-from sim.world import compile_world, initial_arrays
+from sim.world import World, compile_world, initial_arrays
 
 __all__ = ["END_STATES", "TOTALS", "GreatPowerModel"]
 
@@ -641,12 +641,15 @@ class GreatPowerModel(mesa.Model):
         if len(armed) != len(m.red_line_armed):
             raise ValueError(f"red_line_armed has {len(armed)} entries, expected {len(m.red_line_armed)} (one per red line)")
         m.red_line_armed = armed
-        m.motions = [{**mo, "votes": {int(k): v for k, v in mo["votes"].items()}} for mo in state["motions"]]
-        m.rebuffs = {(int(b), int(c)): int(v) for b, c, v in state["rebuffs"]}
-        m.pending = {h: [dict(p) for p in ps] for h, ps in state["pending"].items()}
+        m.motions = _restored_motions(m.world, state["motions"])
+        m.rebuffs = _restored_rebuffs(m.world, state["rebuffs"])
+        m.pending = _restored_pending(m.world, m.humans, state["pending"])
         m.injected = [EventSpec.model_validate(e) for e in state["injected"]]
         m.totals = dict(state["totals"])
-        m.peak_tension = dict(state["peak_tension"])
+        peak = state["peak_tension"]
+        if not (isinstance(peak, dict) and set(peak) == set(m.peak_tension) and all(_number(v) for v in peak.values())):
+            raise ValueError(f"peak_tension is not a finite number for each pair of great powers ({', '.join(m.peak_tension) or 'none'})")
+        m.peak_tension = dict(peak)
         m.log = list(state["log"])
         m.datacollector.model_vars["outcomes"] = list(state["collected"])
         m.rng.bit_generator.state = state["rng"]
@@ -659,3 +662,109 @@ class GreatPowerModel(mesa.Model):
         m._perceive()
         return m
 
+
+def _whole(x: Any) -> bool:
+    return type(x) is int
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
+
+
+def _restored_pending(w: World, humans: set[str], saved: Any) -> dict[str, list[dict]]:
+    """The pending proposals and reopening requests of a saved state, checked against the world.
+
+    Each human team's list holds proposals made to it (``from``, ``issue``, ``position`` in
+    [0, 1], ``eu``, ``eff``, ``expected_win``, ``age``; ``answer`` if answered) and requests to
+    reopen a channel it hosts (``from``, ``channel``, ``issue: ""``, ``reopen: true``, ``age``),
+    as :mod:`sim.phases.bargain` and :func:`sim.phases.act.ask_host` make them.
+
+    Returns:
+        ``{human id: [entry, ...]}`` with every human team present (an empty list if none).
+
+    Raises:
+        ValueError: a team that is not human, an entry of another shape, or an id that is not
+            the world's; the message names the team and the entry's index.
+    """
+    if not isinstance(saved, dict):
+        raise ValueError("pending is not a mapping of human teams to their proposals")
+    out: dict[str, list[dict]] = {h: [] for h in sorted(humans)}
+    for h, entries in saved.items():
+        if h not in humans:
+            raise ValueError(f"pending holds proposals to {reprlib.repr(h)}, which is not a human team of the game")
+        if not isinstance(entries, list):
+            raise ValueError(f"pending[{h!r}] is not a list of proposals")
+        for n, p in enumerate(entries):
+            where = f"pending[{h!r}][{n}]"
+            if not isinstance(p, dict):
+                raise ValueError(f"{where} is not an object")
+            if p.get("from") not in w.actor_ids or p["from"] == h:
+                raise ValueError(f"{where}: from is {reprlib.repr(p.get('from'))}, not another actor of the scenario")
+            if "age" in p and not (_whole(p["age"]) and p["age"] >= 0):
+                raise ValueError(f"{where}: age is {reprlib.repr(p['age'])}, not a whole number of turns")
+            reopen = p.get("reopen", False)
+            if not isinstance(reopen, bool):
+                raise ValueError(f"{where}: reopen is {reprlib.repr(reopen)}, not true or false")
+            if reopen:
+                ch = p.get("channel")
+                if ch not in w.channel_ids:
+                    raise ValueError(f"{where}: a request to reopen {reprlib.repr(ch)}, which is not a channel of the scenario")
+                if w.ch_host[w.channel_ids.index(ch)] != w.actor_ids.index(h):
+                    raise ValueError(f"{where}: a request to reopen {ch}, which {h} does not host")
+                if p.get("issue", "") != "" or "answer" in p:
+                    raise ValueError(f"{where}: a request to reopen a channel has no issue and no answer")
+            else:
+                if p.get("issue") not in w.issue_ids:
+                    raise ValueError(f"{where}: issue is {reprlib.repr(p.get('issue'))}, not an issue of the scenario")
+                pos = p.get("position")
+                if not (_number(pos) and 0.0 <= pos <= 1.0):
+                    raise ValueError(f"{where}: position is {reprlib.repr(pos)}, not a number from 0 to 1")
+                for key in ("eu", "eff"):
+                    if not _number(p.get(key)):
+                        raise ValueError(f"{where}: {key} is {reprlib.repr(p.get(key))}, not a finite number")
+                if not isinstance(p.get("expected_win"), bool):
+                    raise ValueError(f"{where}: expected_win is {reprlib.repr(p.get('expected_win'))}, not true or false")
+                if "answer" in p and p["answer"] not in ANSWERS:
+                    raise ValueError(f"{where}: answer is {reprlib.repr(p['answer'])}, not one of {', '.join(ANSWERS)}")
+            out[h].append(dict(p))
+    return out
+
+
+def _restored_motions(w: World, saved: Any) -> list[dict]:
+    """The pending accession motions of a saved state (``bloc``, ``candidate``, ``issue`` as
+    indices, ``votes`` by member index, ``turn``), checked against the world.
+
+    Raises:
+        ValueError: a motion of another shape or an index out of range (names the motion).
+    """
+    if not isinstance(saved, list):
+        raise ValueError("motions is not a list")
+    out = []
+    for n, mo in enumerate(saved):
+        ok = isinstance(mo, dict) and all(_whole(mo.get(k)) for k in ("bloc", "candidate", "issue", "turn")) and isinstance(mo.get("votes"), dict)
+        ok = ok and mo["issue"] in w.accession and w.accession[mo["issue"]] == (mo["bloc"], mo["candidate"])
+        if not ok:
+            raise ValueError(f"motions[{n}] is not an accession motion of the scenario")
+        votes = {}
+        for k, v in mo["votes"].items():
+            if not (isinstance(k, str) and k.isascii() and k.isdigit() and len(k) < 6 and int(k) < w.n and isinstance(v, bool)):
+                raise ValueError(f"motions[{n}]: a vote is not a member's index with true or false")
+            votes[int(k)] = v
+        out.append({**mo, "votes": votes})
+    return out
+
+
+def _restored_rebuffs(w: World, saved: Any) -> dict[tuple[int, int], int]:
+    """The rebuffed applications of a saved state, ``[[bloc, candidate, count], ...]``, checked.
+
+    Raises:
+        ValueError: an entry that is not three whole numbers in range.
+    """
+    if not isinstance(saved, list):
+        raise ValueError("rebuffs is not a list")
+    out = {}
+    for n, r in enumerate(saved):
+        if not (isinstance(r, list) and len(r) == 3 and all(_whole(x) for x in r) and 0 <= r[0] < len(w.bloc_ids) and 0 <= r[1] < w.n and r[2] >= 0):
+            raise ValueError(f"rebuffs[{n}] is not [bloc, candidate, count] of the scenario")
+        out[(r[0], r[1])] = r[2]
+    return out

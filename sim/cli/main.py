@@ -6,7 +6,10 @@ never a traceback.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,19 +46,44 @@ def _load(path: str):
         _fail(exc.problems)
 
 
+def _clipped(text: str, limit: int = 120) -> str:
+    """A path as a message repeats it: its start and its length when longer than ``limit``."""
+    return text if len(text) <= limit else f"{text[: limit - 30]}... ({len(text):,} characters)"
+
+
 class OneLineUsageError(click.ClickException):
     """A usage error shown as one line: ``run.py sweep: --runs: 'abc' is not a valid integer range.``"""
 
     exit_code = EXIT_USAGE
 
     def __init__(self, error: click.UsageError):
-        super().__init__(error.format_message())
+        # click repeats the value it refuses: a value of thousands of characters is cut
+        super().__init__(re.sub(r"[^\s:]{121,}", lambda m: _clipped(m.group(0)), error.format_message()))
         self.where = error.ctx.command_path if error.ctx is not None else ""
 
     def show(self, file=None) -> None:
         """Print the one line on stderr."""
         hint = f" (see {self.where} --help)" if self.where else ""
         click.echo(f"{self.where}: {self.format_message()}{hint}" if self.where else self.format_message(), err=True)
+
+
+PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EPERM, errno.ELOOP, errno.EROFS, errno.EEXIST, errno.EINVAL})
+"""Errors of a file or folder the user named (a name too long, a folder missing or without
+permission...): bad input, exit status 2. Any other (a full disk, an I/O error) exits with 1."""
+
+
+class OneLineFileError(click.ClickException):
+    """A file or folder that cannot be used, caught wherever a command met it: one line,
+    ``PATH: reason``, never a traceback (e.g. an --out path with a name too long)."""
+
+    def __init__(self, error: OSError):
+        name = error.filename if isinstance(error.filename, str) else os.fsdecode(error.filename)
+        super().__init__(f"{_clipped(name)}: {error.strerror or type(error).__name__}")
+        self.exit_code = EXIT_USAGE if error.errno in PATH_ERRNOS else 1
+
+    def show(self, file=None) -> None:
+        """Print the one line on stderr."""
+        click.echo(self.format_message(), err=True)
 
 
 class OneLineGroup(click.Group):
@@ -82,6 +110,10 @@ class OneLineGroup(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             raise self._one_line(exc) from None
+        except OSError as exc:  # a path the user gave that the system refuses (name too long, ...)
+            if exc.filename is None:
+                raise
+            raise OneLineFileError(exc) from None
 
 
 @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})

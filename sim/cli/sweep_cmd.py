@@ -237,6 +237,25 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
         sys.exit(EXIT_FAILURES)
 
 
+def _check_runs(results: str) -> None:
+    """Refuse, in one line, a hand-edited manifest or a ``runs.parquet`` that is not this sweep's."""
+    import json
+    from pathlib import Path
+
+    from sim.sweep.report import ReportError
+    from sim.sweep.store import MANIFEST, StoreError, check_manifest, check_runs_table
+
+    try:
+        manifest = json.loads((Path(results) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return  # the reader says what is wrong with the manifest
+    try:
+        check_manifest(results, manifest)
+        check_runs_table(results, manifest)
+    except StoreError as exc:
+        raise ReportError(str(exc)) from None
+
+
 @main.command()
 @click.argument("results", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: RESULTS/report).")
@@ -246,6 +265,7 @@ def report(results: str, out: str | None) -> None:
     from sim.sweep.report import ReportError, write_report
 
     try:
+        _check_runs(results)
         files = write_report(results, out)
     except ReportError as exc:
         _usage([str(exc)])
@@ -273,9 +293,14 @@ def analyse(results: str, method: str | None, outcome: tuple[str, ...], conditio
     from sim.sweep.report import ReportError
 
     try:
+        _check_runs(results)
         res = run_analysis(results, method, list(outcome) or None, condition, out)
     except (AnalysisError, ReportError) as exc:
-        _usage([str(exc)])
+        import re
+
+        from sim.cli.main import _clipped
+
+        _usage([re.sub(r"[^\s:]{121,}", lambda m: _clipped(m.group(0)), str(exc))])  # an --outcome of 5,000 characters
     click.echo(f"method: {res.method}")
     if res.method in ("cart", "prim"):
         for _, r in res.table.head(8).iterrows():

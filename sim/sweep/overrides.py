@@ -30,6 +30,20 @@ MAX_RUNS = 10_000_000
 """More runs in one sweep (points x runs per point) than this are refused (a typo in ``--runs``)."""
 
 
+SHOWN_CHARS = 60
+"""Most characters of a flag's text that a message repeats (a longer one is cut, with its length):
+a value of thousands of digits must not fill the terminal."""
+
+
+def shown(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text`` as a message repeats it: whole if at most ``limit`` characters, else its start,
+    ``...`` and its length (``9999...999... (5,028 characters)``)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}... ({len(text):,} characters)"
+
+
 class OverrideError(Exception):
     """Bad ``--set``/``--grid`` input; ``messages`` holds one line per problem (at least one)."""
 
@@ -53,8 +67,9 @@ def parse_path(text: str) -> tuple[Part, ...]:
     parts: list[Part] = []
     for raw in _INDEX.sub(lambda m: "." + m.group(1), text.strip()).split("."):
         if raw == "":
-            raise ValueError(f"empty part in path '{text}'")
-        parts.append(int(raw) if raw.isdigit() else raw)
+            raise ValueError(f"empty part in path '{shown(text)}'")
+        # an index is a few ASCII digits ('²' is a digit to isdigit, and int() refuses 4,300 digits)
+        parts.append(int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else raw)
     return tuple(parts)
 
 
@@ -151,7 +166,7 @@ def resolve(text: str, validated: dict) -> Target:
             if k is None:
                 known = ", ".join(str(x) for x in list(node)[:15]) or "none"
                 more = ", ..." if len(node) > 15 else ""
-                raise ValueError(f"unknown path: {here} has no '{p}' (known: {known}{more})")
+                raise ValueError(f"unknown path: {here} has no '{shown(p)}' (known: {known}{more})")
             walked.append(k)
             node = node[k]
         elif isinstance(node, list):
@@ -160,7 +175,7 @@ def resolve(text: str, validated: dict) -> Target:
             walked.append(p)
             node = node[p]
         else:
-            raise ValueError(f"unknown path: {here} is a single value and has no '{p}'")
+            raise ValueError(f"unknown path: {here} is a single value and has no '{shown(p)}'")
     path = dotted(tuple(walked), validated)
     if _is_quantity(node):
         return Target(tuple(walked), path, "quantity", node["value"])
@@ -195,20 +210,22 @@ def parse_value(text: str, target: Target) -> Any:
         try:
             v = float(s)
         except ValueError:
-            raise ValueError(f"must be a number, got '{text}'") from None
+            raise ValueError(f"must be a number, got '{shown(text)}'") from None
         if not math.isfinite(v):
-            raise ValueError(f"must be a finite number, got '{text}'")
+            raise ValueError(f"must be a finite number, got '{shown(text)}'")
         return v
     if target.kind == "int":
         try:
             return int(s)
         except ValueError:
-            raise ValueError(f"must be a whole number, got '{text}'") from None
+            if re.fullmatch(r"[+-]?[0-9]+", s):  # more digits than int() converts (4,300)
+                raise ValueError(f"is far too large a number, got '{shown(text)}'") from None
+            raise ValueError(f"must be a whole number, got '{shown(text)}'") from None
     if target.kind == "bool":
         low = s.lower()
         if low in ("true", "false"):
             return low == "true"
-        raise ValueError(f"must be true or false, got '{text}'")
+        raise ValueError(f"must be true or false, got '{shown(text)}'")
     if s == "":
         raise ValueError("must not be empty")
     return s
@@ -287,7 +304,7 @@ class Override:
     @property
     def label(self) -> str:
         """``--set actors.USA.threat.CHN=0.5``: how messages name the flag."""
-        return f"{self.flag} {self.text}"
+        return f"{self.flag} {shown(self.text)}"
 
 
 def parse_flags(sets: list[str], grids: list[str], validated: dict) -> list[Override]:
@@ -305,7 +322,7 @@ def parse_flags(sets: list[str], grids: list[str], validated: dict) -> list[Over
     seen: dict[str, str] = {}
     for flag, items in (("--set", sets), ("--grid", grids)):
         for text in items:
-            label = f"{flag} {text}"
+            label = f"{flag} {shown(text)}"
             if "=" not in text:
                 example = "path=value" if flag == "--set" else "path=v1,v2,..."
                 msgs.append(f"{label}: expected {example}")
@@ -411,8 +428,8 @@ def check_grid(source: ScenarioSource, grid: Grid, max_points_checked: int | Non
             except ScenarioError as exc:
                 for p in exc.problems:
                     where = _strip_value(p.path)
-                    shown = o.label if o.flag == "--set" else f"{o.flag} {o.target.path}={_fmt(v)}"
-                    msgs.append(f"{shown}: {p.message}" if where == o.target.path else f"{shown}: {where}: {p.message}")
+                    flag = o.label if o.flag == "--set" else f"{o.flag} {o.target.path}={shown(_fmt(v))}"
+                    msgs.append(f"{flag}: {p.message}" if where == o.target.path else f"{flag}: {where}: {p.message}")
     if msgs:
         raise OverrideError(list(dict.fromkeys(msgs)))
     n = len(grid.points) if max_points_checked is None else min(len(grid.points), max_points_checked)
@@ -420,7 +437,7 @@ def check_grid(source: ScenarioSource, grid: Grid, max_points_checked: int | Non
         try:
             source.validate(apply(source.data, grid.points[k]))
         except ScenarioError as exc:
-            desc = ", ".join(f"{t.path}={_fmt(v)}" for t, v in grid.points[k])
+            desc = ", ".join(f"{t.path}={shown(_fmt(v))}" for t, v in grid.points[k])
             for p in exc.problems:
                 msgs.append(f"grid point {k} ({desc}): {_strip_value(p.path)}: {p.message}")
     if msgs:

@@ -72,6 +72,80 @@ class StoreError(Exception):
     """A sweep directory that cannot be used as asked (message for the user)."""
 
 
+RUN_ID_COLUMNS = ("run_id", "point", "run", "seed")
+"""The identifying columns of every ``runs.parquet`` row (whole numbers), as the worker writes them."""
+
+
+def check_manifest(directory: str | Path, manifest: Any) -> None:
+    """Refuse a manifest whose parts that ``analyse`` and ``report`` read have another shape
+    than this program writes (a hand edit): ``grid`` (``axes`` with a text ``path`` each,
+    ``points`` with ``params`` mappings), ``design`` (none, or a mapping), ``outcomes`` (none, or
+    mappings with a text ``id``) and ``units`` (a mapping).
+
+    Raises:
+        StoreError: one line naming the manifest and the first part of another shape.
+    """
+
+    def bad(what: str) -> StoreError:
+        return StoreError(f"{Path(directory) / MANIFEST}: not a sweep manifest this program wrote ({what}); rerun the sweep")
+
+    if not isinstance(manifest, dict):
+        raise bad("not a mapping")
+    grid = manifest.get("grid")
+    if not isinstance(grid, dict):
+        raise bad("its grid is not a mapping")
+    axes, points = grid.get("axes", []), grid.get("points", [])
+    if not (isinstance(axes, list) and all(isinstance(a, dict) and isinstance(a.get("path"), str) for a in axes)):
+        raise bad("an axis of its grid has no path")
+    if not (isinstance(points, list) and all(isinstance(p, dict) and isinstance(p.get("params", {}), dict) for p in points)):
+        raise bad("a point of its grid has no parameters")
+    if not isinstance(manifest.get("design") or {}, dict):
+        raise bad("its design is not a mapping")
+    outcomes = manifest.get("outcomes") or []
+    if not (isinstance(outcomes, list) and all(isinstance(o, dict) and isinstance(o.get("id"), str) for o in outcomes)):
+        raise bad("an outcome has no id")
+    if not isinstance(manifest.get("units") or {}, dict):
+        raise bad("its units are not a mapping")
+
+
+def check_runs_table(directory: str | Path, manifest: Any) -> None:
+    """Refuse a ``runs.parquet`` that this program did not write for the sweep of ``manifest``.
+
+    Only the file's footer is read (its schema): the identifying columns
+    (:data:`RUN_ID_COLUMNS`, whole numbers), ``end_state`` (text) and one ``param.PATH`` column
+    per overridden parameter of the manifest's first grid point and per axis must be there. A file that is
+    missing or cannot be read at all is left to the reader, which says so.
+
+    Args:
+        directory: the sweep directory.
+        manifest: its manifest (a mapping, as read).
+
+    Raises:
+        StoreError: one line naming the file and the first missing or mistyped column; the
+            file's own content is never shown.
+    """
+    path = Path(directory) / RUNS
+    try:
+        schema = pq.read_schema(path)
+    except Exception:  # noqa: BLE001 - missing or unreadable: the reader says which, in one line
+        return
+    points = manifest.get("grid", {}).get("points") if isinstance(manifest, dict) and isinstance(manifest.get("grid"), dict) else None
+    first = points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else {}
+    params = [f"param.{k}" for k in first.get("params", {})] if isinstance(first.get("params"), dict) else []
+    axes = manifest.get("grid", {}).get("axes") if isinstance(manifest, dict) and isinstance(manifest.get("grid"), dict) else None
+    params += [f"param.{a['path']}" for a in axes or [] if isinstance(a, dict) and isinstance(a.get("path"), str)]
+    names = set(schema.names)
+    for col in (*RUN_ID_COLUMNS, "end_state", *params):
+        if col not in names:
+            raise StoreError(f"{path}: not the runs table of this sweep (it has no column {col!r}); rerun the sweep, or resume it after removing this file")
+    for col in RUN_ID_COLUMNS:
+        if not pa.types.is_integer(schema.field(col).type):
+            raise StoreError(f"{path}: not the runs table of this sweep (its column {col!r} holds {schema.field(col).type}, not whole numbers); rerun the sweep, or resume it after removing this file")
+    t = schema.field("end_state").type
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)):
+        raise StoreError(f"{path}: not the runs table of this sweep (its column 'end_state' holds {t}, not text); rerun the sweep, or resume it after removing this file")
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON atomically (temporary file, fsync, rename; see :mod:`sim.files`)."""
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
@@ -343,8 +417,11 @@ class Store:
                 meta = pq.read_metadata(self.dir / name)
             except Exception:  # noqa: BLE001 - pyarrow raises several types for a damaged file
                 return name
-            if key == "runs_part" and name.startswith(f"{PARTS}/") and meta.num_rows != len(entry["runs"]):
-                return name
+            if key == "runs_part" and meta.num_rows != len(entry["runs"]):
+                return name  # a part file, or runs.parquet, of other runs than the entry lists
+            names = set(meta.schema.names)
+            if not names >= {*RUN_ID_COLUMNS, *(("end_state",) if key == "runs_part" else ("turn",))}:
+                return name  # a table of something else (e.g. another tool's file put in its place)
         return None
 
     def commit(self, rows: list[dict], turn_rows: list[dict], failures: list[dict]) -> dict:

@@ -240,7 +240,7 @@ def read_save(path: str | os.PathLike) -> dict[str, Any]:
             raw = f.read(MAX_SAVE_BYTES + 1)
         if len(raw) > MAX_SAVE_BYTES:
             raise SaveError(f"{path.name} is too large for a save")
-        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_twice, parse_constant=_no_constant)
+        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_no_twice, parse_constant=_no_constant)
     except _Edited as exc:
         raise SaveError(f"{path.name} is not a usable save: {exc} (this program never writes one; the file was edited by hand or damaged)") from None
     except RecursionError:
@@ -426,10 +426,14 @@ def find_scenario(data: dict, save_path: str | os.PathLike, given: str | None = 
         Path(__file__).resolve().parents[2] / "scenarios" / stored.name,
     ]
     for c in candidates:
-        if c.is_file():
-            return str(c)
+        try:
+            if c.is_file():
+                return str(c)
+        except OSError:  # a stored path the system refuses (a name too long): not found
+            continue
+    shown = str(stored) if len(str(stored)) <= 120 else f"{str(stored)[:90]}... ({len(str(stored)):,} characters)"
     raise SaveError(
-        f"the save's scenario {stored} was not found; give it on the command line ({how})"
+        f"the save's scenario {shown} was not found; give it on the command line ({how})"
     )
 
 
