@@ -381,3 +381,37 @@ def test_a_human_host_is_asked_to_reopen_a_channel_and_decides(scenario, tmp_pat
     ev = [e for e in c.model.log[-1]["events"] if e.get("type") == "channel" and e["channel"] == emb]
     assert ev and ev[0]["to"] == "open" and ev[0]["consent"] == "RUS"
     assert c.history[-1]["channels"][emb]["status"] == "open"
+
+
+# --------------------------------------------------------------------------- 11. a save never replaces a file unasked
+def test_saving_over_an_existing_file_asks_first_and_defaults_to_no(scenario, tmp_path):
+    app = make_app(scenario, tmp_path, humans=("RUS",))
+    end_turn_and_wait(app)
+    old = app._default_save_path()  # e.g. a save from an earlier day, of the same name
+    os.makedirs(os.path.dirname(old), exist_ok=True)
+    with open(old, "w") as f:
+        f.write('{"an": "earlier save"}')
+    key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
+    assert app.file_dialog is not None and app.file_dialog.file_path_text_line.get_text().endswith(os.path.basename(old))
+    key(app, pygame.K_RETURN)  # Enter in the file-name field presses OK
+    pump(app, 2)
+    assert app.file_dialog is None and app.confirm_dialog is not None
+    assert "already exists" in app.messages[-1] and "Replace" in app.messages[-1]
+    shot(app, tmp_path, "save_replace.png")
+    key(app, pygame.K_RETURN)  # the default is No
+    assert app.confirm_dialog is None
+    assert open(old).read() == '{"an": "earlier save"}'
+    key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
+    key(app, pygame.K_RETURN)
+    pump(app, 2)
+    click(app, app.confirm_dialog.confirm_button.rect.center)  # Replace, chosen by hand
+    assert json.load(open(old))["turn"] == 1 and not app.ctrl.unsaved
+    # a new name: Enter saves at once, nothing to ask
+    key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
+    entry = app.file_dialog.file_path_text_line
+    new = os.path.join(os.path.dirname(old), "fresh.json")
+    entry.set_text(new)
+    key(app, pygame.K_RETURN)
+    pump(app, 2)
+    assert app.confirm_dialog is None and app.file_dialog is None
+    assert json.load(open(new))["turn"] == 1

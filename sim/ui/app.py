@@ -233,6 +233,7 @@ class App:
         """Where the replay's banner was last drawn (``None`` before any replay)."""
         self.confirm_dialog: UIConfirmationDialog | None = None
         self._on_confirm = None
+        self._confirm_default_yes = True
         self.frame_times: list[float] = []
         self.text_scale = max(TEXT_SCALES[0], min(TEXT_SCALES[-1], float(text_scale)))
         self.mouse = (0, 0)
@@ -839,6 +840,8 @@ class App:
             self._on_dropdown(ev.ui_element, ev.text)
         elif ev.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
             self._on_path(ev.text)
+        elif ev.type == pygame_gui.UI_TEXT_ENTRY_FINISHED:
+            self._on_file_name_entered(ev.ui_element)
         elif ev.type == pygame_gui.UI_CONFIRMATION_DIALOG_CONFIRMED:
             if ev.ui_element is self.confirm_dialog:
                 self._confirmed()
@@ -927,10 +930,10 @@ class App:
         c = self.ctrl
         k = ev.key
         ctrl = ev.mod & pygame.KMOD_CTRL
-        if self.confirm_dialog is not None:  # a question is open: Enter answers yes, Esc no
-            if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
+        if self.confirm_dialog is not None:  # a question is open: Enter answers its default, Esc no
+            if k in (pygame.K_RETURN, pygame.K_KP_ENTER) and self._confirm_default_yes:
                 self._confirmed()
-            elif k == pygame.K_ESCAPE:
+            elif k in (pygame.K_ESCAPE, pygame.K_RETURN, pygame.K_KP_ENTER):
                 self.confirm_dialog.kill()
                 self.confirm_dialog, self._on_confirm = None, None
             return
@@ -1256,7 +1259,7 @@ class App:
             )
 
     # ------------------------------------------------------------------ questions
-    def confirm(self, title: str, text: str, yes: str, on_yes) -> None:
+    def confirm(self, title: str, text: str, yes: str, on_yes, default_yes: bool = True) -> None:
         """Ask before something that loses play: a dialog whose button (or Enter) runs ``on_yes``.
 
         Args:
@@ -1264,6 +1267,8 @@ class App:
             text: the question, plain text.
             yes: the confirm button's label, e.g. "Quit".
             on_yes: a callable with no arguments.
+            default_yes: whether Enter answers yes; if False, Enter answers no (as Esc does)
+                and only the confirm button runs ``on_yes`` (e.g. before replacing a file).
         """
         from html import escape
 
@@ -1280,6 +1285,7 @@ class App:
         )
         self._fit_buttons(dlg, [dlg.cancel_button, dlg.confirm_button], dlg.confirmation_text)
         self._on_confirm = on_yes
+        self._confirm_default_yes = default_yes
 
     def _fit_buttons(self, win, buttons, text_box) -> None:
         """Give a dialog's buttons room for their text at the body size (pygame_gui makes them
@@ -1722,10 +1728,30 @@ class App:
         d = self.file_dialog
         self._fit_buttons(d, [d.cancel_button, d.ok_button], d.file_selection_list)
 
+    def _on_file_name_entered(self, entry) -> None:
+        """Enter in the file dialog's name field presses OK (when OK would accept the name)."""
+        d = self.file_dialog
+        if d is None or entry is not d.file_path_text_line or not d.alive():
+            return
+        path = d.current_file_path
+        if path is None or not d.ok_button.is_enabled or not d._validate_file_path(path):
+            return  # a directory or no name: the dialog shows that directory's files
+        d.kill()
+        self._on_path(str(path))
+
     def _on_path(self, path: str) -> None:
         mode, self.file_mode = self.file_mode, ""
         self.file_dialog = None
-        if mode == "save":
+        if mode == "save" and Path(path).exists():
+            self.confirm(
+                "Replace the file?",
+                f"{Path(path).name} already exists in {Path(path).parent}. Replace it with this game "
+                f"(turn {self.ctrl.model.turn})? The file's present content is lost. (Enter or Esc: no.)",
+                "Replace",
+                lambda: self.save_game(path),
+                default_yes=False,
+            )
+        elif mode == "save":
             self.save_game(path)
         elif mode == "load" and self._unsaved_play():
             self.confirm(
