@@ -499,6 +499,7 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
     votes: list[str] = []
     moves: list[str] = []
     minor = 0
+    over = any(ev.get("type") == "end" for ev in events)  # no next month: the game ended this one
     for ev in events:
         ty = ev.get("type")
         if ty == "event":
@@ -526,7 +527,10 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
         elif ty == "channel_refused":
             minor += 1
         elif ty == "channel_request":
-            own.append(f"{capital_first(name(ev['by']))} asks {name(ev['host'])} to reopen {channel_words(sc, ev['channel'])}; {name(ev['host'])} answers next month.")
+            if over:
+                own.append(f"{capital_first(name(ev['by']))} asked {name(ev['host'])} to reopen {channel_words(sc, ev['channel'])}; the game ended before {name(ev['host'])} answered.")
+            else:
+                own.append(f"{capital_first(name(ev['by']))} asks {name(ev['host'])} to reopen {channel_words(sc, ev['channel'])}; {name(ev['host'])} answers next month.")
         elif ty == "accession":
             first.append(f"{capital_first(name(ev['member']))} joins {ev['bloc']}.")
         elif ty == "incident":
@@ -563,7 +567,8 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 f"(to {level_words(sc, ev['issue'], float(ev['to_level']))}): it {res}; against: {no}."
             )
         elif ty == "motion":
-            votes.append(f"{capital_first(name(ev['candidate']))} applied to join {ev['bloc']}; its members vote next month.")
+            when = "the game ended before its members voted" if over else "its members vote next month"
+            votes.append(f"{capital_first(name(ev['candidate']))} applied to join {ev['bloc']}; {when}.")
         elif ty in ("channel", "staff"):
             parties = [ev["by"], *(sc.channels[ev["channel"]].endpoints if ev["channel"] in sc.channels else [])]
             if not involved(*parties):
@@ -593,7 +598,7 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
             line = f"{capital_first(name(ev['from']))} and {name(ev['to'])} reached {words} on {issue_words(sc, ev['issue'])}{move}."
             (own if focus and involved_team(ev["from"], ev["to"]) else moves).append(line)
         elif ty == "proposal" and focus and involved_team(ev["from"], ev["to"]):
-            own.append(_proposal_sentence(sc, ev))
+            own.append(_proposal_sentence(sc, ev, over))
         elif ty == "decision" and ev.get("human") and ev.get("done") is False:
             order = ev.get("action", "")
             if isinstance(ev.get("spec"), dict) and before is not None:
@@ -611,14 +616,15 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
     return out or ["A quiet month: nothing changed."]
 
 
-def _proposal_sentence(sc: Scenario, ev: dict) -> str:
+def _proposal_sentence(sc: Scenario, ev: dict, over: bool = False) -> str:
     """A proposal that ended without agreement, in words (for the teams that made or got it).
 
     Outcomes (the turn log's ``proposal`` records): ``conflict`` (a dispute: both sides expected
     to gain from holding out; the target moved unless disputes hold), ``stalemate`` (the target
     refused; both expected to win), ``none`` (a human team refused a proposal its proposer did not
     expect to win), ``rejected`` (a bloc turned it down), ``no channel`` (the channel was no longer
-    open when it was to be made), ``awaiting answer`` (to a human team, who answers next month).
+    open when it was to be made), ``awaiting answer`` (to a human team, who answers next month,
+    or, when ``over`` (the game ended that month), never).
     """
     a, b = actor_name(sc, ev["from"]), actor_name(sc, ev["to"])
     x = issue_words(sc, ev["issue"]) if ev["issue"] in sc.issues else ev["issue"]
@@ -637,8 +643,10 @@ def _proposal_sentence(sc: Scenario, ev: dict) -> str:
         return capital_first(f"{what} was turned down by its members; tension rose.")
     if oc == "no channel":
         return capital_first(f"{what} could not be made: its channel was no longer open.")
+    if oc == "awaiting answer" and over:
+        return capital_first(f"{what} was still unanswered when the game ended.")
     if oc == "awaiting answer":
-        return capital_first(f"{what} awaits {possessive(sc.actors[ev['to']].name) if ev['to'] in sc.actors else b} answer next month.")
+        return capital_first(f"{what} awaits the answer of {b} next month.")
     return capital_first(f"{what}: {str(oc).replace('_', ' ')}.")
 
 

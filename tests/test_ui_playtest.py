@@ -415,3 +415,41 @@ def test_saving_over_an_existing_file_asks_first_and_defaults_to_no(scenario, tm
     pump(app, 2)
     assert app.confirm_dialog is None and app.file_dialog is None
     assert json.load(open(new))["turn"] == 1
+
+
+# --------------------------------------------------------------------------- 12. no "next month" after the end
+def test_a_request_in_the_last_month_is_worded_for_a_finished_game(scenario, tmp_path):
+    from sim.actions import Action
+
+    app = hotseat_app(scenario, tmp_path, teams=("USA", "RUS"), turns=2)
+    c = app.ctrl
+    emb = "USA-RUS-EMB"  # hosted by Russia, a team: a request to reopen it waits for its answer
+
+    def month(choices):
+        for team in c.humans:
+            key(app, pygame.K_RETURN)
+            if app.sheet == "briefing":
+                key(app, pygame.K_RETURN)
+            for a in choices.get(team, []):
+                assert c.choose(a), c.message
+            key(app, pygame.K_RETURN)
+            if app.confirm_dialog is not None:
+                key(app, pygame.K_RETURN)
+        key(app, pygame.K_SPACE)
+
+    month({"USA": [Action("close_channel", "USA", channel=emb)]})
+    key(app, pygame.K_RETURN)
+    month({"USA": [Action("open_channel", "USA", channel=emb)]})  # the last month
+    assert not c.model.running
+    assert any(e.get("type") == "channel_request" for e in c.model.log[-1]["events"])
+    text = sheet_text(app)
+    shot(app, tmp_path, "results_last_month.png")
+    assert "next month" not in text and "the game ended before Russia answered" in text, text
+    key(app, pygame.K_RETURN)  # on: the end screen
+    assert app.ctrl.phase == "over"
+    text = sheet_text(app)
+    assert "next month" not in text, text
+    from sim.ui import logtext
+
+    html = logtext.turn_html(c.model.log[-1], words=logtext.Words(scenario))
+    assert "next month" not in html and "the game ended before" in html
