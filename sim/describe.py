@@ -239,8 +239,13 @@ def describe_action_in(sc: Scenario, snap: dict, a: Action, third_person: bool =
         ch = channel_words(sc, a.channel)
         status = snap["channels"].get(a.channel, {}).get("status", "open")
         if k == "open_channel":
+            agree = _host_must_agree(sc, a)
             if status == "closed":
+                if agree:
+                    return f"{v('Reopen')} {ch} ({agree} must agree; it then restarts with a skeleton staff)"
                 return f"{v('Reopen')} {ch} (it restarts with a skeleton staff)"
+            if agree:
+                return f"{v('Resume')} talks through {ch} ({agree} must agree)"
             return f"{v('Resume')} talks through {ch}"
         military = getattr(sc.channels.get(a.channel), "kind", "") == "military_hotline"
         if k == "suspend_channel":
@@ -500,6 +505,7 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
     moves: list[str] = []
     minor = 0
     over = any(ev.get("type") == "end" for ev in events)  # no next month: the game ended this one
+    asked = {(ev.get("by"), ev.get("channel")) for ev in events if ev.get("type") == "channel_request"}
     for ev in events:
         ty = ev.get("type")
         if ty == "event":
@@ -600,6 +606,9 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
         elif ty == "proposal" and focus and involved_team(ev["from"], ev["to"]):
             own.append(_proposal_sentence(sc, ev, over))
         elif ty == "decision" and ev.get("human") and ev.get("done") is False:
+            spec = ev.get("spec") if isinstance(ev.get("spec"), dict) else {}
+            if (ev.get("actor"), spec.get("channel")) in asked and spec.get("kind") == "open_channel":
+                continue  # the order was a request to the host, said above ("asks ... to reopen")
             order = ev.get("action", "")
             if isinstance(ev.get("spec"), dict) and before is not None:
                 try:
@@ -614,6 +623,28 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
     if end is not None:
         out.append(f"The game is over: {END_WORDS.get(end['state'], end['state'])}.")
     return out or ["A quiet month: nothing changed."]
+
+
+def _acts_for(sc: Scenario, actor: str, ref: str) -> bool:
+    """Whether ``actor`` is ``ref`` or the leader acting for the bloc ``ref``."""
+    return actor == ref or (ref in sc.blocs and sc.blocs[ref].leader == actor)
+
+
+def _host_must_agree(sc: Scenario, a: Action) -> str:
+    """The host's name when ``a`` (an ``open_channel``) reopens only with the host's consent.
+
+    With ``dynamics.channels.consent`` on, the sending side (the channel's first endpoint, or
+    the leader acting for a bloc) reopens a channel only if its host (the second endpoint)
+    consents (:func:`sim.phases.act.host_consents`); otherwise "" (consent off, or the actor is
+    not the sender).
+    """
+    spec = sc.channels.get(a.channel)
+    if spec is None or not sc.dynamics.channels.consent or len(spec.endpoints) < 2:
+        return ""
+    sender, host = spec.endpoints[0], spec.endpoints[1]
+    if not _acts_for(sc, a.actor, sender) or _acts_for(sc, a.actor, host):
+        return ""
+    return actor_name(sc, host)
 
 
 def _proposal_sentence(sc: Scenario, ev: dict, over: bool = False) -> str:

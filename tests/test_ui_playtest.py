@@ -29,6 +29,7 @@ from test_ui import (  # noqa: E402
     BASELINE,
     DT,
     REPO,
+    choose_category,
     click,
     click_action,
     click_list_item,
@@ -439,12 +440,31 @@ def test_a_request_in_the_last_month_is_worded_for_a_finished_game(scenario, tmp
 
     month({"USA": [Action("close_channel", "USA", channel=emb)]})
     key(app, pygame.K_RETURN)
-    month({"USA": [Action("open_channel", "USA", channel=emb)]})  # the last month
+    # the last month: the sender's menu says that the host must agree to the reopening
+    key(app, pygame.K_RETURN)  # the United States is ready
+    if app.sheet == "briefing":
+        key(app, pygame.K_RETURN)
+    open_category(app, "channel")
+    rows = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    shot(app, tmp_path, "menu_reopen.png")
+    assert "Reopen the US embassy in Moscow (Russia must agree; it then restarts with a skeleton staff)" in rows, rows
+    click_action(app, Action("open_channel", "USA", channel=emb))
+    key(app, pygame.K_RETURN)  # End turn
+    if app.confirm_dialog is not None:
+        key(app, pygame.K_RETURN)
+    key(app, pygame.K_RETURN)  # Russia is ready
+    if app.sheet == "briefing":
+        key(app, pygame.K_RETURN)
+    key(app, pygame.K_RETURN)
+    if app.confirm_dialog is not None:
+        key(app, pygame.K_RETURN)
+    key(app, pygame.K_SPACE)
     assert not c.model.running
     assert any(e.get("type") == "channel_request" for e in c.model.log[-1]["events"])
     text = sheet_text(app)
     shot(app, tmp_path, "results_last_month.png")
     assert "next month" not in text and "the game ended before Russia answered" in text, text
+    assert "had no effect" not in text  # the request is said once, as a request
     key(app, pygame.K_RETURN)  # on: the end screen
     assert app.ctrl.phase == "over"
     text = sheet_text(app)
