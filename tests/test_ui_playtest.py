@@ -473,3 +473,45 @@ def test_a_request_in_the_last_month_is_worded_for_a_finished_game(scenario, tmp
 
     html = logtext.turn_html(c.model.log[-1], words=logtext.Words(scenario))
     assert "next month" not in html and "the game ended before" in html
+
+
+# --------------------------------------------------------------------------- 13. votes a team leaves
+def test_end_turn_lists_the_motions_a_team_has_not_voted_on(scenario, tmp_path):
+    app = make_app(scenario, tmp_path, humans=("USA",))
+    c = app.ctrl
+    for _ in range(4):
+        if c.model.state.motions:
+            break
+        end_turn_and_wait(app)
+    motions = c.shown_snapshot()["motions"]
+    nato = [m for m in motions if "USA" in scenario.blocs[m["bloc"]].members]
+    assert len(nato) >= 2, "the case needs two applications to a bloc of the United States"
+    c.choose(next(a for a in c.legal() if a.kind == "set_posture"))  # an action: only the votes are asked about
+    click(app, app.w["end"].rect.center)
+    assert app.confirm_dialog is not None and c.phase == "plan", "the turn ended without a word on the votes"
+    text = app.messages[-1]
+    shot(app, tmp_path, "unvoted_motions.png")
+    rule = c.unvoted_motions("USA")
+    assert len(rule) == len(nato) and f"has not voted on {len(nato)} motions" in text
+    assert "cast by your state's usual rule" in text
+    from sim.describe import actor_name, possessive
+
+    for a, m in zip(rule, nato):
+        assert f"{a.choice} on {possessive(scenario.actors[m['candidate']].name)} application to {m['bloc']}" in text, text
+    key(app, pygame.K_ESCAPE)  # back to vote
+    assert c.phase == "plan" and c.model.turn >= 1
+    open_category(app, "vote")
+    first = rule[0]
+    other = "no" if first.choice == "yes" else "yes"
+    mine = next(a for a in menu_items(app) if a.kind == "vote" and a.bloc == first.bloc and a.issue == first.issue and a.choice == other)
+    click_action(app, mine)
+    assert mine in c.chosen["USA"]
+    click(app, app.w["end"].rect.center)
+    text = app.messages[-1]
+    cand = actor_name(scenario, nato[0]["candidate"])
+    assert f"has not voted on {len(nato) - 1} motion" in text and cand.removeprefix("the ") + "'s application" not in text
+    turn = c.model.turn
+    key(app, pygame.K_RETURN)  # end it anyway: the rule casts the rest, the team's own vote stands
+    assert c.model.turn == turn + 1
+    votes = [e for e in c.model.log[-1]["events"] if e.get("type") == "vote" and e.get("candidate") == nato[0]["candidate"]]
+    assert votes and ("USA" in votes[0]["yes"]) == (other == "yes")

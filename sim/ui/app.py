@@ -1259,7 +1259,7 @@ class App:
             )
 
     # ------------------------------------------------------------------ questions
-    def confirm(self, title: str, text: str, yes: str, on_yes, default_yes: bool = True) -> None:
+    def confirm(self, title: str, text: str, yes: str, on_yes, default_yes: bool = True, height: int = 230) -> None:
         """Ask before something that loses play: a dialog whose button (or Enter) runs ``on_yes``.
 
         Args:
@@ -1269,6 +1269,7 @@ class App:
             on_yes: a callable with no arguments.
             default_yes: whether Enter answers yes; if False, Enter answers no (as Esc does)
                 and only the confirm button runs ``on_yes`` (e.g. before replacing a file).
+            height: the dialog's height in pixels at text scale 1 (a long question needs more).
         """
         from html import escape
 
@@ -1276,7 +1277,7 @@ class App:
             self.confirm_dialog.kill()
         self.messages.append(text)
         self.confirm_dialog = dlg = UIConfirmationDialog(
-            self._center(500, 230),
+            self._center(500 if height <= 230 else 620, height),
             escape(text),
             self.manager,
             window_title=title,
@@ -1333,17 +1334,48 @@ class App:
         if c.phase != "plan":
             return
         team = c.current_team
+        votes = self._unvoted_words(team) if team is not None else ""
         if team is not None and not c.chosen.get(team):
             pend = len(c.shown_snapshot().get("pending", {}).get(team, []))
             extra = f" {pend} proposal{'s' * (pend != 1)} to it will go unanswered." if pend else ""
             self.confirm(
                 "End the turn with no action?",
-                f"{self.name(team)} has chosen no action this month.{extra} End its turn anyway?",
+                f"{self.name(team)} has chosen no action this month.{extra}{votes} End its turn anyway?",
                 "End turn",
                 c.end_turn,
+                height=330 if votes else 230,
+            )
+            return
+        if votes:
+            self.confirm(
+                "End the turn without voting?",
+                f"{votes.strip()} End its turn anyway?",
+                "End turn",
+                c.end_turn,
+                height=330,
             )
             return
         c.end_turn()
+
+    def _unvoted_words(self, team: str) -> str:
+        """" It has not voted on ...: cast by your state's usual rule: yes on ...", or ""."""
+        from sim.describe import capital_first, describe_action_in, the
+
+        votes = self.ctrl.unvoted_motions(team)
+        if not votes:
+            return ""
+        sc, snap = self.ctrl.scenario, self.ctrl.shown_snapshot()
+        parts = []
+        for a in votes:
+            text = describe_action_in(sc, snap, a)  # "Vote yes on Georgia's application to NATO (...)"
+            parts.append(text.removeprefix("Vote ").removeprefix("vote "))
+        n = len(votes)
+        return (
+            f" {capital_first(the(self.name(team)))} has not voted on {n} motion{'s' * (n != 1)} of its blocs; "
+            f"{'they' if n != 1 else 'it'} will be cast by your state's usual rule, as positions stand now: "
+            + "; ".join(parts)
+            + ". To vote yourselves, go back and choose under Votes."
+        )
 
     def name(self, actor: str) -> str:
         """A state's name as the widgets can draw it (its id where the font lacks the script)."""
