@@ -515,3 +515,37 @@ def test_end_turn_lists_the_motions_a_team_has_not_voted_on(scenario, tmp_path):
     assert c.model.turn == turn + 1
     votes = [e for e in c.model.log[-1]["events"] if e.get("type") == "vote" and e.get("candidate") == nato[0]["candidate"]]
     assert votes and ("USA" in votes[0]["yes"]) == (other == "yes")
+
+
+# --------------------------------------------------------------------------- 14. the summit's channels
+def test_the_summit_form_lists_only_channels_joining_its_two_states(scenario, tmp_path):
+    app = make_app(scenario, tmp_path, humans=("RUS",))
+    st = app.ctrl.static
+    key(app, pygame.K_i, unicode="i")
+    pick_dropdown(app, app.inst_widgets["kind"], "Summit")
+
+    def choose_state(which, actor):
+        dd = app.inst_widgets[which]
+        click(app, dd.rect.center)
+        click_list_item(app, dd.menu_states["expanded"].options_selection_list, f"{actor} {st.names[actor]}")
+        assert app.inst_form[which] == actor
+
+    def channel_options():
+        return [o[1] if isinstance(o, tuple) else o for o in app.inst_widgets["channel"].options_list]
+
+    choose_state("a", "USA")
+    choose_state("b", "RUS")
+    joining = lambda x, y: {c for c, ep in st.channel_endpoints.items() if set(ep) == {x, y}}  # noqa: E731
+    assert set(channel_options()) - {""} == joining("USA", "RUS")
+    pick_dropdown(app, app.inst_widgets["channel"], st.channel_labels["USA-RUS-SUMMIT"])
+    assert app.inst_form["channel"] == "USA-RUS-SUMMIT"
+    choose_state("b", "CHN")  # the second state changes: the channels follow
+    shot(app, tmp_path, "summit_channels.png")
+    assert set(channel_options()) - {""} == joining("USA", "CHN") and joining("USA", "CHN")
+    assert app.inst_form["channel"] in joining("USA", "CHN") | {""}
+    # the model refuses a summit over a channel of another pair, and the form says why
+    with pytest.raises(ValueError, match="does not join|which joins"):
+        app.ctrl.model.inject({"kind": "summit", "actors": ["USA", "CHN"], "channel": "USA-RUS-SUMMIT", "size": 0.1})
+    app.inst_form["channel"] = "USA-RUS-SUMMIT"  # a form filled in by hand, as a stale one was
+    click(app, app.inst_widgets["inject"].rect.center)
+    assert not app.ctrl.model.injected and "which joins USA and RUS" in app.messages[-1]

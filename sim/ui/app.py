@@ -1333,6 +1333,8 @@ class App:
         c = self.ctrl
         if c.phase != "plan":
             return
+        from sim.describe import capital_first, the
+
         team = c.current_team
         votes = self._unvoted_words(team) if team is not None else ""
         if team is not None and not c.chosen.get(team):
@@ -1340,7 +1342,7 @@ class App:
             extra = f" {pend} proposal{'s' * (pend != 1)} to it will go unanswered." if pend else ""
             self.confirm(
                 "End the turn with no action?",
-                f"{self.name(team)} has chosen no action this month.{extra}{votes} End its turn anyway?",
+                f"{capital_first(the(self.name(team)))} has chosen no action this month.{extra}{votes} End its turn anyway?",
                 "End turn",
                 c.end_turn,
                 height=330 if votes else 230,
@@ -1401,7 +1403,7 @@ class App:
                     self.inst_form[key] = (
                         el.selected_option[1] if isinstance(el.selected_option, tuple) else text
                     )
-                    if key in ("kind", "theatre", "a", "channel"):
+                    if key in ("kind", "theatre", "a", "b", "channel"):
                         self._build_instructor()
                     break
 
