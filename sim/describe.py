@@ -458,7 +458,7 @@ def _outcome_row(game: Any, turn: int) -> tuple[dict | None, dict | None, dict |
     return entry, before, after
 
 
-def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[str, ...] = ()) -> list[str]:
+def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[str, ...] = (), count_pending: bool = False) -> list[str]:
     """What changed in one month (turn), in plain sentences, most important first.
 
     Order: scheduled and instructor events, red lines, crises and armed clashes, accessions;
@@ -471,6 +471,9 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
             tension changes come from its recorded outcomes (great-power pairs only).
         turn: the turn (default: the last played).
         focus: the human teams: their agreements and tension changes are always reported.
+        count_pending: if True, the proposals left awaiting a team's answer are counted in one
+            sentence per team instead of one sentence each (for a debrief, where they would
+            crowd out what the teams did).
 
     Returns:
         Sentences such as "Russia closed the US embassy in Moscow." or "Tension between Russia
@@ -505,6 +508,7 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
     moves: list[str] = []
     minor = 0
     over = any(ev.get("type") == "end" for ev in events)  # no next month: the game ended this one
+    waiting: dict[str, int] = {}  # proposals awaiting each team's answer (count_pending)
     asked = {(ev.get("by"), ev.get("channel")) for ev in events if ev.get("type") == "channel_request"}
     for ev in events:
         ty = ev.get("type")
@@ -603,6 +607,8 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
             words = OUTCOME_WORDS[ev["outcome"]].format(target=name(ev["to"]))
             line = f"{capital_first(name(ev['from']))} and {name(ev['to'])} reached {words} on {issue_words(sc, ev['issue'])}{move}."
             (own if focus and involved_team(ev["from"], ev["to"]) else moves).append(line)
+        elif ty == "proposal" and count_pending and ev.get("outcome") == "awaiting answer" and ev["to"] in teams:
+            waiting[ev["to"]] = waiting.get(ev["to"], 0) + 1
         elif ty == "proposal" and focus and involved_team(ev["from"], ev["to"]):
             own.append(_proposal_sentence(sc, ev, over))
         elif ty == "decision" and ev.get("human") and ev.get("done") is False:
@@ -616,6 +622,9 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 except (KeyError, TypeError, ValueError):
                     pass
             moves.append(f"{capital_first(name(ev['actor']))}: an order had no effect ({order}).")
+    for team, n in waiting.items():
+        what = f"{n} proposal{'s' * (n != 1)} to {name(team)}"
+        own.append(f"{what} {'were' if n != 1 else 'was'} still unanswered when the game ended." if over else f"{what} await{'s' * (n == 1)} its answer next month.")
     out = first + own + issues + votes + moves + _tension_lines(game, sc, t, before, after, watch)
     if minor:
         out.append(f"{minor} more agreement{'s' * (minor != 1)}, channel or staff change{'s' * (minor != 1)} among other states.")

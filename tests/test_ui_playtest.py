@@ -549,3 +549,26 @@ def test_the_summit_form_lists_only_channels_joining_its_two_states(scenario, tm
     app.inst_form["channel"] = "USA-RUS-SUMMIT"  # a form filled in by hand, as a stale one was
     click(app, app.inst_widgets["inject"].rect.center)
     assert not app.ctrl.model.injected and "which joins USA and RUS" in app.messages[-1]
+
+
+# --------------------------------------------------------------------------- 15. the debrief's months
+def test_the_debrief_lists_the_teams_own_decisions_first(scenario, tmp_path):
+    from sim.actions import Action
+
+    app = make_app(scenario, tmp_path, humans=("USA",))
+    c = app.ctrl
+    c.choose(Action("close_channel", "USA", channel="RUS-USA-EMB"))  # the Russian embassy in Washington
+    end_turn_and_wait(app)
+    end_turn_and_wait(app)
+    c.select("actor", "USA")
+    app.open_sheet("debrief")
+    pump(app, 2)
+    text = sheet_text(app)
+    shot(app, tmp_path, "debrief_months.png")
+    month = text[text.index("Month by month"):]
+    t1 = month[month.index("Turn 1 ("):month.index("Turn 2 (")]
+    close = "The United States closes the Russian embassy in Washington"
+    assert close in t1, t1
+    first = t1.index("- ")
+    assert t1.index(close) == first + 2, "the team's own decision is not listed first"
+    assert t1.count("await") <= 1, "pending proposals crowd the month"

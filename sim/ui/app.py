@@ -1122,7 +1122,7 @@ class App:
 
     def _sheet_rows(self, kind: str, width: int) -> list:
         from sim.briefing import briefing
-        from sim.describe import capital_first, month_summary, possessive
+        from sim.describe import capital_first, month_summary, possessive, the
 
         c, fs = self.ctrl, self.fs
         f = Flow(self.fonts, width, fs)
@@ -1215,10 +1215,17 @@ class App:
         self._score_rows(f, t)
         rec = c.record(t)
         f.heading("Month by month")
+        from sim.debrief import team_decisions
+
+        teams = list(c.humans)
+        if teams:
+            f.text("Each month: what the teams decided first, then what changed.", theme.TEXT_DIM)
         for tt in range(1, t + 1):
-            lines = month_summary(rec, tt, focus=list(c.humans))
             f.text(f"Turn {tt} ({c.history[tt]['date']})", bold=True)
-            for line in lines[:4]:
+            for actor, what in team_decisions(rec, tt, teams) if teams else []:
+                who = capital_first(the(self.name(actor))) + " " if actor else ""
+                f.text("- " + who + what, indent=fs // 2)
+            for line in month_summary(rec, tt, focus=teams, count_pending=True)[:4]:
                 f.text("- " + line, indent=fs // 2)
         f.text(
             "For the class's game against the same scenario played by the AI alone over many "
