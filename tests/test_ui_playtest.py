@@ -399,11 +399,20 @@ def test_saving_over_an_existing_file_asks_first_and_defaults_to_no(scenario, tm
     assert app.file_dialog is None and app.confirm_dialog is not None
     assert "already exists" in app.messages[-1] and "Replace" in app.messages[-1]
     shot(app, tmp_path, "save_replace.png")
-    key(app, pygame.K_RETURN)  # the default is No
-    assert app.confirm_dialog is None
+    key(app, pygame.K_RETURN)  # the default is No: back to the file name, to change it
+    pump(app, 2)
+    assert app.confirm_dialog is None and app.file_dialog is not None
+    assert app.file_dialog.file_path_text_line.get_text() == str(old)
     assert open(old).read() == '{"an": "earlier save"}'
+    key(app, pygame.K_ESCAPE)  # no save at all
+    assert app.file_dialog is None and open(old).read() == '{"an": "earlier save"}'
     key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
     key(app, pygame.K_RETURN)
+    pump(app, 2)
+    click(app, app.confirm_dialog.cancel_button.rect.center)  # Cancel is no too
+    assert app.confirm_dialog is None and app.file_dialog is not None
+    assert open(old).read() == '{"an": "earlier save"}'
+    key(app, pygame.K_RETURN)  # Enter in the reopened field: asked again
     pump(app, 2)
     click(app, app.confirm_dialog.confirm_button.rect.center)  # Replace, chosen by hand
     assert json.load(open(old))["turn"] == 1 and not app.ctrl.unsaved

@@ -233,6 +233,7 @@ class App:
         """Where the replay's banner was last drawn (``None`` before any replay)."""
         self.confirm_dialog: UIConfirmationDialog | None = None
         self._on_confirm = None
+        self._on_no = None
         self._confirm_default_yes = True
         self.frame_times: list[float] = []
         self.text_scale = max(TEXT_SCALES[0], min(TEXT_SCALES[-1], float(text_scale)))
@@ -295,6 +296,7 @@ class App:
         self.file_dialog: UIFileDialog | None = None
         self.confirm_dialog = None
         self._on_confirm = None
+        self._on_no = None
         self.file_mode = ""
         self._gui_sig = None
         self._log_sig = None
@@ -846,8 +848,8 @@ class App:
             if ev.ui_element is self.confirm_dialog:
                 self._confirmed()
         elif ev.type == pygame_gui.UI_WINDOW_CLOSE:
-            if ev.ui_element is self.confirm_dialog:
-                self.confirm_dialog, self._on_confirm = None, None
+            if ev.ui_element is self.confirm_dialog:  # Cancel or the window's close button: no
+                self._declined()
             elif ev.ui_element is self.instructor:
                 self.instructor = None
             elif ev.ui_element is self.help_window:
@@ -934,8 +936,9 @@ class App:
             if k in (pygame.K_RETURN, pygame.K_KP_ENTER) and self._confirm_default_yes:
                 self._confirmed()
             elif k in (pygame.K_ESCAPE, pygame.K_RETURN, pygame.K_KP_ENTER):
-                self.confirm_dialog.kill()
-                self.confirm_dialog, self._on_confirm = None, None
+                dlg = self.confirm_dialog
+                self._declined()
+                dlg.kill()
             return
         sheet = self.current_sheet()
         if sheet is not None and not self._typing() and self.file_dialog is None and not ctrl:
@@ -1266,7 +1269,7 @@ class App:
             )
 
     # ------------------------------------------------------------------ questions
-    def confirm(self, title: str, text: str, yes: str, on_yes, default_yes: bool = True, height: int = 230) -> None:
+    def confirm(self, title: str, text: str, yes: str, on_yes, default_yes: bool = True, height: int = 230, on_no=None) -> None:
         """Ask before something that loses play: a dialog whose button (or Enter) runs ``on_yes``.
 
         Args:
@@ -1277,6 +1280,7 @@ class App:
             default_yes: whether Enter answers yes; if False, Enter answers no (as Esc does)
                 and only the confirm button runs ``on_yes`` (e.g. before replacing a file).
             height: the dialog's height in pixels at text scale 1 (a long question needs more).
+            on_no: a callable run when the answer is no (Esc, Cancel, the close button), or None.
         """
         from html import escape
 
@@ -1292,7 +1296,7 @@ class App:
             blocking=True,
         )
         self._fit_buttons(dlg, [dlg.cancel_button, dlg.confirm_button], dlg.confirmation_text)
-        self._on_confirm = on_yes
+        self._on_confirm, self._on_no = on_yes, on_no
         self._confirm_default_yes = default_yes
 
     def _fit_buttons(self, win, buttons, text_box) -> None:
@@ -1311,9 +1315,16 @@ class App:
         w = text_box.relative_rect.w if top > 2 * pad else cw - 2 * pad
         text_box.set_dimensions((w, max(bh, ch - top - bh - 2 * pad)))
 
+    def _declined(self) -> None:
+        """The open question was answered no: close it and run its ``on_no``, if any."""
+        fn = self._on_no
+        self.confirm_dialog, self._on_confirm, self._on_no = None, None, None
+        if fn is not None:
+            fn()
+
     def _confirmed(self) -> None:
         fn, dlg = self._on_confirm, self.confirm_dialog
-        self.confirm_dialog, self._on_confirm = None, None
+        self.confirm_dialog, self._on_confirm, self._on_no = None, None, None
         if dlg is not None and dlg.alive():
             dlg.kill()
         if fn is not None:
@@ -1730,8 +1741,8 @@ class App:
         stem = Path(self.ctrl.scenario_path).stem
         return str(Path(self.save_dir) / f"{stem}-turn{self.ctrl.turn_named()[0]:02d}.json")
 
-    def open_save_dialog(self) -> None:
-        """The save dialog (a pygame_gui file dialog) at a default file name."""
+    def open_save_dialog(self, path: str | None = None) -> None:
+        """The save dialog (a pygame_gui file dialog) at ``path`` or a default file name."""
         if self.ctrl.phase == "start":
             self.show_message("Nothing to save", "Start a game first.")
             return
@@ -1743,7 +1754,7 @@ class App:
             self._center(620, 460),
             self.manager,
             window_title="Save the game (JSON)",
-            initial_file_path=self._default_save_path(),
+            initial_file_path=path or self._default_save_path(),
             allow_existing_files_only=False,
         )
         self._fit_file_dialog()
@@ -1791,6 +1802,7 @@ class App:
                 "Replace",
                 lambda: self.save_game(path),
                 default_yes=False,
+                on_no=lambda: self.open_save_dialog(path),  # back to the file name, to change it
             )
         elif mode == "save":
             self.save_game(path)
