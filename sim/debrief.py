@@ -200,6 +200,16 @@ def decision_words(rec: GameRecord, turn: int, ev: dict) -> str:
     return str(ev.get("action", ""))
 
 
+def team_decisions(rec: GameRecord, turn: int, teams: list[str], humans: bool = True) -> list[tuple[str, str]]:
+    """What the teams decided in one turn, in words: ``(actor, record)`` pairs.
+
+    Changes to channels, staff or posture come first, then proposals; at most
+    :data:`MAX_DECISIONS`, then one line counting the rest (actor ``""``). With ``humans``,
+    only the decisions a human team made (including those that had no effect, so marked).
+    """
+    return _decisions(rec, turn, teams, humans)
+
+
 def _decisions(rec: GameRecord, turn: int, teams: list[str], humans: bool) -> list[tuple[str, str]]:
     entry = next((e for e in rec.log if e.get("turn") == turn), None)
     out = []
@@ -272,7 +282,7 @@ def debrief(rec: GameRecord, ai: list[GameRecord], humans: list[str], seeds: lis
                 shift=shift,
                 moved=moved,
                 decisions=_decisions(rec, t, teams, bool(humans)),
-                events=month_summary(rec, t, focus=teams)[:4],
+                events=month_summary(rec, t, focus=teams, count_pending=True)[:4],
             )
         )
     top = sorted([p for p in points if p.shift > 0], key=lambda p: (-p.shift, p.turn))[:TURNING_POINTS]

@@ -239,8 +239,13 @@ def describe_action_in(sc: Scenario, snap: dict, a: Action, third_person: bool =
         ch = channel_words(sc, a.channel)
         status = snap["channels"].get(a.channel, {}).get("status", "open")
         if k == "open_channel":
+            agree = _host_must_agree(sc, a)
             if status == "closed":
+                if agree:
+                    return f"{v('Reopen')} {ch} ({agree} must agree; it then restarts with a skeleton staff)"
                 return f"{v('Reopen')} {ch} (it restarts with a skeleton staff)"
+            if agree:
+                return f"{v('Resume')} talks through {ch} ({agree} must agree)"
             return f"{v('Resume')} talks through {ch}"
         military = getattr(sc.channels.get(a.channel), "kind", "") == "military_hotline"
         if k == "suspend_channel":
@@ -453,7 +458,7 @@ def _outcome_row(game: Any, turn: int) -> tuple[dict | None, dict | None, dict |
     return entry, before, after
 
 
-def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[str, ...] = ()) -> list[str]:
+def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[str, ...] = (), count_pending: bool = False) -> list[str]:
     """What changed in one month (turn), in plain sentences, most important first.
 
     Order: scheduled and instructor events, red lines, crises and armed clashes, accessions;
@@ -466,6 +471,9 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
             tension changes come from its recorded outcomes (great-power pairs only).
         turn: the turn (default: the last played).
         focus: the human teams: their agreements and tension changes are always reported.
+        count_pending: if True, the proposals left awaiting a team's answer are counted in one
+            sentence per team instead of one sentence each (for a debrief, where they would
+            crowd out what the teams did).
 
     Returns:
         Sentences such as "Russia closed the US embassy in Moscow." or "Tension between Russia
@@ -499,6 +507,9 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
     votes: list[str] = []
     moves: list[str] = []
     minor = 0
+    over = any(ev.get("type") == "end" for ev in events)  # no next month: the game ended this one
+    waiting: dict[str, int] = {}  # proposals awaiting each team's answer (count_pending)
+    asked = {(ev.get("by"), ev.get("channel")) for ev in events if ev.get("type") == "channel_request"}
     for ev in events:
         ty = ev.get("type")
         if ty == "event":
@@ -526,7 +537,10 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
         elif ty == "channel_refused":
             minor += 1
         elif ty == "channel_request":
-            own.append(f"{capital_first(name(ev['by']))} asks {name(ev['host'])} to reopen {channel_words(sc, ev['channel'])}; {name(ev['host'])} answers next month.")
+            if over:
+                own.append(f"{capital_first(name(ev['by']))} asked {name(ev['host'])} to reopen {channel_words(sc, ev['channel'])}; the game ended before {name(ev['host'])} answered.")
+            else:
+                own.append(f"{capital_first(name(ev['by']))} asks {name(ev['host'])} to reopen {channel_words(sc, ev['channel'])}; {name(ev['host'])} answers next month.")
         elif ty == "accession":
             first.append(f"{capital_first(name(ev['member']))} joins {ev['bloc']}.")
         elif ty == "incident":
@@ -563,7 +577,8 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 f"(to {level_words(sc, ev['issue'], float(ev['to_level']))}): it {res}; against: {no}."
             )
         elif ty == "motion":
-            votes.append(f"{capital_first(name(ev['candidate']))} applied to join {ev['bloc']}; its members vote next month.")
+            when = "the game ended before its members voted" if over else "its members vote next month"
+            votes.append(f"{capital_first(name(ev['candidate']))} applied to join {ev['bloc']}; {when}.")
         elif ty in ("channel", "staff"):
             parties = [ev["by"], *(sc.channels[ev["channel"]].endpoints if ev["channel"] in sc.channels else [])]
             if not involved(*parties):
@@ -592,9 +607,14 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
             words = OUTCOME_WORDS[ev["outcome"]].format(target=name(ev["to"]))
             line = f"{capital_first(name(ev['from']))} and {name(ev['to'])} reached {words} on {issue_words(sc, ev['issue'])}{move}."
             (own if focus and involved_team(ev["from"], ev["to"]) else moves).append(line)
+        elif ty == "proposal" and count_pending and ev.get("outcome") == "awaiting answer" and ev["to"] in teams:
+            waiting[ev["to"]] = waiting.get(ev["to"], 0) + 1
         elif ty == "proposal" and focus and involved_team(ev["from"], ev["to"]):
-            own.append(_proposal_sentence(sc, ev))
+            own.append(_proposal_sentence(sc, ev, over))
         elif ty == "decision" and ev.get("human") and ev.get("done") is False:
+            spec = ev.get("spec") if isinstance(ev.get("spec"), dict) else {}
+            if (ev.get("actor"), spec.get("channel")) in asked and spec.get("kind") == "open_channel":
+                continue  # the order was a request to the host, said above ("asks ... to reopen")
             order = ev.get("action", "")
             if isinstance(ev.get("spec"), dict) and before is not None:
                 try:
@@ -602,6 +622,9 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
                 except (KeyError, TypeError, ValueError):
                     pass
             moves.append(f"{capital_first(name(ev['actor']))}: an order had no effect ({order}).")
+    for team, n in waiting.items():
+        what = f"{n} proposal{'s' * (n != 1)} to {name(team)}"
+        own.append(f"{what} {'were' if n != 1 else 'was'} still unanswered when the game ended." if over else f"{what} await{'s' * (n == 1)} its answer next month.")
     out = first + own + issues + votes + moves + _tension_lines(game, sc, t, before, after, watch)
     if minor:
         out.append(f"{minor} more agreement{'s' * (minor != 1)}, channel or staff change{'s' * (minor != 1)} among other states.")
@@ -611,14 +634,37 @@ def month_summary(game: Any, turn: int | None = None, focus: list[str] | tuple[s
     return out or ["A quiet month: nothing changed."]
 
 
-def _proposal_sentence(sc: Scenario, ev: dict) -> str:
+def _acts_for(sc: Scenario, actor: str, ref: str) -> bool:
+    """Whether ``actor`` is ``ref`` or the leader acting for the bloc ``ref``."""
+    return actor == ref or (ref in sc.blocs and sc.blocs[ref].leader == actor)
+
+
+def _host_must_agree(sc: Scenario, a: Action) -> str:
+    """The host's name when ``a`` (an ``open_channel``) reopens only with the host's consent.
+
+    With ``dynamics.channels.consent`` on, the sending side (the channel's first endpoint, or
+    the leader acting for a bloc) reopens a channel only if its host (the second endpoint)
+    consents (:func:`sim.phases.act.host_consents`); otherwise "" (consent off, or the actor is
+    not the sender).
+    """
+    spec = sc.channels.get(a.channel)
+    if spec is None or not sc.dynamics.channels.consent or len(spec.endpoints) < 2:
+        return ""
+    sender, host = spec.endpoints[0], spec.endpoints[1]
+    if not _acts_for(sc, a.actor, sender) or _acts_for(sc, a.actor, host):
+        return ""
+    return actor_name(sc, host)
+
+
+def _proposal_sentence(sc: Scenario, ev: dict, over: bool = False) -> str:
     """A proposal that ended without agreement, in words (for the teams that made or got it).
 
     Outcomes (the turn log's ``proposal`` records): ``conflict`` (a dispute: both sides expected
     to gain from holding out; the target moved unless disputes hold), ``stalemate`` (the target
     refused; both expected to win), ``none`` (a human team refused a proposal its proposer did not
     expect to win), ``rejected`` (a bloc turned it down), ``no channel`` (the channel was no longer
-    open when it was to be made), ``awaiting answer`` (to a human team, who answers next month).
+    open when it was to be made), ``awaiting answer`` (to a human team, who answers next month,
+    or, when ``over`` (the game ended that month), never).
     """
     a, b = actor_name(sc, ev["from"]), actor_name(sc, ev["to"])
     x = issue_words(sc, ev["issue"]) if ev["issue"] in sc.issues else ev["issue"]
@@ -637,8 +683,10 @@ def _proposal_sentence(sc: Scenario, ev: dict) -> str:
         return capital_first(f"{what} was turned down by its members; tension rose.")
     if oc == "no channel":
         return capital_first(f"{what} could not be made: its channel was no longer open.")
+    if oc == "awaiting answer" and over:
+        return capital_first(f"{what} was still unanswered when the game ended.")
     if oc == "awaiting answer":
-        return capital_first(f"{what} awaits {possessive(sc.actors[ev['to']].name) if ev['to'] in sc.actors else b} answer next month.")
+        return capital_first(f"{what} awaits the answer of {b} next month.")
     return capital_first(f"{what}: {str(oc).replace('_', ' ')}.")
 
 

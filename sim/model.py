@@ -378,7 +378,8 @@ class GreatPowerModel(mesa.Model):
 
         Raises:
             pydantic.ValidationError: the event is malformed.
-            ValueError: it names an unknown actor, channel, theatre or issue.
+            ValueError: it names an unknown actor, channel, theatre or issue, or it is a summit
+                over a channel that does not join its two states.
         """
         ev = event if isinstance(event, EventSpec) else EventSpec.model_validate({"turn": self.turn + 1, **event})
         w = self.world
@@ -388,6 +389,13 @@ class GreatPowerModel(mesa.Model):
         for a in ev.actors:
             if a not in w.actor_ids:
                 raise ValueError(f"unknown actor {a!r} in event")
+        if ev.kind == "summit" and ev.channel is not None:
+            ends = list(self.scenario.channels[ev.channel].endpoints)
+            if set(ends) != set(ev.actors):
+                raise ValueError(
+                    f"a summit between {' and '.join(ev.actors) or 'no states'} cannot be held over channel "
+                    f"{ev.channel!r}, which joins {' and '.join(ends)}: choose a channel joining the two states, or none"
+                )
         self.injected.append(ev)
 
     # ------------------------------------------------------------------ the turn

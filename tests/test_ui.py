@@ -1301,7 +1301,7 @@ def test_at_2x_the_instructor_window_scrolls_and_the_start_text_clears_the_list(
 
 def test_proposals_awaiting_a_team_name_the_states_not_their_codes(scenario, tmp_path):
     """The selected state's panel says whose proposals await the human team's answer by name
-    ("await Russia's answer (from France, ...)"), as every other text a player reads does."""
+    ("await the answer of Russia (from France, ...)"), as every other text a player reads does."""
     app = make_app(scenario, tmp_path)
     for _ in range(6):
         if app.ctrl.model.pending.get("RUS"):
@@ -1315,7 +1315,7 @@ def test_proposals_awaiting_a_team_name_the_states_not_their_codes(scenario, tmp
     text = " ".join(rows)  # the sentence wraps over rows
     start = text.index("proposal")
     line = text[start : text.index(").", start) + 2]
-    assert "await Russia's answer" in line or "1 proposal awaits Russia's answer" in line, line
+    assert "await the answer of Russia" in line or "1 proposal awaits the answer of Russia" in line, line
     sender = scenario.actors[pending[0]["from"]].name
     assert sender.split()[0] in line
     assert raw_codes(scenario, line) == [], line

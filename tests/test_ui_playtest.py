@@ -29,6 +29,7 @@ from test_ui import (  # noqa: E402
     BASELINE,
     DT,
     REPO,
+    choose_category,
     click,
     click_action,
     click_list_item,
@@ -381,3 +382,202 @@ def test_a_human_host_is_asked_to_reopen_a_channel_and_decides(scenario, tmp_pat
     ev = [e for e in c.model.log[-1]["events"] if e.get("type") == "channel" and e["channel"] == emb]
     assert ev and ev[0]["to"] == "open" and ev[0]["consent"] == "RUS"
     assert c.history[-1]["channels"][emb]["status"] == "open"
+
+
+# --------------------------------------------------------------------------- 11. a save never replaces a file unasked
+def test_saving_over_an_existing_file_asks_first_and_defaults_to_no(scenario, tmp_path):
+    app = make_app(scenario, tmp_path, humans=("RUS",))
+    end_turn_and_wait(app)
+    old = app._default_save_path()  # e.g. a save from an earlier day, of the same name
+    os.makedirs(os.path.dirname(old), exist_ok=True)
+    with open(old, "w") as f:
+        f.write('{"an": "earlier save"}')
+    key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
+    assert app.file_dialog is not None and app.file_dialog.file_path_text_line.get_text().endswith(os.path.basename(old))
+    key(app, pygame.K_RETURN)  # Enter in the file-name field presses OK
+    pump(app, 2)
+    assert app.file_dialog is None and app.confirm_dialog is not None
+    assert "already exists" in app.messages[-1] and "Replace" in app.messages[-1]
+    shot(app, tmp_path, "save_replace.png")
+    key(app, pygame.K_RETURN)  # the default is No: back to the file name, to change it
+    pump(app, 2)
+    assert app.confirm_dialog is None and app.file_dialog is not None
+    assert app.file_dialog.file_path_text_line.get_text() == str(old)
+    assert open(old).read() == '{"an": "earlier save"}'
+    key(app, pygame.K_ESCAPE)  # no save at all
+    assert app.file_dialog is None and open(old).read() == '{"an": "earlier save"}'
+    key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
+    key(app, pygame.K_RETURN)
+    pump(app, 2)
+    click(app, app.confirm_dialog.cancel_button.rect.center)  # Cancel is no too
+    assert app.confirm_dialog is None and app.file_dialog is not None
+    assert open(old).read() == '{"an": "earlier save"}'
+    key(app, pygame.K_RETURN)  # Enter in the reopened field: asked again
+    pump(app, 2)
+    click(app, app.confirm_dialog.confirm_button.rect.center)  # Replace, chosen by hand
+    assert json.load(open(old))["turn"] == 1 and not app.ctrl.unsaved
+    # a new name: Enter saves at once, nothing to ask
+    key(app, pygame.K_s, mod=pygame.KMOD_CTRL)
+    entry = app.file_dialog.file_path_text_line
+    new = os.path.join(os.path.dirname(old), "fresh.json")
+    entry.set_text(new)
+    key(app, pygame.K_RETURN)
+    pump(app, 2)
+    assert app.confirm_dialog is None and app.file_dialog is None
+    assert json.load(open(new))["turn"] == 1
+
+
+# --------------------------------------------------------------------------- 12. no "next month" after the end
+def test_a_request_in_the_last_month_is_worded_for_a_finished_game(scenario, tmp_path):
+    from sim.actions import Action
+
+    app = hotseat_app(scenario, tmp_path, teams=("USA", "RUS"), turns=2)
+    c = app.ctrl
+    emb = "USA-RUS-EMB"  # hosted by Russia, a team: a request to reopen it waits for its answer
+
+    def month(choices):
+        for team in c.humans:
+            key(app, pygame.K_RETURN)
+            if app.sheet == "briefing":
+                key(app, pygame.K_RETURN)
+            for a in choices.get(team, []):
+                assert c.choose(a), c.message
+            key(app, pygame.K_RETURN)
+            if app.confirm_dialog is not None:
+                key(app, pygame.K_RETURN)
+        key(app, pygame.K_SPACE)
+
+    month({"USA": [Action("close_channel", "USA", channel=emb)]})
+    key(app, pygame.K_RETURN)
+    # the last month: the sender's menu says that the host must agree to the reopening
+    key(app, pygame.K_RETURN)  # the United States is ready
+    if app.sheet == "briefing":
+        key(app, pygame.K_RETURN)
+    open_category(app, "channel")
+    rows = " ".join(t for r in app.views["available"].rows for _r, t, _s in r.texts)
+    shot(app, tmp_path, "menu_reopen.png")
+    assert "Reopen the US embassy in Moscow (Russia must agree; it then restarts with a skeleton staff)" in rows, rows
+    click_action(app, Action("open_channel", "USA", channel=emb))
+    key(app, pygame.K_RETURN)  # End turn
+    if app.confirm_dialog is not None:
+        key(app, pygame.K_RETURN)
+    key(app, pygame.K_RETURN)  # Russia is ready
+    if app.sheet == "briefing":
+        key(app, pygame.K_RETURN)
+    key(app, pygame.K_RETURN)
+    if app.confirm_dialog is not None:
+        key(app, pygame.K_RETURN)
+    key(app, pygame.K_SPACE)
+    assert not c.model.running
+    assert any(e.get("type") == "channel_request" for e in c.model.log[-1]["events"])
+    text = sheet_text(app)
+    shot(app, tmp_path, "results_last_month.png")
+    assert "next month" not in text and "the game ended before Russia answered" in text, text
+    assert "had no effect" not in text  # the request is said once, as a request
+    key(app, pygame.K_RETURN)  # on: the end screen
+    assert app.ctrl.phase == "over"
+    text = sheet_text(app)
+    assert "next month" not in text, text
+    from sim.ui import logtext
+
+    html = logtext.turn_html(c.model.log[-1], words=logtext.Words(scenario))
+    assert "next month" not in html and "the game ended before" in html
+
+
+# --------------------------------------------------------------------------- 13. votes a team leaves
+def test_end_turn_lists_the_motions_a_team_has_not_voted_on(scenario, tmp_path):
+    app = make_app(scenario, tmp_path, humans=("USA",))
+    c = app.ctrl
+    for _ in range(4):
+        if c.model.state.motions:
+            break
+        end_turn_and_wait(app)
+    motions = c.shown_snapshot()["motions"]
+    nato = [m for m in motions if "USA" in scenario.blocs[m["bloc"]].members]
+    assert len(nato) >= 2, "the case needs two applications to a bloc of the United States"
+    c.choose(next(a for a in c.legal() if a.kind == "set_posture"))  # an action: only the votes are asked about
+    click(app, app.w["end"].rect.center)
+    assert app.confirm_dialog is not None and c.phase == "plan", "the turn ended without a word on the votes"
+    text = app.messages[-1]
+    shot(app, tmp_path, "unvoted_motions.png")
+    rule = c.unvoted_motions("USA")
+    assert len(rule) == len(nato) and f"has not voted on {len(nato)} motions" in text
+    assert "cast by your state's usual rule" in text
+    from sim.describe import actor_name, possessive
+
+    for a, m in zip(rule, nato):
+        assert f"{a.choice} on {possessive(scenario.actors[m['candidate']].name)} application to {m['bloc']}" in text, text
+    key(app, pygame.K_ESCAPE)  # back to vote
+    assert c.phase == "plan" and c.model.turn >= 1
+    open_category(app, "vote")
+    first = rule[0]
+    other = "no" if first.choice == "yes" else "yes"
+    mine = next(a for a in menu_items(app) if a.kind == "vote" and a.bloc == first.bloc and a.issue == first.issue and a.choice == other)
+    click_action(app, mine)
+    assert mine in c.chosen["USA"]
+    click(app, app.w["end"].rect.center)
+    text = app.messages[-1]
+    cand = actor_name(scenario, nato[0]["candidate"])
+    assert f"has not voted on {len(nato) - 1} motion" in text and cand.removeprefix("the ") + "'s application" not in text
+    turn = c.model.turn
+    key(app, pygame.K_RETURN)  # end it anyway: the rule casts the rest, the team's own vote stands
+    assert c.model.turn == turn + 1
+    votes = [e for e in c.model.log[-1]["events"] if e.get("type") == "vote" and e.get("candidate") == nato[0]["candidate"]]
+    assert votes and ("USA" in votes[0]["yes"]) == (other == "yes")
+
+
+# --------------------------------------------------------------------------- 14. the summit's channels
+def test_the_summit_form_lists_only_channels_joining_its_two_states(scenario, tmp_path):
+    app = make_app(scenario, tmp_path, humans=("RUS",))
+    st = app.ctrl.static
+    key(app, pygame.K_i, unicode="i")
+    pick_dropdown(app, app.inst_widgets["kind"], "Summit")
+
+    def choose_state(which, actor):
+        dd = app.inst_widgets[which]
+        click(app, dd.rect.center)
+        click_list_item(app, dd.menu_states["expanded"].options_selection_list, f"{actor} {st.names[actor]}")
+        assert app.inst_form[which] == actor
+
+    def channel_options():
+        return [o[1] if isinstance(o, tuple) else o for o in app.inst_widgets["channel"].options_list]
+
+    choose_state("a", "USA")
+    choose_state("b", "RUS")
+    joining = lambda x, y: {c for c, ep in st.channel_endpoints.items() if set(ep) == {x, y}}  # noqa: E731
+    assert set(channel_options()) - {""} == joining("USA", "RUS")
+    pick_dropdown(app, app.inst_widgets["channel"], st.channel_labels["USA-RUS-SUMMIT"])
+    assert app.inst_form["channel"] == "USA-RUS-SUMMIT"
+    choose_state("b", "CHN")  # the second state changes: the channels follow
+    shot(app, tmp_path, "summit_channels.png")
+    assert set(channel_options()) - {""} == joining("USA", "CHN") and joining("USA", "CHN")
+    assert app.inst_form["channel"] in joining("USA", "CHN") | {""}
+    # the model refuses a summit over a channel of another pair, and the form says why
+    with pytest.raises(ValueError, match="does not join|which joins"):
+        app.ctrl.model.inject({"kind": "summit", "actors": ["USA", "CHN"], "channel": "USA-RUS-SUMMIT", "size": 0.1})
+    app.inst_form["channel"] = "USA-RUS-SUMMIT"  # a form filled in by hand, as a stale one was
+    click(app, app.inst_widgets["inject"].rect.center)
+    assert not app.ctrl.model.injected and "which joins USA and RUS" in app.messages[-1]
+
+
+# --------------------------------------------------------------------------- 15. the debrief's months
+def test_the_debrief_lists_the_teams_own_decisions_first(scenario, tmp_path):
+    from sim.actions import Action
+
+    app = make_app(scenario, tmp_path, humans=("USA",))
+    c = app.ctrl
+    c.choose(Action("close_channel", "USA", channel="RUS-USA-EMB"))  # the Russian embassy in Washington
+    end_turn_and_wait(app)
+    end_turn_and_wait(app)
+    c.select("actor", "USA")
+    app.open_sheet("debrief")
+    pump(app, 2)
+    text = sheet_text(app)
+    shot(app, tmp_path, "debrief_months.png")
+    month = text[text.index("Month by month"):]
+    t1 = month[month.index("Turn 1 ("):month.index("Turn 2 (")]
+    close = "The United States closes the Russian embassy in Washington"
+    assert close in t1, t1
+    first = t1.index("- ")
+    assert t1.index(close) == first + 2, "the team's own decision is not listed first"
+    assert t1.count("await") <= 1, "pending proposals crowd the month"

@@ -233,6 +233,8 @@ class App:
         """Where the replay's banner was last drawn (``None`` before any replay)."""
         self.confirm_dialog: UIConfirmationDialog | None = None
         self._on_confirm = None
+        self._on_no = None
+        self._confirm_default_yes = True
         self.frame_times: list[float] = []
         self.text_scale = max(TEXT_SCALES[0], min(TEXT_SCALES[-1], float(text_scale)))
         self.mouse = (0, 0)
@@ -294,6 +296,7 @@ class App:
         self.file_dialog: UIFileDialog | None = None
         self.confirm_dialog = None
         self._on_confirm = None
+        self._on_no = None
         self.file_mode = ""
         self._gui_sig = None
         self._log_sig = None
@@ -839,12 +842,14 @@ class App:
             self._on_dropdown(ev.ui_element, ev.text)
         elif ev.type == pygame_gui.UI_FILE_DIALOG_PATH_PICKED:
             self._on_path(ev.text)
+        elif ev.type == pygame_gui.UI_TEXT_ENTRY_FINISHED:
+            self._on_file_name_entered(ev.ui_element)
         elif ev.type == pygame_gui.UI_CONFIRMATION_DIALOG_CONFIRMED:
             if ev.ui_element is self.confirm_dialog:
                 self._confirmed()
         elif ev.type == pygame_gui.UI_WINDOW_CLOSE:
-            if ev.ui_element is self.confirm_dialog:
-                self.confirm_dialog, self._on_confirm = None, None
+            if ev.ui_element is self.confirm_dialog:  # Cancel or the window's close button: no
+                self._declined()
             elif ev.ui_element is self.instructor:
                 self.instructor = None
             elif ev.ui_element is self.help_window:
@@ -927,12 +932,13 @@ class App:
         c = self.ctrl
         k = ev.key
         ctrl = ev.mod & pygame.KMOD_CTRL
-        if self.confirm_dialog is not None:  # a question is open: Enter answers yes, Esc no
-            if k in (pygame.K_RETURN, pygame.K_KP_ENTER):
+        if self.confirm_dialog is not None:  # a question is open: Enter answers its default, Esc no
+            if k in (pygame.K_RETURN, pygame.K_KP_ENTER) and self._confirm_default_yes:
                 self._confirmed()
-            elif k == pygame.K_ESCAPE:
-                self.confirm_dialog.kill()
-                self.confirm_dialog, self._on_confirm = None, None
+            elif k in (pygame.K_ESCAPE, pygame.K_RETURN, pygame.K_KP_ENTER):
+                dlg = self.confirm_dialog
+                self._declined()
+                dlg.kill()
             return
         sheet = self.current_sheet()
         if sheet is not None and not self._typing() and self.file_dialog is None and not ctrl:
@@ -1119,7 +1125,7 @@ class App:
 
     def _sheet_rows(self, kind: str, width: int) -> list:
         from sim.briefing import briefing
-        from sim.describe import capital_first, month_summary, possessive
+        from sim.describe import capital_first, month_summary, possessive, the
 
         c, fs = self.ctrl, self.fs
         f = Flow(self.fonts, width, fs)
@@ -1212,10 +1218,17 @@ class App:
         self._score_rows(f, t)
         rec = c.record(t)
         f.heading("Month by month")
+        from sim.debrief import team_decisions
+
+        teams = list(c.humans)
+        if teams:
+            f.text("Each month: what the teams decided first, then what changed.", theme.TEXT_DIM)
         for tt in range(1, t + 1):
-            lines = month_summary(rec, tt, focus=list(c.humans))
             f.text(f"Turn {tt} ({c.history[tt]['date']})", bold=True)
-            for line in lines[:4]:
+            for actor, what in team_decisions(rec, tt, teams) if teams else []:
+                who = capital_first(the(self.name(actor))) + " " if actor else ""
+                f.text("- " + who + what, indent=fs // 2)
+            for line in month_summary(rec, tt, focus=teams, count_pending=True)[:4]:
                 f.text("- " + line, indent=fs // 2)
         f.text(
             "For the class's game against the same scenario played by the AI alone over many "
@@ -1256,7 +1269,7 @@ class App:
             )
 
     # ------------------------------------------------------------------ questions
-    def confirm(self, title: str, text: str, yes: str, on_yes) -> None:
+    def confirm(self, title: str, text: str, yes: str, on_yes, default_yes: bool = True, height: int = 230, on_no=None) -> None:
         """Ask before something that loses play: a dialog whose button (or Enter) runs ``on_yes``.
 
         Args:
@@ -1264,6 +1277,10 @@ class App:
             text: the question, plain text.
             yes: the confirm button's label, e.g. "Quit".
             on_yes: a callable with no arguments.
+            default_yes: whether Enter answers yes; if False, Enter answers no (as Esc does)
+                and only the confirm button runs ``on_yes`` (e.g. before replacing a file).
+            height: the dialog's height in pixels at text scale 1 (a long question needs more).
+            on_no: a callable run when the answer is no (Esc, Cancel, the close button), or None.
         """
         from html import escape
 
@@ -1271,7 +1288,7 @@ class App:
             self.confirm_dialog.kill()
         self.messages.append(text)
         self.confirm_dialog = dlg = UIConfirmationDialog(
-            self._center(500, 230),
+            self._center(500 if height <= 230 else 620, height),
             escape(text),
             self.manager,
             window_title=title,
@@ -1279,7 +1296,8 @@ class App:
             blocking=True,
         )
         self._fit_buttons(dlg, [dlg.cancel_button, dlg.confirm_button], dlg.confirmation_text)
-        self._on_confirm = on_yes
+        self._on_confirm, self._on_no = on_yes, on_no
+        self._confirm_default_yes = default_yes
 
     def _fit_buttons(self, win, buttons, text_box) -> None:
         """Give a dialog's buttons room for their text at the body size (pygame_gui makes them
@@ -1297,9 +1315,16 @@ class App:
         w = text_box.relative_rect.w if top > 2 * pad else cw - 2 * pad
         text_box.set_dimensions((w, max(bh, ch - top - bh - 2 * pad)))
 
+    def _declined(self) -> None:
+        """The open question was answered no: close it and run its ``on_no``, if any."""
+        fn = self._on_no
+        self.confirm_dialog, self._on_confirm, self._on_no = None, None, None
+        if fn is not None:
+            fn()
+
     def _confirmed(self) -> None:
         fn, dlg = self._on_confirm, self.confirm_dialog
-        self.confirm_dialog, self._on_confirm = None, None
+        self.confirm_dialog, self._on_confirm, self._on_no = None, None, None
         if dlg is not None and dlg.alive():
             dlg.kill()
         if fn is not None:
@@ -1326,18 +1351,51 @@ class App:
         c = self.ctrl
         if c.phase != "plan":
             return
+        from sim.describe import capital_first, the
+
         team = c.current_team
+        votes = self._unvoted_words(team) if team is not None else ""
         if team is not None and not c.chosen.get(team):
             pend = len(c.shown_snapshot().get("pending", {}).get(team, []))
             extra = f" {pend} proposal{'s' * (pend != 1)} to it will go unanswered." if pend else ""
             self.confirm(
                 "End the turn with no action?",
-                f"{self.name(team)} has chosen no action this month.{extra} End its turn anyway?",
+                f"{capital_first(the(self.name(team)))} has chosen no action this month.{extra}{votes} End its turn anyway?",
                 "End turn",
                 c.end_turn,
+                height=330 if votes else 230,
+            )
+            return
+        if votes:
+            self.confirm(
+                "End the turn without voting?",
+                f"{votes.strip()} End its turn anyway?",
+                "End turn",
+                c.end_turn,
+                height=330,
             )
             return
         c.end_turn()
+
+    def _unvoted_words(self, team: str) -> str:
+        """" It has not voted on ...: cast by your state's usual rule: yes on ...", or ""."""
+        from sim.describe import capital_first, describe_action_in, the
+
+        votes = self.ctrl.unvoted_motions(team)
+        if not votes:
+            return ""
+        sc, snap = self.ctrl.scenario, self.ctrl.shown_snapshot()
+        parts = []
+        for a in votes:
+            text = describe_action_in(sc, snap, a)  # "Vote yes on Georgia's application to NATO (...)"
+            parts.append(text.removeprefix("Vote ").removeprefix("vote "))
+        n = len(votes)
+        return (
+            f" {capital_first(the(self.name(team)))} has not voted on {n} motion{'s' * (n != 1)} of its blocs; "
+            f"{'they' if n != 1 else 'it'} will be cast by your state's usual rule, as positions stand now: "
+            + "; ".join(parts)
+            + ". To vote yourselves, go back and choose under Votes."
+        )
 
     def name(self, actor: str) -> str:
         """A state's name as the widgets can draw it (its id where the font lacks the script)."""
@@ -1363,7 +1421,7 @@ class App:
                     self.inst_form[key] = (
                         el.selected_option[1] if isinstance(el.selected_option, tuple) else text
                     )
-                    if key in ("kind", "theatre", "a", "channel"):
+                    if key in ("kind", "theatre", "a", "b", "channel"):
                         self._build_instructor()
                     break
 
@@ -1683,8 +1741,8 @@ class App:
         stem = Path(self.ctrl.scenario_path).stem
         return str(Path(self.save_dir) / f"{stem}-turn{self.ctrl.turn_named()[0]:02d}.json")
 
-    def open_save_dialog(self) -> None:
-        """The save dialog (a pygame_gui file dialog) at a default file name."""
+    def open_save_dialog(self, path: str | None = None) -> None:
+        """The save dialog (a pygame_gui file dialog) at ``path`` or a default file name."""
         if self.ctrl.phase == "start":
             self.show_message("Nothing to save", "Start a game first.")
             return
@@ -1696,7 +1754,7 @@ class App:
             self._center(620, 460),
             self.manager,
             window_title="Save the game (JSON)",
-            initial_file_path=self._default_save_path(),
+            initial_file_path=path or self._default_save_path(),
             allow_existing_files_only=False,
         )
         self._fit_file_dialog()
@@ -1722,10 +1780,31 @@ class App:
         d = self.file_dialog
         self._fit_buttons(d, [d.cancel_button, d.ok_button], d.file_selection_list)
 
+    def _on_file_name_entered(self, entry) -> None:
+        """Enter in the file dialog's name field presses OK (when OK would accept the name)."""
+        d = self.file_dialog
+        if d is None or entry is not d.file_path_text_line or not d.alive():
+            return
+        path = d.current_file_path
+        if path is None or not d.ok_button.is_enabled or not d._validate_file_path(path):
+            return  # a directory or no name: the dialog shows that directory's files
+        d.kill()
+        self._on_path(str(path))
+
     def _on_path(self, path: str) -> None:
         mode, self.file_mode = self.file_mode, ""
         self.file_dialog = None
-        if mode == "save":
+        if mode == "save" and Path(path).exists():
+            self.confirm(
+                "Replace the file?",
+                f"{Path(path).name} already exists in {Path(path).parent}. Replace it with this game "
+                f"(turn {self.ctrl.model.turn})? The file's present content is lost. (Enter or Esc: no.)",
+                "Replace",
+                lambda: self.save_game(path),
+                default_yes=False,
+                on_no=lambda: self.open_save_dialog(path),  # back to the file name, to change it
+            )
+        elif mode == "save":
             self.save_game(path)
         elif mode == "load" and self._unsaved_play():
             self.confirm(

@@ -385,6 +385,42 @@ class GameController:
         ai = self.scenario.ai
         return ai.actions_per_turn + ai.proposals_per_turn
 
+    def unvoted_motions(self, team: str | None = None) -> list[Action]:
+        """The votes a team's state will cast on motions the team has not voted on.
+
+        A motion (an application to a bloc of which the team's state is a member) that the team
+        leaves without a vote is cast by the rule every AI member follows
+        (:func:`sim.phases.collective.vote_motions`): yes when the next accession level is
+        nearer the state's vote position than the present level (``collective.proximity_voting``;
+        without it, when its position reaches that level). This reads the positions as they
+        stand now; talks earlier in the month can still move them before the vote.
+
+        Returns:
+            One ``vote`` :class:`Action` per motion the team has not voted on (its ``choice``
+            the rule's, "yes" or "no"), in the menu's order; ``[]`` outside planning.
+        """
+        from sim.phases.collective import ACCESSION_LEVELS, supports, vote_positions
+
+        team = team or self.current_team
+        if team is None or self.phase != "plan" or team not in self.humans:
+            return []
+        voted = {(a.bloc, a.issue) for a in self.chosen.get(team, []) if a.kind == "vote"}
+        m = self.model
+        w, st = m.world, m.state
+        i = w.actor_ids.index(team)
+        proximity = m.dyn.get("collective.proximity_voting", 1.0) > 0
+        out: list[Action] = []
+        for mo in st.motions:
+            b, x = mo["bloc"], mo["issue"]
+            if not st.members[b, i] or (w.bloc_ids[b], w.issue_ids[x]) in voted:
+                continue
+            cur = float(st.issue_state[x])
+            nxt = min((v for v in ACCESSION_LEVELS if v > cur + 1e-9), default=1.0)
+            v = float(vote_positions(w, st, st.members[b])[i, x])
+            yes = bool(supports(v, cur, nxt, proximity))
+            out.append(Action("vote", team, bloc=w.bloc_ids[b], issue=w.issue_ids[x], choice="yes" if yes else "no"))
+        return out
+
     def core_count(self, team: str | None = None) -> int:
         """How many counted actions (not answers, votes or pass) a team has chosen."""
         team = team or self.current_team

@@ -47,6 +47,8 @@ class Words:
 
     def __init__(self, sc: Any = None, before: dict | None = None):
         self.sc, self.before = sc, before
+        self.over = False
+        """Whether the logged turn ended the game (nothing is answered "next month")."""
         self._codes: re.Pattern | None = None
         self._names: dict[str, str] = {}
 
@@ -327,6 +329,8 @@ def event_html(ev: dict, humans: set[str], words: Words | None = None) -> str | 
     if t == "channel_refused":
         return _c(AMBER, f"{escape(w.who(ev['by']))} asks to reopen {escape(C(ev['channel']))}: {escape(A(ev['host']))} refuses")
     if t == "channel_request":  # the host is a human team: it answers next month
+        if w.over:
+            return _c(AMBER, f"{escape(w.who(ev['by']))} asked to reopen {escape(C(ev['channel']))}: the game ended before {escape(A(ev['host']))} (a team) answered")
         return _c(AMBER, f"{escape(w.who(ev['by']))} asks to reopen {escape(C(ev['channel']))}: {escape(A(ev['host']))} (a team) answers next month")
     if t == "issue":
         return _c(CYAN, f"{escape(capital_first(X(ev['issue'])))}: the state in force moves from {ev['from']:.3f} to {ev['to']:.3f}")
@@ -406,6 +410,7 @@ def turn_html(
     lines = [head]
     shown = 0
     evs = entry.get("events", [])
+    words.over = any(e.get("type") == "end" for e in evs)
     # put incidents, channel changes and events first: what a seminar discusses
     order = {
         "event": 0,

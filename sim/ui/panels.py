@@ -126,7 +126,7 @@ class PanelRenderer:
                 f"request{'s' * (asks != 1)} to reopen a channel" if asks == len(pend) else "proposals and requests"
             )
             f.text(
-                f"{len(pend)} {what} await{'s' * (len(pend) == 1)} {self.name(a)}'s answer (from {who}).",
+                f"{len(pend)} {what} await{'s' * (len(pend) == 1)} the answer of {the(self.name(a))} (from {who}).",
                 theme.SUSPENDED,
                 bold=True,
             )
