@@ -316,3 +316,11 @@ def test_the_account_names_a_request_to_a_human_host():
 
     line = describe({"type": "channel_request", "channel": "USA-RUS-EMB", "by": "USA", "host": "RUS"})
     assert line == "USA asks to reopen USA-RUS-EMB: RUS (a human team) answers next month"
+
+
+def test_a_range_of_thousands_of_digits_is_cut_in_its_message(tmp_path):
+    """``--range PATH=0:<5,000 digits>`` names the flag without repeating the whole value."""
+    big = "9" * 5000
+    r = cli("sweep", str(REPO / "scenarios" / "baseline_2021.yaml"), "--runs", "2", "--range", f"actors.USA.threat.CHN=0:{big}", "--sample", "lhs", "--points", "2", "--out", str(tmp_path / "o"))
+    assert r.exit_code == 2
+    assert big not in r.output and "(5,024 characters)" in r.output and len(r.output) < 400

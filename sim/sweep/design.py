@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.sweep.overrides import MAX_POINTS, Grid, Override, OverrideError, Target, parse_value, resolve
+from sim.sweep.overrides import MAX_POINTS, Grid, Override, OverrideError, Target, parse_value, resolve, shown
 
 SAMPLERS = ("lhs", "sobol", "morris")
 MAX_MESSAGES = 10
@@ -92,7 +92,7 @@ def parse_variables(ranges: list[str], choices: list[str], validated: dict) -> l
     seen: set[str] = set()
     for flag, items in (("--range", ranges), ("--choice", choices)):
         for text in items:
-            label = f"{flag} {text}"
+            label = f"{flag} {shown(text)}"
             if "=" not in text:
                 msgs.append(f"{label}: expected {'PATH=LO:HI' if flag == '--range' else 'PATH=A,B,...'}")
                 continue
