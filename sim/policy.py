@@ -392,7 +392,9 @@ SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candid
 """The registry of scorers: a new AI action kind is one more entry here."""
 
 
-_compiled_failed = False
+COMPILED = force.COMPILED
+"""The compiled module of the policy, that of force's options too: one failure turns both to
+numpy (:func:`sim.kernel.phase_failed`)."""
 
 
 def compiled() -> bool:
@@ -401,7 +403,7 @@ def compiled() -> bool:
     :func:`sim.phases.policy_compiled.score_core` computes
     (:data:`sim.phases.policy_compiled.SCORED`), in that order: a scorer added to the registry
     and not to the compiled core turns the compiled core off rather than being left out."""
-    if _compiled_failed or kernel.backend() != "compiled":
+    if not kernel.phase_compiled(COMPILED):
         return False
     checked = _scorers_checked
     if checked is not None and checked[0] is SCORERS:  # the registry is a tuple: checked once
@@ -419,11 +421,7 @@ _scorers_checked: tuple[tuple, bool] | None = None
 
 def compiled_failed(error: OSError) -> None:
     """Give up the compiled cores for the rest of the process after a disk-cache failure."""
-    global _compiled_failed
-    import warnings
-
-    warnings.warn(f"compiled policy failed on its disk cache ({error}); using the numpy scorers", RuntimeWarning, stacklevel=3)
-    _compiled_failed = True
+    kernel.phase_failed(COMPILED, "compiled policy failed on its disk cache ({error}); using the numpy scorers", error, stacklevel=3)
 
 
 def candidates(ctx, mask: np.ndarray | None = None) -> Candidates:

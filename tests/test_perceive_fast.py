@@ -144,7 +144,7 @@ def test_a_disk_cache_failure_falls_back_to_numpy(monkeypatch):
     def broken(*args):
         raise OSError("cache file unreadable")
 
-    monkeypatch.setattr(perceive, "_compiled_failed", False)
+    monkeypatch.setattr(kernel, "_FAILED", set())
     monkeypatch.setattr(perceive_compiled, "values_core", broken)
     with pytest.warns(RuntimeWarning, match="compiled perception failed"):
         got = perceive.perceive(w, st, perceive.structure(w, st.members), m.dyn)

@@ -213,8 +213,10 @@ def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits:
     return Perception(tp, expo, salience_eff, cost_scale, e, value, value_open, cost, other_t, cap)
 
 
-_compiled_failed = False
 _compiled_module = None
+
+COMPILED = "sim.phases.perceive_compiled"
+"""The compiled module of perception (its failures are counted by :func:`sim.kernel.phase_failed`)."""
 
 
 def _cores():
@@ -229,19 +231,15 @@ def _cores():
 
 def compiled() -> bool:
     """Whether perception uses its compiled cores (:mod:`sim.phases.perceive_compiled`): the
-    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache.
-    The numpy forms (:func:`channel_values` and the body of :func:`perceive`) give the same
-    numbers (tests/test_perceive_fast.py)."""
-    return not _compiled_failed and kernel.backend() == "compiled"
+    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache
+    (:func:`sim.kernel.phase_compiled`). The numpy forms (:func:`channel_values` and the body
+    of :func:`perceive`) give the same numbers (tests/test_perceive_fast.py)."""
+    return kernel.phase_compiled(COMPILED)
 
 
 def compiled_failed(error: OSError) -> None:
     """Give up the compiled cores for the rest of the process after a disk-cache failure."""
-    global _compiled_failed
-    import warnings
-
-    warnings.warn(f"compiled perception failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
-    _compiled_failed = True
+    kernel.phase_failed(COMPILED, "compiled perception failed on its disk cache ({error}); using numpy", error, stacklevel=3)
 
 
 def _effectiveness_compiled(w: World, staff: np.ndarray, status: np.ndarray, summits: tuple[int, ...]) -> np.ndarray:
