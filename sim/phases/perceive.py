@@ -438,10 +438,18 @@ def _by_channels(w: World, st: State, sx: Structure, fx: dict[str, np.ndarray], 
     by_channels = sx.fixed.get("by_channels")
     if by_channels is None or by_channels[0] != chan_key:
         n, K = w.n, len(w.channel_ids)
-        e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, fx["reopen_staff"]), w.ch_baseline, fx["all_open"]))
+        # effectiveness if open: e where open; for a shut channel, channels.effectiveness of
+        # max(staff, reopen staff) on Python floats (the same IEEE operations, in the same order,
+        # as its numpy form; few channels are shut)
+        e_open = e.copy()
+        shut = np.flatnonzero(st.status != OPEN)
+        if len(shut):
+            reopen, base, staff = fx["reopen_staff"].tolist(), w.ch_baseline.tolist(), st.staff.tolist()
+            for k in shut.tolist():
+                q = min(max(staff[k], reopen[k]) / base[k], 1.0)
+                e_open[k] = q * (1.0 + HALF_STAFF) / (q + HALF_STAFF)
         e_open[w.ch_event_only] = 0.5
-        mil_log = np.log(np.maximum(1.0 - e * fx["military"], 1e-9))  # (K,): 0 for political channels
-        uncovered = np.exp((sx.ch_side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
+        uncovered = _uncovered(w, sx, fx, e)
         own_loss = np.zeros((n, K))
         sk, sa = w.sender_channels, w.sender_actors
         own_loss[sa, sk] = 1.0 - np.minimum(st.staff[sk] / w.ch_baseline[sk], 1.0)
@@ -449,6 +457,26 @@ def _by_channels(w: World, st: State, sx: Structure, fx: dict[str, np.ndarray], 
             a.flags.writeable = False
         by_channels = sx.fixed["by_channels"] = (chan_key, e_open, uncovered, own_loss)
     return by_channels
+
+
+def _uncovered(w: World, sx: Structure, fx: dict[str, np.ndarray], e: np.ndarray) -> np.ndarray:
+    """(n, T) the share of exposure that open military lines leave uncovered, in [0, 1]:
+    ``exp(sum of log(1 - e_k) over the military lines k on the actor's side in the theatre)``.
+
+    It depends on the military lines' effectiveness alone (a political channel's term is
+    ``log(1 - e x 0) = 0`` exactly), which changes far less often than the rest of
+    :func:`_by_channels`' key (staff moves on political channels most turns), so it is kept in
+    ``sx.fixed`` by those lines' effectiveness, byte for byte: the same bytes give the same
+    numbers.
+    """
+    mil_key = e[fx["military_index"]].tobytes()
+    kept = sx.fixed.get("uncovered")
+    if kept is None or kept[0] != mil_key:
+        mil_log = np.log(np.maximum(1.0 - e * fx["military"], 1e-9))  # (K,): 0 for political channels
+        uncovered = np.exp((sx.ch_side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
+        uncovered.flags.writeable = False
+        kept = sx.fixed["uncovered"] = (mil_key, uncovered)
+    return kept[1]
 
 
 def _values_fixed(w: World, sx: Structure) -> dict[str, np.ndarray]:
@@ -465,6 +493,7 @@ def _values_fixed(w: World, sx: Structure) -> dict[str, np.ndarray]:
             "reopen_staff": policy.REOPEN_STAFF * w.ch_baseline,
             "all_open": np.zeros(K, np.int8),
             "military": ~w.ch_political,
+            "military_index": np.flatnonzero(~w.ch_political),
             "dec_w": w.ch_deconfliction[None, :] * DECONFLICTION_VALUE,
             "pair_bin": apk * n + api,
             "has_pair": cnt > 0,
