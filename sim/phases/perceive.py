@@ -268,7 +268,7 @@ def _perceive_compiled(w: World, st: State, sx: Structure, dyn: dict[str, float]
     if args is None:
         args = sx.fixed[("compiled", venues)] = _compiled_fixed(w, sx, venues)
     fx = _values_fixed(w, sx)
-    _, e_open, uncovered, own_loss = _by_channels(w, st, sx, fx, e)
+    uncovered = _uncovered(w, sx, fx, e)  # the rest of _by_channels: in values_core
     expo_fixed, (carries_t, served_t, theatre_t), packed = args
     if expo_fixed is None:  # the factions' sums are numpy's einsum's only in numpy
         return None
@@ -282,12 +282,26 @@ def _perceive_compiled(w: World, st: State, sx: Structure, dyn: dict[str, float]
     stake_venue = stake if served_t is None else salience_eff @ served_t
     values = np.empty((4, n, K))
     cap = np.empty(K)
-    params = np.array([dyn["channel_value"], dyn["channel_upkeep"], dyn["channels.insult"], dyn["channels.tension_cost"]])
+    key = (dyn["channel_value"], dyn["channel_upkeep"], dyn["channels.insult"], dyn["channels.tension_cost"])
+    params = _VALUES_PARAMS.get(key)
+    if params is None:  # the same array while the dynamics stay the same (read only)
+        params = np.array([*key, HALF_STAFF])
+        params.flags.writeable = False
+        if len(_VALUES_PARAMS) > 64:
+            _VALUES_PARAMS.clear()
+        _VALUES_PARAMS[key] = params
+    staff, status = st.staff, st.status
+    if not (staff.flags.c_contiguous and status.flags.c_contiguous and staff.dtype == np.float64 and status.dtype == np.int8):
+        staff, status = np.ascontiguousarray(staff, dtype=np.float64), np.ascontiguousarray(status, dtype=np.int8)
     pc.values_core(
-        stake, stake_venue, exposure @ theatre_t, uncovered_exposure @ theatre_t, *packed, e, e_open, own_loss,
+        stake, stake_venue, exposure @ theatre_t, uncovered_exposure @ theatre_t, *packed, e, staff, status,
         st.tension, st.issue_state, params, values, cap,
     )  # fmt: skip
     return exposure, salience_eff, values[0], values[1], values[2], values[3], cap
+
+
+_VALUES_PARAMS: dict[tuple[float, ...], np.ndarray] = {}
+"""values_core's parameters by the dynamics' values (:func:`_perceive_compiled`)."""
 
 
 def _products_fixed(w: World, sx: Structure, venues: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
@@ -338,7 +352,7 @@ def _compiled_fixed(w: World, sx: Structure, venues: bool) -> tuple:
     floats, laid out as numpy's cast of the boolean ones (the same matrix product, without a
     cast a turn): ``w.ch_issue.T``, the venues' served issues (``None`` without venues) and
     ``w.ch_theatre.T``. The values' are packed in five arrays, fewer arguments to the compiled
-    call: ``(per_actor (3, n, K), per_channel (5, K), pair_index (3, P), pair_count (K, n),
+    call: ``(per_actor (4, n, K), per_channel (7, K), pair_index (3, P), pair_count (K, n),
     cap_index (2, C))``, rows as the ``NK_*``, ``K_*`` and ``P_*`` constants of
     :mod:`sim.phases.perceive_compiled` say."""
     pc = _cores()
@@ -350,14 +364,18 @@ def _compiled_fixed(w: World, sx: Structure, venues: bool) -> tuple:
     expo_fixed = None if faction is None else (*faction, f(w.present), f(w.pacific), f(w.europe_issue))
     products = _products_fixed(w, sx, venues)
     n, K = w.n, len(w.channel_ids)
-    per_actor = np.empty((3, n, K))
+    per_actor = np.empty((4, n, K))
     per_actor[pc.NK_PREF], per_actor[pc.NK_USABLE], per_actor[pc.NK_SIDE] = pref, usable, fx["side_t"]
-    per_channel = np.empty((5, K))
+    per_actor[pc.NK_SENDER] = 0.0
+    per_actor[pc.NK_SENDER, w.sender_actors, w.sender_channels] = 1.0
+    per_channel = np.empty((7, K))
     per_channel[pc.K_VENUE] = venue
     per_channel[pc.K_POLITICAL] = fx["political"][0]
     per_channel[pc.K_MILITARY] = fx["military"]
     per_channel[pc.K_DEC_W] = fx["dec_w"][0]
     per_channel[pc.K_BASELINE] = w.ch_baseline
+    per_channel[pc.K_REOPEN] = fx["reopen_staff"]
+    per_channel[pc.K_EVENT_ONLY] = w.ch_event_only
     _, api, apj = sx.pairs
     pair_index = np.empty((3, len(api)), dtype=np.int64)
     pair_index[pc.P_BIN], pair_index[pc.P_I], pair_index[pc.P_J] = fx["pair_bin"], api, apj
