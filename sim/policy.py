@@ -397,6 +397,19 @@ COMPILED = force.COMPILED
 numpy (:func:`sim.kernel.phase_failed`)."""
 
 
+_COMPILED_MODULE: list = []
+""":mod:`sim.phases.policy_compiled` once imported (an import statement in a call costs about 1 us)."""
+
+
+def _policy_compiled():
+    """:mod:`sim.phases.policy_compiled`, imported at its first use (numba loads then)."""
+    if not _COMPILED_MODULE:
+        from sim.phases import policy_compiled
+
+        _COMPILED_MODULE.append(policy_compiled)
+    return _COMPILED_MODULE[0]
+
+
 def compiled() -> bool:
     """Whether the policy's compiled cores are in use: the kernel's backend is ``"compiled"``,
     the compiled code has not failed, and :data:`SCORERS` holds exactly the scorers that
@@ -438,9 +451,7 @@ def candidates(ctx, mask: np.ndarray | None = None) -> Candidates:
     """
     if compiled():
         try:
-            from sim.phases import policy_compiled
-
-            return policy_compiled.candidates(ctx, mask)
+            return _policy_compiled().candidates(ctx, mask)
         except OSError as error:
             compiled_failed(error)
     return concat([b for fn in SCORERS for b in fn(ctx, mask)])
