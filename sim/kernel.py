@@ -254,6 +254,43 @@ def _run(core: str, *args):
         return getattr(_active, core)(*args)
 
 
+_FAILED: set[str] = set()
+"""The compiled phase modules that failed on their disk cache in this process (their names)."""
+
+
+def phase_compiled(module: str) -> bool:
+    """Whether the phase code of the compiled module ``module`` runs compiled.
+
+    The phases' compiled modules (``sim.phases.perceive_compiled``,
+    ``sim.phases.policy_compiled``, ``sim.phases.update_compiled``) run when the kernel's
+    backend is ``"compiled"`` (:func:`backend`) and the module has not failed on its disk
+    cache in this process (:func:`phase_failed`); the numpy forms give the same numbers.
+
+    Args:
+        module: the compiled module's full name, e.g. ``"sim.phases.update_compiled"``.
+    """
+    if _active is None:
+        backend()
+    return _active_name == "compiled" and module not in _FAILED
+
+
+def phase_failed(module: str, message: str, error: OSError, stacklevel: int = 2) -> None:
+    """The compiled module ``module`` failed on its disk cache: every phase that uses it runs
+    its numpy form for the rest of the process (:func:`phase_compiled` is then false), and a
+    :class:`RuntimeWarning` says so.
+
+    Args:
+        module: the compiled module's full name.
+        message: the warning, with ``{error}`` where the error is named (e.g. ``"compiled
+            perception failed on its disk cache ({error}); using numpy"``).
+        error: the error raised by the compiled call.
+        stacklevel: as :func:`warnings.warn`'s, counted from the caller of this function
+            (2, the default: the warning names the line that called the caller).
+    """
+    _FAILED.add(module)
+    warnings.warn(message.format(error=error), RuntimeWarning, stacklevel=stacklevel + 1)
+
+
 # --------------------------------------------------------------------------------------------
 # shape checks
 

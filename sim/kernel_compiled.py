@@ -977,39 +977,6 @@ def talks(position, eu, offers, effm, tiebreak, salience, tension, params, tensi
 
 
 @_jit
-def bargain_core(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, caucus, human, tiebreak, position, salience, tension, params, tension_delta, rebuff, deciders, listed):
-    """:func:`gate`, then :func:`talks`, in one call (:func:`sim.phases.bargain.bargain`).
-
-    The positions are clipped here (``params[T_CLIP] > 0``) only if no proposal goes to a bloc
-    or a human, whose answers move positions after the talks.
-
-    Returns:
-        ``(pos, cells, numbers, counts, codes)``: those of :func:`talks`, ``counts`` with a
-        fourth entry, 1 if ``pos`` was clipped, and a fifth, how many proposals the kernel
-        does not resolve (codes above ``PROPOSAL_OFFER``); and :func:`gate`'s codes (P,).
-    """
-    m, n = salience.shape[1], salience.shape[0]
-    offers = np.zeros((m, n, n), dtype=np.bool_)
-    effm = np.zeros((m, n, n))
-    codes = gate(proposals, eu, status, ch_pair, ch_eff, bloc_end, members, caucus, human, offers, effm)
-    clip = params[T_CLIP] > 0.0
-    specials = 0
-    for p in range(codes.size):
-        if codes[p] == PROPOSAL_BLOC or codes[p] == PROPOSAL_HUMAN:
-            clip = False
-        if codes[p] > PROPOSAL_OFFER:
-            specials += 1
-    talk_params = params.copy()
-    talk_params[T_CLIP] = 1.0 if clip else 0.0
-    pos, cells, numbers, counts = talks(position, eu, offers, effm, tiebreak, salience, tension, talk_params, tension_delta, rebuff, deciders, listed)
-    all_counts = np.zeros(5, dtype=np.int64)
-    all_counts[:3] = counts
-    all_counts[3] = 1 if clip else 0
-    all_counts[4] = specials
-    return pos, cells, numbers, all_counts, codes
-
-
-@_jit
 def proposal_rows(ranked, flat, ai_mask, per_turn, chan, eu):
     """The AI actors' challenges (:func:`sim.phases.decide.ai_proposals`): each AI actor's
     first ``per_turn`` ranked cells whose score is positive, by actor, best first.

@@ -392,7 +392,22 @@ SCORERS = (pass_candidates, channel_candidates, staff_candidates, posture_candid
 """The registry of scorers: a new AI action kind is one more entry here."""
 
 
-_compiled_failed = False
+COMPILED = force.COMPILED
+"""The compiled module of the policy, that of force's options too: one failure turns both to
+numpy (:func:`sim.kernel.phase_failed`)."""
+
+
+_COMPILED_MODULE: list = []
+""":mod:`sim.phases.policy_compiled` once imported (an import statement in a call costs about 1 us)."""
+
+
+def _policy_compiled():
+    """:mod:`sim.phases.policy_compiled`, imported at its first use (numba loads then)."""
+    if not _COMPILED_MODULE:
+        from sim.phases import policy_compiled
+
+        _COMPILED_MODULE.append(policy_compiled)
+    return _COMPILED_MODULE[0]
 
 
 def compiled() -> bool:
@@ -401,7 +416,7 @@ def compiled() -> bool:
     :func:`sim.phases.policy_compiled.score_core` computes
     (:data:`sim.phases.policy_compiled.SCORED`), in that order: a scorer added to the registry
     and not to the compiled core turns the compiled core off rather than being left out."""
-    if _compiled_failed or kernel.backend() != "compiled":
+    if not kernel.phase_compiled(COMPILED):
         return False
     checked = _scorers_checked
     if checked is not None and checked[0] is SCORERS:  # the registry is a tuple: checked once
@@ -419,11 +434,7 @@ _scorers_checked: tuple[tuple, bool] | None = None
 
 def compiled_failed(error: OSError) -> None:
     """Give up the compiled cores for the rest of the process after a disk-cache failure."""
-    global _compiled_failed
-    import warnings
-
-    warnings.warn(f"compiled policy failed on its disk cache ({error}); using the numpy scorers", RuntimeWarning, stacklevel=3)
-    _compiled_failed = True
+    kernel.phase_failed(COMPILED, "compiled policy failed on its disk cache ({error}); using the numpy scorers", error, stacklevel=3)
 
 
 def candidates(ctx, mask: np.ndarray | None = None) -> Candidates:
@@ -440,9 +451,7 @@ def candidates(ctx, mask: np.ndarray | None = None) -> Candidates:
     """
     if compiled():
         try:
-            from sim.phases import policy_compiled
-
-            return policy_compiled.candidates(ctx, mask)
+            return _policy_compiled().candidates(ctx, mask)
         except OSError as error:
             compiled_failed(error)
     return concat([b for fn in SCORERS for b in fn(ctx, mask)])

@@ -68,7 +68,7 @@ def test_compiled_challenges_equal_the_numpy_challenges(seed, endogenous, cost, 
 
 
 def _compiled_talks(w, st, turn, sx, per, dyn, rng, eu, offers, effm, clip):
-    """The talks of the compiled bargain phase on given offers (``bargain_core`` after its gate)."""
+    """The talks of the compiled bargain phase on given offers (``bargain_turn`` after its gate)."""
     tiebreak = rng.random((w.m, w.n, w.n))
     params = np.array([dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"], dyn["talks.disputes_hold"], -dyn["tension_agreement"], dyn["tension_conflict"], 1.0, float(clip)])
     pos, cells, numbers, counts = kernel_compiled.talks(st.position, eu, offers, effm, tiebreak, per.salience_eff, st.tension, params, turn.tension_delta, st.rebuff, sx.deciders, w.issue_bloc < 0)

@@ -144,7 +144,7 @@ def test_a_disk_cache_failure_falls_back_to_numpy(monkeypatch):
     def broken(*args):
         raise OSError("cache file unreadable")
 
-    monkeypatch.setattr(perceive, "_compiled_failed", False)
+    monkeypatch.setattr(kernel, "_FAILED", set())
     monkeypatch.setattr(perceive_compiled, "values_core", broken)
     with pytest.warns(RuntimeWarning, match="compiled perception failed"):
         got = perceive.perceive(w, st, perceive.structure(w, st.members), m.dyn)
@@ -172,3 +172,37 @@ def test_both_forms_multiply_by_the_same_float_copies_of_the_0_1_matrices(name):
         assert perceive._products_fixed(w, sx, venues)[0] is carries_t  # kept, not rebuilt
         if kernel.backend() == "compiled":
             assert perceive._compiled_fixed(w, sx, venues)[1][0] is carries_t
+
+
+@pytest.mark.parametrize("name", SCENARIOS[:3])
+def test_what_channels_decide_is_kept_only_while_it_holds(name):
+    """_by_channels keeps its arrays (and the military lines' cover apart, by their
+    effectiveness alone): after each of a sequence of changes to status, staff and
+    effectiveness, political and military, what it gives is what a fresh computation gives."""
+    m = _model(name)
+    w, rng = m.world, np.random.default_rng(7)
+    sx = copy.copy(m.structure)
+    sx.fixed = dict(m.structure.fixed)
+    fx = perceive._values_fixed(w, sx)
+    st = copy.deepcopy(m.state)
+    e = m.perception.effectiveness.copy()
+    military = np.flatnonzero(~w.ch_political)
+    for step in range(12):
+        k = int(rng.integers(len(e)))
+        if step % 3 == 0 and len(military):
+            k = int(rng.choice(military))  # a military line's effectiveness: the cover changes
+        e[k] = float(rng.choice([0.0, 0.3, 1.0]))
+        st.staff[k] *= float(rng.choice([0.0, 0.5, 1.0]))
+        st.status[k] = rng.choice([OPEN, SUSPENDED, CLOSED])
+        got = perceive._by_channels(w, st, sx, fx, e)
+        fresh = dict(m.structure.fixed)
+        fresh.pop("by_channels", None), fresh.pop("uncovered", None)
+        sx2 = copy.copy(sx)
+        sx2.fixed = fresh
+        want = perceive._by_channels(w, st, sx2, fx, e)
+        for a, b in zip(got[1:], want[1:]):
+            assert np.array_equal(a, b)
+        reopen = np.minimum(np.maximum(st.staff, fx["reopen_staff"]) / w.ch_baseline, 1.0)
+        e_open = np.where(st.status == OPEN, e, reopen * 1.25 / (reopen + 0.25))
+        e_open[w.ch_event_only] = 0.5
+        assert np.array_equal(got[1], e_open)  # channels.effectiveness of the reopened staff

@@ -99,11 +99,11 @@ def test_force_options_compiled_equal_numpy(name, seed, turns, draw_seed, every)
     args = (w, st_, view.sx.deciders, ch.forecast, view.per.salience_eff, bv, view.dyn, view.ai_mask, every, ch.misperception)
     with kernel.using_backend("compiled"):
         got = force.options(*args)
-        force._compiled_failed = True  # the numpy path around the same compiled force table
+        kernel._FAILED.add(force.COMPILED)  # the numpy path around the same compiled force table
         try:
             want = force.options(*args)
         finally:
-            force._compiled_failed = False
+            kernel._FAILED.discard(force.COMPILED)
     with kernel.using_backend("numpy"):
         numpy = force.options(*args)
     for f in ("actor", "target", "theatre"):
@@ -185,11 +185,39 @@ def test_a_failing_compiled_cache_falls_back_to_the_numpy_scorers(monkeypatch):
         raise OSError("cache folder vanished")
 
     monkeypatch.setattr(policy_compiled, "candidates", broken)
-    monkeypatch.setattr(policy, "_compiled_failed", False)
+    monkeypatch.setattr(kernel, "_FAILED", set())
     with kernel.using_backend("compiled"), pytest.warns(RuntimeWarning, match="compiled policy failed"):
         got = policy.candidates(view)
     _assert_same_candidates(got, want)
     assert not policy.compiled()  # for the rest of the process
+
+
+def test_a_compiled_module_that_fails_turns_to_numpy_every_phase_it_serves_and_no_other(monkeypatch):
+    # one mechanism (sim.kernel.phase_failed), keyed by the compiled module: force's options
+    # failing on policy_compiled's cache turns the policy to numpy too (the same module), with
+    # force's own warning and the same options; perception and the update keep their compiled code
+    from sim.phases import perceive, update
+
+    view = _view(SCENARIOS[0], 0, 3, np.random.default_rng(2))
+    w, st_, ch = view.world, view.st, view.challenges
+    args = (w, st_, view.sx.deciders, ch.forecast, view.per.salience_eff, force.bargaining_value(w, st_, ch.score, w.m), view.dyn, view.ai_mask, True, ch.misperception)
+    monkeypatch.setattr(kernel, "_FAILED", set())
+    with kernel.using_backend("compiled"):
+        want = force.options(*args)
+
+    def broken(*args, **kwargs):
+        raise OSError("cache folder vanished")
+
+    monkeypatch.setattr(policy_compiled, "force_options", broken)
+    with kernel.using_backend("compiled"):
+        assert force._compiled() and policy.compiled() and perceive.compiled() and update.compiled() is not None
+        with pytest.warns(RuntimeWarning, match=r"^compiled force options failed on its disk cache \(cache folder vanished\); using numpy$"):
+            got = force.options(*args)
+        assert not force._compiled() and not policy.compiled()
+        assert perceive.compiled() and update.compiled() is not None
+    for f in ("actor", "target", "theatre", "eu_force", "eu_bargain"):
+        np.testing.assert_array_equal(getattr(got, f), getattr(want, f))
+    assert len(want.actor) > 0
 
 
 def test_a_scorer_added_to_the_registry_and_not_to_the_compiled_core_turns_it_off(monkeypatch):

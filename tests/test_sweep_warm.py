@@ -42,3 +42,18 @@ def test_a_sweep_worker_holds_the_compiled_code_before_its_first_run():
         "    ex.close()\n"
     )
     assert int(_python(code, GREATPOWER_KERNEL="compiled")) > 0
+
+
+def test_every_compiled_function_is_loaded_and_counted_once():
+    """The turn's compiled modules are all warmed, and a function that one imports from another
+    by name (``gate``, ``talks``) is one function, counted once."""
+    code = (
+        "import sim.sweep.warm as w\n"
+        "from sim.phases import bargain_compiled as b\n"
+        "from sim import kernel_compiled as k\n"
+        "d = list(w._dispatchers())\n"
+        "print(len(d), len({id(x) for x in d}), b.bargain_turn in d, sum(x is k.talks for x in d),"
+        " w.loaded_versions() == sum(len(x.overloads) for x in d))\n"
+    )
+    total, unique, has_turn, talks, counted = _python(code, GREATPOWER_KERNEL="compiled").split()
+    assert total == unique and has_turn == "True" and talks == "1" and counted == "True"

@@ -56,10 +56,10 @@ class _Numpy:
     """Inside the block, the phases run their numpy forms."""
 
     def __enter__(self):
-        update._compiled_failed = True  # one flag for both phases
+        kernel._FAILED.add(update.COMPILED)  # one flag for both phases
 
     def __exit__(self, *exc):
-        update._compiled_failed = False
+        kernel._FAILED.discard(update.COMPILED)
 
 
 @settings(max_examples=150, deadline=None)
@@ -243,7 +243,7 @@ def test_a_disk_cache_failure_turns_both_phases_to_numpy(monkeypatch):
     def broken(*args):
         raise OSError("cache file unreadable")
 
-    monkeypatch.setattr(update, "_compiled_failed", False)
+    monkeypatch.setattr(kernel, "_FAILED", set())
     monkeypatch.setattr(update_compiled, "incident_draws", broken)
     turn = Turn(events=[], tension_delta=np.zeros((W.n, W.n)))
     with pytest.warns(RuntimeWarning, match="compiled update and military phases failed"):

@@ -30,7 +30,6 @@ then it yields (coercion). A resisted use of force is an armed clash: the run en
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,13 +95,16 @@ def commitment(w: World, st: State, dyn: dict[str, float]) -> tuple[np.ndarray, 
     return S, commit
 
 
-_compiled_failed = False
+COMPILED = "sim.phases.policy_compiled"
+"""The compiled module of force's options, the policy's too (:data:`sim.policy.COMPILED`): one
+failure turns both to numpy (:func:`sim.kernel.phase_failed`)."""
 
 
 def _compiled() -> bool:
     """Whether :func:`options` runs compiled (:func:`sim.phases.policy_compiled.force_core`):
-    the kernel's backend is ``"compiled"`` and the compiled code has not failed."""
-    return not _compiled_failed and kernel.backend() == "compiled"
+    the kernel's backend is ``"compiled"`` and the compiled module has not failed on its disk
+    cache (:func:`sim.kernel.phase_compiled`)."""
+    return kernel.phase_compiled(COMPILED)
 
 
 def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, salience_eff: np.ndarray, bargain_value: np.ndarray, dyn: dict[str, float], mask: np.ndarray, every: bool = False, misperception: np.ndarray | None = None) -> ForceOptions:
@@ -123,15 +125,13 @@ def options(w: World, st: State, deciders: np.ndarray, forecast: np.ndarray, sal
     Returns:
         The :class:`ForceOptions` with ``eu_force > eu_bargain`` (possibly none).
     """
-    global _compiled_failed
     if _compiled():
         from sim.phases import policy_compiled
 
         try:
             return ForceOptions(*policy_compiled.force_options(w, st, deciders, forecast, salience_eff, bargain_value, dyn, mask, every, misperception))
         except OSError as error:  # the compiled code's disk cache failed: numpy from now on
-            _compiled_failed = True
-            warnings.warn(f"compiled force options failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=2)
+            kernel.phase_failed(COMPILED, "compiled force options failed on its disk cache ({error}); using numpy", error)
     n = w.n
     wt = stakes(w, deciders)  # (n_target, m)
     x = st.position

@@ -213,8 +213,10 @@ def perceive(w: World, st: State, sx: Structure, dyn: dict[str, float], summits:
     return Perception(tp, expo, salience_eff, cost_scale, e, value, value_open, cost, other_t, cap)
 
 
-_compiled_failed = False
 _compiled_module = None
+
+COMPILED = "sim.phases.perceive_compiled"
+"""The compiled module of perception (its failures are counted by :func:`sim.kernel.phase_failed`)."""
 
 
 def _cores():
@@ -229,19 +231,15 @@ def _cores():
 
 def compiled() -> bool:
     """Whether perception uses its compiled cores (:mod:`sim.phases.perceive_compiled`): the
-    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache.
-    The numpy forms (:func:`channel_values` and the body of :func:`perceive`) give the same
-    numbers (tests/test_perceive_fast.py)."""
-    return not _compiled_failed and kernel.backend() == "compiled"
+    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache
+    (:func:`sim.kernel.phase_compiled`). The numpy forms (:func:`channel_values` and the body
+    of :func:`perceive`) give the same numbers (tests/test_perceive_fast.py)."""
+    return kernel.phase_compiled(COMPILED)
 
 
 def compiled_failed(error: OSError) -> None:
     """Give up the compiled cores for the rest of the process after a disk-cache failure."""
-    global _compiled_failed
-    import warnings
-
-    warnings.warn(f"compiled perception failed on its disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
-    _compiled_failed = True
+    kernel.phase_failed(COMPILED, "compiled perception failed on its disk cache ({error}); using numpy", error, stacklevel=3)
 
 
 def _effectiveness_compiled(w: World, staff: np.ndarray, status: np.ndarray, summits: tuple[int, ...]) -> np.ndarray:
@@ -270,7 +268,7 @@ def _perceive_compiled(w: World, st: State, sx: Structure, dyn: dict[str, float]
     if args is None:
         args = sx.fixed[("compiled", venues)] = _compiled_fixed(w, sx, venues)
     fx = _values_fixed(w, sx)
-    _, e_open, uncovered, own_loss = _by_channels(w, st, sx, fx, e)
+    uncovered = _uncovered(w, sx, fx, e)  # the rest of _by_channels: in values_core
     expo_fixed, (carries_t, served_t, theatre_t), packed = args
     if expo_fixed is None:  # the factions' sums are numpy's einsum's only in numpy
         return None
@@ -284,12 +282,26 @@ def _perceive_compiled(w: World, st: State, sx: Structure, dyn: dict[str, float]
     stake_venue = stake if served_t is None else salience_eff @ served_t
     values = np.empty((4, n, K))
     cap = np.empty(K)
-    params = np.array([dyn["channel_value"], dyn["channel_upkeep"], dyn["channels.insult"], dyn["channels.tension_cost"]])
+    key = (dyn["channel_value"], dyn["channel_upkeep"], dyn["channels.insult"], dyn["channels.tension_cost"])
+    params = _VALUES_PARAMS.get(key)
+    if params is None:  # the same array while the dynamics stay the same (read only)
+        params = np.array([*key, HALF_STAFF])
+        params.flags.writeable = False
+        if len(_VALUES_PARAMS) > 64:
+            _VALUES_PARAMS.clear()
+        _VALUES_PARAMS[key] = params
+    staff, status = st.staff, st.status
+    if not (staff.flags.c_contiguous and status.flags.c_contiguous and staff.dtype == np.float64 and status.dtype == np.int8):
+        staff, status = np.ascontiguousarray(staff, dtype=np.float64), np.ascontiguousarray(status, dtype=np.int8)
     pc.values_core(
-        stake, stake_venue, exposure @ theatre_t, uncovered_exposure @ theatre_t, *packed, e, e_open, own_loss,
+        stake, stake_venue, exposure @ theatre_t, uncovered_exposure @ theatre_t, *packed, e, staff, status,
         st.tension, st.issue_state, params, values, cap,
     )  # fmt: skip
     return exposure, salience_eff, values[0], values[1], values[2], values[3], cap
+
+
+_VALUES_PARAMS: dict[tuple[float, ...], np.ndarray] = {}
+"""values_core's parameters by the dynamics' values (:func:`_perceive_compiled`)."""
 
 
 def _products_fixed(w: World, sx: Structure, venues: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
@@ -340,7 +352,7 @@ def _compiled_fixed(w: World, sx: Structure, venues: bool) -> tuple:
     floats, laid out as numpy's cast of the boolean ones (the same matrix product, without a
     cast a turn): ``w.ch_issue.T``, the venues' served issues (``None`` without venues) and
     ``w.ch_theatre.T``. The values' are packed in five arrays, fewer arguments to the compiled
-    call: ``(per_actor (3, n, K), per_channel (5, K), pair_index (3, P), pair_count (K, n),
+    call: ``(per_actor (4, n, K), per_channel (7, K), pair_index (3, P), pair_count (K, n),
     cap_index (2, C))``, rows as the ``NK_*``, ``K_*`` and ``P_*`` constants of
     :mod:`sim.phases.perceive_compiled` say."""
     pc = _cores()
@@ -352,14 +364,18 @@ def _compiled_fixed(w: World, sx: Structure, venues: bool) -> tuple:
     expo_fixed = None if faction is None else (*faction, f(w.present), f(w.pacific), f(w.europe_issue))
     products = _products_fixed(w, sx, venues)
     n, K = w.n, len(w.channel_ids)
-    per_actor = np.empty((3, n, K))
+    per_actor = np.empty((4, n, K))
     per_actor[pc.NK_PREF], per_actor[pc.NK_USABLE], per_actor[pc.NK_SIDE] = pref, usable, fx["side_t"]
-    per_channel = np.empty((5, K))
+    per_actor[pc.NK_SENDER] = 0.0
+    per_actor[pc.NK_SENDER, w.sender_actors, w.sender_channels] = 1.0
+    per_channel = np.empty((7, K))
     per_channel[pc.K_VENUE] = venue
     per_channel[pc.K_POLITICAL] = fx["political"][0]
     per_channel[pc.K_MILITARY] = fx["military"]
     per_channel[pc.K_DEC_W] = fx["dec_w"][0]
     per_channel[pc.K_BASELINE] = w.ch_baseline
+    per_channel[pc.K_REOPEN] = fx["reopen_staff"]
+    per_channel[pc.K_EVENT_ONLY] = w.ch_event_only
     _, api, apj = sx.pairs
     pair_index = np.empty((3, len(api)), dtype=np.int64)
     pair_index[pc.P_BIN], pair_index[pc.P_I], pair_index[pc.P_J] = fx["pair_bin"], api, apj
@@ -440,10 +456,18 @@ def _by_channels(w: World, st: State, sx: Structure, fx: dict[str, np.ndarray], 
     by_channels = sx.fixed.get("by_channels")
     if by_channels is None or by_channels[0] != chan_key:
         n, K = w.n, len(w.channel_ids)
-        e_open = np.where(st.status == OPEN, e, effectiveness(np.maximum(st.staff, fx["reopen_staff"]), w.ch_baseline, fx["all_open"]))
+        # effectiveness if open: e where open; for a shut channel, channels.effectiveness of
+        # max(staff, reopen staff) on Python floats (the same IEEE operations, in the same order,
+        # as its numpy form; few channels are shut)
+        e_open = e.copy()
+        shut = np.flatnonzero(st.status != OPEN)
+        if len(shut):
+            reopen, base, staff = fx["reopen_staff"].tolist(), w.ch_baseline.tolist(), st.staff.tolist()
+            for k in shut.tolist():
+                q = min(max(staff[k], reopen[k]) / base[k], 1.0)
+                e_open[k] = q * (1.0 + HALF_STAFF) / (q + HALF_STAFF)
         e_open[w.ch_event_only] = 0.5
-        mil_log = np.log(np.maximum(1.0 - e * fx["military"], 1e-9))  # (K,): 0 for political channels
-        uncovered = np.exp((sx.ch_side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
+        uncovered = _uncovered(w, sx, fx, e)
         own_loss = np.zeros((n, K))
         sk, sa = w.sender_channels, w.sender_actors
         own_loss[sa, sk] = 1.0 - np.minimum(st.staff[sk] / w.ch_baseline[sk], 1.0)
@@ -451,6 +475,26 @@ def _by_channels(w: World, st: State, sx: Structure, fx: dict[str, np.ndarray], 
             a.flags.writeable = False
         by_channels = sx.fixed["by_channels"] = (chan_key, e_open, uncovered, own_loss)
     return by_channels
+
+
+def _uncovered(w: World, sx: Structure, fx: dict[str, np.ndarray], e: np.ndarray) -> np.ndarray:
+    """(n, T) the share of exposure that open military lines leave uncovered, in [0, 1]:
+    ``exp(sum of log(1 - e_k) over the military lines k on the actor's side in the theatre)``.
+
+    It depends on the military lines' effectiveness alone (a political channel's term is
+    ``log(1 - e x 0) = 0`` exactly), which changes far less often than the rest of
+    :func:`_by_channels`' key (staff moves on political channels most turns), so it is kept in
+    ``sx.fixed`` by those lines' effectiveness, byte for byte: the same bytes give the same
+    numbers.
+    """
+    mil_key = e[fx["military_index"]].tobytes()
+    kept = sx.fixed.get("uncovered")
+    if kept is None or kept[0] != mil_key:
+        mil_log = np.log(np.maximum(1.0 - e * fx["military"], 1e-9))  # (K,): 0 for political channels
+        uncovered = np.exp((sx.ch_side.T * mil_log[None, :]) @ w.ch_theatre)  # (n, T) in [0, 1]
+        uncovered.flags.writeable = False
+        kept = sx.fixed["uncovered"] = (mil_key, uncovered)
+    return kept[1]
 
 
 def _values_fixed(w: World, sx: Structure) -> dict[str, np.ndarray]:
@@ -467,6 +511,7 @@ def _values_fixed(w: World, sx: Structure) -> dict[str, np.ndarray]:
             "reopen_staff": policy.REOPEN_STAFF * w.ch_baseline,
             "all_open": np.zeros(K, np.int8),
             "military": ~w.ch_political,
+            "military_index": np.flatnonzero(~w.ch_political),
             "dec_w": w.ch_deconfliction[None, :] * DECONFLICTION_VALUE,
             "pair_bin": apk * n + api,
             "has_pair": cnt > 0,

@@ -123,13 +123,14 @@ def exposure_core(tpp, faction_terms, faction_weight, present, posture, pacific,
 
 # rows of values_core's packed arguments (built once per structure by
 # sim.phases.perceive._compiled_fixed)
-NK_PREF, NK_USABLE, NK_SIDE = 0, 1, 2  # per_actor (3, n, K)
-K_VENUE, K_POLITICAL, K_MILITARY, K_DEC_W, K_BASELINE = 0, 1, 2, 3, 4  # per_channel (5, K)
+NK_PREF, NK_USABLE, NK_SIDE, NK_SENDER = 0, 1, 2, 3  # per_actor (4, n, K)
+K_VENUE, K_POLITICAL, K_MILITARY, K_DEC_W, K_BASELINE, K_REOPEN, K_EVENT_ONLY = 0, 1, 2, 3, 4, 5, 6  # per_channel (7, K)
+V_VALUE, V_UPKEEP, V_INSULT, V_TENSION_COST, V_HALF_STAFF = 0, 1, 2, 3, 4  # values_core's params (5,)
 P_BIN, P_I, P_J = 0, 1, 2  # pair_index (3, P)
 
 
 @_jit
-def values_core(stake, stake_venue, dec_need, need_left, per_actor, per_channel, pair_index, pair_count, cap_index, e, e_open, own_loss, tension, issue_state, params, values, cap):
+def values_core(stake, stake_venue, dec_need, need_left, per_actor, per_channel, pair_index, pair_count, cap_index, e, staff, status, tension, issue_state, params, values, cap):
     """Channel values and costs and staff caps of :func:`sim.phases.perceive.channel_values`
     (F1-F3, F5, F14), from numpy's matrix products, in numpy's order of operations.
 
@@ -141,18 +142,24 @@ def values_core(stake, stake_venue, dec_need, need_left, per_actor, per_channel,
             of those it serves (taken for a channel to a venue).
         dec_need, need_left: (n, K) exposure, and exposure left uncovered by military lines,
             in each channel's theatres.
-        per_actor: (3, n, K) preference, usability (F3, F5) and side (1.0 / 0.0), rows
-            ``NK_*``.
-        per_channel: (5, K) rows ``K_*``: 1.0 for channels to a venue (none with
+        per_actor: (4, n, K) preference, usability (F3, F5), side and the channel's sender
+            (1.0 / 0.0), rows ``NK_*``.
+        per_channel: (7, K) rows ``K_*``: 1.0 for channels to a venue (none with
             ``channels.venue`` off), 1.0 for political channels, 1.0 for military lines, the
-            deconfliction weight x ``DECONFLICTION_VALUE``, the staff in normal times.
+            deconfliction weight x ``DECONFLICTION_VALUE``, the staff in normal times, the
+            staff a reopened channel starts with, 1.0 for event-only channels.
         pair_index: (3, P) int rows ``P_*``: the channel pairs' bin ``k n + i`` and endpoints.
         pair_count: (K, n) int number of counterparts of each actor on each channel.
         cap_index: (2, C) int: the staffing issues and the channels they cap (F14).
-        e, e_open: (K,) effectiveness now and if open; own_loss: (n, K) share of own staff lost.
+        e: (K,) effectiveness now; staff: (K,) persons on post; status: (K,) int8 codes.
+            The effectiveness if open and the share of own staff lost are computed here as
+            :func:`sim.phases.perceive._by_channels` computes them (the same operations in the
+            same order): ``e`` where open, ``sim.channels.effectiveness`` of
+            ``max(staff, reopen staff)`` where shut, 0.5 for event-only channels; for the
+            sender, ``1 - min(staff / baseline, 1)``.
         tension: (n, n); issue_state: (m,).
-        params: (4,) ``channel_value``, ``channel_upkeep``, ``channels.insult``,
-            ``channels.tension_cost``.
+        params: (5,) ``channel_value``, ``channel_upkeep``, ``channels.insult``,
+            ``channels.tension_cost``, ``sim.channels.HALF_STAFF`` (``V_*``).
         values: (4, n, K) output: value, value if open, cost, mean tension with counterparts.
         cap: (K,) output: most staff allowed.
     """
@@ -163,6 +170,20 @@ def values_core(stake, stake_venue, dec_need, need_left, per_actor, per_channel,
     political = per_channel[K_POLITICAL]
     dec_w = per_channel[K_DEC_W]
     baseline = per_channel[K_BASELINE]
+    sender = per_actor[NK_SENDER]
+    # effectiveness if open and the sender's share of its staff lost (_by_channels)
+    half = params[V_HALF_STAFF]
+    e_open = np.empty(K)
+    lost = np.empty(K)
+    for k in range(K):
+        if per_channel[K_EVENT_ONLY, k] != 0.0:
+            e_open[k] = 0.5
+        elif status[k] == 0:
+            e_open[k] = e[k]
+        else:
+            q = _min(_max(staff[k], per_channel[K_REOPEN, k]) / baseline[k], 1.0)
+            e_open[k] = q * (1.0 + half) / (q + half)
+        lost[k] = 1.0 - _min(staff[k] / baseline[k], 1.0)
     # mean tension with a channel's counterparts (np.bincount: in the pairs' order, from 0)
     tsum = np.zeros(K * n)
     for p in range(pair_index.shape[1]):
@@ -181,7 +202,8 @@ def values_core(stake, stake_venue, dec_need, need_left, per_actor, per_channel,
             other = tsum[k * n + i] / count if count > 0 else 0.0
             values[3, i, k] = other
             host = 0.0 if venue else other
-            values[2, i, k] = upkeep + political[k] * (insult * own_loss[i, k] + tcost * host)
+            own_loss = lost[k] if sender[i, k] != 0.0 else 0.0
+            values[2, i, k] = upkeep + political[k] * (insult * own_loss + tcost * host)
     # staff caps (F14)
     for k in range(K):
         cap[k] = baseline[k]

@@ -806,6 +806,17 @@ def _turn_params(dyn: dict[str, float], force_on: bool, misjudged: bool) -> np.n
     return prm
 
 
+_POLICY: list = []
+""":mod:`sim.policy` once imported (it imports this module lazily: no import cycle at load)."""
+
+
+def _policy():
+    from sim import policy
+
+    _POLICY.append(policy)
+    return policy
+
+
 def candidates(ctx, mask: np.ndarray | None = None):
     """Every AI candidate of a view of the turn, from :func:`score_core`.
 
@@ -817,8 +828,7 @@ def candidates(ctx, mask: np.ndarray | None = None):
         One :class:`sim.policy.Candidates` with the rows of the scorers of
         :data:`sim.policy.SCORERS`, in that order, with the same values.
     """
-    from sim import policy
-
+    policy = _POLICY[0] if _POLICY else _policy()
     w, st, per, sx, dyn = ctx.world, ctx.st, ctx.per, ctx.sx, ctx.dyn
     mask = _C(ctx.ai_mask if mask is None else mask, dtype=np.bool_)
     fixed = sx.fixed.get("policy_packed")

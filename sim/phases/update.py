@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
@@ -66,9 +65,9 @@ def _clip(x: np.ndarray, lo, hi) -> np.ndarray:
     return np.minimum(np.maximum(x, lo), hi)
 
 
-_compiled_failed = False
-"""Set when the compiled cores failed on their disk cache: the update and military phases then
-run their numpy forms together for the rest of the process."""
+COMPILED = "sim.phases.update_compiled"
+"""The compiled module of the update and military phases: one failure turns both to numpy
+(:func:`sim.kernel.phase_failed`)."""
 
 _FAST: list = []
 """The compiled cores' module, once imported (an import statement a call costs about 1 us)."""
@@ -76,9 +75,10 @@ _FAST: list = []
 
 def compiled():
     """:mod:`sim.phases.update_compiled` when the update and military phases run compiled (the
-    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache),
-    else ``None``; the numpy forms give the same numbers (tests/test_update_fast.py)."""
-    if _compiled_failed or kernel.backend() != "compiled":
+    kernel's backend is ``"compiled"`` and the compiled code has not failed on its disk cache:
+    :func:`sim.kernel.phase_compiled`), else ``None``; the numpy forms give the same numbers
+    (tests/test_update_fast.py)."""
+    if not kernel.phase_compiled(COMPILED):
         return None
     if not _FAST:
         from sim.phases import update_compiled
@@ -90,9 +90,7 @@ def compiled():
 def compiled_failed(error: OSError) -> None:
     """The compiled cores failed on their disk cache: the update and military phases use numpy
     from now on, with a warning."""
-    global _compiled_failed
-    _compiled_failed = True
-    warnings.warn(f"the compiled update and military phases failed on their disk cache ({error}); using numpy", RuntimeWarning, stacklevel=3)
+    kernel.phase_failed(COMPILED, "the compiled update and military phases failed on their disk cache ({error}); using numpy", error, stacklevel=3)
 
 
 _PARAMS: dict = {}

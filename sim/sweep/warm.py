@@ -19,8 +19,16 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-COMPILED_MODULES = ("sim.kernel_compiled", "sim.phases.policy_compiled")
-"""Modules whose numba dispatchers :func:`load_compiled` loads (those of the compiled backend)."""
+COMPILED_MODULES = (
+    "sim.kernel_compiled",
+    "sim.phases.policy_compiled",
+    "sim.phases.perceive_compiled",
+    "sim.phases.update_compiled",
+    "sim.phases.bargain_compiled",
+)
+"""Modules whose numba dispatchers :func:`load_compiled` loads (those of the compiled backend).
+A module that imports another's compiled function by name (``bargain_compiled`` imports
+``gate`` and ``talks``) holds the same dispatcher: it is visited once."""
 
 
 def _cached_signatures(dispatcher: Any) -> list[tuple]:
@@ -41,13 +49,16 @@ def _cached_signatures(dispatcher: Any) -> list[tuple]:
 
 
 def _dispatchers():
-    """The numba dispatchers of :data:`COMPILED_MODULES` (imported here if need be)."""
+    """The numba dispatchers of :data:`COMPILED_MODULES` (imported here if need be), each once
+    even where several modules hold it by name."""
     import importlib
 
+    seen: set[int] = set()
     for name in COMPILED_MODULES:
         module = importlib.import_module(name)
         for obj in list(vars(module).values()):
-            if hasattr(obj, "py_func") and hasattr(obj, "overloads") and callable(getattr(obj, "compile", None)):
+            if hasattr(obj, "py_func") and hasattr(obj, "overloads") and callable(getattr(obj, "compile", None)) and id(obj) not in seen:
+                seen.add(id(obj))
                 yield obj
 
 
