@@ -38,7 +38,6 @@ COMPILED_MODULES = (
 dispatchers has a cache entry after one played game of the baseline; checked in the tests)."""
 
 OCCASIONAL = (
-    "sim.kernel_compiled.bargain_core",
     "sim.kernel_compiled.bargaining_round",
     "sim.kernel_compiled.powers_into",
     "sim.kernel_compiled.resolve",
