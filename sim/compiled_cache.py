@@ -51,6 +51,17 @@ the rounding of the decisions' records, which runs with reasons on only):
 seconds each, not the minute of a cold start, so their absence alone asks for no notice.
 Judgement (ours), from the cache of a played baseline game, where none of them had an entry."""
 
+INNER = (
+    "sim.kernel_compiled.gate",
+    "sim.kernel_compiled.talks",
+    "sim.kernel_compiled._respond_one",
+    "sim.kernel_compiled._resolve",
+)
+"""Functions that a turn calls only from inside another compiled function
+(:func:`sim.phases.bargain_compiled.bargain_turn`), whose cached machine code holds theirs: the
+turn never compiles them on their own, whatever their own cache entries say (an entry goes stale
+when their file changes while the caller's cache stays valid)."""
+
 NOTICE = "Preparing the simulation: compiling once, about a minute; later starts are fast"
 """What a front end or command line shows before a turn that compiles (one line, no period)."""
 
@@ -90,7 +101,7 @@ def functions_to_compile() -> list[str]:
     """The compiled backend's functions that the next turn of this process would compile.
 
     Those neither in memory nor in numba's disk cache, named ``module.function`` (the
-    :data:`OCCASIONAL` ones aside).
+    :data:`OCCASIONAL` and :data:`INNER` ones aside).
 
     Returns:
         An empty list with a warm cache, after a turn has run in this process, or with the numpy
@@ -109,7 +120,7 @@ def functions_to_compile() -> list[str]:
         f"{d.py_func.__module__}.{d.py_func.__name__}"
         for d in found
         if not d.overloads
-        and f"{d.py_func.__module__}.{d.py_func.__name__}" not in OCCASIONAL
+        and f"{d.py_func.__module__}.{d.py_func.__name__}" not in OCCASIONAL + INNER
         and not _has_cached_version(d)
     ]
 
