@@ -27,7 +27,6 @@ import pytest  # noqa: E402
 # pytest puts tests/ on the path (its default "prepend" import mode)
 from test_ui import (  # noqa: E402
     BASELINE,
-    DT,
     REPO,
     choose_category,
     click,
@@ -73,6 +72,22 @@ def play_hotseat_month(app):
         if app.confirm_dialog is not None:
             key(app, pygame.K_RETURN)
     assert c.model.turn == turn + 1
+    key(app, pygame.K_SPACE)
+
+
+def play_month_choosing(app, choices):
+    """Every team takes the keyboard, chooses its actions of ``choices`` (team id -> Actions)
+    and ends its turn; the month's results are then shown."""
+    c = app.ctrl
+    for team in c.humans:
+        key(app, pygame.K_RETURN)  # the team is ready
+        if app.sheet == "briefing":
+            key(app, pygame.K_RETURN)
+        for a in choices.get(team, []):
+            assert c.choose(a), c.message
+        key(app, pygame.K_RETURN)  # End turn
+        if app.confirm_dialog is not None:
+            key(app, pygame.K_RETURN)
     key(app, pygame.K_SPACE)
 
 
@@ -339,16 +354,7 @@ def test_a_human_host_is_asked_to_reopen_a_channel_and_decides(scenario, tmp_pat
     emb = "USA-RUS-EMB"  # the US embassy in Moscow: sent by the United States, hosted by Russia
 
     def month(choices):
-        for team in c.humans:
-            key(app, pygame.K_RETURN)  # the team is ready
-            if app.sheet == "briefing":
-                key(app, pygame.K_RETURN)
-            for a in choices.get(team, []):
-                assert c.choose(a), c.message
-            key(app, pygame.K_RETURN)
-            if app.confirm_dialog is not None:
-                key(app, pygame.K_RETURN)
-        key(app, pygame.K_SPACE)
+        play_month_choosing(app, choices)
         text = sheet_text(app)
         key(app, pygame.K_RETURN)  # on from the results
         return text
@@ -435,19 +441,7 @@ def test_a_request_in_the_last_month_is_worded_for_a_finished_game(scenario, tmp
     c = app.ctrl
     emb = "USA-RUS-EMB"  # hosted by Russia, a team: a request to reopen it waits for its answer
 
-    def month(choices):
-        for team in c.humans:
-            key(app, pygame.K_RETURN)
-            if app.sheet == "briefing":
-                key(app, pygame.K_RETURN)
-            for a in choices.get(team, []):
-                assert c.choose(a), c.message
-            key(app, pygame.K_RETURN)
-            if app.confirm_dialog is not None:
-                key(app, pygame.K_RETURN)
-        key(app, pygame.K_SPACE)
-
-    month({"USA": [Action("close_channel", "USA", channel=emb)]})
+    play_month_choosing(app, {"USA": [Action("close_channel", "USA", channel=emb)]})
     key(app, pygame.K_RETURN)
     # the last month: the sender's menu says that the host must agree to the reopening
     key(app, pygame.K_RETURN)  # the United States is ready
