@@ -30,12 +30,15 @@ from typing import Any
 COMPILED_MODULES = (
     "sim.kernel_compiled",
     "sim.phases.policy_compiled",
-    "sim.phases.bargain_compiled",
     "sim.phases.perceive_compiled",
     "sim.phases.update_compiled",
+    "sim.phases.bargain_compiled",
 )
 """Modules whose numba functions a turn of the compiled backend calls (every one of their
-dispatchers has a cache entry after one played game of the baseline; checked in the tests)."""
+dispatchers has a cache entry after one played game of the baseline; checked in the tests), and
+that a sweep's fork server loads (:mod:`sim.sweep.warm`). A module that imports another's
+compiled function by name (``bargain_compiled`` imports ``gate`` and ``talks``) holds the same
+dispatcher: :func:`dispatchers` gives it once."""
 
 OCCASIONAL = (
     "sim.kernel_compiled.bargaining_round",
@@ -66,35 +69,35 @@ NOTICE = "Preparing the simulation: compiling once, about a minute; later starts
 """What a front end or command line shows before a turn that compiles (one line, no period)."""
 
 
-def _dispatchers() -> list[Any]:
-    """The numba dispatchers of :data:`COMPILED_MODULES` (the modules are imported: no compile)."""
-    out = []
+def dispatchers() -> list[Any]:
+    """The numba dispatchers of :data:`COMPILED_MODULES`, each once even where several modules
+    hold it by name (the modules are imported if need be: importing compiles nothing)."""
+    out, seen = [], set()
     for name in COMPILED_MODULES:
         module = importlib.import_module(name)
         for obj in list(vars(module).values()):
-            if hasattr(obj, "py_func") and hasattr(obj, "overloads") and callable(getattr(obj, "compile", None)):
-                if getattr(obj.py_func, "__module__", name) == name:  # defined there, not imported
-                    out.append(obj)
+            if hasattr(obj, "py_func") and hasattr(obj, "overloads") and callable(getattr(obj, "compile", None)) and id(obj) not in seen:
+                seen.add(id(obj))
+                out.append(obj)
     return out
 
 
-def _has_cached_version(dispatcher: Any) -> bool:
-    """Whether numba's disk cache holds a version of ``dispatcher`` that it would load now.
-
-    An index entry counts when its key is the one numba computes for this source, this numba
-    and this machine (numba's ``_index_key``); a stale index (the source file changed) reads as
-    empty, as numba reads it.
-    """
+def cached_signatures(dispatcher: Any) -> list[tuple]:
+    """Argument types of the versions of ``dispatcher`` that numba's disk cache holds and would
+    load now: its index entries whose key is the one numba computes for this source, this numba
+    and this machine (numba's ``_index_key``). A stale index (the source file changed) reads as
+    empty, as numba reads it; so does a dispatcher without a disk cache (``cache=False``)."""
     cache = getattr(dispatcher, "_cache", None)
     index_file = getattr(cache, "_cache_file", None)
     if cache is None or index_file is None or not hasattr(index_file, "_load_index") or not hasattr(cache, "_index_key"):
-        return False  # no disk cache (cache=False): every process compiles
+        return []
     codegen = dispatcher.targetctx.codegen()
+    out = []
     for key in index_file._load_index():
         sig = key[0]
         if isinstance(sig, tuple) and cache._index_key(sig, codegen) == key:
-            return True
-    return False
+            out.append(sig)
+    return out
 
 
 def functions_to_compile() -> list[str]:
@@ -113,7 +116,7 @@ def functions_to_compile() -> list[str]:
     if kernel is not None and getattr(kernel, "_active", None) is not None and kernel.backend() != "compiled":
         return []
     try:
-        found = _dispatchers()
+        found = dispatchers()
     except ImportError:  # numba missing: the kernel falls back or fails by itself, never here
         return []
     return [
@@ -121,7 +124,7 @@ def functions_to_compile() -> list[str]:
         for d in found
         if not d.overloads
         and f"{d.py_func.__module__}.{d.py_func.__name__}" not in OCCASIONAL + INNER
-        and not _has_cached_version(d)
+        and not cached_signatures(d)
     ]
 
 

@@ -190,3 +190,21 @@ def test_the_worlds_store_of_rows_is_bounded(played, monkeypatch):
     again = decide.Reasons(m.world, m.state, m.perception, cand, store).decisions(rows, 0.05)
     assert again == first
     assert ("a row", "of no turn") not in store["term_sources"]["row words"]  # started again
+
+
+def test_rounding_falls_back_to_pythons_round_when_its_compiled_code_fails(monkeypatch):
+    """A disk-cache failure of the compiled rounding costs a warning, never a run: Python's
+    ``round`` from then on, the same numbers."""
+    from sim import kernel
+    from sim.phases import bargain_compiled
+
+    def broken(x):
+        raise OSError("cache file unreadable")
+
+    monkeypatch.setattr(kernel, "_FAILED", set())
+    monkeypatch.setattr(bargain_compiled, "round4_all", broken)
+    x = np.array([0.12345, -2.00005, 1e12])
+    with kernel.using_backend("compiled"), pytest.warns(RuntimeWarning, match="rounding failed on its disk cache"):
+        assert decide.rounded(x) == [round(v, 4) for v in x.tolist()]
+    with kernel.using_backend("compiled"):
+        assert decide.rounded(x) == [round(v, 4) for v in x.tolist()]  # no second warning, no second try

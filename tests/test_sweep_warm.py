@@ -51,7 +51,7 @@ def test_every_compiled_function_is_loaded_and_counted_once():
         "import sim.sweep.warm as w\n"
         "from sim.phases import bargain_compiled as b\n"
         "from sim import kernel_compiled as k\n"
-        "d = list(w._dispatchers())\n"
+        "d = list(w.dispatchers())\n"
         "print(len(d), len({id(x) for x in d}), b.bargain_turn in d, sum(x is k.talks for x in d),"
         " w.loaded_versions() == sum(len(x.overloads) for x in d))\n"
     )

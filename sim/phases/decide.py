@@ -46,6 +46,10 @@ def rnd(x: float, nd: int = 4) -> float:
     return round(float(x), nd)
 
 
+_ROUNDING = "sim.phases.bargain_compiled"
+"""The compiled module of :func:`rounded` (its failure flag: :func:`sim.kernel.phase_compiled`)."""
+
+
 def rounded(x: np.ndarray) -> list[float]:
     """``[round(v, 4) for v in x]``: a 1-D float array's numbers rounded for the log, as Python floats.
 
@@ -53,15 +57,15 @@ def rounded(x: np.ndarray) -> list[float]:
     :func:`sim.phases.bargain_compiled.round4_all` (Python's ``round``, bit for bit:
     ``tests/test_bargain_fast.py``); a number it does not round (magnitude of 1e11 or more, nan,
     inf) and the numpy backend get Python's ``round``. If the compiled code fails on its disk
-    cache, Python's ``round`` is used.
+    cache, Python's ``round`` is used from then on, with a warning (:func:`sim.kernel.phase_failed`).
     """
-    if kernel.backend() == "compiled":
+    if kernel.phase_compiled(_ROUNDING):
         try:
             from sim.phases import bargain_compiled
 
             out, bad = bargain_compiled.round4_all(np.ascontiguousarray(x, dtype=np.float64))
-        except OSError:
-            pass
+        except OSError as error:
+            kernel.phase_failed(_ROUNDING, "the log's compiled rounding failed on its disk cache ({error}); using Python's round", error)
         else:
             got = out.tolist()
             if bad:

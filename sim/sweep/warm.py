@@ -17,49 +17,8 @@ left for numba to deal with at its first call, as before.
 from __future__ import annotations
 
 import gc
-from typing import Any
 
-COMPILED_MODULES = (
-    "sim.kernel_compiled",
-    "sim.phases.policy_compiled",
-    "sim.phases.perceive_compiled",
-    "sim.phases.update_compiled",
-    "sim.phases.bargain_compiled",
-)
-"""Modules whose numba dispatchers :func:`load_compiled` loads (those of the compiled backend).
-A module that imports another's compiled function by name (``bargain_compiled`` imports
-``gate`` and ``talks``) holds the same dispatcher: it is visited once."""
-
-
-def _cached_signatures(dispatcher: Any) -> list[tuple]:
-    """Argument types of the versions of ``dispatcher`` that its disk cache holds for this code
-    and this machine (its index entries whose key numba would compute for them now).
-    """
-    cache = getattr(dispatcher, "_cache", None)
-    index_file = getattr(cache, "_cache_file", None)
-    if cache is None or index_file is None or not hasattr(index_file, "_load_index") or not hasattr(cache, "_index_key"):
-        return []
-    codegen = dispatcher.targetctx.codegen()
-    out = []
-    for key in index_file._load_index():
-        sig = key[0]
-        if isinstance(sig, tuple) and cache._index_key(sig, codegen) == key:
-            out.append(sig)
-    return out
-
-
-def _dispatchers():
-    """The numba dispatchers of :data:`COMPILED_MODULES` (imported here if need be), each once
-    even where several modules hold it by name."""
-    import importlib
-
-    seen: set[int] = set()
-    for name in COMPILED_MODULES:
-        module = importlib.import_module(name)
-        for obj in list(vars(module).values()):
-            if hasattr(obj, "py_func") and hasattr(obj, "overloads") and callable(getattr(obj, "compile", None)) and id(obj) not in seen:
-                seen.add(id(obj))
-                yield obj
+from sim.compiled_cache import COMPILED_MODULES, cached_signatures, dispatchers
 
 
 def loaded_versions() -> int:
@@ -69,7 +28,7 @@ def loaded_versions() -> int:
 
     if not all(name in sys.modules for name in COMPILED_MODULES):
         return 0
-    return sum(len(d.overloads) for d in _dispatchers())
+    return sum(len(d.overloads) for d in dispatchers())
 
 
 def load_compiled() -> int:
@@ -87,8 +46,8 @@ def load_compiled() -> int:
         if kernel.backend() != "compiled":
             return 0
         loaded = 0
-        for obj in _dispatchers():
-            for sig in _cached_signatures(obj):
+        for obj in dispatchers():
+            for sig in cached_signatures(obj):
                 if tuple(sig) not in obj.overloads:
                     obj.compile(sig)
                     loaded += 1
