@@ -124,6 +124,12 @@ def _jit(function=None, *, contract=False):
     return numba.njit(cache=False, **options)(function)
 
 
+GROUPED_EU_MAX_SHARE = 0.65
+"""Speed only, no effect on results (judgement (ours), measured with benchmarks/bench_kernel.py):
+:func:`expected_utility` groups an issue's actors by equal position when there are at most
+this share of actors as distinct positions; with more, powering every cell's bases in plain
+loops is faster. Both forms give the same numbers (tests/test_kernel_compiled.py)."""
+
 # Constants shared with sim.kernel (kept equal there; tested).
 EU_TOLERANCE = 1e-12
 SECURITY_TIE_TOLERANCE = 1e-12
@@ -267,6 +273,20 @@ def _position_groups(xa, order, group, member):
             groups += 1
         group[i] = groups - 1
     return groups
+
+
+@_jit
+def _distinct_positions(xa):
+    """The number of distinct positions in ``xa`` (1-D): the number of groups that
+    :func:`_position_groups` makes (a nan counts as one of its own), without sorting."""
+    n = xa.shape[0]
+    distinct = 0
+    for i in range(n):
+        first = True
+        for j in range(i):  # without a branch
+            first = first & (xa[j] != xa[i])
+        distinct += first
+    return distinct
 
 
 @_jit
@@ -430,6 +450,11 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                         success, better, failure, worse, 0.5, p[a, i, j], s[a, j], q, qt, qnt
                     )
         else:
+            if _distinct_positions(x[a]) > GROUPED_EU_MAX_SHARE * n:
+                # few or no equal positions: every base of every cell powered in one pass
+                # (plain loops that vectorise; grouping would cost more than it saves)
+                _eu_every_cell(a, x, s, p, r, dist, offset, q, qt, qnt, eu, logged, logs, power, scratch_a, scratch_b, scratch_bits)
+                continue
             groups = _position_groups(x[a], order, group, member)
             # logarithms: success and failure per pair of groups, better and worse per actor and
             # other group; d (and so each base) is the same for every actor of a group
@@ -504,6 +529,48 @@ def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
                 value = eu[a, i, j]
                 eu[a, i, j] = 0.0 if (x_i == x[a, j]) | (abs(value) <= EU_TOLERANCE) else value
     return eu
+
+
+@_jit
+def _eu_every_cell(a, x, s, p, r, dist, offset, q, qt, qnt, eu, base, exponent, power, scratch_a, scratch_b, scratch_bits):
+    """Issue ``a``'s EU with all four bases of every cell powered by one :func:`powers_into`
+    call (the arrays from ``base`` on are scratch of at least 4 n^2 entries).
+
+    The same numbers as the grouped form of :func:`expected_utility`, cell by cell: each power
+    is exp(r_i log base) of the same base, and a cell of equal positions is 0 (nan for a nan
+    position, whose own cell the grouped form sets to nan).
+    """
+    n = x.shape[1]
+    nn = n * n
+    for i in range(n):
+        offset_i = offset[a, i]
+        r_i = r[a, i]
+        for j in range(n):
+            d = dist[a, i, j]
+            half_d = d * 0.5
+            quarter_e = (offset_i + d) * 0.25
+            at = i * n + j
+            base[at] = max(0.5 - half_d, 0.0)  # success
+            base[nn + at] = max(0.5 - quarter_e, 0.0)  # better
+            base[2 * nn + at] = 0.5 + half_d  # failure
+            base[3 * nn + at] = 0.5 + quarter_e  # worse
+            exponent[at] = r_i
+            exponent[nn + at] = r_i
+            exponent[2 * nn + at] = r_i
+            exponent[3 * nn + at] = r_i
+    size = 4 * nn
+    powers_into(base[:size], exponent[:size], power[:size], scratch_a[:size], scratch_b[:size], scratch_bits[:size])
+    for i in range(n):
+        x_i = x[a, i]
+        status_quo = 0.5 ** r[a, i]
+        for j in range(n):
+            at = i * n + j
+            value = _combine(
+                power[at], power[nn + at], power[2 * nn + at], power[3 * nn + at],
+                status_quo, p[a, i, j], s[a, j], q, qt, qnt,
+            )
+            value = np.nan if i == j else value  # as the grouped form's own group
+            eu[a, i, j] = 0.0 if (x_i == x[a, j]) | (abs(value) <= EU_TOLERANCE) else value
 
 
 @_jit
