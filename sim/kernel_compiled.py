@@ -380,29 +380,46 @@ def forecast(x, w):
 
 
 @_jit
-def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
-    """EU (m, n, n); ``risk_neutral`` means every r = 1 (r is then ignored)."""
+def _distances(x, mu, scale_range):
+    """(dist (m, n, n), offset (m, n), within): d = |x_i - x_j| / scale_range, the offset
+    |x_i - mu| / scale_range, and whether every one of them is at most 1 (false with a nan)."""
     m, n = x.shape
-    nn = n * n
-    eu = np.empty((m, n, n))
-    dist = np.empty((m, n, n))  # d = |x_i - x_j| / scale_range
-    offset = np.empty((m, n))  # |x_i - mu| / scale_range
-    slope_e = (1.0 - q) * (1.0 - 2.0 * t)
-    qt = (1.0 - q) * t
-    qnt = (1.0 - q) * (1.0 - t)
-    # As the numpy core: the reduced form where every r = 1 and no base is clipped on any issue.
-    reduced = risk_neutral
+    dist = np.empty((m, n, n))
+    offset = np.empty((m, n))
+    within = True
     for a in range(m):
         for i in range(n):
             offset[a, i] = abs(x[a, i] - mu[a])
             if scale_range != 1.0:
                 offset[a, i] /= scale_range
-            reduced = reduced and offset[a, i] <= 1.0
+            within = within & (offset[a, i] <= 1.0)
             for j in range(n):
                 dist[a, i, j] = abs(x[a, i] - x[a, j])
                 if scale_range != 1.0:
                     dist[a, i, j] /= scale_range
-                reduced = reduced and dist[a, i, j] <= 1.0
+                within = within & (dist[a, i, j] <= 1.0)
+    return dist, offset, within
+
+
+@_jit
+def expected_utility(x, s, p, r, mu, q, t, scale_range, risk_neutral):
+    """EU (m, n, n); ``risk_neutral`` means every r = 1 (r is then ignored)."""
+    dist, offset, within = _distances(x, mu, scale_range)
+    return _expected_utility(x, s, p, r, q, t, risk_neutral, dist, offset, within)
+
+
+@_jit
+def _expected_utility(x, s, p, r, q, t, risk_neutral, dist, offset, within):
+    """:func:`expected_utility` from the distances of :func:`_distances` (computed once for
+    the risk exponents and the EU of a round)."""
+    m, n = x.shape
+    nn = n * n
+    eu = np.empty((m, n, n))
+    slope_e = (1.0 - q) * (1.0 - 2.0 * t)
+    qt = (1.0 - q) * t
+    qnt = (1.0 - q) * (1.0 - t)
+    # As the numpy core: the reduced form where every r = 1 and no base is clipped on any issue.
+    reduced = risk_neutral and within
     # The powered bases of one issue. The four bases of cell (i, j) depend on i and on the
     # position x_j alone, and its exponent is r_i: the actors of one position form a group,
     # and the powers are computed once per actor i and group h (not i's own: a pair of equal
@@ -592,8 +609,15 @@ def _combine(success, better, failure, worse, status_quo, p_ij, s_j, q, qt, qnt)
 @_jit
 def risk_exponents(x, s, p, mu, q, t, scale_range):
     """Risk exponents (m, n) from the securities, computed with every r = 1."""
+    dist, offset, within = _distances(x, mu, scale_range)
+    return _risk_exponents(x, s, p, q, t, dist, offset, within)
+
+
+@_jit
+def _risk_exponents(x, s, p, q, t, dist, offset, within):
+    """:func:`risk_exponents` from the distances of :func:`_distances`."""
     m, n = x.shape
-    eu = expected_utility(x, s, p, np.ones((1, 1)), mu, q, t, scale_range, True)
+    eu = _expected_utility(x, s, p, np.ones((1, 1)), q, t, True, dist, offset, within)
     r = np.empty((m, n))
     security = np.empty(n)
     for a in range(m):
@@ -713,13 +737,14 @@ def bargaining_round(x, w, s, tiebreak, q, t, scale_range, clipped):
     """One classic round: (new_x, mu, r, eu, challenger, outcome, fraction)."""
     mu = forecast(x, w)
     p = win_probability(x, w, clipped)
-    r = risk_exponents(x, s, p, mu, q, t, scale_range)
+    dist, offset, within = _distances(x, mu, scale_range)
+    r = _risk_exponents(x, s, p, q, t, dist, offset, within)
     neutral = True
     for value in r.ravel():
         if value != 1.0:
             neutral = False
             break
-    eu = expected_utility(x, s, p, r, mu, q, t, scale_range, neutral)
+    eu = _expected_utility(x, s, p, r, q, t, neutral, dist, offset, within)
     no_offers = np.empty((0, 0, 0), dtype=np.bool_)
     no_effectiveness = np.empty((0, 0, 0))
     new_x, challenger, outcome, fraction = _resolve(
@@ -771,14 +796,15 @@ def challenge_utilities(x, c, s, r, q, t, endogenous):
             w[a, k] = c[k] * s[a, k]
     mu = forecast(x, w)
     p = win_probability(x, w, False)
+    dist, offset, within = _distances(x, mu, 1.0)
     if endogenous:
-        r = risk_exponents(x, s, p, mu, q, t, 1.0)
+        r = _risk_exponents(x, s, p, q, t, dist, offset, within)
     neutral = True
     for a in range(m):
         for k in range(n):
             if r[a, k] != 1.0:
                 neutral = False
-    eu = expected_utility(x, s, p, r, mu, q, t, 1.0, neutral)
+    eu = _expected_utility(x, s, p, r, q, t, neutral, dist, offset, within)
     return mu, r, eu
 
 
