@@ -470,7 +470,7 @@ def _expected_utility(x, s, p, r, q, t, risk_neutral, dist, offset, within):
             if _distinct_positions(x[a]) > GROUPED_EU_MAX_SHARE * n:
                 # few or no equal positions: every base of every cell powered in one pass
                 # (plain loops that vectorise; grouping would cost more than it saves)
-                _eu_every_cell(a, x, s, p, r, dist, offset, q, qt, qnt, eu, logged, logs, power, scratch_a, scratch_b, scratch_bits)
+                _eu_every_cell(a, x, s, p, r, dist, offset, q, qt, qnt, eu, logged, logs, power, scratch_a, scratch_bits)
                 continue
             groups = _position_groups(x[a], order, group, member)
             # logarithms: success and failure per pair of groups, better and worse per actor and
@@ -549,41 +549,47 @@ def _expected_utility(x, s, p, r, q, t, risk_neutral, dist, offset, within):
 
 
 @_jit
-def _eu_every_cell(a, x, s, p, r, dist, offset, q, qt, qnt, eu, base, exponent, power, scratch_a, scratch_b, scratch_bits):
-    """Issue ``a``'s EU with all four bases of every cell powered by one :func:`powers_into`
-    call (the arrays from ``base`` on are scratch of at least 4 n^2 entries).
+def _eu_every_cell(a, x, s, p, r, dist, offset, q, qt, qnt, eu, base, logs, power, scratch_a, scratch_bits):
+    """Issue ``a``'s EU with the four bases of every cell powered (the arrays from ``base`` on
+    are scratch of at least 4 n^2 entries).
 
-    The same numbers as the grouped form of :func:`expected_utility`, cell by cell: each power
-    is exp(r_i log base) of the same base, and a cell of equal positions is 0 (nan for a nan
-    position, whose own cell the grouped form sets to nan).
+    Each power is exp(r_i log base), elementwise, as :func:`powers_into` computes it (0 for a
+    base of 0), in three passes over the issue's cells (logarithms, times r_i, exponentials).
+    The same numbers as the grouped form of :func:`expected_utility`, cell by cell: a cell of
+    equal positions is 0 (nan for a nan position, whose own cell the grouped form sets to nan).
     """
     n = x.shape[1]
     nn = n * n
-    for i in range(n):
+    size = 4 * nn
+    for i in range(n):  # success | better | failure | worse, by cell
         offset_i = offset[a, i]
-        r_i = r[a, i]
         for j in range(n):
             d = dist[a, i, j]
             half_d = d * 0.5
             quarter_e = (offset_i + d) * 0.25
             at = i * n + j
-            base[at] = max(0.5 - half_d, 0.0)  # success
-            base[nn + at] = max(0.5 - quarter_e, 0.0)  # better
-            base[2 * nn + at] = 0.5 + half_d  # failure
-            base[3 * nn + at] = 0.5 + quarter_e  # worse
-            exponent[at] = r_i
-            exponent[nn + at] = r_i
-            exponent[2 * nn + at] = r_i
-            exponent[3 * nn + at] = r_i
-    size = 4 * nn
-    powers_into(base[:size], exponent[:size], power[:size], scratch_a[:size], scratch_b[:size], scratch_bits[:size])
+            base[at] = max(0.5 - half_d, 0.0)
+            base[nn + at] = max(0.5 - quarter_e, 0.0)
+            base[2 * nn + at] = 0.5 + half_d
+            base[3 * nn + at] = 0.5 + quarter_e
+    _log_into(base[:size], logs[:size], scratch_a[:size], scratch_bits[:size])
+    for i in range(n):
+        r_i = r[a, i]
+        for h in range(4):
+            row = h * nn + i * n
+            for j in range(n):
+                logs[row + j] *= r_i
+    _exp_into(logs[:size], power[:size], scratch_a[:size])
     for i in range(n):
         x_i = x[a, i]
         status_quo = 0.5 ** r[a, i]
         for j in range(n):
             at = i * n + j
-            value = _combine(
-                power[at], power[nn + at], power[2 * nn + at], power[3 * nn + at],
+            value = _combine(  # 0^r = 0
+                0.0 if base[at] == 0.0 else power[at],
+                0.0 if base[nn + at] == 0.0 else power[nn + at],
+                0.0 if base[2 * nn + at] == 0.0 else power[2 * nn + at],
+                0.0 if base[3 * nn + at] == 0.0 else power[3 * nn + at],
                 status_quo, p[a, i, j], s[a, j], q, qt, qnt,
             )
             value = np.nan if i == j else value  # as the grouped form's own group
