@@ -315,6 +315,42 @@ def test_expected_utility_powers_each_cell_exactly_once_alike(inputs, q, t, data
     assert np.array_equal(got, _eu_every_cell(x, s, p, r, mu, q, t))
 
 
+@pytest.mark.parametrize("distinct", [18, 13, 12, 11, 6, 1])
+def test_expected_utility_of_either_form_powers_every_cell_alike(distinct):
+    # an issue with more than GROUPED_EU_MAX_SHARE of its actors at distinct positions powers
+    # every cell (18, 13 and 12 distinct of 18); with fewer it groups equal positions (11, 6,
+    # 1): both give the numbers of powering every base of every cell, to the last bit
+    m, n = 7, 18
+    rng = np.random.default_rng(distinct)
+    x = np.empty((m, n))
+    for a in range(m):
+        values = rng.random(distinct)
+        x[a] = rng.permutation(np.concatenate([values, rng.choice(values, n - distinct)]))
+    s = rng.random((m, n))
+    w = np.ascontiguousarray(rng.random(n)[None, :] * s)
+    r = rng.uniform(0.5, 2.0, (m, n))
+    every_cell = distinct > kernel_compiled.GROUPED_EU_MAX_SHARE * n
+    assert every_cell == (distinct >= 12)
+    assert all(kernel_compiled._distinct_positions(x[a]) == distinct for a in range(m))
+    mu = kernel_compiled.forecast(x, w)
+    p = kernel_compiled.win_probability(x, w, False)
+    for q, t in ((0.5, 0.5), (0.0, 1.0), (1.0, 0.25)):
+        got = kernel_compiled.expected_utility(x, s, p, r, mu, q, t, 1.0, False)
+        assert np.array_equal(got, _eu_every_cell(x, s, p, r, mu, q, t))
+
+
+@FAST
+@given(hnp.arrays(float, st.integers(1, 20), elements=st.sampled_from([0.0, -0.0, 0.25, 0.5, 1.0, np.nan, np.inf])))
+def test_distinct_positions_counts_the_groups_of_equal_position(xa):
+    # without sorting: each nan is one of its own; without nan, the number of groups the
+    # grouped form makes (with nan the insertion sort cannot order them, and it makes more)
+    nans = int(np.isnan(xa).sum())
+    assert kernel_compiled._distinct_positions(xa) == len(set(xa[~np.isnan(xa)].tolist())) + nans
+    if not nans:
+        order, group, member = (np.empty(xa.size, np.int64) for _ in range(3))
+        assert kernel_compiled._distinct_positions(xa) == kernel_compiled._position_groups(xa, order, group, member)
+
+
 @pytest.mark.parametrize("clipped", [False, True])
 @FAST
 @given(issues(max_actors=12))
