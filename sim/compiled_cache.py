@@ -42,6 +42,8 @@ dispatcher: :func:`dispatchers` gives it once."""
 
 OCCASIONAL = (
     "sim.kernel_compiled.bargaining_round",
+    "sim.kernel_compiled.expected_utility",
+    "sim.kernel_compiled.risk_exponents",
     "sim.kernel_compiled.powers_into",
     "sim.kernel_compiled.resolve",
     "sim.kernel_compiled.respond",

@@ -61,6 +61,21 @@ def test_an_empty_compiled_cache_reads_as_cold_and_the_numpy_backend_never_does(
     assert not [f for _d, _s, files in os.walk(empty) for f in files]  # it compiled nothing, wrote nothing
 
 
+def test_after_a_turn_nothing_reads_as_cold_in_another_process():
+    # every compiled function that a turn does not call on its own is named among the
+    # occasional or inner ones: else a warm cache reads as cold and every run announces a compile
+    done = _python(
+        "from sim.compiled_cache import functions_to_compile\n"
+        "from sim.loader import load_scenario\n"
+        "from sim.model import GreatPowerModel\n"
+        "GreatPowerModel(load_scenario('scenarios/baseline_2021.yaml'), seed=0, turns=2).step()\n"
+        "print(functions_to_compile())",
+        GREATPOWER_KERNEL="compiled",
+    )
+    assert done == "[]"
+    assert _python("from sim.compiled_cache import functions_to_compile; print(functions_to_compile())", GREATPOWER_KERNEL="compiled") == "[]"
+
+
 def test_a_run_with_a_cold_cache_says_so_on_stderr_before_it_compiles(tmp_path):
     from sim.compiled_cache import NOTICE
 
