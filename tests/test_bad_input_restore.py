@@ -226,6 +226,26 @@ def test_analyse_and_report_refuse_a_runs_table_that_is_not_the_sweeps_in_one_li
         assert not (d / f"{out}_{tag}").exists()
 
 
+@pytest.mark.parametrize("tag", list(FOREIGN_RUNS))
+def test_load_results_refuses_a_runs_table_that_is_not_the_sweeps(cases, tag):
+    # the library's reader says what the command line says, for a notebook's user
+    from sim.sweep.report import ReportError, load_results
+
+    d, _good, _res = cases
+    with pytest.raises(ReportError) as caught:
+        load_results(d / f"sweep_{tag}")
+    assert str(caught.value) == f"{d / f'sweep_{tag}' / 'runs.parquet'}: not the runs table of this sweep ({FOREIGN_RUNS[tag][0]}); rerun the sweep, or resume it after removing this file"
+
+
+@pytest.mark.parametrize("tag", list(EDITED_MANIFESTS))
+def test_load_results_refuses_a_hand_edited_manifest(cases, tag):
+    from sim.sweep.report import ReportError, load_results
+
+    d, _good, _res = cases
+    with pytest.raises(ReportError, match=EDITED_MANIFESTS[tag][0]):
+        load_results(d / f"manifest_{tag}")
+
+
 def test_resume_makes_again_the_runs_of_a_runs_table_that_is_not_the_sweeps(cases):
     import pandas as pd
 
