@@ -10,7 +10,7 @@ import pytest
 from sim import kernel
 from sim.loader import load_scenario
 from sim.model import GreatPowerModel
-from sim.sweep.worker import discard_model
+from sim.sweep.worker import _blas_limit, discard_model
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline_2021.yaml"
 
@@ -38,6 +38,14 @@ def _bench(benchmark, scenario, reasons):
     thousands of turns would time Python's garbage collector walking a log no game or sweep
     keeps (a full collection every ~210 turns, 45-100 ms once the log held 600 turns).
     """
+    # numpy's BLAS held at the sweep workers' thread count (sim.sweep.worker.BLAS_THREADS), so
+    # that a timed turn is a sweep's turn
+    with _blas_limit():
+        _bench_turns(benchmark, scenario, reasons)
+
+
+def _bench_turns(benchmark, scenario, reasons):
+    """:func:`_bench`'s body, with numpy's BLAS held."""
     for seed in range(WARM_RUNS):
         warm = GreatPowerModel(scenario, seed=10_000 + seed, reasons=reasons)
         while warm.running:

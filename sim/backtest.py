@@ -295,6 +295,8 @@ def check_record(src: RecordSource, info: ScenarioInfo, known_columns: dict[str,
             for k, a in enumerate(m.actors):
                 if a not in info.ids:
                     probs.append(src.problem((*mp, "actors", k), f"unknown actor or bloc {a!r}{_near(a, info.ids)}"))
+                elif a in m.actors[:k]:  # an event between a state and itself never happens
+                    probs.append(src.problem((*mp, "actors", k), f"{a!r} is named twice: an event's actors are different states or blocs"))
             if m.from_ is not None:
                 _check_month(src, probs, (*mp, "from"), m.from_, first, last)
             if m.last is not None:

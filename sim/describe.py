@@ -273,7 +273,10 @@ def describe_action_in(sc: Scenario, snap: dict, a: Action, third_person: bool =
         th = sc.theatres[a.theatre].name if a.theatre in sc.theatres else a.theatre
         return f"{v('Patrol')} the {th} together with {actor_name(sc, a.target)} (closer alignment; incidents there grow likelier)"
     if k == "apply_membership":
-        return f"{v('Apply')} to join {a.bloc} (its members vote next month)"
+        # the members vote the month after; in the last month the game ends first (an older
+        # snapshot, without its horizon, reads as not the last)
+        last = snap.get("horizon") is not None and snap.get("turn", 0) + 1 >= snap["horizon"]
+        return f"{v('Apply')} to join {a.bloc} ({'the game ends this month, before its members can vote' if last else 'its members vote next month'})"
     if k == "use_force":
         th = sc.theatres[a.theatre].name if a.theatre in sc.theatres else a.theatre
         return f"{v('Use')} force against {actor_name(sc, a.target)} in the {th} (if they resist, an armed clash ends the game)"

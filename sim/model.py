@@ -533,7 +533,8 @@ class GreatPowerModel(mesa.Model):
         """The whole visible state as plain data (lists, dicts, floats, strings).
 
         Returns:
-            ``turn``, ``date``, ``end_state``, ``actors`` (capability, position, salience,
+            ``turn`` (months played), ``horizon`` (the last month), ``date``, ``end_state``,
+            ``actors`` (capability, position, salience,
             posture, controller), ``blocs``, ``issues`` (state), ``channels`` (status, staff,
             effectiveness), ``theatres``, ``tension`` and ``alignment`` (nested dicts by id),
             ``pending`` proposals and ``motions``.
@@ -543,6 +544,7 @@ class GreatPowerModel(mesa.Model):
         return {
             "scenario": self.scenario.name,
             "turn": self.turn,
+            "horizon": self.horizon,
             "date": self.date(),
             "end_state": self.end_state,
             "actors": {

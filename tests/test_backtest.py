@@ -134,6 +134,7 @@ BAD = [
     ("measure: {column: issue.nope, at: 2022-01}", "unknown column 'issue.nope'"),
     ("measure: {event: invasion, actors: [RUS, UKR]}", "unknown event type 'invasion'"),
     ("measure: {event: patrol, actors: [RUS, XXX]}", "unknown actor or bloc 'XXX'"),
+    ("measure: {event: armed_clash, actors: [RUS, RUS]}", "'RUS' is named twice: an event's actors are different states or blocs"),
     ("measure: {column: issue.eastern_flank, at: 2030-01}", "2030-01 is outside the run"),
     ("measure: {column: channel.RUS-NATO, at: 2022-01, equals: shut}", "a channel's status is one of open, suspended, closed"),
     ("measure: {event: patrol, colour: red}", "unknown field"),

@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
-    from tests.cli_batch import one_line
+    from tests.cli_batch import SECRET, one_line
 except ImportError:  # pragma: no cover - depends on how pytest was started
-    from cli_batch import one_line
+    from cli_batch import SECRET, one_line
 
 REPO = Path(__file__).resolve().parent.parent
 TUTORIAL = REPO / "scenarios" / "tutorial.yaml"
@@ -148,6 +148,9 @@ def _sweep_cases(d: Path, jobs: dict) -> None:
     jobs["long_outcome"] = ["analyse", "sweep", "--method", "sobol", "--outcome", "x" + LONG, "--out", "an_long"]
     shutil.copytree(d / "sweep_foreign", d / "resume_foreign")
     jobs["resume_foreign"] = ["sweep", *SWEEP, "--runs", "3", "--out", "resume_foreign", "--resume"]
+    shutil.copytree(d / "sweep", d / "resume_garbage")
+    (d / "resume_garbage" / "journal.jsonl").write_bytes(b"\x00\xff" + SECRET.encode() + b"\n{}\n")
+    jobs["resume_garbage"] = ["sweep", *SWEEP, "--runs", "2", "--out", "resume_garbage", "--resume"]
 
 
 @pytest.fixture(scope="module")
@@ -226,6 +229,26 @@ def test_analyse_and_report_refuse_a_runs_table_that_is_not_the_sweeps_in_one_li
         assert not (d / f"{out}_{tag}").exists()
 
 
+@pytest.mark.parametrize("tag", list(FOREIGN_RUNS))
+def test_load_results_refuses_a_runs_table_that_is_not_the_sweeps(cases, tag):
+    # the library's reader says what the command line says, for a notebook's user
+    from sim.sweep.report import ReportError, load_results
+
+    d, _good, _res = cases
+    with pytest.raises(ReportError) as caught:
+        load_results(d / f"sweep_{tag}")
+    assert str(caught.value) == f"{d / f'sweep_{tag}' / 'runs.parquet'}: not the runs table of this sweep ({FOREIGN_RUNS[tag][0]}); rerun the sweep, or resume it after removing this file"
+
+
+@pytest.mark.parametrize("tag", list(EDITED_MANIFESTS))
+def test_load_results_refuses_a_hand_edited_manifest(cases, tag):
+    from sim.sweep.report import ReportError, load_results
+
+    d, _good, _res = cases
+    with pytest.raises(ReportError, match=EDITED_MANIFESTS[tag][0]):
+        load_results(d / f"manifest_{tag}")
+
+
 def test_resume_makes_again_the_runs_of_a_runs_table_that_is_not_the_sweeps(cases):
     import pandas as pd
 
@@ -238,6 +261,20 @@ def test_resume_makes_again_the_runs_of_a_runs_table_that_is_not_the_sweeps(case
     fresh = pd.read_parquet(d / "sweep" / "runs.parquet").set_index("run_id")
     again = runs.set_index("run_id").loc[fresh.index, fresh.columns]
     pd.testing.assert_frame_equal(again, fresh)  # the same runs as the first time, to the bit
+
+
+def test_resume_says_when_its_journal_cannot_be_read_and_makes_the_runs_again(cases):
+    import pandas as pd
+
+    d, _good, res = cases
+    r = res["resume_garbage"]
+    out = r["stdout"] + r["stderr"]
+    assert r["code"] == 0 and "Traceback" not in out, r
+    assert "journal.jsonl: 2 lines from line 1 on are not a batch this program committed (a torn or edited line); their runs will be made again" in out
+    assert SECRET not in out
+    fresh = pd.read_parquet(d / "sweep" / "runs.parquet").set_index("run_id")
+    again = pd.read_parquet(d / "resume_garbage" / "runs.parquet").set_index("run_id").loc[fresh.index, fresh.columns]
+    pd.testing.assert_frame_equal(again, fresh)
 
 
 @pytest.mark.parametrize("tag", list(PATHS_TOO_LONG))

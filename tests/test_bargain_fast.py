@@ -13,12 +13,13 @@ import copy
 import types
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
 from sim import kernel, kernel_compiled
 from sim.channels import OPEN
-from sim.phases import bargain, decide
+from sim.phases import bargain, bargain_compiled, decide
 
 try:  # tests/ as a package (rootdir on sys.path) or as a plain directory of test modules
     from tests.test_phases import fresh
@@ -90,7 +91,7 @@ def test_compiled_talks_equal_the_numpy_talks(seed, hold, clip, max_step):
         st.totals["disputes"] = 1
     st1, turn1, st2, turn2 = copy.deepcopy(st), copy.deepcopy(turn), copy.deepcopy(st), copy.deepcopy(turn)
     pos1 = _compiled_talks(w, st1, turn1, sx, per, dyn, np.random.default_rng(seed), eu, offers, effm, clip)
-    pos2, old = bargain._numpy_talks(w, st2, turn2, sx, per, dyn, np.random.default_rng(seed), eu, offers, effm)
+    pos2, old = bargain._numpy_talks(w, st2, turn2, sx, per, dyn, np.random.default_rng(seed).random((m, n, n)), eu, offers, effm)
     if clip:
         pos2 = np.minimum(np.maximum(pos2, 0.0), 1.0)
     assert np.array_equal(pos1, pos2) and np.array_equal(old, st.position.T)
@@ -155,6 +156,34 @@ def test_compiled_bargain_equals_the_numpy_bargain(seed, count, with_humans, hol
     assert st1.totals == st2.totals and list(st1.totals) == list(st2.totals)
     assert st1.pending == st2.pending and turn1.deals == turn2.deals
     assert turn1.events == turn2.events
+
+
+def test_a_failing_compiled_bargain_falls_back_to_the_numpy_phase_with_the_same_draws(monkeypatch):
+    # a disk-cache failure of the compiled call never stops a run: a warning, then the numpy
+    # phase on the same tie-breaking draws (one draw a phase, whichever form runs), so the
+    # positions, records and the generator's state are those of a numpy run
+    w, rng, st, turn, sx, per = _state(7)
+    m, n = w.m, w.n
+    eu = np.where(rng.random((m, n, n)) < 0.2, 0.0, rng.normal(0, 0.3, (m, n, n)))
+    proposals = decide.ai_proposals(w, decide.challenges(w, st, per, sx, 0.5, 0.5, True, 2), np.ones(n, bool), 2)
+    assert proposals
+    st1, turn1, st2, turn2 = copy.deepcopy(st), copy.deepcopy(turn), copy.deepcopy(st), copy.deepcopy(turn)
+    rng1, rng2 = np.random.default_rng(3), np.random.default_rng(3)
+    with kernel.using_backend("numpy"):
+        bargain.bargain(w, st2, turn2, sx, per, DYN, rng2, eu, proposals, set())
+
+    def broken(*args, **kwargs):
+        raise OSError("cache folder vanished")
+
+    monkeypatch.setattr(bargain_compiled, "bargain_turn", broken)
+    monkeypatch.setattr(kernel, "_FAILED", set())
+    with kernel.using_backend("compiled"), pytest.warns(RuntimeWarning, match=r"^the compiled bargaining phase failed on its disk cache \(cache folder vanished\); using numpy$"):
+        bargain.bargain(w, st1, turn1, sx, per, DYN, rng1, eu, proposals, set())
+    assert np.array_equal(st1.position, st2.position) and np.array_equal(st1.rebuff, st2.rebuff)
+    assert np.array_equal(turn1.tension_delta, turn2.tension_delta)
+    assert turn1.events == turn2.events and st1.totals == st2.totals
+    assert rng1.bit_generator.state == rng2.bit_generator.state
+    assert not kernel.phase_compiled(bargain.COMPILED)  # for the rest of the process
 
 
 @settings(max_examples=80, deadline=None)

@@ -209,6 +209,21 @@ def test_a_proposal_reads_as_what_it_asks(tutorial):
     )
 
 
+def test_an_application_in_the_last_month_says_the_game_ends_before_the_vote():
+    # the members vote the month after an application: in the last month there is none
+    sc = load_scenario(SCENARIOS / "baseline_2021.yaml")
+    m = GreatPowerModel(sc, seed=2, turns=2, humans=["GEO"])
+    words = []
+    while m.running:
+        apply = next(a for a in m.legal_actions("GEO") if a.kind == "apply_membership")
+        words.append(describe_action(m, apply))
+        m.step()
+    assert words == [
+        "Apply to join NATO (its members vote next month)",
+        "Apply to join NATO (the game ends this month, before its members can vote)",
+    ]
+
+
 def test_every_legal_action_has_words_without_codes(tutorial):
     m = GreatPowerModel(tutorial, seed=1, humans=["RUS"])
     snap = m.snapshot()

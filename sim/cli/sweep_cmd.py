@@ -237,25 +237,6 @@ def sweep(scenario, runs, seed, sets, grids, ranges, choices, sample, points, de
         sys.exit(EXIT_FAILURES)
 
 
-def _check_runs(results: str) -> None:
-    """Refuse, in one line, a hand-edited manifest or a ``runs.parquet`` that is not this sweep's."""
-    import json
-    from pathlib import Path
-
-    from sim.sweep.report import ReportError
-    from sim.sweep.store import MANIFEST, StoreError, check_manifest, check_runs_table
-
-    try:
-        manifest = json.loads((Path(results) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return  # the reader says what is wrong with the manifest
-    try:
-        check_manifest(results, manifest)
-        check_runs_table(results, manifest)
-    except StoreError as exc:
-        raise ReportError(str(exc)) from None
-
-
 @main.command()
 @click.argument("results", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: RESULTS/report).")
@@ -265,7 +246,6 @@ def report(results: str, out: str | None) -> None:
     from sim.sweep.report import ReportError, write_report
 
     try:
-        _check_runs(results)
         files = write_report(results, out)
     except ReportError as exc:
         _usage([str(exc)])
@@ -293,7 +273,6 @@ def analyse(results: str, method: str | None, outcome: tuple[str, ...], conditio
     from sim.sweep.report import ReportError
 
     try:
-        _check_runs(results)
         res = run_analysis(results, method, list(outcome) or None, condition, out)
     except (AnalysisError, ReportError) as exc:
         import re

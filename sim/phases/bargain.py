@@ -69,13 +69,18 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
         proposals: AI and human challenges of the turn.
         humans: ids of human actors (their incoming proposals wait for an answer).
     """
-    if kernel.backend() == "compiled":  # the same numbers in one compiled call
-        _compiled_bargain(w, st, turn, sx, per, dyn, rng, eu, proposals, humans)
-        return
+    tiebreak = rng.random((w.m, w.n, w.n))  # the phase's one draw, whichever form runs
+    if kernel.phase_compiled(COMPILED) and _compiled_bargain(w, st, turn, sx, per, dyn, tiebreak, eu, proposals, humans):
+        return  # the same numbers in one compiled call
     offers, effm, codes = gate(w, st, sx, per, eu, proposals, humans)
     bloc_props = special_proposals(w, st, turn, sx, per, eu, proposals, codes)
-    pos, old = _numpy_talks(w, st, turn, sx, per, dyn, rng, eu, offers, effm)
+    pos, old = _numpy_talks(w, st, turn, sx, per, dyn, tiebreak, eu, offers, effm)
     _answer_blocs_and_humans(w, st, turn, sx, per, dyn, eu, bloc_props, pos, old)
+
+
+COMPILED = "sim.phases.bargain_compiled"
+"""The compiled module of :func:`bargain` (its failure on a disk cache turns the phase to numpy
+for the rest of the process: :func:`sim.kernel.phase_failed`)."""
 
 
 PROPOSAL_OFFER, PROPOSAL_NO_CHANNEL, PROPOSAL_BLOC, PROPOSAL_HUMAN = 1, 2, 3, 4
@@ -151,13 +156,17 @@ def special_proposals(w: World, st: State, turn: Turn, sx: Structure, per: Perce
     return bloc_props
 
 
-def _compiled_bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, proposals: list[Proposal], humans: set[str]) -> None:
+def _compiled_bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], tiebreak: np.ndarray, eu: np.ndarray, proposals: list[Proposal], humans: set[str]) -> bool:
     """:func:`bargain` by :func:`sim.phases.bargain_compiled.bargain_turn` (:func:`gate`,
     :func:`_numpy_talks`, :func:`special_proposals` and :func:`_answer_blocs_and_humans` are its
-    oracles); only the log records, the totals and the humans' answers are made here."""
-    bc = _compiled()
-    m, n = w.m, w.n
-    tiebreak = rng.random((m, n, n))
+    oracles); only the log records, the totals and the humans' answers are made here.
+
+    Returns:
+        False, with nothing of the state changed, if the compiled call failed on its disk cache
+        (:class:`OSError`, with a warning): the caller runs the numpy form with the same
+        ``tiebreak``.
+    """
+    n = w.n
     key = _PARAM_KEY.pack(dyn["talks.resolve"], dyn["talks.distrust"], dyn["talks.max_step"], dyn["talks.disputes_hold"], dyn["tension_agreement"], dyn["tension_conflict"], not st.pending)
     params = _PARAMS.get(key)
     if params is None:  # the same array every turn of a run: made once per set of dynamics (read only)
@@ -175,7 +184,11 @@ def _compiled_bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perce
     no_human, listed, bloc_rule, bloc_leader = fixed
     human = _read_only(np.array([a in humans for a in w.actor_ids])) if humans else no_human  # read only as no_human: one compiled version
     props = np.fromiter(chain.from_iterable(proposals), float, 5 * len(proposals)).reshape(-1, 5)  # np.array(proposals, float), faster
-    pos, cells, numbers, rounded, counts, codes, blocs, shares = bc.bargain_turn(props, eu, st.status, sx.ch_pair, e, w.ch_bloc_end, st.members, sx.caucus, human, tiebreak, position, salience, tension, params, turn.tension_delta, rebuff, sx.deciders, listed, bloc_rule, bloc_leader)
+    try:  # numba loads or compiles the code before it runs: a cache failure changes nothing
+        pos, cells, numbers, rounded, counts, codes, blocs, shares = _compiled().bargain_turn(props, eu, st.status, sx.ch_pair, e, w.ch_bloc_end, st.members, sx.caucus, human, tiebreak, position, salience, tension, params, turn.tension_delta, rebuff, sx.deciders, listed, bloc_rule, bloc_leader)
+    except OSError as error:
+        kernel.phase_failed(COMPILED, "the compiled bargaining phase failed on its disk cache ({error}); using numpy", error, stacklevel=3)
+        return False
     agreements, conflicts, disputes, clipped, specials, invalid, unrounded = counts.tolist()
     if invalid:
         raise ValueError("a proposal went to a bloc without members, or ruled by a leader who is not one of them")
@@ -191,6 +204,7 @@ def _compiled_bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perce
         st.position = pos
     else:
         _answer_blocs_and_humans(w, st, turn, sx, per, dyn, eu, [], pos, None)
+    return True
 
 
 _PARAM_KEY = struct.Struct("6d?")
@@ -273,13 +287,12 @@ def _record_blocs(w: World, st: State, turn: Turn, blocs: np.ndarray, shares: np
 _RULE_NAMES = ("consensus", "majority", "leader")
 
 
-def _numpy_talks(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], rng: np.random.Generator, eu: np.ndarray, offers: np.ndarray, effm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The kernel's answers (:func:`sim.kernel.resolve`) settled by :func:`settle_steps` and
-    recorded by :func:`record_outcomes`: the oracle of :func:`sim.kernel_compiled.talks`. Returns the new
-    positions (n, m) and the old ones (m, n)."""
-    m, n = w.m, w.n
+def _numpy_talks(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn: dict[str, float], tiebreak: np.ndarray, eu: np.ndarray, offers: np.ndarray, effm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's answers (:func:`sim.kernel.resolve`, ties broken by ``tiebreak`` (m, n, n),
+    the phase's draw) settled by :func:`settle_steps` and recorded by :func:`record_outcomes`:
+    the oracle of :func:`sim.kernel_compiled.talks`. Returns the new positions (n, m) and the
+    old ones (m, n)."""
     old = st.position.T.copy()
-    tiebreak = rng.random((m, n, n))
     new_x, chal, outcome, frac = kernel.resolve(old, eu, offers, effm, tiebreak)
     # How far a target moves (ours, on top of the kernel's effectiveness-scaled compromise):
     # a capitulation (or a lost conflict, when disputes do not hold) is scaled by the channel's

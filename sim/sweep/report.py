@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.sweep.store import FAILURES, MANIFEST, RUNS, TURNS
+from sim.sweep.store import FAILURES, MANIFEST, RUNS, TURNS, StoreError, check_manifest, check_runs_table
 from sim.sweep.summary import (
     constant_outcomes,
     constant_value,
@@ -87,7 +87,9 @@ def load_results(path: str | Path) -> SweepResults:
 
     Raises:
         ReportError: no manifest, or no ``runs.parquet`` (a sweep still running or interrupted:
-            finish it with ``--resume``).
+            finish it with ``--resume``); a manifest or a ``runs.parquet`` that this program did
+            not write for this sweep (:func:`sim.sweep.store.check_manifest`,
+            :func:`sim.sweep.store.check_runs_table`: one line, the file's content not shown).
     """
     d = Path(path)
     if not (d / MANIFEST).exists():
@@ -98,6 +100,11 @@ def load_results(path: str | Path) -> SweepResults:
         raise ReportError(f"{d / MANIFEST}: cannot read ({exc})") from None
     if not isinstance(manifest, dict) or "grid" not in manifest or "scenario" not in manifest:
         raise ReportError(f"{d / MANIFEST}: not a sweep manifest (no grid or scenario)")
+    try:
+        check_manifest(d, manifest)
+        check_runs_table(d, manifest)
+    except StoreError as exc:
+        raise ReportError(str(exc)) from None
     if not (d / RUNS).exists():
         raise ReportError(f"{d}: the sweep has no {RUNS} yet (status: {manifest.get('status')}); finish it with 'run.py sweep ... --resume'")
     try:

@@ -257,6 +257,9 @@ class JournalState:
     failures: dict[int, dict] = field(default_factory=dict)
     damaged: list[tuple[str, int]] = field(default_factory=list)
     """``(part file, runs)`` of each batch dropped because a part file of it could not be read."""
+    unread_lines: int = 0
+    """Journal lines dropped from the first that is not an entry this program wrote (a torn or
+    edited line) to the end: their batches are run again."""
 
     @property
     def next_batch(self) -> int:
@@ -366,15 +369,18 @@ class Store:
             The :class:`JournalState` (also kept as ``self.state``).
         """
         entries: list[dict] = []
+        unread = 0
         if self.journal_path.exists():
             # bytes that are not text read as a torn line (replacement characters), not an error
-            for line in self.journal_path.read_bytes().decode("utf-8", errors="replace").splitlines():
+            lines = [t for t in self.journal_path.read_bytes().decode("utf-8", errors="replace").splitlines() if t.strip()]
+            for k, line in enumerate(lines):
                 try:
                     e = json.loads(line)
                 except (ValueError, RecursionError):
-                    break  # a torn line: the batch was not committed, nor anything after it
-                if not _entry_ok(e):
-                    break  # not an entry this program wrote: its batch is run again
+                    e = None  # a torn line: the batch was not committed, nor anything after it
+                if e is None or not _entry_ok(e):  # or not an entry this program wrote
+                    unread = len(lines) - k
+                    break
                 entries.append(e)
         damaged = []
         for e in list(entries):  # a batch whose part file cannot be read is run again, not lost
@@ -394,7 +400,7 @@ class Store:
         for p in self.dir.glob("*.tmp"):
             if p.is_file() and p.name.split(".", 1)[0] + "." + p.name.split(".")[1] in known:
                 p.unlink(missing_ok=True)
-        st = JournalState(entries=entries, damaged=damaged)
+        st = JournalState(entries=entries, damaged=damaged, unread_lines=unread)
         for e in entries:
             st.done.update(e["runs"])
             for f in e.get("failed", []):
