@@ -284,3 +284,16 @@ def test_readme_batch_run_example_works_in_a_script_and_has_the_last_turn(tmp_pa
     assert r.returncode == 0, r.stderr[-2000:]
     last = json.loads(r.stdout.strip().splitlines()[-1])
     assert last["last_step"] == last["turns"]  # the last turn's outcomes are there
+
+
+def test_a_convergence_plot_of_outcomes_that_never_vary_says_so(tmp_path):
+    # nothing to draw on a log scale: the plot says why it is empty, and no legend of nothing
+    import warnings
+
+    from sim.sweep.figures import plot_convergence
+
+    curve = pd.DataFrame({"outcome": ["a", "a", "b", "b"], "runs": [2, 4, 2, 4], "half_width": [0.0] * 4})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = plot_convergence(curve, pd.DataFrame(), tmp_path / "c.png")
+    assert out.exists() and out.stat().st_size > 0

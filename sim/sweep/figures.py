@@ -424,17 +424,21 @@ def plot_convergence(curve: pd.DataFrame, needed: pd.DataFrame, path: Path) -> P
     import matplotlib
 
     cmap = matplotlib.colormaps["tab20"]
+    drawn = 0
     for k, o in enumerate(outcomes):
         c = curve[(curve["outcome"] == o) & (curve["half_width"] > 0)]
         if c.empty:
             continue
         ax.plot(c["runs"], c["half_width"], "o-", color=cmap(k % 20), markersize=3, linewidth=1, label=o)
+        drawn += 1
+    if not drawn:  # a log scale of nothing: say why the plot is empty
+        ax.text(0.5, 0.5, "every interval has zero width:\nno outcome varies between the runs of a point", transform=ax.transAxes, ha="center", va="center", fontsize=8)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("runs per point (the first n runs of each point)", fontsize=8)
     ax.set_ylabel("widest 95% interval half-width over the points (outcome's unit)", fontsize=8)
     ax.tick_params(labelsize=7)
-    if len(outcomes) <= 20:
+    if drawn and len(outcomes) <= 20:
         ax.legend(fontsize=6, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_title("Convergence: intervals shrink about as 1 / sqrt(runs)", fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.965))
