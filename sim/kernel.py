@@ -861,7 +861,9 @@ def _np_resolve(
     outcome = outcome.reshape(m, n)
     fraction = fraction.reshape(m, n)
     fraction *= np.where(outcome == OUTCOME_COMPROMISE, effectiveness[issue, chosen, target], 1.0)
-    x_challenger = x[issue, chosen]
+    # A target without an offer stays where it is (``chosen`` is then 0, an arbitrary actor whose
+    # position, even a nan one, must not enter the sum).
+    x_challenger = np.where(has_offer, x[issue, chosen], x)
     new_x = x + fraction * (x_challenger - x)
     # Keep rounding from stepping past either end of the move; a full move lands exactly.
     np.clip(new_x, np.minimum(x, x_challenger), np.maximum(x, x_challenger), out=new_x)
