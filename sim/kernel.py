@@ -578,7 +578,7 @@ def _np_expected_utility(
     if risk_neutral:
         r = None
     dist = np.abs(x[:, :, None] - x[:, None, :])  # |x_i - x_j|
-    same = dist == 0.0
+    same = x[:, :, None] == x[:, None, :]  # (dist == 0 but for two equal infinities)
     offset = np.abs(x - mu[:, None])  # |x_i - mu|
     if scale_range != 1.0:
         dist /= scale_range
@@ -853,21 +853,25 @@ def _np_resolve(
     offered = np.where(offers & (eu > 0.0), eu, -np.inf)
     best = offered.max(axis=1)  # (m, n) by target; -inf where j has no offer
     dist = np.abs(x[:, :, None] - x[:, None, :])
-    nearest = np.where(offered == best[:, None, :], dist, np.inf)
+    top = offered == best[:, None, :]
+    nearest = np.where(top, dist, np.inf)
     closest = nearest.min(axis=1)
-    chosen = np.where(nearest == closest[:, None, :], tiebreak, -np.inf).argmax(axis=1)
+    # (only among the best offers: an infinite distance must not tie with the inf put in place
+    # of the others)
+    chosen = np.where(top & (nearest == closest[:, None, :]), tiebreak, -np.inf).argmax(axis=1)
     has_offer = best > -np.inf
     outcome, fraction = _np_respond(best.reshape(-1), eu[issue, target, chosen].reshape(-1))
     outcome = outcome.reshape(m, n)
     fraction = fraction.reshape(m, n)
     fraction *= np.where(outcome == OUTCOME_COMPROMISE, effectiveness[issue, chosen, target], 1.0)
-    # A target without an offer stays where it is (``chosen`` is then 0, an arbitrary actor whose
-    # position, even a nan one, must not enter the sum).
-    x_challenger = np.where(has_offer, x[issue, chosen], x)
+    x_challenger = x[issue, chosen]
     new_x = x + fraction * (x_challenger - x)
     # Keep rounding from stepping past either end of the move; a full move lands exactly.
     np.clip(new_x, np.minimum(x, x_challenger), np.maximum(x, x_challenger), out=new_x)
     np.putmask(new_x, fraction == 1.0, x_challenger)
+    # A target without an offer stays exactly where it is (``chosen`` is then 0, an arbitrary
+    # actor: a nan position there, or an infinite one here, would make the sum above nan).
+    np.copyto(new_x, x, where=~has_offer)
     return new_x, np.where(has_offer, chosen, -1), outcome, fraction
 
 

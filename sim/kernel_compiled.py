@@ -160,7 +160,7 @@ _INV_LN2 = 1.44269504088896338700e00
 _ROUNDER = 6755399441055744.0  # 1.5 * 2^52: adding it rounds to an integer in the low bits
 _SQRT2 = 1.4142135623730951
 _EXP_LOW = -708.0  # below this exp is under the smallest normal float: taken as 0
-_EXP_HIGH = 709.0  # above this exp overflows: taken as inf
+_EXP_HIGH = 709.782712893384  # log of the largest float: above it exp overflows, to inf
 _MAX_FLOAT = 1.7976931348623157e308  # the largest finite float
 
 
@@ -206,7 +206,8 @@ def _log_into(v, out, exponent, mantissa_bits):
 
 @_jit(contract=True)
 def _exp_into(y, out, scale):
-    """Write exp(y) into out (1-D, C-contiguous; scale is scratch); 0 below -708, inf above 709."""
+    """Write exp(y) into out (1-D, C-contiguous; scale is scratch); 0 below -708, inf above
+    709.78 (where numpy's exp overflows too; it was 709, an inf where numpy has 8e307)."""
     n = y.size
     for k in range(n):
         # y = j ln 2 + z with j an integer and |z| <= ln 2 / 2; exp z by its Taylor polynomial
@@ -228,8 +229,11 @@ def _exp_into(y, out, scale):
         poly = poly * z + 0.5
         poly = poly * z + 1.0
         poly = poly * z + 1.0
-        out[k] = poly
-        scale[k] = rounded
+        # 2^j overflows for j = 1024 (y above 709.09 rounds to it): 2 * 2^(j - 1) instead, the
+        # same number (the factor 2 is exact); below j = 1000 nothing changes
+        high = j > 1000.0
+        out[k] = poly * 2.0 if high else poly
+        scale[k] = rounded - 1.0 if high else rounded
     bits = scale.view(np.int64)
     for k in range(n):  # 2^j: j sits in the low bits of `rounded`; move it to the exponent
         bits[k] = (bits[k] + 1023) << 52
@@ -349,7 +353,8 @@ def win_probability(x, w, clipped):
                 s_hg = support[h * width + g]
                 total = max(s_gh + s_hg, SMALLEST)
                 if clipped:
-                    chance[g * width + h] = max(s_gh - s_hg, 0.0) / total
+                    net = s_gh - s_hg  # numpy.fmax(net, 0): nan (inf - inf) counts as 0
+                    chance[g * width + h] = (net if net > 0.0 else 0.0) / total
                 else:
                     chance[g * width + h] = (s_gh - s_hg) * 0.5 / total + 0.5
         for i in range(n):
