@@ -434,6 +434,31 @@ def _every_public_function_alike(x, c, s, q=0.5, t=0.5):
             assert_alike(one, other)
 
 
+HOSTILE_POSITIONS = st.sampled_from([np.nan, -0.0, 0.0, 0.25, 0.5, 1.0, 1.5, -0.5, np.inf, -np.inf])
+
+
+@FAST
+@given(
+    hnp.arrays(float, st.tuples(st.integers(1, 3), st.integers(1, 20)), elements=HOSTILE_POSITIONS),
+    st.sampled_from([0.5, 1.0, 2.0, 0.25]),
+    st.data(),
+)
+@np.errstate(all="ignore")
+def test_hostile_positions_give_the_numbers_of_the_numpy_kernel(x, scale_range, data):
+    # nan, signed zeros, infinities and positions off the scale, with risk exponents 0.5 to 2
+    m, n = x.shape
+    c = data.draw(hnp.arrays(float, (n,), elements=st.sampled_from([0.0, 1e-300, 1.0, 3.0, 1e300])))
+    s = data.draw(hnp.arrays(float, (m, n), elements=st.sampled_from([0.0, 0.5, 1.0])))
+    r = data.draw(hnp.arrays(float, (m, n), elements=st.sampled_from([0.5, 1.0, 2.0])))
+    q, t = data.draw(st.sampled_from([(0.5, 0.5), (0.0, 0.0), (1.0, 1.0), (0.0, 1.0)]))
+    w = np.broadcast_to(c, (m, n)) * s
+    for rule in VOTE_RULES:
+        assert_alike(*both(lambda: kernel.win_probability(x, c, s, vote_rule=rule)))
+    mu, want = both(lambda: kernel.forecast(x, w))
+    assert np.array_equal(mu, want, equal_nan=True)
+    assert_alike(*both(lambda: kernel.expected_utility(x, c, s, r, mu, q, t, scale_range)))
+
+
 @pytest.mark.parametrize(
     "n, distinct, nans",
     [(2, 2, 1), (3, 3, 1), (3, 3, 2), (18, 18, 1), (18, 12, 1), (18, 11, 3), (40, 40, 5), (40, 10, 1)],
