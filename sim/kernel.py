@@ -19,7 +19,12 @@ values of SCS 2011 in ``[-2, 2]``, and expected utilities are differences of tho
 Inputs are trusted to be finite and in range (the scenario loader validates them once, at the
 edge); the functions here check shapes only and raise :class:`ValueError` on a mismatch.
 Degenerate inputs (all positions equal, zero capabilities, zero saliences, one actor) give
-finite numbers, never NaN or inf.
+finite numbers, never NaN or inf. Inputs outside that contract give the same results with
+either backend (``tests/test_kernel_compiled.py``): a nan position casts no vote (its votes
+count as 0), sorts last in the forecast, has nan expected utilities in its row and column and
+makes every security and so every risk exponent of its issue nan (in a round nobody on that
+issue makes an offer or moves); positions so far apart that a distance or a power overflows
+give inf or nan where numpy's arithmetic does.
 
 The public functions below check shapes and then hand their arrays to one of two
 implementations of the same formulas (the *backend*): the numpy cores at the end of this module,
