@@ -19,7 +19,12 @@ values of SCS 2011 in ``[-2, 2]``, and expected utilities are differences of tho
 Inputs are trusted to be finite and in range (the scenario loader validates them once, at the
 edge); the functions here check shapes only and raise :class:`ValueError` on a mismatch.
 Degenerate inputs (all positions equal, zero capabilities, zero saliences, one actor) give
-finite numbers, never NaN or inf.
+finite numbers, never NaN or inf. Inputs outside that contract give the same results with
+either backend (``tests/test_kernel_compiled.py``): a nan position casts no vote (its votes
+count as 0), sorts last in the forecast, has nan expected utilities in its row and column and
+makes every security and so every risk exponent of its issue nan (in a round nobody on that
+issue makes an offer or moves); positions so far apart that a distance or a power overflows
+give inf or nan where numpy's arithmetic does.
 
 The public functions below check shapes and then hand their arrays to one of two
 implementations of the same formulas (the *backend*): the numpy cores at the end of this module,
@@ -578,7 +583,7 @@ def _np_expected_utility(
     if risk_neutral:
         r = None
     dist = np.abs(x[:, :, None] - x[:, None, :])  # |x_i - x_j|
-    same = dist == 0.0
+    same = x[:, :, None] == x[:, None, :]  # (dist == 0 but for two equal infinities)
     offset = np.abs(x - mu[:, None])  # |x_i - mu|
     if scale_range != 1.0:
         dist /= scale_range
@@ -853,9 +858,12 @@ def _np_resolve(
     offered = np.where(offers & (eu > 0.0), eu, -np.inf)
     best = offered.max(axis=1)  # (m, n) by target; -inf where j has no offer
     dist = np.abs(x[:, :, None] - x[:, None, :])
-    nearest = np.where(offered == best[:, None, :], dist, np.inf)
+    top = offered == best[:, None, :]
+    nearest = np.where(top, dist, np.inf)
     closest = nearest.min(axis=1)
-    chosen = np.where(nearest == closest[:, None, :], tiebreak, -np.inf).argmax(axis=1)
+    # (only among the best offers: an infinite distance must not tie with the inf put in place
+    # of the others)
+    chosen = np.where(top & (nearest == closest[:, None, :]), tiebreak, -np.inf).argmax(axis=1)
     has_offer = best > -np.inf
     outcome, fraction = _np_respond(best.reshape(-1), eu[issue, target, chosen].reshape(-1))
     outcome = outcome.reshape(m, n)
@@ -866,6 +874,9 @@ def _np_resolve(
     # Keep rounding from stepping past either end of the move; a full move lands exactly.
     np.clip(new_x, np.minimum(x, x_challenger), np.maximum(x, x_challenger), out=new_x)
     np.putmask(new_x, fraction == 1.0, x_challenger)
+    # A target without an offer stays exactly where it is (``chosen`` is then 0, an arbitrary
+    # actor: a nan position there, or an infinite one here, would make the sum above nan).
+    np.copyto(new_x, x, where=~has_offer)
     return new_x, np.where(has_offer, chosen, -1), outcome, fraction
 
 

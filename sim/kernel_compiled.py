@@ -160,15 +160,16 @@ _INV_LN2 = 1.44269504088896338700e00
 _ROUNDER = 6755399441055744.0  # 1.5 * 2^52: adding it rounds to an integer in the low bits
 _SQRT2 = 1.4142135623730951
 _EXP_LOW = -708.0  # below this exp is under the smallest normal float: taken as 0
-_EXP_HIGH = 709.0  # above this exp overflows: taken as inf
+_EXP_HIGH = 709.782712893384  # log of the largest float: above it exp overflows, to inf
+_MAX_FLOAT = 1.7976931348623157e308  # the largest finite float
 
 
 @_jit(contract=True)
 def _log_into(v, out, exponent, mantissa_bits):
     """Write log(v) into out (1-D, C-contiguous; the other two are scratch).
 
-    For v a normal positive float (>= 2.2e-308); v = 0 gives a finite number that the caller
-    discards. The kernel's bases are 0 or at least 2^-54: each is 0.5 minus a multiple of a
+    For v a normal positive float (>= 2.2e-308), inf (log inf = inf) or nan (log nan = nan);
+    v = 0 gives a finite number that the caller discards. The kernel's bases are 0 or at least 2^-54: each is 0.5 minus a multiple of a
     number below 0.5, clipped at 0, so it is never subnormal.
     """
     n = v.size
@@ -197,12 +198,16 @@ def _log_into(v, out, exponent, mantissa_bits):
         series = series * f2 + 1.0 / 5.0
         series = series * f2 + 1.0 / 3.0
         log_m = 2.0 * f + 2.0 * f * f2 * series
-        out[k] = e * _LN2_HI + (log_m + e * _LN2_LO)
+        value = e * _LN2_HI + (log_m + e * _LN2_LO)
+        # log inf = inf and log nan = nan, as numpy.log (the bits above would give finite
+        # numbers: a nan base, from a nan position, made a finite expected utility)
+        out[k] = value if v[k] <= _MAX_FLOAT else v[k]
 
 
 @_jit(contract=True)
 def _exp_into(y, out, scale):
-    """Write exp(y) into out (1-D, C-contiguous; scale is scratch); 0 below -708, inf above 709."""
+    """Write exp(y) into out (1-D, C-contiguous; scale is scratch); 0 below -708, inf above
+    709.78 (where numpy's exp overflows too; it was 709, an inf where numpy has 8e307)."""
     n = y.size
     for k in range(n):
         # y = j ln 2 + z with j an integer and |z| <= ln 2 / 2; exp z by its Taylor polynomial
@@ -224,8 +229,11 @@ def _exp_into(y, out, scale):
         poly = poly * z + 0.5
         poly = poly * z + 1.0
         poly = poly * z + 1.0
-        out[k] = poly
-        scale[k] = rounded
+        # 2^j overflows for j = 1024 (y above 709.09 rounds to it): 2 * 2^(j - 1) instead, the
+        # same number (the factor 2 is exact); below j = 1000 nothing changes
+        high = j > 1000.0
+        out[k] = poly * 2.0 if high else poly
+        scale[k] = rounded - 1.0 if high else rounded
     bits = scale.view(np.int64)
     for k in range(n):  # 2^j: j sits in the low bits of `rounded`; move it to the exponent
         bits[k] = (bits[k] + 1023) << 52
@@ -252,10 +260,18 @@ def powers_into(base, r, out, scratch_a, scratch_b, scratch_bits):
 
 
 @_jit
+def _after(value, key):
+    """Whether ``value`` sorts after ``key`` in numpy's order: ascending, every nan last (as
+    ``numpy.argsort``), so that an insertion sort with it is numpy's stable sort."""
+    return value > key or (value != value and key == key)
+
+
+@_jit
 def _position_groups(xa, order, group, member):
     """Group the actors of one issue by equal position: ``group[k]`` the group of actor k,
     ``member[g]`` one actor of group g, groups in ascending position (an insertion sort into
-    ``order``). Returns the number of groups. (A nan is a group of its own.)"""
+    ``order``, numpy's order: every nan last). Returns the number of groups. (A nan is a group
+    of its own.)"""
     n = xa.shape[0]
     for k in range(n):
         order[k] = k
@@ -263,7 +279,7 @@ def _position_groups(xa, order, group, member):
         item = order[k]
         key = xa[item]
         h = k - 1
-        while h >= 0 and xa[order[h]] > key:
+        while h >= 0 and _after(xa[order[h]], key):
             order[h + 1] = order[h]
             h -= 1
         order[h + 1] = item
@@ -328,14 +344,17 @@ def win_probability(x, w, clipped):
                 row = g * width
                 dkg = dist[dk + g]
                 for h in range(width):  # vectorised over h
-                    support[row + h] += wk * max(dist[dk + h] - dkg, 0.0)
+                    vote = dist[dk + h] - dkg
+                    # numpy.fmax(vote, 0): a nan vote (a nan position) counts as none
+                    support[row + h] += wk * (vote if vote > 0.0 else 0.0)
         for g in range(groups):
             for h in range(groups):
                 s_gh = support[g * width + h]
                 s_hg = support[h * width + g]
                 total = max(s_gh + s_hg, SMALLEST)
                 if clipped:
-                    chance[g * width + h] = max(s_gh - s_hg, 0.0) / total
+                    net = s_gh - s_hg  # numpy.fmax(net, 0): nan (inf - inf) counts as 0
+                    chance[g * width + h] = (net if net > 0.0 else 0.0) / total
                 else:
                     chance[g * width + h] = (s_gh - s_hg) * 0.5 / total + 0.5
         for i in range(n):
@@ -359,7 +378,7 @@ def forecast(x, w):
             item = order[k]
             key = x[a, item]
             h = k - 1
-            while h >= 0 and x[a, order[h]] > key:
+            while h >= 0 and _after(x[a, order[h]], key):
                 order[h + 1] = order[h]
                 h -= 1
             order[h + 1] = item

@@ -389,6 +389,157 @@ def test_ranking_is_a_stable_descending_sort_cut_at_its_width(flat, keep):
 
 
 # --------------------------------------------------------------------------------------------
+# hostile numbers (outside the loader's contract, which rejects nan and inf): both backends alike
+
+
+def assert_alike(a, b, tol=TOL):
+    """nan in the same cells, equal infinities, the other numbers within ``tol``."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    assert a.shape == b.shape
+    assert np.array_equal(np.isnan(a), np.isnan(b))
+    finite = np.isfinite(a) & np.isfinite(b)
+    assert np.array_equal(a[~finite], b[~finite], equal_nan=True)
+    np.testing.assert_allclose(a[finite], b[finite], rtol=tol, atol=tol)
+
+
+def _hostile_issues(n, distinct, rng):
+    """Three issues of n actors, ``distinct`` positions each (drawn, then repeated)."""
+    x = np.empty((3, n))
+    for a in range(3):
+        values = rng.random(distinct)
+        x[a] = rng.permutation(np.concatenate([values, rng.choice(values, n - distinct)]))
+    return x, rng.uniform(0.1, 10.0, n), rng.random((3, n))
+
+
+@np.errstate(all="ignore")  # numpy's overflow and nan warnings: expected here
+def _every_public_function_alike(x, c, s, q=0.5, t=0.5):
+    m, n = x.shape
+    r = np.random.default_rng(3).choice([0.5, 1.0, 2.0], (m, n))
+    w = np.broadcast_to(c, (m, n)) * s
+    for rule in VOTE_RULES:
+        assert_alike(*both(lambda: kernel.win_probability(x, c, s, vote_rule=rule)))
+    got, want = both(lambda: kernel.forecast(x, w))
+    assert np.array_equal(got, want, equal_nan=True)
+    for scale in (1.0, 6.0):
+        assert_alike(*both(lambda: kernel.expected_utility(x, c, s, r, got, q, t, scale)))
+        assert_alike(*both(lambda: kernel.risk_exponents(x, c, s, got, q, t, scale)))
+        rounds = both(lambda: kernel.bargaining_round(x, c, s, np.random.default_rng(1), q, t, scale))
+        for key in ("x", "forecast", "risk", "eu", "fraction"):
+            assert_alike(rounds[0][key], rounds[1][key])
+        for key in ("challenger", "outcome"):
+            assert rounds[0][key].tolist() == rounds[1][key].tolist()
+    for risk in (None, r):
+        for one, other in zip(*both(lambda: kernel.challenge_utilities(x, c, s, risk, q, t)), strict=True):
+            assert_alike(one, other)
+
+
+HOSTILE_POSITIONS = st.sampled_from([np.nan, -0.0, 0.0, 0.25, 0.5, 1.0, 1.5, -0.5, np.inf, -np.inf])
+
+
+@FAST
+@given(
+    hnp.arrays(float, st.tuples(st.integers(1, 3), st.integers(1, 20)), elements=HOSTILE_POSITIONS),
+    st.sampled_from([0.5, 1.0, 2.0, 0.25]),
+    st.data(),
+)
+@np.errstate(all="ignore")
+def test_hostile_positions_give_the_numbers_of_the_numpy_kernel(x, scale_range, data):
+    # nan, signed zeros, infinities and positions off the scale, with risk exponents 0.5 to 2
+    m, n = x.shape
+    c = data.draw(hnp.arrays(float, (n,), elements=st.sampled_from([0.0, 1e-300, 1.0, 3.0, 1e300])))
+    s = data.draw(hnp.arrays(float, (m, n), elements=st.sampled_from([0.0, 0.5, 1.0])))
+    r = data.draw(hnp.arrays(float, (m, n), elements=st.sampled_from([0.5, 1.0, 2.0])))
+    q, t = data.draw(st.sampled_from([(0.5, 0.5), (0.0, 0.0), (1.0, 1.0), (0.0, 1.0)]))
+    w = np.broadcast_to(c, (m, n)) * s
+    for rule in VOTE_RULES:
+        assert_alike(*both(lambda: kernel.win_probability(x, c, s, vote_rule=rule)))
+    mu, want = both(lambda: kernel.forecast(x, w))
+    assert np.array_equal(mu, want, equal_nan=True)
+    assert_alike(*both(lambda: kernel.expected_utility(x, c, s, r, mu, q, t, scale_range)))
+
+
+@pytest.mark.parametrize(
+    "n, distinct, nans",
+    [(2, 2, 1), (3, 3, 1), (3, 3, 2), (18, 18, 1), (18, 12, 1), (18, 11, 3), (40, 40, 5), (40, 10, 1)],
+)
+def test_nan_positions_give_the_numbers_of_the_numpy_kernel(n, distinct, nans):
+    # the compiled kernel had three ways of its own with a nan position: every win probability
+    # of the issue nan (max(nan vote, 0) is nan; numpy.fmax drops it), a finite expected
+    # utility from the powers (log nan came out as about 710: EU -3.3e154 at r = 0.5 where
+    # numpy has nan) and nan sorted in place in the forecast; numpy's resolve made every
+    # target without an offer nan when actor 0's position was nan
+    rng = np.random.default_rng(n * 100 + distinct)
+    x, c, s = _hostile_issues(n, distinct, rng)
+    x[0, rng.choice(n, nans, replace=False)] = np.nan
+    x[2, -1] = np.nan
+    for q, t in ((0.5, 0.5), (0.0, 1.0), (1.0, 0.0)):
+        _every_public_function_alike(x, c, s, q, t)
+    got, want = both(lambda: kernel.bargaining_round(x, c, s, np.random.default_rng(1)))
+    moved = ~np.isnan(x)
+    assert not np.isnan(got["x"][moved]).any()  # nobody but the nan actors becomes nan
+    assert np.isnan(got["x"][~moved]).all()
+
+
+def test_a_nan_position_is_sorted_last_in_the_forecast():
+    # numpy's stable argsort puts nan last; the insertion sort kept it first, and the weighted
+    # median of [nan, 0.9, 0.1, 0.5] with weights [3, 1, 1, 1] came out nan instead of 0.9
+    x = np.array([[np.nan, 0.9, 0.1, 0.5]])
+    w = np.array([[3.0, 1.0, 1.0, 1.0]])
+    got, want = both(lambda: kernel.forecast(x, w))
+    assert got.tolist() == want.tolist() == [0.9]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 18, 40])
+def test_positions_far_off_the_scale_give_the_numbers_of_the_numpy_kernel(n):
+    # |x_i - x_j| of 1.7e308 makes a base of 8.5e307, whose power exp(log base) overflowed at
+    # y = 709 (numpy's at 709.78): the EU was nan or -inf where numpy has inf or 9.6e306, and
+    # a round moved nobody where numpy records a conflict; an inf position (dist nan) was a
+    # tie for the compiled kernel and the reference (x_i == x_j) but not for numpy
+    rng = np.random.default_rng(n)
+    x = rng.choice([1e300, -1e300, 0.0, 1e-300, 0.5, 1.7e308, -1.7e308], (3, n))
+    x[0, :2] = (-1.7e308, 0.0)[: min(n, 2)]
+    c = rng.uniform(0.1, 10.0, n)
+    s = rng.random((3, n))
+    _every_public_function_alike(x, c, s)
+    x[1, 0] = np.inf
+    x[2, -1] = -np.inf
+    _every_public_function_alike(x, c, s)
+
+
+@np.errstate(all="ignore")  # numpy's inf - inf warnings: expected here
+def test_a_target_without_an_offer_keeps_its_position():
+    # numpy's resolve moved every target without an offer to x + 0 * (x_0 - x), nan where
+    # actor 0's position was nan or either was infinite; and it took actor 0, who made no
+    # offer, as the challenger of a target at an infinite distance from its one offer
+    x = np.array([[np.nan, 0.2, 0.7], [np.inf, 0.5, -np.inf]])
+    eu = np.zeros((2, 3, 3))
+    eu[:, 1, 2] = 0.3  # one offer, to actor 2, which capitulates
+    eu[:, 2, 1] = -0.5
+    offers = eu > 0.0
+    ones = np.ones((2, 3, 3))
+    for name in ("compiled", "numpy"):
+        with kernel.using_backend(name):
+            new_x, challenger, outcome, fraction = kernel.resolve(x, eu, offers, ones, ones * 0.5)
+        assert challenger.tolist() == [[-1, -1, 1], [-1, -1, 1]]
+        assert np.array_equal(new_x[:, :2], x[:, :2], equal_nan=True)  # no offer: unmoved
+        assert new_x[:, 2].tolist() == [0.2, 0.5]
+
+
+def test_exp_and_log_reach_the_ends_of_the_float_range():
+    y = np.concatenate([np.linspace(-708.0, 709.78, 4001), [709.782712893384, 710.0, np.inf, -np.inf, np.nan]])
+    out = np.empty_like(y)
+    kernel_compiled._exp_into(y, out, np.empty_like(y))
+    with np.errstate(over="ignore"):
+        want = np.exp(y)
+    np.testing.assert_allclose(out, want, rtol=4e-16, atol=0)  # inf and nan where numpy's
+    base = np.array([np.inf, np.nan, 1.7976931348623157e308, 8.5e307, 0.5])
+    logs = np.empty_like(base)
+    kernel_compiled._log_into(base, logs, np.empty_like(base), np.empty(base.size, np.int64))
+    np.testing.assert_allclose(logs, np.log(base), rtol=4e-16, atol=0)
+
+
+# --------------------------------------------------------------------------------------------
 # the baseline scenario: whole runs with either backend
 
 
