@@ -10,7 +10,7 @@ import pytest
 from sim import kernel
 from sim.loader import load_scenario
 from sim.model import GreatPowerModel
-from sim.sweep.worker import _blas_limit, discard_model
+from sim.sweep.worker import blas_limit, discard_model
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline_2021.yaml"
 
@@ -40,7 +40,7 @@ def _bench(benchmark, scenario, reasons):
     """
     # numpy's BLAS held at the sweep workers' thread count (sim.sweep.worker.BLAS_THREADS), so
     # that a timed turn is a sweep's turn
-    with _blas_limit():
+    with blas_limit():
         _bench_turns(benchmark, scenario, reasons)
 
 

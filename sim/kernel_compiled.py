@@ -267,11 +267,10 @@ def _after(value, key):
 
 
 @_jit
-def _position_groups(xa, order, group, member):
-    """Group the actors of one issue by equal position: ``group[k]`` the group of actor k,
-    ``member[g]`` one actor of group g, groups in ascending position (an insertion sort into
-    ``order``, numpy's order: every nan last). Returns the number of groups. (A nan is a group
-    of its own.)"""
+def _sort_positions(xa, order):
+    """Write into ``order`` (n,) the actor indices of one issue's positions ``xa`` (n,) in
+    ascending position, numpy's stable order (every nan last): an insertion sort, fast for
+    small n."""
     n = xa.shape[0]
     for k in range(n):
         order[k] = k
@@ -283,6 +282,16 @@ def _position_groups(xa, order, group, member):
             order[h + 1] = order[h]
             h -= 1
         order[h + 1] = item
+
+
+@_jit
+def _position_groups(xa, order, group, member):
+    """Group the actors of one issue by equal position: ``group[k]`` the group of actor k,
+    ``member[g]`` one actor of group g, groups in ascending position (an insertion sort into
+    ``order``, numpy's order: every nan last). Returns the number of groups. (A nan is a group
+    of its own.)"""
+    n = xa.shape[0]
+    _sort_positions(xa, order)
     groups = 0
     for k in range(n):
         i = order[k]
@@ -371,17 +380,7 @@ def forecast(x, w):
     mu = np.empty(m)
     order = np.empty(n, dtype=np.int64)
     for a in range(m):
-        # insertion sort of the actor indices by position: stable, fast for small n
-        for k in range(n):
-            order[k] = k
-        for k in range(1, n):
-            item = order[k]
-            key = x[a, item]
-            h = k - 1
-            while h >= 0 and _after(x[a, order[h]], key):
-                order[h + 1] = order[h]
-                h -= 1
-            order[h + 1] = item
+        _sort_positions(x[a], order)
         total = 0.0
         for k in range(n):
             total += w[a, order[k]]

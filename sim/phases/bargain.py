@@ -14,7 +14,7 @@ import numpy as np
 
 from sim import kernel
 from sim.channels import OPEN
-from sim.phases.decide import Proposal, rnd
+from sim.phases.decide import BARGAIN_COMPILED, Proposal, rnd
 from sim.phases.perceive import Perception, Structure
 from sim.state import State, Turn, derived
 from sim.world import World
@@ -78,9 +78,9 @@ def bargain(w: World, st: State, turn: Turn, sx: Structure, per: Perception, dyn
     _answer_blocs_and_humans(w, st, turn, sx, per, dyn, eu, bloc_props, pos, old)
 
 
-COMPILED = "sim.phases.bargain_compiled"
-"""The compiled module of :func:`bargain` (its failure on a disk cache turns the phase to numpy
-for the rest of the process: :func:`sim.kernel.phase_failed`)."""
+COMPILED = BARGAIN_COMPILED
+"""The compiled module of :func:`bargain` (its failure on a disk cache turns the phase, and the
+log's compiled rounding, to numpy for the rest of the process: :func:`sim.kernel.phase_failed`)."""
 
 
 PROPOSAL_OFFER, PROPOSAL_NO_CHANNEL, PROPOSAL_BLOC, PROPOSAL_HUMAN = 1, 2, 3, 4

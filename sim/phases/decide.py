@@ -46,8 +46,9 @@ def rnd(x: float, nd: int = 4) -> float:
     return round(float(x), nd)
 
 
-_ROUNDING = "sim.phases.bargain_compiled"
-"""The compiled module of :func:`rounded` (its failure flag: :func:`sim.kernel.phase_compiled`)."""
+BARGAIN_COMPILED = "sim.phases.bargain_compiled"
+"""The compiled module of :func:`rounded` and of the bargaining phase
+(:mod:`sim.phases.bargain`): one failure flag (:func:`sim.kernel.phase_compiled`) for both."""
 
 
 def rounded(x: np.ndarray) -> list[float]:
@@ -59,13 +60,13 @@ def rounded(x: np.ndarray) -> list[float]:
     inf) and the numpy backend get Python's ``round``. If the compiled code fails on its disk
     cache, Python's ``round`` is used from then on, with a warning (:func:`sim.kernel.phase_failed`).
     """
-    if kernel.phase_compiled(_ROUNDING):
+    if kernel.phase_compiled(BARGAIN_COMPILED):
         try:
             from sim.phases import bargain_compiled
 
             out, bad = bargain_compiled.round4_all(np.ascontiguousarray(x, dtype=np.float64))
         except OSError as error:
-            kernel.phase_failed(_ROUNDING, "the log's compiled rounding failed on its disk cache ({error}); using Python's round", error)
+            kernel.phase_failed(BARGAIN_COMPILED, "the log's compiled rounding failed on its disk cache ({error}); using Python's round", error)
         else:
             got = out.tolist()
             if bad:

@@ -429,9 +429,9 @@ def run_sweep(plan: SweepPlan, opts: SweepOptions, progress: Progress | None = N
 def _execute(plan: SweepPlan, opts: SweepOptions, store: Store, manifest: dict, progress: Progress, note: Callable[[str], None]) -> SweepResult:
     fresh = not store.has_sweep()
     st = store.load_journal()
-    if st.unread_lines:
-        n = st.unread_lines
-        note(f"{store.journal_path}: {n} line{'s' if n != 1 else ''} from line {len(st.entries) + 1} on {'are' if n != 1 else 'is'} not a batch this program committed (a torn or edited line); {'their' if n != 1 else 'its'} runs will be made again")
+    first, n = st.unread
+    if n:
+        note(f"{store.journal_path}: {n} line{'s' if n != 1 else ''} from line {first} on {'are' if n != 1 else 'is'} not a batch this program committed (a torn or edited line); {'their' if n != 1 else 'its'} runs will be made again")
     for name, runs in st.damaged:
         note(f"{store.dir / name}: cannot read this part file; its {runs} run{'s' if runs != 1 else ''} will be made again")
     done_before = len(st.done)

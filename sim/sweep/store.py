@@ -257,9 +257,10 @@ class JournalState:
     failures: dict[int, dict] = field(default_factory=dict)
     damaged: list[tuple[str, int]] = field(default_factory=list)
     """``(part file, runs)`` of each batch dropped because a part file of it could not be read."""
-    unread_lines: int = 0
-    """Journal lines dropped from the first that is not an entry this program wrote (a torn or
-    edited line) to the end: their batches are run again."""
+    unread: tuple[int, int] = (0, 0)
+    """``(first line, lines)``: the journal's lines dropped from the first that is not an entry
+    this program wrote (a torn or edited line; its 1-based line number) to the end, blank lines
+    not counted; their batches are run again. ``(0, 0)``: none."""
 
     @property
     def next_batch(self) -> int:
@@ -369,17 +370,17 @@ class Store:
             The :class:`JournalState` (also kept as ``self.state``).
         """
         entries: list[dict] = []
-        unread = 0
+        unread = (0, 0)
         if self.journal_path.exists():
             # bytes that are not text read as a torn line (replacement characters), not an error
-            lines = [t for t in self.journal_path.read_bytes().decode("utf-8", errors="replace").splitlines() if t.strip()]
-            for k, line in enumerate(lines):
+            lines = [(k, t) for k, t in enumerate(self.journal_path.read_bytes().decode("utf-8", errors="replace").splitlines(), 1) if t.strip()]
+            for at, (number, line) in enumerate(lines):
                 try:
                     e = json.loads(line)
                 except (ValueError, RecursionError):
                     e = None  # a torn line: the batch was not committed, nor anything after it
                 if e is None or not _entry_ok(e):  # or not an entry this program wrote
-                    unread = len(lines) - k
+                    unread = (number, len(lines) - at)
                     break
                 entries.append(e)
         damaged = []
@@ -400,7 +401,7 @@ class Store:
         for p in self.dir.glob("*.tmp"):
             if p.is_file() and p.name.split(".", 1)[0] + "." + p.name.split(".")[1] in known:
                 p.unlink(missing_ok=True)
-        st = JournalState(entries=entries, damaged=damaged, unread_lines=unread)
+        st = JournalState(entries=entries, damaged=damaged, unread=unread)
         for e in entries:
             st.done.update(e["runs"])
             for f in e.get("failed", []):

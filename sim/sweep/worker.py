@@ -231,7 +231,7 @@ _BLAS: list = []
 libraries loaded when it is made)."""
 
 
-def _blas_limit():
+def blas_limit():
     """A context manager that holds numpy's BLAS at :data:`BLAS_THREADS` threads and gives the
     caller's setting back on exit (an in-process sweep runs in the user's own process)."""
     if not _BLAS:
@@ -255,7 +255,7 @@ def run_chunk(bundle: Bundle, specs: list) -> dict[str, list]:
         record holds ``run_id``, ``point``, ``run``, ``seed``, ``params``, ``error`` (one line)
         and ``traceback``.
     """
-    with _blas_limit():
+    with blas_limit():
         return _run_specs(bundle, specs)
 
 
